@@ -89,20 +89,20 @@ type Instance struct {
 
 // Snapshot is a described DB snapshot or DB cluster snapshot.
 type Snapshot struct {
-	ID              string
-	ARN             string
-	Region          string
-	Status          string
-	SourceID        string // instance or cluster the snapshot was taken from
-	SourceResource  string // DbiResourceId or DbClusterResourceId of that source
-	Engine          string
-	Encrypted       bool
-	KmsKeyID        string
-	PercentProgress int32
+	ID               string
+	ARN              string
+	Region           string
+	Status           string
+	SourceID         string // instance or cluster the snapshot was taken from
+	SourceResource   string // DbiResourceId or DbClusterResourceId of that source
+	Engine           string
+	Encrypted        bool
+	KmsKeyID         string
+	PercentProgress  int32
 	AllocatedStorage int32
-	SnapshotType    string // manual, automated, ...
-	CreateTime      time.Time
-	Tags            Tags
+	SnapshotType     string // manual, automated, ...
+	CreateTime       time.Time
+	Tags             Tags
 }
 
 // Key is a described KMS key.
