@@ -1,0 +1,116 @@
+package workflow
+
+import (
+	"context"
+	"time"
+)
+
+// EventKind says what happened in a migration.
+type EventKind string
+
+// The events an engine emits, in the order a step produces them.
+const (
+	EventPlan         EventKind = "plan"          // the plan is ready (Event.Plan)
+	EventStepStarted  EventKind = "step-started"  // a step begins (after approval)
+	EventStepProgress EventKind = "step-progress" // a poll saw a status or progress change
+	EventStepDone     EventKind = "step-done"
+	EventStepSkipped  EventKind = "step-skipped"
+	EventStepFailed   EventKind = "step-failed" // Event.Err says why
+	EventAPICall      EventKind = "api-call"    // one AWS call (Event.Call)
+	EventLog          EventKind = "log"         // a line worth showing the operator
+	EventFinished     EventKind = "finished"    // the run ended (Event.Report)
+)
+
+// Event is one thing that happened in a migration, for the UI, logs and the audit trail.
+// Events never carry secrets.
+type Event struct {
+	Time        time.Time // local time of the event
+	MigrationID string
+	Kind        EventKind
+	Step        string
+	Resource    string // identifier the event is about
+	Status      string // AWS status string of the resource being waited on
+	Percent     int    // 0-100 when AWS reports progress, -1 otherwise
+	Message     string
+	Err         error
+	Call        *APICall
+	Plan        *Plan
+	Report      *Report
+}
+
+// APICall records one AWS API call.
+type APICall struct {
+	Action    string
+	Region    string
+	Target    string
+	RequestID string
+	AWSTime   time.Time
+	Error     string // empty on success
+}
+
+// Observer receives events. Notify must not block for long; the engine calls it inline.
+type Observer interface {
+	Notify(Event)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(Event)
+
+// Notify calls f(e).
+func (f ObserverFunc) Notify(e Event) { f(e) }
+
+// Decision is the operator's answer to an approval request.
+type Decision int
+
+// The answers an approver can give.
+const (
+	Approve  Decision = iota // run the step
+	Skip                     // skip the step; offered only when Approval.Skippable
+	Rollback                 // stop and roll back everything done so far
+	Quit                     // stop here, leaving the migration resumable
+)
+
+func (d Decision) String() string {
+	switch d {
+	case Approve:
+		return "approve"
+	case Skip:
+		return "skip"
+	case Rollback:
+		return "rollback"
+	}
+	return "quit"
+}
+
+// Approval asks the operator to let a mutating step run.
+type Approval struct {
+	MigrationID string
+	Step        string
+	// Summary is one line: what the step will do.
+	Summary string
+	// Details are the lines an operator should read first: actions, API calls, effects.
+	Details []string
+	// Instructions say what the operator must do before approving (stop writes, ...).
+	Instructions []string
+	// Downtime is true when approving starts or continues application downtime.
+	Downtime  bool
+	Skippable bool
+	// Differences lists parity differences the operator is asked to accept.
+	Differences []Difference
+}
+
+// Approver says yes or no to a step: the TUI, a line prompt, --yes, or a batch policy.
+type Approver interface {
+	Approve(ctx context.Context, a Approval) (Decision, error)
+}
+
+// ApproverFunc adapts a function to Approver.
+type ApproverFunc func(ctx context.Context, a Approval) (Decision, error)
+
+// Approve calls f.
+func (f ApproverFunc) Approve(ctx context.Context, a Approval) (Decision, error) { return f(ctx, a) }
+
+// AutoApprove approves every step (--yes).
+var AutoApprove Approver = ApproverFunc(func(context.Context, Approval) (Decision, error) {
+	return Approve, nil
+})

@@ -1,0 +1,111 @@
+package workflow
+
+import (
+	"strconv"
+	"time"
+)
+
+// Plan is what a migration will do, computed without any mutating call.
+type Plan struct {
+	MigrationID string `json:"migration_id,omitempty"`
+	Kind        string `json:"kind"` // instance or cluster
+	Region      string `json:"region"`
+	Source      string `json:"source"`
+	Engine      string `json:"engine"`
+	// Mode is "encrypt" for an unencrypted source, "rekey" for one encrypted with another key,
+	// "none" when the source already uses the requested key.
+	Mode              string            `json:"mode"`
+	KmsKeyARN         string            `json:"kms_key_arn"`
+	AllocatedStorage  int32             `json:"allocated_storage_gib"`
+	Steps             []PlannedStep     `json:"steps"`
+	Settings          []PlannedSetting  `json:"settings"`
+	Resources         []PlannedResource `json:"resources"`
+	Warnings          []string          `json:"warnings"`
+	EstimatedTotal    Duration          `json:"estimated_total_seconds"`
+	EstimatedDowntime Duration          `json:"estimated_downtime_seconds"`
+}
+
+// PlannedStep is one step of a plan with the AWS actions it calls.
+type PlannedStep struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Actions     []string `json:"api_actions"`
+	Mutating    bool     `json:"mutating"`
+	Downtime    bool     `json:"downtime"`
+	Estimate    Duration `json:"estimate_seconds"`
+}
+
+// PlannedSetting says how one setting of the source reaches the new resource.
+type PlannedSetting struct {
+	Resource string `json:"resource"`
+	Name     string `json:"name"`
+	Value    string `json:"value"`
+	// Via is "restore", "modify", "replica", "snapshot" (inherited), or "not-carried".
+	Via  string `json:"via"`
+	Note string `json:"note,omitempty"`
+}
+
+// PlannedResource is a resource the migration will create or rename.
+type PlannedResource struct {
+	Role   string `json:"role"` // snapshot, encrypted-snapshot, target, retired-source, ...
+	Kind   string `json:"kind"` // db-instance, db-snapshot, db-cluster, ...
+	Region string `json:"region"`
+	Name   string `json:"name"`
+}
+
+// Difference is a setting whose value differs between the source and the new resource.
+type Difference struct {
+	Resource string `json:"resource"`
+	Setting  string `json:"setting"`
+	Source   string `json:"source"`
+	Target   string `json:"target"`
+}
+
+// Report is the outcome of a run, printed by --output json.
+type Report struct {
+	MigrationID     string       `json:"migration_id"`
+	Source          string       `json:"source"`
+	Kind            string       `json:"kind"`
+	Region          string       `json:"region"`
+	Status          string       `json:"status"`
+	KmsKeyARN       string       `json:"kms_key_arn"`
+	Steps           []StepReport `json:"steps"`
+	APICalls        int          `json:"api_calls"`
+	DowntimeSeconds float64      `json:"downtime_seconds"`
+	Parity          Parity       `json:"parity"`
+	// Next is the command the operator should run next, if any.
+	Next  string `json:"next,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// StepReport is the outcome of one step.
+type StepReport struct {
+	Name       string     `json:"name"`
+	Status     string     `json:"status"`
+	StartedAt  *time.Time `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	APICalls   int        `json:"api_calls"`
+}
+
+// Parity is the result of comparing source and new resource settings.
+type Parity struct {
+	Differences []Difference `json:"differences"`
+}
+
+// Duration is a time.Duration that marshals to JSON as whole seconds.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as whole seconds.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return strconv.AppendInt(nil, int64(time.Duration(d)/time.Second), 10), nil
+}
+
+// UnmarshalJSON reads whole seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return err
+	}
+	*d = Duration(time.Duration(s) * time.Second)
+	return nil
+}
