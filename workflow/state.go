@@ -1,0 +1,80 @@
+package workflow
+
+import "time"
+
+// Status of a migration as a whole.
+const (
+	StatusPlanned     = "planned"
+	StatusRunning     = "running"
+	StatusPaused      = "paused" // stopped between steps (quit, Ctrl-C, manual cutover); resumable
+	StatusFailed      = "failed" // a step failed; resumable or roll-backable
+	StatusCompleted   = "completed"
+	StatusRolledBack  = "rolled-back"
+	StatusCleanedUp   = "cleaned-up"
+	StatusNothingToDo = "nothing-to-do"
+)
+
+// Status of one step in the journal.
+const (
+	StepPending = "pending"
+	StepRunning = "running" // intent written, outcome not yet: resume must observe AWS
+	StepDone    = "done"
+	StepSkipped = "skipped"
+	StepFailed  = "failed"
+)
+
+// State is everything the journal keeps about one migration. It holds names and
+// progress, never secrets. Resume trusts AWS over this record: State says what was
+// intended, AWS says what exists.
+type State struct {
+	Version    int               `json:"version"`
+	ID         string            `json:"migration_id"`
+	Kind       string            `json:"kind"` // instance or cluster
+	Region     string            `json:"region"`
+	Source     string            `json:"source"`             // original identifier of the source
+	SourceARN  string            `json:"source_arn"`         // ARN at start
+	SourceRID  string            `json:"source_resource_id"` // DbiResourceId / DbClusterResourceId
+	SourceAddr string            `json:"source_endpoint"`    // endpoint address to restore at cutover
+	Mode       string            `json:"mode"`               // encrypt or rekey
+	KmsKeyARN  string            `json:"kms_key_arn"`
+	RegionKeys map[string]string `json:"region_keys,omitempty"` // region -> key ARN for replicas
+	Options    RunOptions        `json:"options"`
+	Status     string            `json:"status"`
+	CreatedAt  time.Time         `json:"created_at"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+	// Resources are the resources this migration creates or renames, by role.
+	Resources []Resource  `json:"resources"`
+	Steps     []StepState `json:"steps"`
+	// FreezeAt and CutoverDoneAt are AWS times (Date header) bounding the write downtime.
+	FreezeAt      time.Time    `json:"freeze_at,omitzero"`
+	CutoverDoneAt time.Time    `json:"cutover_done_at,omitzero"`
+	Differences   []Difference `json:"parity_differences,omitempty"`
+	LastError     string       `json:"last_error,omitempty"`
+}
+
+// RunOptions are the choices made at migrate time that a resume must keep.
+type RunOptions struct {
+	FreezeHook   string `json:"freeze_hook,omitempty"`
+	UnfreezeHook string `json:"unfreeze_hook,omitempty"`
+	Replicas     string `json:"replicas,omitempty"` // after-cutover or before-cutover
+	Cutover      string `json:"cutover,omitempty"`  // auto or manual
+}
+
+// Resource is one AWS resource a migration owns or renames.
+type Resource struct {
+	Role       string `json:"role"` // snapshot, encrypted-snapshot, target, retired-source, final-snapshot, replica:<id>, ...
+	Kind       string `json:"kind"` // db-instance, db-snapshot, db-cluster, db-cluster-snapshot, db-cluster-endpoint
+	Region     string `json:"region"`
+	Name       string `json:"name"`                  // identifier the tool gives it
+	ResourceID string `json:"resource_id,omitempty"` // DbiResourceId once known
+}
+
+// StepState is the journal record of one step.
+type StepState struct {
+	Name       string     `json:"name"`
+	Status     string     `json:"status"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	APICalls   int        `json:"api_calls"`
+	Error      string     `json:"error,omitempty"`
+}
