@@ -12,7 +12,9 @@ type CallRecord struct {
 	Target    string // identifier or ARN the call was about
 	RequestID string
 	AWSTime   time.Time // from the response Date header; zero when there was no response
-	Err       error
+	Err       error     // nil on success, else an *Error
+	Attempts  int       // HTTP attempts made, retries included
+	Duration  time.Duration
 }
 
 type callObserverKey struct{}

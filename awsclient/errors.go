@@ -20,6 +20,8 @@ const (
 	KindInvalidParameter
 	KindQuotaExceeded
 	KindCapacity // insufficient capacity in the region or AZ
+	// KindUnavailable: AWS kept failing on its side (5xx) or could not be reached, after retries.
+	KindUnavailable
 )
 
 func (k Kind) String() string {
@@ -42,6 +44,8 @@ func (k Kind) String() string {
 		return "quota exceeded"
 	case KindCapacity:
 		return "insufficient capacity"
+	case KindUnavailable:
+		return "service unavailable"
 	}
 	return "error"
 }
@@ -87,3 +91,9 @@ func IsAlreadyExists(err error) bool { return KindOf(err) == KindAlreadyExists }
 
 // IsInvalidState reports whether err says the resource is not in a state that allows the call.
 func IsInvalidState(err error) bool { return KindOf(err) == KindInvalidState }
+
+// IsThrottled reports whether err says AWS kept throttling the call after all retries.
+func IsThrottled(err error) bool { return KindOf(err) == KindThrottled }
+
+// IsKeyNotAccessible reports whether err says the KMS key cannot be used.
+func IsKeyNotAccessible(err error) bool { return KindOf(err) == KindKeyNotAccessible }

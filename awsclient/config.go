@@ -1,0 +1,61 @@
+package awsclient
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Config says how to reach AWS. The zero value uses the default credential chain and the
+// region of the shared config.
+type Config struct {
+	Region  string
+	Profile string // shared config profile (--profile); empty means the default chain
+	// EndpointURL replaces the RDS and KMS endpoints, e.g. the simulator's URL.
+	EndpointURL string
+	HTTPClient  *http.Client
+	// MaxAttempts is the number of attempts per call, retries included (default 10).
+	MaxAttempts int
+	// MaxBackoff caps the delay between two attempts (default 20s).
+	MaxBackoff time.Duration
+	// Logger receives a debug line per call; at debug level it also gets the wire traffic.
+	Logger *slog.Logger
+	// OnCall, when set, is told about every API call once it has finished.
+	OnCall func(CallRecord)
+	// Limiter, when set, is waited on before every attempt of every call, so that several
+	// migrations running in one process share one API budget.
+	Limiter Limiter
+}
+
+// Limiter is a client-side rate limiter, e.g. *rate.Limiter from golang.org/x/time/rate.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// Defaults for Config fields left zero.
+const (
+	DefaultMaxAttempts = 10
+	DefaultMaxBackoff  = 20 * time.Second
+)
+
+func (c Config) maxAttempts() int {
+	if c.MaxAttempts > 0 {
+		return c.MaxAttempts
+	}
+	return DefaultMaxAttempts
+}
+
+func (c Config) maxBackoff() time.Duration {
+	if c.MaxBackoff > 0 {
+		return c.MaxBackoff
+	}
+	return DefaultMaxBackoff
+}
+
+func (c Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

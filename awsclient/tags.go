@@ -1,0 +1,41 @@
+package awsclient
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+)
+
+// tagsFrom reads an SDK TagList.
+func tagsFrom(list []types.Tag) Tags {
+	tags := Tags{}
+	for _, t := range list {
+		tags[str(t.Key)] = str(t.Value)
+	}
+	return tags
+}
+
+// sdkTags converts tags sorted by key (deterministic requests); nil for none.
+func sdkTags(tags Tags) []types.Tag {
+	if len(tags) == 0 {
+		return nil
+	}
+	out := make([]types.Tag, 0, len(tags))
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	return out
+}
+
+func (c *regionClient) AddTags(ctx context.Context, arn string, tags Tags) error {
+	ctx, arn = begin(ctx, arn)
+	if len(tags) == 0 {
+		return nil
+	}
+	_, err := c.rds.AddTagsToResource(ctx, &rds.AddTagsToResourceInput{ResourceName: &arn, Tags: sdkTags(tags)})
+	return translateError("AddTagsToResource", arn, err)
+}
