@@ -1,5 +1,7 @@
 package awsclient
 
+import "slices"
+
 // RDS status strings (rds-behaviour.md §6). Compare statuses with these, never with literals.
 const (
 	StatusAvailable    = "available"
@@ -51,3 +53,65 @@ var clusterFailureStatuses = map[string]bool{
 
 // IsClusterFailed reports whether a cluster status is one an operation cannot recover from.
 func IsClusterFailed(status string) bool { return clusterFailureStatuses[status] }
+
+// Instance status names used by waits and callers (aliases of the shared names above where
+// they coincide, so either spelling compares equal).
+const (
+	InstanceAvailable                 = StatusAvailable
+	InstanceCreating                  = StatusCreating
+	InstanceBackingUp                 = StatusBackingUp
+	InstanceModifying                 = StatusModifying
+	InstanceRenaming                  = StatusRenaming
+	InstanceRebooting                 = StatusRebooting
+	InstanceDeleting                  = StatusDeleting
+	InstanceStorageOptimization       = StatusStorageOptim
+	InstanceConfiguringMonitoring     = "configuring-enhanced-monitoring"
+	InstanceConfiguringLogExports     = "configuring-log-exports"
+	InstanceConfiguringIAMAuth        = "configuring-iam-database-auth"
+	InstanceStopped                   = "stopped"
+	InstanceFailed                    = "failed"
+	InstanceRestoreError              = "restore-error"
+	InstanceIncompatibleRestore       = "incompatible-restore"
+	InstanceIncompatibleParameters    = "incompatible-parameters"
+	InstanceInaccessibleEncryptionKey = "inaccessible-encryption-credentials"
+	InstanceInsufficientCapacity      = "insufficient-capacity"
+	InstanceStorageFull               = "storage-full"
+
+	ClusterAvailable                 = StatusAvailable
+	ClusterCreating                  = StatusCreating
+	ClusterBackingUp                 = StatusBackingUp
+	ClusterModifying                 = StatusModifying
+	ClusterRenaming                  = StatusRenaming
+	ClusterDeleting                  = StatusDeleting
+	ClusterFailed                    = "failed"
+	ClusterInaccessibleEncryptionKey = "inaccessible-encryption-credentials"
+
+	EndpointAvailable = "available"
+	EndpointCreating  = "creating"
+	EndpointDeleting  = "deleting"
+)
+
+// IsInstanceAvailable reports whether the instance can be snapshotted, modified or used.
+func IsInstanceAvailable(i *Instance) bool { return i != nil && i.Status == InstanceAvailable }
+
+// IsClusterAvailable reports whether the cluster is available.
+func IsClusterAvailable(c *Cluster) bool { return c != nil && c.Status == ClusterAvailable }
+
+// IsSnapshotAvailable reports whether a snapshot (instance or cluster) is complete.
+func IsSnapshotAvailable(s *Snapshot) bool { return s != nil && s.Status == SnapshotAvailable }
+
+// InstanceAvailableAs is the end of a rename: the instance answers to id and is available
+// with no rename still pending (rds-behaviour.md §4.2: right after the call the old id
+// may still report available).
+func InstanceAvailableAs(id string) func(*Instance) bool {
+	id = normalizeID(id)
+	return func(i *Instance) bool {
+		return IsInstanceAvailable(i) && i.ID == id && !slices.Contains(i.PendingModifications, "DBInstanceIdentifier")
+	}
+}
+
+// ClusterAvailableAs is the end of a cluster rename.
+func ClusterAvailableAs(id string) func(*Cluster) bool {
+	id = normalizeID(id)
+	return func(c *Cluster) bool { return IsClusterAvailable(c) && c.ID == id }
+}
