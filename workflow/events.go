@@ -110,7 +110,11 @@ type ApproverFunc func(ctx context.Context, a Approval) (Decision, error)
 // Approve calls f.
 func (f ApproverFunc) Approve(ctx context.Context, a Approval) (Decision, error) { return f(ctx, a) }
 
-// AutoApprove approves every step (--yes).
-var AutoApprove Approver = ApproverFunc(func(context.Context, Approval) (Decision, error) {
+// AutoApprove approves every step (--yes), except that it never accepts parity differences:
+// a difference stops the migration before cutover, for a person to review.
+var AutoApprove Approver = ApproverFunc(func(_ context.Context, a Approval) (Decision, error) {
+	if len(a.Differences) > 0 {
+		return Quit, nil
+	}
 	return Approve, nil
 })

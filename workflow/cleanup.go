@@ -1,0 +1,126 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
+)
+
+// Cleanup, after a completed migration and an explicit approval, deletes the retired source
+// with a final snapshot and the intermediate unencrypted snapshot. The encrypted copy is kept
+// as a restore point from before cutover. Cleanup can be run again after an interruption.
+func (e *Engine) Cleanup(ctx context.Context, id string) (*Report, error) {
+	st, release, err := e.lockAndLoad(id)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = release() }()
+	if st.Status == StatusCleanedUp {
+		return ReportOf(st), nil
+	}
+	if st.Status != StatusCompleted && st.Status != StatusCleaningUp {
+		return ReportOf(st), errorf(st.ID, fmt.Sprintf("finish it with rdsencrypt resume %s, or undo it with rdsencrypt rollback %s", st.ID, st.ID), nil,
+			"migration %s is %s: cleanup runs only after a completed migration", st.ID, st.Status)
+	}
+	r, err := e.newRun(st)
+	if err != nil {
+		return nil, err
+	}
+	return r.cleanup(ctx)
+}
+
+// StatusCleaningUp marks a cleanup in progress.
+const StatusCleaningUp = "cleaning-up"
+
+func (r *run) cleanup(ctx context.Context) (*Report, error) {
+	ctx = r.withCalls(ctx)
+	if r.st.Status != StatusCleaningUp {
+		d, err := r.approve(ctx, Approval{Step: "cleanup",
+			Summary: fmt.Sprintf("delete the retired source %s (final snapshot %s) and the unencrypted snapshot %s", r.names.Retired, r.names.FinalSnapshot, r.names.Snapshot),
+			Details: []string{"The encrypted instance " + r.st.Source + " is not touched.",
+				"The encrypted snapshot " + r.names.EncryptedSnapshot + " is kept as a restore point.",
+				"After cleanup, rollback is no longer possible."}})
+		if err != nil {
+			return ReportOf(r.st), err
+		}
+		if d != Approve {
+			return ReportOf(r.st), &Error{Resource: r.st.ID, Problem: "cleanup not approved", Err: ErrStopped, Next: "rdsencrypt cleanup " + r.st.ID}
+		}
+	}
+	r.setStatus(StatusCleaningUp)
+	if err := r.save(); err != nil {
+		return ReportOf(r.st), err
+	}
+	if err := r.deleteRetiredSource(ctx); err != nil {
+		r.st.LastError = Redact(err.Error())
+		_ = r.save()
+		return ReportOf(r.st), &Error{Resource: r.names.Retired, Problem: "cleanup of migration " + r.st.ID + " stopped", Err: err,
+			Next: "fix the cause, then rdsencrypt cleanup " + r.st.ID}
+	}
+	if err := r.deleteOwnedSnapshot(ctx, r.names.Snapshot); err != nil {
+		_ = r.save()
+		return ReportOf(r.st), &Error{Resource: r.names.Snapshot, Problem: "cleanup of migration " + r.st.ID + " stopped", Err: err,
+			Next: "fix the cause, then rdsencrypt cleanup " + r.st.ID}
+	}
+	r.setStatus(StatusCleanedUp)
+	r.st.LastError = ""
+	err := r.save()
+	rep := ReportOf(r.st)
+	r.notify(Event{Kind: EventFinished, Report: rep})
+	return rep, err
+}
+
+// deleteRetiredSource deletes the source, which must be at its retired name, with a final
+// snapshot. It is the only deletion of a resource the tool did not create.
+func (r *run) deleteRetiredSource(ctx context.Context) error {
+	if r.resourceByName(r.names.FinalSnapshot) == nil {
+		r.st.Resources = append(r.st.Resources, Resource{Role: RoleFinalSnapshot, Kind: KindDBSnapshot, Region: r.st.Region, Name: r.names.FinalSnapshot})
+		if err := r.save(); err != nil {
+			return err
+		}
+	}
+	src, err := r.source(ctx)
+	if awsclient.IsNotFound(err) {
+		return r.tagFinalSnapshot(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	if src.ID != r.names.Retired {
+		return errorf(src.ID, "rdsencrypt status "+r.st.ID, nil,
+			"refusing to delete the source: it is named %s, not its retired name %s", src.ID, r.names.Retired)
+	}
+	if src.Status != awsclient.StatusDeleting {
+		if src, err = r.waitInstance(ctx, r.st.SourceRID, func(i *awsclient.Instance) bool { return i.Status == awsclient.StatusAvailable }); err != nil {
+			return err
+		}
+		if src.Settings.DeletionProtection {
+			r.log("turning off deletion protection on the retired source %s", src.ID)
+			if _, err := r.api.ModifyInstance(ctx, src.ID, awsclient.InstanceSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
+				return err
+			}
+			if _, err := r.waitInstance(ctx, r.st.SourceRID, func(i *awsclient.Instance) bool {
+				return i.Status == awsclient.StatusAvailable && !i.Settings.DeletionProtection
+			}); err != nil {
+				return err
+			}
+		}
+		r.log("deleting the retired source %s with final snapshot %s", src.ID, r.names.FinalSnapshot)
+		if err := r.api.DeleteInstance(ctx, src.ID, r.names.FinalSnapshot); err != nil && !awsclient.IsNotFound(err) {
+			return err
+		}
+	}
+	if err := r.waitInstanceGone(ctx, r.st.SourceRID); err != nil {
+		return err
+	}
+	return r.tagFinalSnapshot(ctx)
+}
+
+func (r *run) tagFinalSnapshot(ctx context.Context) error {
+	snap, err := r.waitSnapshotAvailable(ctx, r.names.FinalSnapshot)
+	if err != nil {
+		return err
+	}
+	return r.api.AddTags(ctx, snap.ARN, r.ourTags(RoleFinalSnapshot))
+}

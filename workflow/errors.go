@@ -1,0 +1,44 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error is a failure the operator can act on: what went wrong, with which resource, and the
+// command to run next. Its message is one line.
+type Error struct {
+	Resource string
+	Problem  string
+	Next     string // the next command to run, or advice
+	Err      error  // underlying cause, if any
+}
+
+func (e *Error) Error() string {
+	msg := e.Problem
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	if e.Next != "" {
+		msg += "; next: " + e.Next
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrStopped says the run stopped between steps (quit, Ctrl-C, manual cutover) and is resumable.
+var ErrStopped = errors.New("migration stopped; it can be resumed")
+
+func errorf(resource, next string, cause error, format string, args ...any) *Error {
+	return &Error{Resource: resource, Problem: fmt.Sprintf(format, args...), Next: next, Err: cause}
+}
+
+// NextOf returns the next command an error suggests, if any.
+func NextOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Next
+	}
+	return ""
+}

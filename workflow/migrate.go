@@ -1,0 +1,331 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
+)
+
+// Plan describes what migrating req.Source would do. It makes no mutating call.
+func (e *Engine) Plan(ctx context.Context, req MigrateRequest) (*Plan, error) {
+	api, err := e.Clients(req.Region)
+	if err != nil {
+		return nil, err
+	}
+	src, key, err := e.inspect(ctx, api, req)
+	if err != nil {
+		return nil, err
+	}
+	return BuildInstancePlan("", src, key), nil
+}
+
+// Migrate runs a new migration of req.Source from preflight to verify.
+func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, error) {
+	api, err := e.Clients(req.Region)
+	if err != nil {
+		return nil, err
+	}
+	src, key, err := e.inspect(ctx, api, req)
+	if err != nil {
+		return nil, err
+	}
+	if existing, err := e.activeMigrationOf(src.Region, src.ID); err != nil {
+		return nil, err
+	} else if existing != "" {
+		return nil, errorf(src.ID, "rdsencrypt resume "+existing, nil,
+			"DB instance %s already has migration %s in progress", src.ID, existing)
+	}
+	id, err := NewMigrationID()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkNamesFree(ctx, api, NamesFor(id, src.ID)); err != nil {
+		return nil, err
+	}
+	plan := BuildInstancePlan(id, src, key)
+	e.notify(Event{Kind: EventPlan, MigrationID: id, Plan: plan})
+	if plan.Mode == ModeNone {
+		return &Report{MigrationID: id, Source: src.ID, Kind: "instance", Region: src.Region,
+			Status: StatusNothingToDo, KmsKeyARN: key.ARN, Parity: Parity{Differences: []Difference{}}}, nil
+	}
+	now := e.now()
+	st := &State{Version: 1, ID: id, Kind: "instance", Region: src.Region, Source: src.ID,
+		SourceARN: src.ARN, SourceRID: src.ResourceID, SourceAddr: src.Endpoint, Mode: plan.Mode,
+		KmsKeyARN: key.ARN, Options: req.Options, Status: StatusRunning, CreatedAt: now}
+	for _, pr := range plan.Resources {
+		st.Resources = append(st.Resources, Resource{Role: pr.Role, Kind: pr.Kind, Region: pr.Region, Name: pr.Name})
+	}
+	for _, s := range instanceSteps {
+		st.Steps = append(st.Steps, StepState{Name: s.name, Status: StepPending})
+	}
+	release, err := e.Store.Lock(id)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = release() }()
+	r, err := e.newRun(st)
+	if err != nil {
+		return nil, err
+	}
+	r.src, r.key = src, key
+	r.audit(AuditRecord{Kind: "state-change", To: StatusRunning, Message: fmt.Sprintf("migrate %s in %s with %s", src.ID, src.Region, key.ARN)})
+	if err := r.save(); err != nil {
+		return nil, err
+	}
+	return r.execute(ctx)
+}
+
+// Resume continues a migration from its journal, observing AWS to see what is really done.
+func (e *Engine) Resume(ctx context.Context, id string) (*Report, error) {
+	st, release, err := e.lockAndLoad(id)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = release() }()
+	switch st.Status {
+	case StatusCompleted, StatusRolledBack, StatusCleanedUp, StatusNothingToDo:
+		return ReportOf(st), nil
+	}
+	r, err := e.newRun(st)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.reload(ctx); err != nil {
+		return nil, err
+	}
+	r.setStatus(StatusRunning)
+	return r.execute(ctx)
+}
+
+// reload describes the source (wherever a rename left it) and the key for a resumed run.
+func (r *run) reload(ctx context.Context) error {
+	ctx = r.withCalls(ctx)
+	src, err := r.api.DescribeInstanceByResourceID(ctx, r.st.SourceRID)
+	if err != nil {
+		return errorf(r.st.Source, "check the account and region, then rdsencrypt status "+r.st.ID, err,
+			"cannot find the source DB instance %s (resource %s)", r.st.Source, r.st.SourceRID)
+	}
+	key, err := r.api.DescribeKey(ctx, r.st.KmsKeyARN)
+	if err != nil {
+		return errorf(r.st.KmsKeyARN, "rdsencrypt rollback "+r.st.ID, err, "cannot describe KMS key %s", r.st.KmsKeyARN)
+	}
+	r.src, r.key = src, key
+	return nil
+}
+
+// execute runs the steps not yet done, in order, and returns the report.
+func (r *run) execute(ctx context.Context) (*Report, error) {
+	err := r.runSteps(ctx)
+	r.step = -1
+	switch {
+	case err == nil:
+		r.setStatus(StatusCompleted)
+		r.st.LastError = ""
+	case errors.Is(err, errRollbackRequested):
+		if saveErr := r.save(); saveErr != nil {
+			return ReportOf(r.st), saveErr
+		}
+		return r.rollback(ctx)
+	case errors.Is(err, ErrStopped) || ctx.Err() != nil:
+		r.setStatus(StatusPaused)
+		r.st.LastError = Redact(err.Error())
+	default:
+		r.setStatus(StatusFailed)
+		r.st.LastError = Redact(err.Error())
+	}
+	saveErr := r.save()
+	rep := ReportOf(r.st)
+	r.notify(Event{Kind: EventFinished, Report: rep, Err: err})
+	if err == nil {
+		return rep, saveErr
+	}
+	if errors.Is(err, ErrStopped) || ctx.Err() != nil {
+		return rep, &Error{Resource: r.st.Source, Problem: fmt.Sprintf("migration %s of %s stopped before %s", r.st.ID, r.st.Source, r.pendingStep()),
+			Next: "rdsencrypt resume " + r.st.ID, Err: ErrStopped}
+	}
+	var we *Error
+	if !errors.As(err, &we) || we.Next == "" {
+		err = &Error{Resource: r.st.Source, Problem: fmt.Sprintf("migration %s of %s failed at %s", r.st.ID, r.st.Source, r.pendingStep()),
+			Err: err, Next: fmt.Sprintf("rdsencrypt resume %s (after fixing the cause) or rdsencrypt rollback %s", r.st.ID, r.st.ID)}
+	}
+	return rep, err
+}
+
+var errRollbackRequested = errors.New("rollback requested by the operator")
+
+func (r *run) pendingStep() string {
+	for _, s := range r.st.Steps {
+		if s.Status != StepDone && s.Status != StepSkipped {
+			return s.Name
+		}
+	}
+	return "the end"
+}
+
+func (r *run) runSteps(ctx context.Context) error {
+	impls := instanceStepImpls()
+	for i := range r.st.Steps {
+		ss := &r.st.Steps[i]
+		if ss.Status == StepDone || ss.Status == StepSkipped {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		info, _ := stepByName(instanceSteps, ss.Name)
+		impl, ok := impls[ss.Name]
+		if !ok {
+			return fmt.Errorf("migration %s: unknown step %q in journal", r.st.ID, ss.Name)
+		}
+		r.step = i
+		if err := r.runStep(ctx, info, impl, ss); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stepImpl is the behaviour of a step. observe says whether the step's effect already exists
+// in AWS (so a resumed run never repeats it); apply makes the one side effect; wait blocks
+// until AWS reports it complete.
+type stepImpl struct {
+	observe func(ctx context.Context, r *run) (bool, error)
+	apply   func(ctx context.Context, r *run) error
+	wait    func(ctx context.Context, r *run) error
+	// approval adds step-specific details to the approval request.
+	approval func(r *run, a *Approval)
+}
+
+func (r *run) runStep(ctx context.Context, info stepInfo, impl stepImpl, ss *StepState) error {
+	ctx = r.withCalls(ctx)
+	started := false
+	if impl.observe != nil {
+		done, err := impl.observe(ctx, r)
+		if err != nil {
+			return r.failStep(ss, err)
+		}
+		started = done
+	}
+	if !started && ss.Status != StepRunning && info.mutating {
+		a := Approval{Step: info.name, Summary: info.describe(r.planView(), r.names),
+			Details: actionLines(info), Downtime: info.downtime, Skippable: info.skippable}
+		if impl.approval != nil {
+			impl.approval(r, &a)
+		}
+		d, err := r.approve(ctx, a)
+		if err != nil {
+			return err
+		}
+		switch d {
+		case Skip:
+			ss.Status = StepSkipped
+			r.notify(Event{Kind: EventStepSkipped})
+			return r.save()
+		case Rollback:
+			return errRollbackRequested
+		case Quit:
+			return ErrStopped
+		}
+	}
+	now := r.e.now()
+	if ss.StartedAt == nil {
+		ss.StartedAt = &now
+	}
+	ss.Status, ss.Error = StepRunning, ""
+	if err := r.save(); err != nil { // intent before the side effect
+		return err
+	}
+	r.notify(Event{Kind: EventStepStarted, Message: info.describe(r.planView(), r.names)})
+	if !started && impl.apply != nil {
+		if err := impl.apply(ctx, r); err != nil {
+			return r.failStep(ss, err)
+		}
+	}
+	if impl.wait != nil {
+		if err := impl.wait(ctx, r); err != nil {
+			return r.failStep(ss, err)
+		}
+	}
+	done := r.e.now()
+	ss.Status, ss.FinishedAt = StepDone, &done
+	r.notify(Event{Kind: EventStepDone})
+	return r.save() // outcome after
+}
+
+func (r *run) failStep(ss *StepState, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrStopped) {
+		return err // stays running: resume observes AWS and continues
+	}
+	ss.Status, ss.Error = StepFailed, Redact(err.Error())
+	r.notify(Event{Kind: EventStepFailed, Err: err, Message: err.Error()})
+	return err
+}
+
+func actionLines(info stepInfo) []string {
+	if len(info.actions) == 0 {
+		return nil
+	}
+	return []string{"AWS calls: " + fmt.Sprint(info.actions)}
+}
+
+// planView is the minimal plan the step descriptions need.
+func (r *run) planView() *Plan {
+	return &Plan{Source: r.st.Source, KmsKeyARN: r.st.KmsKeyARN, Region: r.st.Region}
+}
+
+// ourTags are the tags of every resource the migration creates.
+func (r *run) ourTags(role string) awsclient.Tags {
+	return awsclient.Tags{awsclient.TagMigrationID: r.st.ID, awsclient.TagSource: r.st.Source, awsclient.TagRole: role}
+}
+
+// targetTags are the source's tags plus ours: restore applies only the tags it is given.
+func (r *run) targetTags() awsclient.Tags {
+	tags := awsclient.Tags{}
+	maps.Copy(tags, r.src.Tags)
+	maps.Copy(tags, r.ourTags(RoleTarget))
+	return tags
+}
+
+// ownedBy reports whether tags mark a resource as created by this migration.
+func (r *run) ownedBy(tags awsclient.Tags) bool {
+	return tags[awsclient.TagMigrationID] == r.st.ID
+}
+
+func (r *run) resource(role string) *Resource {
+	for i := range r.st.Resources {
+		if r.st.Resources[i].Role == role {
+			return &r.st.Resources[i]
+		}
+	}
+	return nil
+}
+
+func (r *run) awsNow() time.Time {
+	if t := r.api.ServerTime(); !t.IsZero() {
+		return t
+	}
+	return r.e.now()
+}
+
+// checkNamesFree makes sure no resource already uses a name the migration will create.
+func checkNamesFree(ctx context.Context, api awsclient.RDS, n Names) error {
+	for _, id := range []string{n.Target, n.Retired} {
+		if _, err := api.DescribeInstance(ctx, id); err == nil {
+			return errorf(id, "rename or delete it, then retry", nil, "DB instance name %s, needed by the migration, is taken", id)
+		} else if !awsclient.IsNotFound(err) {
+			return err
+		}
+	}
+	for _, id := range []string{n.Snapshot, n.EncryptedSnapshot, n.FinalSnapshot} {
+		if _, err := api.DescribeSnapshot(ctx, id); err == nil {
+			return errorf(id, "rename or delete it, then retry", nil, "DB snapshot name %s, needed by the migration, is taken", id)
+		} else if !awsclient.IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}

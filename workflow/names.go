@@ -1,0 +1,84 @@
+package workflow
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Resource roles, as journaled and as tagged (rdsencrypt:role).
+const (
+	RoleSnapshot          = "snapshot"           // unencrypted snapshot of the source
+	RoleEncryptedSnapshot = "encrypted-snapshot" // the encrypted copy
+	RoleTarget            = "target"             // the new encrypted resource
+	RoleRetiredSource     = "retired-source"     // the source after cutover (renamed, not created)
+	RoleFinalSnapshot     = "final-snapshot"     // taken when cleanup deletes the retired source
+)
+
+// Resource kinds.
+const (
+	KindDBInstance        = "db-instance"
+	KindDBSnapshot        = "db-snapshot"
+	KindDBCluster         = "db-cluster"
+	KindDBClusterSnapshot = "db-cluster-snapshot"
+)
+
+const (
+	maxInstanceID = 63  // DB instance and cluster identifiers
+	maxSnapshotID = 255 // DB snapshot identifiers
+)
+
+var migrationIDPattern = regexp.MustCompile(`^[a-z0-9]{8}$`)
+
+// NewMigrationID returns a fresh random migration id: 8 lower-case hex digits.
+func NewMigrationID() (string, error) {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate migration id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// ValidMigrationID reports whether id has the form NewMigrationID produces.
+func ValidMigrationID(id string) bool { return migrationIDPattern.MatchString(id) }
+
+// Names are the deterministic identifiers one migration uses; a re-run derives the same ones.
+type Names struct {
+	Snapshot          string
+	EncryptedSnapshot string
+	Target            string // temporary identifier of the new resource until cutover
+	Retired           string // identifier the source is renamed to at cutover
+	FinalSnapshot     string
+}
+
+// NamesFor derives the names of a migration from its id and the source identifier. Names
+// that would pass AWS's length limits are shortened by truncating the source part, never
+// by failing.
+func NamesFor(migrationID, source string) Names {
+	return Names{
+		Snapshot:          withPrefix("rdsencrypt-"+migrationID+"-", source, "-unencrypted", maxSnapshotID),
+		EncryptedSnapshot: withPrefix("rdsencrypt-"+migrationID+"-", source, "-encrypted", maxSnapshotID),
+		Target:            withSuffix(source, "-enc-"+migrationID, maxInstanceID),
+		Retired:           withSuffix(source, "-old-"+migrationID, maxInstanceID),
+		FinalSnapshot:     withPrefix("rdsencrypt-"+migrationID+"-", source, "-final", maxSnapshotID),
+	}
+}
+
+func withSuffix(base, suffix string, limit int) string {
+	return fitIdentifier(base, limit-len(suffix)) + suffix
+}
+
+func withPrefix(prefix, base, suffix string, limit int) string {
+	return prefix + fitIdentifier(base, limit-len(prefix)-len(suffix)) + suffix
+}
+
+// fitIdentifier truncates s to n characters so that it can be followed by "-...": it never
+// ends in a hyphen (which would make "--").
+func fitIdentifier(s string, n int) string {
+	if len(s) > n {
+		s = s[:n]
+	}
+	return strings.TrimRight(s, "-")
+}

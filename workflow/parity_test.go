@@ -1,0 +1,40 @@
+package workflow
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
+)
+
+func TestCompareSettingsFindsEveryDifference(t *testing.T) {
+	src := sampleSource().Settings
+	src.VpcSecurityGroupIDs = []string{"sg-2", "sg-1"}
+	src.EnabledCloudwatchLogsExports = []string{"error", "slowquery"}
+	same := src
+	same.VpcSecurityGroupIDs = []string{"sg-1", "sg-2"}  // order does not matter
+	same.StorageEncrypted, same.KmsKeyID = true, "arn:k" // encryption is meant to differ
+	assert.Empty(t, compareSettings(awsclient.InstanceSettingRoutes, "orders", src, same))
+
+	diff := same
+	diff.MultiAZ = false
+	diff.MonitoringInterval = 0
+	diff.EnabledCloudwatchLogsExports = []string{"error"}
+	got := compareSettings(awsclient.InstanceSettingRoutes, "orders", src, diff)
+	var names []string
+	for _, d := range got {
+		names = append(names, d.Setting)
+		assert.Equal(t, "orders", d.Resource)
+	}
+	assert.ElementsMatch(t, []string{"MultiAZ", "MonitoringInterval", "EnabledCloudwatchLogsExports"}, names)
+}
+
+func TestSettingsToModifyOnlyModifiable(t *testing.T) {
+	src := sampleSource().Settings
+	src.DBSubnetGroupName = "private"
+	tgt := src
+	tgt.DBSubnetGroupName = "default" // restore-only: parity reports it, modify cannot fix it
+	tgt.PreferredMaintenanceWindow = ""
+	assert.Equal(t, []awsclient.Setting{"PreferredMaintenanceWindow"}, settingsToModify(awsclient.InstanceSettingRoutes, src, tgt))
+}

@@ -1,0 +1,221 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
+)
+
+// StatusRollingBack marks a rollback in progress; running rollback again continues it.
+const StatusRollingBack = "rolling-back"
+
+// Rollback returns the account to where it was before the migration: the source back at its
+// name and endpoint, and everything the migration created deleted. It works from any point
+// before cleanup and can itself be interrupted and run again.
+func (e *Engine) Rollback(ctx context.Context, id string) (*Report, error) {
+	st, release, err := e.lockAndLoad(id)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = release() }()
+	switch st.Status {
+	case StatusRolledBack, StatusNothingToDo:
+		return ReportOf(st), nil
+	case StatusCleanedUp:
+		return ReportOf(st), errorf(st.Source, "the encrypted instance is now the only copy; its retired source was deleted (final snapshot "+NamesFor(st.ID, st.Source).FinalSnapshot+")", nil,
+			"migration %s was cleaned up and cannot be rolled back", st.ID)
+	}
+	r, err := e.newRun(st)
+	if err != nil {
+		return nil, err
+	}
+	return r.rollback(ctx)
+}
+
+func (r *run) rollback(ctx context.Context) (*Report, error) {
+	ctx = r.withCalls(ctx)
+	r.step = -1
+	a := Approval{Step: "rollback", Summary: fmt.Sprintf("roll back migration %s: %s returns to its original state, everything the migration created is deleted", r.st.ID, r.st.Source)}
+	if !r.st.CutoverDoneAt.IsZero() || r.stepStatus(StepRenameSource) != StepPending {
+		a.Downtime = true
+		a.Instructions = append(a.Instructions, fmt.Sprintf("Stop writes to %s first: writes made to the encrypted instance since cutover are lost.", r.st.Source))
+	}
+	if r.st.Status != StatusRollingBack {
+		d, err := r.approve(ctx, a)
+		if err != nil {
+			return ReportOf(r.st), err
+		}
+		if d != Approve && d != Rollback {
+			return ReportOf(r.st), &Error{Resource: r.st.ID, Problem: "rollback not approved", Err: ErrStopped,
+				Next: "rdsencrypt rollback " + r.st.ID + " or rdsencrypt resume " + r.st.ID}
+		}
+	}
+	r.setStatus(StatusRollingBack)
+	if err := r.save(); err != nil {
+		return ReportOf(r.st), err
+	}
+	if err := r.undo(ctx); err != nil {
+		r.st.LastError = Redact(err.Error())
+		_ = r.save()
+		rep := ReportOf(r.st)
+		r.notify(Event{Kind: EventFinished, Report: rep, Err: err})
+		return rep, &Error{Resource: r.st.Source, Problem: fmt.Sprintf("rollback of migration %s stopped", r.st.ID), Err: err,
+			Next: "fix the cause, then rdsencrypt rollback " + r.st.ID + " (it continues where it stopped)"}
+	}
+	r.setStatus(StatusRolledBack)
+	r.st.LastError = ""
+	err := r.save()
+	rep := ReportOf(r.st)
+	rep.Next = ""
+	r.notify(Event{Kind: EventFinished, Report: rep})
+	return rep, err
+}
+
+func (r *run) stepStatus(name string) string {
+	for _, s := range r.st.Steps {
+		if s.Name == name {
+			return s.Status
+		}
+	}
+	return ""
+}
+
+// undo observes AWS and reverses each effect still present, most urgent first: the source's
+// name and endpoint, then the deletions.
+func (r *run) undo(ctx context.Context) error {
+	target, err := r.findTarget(ctx)
+	if err != nil {
+		return err
+	}
+	if target != nil && target.ID == r.st.Source {
+		r.log("renaming %s back to %s", target.ID, r.names.Target)
+		if err := r.renameAndWait(ctx, target, r.names.Target, ""); err != nil {
+			return err
+		}
+	}
+	src, err := r.source(ctx)
+	if err != nil {
+		return errorf(r.st.Source, "rdsencrypt status "+r.st.ID, err, "cannot find the source (resource %s)", r.st.SourceRID)
+	}
+	if src.ID != r.st.Source {
+		r.log("renaming %s back to %s", src.ID, r.st.Source)
+		if err := r.renameAndWait(ctx, src, r.st.Source, r.st.SourceAddr); err != nil {
+			return err
+		}
+	}
+	if target != nil {
+		if err := r.deleteOwnedInstance(ctx, target.ResourceID); err != nil {
+			return err
+		}
+	}
+	for _, id := range []string{r.names.EncryptedSnapshot, r.names.Snapshot} {
+		if err := r.deleteOwnedSnapshot(ctx, id); err != nil {
+			return err
+		}
+	}
+	if !r.st.FreezeAt.IsZero() && r.stepStatus(StepUnfreeze) != StepDone {
+		if err := applyUnfreeze(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findTarget returns the new instance wherever it is named, or nil when it does not exist.
+func (r *run) findTarget(ctx context.Context) (*awsclient.Instance, error) {
+	inst, err := r.target(ctx)
+	if awsclient.IsNotFound(err) {
+		return nil, nil
+	}
+	return inst, err
+}
+
+// renameAndWait renames an instance once it is not busy, and waits until it is available
+// under the new name (and at addr, when given).
+func (r *run) renameAndWait(ctx context.Context, inst *awsclient.Instance, newID, addr string) error {
+	if inst.ID != newID && inst.Status != awsclient.StatusRenaming {
+		if _, err := r.waitInstance(ctx, inst.ResourceID, func(i *awsclient.Instance) bool { return i.Status == awsclient.StatusAvailable }); err != nil {
+			return err
+		}
+		if _, err := r.api.RenameInstance(ctx, inst.ID, newID); err != nil {
+			return err
+		}
+	}
+	_, err := r.waitInstance(ctx, inst.ResourceID, func(i *awsclient.Instance) bool {
+		return i.ID == newID && i.Status == awsclient.StatusAvailable && (addr == "" || strings.EqualFold(i.Endpoint, addr))
+	})
+	return err
+}
+
+// deleteOwnedInstance deletes an instance this migration created, without a final snapshot
+// (its data is the source's, which is intact). It refuses anything else.
+func (r *run) deleteOwnedInstance(ctx context.Context, resourceID string) error {
+	inst, err := r.api.DescribeInstanceByResourceID(ctx, resourceID)
+	if awsclient.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if resourceID == r.st.SourceRID || !r.ownedBy(inst.Tags) || r.resource(RoleTarget) == nil {
+		return errorf(inst.ID, "delete it by hand if it is not needed", nil,
+			"refusing to delete DB instance %s: it was not created by migration %s", inst.ID, r.st.ID)
+	}
+	if inst.Status != awsclient.StatusDeleting {
+		if !awsclient.IsInstanceFailed(inst.Status) {
+			if inst, err = r.waitInstance(ctx, resourceID, func(i *awsclient.Instance) bool { return i.Status == awsclient.StatusAvailable }); err != nil {
+				return err
+			}
+		}
+		if inst.Settings.DeletionProtection {
+			r.log("turning off deletion protection on %s (created by this migration)", inst.ID)
+			if _, err := r.api.ModifyInstance(ctx, inst.ID, awsclient.InstanceSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
+				return err
+			}
+			if _, err := r.waitInstance(ctx, resourceID, func(i *awsclient.Instance) bool {
+				return i.Status == awsclient.StatusAvailable && !i.Settings.DeletionProtection
+			}); err != nil {
+				return err
+			}
+		}
+		r.log("deleting %s", inst.ID)
+		if err := r.api.DeleteInstance(ctx, inst.ID, ""); err != nil && !awsclient.IsNotFound(err) {
+			return err
+		}
+	}
+	return r.waitInstanceGone(ctx, resourceID)
+}
+
+// deleteOwnedSnapshot deletes a snapshot this migration created, once it is no longer busy.
+func (r *run) deleteOwnedSnapshot(ctx context.Context, id string) error {
+	snap, err := r.api.DescribeSnapshot(ctx, id)
+	if awsclient.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !r.ownedBy(snap.Tags) || r.resourceByName(id) == nil {
+		return errorf(id, "delete it by hand if it is not needed", nil,
+			"refusing to delete DB snapshot %s: it was not created by migration %s", id, r.st.ID)
+	}
+	if snap.Status != awsclient.SnapshotDeleting {
+		if snap.Status != awsclient.SnapshotAvailable && !awsclient.IsSnapshotFailed(snap.Status) {
+			_, err := awsclient.Poll(ctx, r.e.Poll,
+				func(ctx context.Context) (*awsclient.Snapshot, error) { return r.api.DescribeSnapshot(ctx, id) },
+				func(s *awsclient.Snapshot) (bool, error) {
+					return s.Status == awsclient.SnapshotAvailable || awsclient.IsSnapshotFailed(s.Status), nil
+				}, nil)
+			if err != nil {
+				return err
+			}
+		}
+		r.log("deleting snapshot %s", id)
+		if err := r.api.DeleteSnapshot(ctx, id); err != nil && !awsclient.IsNotFound(err) {
+			return err
+		}
+	}
+	return r.waitSnapshotGone(ctx, id)
+}

@@ -1,0 +1,82 @@
+package workflow
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
+)
+
+// waitInstance polls an instance by its resource id (stable across renames) until done says
+// so, reporting each status change as progress. A failure status ends the wait with an error.
+func (r *run) waitInstance(ctx context.Context, resourceID string, done func(*awsclient.Instance) bool) (*awsclient.Instance, error) {
+	var last string
+	return awsclient.Poll(ctx, r.e.Poll,
+		func(ctx context.Context) (*awsclient.Instance, error) {
+			return r.api.DescribeInstanceByResourceID(ctx, resourceID)
+		},
+		func(i *awsclient.Instance) (bool, error) {
+			if awsclient.IsInstanceFailed(i.Status) {
+				return false, errorf(i.ID, "rdsencrypt resume "+r.st.ID+" (it replaces what failed) or rdsencrypt rollback "+r.st.ID, nil,
+					"DB instance %s is %s", i.ID, i.Status)
+			}
+			return done(i), nil
+		},
+		func(i *awsclient.Instance) {
+			if key := i.ID + "/" + i.Status; key != last {
+				last = key
+				pct, err := strconv.Atoi(i.PercentProgress)
+				if err != nil {
+					pct = -1
+				}
+				r.notify(Event{Kind: EventStepProgress, Resource: i.ID, Status: i.Status, Percent: pct})
+			}
+		})
+}
+
+func (r *run) waitSnapshotAvailable(ctx context.Context, id string) (*awsclient.Snapshot, error) {
+	return awsclient.Poll(ctx, r.e.Poll,
+		func(ctx context.Context) (*awsclient.Snapshot, error) { return r.api.DescribeSnapshot(ctx, id) },
+		func(s *awsclient.Snapshot) (bool, error) {
+			if awsclient.IsSnapshotFailed(s.Status) {
+				return false, errorf(id, "rdsencrypt resume "+r.st.ID+" (it takes the snapshot again) or rdsencrypt rollback "+r.st.ID, nil,
+					"DB snapshot %s ended %s", id, s.Status)
+			}
+			return s.Status == awsclient.SnapshotAvailable, nil
+		},
+		func(s *awsclient.Snapshot) {
+			r.notify(Event{Kind: EventStepProgress, Resource: id, Status: s.Status, Percent: int(s.PercentProgress)})
+		})
+}
+
+func (r *run) waitSnapshotGone(ctx context.Context, id string) error {
+	_, err := awsclient.Poll(ctx, r.e.Poll,
+		func(ctx context.Context) (bool, error) {
+			_, err := r.api.DescribeSnapshot(ctx, id)
+			if awsclient.IsNotFound(err) {
+				return true, nil
+			}
+			return false, err
+		},
+		func(gone bool) (bool, error) { return gone, nil },
+		nil)
+	return err
+}
+
+func (r *run) waitInstanceGone(ctx context.Context, resourceID string) error {
+	_, err := awsclient.Poll(ctx, r.e.Poll,
+		func(ctx context.Context) (*awsclient.Instance, error) {
+			i, err := r.api.DescribeInstanceByResourceID(ctx, resourceID)
+			if awsclient.IsNotFound(err) {
+				return nil, nil
+			}
+			return i, err
+		},
+		func(i *awsclient.Instance) (bool, error) { return i == nil, nil },
+		func(i *awsclient.Instance) {
+			if i != nil {
+				r.notify(Event{Kind: EventStepProgress, Resource: i.ID, Status: i.Status, Percent: -1})
+			}
+		})
+	return err
+}
