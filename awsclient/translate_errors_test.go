@@ -26,7 +26,9 @@ func sdkError(op string, status int, requestID string, err error) error {
 	}}
 }
 
-func generic(code string) error { return &smithy.GenericAPIError{Code: code, Message: code + " happened"} }
+func generic(code string) error {
+	return &smithy.GenericAPIError{Code: code, Message: code + " happened"}
+}
 
 func TestTranslateErrorKinds(t *testing.T) {
 	cases := []struct {
