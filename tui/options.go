@@ -1,0 +1,37 @@
+package tui
+
+import (
+	"io"
+	"strings"
+)
+
+// Options configure Run.
+type Options struct {
+	// Input and Output are the terminal; defaults os.Stdin and os.Stderr.
+	Input  io.Reader
+	Output io.Writer
+	// ResumeCommand, RollbackCommand and CleanupCommand are shown to the operator when
+	// they are the way on, e.g. "rdsencrypt resume --migration {id}"; {id} is replaced by
+	// the migration ID once the workflow has said it. Empty ones are not shown (the
+	// report's Next is shown instead, when it has one).
+	ResumeCommand   string
+	RollbackCommand string
+	CleanupCommand  string
+}
+
+// commands are the follow-up commands the UI shows.
+type commands struct {
+	resume, rollback, cleanup string
+}
+
+func commandsFrom(o Options) commands {
+	return commands{resume: o.ResumeCommand, rollback: o.RollbackCommand, cleanup: o.CleanupCommand}
+}
+
+// expand puts the migration ID into a command template.
+func expand(cmd, id string) string {
+	if id == "" {
+		return cmd
+	}
+	return strings.ReplaceAll(cmd, "{id}", id)
+}
