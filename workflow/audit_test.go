@@ -1,0 +1,160 @@
+package workflow
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAuditAppendAndRead(t *testing.T) {
+	s := newTestStore(t)
+	const id = "a1b2c3d4"
+
+	recs, err := s.ReadAudit(id)
+	require.NoError(t, err)
+	assert.Empty(t, recs, "no trail yet")
+
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	want := []AuditRecord{
+		{Time: t0, Kind: AuditAPICall, Action: "CreateDBSnapshot", Target: "orders-db", RequestID: "0f1e2d3c-aaaa-bbbb-cccc-0123456789ab",
+			AWSTime: t0.Add(time.Second), Outcome: "ok", Step: "snapshot"},
+		{Time: t0.Add(time.Minute), Kind: AuditApproval, Step: "cutover", Decision: "approve", User: "alice"},
+		{Time: t0.Add(2 * time.Minute), Kind: AuditStateChange, Step: "cutover", From: StepPending, To: StepRunning, Message: "renaming orders-db"},
+	}
+	for _, r := range want {
+		require.NoError(t, s.AppendAudit(id, r))
+	}
+	recs, err = s.ReadAudit(id)
+	require.NoError(t, err)
+	assert.Equal(t, want, recs)
+
+	data, err := os.ReadFile(s.AuditPath(id))
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	require.Len(t, lines, 3, "one line per record")
+	assert.Contains(t, lines[0], `"request_id":"0f1e2d3c-aaaa-bbbb-cccc-0123456789ab"`)
+	assert.Contains(t, lines[0], `"aws_time":"2026-03-01T10:00:01Z"`)
+	assert.NotContains(t, lines[1], "aws_time", "zero times are omitted")
+	assert.NotContains(t, lines[1], "message")
+}
+
+func TestAuditDefaults(t *testing.T) {
+	s := newTestStore(t)
+	before := time.Now()
+	require.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{Kind: AuditApproval, Step: "cutover", Decision: "approve"}))
+	recs, err := s.ReadAudit("a1b2c3d4")
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.False(t, recs[0].Time.Before(before.Add(-time.Second)), "time set when zero")
+	assert.NotEmpty(t, recs[0].User, "approvals record the OS user")
+
+	assert.Error(t, s.AppendAudit("a1b2c3d4", AuditRecord{Kind: "gossip"}), "unknown kinds are refused")
+}
+
+func TestAuditRedactsBeforeWriting(t *testing.T) {
+	s := newTestStore(t)
+	secret := "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	require.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{
+		Kind:    AuditAPICall,
+		Action:  "CopyDBSnapshot",
+		Outcome: "error: https://rds.eu-west-1.amazonaws.com/?Action=CopyDBSnapshot&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260301&X-Amz-Signature=abc123",
+		Message: "ModifyDBInstance MasterUserPassword=S3cr3t! secret " + secret,
+	}))
+	data, err := os.ReadFile(s.AuditPath("a1b2c3d4"))
+	require.NoError(t, err)
+	for _, leak := range []string{"abc123", "AKIAIOSFODNN7EXAMPLE", "S3cr3t!", secret} {
+		assert.NotContains(t, string(data), leak)
+	}
+}
+
+func TestAuditConcurrentAppend(t *testing.T) {
+	s := newTestStore(t)
+	const writers, each = 8, 25
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				assert.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{
+					Kind: AuditAPICall, Action: "DescribeDBInstances", Message: fmt.Sprintf("w%d-%d %s", w, i, strings.Repeat("x", 2000)),
+				}))
+			}
+		}()
+	}
+	wg.Wait()
+	recs, err := s.ReadAudit("a1b2c3d4")
+	require.NoError(t, err)
+	assert.Len(t, recs, writers*each, "no record lost or torn")
+}
+
+func TestAuditReadReportsBadLine(t *testing.T) {
+	s := newTestStore(t)
+	require.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{Kind: AuditStateChange, Message: "one"}))
+	f, err := os.OpenFile(s.AuditPath("a1b2c3d4"), os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"time":"2026-`)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	recs, err := s.ReadAudit("a1b2c3d4")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), s.AuditPath("a1b2c3d4")+":2")
+	require.Len(t, recs, 1, "records before the bad line are returned")
+	assert.Equal(t, "one", recs[0].Message)
+}
+
+func TestRedact(t *testing.T) {
+	const secretKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	sessionToken := "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD" + strings.Repeat("Ab3+", 40) + "=="
+	cases := []struct {
+		name, in, want string
+	}{
+		{"empty", "", ""},
+		{"plain text", "DBInstanceNotFound: orders-db not found", "DBInstanceNotFound: orders-db not found"},
+		{"identifiers and ARNs kept",
+			"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab db-ABCDEFGHIJKLMNOPQRSTUVWXY",
+			"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab db-ABCDEFGHIJKLMNOPQRSTUVWXY"},
+		{"sha256 hex kept",
+			"sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+			"sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+		{"presigned URL",
+			"PreSignedUrl: https://rds.us-east-1.amazonaws.com/?Action=CopyDBSnapshot&SourceDBSnapshotIdentifier=x&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260301%2Fus-east-1%2Frds%2Faws4_request&X-Amz-Date=20260301T000000Z&X-Amz-Security-Token=FwoGZXIvYXdzEabc&X-Amz-Signature=0123abcd rejected",
+			"PreSignedUrl: [REDACTED] rejected"},
+		{"bare presigned URL",
+			"fetch https://bucket.s3.amazonaws.com/key?X-Amz-Signature=0123abcd&X-Amz-Expires=60 failed",
+			"fetch https://bucket.s3.amazonaws.com/key?[REDACTED] failed"},
+		{"URL without secrets kept", "see https://docs.aws.amazon.com/x?tab=1", "see https://docs.aws.amazon.com/x?tab=1"},
+		{"query parameters outside a URL",
+			"X-Amz-Signature=abcdef&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE/20260301/us-east-1/rds/aws4_request&X-Amz-Security-Token=tok",
+			"X-Amz-Signature=[REDACTED]&X-Amz-Credential=[REDACTED]&X-Amz-Security-Token=[REDACTED]"},
+		{"URL-encoded presigned URL in a form body",
+			"Action=CopyDBSnapshot&PreSignedUrl=https%3A%2F%2Frds.us-east-1.amazonaws.com%2F%3FX-Amz-Signature%3Dabc&KmsKeyId=k",
+			"Action=CopyDBSnapshot&PreSignedUrl=[REDACTED]&KmsKeyId=k"},
+		{"master password form", "Action=CreateDBInstance&MasterUserPassword=hunter22&Engine=mysql",
+			"Action=CreateDBInstance&MasterUserPassword=[REDACTED]&Engine=mysql"},
+		{"master password JSON", `{"MasterUserPassword": "hunter22", "Engine":"mysql"}`,
+			`{"MasterUserPassword": "[REDACTED]", "Engine":"mysql"}`},
+		{"password colon", "password: hunter22", "password: [REDACTED]"},
+		{"password in URL", "hook failed: psql postgres://admin:hunter22@orders-db:5432/app",
+			"hook failed: psql postgres://admin:[REDACTED]@orders-db:5432/app"},
+		{"secret access key alone", "key " + secretKey + " leaked", "key [REDACTED] leaked"},
+		{"secret access key env", "AWS_SECRET_ACCESS_KEY=" + secretKey, "AWS_SECRET_ACCESS_KEY=[REDACTED]"},
+		{"access key id", "using AKIAIOSFODNN7EXAMPLE now", "using [REDACTED] now"},
+		{"session token", "token " + sessionToken + " end", "token [REDACTED] end"},
+		{"two keys side by side", secretKey + " " + secretKey, "[REDACTED] [REDACTED]"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := Redact(c.in)
+			assert.Equal(t, c.want, got)
+			assert.Equal(t, got, Redact(got), "idempotent")
+		})
+	}
+}
