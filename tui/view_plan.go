@@ -42,7 +42,8 @@ func (m Model) planView(w int) string {
 		rows = append(rows, []string{strconv.Itoa(i + 1), s.Name, orDash(estimate(s.Estimate)),
 			yesNo(s.Mutating), yesNo(s.Downtime), s.Description})
 	}
-	steps := m.section("Steps", grid(m.st, w, []string{"#", "STEP", "EST.", "CHANGES", "DOWNTIME", "WHAT IT DOES"}, rows))
+	legend := m.st.dim.Render(wrap("ASKS: changes something, so it asks for approval first. DOWN: applications cannot write meanwhile.", w))
+	steps := m.section("Steps", grid(m.st, w, []string{"#", "STEP", "EST", "ASKS", "DOWN", "WHAT IT DOES"}, rows)+"\n"+legend)
 
 	var settings string
 	if len(p.Settings) > 0 {
