@@ -162,7 +162,6 @@ func TestInterrupt(t *testing.T) {
 	assert.Contains(t, m.finalText(), "rdsencrypt resume --migration m-7f3a9c21")
 }
 
-
 func TestSecondInterruptLeaves(t *testing.T) {
 	m, _ := feed(testModel(nil), keyCtrlC())
 	_, cmds := feed(m, keyCtrlC())
