@@ -1,0 +1,77 @@
+package rdssim
+
+import "sort"
+
+func init() {
+	registerRDS("DescribeDBInstances", describeDBInstances)
+}
+
+type describeDBInstancesResult struct {
+	DBInstances []*xmlDBInstance `xml:"DBInstances>DBInstance"`
+	Marker      string           `xml:",omitempty"`
+}
+
+func sortedInstances(r *region) []*instance {
+	out := make([]*instance, 0, len(r.instances))
+	for _, i := range r.instances {
+		out = append(out, i)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].id < out[b].id })
+	return out
+}
+
+func describeDBInstances(c *call) (any, error) {
+	s, p, r := c.sim, c.p, c.r
+	ref, byID := p.str("DBInstanceIdentifier")
+	filters := p.filters("db-instance-id", "dbi-resource-id", "db-cluster-id", "engine", "domain")
+	max, marker := pageArgs(p)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	var list []*instance
+	if byID {
+		i, e := s.instanceByRef(r, ref)
+		if e != nil {
+			return nil, e
+		}
+		list = []*instance{i}
+	} else {
+		list = sortedInstances(r)
+	}
+	var out []*instance
+	for _, i := range list {
+		if instanceMatches(s, i, filters) {
+			out = append(out, i)
+		}
+	}
+	page, next := paginate(out, func(i *instance) string { return i.id }, max, marker)
+	res := describeDBInstancesResult{Marker: next}
+	for _, i := range page {
+		res.DBInstances = append(res.DBInstances, s.renderInstance(i))
+	}
+	return res, nil
+}
+
+func instanceMatches(s *Sim, i *instance, filters []filter) bool {
+	for _, f := range filters {
+		var ok bool
+		switch f.Name {
+		case "db-instance-id":
+			ok = matchAny(i.id, f.Values) || matchAny(i.arn(s), f.Values)
+		case "dbi-resource-id":
+			ok = matchAny(i.rid, f.Values)
+		case "db-cluster-id":
+			ok = i.clusterID != "" && (matchAny(i.clusterID, f.Values) || matchAny(s.rdsARN(i.r.name, "cluster", i.clusterID), f.Values))
+		case "engine":
+			ok = matchAny(i.cfg.Engine, f.Values)
+		case "domain":
+			for _, d := range i.cfg.DomainMemberships {
+				ok = ok || matchAny(d, f.Values)
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,161 @@
+package rdssim
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Key states used by the simulator (KMS KeyState values).
+const (
+	keyEnabled         = "Enabled"
+	keyDisabled        = "Disabled"
+	keyPendingDeletion = "PendingDeletion"
+)
+
+type kmsKey struct {
+	id, arn      string
+	region       string
+	state        string
+	manager      string // CUSTOMER or AWS
+	description  string
+	created      time.Time
+	deletionDate time.Time
+	pendingDays  int32
+	keyUsage     string
+	keySpec      string
+	multiRegion  bool
+}
+
+type kmsAlias struct {
+	name     string
+	targetID string
+	created  time.Time
+	updated  time.Time
+}
+
+func (s *Sim) aliasARN(region, name string) string {
+	return fmt.Sprintf("arn:aws:kms:%s:%s:%s", region, s.account, name)
+}
+
+// awsManagedAliases are the AWS-managed keys every region has.
+var awsManagedAliases = map[string]string{
+	"alias/aws/rds":            "Default key that protects my RDS database volumes when no other key is defined",
+	"alias/aws/secretsmanager": "Default key that protects my Secrets Manager data when no other key is defined",
+}
+
+func (s *Sim) seedManagedKeys(r *region, now time.Time) {
+	for _, name := range []string{"alias/aws/rds", "alias/aws/secretsmanager"} {
+		k := s.newKey(r, now, awsManagedAliases[name], "AWS")
+		r.aliases[name] = &kmsAlias{name: name, targetID: k.id, created: now, updated: now}
+	}
+}
+
+func (s *Sim) newKey(r *region, now time.Time, desc, manager string) *kmsKey {
+	id := s.ids.uuid()
+	k := &kmsKey{id: id, arn: fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", r.name, s.account, id), region: r.name,
+		state: keyEnabled, manager: manager, description: desc, created: now,
+		keyUsage: "ENCRYPT_DECRYPT", keySpec: "SYMMETRIC_DEFAULT"}
+	r.keys[id] = k
+	return k
+}
+
+// findKey resolves a key id, key ARN, alias name or alias ARN in region r. foreign is true when
+// the reference is an ARN of another region or account.
+func (s *Sim) findKey(r *region, ref string) (k *kmsKey, foreign bool) {
+	if strings.HasPrefix(ref, "arn:") {
+		a, ok := parseARN(ref)
+		if !ok || a.Service != "kms" {
+			return nil, false
+		}
+		if a.Region != r.name || a.Account != s.account {
+			return nil, true
+		}
+		switch a.Kind {
+		case "key":
+			ref = a.ID
+		case "alias":
+			ref = "alias/" + a.ID
+		default:
+			return nil, false
+		}
+	}
+	if strings.HasPrefix(ref, "alias/") {
+		al := r.aliases[ref]
+		if al == nil {
+			return nil, false
+		}
+		return r.keys[al.targetID], false
+	}
+	return r.keys[ref], false
+}
+
+// usableKey resolves a KmsKeyId given to RDS: it must exist in the request's region and be
+// enabled, else KMSKeyNotAccessibleFault.
+func (s *Sim) usableKey(r *region, ref string) (*kmsKey, *apiError) {
+	k, _ := s.findKey(r, ref)
+	if k == nil || k.state != keyEnabled {
+		return nil, errKeyNotAccessible(ref)
+	}
+	return k, nil
+}
+
+// keyByARN returns the key with the given ARN in any region.
+func (s *Sim) keyByARN(keyARN string) *kmsKey {
+	a, ok := parseARN(keyARN)
+	if !ok {
+		return nil
+	}
+	if r := s.regions[a.Region]; r != nil {
+		return r.keys[a.ID]
+	}
+	return nil
+}
+
+// setKeyState changes a key's state and, when the key becomes unusable, fails the operations
+// that depend on it.
+func (s *Sim) setKeyState(k *kmsKey, state string, at time.Time, action string) {
+	if k.state == state {
+		return
+	}
+	k.state = state
+	s.emit(at, k.region, "key", k.id, k.arn, state, action)
+	if state != keyEnabled {
+		for _, h := range keyLossHooks {
+			h(s, k, at)
+		}
+	}
+}
+
+// keyLossHooks are told when a key becomes unusable (disabled or pending deletion); each
+// resource family fails its in-flight operations that use the key.
+var keyLossHooks []func(s *Sim, k *kmsKey, at time.Time)
+
+func onKeyLoss(h func(s *Sim, k *kmsKey, at time.Time)) { keyLossHooks = append(keyLossHooks, h) }
+
+// DisableKeyAt disables the KMS key (id, ARN or alias) of region at virtual time at (at once
+// if at is not in the future), as if DisableKey had been called then.
+func (s *Sim) DisableKeyAt(region, keyRef string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.now()
+	s.settle(now)
+	r := s.regions[region]
+	if r == nil {
+		return fmt.Errorf("rdssim: unknown region %q", region)
+	}
+	k, _ := s.findKey(r, keyRef)
+	if k == nil {
+		return fmt.Errorf("rdssim: no key %q in %s", keyRef, region)
+	}
+	if !at.After(now) {
+		s.setKeyState(k, keyDisabled, now, "DisableKey")
+		return nil
+	}
+	s.at(at, func(at time.Time) {
+		if k.state == keyEnabled {
+			s.setKeyState(k, keyDisabled, at, "DisableKey")
+		}
+	})
+	return nil
+}

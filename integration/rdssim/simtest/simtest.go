@@ -1,0 +1,165 @@
+// Package simtest runs the RDS/KMS simulator for tests and builds real aws-sdk-go-v2 clients
+// pointed at it.
+//
+// The endpoint comes from one place: when the environment variable RDSSIM_ENDPOINT is set,
+// the harness uses that server (another simulator implementation, or cmd/rdssim) and drives it
+// through its /_sim/ control endpoints; otherwise it starts the in-process simulator on an
+// httptest server.
+package simtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+
+	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
+)
+
+// EnvEndpoint names the environment variable that points the harness at an external server.
+const EnvEndpoint = "RDSSIM_ENDPOINT"
+
+// Harness is a running simulator plus client factories.
+type Harness struct {
+	URL string
+	// Sim is the in-process simulator, nil when RDSSIM_ENDPOINT points elsewhere.
+	Sim *rdssim.Sim
+	t   testing.TB
+}
+
+// Start starts a simulator for the test (or connects to RDSSIM_ENDPOINT and resets it) and
+// stops it when the test ends.
+func Start(t testing.TB, opts rdssim.Options) *Harness {
+	t.Helper()
+	if ep := os.Getenv(EnvEndpoint); ep != "" {
+		h := &Harness{URL: ep, t: t}
+		h.control(http.MethodPost, "/_sim/reset", nil, nil)
+		return h
+	}
+	sim := rdssim.New(opts)
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	return &Harness{URL: srv.URL, Sim: sim, t: t}
+}
+
+// Retryer is the retry policy of the harness clients: the SDK's standard retryer with
+// millisecond backoff, more attempts, and no client-side retry quota.
+func Retryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 10
+		o.MaxBackoff = 20 * time.Millisecond
+		o.RateLimiter = ratelimit.None
+	})
+}
+
+// Credentials are static dummy credentials, so requests carry a SigV4 scope with the region.
+var Credentials = credentials.NewStaticCredentialsProvider("AKIDSIMULATOR", "simulator-secret", "")
+
+// RDS returns an RDS client for the region.
+func (h *Harness) RDS(region string, optFns ...func(*rds.Options)) *rds.Client {
+	return rds.New(rds.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(h.URL),
+		Credentials:  Credentials,
+		Retryer:      Retryer(),
+	}, optFns...)
+}
+
+// KMS returns a KMS client for the region.
+func (h *Harness) KMS(region string, optFns ...func(*kms.Options)) *kms.Client {
+	return kms.New(kms.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(h.URL),
+		Credentials:  Credentials,
+		Retryer:      Retryer(),
+	}, optFns...)
+}
+
+// Advance moves the virtual clock forward.
+func (h *Harness) Advance(d time.Duration) {
+	if h.Sim != nil {
+		h.Sim.Advance(d)
+		return
+	}
+	h.control(http.MethodPost, fmt.Sprintf("/_sim/advance?seconds=%g", d.Seconds()), nil, nil)
+}
+
+// Events returns the simulator's state changes.
+func (h *Harness) Events() []rdssim.Event {
+	if h.Sim != nil {
+		return h.Sim.Events()
+	}
+	var ev []rdssim.Event
+	h.control(http.MethodGet, "/_sim/events", nil, &ev)
+	return ev
+}
+
+// Calls returns the per-action call counts.
+func (h *Harness) Calls() map[string]int {
+	if h.Sim != nil {
+		return h.Sim.Calls()
+	}
+	var st rdssim.Stats
+	h.control(http.MethodGet, "/_sim/stats", nil, &st)
+	return st.Calls
+}
+
+// Faults installs faults.
+func (h *Harness) Faults(fr rdssim.FaultRequest) {
+	if h.Sim != nil {
+		if err := h.Sim.ApplyFaults(fr); err != nil {
+			h.t.Fatalf("simtest: faults: %v", err)
+		}
+		return
+	}
+	h.control(http.MethodPost, "/_sim/faults", fr, nil)
+}
+
+// Now returns the simulator's virtual time.
+func (h *Harness) Now() time.Time {
+	if h.Sim != nil {
+		return h.Sim.Now()
+	}
+	var out struct{ Time time.Time }
+	h.control(http.MethodGet, "/_sim/health", nil, &out)
+	return out.Time
+}
+
+func (h *Harness) control(method, path string, in, out any) {
+	h.t.Helper()
+	var body bytes.Buffer
+	if in != nil {
+		if err := json.NewEncoder(&body).Encode(in); err != nil {
+			h.t.Fatalf("simtest: %v", err)
+		}
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, h.URL+path, &body)
+	if err != nil {
+		h.t.Fatalf("simtest: %v", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("simtest: %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		h.t.Fatalf("simtest: %s %s: HTTP %d", method, path, resp.StatusCode)
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			h.t.Fatalf("simtest: decoding %s: %v", path, err)
+		}
+	}
+}
