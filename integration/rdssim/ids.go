@@ -83,7 +83,9 @@ func (s *Sim) rdsARN(region, kind, id string) string {
 // idGen produces deterministic random identifiers (seeded, reset with the simulator).
 type idGen struct{ r *rand.Rand }
 
-func newIDGen(seed uint64) *idGen { return &idGen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))} }
+func newIDGen(seed uint64) *idGen {
+	return &idGen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
 
 const upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 const lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"

@@ -103,12 +103,12 @@ type xmlDBInstance struct {
 	MultiAZ                               bool
 	EngineVersion                         string
 	AutoMinorVersionUpgrade               bool
-	ReadReplicaSourceDBInstanceIdentifier string   `xml:",omitempty"`
-	ReadReplicaDBInstanceIdentifiers      []string `xml:"ReadReplicaDBInstanceIdentifiers>ReadReplicaDBInstanceIdentifier"`
-	ReplicaMode                           string   `xml:",omitempty"`
-	LicenseModel                          string   `xml:",omitempty"`
-	Iops                                  *int32   `xml:",omitempty"`
-	StorageThroughput                     *int32   `xml:",omitempty"`
+	ReadReplicaSourceDBInstanceIdentifier string                     `xml:",omitempty"`
+	ReadReplicaDBInstanceIdentifiers      []string                   `xml:"ReadReplicaDBInstanceIdentifiers>ReadReplicaDBInstanceIdentifier"`
+	ReplicaMode                           string                     `xml:",omitempty"`
+	LicenseModel                          string                     `xml:",omitempty"`
+	Iops                                  *int32                     `xml:",omitempty"`
+	StorageThroughput                     *int32                     `xml:",omitempty"`
 	OptionGroupMemberships                []xmlOptionGroupMembership `xml:"OptionGroupMemberships>OptionGroupMembership"`
 	CharacterSetName                      string                     `xml:",omitempty"`
 	NcharCharacterSetName                 string                     `xml:",omitempty"`
@@ -141,8 +141,8 @@ type xmlDBInstance struct {
 	MaxAllocatedStorage                   *int32 `xml:",omitempty"`
 	TagList                               []Tag  `xml:"TagList>Tag"`
 	CustomerOwnedIpEnabled                bool
-	BackupTarget                          string `xml:",omitempty"`
-	NetworkType                           string `xml:",omitempty"`
+	BackupTarget                          string          `xml:",omitempty"`
+	NetworkType                           string          `xml:",omitempty"`
 	CertificateDetails                    *xmlCertDetails `xml:",omitempty"`
 	MasterUserSecret                      *xmlSecret      `xml:",omitempty"`
 	DedicatedLogVolume                    bool
