@@ -91,7 +91,7 @@ func newModel(opts Options, cfg modelConfig) Model {
 		r = lipgloss.DefaultRenderer()
 	}
 	st := newStyles(r)
-	sp := spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(st.active))
+	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.active))
 	m := Model{
 		commands: commandsFrom(opts),
 		cancel:   cfg.cancel,

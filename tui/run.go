@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"time"
@@ -82,12 +83,26 @@ func Run(ctx context.Context, opts Options, work Work) (*workflow.Report, error)
 		fm.stopping = fm.stopping || uiErr != nil
 		fm, _ = fm.update(res)
 	}
-	fmt.Fprintln(out, fm.finalText())
+	printFinal(out, fm)
 
 	if res.Err == nil && uiErr != nil && !errors.Is(uiErr, tea.ErrInterrupted) {
 		return res.Report, fmt.Errorf("terminal UI: %w", uiErr)
 	}
 	return res.Report, res.Err
+}
+
+// printFinal prints the final page; a rendering bug must not hide how to resume.
+func printFinal(out io.Writer, m Model) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(out, "rdsencrypt: could not render the summary (%v)\n", r)
+			if c := m.resumeCommand(); c != "" && !m.succeeded() {
+				fmt.Fprintf(out, "Resume with: %s\n", c)
+			}
+		}
+	}()
+	m.animate = false
+	fmt.Fprintln(out, m.finalText())
 }
 
 // runWork runs work, turning a panic into an error so the UI can end and restore the

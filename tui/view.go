@@ -99,6 +99,9 @@ func (m Model) stepMark(s stepRun) string {
 	case stepFailed:
 		return m.st.bad.Render("✗")
 	case stepRunning:
+		if m.done { // the run ended while this step was under way
+			return m.st.warn.Render("■")
+		}
 		if m.animate {
 			return m.spin.View()
 		}
