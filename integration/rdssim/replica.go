@@ -1,0 +1,137 @@
+package rdssim
+
+import (
+	"strings"
+	"time"
+)
+
+func init() {
+	registerRDS("CreateDBInstanceReadReplica", createDBInstanceReadReplica)
+}
+
+// createDBInstanceReadReplica follows rds-behaviour.md §3.2. The call is made in the replica's
+// region; a cross-region source is named by ARN.
+func createDBInstanceReadReplica(c *call) (any, error) {
+	s, p, r := c.sim, c.p, c.r
+	rawID := p.required("DBInstanceIdentifier")
+	srcRef := p.get("SourceDBInstanceIdentifier")
+	if p.get("SourceDBClusterIdentifier") != "" {
+		return nil, errCombination("Read replicas of Multi-AZ DB clusters are not supported by this simulator core.")
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if srcRef == "" {
+		return nil, errMissing("SourceDBInstanceIdentifier")
+	}
+	id, e := instanceID("DBInstanceIdentifier", rawID)
+	if e != nil {
+		return nil, e
+	}
+	var src *instance
+	if strings.HasPrefix(srcRef, "arn:") {
+		src, e = s.instanceByARN(srcRef)
+	} else {
+		src, e = s.instanceByRef(r, srcRef)
+	}
+	if e != nil {
+		return nil, e
+	}
+	cross := src.r != r
+	kmsRef := p.get("KmsKeyId")
+	if e := checkPresignedURL(c, p.get("PreSignedUrl"), src.r.name); e != nil {
+		return nil, e
+	}
+	if src.clusterID != "" || engines[src.cfg.Engine].Aurora {
+		return nil, errInvalidValue("Aurora DB instances don't support CreateDBInstanceReadReplica; add a reader to the cluster instead.")
+	}
+	if r.idTaken(id) {
+		return nil, errInstanceExists()
+	}
+	if e := requireAvailable(src, "Instance "+src.id+" is not in available state."); e != nil {
+		return nil, e
+	}
+	if src.cfg.BackupRetention == 0 {
+		return nil, errf("InvalidDBInstanceState", "Automated backups are not enabled for this database instance. To enable automated backups, use ModifyDBInstance to set the backup retention period to a non-zero value.")
+	}
+	if src.cfg.Engine == "mysql" && src.cfg.ManageMasterUserPassword {
+		return nil, errInvalidValue("Creating read replicas for source instance with engine mysql where ManageMasterUserPassword is enabled is not supported.")
+	}
+	var key *kmsKey
+	switch {
+	case !src.cfg.StorageEncrypted && kmsRef != "":
+		return nil, errCombination("Cannot create an encrypted read replica from an unencrypted source DB instance.")
+	case src.cfg.StorageEncrypted && !cross && kmsRef != "":
+		return nil, errCombination("Your request does not require the KMS key parameter. Please remove the KMS key parameter and try your request again.")
+	case src.cfg.StorageEncrypted && cross && kmsRef == "":
+		return nil, errCombination("Cannot create a cross region unencrypted read replica from encrypted source.")
+	case src.cfg.StorageEncrypted && cross:
+		if key, e = s.usableKey(r, kmsRef); e != nil {
+			return nil, e
+		}
+	case src.cfg.StorageEncrypted:
+		if key = s.keyByARN(src.cfg.KmsKeyArn); key == nil || key.state != keyEnabled {
+			return nil, errKeyNotAccessible(src.cfg.KmsKeyArn)
+		}
+	}
+
+	// Inheritance: same-region replicas keep the source's groups and network; cross-region
+	// ones get the destination region's defaults.
+	cfg := src.cfg.clone()
+	cfg.BackupRetention, cfg.MaxAllocatedStorage = 0, 0
+	cfg.MultiAZ, cfg.AZ, cfg.SecondaryAZ = false, "", ""
+	cfg.CopyTagsToSnapshot, cfg.DeletionProtection, cfg.IAMAuth = false, false, false
+	cfg.LogExports = nil
+	cfg.MonitoringInterval, cfg.MonitoringRoleArn = 0, ""
+	cfg.PIEnabled, cfg.PIKMSKeyID, cfg.PIRetention, cfg.DatabaseInsightsMode = false, "", 0, "standard"
+	cfg.ManageMasterUserPassword, cfg.MasterUserSecretKmsKeyArn = false, ""
+	cfg.CACertificate = defaultCA
+	cfg.MaintenanceWindow = defaultMaintenanceWindow(id)
+	cfg.BackupWindow = src.cfg.BackupWindow
+	if cross {
+		cfg.SubnetGroup, cfg.VpcSecurityGroups, cfg.ParameterGroup, cfg.OptionGroup = "", nil, "", ""
+	}
+	cfg.StorageEncrypted = key != nil
+	cfg.KmsKeyArn = ""
+	if key != nil {
+		cfg.KmsKeyArn = key.arn
+	}
+	parseCommonSettings(p, &cfg)
+	parseStorageSettings(p, &cfg)
+	parseNetworkSettings(p, &cfg)
+	s.parseMonitoringSettings(p, r, &cfg)
+	if v := p.intp("MaxAllocatedStorage"); v != nil {
+		cfg.MaxAllocatedStorage = *v
+	}
+	if v, ok := p.str("ReplicaMode"); ok {
+		cfg.ReplicaMode = v
+	}
+	tags, _ := p.tags("Tags")
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if cfg.AllocatedStorage < src.cfg.AllocatedStorage {
+		return nil, errInvalidValue("The allocated storage of a read replica can't be smaller than the source's %d GiB.", src.cfg.AllocatedStorage)
+	}
+	defaultGroups(r, &cfg)
+	if e := s.finishConfig(r, &cfg); e != nil {
+		return nil, e
+	}
+	inst := &instance{r: r, id: id, rid: s.ids.resourceID("db-"), created: c.now, cfg: cfg, tags: tags,
+		source: src, action: c.action}
+	r.instances[id] = inst
+	src.replicas = append(src.replicas, inst)
+	s.setInstanceStatus(inst, statusCreating, c.now, c.action)
+
+	build := sized(s.dur.ReplicaBase, s.dur.ReplicaPerGiB, cfg.AllocatedStorage)
+	if cross {
+		build += s.dur.CrossRegionQueue + sized(0, s.dur.CrossRegionPerGiB, cfg.AllocatedStorage)
+	}
+	s.provision(inst, c.now, build, c.action, "")
+	// The source is "modifying" while RDS snapshots it for the replica.
+	s.setInstanceStatus(src, statusModifying, c.now, c.action)
+	s.timeline(src, c.now, step{s.dur.ReplicaSourceSuspend, func(at time.Time) {
+		s.setInstanceStatus(src, statusAvailable, at, c.action)
+	}})
+	return dbInstanceResult{DBInstance: s.renderInstance(inst)}, nil
+}
