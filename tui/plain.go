@@ -66,3 +66,5 @@ func worthALine(prev progressSeen, e workflow.Event) bool {
 	d := e.Percent - prev.percent
 	return d >= progressStep || d <= -progressStep
 }
+
+var _ workflow.Observer = (*PlainObserver)(nil)

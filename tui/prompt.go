@@ -132,3 +132,5 @@ func approvalText(a workflow.Approval) string {
 	}
 	return b.String()
 }
+
+var _ workflow.Approver = (*LinePrompter)(nil)
