@@ -106,6 +106,9 @@ func parseNetworkSettings(p *params, c *instanceConfig) {
 	if v, ok := p.str("NetworkType"); ok {
 		c.NetworkType = v
 	}
+	if c.MultiAZ && p.get("AvailabilityZone") != "" {
+		p.fail(errCombination("Requesting a specific availability zone is not valid for Multi-AZ instances."))
+	}
 }
 
 // parseMonitoringSettings reads Enhanced Monitoring, Performance Insights and Database
@@ -184,9 +187,6 @@ func (s *Sim) finishConfig(r *region, c *instanceConfig) *apiError {
 		if c.MaxAllocatedStorage != 0 && c.MaxAllocatedStorage <= c.AllocatedStorage {
 			return errCombination("Max storage size must be greater than storage size.")
 		}
-	}
-	if c.MultiAZ && c.AZ != "" {
-		return errCombination("Requesting a specific availability zone is not valid for Multi-AZ instances.")
 	}
 	if c.AZ != "" {
 		ok := false
