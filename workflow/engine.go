@@ -24,6 +24,8 @@ type Engine struct {
 	Logger   *slog.Logger
 	// Now is the local clock (step timestamps); AWS time comes from the clients.
 	Now func() time.Time
+	// NewID makes migration ids (default NewMigrationID); tests fix it to know the names.
+	NewID func() (string, error)
 }
 
 // MigrateRequest starts a migration of one DB instance.

@@ -39,7 +39,11 @@ func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, erro
 		return nil, errorf(src.ID, "rdsencrypt resume "+existing, nil,
 			"DB instance %s already has migration %s in progress", src.ID, existing)
 	}
-	id, err := NewMigrationID()
+	newID := e.NewID
+	if newID == nil {
+		newID = NewMigrationID
+	}
+	id, err := newID()
 	if err != nil {
 		return nil, err
 	}
