@@ -108,4 +108,19 @@ func TestDBInstanceAvailableWaiter(t *testing.T) {
 	require.NoError(t, w.Wait(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("waited")}, 5*time.Second))
 	assert.Less(t, time.Since(start), 3*time.Second)
 	assert.Equal(t, "available", aws.ToString(describeOne(t, c, "waited").DBInstanceStatus))
+
+	_, err = c.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("waited"), DBSnapshotIdentifier: aws.String("w-snap")})
+	require.NoError(t, err)
+	sw := rds.NewDBSnapshotAvailableWaiter(c, func(o *rds.DBSnapshotAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = time.Millisecond, 5*time.Millisecond
+	})
+	require.NoError(t, sw.Wait(ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String("w-snap")}, 5*time.Second))
+	var polls int
+	for _, e := range h.Events() {
+		if e.ID == "w-snap" {
+			polls++
+		}
+	}
+	assert.Equal(t, 2, polls, "creating, available")
+	assert.Greater(t, h.Calls()["DescribeDBSnapshots"], 1, "the waiter polled while the snapshot was creating")
 }

@@ -171,7 +171,9 @@ func TestDeleteDBInstance(t *testing.T) {
 	createAvailable(t, h, c, mysqlInput("d2"))
 	require.NoError(t, del(&rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String("d2"), SkipFinalSnapshot: aws.Bool(true)}))
 	h.Advance(time.Hour)
-	w := rds.NewDBInstanceDeletedWaiter(c, func(o *rds.DBInstanceDeletedWaiterOptions) { o.MinDelay, o.MaxDelay = time.Millisecond, 5*time.Millisecond })
+	w := rds.NewDBInstanceDeletedWaiter(c, func(o *rds.DBInstanceDeletedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = time.Millisecond, 5*time.Millisecond
+	})
 	require.NoError(t, w.Wait(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("d2")}, time.Second))
 }
 
