@@ -32,6 +32,7 @@ func TestEncryptionPath(t *testing.T) {
 	h := manual(t)
 	c := h.RDS("us-east-1")
 	keyARN := newKey(t, h, "us-east-1", "alias/app")
+	ensureParamGroup(t, c, "app-params")
 
 	in := mysqlInput("app")
 	in.MultiAZ = aws.Bool(true)
@@ -150,6 +151,7 @@ func TestRestoreRules(t *testing.T) {
 	var nf *types.DBSnapshotNotFoundFault
 	require.True(t, errors.As(restore("r1", "nope"), &nf))
 	advanceUntilSnapshot(t, h, c, "s1", "available")
+	ensureSubnetGroup(t, c, "app-subnets", "src")
 	var exists *types.DBInstanceAlreadyExistsFault
 	require.True(t, errors.As(restore("SRC", "s1"), &exists))
 	assert.Equal(t, "InvalidParameterValue", apiCode(t, restore("r1", "s1", func(in *rds.RestoreDBInstanceFromDBSnapshotInput) { in.AllocatedStorage = aws.Int32(50) })))

@@ -121,3 +121,32 @@ func waitFast(o *rds.DBInstanceAvailableWaiterOptions) {
 	o.MinDelay = time.Millisecond
 	o.MaxDelay = 5 * time.Millisecond
 }
+
+// optional accepts success, or InvalidAction when the simulator under test has no such action
+// (group names are then accepted as given by the core).
+func optional(t *testing.T, err error) {
+	t.Helper()
+	if err != nil && apiCode(t, err) == "InvalidAction" {
+		return
+	}
+	require.NoError(t, err)
+}
+
+func ensureParamGroup(t *testing.T, c *rds.Client, name string) {
+	t.Helper()
+	_, err := c.CreateDBParameterGroup(ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(name),
+		DBParameterGroupFamily: aws.String("mysql8.0"), Description: aws.String(name)})
+	optional(t, err)
+}
+
+// ensureSubnetGroup creates a subnet group over the subnets of an existing instance.
+func ensureSubnetGroup(t *testing.T, c *rds.Client, name, likeInstance string) {
+	t.Helper()
+	var ids []string
+	for _, sn := range describeOne(t, c, likeInstance).DBSubnetGroup.Subnets {
+		ids = append(ids, aws.ToString(sn.SubnetIdentifier))
+	}
+	_, err := c.CreateDBSubnetGroup(ctx, &rds.CreateDBSubnetGroupInput{DBSubnetGroupName: aws.String(name),
+		DBSubnetGroupDescription: aws.String(name), SubnetIds: ids})
+	optional(t, err)
+}

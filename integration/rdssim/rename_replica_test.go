@@ -83,6 +83,7 @@ func TestModifyDBInstance(t *testing.T) {
 	h := manual(t)
 	c := h.RDS("us-east-1")
 	createAvailable(t, h, c, mysqlInput("m1"))
+	ensureParamGroup(t, c, "custom-pg")
 
 	_, err := c.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("m1")})
 	assert.Equal(t, "InvalidParameterCombination", apiCode(t, err), "no modifications")
