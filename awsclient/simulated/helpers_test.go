@@ -115,4 +115,3 @@ func routed(table []awsclient.Route, flag func(awsclient.Route) bool) []awsclien
 	}
 	return out
 }
-
