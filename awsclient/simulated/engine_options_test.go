@@ -1,0 +1,60 @@
+package simulated_test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
+)
+
+func TestSupportsEncryptionAndParameterValue(t *testing.T) {
+	e := startSim(t, awsclient.Config{})
+	ctx := e.ctx(t)
+	raw := e.h.RDS("us-east-1")
+	_, err := raw.CreateDBParameterGroup(ctx, &rds.CreateDBParameterGroupInput{
+		DBParameterGroupName: aws.String("app-params"), DBParameterGroupFamily: aws.String("mysql8.0"), Description: aws.String("app"),
+	})
+	skipIfUnsupported(t, err, "CreateDBParameterGroup")
+	require.NoError(t, err)
+	_, err = raw.ModifyDBParameterGroup(ctx, &rds.ModifyDBParameterGroupInput{
+		DBParameterGroupName: aws.String("app-params"),
+		Parameters:           []types.Parameter{{ParameterName: aws.String("require_secure_transport"), ParameterValue: aws.String("1"), ApplyMethod: types.ApplyMethodImmediate}},
+	})
+	require.NoError(t, err)
+	src := e.seedInstance(t, "us-east-1", "app", func(in *rds.CreateDBInstanceInput) { in.DBParameterGroupName = aws.String("app-params") })
+	assert.Equal(t, "app-params", src.Settings.DBParameterGroupName)
+
+	v, err := e.api.ParameterValue(ctx, "app-params", "require_secure_transport")
+	require.NoError(t, err)
+	assert.Equal(t, "1", v)
+	v, err = e.api.ParameterValue(ctx, "app-params", "no_such_parameter")
+	require.NoError(t, err)
+	assert.Empty(t, v)
+	_, err = e.api.ParameterValue(ctx, "missing-params", "max_connections")
+	requireKind(t, awsclient.KindNotFound, err)
+
+	ok, err := e.api.SupportsEncryption(ctx, "mysql", src.Settings.EngineVersion, "db.t3.micro")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	ok, err = e.api.SupportsEncryption(ctx, "mysql", src.Settings.EngineVersion, "db.m1.small")
+	require.NoError(t, err)
+	assert.False(t, ok, "previous-generation classes have no encryption at rest")
+}
+
+func TestAddTags(t *testing.T) {
+	e := startSim(t, awsclient.Config{})
+	ctx := e.ctx(t)
+	src := e.seedInstance(t, "us-east-1", "app", nil)
+	require.NoError(t, e.api.AddTags(ctx, src.ARN, awsclient.Tags{awsclient.TagMigrationID: "m1", "env": "prod"}))
+	require.NoError(t, e.api.AddTags(ctx, src.ARN, nil), "no tags, no call")
+	got, err := e.api.DescribeInstance(ctx, "app")
+	require.NoError(t, err)
+	assert.Equal(t, awsclient.Tags{awsclient.TagMigrationID: "m1", "env": "prod"}, got.Tags)
+	err = e.api.AddTags(ctx, "arn:aws:rds:us-east-1:123456789012:db:missing", awsclient.Tags{"a": "b"})
+	requireKind(t, awsclient.KindNotFound, err)
+}
