@@ -1,0 +1,181 @@
+package simulated_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
+)
+
+// seedCluster creates an unencrypted Aurora MySQL cluster with one writer and a custom
+// endpoint, with the raw SDK, and waits until all are available.
+func (e *env) seedCluster(t *testing.T, id string) *awsclient.Cluster {
+	t.Helper()
+	ctx := e.ctx(t)
+	raw := e.h.RDS("us-east-1")
+	out, err := raw.CreateDBCluster(ctx, &rds.CreateDBClusterInput{
+		DBClusterIdentifier: aws.String(id), Engine: aws.String("aurora-mysql"),
+		MasterUsername: aws.String("admin"), MasterUserPassword: aws.String("secret-password"),
+		BackupRetentionPeriod: aws.Int32(5), DeletionProtection: aws.Bool(true), CopyTagsToSnapshot: aws.Bool(true),
+		EnableCloudwatchLogsExports: []string{"audit", "error"}, EnableIAMDatabaseAuthentication: aws.Bool(true),
+		PreferredMaintenanceWindow: aws.String("sun:05:00-sun:05:30"), PreferredBackupWindow: aws.String("03:00-03:30"),
+		VpcSecurityGroupIds: []string{"sg-0123456789abcdef0"},
+	})
+	skipIfUnsupported(t, err, "CreateDBCluster")
+	require.NoError(t, err)
+	_, err = raw.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{
+		DBInstanceIdentifier: aws.String(id + "-1"), DBClusterIdentifier: aws.String(id),
+		Engine: aws.String("aurora-mysql"), DBInstanceClass: aws.String("db.r6g.large"), PromotionTier: aws.Int32(1),
+	})
+	require.NoError(t, err)
+	cl, err := awsclient.WaitCluster(ctx, e.api, aws.ToString(out.DBCluster.DbClusterResourceId), func(c *awsclient.Cluster) bool {
+		return awsclient.IsClusterAvailable(c) && len(c.Members) == 1
+	}, fastPoll, nil)
+	require.NoError(t, err)
+	member, err := e.api.DescribeInstance(ctx, id+"-1")
+	require.NoError(t, err)
+	_, err = awsclient.WaitInstanceAvailable(ctx, e.api, member.ResourceID, fastPoll, nil)
+	require.NoError(t, err)
+	_, err = raw.CreateDBClusterEndpoint(ctx, &rds.CreateDBClusterEndpointInput{
+		DBClusterEndpointIdentifier: aws.String(id + "-ro"), DBClusterIdentifier: aws.String(id),
+		EndpointType: aws.String("READER"), StaticMembers: []string{id + "-1"},
+	})
+	require.NoError(t, err)
+	_, err = awsclient.WaitClusterEndpoint(ctx, e.api, id, id+"-ro", fastPoll, nil)
+	require.NoError(t, err)
+	return cl
+}
+
+// TestClusterEncryptionPath: cluster snapshot -> restore with KmsKeyId and every setting ->
+// members -> custom endpoint -> rename swap -> cleanup, through awsclient only.
+func TestClusterEncryptionPath(t *testing.T) {
+	e := startSim(t, awsclient.Config{})
+	ctx := e.ctx(t)
+	api := e.api
+	keyARN := e.seedKey(t, "us-east-1", "alias/app")
+	src := e.seedCluster(t, "Orders")
+
+	assert.Equal(t, "orders", src.ID)
+	assert.False(t, src.Settings.StorageEncrypted)
+	assert.Equal(t, "aurora-mysql", src.Settings.Engine)
+	assert.True(t, src.Settings.DeletionProtection)
+	assert.ElementsMatch(t, []string{"audit", "error"}, src.Settings.EnabledCloudwatchLogsExports)
+	require.Len(t, src.Members, 1)
+	assert.Equal(t, awsclient.ClusterMember{InstanceID: "orders-1", IsWriter: true, PromotionTier: 1}, src.Members[0])
+
+	_, err := api.CreateClusterSnapshot(ctx, "orders", "orders-plain", awsclient.Tags{awsclient.TagRole: "snapshot"})
+	require.NoError(t, err)
+	snap, err := awsclient.WaitClusterSnapshot(ctx, api, "orders-plain", fastPoll, nil)
+	require.NoError(t, err)
+	assert.False(t, snap.Encrypted)
+	assert.Equal(t, src.ResourceID, snap.SourceResource)
+	assert.Equal(t, "snapshot", snap.Tags[awsclient.TagRole])
+
+	restored, err := api.RestoreCluster(ctx, awsclient.RestoreClusterInput{
+		ID: "orders-new", SnapshotID: "orders-plain", KmsKeyID: "alias/app", Settings: src.Settings,
+		Carry: routed(awsclient.ClusterSettingRoutes, func(r awsclient.Route) bool { return r.Restore }),
+		Tags:  awsclient.Tags{awsclient.TagMigrationID: "m1"},
+	})
+	require.NoError(t, err)
+	restored, err = awsclient.WaitCluster(ctx, api, restored.ResourceID, awsclient.IsClusterAvailable, fastPoll, nil)
+	require.NoError(t, err)
+	assert.True(t, restored.Settings.StorageEncrypted)
+	assert.Equal(t, keyARN, restored.Settings.KmsKeyID)
+	assert.Empty(t, restored.Members, "restore creates no instances")
+
+	_, err = api.ModifyCluster(ctx, "orders-new", src.Settings, routed(awsclient.ClusterSettingRoutes, func(r awsclient.Route) bool { return r.Modify && !r.Restore }))
+	require.NoError(t, err)
+	restored, err = awsclient.WaitCluster(ctx, api, restored.ResourceID, func(c *awsclient.Cluster) bool {
+		return awsclient.IsClusterAvailable(c) && c.Settings.PreferredMaintenanceWindow == src.Settings.PreferredMaintenanceWindow
+	}, fastPoll, nil)
+	require.NoError(t, err)
+	for _, r := range awsclient.ClusterSettingRoutes {
+		if !r.Compare {
+			continue
+		}
+		want, _ := awsclient.SettingValue(src.Settings, r.Setting)
+		got, _ := awsclient.SettingValue(restored.Settings, r.Setting)
+		if w, ok := want.([]string); ok {
+			assert.ElementsMatch(t, w, got, "setting %s", r.Setting)
+			continue
+		}
+		assert.Equal(t, want, got, "setting %s", r.Setting)
+	}
+
+	member, err := api.CreateClusterInstance(ctx, awsclient.ClusterInstanceInput{
+		ID: "orders-new-1", ClusterID: "orders-new", Engine: "aurora-mysql", DBInstanceClass: "db.r6g.large", PromotionTier: 1,
+		AutoMinorVersionUpgrade: true, Tags: awsclient.Tags{awsclient.TagMigrationID: "m1"},
+	})
+	require.NoError(t, err)
+	member, err = awsclient.WaitInstanceAvailable(ctx, api, member.ResourceID, fastPoll, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "orders-new", member.ClusterID)
+	assert.True(t, member.Settings.StorageEncrypted)
+
+	// Custom endpoint: move it from the old cluster to the new one.
+	eps, err := api.ListClusterEndpoints(ctx, "orders")
+	require.NoError(t, err)
+	require.Len(t, eps, 1)
+	assert.Equal(t, "orders-ro", eps[0].ID)
+	assert.Equal(t, "READER", eps[0].Type)
+	assert.Equal(t, []string{"orders-1"}, eps[0].StaticMembers)
+	require.NoError(t, api.DeleteClusterEndpoint(ctx, "orders-ro"))
+	_, err = awsclient.Poll(ctx, fastPoll, func(ctx2 context.Context) ([]awsclient.ClusterEndpoint, error) {
+		return api.ListClusterEndpoints(ctx2, "orders")
+	},
+		func(l []awsclient.ClusterEndpoint) (bool, error) { return len(l) == 0, nil }, nil)
+	require.NoError(t, err)
+	created, err := api.CreateClusterEndpoint(ctx, awsclient.ClusterEndpoint{ID: "orders-ro", ClusterID: "orders-new", Type: "READER", StaticMembers: []string{"orders-new-1"}})
+	require.NoError(t, err)
+	assert.Equal(t, "orders-ro", created.ID)
+	ep, err := awsclient.WaitClusterEndpoint(ctx, api, "orders-new", "orders-ro", fastPoll, nil)
+	require.NoError(t, err)
+	assert.Equal(t, eps[0].Address, ep.Address, "custom endpoint names do not contain the cluster name")
+
+	// Rename swap.
+	_, err = api.RenameCluster(ctx, "orders", "orders-old")
+	require.NoError(t, err)
+	_, err = awsclient.WaitCluster(ctx, api, src.ResourceID, awsclient.ClusterAvailableAs("orders-old"), fastPoll, nil)
+	require.NoError(t, err)
+	_, err = api.RenameCluster(ctx, "orders-new", "orders")
+	require.NoError(t, err)
+	final, err := awsclient.WaitCluster(ctx, api, restored.ResourceID, awsclient.ClusterAvailableAs("orders"), fastPoll, nil)
+	require.NoError(t, err)
+	assert.Equal(t, src.Endpoint, final.Endpoint)
+	assert.Equal(t, src.ReaderEndpoint, final.ReaderEndpoint)
+
+	byID, err := api.DescribeCluster(ctx, "ORDERS")
+	require.NoError(t, err)
+	assert.Equal(t, restored.ResourceID, byID.ResourceID)
+	all, err := api.ListClusters(ctx)
+	require.NoError(t, err)
+	assert.Len(t, all, 2)
+	snaps, err := api.ListClusterSnapshots(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"orders-plain"}, ids(snaps))
+
+	// Cleanup of the old cluster: member, protection, cluster, snapshot.
+	oldMember, err := api.DescribeInstance(ctx, "orders-1")
+	require.NoError(t, err)
+	require.NoError(t, api.DeleteInstance(ctx, "orders-1", ""))
+	require.NoError(t, awsclient.WaitInstanceGone(ctx, api, oldMember.ResourceID, fastPoll, nil))
+	err = api.DeleteCluster(ctx, "orders-old", "")
+	requireKind(t, awsclient.KindInvalidParameter, err)
+	_, err = api.ModifyCluster(ctx, "orders-old", awsclient.ClusterSettings{}, []awsclient.Setting{"DeletionProtection"})
+	require.NoError(t, err)
+	_, err = awsclient.WaitCluster(ctx, api, src.ResourceID, func(c *awsclient.Cluster) bool {
+		return awsclient.IsClusterAvailable(c) && !c.Settings.DeletionProtection
+	}, fastPoll, nil)
+	require.NoError(t, err)
+	require.NoError(t, api.DeleteCluster(ctx, "orders-old", ""))
+	require.NoError(t, awsclient.WaitClusterGone(ctx, api, src.ResourceID, fastPoll, nil))
+	require.NoError(t, api.DeleteClusterSnapshot(ctx, "orders-plain"))
+	require.NoError(t, awsclient.WaitClusterSnapshotGone(ctx, api, "orders-plain", fastPoll, nil))
+	_, err = api.DescribeClusterSnapshot(ctx, "orders-plain")
+	requireKind(t, awsclient.KindNotFound, err)
+}
