@@ -1,0 +1,61 @@
+package simulated_test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
+)
+
+func TestCrossRegionEncryptedCopy(t *testing.T) {
+	e := startSim(t, awsclient.Config{})
+	ctx := e.ctx(t)
+	us, eu := e.api, e.client.For("eu-west-1")
+	euKey := e.seedKey(t, "eu-west-1", "alias/app-eu")
+	e.seedInstance(t, "us-east-1", "app", nil)
+	plain, err := us.CreateSnapshot(ctx, "app", "app-plain", nil)
+	require.NoError(t, err)
+	plain, err = awsclient.WaitSnapshot(ctx, us, plain.ID, fastPoll, nil)
+	require.NoError(t, err)
+
+	_, err = eu.CopySnapshot(ctx, awsclient.CopySnapshotInput{
+		SourceID: plain.ARN, SourceRegion: "us-east-1", TargetID: "app-enc-eu", KmsKeyID: "alias/app-eu",
+		Tags: awsclient.Tags{awsclient.TagRole: "encrypted-copy"},
+	})
+	require.NoError(t, err)
+	copied, err := awsclient.WaitSnapshot(ctx, eu, "app-enc-eu", fastPoll, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "eu-west-1", copied.Region)
+	assert.True(t, copied.Encrypted)
+	assert.Equal(t, euKey, copied.KmsKeyID)
+	assert.Equal(t, awsclient.Tags{awsclient.TagRole: "encrypted-copy"}, copied.Tags)
+
+	_, err = us.DescribeSnapshot(ctx, "app-enc-eu")
+	requireKind(t, awsclient.KindNotFound, err)
+}
+
+func TestModifyLogExportsAndDeleteWithFinalSnapshot(t *testing.T) {
+	e := startSim(t, awsclient.Config{})
+	ctx := e.ctx(t)
+	src := e.seedInstance(t, "us-east-1", "app", func(in *rds.CreateDBInstanceInput) {
+		in.EnableCloudwatchLogsExports = []string{"error", "slowquery"}
+	})
+	_, err := e.api.ModifyInstance(ctx, "app", awsclient.InstanceSettings{EnabledCloudwatchLogsExports: []string{"general", "error"}},
+		[]awsclient.Setting{"EnabledCloudwatchLogsExports"})
+	require.NoError(t, err)
+	got, err := awsclient.WaitInstance(ctx, e.api, src.ResourceID, func(i *awsclient.Instance) bool {
+		return awsclient.IsInstanceAvailable(i) && len(i.PendingModifications) == 0
+	}, fastPoll, nil)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"general", "error"}, got.Settings.EnabledCloudwatchLogsExports)
+
+	require.NoError(t, e.api.DeleteInstance(ctx, "app", "App-Final"))
+	require.NoError(t, awsclient.WaitInstanceGone(ctx, e.api, src.ResourceID, fastPoll, nil))
+	final, err := awsclient.WaitSnapshot(ctx, e.api, "app-final", fastPoll, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "app", final.SourceID)
+	assert.Equal(t, "manual", final.SnapshotType)
+}
