@@ -53,19 +53,21 @@ func kindOf(err error, code string) Kind {
 	if code != "" {
 		return codeKind(code)
 	}
-	var netErr interface{ Timeout() bool }
-	if errors.As(err, &netErr) || isConnectionError(err) {
+	if isTransportFailure(err) {
 		return KindUnavailable
 	}
 	return KindUnknown
 }
 
-// isConnectionError: the request never got an answer (refused, reset, DNS).
-func isConnectionError(err error) bool {
+// isTransportFailure: no AWS error code, and the SDK saw a timeout, a retryable connection
+// failure, or ran out of attempts on one.
+func isTransportFailure(err error) bool {
+	var timeout interface{ Timeout() bool }
 	var retryable interface{ RetryableError() bool }
 	var maxAttempts *retry.MaxAttemptsError
-	return errors.As(err, &maxAttempts) && !errors.As(err, new(smithy.APIError)) ||
-		errors.As(err, &retryable) && retryable.RetryableError()
+	return errors.As(err, &timeout) && timeout.Timeout() ||
+		errors.As(err, &retryable) && retryable.RetryableError() ||
+		errors.As(err, &maxAttempts)
 }
 
 func isA[T error](err error) bool {

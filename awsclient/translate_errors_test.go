@@ -116,3 +116,11 @@ func TestTranslateErrorNilAndIdempotent(t *testing.T) {
 	assert.Same(t, first, translateError("Z", "w", fmt.Errorf("wrapped: %w", first)))
 	assert.True(t, errors.Is(first, first))
 }
+
+func TestTranslateErrorConnectionRefusedIsUnavailable(t *testing.T) {
+	f := newFakeAWS(t)
+	c := f.client(Config{MaxAttempts: 2})
+	f.server.Close()
+	_, err := c.For("").DescribeInstance(t.Context(), "db1")
+	assert.Equal(t, KindUnavailable, KindOf(err), "%v", err)
+}
