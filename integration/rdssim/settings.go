@@ -162,6 +162,9 @@ func (s *Sim) finishConfig(r *region, c *instanceConfig) *apiError {
 	if !strings.HasPrefix(c.Class, "db.") || len(c.Class) < 6 {
 		return errCombination("RDS does not support creating a DB instance with the following combination: DBInstanceClass=%s, Engine=%s, EngineVersion=%s, LicenseModel=%s.", c.Class, c.Engine, c.EngineVersion, c.License)
 	}
+	if c.StorageEncrypted && !classSupportsEncryption(c.Class) { // orderable.go
+		return errClassNoEncryption(c.Class)
+	}
 	switch c.StorageType {
 	case "gp2", "gp3", "io1", "io2", "standard":
 	case "aurora", "aurora-iopt1":
