@@ -80,6 +80,9 @@ type Instance struct {
 	Replicas []string
 	// PendingModifications lists the names of settings waiting for the maintenance window.
 	PendingModifications []string
+	// PendingRename is the identifier a rename is about to give the instance: right after
+	// the call the old identifier still answers, available, with the new one pending.
+	PendingRename string
 	// PercentProgress is the storage-optimization progress AWS reports, if any.
 	PercentProgress string
 	CreateTime      time.Time

@@ -385,6 +385,9 @@ func applyRetire(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	if src.ID == r.names.Retired || src.PendingRename == r.names.Retired {
+		return nil // asked before an interruption
+	}
 	if src.ID != r.st.Source {
 		return errorf(src.ID, "rdsencrypt status "+r.st.ID, nil,
 			"source %s is now named %s, neither its original nor its retired name", r.st.Source, src.ID)
@@ -393,9 +396,14 @@ func applyRetire(ctx context.Context, r *run) error {
 	return err
 }
 
+// settled reports whether an instance is available with no rename pending.
+func settled(i *awsclient.Instance) bool {
+	return i.Status == awsclient.StatusAvailable && i.PendingRename == ""
+}
+
 func waitRetired(ctx context.Context, r *run) error {
 	_, err := r.waitInstance(ctx, r.st.SourceRID, func(i *awsclient.Instance) bool {
-		return i.ID == r.names.Retired && i.Status == awsclient.StatusAvailable
+		return i.ID == r.names.Retired && settled(i)
 	})
 	return err
 }
@@ -409,14 +417,21 @@ func observePromoted(ctx context.Context, r *run) (bool, error) {
 }
 
 func applyPromote(ctx context.Context, r *run) error {
-	_, err := r.api.RenameInstance(ctx, r.names.Target, r.st.Source)
+	inst, err := r.target(ctx)
+	if err != nil {
+		return err
+	}
+	if inst.ID == r.st.Source || inst.PendingRename == r.st.Source {
+		return nil // asked before an interruption
+	}
+	_, err = r.api.RenameInstance(ctx, r.names.Target, r.st.Source)
 	return err
 }
 
 func waitPromoted(ctx context.Context, r *run) error {
 	res := r.resource(RoleTarget)
 	_, err := r.waitInstance(ctx, res.ResourceID, func(i *awsclient.Instance) bool {
-		return i.ID == r.st.Source && i.Status == awsclient.StatusAvailable && strings.EqualFold(i.Endpoint, r.st.SourceAddr)
+		return i.ID == r.st.Source && settled(i) && strings.EqualFold(i.Endpoint, r.st.SourceAddr)
 	})
 	if err != nil {
 		return err

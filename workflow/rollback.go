@@ -89,15 +89,23 @@ func (r *run) undo(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if target != nil && target.ID == r.st.Source {
-		r.log("renaming %s back to %s", target.ID, r.names.Target)
-		if err := r.renameAndWait(ctx, target, r.names.Target, ""); err != nil {
+	if target != nil {
+		if target, err = r.settle(ctx, target); err != nil {
 			return err
 		}
 	}
 	src, err := r.source(ctx)
 	if err != nil {
 		return errorf(r.st.Source, "rdsencrypt status "+r.st.ID, err, "cannot find the source (resource %s)", r.st.SourceRID)
+	}
+	if src, err = r.settle(ctx, src); err != nil {
+		return err
+	}
+	if target != nil && target.ID == r.st.Source {
+		r.log("renaming %s back to %s", target.ID, r.names.Target)
+		if err := r.renameAndWait(ctx, target, r.names.Target, ""); err != nil {
+			return err
+		}
 	}
 	if src.ID != r.st.Source {
 		r.log("renaming %s back to %s", src.ID, r.st.Source)
@@ -123,6 +131,15 @@ func (r *run) undo(ctx context.Context) error {
 	return nil
 }
 
+// settle waits until an instance is done with what it is doing (a rename, a modify, a
+// creation), unless it failed or is being deleted, and returns it as it then is.
+func (r *run) settle(ctx context.Context, inst *awsclient.Instance) (*awsclient.Instance, error) {
+	if settled(inst) || awsclient.IsInstanceFailed(inst.Status) || inst.Status == awsclient.StatusDeleting {
+		return inst, nil
+	}
+	return r.waitInstance(ctx, inst.ResourceID, settled)
+}
+
 // findTarget returns the new instance wherever it is named, or nil when it does not exist.
 func (r *run) findTarget(ctx context.Context) (*awsclient.Instance, error) {
 	inst, err := r.target(ctx)
@@ -132,19 +149,16 @@ func (r *run) findTarget(ctx context.Context) (*awsclient.Instance, error) {
 	return inst, err
 }
 
-// renameAndWait renames an instance once it is not busy, and waits until it is available
-// under the new name (and at addr, when given).
+// renameAndWait renames a settled instance and waits until it is available under the new
+// name (and at addr, when given).
 func (r *run) renameAndWait(ctx context.Context, inst *awsclient.Instance, newID, addr string) error {
-	if inst.ID != newID && inst.Status != awsclient.StatusRenaming {
-		if _, err := r.waitInstance(ctx, inst.ResourceID, func(i *awsclient.Instance) bool { return i.Status == awsclient.StatusAvailable }); err != nil {
-			return err
-		}
+	if inst.ID != newID {
 		if _, err := r.api.RenameInstance(ctx, inst.ID, newID); err != nil {
 			return err
 		}
 	}
 	_, err := r.waitInstance(ctx, inst.ResourceID, func(i *awsclient.Instance) bool {
-		return i.ID == newID && i.Status == awsclient.StatusAvailable && (addr == "" || strings.EqualFold(i.Endpoint, addr))
+		return i.ID == newID && settled(i) && (addr == "" || strings.EqualFold(i.Endpoint, addr))
 	})
 	return err
 }

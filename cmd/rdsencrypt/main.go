@@ -1,12 +1,9 @@
-// Command rdsencrypt encrypts unencrypted Amazon RDS DB instances and Aurora clusters.
+// Command rdsencrypt encrypts unencrypted Amazon RDS DB instances and Aurora clusters, or
+// moves them to another KMS key, keeping every setting and the endpoint name.
 package main
 
-import (
-	"fmt"
-	"os"
-)
+import "os"
 
 func main() {
-	fmt.Fprintln(os.Stderr, "rdsencrypt: not built yet")
-	os.Exit(1)
+	os.Exit(Main(os.Args[1:], SystemStreams()))
 }

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/workflow"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // the operation failed; the message says what to run next
+	exitUsage   = 2 // bad flags or arguments
+	exitStopped = 3 // stopped between steps (quit, Ctrl-C, differences to review): resumable
+)
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// exitCode maps an error to the process exit code: the one place that does.
+func exitCode(err error) int {
+	var u usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &u):
+		return exitUsage
+	case errors.Is(err, workflow.ErrStopped):
+		return exitStopped
+	}
+	return exitFailed
+}
+
+// oneLine makes an error message a single line, as operators read it at 2 a.m.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

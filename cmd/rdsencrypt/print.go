@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/workflow"
+)
+
+func printPlan(w io.Writer, p *workflow.Plan) {
+	fmt.Fprintf(w, "Plan: %s DB instance %s in %s (%s, %d GiB) with %s\n", p.Mode, p.Source, p.Region, p.Engine, p.AllocatedStorage, p.KmsKeyARN)
+	if p.Mode == workflow.ModeNone {
+		fmt.Fprintln(w, "Nothing to do: it is already encrypted with this key.")
+		return
+	}
+	fmt.Fprintf(w, "Estimated time %s, of which write downtime %s (estimates, not promises)\n\n", secs(p.EstimatedTotal), secs(p.EstimatedDowntime))
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tSTEP\tAWS CALLS\tESTIMATE\tWHAT")
+	for i, s := range p.Steps {
+		mark := ""
+		if s.Downtime {
+			mark = " [downtime]"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s%s\n", i+1, s.Name, strings.Join(s.Actions, ","), secs(s.Estimate), s.Description, mark)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nSettings and how each reaches the new instance:")
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SETTING\tVALUE\tVIA\tNOTE")
+	for _, s := range p.Settings {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, dash(s.Value), s.Via, s.Note)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nResources it will create or rename:")
+	for _, r := range p.Resources {
+		fmt.Fprintf(w, "  %-18s %-12s %s\n", r.Role, r.Kind, r.Name)
+	}
+	if len(p.Warnings) > 0 {
+		fmt.Fprintln(w, "\nWarnings:")
+		for _, x := range p.Warnings {
+			fmt.Fprintln(w, "  ! "+x)
+		}
+	}
+}
+
+func printReport(w io.Writer, r *workflow.Report) {
+	fmt.Fprintf(w, "Migration %s of %s (%s): %s\n", r.MigrationID, r.Source, r.Region, r.Status)
+	if len(r.Steps) > 0 {
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "STEP\tSTATUS\tTOOK\tAPI CALLS")
+		for _, s := range r.Steps {
+			took := "-"
+			if s.StartedAt != nil && s.FinishedAt != nil {
+				took = s.FinishedAt.Sub(*s.StartedAt).Round(time.Millisecond).String()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", s.Name, s.Status, took, s.APICalls)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(w, "API calls: %d", r.APICalls)
+	if r.DowntimeSeconds > 0 {
+		fmt.Fprintf(w, "   write downtime (AWS clock): %s", (time.Duration(r.DowntimeSeconds) * time.Second).String())
+	}
+	fmt.Fprintln(w)
+	for _, d := range r.Parity.Differences {
+		fmt.Fprintf(w, "parity difference: %s %s: source %q, new %q\n", d.Resource, d.Setting, d.Source, d.Target)
+	}
+	if r.Error != "" {
+		fmt.Fprintln(w, "last error: "+r.Error)
+	}
+	if r.Next != "" {
+		fmt.Fprintln(w, "next: "+r.Next)
+	}
+}
+
+func printStatusTable(w io.Writer, states []*workflow.State) {
+	if len(states) == 0 {
+		fmt.Fprintln(w, "no migrations")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSOURCE\tREGION\tSTATUS\tAT STEP\tUPDATED")
+	for _, st := range states {
+		at := "-"
+		for _, s := range st.Steps {
+			if s.Status != workflow.StepDone && s.Status != workflow.StepSkipped {
+				at = s.Name
+				break
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.ID, st.Source, st.Region, st.Status, at, st.UpdatedAt.Format(time.RFC3339))
+	}
+	tw.Flush()
+}
+
+func secs(d workflow.Duration) string { return time.Duration(d).Round(time.Second).String() }
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/workflow"
+)
+
+// globalOptions are the flags every command shares, named as the AWS CLI names them.
+type globalOptions struct {
+	Region       string
+	Profile      string
+	EndpointURL  string
+	StateDir     string
+	PollInterval time.Duration
+	Output       string
+	Yes          bool
+	Debug        bool
+	NoTUI        bool
+}
+
+// app is what the commands share: options, streams, and how to build an engine.
+type app struct {
+	opts    globalOptions
+	streams Streams
+	// newClient builds the AWS client; tests may replace it.
+	newClient func(ctx context.Context, cfg awsclient.Config) (*awsclient.Client, error)
+}
+
+// Main runs the command line and returns the exit code.
+func Main(args []string, streams Streams) int {
+	a := &app{streams: streams, newClient: awsclient.New}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintln(streams.Err, "rdsencrypt: "+oneLine(err))
+	}
+	return exitCode(err)
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rdsencrypt",
+		Short: "Encrypt unencrypted Amazon RDS databases, keeping every setting and the endpoint",
+		Long: `rdsencrypt turns unencrypted RDS DB instances into encrypted ones, or moves them to
+another KMS key: snapshot, encrypted copy, restore with every setting, parity check, and a
+cutover by rename so applications keep their hostname. Every step is journaled: a stopped
+migration resumes where it stopped, and until cleanup it can be rolled back.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
+	f := root.PersistentFlags()
+	f.StringVar(&a.opts.Region, "region", "", "AWS region (default: from the AWS config or AWS_REGION)")
+	f.StringVar(&a.opts.Profile, "profile", "", "AWS shared config profile")
+	f.StringVar(&a.opts.EndpointURL, "endpoint-url", "", "RDS and KMS endpoint URL (e.g. the simulator's)")
+	f.StringVar(&a.opts.StateDir, "state-dir", "", "directory of journals and audit trails (default: $XDG_STATE_HOME/rdsencrypt)")
+	f.DurationVar(&a.opts.PollInterval, "poll-interval", awsclient.DefaultPollOptions.Min, "shortest delay between two status polls (it backs off to 6x while nothing changes)")
+	f.StringVarP(&a.opts.Output, "output", "o", "text", "output format: text or json")
+	f.BoolVarP(&a.opts.Yes, "yes", "y", false, "approve every step without asking (parity differences still stop before cutover)")
+	f.BoolVar(&a.opts.Debug, "debug", false, "log every AWS call and its wire traffic to stderr")
+	f.BoolVar(&a.opts.NoTUI, "no-tui", false, "on a terminal, ask with plain line prompts instead of the full-screen UI")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if a.opts.Output != "text" && a.opts.Output != "json" {
+			return usagef("--output must be text or json, not %q", a.opts.Output)
+		}
+		if a.opts.PollInterval <= 0 {
+			return usagef("--poll-interval must be positive")
+		}
+		return nil
+	}
+	root.AddCommand(a.planCommand(), a.migrateCommand(), a.resumeCommand(), a.statusCommand(),
+		a.rollbackCommand(), a.cleanupCommand(), a.demoCommand())
+	return root
+}
+
+func (a *app) logger() *slog.Logger {
+	if !a.opts.Debug {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(a.streams.Err, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func (a *app) store() (*workflow.Store, error) {
+	dir := a.opts.StateDir
+	if dir == "" {
+		d, err := workflow.DefaultStateDir()
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	return workflow.OpenStore(dir)
+}
+
+// engine builds a workflow engine with real AWS clients. The approver and observer are set
+// by the command, which knows whether a person is watching.
+func (a *app) engine(ctx context.Context) (*workflow.Engine, *awsclient.Client, error) {
+	client, err := a.newClient(ctx, awsclient.Config{Region: a.opts.Region, Profile: a.opts.Profile,
+		EndpointURL: a.opts.EndpointURL, Logger: a.logger()})
+	if err != nil {
+		return nil, nil, fmt.Errorf("AWS configuration: %w; next: set --region and credentials (aws configure, or AWS_PROFILE)", err)
+	}
+	if client.Region() == "" {
+		return nil, nil, usagef("no AWS region: pass --region or set AWS_REGION")
+	}
+	store, err := a.store()
+	if err != nil {
+		return nil, nil, err
+	}
+	eng := &workflow.Engine{
+		Clients: func(region string) (awsclient.RDS, error) { return client.For(region), nil },
+		Store:   store,
+		Poll:    awsclient.PollOptions{Min: a.opts.PollInterval, Max: 6 * a.opts.PollInterval},
+		Logger:  a.logger(),
+	}
+	return eng, client, nil
+}
+
+// errNeedsApproval explains why a mutating command does nothing without a terminal.
+var errNeedsApproval = errors.New("this command changes AWS resources and needs approval: run it on a terminal, or add --yes")

@@ -1,0 +1,393 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/workflow"
+)
+
+const fixedID = "0a1b2c3d"
+
+// assertSameSettings checks every compared setting of got against want.
+func assertSameSettings(t *testing.T, want, got awsclient.InstanceSettings, what string) {
+	t.Helper()
+	for _, r := range awsclient.InstanceSettingRoutes {
+		if !r.Compare {
+			continue
+		}
+		w, _ := awsclient.SettingValue(want, r.Setting)
+		g, _ := awsclient.SettingValue(got, r.Setting)
+		if ws, ok := w.([]string); ok {
+			assert.ElementsMatch(t, ws, g, "%s: %s", what, r.Setting)
+			continue
+		}
+		assert.Equal(t, w, g, "%s: %s", what, r.Setting)
+	}
+}
+
+func TestMigrateInstanceCarriesEverySetting(t *testing.T) {
+	e := newEnv(t)
+	e.createGroups()
+	key := e.createKey("alias/orders")
+	piKey := e.createKey("alias/pi")
+	src := e.createInstance(fullSettingsSource("orders", piKey))
+	require.False(t, src.Settings.StorageEncrypted)
+
+	rep, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: "alias/orders"})
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	assert.Empty(t, rep.Parity.Differences)
+	assert.Equal(t, key, rep.KmsKeyARN)
+	assert.Greater(t, rep.DowntimeSeconds, 0.0, "downtime is measured on the AWS clock")
+	assert.Positive(t, rep.APICalls)
+
+	got := e.describe("orders")
+	assert.NotEqual(t, src.ResourceID, got.ResourceID, "a new instance answers at the old name")
+	assert.True(t, got.Settings.StorageEncrypted)
+	assert.Equal(t, key, got.Settings.KmsKeyID)
+	assert.Equal(t, src.Endpoint, got.Endpoint, "applications keep their hostname")
+	assertSameSettings(t, src.Settings, got.Settings, "new instance")
+	assert.Equal(t, "payments", got.Tags["team"])
+	assert.Equal(t, "prod", got.Tags["env"])
+	assert.Equal(t, fixedID, got.Tags[awsclient.TagMigrationID])
+	assert.Equal(t, "orders", got.Tags[awsclient.TagSource])
+	assert.Equal(t, workflow.RoleTarget, got.Tags[awsclient.TagRole])
+
+	names := workflow.NamesFor(fixedID, "orders")
+	retired := e.describe(names.Retired)
+	assert.Equal(t, src.ResourceID, retired.ResourceID, "the source is renamed, never replaced")
+	assert.False(t, retired.Settings.StorageEncrypted)
+	assertSameSettings(t, src.Settings, retired.Settings, "retired source")
+	assert.Equal(t, src.Tags, retired.Tags, "the source is never tagged or modified")
+	assert.ElementsMatch(t, []string{"orders", names.Retired}, e.instanceIDs())
+	assert.ElementsMatch(t, []string{names.Snapshot, names.EncryptedSnapshot}, e.snapshotIDs())
+	assertSourceOnlyRenamed(t, e, src.ResourceID)
+}
+
+// assertSourceOnlyRenamed checks invariant 1 from the simulator's own log: the only actions
+// that changed the source were its creation, the snapshot, and renames (a rename shows as
+// renaming, rebooting, available; any other modification would show as modifying).
+func assertSourceOnlyRenamed(t *testing.T, e *env, resourceID string) {
+	t.Helper()
+	renameStatuses := map[string]bool{"renaming": true, "rebooting": true, "available": true}
+	lastID := ""
+	for _, ev := range e.h.Events() {
+		if ev.ResourceID != resourceID || ev.Type != "instance" {
+			continue
+		}
+		switch ev.Action {
+		case "CreateDBInstance", "CreateDBSnapshot":
+		case "ModifyDBInstance":
+			assert.True(t, renameStatuses[ev.Status], "source modified: status %s", ev.Status)
+		default:
+			t.Errorf("source changed by %s (status %s)", ev.Action, ev.Status)
+		}
+		if lastID != "" && ev.ID != lastID {
+			assert.Equal(t, "renaming", ev.Status, "the source's name changed other than by a rename")
+		}
+		lastID = ev.ID
+	}
+}
+
+func TestMigrateRekeysAnEncryptedInstance(t *testing.T) {
+	e := newEnv(t)
+	oldKey := e.createKey("alias/old")
+	newKey := e.createKey("alias/new")
+	in := simpleSource("ledger")
+	in.StorageEncrypted, in.KmsKeyId = aws.Bool(true), aws.String(oldKey)
+	src := e.createInstance(in)
+
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	plan, err := eng.Plan(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: newKey})
+	require.NoError(t, err)
+	assert.Equal(t, workflow.ModeRekey, plan.Mode)
+
+	rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: newKey})
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	got := e.describe("ledger")
+	assert.Equal(t, newKey, got.Settings.KmsKeyID)
+	assert.Equal(t, src.Endpoint, got.Endpoint)
+}
+
+func TestMigrateAlreadyEncryptedWithTheKeyDoesNothing(t *testing.T) {
+	e := newEnv(t)
+	key := e.createKey("alias/k")
+	in := simpleSource("ledger")
+	in.StorageEncrypted, in.KmsKeyId = aws.Bool(true), aws.String(key)
+	e.createInstance(in)
+	before := e.h.Calls()
+
+	rep, err := e.engine("", workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusNothingToDo, rep.Status)
+	assertNoMutatingCalls(t, before, e.h.Calls())
+}
+
+var readOnlyActions = map[string]bool{}
+
+func isReadOnly(action string) bool {
+	return strings.HasPrefix(action, "Describe") || strings.HasPrefix(action, "List") || readOnlyActions[action]
+}
+
+// assertNoMutatingCalls checks invariant 5 from the simulator's call counts.
+func assertNoMutatingCalls(t *testing.T, before, after map[string]int) {
+	t.Helper()
+	for action, n := range after {
+		if n != before[action] {
+			assert.True(t, isReadOnly(action), "mutating call %s made %d time(s)", action, n-before[action])
+		}
+	}
+}
+
+func TestPlanMakesNoMutatingCall(t *testing.T) {
+	e := newEnv(t)
+	e.createGroups()
+	e.createKey("alias/orders")
+	piKey := e.createKey("alias/pi")
+	e.createInstance(fullSettingsSource("orders", piKey))
+	before := e.h.Calls()
+	plan, err := e.engine("", nil).Plan(e.ctx(), workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: "alias/orders"})
+	require.NoError(t, err)
+	assertNoMutatingCalls(t, before, e.h.Calls())
+	assert.Equal(t, workflow.ModeEncrypt, plan.Mode)
+	assert.Len(t, plan.Steps, 11)
+	via := map[string]string{}
+	for _, s := range plan.Settings {
+		via[s.Name] = s.Via
+	}
+	assert.Equal(t, "modify", via["MonitoringInterval"])
+	assert.Equal(t, "restore", via["VpcSecurityGroupIDs"])
+}
+
+func TestMigrateBadInputFailsClearly(t *testing.T) {
+	e := newEnv(t)
+	key := e.createKey("alias/k")
+	e.createInstance(simpleSource("ledger"))
+	_, err := e.h.KMS(otherRegion).CreateKey(context.Background(), &kms.CreateKeyInput{})
+	require.NoError(t, err)
+	foreign := createKeyIn(t, e.h.KMS(otherRegion), "alias/foreign")
+	disabled := e.createKey("alias/disabled")
+	_, err = e.kms.DisableKey(context.Background(), &kms.DisableKeyInput{KeyId: aws.String(disabled)})
+	require.NoError(t, err)
+	_, err = e.rds.CreateDBInstance(context.Background(), simpleSource("busy"))
+	require.NoError(t, err) // still creating: not available
+
+	cases := []struct {
+		name, db, key, want string
+	}{
+		{"unknown db", "nope", key, `DB instance "nope" not found in us-east-1`},
+		{"not available", "busy", key, `is "creating", not available`},
+		{"missing key", "ledger", "alias/missing", "KMS key alias/missing not found"},
+		{"disabled key", "ledger", "alias/disabled", "not enabled"},
+		{"key in another region", "ledger", foreign, "is in eu-west-1, not in us-east-1"},
+		{"no key", "ledger", "", "no KMS key given"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := e.h.Calls()
+			_, err := e.engine("", workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: c.db, KmsKey: c.key})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.NotEmpty(t, workflow.NextOf(err), "the error names the next command")
+			assert.NotContains(t, err.Error(), "\n")
+			assertNoMutatingCalls(t, before, e.h.Calls())
+		})
+	}
+	states, _, err := e.store.List()
+	require.NoError(t, err)
+	assert.Empty(t, states, "a refused migration leaves no journal")
+}
+
+func TestMigrateRefusesATakenName(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	e.createInstance(simpleSource("ledger"))
+	e.createInstance(simpleSource(workflow.NamesFor(fixedID, "ledger").Target))
+	_, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is taken")
+}
+
+func TestMigrateSurvivesAThrottlingStorm(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	e.createInstance(simpleSource("ledger"))
+	e.h.Faults(rdssim.FaultRequest{Throttle: &rdssim.Throttle{RatePerSecond: 200, Burst: 5}})
+	rep, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+}
+
+func TestFailedSnapshotIsRetakenOnResume(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	e.createInstance(simpleSource("ledger"))
+	names := workflow.NamesFor(fixedID, "ledger")
+	e.h.Faults(rdssim.FaultRequest{FailSnapshot: []rdssim.ResourceRef{{Region: region, ID: names.Snapshot}}})
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.Error(t, err)
+	assert.Equal(t, workflow.StatusFailed, rep.Status)
+	assert.Contains(t, err.Error(), names.Snapshot)
+	assert.Contains(t, workflow.NextOf(err), "rdsencrypt resume "+fixedID)
+
+	rep, err = eng.Resume(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+}
+
+func TestIncompatibleRestoreIsReplacedOnResume(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	e.createInstance(simpleSource("ledger"))
+	names := workflow.NamesFor(fixedID, "ledger")
+	e.h.Faults(rdssim.FaultRequest{FailRestore: []rdssim.ResourceRef{{Region: region, ID: names.Target}}})
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	_, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "incompatible-restore")
+
+	rep, err := eng.Resume(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	assert.ElementsMatch(t, []string{"ledger", names.Retired}, e.instanceIDs())
+}
+
+func TestKeyDisabledMidMigration(t *testing.T) {
+	e := newEnv(t)
+	key := e.createKey("alias/k")
+	e.createInstance(simpleSource("ledger"))
+	// the copy starts a few virtual minutes in, and takes longer than that.
+	e.h.Faults(rdssim.FaultRequest{DisableKeys: []rdssim.KeyDisableAt{{Region: region, KeyID: key, AfterSeconds: 240}}})
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.Error(t, err)
+	assert.Equal(t, workflow.StatusFailed, rep.Status)
+	assert.Equal(t, "ledger", e.describe("ledger").ID, "the source still answers at its name")
+
+	_, err = e.kms.EnableKey(context.Background(), &kms.EnableKeyInput{KeyId: aws.String(key)})
+	require.NoError(t, err)
+	rep, err = eng.Resume(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+}
+
+func TestSecondProcessIsRefused(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	e.createInstance(simpleSource("ledger"))
+	eng := e.engine(fixedID, workflow.ApproverFunc(func(context.Context, workflow.Approval) (workflow.Decision, error) {
+		return workflow.Quit, nil
+	}))
+	_, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.ErrorIs(t, err, workflow.ErrStopped)
+
+	release, err := e.store.Lock(fixedID)
+	require.NoError(t, err)
+	defer release()
+	_, err = e.engine("", workflow.AutoApprove).Resume(e.ctx(), fixedID)
+	require.ErrorIs(t, err, workflow.ErrLocked)
+	assert.Contains(t, err.Error(), "another process")
+
+	_, err = e.engine("", workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "already has migration "+fixedID)
+}
+
+func TestCleanupDeletesRetiredSourceWithFinalSnapshot(t *testing.T) {
+	e := newEnv(t)
+	e.createGroups()
+	e.createKey("alias/orders")
+	piKey := e.createKey("alias/pi")
+	e.createInstance(fullSettingsSource("orders", piKey)) // deletion protection on
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	_, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: "alias/orders"})
+	require.NoError(t, err)
+
+	refuse := e.engine("", workflow.RefuseApprover)
+	_, err = refuse.Cleanup(e.ctx(), fixedID)
+	require.Error(t, err, "cleanup needs an explicit approval")
+	names := workflow.NamesFor(fixedID, "orders")
+	assert.Contains(t, e.instanceIDs(), names.Retired)
+
+	rep, err := eng.Cleanup(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCleanedUp, rep.Status)
+	assert.Equal(t, []string{"orders"}, e.instanceIDs())
+	assert.ElementsMatch(t, []string{names.EncryptedSnapshot, names.FinalSnapshot}, e.snapshotIDs())
+	assert.True(t, e.describe("orders").Settings.StorageEncrypted)
+
+	_, err = eng.Rollback(e.ctx(), fixedID)
+	require.Error(t, err, "no rollback after cleanup")
+}
+
+func TestJournalLostIsRebuiltFromTags(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	src := e.createInstance(simpleSource("ledger"))
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore })
+	_, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.ErrorIs(t, err, workflow.ErrStopped)
+	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), fixedID+".json")))
+
+	id, err := eng.Rebuild(e.ctx(), region, "ledger")
+	require.NoError(t, err)
+	assert.Equal(t, fixedID, id)
+	rep, err := eng.Resume(e.ctx(), id)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	assert.Equal(t, src.Endpoint, e.describe("ledger").Endpoint)
+	assert.ElementsMatch(t, []string{"ledger", workflow.NamesFor(fixedID, "ledger").Retired}, e.instanceIDs())
+}
+
+func TestParityDifferenceStopsBeforeCutover(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	e.createInstance(simpleSource("ledger"))
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	// Change the new instance behind the tool's back once it exists, so parity differs.
+	var once bool
+	prev := eng.Observer
+	eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
+		prev.Notify(ev)
+		if ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepModify && !once {
+			once = true
+			names := workflow.NamesFor(fixedID, "ledger")
+			_, err := e.client.For(region).ModifyInstance(context.Background(), names.Target,
+				awsclient.InstanceSettings{PreferredMaintenanceWindow: "mon:01:00-mon:01:30"}, []awsclient.Setting{"PreferredMaintenanceWindow"})
+			require.NoError(t, err)
+			e.h.Advance(10 * time.Minute)
+		}
+	})
+	rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, workflow.ErrStopped))
+	require.Len(t, rep.Parity.Differences, 1)
+	assert.Equal(t, "PreferredMaintenanceWindow", rep.Parity.Differences[0].Setting)
+	assert.Equal(t, "ledger", e.describe("ledger").ID)
+	assert.Equal(t, workflow.StepPending, stepStatus(rep, workflow.StepRenameSource), "cutover did not start")
+}
+
+func stepStatus(rep *workflow.Report, name string) string {
+	for _, s := range rep.Steps {
+		if s.Name == name {
+			return s.Status
+		}
+	}
+	return ""
+}
