@@ -340,7 +340,9 @@ func TestJournalLostIsRebuiltFromTags(t *testing.T) {
 	e.createKey("alias/k")
 	src := e.createInstance(simpleSource("ledger"))
 	eng := e.engine(fixedID, workflow.AutoApprove)
-	ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore })
+	ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
+		return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore
+	})
 	_, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
 	require.ErrorIs(t, err, workflow.ErrStopped)
 	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), fixedID+".json")))
