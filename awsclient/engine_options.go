@@ -8,9 +8,22 @@ import (
 )
 
 // SupportsEncryption asks DescribeOrderableDBInstanceOptions whether any orderable option
-// for the engine, version and class supports storage encryption.
+// for the engine, version and class supports storage encryption. A version AWS no longer
+// offers (old instances often run one) has no orderable options: the class is then judged
+// by the engine's other versions, since encryption support belongs to the class.
 func (c *regionClient) SupportsEncryption(ctx context.Context, engine, engineVersion, class string) (bool, error) {
 	ctx = withTarget(ctx, engine+" "+engineVersion+" "+class)
+	supported, found, err := c.orderableEncryption(ctx, engine, engineVersion, class)
+	if err != nil || found || engineVersion == "" {
+		return supported, err
+	}
+	supported, _, err = c.orderableEncryption(ctx, engine, "", class)
+	return supported, err
+}
+
+// orderableEncryption reports whether any option supports encryption, and whether any
+// option was found at all.
+func (c *regionClient) orderableEncryption(ctx context.Context, engine, engineVersion, class string) (supported, found bool, err error) {
 	pages := rds.NewDescribeOrderableDBInstanceOptionsPaginator(c.rds, &rds.DescribeOrderableDBInstanceOptionsInput{
 		Engine:          aws.String(engine),
 		EngineVersion:   optString(engineVersion),
@@ -19,15 +32,16 @@ func (c *regionClient) SupportsEncryption(ctx context.Context, engine, engineVer
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return false, translateError("DescribeOrderableDBInstanceOptions", engine, err)
+			return false, found, translateError("DescribeOrderableDBInstanceOptions", engine, err)
 		}
 		for _, o := range page.OrderableDBInstanceOptions {
+			found = true
 			if aws.ToBool(o.SupportsStorageEncryption) {
-				return true, nil
+				return true, true, nil
 			}
 		}
 	}
-	return false, nil
+	return false, found, nil
 }
 
 // ParameterValue pages through a DB parameter group until it finds the parameter.
