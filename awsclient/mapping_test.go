@@ -21,7 +21,7 @@ func fullDBInstance() *types.DBInstance {
 		DBClusterIdentifier:                   aws.String("c1"),
 		ReadReplicaSourceDBInstanceIdentifier: aws.String("src"),
 		ReadReplicaDBInstanceIdentifiers:      []string{"r1", "arn:aws:rds:eu-west-1:123456789012:db:r2"},
-		PendingModifiedValues:                 &types.PendingModifiedValues{DBInstanceClass: aws.String("db.r6g.large"), MasterUserPassword: aws.String("****")},
+		PendingModifiedValues:                 &types.PendingModifiedValues{DBInstanceClass: aws.String("db.r6g.large"), MasterUserPassword: aws.String("****"), DBInstanceIdentifier: aws.String("DB1-New")},
 		PercentProgress:                       aws.String("42"),
 		InstanceCreateTime:                    &created,
 		Endpoint:                              &types.Endpoint{Address: aws.String("db1.abc.us-east-1.rds.amazonaws.com"), Port: aws.Int32(5432)},
@@ -82,7 +82,8 @@ func TestInstanceFromMapsEverySetting(t *testing.T) {
 	assert.Equal(t, "db1", inst.ID)
 	assert.Equal(t, int32(5432), inst.Settings.Port)
 	assert.Equal(t, []string{"s3Import=arn:aws:iam::123456789012:role/s3"}, inst.Settings.AssociatedRoles)
-	assert.Equal(t, []string{"DBInstanceClass", "MasterUserPassword"}, inst.PendingModifications)
+	assert.Equal(t, []string{"DBInstanceClass", "DBInstanceIdentifier", "MasterUserPassword"}, inst.PendingModifications)
+	assert.Equal(t, "db1-new", inst.PendingRename)
 	assert.Equal(t, Tags{"team": "data"}, inst.Tags)
 	assert.True(t, inst.Settings.ManagedMasterUserSecret)
 }
