@@ -36,11 +36,10 @@ const StatusCleaningUp = "cleaning-up"
 func (r *run) cleanup(ctx context.Context) (*Report, error) {
 	ctx = r.withCalls(ctx)
 	if r.st.Status != StatusCleaningUp {
-		d, err := r.approve(ctx, Approval{Step: "cleanup",
-			Summary: fmt.Sprintf("delete the retired source %s (final snapshot %s) and the unencrypted snapshot %s", r.names.Retired, r.names.FinalSnapshot, r.names.Snapshot),
-			Details: []string{"The encrypted instance " + r.st.Source + " is not touched.",
-				"The encrypted snapshot " + r.names.EncryptedSnapshot + " is kept as a restore point.",
-				"After cleanup, rollback is no longer possible."}})
+		a := r.flavor.cleanupSummary(r)
+		a.Step = "cleanup"
+		a.Details = append(a.Details, "After cleanup, rollback is no longer possible.")
+		d, err := r.approve(ctx, a)
 		if err != nil {
 			return ReportOf(r.st), err
 		}
@@ -52,16 +51,11 @@ func (r *run) cleanup(ctx context.Context) (*Report, error) {
 	if err := r.save(); err != nil {
 		return ReportOf(r.st), err
 	}
-	if err := r.deleteRetiredSource(ctx); err != nil {
+	if err := r.flavor.cleanup(ctx, r); err != nil {
 		r.st.LastError = Redact(err.Error())
 		_ = r.save()
-		return ReportOf(r.st), &Error{Resource: r.names.Retired, Problem: "cleanup of migration " + r.st.ID + " stopped", Err: err,
-			Next: "fix the cause, then rdsencrypt cleanup " + r.st.ID}
-	}
-	if err := r.deleteOwnedSnapshot(ctx, r.names.Snapshot); err != nil {
-		_ = r.save()
-		return ReportOf(r.st), &Error{Resource: r.names.Snapshot, Problem: "cleanup of migration " + r.st.ID + " stopped", Err: err,
-			Next: "fix the cause, then rdsencrypt cleanup " + r.st.ID}
+		return ReportOf(r.st), &Error{Resource: r.st.Source, Problem: "cleanup of migration " + r.st.ID + " stopped", Err: err,
+			Next: "fix the cause, then rdsencrypt cleanup " + r.st.ID + " (it continues where it stopped)"}
 	}
 	r.setStatus(StatusCleanedUp)
 	r.st.LastError = ""
@@ -69,6 +63,22 @@ func (r *run) cleanup(ctx context.Context) (*Report, error) {
 	rep := ReportOf(r.st)
 	r.notify(Event{Kind: EventFinished, Report: rep})
 	return rep, err
+}
+
+func instanceCleanupSummary(r *run) Approval {
+	return Approval{
+		Summary: fmt.Sprintf("delete the retired source %s (final snapshot %s) and the unencrypted snapshot %s", r.names.Retired, r.names.FinalSnapshot, r.names.Snapshot),
+		Details: []string{"The encrypted instance " + r.st.Source + " is not touched.",
+			"The encrypted snapshot " + r.names.EncryptedSnapshot + " is kept as a restore point."}}
+}
+
+// cleanupInstance deletes the retired source with a final snapshot, then the unencrypted
+// snapshot.
+func cleanupInstance(ctx context.Context, r *run) error {
+	if err := r.deleteRetiredSource(ctx); err != nil {
+		return err
+	}
+	return r.deleteOwnedSnapshot(ctx, r.names.Snapshot)
 }
 
 // deleteRetiredSource deletes the source, which must be at its retired name, with a final

@@ -28,12 +28,15 @@ type Engine struct {
 	NewID func() (string, error)
 }
 
-// MigrateRequest starts a migration of one DB instance.
+// MigrateRequest starts a migration of one DB instance or Aurora cluster.
 type MigrateRequest struct {
-	Region  string
-	Source  string // DB instance identifier
-	KmsKey  string // key id, ARN, alias name or alias ARN
-	Options RunOptions
+	Kind   string // KindInstance (default) or KindCluster
+	Region string
+	Source string // DB instance or DB cluster identifier
+	KmsKey string // key id, ARN, alias name or alias ARN, for the source's region
+	// RegionKeys are keys for other regions (cross-region replicas), region -> key reference.
+	RegionKeys map[string]string
+	Options    RunOptions
 }
 
 func (e *Engine) now() time.Time {
@@ -71,9 +74,12 @@ type run struct {
 	key   *awsclient.Key
 	// src is the source as described at the start of this run; only its settings and tags
 	// are used, which a migration never changes.
-	src  *awsclient.Instance
-	mu   sync.Mutex
-	step int // index in st.Steps of the step running, -1 outside steps
+	src    *awsclient.Instance
+	flavor *flavor
+	mu     sync.Mutex
+	step   int // index in st.Steps of the step running, -1 outside steps
+	// subject is the replica, member or endpoint the running step is about, if any.
+	subject string
 }
 
 func (r *run) notify(ev Event) {
@@ -212,7 +218,11 @@ func (e *Engine) newRun(st *State) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &run{e: e, st: st, api: api, names: NamesFor(st.ID, st.Source), step: -1}, nil
+	f, err := flavorOf(st.Kind)
+	if err != nil {
+		return nil, err
+	}
+	return &run{e: e, st: st, api: api, flavor: f, names: NamesFor(st.ID, st.Source), step: -1}, nil
 }
 
 // Status returns the journal of one migration.

@@ -9,6 +9,11 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
 )
 
+func init() {
+	registerFlavor(KindInstance, &flavor{steps: instanceSteps, impls: instanceStepImpls(), reload: reloadInstance,
+		undo: undoInstance, cleanup: cleanupInstance, cleanupSummary: instanceCleanupSummary})
+}
+
 func instanceStepImpls() map[string]stepImpl {
 	return map[string]stepImpl{
 		StepPreflight:    {apply: preflightAgain},
@@ -28,7 +33,7 @@ func instanceStepImpls() map[string]stepImpl {
 // preflightAgain re-checks, at the start of the run, that the source and key are still usable.
 func preflightAgain(ctx context.Context, r *run) error {
 	if r.src == nil || r.key == nil {
-		return r.reload(ctx)
+		return r.flavor.reload(ctx, r)
 	}
 	return nil
 }

@@ -16,6 +16,9 @@ func (e *Engine) Plan(ctx context.Context, req MigrateRequest) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if req.Kind == KindCluster {
+		return e.planCluster(ctx, api, req)
+	}
 	src, key, err := e.inspect(ctx, api, req)
 	if err != nil {
 		return nil, err
@@ -29,21 +32,14 @@ func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, erro
 	if err != nil {
 		return nil, err
 	}
+	if req.Kind == KindCluster {
+		return e.migrateCluster(ctx, api, req)
+	}
 	src, key, err := e.inspect(ctx, api, req)
 	if err != nil {
 		return nil, err
 	}
-	if existing, err := e.activeMigrationOf(src.Region, src.ID); err != nil {
-		return nil, err
-	} else if existing != "" {
-		return nil, errorf(src.ID, "rdsencrypt resume "+existing, nil,
-			"DB instance %s already has migration %s in progress", src.ID, existing)
-	}
-	newID := e.NewID
-	if newID == nil {
-		newID = NewMigrationID
-	}
-	id, err := newID()
+	id, err := e.newMigrationID(src.Region, src.ID, "DB instance")
 	if err != nil {
 		return nil, err
 	}
@@ -51,22 +47,49 @@ func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, erro
 		return nil, err
 	}
 	plan := BuildInstancePlan(id, src, key)
-	e.notify(Event{Kind: EventPlan, MigrationID: id, Plan: plan})
-	if plan.Mode == ModeNone {
-		return &Report{MigrationID: id, Source: src.ID, Kind: "instance", Region: src.Region,
-			Status: StatusNothingToDo, KmsKeyARN: key.ARN, Parity: Parity{Differences: []Difference{}}}, nil
+	st := newState(plan, req)
+	st.SourceARN, st.SourceRID, st.SourceAddr = src.ARN, src.ResourceID, src.Endpoint
+	return e.start(ctx, plan, st, func(r *run) { r.src, r.key = src, key })
+}
+
+// newMigrationID refuses a second migration of a source that has one unfinished, and
+// returns a fresh id.
+func (e *Engine) newMigrationID(region, source, what string) (string, error) {
+	if existing, err := e.activeMigrationOf(region, source); err != nil {
+		return "", err
+	} else if existing != "" {
+		return "", errorf(source, "rdsencrypt resume "+existing, nil,
+			"%s %s already has migration %s in progress", what, source, existing)
 	}
-	now := e.now()
-	st := &State{Version: 1, ID: id, Kind: "instance", Region: src.Region, Source: src.ID,
-		SourceARN: src.ARN, SourceRID: src.ResourceID, SourceAddr: src.Endpoint, Mode: plan.Mode,
-		KmsKeyARN: key.ARN, Options: req.Options, Status: StatusRunning, CreatedAt: now}
+	if e.NewID != nil {
+		return e.NewID()
+	}
+	return NewMigrationID()
+}
+
+// newState is the journal of a migration about to start: its steps and resources from the plan.
+func newState(plan *Plan, req MigrateRequest) *State {
+	st := &State{Version: 1, ID: plan.MigrationID, Kind: plan.Kind, Region: plan.Region, Source: plan.Source,
+		Mode: plan.Mode, KmsKeyARN: plan.KmsKeyARN, RegionKeys: plan.RegionKeys, Options: req.Options, Status: StatusRunning}
 	for _, pr := range plan.Resources {
 		st.Resources = append(st.Resources, Resource{Role: pr.Role, Kind: pr.Kind, Region: pr.Region, Name: pr.Name})
 	}
-	for _, s := range instanceSteps {
-		st.Steps = append(st.Steps, StepState{Name: s.name, Status: StepPending})
+	for _, s := range plan.Steps {
+		st.Steps = append(st.Steps, StepState{Name: s.Name, Status: StepPending})
 	}
-	release, err := e.Store.Lock(id)
+	return st
+}
+
+// start announces the plan, journals the new migration under its lock and runs it; setup
+// gives the run what the preflight described. A source that needs nothing ends here.
+func (e *Engine) start(ctx context.Context, plan *Plan, st *State, setup func(*run)) (*Report, error) {
+	e.notify(Event{Kind: EventPlan, MigrationID: plan.MigrationID, Plan: plan})
+	if plan.Mode == ModeNone {
+		return &Report{MigrationID: plan.MigrationID, Source: plan.Source, Kind: plan.Kind, Region: plan.Region,
+			Status: StatusNothingToDo, KmsKeyARN: plan.KmsKeyARN, Parity: Parity{Differences: []Difference{}}}, nil
+	}
+	st.CreatedAt = e.now()
+	release, err := e.Store.Lock(st.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +98,9 @@ func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, erro
 	if err != nil {
 		return nil, err
 	}
-	r.src, r.key = src, key
-	r.audit(AuditRecord{Kind: "state-change", To: StatusRunning, Message: fmt.Sprintf("migrate %s in %s with %s", src.ID, src.Region, key.ARN)})
+	setup(r)
+	r.audit(AuditRecord{Kind: "state-change", To: StatusRunning,
+		Message: fmt.Sprintf("migrate %s %s in %s with %s", st.Kind, st.Source, st.Region, st.KmsKeyARN)})
 	if err := r.save(); err != nil {
 		return nil, err
 	}
@@ -98,27 +122,36 @@ func (e *Engine) Resume(ctx context.Context, id string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.reload(ctx); err != nil {
+	if err := r.flavor.reload(ctx, r); err != nil {
 		return nil, err
 	}
 	r.setStatus(StatusRunning)
 	return r.execute(ctx)
 }
 
-// reload describes the source (wherever a rename left it) and the key for a resumed run.
-func (r *run) reload(ctx context.Context) error {
+// reloadInstance describes the source instance (wherever a rename left it) and the key for
+// a resumed run.
+func reloadInstance(ctx context.Context, r *run) error {
 	ctx = r.withCalls(ctx)
 	src, err := r.api.DescribeInstanceByResourceID(ctx, r.st.SourceRID)
 	if err != nil {
 		return errorf(r.st.Source, "check the account and region, then rdsencrypt status "+r.st.ID, err,
 			"cannot find the source DB instance %s (resource %s)", r.st.Source, r.st.SourceRID)
 	}
-	key, err := r.api.DescribeKey(ctx, r.st.KmsKeyARN)
+	key, err := r.reloadKey(ctx)
 	if err != nil {
-		return errorf(r.st.KmsKeyARN, "rdsencrypt rollback "+r.st.ID, err, "cannot describe KMS key %s", r.st.KmsKeyARN)
+		return err
 	}
 	r.src, r.key = src, key
 	return nil
+}
+
+func (r *run) reloadKey(ctx context.Context) (*awsclient.Key, error) {
+	key, err := r.api.DescribeKey(ctx, r.st.KmsKeyARN)
+	if err != nil {
+		return nil, errorf(r.st.KmsKeyARN, "rdsencrypt rollback "+r.st.ID, err, "cannot describe KMS key %s", r.st.KmsKeyARN)
+	}
+	return key, nil
 }
 
 // execute runs the steps not yet done, in order, and returns the report.
@@ -171,7 +204,6 @@ func (r *run) pendingStep() string {
 }
 
 func (r *run) runSteps(ctx context.Context) error {
-	impls := instanceStepImpls()
 	for i := range r.st.Steps {
 		ss := &r.st.Steps[i]
 		if ss.Status == StepDone || ss.Status == StepSkipped {
@@ -180,12 +212,13 @@ func (r *run) runSteps(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		info, _ := stepByName(instanceSteps, ss.Name)
-		impl, ok := impls[ss.Name]
-		if !ok {
+		kind, subject := splitStep(ss.Name)
+		info, okInfo := stepByName(r.flavor.steps, kind)
+		impl, okImpl := r.flavor.impls[kind]
+		if !okInfo || !okImpl {
 			return fmt.Errorf("migration %s: unknown step %q in journal", r.st.ID, ss.Name)
 		}
-		r.step = i
+		r.step, r.subject = i, subject
 		if err := r.runStep(ctx, info, impl, ss); err != nil {
 			return err
 		}

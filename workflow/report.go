@@ -14,8 +14,10 @@ type Plan struct {
 	Engine      string `json:"engine"`
 	// Mode is "encrypt" for an unencrypted source, "rekey" for one encrypted with another key,
 	// "none" when the source already uses the requested key.
-	Mode              string            `json:"mode"`
-	KmsKeyARN         string            `json:"kms_key_arn"`
+	Mode      string `json:"mode"`
+	KmsKeyARN string `json:"kms_key_arn"`
+	// RegionKeys are the resolved key ARNs of other regions, for cross-region replicas.
+	RegionKeys        map[string]string `json:"region_keys,omitempty"`
 	AllocatedStorage  int32             `json:"allocated_storage_gib"`
 	Steps             []PlannedStep     `json:"steps"`
 	Settings          []PlannedSetting  `json:"settings"`

@@ -56,7 +56,7 @@ func (r *run) rollback(ctx context.Context) (*Report, error) {
 	if err := r.save(); err != nil {
 		return ReportOf(r.st), err
 	}
-	if err := r.undo(ctx); err != nil {
+	if err := r.flavor.undo(ctx, r); err != nil {
 		r.st.LastError = Redact(err.Error())
 		_ = r.save()
 		rep := ReportOf(r.st)
@@ -82,9 +82,9 @@ func (r *run) stepStatus(name string) string {
 	return ""
 }
 
-// undo observes AWS and reverses each effect still present, most urgent first: the source's
+// undoInstance observes AWS and reverses each effect still present, most urgent first: the source's
 // name and endpoint, then the deletions.
-func (r *run) undo(ctx context.Context) error {
+func undoInstance(ctx context.Context, r *run) error {
 	target, err := r.findTarget(ctx)
 	if err != nil {
 		return err
