@@ -102,7 +102,7 @@ func (s *Sim) LoadFixture(r io.Reader) error {
 
 type fixtureLoader struct {
 	s       *Sim
-	spent   time.Duration    // virtual time used while waiting for resources
+	spent   time.Duration   // virtual time used while waiting for resources
 	created []func() string // status of each resource the fixture created
 }
 
