@@ -23,7 +23,9 @@ func start(t *testing.T, args ...string) (string, func() (int, string)) {
 	var log bytes.Buffer
 	addr := make(chan string, 1)
 	code := make(chan int, 1)
-	go func() { code <- run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), &log, func(a string) { addr <- a }) }()
+	go func() {
+		code <- run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), &log, func(a string) { addr <- a })
+	}()
 	select {
 	case a := <-addr:
 		return a, func() (int, string) {
