@@ -108,20 +108,14 @@ func (c clusterConfig) clone() clusterConfig {
 	return c
 }
 
-// clusterPending is the PendingModifiedValues of a cluster (changes waiting for the
-// maintenance window because ApplyImmediately was false).
+// clusterPending is the PendingModifiedValues of a cluster: what waits for the maintenance
+// window because ApplyImmediately was false (the rename and an engine version change).
 type clusterPending struct {
-	DBClusterIdentifier              *string `xml:",omitempty"`
-	EngineVersion                    *string `xml:",omitempty"`
-	IAMDatabaseAuthenticationEnabled *bool   `xml:",omitempty"`
-	BackupRetentionPeriod            *int32  `xml:",omitempty"`
-	StorageType                      *string `xml:",omitempty"`
+	DBClusterIdentifier *string `xml:",omitempty"`
+	EngineVersion       *string `xml:",omitempty"`
 }
 
-func (p clusterPending) empty() bool {
-	return p.DBClusterIdentifier == nil && p.EngineVersion == nil && p.IAMDatabaseAuthenticationEnabled == nil &&
-		p.BackupRetentionPeriod == nil && p.StorageType == nil
-}
+func (p clusterPending) empty() bool { return p.DBClusterIdentifier == nil && p.EngineVersion == nil }
 
 // cluster is an Aurora DB cluster.
 type cluster struct {

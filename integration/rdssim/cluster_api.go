@@ -117,6 +117,13 @@ func parseClusterSettings(p *params, c *clusterConfig, action string) {
 // other settings.
 func (s *Sim) finishClusterConfig(r *region, c *clusterConfig) *apiError {
 	eng := engines[c.Engine]
+	known := false
+	for _, v := range engineVersions(c.Engine) {
+		known = known || v == c.EngineVersion
+	}
+	if !known {
+		return errCombination("Cannot find version %s for %s", c.EngineVersion, c.Engine)
+	}
 	if c.Port != 0 && (c.Port < 1150 || c.Port > 65535) {
 		return errInvalidValue("Invalid port %d: must be between 1150 and 65535.", c.Port)
 	}
@@ -214,6 +221,9 @@ func createDBCluster(c *call) (any, error) {
 	cfg := clusterConfig{Engine: engine, EngineVersion: eng.DefaultVersion, BackupRetention: 1, AutoMinorVersionUpgrade: true}
 	if v, ok := p.str("EngineVersion"); ok {
 		cfg.EngineVersion = v
+	}
+	if _, ok := p.str("DBClusterInstanceClass"); ok {
+		return nil, errCombination("DBClusterInstanceClass is only valid for Multi-AZ DB clusters, which are not created for engine %s.", engine)
 	}
 	if v, ok := p.str("EngineMode"); ok && v != "provisioned" {
 		return nil, errInvalidValue("The engine mode %s isn't supported for %s %s. Use provisioned with ServerlessV2ScalingConfiguration for Aurora Serverless v2.", v, engine, cfg.EngineVersion)

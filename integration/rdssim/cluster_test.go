@@ -638,3 +638,40 @@ func TestClusterTags(t *testing.T) {
 	var nf *types.DBClusterNotFoundFault
 	assert.True(t, errors.As(err, &nf), "got %v", err)
 }
+
+func TestReplicaAndGlobalClusterFields(t *testing.T) {
+	t.Parallel()
+	h := manual(t)
+	east, west := h.RDS("us-east-1"), h.RDS("us-west-2")
+	in := auroraMySQLInput("primary")
+	in.StorageEncrypted = aws.Bool(true)
+	src := createCluster(t, h, east, in)
+	addMember(t, h, east, "primary", "primary-1", "db.r6g.large", 1)
+	assert.False(t, aws.ToBool(describeCluster(t, east, "primary").MultiAZ), "one instance, one AZ")
+
+	replica := &rds.CreateDBClusterInput{DBClusterIdentifier: aws.String("replica"), Engine: aws.String("aurora-mysql"),
+		ReplicationSourceIdentifier: src.DBClusterArn, SourceRegion: aws.String("us-east-1")}
+	_, err := west.CreateDBCluster(ctx, replica)
+	assert.Equal(t, "InvalidParameterCombination", apiCode(t, err), "an encrypted source needs a key of the replica's region")
+	newKey(t, h, "us-west-2", "alias/replica")
+	replica.KmsKeyId = aws.String("alias/replica")
+	rep := createCluster(t, h, west, replica)
+	assert.Equal(t, aws.ToString(src.DBClusterArn), aws.ToString(rep.ReplicationSourceIdentifier))
+	assert.True(t, aws.ToBool(rep.StorageEncrypted))
+	assert.Equal(t, "admin", aws.ToString(rep.MasterUsername), "credentials come from the source")
+	assert.Equal(t, []string{aws.ToString(rep.DBClusterArn)}, describeCluster(t, east, "primary").ReadReplicaIdentifiers)
+
+	global := auroraMySQLInput("member-of-global")
+	global.GlobalClusterIdentifier = aws.String("Shop-Global")
+	g := createCluster(t, h, east, global)
+	assert.Equal(t, "shop-global", aws.ToString(g.GlobalClusterIdentifier))
+
+	bad := auroraMySQLInput("x")
+	bad.EngineVersion = aws.String("5.6.10a")
+	_, err = east.CreateDBCluster(ctx, bad)
+	assert.Equal(t, "InvalidParameterCombination", apiCode(t, err), "unknown engine version")
+	bad = auroraMySQLInput("x")
+	bad.DBClusterInstanceClass = aws.String("db.m6gd.large")
+	_, err = east.CreateDBCluster(ctx, bad)
+	assert.Equal(t, "InvalidParameterCombination", apiCode(t, err), "Multi-AZ DB cluster settings on Aurora")
+}

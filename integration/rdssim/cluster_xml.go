@@ -17,10 +17,10 @@ type xmlClusterMember struct {
 // xmlFloat renders a capacity the way AWS does (0.5, 2, 16).
 type xmlFloat float64
 
-func (f xmlFloat) String() string { return strconv.FormatFloat(float64(f), 'f', -1, 64) }
-
 // MarshalText makes encoding/xml write the shortest decimal form.
-func (f xmlFloat) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+func (f xmlFloat) MarshalText() ([]byte, error) {
+	return []byte(strconv.FormatFloat(float64(f), 'f', -1, 64)), nil
+}
 
 type xmlServerlessV2 struct {
 	MinCapacity xmlFloat
@@ -123,10 +123,13 @@ func (s *Sim) renderCluster(cl *cluster, now time.Time) *xmlDBCluster {
 		x.ReadReplicaIdentifiers = append(x.ReadReplicaIdentifiers, rep.arn(s))
 	}
 	w := cl.currentWriter()
+	azs := map[string]bool{}
 	for _, m := range cl.members() {
+		azs[m.cfg.AZ] = true
 		x.DBClusterMembers = append(x.DBClusterMembers, xmlClusterMember{DBInstanceIdentifier: m.id,
 			IsClusterWriter: m == w, DBClusterParameterGroupStatus: "in-sync", PromotionTier: m.cfg.PromotionTier})
 	}
+	x.MultiAZ = len(azs) > 1 // instances in more than one AZ
 	for _, sg := range c.VpcSecurityGroups {
 		x.VpcSecurityGroups = append(x.VpcSecurityGroups, xmlVpcSG{VpcSecurityGroupId: sg, Status: "active"})
 	}
