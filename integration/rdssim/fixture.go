@@ -78,7 +78,8 @@ const fixtureLead = 48 * time.Hour
 
 // LoadFixture reads a fleet description (see Fixture) and creates it. The resources are built
 // in the virtual past and are all available when LoadFixture returns; the virtual clock is
-// where it was. Reset drops them like everything else.
+// where it was. Load into a fresh simulator (after New or Reset): the fleet's events are
+// dated before the load. Reset drops the fleet like everything else.
 func (s *Sim) LoadFixture(r io.Reader) error {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
