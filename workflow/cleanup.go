@@ -67,14 +67,17 @@ func (r *run) cleanup(ctx context.Context) (*Report, error) {
 
 func instanceCleanupSummary(r *run) Approval {
 	return Approval{
-		Summary: fmt.Sprintf("delete the retired source %s (final snapshot %s) and the unencrypted snapshot %s", r.names.Retired, r.names.FinalSnapshot, r.names.Snapshot),
+		Summary: fmt.Sprintf("delete the retired source %s (final snapshot %s)%s and the unencrypted snapshot %s", r.names.Retired, r.names.FinalSnapshot, retiredReplicaList(r), r.names.Snapshot),
 		Details: []string{"The encrypted instance " + r.st.Source + " is not touched.",
 			"The encrypted snapshot " + r.names.EncryptedSnapshot + " is kept as a restore point."}}
 }
 
-// cleanupInstance deletes the retired source with a final snapshot, then the unencrypted
-// snapshot.
+// cleanupInstance deletes the old replicas, the retired source with a final snapshot, then the
+// unencrypted snapshot.
 func cleanupInstance(ctx context.Context, r *run) error {
+	if err := deleteRetiredReplicas(ctx, r); err != nil {
+		return err
+	}
 	if err := r.deleteRetiredSource(ctx); err != nil {
 		return err
 	}
@@ -101,27 +104,7 @@ func (r *run) deleteRetiredSource(ctx context.Context) error {
 		return errorf(src.ID, "rdsencrypt status "+r.st.ID, nil,
 			"refusing to delete the source: it is named %s, not its retired name %s", src.ID, r.names.Retired)
 	}
-	if src.Status != awsclient.StatusDeleting {
-		if src, err = r.waitInstance(ctx, r.st.SourceRID, func(i *awsclient.Instance) bool { return i.Status == awsclient.StatusAvailable }); err != nil {
-			return err
-		}
-		if src.Settings.DeletionProtection {
-			r.log("turning off deletion protection on the retired source %s", src.ID)
-			if _, err := r.api.ModifyInstance(ctx, src.ID, awsclient.InstanceSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
-				return err
-			}
-			if _, err := r.waitInstance(ctx, r.st.SourceRID, func(i *awsclient.Instance) bool {
-				return i.Status == awsclient.StatusAvailable && !i.Settings.DeletionProtection
-			}); err != nil {
-				return err
-			}
-		}
-		r.log("deleting the retired source %s with final snapshot %s", src.ID, r.names.FinalSnapshot)
-		if err := r.api.DeleteInstance(ctx, src.ID, r.names.FinalSnapshot); err != nil && !awsclient.IsNotFound(err) {
-			return err
-		}
-	}
-	if err := r.waitInstanceGone(ctx, r.st.SourceRID); err != nil {
+	if err := r.deleteRetired(ctx, r.api, src, r.names.FinalSnapshot); err != nil {
 		return err
 	}
 	return r.tagFinalSnapshot(ctx)
@@ -133,4 +116,51 @@ func (r *run) tagFinalSnapshot(ctx context.Context) error {
 		return err
 	}
 	return r.api.AddTags(ctx, snap.ARN, r.ourTags(RoleFinalSnapshot))
+}
+
+// deleteRetired deletes a retired instance (the source or an old replica), turning off its
+// deletion protection first; finalSnapshot "" only for read replicas, which AWS cannot
+// snapshot on deletion.
+func (r *run) deleteRetired(ctx context.Context, api awsclient.RDS, inst *awsclient.Instance, finalSnapshot string) error {
+	rid := inst.ResourceID
+	if inst.Status != awsclient.StatusDeleting {
+		inst, err := r.waitInstanceIn(ctx, api, rid, settled)
+		if err != nil {
+			return err
+		}
+		if inst.Settings.DeletionProtection {
+			r.log("turning off deletion protection on the retired %s", inst.ID)
+			if _, err := api.ModifyInstance(ctx, inst.ID, awsclient.InstanceSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
+				return err
+			}
+			if _, err := r.waitInstanceIn(ctx, api, rid, func(i *awsclient.Instance) bool {
+				return settled(i) && !i.Settings.DeletionProtection
+			}); err != nil {
+				return err
+			}
+		}
+		if finalSnapshot != "" {
+			r.log("deleting the retired %s with final snapshot %s", inst.ID, finalSnapshot)
+		} else {
+			r.log("deleting the retired read replica %s", inst.ID)
+		}
+		if err := api.DeleteInstance(ctx, inst.ID, finalSnapshot); err != nil && !awsclient.IsNotFound(err) {
+			return err
+		}
+	}
+	return r.waitInstanceGoneIn(ctx, api, rid)
+}
+
+func retiredReplicaList(r *run) string {
+	if len(r.st.Replicas) == 0 {
+		return ""
+	}
+	out := ", its old read replicas ("
+	for i, rs := range r.st.Replicas {
+		if i > 0 {
+			out += ", "
+		}
+		out += rs.Region + "/" + NamesFor(r.st.ID, rs.ID).Retired
+	}
+	return out + ")"
 }

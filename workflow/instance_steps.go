@@ -9,8 +9,11 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
 )
 
+// allInstanceSteps are the steps an instance migration may have, replicas included.
+var allInstanceSteps = slices.Concat(instanceSteps, replicaSteps)
+
 func init() {
-	registerFlavor(KindInstance, &flavor{steps: instanceSteps, impls: instanceStepImpls(), reload: reloadInstance,
+	registerFlavor(KindInstance, &flavor{steps: allInstanceSteps, impls: instanceStepImpls(), reload: reloadInstance,
 		undo: undoInstance, cleanup: cleanupInstance, cleanupSummary: instanceCleanupSummary})
 }
 
@@ -94,6 +97,7 @@ func applyUnfreeze(ctx context.Context, r *run) error {
 			return errorf(r.st.Source, "unfreeze writes by hand, then rdsencrypt resume "+r.st.ID, err, "unfreeze hook failed")
 		}
 	}
+	r.st.UnfreezeAt = r.awsNow()
 	r.log("writes may resume on %s", r.st.Source)
 	return nil
 }
@@ -336,29 +340,41 @@ func checkParity(ctx context.Context, r *run) error {
 		return err
 	}
 	diffs := compareSettings(awsclient.InstanceSettingRoutes, r.st.Source, r.src.Settings, inst.Settings)
-	r.st.Differences = diffs
+	return r.reviewDifferences(ctx, diffs, StepParity, inst.ID, r.st.Source)
+}
+
+// reviewDifferences records the parity differences of one resource and, when there are any,
+// asks the operator to accept them; refused differences stop the migration before cutover.
+func (r *run) reviewDifferences(ctx context.Context, diffs []Difference, step, newID, resource string) error {
+	kept := r.st.Differences[:0]
+	for _, d := range r.st.Differences {
+		if d.Resource != resource {
+			kept = append(kept, d)
+		}
+	}
+	r.st.Differences = append(kept, diffs...)
 	if len(diffs) == 0 {
-		r.log("parity: %s matches %s in every compared setting", inst.ID, r.st.Source)
+		r.log("parity: %s matches %s in every compared setting", newID, resource)
 		return nil
 	}
 	lines := make([]string, len(diffs))
 	for i, d := range diffs {
 		lines[i] = fmt.Sprintf("%s: source %q, new %q", d.Setting, d.Source, d.Target)
 	}
-	d, err := r.approve(ctx, Approval{Step: StepParity, Differences: diffs, Details: lines,
-		Summary: fmt.Sprintf("%d setting(s) of %s differ from %s; accept them and go on to cutover?", len(diffs), inst.ID, r.st.Source)})
+	d, err := r.approve(ctx, Approval{Step: stepName(step, r.subject), Differences: diffs, Details: lines,
+		Summary: fmt.Sprintf("%d setting(s) of %s differ from %s; accept them and go on?", len(diffs), newID, resource)})
 	if err != nil {
 		return err
 	}
 	switch d {
 	case Approve:
-		r.log("parity differences accepted by %s", osUser())
+		r.log("parity differences of %s accepted by %s", resource, osUser())
 		return nil
 	case Rollback:
 		return errRollbackRequested
 	}
-	return &Error{Resource: inst.ID, Problem: fmt.Sprintf("parity check found %d difference(s) between %s and %s (%s); cutover not started",
-		len(diffs), r.st.Source, inst.ID, strings.Join(lines, "; ")),
+	return &Error{Resource: newID, Problem: fmt.Sprintf("parity check found %d difference(s) between %s and %s (%s); its cutover not started",
+		len(diffs), resource, newID, strings.Join(lines, "; ")),
 		Next: fmt.Sprintf("review them, then rdsencrypt resume %s on a terminal to accept, or rdsencrypt rollback %s", r.st.ID, r.st.ID),
 		Err:  ErrStopped}
 }
@@ -467,9 +483,8 @@ func verifyTarget(ctx context.Context, r *run) error {
 	if !strings.EqualFold(inst.Endpoint, r.st.SourceAddr) {
 		problems = append(problems, fmt.Sprintf("endpoint %s, not %s", inst.Endpoint, r.st.SourceAddr))
 	}
-	accepted := r.st.Differences
 	for _, d := range compareSettings(awsclient.InstanceSettingRoutes, r.st.Source, r.src.Settings, inst.Settings) {
-		if !slices.ContainsFunc(accepted, func(a Difference) bool { return a.Setting == d.Setting }) {
+		if !accepted(r.st.Differences, d) {
 			problems = append(problems, fmt.Sprintf("%s is %q, source has %q", d.Setting, d.Target, d.Source))
 		}
 	}
@@ -478,6 +493,7 @@ func verifyTarget(ctx context.Context, r *run) error {
 			problems = append(problems, fmt.Sprintf("tag %s missing or changed", k))
 		}
 	}
+	problems = append(problems, verifyReplicas(ctx, r)...)
 	if len(problems) > 0 {
 		return errorf(inst.ID, "inspect it, then rdsencrypt resume "+r.st.ID+" or rdsencrypt rollback "+r.st.ID, nil,
 			"verification of %s failed: %s", inst.ID, strings.Join(problems, "; "))

@@ -19,11 +19,39 @@ func (e *Engine) Plan(ctx context.Context, req MigrateRequest) (*Plan, error) {
 	if req.Kind == KindCluster {
 		return e.planCluster(ctx, api, req)
 	}
-	src, key, err := e.inspect(ctx, api, req)
+	in, err := e.prepareInstance(ctx, api, req)
 	if err != nil {
 		return nil, err
 	}
-	return BuildInstancePlan("", src, key), nil
+	return buildInstancePlan(in), nil
+}
+
+// prepareInstance does every read a plan of an instance migration needs: the source, the
+// key, the replica tree and a key for each replica region.
+func (e *Engine) prepareInstance(ctx context.Context, api awsclient.RDS, req MigrateRequest) (instancePlanInput, error) {
+	src, key, err := e.inspect(ctx, api, req)
+	if err != nil {
+		return instancePlanInput{}, err
+	}
+	reps, err := e.discoverReplicas(ctx, src)
+	if err != nil {
+		return instancePlanInput{}, err
+	}
+	keys, err := e.resolveRegionKeys(ctx, key, src.Region, req.RegionKeys, reps)
+	if err != nil {
+		return instancePlanInput{}, err
+	}
+	for _, n := range reps {
+		if n.inst.Status != awsclient.StatusAvailable {
+			return instancePlanInput{}, errorf(n.inst.ID, "wait until it is available, then retry", nil,
+				"read replica %s in %s is %q, not available", n.inst.ID, n.inst.Region, n.inst.Status)
+		}
+	}
+	order := req.Options.Replicas
+	if order == "" && len(reps) > 0 {
+		order = ReplicasAfterCutover
+	}
+	return instancePlanInput{src: src, key: key, replicas: reps, keys: keys, order: order}, nil
 }
 
 // Migrate runs a new migration of req.Source from preflight to verify.
@@ -35,21 +63,35 @@ func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, erro
 	if req.Kind == KindCluster {
 		return e.migrateCluster(ctx, api, req)
 	}
-	src, key, err := e.inspect(ctx, api, req)
+	in, err := e.prepareInstance(ctx, api, req)
 	if err != nil {
 		return nil, err
 	}
-	id, err := e.newMigrationID(src.Region, src.ID, "DB instance")
-	if err != nil {
+	src := in.src
+	if in.id, err = e.newMigrationID(src.Region, src.ID, "DB instance"); err != nil {
 		return nil, err
 	}
-	if err := checkNamesFree(ctx, api, NamesFor(id, src.ID)); err != nil {
+	if err := checkNamesFree(ctx, api, NamesFor(in.id, src.ID)); err != nil {
 		return nil, err
 	}
-	plan := BuildInstancePlan(id, src, key)
+	for _, n := range in.replicas {
+		rapi, err := e.Clients(n.inst.Region)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkNamesFree(ctx, rapi, NamesFor(in.id, n.inst.ID)); err != nil {
+			return nil, err
+		}
+	}
+	plan := buildInstancePlan(in)
 	st := newState(plan, req)
 	st.SourceARN, st.SourceRID, st.SourceAddr = src.ARN, src.ResourceID, src.Endpoint
-	return e.start(ctx, plan, st, func(r *run) { r.src, r.key = src, key })
+	st.Options.Replicas = plan.ReplicaOrder
+	for _, n := range in.replicas {
+		st.Replicas = append(st.Replicas, ReplicaState{ID: n.inst.ID, Region: n.inst.Region, Parent: n.parent,
+			ResourceID: n.inst.ResourceID, Endpoint: n.inst.Endpoint})
+	}
+	return e.start(ctx, plan, st, func(r *run) { r.src, r.key = src, in.key })
 }
 
 // newMigrationID refuses a second migration of a source that has one unfinished, and
@@ -248,7 +290,7 @@ func (r *run) runStep(ctx context.Context, info stepInfo, impl stepImpl, ss *Ste
 		started = done
 	}
 	if !started && ss.Status != StepRunning && info.mutating {
-		a := Approval{Step: info.name, Summary: info.describe(r.planView(), r.names),
+		a := Approval{Step: ss.Name, Summary: info.text(r.planView(), r.names, r.subject),
 			Details: actionLines(info), Downtime: info.downtime, Skippable: info.skippable}
 		if impl.approval != nil {
 			impl.approval(r, &a)
@@ -276,7 +318,7 @@ func (r *run) runStep(ctx context.Context, info stepInfo, impl stepImpl, ss *Ste
 	if err := r.save(); err != nil { // intent before the side effect
 		return err
 	}
-	r.notify(Event{Kind: EventStepStarted, Message: info.describe(r.planView(), r.names)})
+	r.notify(Event{Kind: EventStepStarted, Message: info.text(r.planView(), r.names, r.subject)})
 	if !started && impl.apply != nil {
 		if err := impl.apply(ctx, r); err != nil {
 			return r.failStep(ss, err)

@@ -33,12 +33,14 @@ const (
 
 // stepInfo is the static description of a step, shared by the plan, approvals and the engine.
 type stepInfo struct {
-	name      string
-	describe  func(p *Plan, n Names) string
-	actions   []string
-	mutating  bool
-	downtime  bool
-	skippable bool
+	name     string
+	describe func(p *Plan, n Names) string
+	// describeSubject, when set, describes a step repeated per subject (replica, member).
+	describeSubject func(p *Plan, subject string) string
+	actions         []string
+	mutating        bool
+	downtime        bool
+	skippable       bool
 }
 
 var instanceSteps = []stepInfo{
@@ -88,6 +90,14 @@ var instanceSteps = []stepInfo{
 		}},
 }
 
+// text describes the step for a plan or an approval.
+func (s stepInfo) text(p *Plan, n Names, subject string) string {
+	if s.describeSubject != nil {
+		return s.describeSubject(p, subject)
+	}
+	return s.describe(p, n)
+}
+
 func stepByName(steps []stepInfo, name string) (stepInfo, bool) {
 	i := slices.IndexFunc(steps, func(s stepInfo) bool { return s.name == name })
 	if i < 0 {
@@ -99,26 +109,55 @@ func stepByName(steps []stepInfo, name string) (stepInfo, bool) {
 // BuildInstancePlan computes the plan of an instance migration from the described source and
 // key. It is pure: the caller does the reads.
 func BuildInstancePlan(migrationID string, src *awsclient.Instance, key *awsclient.Key) *Plan {
+	return buildInstancePlan(instancePlanInput{id: migrationID, src: src, key: key})
+}
+
+// instancePlanInput is what an instance plan is computed from, all described beforehand.
+type instancePlanInput struct {
+	id       string
+	src      *awsclient.Instance
+	key      *awsclient.Key
+	replicas []replicaNode
+	keys     map[string]*awsclient.Key // region -> key, for the replicas
+	order    string                    // ReplicasAfterCutover or ReplicasBeforeCutover
+}
+
+func buildInstancePlan(in instancePlanInput) *Plan {
+	src, key := in.src, in.key
 	p := &Plan{
-		MigrationID:      migrationID,
-		Kind:             "instance",
+		MigrationID:      in.id,
+		Kind:             KindInstance,
 		Region:           src.Region,
 		Source:           src.ID,
 		Engine:           src.Settings.Engine,
 		KmsKeyARN:        key.ARN,
 		AllocatedStorage: src.Settings.AllocatedStorage,
 		Mode:             modeFor(src.Settings.StorageEncrypted, src.Settings.KmsKeyID, key),
+		ReplicaOrder:     in.order,
 	}
-	names := NamesFor(planID(migrationID), src.ID)
+	if len(in.replicas) > 0 && p.ReplicaOrder == "" {
+		p.ReplicaOrder = ReplicasAfterCutover
+	}
+	for region, k := range in.keys {
+		if region != src.Region {
+			if p.RegionKeys == nil {
+				p.RegionKeys = map[string]string{}
+			}
+			p.RegionKeys[region] = k.ARN
+		}
+	}
+	names := NamesFor(planID(in.id), src.ID)
 	var total, downtime time.Duration
-	for _, s := range instanceSteps {
-		est := estimateStep(s.name, src.Settings.AllocatedStorage)
+	for _, ps := range instanceStepOrder(in.replicas, p.ReplicaOrder) {
+		kind, subject := splitStep(ps.name)
+		info, _ := stepByName(allInstanceSteps, kind)
+		est := estimateStep(kind, src.Settings.AllocatedStorage)
 		p.Steps = append(p.Steps, PlannedStep{
-			Name: s.name, Description: s.describe(p, names), Actions: s.actions,
-			Mutating: s.mutating, Downtime: s.downtime, Estimate: Duration(est),
+			Name: ps.name, Description: info.text(p, names, subject), Actions: info.actions,
+			Mutating: info.mutating, Downtime: ps.downtime, Estimate: Duration(est),
 		})
 		total += est
-		if s.downtime {
+		if ps.downtime {
 			downtime += est
 		}
 	}
@@ -131,6 +170,14 @@ func BuildInstancePlan(migrationID string, src *awsclient.Instance, key *awsclie
 	}
 	p.Settings = plannedInstanceSettings(src)
 	p.Warnings = instanceWarnings(src, names)
+	for _, n := range in.replicas {
+		rn := NamesFor(planID(in.id), n.inst.ID)
+		p.Resources = append(p.Resources,
+			PlannedResource{Role: RoleReplicaTarget, Kind: KindDBInstance, Region: n.inst.Region, Name: rn.Target},
+			PlannedResource{Role: RoleReplicaRetired, Kind: KindDBInstance, Region: n.inst.Region, Name: rn.Retired})
+		p.Settings = append(p.Settings, plannedReplicaSettings(n.inst)...)
+	}
+	p.Warnings = append(p.Warnings, replicaWarnings(in.replicas, p.ReplicaOrder)...)
 	return p
 }
 
@@ -180,9 +227,6 @@ func plannedInstanceSettings(src *awsclient.Instance) []PlannedSetting {
 func instanceWarnings(src *awsclient.Instance, names Names) []string {
 	var w []string
 	s := src.Settings
-	if len(src.Replicas) > 0 {
-		w = append(w, fmt.Sprintf("%s has read replicas (%s): they stay attached to the retired source and are not encrypted by this migration", src.ID, strings.Join(src.Replicas, ", ")))
-	}
 	if s.BackupRetentionPeriod == 0 {
 		w = append(w, "automated backups are off on the source: the new instance keeps them off, and no read replica can be created from it")
 	}

@@ -66,11 +66,9 @@ func TestBuildInstancePlanStepsAndEstimates(t *testing.T) {
 
 func TestBuildInstancePlanWarnings(t *testing.T) {
 	src := sampleSource()
-	src.Replicas = []string{"orders-replica"}
 	src.PendingModifications = []string{"DBInstanceClass"}
 	src.Settings.BackupRetentionPeriod = 0
 	w := BuildInstancePlan("", src, sampleKey).Warnings
-	assert.Contains(t, joinLines(w), "read replicas (orders-replica)")
 	assert.Contains(t, joinLines(w), "pending modifications")
 	assert.Contains(t, joinLines(w), "automated backups are off")
 	assert.Contains(t, joinLines(w), "deletion protection is on")
@@ -82,4 +80,56 @@ func joinLines(lines []string) string {
 		out += l + "\n"
 	}
 	return out
+}
+
+func replicaNodes() []replicaNode {
+	r1 := &awsclient.Instance{ID: "orders-r1", Region: "us-east-1", Settings: sampleSource().Settings}
+	x := &awsclient.Instance{ID: "orders-eu", Region: "eu-west-1", Settings: sampleSource().Settings}
+	c := &awsclient.Instance{ID: "orders-r1-c", Region: "us-east-1", Settings: sampleSource().Settings}
+	return []replicaNode{{inst: r1}, {inst: x}, {inst: c, parent: "us-east-1/orders-r1"}}
+}
+
+func planStepNames(p *Plan) []string {
+	out := make([]string, len(p.Steps))
+	for i, s := range p.Steps {
+		out[i] = s.Name
+	}
+	return out
+}
+
+func TestPlanWithReplicasAfterCutover(t *testing.T) {
+	euKey := &awsclient.Key{ARN: "arn:aws:kms:eu-west-1:123456789012:key/eu", Region: "eu-west-1", Enabled: true}
+	p := buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: sampleSource(), key: sampleKey, replicas: replicaNodes(),
+		keys: map[string]*awsclient.Key{"us-east-1": sampleKey, "eu-west-1": euKey}, order: ReplicasAfterCutover})
+	names := planStepNames(p)
+	unfreeze := indexOf(names, StepUnfreeze)
+	assert.Less(t, unfreeze, indexOf(names, "replica-create:us-east-1/orders-r1"), "replicas come after the primary's cutover")
+	assert.Less(t, indexOf(names, "replica-promote:us-east-1/orders-r1"), indexOf(names, "replica-create:us-east-1/orders-r1-c"), "a cascade's parent is swapped first")
+	assert.Equal(t, StepVerify, names[len(names)-1])
+	assert.Equal(t, map[string]string{"eu-west-1": euKey.ARN}, p.RegionKeys)
+	for _, s := range p.Steps[unfreeze:] {
+		assert.False(t, s.Downtime, "%s is not write downtime", s.Name)
+	}
+	assert.Contains(t, joinLines(p.Warnings), "stale")
+	assert.Contains(t, joinLines(p.Warnings), "us-east-1/orders-r1-c (replica of us-east-1/orders-r1)")
+}
+
+func TestPlanWithReplicasBeforeCutover(t *testing.T) {
+	after := buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: sampleSource(), key: sampleKey, replicas: replicaNodes(), order: ReplicasAfterCutover})
+	before := buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: sampleSource(), key: sampleKey, replicas: replicaNodes(), order: ReplicasBeforeCutover})
+	names := planStepNames(before)
+	assert.Less(t, indexOf(names, "replica-parity:eu-west-1/orders-eu"), indexOf(names, StepRenameSource), "replicas exist before cutover")
+	assert.Less(t, indexOf(names, "replica-promote:eu-west-1/orders-eu"), indexOf(names, StepUnfreeze), "all swapped while writes are frozen")
+	assert.Greater(t, before.EstimatedDowntime, after.EstimatedDowntime, "before-cutover costs write downtime")
+	assert.Equal(t, before.EstimatedTotal, after.EstimatedTotal)
+	assert.ElementsMatch(t, planStepNames(after), names, "the same steps in another order")
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
 }

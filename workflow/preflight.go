@@ -29,10 +29,6 @@ func (e *Engine) inspect(ctx context.Context, api awsclient.RDS, req MigrateRequ
 		return nil, nil, errorf(src.ID, "migrate the primary: rdsencrypt migrate --db "+lastARNPart(src.ReplicaSource)+" --kms-key "+req.KmsKey, nil,
 			"DB instance %s is a read replica of %s", src.ID, src.ReplicaSource)
 	}
-	if len(src.Replicas) > 0 {
-		return nil, nil, errorf(src.ID, "this release migrates primaries without replicas; see `rdsencrypt plan --db "+src.ID+"`", nil,
-			"DB instance %s has read replicas (%s), which this release does not yet recreate", src.ID, strings.Join(src.Replicas, ", "))
-	}
 	if src.Status != awsclient.StatusAvailable {
 		return nil, nil, errorf(src.ID, "wait until it is available, then: "+retry, nil,
 			"DB instance %s is %q, not available", src.ID, src.Status)

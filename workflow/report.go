@@ -17,8 +17,10 @@ type Plan struct {
 	Mode      string `json:"mode"`
 	KmsKeyARN string `json:"kms_key_arn"`
 	// RegionKeys are the resolved key ARNs of other regions, for cross-region replicas.
-	RegionKeys        map[string]string `json:"region_keys,omitempty"`
-	AllocatedStorage  int32             `json:"allocated_storage_gib"`
+	RegionKeys       map[string]string `json:"region_keys,omitempty"`
+	AllocatedStorage int32             `json:"allocated_storage_gib"`
+	// ReplicaOrder is when replicas are recreated: after-cutover or before-cutover.
+	ReplicaOrder      string            `json:"replica_order,omitempty"`
 	Steps             []PlannedStep     `json:"steps"`
 	Settings          []PlannedSetting  `json:"settings"`
 	Resources         []PlannedResource `json:"resources"`

@@ -85,6 +85,9 @@ func (r *run) stepStatus(name string) string {
 // undoInstance observes AWS and reverses each effect still present, most urgent first: the source's
 // name and endpoint, then the deletions.
 func undoInstance(ctx context.Context, r *run) error {
+	if err := undoReplicas(ctx, r); err != nil {
+		return err
+	}
 	target, err := r.findTarget(ctx)
 	if err != nil {
 		return err
@@ -134,10 +137,14 @@ func undoInstance(ctx context.Context, r *run) error {
 // settle waits until an instance is done with what it is doing (a rename, a modify, a
 // creation), unless it failed or is being deleted, and returns it as it then is.
 func (r *run) settle(ctx context.Context, inst *awsclient.Instance) (*awsclient.Instance, error) {
+	return r.settleIn(ctx, r.api, inst)
+}
+
+func (r *run) settleIn(ctx context.Context, api awsclient.RDS, inst *awsclient.Instance) (*awsclient.Instance, error) {
 	if settled(inst) || awsclient.IsInstanceFailed(inst.Status) || inst.Status == awsclient.StatusDeleting {
 		return inst, nil
 	}
-	return r.waitInstance(ctx, inst.ResourceID, settled)
+	return r.waitInstanceIn(ctx, api, inst.ResourceID, settled)
 }
 
 // findTarget returns the new instance wherever it is named, or nil when it does not exist.
@@ -152,12 +159,16 @@ func (r *run) findTarget(ctx context.Context) (*awsclient.Instance, error) {
 // renameAndWait renames a settled instance and waits until it is available under the new
 // name (and at addr, when given).
 func (r *run) renameAndWait(ctx context.Context, inst *awsclient.Instance, newID, addr string) error {
+	return r.renameAndWaitIn(ctx, r.api, inst, newID, addr)
+}
+
+func (r *run) renameAndWaitIn(ctx context.Context, api awsclient.RDS, inst *awsclient.Instance, newID, addr string) error {
 	if inst.ID != newID {
-		if _, err := r.api.RenameInstance(ctx, inst.ID, newID); err != nil {
+		if _, err := api.RenameInstance(ctx, inst.ID, newID); err != nil {
 			return err
 		}
 	}
-	_, err := r.waitInstance(ctx, inst.ResourceID, func(i *awsclient.Instance) bool {
+	_, err := r.waitInstanceIn(ctx, api, inst.ResourceID, func(i *awsclient.Instance) bool {
 		return i.ID == newID && settled(i) && (addr == "" || strings.EqualFold(i.Endpoint, addr))
 	})
 	return err
@@ -166,40 +177,57 @@ func (r *run) renameAndWait(ctx context.Context, inst *awsclient.Instance, newID
 // deleteOwnedInstance deletes an instance this migration created, without a final snapshot
 // (its data is the source's, which is intact). It refuses anything else.
 func (r *run) deleteOwnedInstance(ctx context.Context, resourceID string) error {
-	inst, err := r.api.DescribeInstanceByResourceID(ctx, resourceID)
+	return r.deleteOwnedInstanceIn(ctx, r.api, resourceID)
+}
+
+// journalCreated reports whether the journal records resourceID as created by the migration.
+func (r *run) journalCreated(resourceID string) bool {
+	if res := r.resource(RoleTarget); res != nil && res.ResourceID == resourceID {
+		return true
+	}
+	for _, rs := range r.st.Replicas {
+		if rs.TargetRID == resourceID {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *run) deleteOwnedInstanceIn(ctx context.Context, api awsclient.RDS, resourceID string) error {
+	inst, err := api.DescribeInstanceByResourceID(ctx, resourceID)
 	if awsclient.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if resourceID == r.st.SourceRID || !r.ownedBy(inst.Tags) || r.resource(RoleTarget) == nil {
+	if !r.ownedBy(inst.Tags) || !r.journalCreated(resourceID) {
 		return errorf(inst.ID, "delete it by hand if it is not needed", nil,
 			"refusing to delete DB instance %s: it was not created by migration %s", inst.ID, r.st.ID)
 	}
 	if inst.Status != awsclient.StatusDeleting {
 		if !awsclient.IsInstanceFailed(inst.Status) {
-			if inst, err = r.waitInstance(ctx, resourceID, func(i *awsclient.Instance) bool { return i.Status == awsclient.StatusAvailable }); err != nil {
+			if inst, err = r.waitInstanceIn(ctx, api, resourceID, settled); err != nil {
 				return err
 			}
 		}
 		if inst.Settings.DeletionProtection {
 			r.log("turning off deletion protection on %s (created by this migration)", inst.ID)
-			if _, err := r.api.ModifyInstance(ctx, inst.ID, awsclient.InstanceSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
+			if _, err := api.ModifyInstance(ctx, inst.ID, awsclient.InstanceSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
 				return err
 			}
-			if _, err := r.waitInstance(ctx, resourceID, func(i *awsclient.Instance) bool {
-				return i.Status == awsclient.StatusAvailable && !i.Settings.DeletionProtection
+			if _, err := r.waitInstanceIn(ctx, api, resourceID, func(i *awsclient.Instance) bool {
+				return settled(i) && !i.Settings.DeletionProtection
 			}); err != nil {
 				return err
 			}
 		}
 		r.log("deleting %s", inst.ID)
-		if err := r.api.DeleteInstance(ctx, inst.ID, ""); err != nil && !awsclient.IsNotFound(err) {
+		if err := api.DeleteInstance(ctx, inst.ID, ""); err != nil && !awsclient.IsNotFound(err) {
 			return err
 		}
 	}
-	return r.waitInstanceGone(ctx, resourceID)
+	return r.waitInstanceGoneIn(ctx, api, resourceID)
 }
 
 // deleteOwnedSnapshot deletes a snapshot this migration created, once it is no longer busy.

@@ -46,10 +46,15 @@ type State struct {
 	Resources []Resource  `json:"resources"`
 	Steps     []StepState `json:"steps"`
 	// FreezeAt and CutoverDoneAt are AWS times (Date header) bounding the write downtime.
-	FreezeAt      time.Time    `json:"freeze_at,omitzero"`
-	CutoverDoneAt time.Time    `json:"cutover_done_at,omitzero"`
-	Differences   []Difference `json:"parity_differences,omitempty"`
-	LastError     string       `json:"last_error,omitempty"`
+	FreezeAt      time.Time `json:"freeze_at,omitzero"`
+	CutoverDoneAt time.Time `json:"cutover_done_at,omitzero"`
+	// UnfreezeAt is the AWS time writes were let resume; replicas not yet swapped serve
+	// stale data from then on.
+	UnfreezeAt time.Time `json:"unfreeze_at,omitzero"`
+	// Replicas are the source's read replicas being recreated, parents before children.
+	Replicas    []ReplicaState `json:"replicas,omitempty"`
+	Differences []Difference   `json:"parity_differences,omitempty"`
+	LastError   string         `json:"last_error,omitempty"`
 }
 
 // RunOptions are the choices made at migrate time that a resume must keep.

@@ -10,10 +10,15 @@ import (
 // waitInstance polls an instance by its resource id (stable across renames) until done says
 // so, reporting each status change as progress. A failure status ends the wait with an error.
 func (r *run) waitInstance(ctx context.Context, resourceID string, done func(*awsclient.Instance) bool) (*awsclient.Instance, error) {
+	return r.waitInstanceIn(ctx, r.api, resourceID, done)
+}
+
+// waitInstanceIn is waitInstance in the region of api.
+func (r *run) waitInstanceIn(ctx context.Context, api awsclient.RDS, resourceID string, done func(*awsclient.Instance) bool) (*awsclient.Instance, error) {
 	var last string
 	return awsclient.Poll(ctx, r.e.Poll,
 		func(ctx context.Context) (*awsclient.Instance, error) {
-			return r.api.DescribeInstanceByResourceID(ctx, resourceID)
+			return api.DescribeInstanceByResourceID(ctx, resourceID)
 		},
 		func(i *awsclient.Instance) (bool, error) {
 			if awsclient.IsInstanceFailed(i.Status) {
@@ -64,9 +69,13 @@ func (r *run) waitSnapshotGone(ctx context.Context, id string) error {
 }
 
 func (r *run) waitInstanceGone(ctx context.Context, resourceID string) error {
+	return r.waitInstanceGoneIn(ctx, r.api, resourceID)
+}
+
+func (r *run) waitInstanceGoneIn(ctx context.Context, api awsclient.RDS, resourceID string) error {
 	_, err := awsclient.Poll(ctx, r.e.Poll,
 		func(ctx context.Context) (*awsclient.Instance, error) {
-			i, err := r.api.DescribeInstanceByResourceID(ctx, resourceID)
+			i, err := api.DescribeInstanceByResourceID(ctx, resourceID)
 			if awsclient.IsNotFound(err) {
 				return nil, nil
 			}
