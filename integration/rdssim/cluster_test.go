@@ -579,10 +579,11 @@ func TestDescribeDBClustersPagingAndFilters(t *testing.T) {
 
 func TestDeleteDBClusterRules(t *testing.T) {
 	t.Parallel()
-	h := fast(t)
+	h := manual(t)
 	c := h.RDS("us-east-1")
 	_, err := c.CreateDBCluster(ctx, auroraMySQLInput("gone"))
 	require.NoError(t, err)
+	h.Advance(time.Hour)
 	avail := rds.NewDBClusterAvailableWaiter(c, func(o *rds.DBClusterAvailableWaiterOptions) {
 		o.MinDelay, o.MaxDelay = time.Millisecond, 5*time.Millisecond
 	})
@@ -596,6 +597,8 @@ func TestDeleteDBClusterRules(t *testing.T) {
 	assert.Equal(t, "deleting", aws.ToString(out.DBCluster.Status))
 	_, err = c.DeleteDBCluster(ctx, &rds.DeleteDBClusterInput{DBClusterIdentifier: aws.String("gone"), SkipFinalSnapshot: aws.Bool(true)})
 	assert.Equal(t, "InvalidDBClusterStateFault", apiCode(t, err))
+	// Once the cluster is gone, the NotFound fault is the Deleted waiter's success.
+	h.Advance(time.Hour)
 	deleted := rds.NewDBClusterDeletedWaiter(c, func(o *rds.DBClusterDeletedWaiterOptions) {
 		o.MinDelay, o.MaxDelay = time.Millisecond, 5*time.Millisecond
 	})
@@ -606,6 +609,7 @@ func TestDeleteDBClusterRules(t *testing.T) {
 	_, err = c.DeleteDBCluster(ctx, &rds.DeleteDBClusterInput{DBClusterIdentifier: aws.String("gone"), SkipFinalSnapshot: aws.Bool(true)})
 	var nf *types.DBClusterNotFoundFault
 	assert.True(t, errors.As(err, &nf))
+	assert.Equal(t, []string{"creating", "backing-up", "available", "deleting", "deleted"}, statusesByID(h, "cluster", "gone"))
 }
 
 func TestClusterTags(t *testing.T) {
