@@ -340,7 +340,8 @@ func (g *groupState) resolveSubnet(r *region, id string) subnet {
 	return sn
 }
 
-var groupNameOK = func(name string, max int) bool {
+// groupNameOK checks the length and first character of a subnet group name.
+func groupNameOK(name string, max int) bool {
 	if len(name) < 1 || len(name) > max {
 		return false
 	}
