@@ -15,6 +15,7 @@ import (
 //	GET  /_sim/events                 every state change so far ([]Event)
 //	GET  /_sim/stats                  {"calls":{"<Action>":n},"throttled":n}
 //	POST /_sim/faults                 install faults (FaultRequest); DELETE clears them
+//	POST /_sim/policy                 enforce an IAM policy document (policy.go); DELETE stops
 //
 // Every control is also a method on *Sim.
 
@@ -86,6 +87,8 @@ func (s *Sim) serveControl(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, 200, ev)
 	case "/_sim/stats":
 		writeJSON(w, 200, Stats{Calls: s.Calls(), Throttled: s.Throttled()})
+	case "/_sim/policy":
+		s.servePolicyControl(w, req)
 	case "/_sim/faults":
 		switch req.Method {
 		case http.MethodDelete:

@@ -48,6 +48,7 @@ type Sim struct {
 	calls   map[string]int
 	faults  faultState
 	reqSeq  uint64
+	policy  *iamPolicy // IAM policy in force (policy.go), nil when not enforcing
 }
 
 // New creates a simulator.
@@ -84,6 +85,7 @@ func (s *Sim) resetLocked() {
 	s.events = nil
 	s.calls = map[string]int{}
 	s.faults = newFaultState()
+	s.policy = nil
 	s.regions = map[string]*region{}
 	now := s.clock.now()
 	for _, name := range s.opts.Regions {
@@ -274,6 +276,9 @@ func (s *Sim) serveRDS(req *http.Request, body []byte) *response {
 		return fail(aerr)
 	}
 	c := &call{sim: s, r: r, now: now, action: action, p: newParams(form), req: req}
+	if e := s.authorize(c); e != nil {
+		return fail(e)
+	}
 	result, herr := h(c)
 	if herr != nil {
 		var ae *apiError
@@ -323,6 +328,9 @@ func (s *Sim) serveKMS(req *http.Request, body []byte) *response {
 		body = []byte("{}")
 	}
 	c := &call{sim: s, r: r, now: now, action: op, body: body, req: req}
+	if e := s.authorize(c); e != nil {
+		return fail(e)
+	}
 	result, herr := h(c)
 	if herr != nil {
 		var ae *apiError
