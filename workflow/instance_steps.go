@@ -163,7 +163,7 @@ func applyCopy(ctx context.Context, r *run) error {
 		return nil
 	}
 	if awsclient.KindOf(err) == awsclient.KindKeyNotAccessible {
-		return errorf(r.st.KmsKeyARN, "enable the key, then rdsencrypt resume "+r.st.ID+" (or rdsencrypt rollback "+r.st.ID+")", err,
+		return errorf(r.st.KmsKeyARN, keyAccessNext(r.st.ID), err,
 			"KMS key %s is not accessible", r.st.KmsKeyARN)
 	}
 	return err

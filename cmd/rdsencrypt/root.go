@@ -87,6 +87,7 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 	}
 	root.AddCommand(a.planCommand(), a.migrateCommand(), a.resumeCommand(), a.statusCommand(),
 		a.rollbackCommand(), a.cleanupCommand(), a.demoCommand())
+	root.AddCommand(a.iamPolicyCommand())
 	return root
 }
 

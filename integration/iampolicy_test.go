@@ -1,0 +1,127 @@
+package integration
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/workflow"
+)
+
+// The IAM policy `rdsencrypt iam-policy` prints is complete and minimal: the simulator
+// enforces it as IAM would, a whole migration, its cleanup and a rollback succeed under it,
+// and without any one of its actions the run fails with an error that names that action.
+
+// policyEnv is an account with the sources the policy scenario migrates, created before the
+// policy is enforced (the policy is rdsencrypt's, not an administrator's).
+func policyEnv(t *testing.T) *env {
+	e := newEnv(t)
+	e.createGroups()
+	e.createKey("alias/orders")
+	piKey := e.createKey("alias/pi")
+	// deletion protection, tags copied to snapshots, settings only ModifyDBInstance carries
+	e.createInstance(fullSettingsSource("orders", piKey))
+	e.createInstance(simpleSource("ledger"))
+	return e
+}
+
+func enforce(t *testing.T, e *env, doc *workflow.PolicyDocument) {
+	t.Helper()
+	b, err := doc.JSON()
+	require.NoError(t, err)
+	e.h.EnforcePolicy(b)
+}
+
+// runPolicyScenario migrates orders and cleans it up, then migrates ledger and rolls it
+// back. It stops at the first error and says at which stage.
+func runPolicyScenario(t *testing.T, e *env) (stage string, err error) {
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	if _, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: "alias/orders"}); err != nil {
+		return "migrate", err
+	}
+	if _, err := eng.Cleanup(e.ctx(), fixedID); err != nil {
+		return "cleanup", err
+	}
+	const second = "1b2c3d4e"
+	eng = e.engine(second, workflow.AutoApprove)
+	if _, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/orders"}); err != nil {
+		return "migrate ledger", err
+	}
+	if _, err := eng.Rollback(e.ctx(), second); err != nil {
+		return "rollback", err
+	}
+	return "", nil
+}
+
+// notExercised lists policy actions the scenario cannot call, with the reason; every other
+// action of the policy must be called by it.
+var notExercised = map[string]string{
+	"rds:CreateDBInstanceReadReplica": "the scenario's sources have no read replicas (replica_test.go migrates some)",
+	"rds:RebootDBInstance":            "restore already applies the parameter group, so no reboot follows the modify",
+}
+
+func instancePolicy() *workflow.PolicyDocument {
+	return workflow.IAMPolicy(workflow.PolicyOptions{Region: region, Account: "123456789012"})
+}
+
+func TestMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
+	e := policyEnv(t)
+	doc := instancePolicy()
+	enforce(t, e, doc)
+	before := e.h.Calls()
+
+	stage, err := runPolicyScenario(t, e)
+	require.NoError(t, err, "stage %s", stage)
+
+	names := workflow.NamesFor(fixedID, "orders")
+	assert.ElementsMatch(t, []string{"orders", "ledger"}, e.instanceIDs())
+	assert.ElementsMatch(t, []string{names.EncryptedSnapshot, names.FinalSnapshot}, e.snapshotIDs())
+
+	called := map[string]bool{}
+	for action, n := range e.h.Calls() {
+		if n > before[action] {
+			called[action] = true
+		}
+	}
+	for _, a := range doc.Actions() {
+		service, name, _ := strings.Cut(a, ":")
+		exercised := called[name]
+		if a == "kms:CreateGrant" {
+			exercised = called["CopyDBSnapshot"] // RDS creates grants on the customer managed key
+		}
+		if why, ok := notExercised[a]; ok {
+			assert.False(t, exercised, "%s is exercised now: drop it from notExercised (%s)", a, why)
+			continue
+		}
+		assert.True(t, exercised, "policy action %s is never called (%s): remove it from the policy", a, service)
+	}
+	for action := range called {
+		prefix := "rds:"
+		if !slices.Contains(doc.Actions(), prefix+action) && !slices.Contains(doc.Actions(), "kms:"+action) {
+			t.Errorf("the scenario called %s, which the policy does not list, yet was allowed", action)
+		}
+	}
+}
+
+func TestEachPolicyActionIsNeeded(t *testing.T) {
+	doc := instancePolicy()
+	for _, action := range doc.Actions() {
+		if _, skip := notExercised[action]; skip {
+			continue
+		}
+		t.Run(action, func(t *testing.T) {
+			t.Parallel()
+			e := policyEnv(t)
+			enforce(t, e, doc.Without(action))
+			stage, err := runPolicyScenario(t, e)
+			require.Error(t, err, "the scenario succeeded without %s", action)
+			assert.Contains(t, err.Error(), action, "the %s error names the missing action", stage)
+			assert.NotEmpty(t, workflow.NextOf(err), "the %s error names the next command: %v", stage, err)
+			assert.NotContains(t, err.Error(), "\n")
+			t.Logf("%s: %s", stage, err)
+		})
+	}
+}
