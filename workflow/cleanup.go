@@ -130,7 +130,7 @@ func (r *run) deleteRetired(ctx context.Context, api awsclient.RDS, inst *awscli
 		}
 		if inst.Settings.DeletionProtection {
 			r.log("turning off deletion protection on the retired %s", inst.ID)
-			if _, err := api.ModifyInstance(ctx, inst.ID, awsclient.InstanceSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
+			if err := r.modifyInstance(ctx, api, inst.ID, awsclient.InstanceSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
 				return err
 			}
 			if _, err := r.waitInstanceIn(ctx, api, rid, func(i *awsclient.Instance) bool {
@@ -144,7 +144,7 @@ func (r *run) deleteRetired(ctx context.Context, api awsclient.RDS, inst *awscli
 		} else {
 			r.log("deleting the retired read replica %s", inst.ID)
 		}
-		if err := api.DeleteInstance(ctx, inst.ID, finalSnapshot); err != nil && !awsclient.IsNotFound(err) {
+		if err := r.deleteInstance(ctx, api, rid, inst.ID, finalSnapshot); err != nil {
 			return err
 		}
 	}

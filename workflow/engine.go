@@ -183,6 +183,7 @@ func ReportOf(st *State) *Report {
 			StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, APICalls: s.APICalls})
 		rep.APICalls += s.APICalls
 	}
+	rep.Replicas = replicaReports(st)
 	if !st.FreezeAt.IsZero() && !st.CutoverDoneAt.IsZero() {
 		rep.DowntimeSeconds = st.CutoverDoneAt.Sub(st.FreezeAt).Seconds()
 	}

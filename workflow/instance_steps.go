@@ -136,7 +136,7 @@ func replaceFailedSnapshot(ctx context.Context, r *run, id string) error {
 		return nil
 	}
 	r.log("deleting failed snapshot %s before taking it again", id)
-	if err := r.api.DeleteSnapshot(ctx, id); err != nil && !awsclient.IsNotFound(err) {
+	if err := r.deleteSnapshot(ctx, id); err != nil {
 		return err
 	}
 	return r.waitSnapshotGone(ctx, id)
@@ -257,7 +257,7 @@ func (r *run) replaceFailedTarget(ctx context.Context) error {
 		return err
 	}
 	r.log("deleting %s, left %s by a failed restore, before restoring again", inst.ID, inst.Status)
-	if err := r.api.DeleteInstance(ctx, inst.ID, ""); err != nil && !awsclient.IsNotFound(err) {
+	if err := r.deleteInstance(ctx, r.api, inst.ResourceID, inst.ID, ""); err != nil {
 		return err
 	}
 	if err := r.waitInstanceGone(ctx, inst.ResourceID); err != nil {
@@ -309,7 +309,7 @@ func applyModify(ctx context.Context, r *run) error {
 		return nil
 	}
 	r.log("modifying %s: %s", inst.ID, joinSettings(fields))
-	if _, err := r.api.ModifyInstance(ctx, inst.ID, r.src.Settings, fields); err != nil {
+	if err := r.modifyInstance(ctx, r.api, inst.ID, r.src.Settings, fields); err != nil {
 		return err
 	}
 	if slices.Contains(fields, "DBParameterGroupName") {
@@ -413,8 +413,7 @@ func applyRetire(ctx context.Context, r *run) error {
 		return errorf(src.ID, "rdsencrypt status "+r.st.ID, nil,
 			"source %s is now named %s, neither its original nor its retired name", r.st.Source, src.ID)
 	}
-	_, err = r.api.RenameInstance(ctx, r.st.Source, r.names.Retired)
-	return err
+	return r.renameInstance(ctx, r.api, r.st.SourceRID, r.st.Source, r.names.Retired)
 }
 
 // settled reports whether an instance is available with no rename pending.
@@ -445,8 +444,7 @@ func applyPromote(ctx context.Context, r *run) error {
 	if inst.ID == r.st.Source || inst.PendingRename == r.st.Source {
 		return nil // asked before an interruption
 	}
-	_, err = r.api.RenameInstance(ctx, r.names.Target, r.st.Source)
-	return err
+	return r.renameInstance(ctx, r.api, inst.ResourceID, r.names.Target, r.st.Source)
 }
 
 func waitPromoted(ctx context.Context, r *run) error {

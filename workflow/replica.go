@@ -123,3 +123,16 @@ func (r *run) regionAPI(region string) (awsclient.RDS, error) {
 	}
 	return r.e.Clients(region)
 }
+
+// replicaReports gives each replica's swap and stale-read window.
+func replicaReports(st *State) []ReplicaReport {
+	var out []ReplicaReport
+	for _, rs := range st.Replicas {
+		rr := ReplicaReport{Replica: rs.Subject(), Swapped: !rs.PromotedAt.IsZero()}
+		if rr.Swapped && !st.UnfreezeAt.IsZero() && rs.PromotedAt.After(st.UnfreezeAt) {
+			rr.StaleReadSeconds = rs.PromotedAt.Sub(st.UnfreezeAt).Seconds()
+		}
+		out = append(out, rr)
+	}
+	return out
+}

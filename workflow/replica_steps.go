@@ -222,8 +222,7 @@ func applyReplicaModify(ctx context.Context, r *run) error {
 		return err
 	}
 	r.log("modifying %s: %s", inst.ID, joinSettings(fields))
-	_, err = rc.api.ModifyInstance(ctx, inst.ID, rc.old.Settings, fields)
-	return err
+	return r.modifyInstance(ctx, rc.api, inst.ID, rc.old.Settings, fields)
 }
 
 func waitReplicaModified(ctx context.Context, r *run) error {
@@ -274,8 +273,7 @@ func applyReplicaRetire(ctx context.Context, r *run) error {
 	if _, err := r.waitInstanceIn(ctx, rc.api, rc.rs.ResourceID, settled); err != nil {
 		return err
 	}
-	_, err = rc.api.RenameInstance(ctx, rc.rs.ID, rc.names.Retired)
-	return err
+	return r.renameInstance(ctx, rc.api, rc.rs.ResourceID, rc.rs.ID, rc.names.Retired)
 }
 
 func waitReplicaRetired(ctx context.Context, r *run) error {
@@ -316,8 +314,7 @@ func applyReplicaPromote(ctx context.Context, r *run) error {
 	if _, err := r.waitInstanceIn(ctx, rc.api, inst.ResourceID, settled); err != nil {
 		return err
 	}
-	_, err = rc.api.RenameInstance(ctx, inst.ID, rc.rs.ID)
-	return err
+	return r.renameInstance(ctx, rc.api, inst.ResourceID, inst.ID, rc.rs.ID)
 }
 
 func waitReplicaPromoted(ctx context.Context, r *run) error {

@@ -77,9 +77,20 @@ type Report struct {
 	APICalls        int          `json:"api_calls"`
 	DowntimeSeconds float64      `json:"downtime_seconds"`
 	Parity          Parity       `json:"parity"`
+	// Replicas gives, for each recreated read replica, how long it served stale data.
+	Replicas []ReplicaReport `json:"replicas,omitempty"`
 	// Next is the command the operator should run next, if any.
 	Next  string `json:"next,omitempty"`
 	Error string `json:"error,omitempty"`
+}
+
+// ReplicaReport is the outcome of one recreated read replica.
+type ReplicaReport struct {
+	Replica string `json:"replica"` // region/identifier
+	Swapped bool   `json:"swapped"`
+	// StaleReadSeconds runs from the end of the write freeze until the new replica answered
+	// at the old endpoint (AWS clock): the old replica served frozen data meanwhile.
+	StaleReadSeconds float64 `json:"stale_read_seconds"`
 }
 
 // StepReport is the outcome of one step.

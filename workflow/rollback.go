@@ -164,7 +164,7 @@ func (r *run) renameAndWait(ctx context.Context, inst *awsclient.Instance, newID
 
 func (r *run) renameAndWaitIn(ctx context.Context, api awsclient.RDS, inst *awsclient.Instance, newID, addr string) error {
 	if inst.ID != newID {
-		if _, err := api.RenameInstance(ctx, inst.ID, newID); err != nil {
+		if err := r.renameInstance(ctx, api, inst.ResourceID, inst.ID, newID); err != nil {
 			return err
 		}
 	}
@@ -213,7 +213,7 @@ func (r *run) deleteOwnedInstanceIn(ctx context.Context, api awsclient.RDS, reso
 		}
 		if inst.Settings.DeletionProtection {
 			r.log("turning off deletion protection on %s (created by this migration)", inst.ID)
-			if _, err := api.ModifyInstance(ctx, inst.ID, awsclient.InstanceSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
+			if err := r.modifyInstance(ctx, api, inst.ID, awsclient.InstanceSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
 				return err
 			}
 			if _, err := r.waitInstanceIn(ctx, api, resourceID, func(i *awsclient.Instance) bool {
@@ -223,7 +223,7 @@ func (r *run) deleteOwnedInstanceIn(ctx context.Context, api awsclient.RDS, reso
 			}
 		}
 		r.log("deleting %s", inst.ID)
-		if err := api.DeleteInstance(ctx, inst.ID, ""); err != nil && !awsclient.IsNotFound(err) {
+		if err := r.deleteInstance(ctx, api, resourceID, inst.ID, ""); err != nil {
 			return err
 		}
 	}
@@ -255,7 +255,7 @@ func (r *run) deleteOwnedSnapshot(ctx context.Context, id string) error {
 			}
 		}
 		r.log("deleting snapshot %s", id)
-		if err := r.api.DeleteSnapshot(ctx, id); err != nil && !awsclient.IsNotFound(err) {
+		if err := r.deleteSnapshot(ctx, id); err != nil {
 			return err
 		}
 	}
