@@ -1,0 +1,93 @@
+package workflow
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCutoverApprover(t *testing.T) {
+	ctx := context.Background()
+	auto, manual := CutoverApprover(CutoverAuto), CutoverApprover(CutoverManual)
+	for _, step := range []string{StepFreeze, StepSnapshot, StepRestore, StepUnfreeze} {
+		d, err := manual.Approve(ctx, Approval{Step: step})
+		require.NoError(t, err)
+		assert.Equal(t, Approve, d, step)
+	}
+	d, _ := manual.Approve(ctx, Approval{Step: StepRenameSource, Downtime: true})
+	assert.Equal(t, Quit, d, "manual stops before the cutover")
+	d, _ = manual.Approve(ctx, Approval{Step: "cutover-swap-cluster"})
+	assert.Equal(t, Quit, d, "any flavor's cutover step")
+	d, _ = auto.Approve(ctx, Approval{Step: StepRenameSource, Downtime: true})
+	assert.Equal(t, Approve, d)
+	d, _ = auto.Approve(ctx, Approval{Step: StepRenameSource, Differences: []Difference{{Setting: "Port"}}})
+	assert.Equal(t, Quit, d, "parity differences always stop")
+}
+
+func stepsAt(pending string) []StepReport {
+	var out []StepReport
+	status := StepDone
+	for _, s := range instanceSteps {
+		if s.name == pending {
+			status = StepPending
+		}
+		out = append(out, StepReport{Name: s.name, Status: status})
+	}
+	return out
+}
+
+func TestClassify(t *testing.T) {
+	it := BatchItem{Kind: KindInstance, Region: "us-east-1", Source: "orders"}
+	stopped := &Error{Problem: "stopped", Err: ErrStopped, Next: "rdsencrypt resume 0a1b2c3d"}
+
+	m := classify(it, CutoverAuto, &Report{MigrationID: "0a1b2c3d", Status: StatusCompleted, Steps: stepsAt("")}, nil, false)
+	assert.Equal(t, OutcomeCompleted, m.Outcome)
+
+	m = classify(it, CutoverManual, &Report{MigrationID: "0a1b2c3d", Status: StatusPaused, Steps: stepsAt(StepRenameSource)}, stopped, false)
+	assert.Equal(t, OutcomeAwaitingCutover, m.Outcome)
+	assert.Contains(t, m.Next, "rdsencrypt resume 0a1b2c3d")
+
+	m = classify(it, CutoverAuto, &Report{MigrationID: "0a1b2c3d", Status: StatusPaused, Steps: stepsAt(StepRenameSource),
+		Parity: Parity{Differences: []Difference{{Setting: "Port"}}}}, stopped, false)
+	assert.Equal(t, OutcomeStopped, m.Outcome)
+	assert.Contains(t, m.Reason, "1 parity difference")
+
+	m = classify(it, CutoverManual, &Report{MigrationID: "0a1b2c3d", Status: StatusPaused, Steps: stepsAt(StepCopy)}, stopped, true)
+	assert.Equal(t, OutcomeStopped, m.Outcome, "interrupted, not prepared")
+	assert.Equal(t, "rdsencrypt resume 0a1b2c3d", m.Next)
+
+	failed := &Error{Problem: "migration 0a1b2c3d of orders failed at snapshot", Err: errors.New("snapshot failed"),
+		Next: "rdsencrypt resume 0a1b2c3d (after fixing the cause) or rdsencrypt rollback 0a1b2c3d"}
+	m = classify(it, CutoverAuto, &Report{MigrationID: "0a1b2c3d", Status: StatusFailed, Steps: stepsAt(StepSnapshot)}, failed, false)
+	assert.Equal(t, OutcomeFailed, m.Outcome)
+	assert.Contains(t, m.Reason, "failed at snapshot")
+	assert.Contains(t, m.Next, "rdsencrypt resume 0a1b2c3d")
+
+	m = classify(it, CutoverAuto, nil, errors.New("DB instance orders is \"creating\", not available"), false)
+	assert.Equal(t, OutcomeFailed, m.Outcome)
+	assert.Equal(t, "orders", m.Source)
+	assert.NotNil(t, m.Steps)
+}
+
+func TestWriteBatchMarkdown(t *testing.T) {
+	rep := &BatchReport{Migrations: []BatchMigration{
+		{Report: Report{MigrationID: "0a1b2c3d", Source: "orders", Kind: KindInstance, Region: "us-east-1", APICalls: 80,
+			DowntimeSeconds: 1500, Steps: []StepReport{{Name: StepParity, Status: StepDone}}}, Outcome: OutcomeCompleted, ElapsedSeconds: 3000},
+		{Report: Report{MigrationID: "1a1b2c3d", Source: "bad|name", Kind: KindInstance, Region: "us-east-1",
+			Next: "rdsencrypt resume 1a1b2c3d"}, Outcome: OutcomeFailed, Reason: "snapshot rdsencrypt-1a1b2c3d-x failed"},
+		{Report: Report{Source: "shop", Kind: KindCluster, Region: "us-east-1"}, Outcome: OutcomeSkipped, Reason: "cannot be planned"},
+	}}
+	rep.summarize(0)
+	var buf bytes.Buffer
+	require.NoError(t, WriteBatchMarkdown(&buf, rep))
+	md := buf.String()
+	assert.Contains(t, md, "| 1 | 1 | 0 | 0 | 1 | 80 | 0s |")
+	assert.Contains(t, md, "| us-east-1 | instance | orders | 0a1b2c3d | completed | 50m0s | 25m0s | 80 | equal |")
+	assert.Contains(t, md, `bad\|name`)
+	assert.Contains(t, md, "next: `rdsencrypt resume 1a1b2c3d`")
+	assert.Contains(t, md, "**shop** (us-east-1 cluster, skipped): cannot be planned")
+}
