@@ -80,6 +80,8 @@ type run struct {
 	step   int // index in st.Steps of the step running, -1 outside steps
 	// subject is the replica, member or endpoint the running step is about, if any.
 	subject string
+	// cluster is the source of a cluster migration, as described at the start of this run.
+	cluster *clusterRun
 }
 
 func (r *run) notify(ev Event) {

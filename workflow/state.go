@@ -55,6 +55,9 @@ type State struct {
 	Replicas    []ReplicaState `json:"replicas,omitempty"`
 	Differences []Difference   `json:"parity_differences,omitempty"`
 	LastError   string         `json:"last_error,omitempty"`
+
+	// Cluster is the source's members and custom endpoints, for a cluster migration.
+	Cluster *ClusterJournal `json:"cluster,omitempty"`
 }
 
 // RunOptions are the choices made at migrate time that a resume must keep.

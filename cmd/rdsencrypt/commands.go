@@ -14,6 +14,7 @@ import (
 
 type migrateOptions struct {
 	DB           string
+	Cluster      string
 	KmsKey       string
 	DryRun       bool
 	FreezeHook   string
@@ -22,6 +23,8 @@ type migrateOptions struct {
 
 func (o *migrateOptions) addFlags(cmd *cobra.Command, withRun bool) {
 	cmd.Flags().StringVar(&o.DB, "db", "", "identifier of the DB instance to encrypt")
+	cmd.Flags().StringVar(&o.Cluster, "cluster", "", "identifier of the Aurora DB cluster to encrypt (instead of --db)")
+	cmd.MarkFlagsMutuallyExclusive("db", "cluster")
 	cmd.Flags().StringVar(&o.KmsKey, "kms-key", "", "KMS key: id, ARN, alias name (alias/...) or alias ARN")
 	if withRun {
 		cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show the plan and change nothing (same as plan)")
@@ -31,20 +34,24 @@ func (o *migrateOptions) addFlags(cmd *cobra.Command, withRun bool) {
 }
 
 func (o *migrateOptions) request(region string) (workflow.MigrateRequest, error) {
-	if o.DB == "" {
-		return workflow.MigrateRequest{}, usagef("--db is required")
+	kind, source := workflow.KindInstance, o.DB
+	if o.Cluster != "" {
+		kind, source = workflow.KindCluster, o.Cluster
+	}
+	if source == "" {
+		return workflow.MigrateRequest{}, usagef("--db or --cluster is required")
 	}
 	if o.KmsKey == "" {
 		return workflow.MigrateRequest{}, usagef("--kms-key is required (a key id, ARN or alias; alias/aws/rds is the AWS-managed key)")
 	}
-	return workflow.MigrateRequest{Region: region, Source: o.DB, KmsKey: o.KmsKey,
+	return workflow.MigrateRequest{Kind: kind, Region: region, Source: source, KmsKey: o.KmsKey,
 		Options: workflow.RunOptions{FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook}}, nil
 }
 
 func (a *app) planCommand() *cobra.Command {
 	var o migrateOptions
 	cmd := &cobra.Command{
-		Use:   "plan --db ID --kms-key KEY",
+		Use:   "plan (--db ID | --cluster ID) --kms-key KEY",
 		Short: "Show what a migration would do; makes no change (read-only calls only)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -78,8 +85,8 @@ func (a *app) runPlan(ctx context.Context, o *migrateOptions) error {
 func (a *app) migrateCommand() *cobra.Command {
 	var o migrateOptions
 	cmd := &cobra.Command{
-		Use:   "migrate --db ID --kms-key KEY",
-		Short: "Encrypt a DB instance: snapshot, encrypted copy, restore, parity check, cutover, verify",
+		Use:   "migrate (--db ID | --cluster ID) --kms-key KEY",
+		Short: "Encrypt a DB instance or Aurora cluster: snapshot, encrypted restore, parity check, cutover, verify",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.DryRun {
@@ -104,6 +111,7 @@ func (a *app) migrateCommand() *cobra.Command {
 
 func (a *app) resumeCommand() *cobra.Command {
 	var source string
+	var isCluster bool
 	cmd := &cobra.Command{
 		Use:   "resume [MIGRATION-ID]",
 		Short: "Continue a stopped, failed or interrupted migration",
@@ -121,7 +129,11 @@ from the tags on the resources the migration created.`,
 				return err
 			}
 			if source != "" && id == "" {
-				if id, err = eng.Rebuild(cmd.Context(), client.Region(), source); err != nil {
+				rebuild := eng.Rebuild
+				if isCluster {
+					rebuild = eng.RebuildCluster
+				}
+				if id, err = rebuild(cmd.Context(), client.Region(), source); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.streams.Err, "journal of migration %s rebuilt from the AWS tags\n", id)
@@ -132,6 +144,7 @@ from the tags on the resources the migration created.`,
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "rebuild a lost journal from the tags of the migration of this DB instance")
+	cmd.Flags().BoolVar(&isCluster, "cluster", false, "--source names an Aurora DB cluster")
 	return cmd
 }
 

@@ -11,7 +11,11 @@ import (
 )
 
 func printPlan(w io.Writer, p *workflow.Plan) {
-	fmt.Fprintf(w, "Plan: %s DB instance %s in %s (%s, %d GiB) with %s\n", p.Mode, p.Source, p.Region, p.Engine, p.AllocatedStorage, p.KmsKeyARN)
+	if p.Kind == workflow.KindCluster {
+		fmt.Fprintf(w, "Plan: %s DB cluster %s in %s (%s) with %s\n", p.Mode, p.Source, p.Region, p.Engine, p.KmsKeyARN)
+	} else {
+		fmt.Fprintf(w, "Plan: %s DB instance %s in %s (%s, %d GiB) with %s\n", p.Mode, p.Source, p.Region, p.Engine, p.AllocatedStorage, p.KmsKeyARN)
+	}
 	if p.Mode == workflow.ModeNone {
 		fmt.Fprintln(w, "Nothing to do: it is already encrypted with this key.")
 		return
@@ -27,16 +31,16 @@ func printPlan(w io.Writer, p *workflow.Plan) {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s%s\n", i+1, s.Name, strings.Join(s.Actions, ","), secs(s.Estimate), s.Description, mark)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nSettings and how each reaches the new instance:")
+	fmt.Fprintln(w, "\nSettings and how each reaches the new "+map[bool]string{true: "cluster and members", false: "instance"}[p.Kind == workflow.KindCluster]+":")
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SETTING\tVALUE\tVIA\tNOTE")
+	fmt.Fprintln(tw, "RESOURCE\tSETTING\tVALUE\tVIA\tNOTE")
 	for _, s := range p.Settings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, dash(s.Value), s.Via, s.Note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Resource, s.Name, dash(s.Value), s.Via, s.Note)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nResources it will create or rename:")
 	for _, r := range p.Resources {
-		fmt.Fprintf(w, "  %-18s %-12s %s\n", r.Role, r.Kind, r.Name)
+		fmt.Fprintf(w, "  %-24s %-20s %s\n", r.Role, r.Kind, r.Name)
 	}
 	if len(p.Warnings) > 0 {
 		fmt.Fprintln(w, "\nWarnings:")

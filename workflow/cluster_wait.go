@@ -1,0 +1,126 @@
+package workflow
+
+import (
+	"context"
+
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
+)
+
+// waitCluster polls a cluster by its resource id (stable across renames) until done says so,
+// reporting each status change as progress. A failure status ends the wait with an error.
+func (r *run) waitCluster(ctx context.Context, resourceID string, done func(*awsclient.Cluster) bool) (*awsclient.Cluster, error) {
+	var last string
+	return awsclient.Poll(ctx, r.e.Poll,
+		func(ctx context.Context) (*awsclient.Cluster, error) {
+			return r.api.DescribeClusterByResourceID(ctx, resourceID)
+		},
+		func(c *awsclient.Cluster) (bool, error) {
+			if awsclient.IsClusterFailed(c.Status) {
+				return false, errorf(c.ID, "rdsencrypt resume "+r.st.ID+" (it replaces what failed) or rdsencrypt rollback "+r.st.ID, nil,
+					"DB cluster %s is %s", c.ID, c.Status)
+			}
+			return done(c), nil
+		},
+		func(c *awsclient.Cluster) {
+			if key := c.ID + "/" + c.Status; key != last {
+				last = key
+				r.notify(Event{Kind: EventStepProgress, Resource: c.ID, Status: c.Status, Percent: -1})
+			}
+		})
+}
+
+func (r *run) waitClusterGone(ctx context.Context, resourceID string) error {
+	_, err := awsclient.Poll(ctx, r.e.Poll,
+		func(ctx context.Context) (*awsclient.Cluster, error) {
+			c, err := r.api.DescribeClusterByResourceID(ctx, resourceID)
+			if awsclient.IsNotFound(err) {
+				return nil, nil
+			}
+			return c, err
+		},
+		func(c *awsclient.Cluster) (bool, error) { return c == nil, nil },
+		func(c *awsclient.Cluster) {
+			if c != nil {
+				r.notify(Event{Kind: EventStepProgress, Resource: c.ID, Status: c.Status, Percent: -1})
+			}
+		})
+	return err
+}
+
+func (r *run) waitClusterSnapshotAvailable(ctx context.Context, id string) (*awsclient.Snapshot, error) {
+	return awsclient.Poll(ctx, r.e.Poll,
+		func(ctx context.Context) (*awsclient.Snapshot, error) { return r.api.DescribeClusterSnapshot(ctx, id) },
+		func(s *awsclient.Snapshot) (bool, error) {
+			if awsclient.IsSnapshotFailed(s.Status) {
+				return false, errorf(id, "rdsencrypt resume "+r.st.ID+" (it takes the snapshot again) or rdsencrypt rollback "+r.st.ID, nil,
+					"DB cluster snapshot %s ended %s", id, s.Status)
+			}
+			return s.Status == awsclient.SnapshotAvailable, nil
+		},
+		func(s *awsclient.Snapshot) {
+			r.notify(Event{Kind: EventStepProgress, Resource: id, Status: s.Status, Percent: int(s.PercentProgress)})
+		})
+}
+
+func (r *run) waitClusterSnapshotGone(ctx context.Context, id string) error {
+	_, err := awsclient.Poll(ctx, r.e.Poll,
+		func(ctx context.Context) (bool, error) {
+			_, err := r.api.DescribeClusterSnapshot(ctx, id)
+			if awsclient.IsNotFound(err) {
+				return true, nil
+			}
+			return false, err
+		},
+		func(gone bool) (bool, error) { return gone, nil },
+		nil)
+	return err
+}
+
+// findEndpoint returns the custom endpoint id of the cluster clusterID, or nil.
+func (r *run) findEndpoint(ctx context.Context, clusterID, id string) (*awsclient.ClusterEndpoint, error) {
+	eps, err := r.api.ListClusterEndpoints(ctx, clusterID)
+	if awsclient.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range eps {
+		if eps[i].ID == id {
+			return &eps[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// waitEndpoint polls a custom endpoint of a cluster (by the cluster's resource id, so that a
+// rename in between does not lose it) until done says so; done sees nil once it is gone.
+func (r *run) waitEndpoint(ctx context.Context, clusterRID, id string, done func(*awsclient.ClusterEndpoint) bool) (*awsclient.ClusterEndpoint, error) {
+	var last string
+	return awsclient.Poll(ctx, r.e.Poll,
+		func(ctx context.Context) (*awsclient.ClusterEndpoint, error) {
+			cl, err := r.api.DescribeClusterByResourceID(ctx, clusterRID)
+			if err != nil {
+				return nil, err
+			}
+			return r.findEndpoint(ctx, cl.ID, id)
+		},
+		func(ep *awsclient.ClusterEndpoint) (bool, error) { return done(ep), nil },
+		func(ep *awsclient.ClusterEndpoint) {
+			status := "gone"
+			if ep != nil {
+				status = ep.Status
+			}
+			if status != last {
+				last = status
+				r.notify(Event{Kind: EventStepProgress, Resource: id, Status: status, Percent: -1})
+			}
+		})
+}
+
+// endpointSettled: available, or gone.
+func endpointSettled(ep *awsclient.ClusterEndpoint) bool {
+	return ep == nil || ep.Status == awsclient.EndpointAvailable
+}
+
+func endpointGone(ep *awsclient.ClusterEndpoint) bool { return ep == nil }
