@@ -48,7 +48,10 @@ func (e *Engine) prepareInstance(ctx context.Context, api awsclient.RDS, req Mig
 		}
 	}
 	order := req.Options.Replicas
-	if order == "" && len(reps) > 0 {
+	switch {
+	case len(reps) == 0:
+		order = ""
+	case order == "":
 		order = ReplicasAfterCutover
 	}
 	return instancePlanInput{src: src, key: key, replicas: reps, keys: keys, order: order}, nil

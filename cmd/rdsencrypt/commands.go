@@ -19,13 +19,15 @@ type migrateOptions struct {
 	DryRun       bool
 	FreezeHook   string
 	UnfreezeHook string
+	Replicas     string
 }
 
 func (o *migrateOptions) addFlags(cmd *cobra.Command, withRun bool) {
 	cmd.Flags().StringVar(&o.DB, "db", "", "identifier of the DB instance to encrypt")
 	cmd.Flags().StringVar(&o.Cluster, "cluster", "", "identifier of the Aurora DB cluster to encrypt (instead of --db)")
 	cmd.MarkFlagsMutuallyExclusive("db", "cluster")
-	cmd.Flags().StringVar(&o.KmsKey, "kms-key", "", "KMS key: id, ARN, alias name (alias/...) or alias ARN")
+	cmd.Flags().StringVar(&o.KmsKey, "kms-key", "", "KMS key: id, ARN, alias name (alias/...) or alias ARN; for replicas in other regions add REGION=KEY entries, comma-separated")
+	cmd.Flags().StringVar(&o.Replicas, "replicas", workflow.ReplicasAfterCutover, "when read replicas are recreated: after-cutover (shorter write downtime, stale reads until each swap) or before-cutover (no stale reads, longer write downtime)")
 	if withRun {
 		cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show the plan and change nothing (same as plan)")
 		cmd.Flags().StringVar(&o.FreezeHook, "freeze-hook", "", "shell command that stops application writes; a failure stops the migration")
@@ -44,8 +46,15 @@ func (o *migrateOptions) request(region string) (workflow.MigrateRequest, error)
 	if o.KmsKey == "" {
 		return workflow.MigrateRequest{}, usagef("--kms-key is required (a key id, ARN or alias; alias/aws/rds is the AWS-managed key)")
 	}
-	return workflow.MigrateRequest{Kind: kind, Region: region, Source: source, KmsKey: o.KmsKey,
-		Options: workflow.RunOptions{FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook}}, nil
+	if o.Replicas != workflow.ReplicasAfterCutover && o.Replicas != workflow.ReplicasBeforeCutover {
+		return workflow.MigrateRequest{}, usagef("--replicas must be %s or %s, not %q", workflow.ReplicasAfterCutover, workflow.ReplicasBeforeCutover, o.Replicas)
+	}
+	key, regionKeys, err := parseKmsKeys(o.KmsKey, region)
+	if err != nil {
+		return workflow.MigrateRequest{}, err
+	}
+	return workflow.MigrateRequest{Kind: kind, Region: region, Source: source, KmsKey: key, RegionKeys: regionKeys,
+		Options: workflow.RunOptions{FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook, Replicas: o.Replicas}}, nil
 }
 
 func (a *app) planCommand() *cobra.Command {
