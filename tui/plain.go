@@ -13,6 +13,8 @@ import (
 // or the percentage moves by 10 points or more. Use it as a pointer: &PlainObserver{Out: w}.
 type PlainObserver struct {
 	Out io.Writer
+	// Calls also prints a line per AWS call (they are always in the audit trail).
+	Calls bool
 
 	mu   sync.Mutex
 	last map[string]progressSeen // by step
@@ -34,6 +36,10 @@ func (o *PlainObserver) Notify(e workflow.Event) {
 		o.last = map[string]progressSeen{}
 	}
 	switch e.Kind {
+	case workflow.EventAPICall:
+		if !o.Calls {
+			return
+		}
 	case workflow.EventStepStarted:
 		o.last[e.Step] = progressSeen{status: e.Status, percent: -1}
 	case workflow.EventStepProgress:

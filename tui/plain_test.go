@@ -14,7 +14,7 @@ import (
 
 func TestPlainObserver(t *testing.T) {
 	var out bytes.Buffer
-	o := &PlainObserver{Out: &out}
+	o := &PlainObserver{Out: &out, Calls: true}
 	snap := "rdsenc-m-7f3a9c21-orders-db-snap"
 	failed := ev(workflow.EventStepFailed, "encrypted-copy", 30*time.Minute)
 	failed.Err = errors.New("KMSKeyNotAccessibleFault:\n  the key is disabled")
@@ -72,4 +72,11 @@ func TestPlainObserverPercentOnlyProgress(t *testing.T) {
 		pcts = append(pcts, f[len(f)-1])
 	}
 	assert.Equal(t, []string{"0%", "10%", "20%", "35%", "100%"}, pcts)
+}
+
+func TestPlainObserverLeavesCallsToTheAuditTrail(t *testing.T) {
+	var out bytes.Buffer
+	o := &PlainObserver{Out: &out}
+	o.Notify(workflow.Event{Kind: workflow.EventAPICall, Call: &workflow.APICall{Action: "DescribeDBInstances"}})
+	assert.Empty(t, out.String())
 }

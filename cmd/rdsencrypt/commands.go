@@ -273,7 +273,7 @@ func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(cont
 	var err error
 	switch {
 	case a.opts.Yes || !a.streams.Terminal || a.opts.NoTUI:
-		eng.Observer = &tui.PlainObserver{Out: a.streams.Err}
+		eng.Observer = &tui.PlainObserver{Out: a.streams.Err, Calls: a.opts.Debug}
 		switch {
 		case a.opts.Yes:
 			eng.Approver = workflow.AutoApprove
