@@ -57,7 +57,10 @@ func eventLine(e workflow.Event) string {
 			if c.RequestID != "" {
 				fmt.Fprintf(&b, " req=%s", c.RequestID)
 			}
-			if c.Error != "" {
+			switch {
+			case c.NotFound:
+				b.WriteString(" → not found")
+			case c.Error != "":
 				fmt.Fprintf(&b, " error: %s", c.Error)
 			}
 		} else {

@@ -124,6 +124,7 @@ func (r *run) onCall(rec awsclient.CallRecord) {
 	outcome := "ok"
 	if rec.Err != nil {
 		call.Error = Redact(rec.Err.Error())
+		call.NotFound = awsclient.IsNotFound(rec.Err)
 		outcome = call.Error
 	}
 	r.mu.Lock()

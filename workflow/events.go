@@ -46,6 +46,9 @@ type APICall struct {
 	RequestID string
 	AWSTime   time.Time
 	Error     string // empty on success
+	// NotFound marks a lookup that found nothing: usually the tool checking whether a
+	// resource it is about to create already exists, not a failure.
+	NotFound bool
 }
 
 // Observer receives events. Notify must not block for long; the engine calls it inline.

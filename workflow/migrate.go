@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
@@ -351,7 +352,7 @@ func actionLines(info stepInfo) []string {
 	if len(info.actions) == 0 {
 		return nil
 	}
-	return []string{"AWS calls: " + fmt.Sprint(info.actions)}
+	return []string{"AWS calls: " + strings.Join(info.actions, ", ")}
 }
 
 // planView is the minimal plan the step descriptions need.

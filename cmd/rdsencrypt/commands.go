@@ -271,6 +271,7 @@ func (a *app) statusCommand() *cobra.Command {
 func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(context.Context) (*workflow.Report, error)) error {
 	var rep *workflow.Report
 	var err error
+	usedTUI := false
 	switch {
 	case a.opts.Yes || !a.streams.Terminal || a.opts.NoTUI:
 		eng.Observer = &tui.PlainObserver{Out: a.streams.Err, Calls: a.opts.Debug}
@@ -284,6 +285,7 @@ func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(cont
 		}
 		rep, err = work(ctx)
 	default:
+		usedTUI = true
 		rep, err = tui.Run(ctx, tui.Options{Input: a.streams.In, Output: a.streams.Err,
 			ResumeCommand: "rdsencrypt resume {id}", RollbackCommand: "rdsencrypt rollback {id}", CleanupCommand: "rdsencrypt cleanup {id}"},
 			func(ctx context.Context, obs workflow.Observer, appr workflow.Approver) (*workflow.Report, error) {
@@ -291,7 +293,9 @@ func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(cont
 				return work(ctx)
 			})
 	}
-	if rep != nil {
+	// The full-screen UI leaves its own summary on the terminal; print the report unless
+	// that already said it.
+	if rep != nil && (a.opts.Output == "json" || !usedTUI) {
 		if perr := a.printReport(rep); perr != nil && err == nil {
 			err = perr
 		}
