@@ -556,7 +556,9 @@ func deleteDBCluster(c *call) (any, error) {
 	case !skip && !hasFinal:
 		return nil, errCombination("FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
 	}
-	if cl.status != clusterAvailable && cl.status != statusInaccessibleCreds && cl.status != clusterBackingUp {
+	// A cluster a restore left incompatible-restore can be deleted: that is its only remedy.
+	if cl.status != clusterAvailable && cl.status != statusInaccessibleCreds && cl.status != clusterBackingUp &&
+		cl.status != statusIncompatibleRest {
 		return nil, errClusterState("DBCluster %s is not in the available state.", cl.id)
 	}
 	dur := auroraDur.Delete
