@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,7 +97,7 @@ func (e *env) createAurora(in *rds.CreateDBClusterInput, members []clusterMember
 	e.t.Helper()
 	ctx := context.Background()
 	_, err := e.rds.CreateDBCluster(ctx, in)
-	require.NoError(e.t, err)
+	requireCreated(e.t, err)
 	e.h.Advance(time.Hour)
 	for _, m := range members {
 		mi := &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(m.id), DBClusterIdentifier: in.DBClusterIdentifier,
@@ -105,15 +106,25 @@ func (e *env) createAurora(in *rds.CreateDBClusterInput, members []clusterMember
 			m.setup(mi)
 		}
 		_, err := e.rds.CreateDBInstance(ctx, mi)
-		require.NoError(e.t, err, "member %s", m.id)
+		requireCreated(e.t, err)
 		e.h.Advance(time.Hour)
 	}
 	for _, ep := range endpoints {
 		_, err := e.rds.CreateDBClusterEndpoint(ctx, ep)
-		require.NoError(e.t, err)
+		requireCreated(e.t, err)
 	}
 	e.h.Advance(time.Hour)
 	return e.describeAurora(aws.ToString(in.DBClusterIdentifier))
+}
+
+// requireCreated accepts "already exists" from a create call of the test's setup: the SDK
+// retries a call whose response was lost, and the retry meets the first attempt's resource.
+func requireCreated(t *testing.T, err error) {
+	t.Helper()
+	if err != nil && strings.Contains(err.Error(), "AlreadyExists") {
+		return
+	}
+	require.NoError(t, err)
 }
 
 func (e *env) describeAurora(id string) auroraSource {
@@ -552,7 +563,8 @@ func TestClusterJournalLostIsRebuiltFromTags(t *testing.T) {
 }
 
 // clusterStopPoints are the instants a cluster migration is interrupted at: after each step,
-// and in the middle of each step that waits on AWS (at its first progress report).
+// and in the middle of each mutating step, right after its first side effect (the first
+// successful mutating AWS call), before the step's waits end.
 func clusterStopPoints(t *testing.T) []stopPoint {
 	e := newEnv(t)
 	e.createKey("alias/shop")
@@ -564,7 +576,9 @@ func clusterStopPoints(t *testing.T) []stopPoint {
 		step := s.Name
 		out = append(out, stopPoint{"after-" + step, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == step }})
 		if s.Mutating && step != workflow.StepFreeze && step != workflow.StepUnfreeze {
-			out = append(out, stopPoint{"during-" + step, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepProgress && ev.Step == step }})
+			out = append(out, stopPoint{"during-" + step, func(ev workflow.Event) bool {
+				return ev.Kind == workflow.EventAPICall && ev.Step == step && ev.Call != nil && ev.Call.Error == "" && !isReadOnly(ev.Call.Action)
+			}})
 		}
 	}
 	return out
@@ -604,6 +618,7 @@ func TestClusterCrashPointsResume(t *testing.T) {
 			assertMigratedCluster(t, e, src, key)
 			assertRetiredCluster(t, e, src)
 			assertClusterEndState(t, e, src)
+			assertClusterSourceOnlyRenamed(t, e, src)
 		})
 	}
 }
@@ -618,7 +633,12 @@ func TestClusterCrashPointsRollback(t *testing.T) {
 			e.createKey("alias/shop")
 			src := shopCluster(e)
 			eng := e.engine(fixedID, workflow.AutoApprove)
-			_, _ = eng.Migrate(e.cancelAt(eng, p.stop), clusterRequest("shop", "alias/shop"))
+			stopped := false
+			_, _ = eng.Migrate(e.cancelAt(eng, func(ev workflow.Event) bool {
+				stopped = stopped || p.stop(ev)
+				return p.stop(ev)
+			}), clusterRequest("shop", "alias/shop"))
+			require.True(t, stopped, "the stop point %s was reached", p.name)
 
 			rep, err := e.engine("", workflow.AutoApprove).Rollback(e.ctx(), fixedID)
 			require.NoError(t, err)
@@ -651,5 +671,85 @@ func TestClusterRollbackIsResumable(t *testing.T) {
 		}
 		require.Less(t, i, 60, "rollback did not converge: %v", err)
 	}
+	assertClusterRolledBack(t, e, src)
+}
+
+func smallCluster(e *env) auroraSource {
+	e.t.Helper()
+	return e.createAurora(&rds.CreateDBClusterInput{DBClusterIdentifier: aws.String("shop"), Engine: aws.String("aurora-mysql"),
+		MasterUsername: aws.String("admin"), MasterUserPassword: aws.String("s3cret-Passw0rd"), DeletionProtection: aws.Bool(true)},
+		[]clusterMember{{id: "shop-1", class: "db.r6g.large", tier: 0}, {id: "shop-2", class: "db.r6g.large", tier: 1}},
+		&rds.CreateDBClusterEndpointInput{DBClusterEndpointIdentifier: aws.String("shop-any"), DBClusterIdentifier: aws.String("shop"),
+			EndpointType: aws.String("ANY"), ExcludedMembers: []string{"shop-1"}})
+}
+
+func TestFailedClusterSnapshotIsRetakenOnResume(t *testing.T) {
+	e := newEnv(t)
+	key := e.createKey("alias/k")
+	src := smallCluster(e)
+	n := workflow.ClusterNamesFor(fixedID, "shop")
+	e.h.Faults(rdssim.FaultRequest{FailSnapshot: []rdssim.ResourceRef{{Region: region, ID: n.Snapshot}}})
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	rep, err := eng.Migrate(e.ctx(), clusterRequest("shop", "alias/k"))
+	require.Error(t, err)
+	assert.Equal(t, workflow.StatusFailed, rep.Status)
+	assert.Contains(t, err.Error(), n.Snapshot)
+	assert.Contains(t, workflow.NextOf(err), "rdsencrypt resume "+fixedID)
+
+	rep, err = eng.Resume(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	assertMigratedCluster(t, e, src, key)
+	assertClusterEndState(t, e, src)
+}
+
+func TestIncompatibleClusterRestoreIsReplacedOnResume(t *testing.T) {
+	e := newEnv(t)
+	key := e.createKey("alias/k")
+	src := smallCluster(e)
+	n := workflow.ClusterNamesFor(fixedID, "shop")
+	e.h.Faults(rdssim.FaultRequest{FailRestore: []rdssim.ResourceRef{{Region: region, ID: n.Target}}})
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	_, err := eng.Migrate(e.ctx(), clusterRequest("shop", "alias/k"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "incompatible-restore")
+
+	rep, err := eng.Resume(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	assertMigratedCluster(t, e, src, key)
+	assertClusterEndState(t, e, src)
+}
+
+func TestClusterParityDifferenceStopsBeforeCutover(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	src := smallCluster(e)
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	// Change a new member behind the tool's back once every member exists, so parity differs.
+	n := workflow.ClusterNamesFor(fixedID, "shop")
+	var once bool
+	prev := eng.Observer
+	eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
+		prev.Notify(ev)
+		if ev.Kind == workflow.EventStepDone && ev.Step == "member:shop-2" && !once {
+			once = true
+			_, err := e.client.For(region).ModifyInstance(context.Background(), n.MemberTarget("shop-2"),
+				awsclient.InstanceSettings{PreferredMaintenanceWindow: "mon:01:00-mon:01:30"}, []awsclient.Setting{"PreferredMaintenanceWindow"})
+			require.NoError(t, err)
+			e.h.Advance(10 * time.Minute)
+		}
+	})
+	rep, err := eng.Migrate(e.ctx(), clusterRequest("shop", "alias/k"))
+	require.ErrorIs(t, err, workflow.ErrStopped)
+	require.Len(t, rep.Parity.Differences, 1)
+	assert.Equal(t, workflow.Difference{Resource: "shop-2", Setting: "PreferredMaintenanceWindow",
+		Source: src.members["shop-2"].Settings.PreferredMaintenanceWindow, Target: "mon:01:00-mon:01:30"}, rep.Parity.Differences[0])
+	assert.Equal(t, workflow.StepPending, stepStatus(rep, workflow.StepRenameSource), "cutover did not start")
+	assert.Equal(t, src.cluster.ResourceID, e.describeAurora("shop").cluster.ResourceID)
+
+	rep, err = eng.Rollback(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusRolledBack, rep.Status)
 	assertClusterRolledBack(t, e, src)
 }

@@ -166,7 +166,7 @@ func plannedClusterSettings(src *awsclient.Cluster, members map[string]*awsclien
 		v, _ := awsclient.SettingValue(src.Settings, r.Setting)
 		ps := PlannedSetting{Resource: src.ID, Name: string(r.Setting), Value: formatValue(v), Note: r.Note}
 		switch {
-		case r.Restore && clusterCarried(src.Settings, r.Setting):
+		case r.Restore && r.Setting != "DeletionProtection" && clusterCarried(src.Settings, r.Setting):
 			ps.Via = "restore"
 		case r.Modify:
 			ps.Via = "modify"

@@ -132,11 +132,13 @@ func observeClusterRestore(ctx context.Context, r *run) (bool, error) {
 	return !awsclient.IsClusterFailed(cl.Status), nil
 }
 
-// clusterRestoreCarry lists the cluster settings passed to the restore call.
+// clusterRestoreCarry lists the cluster settings passed to the restore call. Deletion
+// protection is left to the modify step: a restore that fails must leave a cluster that can be
+// deleted and restored again.
 func clusterRestoreCarry(s awsclient.ClusterSettings) []awsclient.Setting {
 	var out []awsclient.Setting
 	for _, route := range awsclient.ClusterSettingRoutes {
-		if route.Restore && clusterCarried(s, route.Setting) {
+		if route.Restore && route.Setting != "DeletionProtection" && clusterCarried(s, route.Setting) {
 			out = append(out, route.Setting)
 		}
 	}
