@@ -272,16 +272,17 @@ func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(cont
 	var rep *workflow.Report
 	var err error
 	usedTUI := false
+	if !a.opts.Yes && !a.streams.Terminal {
+		return errNeedsApproval
+	}
 	switch {
 	case a.opts.Yes || !a.streams.Terminal || a.opts.NoTUI:
 		eng.Observer = &tui.PlainObserver{Out: a.streams.Err, Calls: a.opts.Debug}
 		switch {
 		case a.opts.Yes:
 			eng.Approver = workflow.AutoApprove
-		case a.streams.Terminal:
-			eng.Approver = &tui.LinePrompter{In: a.streams.In, Out: a.streams.Err}
 		default:
-			eng.Approver = workflow.RefuseApprover
+			eng.Approver = &tui.LinePrompter{In: a.streams.In, Out: a.streams.Err}
 		}
 		rep, err = work(ctx)
 	default:

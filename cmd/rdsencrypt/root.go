@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -88,6 +87,7 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 	root.AddCommand(a.planCommand(), a.migrateCommand(), a.resumeCommand(), a.statusCommand(),
 		a.rollbackCommand(), a.cleanupCommand(), a.demoCommand())
 	root.AddCommand(a.iamPolicyCommand())
+	root.AddCommand(a.scanCommand(), a.batchCommand())
 	return root
 }
 
@@ -135,4 +135,4 @@ func (a *app) engine(ctx context.Context) (*workflow.Engine, *awsclient.Client, 
 }
 
 // errNeedsApproval explains why a mutating command does nothing without a terminal.
-var errNeedsApproval = errors.New("this command changes AWS resources and needs approval: run it on a terminal, or add --yes")
+var errNeedsApproval = usageError{"this command changes AWS resources and asks for approval, but there is no terminal to ask: run it on a terminal, or add --yes"}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/integration/rdssim/simtest"
+	"github.com/rdsencrypt/rdsencrypt/workflow"
+)
+
+// cli runs the command line in-process against a simulator, as an operator would with
+// credentials in the environment.
+type cli struct {
+	t     *testing.T
+	h     *simtest.Harness
+	state string
+}
+
+func newCLI(t *testing.T, speed float64) *cli {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLECLI")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "cli-test-secret")
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	return &cli{t: t, h: simtest.Start(t, rdssim.Options{Speed: speed}), state: t.TempDir()}
+}
+
+func (c *cli) args(extra ...string) []string {
+	return append([]string{"--endpoint-url", c.h.URL, "--region", "us-east-1", "--state-dir", c.state, "--poll-interval", "2ms"}, extra...)
+}
+
+// run runs rdsencrypt with no terminal and returns stdout, stderr and the exit code.
+func (c *cli) run(args ...string) (string, string, int) {
+	c.t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(c.args(args...), Streams{In: strings.NewReader(""), Out: &out, Err: &errOut})
+	return out.String(), errOut.String(), code
+}
+
+// source creates an unencrypted instance and a key, and makes the instance available.
+func (c *cli) source(id string) string {
+	c.t.Helper()
+	ctx := context.Background()
+	key, err := c.h.KMS("us-east-1").CreateKey(ctx, &kms.CreateKeyInput{})
+	require.NoError(c.t, err)
+	_, err = c.h.KMS("us-east-1").CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/cli"), TargetKeyId: key.KeyMetadata.KeyId})
+	require.NoError(c.t, err)
+	_, err = c.h.RDS("us-east-1").CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(id),
+		DBInstanceClass: aws.String("db.t3.medium"), Engine: aws.String("postgres"), EngineVersion: aws.String("16.6"),
+		MasterUsername: aws.String("postgres"), MasterUserPassword: aws.String("cli-Passw0rd-x"), AllocatedStorage: aws.Int32(20),
+		BackupRetentionPeriod: aws.Int32(7)})
+	require.NoError(c.t, err)
+	c.h.Advance(2 * time.Hour)
+	return aws.ToString(key.KeyMetadata.Arn)
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	c := newCLI(t, 1000)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"migrate", "--kms-key", "alias/cli"}, "--db or --cluster is required"},
+		{[]string{"migrate", "--db", "x"}, "--kms-key is required"},
+		{[]string{"migrate", "--db", "x", "--kms-key", "k", "--replicas", "sometimes"}, "--replicas must be"},
+		{[]string{"plan", "--db", "x", "--kms-key", "k", "--output", "yaml"}, "--output must be text or json"},
+		{[]string{"rollback", "not-an-id"}, "is not a migration id"},
+		{[]string{"migrate", "--bogus"}, "unknown flag"},
+	} {
+		_, stderr, code := c.run(tc.args...)
+		assert.Equal(t, exitUsage, code, "%v", tc.args)
+		assert.Contains(t, stderr, tc.want, "%v", tc.args)
+		assert.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
+	}
+}
+
+func TestMutatingCommandWithoutTerminalOrYesIsRefused(t *testing.T) {
+	c := newCLI(t, 20000)
+	c.source("ledger")
+	before := c.h.Calls()
+	_, stderr, code := c.run("migrate", "--db", "ledger", "--kms-key", "alias/cli")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "no terminal to ask: run it on a terminal, or add --yes")
+	for action, n := range c.h.Calls() {
+		if n != before[action] {
+			assert.True(t, strings.HasPrefix(action, "Describe") || strings.HasPrefix(action, "List"), "mutating call %s", action)
+		}
+	}
+}
+
+func TestUnknownDBFailsWithNextCommand(t *testing.T) {
+	c := newCLI(t, 20000)
+	c.source("ledger")
+	_, stderr, code := c.run("migrate", "--db", "nope", "--kms-key", "alias/cli", "--yes")
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, stderr, `DB instance "nope" not found in us-east-1`)
+	assert.Contains(t, stderr, "next: ")
+	assert.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
+}
+
+func TestPlanAndMigrateJSON(t *testing.T) {
+	c := newCLI(t, 20000)
+	key := c.source("ledger")
+
+	out, _, code := c.run("plan", "--db", "ledger", "--kms-key", "alias/cli", "--output", "json")
+	require.Equal(t, exitOK, code)
+	var plan workflow.Plan
+	require.NoError(t, json.Unmarshal([]byte(out), &plan))
+	assert.Equal(t, "ledger", plan.Source)
+	assert.Equal(t, key, plan.KmsKeyARN)
+	assert.Positive(t, plan.EstimatedDowntime)
+
+	out, stderr, code := c.run("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes", "--output", "json")
+	require.Equal(t, exitOK, code, stderr)
+	var rep map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+	for _, field := range []string{"migration_id", "source", "status", "kms_key_arn", "steps", "api_calls", "downtime_seconds", "parity"} {
+		assert.Contains(t, rep, field)
+	}
+	assert.Equal(t, "completed", rep["status"])
+	assert.Equal(t, key, rep["kms_key_arn"])
+	steps := rep["steps"].([]any)
+	require.NotEmpty(t, steps)
+	for _, s := range steps {
+		step := s.(map[string]any)
+		for _, field := range []string{"name", "status", "started_at", "finished_at", "api_calls"} {
+			assert.Contains(t, step, field)
+		}
+	}
+	assert.Equal(t, []any{}, rep["parity"].(map[string]any)["differences"])
+
+	out, _, code = c.run("status", "--output", "json")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, `"status": "completed"`)
+}
+
+// TestKillNineThenResume builds the binary, kills it with SIGKILL in the middle of the
+// encrypted copy, and resumes with a second process: the migration completes as an
+// uninterrupted one would.
+func TestKillNineThenResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	c := newCLI(t, 300)
+	c.source("ledger")
+	bin := filepath.Join(t.TempDir(), "rdsencrypt")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+
+	cmd := exec.Command(bin, c.args("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes")...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	store, err := workflow.OpenStore(c.state)
+	require.NoError(t, err)
+	id := waitForStep(t, store, workflow.StepCopy, workflow.StepRunning)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+	st, err := store.Load(id)
+	require.NoError(t, err, "the journal survives a kill -9")
+	assert.Equal(t, workflow.StatusRunning, st.Status, "a killed process could not write its outcome")
+
+	resume := exec.Command(bin, c.args("resume", id, "--yes")...)
+	out, err := resume.CombinedOutput()
+	require.NoError(t, err, "resume: %s", out)
+	st, err = store.Load(id)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, st.Status)
+	names := workflow.NamesFor(id, "ledger")
+	insts, err := c.h.RDS("us-east-1").DescribeDBInstances(context.Background(), &rds.DescribeDBInstancesInput{})
+	require.NoError(t, err)
+	var ids []string
+	for _, i := range insts.DBInstances {
+		ids = append(ids, aws.ToString(i.DBInstanceIdentifier))
+		if aws.ToString(i.DBInstanceIdentifier) == "ledger" {
+			assert.True(t, aws.ToBool(i.StorageEncrypted))
+		}
+	}
+	assert.ElementsMatch(t, []string{"ledger", names.Retired}, ids, "nothing orphaned by the kill")
+}
+
+// waitForStep polls the only journal in store until the named step has the given status.
+func waitForStep(t *testing.T, store *workflow.Store, step, status string) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		states, _, err := store.List()
+		require.NoError(t, err)
+		for _, st := range states {
+			for _, s := range st.Steps {
+				if s.Name == step && s.Status == status {
+					return st.ID
+				}
+			}
+		}
+		time.Sleep(2 * time.Millisecond) // polling a file another process writes
+	}
+	t.Fatalf("step %s never reached %s", step, status)
+	return ""
+}
