@@ -16,8 +16,8 @@ const wireLoggerID = "rdsencrypt.WireLogger"
 const maxLoggedBody = 16 << 10
 
 // addWireLogger logs each attempt's request and response bodies at debug level. Headers
-// are not logged (Authorization carries the access key id). rdsencrypt never sends a
-// password, so the form bodies hold no secret.
+// are not logged (Authorization carries the access key id); request bodies go through
+// redactFormBody (presigned URLs of cross-region calls carry a signature).
 func addWireLogger(logger *slog.Logger) func(*middleware.Stack) error {
 	return func(stack *middleware.Stack) error {
 		mw := middleware.DeserializeMiddlewareFunc(wireLoggerID, func(
@@ -29,7 +29,7 @@ func addWireLogger(logger *slog.Logger) func(*middleware.Stack) error {
 			if req, ok := in.Request.(*smithyhttp.Request); ok {
 				logger.DebugContext(ctx, "aws request",
 					"action", middleware.GetOperationName(ctx), "url", req.URL.String(),
-					"body", requestBody(req))
+					"body", redactFormBody(requestBody(req)))
 			}
 			out, md, err := next.HandleDeserialize(ctx, in)
 			if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil {
@@ -61,12 +61,20 @@ func responseBody(resp *smithyhttp.Response) string {
 	}
 	b, err := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
 	if err != nil {
-		return ""
+		// Hand the deserializer the same failure, not a silently short body: a transport
+		// error is retried, a truncated document would fail as a parse error.
+		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), failingReader{err}))
+		return "(unreadable: " + err.Error() + ")"
 	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
 	if len(b) > maxLoggedBody {
 		b = b[:maxLoggedBody]
 	}
 	return string(b)
 }
+
+// failingReader returns its error on every read.
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
