@@ -1,0 +1,170 @@
+package integration
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/workflow"
+)
+
+// Cleanup and rollback delete only what the migration created, judged by its journal and
+// the tags together, and the retired source only with a final snapshot.
+
+// stopAfter runs a migration of ledger until step is done, then stops it.
+func stopAfter(t *testing.T, e *env, step string) {
+	t.Helper()
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == step })
+	_, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.ErrorIs(t, err, workflow.ErrStopped)
+}
+
+// replaceSnapshot deletes a snapshot behind the tool's back and takes another, with tags,
+// under the same name.
+func (e *env) replaceSnapshot(id string, tags map[string]string) {
+	e.t.Helper()
+	ctx := context.Background()
+	_, err := e.rds.DeleteDBSnapshot(ctx, &rds.DeleteDBSnapshotInput{DBSnapshotIdentifier: aws.String(id)})
+	require.NoError(e.t, err)
+	var list []rdstypes.Tag
+	for k, v := range tags {
+		list = append(list, rdstypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	e.h.Advance(10 * 60e9)
+	_, err = e.rds.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("other"),
+		DBSnapshotIdentifier: aws.String(id), Tags: list})
+	require.NoError(e.t, err)
+	e.h.Advance(3 * 3600e9)
+}
+
+func TestRollbackAndCleanupNeverDeleteForeignResources(t *testing.T) {
+	names := workflow.NamesFor(fixedID, "ledger")
+	foreignTags := map[string]map[string]string{
+		"untagged":             nil,
+		"other migration's id": {awsclient.TagMigrationID: "ffffffff", awsclient.TagSource: "ledger"},
+	}
+	for label, tags := range foreignTags {
+		t.Run("rollback spares a snapshot with "+label, func(t *testing.T) {
+			e := newEnv(t)
+			e.createKey("alias/k")
+			e.createInstance(simpleSource("ledger"))
+			e.createInstance(simpleSource("other"))
+			stopAfter(t, e, workflow.StepCopy)
+			e.replaceSnapshot(names.Snapshot, tags)
+
+			_, err := e.engine("", workflow.AutoApprove).Rollback(e.ctx(), fixedID)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "refusing to delete DB snapshot "+names.Snapshot)
+			assert.NotEmpty(t, workflow.NextOf(err))
+			assert.Contains(t, e.snapshotIDs(), names.Snapshot, "the foreign snapshot is still there")
+		})
+		t.Run("cleanup spares a snapshot with "+label, func(t *testing.T) {
+			e := newEnv(t)
+			e.createKey("alias/k")
+			e.createInstance(simpleSource("ledger"))
+			e.createInstance(simpleSource("other"))
+			eng := e.engine(fixedID, workflow.AutoApprove)
+			_, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+			require.NoError(t, err)
+			e.replaceSnapshot(names.Snapshot, tags)
+
+			_, err = eng.Cleanup(e.ctx(), fixedID)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), names.Snapshot)
+			assert.Contains(t, e.snapshotIDs(), names.Snapshot, "the foreign snapshot is still there")
+		})
+	}
+
+	t.Run("rollback spares an instance that took the target's name", func(t *testing.T) {
+		e := newEnv(t)
+		e.createKey("alias/k")
+		e.createInstance(simpleSource("ledger"))
+		stopAfter(t, e, workflow.StepCopy) // before restore: the target does not exist yet
+		e.createInstance(simpleSource(names.Target))
+
+		_, err := e.engine("", workflow.AutoApprove).Rollback(e.ctx(), fixedID)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), names.Target)
+		assert.Contains(t, err.Error(), "not created by migration "+fixedID)
+		assert.Contains(t, e.instanceIDs(), names.Target, "the foreign instance is still there")
+		assert.Contains(t, e.instanceIDs(), "ledger")
+	})
+
+	t.Run("rollback spares a tagged look-alike the journal does not know", func(t *testing.T) {
+		e := newEnv(t)
+		e.createKey("alias/k")
+		e.createInstance(simpleSource("ledger"))
+		stopAfter(t, e, workflow.StepSnapshot) // the copy was never made
+		in := simpleSource("other")
+		e.createInstance(in)
+		_, err := e.rds.CreateDBSnapshot(context.Background(), &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("other"),
+			DBSnapshotIdentifier: aws.String(names.EncryptedSnapshot),
+			Tags:                 []rdstypes.Tag{{Key: aws.String(awsclient.TagMigrationID), Value: aws.String(fixedID)}}})
+		require.NoError(t, err)
+		e.h.Advance(3 * 3600e9)
+
+		rep, err := e.engine("", workflow.AutoApprove).Rollback(e.ctx(), fixedID)
+		if err == nil {
+			// A tag alone is not ownership: the journal must list the resource too. The
+			// encrypted copy is in every journal from the plan on, so here the two agree
+			// and deleting it is right; what must never go is an untagged one (above).
+			assert.Equal(t, workflow.StatusRolledBack, rep.Status)
+			return
+		}
+		assert.Contains(t, err.Error(), names.EncryptedSnapshot)
+	})
+}
+
+func TestRetiredSourceIsDeletedOnlyWithAFinalSnapshot(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	in := simpleSource("ledger")
+	in.DeletionProtection = aws.Bool(true)
+	src := e.createInstance(in)
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	_, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.NoError(t, err)
+	names := workflow.NamesFor(fixedID, "ledger")
+
+	// A foreign snapshot holding the final snapshot's name makes the deletion fail: the
+	// source is not deleted without its own final snapshot.
+	_, err = e.rds.CreateDBSnapshot(context.Background(), &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("ledger"),
+		DBSnapshotIdentifier: aws.String(names.FinalSnapshot)})
+	require.NoError(t, err)
+	e.h.Advance(3 * 3600e9)
+	_, err = eng.Cleanup(e.ctx(), fixedID)
+	require.Error(t, err)
+	assert.Contains(t, e.instanceIDs(), names.Retired, "the retired source is still there")
+	_, err = e.rds.DeleteDBSnapshot(context.Background(), &rds.DeleteDBSnapshotInput{DBSnapshotIdentifier: aws.String(names.FinalSnapshot)})
+	require.NoError(t, err)
+	e.h.Advance(3600e9)
+
+	rep, err := eng.Cleanup(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCleanedUp, rep.Status)
+
+	// From the simulator's own log: the source's deletion started together with a
+	// snapshot taken by that DeleteDBInstance, named as the final snapshot.
+	deleted, snapped := false, false
+	for _, ev := range e.h.Events() {
+		if ev.Type == "instance" && ev.ResourceID == src.ResourceID && ev.Status == "deleting" {
+			deleted = true
+		}
+		if ev.Type == "snapshot" && ev.ID == names.FinalSnapshot && ev.Action == "DeleteDBInstance" && ev.Status == "creating" {
+			snapped = true
+		}
+	}
+	assert.True(t, deleted, "the retired source was deleted")
+	assert.True(t, snapped, "DeleteDBInstance of the retired source took the final snapshot")
+	final, err := e.client.For(region).DescribeSnapshot(context.Background(), names.FinalSnapshot)
+	require.NoError(t, err)
+	assert.Equal(t, fixedID, final.Tags[awsclient.TagMigrationID])
+	assert.Equal(t, workflow.RoleFinalSnapshot, final.Tags[awsclient.TagRole])
+}
