@@ -126,6 +126,8 @@ func (m Model) summaryView(w int) string {
 		head = m.st.notice.Render(wrap("■ Migration rolled back: "+source+" is as it was before the migration.", w))
 	case workflow.StatusNothingToDo:
 		head = m.st.ok.Render(wrap("✓ Nothing to do: "+source+" already uses the requested key.", w))
+	case workflow.StatusCleanedUp:
+		head = m.st.ok.Render(wrap("✓ Cleanup done (cleaned-up): "+source+" is encrypted; the retired source was deleted with a final snapshot.", w))
 	default:
 		head = m.st.ok.Render(wrap("✓ Migration completed: "+source+" is encrypted", w))
 		if r.KmsKeyARN != "" {

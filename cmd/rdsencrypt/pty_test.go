@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var ansiSequence = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]`)
+
+// terminal collects what a program writes to its pseudo-terminal.
+type terminal struct {
+	mu  sync.Mutex
+	raw bytes.Buffer
+}
+
+func (t *terminal) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.raw.Write(p)
+}
+
+func (t *terminal) text() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return ansiSequence.ReplaceAllString(t.raw.String(), "")
+}
+
+func (t *terminal) rawString() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.raw.String()
+}
+
+// TestDemoInAPseudoTerminal drives the built binary's full-screen UI as an operator would:
+// the plan, an approval for each mutating step, the cutover with its downtime notice, the
+// summary, and the cleanup approval; then checks the terminal was restored.
+func TestDemoInAPseudoTerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "rdsencrypt")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+
+	cmd := exec.Command(bin, "demo", "--speed", "5000", "--state-dir", t.TempDir())
+	cmd.Env = append(os.Environ(), "TERM=xterm-256color", "NO_COLOR=1")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: 110, Rows: 34})
+	require.NoError(t, err)
+	defer tty.Close()
+	var screen terminal
+	go func() { _, _ = copyUntilEOF(&screen, tty) }()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	waitFor := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for !strings.Contains(screen.text(), what) {
+			if time.Now().After(deadline) {
+				t.Fatalf("never saw %q; screen:\n%s", what, tail(screen.text(), 2000))
+			}
+			time.Sleep(20 * time.Millisecond) // the UI renders at its own pace
+		}
+	}
+	waitFor("enter continue")
+	_, _ = tty.Write([]byte("\r"))
+	waitFor("Approve step 2/11: freeze-writes")
+	// Approve each step as it is asked, until the cleanup has run.
+	deadline := time.Now().Add(90 * time.Second)
+	for !strings.Contains(screen.text(), "cleaned-up") && time.Now().Before(deadline) {
+		_, _ = tty.Write([]byte("y"))
+		time.Sleep(100 * time.Millisecond)
+		select {
+		case err := <-exited:
+			t.Fatalf("demo exited early (%v); screen:\n%s", err, tail(screen.text(), 2000))
+		default:
+		}
+	}
+	text := screen.text()
+	for _, want := range []string{
+		"Plan: encrypt instance",
+		"Approve step 8/11: cutover-retire-source",
+		"DOWNTIME",
+		"cutover-promote-target",
+		"Approve step cleanup",
+		"Cleanup done (cleaned-up)",
+	} {
+		assert.True(t, strings.Contains(text, want), "the screen never showed %q", want)
+	}
+	_, _ = tty.Write([]byte("q"))
+	select {
+	case err := <-exited:
+		require.NoError(t, err, "demo exits 0")
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("demo did not exit; screen:\n%s", tail(screen.text(), 2000))
+	}
+	raw := screen.rawString()
+	enter, leave := strings.LastIndex(raw, "\x1b[?1049h"), strings.LastIndex(raw, "\x1b[?1049l")
+	assert.Greater(t, leave, enter, "the alternate screen was left: the terminal is restored")
+}
+
+func copyUntilEOF(dst *terminal, src *os.File) (int64, error) {
+	buf := make([]byte, 4096)
+	var n int64
+	for {
+		k, err := src.Read(buf)
+		if k > 0 {
+			_, _ = dst.Write(buf[:k])
+			n += int64(k)
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
