@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/stretchr/testify/assert"
@@ -42,11 +43,13 @@ type fleetOptions struct {
 	speed float64 // virtual seconds per real second
 	rate  float64 // the limiter's calls per real second
 	burst int
+	// snapshotQuota is the simulator's manual snapshot quota per region (default 100).
+	snapshotQuota int
 }
 
 func newFleetEnv(tb testing.TB, o fleetOptions) *fleetEnv {
 	tb.Helper()
-	h := simtest.Start(tb, rdssim.Options{Speed: o.speed})
+	h := simtest.Start(tb, rdssim.Options{Speed: o.speed, ManualSnapshotQuota: o.snapshotQuota})
 	store, err := workflow.OpenStore(tb.TempDir())
 	require.NoError(tb, err)
 	client := awsclient.NewForSimulator(awsclient.Config{Region: region, EndpointURL: h.URL, MaxBackoff: 5 * time.Millisecond,
@@ -120,6 +123,16 @@ func (f *fleetEnv) createCluster(id string) {
 	f.h.Advance(time.Hour)
 }
 
+// createKey creates a customer managed key with an alias.
+func (f *fleetEnv) createKey(alias string) string {
+	f.tb.Helper()
+	out, err := f.h.KMS(region).CreateKey(context.Background(), &kms.CreateKeyInput{})
+	require.NoError(f.tb, err)
+	_, err = f.h.KMS(region).CreateAlias(context.Background(), &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: out.KeyMetadata.KeyId})
+	require.NoError(f.tb, err)
+	return aws.ToString(out.KeyMetadata.Arn)
+}
+
 func (f *fleetEnv) ctx(d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	f.tb.Cleanup(cancel)
@@ -160,6 +173,8 @@ func TestBatchOfFiftyInstancesAndThreeClustersUnderThrottling(t *testing.T) {
 		Concurrency: 16, Cutover: workflow.CutoverAuto})
 	require.NoError(t, err)
 	require.Len(t, plan.Items, 53)
+	assert.Contains(t, strings.Join(plan.Warnings, "\n"), "DB instances (kept until cleanup) next to 53 existing; RDS's default quota is 40",
+		"the plan warns of the instance quota it will exceed")
 
 	started := f.h.Now()
 	rep := b.Run(f.ctx(50*time.Second), plan)

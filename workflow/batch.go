@@ -84,6 +84,8 @@ type BatchPlan struct {
 	NotSelected int `json:"not_selected"`
 	// Errors are regions that could not be listed.
 	Errors []string `json:"errors,omitempty"`
+	// Warnings are things to settle before the batch runs, such as AWS quotas it would hit.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Planned returns how many items will be migrated.
@@ -200,6 +202,7 @@ func (b *Batch) Plan(ctx context.Context, req BatchRequest) (*BatchPlan, error) 
 	if err != nil {
 		return nil, err
 	}
+	existing := map[string]int{}
 	for _, region := range req.Regions {
 		f, err := b.Base.listRegion(ctx, region)
 		if err != nil {
@@ -209,6 +212,7 @@ func (b *Batch) Plan(ctx context.Context, req BatchRequest) (*BatchPlan, error) 
 			bp.Errors = append(bp.Errors, Redact(err.Error()))
 			continue
 		}
+		existing[region] = len(f.instances)
 		for _, inst := range f.instances {
 			if inst.ClusterID != "" {
 				continue // migrated with its cluster
@@ -223,7 +227,59 @@ func (b *Batch) Plan(ctx context.Context, req BatchRequest) (*BatchPlan, error) 
 		return strings.Compare(a.Region+"\x00"+a.Kind+"\x00"+a.Source, b.Region+"\x00"+b.Kind+"\x00"+b.Source)
 	})
 	b.planItems(ctx, bp)
+	for _, region := range req.Regions {
+		if _, listed := existing[region]; listed {
+			bp.Warnings = append(bp.Warnings, b.quotaWarnings(ctx, bp, region, existing[region])...)
+		}
+	}
 	return bp, ctx.Err()
+}
+
+// Default RDS quotas per region (Service Quotas; accounts can have them raised). A batch
+// keeps two snapshots and one extra instance per migrated instance until cleanup.
+const (
+	defaultSnapshotQuota = 100
+	defaultInstanceQuota = 40
+)
+
+// quotaWarnings compares what the planned migrations of a region will create with AWS's
+// default quotas, counting what the region already holds.
+func (b *Batch) quotaWarnings(ctx context.Context, bp *BatchPlan, region string, instances int) []string {
+	created := map[string]int{}
+	for _, it := range bp.Items {
+		if it.Region != region || it.Plan == nil {
+			continue
+		}
+		for _, r := range it.Plan.Resources {
+			if r.Role != RoleRetiredSource {
+				created[r.Kind]++
+			}
+		}
+	}
+	api, err := b.Base.Clients(region)
+	if err != nil {
+		return nil
+	}
+	var w []string
+	quota := func(kind, what string, have int, limit int) {
+		if n := created[kind]; n > 0 && have+n > limit {
+			w = append(w, fmt.Sprintf("%s: the batch creates %d %s (kept until cleanup) next to %d existing; RDS's default quota is %d per region: "+
+				"check yours (aws rds describe-account-attributes) and raise it, or run the batch in parts with cleanups between them",
+				region, n, what, have, limit))
+		}
+	}
+	if created[KindDBSnapshot] > 0 {
+		if s, err := api.ListSnapshots(ctx); err == nil {
+			quota(KindDBSnapshot, "manual DB snapshots", len(s), defaultSnapshotQuota)
+		}
+	}
+	if created[KindDBClusterSnapshot] > 0 {
+		if s, err := api.ListClusterSnapshots(ctx); err == nil {
+			quota(KindDBClusterSnapshot, "manual DB cluster snapshots", len(s), defaultSnapshotQuota)
+		}
+	}
+	quota(KindDBInstance, "DB instances", instances, defaultInstanceQuota)
+	return w
 }
 
 // consider adds a listed database to the plan, as a candidate or with the reason to skip it.

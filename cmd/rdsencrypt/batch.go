@@ -1,0 +1,333 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
+
+	"github.com/rdsencrypt/rdsencrypt/tui"
+	"github.com/rdsencrypt/rdsencrypt/workflow"
+)
+
+type batchOptions struct {
+	Regions      []string
+	KmsKeys      []string
+	Include      []string
+	Exclude      []string
+	Concurrency  int
+	Cutover      string
+	DryRun       bool
+	Report       string
+	APIRate      float64
+	FreezeHook   string
+	UnfreezeHook string
+}
+
+// Defaults of the shared API budget: RDS throttles an account's control-plane calls per
+// region with a token bucket; a batch stays well under it so that other tools keep working.
+const (
+	defaultAPIRate     = 10 // calls per second, all migrations and regions together
+	defaultConcurrency = 4
+)
+
+func (a *app) batchCommand() *cobra.Command {
+	var o batchOptions
+	cmd := &cobra.Command{
+		Use:   "batch --kms-key KEY [--region R ...] [--include tag:K=V ...] [--exclude ID-GLOB ...] [--concurrency N] [--cutover auto|manual] [--yes] [--dry-run]",
+		Short: "Encrypt every unencrypted DB instance and Aurora cluster that matches, concurrently, under one API budget",
+		Long: `batch plans every unencrypted DB instance and Aurora cluster of the regions that matches the
+filters, shows the batch plan (with --dry-run, only that), then runs the migrations
+concurrently. All of them share one API rate budget (--api-rate), so a fleet of hundreds does
+not trip RDS throttling. Each migration keeps its own journal: any one can be resumed, rolled
+back or inspected alone, and one failing never stops the others.
+
+Cutover policy: --cutover auto runs every step, cutover included (unattended, for a maintenance
+window; parity differences still stop before cutover). --cutover manual prepares everything and
+stops before each cutover; finish each with rdsencrypt resume ID.
+
+Without a terminal, batch needs --yes; on a terminal it asks once for the whole plan. It ends
+with a summary (--output json prints it as JSON; --report FILE writes it as Markdown) and exits
+non-zero when any migration failed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runBatch(cmd.Context(), &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.Regions, "region", nil, "region to migrate in; repeat or separate with commas for several (default: the configured region)")
+	f.StringArrayVar(&o.KmsKeys, "kms-key", nil, "KMS key of every region (id, ARN, alias), or REGION=KEY for one region; repeatable")
+	f.StringArrayVar(&o.Include, "include", nil, "select databases tagged tag:KEY=VALUE (or tag:KEY, any value); repeatable, any one matches (default: all)")
+	f.StringArrayVar(&o.Exclude, "exclude", nil, "leave out identifiers matching ID-GLOB (* and ?); repeatable")
+	f.IntVar(&o.Concurrency, "concurrency", defaultConcurrency, "migrations running at once")
+	f.StringVar(&o.Cutover, "cutover", workflow.CutoverAuto, "auto: run every cutover unattended; manual: stop before each cutover (finish with rdsencrypt resume)")
+	f.BoolVar(&o.DryRun, "dry-run", false, "show the batch plan and change nothing")
+	f.StringVar(&o.Report, "report", "", "also write the summary as Markdown to this file")
+	f.Float64Var(&o.APIRate, "api-rate", defaultAPIRate, "AWS API calls per second shared by all migrations (retries included)")
+	f.StringVar(&o.FreezeHook, "freeze-hook", "", "shell command that stops application writes to one database ($RDSENCRYPT_SOURCE, $RDSENCRYPT_ENDPOINT...)")
+	f.StringVar(&o.UnfreezeHook, "unfreeze-hook", "", "shell command that lets writes resume after a cutover")
+	return cmd
+}
+
+// request checks the flags and turns them into a batch request.
+func (o *batchOptions) request() (workflow.BatchRequest, error) {
+	req := workflow.BatchRequest{Concurrency: o.Concurrency, Cutover: o.Cutover, RegionKeys: map[string]string{},
+		Options: workflow.RunOptions{FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook}}
+	if len(o.KmsKeys) == 0 {
+		return req, usagef("--kms-key is required (a key id, ARN or alias of every region, or REGION=KEY)")
+	}
+	for _, k := range o.KmsKeys {
+		region, key, err := workflow.ParseRegionKey(k)
+		switch {
+		case err != nil:
+			return req, usageError{err.Error()}
+		case region == "" && req.KmsKey != "":
+			return req, usagef("--kms-key %q: only one key can apply to every region; use REGION=KEY for the others", k)
+		case region == "":
+			req.KmsKey = key
+		default:
+			req.RegionKeys[region] = key
+		}
+	}
+	for _, s := range o.Include {
+		tf, err := workflow.ParseTagFilter(s)
+		if err != nil {
+			return req, usageError{err.Error()}
+		}
+		req.Selection.Include = append(req.Selection.Include, tf)
+	}
+	for _, s := range o.Exclude {
+		g, err := workflow.ParseGlob(s)
+		if err != nil {
+			return req, usageError{err.Error()}
+		}
+		req.Selection.Exclude = append(req.Selection.Exclude, g)
+	}
+	if o.Concurrency < 1 {
+		return req, usagef("--concurrency must be at least 1")
+	}
+	if o.Cutover != workflow.CutoverAuto && o.Cutover != workflow.CutoverManual {
+		return req, usagef("--cutover must be auto or manual, not %q", o.Cutover)
+	}
+	if o.APIRate <= 0 {
+		return req, usagef("--api-rate must be positive")
+	}
+	return req, nil
+}
+
+func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
+	req, err := o.request()
+	if err != nil {
+		return err
+	}
+	regions, err := normalizeRegions(o.Regions)
+	if err != nil {
+		return err
+	}
+	limiter := rate.NewLimiter(rate.Limit(o.APIRate), max(1, int(2*o.APIRate)))
+	eng, regions, err := a.fleetEngine(ctx, regions, limiter)
+	if err != nil {
+		return err
+	}
+	req.Regions = regions
+	if req.KmsKey == "" {
+		for _, r := range regions {
+			if req.RegionKeys[r] == "" {
+				return usagef("no --kms-key for region %s: give KEY for every region or %s=KEY", r, r)
+			}
+		}
+	}
+	b := &workflow.Batch{Base: *eng}
+	plan, err := b.Plan(ctx, req)
+	if err != nil {
+		return err
+	}
+	planOut := a.streams.Err
+	if o.DryRun {
+		planOut = a.streams.Out
+	}
+	if o.DryRun && a.opts.Output == "json" {
+		return writeJSON(a.streams.Out, plan)
+	}
+	printBatchPlan(planOut, plan)
+	if o.DryRun {
+		return nil
+	}
+	if plan.Planned() == 0 {
+		fmt.Fprintln(a.streams.Err, "nothing to migrate")
+		return a.finishBatch(plan, b.Run(ctx, plan), o)
+	}
+	if !a.opts.Yes {
+		if !a.streams.Terminal {
+			return errNeedsApproval
+		}
+		ok, err := confirm(ctx, a.streams.In, a.streams.Err,
+			fmt.Sprintf("Migrate these %d databases (cutover %s)? Type yes to start: ", plan.Planned(), req.Cutover))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &workflow.Error{Problem: "batch not started: not confirmed; nothing was changed", Err: workflow.ErrStopped}
+		}
+	}
+	var rep *workflow.BatchReport
+	if a.streams.Terminal && !a.opts.NoTUI {
+		rep = tui.RunFleet(ctx, tui.FleetOptions{Input: a.streams.In, Output: a.streams.Err}, plan.Items,
+			func(ctx context.Context, obs workflow.FleetObserver) *workflow.BatchReport {
+				b.Fleet = obs
+				return b.Run(ctx, plan)
+			})
+	} else {
+		b.Fleet = &tui.PlainFleet{Out: a.streams.Err}
+		rep = b.Run(ctx, plan)
+	}
+	return a.finishBatch(plan, rep, o)
+}
+
+// finishBatch prints the summary, writes the Markdown report, and says how the batch went
+// as an error for the exit code: failed (1), stopped (3), or nil.
+func (a *app) finishBatch(plan *workflow.BatchPlan, rep *workflow.BatchReport, o *batchOptions) error {
+	var err error
+	if a.opts.Output == "json" {
+		err = writeJSON(a.streams.Out, rep)
+	} else {
+		printBatchSummary(a.streams.Out, rep)
+	}
+	if o.Report != "" {
+		if werr := writeMarkdownFile(o.Report, rep); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	s := rep.Summary
+	switch {
+	case s.Failed > 0:
+		var names []string
+		for _, m := range rep.Migrations {
+			if m.Outcome == workflow.OutcomeFailed {
+				names = append(names, m.Region+"/"+m.Source)
+			}
+		}
+		return fmt.Errorf("%d of %d migrations failed (%s); the summary says what to do for each", s.Failed, plan.Planned(), strings.Join(names, ", "))
+	case s.Stopped > 0:
+		return &workflow.Error{Problem: fmt.Sprintf("%d migration(s) stopped before the end; resume each as the summary says", s.Stopped), Err: workflow.ErrStopped}
+	}
+	return nil
+}
+
+func writeMarkdownFile(path string, rep *workflow.BatchReport) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := workflow.WriteBatchMarkdown(f, rep); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return nil
+}
+
+// confirm asks one question and waits for "yes" (or "y"); anything else, the end of input
+// or a cancelled context is a no.
+func confirm(ctx context.Context, in io.Reader, out io.Writer, question string) (bool, error) {
+	fmt.Fprint(out, question)
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(in).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case line := <-answer:
+		a := strings.ToLower(strings.TrimSpace(line))
+		return a == "yes" || a == "y", nil
+	case <-ctx.Done():
+		fmt.Fprintln(out)
+		return false, ctx.Err()
+	}
+}
+
+func printBatchPlan(w io.Writer, p *workflow.BatchPlan) {
+	req := p.Request
+	fmt.Fprintf(w, "Batch plan: %d to migrate in %s, cutover %s, %d at a time\n", p.Planned(), strings.Join(req.Regions, ", "), req.Cutover, req.Concurrency)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REGION\tKIND\tSOURCE\tENGINE\tSIZE\tESTIMATE\tDOWNTIME\tKEY / WHY SKIPPED")
+	var total, downtime time.Duration
+	for _, it := range p.Items {
+		if it.Plan == nil {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\t-\t-\tskip: %s\n", it.Region, it.Kind, it.Source, it.Skip)
+			continue
+		}
+		est, down := time.Duration(it.Plan.EstimatedTotal), time.Duration(it.Plan.EstimatedDowntime)
+		total, downtime = max(total, est), max(downtime, down)
+		size := "-"
+		if it.Plan.AllocatedStorage > 0 {
+			size = fmt.Sprintf("%d GiB", it.Plan.AllocatedStorage)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.Region, it.Kind, it.Source, it.Plan.Engine, size,
+			est.Round(time.Minute), down.Round(time.Minute), it.Plan.KmsKeyARN)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d already encrypted, %d left out by --include/--exclude\n", p.AlreadyEncrypted, p.NotSelected)
+	for _, e := range p.Errors {
+		fmt.Fprintln(w, "could not list: "+e)
+	}
+	for _, x := range p.Warnings {
+		fmt.Fprintln(w, "! "+x)
+	}
+	if p.Planned() > 0 {
+		fmt.Fprintf(w, "Longest migration: about %s, of which %s write downtime (estimates, not promises).\n", total.Round(time.Minute), downtime.Round(time.Minute))
+		if req.Cutover == workflow.CutoverAuto {
+			fmt.Fprintln(w, "Cutover auto: each database's endpoint stops answering for minutes during its cutover, without asking.")
+		}
+		if req.Options.FreezeHook == "" {
+			fmt.Fprintln(w, "No --freeze-hook: writes made to a source after its snapshot are lost; stop application writes first.")
+		}
+	}
+}
+
+func printBatchSummary(w io.Writer, rep *workflow.BatchReport) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REGION\tKIND\tSOURCE\tMIGRATION\tOUTCOME\tTOOK\tDOWNTIME\tAPI CALLS\tPARITY")
+	for _, m := range rep.Migrations {
+		took, down := "-", "-"
+		if m.ElapsedSeconds > 0 && m.Outcome != workflow.OutcomeSkipped {
+			took = (time.Duration(m.ElapsedSeconds * float64(time.Second))).Round(time.Second).String()
+		}
+		if m.DowntimeSeconds > 0 {
+			down = (time.Duration(m.DowntimeSeconds) * time.Second).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", m.Region, m.Kind, m.Source, dash(m.MigrationID), m.Outcome, took, down,
+			m.APICalls, workflow.ParityText(m.Report))
+	}
+	tw.Flush()
+	var todo []workflow.BatchMigration
+	for _, m := range rep.Migrations {
+		if m.Outcome != workflow.OutcomeCompleted {
+			todo = append(todo, m)
+		}
+	}
+	if len(todo) > 0 {
+		fmt.Fprintln(w, "\nWhat to do:")
+		for _, m := range todo {
+			fmt.Fprintf(w, "  %s/%s (%s): %s\n", m.Region, m.Source, m.Outcome, dash(m.Reason))
+			if m.Next != "" {
+				fmt.Fprintf(w, "      next: %s\n", m.Next)
+			}
+		}
+	}
+	s := rep.Summary
+	fmt.Fprintf(w, "\n%d completed, %d failed, %d stopped, %d awaiting cutover, %d skipped; %d API calls in %s\n", s.Completed, s.Failed,
+		s.Stopped, s.AwaitingCutover, s.Skipped, s.APICalls, (time.Duration(s.ElapsedSeconds * float64(time.Second))).Round(time.Second))
+}
