@@ -541,6 +541,7 @@ func TestMigrateClusterRefusesATakenName(t *testing.T) {
 func TestClusterJournalLostIsRebuiltFromTags(t *testing.T) {
 	for _, after := range []string{workflow.StepRestore, "member:shop-writer", "endpoint:shop-analytics", workflow.StepRenameSource, workflow.StepRenameTarget} {
 		t.Run(after, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t)
 			key := e.createKey("alias/shop")
 			src := shopCluster(e)
@@ -568,7 +569,7 @@ func TestClusterJournalLostIsRebuiltFromTags(t *testing.T) {
 func clusterStopPoints(t *testing.T) []stopPoint {
 	e := newEnv(t)
 	e.createKey("alias/shop")
-	shopCluster(e)
+	smallCluster(e)
 	plan, err := e.engine("", nil).Plan(e.ctx(), clusterRequest("shop", "alias/shop"))
 	require.NoError(t, err)
 	var out []stopPoint
@@ -589,15 +590,16 @@ type stopPoint struct {
 	stop func(workflow.Event) bool
 }
 
-// TestClusterCrashPointsResume stops a cluster migration at every step boundary and in the
-// middle of every wait, resumes it, and checks the end state equals an uninterrupted run's.
+// TestClusterCrashPointsResume stops a migration of a two-member cluster with a custom
+// endpoint at every step boundary and right after every side effect, resumes it, and checks
+// the end state equals an uninterrupted run's, with nothing orphaned.
 func TestClusterCrashPointsResume(t *testing.T) {
 	for _, p := range clusterStopPoints(t) {
 		t.Run(p.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			key := e.createKey("alias/shop")
-			src := shopCluster(e)
+			src := smallCluster(e)
 			eng := e.engine(fixedID, workflow.AutoApprove)
 			stopped := false
 			ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
@@ -631,7 +633,7 @@ func TestClusterCrashPointsRollback(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			e.createKey("alias/shop")
-			src := shopCluster(e)
+			src := smallCluster(e)
 			eng := e.engine(fixedID, workflow.AutoApprove)
 			stopped := false
 			_, _ = eng.Migrate(e.cancelAt(eng, func(ev workflow.Event) bool {
