@@ -82,6 +82,8 @@ type Report struct {
 	// Next is the command the operator should run next, if any.
 	Next  string `json:"next,omitempty"`
 	Error string `json:"error,omitempty"`
+	// Audit summarizes the audit trail (audit_report.go); set by whoever has the store.
+	Audit *AuditSummary `json:"audit,omitempty"`
 }
 
 // ReplicaReport is the outcome of one recreated read replica.

@@ -305,6 +305,7 @@ func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(cont
 }
 
 func (a *app) printReport(rep *workflow.Report) error {
+	a.attachAudit(rep)
 	if a.opts.Output == "json" {
 		return writeJSON(a.streams.Out, rep)
 	}

@@ -75,6 +75,9 @@ func printReport(w io.Writer, r *workflow.Report) {
 	if r.Error != "" {
 		fmt.Fprintln(w, "last error: "+r.Error)
 	}
+	if r.Audit != nil {
+		fmt.Fprintln(w, "audit trail: "+r.Audit.String())
+	}
 	if r.Next != "" {
 		fmt.Fprintln(w, "next: "+r.Next)
 	}

@@ -127,7 +127,18 @@ func TestNoSecretIsEverWritten(t *testing.T) {
 	assert.Equal(t, workflow.StatusCompleted, reportOf(t, out).Status)
 	out, code = c.run("cleanup", ledgerID, "-o", "json")
 	require.Zero(t, code, out)
-	assert.Equal(t, workflow.StatusCleanedUp, reportOf(t, out).Status)
+	rep := reportOf(t, out)
+	assert.Equal(t, workflow.StatusCleanedUp, rep.Status)
+	// the report includes the audit trail: where it is, its counts, the approvals in full
+	require.NotNil(t, rep.Audit)
+	assert.Equal(t, store.AuditPath(ledgerID), rep.Audit.Path)
+	assert.Positive(t, rep.Audit.ByKind[workflow.AuditAPICall])
+	assert.Positive(t, rep.Audit.ByKind[workflow.AuditStateChange])
+	require.NotEmpty(t, rep.Audit.Approvals)
+	last := rep.Audit.Approvals[len(rep.Audit.Approvals)-1]
+	assert.Equal(t, "cleanup", last.Step)
+	assert.NotEmpty(t, last.User)
+	assert.False(t, last.Time.IsZero())
 
 	// a source whose password Secrets Manager manages
 	out, code = c.run("migrate", "--db", "vault", "--kms-key", "alias/k", "-o", "json")
