@@ -125,3 +125,100 @@ func TestEachPolicyActionIsNeeded(t *testing.T) {
 		})
 	}
 }
+
+// --- Aurora clusters, under `rdsencrypt iam-policy --cluster` ---------------------------
+
+func clusterPolicy() *workflow.PolicyDocument {
+	return workflow.IAMPolicy(workflow.PolicyOptions{Cluster: true, Region: region, Account: "123456789012"})
+}
+
+// clusterPolicyEnv has the three-member cluster with a custom endpoint of cluster_test.go.
+func clusterPolicyEnv(t *testing.T) *env {
+	e := newEnv(t)
+	e.createKey("alias/shop")
+	shopCluster(e)
+	return e
+}
+
+// runClusterPolicyScenario migrates the cluster and cleans it up.
+func runClusterPolicyScenario(t *testing.T, e *env) (stage string, err error) {
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	if _, err := eng.Migrate(e.ctx(), clusterRequest("shop", "alias/shop")); err != nil {
+		return "migrate", err
+	}
+	if _, err := eng.Cleanup(e.ctx(), fixedID); err != nil {
+		return "cleanup", err
+	}
+	return "", nil
+}
+
+// clusterNotExercised: instance-path actions the cluster scenario does not call.
+var clusterNotExercised = map[string]string{
+	"rds:CreateDBInstanceReadReplica":        "instance replicas",
+	"rds:RebootDBInstance":                   "instance path only",
+	"rds:CopyDBSnapshot":                     "instance path only: a cluster is encrypted by its restore",
+	"rds:RestoreDBInstanceFromDBSnapshot":    "instance path only",
+	"rds:CreateDBSnapshot":                   "instance path only",
+	"rds:DeleteDBSnapshot":                   "instance path only",
+	"rds:DescribeDBSnapshots":                "instance path only",
+	"rds:DescribeOrderableDBInstanceOptions": "instance preflight",
+}
+
+func TestClusterMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
+	doc := clusterPolicy()
+	t.Run("migrate and cleanup", func(t *testing.T) {
+		e := clusterPolicyEnv(t)
+		enforce(t, e, doc)
+		before := e.h.Calls()
+		stage, err := runClusterPolicyScenario(t, e)
+		require.NoError(t, err, "stage %s", stage)
+		assert.Equal(t, []string{"shop"}, e.clusterIDs())
+		called := map[string]bool{}
+		for action, n := range e.h.Calls() {
+			called[action] = n > before[action]
+		}
+		for _, a := range doc.Actions() {
+			_, name, _ := strings.Cut(a, ":")
+			exercised := called[name]
+			if a == "kms:CreateGrant" {
+				exercised = called["RestoreDBClusterFromSnapshot"] // RDS creates grants on the customer managed key
+			}
+			if _, ok := clusterNotExercised[a]; ok {
+				assert.False(t, exercised, "%s is exercised by the cluster scenario now", a)
+				continue
+			}
+			assert.True(t, exercised, "cluster policy action %s is never called", a)
+		}
+	})
+	t.Run("rollback", func(t *testing.T) {
+		e := newEnv(t)
+		e.createKey("alias/k")
+		src := smallCluster(e)
+		enforce(t, e, doc)
+		eng := e.engine(fixedID, workflow.AutoApprove)
+		_, err := eng.Migrate(e.ctx(), clusterRequest("shop", "alias/k"))
+		require.NoError(t, err)
+		_, err = eng.Rollback(e.ctx(), fixedID)
+		require.NoError(t, err)
+		assertClusterRolledBack(t, e, src)
+	})
+}
+
+func TestEachClusterPolicyActionIsNeeded(t *testing.T) {
+	doc := clusterPolicy()
+	for _, action := range doc.Actions() {
+		if _, skip := clusterNotExercised[action]; skip {
+			continue
+		}
+		t.Run(action, func(t *testing.T) {
+			t.Parallel()
+			e := clusterPolicyEnv(t)
+			enforce(t, e, doc.Without(action))
+			stage, err := runClusterPolicyScenario(t, e)
+			require.Error(t, err, "the scenario succeeded without %s", action)
+			assert.Contains(t, err.Error(), action, "the %s error names the missing action", stage)
+			assert.NotEmpty(t, workflow.NextOf(err), "the %s error names the next command: %v", stage, err)
+			t.Logf("%s: %s", stage, err)
+		})
+	}
+}

@@ -118,11 +118,14 @@ func checkClusterNamesFree(ctx context.Context, api awsclient.RDS, n ClusterName
 	taken := func(kind, id string) error {
 		return errorf(id, "rename or delete it, then retry", nil, "%s name %s, needed by the migration, is taken", kind, id)
 	}
+	cannotCheck := func(id string, err error) error {
+		return errorf(id, "fix the cause (credentials, permissions), then retry", err, "cannot check that name %s is free", id)
+	}
 	for _, id := range []string{n.Target, n.Retired} {
 		if _, err := api.DescribeCluster(ctx, id); err == nil {
 			return taken("DB cluster", id)
 		} else if !awsclient.IsNotFound(err) {
-			return err
+			return cannotCheck(id, err)
 		}
 	}
 	for _, m := range j.Members {
@@ -130,7 +133,7 @@ func checkClusterNamesFree(ctx context.Context, api awsclient.RDS, n ClusterName
 			if _, err := api.DescribeInstance(ctx, id); err == nil {
 				return taken("DB instance", id)
 			} else if !awsclient.IsNotFound(err) {
-				return err
+				return cannotCheck(id, err)
 			}
 		}
 	}
@@ -138,7 +141,7 @@ func checkClusterNamesFree(ctx context.Context, api awsclient.RDS, n ClusterName
 		if _, err := api.DescribeClusterSnapshot(ctx, id); err == nil {
 			return taken("DB cluster snapshot", id)
 		} else if !awsclient.IsNotFound(err) {
-			return err
+			return cannotCheck(id, err)
 		}
 	}
 	if len(j.Endpoints) > 0 {
