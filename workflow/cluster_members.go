@@ -59,7 +59,8 @@ func (r *run) newMember(ctx context.Context, id string) (*awsclient.Instance, er
 }
 
 func memberApproval(r *run, a *Approval) {
-	a.Summary = fmt.Sprintf("create %s in cluster %s, replacing member %s with its settings", r.clusterNames().MemberTarget(r.subject), r.names.Target, r.subject)
+	n := r.clusterNames()
+	a.Summary = fmt.Sprintf("create %s in cluster %s, replacing member %s with its settings", n.MemberTarget(r.subject), n.Target, r.subject)
 }
 
 func observeMember(ctx context.Context, r *run) (bool, error) {

@@ -158,9 +158,9 @@ func applyClusterRestore(ctx context.Context, r *run) error {
 	if err := r.replaceFailedTargetCluster(ctx); err != nil {
 		return err
 	}
-	s := r.cluster.src.Settings
-	cl, err := r.api.RestoreCluster(ctx, awsclient.RestoreClusterInput{ID: r.clusterNames().Target,
-		SnapshotID: r.names.Snapshot, KmsKeyID: r.st.KmsKeyARN, Settings: s, Carry: clusterRestoreCarry(s),
+	s, n := r.cluster.src.Settings, r.clusterNames()
+	cl, err := r.api.RestoreCluster(ctx, awsclient.RestoreClusterInput{ID: n.Target,
+		SnapshotID: n.Snapshot, KmsKeyID: r.st.KmsKeyARN, Settings: s, Carry: clusterRestoreCarry(s),
 		Tags: r.clusterTargetTags()})
 	if awsclient.IsAlreadyExists(err) {
 		_, err = r.targetCluster(ctx) // checks it is ours
