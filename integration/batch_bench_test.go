@@ -21,7 +21,8 @@ import (
 // The simulator runs benchSpeed virtual seconds per real second; the budget is
 // benchRatePerVirtualSecond calls per virtual second, and polls back off from 5 s to 30 s
 // of virtual time as they do against AWS (awsclient.DefaultPollOptions), so the calls per
-// migration are those of a real run. RDSENCRYPT_BENCH_N changes the fleet size.
+// migration are those of a real run. RDSENCRYPT_BENCH_N changes the fleet size and
+// RDSENCRYPT_BENCH_CONCURRENCY the migrations running at once (default: all of them).
 //
 //	go test -run '^$' -bench BenchmarkBatch200 -benchtime 1x ./integration
 func BenchmarkBatch200(b *testing.B) {
@@ -32,6 +33,10 @@ func BenchmarkBatch200(b *testing.B) {
 	n := 200
 	if v, err := strconv.Atoi(os.Getenv("RDSENCRYPT_BENCH_N")); err == nil && v > 0 {
 		n = v
+	}
+	concurrency := n
+	if v, err := strconv.Atoi(os.Getenv("RDSENCRYPT_BENCH_CONCURRENCY")); err == nil && v > 0 {
+		concurrency = v
 	}
 	realRate := benchRatePerVirtualSecond * benchSpeed
 	poll := awsclient.PollOptions{
@@ -63,7 +68,7 @@ func BenchmarkBatch200(b *testing.B) {
 
 		batch := f.batch(nil)
 		batch.Base.Poll = poll
-		req := workflow.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet", Concurrency: n, Cutover: workflow.CutoverAuto,
+		req := workflow.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet", Concurrency: concurrency, Cutover: workflow.CutoverAuto,
 			Selection: workflow.Selection{Exclude: []workflow.Glob{mustGlob(b, "solo-*")}}}
 		plan, err = batch.Plan(context.Background(), req)
 		require.NoError(b, err)

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -100,4 +101,18 @@ func TestFleetLine(t *testing.T) {
 	assert.Equal(t, "22:00:00 us-east-1 instance orders [0a1b2c3d] failed at encrypted-copy (31 API calls): snapshot x failed; next: resume", FleetLine(ev))
 	assert.Equal(t, "22:00:00 us-east-1 instance orders-ro skipped: read replica", FleetLine(workflow.FleetEvent{Time: fleetT0,
 		Region: "us-east-1", Kind: "instance", Source: "orders-ro", State: workflow.OutcomeSkipped, Message: "read replica"}))
+}
+
+func TestRunFleetReturnsTheBatchReport(t *testing.T) {
+	var out strings.Builder
+	items := []workflow.BatchItem{{Kind: workflow.KindInstance, Region: "us-east-1", Source: "orders"}}
+	want := &workflow.BatchReport{Summary: workflow.BatchSummary{Completed: 1}}
+	got := RunFleet(t.Context(), FleetOptions{Input: strings.NewReader(""), Output: &out}, items,
+		func(ctx context.Context, obs workflow.FleetObserver) *workflow.BatchReport {
+			obs.FleetUpdate(workflow.FleetEvent{Index: 0, State: workflow.StatusRunning, Step: workflow.StepSnapshot})
+			obs.FleetUpdate(workflow.FleetEvent{Index: 0, State: workflow.OutcomeCompleted})
+			return want
+		})
+	assert.Same(t, want, got)
+	assert.Contains(t, out.String(), "orders")
 }
