@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -44,7 +45,7 @@ func (e *env) createTopology() *topology {
 	in.EnableCloudwatchLogsExports = []string{"error"}
 	top.primary = e.createInstance(in)
 
-	replica := func(region, id, source string, sourceRegion string, mod func(*rds.CreateDBInstanceReadReplicaInput)) {
+	replica := func(region, id, source string, mod func(*rds.CreateDBInstanceReadReplicaInput)) {
 		rin := &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String(id), SourceDBInstanceIdentifier: aws.String(source),
 			DBInstanceClass: aws.String("db.r6g.xlarge"), AutoMinorVersionUpgrade: aws.Bool(false), CopyTagsToSnapshot: aws.Bool(true),
 			MonitoringInterval: aws.Int32(15), MonitoringRoleArn: aws.String("arn:aws:iam::123456789012:role/rds-monitoring"),
@@ -53,20 +54,22 @@ func (e *env) createTopology() *topology {
 		if mod != nil {
 			mod(rin)
 		}
-		_, err := e.h.RDS(region).CreateDBInstanceReadReplica(ctx, rin, func(o *rds.Options) {
-			if sourceRegion != "" {
-				o.Region = region
-			}
-		})
+		_, err := e.h.RDS(region).CreateDBInstanceReadReplica(ctx, rin)
+		var exists *rdstypes.DBInstanceAlreadyExistsFault
+		if errors.As(err, &exists) {
+			// The SDK retried a call whose first attempt had been applied: AWS calls are
+			// at-least-once, and so are the simulator's.
+			err = nil
+		}
 		require.NoError(t, err, "create replica %s", id)
 		e.h.Advance(2 * time.Hour)
 	}
-	replica(region, "shop-r1", "shop", "", nil)
-	replica(region, "shop-r2", "shop", "", func(in *rds.CreateDBInstanceReadReplicaInput) {
+	replica(region, "shop-r1", "shop", nil)
+	replica(region, "shop-r2", "shop", func(in *rds.CreateDBInstanceReadReplicaInput) {
 		in.DBInstanceClass, in.PubliclyAccessible = aws.String("db.r6g.large"), aws.Bool(true)
 		in.EnableCloudwatchLogsExports = []string{"slowquery"}
 	})
-	replica(otherRegion, "shop-eu", top.primary.ARN, region, func(in *rds.CreateDBInstanceReadReplicaInput) {
+	replica(otherRegion, "shop-eu", top.primary.ARN, func(in *rds.CreateDBInstanceReadReplicaInput) {
 		in.SourceRegion = aws.String(region)
 	})
 	// A cascading replica needs backups on its parent.
@@ -74,7 +77,7 @@ func (e *env) createTopology() *topology {
 		BackupRetentionPeriod: aws.Int32(3), PreferredBackupWindow: aws.String("04:00-04:30"), ApplyImmediately: aws.Bool(true)})
 	require.NoError(t, err)
 	e.h.Advance(time.Hour)
-	replica(region, "shop-r1-c", "shop-r1", "", nil)
+	replica(region, "shop-r1-c", "shop-r1", nil)
 
 	for _, s := range []string{sameRegion1, sameRegion2, cascading} {
 		top.replicas[s] = e.describe(s[len(region)+1:])
