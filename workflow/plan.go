@@ -205,17 +205,24 @@ func sameKey(ref string, key *awsclient.Key) bool {
 }
 
 func plannedInstanceSettings(src *awsclient.Instance) []PlannedSetting {
+	return plannedSettings(src, src.ID, "restore", "snapshot", func(r awsclient.Route) bool { return r.Restore })
+}
+
+// plannedSettings says, for each setting of inst, how it reaches the new resource: by the
+// creating call (named created, when it accepts the setting), a later modify, inheritance
+// from elsewhere (named inherited), or not at all.
+func plannedSettings(inst *awsclient.Instance, resource, created, inherited string, accepts func(awsclient.Route) bool) []PlannedSetting {
 	var out []PlannedSetting
 	for _, r := range awsclient.InstanceSettingRoutes {
-		v, _ := awsclient.SettingValue(src.Settings, r.Setting)
-		ps := PlannedSetting{Resource: src.ID, Name: string(r.Setting), Value: formatValue(v), Note: r.Note}
+		v, _ := awsclient.SettingValue(inst.Settings, r.Setting)
+		ps := PlannedSetting{Resource: resource, Name: string(r.Setting), Value: formatValue(v), Note: r.Note}
 		switch {
-		case r.Restore && carried(src.Settings, r.Setting):
-			ps.Via = "restore"
+		case accepts(r) && carried(inst.Settings, r.Setting):
+			ps.Via = created
 		case r.Modify:
 			ps.Via = "modify"
 		case r.Compare:
-			ps.Via = "snapshot"
+			ps.Via = inherited
 		default:
 			ps.Via = "not-carried"
 		}

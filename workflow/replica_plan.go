@@ -104,23 +104,7 @@ func instanceStepOrder(replicas []replicaNode, order string) []plannedStep {
 
 // plannedReplicaSettings says how each setting of a replica reaches its replacement.
 func plannedReplicaSettings(rep *awsclient.Instance) []PlannedSetting {
-	var out []PlannedSetting
-	for _, r := range awsclient.InstanceSettingRoutes {
-		v, _ := awsclient.SettingValue(rep.Settings, r.Setting)
-		ps := PlannedSetting{Resource: subjectOf(rep.Region, rep.ID), Name: string(r.Setting), Value: formatValue(v), Note: r.Note}
-		switch {
-		case r.Replica && carried(rep.Settings, r.Setting):
-			ps.Via = "replica"
-		case r.Modify:
-			ps.Via = "modify"
-		case r.Compare:
-			ps.Via = "source"
-		default:
-			ps.Via = "not-carried"
-		}
-		out = append(out, ps)
-	}
-	return out
+	return plannedSettings(rep, subjectOf(rep.Region, rep.ID), "replica", "source", func(r awsclient.Route) bool { return r.Replica })
 }
 
 func replicaWarnings(replicas []replicaNode, order string) []string {

@@ -42,6 +42,16 @@ func (r *run) replica(ctx context.Context) (*replicaCtx, error) {
 	return &replicaCtx{rs: rs, api: api, names: NamesFor(r.st.ID, rs.ID), old: old}, nil
 }
 
+// replicaAndNew returns the replica a step is about and its replacement.
+func (r *run) replicaAndNew(ctx context.Context) (*replicaCtx, *awsclient.Instance, error) {
+	rc, err := r.replica(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	inst, err := r.newReplica(ctx, rc)
+	return rc, inst, err
+}
+
 // newReplica returns the replacement replica, or a KindNotFound error.
 func (r *run) newReplica(ctx context.Context, rc *replicaCtx) (*awsclient.Instance, error) {
 	if rc.rs.TargetRID != "" {
@@ -60,11 +70,7 @@ func (r *run) newReplica(ctx context.Context, rc *replicaCtx) (*awsclient.Instan
 }
 
 func observeReplicaCreated(ctx context.Context, r *run) (bool, error) {
-	rc, err := r.replica(ctx)
-	if err != nil {
-		return false, err
-	}
-	inst, err := r.newReplica(ctx, rc)
+	_, inst, err := r.replicaAndNew(ctx)
 	if awsclient.IsNotFound(err) {
 		return false, nil
 	}
@@ -181,11 +187,7 @@ func (r *run) replicaTags(old *awsclient.Instance) awsclient.Tags {
 }
 
 func waitReplicaSettled(ctx context.Context, r *run) error {
-	rc, err := r.replica(ctx)
-	if err != nil {
-		return err
-	}
-	inst, err := r.newReplica(ctx, rc)
+	rc, inst, err := r.replicaAndNew(ctx)
 	if err != nil {
 		return err
 	}
@@ -194,11 +196,7 @@ func waitReplicaSettled(ctx context.Context, r *run) error {
 }
 
 func observeReplicaModified(ctx context.Context, r *run) (bool, error) {
-	rc, err := r.replica(ctx)
-	if err != nil {
-		return false, err
-	}
-	inst, err := r.newReplica(ctx, rc)
+	rc, inst, err := r.replicaAndNew(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -206,11 +204,7 @@ func observeReplicaModified(ctx context.Context, r *run) (bool, error) {
 }
 
 func applyReplicaModify(ctx context.Context, r *run) error {
-	rc, err := r.replica(ctx)
-	if err != nil {
-		return err
-	}
-	inst, err := r.newReplica(ctx, rc)
+	rc, inst, err := r.replicaAndNew(ctx)
 	if err != nil {
 		return err
 	}
@@ -226,11 +220,7 @@ func applyReplicaModify(ctx context.Context, r *run) error {
 }
 
 func waitReplicaModified(ctx context.Context, r *run) error {
-	rc, err := r.replica(ctx)
-	if err != nil {
-		return err
-	}
-	inst, err := r.newReplica(ctx, rc)
+	rc, inst, err := r.replicaAndNew(ctx)
 	if err != nil {
 		return err
 	}
@@ -242,11 +232,7 @@ func waitReplicaModified(ctx context.Context, r *run) error {
 }
 
 func checkReplicaParity(ctx context.Context, r *run) error {
-	rc, err := r.replica(ctx)
-	if err != nil {
-		return err
-	}
-	inst, err := r.newReplica(ctx, rc)
+	rc, inst, err := r.replicaAndNew(ctx)
 	if err != nil {
 		return err
 	}
@@ -288,11 +274,7 @@ func waitReplicaRetired(ctx context.Context, r *run) error {
 }
 
 func observeReplicaPromoted(ctx context.Context, r *run) (bool, error) {
-	rc, err := r.replica(ctx)
-	if err != nil {
-		return false, err
-	}
-	inst, err := r.newReplica(ctx, rc)
+	rc, inst, err := r.replicaAndNew(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -300,11 +282,7 @@ func observeReplicaPromoted(ctx context.Context, r *run) (bool, error) {
 }
 
 func applyReplicaPromote(ctx context.Context, r *run) error {
-	rc, err := r.replica(ctx)
-	if err != nil {
-		return err
-	}
-	inst, err := r.newReplica(ctx, rc)
+	rc, inst, err := r.replicaAndNew(ctx)
 	if err != nil {
 		return err
 	}
