@@ -114,6 +114,6 @@ func (c *Client) middlewares(region string) []func(*middleware.Stack) error {
 	if c.cfg.Limiter != nil {
 		fns = append(fns, addLimiter(c.cfg.Limiter))
 	}
-	fns = append(fns, addWireLogger(logger))
+	fns = append(fns, addWireLogger(logger), GuardRequestBody)
 	return fns
 }

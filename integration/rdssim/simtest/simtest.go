@@ -24,7 +24,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/smithy-go/middleware"
 
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
 )
 
@@ -64,6 +66,13 @@ func Retryer() aws.Retryer {
 	})
 }
 
+// apiOptions are the middlewares of the harness clients: the request-body guard of
+// awsclient, without which a response can be cut off and a call applied twice (see
+// awsclient.GuardRequestBody).
+func apiOptions() []func(*middleware.Stack) error {
+	return []func(*middleware.Stack) error{awsclient.GuardRequestBody}
+}
+
 // Credentials are static dummy credentials, so requests carry a SigV4 scope with the region.
 var Credentials = credentials.NewStaticCredentialsProvider("AKIDSIMULATOR", "simulator-secret", "")
 
@@ -74,6 +83,7 @@ func (h *Harness) RDS(region string, optFns ...func(*rds.Options)) *rds.Client {
 		BaseEndpoint: aws.String(h.URL),
 		Credentials:  Credentials,
 		Retryer:      Retryer(),
+		APIOptions:   apiOptions(),
 	}, optFns...)
 }
 
@@ -84,6 +94,7 @@ func (h *Harness) KMS(region string, optFns ...func(*kms.Options)) *kms.Client {
 		BaseEndpoint: aws.String(h.URL),
 		Credentials:  Credentials,
 		Retryer:      Retryer(),
+		APIOptions:   apiOptions(),
 	}, optFns...)
 }
 
