@@ -56,6 +56,8 @@ type RDS interface {
 	SupportsEncryption(ctx context.Context, engine, engineVersion, class string) (bool, error)
 	// ParameterValue returns a parameter's value in a DB parameter group ("" when unset).
 	ParameterValue(ctx context.Context, group, name string) (string, error)
+	// ClusterParameterValue returns a parameter's value in a DB cluster parameter group.
+	ClusterParameterValue(ctx context.Context, group, name string) (string, error)
 
 	// DescribeKey resolves a KMS key by id, ARN, alias name or alias ARN.
 	DescribeKey(ctx context.Context, ref string) (*Key, error)

@@ -61,3 +61,22 @@ func (c *regionClient) ParameterValue(ctx context.Context, group, name string) (
 	}
 	return "", nil
 }
+
+// ClusterParameterValue pages through a DB cluster parameter group until it finds the
+// parameter ("" when unset).
+func (c *regionClient) ClusterParameterValue(ctx context.Context, group, name string) (string, error) {
+	ctx = withTarget(ctx, group)
+	pages := rds.NewDescribeDBClusterParametersPaginator(c.rds, &rds.DescribeDBClusterParametersInput{DBClusterParameterGroupName: aws.String(group)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return "", translateError("DescribeDBClusterParameters", group, err)
+		}
+		for _, p := range page.Parameters {
+			if str(p.ParameterName) == name {
+				return str(p.ParameterValue), nil
+			}
+		}
+	}
+	return "", nil
+}

@@ -98,6 +98,8 @@ func TestScanExampleFleet(t *testing.T) {
 	assert.Equal(t, "rdsencrypt migrate --region us-east-1 --cluster shop-aurora --kms-key alias/rdsencrypt", scanFinding(shop, workflow.CheckEncryption).Fix)
 	assert.True(t, shop.IAMAuth)
 	assert.ElementsMatch(t, []string{"audit", "error", "slowquery"}, shop.LogExports)
+	assert.NotEqual(t, workflow.FactUnknown, shop.TLSEnforced, "cluster parameter groups are read too")
+	assert.Contains(t, shop.TLSParameter, "require_secure_transport")
 
 	events := got["us-east-1/events-pg"]
 	require.NotNil(t, events)

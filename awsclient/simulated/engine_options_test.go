@@ -58,3 +58,23 @@ func TestAddTags(t *testing.T) {
 	err = e.api.AddTags(ctx, "arn:aws:rds:us-east-1:123456789012:db:missing", awsclient.Tags{"a": "b"})
 	requireKind(t, awsclient.KindNotFound, err)
 }
+
+func TestClusterParameterValue(t *testing.T) {
+	e := startSim(t, awsclient.Config{})
+	ctx := e.ctx(t)
+	raw := e.h.RDS("us-east-1")
+	_, err := raw.CreateDBClusterParameterGroup(ctx, &rds.CreateDBClusterParameterGroupInput{
+		DBClusterParameterGroupName: aws.String("pg-tls"), DBParameterGroupFamily: aws.String("aurora-postgresql16"), Description: aws.String("tls"),
+	})
+	require.NoError(t, err)
+	_, err = raw.ModifyDBClusterParameterGroup(ctx, &rds.ModifyDBClusterParameterGroupInput{
+		DBClusterParameterGroupName: aws.String("pg-tls"),
+		Parameters:                  []types.Parameter{{ParameterName: aws.String("rds.force_ssl"), ParameterValue: aws.String("1"), ApplyMethod: types.ApplyMethodImmediate}},
+	})
+	require.NoError(t, err)
+	v, err := e.api.ClusterParameterValue(ctx, "pg-tls", "rds.force_ssl")
+	require.NoError(t, err)
+	assert.Equal(t, "1", v)
+	_, err = e.api.ClusterParameterValue(ctx, "missing", "rds.force_ssl")
+	requireKind(t, awsclient.KindNotFound, err)
+}
