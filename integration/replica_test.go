@@ -241,3 +241,29 @@ func TestReplicaTopologyCrashPoints(t *testing.T) {
 		})
 	}
 }
+
+// TestReplicaTopologyUnderThePrintedPolicy migrates and cleans up a primary with same-region,
+// cross-region and cascading replicas while the simulator enforces `iam-policy --cross-region`.
+func TestReplicaTopologyUnderThePrintedPolicy(t *testing.T) {
+	e := newEnv(t)
+	top := e.createTopology()
+	doc := workflow.IAMPolicy(workflow.PolicyOptions{Region: region, Account: "123456789012", CrossRegion: true})
+	enforce(t, e, doc)
+	before := e.h.Calls()
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	_, err := eng.Migrate(e.ctx(), top.request(""))
+	require.NoError(t, err)
+	assertTopologyMigrated(t, e, top)
+	_, err = eng.Cleanup(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Positive(t, e.h.Calls()["CreateDBInstanceReadReplica"]-before["CreateDBInstanceReadReplica"])
+
+	missing := doc.Without("rds:CreateDBInstanceReadReplica")
+	e2 := newEnv(t)
+	top2 := e2.createTopology()
+	enforce(t, e2, missing)
+	_, err = e2.engine(fixedID, workflow.AutoApprove).Migrate(e2.ctx(), top2.request(""))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rds:CreateDBInstanceReadReplica")
+	assert.NotEmpty(t, workflow.NextOf(err))
+}
