@@ -393,3 +393,23 @@ func stepStatus(rep *workflow.Report, name string) string {
 	}
 	return ""
 }
+
+func TestMigrateLongIdentifierDerivesShorterNames(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	long := "orders-" + strings.Repeat("x", 56) // 63 characters, AWS's limit
+	src := e.createInstance(simpleSource(long))
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	plan, err := eng.Plan(e.ctx(), workflow.MigrateRequest{Region: region, Source: long, KmsKey: "alias/k"})
+	require.NoError(t, err)
+	assert.Contains(t, joinWarnings(plan.Warnings), "is long: temporary names are shortened")
+	rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: long, KmsKey: "alias/k"})
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	names := workflow.NamesFor(fixedID, long)
+	assert.LessOrEqual(t, len(names.Retired), 63)
+	assert.ElementsMatch(t, []string{long, names.Retired}, e.instanceIDs())
+	assert.Equal(t, src.Endpoint, e.describe(long).Endpoint)
+}
+
+func joinWarnings(w []string) string { return strings.Join(w, "\n") }
