@@ -413,3 +413,41 @@ func TestMigrateLongIdentifierDerivesShorterNames(t *testing.T) {
 }
 
 func joinWarnings(w []string) string { return strings.Join(w, "\n") }
+
+// TestHalfDoneRollbackOrCleanupOnlyGoesOn: a rollback interrupted half-way can only be
+// finished by rollback, and a cleanup interrupted half-way only by cleanup.
+func TestHalfDoneRollbackOrCleanupOnlyGoesOn(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	e.createInstance(simpleSource("ledger"))
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	_, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.NoError(t, err)
+
+	cl := e.engine("", workflow.AutoApprove)
+	_, err = cl.Cleanup(e.cancelAt(cl, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepProgress }), fixedID)
+	require.Error(t, err)
+	_, err = e.engine("", workflow.AutoApprove).Rollback(e.ctx(), fixedID)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is being cleaned up")
+	assert.Contains(t, workflow.NextOf(err), "rdsencrypt cleanup "+fixedID)
+	_, err = e.engine("", workflow.AutoApprove).Resume(e.ctx(), fixedID)
+	require.Error(t, err)
+	rep, err := e.engine("", workflow.AutoApprove).Cleanup(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCleanedUp, rep.Status)
+
+	e.createInstance(simpleSource("ledger2"))
+	const second = "1b2c3d4e"
+	_, err = e.engine(second, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger2", KmsKey: "alias/k"})
+	require.NoError(t, err)
+	rb := e.engine("", workflow.AutoApprove)
+	_, err = rb.Rollback(e.cancelAt(rb, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepProgress }), second)
+	require.Error(t, err)
+	_, err = e.engine("", workflow.AutoApprove).Resume(e.ctx(), second)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is being rolled back")
+	_, err = e.engine("", workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger2", KmsKey: "alias/k"})
+	require.Error(t, err, "a source whose rollback is half done cannot start a new migration")
+	assert.Contains(t, err.Error(), "already has migration "+second)
+}

@@ -325,8 +325,7 @@ func (b *Batch) journaled() (active, retired map[string]string, err error) {
 		return nil, nil, err
 	}
 	for _, st := range states {
-		switch st.Status {
-		case StatusRunning, StatusPaused, StatusFailed, StatusPlanned, StatusRollingBack:
+		if IsOpen(st.Status) {
 			active[InstanceKey(st.Region, st.Source)] = st.ID
 		}
 		if st.Status != StatusCleanedUp && st.Status != StatusRolledBack {

@@ -32,10 +32,11 @@ func (e *Engine) migrateCluster(ctx context.Context, api awsclient.RDS, req Migr
 	if err != nil {
 		return nil, err
 	}
-	id, err := e.newMigrationID(cs.cluster.Region, cs.cluster.ID, "DB cluster")
+	id, release, err := e.newMigrationID(cs.cluster.Region, cs.cluster.ID, "DB cluster")
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	j := newClusterJournal(cs.cluster, cs.members, cs.endpoints)
 	if err := checkClusterNamesFree(ctx, api, ClusterNamesFor(id, cs.cluster.ID), j); err != nil {
 		return nil, err

@@ -64,6 +64,14 @@ func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, erro
 	if err != nil {
 		return nil, err
 	}
+	// A source with an open migration is that migration's business, wherever the migration
+	// left it (renamed, half rolled back): say so before looking it up.
+	if existing, err := e.activeMigrationOf(api.Region(), strings.ToLower(req.Source)); err != nil {
+		return nil, err
+	} else if existing != "" {
+		return nil, errorf(req.Source, "rdsencrypt status "+existing+", then resume, rollback or cleanup it", nil,
+			"%s already has migration %s in progress", req.Source, existing)
+	}
 	if req.Kind == KindCluster {
 		return e.migrateCluster(ctx, api, req)
 	}
@@ -72,9 +80,12 @@ func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, erro
 		return nil, err
 	}
 	src := in.src
-	if in.id, err = e.newMigrationID(src.Region, src.ID, "DB instance"); err != nil {
+	id, release, err := e.newMigrationID(src.Region, src.ID, "DB instance")
+	if err != nil {
 		return nil, err
 	}
+	defer release()
+	in.id = id
 	if err := checkNamesFree(ctx, api, NamesFor(in.id, src.ID)); err != nil {
 		return nil, err
 	}
@@ -99,18 +110,33 @@ func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, erro
 }
 
 // newMigrationID refuses a second migration of a source that has one unfinished, and
-// returns a fresh id.
-func (e *Engine) newMigrationID(region, source, what string) (string, error) {
+// returns a fresh id. It holds the source's lock until release is called, which the caller
+// does once the new journal exists (or the start failed): two processes starting a
+// migration of one source at once cannot both pass the check.
+func (e *Engine) newMigrationID(region, source, what string) (id string, release func(), err error) {
+	unlock, err := e.Store.Lock(sourceLockID(region, source))
+	if err != nil {
+		return "", nil, errorf(source, "wait for the other rdsencrypt process, then: rdsencrypt status", err,
+			"another process is starting a migration of %s %s", what, source)
+	}
+	release = func() { _ = unlock() }
 	if existing, err := e.activeMigrationOf(region, source); err != nil {
-		return "", err
+		release()
+		return "", nil, err
 	} else if existing != "" {
-		return "", errorf(source, "rdsencrypt resume "+existing, nil,
+		release()
+		return "", nil, errorf(source, "rdsencrypt resume "+existing, nil,
 			"%s %s already has migration %s in progress", what, source, existing)
 	}
-	if e.NewID != nil {
-		return e.NewID()
+	newID := e.NewID
+	if newID == nil {
+		newID = NewMigrationID
 	}
-	return NewMigrationID()
+	if id, err = newID(); err != nil {
+		release()
+		return "", nil, err
+	}
+	return id, release, nil
 }
 
 // newState is the journal of a migration about to start: its steps and resources from the plan.
@@ -160,9 +186,15 @@ func (e *Engine) Resume(ctx context.Context, id string) (*Report, error) {
 		return nil, err
 	}
 	defer func() { _ = release() }()
-	switch st.Status {
-	case StatusCompleted, StatusRolledBack, StatusCleanedUp, StatusNothingToDo:
-		return ReportOf(st), nil
+	switch {
+	case st.Status == StatusRollingBack:
+		return ReportOf(st), errorf(st.Source, "rdsencrypt rollback "+st.ID+" (it continues where it stopped)", nil,
+			"migration %s is being rolled back: it cannot go forward again", st.ID)
+	case st.Status == StatusCleaningUp:
+		return ReportOf(st), errorf(st.Source, "rdsencrypt cleanup "+st.ID+" (it continues where it stopped)", nil,
+			"migration %s is being cleaned up", st.ID)
+	case !Resumable(st.Status):
+		return ReportOf(st), nil // completed, rolled back, cleaned up: nothing left to run
 	}
 	r, err := e.newRun(st)
 	if err != nil {
@@ -412,3 +444,6 @@ func checkNamesFree(ctx context.Context, api awsclient.RDS, n Names) error {
 	}
 	return nil
 }
+
+// sourceLockID names the lock taken while a migration of a source is being started.
+func sourceLockID(region, source string) string { return "source-" + region + "-" + source }

@@ -102,8 +102,7 @@ func (e *Engine) activeMigrationOf(region, source string) (string, error) {
 		if st.Region != region || st.Source != source {
 			continue
 		}
-		switch st.Status {
-		case StatusRunning, StatusPaused, StatusFailed, StatusPlanned:
+		if IsOpen(st.Status) {
 			return st.ID, nil
 		}
 	}

@@ -23,6 +23,9 @@ func (e *Engine) Rollback(ctx context.Context, id string) (*Report, error) {
 	switch st.Status {
 	case StatusRolledBack, StatusNothingToDo:
 		return ReportOf(st), nil
+	case StatusCleaningUp:
+		return ReportOf(st), errorf(st.Source, "rdsencrypt cleanup "+st.ID+" (it continues where it stopped)", nil,
+			"migration %s is being cleaned up: the retired source may already be deleted, so it cannot be rolled back", st.ID)
 	case StatusCleanedUp:
 		return ReportOf(st), errorf(st.Source, "the encrypted instance is now the only copy; its retired source was deleted (final snapshot "+NamesFor(st.ID, st.Source).FinalSnapshot+")", nil,
 			"migration %s was cleaned up and cannot be rolled back", st.ID)

@@ -14,6 +14,26 @@ const (
 	StatusNothingToDo = "nothing-to-do"
 )
 
+// IsOpen reports whether a migration in this status still owns its source: it is under way,
+// stopped, failed, or being rolled back or cleaned up. A source with an open migration
+// cannot start another one.
+func IsOpen(status string) bool {
+	switch status {
+	case StatusPlanned, StatusRunning, StatusPaused, StatusFailed, StatusRollingBack, StatusCleaningUp:
+		return true
+	}
+	return false
+}
+
+// Resumable reports whether resume may run a migration's steps forward.
+func Resumable(status string) bool {
+	switch status {
+	case StatusPlanned, StatusRunning, StatusPaused, StatusFailed:
+		return true
+	}
+	return false
+}
+
 // Status of one step in the journal.
 const (
 	StepPending = "pending"

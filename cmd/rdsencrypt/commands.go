@@ -175,8 +175,7 @@ func (a *app) migrationID(eng *workflow.Engine, args []string, source string) (s
 		if source != "" && st.Source != source {
 			continue
 		}
-		switch st.Status {
-		case workflow.StatusRunning, workflow.StatusPaused, workflow.StatusFailed, workflow.StatusRollingBack:
+		if workflow.Resumable(st.Status) {
 			open = append(open, st)
 		}
 	}
