@@ -451,3 +451,25 @@ func TestHalfDoneRollbackOrCleanupOnlyGoesOn(t *testing.T) {
 	require.Error(t, err, "a source whose rollback is half done cannot start a new migration")
 	assert.Contains(t, err.Error(), "already has migration "+second)
 }
+
+// TestMigrateTwice re-keys an instance that an earlier migration encrypted: the earlier
+// migration's tags do not confuse the second.
+func TestMigrateTwice(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/first")
+	second := e.createKey("alias/second")
+	e.createInstance(simpleSource("ledger"))
+	_, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/first"})
+	require.NoError(t, err)
+	_, err = e.engine(fixedID, workflow.AutoApprove).Cleanup(e.ctx(), fixedID)
+	require.NoError(t, err)
+
+	const id2 = "1b2c3d4e"
+	rep, err := e.engine(id2, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/second"})
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	got := e.describe("ledger")
+	assert.Equal(t, second, got.Settings.KmsKeyID)
+	assert.Equal(t, id2, got.Tags[awsclient.TagMigrationID])
+	assert.Equal(t, "ledger", got.Tags["app"])
+}

@@ -486,11 +486,7 @@ func verifyTarget(ctx context.Context, r *run) error {
 			problems = append(problems, fmt.Sprintf("%s is %q, source has %q", d.Setting, d.Target, d.Source))
 		}
 	}
-	for k, v := range r.src.Tags {
-		if got, ok := inst.Tags[k]; !ok || got != v {
-			problems = append(problems, fmt.Sprintf("tag %s missing or changed", k))
-		}
-	}
+	problems = append(problems, missingTags(r.src.Tags, inst.Tags, inst.ID)...)
 	problems = append(problems, verifyReplicas(ctx, r)...)
 	if len(problems) > 0 {
 		return errorf(inst.ID, "inspect it, then rdsencrypt resume "+r.st.ID+" or rdsencrypt rollback "+r.st.ID, nil,

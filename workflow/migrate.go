@@ -399,9 +399,18 @@ func (r *run) ourTags(role string) awsclient.Tags {
 
 // targetTags are the source's tags plus ours: restore applies only the tags it is given.
 func (r *run) targetTags() awsclient.Tags {
+	return withOurTags(r.src.Tags, r.ourTags(RoleTarget))
+}
+
+// withOurTags is a resource's own tags, without those of an earlier migration, plus ours.
+func withOurTags(own, ours awsclient.Tags) awsclient.Tags {
 	tags := awsclient.Tags{}
-	maps.Copy(tags, r.src.Tags)
-	maps.Copy(tags, r.ourTags(RoleTarget))
+	for k, v := range own {
+		if !strings.HasPrefix(k, "rdsencrypt:") {
+			tags[k] = v
+		}
+	}
+	maps.Copy(tags, ours)
 	return tags
 }
 

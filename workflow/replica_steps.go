@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"maps"
 	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
@@ -180,10 +179,7 @@ func (r *run) settleParent(ctx context.Context, rc *replicaCtx) error {
 
 // replicaTags are the old replica's tags plus ours.
 func (r *run) replicaTags(old *awsclient.Instance) awsclient.Tags {
-	tags := awsclient.Tags{}
-	maps.Copy(tags, old.Tags)
-	maps.Copy(tags, r.ourTags(RoleReplicaTarget))
-	return tags
+	return withOurTags(old.Tags, r.ourTags(RoleReplicaTarget))
 }
 
 func waitReplicaSettled(ctx context.Context, r *run) error {
@@ -353,11 +349,7 @@ func verifyReplicas(ctx context.Context, r *run) []string {
 				problems = append(problems, fmt.Sprintf("replica %s: %s is %q, old replica has %q", rs.Subject(), d.Setting, d.Target, d.Source))
 			}
 		}
-		for k, v := range rc.old.Tags {
-			if inst.Tags[k] != v {
-				problems = append(problems, fmt.Sprintf("replica %s: tag %s missing or changed", rs.Subject(), k))
-			}
-		}
+		problems = append(problems, missingTags(rc.old.Tags, inst.Tags, "replica "+rs.Subject())...)
 	}
 	r.subject = ""
 	return problems
