@@ -21,11 +21,11 @@ func (ShellHooks) Run(ctx context.Context, name, command string, env []string) e
 	cmd.Env = append(cmd.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		tail := strings.TrimSpace(string(out))
+		tail := strings.Join(strings.Fields(string(out)), " ")
 		if len(tail) > 200 {
 			tail = "..." + tail[len(tail)-200:]
 		}
-		return fmt.Errorf("%s hook %q failed: %w (output: %s)", name, command, err, Redact(tail))
+		return fmt.Errorf("%s hook %q failed: %w (output: %s)", name, Redact(command), err, Redact(tail))
 	}
 	return nil
 }

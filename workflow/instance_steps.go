@@ -49,7 +49,7 @@ func observeFreeze(ctx context.Context, r *run) (bool, error) {
 
 func freezeApproval(r *run, a *Approval) {
 	if h := r.st.Options.FreezeHook; h != "" {
-		a.Details = append(a.Details, "rdsencrypt runs the freeze hook: "+h)
+		a.Details = append(a.Details, "rdsencrypt runs the freeze hook: "+Redact(h))
 	} else {
 		a.Instructions = append(a.Instructions,
 			fmt.Sprintf("Stop every application write to %s now (read-only mode, or stop the writers).", r.st.Source),
@@ -84,7 +84,7 @@ func (r *run) hookEnv() []string {
 
 func unfreezeApproval(r *run, a *Approval) {
 	if h := r.st.Options.UnfreezeHook; h != "" {
-		a.Details = append(a.Details, "rdsencrypt runs the unfreeze hook: "+h)
+		a.Details = append(a.Details, "rdsencrypt runs the unfreeze hook: "+Redact(h))
 	} else {
 		a.Instructions = append(a.Instructions,
 			fmt.Sprintf("Let applications write again: %s now answers at its original endpoint, encrypted.", r.st.Source))

@@ -48,7 +48,7 @@ func Main(args []string, streams Streams) int {
 	defer stop()
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		fmt.Fprintln(streams.Err, "rdsencrypt: "+oneLine(err))
+		fmt.Fprintln(streams.Err, "rdsencrypt: "+workflow.Redact(oneLine(err)))
 	}
 	return exitCode(err)
 }
