@@ -111,11 +111,16 @@ func (r *run) deleteRetiredSource(ctx context.Context) error {
 }
 
 func (r *run) tagFinalSnapshot(ctx context.Context) error {
-	snap, err := r.waitSnapshotAvailable(ctx, r.names.FinalSnapshot)
+	return r.tagSnapshot(ctx, r.names.FinalSnapshot, RoleFinalSnapshot)
+}
+
+// tagSnapshot tags a snapshot AWS took on deletion as the migration's, once it is available.
+func (r *run) tagSnapshot(ctx context.Context, name, role string) error {
+	snap, err := r.waitSnapshotAvailable(ctx, name)
 	if err != nil {
 		return err
 	}
-	return r.api.AddTags(ctx, snap.ARN, r.ourTags(RoleFinalSnapshot))
+	return r.api.AddTags(ctx, snap.ARN, r.ourTags(role))
 }
 
 // deleteRetired deletes a retired instance (the source or an old replica), turning off its

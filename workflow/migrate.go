@@ -444,7 +444,7 @@ func checkNamesFree(ctx context.Context, api awsclient.RDS, n Names) error {
 			return errorf(id, "fix the cause (credentials, permissions), then retry", err, "cannot check that DB instance name %s is free", id)
 		}
 	}
-	for _, id := range []string{n.Snapshot, n.EncryptedSnapshot, n.FinalSnapshot} {
+	for _, id := range []string{n.Snapshot, n.EncryptedSnapshot, n.FinalSnapshot, n.RollbackSnapshot} {
 		if _, err := api.DescribeSnapshot(ctx, id); err == nil {
 			return errorf(id, "rename or delete it, then retry", nil, "DB snapshot name %s, needed by the migration, is taken", id)
 		} else if !awsclient.IsNotFound(err) {

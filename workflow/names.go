@@ -15,6 +15,7 @@ const (
 	RoleTarget            = "target"             // the new encrypted resource
 	RoleRetiredSource     = "retired-source"     // the source after cutover (renamed, not created)
 	RoleFinalSnapshot     = "final-snapshot"     // taken when cleanup deletes the retired source
+	RoleRollbackSnapshot  = "rollback-snapshot"  // taken when rollback deletes a target that took writes
 )
 
 // Resource kinds.
@@ -51,6 +52,7 @@ type Names struct {
 	Target            string // temporary identifier of the new resource until cutover
 	Retired           string // identifier the source is renamed to at cutover
 	FinalSnapshot     string
+	RollbackSnapshot  string
 }
 
 // NamesFor derives the names of a migration from its id and the source identifier. Names
@@ -63,6 +65,7 @@ func NamesFor(migrationID, source string) Names {
 		Target:            withSuffix(source, "-enc-"+migrationID, maxInstanceID),
 		Retired:           withSuffix(source, "-old-"+migrationID, maxInstanceID),
 		FinalSnapshot:     withPrefix("rdsencrypt-"+migrationID+"-", source, "-final", maxSnapshotID),
+		RollbackSnapshot:  withPrefix("rdsencrypt-"+migrationID+"-", source, "-rolled-back", maxSnapshotID),
 	}
 }
 

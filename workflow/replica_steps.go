@@ -126,7 +126,7 @@ func applyReplicaCreate(ctx context.Context, r *run) error {
 	}
 	if inst, err := r.newReplica(ctx, rc); err == nil && awsclient.IsInstanceFailed(inst.Status) {
 		r.log("deleting %s, left %s, before creating it again", inst.ID, inst.Status)
-		if err := r.deleteOwnedInstanceIn(ctx, rc.api, inst.ResourceID); err != nil {
+		if err := r.deleteOwnedInstanceIn(ctx, rc.api, inst.ResourceID, ""); err != nil {
 			return err
 		}
 		rc.rs.TargetRID = ""

@@ -53,7 +53,7 @@ func (r *run) undoReplica(ctx context.Context, rs *ReplicaState) error {
 		}
 	}
 	if repl != nil {
-		return r.deleteOwnedInstanceIn(ctx, rc.api, repl.ResourceID)
+		return r.deleteOwnedInstanceIn(ctx, rc.api, repl.ResourceID, "")
 	}
 	return nil
 }

@@ -120,8 +120,15 @@ func undoInstance(ctx context.Context, r *run) error {
 		}
 	}
 	if target != nil {
-		if err := r.deleteOwnedInstance(ctx, target.ResourceID); err != nil {
+		final := r.rollbackSnapshot()
+		if err := r.deleteOwnedInstanceIn(ctx, r.api, target.ResourceID, final); err != nil {
 			return err
+		}
+		if final != "" {
+			if err := r.tagSnapshot(ctx, final, RoleRollbackSnapshot); err != nil {
+				return err
+			}
+			r.log("the encrypted instance's data as of the rollback is kept in snapshot %s", final)
 		}
 	}
 	for _, id := range []string{r.names.EncryptedSnapshot, r.names.Snapshot} {
@@ -177,10 +184,18 @@ func (r *run) renameAndWaitIn(ctx context.Context, api awsclient.RDS, inst *awsc
 	return err
 }
 
-// deleteOwnedInstance deletes an instance this migration created, without a final snapshot
-// (its data is the source's, which is intact). It refuses anything else.
-func (r *run) deleteOwnedInstance(ctx context.Context, resourceID string) error {
-	return r.deleteOwnedInstanceIn(ctx, r.api, resourceID)
+// rollbackSnapshot names the final snapshot taken of the new instance when a rollback deletes
+// it after cutover began: applications may have written to it since, and those writes must
+// stay recoverable. Before cutover its data is the source's, which is intact: no snapshot.
+func (r *run) rollbackSnapshot() string {
+	if r.st.CutoverDoneAt.IsZero() && r.stepStatus(StepRenameTarget) == StepPending {
+		return ""
+	}
+	name := r.names.RollbackSnapshot
+	if r.resourceByName(name) == nil {
+		r.st.Resources = append(r.st.Resources, Resource{Role: RoleRollbackSnapshot, Kind: KindDBSnapshot, Region: r.st.Region, Name: name})
+	}
+	return name
 }
 
 // journalCreated reports whether the journal records resourceID as created by the migration.
@@ -196,7 +211,10 @@ func (r *run) journalCreated(resourceID string) bool {
 	return false
 }
 
-func (r *run) deleteOwnedInstanceIn(ctx context.Context, api awsclient.RDS, resourceID string) error {
+// deleteOwnedInstanceIn deletes an instance this migration created, with a final snapshot
+// when finalSnapshot is set. It refuses anything the tags and the journal do not both say the
+// migration created.
+func (r *run) deleteOwnedInstanceIn(ctx context.Context, api awsclient.RDS, resourceID, finalSnapshot string) error {
 	inst, err := api.DescribeInstanceByResourceID(ctx, resourceID)
 	if awsclient.IsNotFound(err) {
 		return nil
@@ -225,8 +243,15 @@ func (r *run) deleteOwnedInstanceIn(ctx context.Context, api awsclient.RDS, reso
 				return err
 			}
 		}
-		r.log("deleting %s", inst.ID)
-		if err := r.deleteInstance(ctx, api, resourceID, inst.ID, ""); err != nil {
+		if finalSnapshot != "" {
+			if err := r.save(); err != nil { // the snapshot's name, before it exists
+				return err
+			}
+			r.log("deleting %s with final snapshot %s: writes made to it since cutover stay recoverable", inst.ID, finalSnapshot)
+		} else {
+			r.log("deleting %s", inst.ID)
+		}
+		if err := r.deleteInstance(ctx, api, resourceID, inst.ID, finalSnapshot); err != nil {
 			return err
 		}
 	}
