@@ -175,7 +175,7 @@ func TestNoSecretIsEverWritten(t *testing.T) {
 		assertNoSecrets(t, path, b)
 		return nil
 	}))
-	assert.Equal(t, 9, files, "a journal, a lock and an audit trail per migration")
+	assert.Equal(t, 12, files, "a journal, a lock and an audit trail per migration, and a lock per source")
 	for _, id := range []string{ledgerID, vaultID, scratchID} {
 		recs, err := store.ReadAudit(id)
 		require.NoError(t, err)
