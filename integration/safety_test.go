@@ -120,6 +120,8 @@ func TestRetiredSourceIsDeletedOnlyWithAFinalSnapshot(t *testing.T) {
 	_, err = eng.Cleanup(e.ctx(), fixedID)
 	require.Error(t, err)
 	assert.Contains(t, e.instanceIDs(), names.Retired, "the retired source is still there")
+	assert.Contains(t, err.Error(), "is taken by a snapshot of another instance")
+	assert.True(t, e.describe(names.Retired).Settings.DeletionProtection, "and still protected: nothing was weakened")
 	_, err = e.rds.DeleteDBSnapshot(context.Background(), &rds.DeleteDBSnapshotInput{DBSnapshotIdentifier: aws.String(names.FinalSnapshot)})
 	require.NoError(t, err)
 	e.h.Advance(time.Hour)

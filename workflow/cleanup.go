@@ -120,6 +120,10 @@ func (r *run) tagSnapshot(ctx context.Context, name, role string) error {
 	if err != nil {
 		return err
 	}
+	if !r.journalCreated(snap.SourceResource) && snap.SourceResource != r.st.SourceRID {
+		return errorf(name, "inspect it; rdsencrypt status "+r.st.ID, nil,
+			"snapshot %s was not taken of an instance of migration %s: not tagging it", name, r.st.ID)
+	}
 	return r.api.AddTags(ctx, snap.ARN, r.ourTags(role))
 }
 
@@ -128,6 +132,18 @@ func (r *run) tagSnapshot(ctx context.Context, name, role string) error {
 // snapshot on deletion.
 func (r *run) deleteRetired(ctx context.Context, api awsclient.RDS, inst *awsclient.Instance, finalSnapshot string) error {
 	rid := inst.ResourceID
+	if finalSnapshot != "" {
+		// The name must be free (or already the final snapshot of this very instance) before
+		// the instance loses its deletion protection.
+		snap, err := api.DescribeSnapshot(ctx, finalSnapshot)
+		switch {
+		case err == nil && snap.SourceResource != rid:
+			return errorf(finalSnapshot, "rename or delete that snapshot, then rdsencrypt cleanup "+r.st.ID, nil,
+				"the final snapshot name %s is taken by a snapshot of another instance", finalSnapshot)
+		case err != nil && !awsclient.IsNotFound(err):
+			return err
+		}
+	}
 	if inst.Status != awsclient.StatusDeleting {
 		inst, err := r.waitInstanceIn(ctx, api, rid, settled)
 		if err != nil {
