@@ -28,6 +28,9 @@ func instanceFrom(region string, d *types.DBInstance) *Instance {
 	if d.Endpoint != nil {
 		inst.Endpoint = str(d.Endpoint.Address)
 	}
+	if len(d.DBParameterGroups) > 0 {
+		inst.ParameterApplyStatus = str(d.DBParameterGroups[0].ParameterApplyStatus)
+	}
 	if d.PendingModifiedValues != nil {
 		inst.PendingRename = normalizeID(str(d.PendingModifiedValues.DBInstanceIdentifier))
 	}

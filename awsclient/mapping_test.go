@@ -38,7 +38,7 @@ func fullDBInstance() *types.DBInstance {
 		AvailabilityZone:                      aws.String("us-east-1a"),
 		DBSubnetGroup:                         &types.DBSubnetGroup{DBSubnetGroupName: aws.String("sub")},
 		VpcSecurityGroups:                     []types.VpcSecurityGroupMembership{{VpcSecurityGroupId: aws.String("sg-1")}},
-		DBParameterGroups:                     []types.DBParameterGroupStatus{{DBParameterGroupName: aws.String("pg")}},
+		DBParameterGroups:                     []types.DBParameterGroupStatus{{DBParameterGroupName: aws.String("pg"), ParameterApplyStatus: aws.String("pending-reboot")}},
 		OptionGroupMemberships:                []types.OptionGroupMembership{{OptionGroupName: aws.String("og")}},
 		PubliclyAccessible:                    aws.Bool(true),
 		AutoMinorVersionUpgrade:               aws.Bool(true),
@@ -84,6 +84,7 @@ func TestInstanceFromMapsEverySetting(t *testing.T) {
 	assert.Equal(t, []string{"s3Import=arn:aws:iam::123456789012:role/s3"}, inst.Settings.AssociatedRoles)
 	assert.Equal(t, []string{"DBInstanceClass", "DBInstanceIdentifier", "MasterUserPassword"}, inst.PendingModifications)
 	assert.Equal(t, "db1-new", inst.PendingRename)
+	assert.Equal(t, "pending-reboot", inst.ParameterApplyStatus)
 	assert.Equal(t, Tags{"team": "data"}, inst.Tags)
 	assert.True(t, inst.Settings.ManagedMasterUserSecret)
 }

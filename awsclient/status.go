@@ -115,3 +115,7 @@ func ClusterAvailableAs(id string) func(*Cluster) bool {
 	id = normalizeID(id)
 	return func(c *Cluster) bool { return IsClusterAvailable(c) && c.ID == id }
 }
+
+// ParameterPendingReboot is the ParameterApplyStatus of a parameter group that applies only
+// after a reboot.
+const ParameterPendingReboot = "pending-reboot"

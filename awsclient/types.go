@@ -80,6 +80,9 @@ type Instance struct {
 	Replicas []string
 	// PendingModifications lists the names of settings waiting for the maintenance window.
 	PendingModifications []string
+	// ParameterApplyStatus is the state of the DB parameter group: in-sync, applying,
+	// pending-reboot.
+	ParameterApplyStatus string
 	// PendingRename is the identifier a rename is about to give the instance: right after
 	// the call the old identifier still answers, available, with the new one pending.
 	PendingRename string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -472,4 +473,39 @@ func TestMigrateTwice(t *testing.T) {
 	assert.Equal(t, second, got.Settings.KmsKeyID)
 	assert.Equal(t, id2, got.Tags[awsclient.TagMigrationID])
 	assert.Equal(t, "ledger", got.Tags["app"])
+}
+
+// TestParameterGroupChangeIsRebootedIn: when the modify step has to change the parameter
+// group, AWS applies it only after a reboot, which the step performs and waits for.
+func TestParameterGroupChangeIsRebootedIn(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	_, err := e.rds.CreateDBParameterGroup(context.Background(), &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String("ledger-params"),
+		DBParameterGroupFamily: aws.String("postgres16"), Description: aws.String("ledger")})
+	require.NoError(t, err)
+	in := simpleSource("ledger")
+	in.DBParameterGroupName = aws.String("ledger-params")
+	e.createInstance(in)
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	prev := eng.Observer
+	eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
+		prev.Notify(ev)
+		if ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore {
+			// the restored instance ends up on another group, as a restore without the
+			// parameter would
+			_, err := e.rds.ModifyDBInstance(context.Background(), &rds.ModifyDBInstanceInput{
+				DBInstanceIdentifier: aws.String(workflow.NamesFor(fixedID, "ledger").Target),
+				DBParameterGroupName: aws.String("default.postgres16"), ApplyImmediately: aws.Bool(true)})
+			require.NoError(t, err)
+			e.h.Advance(time.Hour)
+		}
+	})
+	before := e.h.Calls()["RebootDBInstance"]
+	rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	got := e.describe("ledger")
+	assert.Equal(t, "ledger-params", got.Settings.DBParameterGroupName)
+	assert.NotEqual(t, awsclient.ParameterPendingReboot, got.ParameterApplyStatus)
+	assert.Positive(t, e.h.Calls()["RebootDBInstance"]-before, "the modify step rebooted the new instance")
 }

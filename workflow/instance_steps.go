@@ -277,9 +277,15 @@ func waitTargetSettled(ctx context.Context, r *run) error {
 	}
 	_, err = r.waitInstance(ctx, inst.ResourceID, func(i *awsclient.Instance) bool {
 		return i.Status == awsclient.StatusAvailable && len(i.PendingModifications) == 0 &&
-			len(settingsToModifyNow(r, i)) == 0
+			!rebootPendingNow(r, i) && len(settingsToModifyNow(r, i)) == 0
 	})
 	return err
+}
+
+// rebootPendingNow says whether the modify step still owes a reboot; a restore's parameter
+// group state is the modify step's business.
+func rebootPendingNow(r *run, target *awsclient.Instance) bool {
+	return r.st.Steps[r.step].Name != StepRestore && target.ParameterApplyStatus == awsclient.ParameterPendingReboot
 }
 
 // settingsToModifyNow lists the settings still to modify; restore-only leftovers are the
@@ -296,28 +302,31 @@ func observeModify(ctx context.Context, r *run) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return len(settingsToModify(awsclient.InstanceSettingRoutes, r.src.Settings, inst.Settings)) == 0, nil
+	return len(settingsToModify(awsclient.InstanceSettingRoutes, r.src.Settings, inst.Settings)) == 0 &&
+		inst.ParameterApplyStatus != awsclient.ParameterPendingReboot, nil
 }
 
+// applyModify applies the settings restore could not carry and, when the parameter group
+// waits for a reboot (a group changed by modify, or a modify interrupted before its
+// reboot), reboots the target.
 func applyModify(ctx context.Context, r *run) error {
 	inst, err := r.target(ctx)
 	if err != nil {
 		return err
 	}
-	fields := settingsToModify(awsclient.InstanceSettingRoutes, r.src.Settings, inst.Settings)
-	if len(fields) == 0 {
-		return nil
-	}
-	r.log("modifying %s: %s", inst.ID, joinSettings(fields))
-	if err := r.modifyInstance(ctx, r.api, inst.ID, r.src.Settings, fields); err != nil {
-		return err
-	}
-	if slices.Contains(fields, "DBParameterGroupName") {
-		if _, err := r.waitInstance(ctx, inst.ResourceID, func(i *awsclient.Instance) bool { return i.Status == awsclient.StatusAvailable }); err != nil {
+	if fields := settingsToModify(awsclient.InstanceSettingRoutes, r.src.Settings, inst.Settings); len(fields) > 0 {
+		r.log("modifying %s: %s", inst.ID, joinSettings(fields))
+		if err := r.modifyInstance(ctx, r.api, inst.ID, r.src.Settings, fields); err != nil {
 			return err
 		}
-		r.log("rebooting %s so that parameter group %s applies", inst.ID, r.src.Settings.DBParameterGroupName)
-		if _, err := r.api.RebootInstance(ctx, inst.ID); err != nil {
+	}
+	inst, err = r.waitInstance(ctx, inst.ResourceID, settled)
+	if err != nil {
+		return err
+	}
+	if inst.ParameterApplyStatus == awsclient.ParameterPendingReboot {
+		r.log("rebooting %s so that parameter group %s applies", inst.ID, inst.Settings.DBParameterGroupName)
+		if _, err := r.api.RebootInstance(ctx, inst.ID); err != nil && !awsclient.IsInvalidState(err) {
 			return err
 		}
 	}
