@@ -275,11 +275,31 @@ func waitTargetSettled(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	quiet := quietFor(settledPolls)
 	_, err = r.waitInstance(ctx, inst.ResourceID, func(i *awsclient.Instance) bool {
-		return i.Status == awsclient.StatusAvailable && len(i.PendingModifications) == 0 &&
-			!rebootPendingNow(r, i) && len(settingsToModifyNow(r, i)) == 0
+		idle := i.Status == awsclient.StatusAvailable && len(i.PendingModifications) == 0 && !rebootPendingNow(r, i)
+		gaveUp := quiet(idle)
+		return idle && (len(settingsToModifyNow(r, i)) == 0 || gaveUp)
 	})
 	return err
+}
+
+// settledPolls is how many polls in a row a resource must look idle, with settings AWS
+// reports differently from what was asked, before a wait gives up on them: the parity check
+// then lists the difference instead of the wait spinning forever.
+const settledPolls = 5
+
+// quietFor counts consecutive idle observations: it returns true once n were seen in a row.
+func quietFor(n int) func(idle bool) bool {
+	seen := 0
+	return func(idle bool) bool {
+		if !idle {
+			seen = 0
+			return false
+		}
+		seen++
+		return seen >= n
+	}
 }
 
 // rebootPendingNow says whether the modify step still owes a reboot; a restore's parameter

@@ -38,3 +38,13 @@ func TestSettingsToModifyOnlyModifiable(t *testing.T) {
 	tgt.PreferredMaintenanceWindow = ""
 	assert.Equal(t, []awsclient.Setting{"PreferredMaintenanceWindow"}, settingsToModify(awsclient.InstanceSettingRoutes, src, tgt))
 }
+
+func TestQuietForNeedsConsecutiveIdlePolls(t *testing.T) {
+	q := quietFor(3)
+	assert.False(t, q(true))
+	assert.False(t, q(true))
+	assert.False(t, q(false), "a busy poll starts the count again")
+	assert.False(t, q(true))
+	assert.False(t, q(true))
+	assert.True(t, q(true))
+}

@@ -220,9 +220,11 @@ func waitReplicaModified(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	quiet := quietFor(settledPolls)
 	_, err = r.waitInstanceIn(ctx, rc.api, inst.ResourceID, func(i *awsclient.Instance) bool {
-		return settled(i) && len(i.PendingModifications) == 0 &&
-			len(settingsToModify(awsclient.InstanceSettingRoutes, rc.old.Settings, i.Settings)) == 0
+		idle := settled(i) && len(i.PendingModifications) == 0
+		gaveUp := quiet(idle)
+		return idle && (len(settingsToModify(awsclient.InstanceSettingRoutes, rc.old.Settings, i.Settings)) == 0 || gaveUp)
 	})
 	return err
 }
