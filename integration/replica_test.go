@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -266,4 +268,18 @@ func TestReplicaTopologyUnderThePrintedPolicy(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "rds:CreateDBInstanceReadReplica")
 	assert.NotEmpty(t, workflow.NextOf(err))
+}
+
+func TestLostJournalWithReplicasIsNotGuessed(t *testing.T) {
+	e := newEnv(t)
+	top := e.createTopology()
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore })
+	_, err := eng.Migrate(ctx, top.request(""))
+	require.ErrorIs(t, err, workflow.ErrStopped)
+	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), fixedID+".json")))
+	_, err = eng.Rebuild(e.ctx(), region, "shop")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "involves read replicas")
+	assert.Contains(t, workflow.NextOf(err), "from a backup")
 }

@@ -76,6 +76,12 @@ func (e *Engine) Rebuild(ctx context.Context, region, source string) (string, er
 	if err != nil {
 		return "", errorf(source, "rdsencrypt status", err, "cannot find the source of migration %s", id)
 	}
+	if len(src.Replicas) > 0 {
+		// The replica tree and which replacements exist cannot be told apart from tags alone
+		// with certainty; guessing could orphan or delete a replica.
+		return "", errorf(source, "restore the journal file "+id+".json from a backup into the state directory, then rdsencrypt resume "+id, nil,
+			"migration %s of %s involves read replicas (%s): its journal cannot be rebuilt from tags", id, source, strings.Join(src.Replicas, ", "))
+	}
 	keyARN := encKey
 	if keyARN == "" && target != nil {
 		keyARN = target.Settings.KmsKeyID
@@ -85,7 +91,7 @@ func (e *Engine) Rebuild(ctx context.Context, region, source string) (string, er
 			"cannot tell the KMS key of migration %s: no encrypted resource exists yet", id)
 	}
 	now := e.now()
-	st := &State{Version: 1, ID: id, Kind: "instance", Region: region, Source: source, SourceARN: src.ARN,
+	st := &State{Version: 1, ID: id, Kind: KindInstance, Region: region, Source: source, SourceARN: src.ARN,
 		SourceRID: src.ResourceID, SourceAddr: originalAddress(src, source), Mode: ModeEncrypt,
 		KmsKeyARN: keyARN, Status: StatusPaused, CreatedAt: now}
 	if src.Settings.StorageEncrypted {

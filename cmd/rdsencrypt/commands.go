@@ -145,7 +145,7 @@ from the tags on the resources the migration created.`,
 				if id, err = rebuild(cmd.Context(), client.Region(), source); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.streams.Err, "journal of migration %s rebuilt from the AWS tags\n", id)
+				fmt.Fprintf(a.streams.Err, "journal of migration %s rebuilt from the AWS tags; freeze and unfreeze hooks are not kept in tags: let writes resume yourself after cutover\n", id)
 			}
 			return a.interact(cmd.Context(), eng, func(ctx context.Context) (*workflow.Report, error) {
 				return eng.Resume(ctx, id)
