@@ -274,7 +274,9 @@ func TestLostJournalWithReplicasIsNotGuessed(t *testing.T) {
 	e := newEnv(t)
 	top := e.createTopology()
 	eng := e.engine(fixedID, workflow.AutoApprove)
-	ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore })
+	ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
+		return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore
+	})
 	_, err := eng.Migrate(ctx, top.request(""))
 	require.ErrorIs(t, err, workflow.ErrStopped)
 	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), fixedID+".json")))
