@@ -380,6 +380,8 @@ func TestParityDifferenceStopsBeforeCutover(t *testing.T) {
 	rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, workflow.ErrStopped))
+	assert.Contains(t, err.Error(), "parity check found 1 difference", "the stop says why")
+	assert.Contains(t, workflow.NextOf(err), "rdsencrypt rollback "+fixedID)
 	require.Len(t, rep.Parity.Differences, 1)
 	assert.Equal(t, "PreferredMaintenanceWindow", rep.Parity.Differences[0].Setting)
 	assert.Equal(t, "ledger", e.describe("ledger").ID)

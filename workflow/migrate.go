@@ -259,6 +259,10 @@ func (r *run) execute(ctx context.Context) (*Report, error) {
 		return rep, saveErr
 	}
 	if errors.Is(err, ErrStopped) || ctx.Err() != nil {
+		var stop *Error
+		if errors.As(err, &stop) && stop.Next != "" {
+			return rep, err // it says why it stopped and what to do (a parity difference, say)
+		}
 		return rep, &Error{Resource: r.st.Source, Problem: fmt.Sprintf("migration %s of %s stopped before %s", r.st.ID, r.st.Source, r.pendingStep()),
 			Next: "rdsencrypt resume " + r.st.ID, Err: ErrStopped}
 	}

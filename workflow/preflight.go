@@ -61,9 +61,13 @@ func describeUsableKey(ctx context.Context, api awsclient.RDS, ref, region strin
 	}
 	key, err := api.DescribeKey(ctx, ref)
 	if err != nil {
-		if awsclient.IsNotFound(err) || awsclient.KindOf(err) == awsclient.KindKeyNotAccessible {
+		switch awsclient.KindOf(err) {
+		case awsclient.KindNotFound:
 			return nil, errorf(ref, "check the key id or alias and --region; `aws kms list-aliases --region "+region+"` lists them", nil,
 				"KMS key %s not found in %s", ref, region)
+		case awsclient.KindKeyNotAccessible, awsclient.KindAccessDenied:
+			return nil, errorf(ref, "check that the key is enabled and that you may use it (kms:DescribeKey, kms:CreateGrant)", err,
+				"KMS key %s in %s is not accessible", ref, region)
 		}
 		return nil, errorf(ref, "check kms:DescribeKey permission, then retry", err, "cannot describe KMS key %s", ref)
 	}
