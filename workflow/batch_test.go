@@ -20,8 +20,8 @@ func TestCutoverApprover(t *testing.T) {
 	}
 	d, _ := manual.Approve(ctx, Approval{Step: StepRenameSource, Downtime: true})
 	assert.Equal(t, Quit, d, "manual stops before the cutover")
-	d, _ = manual.Approve(ctx, Approval{Step: "cutover-swap-cluster"})
-	assert.Equal(t, Quit, d, "any flavor's cutover step")
+	d, _ = manual.Approve(ctx, Approval{Step: stepName(StepCutoverEndpoint, "reporting")})
+	assert.Equal(t, Quit, d, "the cluster flavor's cutover steps too")
 	d, _ = auto.Approve(ctx, Approval{Step: StepRenameSource, Downtime: true})
 	assert.Equal(t, Approve, d)
 	d, _ = auto.Approve(ctx, Approval{Step: StepRenameSource, Differences: []Difference{{Setting: "Port"}}})

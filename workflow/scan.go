@@ -142,7 +142,7 @@ type ScanReport struct {
 
 // ScanFacts are the facts a scan reads besides the described resources.
 type ScanFacts struct {
-	// Params holds parameter values by ParamKey(group, name); a missing key means unknown.
+	// Params holds parameter values by ParamKey(region, group, name); a missing key means unknown.
 	Params map[string]string
 	// KeyManagers maps a KMS key ARN to awsclient.Key.Manager (AWS or CUSTOMER).
 	KeyManagers map[string]string
@@ -153,8 +153,8 @@ type ScanFacts struct {
 	KmsKey string
 }
 
-// ParamKey is the key of ScanFacts.Params.
-func ParamKey(group, name string) string { return group + "\x00" + name }
+// ParamKey is the key of ScanFacts.Params: parameter group names are per region.
+func ParamKey(region, group, name string) string { return region + "\x00" + group + "\x00" + name }
 
 // InstanceKey is the key of ScanFacts.Encrypted.
 func InstanceKey(region, id string) string { return region + "/" + id }
@@ -229,12 +229,12 @@ func (f ScanFacts) keyManager(arn string) string {
 }
 
 // tls reads the TLS fact of a resource from the parameter values.
-func (f ScanFacts) tls(engine, version, group string) (enforced, param string) {
+func (f ScanFacts) tls(region, engine, version, group string) (enforced, param string) {
 	name, _ := TLSParameter(engine)
 	if name == "" || group == "" {
 		return FactUnknown, ""
 	}
-	v, ok := f.Params[ParamKey(group, name)]
+	v, ok := f.Params[ParamKey(region, group, name)]
 	if !ok {
 		return FactUnknown, name
 	}
@@ -282,7 +282,7 @@ func AnalyzeInstance(inst awsclient.Instance, facts ScanFacts) ScanResource {
 	if s.StorageEncrypted {
 		r.KmsKeyARN, r.KeyManager = s.KmsKeyID, facts.keyManager(s.KmsKeyID)
 	}
-	r.TLSEnforced, r.TLSParameter = facts.tls(s.Engine, s.EngineVersion, s.DBParameterGroupName)
+	r.TLSEnforced, r.TLSParameter = facts.tls(inst.Region, s.Engine, s.EngineVersion, s.DBParameterGroupName)
 	key := facts.kmsKey()
 	modify := "aws rds modify-db-instance --region " + inst.Region + " --db-instance-identifier " + inst.ID
 	add := func(check string, sev Severity, fix, format string, args ...any) {
@@ -374,7 +374,7 @@ func AnalyzeCluster(c awsclient.Cluster, members []awsclient.Instance, facts Sca
 	if s.StorageEncrypted {
 		r.KmsKeyARN, r.KeyManager = s.KmsKeyID, facts.keyManager(s.KmsKeyID)
 	}
-	r.TLSEnforced, r.TLSParameter = facts.tls(s.Engine, s.EngineVersion, s.DBClusterParameterGroupName)
+	r.TLSEnforced, r.TLSParameter = facts.tls(c.Region, s.Engine, s.EngineVersion, s.DBClusterParameterGroupName)
 	if c.ReplicationSource != "" {
 		r.ReplicaOf = c.ReplicationSource
 	}

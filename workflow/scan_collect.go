@@ -8,12 +8,6 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
 )
 
-// clusterParameterReader is implemented by clients that can read Aurora cluster parameter
-// groups (DescribeDBClusterParameters). Without it, TLS of clusters is reported unknown.
-type clusterParameterReader interface {
-	ClusterParameterValue(ctx context.Context, group, name string) (string, error)
-}
-
 // regionFleet is what one region holds, as described.
 type regionFleet struct {
 	region    string
@@ -92,18 +86,14 @@ func readScanFacts(ctx context.Context, api awsclient.RDS, f regionFleet, facts 
 		if group == "" || name == "" || inCluster != cluster {
 			return
 		}
-		k := ParamKey(group, name)
+		k := ParamKey(f.region, group, name)
 		if _, done := facts.Params[k]; done {
 			return
 		}
 		var v string
 		var err error
 		if cluster {
-			cr, ok := api.(clusterParameterReader)
-			if !ok {
-				return
-			}
-			v, err = cr.ClusterParameterValue(ctx, group, name)
+			v, err = api.ClusterParameterValue(ctx, group, name)
 		} else {
 			v, err = api.ParameterValue(ctx, group, name)
 		}

@@ -22,7 +22,7 @@ func TestAnalyzeInstanceUnencryptedAndOpen(t *testing.T) {
 	inst := awsclient.Instance{ID: "billing", Region: "us-east-1", Status: "available",
 		Settings: awsclient.InstanceSettings{Engine: "postgres", EngineVersion: "14.15", DBParameterGroupName: "pg14-lenient",
 			PubliclyAccessible: true, BackupRetentionPeriod: 0}}
-	facts := ScanFacts{Params: map[string]string{ParamKey("pg14-lenient", "rds.force_ssl"): "0"}, KmsKey: "alias/rds"}
+	facts := ScanFacts{Params: map[string]string{ParamKey("us-east-1", "pg14-lenient", "rds.force_ssl"): "0"}, KmsKey: "alias/rds"}
 	r := AnalyzeInstance(inst, facts)
 
 	assert.False(t, r.Encrypted)
@@ -51,7 +51,7 @@ func TestAnalyzeInstanceWellConfigured(t *testing.T) {
 		Settings: awsclient.InstanceSettings{Engine: "mysql", EngineVersion: "8.0.40", DBParameterGroupName: "mysql80-tls",
 			StorageEncrypted: true, KmsKeyID: key, IAMDatabaseAuthenticationEnabled: true, DeletionProtection: true,
 			EnabledCloudwatchLogsExports: []string{"error"}, BackupRetentionPeriod: 7}}
-	facts := ScanFacts{Params: map[string]string{ParamKey("mysql80-tls", "require_secure_transport"): "1"},
+	facts := ScanFacts{Params: map[string]string{ParamKey("us-east-1", "mysql80-tls", "require_secure_transport"): "1"},
 		KeyManagers: map[string]string{key: "CUSTOMER"},
 		Encrypted:   map[string]bool{InstanceKey("us-east-1", "orders-ro"): true}}
 	r := AnalyzeInstance(inst, facts)
@@ -69,7 +69,7 @@ func TestAnalyzeInstanceDetails(t *testing.T) {
 
 	t.Run("postgres 15+ defaults to TLS on", func(t *testing.T) {
 		r := AnalyzeInstance(awsclient.Instance{ID: "a", Region: "us-east-1", Settings: base},
-			ScanFacts{Params: map[string]string{ParamKey("default.postgres16", "rds.force_ssl"): ""}})
+			ScanFacts{Params: map[string]string{ParamKey("us-east-1", "default.postgres16", "rds.force_ssl"): ""}})
 		assert.Equal(t, FactYes, r.TLSEnforced)
 		assert.Equal(t, SeverityLow, findingOf(r, CheckBackups).Severity, "3 days is short")
 	})
@@ -78,7 +78,7 @@ func TestAnalyzeInstanceDetails(t *testing.T) {
 		s.EngineVersion = "14.1"
 		s.DBParameterGroupName = "default.postgres14"
 		r := AnalyzeInstance(awsclient.Instance{ID: "a", Region: "us-east-1", Settings: s},
-			ScanFacts{Params: map[string]string{ParamKey("default.postgres14", "rds.force_ssl"): ""}})
+			ScanFacts{Params: map[string]string{ParamKey("us-east-1", "default.postgres14", "rds.force_ssl"): ""}})
 		assert.Equal(t, FactNo, r.TLSEnforced)
 		assert.Contains(t, findingOf(r, CheckTLS).Fix, "create a custom parameter group")
 	})
@@ -121,7 +121,7 @@ func TestAnalyzeCluster(t *testing.T) {
 		Settings: awsclient.ClusterSettings{Engine: "aurora-mysql", EngineVersion: "8.0.mysql_aurora.3.08.0",
 			DBClusterParameterGroupName: "aurora-tls", BackupRetentionPeriod: 10}}
 	members := []awsclient.Instance{{ID: "shop-1"}, {ID: "shop-2", Settings: awsclient.InstanceSettings{PubliclyAccessible: true}}}
-	r := AnalyzeCluster(c, members, ScanFacts{Params: map[string]string{ParamKey("aurora-tls", "require_secure_transport"): "OFF"}})
+	r := AnalyzeCluster(c, members, ScanFacts{Params: map[string]string{ParamKey("us-east-1", "aurora-tls", "require_secure_transport"): "OFF"}})
 	assert.Equal(t, KindCluster, r.Kind)
 	assert.Equal(t, []string{"shop-1", "shop-2"}, r.Members)
 	assert.Equal(t, []string{"shop-2"}, r.PublicMembers)
@@ -146,4 +146,12 @@ func TestScanSummarize(t *testing.T) {
 	rep.Summarize()
 	assert.Equal(t, []string{"c", "a", "b"}, []string{rep.Resources[0].ID, rep.Resources[1].ID, rep.Resources[2].ID})
 	assert.Equal(t, ScanSummary{Instances: 2, Clusters: 1, Unencrypted: 2, Findings: map[Severity]int{SeverityHigh: 1, SeverityLow: 2}}, rep.Summary)
+}
+
+func TestScanFactsArePerRegion(t *testing.T) {
+	s := awsclient.InstanceSettings{Engine: "postgres", EngineVersion: "16.6", DBParameterGroupName: "app"}
+	facts := ScanFacts{Params: map[string]string{ParamKey("us-east-1", "app", "rds.force_ssl"): "1", ParamKey("eu-west-1", "app", "rds.force_ssl"): "0"}}
+	assert.Equal(t, FactYes, AnalyzeInstance(awsclient.Instance{ID: "a", Region: "us-east-1", Settings: s}, facts).TLSEnforced)
+	assert.Equal(t, FactNo, AnalyzeInstance(awsclient.Instance{ID: "a", Region: "eu-west-1", Settings: s}, facts).TLSEnforced,
+		"a group of the same name in another region is another group")
 }

@@ -162,7 +162,7 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 	}
 	if plan.Planned() == 0 {
 		fmt.Fprintln(a.streams.Err, "nothing to migrate")
-		return a.finishBatch(plan, b.Run(ctx, plan), o)
+		return a.finishBatch(ctx, plan, b.Run(ctx, plan), o)
 	}
 	if !a.opts.Yes {
 		if !a.streams.Terminal {
@@ -188,12 +188,12 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 		b.Fleet = &tui.PlainFleet{Out: a.streams.Err}
 		rep = b.Run(ctx, plan)
 	}
-	return a.finishBatch(plan, rep, o)
+	return a.finishBatch(ctx, plan, rep, o)
 }
 
 // finishBatch prints the summary, writes the Markdown report, and says how the batch went
 // as an error for the exit code: failed (1), stopped (3), or nil.
-func (a *app) finishBatch(plan *workflow.BatchPlan, rep *workflow.BatchReport, o *batchOptions) error {
+func (a *app) finishBatch(ctx context.Context, plan *workflow.BatchPlan, rep *workflow.BatchReport, o *batchOptions) error {
 	var err error
 	if a.opts.Output == "json" {
 		err = writeJSON(a.streams.Out, rep)
@@ -220,6 +220,10 @@ func (a *app) finishBatch(plan *workflow.BatchPlan, rep *workflow.BatchReport, o
 		return fmt.Errorf("%d of %d migrations failed (%s); the summary says what to do for each", s.Failed, plan.Planned(), strings.Join(names, ", "))
 	case s.Stopped > 0:
 		return &workflow.Error{Problem: fmt.Sprintf("%d migration(s) stopped before the end; resume each as the summary says", s.Stopped), Err: workflow.ErrStopped}
+	case ctx.Err() != nil:
+		// interrupted before some migrations could start: they are reported skipped
+		return &workflow.Error{Problem: "batch interrupted before every migration started", Err: workflow.ErrStopped,
+			Next: "run the same batch command again: started migrations are resumed with rdsencrypt resume, the rest start"}
 	}
 	return nil
 }
