@@ -32,10 +32,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:4566", "listen address (port 0 picks a free port)")
 	fs.Float64Var(&o.speed, "speed", 60, "virtual seconds per real second")
 	fs.StringVar(&o.fixture, "fixture", "", "JSON fleet to load at start (format: rdssim.Fixture)")
-	fs.BoolVar(&o.exampleFleet, "example-fleet", false, "load the built-in example fleet")
+	fs.BoolVar(&o.exampleFleet, "example-fleet", true, "load the built-in example fleet (unless --fixture is given; --example-fleet=false starts empty)")
 	fs.StringVar(&o.regions, "regions", "", "comma-separated regions to simulate (default us-east-1,us-west-2,eu-west-1)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	if o.fixture != "" && !explicit["example-fleet"] {
+		o.exampleFleet = false
 	}
 	switch {
 	case fs.NArg() > 0:

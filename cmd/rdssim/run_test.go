@@ -98,3 +98,19 @@ func TestFixtureFileAndFlags(t *testing.T) {
 	assert.Contains(t, log.String(), "loading the fleet")
 	assert.Equal(t, 1, run(context.Background(), []string{"--addr", "256.0.0.1:1"}, &log, nil))
 }
+
+func TestServesTheExampleFleetByDefault(t *testing.T) {
+	addr, stop := start(t)
+	out, err := client(addr, "us-east-1").DescribeDBInstances(context.Background(), &rds.DescribeDBInstancesInput{})
+	require.NoError(t, err)
+	assert.NotEmpty(t, out.DBInstances, "go run ./cmd/rdssim serves the example fleet")
+	code, _ := stop()
+	assert.Equal(t, 0, code)
+
+	addr, stop = start(t, "--example-fleet=false")
+	out, err = client(addr, "us-east-1").DescribeDBInstances(context.Background(), &rds.DescribeDBInstancesInput{})
+	require.NoError(t, err)
+	assert.Empty(t, out.DBInstances)
+	code, _ = stop()
+	assert.Equal(t, 0, code)
+}
