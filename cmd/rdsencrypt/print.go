@@ -69,6 +69,13 @@ func printReport(w io.Writer, r *workflow.Report) {
 		fmt.Fprintf(w, "   write downtime (AWS clock): %s", (time.Duration(r.DowntimeSeconds) * time.Second).String())
 	}
 	fmt.Fprintln(w)
+	for _, rr := range r.Replicas {
+		state := "not swapped yet"
+		if rr.Swapped {
+			state = "swapped; served stale reads for " + (time.Duration(rr.StaleReadSeconds) * time.Second).String()
+		}
+		fmt.Fprintf(w, "replica %s: %s\n", rr.Replica, state)
+	}
 	for _, d := range r.Parity.Differences {
 		fmt.Fprintf(w, "parity difference: %s %s: source %q, new %q\n", d.Resource, d.Setting, d.Source, d.Target)
 	}
