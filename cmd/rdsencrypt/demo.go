@@ -37,7 +37,7 @@ parity check, cutover, verify, then cleanup. With --yes it runs unattended.`,
 	}
 	cmd.Flags().Float64Var(&o.Speed, "speed", 120, "virtual seconds per real second")
 	cmd.Flags().StringVar(&o.DB, "db", "", "instance of the example fleet to migrate (default: the first unencrypted standalone one)")
-	cmd.Flags().StringVar(&o.KmsKey, "kms-key", "alias/aws/rds", "KMS key to encrypt with")
+	cmd.Flags().StringVar(&o.KmsKey, "kms-key", "alias/rdsencrypt", "KMS key to encrypt with (the example fleet has a customer key with this alias)")
 	return cmd
 }
 
