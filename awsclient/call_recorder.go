@@ -51,6 +51,7 @@ func addCallRecorder(region string, clock *serverClock, logger *slog.Logger, onC
 				Action:    middleware.GetOperationName(ctx),
 				Region:    region,
 				Target:    targetOf(ctx),
+				Coalesced: coalescedOf(ctx),
 				RequestID: state.requestID,
 				AWSTime:   state.awsTime,
 				Attempts:  state.attempts,

@@ -15,6 +15,11 @@ type CallRecord struct {
 	Err       error     // nil on success, else an *Error
 	Attempts  int       // HTTP attempts made, retries included
 	Duration  time.Duration
+	// Coalesced is how many lookups this one call served when Config.CoalesceWindow merged
+	// them (Target then lists their identifiers); 0 for an ordinary call. Only the first
+	// caller still waiting sees the record through its context's call observer, so counts
+	// of calls per context add up to the calls made.
+	Coalesced int
 }
 
 type callObserverKey struct{}

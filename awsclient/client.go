@@ -102,7 +102,9 @@ func (c *Client) newRegionClient(region string) *regionClient {
 			o.BaseEndpoint = aws.String(c.cfg.EndpointURL)
 		}
 	})
-	return &regionClient{region: region, rds: rdsClient, kms: kmsClient, clock: c.clock}
+	rc := &regionClient{region: region, rds: rdsClient, kms: kmsClient, clock: c.clock}
+	rc.lookups = newLookups(rc, c.cfg)
+	return rc
 }
 
 // middlewares are added to every RDS and KMS call of a region.

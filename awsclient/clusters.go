@@ -24,6 +24,9 @@ func (c *regionClient) DescribeCluster(ctx context.Context, id string) (*Cluster
 
 // DescribeClusterByResourceID filters on db-cluster-resource-id, which survives renames.
 func (c *regionClient) DescribeClusterByResourceID(ctx context.Context, resourceID string) (*Cluster, error) {
+	if c.lookups != nil {
+		return c.lookups.clusters.get(ctx, resourceID)
+	}
 	ctx = withTarget(ctx, resourceID)
 	out, err := c.rds.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{
 		Filters: []types.Filter{{Name: aws.String("db-cluster-resource-id"), Values: []string{resourceID}}},

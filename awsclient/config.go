@@ -26,12 +26,21 @@ type Config struct {
 	// Limiter, when set, is waited on before every attempt of every call, so that several
 	// migrations running in one process share one API budget.
 	Limiter Limiter
+	// CoalesceWindow, when positive, merges the lookups that waits poll with (instances and
+	// clusters by resource id, DB and cluster snapshots by identifier) made in one region
+	// within this window, and while the call waits on the Limiter, into one Describe call
+	// filtered on all their identifiers. Zero makes one call per lookup.
+	CoalesceWindow time.Duration
 }
 
 // Limiter is a client-side rate limiter, e.g. *rate.Limiter from golang.org/x/time/rate.
 type Limiter interface {
 	Wait(ctx context.Context) error
 }
+
+// DefaultCoalesceWindow is the CoalesceWindow of a batch: small against the seconds between
+// two polls, long enough to gather the polls of a fleet.
+const DefaultCoalesceWindow = 100 * time.Millisecond
 
 // Defaults for Config fields left zero.
 const (

@@ -25,6 +25,9 @@ func (c *regionClient) DescribeInstance(ctx context.Context, id string) (*Instan
 // DescribeInstanceByResourceID filters on dbi-resource-id, which survives renames; an
 // empty result is KindNotFound.
 func (c *regionClient) DescribeInstanceByResourceID(ctx context.Context, resourceID string) (*Instance, error) {
+	if c.lookups != nil {
+		return c.lookups.instances.get(ctx, resourceID)
+	}
 	ctx = withTarget(ctx, resourceID)
 	out, err := c.rds.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{
 		Filters: []types.Filter{{Name: aws.String("dbi-resource-id"), Values: []string{resourceID}}},

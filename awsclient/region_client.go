@@ -15,6 +15,8 @@ type regionClient struct {
 	rds    *rds.Client
 	kms    *kms.Client
 	clock  *serverClock
+	// lookups coalesces the lookups of concurrent callers; nil unless Config.CoalesceWindow.
+	lookups *lookups
 }
 
 var _ RDS = (*regionClient)(nil)

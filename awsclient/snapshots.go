@@ -43,6 +43,9 @@ func (c *regionClient) CopySnapshot(ctx context.Context, in CopySnapshotInput) (
 
 func (c *regionClient) DescribeSnapshot(ctx context.Context, id string) (*Snapshot, error) {
 	ctx, id = begin(ctx, id)
+	if c.coalescesSnapshot(id) {
+		return c.lookups.snapshots.get(ctx, id)
+	}
 	out, err := c.rds.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: &id})
 	if err != nil {
 		return nil, translateError("DescribeDBSnapshots", id, err)
@@ -90,6 +93,9 @@ func (c *regionClient) CreateClusterSnapshot(ctx context.Context, clusterID, sna
 
 func (c *regionClient) DescribeClusterSnapshot(ctx context.Context, id string) (*Snapshot, error) {
 	ctx, id = begin(ctx, id)
+	if c.coalescesSnapshot(id) {
+		return c.lookups.clusterSnapshots.get(ctx, id)
+	}
 	out, err := c.rds.DescribeDBClusterSnapshots(ctx, &rds.DescribeDBClusterSnapshotsInput{DBClusterSnapshotIdentifier: &id})
 	if err != nil {
 		return nil, translateError("DescribeDBClusterSnapshots", id, err)

@@ -2,12 +2,16 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/workflow"
@@ -21,8 +25,10 @@ import (
 // The simulator runs benchSpeed virtual seconds per real second; the budget is
 // benchRatePerVirtualSecond calls per virtual second, and polls back off from 5 s to 30 s
 // of virtual time as they do against AWS (awsclient.DefaultPollOptions), so the calls per
-// migration are those of a real run. RDSENCRYPT_BENCH_N changes the fleet size and
-// RDSENCRYPT_BENCH_CONCURRENCY the migrations running at once (default: all of them).
+// migration are those of a real run. Lookups are coalesced as in `rdsencrypt batch`, with
+// awsclient.DefaultCoalesceWindow of virtual time. RDSENCRYPT_BENCH_N changes the fleet size,
+// RDSENCRYPT_BENCH_CONCURRENCY the migrations running at once (default: all of them) and
+// RDSENCRYPT_BENCH_COALESCE the window in virtual time (0 turns coalescing off).
 //
 //	go test -run '^$' -bench BenchmarkBatch200 -benchtime 1x ./integration
 func BenchmarkBatch200(b *testing.B) {
@@ -38,6 +44,10 @@ func BenchmarkBatch200(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("RDSENCRYPT_BENCH_CONCURRENCY")); err == nil && v > 0 {
 		concurrency = v
 	}
+	window := awsclient.DefaultCoalesceWindow
+	if v, err := time.ParseDuration(os.Getenv("RDSENCRYPT_BENCH_COALESCE")); err == nil && v >= 0 {
+		window = v
+	}
 	realRate := benchRatePerVirtualSecond * benchSpeed
 	poll := awsclient.PollOptions{
 		Min: time.Duration(float64(awsclient.DefaultPollOptions.Min) / benchSpeed),
@@ -48,7 +58,10 @@ func BenchmarkBatch200(b *testing.B) {
 		b.StopTimer()
 		// 200 migrations keep 400 snapshots until cleanup: the account's quota is raised, as
 		// the batch plan's warning asks.
-		f := newFleetEnv(b, fleetOptions{speed: benchSpeed, rate: realRate, burst: int(benchRatePerVirtualSecond * 2), snapshotQuota: 4 * n})
+		burst := int(benchRatePerVirtualSecond * 2)
+		f := newFleetEnv(b, fleetOptions{speed: benchSpeed, rate: realRate, burst: burst, snapshotQuota: 4 * n})
+		f.client = awsclient.NewForSimulator(awsclient.Config{Region: region, EndpointURL: f.h.URL, MaxBackoff: 5 * time.Millisecond,
+			Limiter: rate.NewLimiter(rate.Limit(realRate), burst), CoalesceWindow: time.Duration(float64(window) / benchSpeed)})
 		f.createKey("alias/fleet")
 		f.createFleet("bench", n)
 		f.createFleet("solo", 1)
@@ -75,9 +88,11 @@ func BenchmarkBatch200(b *testing.B) {
 		require.Equal(b, n, plan.Planned())
 		b.StartTimer()
 		t0 = f.h.Now()
+		before := f.h.Calls()
 		rep = batch.Run(context.Background(), plan)
 		actual := f.h.Now().Sub(t0)
 		b.StopTimer()
+		b.Logf("coalesce window %v (virtual); calls per migration by action: %s", window, perMigration(before, f.h.Calls(), n))
 		if rep.Summary.Completed != n {
 			for _, m := range rep.Migrations {
 				if m.Outcome != workflow.OutcomeCompleted {
@@ -101,6 +116,23 @@ func BenchmarkBatch200(b *testing.B) {
 	b.ReportMetric(actualMin/N, "virtual_min")
 	b.ReportMetric(idealMin/N, "ideal_virtual_min")
 	b.ReportMetric(soloMin/N, "solo_virtual_min")
+}
+
+// perMigration lists the calls of each action made between two snapshots of the
+// simulator's counts, per migration.
+func perMigration(before, after map[string]int, n int) string {
+	actions := make([]string, 0, len(after))
+	for a := range after {
+		if after[a] > before[a] {
+			actions = append(actions, a)
+		}
+	}
+	sort.Strings(actions)
+	var sb strings.Builder
+	for _, a := range actions {
+		fmt.Fprintf(&sb, "%s=%.2f ", a, float64(after[a]-before[a])/float64(n))
+	}
+	return sb.String()
 }
 
 func mustGlob(tb testing.TB, s string) workflow.Glob {

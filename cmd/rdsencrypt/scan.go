@@ -85,7 +85,8 @@ func normalizeRegions(in []string) ([]string, error) {
 }
 
 // fleetEngine builds an engine for commands that span regions; limiter, when set, is the
-// API budget every call of every region waits on. regions defaults to the configured region.
+// API budget every call of every region waits on, and the migrations' polls are coalesced
+// so that they spend it once per turn, not once each. regions defaults to the configured region.
 func (a *app) fleetEngine(ctx context.Context, regions []string, limiter awsclient.Limiter) (*workflow.Engine, []string, error) {
 	region := a.opts.Region
 	if len(regions) > 0 {
@@ -94,6 +95,7 @@ func (a *app) fleetEngine(ctx context.Context, regions []string, limiter awsclie
 	cfg := awsclient.Config{Region: region, Profile: a.opts.Profile, EndpointURL: a.opts.EndpointURL, Logger: a.logger()}
 	if limiter != nil {
 		cfg.Limiter = limiter
+		cfg.CoalesceWindow = awsclient.DefaultCoalesceWindow
 	}
 	client, err := a.newClient(ctx, cfg)
 	if err != nil {

@@ -1,0 +1,119 @@
+package awsclient
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+)
+
+// lookups are the coalesced lookups of one region: the ones the waits poll with.
+type lookups struct {
+	instances        *coalescer[types.DBInstance, Instance]
+	clusters         *coalescer[types.DBCluster, Cluster]
+	snapshots        *coalescer[types.DBSnapshot, Snapshot]
+	clusterSnapshots *coalescer[types.DBClusterSnapshot, Snapshot]
+}
+
+// newLookups returns the coalescers of a region client, or nil when cfg does not coalesce.
+func newLookups(c *regionClient, cfg Config) *lookups {
+	if cfg.CoalesceWindow <= 0 {
+		return nil
+	}
+	w, l := cfg.CoalesceWindow, cfg.Limiter
+	return &lookups{
+		instances: newCoalescer(lookupSpec[types.DBInstance, Instance]{
+			op:       "DescribeDBInstances",
+			fetch:    c.instancesByResourceIDs,
+			key:      func(r *types.DBInstance) string { return aws.ToString(r.DbiResourceId) },
+			convert:  func(r *types.DBInstance) *Instance { return instanceFrom(c.region, r) },
+			notFound: func(id string) error { return notFound("DescribeDBInstances", id, "DB instance with resource id") },
+		}, w, l),
+		clusters: newCoalescer(lookupSpec[types.DBCluster, Cluster]{
+			op:       "DescribeDBClusters",
+			fetch:    c.clustersByResourceIDs,
+			key:      func(r *types.DBCluster) string { return aws.ToString(r.DbClusterResourceId) },
+			convert:  func(r *types.DBCluster) *Cluster { return clusterFrom(c.region, r) },
+			notFound: func(id string) error { return notFound("DescribeDBClusters", id, "DB cluster with resource id") },
+		}, w, l),
+		snapshots: newCoalescer(lookupSpec[types.DBSnapshot, Snapshot]{
+			op:       "DescribeDBSnapshots",
+			fetch:    c.snapshotsByIDs,
+			key:      func(r *types.DBSnapshot) string { return aws.ToString(r.DBSnapshotIdentifier) },
+			convert:  func(r *types.DBSnapshot) *Snapshot { return snapshotFrom(c.region, r) },
+			notFound: func(id string) error { return notFound("DescribeDBSnapshots", id, "DB snapshot") },
+		}, w, l),
+		clusterSnapshots: newCoalescer(lookupSpec[types.DBClusterSnapshot, Snapshot]{
+			op:       "DescribeDBClusterSnapshots",
+			fetch:    c.clusterSnapshotsByIDs,
+			key:      func(r *types.DBClusterSnapshot) string { return aws.ToString(r.DBClusterSnapshotIdentifier) },
+			convert:  func(r *types.DBClusterSnapshot) *Snapshot { return clusterSnapshotFrom(c.region, r) },
+			notFound: func(id string) error { return notFound("DescribeDBClusterSnapshots", id, "DB cluster snapshot") },
+		}, w, l),
+	}
+}
+
+// coalescesSnapshot reports whether a lookup of the snapshot id may be coalesced: by
+// identifier only. An ARN names a snapshot of another account or region, which the
+// identifier filters of this region do not list.
+func (c *regionClient) coalescesSnapshot(id string) bool {
+	return c.lookups != nil && !strings.HasPrefix(id, "arn:")
+}
+
+func idFilter(name string, ids []string) []types.Filter {
+	return []types.Filter{{Name: aws.String(name), Values: ids}}
+}
+
+func (c *regionClient) instancesByResourceIDs(ctx context.Context, ids []string) ([]types.DBInstance, error) {
+	var out []types.DBInstance
+	pages := rds.NewDescribeDBInstancesPaginator(c.rds, &rds.DescribeDBInstancesInput{Filters: idFilter("dbi-resource-id", ids)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.DBInstances...)
+	}
+	return out, nil
+}
+
+func (c *regionClient) clustersByResourceIDs(ctx context.Context, ids []string) ([]types.DBCluster, error) {
+	var out []types.DBCluster
+	pages := rds.NewDescribeDBClustersPaginator(c.rds, &rds.DescribeDBClustersInput{Filters: idFilter("db-cluster-resource-id", ids)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.DBClusters...)
+	}
+	return out, nil
+}
+
+func (c *regionClient) snapshotsByIDs(ctx context.Context, ids []string) ([]types.DBSnapshot, error) {
+	var out []types.DBSnapshot
+	pages := rds.NewDescribeDBSnapshotsPaginator(c.rds, &rds.DescribeDBSnapshotsInput{Filters: idFilter("db-snapshot-id", ids)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.DBSnapshots...)
+	}
+	return out, nil
+}
+
+func (c *regionClient) clusterSnapshotsByIDs(ctx context.Context, ids []string) ([]types.DBClusterSnapshot, error) {
+	var out []types.DBClusterSnapshot
+	pages := rds.NewDescribeDBClusterSnapshotsPaginator(c.rds, &rds.DescribeDBClusterSnapshotsInput{Filters: idFilter("db-cluster-snapshot-id", ids)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.DBClusterSnapshots...)
+	}
+	return out, nil
+}
