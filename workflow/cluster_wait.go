@@ -48,32 +48,11 @@ func (r *run) waitClusterGone(ctx context.Context, resourceID string) error {
 }
 
 func (r *run) waitClusterSnapshotAvailable(ctx context.Context, id string) (*awsclient.Snapshot, error) {
-	return awsclient.Poll(ctx, r.e.Poll,
-		func(ctx context.Context) (*awsclient.Snapshot, error) { return r.api.DescribeClusterSnapshot(ctx, id) },
-		func(s *awsclient.Snapshot) (bool, error) {
-			if awsclient.IsSnapshotFailed(s.Status) {
-				return false, errorf(id, "rdsencrypt resume "+r.st.ID+" (it takes the snapshot again) or rdsencrypt rollback "+r.st.ID, nil,
-					"DB cluster snapshot %s ended %s", id, s.Status)
-			}
-			return s.Status == awsclient.SnapshotAvailable, nil
-		},
-		func(s *awsclient.Snapshot) {
-			r.notify(Event{Kind: EventStepProgress, Resource: id, Status: s.Status, Percent: int(s.PercentProgress)})
-		})
+	return r.waitSnapshotAvailableBy(ctx, id, "DB cluster snapshot", r.api.DescribeClusterSnapshot)
 }
 
 func (r *run) waitClusterSnapshotGone(ctx context.Context, id string) error {
-	_, err := awsclient.Poll(ctx, r.e.Poll,
-		func(ctx context.Context) (bool, error) {
-			_, err := r.api.DescribeClusterSnapshot(ctx, id)
-			if awsclient.IsNotFound(err) {
-				return true, nil
-			}
-			return false, err
-		},
-		func(gone bool) (bool, error) { return gone, nil },
-		nil)
-	return err
+	return r.waitSnapshotGoneBy(ctx, id, r.api.DescribeClusterSnapshot)
 }
 
 // findEndpoint returns the custom endpoint id of the cluster clusterID, or nil.

@@ -40,12 +40,24 @@ func (r *run) waitInstanceIn(ctx context.Context, api awsclient.RDS, resourceID 
 }
 
 func (r *run) waitSnapshotAvailable(ctx context.Context, id string) (*awsclient.Snapshot, error) {
+	return r.waitSnapshotAvailableBy(ctx, id, "DB snapshot", r.api.DescribeSnapshot)
+}
+
+func (r *run) waitSnapshotGone(ctx context.Context, id string) error {
+	return r.waitSnapshotGoneBy(ctx, id, r.api.DescribeSnapshot)
+}
+
+// waitSnapshotAvailableBy polls a DB or cluster snapshot (kind names which in the error)
+// through describe until it is available, reporting its progress.
+func (r *run) waitSnapshotAvailableBy(ctx context.Context, id, kind string,
+	describe func(context.Context, string) (*awsclient.Snapshot, error),
+) (*awsclient.Snapshot, error) {
 	return awsclient.Poll(ctx, r.e.Poll,
-		func(ctx context.Context) (*awsclient.Snapshot, error) { return r.api.DescribeSnapshot(ctx, id) },
+		func(ctx context.Context) (*awsclient.Snapshot, error) { return describe(ctx, id) },
 		func(s *awsclient.Snapshot) (bool, error) {
 			if awsclient.IsSnapshotFailed(s.Status) {
 				return false, errorf(id, "rdsencrypt resume "+r.st.ID+" (it takes the snapshot again) or rdsencrypt rollback "+r.st.ID, nil,
-					"DB snapshot %s ended %s", id, s.Status)
+					"%s %s ended %s", kind, id, s.Status)
 			}
 			return s.Status == awsclient.SnapshotAvailable, nil
 		},
@@ -54,10 +66,11 @@ func (r *run) waitSnapshotAvailable(ctx context.Context, id string) (*awsclient.
 		})
 }
 
-func (r *run) waitSnapshotGone(ctx context.Context, id string) error {
+// waitSnapshotGoneBy polls a DB or cluster snapshot through describe until it is not found.
+func (r *run) waitSnapshotGoneBy(ctx context.Context, id string, describe func(context.Context, string) (*awsclient.Snapshot, error)) error {
 	_, err := awsclient.Poll(ctx, r.e.Poll,
 		func(ctx context.Context) (bool, error) {
-			_, err := r.api.DescribeSnapshot(ctx, id)
+			_, err := describe(ctx, id)
 			if awsclient.IsNotFound(err) {
 				return true, nil
 			}
