@@ -113,8 +113,17 @@ func (a *app) store() (*workflow.Store, error) {
 // engine builds a workflow engine with real AWS clients. The approver and observer are set
 // by the command, which knows whether a person is watching.
 func (a *app) engine(ctx context.Context) (*workflow.Engine, *awsclient.Client, error) {
-	client, err := a.newClient(ctx, awsclient.Config{Region: a.opts.Region, Profile: a.opts.Profile,
-		EndpointURL: a.opts.EndpointURL, Logger: a.logger()})
+	return a.engineWith(ctx, a.awsConfig(a.opts.Region))
+}
+
+// awsConfig is the client configuration the flags ask for, in region.
+func (a *app) awsConfig(region string) awsclient.Config {
+	return awsclient.Config{Region: region, Profile: a.opts.Profile, EndpointURL: a.opts.EndpointURL, Logger: a.logger()}
+}
+
+// engineWith builds a workflow engine on a client made from cfg.
+func (a *app) engineWith(ctx context.Context, cfg awsclient.Config) (*workflow.Engine, *awsclient.Client, error) {
+	client, err := a.newClient(ctx, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("AWS configuration: %w; next: set --region and credentials (aws configure, or AWS_PROFILE)", err)
 	}

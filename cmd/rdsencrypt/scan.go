@@ -92,30 +92,17 @@ func (a *app) fleetEngine(ctx context.Context, regions []string, limiter awsclie
 	if len(regions) > 0 {
 		region = regions[0]
 	}
-	cfg := awsclient.Config{Region: region, Profile: a.opts.Profile, EndpointURL: a.opts.EndpointURL, Logger: a.logger()}
+	cfg := a.awsConfig(region)
 	if limiter != nil {
 		cfg.Limiter = limiter
 		cfg.CoalesceWindow = awsclient.DefaultCoalesceWindow
 	}
-	client, err := a.newClient(ctx, cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("AWS configuration: %w; next: set --region and credentials (aws configure, or AWS_PROFILE)", err)
-	}
-	if client.Region() == "" {
-		return nil, nil, usagef("no AWS region: pass --region or set AWS_REGION")
-	}
-	if len(regions) == 0 {
-		regions = []string{client.Region()}
-	}
-	store, err := a.store()
+	eng, client, err := a.engineWith(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	eng := &workflow.Engine{
-		Clients: func(region string) (awsclient.RDS, error) { return client.For(region), nil },
-		Store:   store,
-		Poll:    awsclient.PollOptions{Min: a.opts.PollInterval, Max: 6 * a.opts.PollInterval},
-		Logger:  a.logger(),
+	if len(regions) == 0 {
+		regions = []string{client.Region()}
 	}
 	return eng, regions, nil
 }
