@@ -2,9 +2,6 @@ package workflow
 
 import (
 	"context"
-	"fmt"
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
@@ -52,17 +49,9 @@ func (e *Engine) RebuildCluster(ctx context.Context, region, source string) (str
 			newMembers[orig] = &insts[i]
 		}
 	}
-	if len(ids) == 0 {
-		return "", errorf(source, "nothing to resume: start with rdsencrypt migrate --cluster "+source, nil,
-			"no resource tagged %s=%s found in %s", awsclient.TagSource, source, region)
-	}
-	if len(ids) > 1 {
-		return "", errorf(source, "roll back the others by hand, or pass one id: rdsencrypt resume <id>", nil,
-			"resources of several migrations of %s exist (%s)", source, strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
-	}
-	id := slices.Collect(maps.Keys(ids))[0]
-	if !ValidMigrationID(id) {
-		return "", fmt.Errorf("tag %s=%q is not a migration id", awsclient.TagMigrationID, id)
+	id, err := onlyMigrationID(ids, source, region, "rdsencrypt migrate --cluster "+source)
+	if err != nil {
+		return "", err
 	}
 	n := ClusterNamesFor(id, source)
 	src, err := api.DescribeCluster(ctx, source)
@@ -109,16 +98,7 @@ func (e *Engine) RebuildCluster(ctx context.Context, region, source string) (str
 	}
 	// Resources exist, so writes were frozen when they were made; the freeze time is unknown.
 	st.FreezeAt = now
-	release, err := e.Store.Lock(id)
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = release() }()
-	if err := e.Store.Save(st); err != nil {
-		return "", err
-	}
-	_ = e.Store.AppendAudit(id, AuditRecord{Kind: "state-change", To: StatusPaused, Message: "journal of cluster migration rebuilt from AWS tags"})
-	return id, nil
+	return e.saveRebuilt(st, "journal of cluster migration rebuilt from AWS tags")
 }
 
 // rebuildClusterJournal recovers the source's members and custom endpoints from the source
@@ -174,13 +154,4 @@ func rebuildClusterJournal(ctx context.Context, api awsclient.RDS, n ClusterName
 		}
 	}
 	return j, nil
-}
-
-// renamedAddress is the address an endpoint has under identifier id: addresses are
-// <identifier>.<rest>.
-func renamedAddress(addr, id string) string {
-	if i := strings.Index(addr, "."); i >= 0 {
-		return id + addr[i:]
-	}
-	return addr
 }

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -43,27 +44,9 @@ func (e *Engine) Rebuild(ctx context.Context, region, source string) (string, er
 			target = &insts[i]
 		}
 	}
-	if len(ids) == 0 {
-		return "", errorf(source, "nothing to resume: start with rdsencrypt migrate --db "+source, nil,
-			"no resource tagged %s=%s found in %s", awsclient.TagSource, source, region)
-	}
-	if len(ids) > 1 {
-		list := slices.Sorted(func(yield func(string) bool) {
-			for id := range ids {
-				if !yield(id) {
-					return
-				}
-			}
-		})
-		return "", errorf(source, "roll back the others by hand, or pass one id: rdsencrypt resume <id>", nil,
-			"resources of several migrations of %s exist (%s)", source, strings.Join(list, ", "))
-	}
-	var id string
-	for k := range ids {
-		id = k
-	}
-	if !ValidMigrationID(id) {
-		return "", fmt.Errorf("tag %s=%q is not a migration id", awsclient.TagMigrationID, id)
+	id, err := onlyMigrationID(ids, source, region, "rdsencrypt migrate --db "+source)
+	if err != nil {
+		return "", err
 	}
 	names := NamesFor(id, source)
 	src, err := api.DescribeInstance(ctx, source)
@@ -92,7 +75,7 @@ func (e *Engine) Rebuild(ctx context.Context, region, source string) (string, er
 	}
 	now := e.now()
 	st := &State{Version: 1, ID: id, Kind: KindInstance, Region: region, Source: source, SourceARN: src.ARN,
-		SourceRID: src.ResourceID, SourceAddr: originalAddress(src, source), Mode: ModeEncrypt,
+		SourceRID: src.ResourceID, SourceAddr: renamedAddress(src.Endpoint, source), Mode: ModeEncrypt,
 		KmsKeyARN: keyARN, Status: StatusPaused, CreatedAt: now}
 	if src.Settings.StorageEncrypted {
 		st.Mode = ModeRekey
@@ -115,7 +98,30 @@ func (e *Engine) Rebuild(ctx context.Context, region, source string) (string, er
 	}
 	// Resources exist, so writes were frozen when they were made; the freeze time is unknown.
 	st.FreezeAt = now
-	release, err := e.Store.Lock(id)
+	return e.saveRebuilt(st, "journal rebuilt from AWS tags")
+}
+
+// onlyMigrationID returns the one migration id found on the tagged resources of source, or
+// says that there is none (start one with migrate) or several.
+func onlyMigrationID(ids map[string]bool, source, region, migrate string) (string, error) {
+	if len(ids) == 0 {
+		return "", errorf(source, "nothing to resume: start with "+migrate, nil,
+			"no resource tagged %s=%s found in %s", awsclient.TagSource, source, region)
+	}
+	if len(ids) > 1 {
+		return "", errorf(source, "roll back the others by hand, or pass one id: rdsencrypt resume <id>", nil,
+			"resources of several migrations of %s exist (%s)", source, strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
+	}
+	id := slices.Collect(maps.Keys(ids))[0]
+	if !ValidMigrationID(id) {
+		return "", fmt.Errorf("tag %s=%q is not a migration id", awsclient.TagMigrationID, id)
+	}
+	return id, nil
+}
+
+// saveRebuilt saves a rebuilt journal under its lock and says in the audit trail how it came to be.
+func (e *Engine) saveRebuilt(st *State, message string) (string, error) {
+	release, err := e.Store.Lock(st.ID)
 	if err != nil {
 		return "", err
 	}
@@ -123,15 +129,15 @@ func (e *Engine) Rebuild(ctx context.Context, region, source string) (string, er
 	if err := e.Store.Save(st); err != nil {
 		return "", err
 	}
-	_ = e.Store.AppendAudit(id, AuditRecord{Kind: "state-change", To: StatusPaused, Message: "journal rebuilt from AWS tags"})
-	return id, nil
+	_ = e.Store.AppendAudit(st.ID, AuditRecord{Kind: "state-change", To: StatusPaused, Message: message})
+	return st.ID, nil
 }
 
-// originalAddress is the endpoint address the source had under its original identifier:
-// endpoints are <identifier>.<suffix>, so a renamed source's address gives it back.
-func originalAddress(src *awsclient.Instance, original string) string {
-	if i := strings.Index(src.Endpoint, "."); i >= 0 {
-		return original + src.Endpoint[i:]
+// renamedAddress is the address an endpoint has under identifier id: addresses are
+// <identifier>.<rest>.
+func renamedAddress(addr, id string) string {
+	if i := strings.Index(addr, "."); i >= 0 {
+		return id + addr[i:]
 	}
-	return src.Endpoint
+	return addr
 }
