@@ -42,18 +42,12 @@ func (c *regionClient) DescribeClusterByResourceID(ctx context.Context, resource
 
 func (c *regionClient) ListClusters(ctx context.Context) ([]Cluster, error) {
 	ctx = withTarget(ctx, "")
-	var list []Cluster
-	pages := rds.NewDescribeDBClustersPaginator(c.rds, &rds.DescribeDBClustersInput{})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, translateError("DescribeDBClusters", c.region, err)
-		}
-		for i := range page.DBClusters {
-			list = append(list, *clusterFrom(c.region, &page.DBClusters[i]))
-		}
+	records, err := allPages(ctx, rds.NewDescribeDBClustersPaginator(c.rds, &rds.DescribeDBClustersInput{}),
+		func(p *rds.DescribeDBClustersOutput) []types.DBCluster { return p.DBClusters })
+	if err != nil {
+		return nil, translateError("DescribeDBClusters", c.region, err)
 	}
-	return list, nil
+	return convertAll(c.region, records, clusterFrom), nil
 }
 
 // RestoreCluster restores an encrypted cluster: for Aurora the restore itself encrypts

@@ -67,53 +67,21 @@ func idFilter(name string, ids []string) []types.Filter {
 }
 
 func (c *regionClient) instancesByResourceIDs(ctx context.Context, ids []string) ([]types.DBInstance, error) {
-	var out []types.DBInstance
-	pages := rds.NewDescribeDBInstancesPaginator(c.rds, &rds.DescribeDBInstancesInput{Filters: idFilter("dbi-resource-id", ids)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page.DBInstances...)
-	}
-	return out, nil
+	return allPages(ctx, rds.NewDescribeDBInstancesPaginator(c.rds, &rds.DescribeDBInstancesInput{Filters: idFilter("dbi-resource-id", ids)}),
+		func(p *rds.DescribeDBInstancesOutput) []types.DBInstance { return p.DBInstances })
 }
 
 func (c *regionClient) clustersByResourceIDs(ctx context.Context, ids []string) ([]types.DBCluster, error) {
-	var out []types.DBCluster
-	pages := rds.NewDescribeDBClustersPaginator(c.rds, &rds.DescribeDBClustersInput{Filters: idFilter("db-cluster-resource-id", ids)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page.DBClusters...)
-	}
-	return out, nil
+	return allPages(ctx, rds.NewDescribeDBClustersPaginator(c.rds, &rds.DescribeDBClustersInput{Filters: idFilter("db-cluster-resource-id", ids)}),
+		func(p *rds.DescribeDBClustersOutput) []types.DBCluster { return p.DBClusters })
 }
 
 func (c *regionClient) snapshotsByIDs(ctx context.Context, ids []string) ([]types.DBSnapshot, error) {
-	var out []types.DBSnapshot
-	pages := rds.NewDescribeDBSnapshotsPaginator(c.rds, &rds.DescribeDBSnapshotsInput{Filters: idFilter("db-snapshot-id", ids)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page.DBSnapshots...)
-	}
-	return out, nil
+	return allPages(ctx, rds.NewDescribeDBSnapshotsPaginator(c.rds, &rds.DescribeDBSnapshotsInput{Filters: idFilter("db-snapshot-id", ids)}),
+		func(p *rds.DescribeDBSnapshotsOutput) []types.DBSnapshot { return p.DBSnapshots })
 }
 
 func (c *regionClient) clusterSnapshotsByIDs(ctx context.Context, ids []string) ([]types.DBClusterSnapshot, error) {
-	var out []types.DBClusterSnapshot
-	pages := rds.NewDescribeDBClusterSnapshotsPaginator(c.rds, &rds.DescribeDBClusterSnapshotsInput{Filters: idFilter("db-cluster-snapshot-id", ids)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page.DBClusterSnapshots...)
-	}
-	return out, nil
+	return allPages(ctx, rds.NewDescribeDBClusterSnapshotsPaginator(c.rds, &rds.DescribeDBClusterSnapshotsInput{Filters: idFilter("db-cluster-snapshot-id", ids)}),
+		func(p *rds.DescribeDBClusterSnapshotsOutput) []types.DBClusterSnapshot { return p.DBClusterSnapshots })
 }

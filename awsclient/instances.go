@@ -43,18 +43,12 @@ func (c *regionClient) DescribeInstanceByResourceID(ctx context.Context, resourc
 
 func (c *regionClient) ListInstances(ctx context.Context) ([]Instance, error) {
 	ctx = withTarget(ctx, "")
-	var list []Instance
-	pages := rds.NewDescribeDBInstancesPaginator(c.rds, &rds.DescribeDBInstancesInput{})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, translateError("DescribeDBInstances", c.region, err)
-		}
-		for i := range page.DBInstances {
-			list = append(list, *instanceFrom(c.region, &page.DBInstances[i]))
-		}
+	records, err := allPages(ctx, rds.NewDescribeDBInstancesPaginator(c.rds, &rds.DescribeDBInstancesInput{}),
+		func(p *rds.DescribeDBInstancesOutput) []types.DBInstance { return p.DBInstances })
+	if err != nil {
+		return nil, translateError("DescribeDBInstances", c.region, err)
 	}
-	return list, nil
+	return convertAll(c.region, records, instanceFrom), nil
 }
 
 func (c *regionClient) RestoreInstance(ctx context.Context, in RestoreInstanceInput) (*Instance, error) {

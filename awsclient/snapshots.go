@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 )
 
 func (c *regionClient) CreateSnapshot(ctx context.Context, instanceID, snapshotID string, tags Tags) (*Snapshot, error) {
@@ -58,18 +59,12 @@ func (c *regionClient) DescribeSnapshot(ctx context.Context, id string) (*Snapsh
 
 func (c *regionClient) ListSnapshots(ctx context.Context) ([]Snapshot, error) {
 	ctx = withTarget(ctx, "")
-	var list []Snapshot
-	pages := rds.NewDescribeDBSnapshotsPaginator(c.rds, &rds.DescribeDBSnapshotsInput{SnapshotType: aws.String("manual")})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, translateError("DescribeDBSnapshots", c.region, err)
-		}
-		for i := range page.DBSnapshots {
-			list = append(list, *snapshotFrom(c.region, &page.DBSnapshots[i]))
-		}
+	records, err := allPages(ctx, rds.NewDescribeDBSnapshotsPaginator(c.rds, &rds.DescribeDBSnapshotsInput{SnapshotType: aws.String("manual")}),
+		func(p *rds.DescribeDBSnapshotsOutput) []types.DBSnapshot { return p.DBSnapshots })
+	if err != nil {
+		return nil, translateError("DescribeDBSnapshots", c.region, err)
 	}
-	return list, nil
+	return convertAll(c.region, records, snapshotFrom), nil
 }
 
 func (c *regionClient) DeleteSnapshot(ctx context.Context, id string) error {
@@ -108,18 +103,12 @@ func (c *regionClient) DescribeClusterSnapshot(ctx context.Context, id string) (
 
 func (c *regionClient) ListClusterSnapshots(ctx context.Context) ([]Snapshot, error) {
 	ctx = withTarget(ctx, "")
-	var list []Snapshot
-	pages := rds.NewDescribeDBClusterSnapshotsPaginator(c.rds, &rds.DescribeDBClusterSnapshotsInput{SnapshotType: aws.String("manual")})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, translateError("DescribeDBClusterSnapshots", c.region, err)
-		}
-		for i := range page.DBClusterSnapshots {
-			list = append(list, *clusterSnapshotFrom(c.region, &page.DBClusterSnapshots[i]))
-		}
+	records, err := allPages(ctx, rds.NewDescribeDBClusterSnapshotsPaginator(c.rds, &rds.DescribeDBClusterSnapshotsInput{SnapshotType: aws.String("manual")}),
+		func(p *rds.DescribeDBClusterSnapshotsOutput) []types.DBClusterSnapshot { return p.DBClusterSnapshots })
+	if err != nil {
+		return nil, translateError("DescribeDBClusterSnapshots", c.region, err)
 	}
-	return list, nil
+	return convertAll(c.region, records, clusterSnapshotFrom), nil
 }
 
 func (c *regionClient) DeleteClusterSnapshot(ctx context.Context, id string) error {
