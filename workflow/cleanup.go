@@ -149,16 +149,8 @@ func (r *run) deleteRetired(ctx context.Context, api awsclient.RDS, inst *awscli
 		if err != nil {
 			return err
 		}
-		if inst.Settings.DeletionProtection {
-			r.log("turning off deletion protection on the retired %s", inst.ID)
-			if err := r.modifyInstance(ctx, api, inst.ID, awsclient.InstanceSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
-				return err
-			}
-			if _, err := r.waitInstanceIn(ctx, api, rid, func(i *awsclient.Instance) bool {
-				return settled(i) && !i.Settings.DeletionProtection
-			}); err != nil {
-				return err
-			}
+		if err := r.turnOffInstanceDeletionProtection(ctx, api, inst, rid, "the retired "+inst.ID); err != nil {
+			return err
 		}
 		if finalSnapshot != "" {
 			r.log("deleting the retired %s with final snapshot %s", inst.ID, finalSnapshot)

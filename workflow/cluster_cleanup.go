@@ -104,16 +104,8 @@ func (r *run) deleteRetiredCluster(ctx context.Context, src *awsclient.Cluster) 
 		if err != nil {
 			return err
 		}
-		if src.Settings.DeletionProtection {
-			r.log("turning off deletion protection on the retired cluster %s", src.ID)
-			if err := r.modifyCluster(ctx, src.ID, awsclient.ClusterSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
-				return err
-			}
-			if _, err := r.waitCluster(ctx, r.st.SourceRID, func(c *awsclient.Cluster) bool {
-				return awsclient.IsClusterAvailable(c) && !c.Settings.DeletionProtection
-			}); err != nil {
-				return err
-			}
+		if err := r.turnOffClusterDeletionProtection(ctx, src, r.st.SourceRID, "the retired cluster "+src.ID); err != nil {
+			return err
 		}
 		r.log("deleting the retired cluster %s with final snapshot %s", src.ID, n.FinalSnapshot)
 		if err := r.deleteCluster(ctx, r.st.SourceRID, src.ID, n.FinalSnapshot); err != nil {

@@ -177,16 +177,8 @@ func (r *run) deleteOwnedCluster(ctx context.Context, cl *awsclient.Cluster) err
 				return err
 			}
 		}
-		if cl.Settings.DeletionProtection {
-			r.log("turning off deletion protection on cluster %s (created by this migration)", cl.ID)
-			if err := r.modifyCluster(ctx, cl.ID, awsclient.ClusterSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
-				return err
-			}
-			if _, err := r.waitCluster(ctx, cl.ResourceID, func(c *awsclient.Cluster) bool {
-				return awsclient.IsClusterAvailable(c) && !c.Settings.DeletionProtection
-			}); err != nil {
-				return err
-			}
+		if err := r.turnOffClusterDeletionProtection(ctx, cl, cl.ResourceID, "cluster "+cl.ID+" (created by this migration)"); err != nil {
+			return err
 		}
 		r.log("deleting cluster %s", cl.ID)
 		if err := r.deleteCluster(ctx, cl.ResourceID, cl.ID, ""); err != nil {
@@ -194,6 +186,23 @@ func (r *run) deleteOwnedCluster(ctx context.Context, cl *awsclient.Cluster) err
 		}
 	}
 	return r.waitClusterGone(ctx, cl.ResourceID)
+}
+
+// turnOffClusterDeletionProtection turns off the deletion protection of the available cluster
+// cl (resource id rid, named what in the log) and waits until it is off; unprotected, it does
+// nothing.
+func (r *run) turnOffClusterDeletionProtection(ctx context.Context, cl *awsclient.Cluster, rid, what string) error {
+	if !cl.Settings.DeletionProtection {
+		return nil
+	}
+	r.log("turning off deletion protection on %s", what)
+	if err := r.modifyCluster(ctx, cl.ID, awsclient.ClusterSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
+		return err
+	}
+	_, err := r.waitCluster(ctx, rid, func(c *awsclient.Cluster) bool {
+		return awsclient.IsClusterAvailable(c) && !c.Settings.DeletionProtection
+	})
+	return err
 }
 
 // deleteOwnedClusterSnapshot deletes a cluster snapshot this migration created.

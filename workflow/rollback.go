@@ -232,16 +232,8 @@ func (r *run) deleteOwnedInstanceIn(ctx context.Context, api awsclient.RDS, reso
 				return err
 			}
 		}
-		if inst.Settings.DeletionProtection {
-			r.log("turning off deletion protection on %s (created by this migration)", inst.ID)
-			if err := r.modifyInstance(ctx, api, inst.ID, awsclient.InstanceSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
-				return err
-			}
-			if _, err := r.waitInstanceIn(ctx, api, resourceID, func(i *awsclient.Instance) bool {
-				return settled(i) && !i.Settings.DeletionProtection
-			}); err != nil {
-				return err
-			}
+		if err := r.turnOffInstanceDeletionProtection(ctx, api, inst, resourceID, inst.ID+" (created by this migration)"); err != nil {
+			return err
 		}
 		if finalSnapshot != "" {
 			if err := r.save(); err != nil { // the snapshot's name, before it exists
@@ -256,6 +248,23 @@ func (r *run) deleteOwnedInstanceIn(ctx context.Context, api awsclient.RDS, reso
 		}
 	}
 	return r.waitInstanceGoneIn(ctx, api, resourceID)
+}
+
+// turnOffInstanceDeletionProtection turns off the deletion protection of the settled instance
+// inst (resource id rid, named what in the log) and waits until it is off; unprotected, it
+// does nothing.
+func (r *run) turnOffInstanceDeletionProtection(ctx context.Context, api awsclient.RDS, inst *awsclient.Instance, rid, what string) error {
+	if !inst.Settings.DeletionProtection {
+		return nil
+	}
+	r.log("turning off deletion protection on %s", what)
+	if err := r.modifyInstance(ctx, api, inst.ID, awsclient.InstanceSettings{}, []awsclient.Setting{"DeletionProtection"}); err != nil {
+		return err
+	}
+	_, err := r.waitInstanceIn(ctx, api, rid, func(i *awsclient.Instance) bool {
+		return settled(i) && !i.Settings.DeletionProtection
+	})
+	return err
 }
 
 // deleteOwnedSnapshot deletes a snapshot this migration created, once it is no longer busy.
