@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -214,4 +215,66 @@ func waitForStep(t *testing.T, store *workflow.Store, step, status string) strin
 	}
 	t.Fatalf("step %s never reached %s", step, status)
 	return ""
+}
+
+// TestKillNineRightAfterEachMutatingCall kills the built binary with SIGKILL the moment the
+// simulator has served each mutating call of a migration (the process had no chance to
+// journal the outcome), then resumes with a new process: every run ends migrated, with
+// nothing orphaned.
+func TestKillNineRightAfterEachMutatingCall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "rdsencrypt")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+
+	for _, tc := range []struct {
+		action string
+		nth    int // the nth call of the action in the migration
+	}{
+		{"CreateDBSnapshot", 1},
+		{"CopyDBSnapshot", 1},
+		{"RestoreDBInstanceFromDBSnapshot", 1},
+		{"ModifyDBInstance", 1}, // the source's rename (modify finds nothing to change)
+		{"ModifyDBInstance", 2}, // the new instance's rename
+	} {
+		t.Run(fmt.Sprintf("%s-%d", tc.action, tc.nth), func(t *testing.T) {
+			c := newCLI(t, 1500)
+			c.source("ledger")
+			base := c.h.Calls()[tc.action]
+			cmd := exec.Command(bin, c.args("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes")...)
+			require.NoError(t, cmd.Start())
+			deadline := time.Now().Add(60 * time.Second)
+			for c.h.Calls()[tc.action] < base+tc.nth {
+				require.True(t, time.Now().Before(deadline), "%s never called", tc.action)
+				time.Sleep(200 * time.Microsecond) // watching another process's calls
+			}
+			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+			_ = cmd.Wait()
+
+			store, err := workflow.OpenStore(c.state)
+			require.NoError(t, err)
+			states, _, err := store.List()
+			require.NoError(t, err)
+			require.Len(t, states, 1)
+			id := states[0].ID
+			out, err := exec.Command(bin, c.args("resume", id, "--yes")...).CombinedOutput()
+			require.NoError(t, err, "resume: %s", out)
+			st, err := store.Load(id)
+			require.NoError(t, err)
+			assert.Equal(t, workflow.StatusCompleted, st.Status)
+			insts, err := c.h.RDS("us-east-1").DescribeDBInstances(context.Background(), &rds.DescribeDBInstancesInput{})
+			require.NoError(t, err)
+			var ids []string
+			for _, i := range insts.DBInstances {
+				ids = append(ids, aws.ToString(i.DBInstanceIdentifier))
+			}
+			assert.ElementsMatch(t, []string{"ledger", workflow.NamesFor(id, "ledger").Retired}, ids, "nothing orphaned")
+			snaps, err := c.h.RDS("us-east-1").DescribeDBSnapshots(context.Background(), &rds.DescribeDBSnapshotsInput{SnapshotType: aws.String("manual")})
+			require.NoError(t, err)
+			assert.Len(t, snaps.DBSnapshots, 2, "the unencrypted and the encrypted snapshot, once each")
+		})
+	}
 }
