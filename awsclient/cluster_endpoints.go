@@ -26,6 +26,17 @@ func (c *regionClient) ListClusterEndpoints(ctx context.Context, clusterID strin
 			list = append(list, clusterEndpointFrom(&page.DBClusterEndpoints[i]))
 		}
 	}
+	// DescribeDBClusterEndpoints returns no tags: read each custom endpoint's own.
+	for i := range list {
+		if list[i].ARN == "" {
+			continue
+		}
+		tags, err := c.listTags(ctx, list[i].ARN)
+		if err != nil {
+			return nil, err
+		}
+		list[i].Tags = tags
+	}
 	return list, nil
 }
 

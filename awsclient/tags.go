@@ -39,3 +39,12 @@ func (c *regionClient) AddTags(ctx context.Context, arn string, tags Tags) error
 	_, err := c.rds.AddTagsToResource(ctx, &rds.AddTagsToResourceInput{ResourceName: &arn, Tags: sdkTags(tags)})
 	return translateError("AddTagsToResource", arn, err)
 }
+
+// listTags reads the tags of a resource by ARN.
+func (c *regionClient) listTags(ctx context.Context, arn string) (Tags, error) {
+	out, err := c.rds.ListTagsForResource(ctx, &rds.ListTagsForResourceInput{ResourceName: aws.String(arn)})
+	if err != nil {
+		return nil, translateError("ListTagsForResource", arn, err)
+	}
+	return tagsFrom(out.TagList), nil
+}

@@ -239,6 +239,11 @@ func assertMigratedCluster(t *testing.T, e *env, src auroraSource, key string) {
 		assert.Equal(t, want.Type, ep.Type)
 		assert.ElementsMatch(t, want.StaticMembers, ep.StaticMembers)
 		assert.ElementsMatch(t, want.ExcludedMembers, ep.ExcludedMembers)
+		for k, v := range want.Tags {
+			if !strings.HasPrefix(k, "rdsencrypt:") {
+				assert.Equal(t, v, ep.Tags[k], "custom endpoint %s tag %s", ep.ID, k)
+			}
+		}
 	}
 }
 
@@ -343,7 +348,8 @@ func shopCluster(e *env) auroraSource {
 	piKey := e.createKey("alias/pi")
 	return e.createAurora(fullSettingsCluster("shop"), fullSettingsMembers("shop", piKey),
 		&rds.CreateDBClusterEndpointInput{DBClusterEndpointIdentifier: aws.String("shop-analytics"), DBClusterIdentifier: aws.String("shop"),
-			EndpointType: aws.String("READER"), StaticMembers: []string{"shop-reader-1", "shop-reader-2"}})
+			EndpointType: aws.String("READER"), StaticMembers: []string{"shop-reader-1", "shop-reader-2"},
+			Tags: []rdstypes.Tag{{Key: aws.String("team"), Value: aws.String("analytics")}}})
 }
 
 func clusterRequest(source, key string) workflow.MigrateRequest {

@@ -51,7 +51,7 @@ func (r *run) createEndpointOn(ctx context.Context, cl *awsclient.Cluster, id st
 	}
 	r.log("creating custom endpoint %s on cluster %s", id, cl.ID)
 	_, err = r.api.CreateClusterEndpoint(ctx, awsclient.ClusterEndpoint{ID: id, ClusterID: cl.ID, Type: rec.Type,
-		StaticMembers: static, ExcludedMembers: excluded, Tags: r.ourTags(role)})
+		StaticMembers: static, ExcludedMembers: excluded, Tags: withOurTags(rec.Tags, r.ourTags(role))})
 	if awsclient.IsAlreadyExists(err) {
 		if ep, ferr := r.findEndpoint(ctx, cl.ID, id); ferr == nil && ep != nil {
 			return nil // ours, from an interrupted attempt
@@ -203,7 +203,7 @@ func (r *run) restoreSourceEndpoints(ctx context.Context) error {
 		if ep == nil {
 			r.log("recreating custom endpoint %s on cluster %s", rec.ID, r.st.Source)
 			_, err := r.api.CreateClusterEndpoint(ctx, awsclient.ClusterEndpoint{ID: rec.ID, ClusterID: r.st.Source, Type: rec.Type,
-				StaticMembers: rec.Static, ExcludedMembers: rec.Excluded})
+				StaticMembers: rec.Static, ExcludedMembers: rec.Excluded, Tags: rec.Tags})
 			if err != nil && !awsclient.IsAlreadyExists(err) {
 				return fmt.Errorf("recreate custom endpoint %s of %s: %w", rec.ID, r.st.Source, err)
 			}

@@ -34,6 +34,8 @@ type ClusterEndpointRecord struct {
 	Static   []string `json:"static_members,omitempty"`
 	Excluded []string `json:"excluded_members,omitempty"`
 	Address  string   `json:"endpoint"`
+	// Tags are the endpoint's own tags, recreated with it.
+	Tags awsclient.Tags `json:"tags,omitempty"`
 }
 
 // clusterRun is what a run of a cluster migration described at its start: only settings
@@ -87,7 +89,7 @@ func newClusterJournal(src *awsclient.Cluster, members map[string]*awsclient.Ins
 	}
 	for _, ep := range eps {
 		j.Endpoints = append(j.Endpoints, ClusterEndpointRecord{ID: ep.ID, Type: ep.Type,
-			Static: ep.StaticMembers, Excluded: ep.ExcludedMembers, Address: ep.Address})
+			Static: ep.StaticMembers, Excluded: ep.ExcludedMembers, Address: ep.Address, Tags: ep.Tags})
 	}
 	return j
 }

@@ -150,7 +150,7 @@ func rebuildClusterJournal(ctx context.Context, api awsclient.RDS, n ClusterName
 			}
 			seen[orig] = true
 			j.Endpoints = append(j.Endpoints, ClusterEndpointRecord{ID: orig, Type: ep.Type, Static: originals(ep.StaticMembers),
-				Excluded: originals(ep.ExcludedMembers), Address: renamedAddress(ep.Address, orig)})
+				Excluded: originals(ep.ExcludedMembers), Address: renamedAddress(ep.Address, orig), Tags: withOurTags(ep.Tags, nil)})
 		}
 	}
 	return j, nil

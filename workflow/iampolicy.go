@@ -131,7 +131,9 @@ func IAMPolicy(o PolicyOptions) *PolicyDocument {
 
 	read := []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:DescribeOrderableDBInstanceOptions"}
 	if o.Cluster {
-		read = append(read, "rds:DescribeDBClusters", "rds:DescribeDBClusterSnapshots", "rds:DescribeDBClusterEndpoints")
+		// ListTagsForResource: custom endpoints come without their tags, which the migration
+		// reads to recreate them.
+		read = append(read, "rds:DescribeDBClusters", "rds:DescribeDBClusterSnapshots", "rds:DescribeDBClusterEndpoints", "rds:ListTagsForResource")
 	}
 	st := []PolicyStatement{
 		{Sid: "Describe", Action: read, Resource: []string{"*"},
