@@ -3,6 +3,7 @@ package awsclient
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind classifies an AWS failure so that callers never look at SDK error types.
@@ -97,3 +98,11 @@ func IsThrottled(err error) bool { return KindOf(err) == KindThrottled }
 
 // IsKeyNotAccessible reports whether err says the KMS key cannot be used.
 func IsKeyNotAccessible(err error) bool { return KindOf(err) == KindKeyNotAccessible }
+
+// IsNothingToModify reports whether AWS refused a modify call because the resource already
+// has every requested value: InvalidParameterCombination "No modifications were requested"
+// (rds-behaviour.md §2.5). A retried modify meets this after its first attempt applied.
+func IsNothingToModify(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == "InvalidParameterCombination" && strings.Contains(e.Message, "No modifications")
+}

@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"context"
-	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
 )
@@ -25,7 +24,7 @@ func (r *run) renameCluster(ctx context.Context, rid, oldID, newID string) error
 // modifyCluster applies settings; "no modifications" means they are already applied.
 func (r *run) modifyCluster(ctx context.Context, id string, want awsclient.ClusterSettings, fields []awsclient.Setting) error {
 	_, err := r.api.ModifyCluster(ctx, id, want, fields)
-	if err != nil && awsclient.KindOf(err) == awsclient.KindInvalidParameter && strings.Contains(err.Error(), "No modifications") {
+	if awsclient.IsNothingToModify(err) {
 		return nil
 	}
 	return err

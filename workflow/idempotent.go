@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"context"
-	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
 )
@@ -27,7 +26,7 @@ func (r *run) renameInstance(ctx context.Context, api awsclient.RDS, rid, oldID,
 // modifyInstance applies settings; "no modifications" means they are already applied.
 func (r *run) modifyInstance(ctx context.Context, api awsclient.RDS, id string, want awsclient.InstanceSettings, fields []awsclient.Setting) error {
 	_, err := api.ModifyInstance(ctx, id, want, fields)
-	if err != nil && awsclient.KindOf(err) == awsclient.KindInvalidParameter && strings.Contains(err.Error(), "No modifications") {
+	if awsclient.IsNothingToModify(err) {
 		return nil
 	}
 	return err
