@@ -13,12 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rdsencrypt/rdsencrypt/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/integration/rdssim/simtest"
 	"github.com/rdsencrypt/rdsencrypt/workflow"
@@ -54,21 +52,38 @@ func (c *cli) run(args ...string) (string, string, int) {
 	return out.String(), errOut.String(), code
 }
 
-// source creates an unencrypted instance and a key, and makes the instance available.
+// source loads a fleet of one unencrypted instance and a key with alias/cli, made available,
+// and returns the key's ARN.
 func (c *cli) source(id string) string {
 	c.t.Helper()
-	ctx := context.Background()
-	key, err := c.h.KMS("us-east-1").CreateKey(ctx, &kms.CreateKeyInput{})
+	fleet := fmt.Sprintf(`{"Regions": {"us-east-1": {
+		"Keys": [{"Description": "cli test key", "Aliases": ["alias/cli"]}],
+		"Instances": [{"DBInstanceIdentifier": %q, "DBInstanceClass": "db.t3.medium", "Engine": "postgres",
+			"EngineVersion": "16.6", "MasterUsername": "postgres", "MasterUserPassword": "cli-Passw0rd-x",
+			"AllocatedStorage": 20, "BackupRetentionPeriod": 7}]}}}`, id)
+	require.NoError(c.t, c.h.Sim.LoadFixture(strings.NewReader(fleet)))
+	key, err := c.aws().DescribeKey(context.Background(), "alias/cli")
 	require.NoError(c.t, err)
-	_, err = c.h.KMS("us-east-1").CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/cli"), TargetKeyId: key.KeyMetadata.KeyId})
+	return key.ARN
+}
+
+// aws is a client of the simulator for the test's own checks.
+func (c *cli) aws() awsclient.RDS {
+	return awsclient.NewForSimulator(awsclient.Config{Region: "us-east-1", EndpointURL: c.h.URL}).For("us-east-1")
+}
+
+// instanceIDs lists the simulator's DB instances, and whether each is encrypted.
+func (c *cli) instanceIDs() ([]string, map[string]bool) {
+	c.t.Helper()
+	insts, err := c.aws().ListInstances(context.Background())
 	require.NoError(c.t, err)
-	_, err = c.h.RDS("us-east-1").CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(id),
-		DBInstanceClass: aws.String("db.t3.medium"), Engine: aws.String("postgres"), EngineVersion: aws.String("16.6"),
-		MasterUsername: aws.String("postgres"), MasterUserPassword: aws.String("cli-Passw0rd-x"), AllocatedStorage: aws.Int32(20),
-		BackupRetentionPeriod: aws.Int32(7)})
-	require.NoError(c.t, err)
-	c.h.Advance(2 * time.Hour)
-	return aws.ToString(key.KeyMetadata.Arn)
+	var ids []string
+	encrypted := map[string]bool{}
+	for _, i := range insts {
+		ids = append(ids, i.ID)
+		encrypted[i.ID] = i.Settings.StorageEncrypted
+	}
+	return ids, encrypted
 }
 
 func TestUsageErrorsExitTwo(t *testing.T) {
@@ -185,15 +200,8 @@ func TestKillNineThenResume(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, workflow.StatusCompleted, st.Status)
 	names := workflow.NamesFor(id, "ledger")
-	insts, err := c.h.RDS("us-east-1").DescribeDBInstances(context.Background(), &rds.DescribeDBInstancesInput{})
-	require.NoError(t, err)
-	var ids []string
-	for _, i := range insts.DBInstances {
-		ids = append(ids, aws.ToString(i.DBInstanceIdentifier))
-		if aws.ToString(i.DBInstanceIdentifier) == "ledger" {
-			assert.True(t, aws.ToBool(i.StorageEncrypted))
-		}
-	}
+	ids, encrypted := c.instanceIDs()
+	assert.True(t, encrypted["ledger"])
 	assert.ElementsMatch(t, []string{"ledger", names.Retired}, ids, "nothing orphaned by the kill")
 }
 
@@ -265,16 +273,11 @@ func TestKillNineRightAfterEachMutatingCall(t *testing.T) {
 			st, err := store.Load(id)
 			require.NoError(t, err)
 			assert.Equal(t, workflow.StatusCompleted, st.Status)
-			insts, err := c.h.RDS("us-east-1").DescribeDBInstances(context.Background(), &rds.DescribeDBInstancesInput{})
-			require.NoError(t, err)
-			var ids []string
-			for _, i := range insts.DBInstances {
-				ids = append(ids, aws.ToString(i.DBInstanceIdentifier))
-			}
+			ids, _ := c.instanceIDs()
 			assert.ElementsMatch(t, []string{"ledger", workflow.NamesFor(id, "ledger").Retired}, ids, "nothing orphaned")
-			snaps, err := c.h.RDS("us-east-1").DescribeDBSnapshots(context.Background(), &rds.DescribeDBSnapshotsInput{SnapshotType: aws.String("manual")})
+			snaps, err := c.aws().ListSnapshots(context.Background())
 			require.NoError(t, err)
-			assert.Len(t, snaps.DBSnapshots, 2, "the unencrypted and the encrypted snapshot, once each")
+			assert.Len(t, snaps, 2, "the unencrypted and the encrypted snapshot, once each")
 		})
 	}
 }
