@@ -2,18 +2,13 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -36,20 +31,15 @@ func newFleetCLI(t *testing.T, instances int) *fleetCLI {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	h := simtest.Start(t, rdssim.Options{Speed: 100000})
-	ctx := context.Background()
-	k := h.KMS("us-east-1")
-	key, err := k.CreateKey(ctx, &kms.CreateKeyInput{})
-	require.NoError(t, err)
-	_, err = k.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/fleet"), TargetKeyId: key.KeyMetadata.KeyId})
-	require.NoError(t, err)
+	var insts []string
 	for i := range instances {
-		_, err := h.RDS("us-east-1").CreateDBInstance(ctx, &rds.CreateDBInstanceInput{
-			DBInstanceIdentifier: aws.String(fmt.Sprintf("app-%d", i)), DBInstanceClass: aws.String("db.t3.medium"),
-			Engine: aws.String("postgres"), EngineVersion: aws.String("16.6"), MasterUsername: aws.String("postgres"),
-			MasterUserPassword: aws.String("never-logged-s3cret"), AllocatedStorage: aws.Int32(20), BackupRetentionPeriod: aws.Int32(7)})
-		require.NoError(t, err)
+		insts = append(insts, fmt.Sprintf(`{"DBInstanceIdentifier": "app-%d", "DBInstanceClass": "db.t3.medium", "Engine": "postgres",
+			"EngineVersion": "16.6", "MasterUsername": "postgres", "MasterUserPassword": "never-logged-s3cret",
+			"AllocatedStorage": 20, "BackupRetentionPeriod": 7}`, i))
 	}
-	h.Advance(3 * time.Hour)
+	fleet := `{"Regions": {"us-east-1": {"Keys": [{"Description": "fleet key", "Aliases": ["alias/fleet"]}],
+		"Instances": [` + strings.Join(insts, ",") + `]}}}`
+	require.NoError(t, h.Sim.LoadFixture(strings.NewReader(fleet)))
 	return &fleetCLI{t: t, h: h, state: t.TempDir()}
 }
 
