@@ -271,18 +271,29 @@ func TestIncompatibleRestoreIsReplacedOnResume(t *testing.T) {
 func TestKeyDisabledMidMigration(t *testing.T) {
 	e := newEnv(t)
 	key := e.createKey("alias/k")
-	e.createInstance(simpleSource("ledger"))
-	// the copy starts a few virtual minutes in, and takes longer than that.
-	e.h.Faults(rdssim.FaultRequest{DisableKeys: []rdssim.KeyDisableAt{{Region: region, KeyID: key, AfterSeconds: 240}}})
+	in := simpleSource("ledger")
+	in.AllocatedStorage = aws.Int32(200) // an encrypted copy of about 40 virtual minutes
+	e.createInstance(in)
 	eng := e.engine(fixedID, workflow.AutoApprove)
+	prev := eng.Observer
+	disabled := false
+	eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
+		prev.Notify(ev)
+		if ev.Kind == workflow.EventAPICall && ev.Call.Action == "CopyDBSnapshot" && ev.Call.Error == "" && !disabled {
+			disabled = true // the copy has started: the key goes away under it
+			_, err := e.kms.DisableKey(context.Background(), &kms.DisableKeyInput{KeyId: aws.String(key)})
+			require.NoError(t, err)
+		}
+	})
 	rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
 	require.Error(t, err)
+	require.NotNil(t, rep)
 	assert.Equal(t, workflow.StatusFailed, rep.Status)
 	assert.Equal(t, "ledger", e.describe("ledger").ID, "the source still answers at its name")
 
 	_, err = e.kms.EnableKey(context.Background(), &kms.EnableKeyInput{KeyId: aws.String(key)})
 	require.NoError(t, err)
-	rep, err = eng.Resume(e.ctx(), fixedID)
+	rep, err = e.engine("", workflow.AutoApprove).Resume(e.ctx(), fixedID)
 	require.NoError(t, err)
 	assert.Equal(t, workflow.StatusCompleted, rep.Status)
 }
