@@ -172,14 +172,14 @@ func TestRunRecoversFromPanicInWork(t *testing.T) {
 }
 
 func TestRunEndsWhenParentContextEnds(t *testing.T) {
-	_, opts := newTerminal(t)
+	term, opts := newTerminal(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	work := func(ctx context.Context, obs workflow.Observer, appr workflow.Approver) (*workflow.Report, error) {
 		_, err := appr.Approve(ctx, approvalFor("freeze-writes", nil).Approval)
 		return nil, err
 	}
 	done := runAsync(ctx, opts, work)
-	time.Sleep(50 * time.Millisecond)
+	term.await("freeze-writes") // the UI is up and asking
 	cancel()
 	res := waitRun(t, done)
 	assert.ErrorIs(t, res.Err, context.Canceled)
