@@ -39,6 +39,7 @@ type coalescer[R, T any] struct {
 	spec    lookupSpec[R, T]
 	window  time.Duration
 	limiter Limiter // nil when the client has none
+	hooks   *coalesceHooks
 
 	mu   sync.Mutex
 	open *lookupBatch[R] // the batch new lookups join; nil when none is open
@@ -60,6 +61,18 @@ type lookupBatch[R any] struct {
 	err      error
 	records  []CallRecord
 	owner    *lookupWaiter // the waiter whose call observer is told about the call
+}
+
+// coalesceHooks let tests order lookups against batches without sleeping: a test learns
+// when a lookup has joined the open batch and when a batch is done, and ends a batch's
+// window when it chooses. Nil outside tests (coalesce_internal_test.go sets them).
+type coalesceHooks struct {
+	// joined is called, without the lock, once a lookup of id has joined the open batch.
+	joined func(id string)
+	// sendNow ends the window of one waiting batch per value it yields.
+	sendNow <-chan struct{}
+	// finished is called once a batch is done, with its ids and whether it made the call.
+	finished func(ids []string, called bool)
 }
 
 type lookupWaiter struct {
@@ -95,6 +108,9 @@ func (c *coalescer[R, T]) get(ctx context.Context, id string) (*T, error) {
 		close(b.full)
 	}
 	c.mu.Unlock()
+	if c.hooks != nil && c.hooks.joined != nil {
+		c.hooks.joined(id)
+	}
 
 	select {
 	case <-b.done:
@@ -167,7 +183,7 @@ func (c *coalescer[R, T]) send(ctx context.Context, b *lookupBatch[R]) {
 		}
 	}
 	if err == nil {
-		err = waitUntil(ctx, deadline, b.full)
+		err = waitUntil(ctx, deadline, b.full, c.sendNow())
 	}
 
 	c.mu.Lock()
@@ -180,7 +196,8 @@ func (c *coalescer[R, T]) send(ctx context.Context, b *lookupBatch[R]) {
 
 	var results []R
 	var records []CallRecord
-	if err == nil {
+	called := err == nil
+	if called {
 		callCtx := withCoalesced(withTarget(ctx, strings.Join(ids, ",")), served)
 		callCtx = WithCallObserver(callCtx, func(rec CallRecord) {
 			records = append(records, rec) // fetch calls sequentially, in this goroutine
@@ -202,10 +219,21 @@ func (c *coalescer[R, T]) send(ctx context.Context, b *lookupBatch[R]) {
 	}
 	c.mu.Unlock()
 	close(b.done)
+	if c.hooks != nil && c.hooks.finished != nil {
+		c.hooks.finished(ids, called)
+	}
 }
 
-// waitUntil waits for the deadline, for full to close or for ctx to end.
-func waitUntil(ctx context.Context, deadline time.Time, full <-chan struct{}) error {
+// sendNow is the test hook that ends a window early; nil, never ready, outside tests.
+func (c *coalescer[R, T]) sendNow() <-chan struct{} {
+	if c.hooks == nil {
+		return nil
+	}
+	return c.hooks.sendNow
+}
+
+// waitUntil waits for the deadline, for full to close, for now to yield or for ctx to end.
+func waitUntil(ctx context.Context, deadline time.Time, full, now <-chan struct{}) error {
 	d := time.Until(deadline)
 	if d <= 0 {
 		return nil
@@ -216,6 +244,8 @@ func waitUntil(ctx context.Context, deadline time.Time, full <-chan struct{}) er
 	case <-t.C:
 		return nil
 	case <-full:
+		return nil
+	case <-now:
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
