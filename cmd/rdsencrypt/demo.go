@@ -45,6 +45,12 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	if o.Speed <= 0 {
 		return usagef("--speed must be positive")
 	}
+	if !a.streams.Terminal && !a.opts.Yes {
+		// Only the in-process simulator is touched: without a terminal to ask, the demo runs
+		// unattended rather than refusing as a real migration would.
+		fmt.Fprintln(a.streams.Err, "rdsencrypt demo: no terminal, so it runs unattended (as with --yes)")
+		a.opts.Yes = true
+	}
 	sim := rdssim.New(rdssim.Options{Speed: o.Speed})
 	if err := sim.LoadFixture(bytes.NewReader(rdssim.ExampleFleet)); err != nil {
 		return fmt.Errorf("load the example fleet: %w", err)

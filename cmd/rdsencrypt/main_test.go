@@ -281,3 +281,13 @@ func TestKillNineRightAfterEachMutatingCall(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoWithoutATerminalRunsUnattended: the demo touches only its own simulator, so with
+// no terminal it runs as with --yes and exits 0.
+func TestDemoWithoutATerminalRunsUnattended(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := Main([]string{"demo", "--speed", "20000", "--state-dir", t.TempDir()}, Streams{In: strings.NewReader(""), Out: &out, Err: &errOut})
+	require.Equal(t, exitOK, code, errOut.String())
+	assert.Contains(t, errOut.String(), "runs unattended")
+	assert.Contains(t, out.String(), "cleaned-up")
+}
