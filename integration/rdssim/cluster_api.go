@@ -374,23 +374,17 @@ func describeDBClusters(c *call) (any, error) {
 }
 
 func clusterMatches(s *Sim, cl *cluster, filters []filter) bool {
-	for _, f := range filters {
-		var ok bool
-		switch f.Name {
+	return matchFilters(filters, func(name string) []string {
+		switch name {
 		case "db-cluster-id":
-			ok = matchAny(cl.id, f.Values) || matchAny(cl.arn(s), f.Values)
+			return []string{cl.id, cl.arn(s)}
 		case "db-cluster-resource-id":
-			ok = matchAny(cl.rid, f.Values)
+			return []string{cl.rid}
 		case "engine":
-			ok = matchAny(cl.cfg.Engine, f.Values)
-		case "clone-group-id", "domain":
-			ok = false // no clones and no directory domains are simulated
+			return []string{cl.cfg.Engine}
 		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+		return nil // clone-group-id, domain: no clones and no directory domains are simulated
+	})
 }
 
 func modifyDBCluster(c *call) (any, error) {

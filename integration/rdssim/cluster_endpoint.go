@@ -302,21 +302,17 @@ func describeDBClusterEndpoints(c *call) (any, error) {
 }
 
 func endpointMatches(x *xmlClusterEndpoint, filters []filter) bool {
-	for _, f := range filters {
-		var ok bool
-		switch f.Name {
+	return matchFilters(filters, func(name string) []string {
+		switch name {
 		case "db-cluster-endpoint-type":
-			ok = matchAny(x.EndpointType, f.Values)
+			return []string{x.EndpointType}
 		case "db-cluster-endpoint-custom-type":
-			ok = x.CustomEndpointType != "" && matchAny(x.CustomEndpointType, f.Values)
+			return []string{x.CustomEndpointType}
 		case "db-cluster-endpoint-id":
-			ok = matchAny(x.DBClusterEndpointIdentifier, f.Values)
+			return []string{x.DBClusterEndpointIdentifier}
 		case "db-cluster-endpoint-status":
-			ok = matchAny(x.Status, f.Values)
+			return []string{x.Status}
 		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+		return nil
+	})
 }

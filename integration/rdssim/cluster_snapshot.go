@@ -255,23 +255,19 @@ func describeDBClusterSnapshots(c *call) (any, error) {
 }
 
 func clusterSnapshotMatches(s *Sim, sn *clusterSnapshot, filters []filter) bool {
-	for _, f := range filters {
-		var ok bool
-		switch f.Name {
+	return matchFilters(filters, func(name string) []string {
+		switch name {
 		case "db-cluster-id":
-			ok = matchAny(sn.clusterID, f.Values) || matchAny(s.rdsARN(sn.r.name, "cluster", sn.clusterID), f.Values)
+			return []string{sn.clusterID, s.rdsARN(sn.r.name, "cluster", sn.clusterID)}
 		case "db-cluster-snapshot-id":
-			ok = matchAny(sn.id, f.Values) || matchAny(sn.arn(s), f.Values)
+			return []string{sn.id, sn.arn(s)}
 		case "snapshot-type":
-			ok = matchAny(sn.typ, f.Values)
+			return []string{sn.typ}
 		case "engine":
-			ok = matchAny(sn.cfg.Engine, f.Values)
+			return []string{sn.cfg.Engine}
 		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+		return nil
+	})
 }
 
 func deleteDBClusterSnapshot(c *call) (any, error) {

@@ -53,25 +53,22 @@ func describeDBInstances(c *call) (any, error) {
 }
 
 func instanceMatches(s *Sim, i *instance, filters []filter) bool {
-	for _, f := range filters {
-		var ok bool
-		switch f.Name {
+	return matchFilters(filters, func(name string) []string {
+		switch name {
 		case "db-instance-id":
-			ok = matchAny(i.id, f.Values) || matchAny(i.arn(s), f.Values)
+			return []string{i.id, i.arn(s)}
 		case "dbi-resource-id":
-			ok = matchAny(i.rid, f.Values)
+			return []string{i.rid}
 		case "db-cluster-id":
-			ok = i.clusterID != "" && (matchAny(i.clusterID, f.Values) || matchAny(s.rdsARN(i.r.name, "cluster", i.clusterID), f.Values))
-		case "engine":
-			ok = matchAny(i.cfg.Engine, f.Values)
-		case "domain":
-			for _, d := range i.cfg.DomainMemberships {
-				ok = ok || matchAny(d, f.Values)
+			if i.clusterID == "" {
+				return nil
 			}
+			return []string{i.clusterID, s.rdsARN(i.r.name, "cluster", i.clusterID)}
+		case "engine":
+			return []string{i.cfg.Engine}
+		case "domain":
+			return i.cfg.DomainMemberships
 		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+		return nil
+	})
 }

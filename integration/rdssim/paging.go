@@ -2,6 +2,7 @@ package rdssim
 
 import (
 	"encoding/base64"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -49,6 +50,18 @@ func matchAny(v string, vals []string) bool {
 		}
 	}
 	return false
+}
+
+// matchFilters reports whether a resource passes every filter: some value values(name) gives
+// for the filter's name equals one of the filter's values. A name the resource kind does not
+// support gives no values, so it matches nothing.
+func matchFilters(filters []filter, values func(name string) []string) bool {
+	for _, f := range filters {
+		if !slices.ContainsFunc(values(f.Name), func(v string) bool { return v != "" && matchAny(v, f.Values) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // idOrARN returns the identifier part of an RDS ARN, or s itself.

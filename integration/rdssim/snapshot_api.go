@@ -129,25 +129,21 @@ func describeDBSnapshots(c *call) (any, error) {
 }
 
 func snapshotMatches(s *Sim, sn *snapshot, filters []filter) bool {
-	for _, f := range filters {
-		var ok bool
-		switch f.Name {
+	return matchFilters(filters, func(name string) []string {
+		switch name {
 		case "db-instance-id":
-			ok = matchAny(sn.instanceID, f.Values) || matchAny(s.rdsARN(sn.r.name, "db", sn.instanceID), f.Values)
+			return []string{sn.instanceID, s.rdsARN(sn.r.name, "db", sn.instanceID)}
 		case "db-snapshot-id":
-			ok = matchAny(sn.id, f.Values) || matchAny(sn.arn(s), f.Values)
+			return []string{sn.id, sn.arn(s)}
 		case "dbi-resource-id":
-			ok = matchAny(sn.rid, f.Values)
+			return []string{sn.rid}
 		case "snapshot-type":
-			ok = matchAny(sn.typ, f.Values)
+			return []string{sn.typ}
 		case "engine":
-			ok = matchAny(sn.cfg.Engine, f.Values)
+			return []string{sn.cfg.Engine}
 		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+		return nil
+	})
 }
 
 func deleteDBSnapshot(c *call) (any, error) {
