@@ -181,18 +181,7 @@ func (e *env) allEndpointIDs() []string {
 // assertSameClusterSettings checks every compared cluster setting.
 func assertSameClusterSettings(t *testing.T, want, got awsclient.ClusterSettings, what string) {
 	t.Helper()
-	for _, r := range awsclient.ClusterSettingRoutes {
-		if !r.Compare {
-			continue
-		}
-		w, _ := awsclient.SettingValue(want, r.Setting)
-		g, _ := awsclient.SettingValue(got, r.Setting)
-		if ws, ok := w.([]string); ok {
-			assert.ElementsMatch(t, ws, g, "%s: %s", what, r.Setting)
-			continue
-		}
-		assert.Equal(t, w, g, "%s: %s", what, r.Setting)
-	}
+	assertSameRoutes(t, awsclient.ClusterSettingRoutes, want, got, what)
 }
 
 // memberSettingNames are the settings an Aurora member has of its own.

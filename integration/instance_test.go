@@ -25,7 +25,13 @@ const fixedID = "0a1b2c3d"
 // assertSameSettings checks every compared setting of got against want.
 func assertSameSettings(t *testing.T, want, got awsclient.InstanceSettings, what string) {
 	t.Helper()
-	for _, r := range awsclient.InstanceSettingRoutes {
+	assertSameRoutes(t, awsclient.InstanceSettingRoutes, want, got, what)
+}
+
+// assertSameRoutes checks every setting a route table compares, lists as sets.
+func assertSameRoutes(t *testing.T, table []awsclient.Route, want, got any, what string) {
+	t.Helper()
+	for _, r := range table {
 		if !r.Compare {
 			continue
 		}
