@@ -144,24 +144,12 @@ func (e *env) describeAurora(id string) auroraSource {
 
 func (e *env) clusterIDs() []string {
 	e.t.Helper()
-	list, err := e.client.For(region).ListClusters(context.Background())
-	require.NoError(e.t, err)
-	var ids []string
-	for _, c := range list {
-		ids = append(ids, c.ID)
-	}
-	return ids
+	return listIDs(e.t, e.client.For(region).ListClusters, func(c awsclient.Cluster) string { return c.ID })
 }
 
 func (e *env) clusterSnapshotIDs() []string {
 	e.t.Helper()
-	list, err := e.client.For(region).ListClusterSnapshots(context.Background())
-	require.NoError(e.t, err)
-	var ids []string
-	for _, s := range list {
-		ids = append(ids, s.ID)
-	}
-	return ids
+	return listIDs(e.t, e.client.For(region).ListClusterSnapshots, func(s awsclient.Snapshot) string { return s.ID })
 }
 
 // allEndpointIDs lists the custom endpoints of the region as "cluster/endpoint".

@@ -180,24 +180,26 @@ func (e *env) describe(id string) *awsclient.Instance {
 	return inst
 }
 
-func (e *env) instanceIDs() []string {
+func (e *env) instanceIDs() []string { return e.instanceIDsIn(region) }
+
+func (e *env) instanceIDsIn(reg string) []string {
 	e.t.Helper()
-	insts, err := e.client.For(region).ListInstances(context.Background())
-	require.NoError(e.t, err)
-	ids := make([]string, 0, len(insts))
-	for _, i := range insts {
-		ids = append(ids, i.ID)
-	}
-	return ids
+	return listIDs(e.t, e.client.For(reg).ListInstances, func(i awsclient.Instance) string { return i.ID })
 }
 
 func (e *env) snapshotIDs() []string {
 	e.t.Helper()
-	snaps, err := e.client.For(region).ListSnapshots(context.Background())
-	require.NoError(e.t, err)
-	ids := make([]string, 0, len(snaps))
-	for _, s := range snaps {
-		ids = append(ids, s.ID)
+	return listIDs(e.t, e.client.For(region).ListSnapshots, func(s awsclient.Snapshot) string { return s.ID })
+}
+
+// listIDs lists resources and returns their identifiers.
+func listIDs[T any](t *testing.T, list func(context.Context) ([]T, error), id func(T) string) []string {
+	t.Helper()
+	items, err := list(context.Background())
+	require.NoError(t, err)
+	var ids []string
+	for _, it := range items {
+		ids = append(ids, id(it))
 	}
 	return ids
 }

@@ -103,17 +103,6 @@ func (e *env) describeIn(reg, id string) *awsclient.Instance {
 	return inst
 }
 
-func (e *env) instanceIDsIn(reg string) []string {
-	e.t.Helper()
-	insts, err := e.client.For(reg).ListInstances(context.Background())
-	require.NoError(e.t, err)
-	var ids []string
-	for _, i := range insts {
-		ids = append(ids, i.ID)
-	}
-	return ids
-}
-
 // assertTopologyMigrated checks every replica was replaced by an encrypted one at its old
 // name and endpoint, replicating from the right parent, with the old settings and tags.
 func assertTopologyMigrated(t *testing.T, e *env, top *topology) {
