@@ -24,7 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 )
 
 // longWindow is the window of the coalescing tests: longer than any test, so that only

@@ -19,8 +19,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim/simtest"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
 	"github.com/rdsencrypt/rdsencrypt/workflow"
 )
 

@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim/simtest"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
 	"github.com/rdsencrypt/rdsencrypt/workflow"
 )
 

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 )
 
 type options struct {

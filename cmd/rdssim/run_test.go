@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim/simtest"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
 )
 
 // start runs the command in-process on a free port and returns its address and a stop

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 )
 
 func TestLoadExampleFleet(t *testing.T) {

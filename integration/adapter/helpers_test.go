@@ -1,4 +1,4 @@
-package simulated_test
+package adapter_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim/simtest"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
 )
 
 var start = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -1,4 +1,4 @@
-package simulated_test
+package adapter_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 )
 
 func TestThrottlingIsRetriedUntilItPasses(t *testing.T) {

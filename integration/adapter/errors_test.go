@@ -1,4 +1,4 @@
-package simulated_test
+package adapter_test
 
 import (
 	"testing"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 )
 
 func requireKind(t *testing.T, want awsclient.Kind, err error) *awsclient.Error {

@@ -27,7 +27,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/rdsencrypt/rdsencrypt/awsclient"
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 )
 
 // EnvEndpoint names the environment variable that points the harness at an external server.

@@ -1,4 +1,4 @@
-package simulated_test
+package adapter_test
 
 import (
 	"testing"

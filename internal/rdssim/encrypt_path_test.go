@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/integration/rdssim/simtest"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
 )
 
 // newKey creates a customer key with an alias and returns its ARN.
