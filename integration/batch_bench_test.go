@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // BenchmarkBatch200 migrates a fleet of 200 instances with one batch, all of them at once

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"os"
 	"strings"
 	"sync"
@@ -18,10 +19,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // fleetEnv is a simulator holding a fleet, and a batch whose engines share one client with
@@ -75,7 +76,7 @@ func fastDir(tb testing.TB) string {
 // batch returns a batch over this account; ids fixes migration ids by source.
 func (f *fleetEnv) batch(ids map[string]string) *workflow.Batch {
 	b := &workflow.Batch{Base: workflow.Engine{
-		Clients: func(r string) (awsclient.RDS, error) { return f.client.For(r), nil },
+		Clients: func(r string) (model.RDS, error) { return f.client.For(r), nil },
 		Store:   f.store,
 		Observer: workflow.ObserverFunc(func(ev workflow.Event) {
 			if ev.Kind != workflow.EventAPICall {

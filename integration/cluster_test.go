@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,18 +16,18 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // auroraSource is a described Aurora cluster with its members and custom endpoints, as a test
 // created it: what the migrated cluster must equal.
 type auroraSource struct {
-	cluster   *awsclient.Cluster
-	members   map[string]*awsclient.Instance
-	endpoints []awsclient.ClusterEndpoint
+	cluster   *model.Cluster
+	members   map[string]*model.Instance
+	endpoints []model.ClusterEndpoint
 }
 
 // clusterMember is one member of a test cluster.
@@ -133,7 +134,7 @@ func (e *env) describeAurora(id string) auroraSource {
 	api := e.client.For(region)
 	cl, err := api.DescribeCluster(ctx, id)
 	require.NoError(e.t, err, "describe cluster %s", id)
-	src := auroraSource{cluster: cl, members: map[string]*awsclient.Instance{}}
+	src := auroraSource{cluster: cl, members: map[string]*model.Instance{}}
 	for _, m := range cl.Members {
 		src.members[m.InstanceID] = e.describe(m.InstanceID)
 	}
@@ -144,12 +145,12 @@ func (e *env) describeAurora(id string) auroraSource {
 
 func (e *env) clusterIDs() []string {
 	e.t.Helper()
-	return listIDs(e.t, e.client.For(region).ListClusters, func(c awsclient.Cluster) string { return c.ID })
+	return listIDs(e.t, e.client.For(region).ListClusters, func(c model.Cluster) string { return c.ID })
 }
 
 func (e *env) clusterSnapshotIDs() []string {
 	e.t.Helper()
-	return listIDs(e.t, e.client.For(region).ListClusterSnapshots, func(s awsclient.Snapshot) string { return s.ID })
+	return listIDs(e.t, e.client.For(region).ListClusterSnapshots, func(s model.Snapshot) string { return s.ID })
 }
 
 // allEndpointIDs lists the custom endpoints of the region as "cluster/endpoint".
@@ -167,13 +168,13 @@ func (e *env) allEndpointIDs() []string {
 }
 
 // assertSameClusterSettings checks every compared cluster setting.
-func assertSameClusterSettings(t *testing.T, want, got awsclient.ClusterSettings, what string) {
+func assertSameClusterSettings(t *testing.T, want, got model.ClusterSettings, what string) {
 	t.Helper()
-	assertSameRoutes(t, awsclient.ClusterSettingRoutes, want, got, what)
+	assertSameRoutes(t, model.ClusterSettingRoutes, want, got, what)
 }
 
 // memberSettingNames are the settings an Aurora member has of its own.
-var memberSettingNames = []awsclient.Setting{"DBInstanceClass", "DBParameterGroupName", "AvailabilityZone", "PubliclyAccessible",
+var memberSettingNames = []model.Setting{"DBInstanceClass", "DBParameterGroupName", "AvailabilityZone", "PubliclyAccessible",
 	"AutoMinorVersionUpgrade", "MonitoringInterval", "MonitoringRoleArn", "PerformanceInsightsEnabled", "PerformanceInsightsKMSKeyID",
 	"PerformanceInsightsRetentionPeriod", "PreferredMaintenanceWindow", "CACertificateIdentifier"}
 
@@ -191,7 +192,7 @@ func assertMigratedCluster(t *testing.T, e *env, src auroraSource, key string) {
 	for k, v := range src.cluster.Tags {
 		assert.Equal(t, v, got.cluster.Tags[k], "cluster tag %s", k)
 	}
-	assert.Equal(t, fixedID, got.cluster.Tags[awsclient.TagMigrationID])
+	assert.Equal(t, fixedID, got.cluster.Tags[model.TagMigrationID])
 	assert.ElementsMatch(t, src.cluster.Members, got.cluster.Members, "same member names, writer and promotion tiers")
 	for id, want := range src.members {
 		m := got.members[id]
@@ -200,8 +201,8 @@ func assertMigratedCluster(t *testing.T, e *env, src auroraSource, key string) {
 		assert.Equal(t, want.Endpoint, m.Endpoint, "member %s endpoint", id)
 		assert.True(t, m.Settings.StorageEncrypted, "member %s encrypted", id)
 		for _, s := range memberSettingNames {
-			w, _ := awsclient.SettingValue(want.Settings, s)
-			g, _ := awsclient.SettingValue(m.Settings, s)
+			w, _ := model.SettingValue(want.Settings, s)
+			g, _ := model.SettingValue(m.Settings, s)
 			assert.Equal(t, w, g, "member %s: %s", id, s)
 		}
 		for k, v := range want.Tags {
@@ -367,7 +368,7 @@ func TestMigrateClusterCarriesEverySetting(t *testing.T) {
 	final, err := e.client.For(region).DescribeClusterSnapshot(context.Background(), n.FinalSnapshot)
 	require.NoError(t, err)
 	assert.Equal(t, src.cluster.ResourceID, final.SourceResource, "the final snapshot is of the retired source")
-	assert.Equal(t, workflow.RoleFinalSnapshot, final.Tags[awsclient.TagRole])
+	assert.Equal(t, workflow.RoleFinalSnapshot, final.Tags[model.TagRole])
 	assertMigratedCluster(t, e, src, key)
 	_, err = eng.Rollback(e.ctx(), fixedID)
 	require.Error(t, err, "no rollback after cleanup")
@@ -720,7 +721,7 @@ func TestClusterParityDifferenceStopsBeforeCutover(t *testing.T) {
 		if ev.Kind == workflow.EventStepDone && ev.Step == "member:shop-2" && !once {
 			once = true
 			_, err := e.client.For(region).ModifyInstance(context.Background(), n.MemberTarget("shop-2"),
-				awsclient.InstanceSettings{PreferredMaintenanceWindow: "mon:01:00-mon:01:30"}, []awsclient.Setting{"PreferredMaintenanceWindow"})
+				model.InstanceSettings{PreferredMaintenanceWindow: "mon:01:00-mon:01:30"}, []model.Setting{"PreferredMaintenanceWindow"})
 			require.NoError(t, err)
 			e.h.Advance(10 * time.Minute)
 		}

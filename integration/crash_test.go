@@ -2,13 +2,13 @@ package integration
 
 import (
 	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // instanceStepNames are the steps of an instance migration, from a plan.
@@ -77,7 +77,7 @@ func TestCrashPointsResume(t *testing.T) {
 	}
 }
 
-func assertMigratedEndState(t *testing.T, e *env, src *awsclient.Instance, key string) {
+func assertMigratedEndState(t *testing.T, e *env, src *model.Instance, key string) {
 	t.Helper()
 	names := workflow.NamesFor(fixedID, src.ID)
 	got := e.describe(src.ID)

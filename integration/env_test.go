@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"sync"
 	"testing"
 	"time"
@@ -12,10 +13,10 @@ import (
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 const (
@@ -51,7 +52,7 @@ func newEnv(t *testing.T) *env {
 // engine returns an engine for this account; id fixes the migration id when not empty.
 func (e *env) engine(id string, approver workflow.Approver) *workflow.Engine {
 	eng := &workflow.Engine{
-		Clients:  func(r string) (awsclient.RDS, error) { return e.client.For(r), nil },
+		Clients:  func(r string) (model.RDS, error) { return e.client.For(r), nil },
 		Store:    e.store,
 		Approver: approver,
 		Observer: workflow.ObserverFunc(func(ev workflow.Event) {
@@ -162,18 +163,18 @@ func simpleSource(id string) *rds.CreateDBInstanceInput {
 }
 
 // createInstance creates an instance and moves the virtual clock until it is available.
-func (e *env) createInstance(in *rds.CreateDBInstanceInput) *awsclient.Instance {
+func (e *env) createInstance(in *rds.CreateDBInstanceInput) *model.Instance {
 	e.t.Helper()
 	_, err := e.rds.CreateDBInstance(context.Background(), in)
 	require.NoError(e.t, err)
 	e.h.Advance(3 * time.Hour)
 	inst, err := e.client.For(region).DescribeInstance(context.Background(), aws.ToString(in.DBInstanceIdentifier))
 	require.NoError(e.t, err)
-	require.Equal(e.t, awsclient.StatusAvailable, inst.Status)
+	require.Equal(e.t, model.StatusAvailable, inst.Status)
 	return inst
 }
 
-func (e *env) describe(id string) *awsclient.Instance {
+func (e *env) describe(id string) *model.Instance {
 	e.t.Helper()
 	inst, err := e.client.For(region).DescribeInstance(context.Background(), id)
 	require.NoError(e.t, err, "describe %s", id)
@@ -184,12 +185,12 @@ func (e *env) instanceIDs() []string { return e.instanceIDsIn(region) }
 
 func (e *env) instanceIDsIn(reg string) []string {
 	e.t.Helper()
-	return listIDs(e.t, e.client.For(reg).ListInstances, func(i awsclient.Instance) string { return i.ID })
+	return listIDs(e.t, e.client.For(reg).ListInstances, func(i model.Instance) string { return i.ID })
 }
 
 func (e *env) snapshotIDs() []string {
 	e.t.Helper()
-	return listIDs(e.t, e.client.For(region).ListSnapshots, func(s awsclient.Snapshot) string { return s.ID })
+	return listIDs(e.t, e.client.For(region).ListSnapshots, func(s model.Snapshot) string { return s.ID })
 }
 
 // listIDs lists resources and returns their identifiers.

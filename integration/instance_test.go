@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"errors"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,28 +16,27 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 const fixedID = "0a1b2c3d"
 
 // assertSameSettings checks every compared setting of got against want.
-func assertSameSettings(t *testing.T, want, got awsclient.InstanceSettings, what string) {
+func assertSameSettings(t *testing.T, want, got model.InstanceSettings, what string) {
 	t.Helper()
-	assertSameRoutes(t, awsclient.InstanceSettingRoutes, want, got, what)
+	assertSameRoutes(t, model.InstanceSettingRoutes, want, got, what)
 }
 
 // assertSameRoutes checks every setting a route table compares, lists as sets.
-func assertSameRoutes(t *testing.T, table []awsclient.Route, want, got any, what string) {
+func assertSameRoutes(t *testing.T, table []model.Route, want, got any, what string) {
 	t.Helper()
 	for _, r := range table {
 		if !r.Compare {
 			continue
 		}
-		w, _ := awsclient.SettingValue(want, r.Setting)
-		g, _ := awsclient.SettingValue(got, r.Setting)
+		w, _ := model.SettingValue(want, r.Setting)
+		g, _ := model.SettingValue(got, r.Setting)
 		if ws, ok := w.([]string); ok {
 			assert.ElementsMatch(t, ws, g, "%s: %s", what, r.Setting)
 			continue
@@ -69,9 +69,9 @@ func TestMigrateInstanceCarriesEverySetting(t *testing.T) {
 	assertSameSettings(t, src.Settings, got.Settings, "new instance")
 	assert.Equal(t, "payments", got.Tags["team"])
 	assert.Equal(t, "prod", got.Tags["env"])
-	assert.Equal(t, fixedID, got.Tags[awsclient.TagMigrationID])
-	assert.Equal(t, "orders", got.Tags[awsclient.TagSource])
-	assert.Equal(t, workflow.RoleTarget, got.Tags[awsclient.TagRole])
+	assert.Equal(t, fixedID, got.Tags[model.TagMigrationID])
+	assert.Equal(t, "orders", got.Tags[model.TagSource])
+	assert.Equal(t, workflow.RoleTarget, got.Tags[model.TagRole])
 
 	names := workflow.NamesFor(fixedID, "orders")
 	retired := e.describe(names.Retired)
@@ -389,7 +389,7 @@ func TestParityDifferenceStopsBeforeCutover(t *testing.T) {
 			once = true
 			names := workflow.NamesFor(fixedID, "ledger")
 			_, err := e.client.For(region).ModifyInstance(context.Background(), names.Target,
-				awsclient.InstanceSettings{PreferredMaintenanceWindow: "mon:01:00-mon:01:30"}, []awsclient.Setting{"PreferredMaintenanceWindow"})
+				model.InstanceSettings{PreferredMaintenanceWindow: "mon:01:00-mon:01:30"}, []model.Setting{"PreferredMaintenanceWindow"})
 			require.NoError(t, err)
 			e.h.Advance(10 * time.Minute)
 		}
@@ -490,7 +490,7 @@ func TestMigrateTwice(t *testing.T) {
 	assert.Equal(t, workflow.StatusCompleted, rep.Status)
 	got := e.describe("ledger")
 	assert.Equal(t, second, got.Settings.KmsKeyID)
-	assert.Equal(t, id2, got.Tags[awsclient.TagMigrationID])
+	assert.Equal(t, id2, got.Tags[model.TagMigrationID])
 	assert.Equal(t, "ledger", got.Tags["app"])
 }
 
@@ -525,6 +525,6 @@ func TestParameterGroupChangeIsRebootedIn(t *testing.T) {
 	assert.Equal(t, workflow.StatusCompleted, rep.Status)
 	got := e.describe("ledger")
 	assert.Equal(t, "ledger-params", got.Settings.DBParameterGroupName)
-	assert.NotEqual(t, awsclient.ParameterPendingReboot, got.ParameterApplyStatus)
+	assert.NotEqual(t, model.ParameterPendingReboot, got.ParameterApplyStatus)
 	assert.Positive(t, e.h.Calls()["RebootDBInstance"]-before, "the modify step rebooted the new instance")
 }

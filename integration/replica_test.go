@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"errors"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,16 +15,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // topology is a MySQL primary with two same-region replicas, one cross-region replica and one
 // cascading replica (a replica of the first replica), all with non-default settings.
 type topology struct {
-	primary  *awsclient.Instance
-	replicas map[string]*awsclient.Instance // subject -> replica as created
-	key      string                         // us-east-1 key ARN
+	primary  *model.Instance
+	replicas map[string]*model.Instance // subject -> replica as created
+	key      string                     // us-east-1 key ARN
 	euKey    string
 }
 
@@ -38,7 +38,7 @@ func (e *env) createTopology() *topology {
 	t := e.t
 	t.Helper()
 	ctx := context.Background()
-	top := &topology{replicas: map[string]*awsclient.Instance{}}
+	top := &topology{replicas: map[string]*model.Instance{}}
 	top.key = e.createKey("alias/shop")
 	top.euKey = createKeyIn(t, e.h.KMS(otherRegion), "alias/shop-eu")
 	in := simpleSource("shop")
@@ -96,7 +96,7 @@ func (top *topology) request(order string) workflow.MigrateRequest {
 		RegionKeys: map[string]string{otherRegion: "alias/shop-eu"}, Options: workflow.RunOptions{Replicas: order}}
 }
 
-func (e *env) describeIn(reg, id string) *awsclient.Instance {
+func (e *env) describeIn(reg, id string) *model.Instance {
 	e.t.Helper()
 	inst, err := e.client.For(reg).DescribeInstance(context.Background(), id)
 	require.NoError(e.t, err, "describe %s in %s", id, reg)

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
 	"time"
 
@@ -11,8 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // Cleanup and rollback delete only what the migration created, judged by its journal and
@@ -49,7 +49,7 @@ func TestRollbackAndCleanupNeverDeleteForeignResources(t *testing.T) {
 	names := workflow.NamesFor(fixedID, "ledger")
 	foreignTags := map[string]map[string]string{
 		"untagged":             nil,
-		"other migration's id": {awsclient.TagMigrationID: "ffffffff", awsclient.TagSource: "ledger"},
+		"other migration's id": {model.TagMigrationID: "ffffffff", model.TagSource: "ledger"},
 	}
 	for label, tags := range foreignTags {
 		t.Run("rollback spares a snapshot with "+label, func(t *testing.T) {
@@ -145,6 +145,6 @@ func TestRetiredSourceIsDeletedOnlyWithAFinalSnapshot(t *testing.T) {
 	assert.True(t, snapped, "DeleteDBInstance of the retired source took the final snapshot")
 	final, err := e.client.For(region).DescribeSnapshot(context.Background(), names.FinalSnapshot)
 	require.NoError(t, err)
-	assert.Equal(t, fixedID, final.Tags[awsclient.TagMigrationID])
-	assert.Equal(t, workflow.RoleFinalSnapshot, final.Tags[awsclient.TagRole])
+	assert.Equal(t, fixedID, final.Tags[model.TagMigrationID])
+	assert.Equal(t, workflow.RoleFinalSnapshot, final.Tags[model.TagRole])
 }

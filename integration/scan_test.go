@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 func scanFinding(r *workflow.ScanResource, check string) *workflow.Finding {

@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"log/slog"
 	"testing"
 	"time"
@@ -10,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 )
 
 // The end-to-end secrets check (every file and output of migrate, resume, cleanup and
@@ -30,7 +31,7 @@ func TestDebugLogHidesPresignedURLs(t *testing.T) {
 	snap, err := client.For(region).CreateSnapshot(ctx, "ledger", "ledger-plain", nil)
 	require.NoError(t, err)
 	e.h.Advance(time.Hour)
-	_, err = client.For(otherRegion).CopySnapshot(ctx, awsclient.CopySnapshotInput{SourceID: snap.ARN, SourceRegion: region,
+	_, err = client.For(otherRegion).CopySnapshot(ctx, model.CopySnapshotInput{SourceID: snap.ARN, SourceRegion: region,
 		TargetID: "ledger-eu", KmsKeyID: "alias/eu"})
 	require.NoError(t, err)
 	require.Contains(t, log.String(), "PreSignedUrl", "the copy was presigned and logged")

@@ -1,6 +1,6 @@
 package main
 
-import "github.com/rdsencrypt/rdsencrypt/workflow"
+import "github.com/rdsencrypt/rdsencrypt/internal/workflow"
 
 // attachAudit adds the audit trail's summary to a report about to be printed, so that
 // every report, text or JSON, says where the evidence is and includes the approvals.

@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
-	"github.com/rdsencrypt/rdsencrypt/tui"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/tui"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 type batchOptions struct {

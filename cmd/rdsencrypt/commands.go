@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rdsencrypt/rdsencrypt/tui"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/tui"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 type migrateOptions struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"net"
 	"net/http"
 	"os"
@@ -12,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 type demoOptions struct {
@@ -116,7 +117,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 
 // demoCandidate picks the first unencrypted instance that is neither a replica, nor has
 // replicas, nor belongs to a cluster.
-func demoCandidate(ctx context.Context, api awsclient.RDS) (string, error) {
+func demoCandidate(ctx context.Context, api model.RDS) (string, error) {
 	insts, err := api.ListInstances(ctx)
 	if err != nil {
 		return "", err

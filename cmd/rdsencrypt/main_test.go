@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,10 +17,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // cli runs the command line in-process against a simulator, as an operator would with
@@ -68,7 +69,7 @@ func (c *cli) source(id string) string {
 }
 
 // aws is a client of the simulator for the test's own checks.
-func (c *cli) aws() awsclient.RDS {
+func (c *cli) aws() model.RDS {
 	return awsclient.NewForSimulator(awsclient.Config{Region: "us-east-1", EndpointURL: c.h.URL}).For("us-east-1")
 }
 

@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 func printPlan(w io.Writer, p *workflow.Plan) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -11,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // globalOptions are the flags every command shares, named as the AWS CLI names them.
@@ -135,7 +136,7 @@ func (a *app) engineWith(ctx context.Context, cfg awsclient.Config) (*workflow.E
 		return nil, nil, err
 	}
 	eng := &workflow.Engine{
-		Clients: func(region string) (awsclient.RDS, error) { return client.For(region), nil },
+		Clients: func(region string) (model.RDS, error) { return client.For(region), nil },
 		Store:   store,
 		Poll:    awsclient.PollOptions{Min: a.opts.PollInterval, Max: 6 * a.opts.PollInterval},
 		Logger:  a.logger(),

@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 type scanOptions struct {

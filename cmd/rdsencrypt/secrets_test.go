@@ -19,7 +19,7 @@ import (
 
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
-	"github.com/rdsencrypt/rdsencrypt/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // Nothing secret is ever written: rdsencrypt's entry point, with credentials from the

@@ -2,6 +2,7 @@ package adapter_test
 
 import (
 	"context"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -9,12 +10,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 )
 
 // seedCluster creates an unencrypted Aurora MySQL cluster with one writer and a custom
 // endpoint, with the raw SDK, and waits until all are available.
-func (e *env) seedCluster(t *testing.T, id string) *awsclient.Cluster {
+func (e *env) seedCluster(t *testing.T, id string) *model.Cluster {
 	t.Helper()
 	ctx := e.ctx(t)
 	raw := e.h.RDS("us-east-1")
@@ -33,8 +34,8 @@ func (e *env) seedCluster(t *testing.T, id string) *awsclient.Cluster {
 		Engine: aws.String("aurora-mysql"), DBInstanceClass: aws.String("db.r6g.large"), PromotionTier: aws.Int32(1),
 	})
 	require.NoError(t, err)
-	cl, err := awsclient.WaitCluster(ctx, e.api, aws.ToString(out.DBCluster.DbClusterResourceId), func(c *awsclient.Cluster) bool {
-		return awsclient.IsClusterAvailable(c) && len(c.Members) == 1
+	cl, err := awsclient.WaitCluster(ctx, e.api, aws.ToString(out.DBCluster.DbClusterResourceId), func(c *model.Cluster) bool {
+		return model.IsClusterAvailable(c) && len(c.Members) == 1
 	}, fastPoll, nil)
 	require.NoError(t, err)
 	member, err := e.api.DescribeInstance(ctx, id+"-1")
@@ -66,40 +67,40 @@ func TestClusterEncryptionPath(t *testing.T) {
 	assert.True(t, src.Settings.DeletionProtection)
 	assert.ElementsMatch(t, []string{"audit", "error"}, src.Settings.EnabledCloudwatchLogsExports)
 	require.Len(t, src.Members, 1)
-	assert.Equal(t, awsclient.ClusterMember{InstanceID: "orders-1", IsWriter: true, PromotionTier: 1}, src.Members[0])
+	assert.Equal(t, model.ClusterMember{InstanceID: "orders-1", IsWriter: true, PromotionTier: 1}, src.Members[0])
 
-	_, err := api.CreateClusterSnapshot(ctx, "orders", "orders-plain", awsclient.Tags{awsclient.TagRole: "snapshot"})
+	_, err := api.CreateClusterSnapshot(ctx, "orders", "orders-plain", model.Tags{model.TagRole: "snapshot"})
 	require.NoError(t, err)
 	snap, err := awsclient.WaitClusterSnapshot(ctx, api, "orders-plain", fastPoll, nil)
 	require.NoError(t, err)
 	assert.False(t, snap.Encrypted)
 	assert.Equal(t, src.ResourceID, snap.SourceResource)
-	assert.Equal(t, "snapshot", snap.Tags[awsclient.TagRole])
+	assert.Equal(t, "snapshot", snap.Tags[model.TagRole])
 
-	restored, err := api.RestoreCluster(ctx, awsclient.RestoreClusterInput{
+	restored, err := api.RestoreCluster(ctx, model.RestoreClusterInput{
 		ID: "orders-new", SnapshotID: "orders-plain", KmsKeyID: "alias/app", Settings: src.Settings,
-		Carry: routed(awsclient.ClusterSettingRoutes, func(r awsclient.Route) bool { return r.Restore }),
-		Tags:  awsclient.Tags{awsclient.TagMigrationID: "m1"},
+		Carry: routed(model.ClusterSettingRoutes, func(r model.Route) bool { return r.Restore }),
+		Tags:  model.Tags{model.TagMigrationID: "m1"},
 	})
 	require.NoError(t, err)
-	restored, err = awsclient.WaitCluster(ctx, api, restored.ResourceID, awsclient.IsClusterAvailable, fastPoll, nil)
+	restored, err = awsclient.WaitCluster(ctx, api, restored.ResourceID, model.IsClusterAvailable, fastPoll, nil)
 	require.NoError(t, err)
 	assert.True(t, restored.Settings.StorageEncrypted)
 	assert.Equal(t, keyARN, restored.Settings.KmsKeyID)
 	assert.Empty(t, restored.Members, "restore creates no instances")
 
-	_, err = api.ModifyCluster(ctx, "orders-new", src.Settings, routed(awsclient.ClusterSettingRoutes, func(r awsclient.Route) bool { return r.Modify && !r.Restore }))
+	_, err = api.ModifyCluster(ctx, "orders-new", src.Settings, routed(model.ClusterSettingRoutes, func(r model.Route) bool { return r.Modify && !r.Restore }))
 	require.NoError(t, err)
-	restored, err = awsclient.WaitCluster(ctx, api, restored.ResourceID, func(c *awsclient.Cluster) bool {
-		return awsclient.IsClusterAvailable(c) && c.Settings.PreferredMaintenanceWindow == src.Settings.PreferredMaintenanceWindow
+	restored, err = awsclient.WaitCluster(ctx, api, restored.ResourceID, func(c *model.Cluster) bool {
+		return model.IsClusterAvailable(c) && c.Settings.PreferredMaintenanceWindow == src.Settings.PreferredMaintenanceWindow
 	}, fastPoll, nil)
 	require.NoError(t, err)
-	for _, r := range awsclient.ClusterSettingRoutes {
+	for _, r := range model.ClusterSettingRoutes {
 		if !r.Compare {
 			continue
 		}
-		want, _ := awsclient.SettingValue(src.Settings, r.Setting)
-		got, _ := awsclient.SettingValue(restored.Settings, r.Setting)
+		want, _ := model.SettingValue(src.Settings, r.Setting)
+		got, _ := model.SettingValue(restored.Settings, r.Setting)
 		if w, ok := want.([]string); ok {
 			assert.ElementsMatch(t, w, got, "setting %s", r.Setting)
 			continue
@@ -107,9 +108,9 @@ func TestClusterEncryptionPath(t *testing.T) {
 		assert.Equal(t, want, got, "setting %s", r.Setting)
 	}
 
-	member, err := api.CreateClusterInstance(ctx, awsclient.ClusterInstanceInput{
+	member, err := api.CreateClusterInstance(ctx, model.ClusterInstanceInput{
 		ID: "orders-new-1", ClusterID: "orders-new", Engine: "aurora-mysql", DBInstanceClass: "db.r6g.large", PromotionTier: 1,
-		AutoMinorVersionUpgrade: true, Tags: awsclient.Tags{awsclient.TagMigrationID: "m1"},
+		AutoMinorVersionUpgrade: true, Tags: model.Tags{model.TagMigrationID: "m1"},
 	})
 	require.NoError(t, err)
 	member, err = awsclient.WaitInstanceAvailable(ctx, api, member.ResourceID, fastPoll, nil)
@@ -125,12 +126,12 @@ func TestClusterEncryptionPath(t *testing.T) {
 	assert.Equal(t, "READER", eps[0].Type)
 	assert.Equal(t, []string{"orders-1"}, eps[0].StaticMembers)
 	require.NoError(t, api.DeleteClusterEndpoint(ctx, "orders-ro"))
-	_, err = awsclient.Poll(ctx, fastPoll, func(ctx2 context.Context) ([]awsclient.ClusterEndpoint, error) {
+	_, err = awsclient.Poll(ctx, fastPoll, func(ctx2 context.Context) ([]model.ClusterEndpoint, error) {
 		return api.ListClusterEndpoints(ctx2, "orders")
 	},
-		func(l []awsclient.ClusterEndpoint) (bool, error) { return len(l) == 0, nil }, nil)
+		func(l []model.ClusterEndpoint) (bool, error) { return len(l) == 0, nil }, nil)
 	require.NoError(t, err)
-	created, err := api.CreateClusterEndpoint(ctx, awsclient.ClusterEndpoint{ID: "orders-ro", ClusterID: "orders-new", Type: "READER", StaticMembers: []string{"orders-new-1"}})
+	created, err := api.CreateClusterEndpoint(ctx, model.ClusterEndpoint{ID: "orders-ro", ClusterID: "orders-new", Type: "READER", StaticMembers: []string{"orders-new-1"}})
 	require.NoError(t, err)
 	assert.Equal(t, "orders-ro", created.ID)
 	ep, err := awsclient.WaitClusterEndpoint(ctx, api, "orders-new", "orders-ro", fastPoll, nil)
@@ -140,11 +141,11 @@ func TestClusterEncryptionPath(t *testing.T) {
 	// Rename swap.
 	_, err = api.RenameCluster(ctx, "orders", "orders-old")
 	require.NoError(t, err)
-	_, err = awsclient.WaitCluster(ctx, api, src.ResourceID, awsclient.ClusterAvailableAs("orders-old"), fastPoll, nil)
+	_, err = awsclient.WaitCluster(ctx, api, src.ResourceID, model.ClusterAvailableAs("orders-old"), fastPoll, nil)
 	require.NoError(t, err)
 	_, err = api.RenameCluster(ctx, "orders-new", "orders")
 	require.NoError(t, err)
-	final, err := awsclient.WaitCluster(ctx, api, restored.ResourceID, awsclient.ClusterAvailableAs("orders"), fastPoll, nil)
+	final, err := awsclient.WaitCluster(ctx, api, restored.ResourceID, model.ClusterAvailableAs("orders"), fastPoll, nil)
 	require.NoError(t, err)
 	assert.Equal(t, src.Endpoint, final.Endpoint)
 	assert.Equal(t, src.ReaderEndpoint, final.ReaderEndpoint)
@@ -165,11 +166,11 @@ func TestClusterEncryptionPath(t *testing.T) {
 	require.NoError(t, api.DeleteInstance(ctx, "orders-1", ""))
 	require.NoError(t, awsclient.WaitInstanceGone(ctx, api, oldMember.ResourceID, fastPoll, nil))
 	err = api.DeleteCluster(ctx, "orders-old", "")
-	requireKind(t, awsclient.KindInvalidParameter, err)
-	_, err = api.ModifyCluster(ctx, "orders-old", awsclient.ClusterSettings{}, []awsclient.Setting{"DeletionProtection"})
+	requireKind(t, model.KindInvalidParameter, err)
+	_, err = api.ModifyCluster(ctx, "orders-old", model.ClusterSettings{}, []model.Setting{"DeletionProtection"})
 	require.NoError(t, err)
-	_, err = awsclient.WaitCluster(ctx, api, src.ResourceID, func(c *awsclient.Cluster) bool {
-		return awsclient.IsClusterAvailable(c) && !c.Settings.DeletionProtection
+	_, err = awsclient.WaitCluster(ctx, api, src.ResourceID, func(c *model.Cluster) bool {
+		return model.IsClusterAvailable(c) && !c.Settings.DeletionProtection
 	}, fastPoll, nil)
 	require.NoError(t, err)
 	require.NoError(t, api.DeleteCluster(ctx, "orders-old", ""))
@@ -177,5 +178,5 @@ func TestClusterEncryptionPath(t *testing.T) {
 	require.NoError(t, api.DeleteClusterSnapshot(ctx, "orders-plain"))
 	require.NoError(t, awsclient.WaitClusterSnapshotGone(ctx, api, "orders-plain", fastPoll, nil))
 	_, err = api.DescribeClusterSnapshot(ctx, "orders-plain")
-	requireKind(t, awsclient.KindNotFound, err)
+	requireKind(t, model.KindNotFound, err)
 }

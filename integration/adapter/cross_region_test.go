@@ -1,13 +1,14 @@
 package adapter_test
 
 import (
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 )
 
 func TestCrossRegionEncryptedCopy(t *testing.T) {
@@ -21,9 +22,9 @@ func TestCrossRegionEncryptedCopy(t *testing.T) {
 	plain, err = awsclient.WaitSnapshot(ctx, us, plain.ID, fastPoll, nil)
 	require.NoError(t, err)
 
-	_, err = eu.CopySnapshot(ctx, awsclient.CopySnapshotInput{
+	_, err = eu.CopySnapshot(ctx, model.CopySnapshotInput{
 		SourceID: plain.ARN, SourceRegion: "us-east-1", TargetID: "app-enc-eu", KmsKeyID: "alias/app-eu",
-		Tags: awsclient.Tags{awsclient.TagRole: "encrypted-copy"},
+		Tags: model.Tags{model.TagRole: "encrypted-copy"},
 	})
 	require.NoError(t, err)
 	copied, err := awsclient.WaitSnapshot(ctx, eu, "app-enc-eu", fastPoll, nil)
@@ -31,10 +32,10 @@ func TestCrossRegionEncryptedCopy(t *testing.T) {
 	assert.Equal(t, "eu-west-1", copied.Region)
 	assert.True(t, copied.Encrypted)
 	assert.Equal(t, euKey, copied.KmsKeyID)
-	assert.Equal(t, awsclient.Tags{awsclient.TagRole: "encrypted-copy"}, copied.Tags)
+	assert.Equal(t, model.Tags{model.TagRole: "encrypted-copy"}, copied.Tags)
 
 	_, err = us.DescribeSnapshot(ctx, "app-enc-eu")
-	requireKind(t, awsclient.KindNotFound, err)
+	requireKind(t, model.KindNotFound, err)
 }
 
 func TestModifyLogExportsAndDeleteWithFinalSnapshot(t *testing.T) {
@@ -43,11 +44,11 @@ func TestModifyLogExportsAndDeleteWithFinalSnapshot(t *testing.T) {
 	src := e.seedInstance(t, "us-east-1", "app", func(in *rds.CreateDBInstanceInput) {
 		in.EnableCloudwatchLogsExports = []string{"error", "slowquery"}
 	})
-	_, err := e.api.ModifyInstance(ctx, "app", awsclient.InstanceSettings{EnabledCloudwatchLogsExports: []string{"general", "error"}},
-		[]awsclient.Setting{"EnabledCloudwatchLogsExports"})
+	_, err := e.api.ModifyInstance(ctx, "app", model.InstanceSettings{EnabledCloudwatchLogsExports: []string{"general", "error"}},
+		[]model.Setting{"EnabledCloudwatchLogsExports"})
 	require.NoError(t, err)
-	got, err := awsclient.WaitInstance(ctx, e.api, src.ResourceID, func(i *awsclient.Instance) bool {
-		return awsclient.IsInstanceAvailable(i) && len(i.PendingModifications) == 0
+	got, err := awsclient.WaitInstance(ctx, e.api, src.ResourceID, func(i *model.Instance) bool {
+		return model.IsInstanceAvailable(i) && len(i.PendingModifications) == 0
 	}, fastPoll, nil)
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"general", "error"}, got.Settings.EnabledCloudwatchLogsExports)

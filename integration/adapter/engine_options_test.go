@@ -1,6 +1,7 @@
 package adapter_test
 
 import (
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -9,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 )
 
 func TestSupportsEncryptionAndParameterValue(t *testing.T) {
@@ -36,7 +37,7 @@ func TestSupportsEncryptionAndParameterValue(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, v)
 	_, err = e.api.ParameterValue(ctx, "missing-params", "max_connections")
-	requireKind(t, awsclient.KindNotFound, err)
+	requireKind(t, model.KindNotFound, err)
 
 	ok, err := e.api.SupportsEncryption(ctx, "mysql", src.Settings.EngineVersion, "db.t3.micro")
 	require.NoError(t, err)
@@ -50,13 +51,13 @@ func TestAddTags(t *testing.T) {
 	e := startSim(t, awsclient.Config{})
 	ctx := e.ctx(t)
 	src := e.seedInstance(t, "us-east-1", "app", nil)
-	require.NoError(t, e.api.AddTags(ctx, src.ARN, awsclient.Tags{awsclient.TagMigrationID: "m1", "env": "prod"}))
+	require.NoError(t, e.api.AddTags(ctx, src.ARN, model.Tags{model.TagMigrationID: "m1", "env": "prod"}))
 	require.NoError(t, e.api.AddTags(ctx, src.ARN, nil), "no tags, no call")
 	got, err := e.api.DescribeInstance(ctx, "app")
 	require.NoError(t, err)
-	assert.Equal(t, awsclient.Tags{awsclient.TagMigrationID: "m1", "env": "prod"}, got.Tags)
-	err = e.api.AddTags(ctx, "arn:aws:rds:us-east-1:123456789012:db:missing", awsclient.Tags{"a": "b"})
-	requireKind(t, awsclient.KindNotFound, err)
+	assert.Equal(t, model.Tags{model.TagMigrationID: "m1", "env": "prod"}, got.Tags)
+	err = e.api.AddTags(ctx, "arn:aws:rds:us-east-1:123456789012:db:missing", model.Tags{"a": "b"})
+	requireKind(t, model.KindNotFound, err)
 }
 
 func TestClusterParameterValue(t *testing.T) {
@@ -76,5 +77,5 @@ func TestClusterParameterValue(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "1", v)
 	_, err = e.api.ClusterParameterValue(ctx, "missing", "rds.force_ssl")
-	requireKind(t, awsclient.KindNotFound, err)
+	requireKind(t, model.KindNotFound, err)
 }

@@ -1,6 +1,7 @@
 package adapter_test
 
 import (
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -8,13 +9,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 )
 
-func requireKind(t *testing.T, want awsclient.Kind, err error) *awsclient.Error {
+func requireKind(t *testing.T, want model.Kind, err error) *model.Error {
 	t.Helper()
-	var e *awsclient.Error
+	var e *model.Error
 	require.ErrorAs(t, err, &e, "want %v", want)
 	assert.Equal(t, want, e.Kind, "%v", err)
 	return e
@@ -29,24 +30,24 @@ func TestErrorKindsFromTheSimulator(t *testing.T) {
 
 	t.Run("not found", func(t *testing.T) {
 		_, err := api.DescribeInstance(ctx, "Missing")
-		got := requireKind(t, awsclient.KindNotFound, err)
+		got := requireKind(t, model.KindNotFound, err)
 		assert.Equal(t, "DescribeDBInstances", got.Op)
 		assert.Equal(t, "missing", got.Resource)
 		assert.Equal(t, "DBInstanceNotFound", got.Code)
 		assert.NotEmpty(t, got.RequestID)
 		_, err = api.DescribeSnapshot(ctx, "missing")
-		requireKind(t, awsclient.KindNotFound, err)
+		requireKind(t, model.KindNotFound, err)
 		_, err = api.DescribeInstanceByResourceID(ctx, "db-NOSUCHRESOURCE")
-		requireKind(t, awsclient.KindNotFound, err)
+		requireKind(t, model.KindNotFound, err)
 		_, err = api.DescribeKey(ctx, "alias/none")
-		requireKind(t, awsclient.KindNotFound, err)
+		requireKind(t, model.KindNotFound, err)
 	})
 
 	t.Run("invalid state then already exists", func(t *testing.T) {
 		_, err := api.CreateSnapshot(ctx, "app", "s1", nil)
 		require.NoError(t, err)
 		_, err = api.CreateSnapshot(ctx, "app", "s2", nil)
-		requireKind(t, awsclient.KindInvalidState, err)
+		requireKind(t, model.KindInvalidState, err)
 		_, err = awsclient.WaitSnapshot(ctx, api, "s1", fastPoll, nil)
 		require.NoError(t, err)
 		inst, err := api.DescribeInstance(ctx, "app")
@@ -54,19 +55,19 @@ func TestErrorKindsFromTheSimulator(t *testing.T) {
 		_, err = awsclient.WaitInstanceAvailable(ctx, api, inst.ResourceID, fastPoll, nil)
 		require.NoError(t, err)
 		_, err = api.CreateSnapshot(ctx, "app", "S1", nil)
-		requireKind(t, awsclient.KindAlreadyExists, err)
-		_, err = api.RestoreInstance(ctx, awsclient.RestoreInstanceInput{ID: "app", SnapshotID: "s1"})
-		requireKind(t, awsclient.KindAlreadyExists, err)
+		requireKind(t, model.KindAlreadyExists, err)
+		_, err = api.RestoreInstance(ctx, model.RestoreInstanceInput{ID: "app", SnapshotID: "s1"})
+		requireKind(t, model.KindAlreadyExists, err)
 	})
 
 	t.Run("invalid parameter", func(t *testing.T) {
 		_, err := api.RenameInstance(ctx, "app", "1-not--valid-")
-		requireKind(t, awsclient.KindInvalidParameter, err)
+		requireKind(t, model.KindInvalidParameter, err)
 	})
 
 	t.Run("key not accessible", func(t *testing.T) {
-		_, err := api.CopySnapshot(ctx, awsclient.CopySnapshotInput{SourceID: "s1", TargetID: "s1-enc", KmsKeyID: "alias/none"})
-		requireKind(t, awsclient.KindKeyNotAccessible, err)
+		_, err := api.CopySnapshot(ctx, model.CopySnapshotInput{SourceID: "s1", TargetID: "s1-enc", KmsKeyID: "alias/none"})
+		requireKind(t, model.KindKeyNotAccessible, err)
 
 		_, err = e.h.KMS("us-east-1").DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String("alias/app")})
 		require.NoError(t, err)
@@ -74,20 +75,20 @@ func TestErrorKindsFromTheSimulator(t *testing.T) {
 		require.NoError(t, err)
 		assert.False(t, key.Enabled)
 		assert.Equal(t, "Disabled", key.State)
-		_, err = api.CopySnapshot(ctx, awsclient.CopySnapshotInput{SourceID: "s1", TargetID: "s1-enc", KmsKeyID: "alias/app"})
-		requireKind(t, awsclient.KindKeyNotAccessible, err)
+		_, err = api.CopySnapshot(ctx, model.CopySnapshotInput{SourceID: "s1", TargetID: "s1-enc", KmsKeyID: "alias/app"})
+		requireKind(t, model.KindKeyNotAccessible, err)
 	})
 
 	t.Run("injected faults", func(t *testing.T) {
 		cases := []struct {
 			code string
-			want awsclient.Kind
+			want model.Kind
 		}{
-			{"AccessDenied", awsclient.KindAccessDenied},
-			{"InvalidParameterCombination", awsclient.KindInvalidParameter},
-			{"SnapshotQuotaExceeded", awsclient.KindQuotaExceeded},
-			{"InsufficientDBInstanceCapacity", awsclient.KindCapacity},
-			{"KMSKeyNotAccessibleFault", awsclient.KindKeyNotAccessible},
+			{"AccessDenied", model.KindAccessDenied},
+			{"InvalidParameterCombination", model.KindInvalidParameter},
+			{"SnapshotQuotaExceeded", model.KindQuotaExceeded},
+			{"InsufficientDBInstanceCapacity", model.KindCapacity},
+			{"KMSKeyNotAccessibleFault", model.KindKeyNotAccessible},
 		}
 		for _, tc := range cases {
 			e.h.Faults(rdssim.FaultRequest{FailCalls: []rdssim.CallFailure{{Action: "DescribeDBSnapshots", Nth: 1, Code: tc.code}}})
@@ -103,11 +104,11 @@ func TestServerErrorIsRetried(t *testing.T) {
 	e := startSim(t, awsclient.Config{OnCall: func(r awsclient.CallRecord) { records = append(records, r) }})
 	e.h.Faults(rdssim.FaultRequest{FailCalls: []rdssim.CallFailure{{Action: "DescribeDBSnapshots", Nth: 1, Code: "InternalFailure", Status: 500}}})
 	_, err := e.api.DescribeSnapshot(e.ctx(t), "none")
-	requireKind(t, awsclient.KindNotFound, err)
+	requireKind(t, model.KindNotFound, err)
 	require.NotEmpty(t, records)
 	last := records[len(records)-1]
 	assert.Equal(t, 2, last.Attempts, "the 500 was retried")
-	assert.True(t, awsclient.IsNotFound(last.Err))
+	assert.True(t, model.IsNotFound(last.Err))
 }
 
 func TestWaitFailsFastOnFailureStatus(t *testing.T) {
@@ -123,14 +124,14 @@ func TestWaitFailsFastOnFailureStatus(t *testing.T) {
 	_, err = awsclient.WaitSnapshot(ctx, api, "doomed", fastPoll, nil)
 	var se *awsclient.StatusError
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, awsclient.SnapshotFailed, se.Status)
+	assert.Equal(t, model.SnapshotFailed, se.Status)
 
 	enc := e.encryptedCopy(t, api, "app", keyARN)
 	e.h.Faults(rdssim.FaultRequest{FailRestore: []rdssim.ResourceRef{{ID: "app-new"}}})
-	restored, err := api.RestoreInstance(ctx, awsclient.RestoreInstanceInput{ID: "app-new", SnapshotID: enc.ID})
+	restored, err := api.RestoreInstance(ctx, model.RestoreInstanceInput{ID: "app-new", SnapshotID: enc.ID})
 	require.NoError(t, err)
 	_, err = awsclient.WaitInstanceAvailable(ctx, api, restored.ResourceID, fastPoll, nil)
 	require.ErrorAs(t, err, &se)
-	assert.True(t, awsclient.IsInstanceFailed(se.Status), se.Status)
+	assert.True(t, model.IsInstanceFailed(se.Status), se.Status)
 	assert.Contains(t, err.Error(), "app-new")
 }

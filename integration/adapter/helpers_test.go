@@ -3,6 +3,7 @@ package adapter_test
 import (
 	"context"
 	"errors"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
 )
@@ -25,7 +26,7 @@ var fastPoll = awsclient.PollOptions{Min: time.Millisecond, Max: 5 * time.Millis
 type env struct {
 	h      *simtest.Harness
 	client *awsclient.Client
-	api    awsclient.RDS // us-east-1
+	api    model.RDS // us-east-1
 }
 
 // startSim starts a simulator running fast and an awsclient pointed at it.
@@ -49,7 +50,7 @@ func (e *env) ctx(t *testing.T) context.Context {
 
 // seedInstance creates an unencrypted MySQL instance with the raw SDK (awsclient has no
 // CreateDBInstance outside clusters) and waits until it is available.
-func (e *env) seedInstance(t *testing.T, region, id string, edit func(*rds.CreateDBInstanceInput)) *awsclient.Instance {
+func (e *env) seedInstance(t *testing.T, region, id string, edit func(*rds.CreateDBInstanceInput)) *model.Instance {
 	t.Helper()
 	in := &rds.CreateDBInstanceInput{
 		DBInstanceIdentifier:  aws.String(id),
@@ -82,14 +83,14 @@ func (e *env) seedKey(t *testing.T, region, alias string) string {
 }
 
 // encryptedCopy snapshots an instance and copies the snapshot with key, waiting for both.
-func (e *env) encryptedCopy(t *testing.T, api awsclient.RDS, instanceID, keyARN string) *awsclient.Snapshot {
+func (e *env) encryptedCopy(t *testing.T, api model.RDS, instanceID, keyARN string) *model.Snapshot {
 	t.Helper()
 	ctx := e.ctx(t)
 	_, err := api.CreateSnapshot(ctx, instanceID, instanceID+"-plain", nil)
 	require.NoError(t, err)
 	_, err = awsclient.WaitSnapshot(ctx, api, instanceID+"-plain", fastPoll, nil)
 	require.NoError(t, err)
-	_, err = api.CopySnapshot(ctx, awsclient.CopySnapshotInput{SourceID: instanceID + "-plain", TargetID: instanceID + "-enc", KmsKeyID: keyARN})
+	_, err = api.CopySnapshot(ctx, model.CopySnapshotInput{SourceID: instanceID + "-plain", TargetID: instanceID + "-enc", KmsKeyID: keyARN})
 	require.NoError(t, err)
 	snap, err := awsclient.WaitSnapshot(ctx, api, instanceID+"-enc", fastPoll, nil)
 	require.NoError(t, err)
@@ -106,8 +107,8 @@ func skipIfUnsupported(t *testing.T, err error, action string) {
 }
 
 // routed returns the settings of a route table that the flag accepts.
-func routed(table []awsclient.Route, flag func(awsclient.Route) bool) []awsclient.Setting {
-	var out []awsclient.Setting
+func routed(table []model.Route, flag func(model.Route) bool) []model.Setting {
+	var out []model.Setting
 	for _, r := range table {
 		if flag(r) {
 			out = append(out, r.Setting)

@@ -1,6 +1,7 @@
 package adapter_test
 
 import (
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"slices"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 )
 
 func richSource(in *rds.CreateDBInstanceInput) {
@@ -49,7 +50,7 @@ func TestInstanceEncryptionPath(t *testing.T) {
 	assert.ElementsMatch(t, []string{"error", "slowquery"}, src.Settings.EnabledCloudwatchLogsExports)
 	assert.Equal(t, int32(60), src.Settings.MonitoringInterval)
 	assert.True(t, src.Settings.PerformanceInsightsEnabled)
-	assert.Equal(t, awsclient.Tags{"env": "prod"}, src.Tags)
+	assert.Equal(t, model.Tags{"env": "prod"}, src.Tags)
 	assert.NotEmpty(t, src.Endpoint)
 
 	key, err := api.DescribeKey(ctx, "alias/app")
@@ -58,20 +59,20 @@ func TestInstanceEncryptionPath(t *testing.T) {
 	assert.True(t, key.Enabled)
 
 	// Snapshot, with progress reported while it runs.
-	ours := awsclient.Tags{awsclient.TagMigrationID: "m1", awsclient.TagRole: "snapshot"}
+	ours := model.Tags{model.TagMigrationID: "m1", model.TagRole: "snapshot"}
 	plain, err := api.CreateSnapshot(ctx, "APP", "App-Plain", ours)
 	require.NoError(t, err)
 	assert.Equal(t, "app-plain", plain.ID)
 	var statuses []string
-	plain, err = awsclient.WaitSnapshot(ctx, api, "app-plain", fastPoll, func(s *awsclient.Snapshot) { statuses = append(statuses, s.Status) })
+	plain, err = awsclient.WaitSnapshot(ctx, api, "app-plain", fastPoll, func(s *model.Snapshot) { statuses = append(statuses, s.Status) })
 	require.NoError(t, err)
 	assert.False(t, plain.Encrypted)
 	assert.Equal(t, src.ResourceID, plain.SourceResource)
-	assert.Equal(t, awsclient.SnapshotAvailable, statuses[len(statuses)-1])
+	assert.Equal(t, model.SnapshotAvailable, statuses[len(statuses)-1])
 
 	// Encrypted copy carries exactly our tags.
-	copyTags := awsclient.Tags{awsclient.TagMigrationID: "m1", awsclient.TagRole: "encrypted-copy"}
-	_, err = api.CopySnapshot(ctx, awsclient.CopySnapshotInput{SourceID: "app-plain", TargetID: "app-enc", KmsKeyID: "alias/app", Tags: copyTags})
+	copyTags := model.Tags{model.TagMigrationID: "m1", model.TagRole: "encrypted-copy"}
+	_, err = api.CopySnapshot(ctx, model.CopySnapshotInput{SourceID: "app-plain", TargetID: "app-enc", KmsKeyID: "alias/app", Tags: copyTags})
 	require.NoError(t, err)
 	enc, err := awsclient.WaitSnapshot(ctx, api, "app-enc", fastPoll, nil)
 	require.NoError(t, err)
@@ -80,10 +81,10 @@ func TestInstanceEncryptionPath(t *testing.T) {
 	assert.Equal(t, copyTags, enc.Tags)
 
 	// Restore with every setting restore accepts, then modify the rest.
-	restored, err := api.RestoreInstance(ctx, awsclient.RestoreInstanceInput{
+	restored, err := api.RestoreInstance(ctx, model.RestoreInstanceInput{
 		ID: "app-new", SnapshotID: "app-enc", Settings: src.Settings,
-		Carry: routed(awsclient.InstanceSettingRoutes, func(r awsclient.Route) bool { return r.Restore && r.Setting != "AvailabilityZone" }),
-		Tags:  awsclient.Tags{"env": "prod", awsclient.TagMigrationID: "m1"},
+		Carry: routed(model.InstanceSettingRoutes, func(r model.Route) bool { return r.Restore && r.Setting != "AvailabilityZone" }),
+		Tags:  model.Tags{"env": "prod", model.TagMigrationID: "m1"},
 	})
 	require.NoError(t, err)
 	restored, err = awsclient.WaitInstanceAvailable(ctx, api, restored.ResourceID, fastPoll, nil)
@@ -91,20 +92,20 @@ func TestInstanceEncryptionPath(t *testing.T) {
 	assert.True(t, restored.Settings.StorageEncrypted)
 	assert.Equal(t, keyARN, restored.Settings.KmsKeyID)
 
-	modifyOnly := routed(awsclient.InstanceSettingRoutes, func(r awsclient.Route) bool { return r.Modify && !r.Restore })
+	modifyOnly := routed(model.InstanceSettingRoutes, func(r model.Route) bool { return r.Modify && !r.Restore })
 	_, err = api.ModifyInstance(ctx, "app-new", src.Settings, modifyOnly)
 	require.NoError(t, err)
-	restored, err = awsclient.WaitInstance(ctx, api, restored.ResourceID, func(i *awsclient.Instance) bool {
-		return awsclient.IsInstanceAvailable(i) && len(i.PendingModifications) == 0 && i.Settings.MonitoringInterval == 60
+	restored, err = awsclient.WaitInstance(ctx, api, restored.ResourceID, func(i *model.Instance) bool {
+		return model.IsInstanceAvailable(i) && len(i.PendingModifications) == 0 && i.Settings.MonitoringInterval == 60
 	}, fastPoll, nil)
 	require.NoError(t, err)
 
-	for _, r := range awsclient.InstanceSettingRoutes {
+	for _, r := range model.InstanceSettingRoutes {
 		if !r.Compare || r.Setting == "AvailabilityZone" {
 			continue
 		}
-		want, _ := awsclient.SettingValue(src.Settings, r.Setting)
-		got, _ := awsclient.SettingValue(restored.Settings, r.Setting)
+		want, _ := model.SettingValue(src.Settings, r.Setting)
+		got, _ := model.SettingValue(restored.Settings, r.Setting)
 		if w, ok := want.([]string); ok {
 			assert.ElementsMatch(t, w, got, "setting %s", r.Setting)
 			continue
@@ -115,12 +116,12 @@ func TestInstanceEncryptionPath(t *testing.T) {
 	// Rename swap, each rename awaited by resource id.
 	_, err = api.RenameInstance(ctx, "app", "app-old")
 	require.NoError(t, err)
-	old, err := awsclient.WaitInstance(ctx, api, src.ResourceID, awsclient.InstanceAvailableAs("app-old"), fastPoll, nil)
+	old, err := awsclient.WaitInstance(ctx, api, src.ResourceID, model.InstanceAvailableAs("app-old"), fastPoll, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "app-old", old.ID)
 	_, err = api.RenameInstance(ctx, "app-new", "APP")
 	require.NoError(t, err)
-	final, err := awsclient.WaitInstance(ctx, api, restored.ResourceID, awsclient.InstanceAvailableAs("app"), fastPoll, nil)
+	final, err := awsclient.WaitInstance(ctx, api, restored.ResourceID, model.InstanceAvailableAs("app"), fastPoll, nil)
 	require.NoError(t, err)
 	assert.Equal(t, src.Endpoint, final.Endpoint, "same identifier, same hostname")
 
@@ -139,20 +140,20 @@ func TestInstanceEncryptionPath(t *testing.T) {
 	require.NoError(t, api.DeleteSnapshot(ctx, "app-plain"))
 	require.NoError(t, awsclient.WaitSnapshotGone(ctx, api, "app-plain", fastPoll, nil))
 	err = api.DeleteInstance(ctx, "app-old", "")
-	assert.Equal(t, awsclient.KindInvalidParameter, awsclient.KindOf(err), "deletion protection: %v", err)
-	_, err = api.ModifyInstance(ctx, "app-old", awsclient.InstanceSettings{DeletionProtection: false}, []awsclient.Setting{"DeletionProtection"})
+	assert.Equal(t, model.KindInvalidParameter, model.KindOf(err), "deletion protection: %v", err)
+	_, err = api.ModifyInstance(ctx, "app-old", model.InstanceSettings{DeletionProtection: false}, []model.Setting{"DeletionProtection"})
 	require.NoError(t, err)
-	_, err = awsclient.WaitInstance(ctx, api, src.ResourceID, func(i *awsclient.Instance) bool {
-		return awsclient.IsInstanceAvailable(i) && !i.Settings.DeletionProtection
+	_, err = awsclient.WaitInstance(ctx, api, src.ResourceID, func(i *model.Instance) bool {
+		return model.IsInstanceAvailable(i) && !i.Settings.DeletionProtection
 	}, fastPoll, nil)
 	require.NoError(t, err)
 	require.NoError(t, api.DeleteInstance(ctx, "app-old", ""))
 	require.NoError(t, awsclient.WaitInstanceGone(ctx, api, src.ResourceID, fastPoll, nil))
 	_, err = api.DescribeInstance(ctx, "app-old")
-	assert.True(t, awsclient.IsNotFound(err))
+	assert.True(t, model.IsNotFound(err))
 }
 
-func ids(snaps []awsclient.Snapshot) []string {
+func ids(snaps []model.Snapshot) []string {
 	var out []string
 	for _, s := range snaps {
 		out = append(out, s.ID)

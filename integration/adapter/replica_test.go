@@ -1,6 +1,7 @@
 package adapter_test
 
 import (
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -8,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 )
 
 // TestReadReplicasOfAnEncryptedPrimary creates a same-region replica (the key is given but
@@ -21,19 +22,19 @@ func TestReadReplicasOfAnEncryptedPrimary(t *testing.T) {
 	euKey := e.seedKey(t, "eu-west-1", "alias/app-eu")
 	e.seedInstance(t, "us-east-1", "app", func(in *rds.CreateDBInstanceInput) { in.BackupRetentionPeriod = aws.Int32(3) })
 	enc := e.encryptedCopy(t, api, "app", usKey)
-	primary, err := api.RestoreInstance(ctx, awsclient.RestoreInstanceInput{
-		ID: "app-new", SnapshotID: enc.ID, Settings: awsclient.InstanceSettings{BackupRetentionPeriod: 3},
-		Carry: []awsclient.Setting{"BackupRetentionPeriod"},
+	primary, err := api.RestoreInstance(ctx, model.RestoreInstanceInput{
+		ID: "app-new", SnapshotID: enc.ID, Settings: model.InstanceSettings{BackupRetentionPeriod: 3},
+		Carry: []model.Setting{"BackupRetentionPeriod"},
 	})
 	require.NoError(t, err)
 	primary, err = awsclient.WaitInstanceAvailable(ctx, api, primary.ResourceID, fastPoll, nil)
 	require.NoError(t, err)
 
-	same, err := api.CreateReadReplica(ctx, awsclient.ReadReplicaInput{
+	same, err := api.CreateReadReplica(ctx, model.ReadReplicaInput{
 		ID: "app-new-r1", Source: "app-new", SourceRegion: "us-east-1", KmsKeyID: usKey,
-		Settings: awsclient.InstanceSettings{DBInstanceClass: "db.t3.small", MonitoringInterval: 0},
-		Carry:    []awsclient.Setting{"DBInstanceClass", "MonitoringInterval"},
-		Tags:     awsclient.Tags{awsclient.TagRole: "replica"},
+		Settings: model.InstanceSettings{DBInstanceClass: "db.t3.small", MonitoringInterval: 0},
+		Carry:    []model.Setting{"DBInstanceClass", "MonitoringInterval"},
+		Tags:     model.Tags{model.TagRole: "replica"},
 	})
 	require.NoError(t, err)
 	same, err = awsclient.WaitInstanceAvailable(ctx, api, same.ResourceID, fastPoll, nil)
@@ -42,9 +43,9 @@ func TestReadReplicasOfAnEncryptedPrimary(t *testing.T) {
 	assert.True(t, same.Settings.StorageEncrypted)
 	assert.Equal(t, usKey, same.Settings.KmsKeyID)
 	assert.Equal(t, "db.t3.small", same.Settings.DBInstanceClass)
-	assert.Equal(t, "replica", same.Tags[awsclient.TagRole])
+	assert.Equal(t, "replica", same.Tags[model.TagRole])
 
-	cross, err := eu.CreateReadReplica(ctx, awsclient.ReadReplicaInput{
+	cross, err := eu.CreateReadReplica(ctx, model.ReadReplicaInput{
 		ID: "app-new-eu", Source: primary.ARN, SourceRegion: "us-east-1", KmsKeyID: "alias/app-eu",
 	})
 	require.NoError(t, err)
@@ -60,8 +61,8 @@ func TestReadReplicasOfAnEncryptedPrimary(t *testing.T) {
 	assert.Contains(t, primary.Replicas, cross.ARN, "cross-region replicas are listed by ARN")
 
 	// A cross-region replica without a key is refused by AWS: the error kind says so.
-	_, err = eu.CreateReadReplica(ctx, awsclient.ReadReplicaInput{ID: "app-new-eu2", Source: primary.ARN, SourceRegion: "us-east-1"})
-	requireKind(t, awsclient.KindInvalidParameter, err)
+	_, err = eu.CreateReadReplica(ctx, model.ReadReplicaInput{ID: "app-new-eu2", Source: primary.ARN, SourceRegion: "us-east-1"})
+	requireKind(t, model.KindInvalidParameter, err)
 }
 
 // TestRebootAndWaitThroughRenameVisibility reboots, then renames and waits by resource id
@@ -73,19 +74,19 @@ func TestRebootAndWaitThroughRenameVisibility(t *testing.T) {
 
 	rebooting, err := e.api.RebootInstance(ctx, "APP")
 	require.NoError(t, err)
-	assert.Equal(t, awsclient.InstanceRebooting, rebooting.Status)
+	assert.Equal(t, model.InstanceRebooting, rebooting.Status)
 	_, err = awsclient.WaitInstanceAvailable(ctx, e.api, src.ResourceID, fastPoll, nil)
 	require.NoError(t, err)
 
 	_, err = e.api.RenameInstance(ctx, "app", "app-old")
 	require.NoError(t, err)
 	var seen []string
-	got, err := awsclient.WaitInstance(ctx, e.api, src.ResourceID, awsclient.InstanceAvailableAs("app-old"), fastPoll,
-		func(i *awsclient.Instance) { seen = append(seen, i.ID+"/"+i.Status) })
+	got, err := awsclient.WaitInstance(ctx, e.api, src.ResourceID, model.InstanceAvailableAs("app-old"), fastPoll,
+		func(i *model.Instance) { seen = append(seen, i.ID+"/"+i.Status) })
 	require.NoError(t, err)
 	assert.Equal(t, "app-old", got.ID)
 	assert.Equal(t, "app-old/available", seen[len(seen)-1])
 	assert.Greater(t, len(seen), 1, "intermediate states were reported: %v", seen)
 	_, err = e.api.DescribeInstance(ctx, "app")
-	assert.True(t, awsclient.IsNotFound(err))
+	assert.True(t, model.IsNotFound(err))
 }

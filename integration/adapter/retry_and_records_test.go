@@ -2,6 +2,7 @@ package adapter_test
 
 import (
 	"context"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 )
 
@@ -41,7 +42,7 @@ func TestThrottlingExhaustedIsKindThrottled(t *testing.T) {
 	ctx := e.ctx(t)
 	_, _ = e.api.DescribeSnapshot(ctx, "x") // spends the only token
 	_, err := e.api.DescribeSnapshot(ctx, "x")
-	got := requireKind(t, awsclient.KindThrottled, err)
+	got := requireKind(t, model.KindThrottled, err)
 	assert.Equal(t, "Throttling", got.Code)
 }
 

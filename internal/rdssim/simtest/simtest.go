@@ -26,7 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/rdsencrypt/rdsencrypt/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 )
 

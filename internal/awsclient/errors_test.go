@@ -1,0 +1,16 @@
+package awsclient
+
+import (
+	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestIsNothingToModify(t *testing.T) {
+	none := &model.Error{Kind: model.KindInvalidParameter, Code: "InvalidParameterCombination", Message: "No modifications were requested"}
+	assert.True(t, model.IsNothingToModify(fmt.Errorf("modify db1: %w", none)))
+	assert.False(t, model.IsNothingToModify(&model.Error{Kind: model.KindInvalidParameter, Code: "InvalidParameterCombination", Message: "Cannot combine"}))
+	assert.False(t, model.IsNothingToModify(nil))
+}

@@ -1,0 +1,108 @@
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// scripted returns the statuses in order, then repeats the last, and records when each
+// fetch happened.
+type scripted struct {
+	statuses []string
+	calls    []time.Time
+}
+
+func (s *scripted) fetch(context.Context) (*model.Instance, error) {
+	s.calls = append(s.calls, time.Now())
+	i := min(len(s.calls)-1, len(s.statuses)-1)
+	return &model.Instance{ID: "db1", Status: s.statuses[i]}, nil
+}
+
+func gaps(ts []time.Time) []time.Duration {
+	var out []time.Duration
+	for i := 1; i < len(ts); i++ {
+		out = append(out, ts[i].Sub(ts[i-1]))
+	}
+	return out
+}
+
+func TestPollBacksOffWhileUnchangedAndResetsOnChange(t *testing.T) {
+	s := &scripted{statuses: []string{"creating", "creating", "creating", "creating", "backing-up", "backing-up", "available"}}
+	var seen []string
+	opts := PollOptions{Min: 10 * time.Millisecond, Max: 40 * time.Millisecond}
+	got, err := Poll(t.Context(), opts, s.fetch,
+		func(i *model.Instance) (bool, error) { return i.Status == model.InstanceAvailable, nil },
+		func(i *model.Instance) { seen = append(seen, i.Status) })
+	require.NoError(t, err)
+	assert.Equal(t, model.InstanceAvailable, got.Status)
+	assert.Equal(t, []string{"creating", "backing-up", "available"}, seen)
+
+	g := gaps(s.calls)
+	require.Len(t, g, 6)
+	// creating x4: 10, 20, 40 (capped); change to backing-up resets to 10; then 20.
+	want := []time.Duration{10, 20, 40, 40, 10, 20}
+	for i, w := range want {
+		assert.GreaterOrEqual(t, g[i], w*time.Millisecond, "gap %d", i)
+		assert.Less(t, g[i], w*time.Millisecond+30*time.Millisecond, "gap %d", i)
+	}
+}
+
+func TestPollStopsOnCheckErrorFetchErrorAndContext(t *testing.T) {
+	opts := PollOptions{Min: time.Millisecond, Max: time.Millisecond}
+	boom := errors.New("boom")
+	_, err := Poll(t.Context(), opts, (&scripted{statuses: []string{"failed"}}).fetch,
+		func(*model.Instance) (bool, error) { return false, boom }, nil)
+	assert.ErrorIs(t, err, boom)
+
+	_, err = Poll(t.Context(), opts, func(context.Context) (*model.Instance, error) { return nil, boom },
+		func(*model.Instance) (bool, error) { return true, nil }, nil)
+	assert.ErrorIs(t, err, boom)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	_, err = Poll(ctx, opts, (&scripted{statuses: []string{"creating"}}).fetch,
+		func(*model.Instance) (bool, error) { return false, nil }, nil)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+func TestPollReportsProgressWithoutResettingBackoff(t *testing.T) {
+	progress := []int32{10, 20, 30, 100}
+	n := 0
+	fetch := func(context.Context) (*model.Snapshot, error) {
+		p := progress[min(n, len(progress)-1)]
+		n++
+		status := model.SnapshotCreating
+		if p == 100 {
+			status = model.SnapshotAvailable
+		}
+		return &model.Snapshot{ID: "s", Status: status, PercentProgress: p}, nil
+	}
+	var seen []int32
+	_, err := Poll(t.Context(), PollOptions{Min: time.Millisecond, Max: 4 * time.Millisecond}, fetch,
+		func(s *model.Snapshot) (bool, error) { return model.IsSnapshotAvailable(s), nil },
+		func(s *model.Snapshot) { seen = append(seen, s.PercentProgress) })
+	require.NoError(t, err)
+	assert.Equal(t, []int32{10, 20, 30, 100}, seen)
+}
+
+func TestServerClockFollowsDateHeader(t *testing.T) {
+	var c serverClock
+	assert.True(t, c.now().IsZero())
+	aws := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
+	h := http.Header{"Date": []string{aws.Format(http.TimeFormat)}}
+	assert.Equal(t, aws, c.observe(h))
+	now := c.now()
+	assert.False(t, now.Before(aws))
+	assert.Less(t, now.Sub(aws), time.Second)
+	// An older Date (a slow response) does not move the clock back.
+	c.observe(http.Header{"Date": []string{aws.Add(-time.Hour).Format(http.TimeFormat)}})
+	assert.False(t, c.now().Before(aws))
+	assert.True(t, c.observe(http.Header{}).IsZero())
+}

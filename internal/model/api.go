@@ -1,0 +1,130 @@
+package model
+
+import (
+	"context"
+	"time"
+)
+
+// RDS is the set of RDS and KMS calls the workflow makes in one region. Every method that
+// takes an identifier accepts it in any case; AWS stores identifiers lower case.
+// Errors are *Error values (see errors.go); a resource that does not exist gives KindNotFound.
+type RDS interface {
+	// Region is the AWS region this client talks to.
+	Region() string
+
+	DescribeInstance(ctx context.Context, id string) (*Instance, error)
+	// DescribeInstanceByResourceID finds an instance by its DbiResourceId, which survives renames.
+	DescribeInstanceByResourceID(ctx context.Context, resourceID string) (*Instance, error)
+	ListInstances(ctx context.Context) ([]Instance, error)
+	RestoreInstance(ctx context.Context, in RestoreInstanceInput) (*Instance, error)
+	CreateReadReplica(ctx context.Context, in ReadReplicaInput) (*Instance, error)
+	// CreateClusterInstance creates a DB instance inside an Aurora cluster.
+	CreateClusterInstance(ctx context.Context, in ClusterInstanceInput) (*Instance, error)
+	// ModifyInstance applies the named settings immediately.
+	ModifyInstance(ctx context.Context, id string, want InstanceSettings, fields []Setting) (*Instance, error)
+	RenameInstance(ctx context.Context, id, newID string) (*Instance, error)
+	RebootInstance(ctx context.Context, id string) (*Instance, error)
+	// DeleteInstance deletes an instance; finalSnapshotID "" skips the final snapshot.
+	DeleteInstance(ctx context.Context, id, finalSnapshotID string) error
+
+	CreateSnapshot(ctx context.Context, instanceID, snapshotID string, tags Tags) (*Snapshot, error)
+	CopySnapshot(ctx context.Context, in CopySnapshotInput) (*Snapshot, error)
+	DescribeSnapshot(ctx context.Context, id string) (*Snapshot, error)
+	// ListSnapshots lists the manual DB snapshots of the region.
+	ListSnapshots(ctx context.Context) ([]Snapshot, error)
+	DeleteSnapshot(ctx context.Context, id string) error
+
+	DescribeCluster(ctx context.Context, id string) (*Cluster, error)
+	DescribeClusterByResourceID(ctx context.Context, resourceID string) (*Cluster, error)
+	ListClusters(ctx context.Context) ([]Cluster, error)
+	CreateClusterSnapshot(ctx context.Context, clusterID, snapshotID string, tags Tags) (*Snapshot, error)
+	DescribeClusterSnapshot(ctx context.Context, id string) (*Snapshot, error)
+	ListClusterSnapshots(ctx context.Context) ([]Snapshot, error)
+	DeleteClusterSnapshot(ctx context.Context, id string) error
+	RestoreCluster(ctx context.Context, in RestoreClusterInput) (*Cluster, error)
+	ModifyCluster(ctx context.Context, id string, want ClusterSettings, fields []Setting) (*Cluster, error)
+	RenameCluster(ctx context.Context, id, newID string) (*Cluster, error)
+	// DeleteCluster deletes a cluster; finalSnapshotID "" skips the final snapshot.
+	DeleteCluster(ctx context.Context, id, finalSnapshotID string) error
+	ListClusterEndpoints(ctx context.Context, clusterID string) ([]ClusterEndpoint, error)
+	CreateClusterEndpoint(ctx context.Context, ep ClusterEndpoint) (*ClusterEndpoint, error)
+	DeleteClusterEndpoint(ctx context.Context, id string) error
+
+	// AddTags adds or overwrites tags on the resource with the given ARN.
+	AddTags(ctx context.Context, arn string, tags Tags) error
+	// SupportsEncryption reports whether the engine, version and class support storage encryption.
+	SupportsEncryption(ctx context.Context, engine, engineVersion, class string) (bool, error)
+	// ParameterValue returns a parameter's value in a DB parameter group ("" when unset).
+	ParameterValue(ctx context.Context, group, name string) (string, error)
+	// ClusterParameterValue returns a parameter's value in a DB cluster parameter group.
+	ClusterParameterValue(ctx context.Context, group, name string) (string, error)
+
+	// DescribeKey resolves a KMS key by id, ARN, alias name or alias ARN.
+	DescribeKey(ctx context.Context, ref string) (*Key, error)
+
+	// ServerTime is AWS's time as stated in the Date header of the latest response,
+	// advanced by local elapsed time since; the zero time before any response.
+	ServerTime() time.Time
+}
+
+// RestoreInstanceInput restores a new DB instance from a DB snapshot.
+type RestoreInstanceInput struct {
+	ID         string
+	SnapshotID string
+	Settings   InstanceSettings
+	// Carry names the settings passed to the restore call; each must have Restore set in
+	// InstanceSettingRoutes.
+	Carry []Setting
+	Tags  Tags
+}
+
+// ReadReplicaInput creates a read replica of Source (identifier, or ARN across regions).
+type ReadReplicaInput struct {
+	ID           string
+	Source       string
+	SourceRegion string // set only when the source is in another region
+	KmsKeyID     string // required across regions for an encrypted source; omitted otherwise
+	Settings     InstanceSettings
+	Carry        []Setting // each must have Replica set in InstanceSettingRoutes
+	Tags         Tags
+}
+
+// ClusterInstanceInput creates a DB instance in an Aurora cluster.
+type ClusterInstanceInput struct {
+	ID                                 string
+	ClusterID                          string
+	Engine                             string
+	DBInstanceClass                    string
+	PromotionTier                      int32
+	DBParameterGroupName               string
+	AvailabilityZone                   string
+	PubliclyAccessible                 bool
+	AutoMinorVersionUpgrade            bool
+	MonitoringInterval                 int32
+	MonitoringRoleArn                  string
+	PerformanceInsightsEnabled         bool
+	PerformanceInsightsKMSKeyID        string
+	PerformanceInsightsRetentionPeriod int32
+	PreferredMaintenanceWindow         string
+	CACertificateIdentifier            string
+	Tags                               Tags
+}
+
+// CopySnapshotInput copies a DB snapshot, encrypting it with KmsKeyID.
+type CopySnapshotInput struct {
+	SourceID     string // identifier, or ARN across regions
+	SourceRegion string // set only for a cross-region copy
+	TargetID     string
+	KmsKeyID     string
+	Tags         Tags
+}
+
+// RestoreClusterInput restores an Aurora cluster from a cluster snapshot, encrypted with KmsKeyID.
+type RestoreClusterInput struct {
+	ID         string
+	SnapshotID string
+	KmsKeyID   string
+	Settings   ClusterSettings
+	Carry      []Setting // each must have Restore set in ClusterSettingRoutes
+	Tags       Tags
+}

@@ -1,0 +1,111 @@
+package model
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+)
+
+// Setting names a field of InstanceSettings or ClusterSettings (the Go field name).
+type Setting string
+
+// Route says how a setting of the source reaches the new resource: which API calls accept it.
+type Route struct {
+	Setting Setting
+	// Restore: RestoreDBInstanceFromDBSnapshot / RestoreDBClusterFromSnapshot accept it.
+	Restore bool
+	// Replica: CreateDBInstanceReadReplica accepts it.
+	Replica bool
+	// Modify: ModifyDBInstance / ModifyDBCluster accept it.
+	Modify bool
+	// Compare: the parity check compares it between source and new resource.
+	Compare bool
+	// Note explains a setting that cannot be carried, or a caveat.
+	Note string
+}
+
+// InstanceSettingRoutes is the table of rds-behaviour.md §2.4 and §3.2, in plan order.
+var InstanceSettingRoutes = []Route{
+	{Setting: "DBInstanceClass", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "Engine", Compare: true, Note: "taken from the snapshot"},
+	{Setting: "EngineVersion", Compare: true, Note: "taken from the snapshot"},
+	{Setting: "LicenseModel", Restore: true, Compare: true},
+	{Setting: "AllocatedStorage", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "MaxAllocatedStorage", Replica: true, Modify: true, Compare: true},
+	{Setting: "StorageType", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "Iops", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "StorageThroughput", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "MultiAZ", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "AvailabilityZone", Restore: true, Replica: true, Note: "only for Single-AZ; AWS may choose another zone for Multi-AZ"},
+	{Setting: "DBSubnetGroupName", Restore: true, Replica: true, Compare: true},
+	{Setting: "VpcSecurityGroupIDs", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "DBParameterGroupName", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "OptionGroupName", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "Port", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "PubliclyAccessible", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "AutoMinorVersionUpgrade", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "CopyTagsToSnapshot", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "DeletionProtection", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "IAMDatabaseAuthenticationEnabled", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "EnabledCloudwatchLogsExports", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "CACertificateIdentifier", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "BackupRetentionPeriod", Restore: true, Modify: true, Compare: true},
+	{Setting: "PreferredBackupWindow", Restore: true, Modify: true, Compare: true},
+	{Setting: "PreferredMaintenanceWindow", Modify: true, Compare: true},
+	{Setting: "MonitoringInterval", Replica: true, Modify: true, Compare: true},
+	{Setting: "MonitoringRoleArn", Replica: true, Modify: true, Compare: true},
+	{Setting: "PerformanceInsightsEnabled", Replica: true, Modify: true, Compare: true},
+	{Setting: "PerformanceInsightsKMSKeyID", Replica: true, Modify: true, Compare: true},
+	{Setting: "PerformanceInsightsRetentionPeriod", Replica: true, Modify: true, Compare: true},
+	{Setting: "DatabaseInsightsMode", Replica: true, Modify: true, Compare: true},
+	{Setting: "NetworkType", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "ManagedMasterUserSecret", Note: "Secrets Manager password: re-enable with ModifyDBInstance ManageMasterUserPassword (a new secret is created)"},
+	{Setting: "AssociatedRoles", Note: "IAM role associations are not part of a snapshot: re-add with AddRoleToDBInstance"},
+}
+
+// ClusterSettingRoutes is the table of rds-behaviour.md §5, in plan order.
+var ClusterSettingRoutes = []Route{
+	{Setting: "Engine", Restore: true, Compare: true},
+	{Setting: "EngineVersion", Restore: true, Compare: true},
+	{Setting: "EngineMode", Restore: true, Compare: true},
+	{Setting: "Port", Restore: true, Modify: true, Compare: true},
+	{Setting: "DBSubnetGroupName", Restore: true, Compare: true},
+	{Setting: "VpcSecurityGroupIDs", Restore: true, Modify: true, Compare: true},
+	{Setting: "DBClusterParameterGroupName", Restore: true, Modify: true, Compare: true},
+	{Setting: "DatabaseName", Restore: true, Compare: true},
+	{Setting: "StorageType", Restore: true, Modify: true, Compare: true},
+	{Setting: "BackupRetentionPeriod", Restore: true, Modify: true, Compare: true},
+	{Setting: "PreferredBackupWindow", Restore: true, Modify: true, Compare: true},
+	{Setting: "PreferredMaintenanceWindow", Modify: true, Compare: true},
+	{Setting: "CopyTagsToSnapshot", Restore: true, Modify: true, Compare: true},
+	{Setting: "DeletionProtection", Restore: true, Modify: true, Compare: true},
+	{Setting: "IAMDatabaseAuthenticationEnabled", Restore: true, Modify: true, Compare: true},
+	{Setting: "EnabledCloudwatchLogsExports", Restore: true, Modify: true, Compare: true},
+	{Setting: "BacktrackWindow", Restore: true, Modify: true, Compare: true},
+	{Setting: "ServerlessV2MinCapacity", Restore: true, Modify: true, Compare: true},
+	{Setting: "ServerlessV2MaxCapacity", Restore: true, Modify: true, Compare: true},
+	{Setting: "AssociatedRoles", Restore: true, Compare: true},
+	{Setting: "NetworkType", Restore: true, Modify: true, Compare: true},
+}
+
+// RouteOf returns the route of a setting in a table.
+func RouteOf(table []Route, s Setting) (Route, bool) {
+	i := slices.IndexFunc(table, func(r Route) bool { return r.Setting == s })
+	if i < 0 {
+		return Route{}, false
+	}
+	return table[i], true
+}
+
+// SettingValue returns the value of the named field of an InstanceSettings or ClusterSettings.
+func SettingValue(settings any, s Setting) (any, error) {
+	v := reflect.ValueOf(settings)
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	f := v.FieldByName(string(s))
+	if !f.IsValid() {
+		return nil, fmt.Errorf("unknown setting %q for %T", s, settings)
+	}
+	return f.Interface(), nil
+}

@@ -1,0 +1,191 @@
+// Package awsclient is the only package that imports the AWS SDK service packages.
+// It exposes small interfaces over the RDS and KMS calls rdsencrypt uses, returns the
+// project's own types, and translates AWS errors into the error kinds in errors.go.
+package model
+
+import "time"
+
+// Tags is a resource's tag set, key to value.
+type Tags map[string]string
+
+// Tag keys every resource created by rdsencrypt carries (design.md invariant 2).
+const (
+	TagMigrationID = "rdsencrypt:migration-id"
+	TagSource      = "rdsencrypt:source"
+	TagRole        = "rdsencrypt:role"
+)
+
+// InstanceSettings are the settings of a DB instance that a migration must carry from the
+// source to its encrypted replacement (rds-behaviour.md §2.4 and §3.2). The same struct is
+// read from a described instance and given to restore, replica creation and modify calls.
+// A zero value means "not set" for strings and slices.
+type InstanceSettings struct {
+	DBInstanceClass                    string
+	Engine                             string
+	EngineVersion                      string
+	LicenseModel                       string
+	AllocatedStorage                   int32
+	MaxAllocatedStorage                int32
+	StorageType                        string
+	Iops                               int32
+	StorageThroughput                  int32
+	MultiAZ                            bool
+	AvailabilityZone                   string
+	DBSubnetGroupName                  string
+	VpcSecurityGroupIDs                []string
+	DBParameterGroupName               string
+	OptionGroupName                    string
+	Port                               int32
+	PubliclyAccessible                 bool
+	AutoMinorVersionUpgrade            bool
+	CopyTagsToSnapshot                 bool
+	DeletionProtection                 bool
+	IAMDatabaseAuthenticationEnabled   bool
+	EnabledCloudwatchLogsExports       []string
+	CACertificateIdentifier            string
+	BackupRetentionPeriod              int32
+	PreferredBackupWindow              string
+	PreferredMaintenanceWindow         string
+	MonitoringInterval                 int32
+	MonitoringRoleArn                  string
+	PerformanceInsightsEnabled         bool
+	PerformanceInsightsKMSKeyID        string
+	PerformanceInsightsRetentionPeriod int32
+	DatabaseInsightsMode               string
+	NetworkType                        string
+	StorageEncrypted                   bool
+	KmsKeyID                           string
+	// ManagedMasterUserSecret is true when the master password is kept in Secrets Manager.
+	// The secret itself is never read.
+	ManagedMasterUserSecret bool
+	// AssociatedRoles are IAM role associations as "FeatureName=RoleArn".
+	AssociatedRoles []string
+}
+
+// Instance is a described DB instance.
+type Instance struct {
+	ID         string // DBInstanceIdentifier, lower case
+	ResourceID string // DbiResourceId, stable across renames
+	ARN        string
+	Region     string
+	Status     string
+	// Endpoint is the DNS address; empty while AWS has not assigned one.
+	Endpoint string
+	// ClusterID is set when the instance is an Aurora cluster member.
+	ClusterID string
+	// ReplicaSource is the source of a read replica: an identifier in the same region, an ARN
+	// across regions. Empty for a primary.
+	ReplicaSource string
+	// Replicas lists the read replicas: identifiers in the same region, ARNs across regions.
+	Replicas []string
+	// PendingModifications lists the names of settings waiting for the maintenance window.
+	PendingModifications []string
+	// ParameterApplyStatus is the state of the DB parameter group: in-sync, applying,
+	// pending-reboot.
+	ParameterApplyStatus string
+	// PendingRename is the identifier a rename is about to give the instance: right after
+	// the call the old identifier still answers, available, with the new one pending.
+	PendingRename string
+	// PercentProgress is the storage-optimization progress AWS reports, if any.
+	PercentProgress string
+	CreateTime      time.Time
+	Settings        InstanceSettings
+	Tags            Tags
+}
+
+// Snapshot is a described DB snapshot or DB cluster snapshot.
+type Snapshot struct {
+	ID               string
+	ARN              string
+	Region           string
+	Status           string
+	SourceID         string // instance or cluster the snapshot was taken from
+	SourceResource   string // DbiResourceId or DbClusterResourceId of that source
+	Engine           string
+	Encrypted        bool
+	KmsKeyID         string
+	PercentProgress  int32
+	AllocatedStorage int32
+	SnapshotType     string // manual, automated, ...
+	CreateTime       time.Time
+	Tags             Tags
+}
+
+// Key is a described KMS key.
+type Key struct {
+	ID      string
+	ARN     string
+	Region  string
+	Enabled bool
+	// State is the KMS key state: Enabled, Disabled, PendingDeletion, ...
+	State string
+	// Manager is AWS for AWS-managed keys (alias/aws/rds), CUSTOMER otherwise.
+	Manager string
+}
+
+// ClusterSettings are the settings of an Aurora DB cluster that a migration carries
+// (rds-behaviour.md §5).
+type ClusterSettings struct {
+	Engine                           string
+	EngineVersion                    string
+	EngineMode                       string
+	Port                             int32
+	DBSubnetGroupName                string
+	VpcSecurityGroupIDs              []string
+	DBClusterParameterGroupName      string
+	DatabaseName                     string
+	StorageType                      string
+	BackupRetentionPeriod            int32
+	PreferredBackupWindow            string
+	PreferredMaintenanceWindow       string
+	CopyTagsToSnapshot               bool
+	DeletionProtection               bool
+	IAMDatabaseAuthenticationEnabled bool
+	EnabledCloudwatchLogsExports     []string
+	BacktrackWindow                  int64
+	ServerlessV2MinCapacity          float64
+	ServerlessV2MaxCapacity          float64
+	AssociatedRoles                  []string // "FeatureName=RoleArn"
+	NetworkType                      string
+	StorageEncrypted                 bool
+	KmsKeyID                         string
+}
+
+// ClusterMember is one DB instance of an Aurora cluster.
+type ClusterMember struct {
+	InstanceID    string
+	IsWriter      bool
+	PromotionTier int32
+}
+
+// Cluster is a described Aurora DB cluster.
+type Cluster struct {
+	ID             string
+	ResourceID     string // DbClusterResourceId
+	ARN            string
+	Region         string
+	Status         string
+	Endpoint       string
+	ReaderEndpoint string
+	Members        []ClusterMember
+	// GlobalClusterID is set when the cluster belongs to a global database.
+	GlobalClusterID string
+	// ReplicationSource is set when the cluster is a cross-region replica.
+	ReplicationSource string
+	CustomEndpoints   []string
+	Settings          ClusterSettings
+	Tags              Tags
+}
+
+// ClusterEndpoint is a custom endpoint of an Aurora cluster.
+type ClusterEndpoint struct {
+	ID              string
+	ClusterID       string
+	Type            string // READER or ANY
+	Address         string
+	Status          string
+	StaticMembers   []string
+	ExcludedMembers []string
+	ARN             string
+	Tags            Tags
+}

@@ -1,0 +1,153 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/lipgloss/table"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+)
+
+// duration renders d to the second, without zero tails: 1h5m, 4m10s, 12s.
+func duration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	d = d.Round(time.Second)
+	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
+	switch {
+	case h > 0 && m == 0 && s == 0:
+		return fmt.Sprintf("%dh", h)
+	case h > 0 && s == 0:
+		return fmt.Sprintf("%dh%dm", h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh%dm%ds", h, m, s)
+	case m > 0 && s == 0:
+		return fmt.Sprintf("%dm", m)
+	case m > 0:
+		return fmt.Sprintf("%dm%ds", m, s)
+	}
+	return fmt.Sprintf("%ds", s)
+}
+
+// estimate renders a planned duration, or "" when there is none.
+func estimate(d workflow.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return "~" + duration(time.Duration(d))
+}
+
+// wrap word-wraps s (which may hold styled text) to width, breaking long words too.
+func wrap(s string, width int) string {
+	if width <= 0 {
+		return s
+	}
+	return ansi.Wrap(s, width, "")
+}
+
+// indentWrap wraps s to width with a hanging indent: the first line starts with first,
+// the rest with as many spaces.
+func indentWrap(first, s string, width int) string {
+	pad := lipgloss.Width(first)
+	body := wrap(s, max(10, width-pad))
+	lines := strings.Split(body, "\n")
+	for i := range lines {
+		if i == 0 {
+			lines[i] = first + lines[i]
+		} else {
+			lines[i] = strings.Repeat(" ", pad) + lines[i]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// bullets renders items as a hanging-indented list.
+func bullets(items []string, width int) string {
+	var b []string
+	for _, it := range items {
+		b = append(b, indentWrap("  • ", it, width))
+	}
+	return strings.Join(b, "\n")
+}
+
+// flow lays items out left to right, starting a new line when the next would not fit.
+func flow(items []string, width int, sep string) string {
+	var lines []string
+	var cur string
+	for _, it := range items {
+		switch {
+		case cur == "":
+			cur = it
+		case lipgloss.Width(cur)+lipgloss.Width(sep)+lipgloss.Width(it) <= width:
+			cur += sep + it
+		default:
+			lines = append(lines, cur)
+			cur = it
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// truncateLines cuts every line of s to width.
+func truncateLines(s string, width int) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, width, "…")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// grid renders a borderless table with a header rule, wrapping cells only when the natural
+// width exceeds width.
+func grid(st styles, width int, headers []string, rows [][]string) string {
+	t := table.New().
+		Border(lipgloss.NormalBorder()).
+		BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
+		BorderColumn(false).BorderHeader(true).
+		BorderStyle(st.dim).
+		StyleFunc(func(row, _ int) lipgloss.Style {
+			if row == table.HeaderRow {
+				return st.tableHdr
+			}
+			return st.cell
+		}).
+		Headers(headers...).
+		Rows(rows...)
+	out := t.String()
+	if maxLineWidth(out) > width {
+		out = t.Width(width).String()
+	}
+	return strings.TrimRight(out, "\n")
+}
+
+func maxLineWidth(s string) int {
+	w := 0
+	for _, l := range strings.Split(s, "\n") {
+		w = max(w, lipgloss.Width(l))
+	}
+	return w
+}
+
+// orDash shows "-" for an empty cell.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// yesNo renders a flag as a table cell.
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "-"
+}

@@ -1,0 +1,586 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A batch encrypts many databases unattended: it selects the unencrypted instances and
+// clusters of some regions, plans each, then runs the migrations concurrently. Each
+// migration is an ordinary one, with its own journal and lock, so any one can later be
+// resumed, rolled back or inspected alone; one failing never stops the others. The API
+// budget is shared through the awsclient.Client's Limiter, which every engine uses.
+
+// Cutover policies of a batch.
+const (
+	CutoverAuto   = "auto"   // run every step, cutover included (a maintenance window)
+	CutoverManual = "manual" // prepare everything, stop before each cutover; finish with resume
+)
+
+// Outcomes of one migration of a batch.
+const (
+	OutcomeCompleted       = "completed"
+	OutcomeFailed          = "failed"
+	OutcomeSkipped         = "skipped"
+	OutcomeStopped         = "stopped"          // stopped between steps: parity to review, or interrupted
+	OutcomeAwaitingCutover = "awaiting-cutover" // manual cutover: prepared, stopped before the cutover
+)
+
+// BatchRequest says what a batch migrates and how.
+type BatchRequest struct {
+	Regions []string
+	// KmsKey is the key of every region without its own in RegionKeys.
+	KmsKey     string
+	RegionKeys map[string]string
+	Selection  Selection
+	// Concurrency is how many migrations run at once (default 4).
+	Concurrency int
+	Cutover     string // CutoverAuto or CutoverManual
+	Options     RunOptions
+}
+
+func (r BatchRequest) keyFor(region string) string {
+	if k := r.RegionKeys[region]; k != "" {
+		return k
+	}
+	return r.KmsKey
+}
+
+func (r BatchRequest) concurrency() int {
+	if r.Concurrency > 0 {
+		return r.Concurrency
+	}
+	return 4
+}
+
+// BatchItem is one selected database: planned, or skipped with the reason.
+type BatchItem struct {
+	Kind   string `json:"kind"`
+	Region string `json:"region"`
+	Source string `json:"source"`
+	// Plan is the migration's plan; nil when skipped.
+	Plan *Plan `json:"plan,omitempty"`
+	// Skip is why the database is left out; empty when it will be migrated.
+	Skip string `json:"skip,omitempty"`
+	// Next is what to do about a skipped database, if anything.
+	Next string `json:"next,omitempty"`
+}
+
+// BatchPlan is what a batch will do, computed with read-only calls.
+type BatchPlan struct {
+	Request BatchRequest `json:"-"`
+	Items   []BatchItem  `json:"items"`
+	// AlreadyEncrypted counts selected databases that are encrypted already.
+	AlreadyEncrypted int `json:"already_encrypted"`
+	// NotSelected counts databases left out by --include and --exclude.
+	NotSelected int `json:"not_selected"`
+	// Errors are regions that could not be listed.
+	Errors []string `json:"errors,omitempty"`
+	// Warnings are things to settle before the batch runs, such as AWS quotas it would hit.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Planned returns how many items will be migrated.
+func (p *BatchPlan) Planned() int {
+	n := 0
+	for _, it := range p.Items {
+		if it.Skip == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// BatchMigration is one migration of a batch: its report (flattened in JSON) plus how it
+// ended within the batch.
+type BatchMigration struct {
+	Report
+	Outcome string `json:"outcome"`
+	// Reason explains a skip, a stop or a failure in one line.
+	Reason     string     `json:"reason,omitempty"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	// ElapsedSeconds is the local time the migration took in this batch.
+	ElapsedSeconds float64 `json:"elapsed_seconds"`
+}
+
+// BatchSummary counts the outcomes of a batch.
+type BatchSummary struct {
+	Completed       int     `json:"completed"`
+	Failed          int     `json:"failed"`
+	Skipped         int     `json:"skipped"`
+	Stopped         int     `json:"stopped"`
+	AwaitingCutover int     `json:"awaiting_cutover"`
+	APICalls        int     `json:"api_calls"`
+	ElapsedSeconds  float64 `json:"elapsed_seconds"`
+}
+
+// BatchReport is the outcome of a batch: `{"migrations": [...], "summary": {...}}`.
+type BatchReport struct {
+	Migrations []BatchMigration `json:"migrations"`
+	Summary    BatchSummary     `json:"summary"`
+}
+
+// FleetEvent is a change of state of one migration of a batch, for progress displays.
+type FleetEvent struct {
+	Time   time.Time
+	Index  int // position in BatchPlan.Items
+	Kind   string
+	Region string
+	Source string
+	// MigrationID is known once the migration has started.
+	MigrationID string
+	// State is running, or an outcome once the migration has ended.
+	State string
+	Step  string // the step running, or the step it ended at
+	// Calls counts the AWS calls of the migration so far.
+	Calls   int
+	Message string
+}
+
+// FleetObserver receives fleet events; it is called from every worker, so it must be safe
+// for concurrent use and quick.
+type FleetObserver interface {
+	FleetUpdate(FleetEvent)
+}
+
+// FleetObserverFunc adapts a function to FleetObserver.
+type FleetObserverFunc func(FleetEvent)
+
+// FleetUpdate calls f(e).
+func (f FleetObserverFunc) FleetUpdate(e FleetEvent) { f(e) }
+
+// Batch selects, plans and runs the migrations of a fleet.
+type Batch struct {
+	// Base is copied for every migration; its Approver is replaced by the cutover policy and
+	// its Observer, when set, still receives every event of every migration.
+	Base  Engine
+	Fleet FleetObserver
+	// IDFor, when set, fixes the migration id of an item (tests).
+	IDFor func(BatchItem) string
+}
+
+// CutoverApprover is the approver of an unattended migration: it approves every step,
+// except that parity differences always stop before cutover (as AutoApprove does), and that
+// with the manual policy it stops before the first cutover step, leaving the migration
+// paused and resumable.
+func CutoverApprover(policy string) Approver {
+	return ApproverFunc(func(_ context.Context, a Approval) (Decision, error) {
+		if len(a.Differences) > 0 {
+			return Quit, nil
+		}
+		if policy == CutoverManual && IsCutoverStep(a.Step) {
+			return Quit, nil
+		}
+		return Approve, nil
+	})
+}
+
+// IsCutoverStep reports whether a step starts the cutover: the source's endpoint stops
+// answering. Every flavor names its cutover steps "cutover-...".
+func IsCutoverStep(step string) bool {
+	kind, _ := splitStep(step)
+	return kind == StepRenameSource || strings.HasPrefix(kind, "cutover")
+}
+
+// Plan lists the regions, selects the unencrypted databases and plans each migration. It
+// makes read-only calls only.
+func (b *Batch) Plan(ctx context.Context, req BatchRequest) (*BatchPlan, error) {
+	if req.Cutover != CutoverAuto && req.Cutover != CutoverManual {
+		return nil, fmt.Errorf("cutover policy %q: use auto or manual", req.Cutover)
+	}
+	bp := &BatchPlan{Request: req, Items: []BatchItem{}}
+	active, retired, err := b.journaled()
+	if err != nil {
+		return nil, err
+	}
+	existing := map[string]int{}
+	for _, region := range req.Regions {
+		f, err := b.Base.listRegion(ctx, region)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			bp.Errors = append(bp.Errors, Redact(err.Error()))
+			continue
+		}
+		existing[region] = len(f.instances)
+		for _, inst := range f.instances {
+			if inst.ClusterID != "" {
+				continue // migrated with its cluster
+			}
+			bp.consider(KindInstance, region, inst.ID, inst.Tags, inst.Settings.StorageEncrypted, inst.ReplicaSource, active, retired)
+		}
+		for _, c := range f.clusters {
+			bp.consider(KindCluster, region, c.ID, c.Tags, c.Settings.StorageEncrypted, c.ReplicationSource, active, retired)
+		}
+	}
+	slices.SortStableFunc(bp.Items, func(a, b BatchItem) int {
+		return strings.Compare(a.Region+"\x00"+a.Kind+"\x00"+a.Source, b.Region+"\x00"+b.Kind+"\x00"+b.Source)
+	})
+	b.planItems(ctx, bp)
+	for _, region := range req.Regions {
+		if _, listed := existing[region]; listed {
+			bp.Warnings = append(bp.Warnings, b.quotaWarnings(ctx, bp, region, existing[region])...)
+		}
+	}
+	return bp, ctx.Err()
+}
+
+// Default RDS quotas per region (Service Quotas; accounts can have them raised). A batch
+// keeps two snapshots and one extra instance per migrated instance until cleanup.
+const (
+	defaultSnapshotQuota = 100
+	defaultInstanceQuota = 40
+)
+
+// quotaWarnings compares what the planned migrations of a region will create with AWS's
+// default quotas, counting what the region already holds.
+func (b *Batch) quotaWarnings(ctx context.Context, bp *BatchPlan, region string, instances int) []string {
+	created := map[string]int{}
+	for _, it := range bp.Items {
+		if it.Region != region || it.Plan == nil {
+			continue
+		}
+		for _, r := range it.Plan.Resources {
+			if r.Role != RoleRetiredSource {
+				created[r.Kind]++
+			}
+		}
+	}
+	api, err := b.Base.Clients(region)
+	if err != nil {
+		return nil
+	}
+	var w []string
+	quota := func(kind, what string, have int, limit int) {
+		if n := created[kind]; n > 0 && have+n > limit {
+			w = append(w, fmt.Sprintf("%s: the batch creates %d %s (kept until cleanup) next to %d existing; RDS's default quota is %d per region: "+
+				"check yours (aws rds describe-account-attributes) and raise it, or run the batch in parts with cleanups between them",
+				region, n, what, have, limit))
+		}
+	}
+	if created[KindDBSnapshot] > 0 {
+		if s, err := api.ListSnapshots(ctx); err == nil {
+			quota(KindDBSnapshot, "manual DB snapshots", len(s), defaultSnapshotQuota)
+		}
+	}
+	if created[KindDBClusterSnapshot] > 0 {
+		if s, err := api.ListClusterSnapshots(ctx); err == nil {
+			quota(KindDBClusterSnapshot, "manual DB cluster snapshots", len(s), defaultSnapshotQuota)
+		}
+	}
+	quota(KindDBInstance, "DB instances", instances, defaultInstanceQuota)
+	return w
+}
+
+// consider adds a listed database to the plan, as a candidate or with the reason to skip it.
+func (bp *BatchPlan) consider(kind, region, id string, tags model.Tags, encrypted bool, replicaOf string,
+	active map[string]string, retired map[string]string) {
+	if !bp.Request.Selection.Selects(id, tags) {
+		bp.NotSelected++
+		return
+	}
+	if encrypted {
+		bp.AlreadyEncrypted++
+		return
+	}
+	it := BatchItem{Kind: kind, Region: region, Source: id}
+	key := InstanceKey(region, id)
+	switch {
+	case retired[key] != "":
+		it.Skip = "retired source of migration " + retired[key] + ", kept until cleanup"
+		it.Next = "rdsencrypt cleanup " + retired[key]
+	case tags[model.TagMigrationID] != "" || retiredName.MatchString(id):
+		it.Skip = "created or renamed by an rdsencrypt migration"
+	case active[key] != "":
+		it.Skip = "migration " + active[key] + " of it is unfinished"
+		it.Next = "rdsencrypt resume " + active[key]
+	case replicaOf != "" && kind == KindInstance:
+		_, primary := replicaSource(region, replicaOf)
+		it.Skip = "read replica of " + primary + ": replicas are recreated encrypted with their primary"
+	case replicaOf != "":
+		it.Skip = "replica cluster of " + replicaOf + ": migrate the primary cluster"
+	}
+	bp.Items = append(bp.Items, it)
+}
+
+// journaled returns the sources with an unfinished migration and the retired sources of
+// finished ones, by InstanceKey, with their migration id.
+func (b *Batch) journaled() (active, retired map[string]string, err error) {
+	active, retired = map[string]string{}, map[string]string{}
+	if b.Base.Store == nil {
+		return active, retired, nil
+	}
+	states, _, err := b.Base.Store.List()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, st := range states {
+		if IsOpen(st.Status) {
+			active[InstanceKey(st.Region, st.Source)] = st.ID
+		}
+		if st.Status != StatusCleanedUp && st.Status != StatusRolledBack {
+			for _, r := range st.Resources {
+				if r.Role == RoleRetiredSource {
+					retired[InstanceKey(r.Region, r.Name)] = st.ID
+				}
+			}
+		}
+	}
+	return active, retired, nil
+}
+
+// planItems plans every candidate, Concurrency at a time; a plan that fails skips its item
+// with the reason (nothing has been changed).
+func (b *Batch) planItems(ctx context.Context, bp *BatchPlan) {
+	sem := make(chan struct{}, bp.Request.concurrency())
+	var wg sync.WaitGroup
+	for i := range bp.Items {
+		it := &bp.Items[i]
+		if it.Skip != "" {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			plan, err := b.Base.Plan(ctx, b.request(bp.Request, *it))
+			switch {
+			case err != nil:
+				it.Skip, it.Next = "cannot be planned: "+oneLineErr(err), NextOf(err)
+			case plan.Mode == ModeNone:
+				it.Skip = "already encrypted with the key"
+			default:
+				it.Plan = plan
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (b *Batch) request(req BatchRequest, it BatchItem) MigrateRequest {
+	return MigrateRequest{Kind: it.Kind, Region: it.Region, Source: it.Source, KmsKey: req.keyFor(it.Region),
+		RegionKeys: req.RegionKeys, Options: req.Options}
+}
+
+// Run runs the planned migrations, Concurrency at a time, and reports each. It returns when
+// every migration has ended; cancelling ctx stops running migrations between steps (they
+// stay resumable) and starts no new one.
+func (b *Batch) Run(ctx context.Context, bp *BatchPlan) *BatchReport {
+	started := b.Base.now()
+	rep := &BatchReport{Migrations: make([]BatchMigration, len(bp.Items))}
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range bp.Request.concurrency() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				rep.Migrations[i] = b.runOne(ctx, bp.Request, i, bp.Items[i])
+			}
+		}()
+	}
+	for i, it := range bp.Items {
+		if it.Skip != "" {
+			rep.Migrations[i] = skipped(it, it.Skip, it.Next)
+			b.fleet(FleetEvent{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source, State: OutcomeSkipped, Message: it.Skip})
+			continue
+		}
+		if ctx.Err() != nil {
+			rep.Migrations[i] = skipped(it, "the batch was stopped before this migration started", "")
+			b.fleet(FleetEvent{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source, State: OutcomeSkipped, Message: "not started"})
+			continue
+		}
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			rep.Migrations[i] = skipped(it, "the batch was stopped before this migration started", "")
+			b.fleet(FleetEvent{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source, State: OutcomeSkipped, Message: "not started"})
+		}
+	}
+	close(work)
+	wg.Wait()
+	rep.summarize(b.Base.now().Sub(started))
+	return rep
+}
+
+func skipped(it BatchItem, reason, next string) BatchMigration {
+	return BatchMigration{Report: Report{Source: it.Source, Kind: it.Kind, Region: it.Region, Status: OutcomeSkipped,
+		Steps: []StepReport{}, Parity: Parity{Differences: []Difference{}}, Next: next}, Outcome: OutcomeSkipped, Reason: reason}
+}
+
+// runOne runs one migration, isolated: its failure, even a panic, is its own.
+func (b *Batch) runOne(ctx context.Context, req BatchRequest, i int, it BatchItem) (m BatchMigration) {
+	eng := b.Base // a copy: approver, observer and id are this migration's
+	eng.Approver = CutoverApprover(req.Cutover)
+	tracker := &fleetTracker{b: b, base: b.Base.Observer, ev: FleetEvent{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source}}
+	eng.Observer = tracker
+	if b.IDFor != nil {
+		if id := b.IDFor(it); id != "" {
+			eng.NewID = func() (string, error) { return id, nil }
+		}
+	}
+	start := b.Base.now()
+	tracker.update(func(ev *FleetEvent) { ev.State = StatusRunning })
+	defer func() {
+		if p := recover(); p != nil {
+			b.Base.logger().Error("migration panicked", "source", it.Source, "panic", p, "stack", string(debug.Stack()))
+			m = BatchMigration{Report: Report{Source: it.Source, Kind: it.Kind, Region: it.Region, Status: StatusFailed,
+				Steps: []StepReport{}, Parity: Parity{Differences: []Difference{}}, Error: fmt.Sprint("internal error: ", p)},
+				Outcome: OutcomeFailed, Reason: fmt.Sprint("internal error: ", p)}
+			if id := tracker.id(); id != "" {
+				m.MigrationID, m.Next = id, "rdsencrypt status "+id+"; then rdsencrypt resume "+id+" or rdsencrypt rollback "+id
+			}
+		}
+		end := b.Base.now()
+		m.StartedAt, m.FinishedAt, m.ElapsedSeconds = &start, &end, end.Sub(start).Seconds()
+		tracker.update(func(ev *FleetEvent) { ev.State, ev.Message, ev.Calls = m.Outcome, m.Reason, max(ev.Calls, m.APICalls) })
+	}()
+	r, err := eng.Migrate(ctx, b.request(req, it))
+	return classify(it, req.Cutover, r, err, ctx.Err() != nil)
+}
+
+// classify turns what Migrate returned into the batch outcome of a migration.
+func classify(it BatchItem, policy string, r *Report, err error, interrupted bool) BatchMigration {
+	m := BatchMigration{}
+	if r != nil {
+		m.Report = *r
+	} else {
+		m.Report = Report{Source: it.Source, Kind: it.Kind, Region: it.Region, Status: StatusFailed,
+			Steps: []StepReport{}, Parity: Parity{Differences: []Difference{}}}
+	}
+	if m.Steps == nil {
+		m.Steps = []StepReport{}
+	}
+	pending := pendingOf(m.Steps)
+	switch {
+	case err == nil && (m.Status == StatusCompleted || m.Status == StatusNothingToDo):
+		m.Outcome = OutcomeCompleted
+	case err == nil:
+		m.Outcome, m.Reason = OutcomeFailed, "ended with status "+m.Status
+	case errors.Is(err, ErrStopped) && len(m.Parity.Differences) > 0:
+		m.Outcome = OutcomeStopped
+		m.Reason = fmt.Sprintf("stopped before %s: %d parity difference(s) to review", pending, len(m.Parity.Differences))
+		m.Next = fmt.Sprintf("rdsencrypt status %s, then rdsencrypt resume %s to approve them, or rdsencrypt rollback %s", m.MigrationID, m.MigrationID, m.MigrationID)
+	case errors.Is(err, ErrStopped) && policy == CutoverManual && !interrupted && IsCutoverStep(pending):
+		m.Outcome = OutcomeAwaitingCutover
+		m.Reason = "prepared; stopped before " + pending + " (manual cutover)"
+		m.Next = "rdsencrypt resume " + m.MigrationID + "   (runs the cutover: the endpoint is down for minutes)"
+	case errors.Is(err, ErrStopped) || interrupted:
+		m.Outcome = OutcomeStopped
+		m.Reason = "stopped before " + pending
+		if m.MigrationID != "" {
+			m.Next = "rdsencrypt resume " + m.MigrationID
+		} else {
+			m.Reason = "stopped before it started"
+		}
+	default:
+		m.Outcome, m.Reason = OutcomeFailed, oneLineErr(err)
+		if m.Error == "" {
+			m.Error = m.Reason
+		}
+		if next := NextOf(err); next != "" {
+			m.Next = next
+		}
+	}
+	return m
+}
+
+func pendingOf(steps []StepReport) string {
+	for _, s := range steps {
+		if s.Status != StepDone && s.Status != StepSkipped {
+			return s.Name
+		}
+	}
+	return "the end"
+}
+
+func oneLineErr(err error) string {
+	return strings.Join(strings.Fields(Redact(err.Error())), " ")
+}
+
+func (rep *BatchReport) summarize(elapsed time.Duration) {
+	s := BatchSummary{ElapsedSeconds: elapsed.Seconds()}
+	for _, m := range rep.Migrations {
+		s.APICalls += m.APICalls
+		switch m.Outcome {
+		case OutcomeCompleted:
+			s.Completed++
+		case OutcomeFailed:
+			s.Failed++
+		case OutcomeSkipped:
+			s.Skipped++
+		case OutcomeStopped:
+			s.Stopped++
+		case OutcomeAwaitingCutover:
+			s.AwaitingCutover++
+		}
+	}
+	rep.Summary = s
+}
+
+func (b *Batch) fleet(ev FleetEvent) {
+	if ev.Time.IsZero() {
+		ev.Time = b.Base.now()
+	}
+	if b.Fleet != nil {
+		b.Fleet.FleetUpdate(ev)
+	}
+}
+
+// fleetTracker turns one migration's events into fleet events: one per step started,
+// step failed and outcome, with the running count of calls.
+type fleetTracker struct {
+	b    *Batch
+	base Observer
+	mu   sync.Mutex
+	ev   FleetEvent
+}
+
+func (t *fleetTracker) Notify(e Event) {
+	if t.base != nil {
+		t.base.Notify(e)
+	}
+	switch e.Kind {
+	case EventAPICall:
+		t.mu.Lock()
+		t.ev.Calls++
+		if e.MigrationID != "" {
+			t.ev.MigrationID = e.MigrationID
+		}
+		t.mu.Unlock()
+	case EventStepStarted:
+		t.update(func(ev *FleetEvent) { ev.MigrationID, ev.Step, ev.Message = e.MigrationID, e.Step, e.Message })
+	case EventStepFailed:
+		t.update(func(ev *FleetEvent) { ev.Step, ev.Message = e.Step, "step failed: "+e.Message })
+	case EventPlan:
+		t.mu.Lock()
+		t.ev.MigrationID = e.MigrationID
+		t.mu.Unlock()
+	}
+}
+
+func (t *fleetTracker) update(change func(*FleetEvent)) {
+	t.mu.Lock()
+	change(&t.ev)
+	ev := t.ev
+	ev.Time = time.Time{} // stamped when sent
+	t.ev.Message = ""
+	t.mu.Unlock()
+	t.b.fleet(ev)
+}
+
+func (t *fleetTracker) id() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ev.MigrationID
+}

@@ -1,0 +1,178 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+)
+
+// Cleanup, after a completed migration and an explicit approval, deletes the retired source
+// with a final snapshot and the intermediate unencrypted snapshot. The encrypted copy is kept
+// as a restore point from before cutover. Cleanup can be run again after an interruption.
+func (e *Engine) Cleanup(ctx context.Context, id string) (*Report, error) {
+	st, release, err := e.lockAndLoad(id)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = release() }()
+	if st.Status == StatusCleanedUp {
+		return ReportOf(st), nil
+	}
+	if st.Status != StatusCompleted && st.Status != StatusCleaningUp {
+		return ReportOf(st), errorf(st.ID, fmt.Sprintf("finish it with rdsencrypt resume %s, or undo it with rdsencrypt rollback %s", st.ID, st.ID), nil,
+			"migration %s is %s: cleanup runs only after a completed migration", st.ID, st.Status)
+	}
+	r, err := e.newRun(st)
+	if err != nil {
+		return nil, err
+	}
+	return r.cleanup(ctx)
+}
+
+// StatusCleaningUp marks a cleanup in progress.
+const StatusCleaningUp = "cleaning-up"
+
+func (r *run) cleanup(ctx context.Context) (*Report, error) {
+	ctx = r.withCalls(ctx)
+	if r.st.Status != StatusCleaningUp {
+		a := r.flavor.cleanupSummary(r)
+		a.Step = "cleanup"
+		a.Details = append(a.Details, "After cleanup, rollback is no longer possible.")
+		d, err := r.approve(ctx, a)
+		if err != nil {
+			return ReportOf(r.st), err
+		}
+		if d != Approve {
+			return ReportOf(r.st), &Error{Resource: r.st.ID, Problem: "cleanup not approved", Err: ErrStopped, Next: "rdsencrypt cleanup " + r.st.ID}
+		}
+	}
+	r.setStatus(StatusCleaningUp)
+	if err := r.save(); err != nil {
+		return ReportOf(r.st), err
+	}
+	if err := r.flavor.cleanup(ctx, r); err != nil {
+		r.st.LastError = Redact(err.Error())
+		_ = r.save()
+		return ReportOf(r.st), &Error{Resource: r.st.Source, Problem: "cleanup of migration " + r.st.ID + " stopped", Err: err,
+			Next: "fix the cause, then rdsencrypt cleanup " + r.st.ID + " (it continues where it stopped)"}
+	}
+	r.setStatus(StatusCleanedUp)
+	r.st.LastError = ""
+	err := r.save()
+	rep := ReportOf(r.st)
+	r.notify(Event{Kind: EventFinished, Report: rep})
+	return rep, err
+}
+
+func instanceCleanupSummary(r *run) Approval {
+	return Approval{
+		Summary: fmt.Sprintf("delete the retired source %s (final snapshot %s)%s and the unencrypted snapshot %s", r.names.Retired, r.names.FinalSnapshot, retiredReplicaList(r), r.names.Snapshot),
+		Details: []string{"The encrypted instance " + r.st.Source + " is not touched.",
+			"The encrypted snapshot " + r.names.EncryptedSnapshot + " is kept as a restore point."}}
+}
+
+// cleanupInstance deletes the old replicas, the retired source with a final snapshot, then the
+// unencrypted snapshot.
+func cleanupInstance(ctx context.Context, r *run) error {
+	if err := deleteRetiredReplicas(ctx, r); err != nil {
+		return err
+	}
+	if err := r.deleteRetiredSource(ctx); err != nil {
+		return err
+	}
+	return r.deleteOwnedSnapshot(ctx, r.names.Snapshot)
+}
+
+// deleteRetiredSource deletes the source, which must be at its retired name, with a final
+// snapshot. It is the only deletion of a resource the tool did not create.
+func (r *run) deleteRetiredSource(ctx context.Context) error {
+	if r.resourceByName(r.names.FinalSnapshot) == nil {
+		r.st.Resources = append(r.st.Resources, Resource{Role: RoleFinalSnapshot, Kind: KindDBSnapshot, Region: r.st.Region, Name: r.names.FinalSnapshot})
+		if err := r.save(); err != nil {
+			return err
+		}
+	}
+	src, err := r.source(ctx)
+	if model.IsNotFound(err) {
+		return r.tagFinalSnapshot(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	if src.ID != r.names.Retired {
+		return errorf(src.ID, "rdsencrypt status "+r.st.ID, nil,
+			"refusing to delete the source: it is named %s, not its retired name %s", src.ID, r.names.Retired)
+	}
+	if err := r.deleteRetired(ctx, r.api, src, r.names.FinalSnapshot); err != nil {
+		return err
+	}
+	return r.tagFinalSnapshot(ctx)
+}
+
+func (r *run) tagFinalSnapshot(ctx context.Context) error {
+	return r.tagSnapshot(ctx, r.names.FinalSnapshot, RoleFinalSnapshot)
+}
+
+// tagSnapshot tags a snapshot AWS took on deletion as the migration's, once it is available.
+func (r *run) tagSnapshot(ctx context.Context, name, role string) error {
+	snap, err := r.waitSnapshotAvailable(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !r.journalCreated(snap.SourceResource) && snap.SourceResource != r.st.SourceRID {
+		return errorf(name, "inspect it; rdsencrypt status "+r.st.ID, nil,
+			"snapshot %s was not taken of an instance of migration %s: not tagging it", name, r.st.ID)
+	}
+	return r.api.AddTags(ctx, snap.ARN, r.ourTags(role))
+}
+
+// deleteRetired deletes a retired instance (the source or an old replica), turning off its
+// deletion protection first; finalSnapshot "" only for read replicas, which AWS cannot
+// snapshot on deletion.
+func (r *run) deleteRetired(ctx context.Context, api model.RDS, inst *model.Instance, finalSnapshot string) error {
+	rid := inst.ResourceID
+	if finalSnapshot != "" {
+		// The name must be free (or already the final snapshot of this very instance) before
+		// the instance loses its deletion protection.
+		snap, err := api.DescribeSnapshot(ctx, finalSnapshot)
+		switch {
+		case err == nil && snap.SourceResource != rid:
+			return errorf(finalSnapshot, "rename or delete that snapshot, then rdsencrypt cleanup "+r.st.ID, nil,
+				"the final snapshot name %s is taken by a snapshot of another instance", finalSnapshot)
+		case err != nil && !model.IsNotFound(err):
+			return err
+		}
+	}
+	if inst.Status != model.StatusDeleting {
+		inst, err := r.waitInstanceIn(ctx, api, rid, settled)
+		if err != nil {
+			return err
+		}
+		if err := r.turnOffInstanceDeletionProtection(ctx, api, inst, rid, "the retired "+inst.ID); err != nil {
+			return err
+		}
+		if finalSnapshot != "" {
+			r.log("deleting the retired %s with final snapshot %s", inst.ID, finalSnapshot)
+		} else {
+			r.log("deleting the retired read replica %s", inst.ID)
+		}
+		if err := r.deleteInstance(ctx, api, rid, inst.ID, finalSnapshot); err != nil {
+			return err
+		}
+	}
+	return r.waitInstanceGoneIn(ctx, api, rid)
+}
+
+func retiredReplicaList(r *run) string {
+	if len(r.st.Replicas) == 0 {
+		return ""
+	}
+	out := ", its old read replicas ("
+	for i, rs := range r.st.Replicas {
+		if i > 0 {
+			out += ", "
+		}
+		out += rs.Region + "/" + NamesFor(r.st.ID, rs.ID).Retired
+	}
+	return out + ")"
+}

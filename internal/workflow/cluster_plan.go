@@ -1,0 +1,230 @@
+package workflow
+
+import (
+	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"strings"
+	"time"
+)
+
+// Step kinds of a cluster migration besides the shared ones. member and both endpoint steps
+// run once per member or custom endpoint, named "<kind>:<original id>".
+const (
+	StepMember          = "member"           // create the new member replacing one source member
+	StepTempEndpoint    = "endpoint"         // create the new cluster's custom endpoint under a temporary name
+	StepCutoverEndpoint = "cutover-endpoint" // move a custom endpoint's name to the new cluster
+)
+
+// clusterSteps describe the steps of a cluster migration. Custom endpoints, whose identifiers
+// are unique per region, are first created on the new cluster under a temporary name (which
+// proves the quota and the member lists before cutover, and lets the operator try the new
+// cluster through them); at cutover, after the clusters and members have swapped names, the
+// temporary and the old endpoint are deleted and the endpoint is created under its original
+// name on the new cluster, whose members then carry the original member names.
+var clusterSteps = []stepInfo{
+	{name: StepPreflight, actions: []string{"DescribeDBClusters", "DescribeDBInstances", "DescribeDBClusterEndpoints", "kms:DescribeKey"},
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("check that cluster %s and its members are available, the key is usable and every name is free", p.Source)
+		}},
+	{name: StepFreeze, mutating: true, downtime: true, skippable: true,
+		describe: func(p *Plan, n Names) string {
+			return "stop application writes to cluster " + p.Source + " (write downtime starts here)"
+		}},
+	{name: StepSnapshot, actions: []string{"CreateDBClusterSnapshot"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("snapshot cluster %s as %s", p.Source, n.Snapshot)
+		}},
+	{name: StepRestore, actions: []string{"RestoreDBClusterFromSnapshot"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("restore cluster %s from %s encrypted with %s, with every restorable setting", n.Target, n.Snapshot, p.KmsKeyARN)
+		}},
+	{name: StepModify, actions: []string{"ModifyDBCluster"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("apply to cluster %s the settings restore cannot carry", n.Target)
+		}},
+	{name: StepMember, actions: []string{"CreateDBInstance", "ModifyDBInstance"}, mutating: true, downtime: true,
+		describeSubject: func(p *Plan, subject string) string {
+			return fmt.Sprintf("create the new cluster's member replacing %s, with its class, tier, groups, zone, monitoring and insights", subject)
+		}},
+	{name: StepTempEndpoint, actions: []string{"CreateDBClusterEndpoint"}, mutating: true, downtime: true,
+		describeSubject: func(p *Plan, subject string) string {
+			return fmt.Sprintf("create custom endpoint %s on the new cluster under a temporary name, members mapped to the new members", subject)
+		}},
+	{name: StepParity, actions: []string{"DescribeDBClusters", "DescribeDBInstances"}, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("compare every setting of cluster %s and of each member with the source", n.Target)
+		}},
+	{name: StepRenameSource, actions: []string{"ModifyDBCluster", "ModifyDBInstance"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("rename cluster %s to %s and its members to their retired names (its endpoints stop answering)", p.Source, n.Retired)
+		}},
+	{name: StepRenameTarget, actions: []string{"ModifyDBCluster", "ModifyDBInstance"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("rename cluster %s to %s and its members to the original member names; wait for the original endpoints", n.Target, p.Source)
+		}},
+	{name: StepCutoverEndpoint, actions: []string{"DeleteDBClusterEndpoint", "CreateDBClusterEndpoint"}, mutating: true, downtime: true,
+		describeSubject: func(p *Plan, subject string) string {
+			return fmt.Sprintf("delete custom endpoint %s of the retired cluster and its temporary copy, then create %s on the new cluster", subject, subject)
+		}},
+	{name: StepUnfreeze, mutating: true,
+		describe: func(p *Plan, n Names) string {
+			return "let applications write again, to the encrypted cluster " + p.Source + " (write downtime ends)"
+		}},
+	{name: StepVerify, actions: []string{"DescribeDBClusters", "DescribeDBInstances", "DescribeDBClusterEndpoints"},
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("verify cluster %s is encrypted with the key, at its original endpoints, with every setting, member and tag", p.Source)
+		}},
+}
+
+// clusterEstimates are rough, like stepEstimates: Aurora snapshots are storage-level and
+// quick; a new member takes about as long as a new instance; renames reboot members.
+var clusterEstimates = map[string]time.Duration{
+	StepPreflight: 10 * time.Second, StepFreeze: 30 * time.Second, StepSnapshot: 3 * time.Minute,
+	StepRestore: 15 * time.Minute, StepModify: 3 * time.Minute, StepMember: 12 * time.Minute,
+	StepTempEndpoint: 2 * time.Minute, StepParity: 5 * time.Second, StepRenameSource: 10 * time.Minute,
+	StepRenameTarget: 10 * time.Minute, StepCutoverEndpoint: 2 * time.Minute, StepUnfreeze: 5 * time.Second,
+	StepVerify: 10 * time.Second,
+}
+
+// clusterStepOrder lists the journal step names of a cluster migration: members writer first.
+func clusterStepOrder(j *ClusterJournal) []string {
+	var out []string
+	for _, s := range clusterSteps {
+		switch s.name {
+		case StepMember:
+			for _, m := range j.Members {
+				out = append(out, stepName(StepMember, m.ID))
+			}
+		case StepTempEndpoint, StepCutoverEndpoint:
+			for _, ep := range j.Endpoints {
+				out = append(out, stepName(s.name, ep.ID))
+			}
+		default:
+			out = append(out, s.name)
+		}
+	}
+	return out
+}
+
+// clusterResources are the resources a cluster migration creates or renames.
+func clusterResources(region string, n ClusterNames, j *ClusterJournal) []PlannedResource {
+	out := []PlannedResource{
+		{Role: RoleSnapshot, Kind: KindDBClusterSnapshot, Region: region, Name: n.Snapshot},
+		{Role: RoleTarget, Kind: KindDBCluster, Region: region, Name: n.Target},
+		{Role: RoleRetiredSource, Kind: KindDBCluster, Region: region, Name: n.Retired},
+	}
+	for _, m := range j.Members {
+		out = append(out,
+			PlannedResource{Role: memberRole(m.ID), Kind: KindDBInstance, Region: region, Name: n.MemberTarget(m.ID)},
+			PlannedResource{Role: RoleRetiredMember + ":" + m.ID, Kind: KindDBInstance, Region: region, Name: n.MemberRetired(m.ID)})
+	}
+	for _, ep := range j.Endpoints {
+		out = append(out, PlannedResource{Role: RoleTempEndpoint + ":" + ep.ID, Kind: KindDBClusterEP, Region: region, Name: n.TempEndpoint(ep.ID)})
+	}
+	return out
+}
+
+// clusterPlanInput is what a cluster plan is computed from, all described beforehand.
+type clusterPlanInput struct {
+	id      string
+	src     *model.Cluster
+	members map[string]*model.Instance
+	journal *ClusterJournal
+	key     *model.Key
+}
+
+// buildClusterPlan computes the plan of a cluster migration. It is pure.
+func buildClusterPlan(in clusterPlanInput) *Plan {
+	src := in.src
+	p := &Plan{MigrationID: in.id, Kind: KindCluster, Region: src.Region, Source: src.ID,
+		Engine: src.Settings.Engine + " " + src.Settings.EngineVersion, KmsKeyARN: in.key.ARN,
+		Mode: modeFor(src.Settings.StorageEncrypted, src.Settings.KmsKeyID, in.key)}
+	n := ClusterNamesFor(planID(in.id), src.ID)
+	var total, downtime time.Duration
+	for _, name := range clusterStepOrder(in.journal) {
+		kind, subject := splitStep(name)
+		info, _ := stepByName(clusterSteps, kind)
+		est := clusterEstimates[kind]
+		p.Steps = append(p.Steps, PlannedStep{Name: name, Description: info.text(p, n.names(), subject),
+			Actions: info.actions, Mutating: info.mutating, Downtime: info.downtime, Estimate: Duration(est)})
+		total += est
+		if info.downtime {
+			downtime += est
+		}
+	}
+	p.EstimatedTotal, p.EstimatedDowntime = Duration(total), Duration(downtime)
+	p.Resources = clusterResources(src.Region, n, in.journal)
+	p.Settings = plannedClusterSettings(src, in.members, in.journal)
+	p.Warnings = clusterWarnings(src, n, in.journal)
+	return p
+}
+
+func plannedClusterSettings(src *model.Cluster, members map[string]*model.Instance, j *ClusterJournal) []PlannedSetting {
+	var out []PlannedSetting
+	for _, r := range model.ClusterSettingRoutes {
+		v, _ := model.SettingValue(src.Settings, r.Setting)
+		ps := PlannedSetting{Resource: src.ID, Name: string(r.Setting), Value: formatValue(v), Note: r.Note}
+		switch {
+		case r.Restore && r.Setting != "DeletionProtection" && clusterCarried(src.Settings, r.Setting):
+			ps.Via = "restore"
+		case r.Modify:
+			ps.Via = "modify"
+		case r.Compare:
+			ps.Via = "snapshot"
+		default:
+			ps.Via = "not-carried"
+		}
+		out = append(out, ps)
+	}
+	for _, m := range j.Members {
+		inst := members[m.ID]
+		out = append(out, PlannedSetting{Resource: m.ID, Name: "PromotionTier", Value: fmt.Sprint(m.PromotionTier), Via: "create"})
+		for _, s := range memberSettings {
+			v, _ := model.SettingValue(inst.Settings, s)
+			out = append(out, PlannedSetting{Resource: m.ID, Name: string(s), Value: formatValue(v), Via: "create"})
+		}
+	}
+	return out
+}
+
+func clusterWarnings(src *model.Cluster, n ClusterNames, j *ClusterJournal) []string {
+	s := src.Settings
+	w := []string{"writes made to the cluster after the freeze are lost: keep writes stopped until cutover ends (member creation happens while writes are frozen)"}
+	if len(j.Members) == 0 {
+		w = append(w, fmt.Sprintf("cluster %s has no DB instances: the new cluster gets none either", src.ID))
+	}
+	if s.DeletionProtection {
+		w = append(w, "deletion protection is on: the new cluster gets it too; cleanup turns it off on the retired cluster before deleting it (with a final snapshot)")
+	}
+	if s.BacktrackWindow > 0 {
+		w = append(w, "backtracking is kept, but the new cluster can only backtrack to points after its restore")
+	}
+	if len(s.AssociatedRoles) > 0 {
+		w = append(w, fmt.Sprintf("IAM roles (%s) are passed to the restore; features that need more than the association (e.g. S3 import) should be checked after cutover", strings.Join(s.AssociatedRoles, ", ")))
+	}
+	for _, ep := range j.Endpoints {
+		w = append(w, fmt.Sprintf("custom endpoint %s does not answer at cutover between the deletion of the old one and the creation of the new one (a minute or two)", ep.ID))
+	}
+	if n.Target != src.ID+"-enc-"+n.id || n.Retired != src.ID+"-old-"+n.id {
+		w = append(w, fmt.Sprintf("identifier %s is long: temporary names are shortened to %s and %s", src.ID, n.Target, n.Retired))
+	}
+	w = append(w, "automated backups of the source cluster are not copied: the new cluster's backups start at its restore; keep the retired cluster (or its final snapshot) for point-in-time restores before cutover")
+	return w
+}
+
+// clusterCarried reports whether a cluster setting is passed explicitly to the restore.
+func clusterCarried(s model.ClusterSettings, name model.Setting) bool {
+	v, err := model.SettingValue(s, name)
+	if err != nil {
+		return false
+	}
+	switch x := v.(type) {
+	case int64:
+		return x > 0 // BacktrackWindow 0 is off, which is what a restore gives
+	case float64:
+		return x > 0
+	case int32:
+		return x > 0
+	}
+	return !isZero(v)
+}

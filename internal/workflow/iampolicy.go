@@ -1,0 +1,231 @@
+package workflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"slices"
+)
+
+// The IAM policy rdsencrypt needs, as data. `rdsencrypt iam-policy` prints it, and the
+// integration tests run whole migrations under it in the simulator, which evaluates it as
+// IAM does (integration/iampolicy_test.go): every action listed is needed, and none is
+// missing.
+//
+// How the statements are narrowed, and where they cannot be:
+//
+//   - Everything the tool creates has a deterministic name (names.go): snapshots start
+//     with "rdsencrypt-", the new instance or cluster ends in "-enc-<id>" until cutover,
+//     the retired source ends in "-old-<id>" after it. Resource ARNs use these patterns.
+//   - Everything the tool creates carries rdsencrypt:migration-id, so creating calls
+//     require it in the request (aws:RequestTag) and deleting calls of created resources
+//     require it on the resource (aws:ResourceTag).
+//   - The source is never tagged (invariant 1: only its rename changes it). So the calls
+//     that touch the source cannot be tag-restricted: CreateDBSnapshot (of the source),
+//     ModifyDBInstance (the cutover rename, the rename back at rollback, turning off
+//     deletion protection of the retired source at cleanup) and DeleteDBInstance of the
+//     retired source. The last one is narrowed by name ("*-old-*") only.
+//   - IAM has no condition key for the new identifier of a rename, nor for
+//     SkipFinalSnapshot/FinalDBSnapshotIdentifier: ModifyDBInstance cannot be limited to
+//     renames, and a policy cannot force the final snapshot of a deletion. The tool
+//     always asks for it (cleanup.go) and integration/safety_test.go checks it.
+//   - Since 2024 AWS authorizes the final snapshot of DeleteDBInstance as rds:CreateDBSnapshot
+//     (and rds:AddTagsToResource on it when the instance copies tags to snapshots), without
+//     request tags: those two statements are narrowed by snapshot name, not by tag.
+//   - KMS: the tool itself only calls kms:DescribeKey. RDS uses the key on the caller's
+//     behalf (CopyDBSnapshot with KmsKeyId, restoring from the encrypted copy, encrypted
+//     replicas), which needs kms:CreateGrant by the caller, allowed here only through RDS
+//     (kms:ViaService) and only for grants to AWS resources (kms:GrantIsForAWSResource).
+//     The key policy must also allow the account's principals (the default key policy does).
+//     AWS-managed keys (alias/aws/rds) need no identity permission for this.
+
+// PolicyOptions selects and scopes the statements.
+type PolicyOptions struct {
+	Cluster     bool   // Aurora cluster migrations
+	CrossRegion bool   // replicas (and their keys) in other regions
+	Partition   string // default "aws"
+	Account     string // default "*"
+	Region      string // default "*"; always "*" with CrossRegion
+}
+
+// PolicyDocument is an IAM policy document.
+type PolicyDocument struct {
+	Version   string            `json:"Version"`
+	Statement []PolicyStatement `json:"Statement"`
+}
+
+// PolicyStatement is one statement. Condition maps an operator (StringEquals, Null, ...)
+// to condition keys and their values.
+type PolicyStatement struct {
+	Sid       string                         `json:"Sid"`
+	Effect    string                         `json:"Effect"`
+	Action    []string                       `json:"Action"`
+	Resource  []string                       `json:"Resource"`
+	Condition map[string]map[string][]string `json:"Condition,omitempty"`
+	// Why explains the statement and the limits of its narrowing; not part of the JSON.
+	Why string `json:"-"`
+}
+
+// JSON renders the document as indented JSON, ending in a newline.
+func (d *PolicyDocument) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// Actions lists every action of the document once, sorted.
+func (d *PolicyDocument) Actions() []string {
+	var out []string
+	for _, s := range d.Statement {
+		for _, a := range s.Action {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Without returns a copy of the document with action removed from every statement (and
+// statements left with no action dropped).
+func (d *PolicyDocument) Without(action string) *PolicyDocument {
+	out := &PolicyDocument{Version: d.Version}
+	for _, s := range d.Statement {
+		s.Action = slices.DeleteFunc(slices.Clone(s.Action), func(a string) bool { return a == action })
+		if len(s.Action) > 0 {
+			out.Statement = append(out.Statement, s)
+		}
+	}
+	return out
+}
+
+// Name patterns of what the tool creates or renames (see NamesFor).
+const (
+	policyOurSnapshots = "rdsencrypt-*" // unencrypted, encrypted and final snapshots
+	policyTargets      = "*-enc-*"      // the new resource until cutover
+	policyRetired      = "*-old-*"      // the source after cutover
+)
+
+// IAMPolicy returns the least-privilege policy for the selected migrations.
+func IAMPolicy(o PolicyOptions) *PolicyDocument {
+	partition, account, region := o.Partition, o.Account, o.Region
+	if partition == "" {
+		partition = "aws"
+	}
+	if account == "" {
+		account = "*"
+	}
+	if region == "" || o.CrossRegion {
+		region = "*"
+	}
+	rds := func(kind, name string) string {
+		return fmt.Sprintf("arn:%s:rds:%s:%s:%s:%s", partition, region, account, kind, name)
+	}
+	ours := map[string]map[string][]string{"Null": {"aws:RequestTag/" + model.TagMigrationID: {"false"}}}
+	owned := map[string]map[string][]string{"Null": {"aws:ResourceTag/" + model.TagMigrationID: {"false"}}}
+	viaRDS := "rds." + region + ".amazonaws.com"
+
+	read := []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:DescribeOrderableDBInstanceOptions"}
+	if o.Cluster {
+		// ListTagsForResource: custom endpoints come without their tags, which the migration
+		// reads to recreate them.
+		read = append(read, "rds:DescribeDBClusters", "rds:DescribeDBClusterSnapshots", "rds:DescribeDBClusterEndpoints", "rds:ListTagsForResource")
+	}
+	st := []PolicyStatement{
+		{Sid: "Describe", Action: read, Resource: []string{"*"},
+			Why: "read-only; listing calls (scan, tag lookups, waits by resource id) name no resource, and DescribeOrderableDBInstanceOptions has no resource type"},
+		{Sid: "SnapshotSource", Action: []string{"rds:CreateDBSnapshot"},
+			Resource: []string{rds("db", "*"), rds("snapshot", policyOurSnapshots)},
+			Why:      "the source is any DB instance and is never tagged; the same permission authorizes the final snapshot of DeleteDBInstance, which carries no request tags, so only the snapshot name is narrowed"},
+		{Sid: "CopyToEncrypted", Action: []string{"rds:CopyDBSnapshot"},
+			Resource: []string{rds("snapshot", policyOurSnapshots)}, Condition: ours,
+			Why: "copies only the tool's snapshots, and only with the migration tag"},
+		{Sid: "RestoreEncrypted", Action: []string{"rds:RestoreDBInstanceFromDBSnapshot"},
+			Resource:  []string{rds("db", policyTargets), rds("snapshot", policyOurSnapshots), rds("og", "*"), rds("pg", "*"), rds("subgrp", "*")},
+			Condition: ours,
+			Why:       "creates the new instance under its temporary name, with the migration tag, from the tool's encrypted snapshot; any option, parameter and subnet group the source uses may be passed"},
+		{Sid: "CreateReplicas", Action: []string{"rds:CreateDBInstanceReadReplica"},
+			Resource:  []string{rds("db", "*"), rds("og", "*"), rds("pg", "*"), rds("subgrp", "*")},
+			Condition: ours,
+			Why:       "recreates read replicas off the new primary, with the migration tag; the call is authorized against the replica's source as well, so db is not narrowed by name"},
+		{Sid: "TagOwnInstances", Action: []string{"rds:AddTagsToResource"},
+			Resource: []string{rds("db", policyTargets)}, Condition: ours,
+			Why: "tag-on-create of the new instance (AWS authorizes request tags as rds:AddTagsToResource)"},
+		{Sid: "TagOwnSnapshots", Action: []string{"rds:AddTagsToResource"},
+			Resource: []string{rds("snapshot", policyOurSnapshots)},
+			Why:      "tag-on-create of the tool's snapshots, the tags RDS copies from the source onto the final snapshot (no migration tag), then the migration tags on it; narrowed by name only"},
+		{Sid: "ModifyAndRename", Action: []string{"rds:ModifyDBInstance"},
+			Resource: []string{rds("db", "*"), rds("og", "*"), rds("pg", "*")},
+			Why:      "cannot be tag-restricted: the cutover renames the untagged source, rollback renames it back, cleanup turns off its deletion protection; IAM has no condition key for the new identifier of a rename, so this also allows other modifications of any instance"},
+		{Sid: "RebootOwnInstances", Action: []string{"rds:RebootDBInstance"},
+			Resource: []string{rds("db", policyTargets)}, Condition: owned,
+			Why: "only the new instance is rebooted (to apply its parameter group), before cutover"},
+		{Sid: "DeleteOwnInstances", Action: []string{"rds:DeleteDBInstance"},
+			Resource: []string{rds("db", policyTargets)}, Condition: owned,
+			Why: "rollback deletes the new instance after renaming it back to its temporary name"},
+		{Sid: "DeleteRetiredSource", Action: []string{"rds:DeleteDBInstance"},
+			Resource: []string{rds("db", policyRetired)},
+			Why:      "cleanup deletes the retired source, which is untagged: narrowed by its retired name only; IAM cannot require its final snapshot (the tool always takes one)"},
+		{Sid: "DeleteOwnSnapshots", Action: []string{"rds:DeleteDBSnapshot"},
+			Resource: []string{rds("snapshot", policyOurSnapshots)}, Condition: owned,
+			Why: "only the tool's tagged snapshots"},
+		{Sid: "DescribeKeys", Action: []string{"kms:DescribeKey"},
+			Resource: []string{fmt.Sprintf("arn:%s:kms:%s:%s:key/*", partition, region, account)},
+			Why:      "resolves --kms-key (aliases are authorized against the key they name)"},
+		{Sid: "GrantKeysToRDS", Action: []string{"kms:CreateGrant"},
+			Resource: []string{fmt.Sprintf("arn:%s:kms:%s:%s:key/*", partition, region, account)},
+			Condition: map[string]map[string][]string{
+				"StringLike": {"kms:ViaService": {viaRDS}},
+				"Bool":       {"kms:GrantIsForAWSResource": {"true"}},
+			},
+			Why: "RDS creates grants on the caller's behalf to encrypt the copy and the new instance; only through RDS, only for AWS resources"},
+	}
+	if o.Cluster {
+		st = append(st,
+			PolicyStatement{Sid: "ClusterSnapshotSource", Action: []string{"rds:CreateDBClusterSnapshot"},
+				Resource: []string{rds("cluster", "*"), rds("cluster-snapshot", policyOurSnapshots)},
+				Why:      "the source cluster is never tagged; also authorizes the final snapshot of DeleteDBCluster"},
+			PolicyStatement{Sid: "CreateEncryptedCluster", Action: []string{"rds:RestoreDBClusterFromSnapshot", "rds:CreateDBInstance"},
+				Resource: []string{rds("cluster", policyTargets), rds("cluster-snapshot", policyOurSnapshots), rds("db", policyTargets),
+					rds("cluster-pg", "*"), rds("og", "*"), rds("pg", "*"), rds("subgrp", "*")},
+				Condition: ours,
+				Why:       "the new cluster and its member instances, with the migration tag"},
+			PolicyStatement{Sid: "TagOwnClusters", Action: []string{"rds:AddTagsToResource"},
+				Resource: []string{rds("cluster", policyTargets), rds("cluster-endpoint", "*")}, Condition: ours,
+				Why: "tag-on-create of the new cluster and its custom endpoints"},
+			PolicyStatement{Sid: "TagOwnClusterSnapshots", Action: []string{"rds:AddTagsToResource"},
+				Resource: []string{rds("cluster-snapshot", policyOurSnapshots)},
+				Why:      "as for DB snapshots: the final snapshot first gets the source's tags"},
+			PolicyStatement{Sid: "ModifyAndRenameClusters", Action: []string{"rds:ModifyDBCluster"},
+				Resource: []string{rds("cluster", "*"), rds("cluster-pg", "*"), rds("og", "*")},
+				Why:      "cannot be tag-restricted: the cutover renames the untagged source cluster"},
+			PolicyStatement{Sid: "ClusterEndpoints", Action: []string{"rds:CreateDBClusterEndpoint", "rds:DeleteDBClusterEndpoint"},
+				Resource: []string{rds("cluster-endpoint", "*"), rds("cluster", "*")},
+				Why:      "custom endpoints keep their names, so they are moved from the source cluster to the new one: neither name nor tag narrows them"},
+			PolicyStatement{Sid: "DeleteOwnClusters", Action: []string{"rds:DeleteDBCluster"},
+				Resource: []string{rds("cluster", policyTargets)}, Condition: owned,
+				Why: "rollback deletes the new cluster"},
+			PolicyStatement{Sid: "DeleteRetiredCluster", Action: []string{"rds:DeleteDBCluster"},
+				Resource: []string{rds("cluster", policyRetired)},
+				Why:      "cleanup deletes the retired source cluster, untagged, by its retired name only (its members, renamed to *-old-* at cutover, fall under DeleteRetiredSource); IAM cannot require the final snapshot"},
+			PolicyStatement{Sid: "DeleteOwnClusterSnapshots", Action: []string{"rds:DeleteDBClusterSnapshot"},
+				Resource: []string{rds("cluster-snapshot", policyOurSnapshots)}, Condition: owned,
+				Why: "only the tool's tagged cluster snapshots"},
+		)
+	}
+	for i := range st {
+		st[i].Effect = "Allow"
+	}
+	return &PolicyDocument{Version: "2012-10-17", Statement: st}
+}
+
+// keyAccessNext is the advice when RDS reports a KMS key not accessible: AWS gives the same
+// error for a disabled or deleted key and for a caller who may not use the key through RDS,
+// so the advice names both, and the permissions.
+func keyAccessNext(id string) string {
+	return "enable the key and make sure you may use kms:CreateGrant and kms:DescribeKey on it through RDS (`rdsencrypt iam-policy` prints them), then rdsencrypt resume " +
+		id + " (or rdsencrypt rollback " + id + ")"
+}

@@ -1,0 +1,461 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"maps"
+	"strings"
+	"time"
+)
+
+// Plan describes what migrating req.Source would do. It makes no mutating call.
+func (e *Engine) Plan(ctx context.Context, req MigrateRequest) (*Plan, error) {
+	api, err := e.Clients(req.Region)
+	if err != nil {
+		return nil, err
+	}
+	if req.Kind == KindCluster {
+		return e.planCluster(ctx, api, req)
+	}
+	in, err := e.prepareInstance(ctx, api, req)
+	if err != nil {
+		return nil, err
+	}
+	return buildInstancePlan(in), nil
+}
+
+// prepareInstance does every read a plan of an instance migration needs: the source, the
+// key, the replica tree and a key for each replica region.
+func (e *Engine) prepareInstance(ctx context.Context, api model.RDS, req MigrateRequest) (instancePlanInput, error) {
+	src, key, err := e.inspect(ctx, api, req)
+	if err != nil {
+		return instancePlanInput{}, err
+	}
+	reps, err := e.discoverReplicas(ctx, src)
+	if err != nil {
+		return instancePlanInput{}, err
+	}
+	keys, err := e.resolveRegionKeys(ctx, key, src.Region, req.RegionKeys, reps)
+	if err != nil {
+		return instancePlanInput{}, err
+	}
+	for _, n := range reps {
+		if n.inst.Status != model.StatusAvailable {
+			return instancePlanInput{}, errorf(n.inst.ID, "wait until it is available, then retry", nil,
+				"read replica %s in %s is %q, not available", n.inst.ID, n.inst.Region, n.inst.Status)
+		}
+	}
+	order := req.Options.Replicas
+	switch {
+	case len(reps) == 0:
+		order = ""
+	case order == "":
+		order = ReplicasAfterCutover
+	}
+	return instancePlanInput{src: src, key: key, replicas: reps, keys: keys, order: order}, nil
+}
+
+// Migrate runs a new migration of req.Source from preflight to verify.
+func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, error) {
+	api, err := e.Clients(req.Region)
+	if err != nil {
+		return nil, err
+	}
+	// A source with an open migration is that migration's business, wherever the migration
+	// left it (renamed, half rolled back): say so before looking it up.
+	if existing, err := e.activeMigrationOf(api.Region(), strings.ToLower(req.Source)); err != nil {
+		return nil, err
+	} else if existing != "" {
+		return nil, errorf(req.Source, "rdsencrypt status "+existing+", then resume, rollback or cleanup it", nil,
+			"%s already has migration %s in progress", req.Source, existing)
+	}
+	if req.Kind == KindCluster {
+		return e.migrateCluster(ctx, api, req)
+	}
+	in, err := e.prepareInstance(ctx, api, req)
+	if err != nil {
+		return nil, err
+	}
+	src := in.src
+	id, release, err := e.newMigrationID(src.Region, src.ID, "DB instance")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	in.id = id
+	if err := checkNamesFree(ctx, api, NamesFor(in.id, src.ID)); err != nil {
+		return nil, err
+	}
+	for _, n := range in.replicas {
+		rapi, err := e.Clients(n.inst.Region)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkNamesFree(ctx, rapi, NamesFor(in.id, n.inst.ID)); err != nil {
+			return nil, err
+		}
+	}
+	plan := buildInstancePlan(in)
+	st := newState(plan, req)
+	st.SourceARN, st.SourceRID, st.SourceAddr = src.ARN, src.ResourceID, src.Endpoint
+	st.Options.Replicas = plan.ReplicaOrder
+	for _, n := range in.replicas {
+		st.Replicas = append(st.Replicas, ReplicaState{ID: n.inst.ID, Region: n.inst.Region, Parent: n.parent,
+			ResourceID: n.inst.ResourceID, Endpoint: n.inst.Endpoint})
+	}
+	return e.start(ctx, plan, st, func(r *run) { r.src, r.key = src, in.key })
+}
+
+// newMigrationID refuses a second migration of a source that has one unfinished, and
+// returns a fresh id. It holds the source's lock until release is called, which the caller
+// does once the new journal exists (or the start failed): two processes starting a
+// migration of one source at once cannot both pass the check.
+func (e *Engine) newMigrationID(region, source, what string) (id string, release func(), err error) {
+	unlock, err := e.Store.Lock(sourceLockID(region, source))
+	if err != nil {
+		return "", nil, errorf(source, "wait for the other rdsencrypt process, then: rdsencrypt status", err,
+			"another process is starting a migration of %s %s", what, source)
+	}
+	release = func() { _ = unlock() }
+	if existing, err := e.activeMigrationOf(region, source); err != nil {
+		release()
+		return "", nil, err
+	} else if existing != "" {
+		release()
+		return "", nil, errorf(source, "rdsencrypt resume "+existing, nil,
+			"%s %s already has migration %s in progress", what, source, existing)
+	}
+	newID := e.NewID
+	if newID == nil {
+		newID = NewMigrationID
+	}
+	if id, err = newID(); err != nil {
+		release()
+		return "", nil, err
+	}
+	return id, release, nil
+}
+
+// newState is the journal of a migration about to start: its steps and resources from the plan.
+func newState(plan *Plan, req MigrateRequest) *State {
+	st := &State{Version: 1, ID: plan.MigrationID, Kind: plan.Kind, Region: plan.Region, Source: plan.Source,
+		Mode: plan.Mode, KmsKeyARN: plan.KmsKeyARN, RegionKeys: plan.RegionKeys, Options: req.Options, Status: StatusRunning}
+	for _, pr := range plan.Resources {
+		st.Resources = append(st.Resources, Resource{Role: pr.Role, Kind: pr.Kind, Region: pr.Region, Name: pr.Name})
+	}
+	for _, s := range plan.Steps {
+		st.Steps = append(st.Steps, StepState{Name: s.Name, Status: StepPending})
+	}
+	return st
+}
+
+// start announces the plan, journals the new migration under its lock and runs it; setup
+// gives the run what the preflight described. A source that needs nothing ends here.
+func (e *Engine) start(ctx context.Context, plan *Plan, st *State, setup func(*run)) (*Report, error) {
+	e.notify(Event{Kind: EventPlan, MigrationID: plan.MigrationID, Plan: plan})
+	if plan.Mode == ModeNone {
+		return &Report{MigrationID: plan.MigrationID, Source: plan.Source, Kind: plan.Kind, Region: plan.Region,
+			Status: StatusNothingToDo, KmsKeyARN: plan.KmsKeyARN, Parity: Parity{Differences: []Difference{}}}, nil
+	}
+	st.CreatedAt = e.now()
+	release, err := e.Store.Lock(st.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = release() }()
+	r, err := e.newRun(st)
+	if err != nil {
+		return nil, err
+	}
+	setup(r)
+	r.audit(AuditRecord{Kind: "state-change", To: StatusRunning,
+		Message: fmt.Sprintf("migrate %s %s in %s with %s", st.Kind, st.Source, st.Region, st.KmsKeyARN)})
+	if err := r.save(); err != nil {
+		return nil, err
+	}
+	return r.execute(ctx)
+}
+
+// Resume continues a migration from its journal, observing AWS to see what is really done.
+func (e *Engine) Resume(ctx context.Context, id string) (*Report, error) {
+	st, release, err := e.lockAndLoad(id)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = release() }()
+	switch {
+	case st.Status == StatusRollingBack:
+		return ReportOf(st), errorf(st.Source, "rdsencrypt rollback "+st.ID+" (it continues where it stopped)", nil,
+			"migration %s is being rolled back: it cannot go forward again", st.ID)
+	case st.Status == StatusCleaningUp:
+		return ReportOf(st), errorf(st.Source, "rdsencrypt cleanup "+st.ID+" (it continues where it stopped)", nil,
+			"migration %s is being cleaned up", st.ID)
+	case !Resumable(st.Status):
+		return ReportOf(st), nil // completed, rolled back, cleaned up: nothing left to run
+	}
+	r, err := e.newRun(st)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.flavor.reload(ctx, r); err != nil {
+		return nil, err
+	}
+	r.setStatus(StatusRunning)
+	return r.execute(ctx)
+}
+
+// reloadInstance describes the source instance (wherever a rename left it) and the key for
+// a resumed run.
+func reloadInstance(ctx context.Context, r *run) error {
+	ctx = r.withCalls(ctx)
+	src, err := r.api.DescribeInstanceByResourceID(ctx, r.st.SourceRID)
+	if err != nil {
+		return errorf(r.st.Source, "check the account and region, then rdsencrypt status "+r.st.ID, err,
+			"cannot find the source DB instance %s (resource %s)", r.st.Source, r.st.SourceRID)
+	}
+	key, err := r.reloadKey(ctx)
+	if err != nil {
+		return err
+	}
+	r.src, r.key = src, key
+	return nil
+}
+
+func (r *run) reloadKey(ctx context.Context) (*model.Key, error) {
+	key, err := r.api.DescribeKey(ctx, r.st.KmsKeyARN)
+	if err != nil {
+		return nil, errorf(r.st.KmsKeyARN, "rdsencrypt rollback "+r.st.ID, err, "cannot describe KMS key %s", r.st.KmsKeyARN)
+	}
+	return key, nil
+}
+
+// execute runs the steps not yet done, in order, and returns the report.
+func (r *run) execute(ctx context.Context) (*Report, error) {
+	err := r.runSteps(ctx)
+	r.step = -1
+	switch {
+	case err == nil:
+		r.setStatus(StatusCompleted)
+		r.st.LastError = ""
+	case errors.Is(err, errRollbackRequested):
+		if saveErr := r.save(); saveErr != nil {
+			return ReportOf(r.st), saveErr
+		}
+		return r.rollback(ctx)
+	case errors.Is(err, ErrStopped) || ctx.Err() != nil:
+		r.setStatus(StatusPaused)
+		r.st.LastError = Redact(err.Error())
+	default:
+		r.setStatus(StatusFailed)
+		r.st.LastError = Redact(err.Error())
+	}
+	saveErr := r.save()
+	rep := ReportOf(r.st)
+	r.notify(Event{Kind: EventFinished, Report: rep, Err: err})
+	if err == nil {
+		return rep, saveErr
+	}
+	if errors.Is(err, ErrStopped) || ctx.Err() != nil {
+		var stop *Error
+		if errors.As(err, &stop) && stop.Next != "" {
+			return rep, err // it says why it stopped and what to do (a parity difference, say)
+		}
+		return rep, &Error{Resource: r.st.Source, Problem: fmt.Sprintf("migration %s of %s stopped before %s", r.st.ID, r.st.Source, r.pendingStep()),
+			Next: "rdsencrypt resume " + r.st.ID, Err: ErrStopped}
+	}
+	var we *Error
+	if !errors.As(err, &we) || we.Next == "" {
+		err = &Error{Resource: r.st.Source, Problem: fmt.Sprintf("migration %s of %s failed at %s", r.st.ID, r.st.Source, r.pendingStep()),
+			Err: err, Next: fmt.Sprintf("rdsencrypt resume %s (after fixing the cause) or rdsencrypt rollback %s", r.st.ID, r.st.ID)}
+	}
+	return rep, err
+}
+
+var errRollbackRequested = errors.New("rollback requested by the operator")
+
+func (r *run) pendingStep() string {
+	for _, s := range r.st.Steps {
+		if s.Status != StepDone && s.Status != StepSkipped {
+			return s.Name
+		}
+	}
+	return "the end"
+}
+
+func (r *run) runSteps(ctx context.Context) error {
+	for i := range r.st.Steps {
+		ss := &r.st.Steps[i]
+		if ss.Status == StepDone || ss.Status == StepSkipped {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		kind, subject := splitStep(ss.Name)
+		info, okInfo := stepByName(r.flavor.steps, kind)
+		impl, okImpl := r.flavor.impls[kind]
+		if !okInfo || !okImpl {
+			return fmt.Errorf("migration %s: unknown step %q in journal", r.st.ID, ss.Name)
+		}
+		r.step, r.subject = i, subject
+		if err := r.runStep(ctx, info, impl, ss); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stepImpl is the behaviour of a step. observe says whether the step's effect already exists
+// in AWS (so a resumed run never repeats it); apply makes the one side effect; wait blocks
+// until AWS reports it complete.
+type stepImpl struct {
+	observe func(ctx context.Context, r *run) (bool, error)
+	apply   func(ctx context.Context, r *run) error
+	wait    func(ctx context.Context, r *run) error
+	// approval adds step-specific details to the approval request.
+	approval func(r *run, a *Approval)
+}
+
+func (r *run) runStep(ctx context.Context, info stepInfo, impl stepImpl, ss *StepState) error {
+	ctx = r.withCalls(ctx)
+	started := false
+	if impl.observe != nil {
+		done, err := impl.observe(ctx, r)
+		if err != nil {
+			return r.failStep(ss, err)
+		}
+		started = done
+	}
+	if !started && ss.Status != StepRunning && info.mutating {
+		a := Approval{Step: ss.Name, Summary: info.text(r.planView(), r.names, r.subject),
+			Details: actionLines(info), Downtime: info.downtime, Skippable: info.skippable}
+		if impl.approval != nil {
+			impl.approval(r, &a)
+		}
+		d, err := r.approve(ctx, a)
+		if err != nil {
+			return err
+		}
+		switch d {
+		case Skip:
+			ss.Status = StepSkipped
+			r.notify(Event{Kind: EventStepSkipped})
+			return r.save()
+		case Rollback:
+			return errRollbackRequested
+		case Quit:
+			return ErrStopped
+		}
+	}
+	now := r.e.now()
+	if ss.StartedAt == nil {
+		ss.StartedAt = &now
+	}
+	ss.Status, ss.Error = StepRunning, ""
+	if err := r.save(); err != nil { // intent before the side effect
+		return err
+	}
+	r.notify(Event{Kind: EventStepStarted, Message: info.text(r.planView(), r.names, r.subject)})
+	if !started && impl.apply != nil {
+		if err := impl.apply(ctx, r); err != nil {
+			return r.failStep(ss, err)
+		}
+	}
+	if impl.wait != nil {
+		if err := impl.wait(ctx, r); err != nil {
+			return r.failStep(ss, err)
+		}
+	}
+	done := r.e.now()
+	ss.Status, ss.FinishedAt = StepDone, &done
+	r.notify(Event{Kind: EventStepDone})
+	return r.save() // outcome after
+}
+
+func (r *run) failStep(ss *StepState, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrStopped) {
+		return err // stays running: resume observes AWS and continues
+	}
+	ss.Status, ss.Error = StepFailed, Redact(err.Error())
+	r.notify(Event{Kind: EventStepFailed, Err: err, Message: err.Error()})
+	return err
+}
+
+func actionLines(info stepInfo) []string {
+	if len(info.actions) == 0 {
+		return nil
+	}
+	return []string{"AWS calls: " + strings.Join(info.actions, ", ")}
+}
+
+// planView is the minimal plan the step descriptions need.
+func (r *run) planView() *Plan {
+	return &Plan{Source: r.st.Source, KmsKeyARN: r.st.KmsKeyARN, Region: r.st.Region}
+}
+
+// ourTags are the tags of every resource the migration creates.
+func (r *run) ourTags(role string) model.Tags {
+	return model.Tags{model.TagMigrationID: r.st.ID, model.TagSource: r.st.Source, model.TagRole: role}
+}
+
+// targetTags are the source's tags plus ours: restore applies only the tags it is given.
+func (r *run) targetTags() model.Tags {
+	return withOurTags(r.src.Tags, r.ourTags(RoleTarget))
+}
+
+// withOurTags is a resource's own tags, without those of an earlier migration, plus ours.
+func withOurTags(own, ours model.Tags) model.Tags {
+	tags := model.Tags{}
+	for k, v := range own {
+		if !strings.HasPrefix(k, "rdsencrypt:") {
+			tags[k] = v
+		}
+	}
+	maps.Copy(tags, ours)
+	return tags
+}
+
+// ownedBy reports whether tags mark a resource as created by this migration.
+func (r *run) ownedBy(tags model.Tags) bool {
+	return tags[model.TagMigrationID] == r.st.ID
+}
+
+func (r *run) resource(role string) *Resource {
+	for i := range r.st.Resources {
+		if r.st.Resources[i].Role == role {
+			return &r.st.Resources[i]
+		}
+	}
+	return nil
+}
+
+func (r *run) awsNow() time.Time {
+	if t := r.api.ServerTime(); !t.IsZero() {
+		return t
+	}
+	return r.e.now()
+}
+
+// checkNamesFree makes sure no resource already uses a name the migration will create.
+func checkNamesFree(ctx context.Context, api model.RDS, n Names) error {
+	for _, id := range []string{n.Target, n.Retired} {
+		if _, err := api.DescribeInstance(ctx, id); err == nil {
+			return errorf(id, "rename or delete it, then retry", nil, "DB instance name %s, needed by the migration, is taken", id)
+		} else if !model.IsNotFound(err) {
+			return errorf(id, "fix the cause (credentials, permissions), then retry", err, "cannot check that DB instance name %s is free", id)
+		}
+	}
+	for _, id := range []string{n.Snapshot, n.EncryptedSnapshot, n.FinalSnapshot, n.RollbackSnapshot} {
+		if _, err := api.DescribeSnapshot(ctx, id); err == nil {
+			return errorf(id, "rename or delete it, then retry", nil, "DB snapshot name %s, needed by the migration, is taken", id)
+		} else if !model.IsNotFound(err) {
+			return errorf(id, "fix the cause (credentials, permissions), then retry", err, "cannot check that DB snapshot name %s is free", id)
+		}
+	}
+	return nil
+}
+
+// sourceLockID names the lock taken while a migration of a source is being started.
+func sourceLockID(region, source string) string { return "source-" + region + "-" + source }

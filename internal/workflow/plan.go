@@ -1,0 +1,302 @@
+package workflow
+
+import (
+	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Step names of an instance migration, in order.
+const (
+	StepPreflight    = "preflight"
+	StepFreeze       = "freeze-writes"
+	StepSnapshot     = "snapshot"
+	StepCopy         = "encrypted-copy"
+	StepRestore      = "restore"
+	StepModify       = "modify"
+	StepParity       = "parity-check"
+	StepRenameSource = "cutover-retire-source"
+	StepRenameTarget = "cutover-promote-target"
+	StepUnfreeze     = "unfreeze-writes"
+	StepVerify       = "verify"
+)
+
+// Migration modes.
+const (
+	ModeEncrypt = "encrypt"
+	ModeRekey   = "rekey"
+	ModeNone    = "none"
+)
+
+// stepInfo is the static description of a step, shared by the plan, approvals and the engine.
+type stepInfo struct {
+	name     string
+	describe func(p *Plan, n Names) string
+	// describeSubject, when set, describes a step repeated per subject (replica, member).
+	describeSubject func(p *Plan, subject string) string
+	actions         []string
+	mutating        bool
+	downtime        bool
+	skippable       bool
+}
+
+var instanceSteps = []stepInfo{
+	{name: StepPreflight, actions: []string{"DescribeDBInstances", "kms:DescribeKey", "DescribeOrderableDBInstanceOptions"},
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("check that %s is available, the key is usable and every name is free", p.Source)
+		}},
+	{name: StepFreeze, mutating: true, downtime: true, skippable: true,
+		describe: func(p *Plan, n Names) string {
+			return "stop application writes to " + p.Source + " (write downtime starts here)"
+		}},
+	{name: StepSnapshot, actions: []string{"CreateDBSnapshot"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("snapshot %s as %s", p.Source, n.Snapshot)
+		}},
+	{name: StepCopy, actions: []string{"CopyDBSnapshot"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("copy %s to %s encrypted with %s", n.Snapshot, n.EncryptedSnapshot, p.KmsKeyARN)
+		}},
+	{name: StepRestore, actions: []string{"RestoreDBInstanceFromDBSnapshot"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("restore %s from %s with every restorable setting", n.Target, n.EncryptedSnapshot)
+		}},
+	{name: StepModify, actions: []string{"ModifyDBInstance", "RebootDBInstance"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("apply to %s the settings restore cannot carry", n.Target)
+		}},
+	{name: StepParity, actions: []string{"DescribeDBInstances"}, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("compare every setting of %s with %s", n.Target, p.Source)
+		}},
+	{name: StepRenameSource, actions: []string{"ModifyDBInstance"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("rename %s to %s (its endpoint stops answering)", p.Source, n.Retired)
+		}},
+	{name: StepRenameTarget, actions: []string{"ModifyDBInstance"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("rename %s to %s and wait for the original endpoint to answer", n.Target, p.Source)
+		}},
+	{name: StepUnfreeze, mutating: true,
+		describe: func(p *Plan, n Names) string {
+			return "let applications write again, to the encrypted " + p.Source + " (write downtime ends)"
+		}},
+	{name: StepVerify, actions: []string{"DescribeDBInstances"},
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("verify %s is encrypted with the key, at the original endpoint, with every setting and tag", p.Source)
+		}},
+}
+
+// text describes the step for a plan or an approval.
+func (s stepInfo) text(p *Plan, n Names, subject string) string {
+	if s.describeSubject != nil {
+		return s.describeSubject(p, subject)
+	}
+	return s.describe(p, n)
+}
+
+func stepByName(steps []stepInfo, name string) (stepInfo, bool) {
+	i := slices.IndexFunc(steps, func(s stepInfo) bool { return s.name == name })
+	if i < 0 {
+		return stepInfo{}, false
+	}
+	return steps[i], true
+}
+
+// BuildInstancePlan computes the plan of an instance migration from the described source and
+// key. It is pure: the caller does the reads.
+func BuildInstancePlan(migrationID string, src *model.Instance, key *model.Key) *Plan {
+	return buildInstancePlan(instancePlanInput{id: migrationID, src: src, key: key})
+}
+
+// instancePlanInput is what an instance plan is computed from, all described beforehand.
+type instancePlanInput struct {
+	id       string
+	src      *model.Instance
+	key      *model.Key
+	replicas []replicaNode
+	keys     map[string]*model.Key // region -> key, for the replicas
+	order    string                // ReplicasAfterCutover or ReplicasBeforeCutover
+}
+
+func buildInstancePlan(in instancePlanInput) *Plan {
+	src, key := in.src, in.key
+	p := &Plan{
+		MigrationID:      in.id,
+		Kind:             KindInstance,
+		Region:           src.Region,
+		Source:           src.ID,
+		Engine:           src.Settings.Engine,
+		KmsKeyARN:        key.ARN,
+		AllocatedStorage: src.Settings.AllocatedStorage,
+		Mode:             modeFor(src.Settings.StorageEncrypted, src.Settings.KmsKeyID, key),
+		ReplicaOrder:     in.order,
+	}
+	if len(in.replicas) > 0 && p.ReplicaOrder == "" {
+		p.ReplicaOrder = ReplicasAfterCutover
+	}
+	for region, k := range in.keys {
+		if region != src.Region {
+			if p.RegionKeys == nil {
+				p.RegionKeys = map[string]string{}
+			}
+			p.RegionKeys[region] = k.ARN
+		}
+	}
+	names := NamesFor(planID(in.id), src.ID)
+	var total, downtime time.Duration
+	for _, ps := range instanceStepOrder(in.replicas, p.ReplicaOrder) {
+		kind, subject := splitStep(ps.name)
+		info, _ := stepByName(allInstanceSteps, kind)
+		est := estimateStep(kind, src.Settings.AllocatedStorage)
+		p.Steps = append(p.Steps, PlannedStep{
+			Name: ps.name, Description: info.text(p, names, subject), Actions: info.actions,
+			Mutating: info.mutating, Downtime: ps.downtime, Estimate: Duration(est),
+		})
+		total += est
+		if ps.downtime {
+			downtime += est
+		}
+	}
+	p.EstimatedTotal, p.EstimatedDowntime = Duration(total), Duration(downtime)
+	p.Resources = []PlannedResource{
+		{Role: RoleSnapshot, Kind: KindDBSnapshot, Region: src.Region, Name: names.Snapshot},
+		{Role: RoleEncryptedSnapshot, Kind: KindDBSnapshot, Region: src.Region, Name: names.EncryptedSnapshot},
+		{Role: RoleTarget, Kind: KindDBInstance, Region: src.Region, Name: names.Target},
+		{Role: RoleRetiredSource, Kind: KindDBInstance, Region: src.Region, Name: names.Retired},
+	}
+	p.Settings = plannedInstanceSettings(src)
+	p.Warnings = instanceWarnings(src, names)
+	for _, n := range in.replicas {
+		rn := NamesFor(planID(in.id), n.inst.ID)
+		p.Resources = append(p.Resources,
+			PlannedResource{Role: RoleReplicaTarget, Kind: KindDBInstance, Region: n.inst.Region, Name: rn.Target},
+			PlannedResource{Role: RoleReplicaRetired, Kind: KindDBInstance, Region: n.inst.Region, Name: rn.Retired})
+		p.Settings = append(p.Settings, plannedReplicaSettings(n.inst)...)
+	}
+	p.Warnings = append(p.Warnings, replicaWarnings(in.replicas, p.ReplicaOrder)...)
+	return p
+}
+
+// planID stands in for the migration id in names shown by a plan made before one exists.
+func planID(id string) string {
+	if id == "" {
+		return "xxxxxxxx"
+	}
+	return id
+}
+
+func modeFor(encrypted bool, currentKey string, key *model.Key) string {
+	switch {
+	case !encrypted:
+		return ModeEncrypt
+	case sameKey(currentKey, key):
+		return ModeNone
+	}
+	return ModeRekey
+}
+
+// sameKey reports whether a key reference from a described resource (usually an ARN) is key.
+func sameKey(ref string, key *model.Key) bool {
+	return ref != "" && (strings.EqualFold(ref, key.ARN) || strings.EqualFold(ref, key.ID))
+}
+
+func plannedInstanceSettings(src *model.Instance) []PlannedSetting {
+	return plannedSettings(src, src.ID, "restore", "snapshot", func(r model.Route) bool { return r.Restore })
+}
+
+// plannedSettings says, for each setting of inst, how it reaches the new resource: by the
+// creating call (named created, when it accepts the setting), a later modify, inheritance
+// from elsewhere (named inherited), or not at all.
+func plannedSettings(inst *model.Instance, resource, created, inherited string, accepts func(model.Route) bool) []PlannedSetting {
+	var out []PlannedSetting
+	for _, r := range model.InstanceSettingRoutes {
+		v, _ := model.SettingValue(inst.Settings, r.Setting)
+		ps := PlannedSetting{Resource: resource, Name: string(r.Setting), Value: formatValue(v), Note: r.Note}
+		switch {
+		case accepts(r) && carried(inst.Settings, r.Setting):
+			ps.Via = created
+		case r.Modify:
+			ps.Via = "modify"
+		case r.Compare:
+			ps.Via = inherited
+		default:
+			ps.Via = "not-carried"
+		}
+		out = append(out, ps)
+	}
+	return out
+}
+
+func instanceWarnings(src *model.Instance, names Names) []string {
+	var w []string
+	s := src.Settings
+	if s.BackupRetentionPeriod == 0 {
+		w = append(w, "automated backups are off on the source: the new instance keeps them off, and no read replica can be created from it")
+	}
+	if s.DeletionProtection {
+		w = append(w, "deletion protection is on: the new instance gets it too; cleanup turns it off on the retired source before deleting it (with a final snapshot)")
+	}
+	if len(src.PendingModifications) > 0 {
+		w = append(w, fmt.Sprintf("pending modifications on the source (%s) are not in the snapshot and will not reach the new instance", strings.Join(src.PendingModifications, ", ")))
+	}
+	if s.ManagedMasterUserSecret {
+		w = append(w, "the master password is managed in Secrets Manager: restore keeps the password of the snapshot; re-enable ManageMasterUserPassword after cutover if you want a managed secret again")
+	}
+	if len(s.AssociatedRoles) > 0 {
+		w = append(w, fmt.Sprintf("IAM role associations (%s) are not carried by a snapshot: re-add them with AddRoleToDBInstance", strings.Join(s.AssociatedRoles, ", ")))
+	}
+	if len(src.ID)+len("-old-xxxxxxxx") > maxInstanceID {
+		w = append(w, fmt.Sprintf("identifier %s is long: temporary names are shortened to %s and %s", src.ID, names.Target, names.Retired))
+	}
+	w = append(w, "writes made to the source after the freeze are lost: keep writes stopped until cutover ends")
+	return w
+}
+
+// carried reports whether a setting is passed explicitly to restore or replica creation. Unset
+// values are left to AWS's default, and settings that conflict with others are left out.
+func carried(s model.InstanceSettings, name model.Setting) bool {
+	switch name {
+	case "AvailabilityZone":
+		return !s.MultiAZ && s.AvailabilityZone != ""
+	case "Iops":
+		return s.Iops > 0 && s.StorageType != "gp2" && s.StorageType != "standard"
+	case "StorageThroughput":
+		return s.StorageThroughput > 0 && s.StorageType == "gp3"
+	}
+	v, err := model.SettingValue(s, name)
+	if err != nil {
+		return false
+	}
+	return !isZero(v)
+}
+
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case []string:
+		return strings.Join(x, ",")
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+func isZero(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return x == ""
+	case []string:
+		return len(x) == 0
+	case int32:
+		return x == 0
+	case int64:
+		return x == 0
+	case float64:
+		return x == 0
+	case bool:
+		return false // an explicit false is a setting too
+	}
+	return v == nil
+}

@@ -1,0 +1,134 @@
+package workflow
+
+import (
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func sampleSource() *model.Instance {
+	return &model.Instance{ID: "orders", Region: "us-east-1", Status: "available",
+		Endpoint: "orders.abcdefghijkl.us-east-1.rds.amazonaws.com",
+		Settings: model.InstanceSettings{DBInstanceClass: "db.m6g.large", Engine: "mysql", EngineVersion: "8.0.35",
+			AllocatedStorage: 100, StorageType: "gp3", Iops: 3000, StorageThroughput: 125, MultiAZ: true,
+			AvailabilityZone: "us-east-1a", MonitoringInterval: 60, PreferredMaintenanceWindow: "sun:05:00-sun:06:00",
+			BackupRetentionPeriod: 7, DeletionProtection: true},
+	}
+}
+
+var sampleKey = &model.Key{ID: "k1", ARN: "arn:aws:kms:us-east-1:123456789012:key/k1", Region: "us-east-1", Enabled: true, State: "Enabled"}
+
+func TestBuildInstancePlanModes(t *testing.T) {
+	src := sampleSource()
+	assert.Equal(t, ModeEncrypt, BuildInstancePlan("", src, sampleKey).Mode)
+	src.Settings.StorageEncrypted, src.Settings.KmsKeyID = true, "arn:aws:kms:us-east-1:123456789012:key/other"
+	assert.Equal(t, ModeRekey, BuildInstancePlan("", src, sampleKey).Mode)
+	src.Settings.KmsKeyID = sampleKey.ARN
+	assert.Equal(t, ModeNone, BuildInstancePlan("", src, sampleKey).Mode)
+}
+
+func TestBuildInstancePlanRoutesSettings(t *testing.T) {
+	p := BuildInstancePlan("0a1b2c3d", sampleSource(), sampleKey)
+	via := map[string]string{}
+	for _, s := range p.Settings {
+		via[s.Name] = s.Via
+	}
+	assert.Equal(t, "restore", via["DBInstanceClass"])
+	assert.Equal(t, "restore", via["MultiAZ"])
+	assert.Equal(t, "restore", via["Iops"], "gp3 with IOPS is passed at restore")
+	assert.Equal(t, "not-carried", via["AvailabilityZone"], "with Multi-AZ the zone is AWS's choice")
+	assert.Equal(t, "modify", via["MonitoringInterval"], "restore does not accept monitoring")
+	assert.Equal(t, "modify", via["PreferredMaintenanceWindow"])
+	assert.Equal(t, "snapshot", via["EngineVersion"])
+	assert.Equal(t, "not-carried", via["AssociatedRoles"])
+	assert.Len(t, p.Settings, len(model.InstanceSettingRoutes))
+}
+
+func TestBuildInstancePlanStepsAndEstimates(t *testing.T) {
+	small := sampleSource()
+	small.Settings.AllocatedStorage = 20
+	big := BuildInstancePlan("0a1b2c3d", sampleSource(), sampleKey)
+	little := BuildInstancePlan("0a1b2c3d", small, sampleKey)
+	names := make([]string, len(big.Steps))
+	for i, s := range big.Steps {
+		names[i] = s.Name
+	}
+	assert.Equal(t, []string{StepPreflight, StepFreeze, StepSnapshot, StepCopy, StepRestore, StepModify, StepParity,
+		StepRenameSource, StepRenameTarget, StepUnfreeze, StepVerify}, names)
+	assert.Greater(t, big.EstimatedTotal, little.EstimatedTotal, "estimates grow with storage")
+	assert.Less(t, big.EstimatedDowntime, big.EstimatedTotal)
+	assert.Greater(t, time.Duration(big.EstimatedDowntime), 20*time.Minute, "two renames alone take about 20 minutes")
+	assert.Contains(t, big.Steps[2].Description, "rdsencrypt-0a1b2c3d-orders-unencrypted")
+}
+
+func TestBuildInstancePlanWarnings(t *testing.T) {
+	src := sampleSource()
+	src.PendingModifications = []string{"DBInstanceClass"}
+	src.Settings.BackupRetentionPeriod = 0
+	w := BuildInstancePlan("", src, sampleKey).Warnings
+	assert.Contains(t, joinLines(w), "pending modifications")
+	assert.Contains(t, joinLines(w), "automated backups are off")
+	assert.Contains(t, joinLines(w), "deletion protection is on")
+}
+
+func joinLines(lines []string) string {
+	out := ""
+	for _, l := range lines {
+		out += l + "\n"
+	}
+	return out
+}
+
+func replicaNodes() []replicaNode {
+	r1 := &model.Instance{ID: "orders-r1", Region: "us-east-1", Settings: sampleSource().Settings}
+	x := &model.Instance{ID: "orders-eu", Region: "eu-west-1", Settings: sampleSource().Settings}
+	c := &model.Instance{ID: "orders-r1-c", Region: "us-east-1", Settings: sampleSource().Settings}
+	return []replicaNode{{inst: r1}, {inst: x}, {inst: c, parent: "us-east-1/orders-r1"}}
+}
+
+func planStepNames(p *Plan) []string {
+	out := make([]string, len(p.Steps))
+	for i, s := range p.Steps {
+		out[i] = s.Name
+	}
+	return out
+}
+
+func TestPlanWithReplicasAfterCutover(t *testing.T) {
+	euKey := &model.Key{ARN: "arn:aws:kms:eu-west-1:123456789012:key/eu", Region: "eu-west-1", Enabled: true}
+	p := buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: sampleSource(), key: sampleKey, replicas: replicaNodes(),
+		keys: map[string]*model.Key{"us-east-1": sampleKey, "eu-west-1": euKey}, order: ReplicasAfterCutover})
+	names := planStepNames(p)
+	unfreeze := indexOf(names, StepUnfreeze)
+	assert.Less(t, unfreeze, indexOf(names, "replica-create:us-east-1/orders-r1"), "replicas come after the primary's cutover")
+	assert.Less(t, indexOf(names, "replica-promote:us-east-1/orders-r1"), indexOf(names, "replica-create:us-east-1/orders-r1-c"), "a cascade's parent is swapped first")
+	assert.Equal(t, StepVerify, names[len(names)-1])
+	assert.Equal(t, map[string]string{"eu-west-1": euKey.ARN}, p.RegionKeys)
+	for _, s := range p.Steps[unfreeze:] {
+		assert.False(t, s.Downtime, "%s is not write downtime", s.Name)
+	}
+	assert.Contains(t, joinLines(p.Warnings), "stale")
+	assert.Contains(t, joinLines(p.Warnings), "us-east-1/orders-r1-c (replica of us-east-1/orders-r1)")
+}
+
+func TestPlanWithReplicasBeforeCutover(t *testing.T) {
+	after := buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: sampleSource(), key: sampleKey, replicas: replicaNodes(), order: ReplicasAfterCutover})
+	before := buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: sampleSource(), key: sampleKey, replicas: replicaNodes(), order: ReplicasBeforeCutover})
+	names := planStepNames(before)
+	assert.Less(t, indexOf(names, "replica-parity:eu-west-1/orders-eu"), indexOf(names, StepRenameSource), "replicas exist before cutover")
+	assert.Less(t, indexOf(names, "replica-promote:eu-west-1/orders-eu"), indexOf(names, StepUnfreeze), "all swapped while writes are frozen")
+	assert.Greater(t, before.EstimatedDowntime, after.EstimatedDowntime, "before-cutover costs write downtime")
+	assert.Equal(t, before.EstimatedTotal, after.EstimatedTotal)
+	assert.ElementsMatch(t, planStepNames(after), names, "the same steps in another order")
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,142 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Rebuild recreates a lost or corrupt journal of the unfinished migration of source from the
+// tags on the resources it created, saves it, and returns its id. Steps start as pending:
+// resume observes AWS to find which are done.
+func (e *Engine) Rebuild(ctx context.Context, region, source string) (string, error) {
+	api, err := e.Clients(region)
+	if err != nil {
+		return "", err
+	}
+	source = strings.ToLower(source)
+	ids := map[string]bool{}
+	snaps, err := api.ListSnapshots(ctx)
+	if err != nil {
+		return "", err
+	}
+	var encKey string
+	for _, s := range snaps {
+		if s.Tags[model.TagSource] == source && s.Tags[model.TagMigrationID] != "" {
+			ids[s.Tags[model.TagMigrationID]] = true
+			if s.Tags[model.TagRole] == RoleEncryptedSnapshot {
+				encKey = s.KmsKeyID
+			}
+		}
+	}
+	insts, err := api.ListInstances(ctx)
+	if err != nil {
+		return "", err
+	}
+	var target *model.Instance
+	for i := range insts {
+		if insts[i].Tags[model.TagSource] == source && insts[i].Tags[model.TagRole] == RoleTarget {
+			ids[insts[i].Tags[model.TagMigrationID]] = true
+			target = &insts[i]
+		}
+	}
+	id, err := onlyMigrationID(ids, source, region, "rdsencrypt migrate --db "+source)
+	if err != nil {
+		return "", err
+	}
+	names := NamesFor(id, source)
+	src, err := api.DescribeInstance(ctx, source)
+	if target != nil && err == nil && src.ResourceID == target.ResourceID {
+		src, err = api.DescribeInstance(ctx, names.Retired) // cutover happened: the source is retired
+	}
+	if model.IsNotFound(err) {
+		src, err = api.DescribeInstance(ctx, names.Retired)
+	}
+	if err != nil {
+		return "", errorf(source, "rdsencrypt status", err, "cannot find the source of migration %s", id)
+	}
+	if len(src.Replicas) > 0 {
+		// The replica tree and which replacements exist cannot be told apart from tags alone
+		// with certainty; guessing could orphan or delete a replica.
+		return "", errorf(source, "restore the journal file "+id+".json from a backup into the state directory, then rdsencrypt resume "+id, nil,
+			"migration %s of %s involves read replicas (%s): its journal cannot be rebuilt from tags", id, source, strings.Join(src.Replicas, ", "))
+	}
+	keyARN := encKey
+	if keyARN == "" && target != nil {
+		keyARN = target.Settings.KmsKeyID
+	}
+	if keyARN == "" {
+		return "", errorf(source, "rdsencrypt rollback is impossible without a journal; delete the snapshot "+names.Snapshot+" and start again with rdsencrypt migrate", nil,
+			"cannot tell the KMS key of migration %s: no encrypted resource exists yet", id)
+	}
+	now := e.now()
+	st := &State{Version: 1, ID: id, Kind: KindInstance, Region: region, Source: source, SourceARN: src.ARN,
+		SourceRID: src.ResourceID, SourceAddr: renamedAddress(src.Endpoint, source), Mode: ModeEncrypt,
+		KmsKeyARN: keyARN, Status: StatusPaused, CreatedAt: now}
+	if src.Settings.StorageEncrypted {
+		st.Mode = ModeRekey
+	}
+	st.Resources = []Resource{
+		{Role: RoleSnapshot, Kind: KindDBSnapshot, Region: region, Name: names.Snapshot},
+		{Role: RoleEncryptedSnapshot, Kind: KindDBSnapshot, Region: region, Name: names.EncryptedSnapshot},
+		{Role: RoleTarget, Kind: KindDBInstance, Region: region, Name: names.Target},
+		{Role: RoleRetiredSource, Kind: KindDBInstance, Region: region, Name: names.Retired},
+	}
+	if target != nil {
+		st.Resources[2].ResourceID = target.ResourceID
+	}
+	for _, s := range instanceSteps {
+		status := StepPending
+		if s.name == StepPreflight {
+			status = StepDone
+		}
+		st.Steps = append(st.Steps, StepState{Name: s.name, Status: status})
+	}
+	// Resources exist, so writes were frozen when they were made; the freeze time is unknown.
+	st.FreezeAt = now
+	return e.saveRebuilt(st, "journal rebuilt from AWS tags")
+}
+
+// onlyMigrationID returns the one migration id found on the tagged resources of source, or
+// says that there is none (start one with migrate) or several.
+func onlyMigrationID(ids map[string]bool, source, region, migrate string) (string, error) {
+	if len(ids) == 0 {
+		return "", errorf(source, "nothing to resume: start with "+migrate, nil,
+			"no resource tagged %s=%s found in %s", model.TagSource, source, region)
+	}
+	if len(ids) > 1 {
+		return "", errorf(source, "roll back the others by hand, or pass one id: rdsencrypt resume <id>", nil,
+			"resources of several migrations of %s exist (%s)", source, strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
+	}
+	id := slices.Collect(maps.Keys(ids))[0]
+	if !ValidMigrationID(id) {
+		return "", fmt.Errorf("tag %s=%q is not a migration id", model.TagMigrationID, id)
+	}
+	return id, nil
+}
+
+// saveRebuilt saves a rebuilt journal under its lock and says in the audit trail how it came to be.
+func (e *Engine) saveRebuilt(st *State, message string) (string, error) {
+	release, err := e.Store.Lock(st.ID)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = release() }()
+	if err := e.Store.Save(st); err != nil {
+		return "", err
+	}
+	_ = e.Store.AppendAudit(st.ID, AuditRecord{Kind: "state-change", To: StatusPaused, Message: message})
+	return st.ID, nil
+}
+
+// renamedAddress is the address an endpoint has under identifier id: addresses are
+// <identifier>.<rest>.
+func renamedAddress(addr, id string) string {
+	if i := strings.Index(addr, "."); i >= 0 {
+		return id + addr[i:]
+	}
+	return addr
+}

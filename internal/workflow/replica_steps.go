@@ -1,0 +1,366 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"strings"
+)
+
+func init() {
+	impls := flavors[KindInstance].impls
+	impls[StepReplicaCreate] = stepImpl{observe: observeReplicaCreated, apply: applyReplicaCreate, wait: waitReplicaSettled}
+	impls[StepReplicaModify] = stepImpl{observe: observeReplicaModified, apply: applyReplicaModify, wait: waitReplicaModified}
+	impls[StepReplicaParity] = stepImpl{apply: checkReplicaParity}
+	impls[StepReplicaRetire] = stepImpl{observe: observeReplicaRetired, apply: applyReplicaRetire, wait: waitReplicaRetired}
+	impls[StepReplicaPromote] = stepImpl{observe: observeReplicaPromoted, apply: applyReplicaPromote, wait: waitReplicaPromoted}
+}
+
+// replicaCtx gathers what a replica step works with.
+type replicaCtx struct {
+	rs    *ReplicaState
+	api   model.RDS
+	names Names
+	old   *model.Instance // the old replica, wherever a rename left it
+}
+
+func (r *run) replica(ctx context.Context) (*replicaCtx, error) {
+	rs, err := r.replicaOf(r.subject)
+	if err != nil {
+		return nil, err
+	}
+	api, err := r.regionAPI(rs.Region)
+	if err != nil {
+		return nil, err
+	}
+	old, err := api.DescribeInstanceByResourceID(ctx, rs.ResourceID)
+	if err != nil {
+		return nil, errorf(rs.ID, "rdsencrypt status "+r.st.ID, err, "cannot find read replica %s (resource %s) in %s", rs.ID, rs.ResourceID, rs.Region)
+	}
+	return &replicaCtx{rs: rs, api: api, names: NamesFor(r.st.ID, rs.ID), old: old}, nil
+}
+
+// replicaAndNew returns the replica a step is about and its replacement.
+func (r *run) replicaAndNew(ctx context.Context) (*replicaCtx, *model.Instance, error) {
+	rc, err := r.replica(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	inst, err := r.newReplica(ctx, rc)
+	return rc, inst, err
+}
+
+// newReplica returns the replacement replica, or a KindNotFound error.
+func (r *run) newReplica(ctx context.Context, rc *replicaCtx) (*model.Instance, error) {
+	if rc.rs.TargetRID != "" {
+		return rc.api.DescribeInstanceByResourceID(ctx, rc.rs.TargetRID)
+	}
+	inst, err := rc.api.DescribeInstance(ctx, rc.names.Target)
+	if err != nil {
+		return nil, err
+	}
+	if !r.ownedBy(inst.Tags) {
+		return nil, errorf(inst.ID, "rename or delete it, or roll back: rdsencrypt rollback "+r.st.ID, nil,
+			"DB instance %s exists in %s but was not created by migration %s", inst.ID, rc.rs.Region, r.st.ID)
+	}
+	rc.rs.TargetRID = inst.ResourceID
+	return inst, nil
+}
+
+func observeReplicaCreated(ctx context.Context, r *run) (bool, error) {
+	_, inst, err := r.replicaAndNew(ctx)
+	if model.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !model.IsInstanceFailed(inst.Status), nil
+}
+
+// replicaParent returns the new instance the replacement replicates from: the new primary,
+// or the replacement of the parent replica; as an identifier, or an ARN across regions.
+func (r *run) replicaParent(ctx context.Context, rc *replicaCtx) (ref, region string, err error) {
+	var parent *model.Instance
+	if rc.rs.Parent == "" {
+		parent, err = r.target(ctx)
+	} else {
+		prs, perr := r.replicaOf(rc.rs.Parent)
+		if perr != nil {
+			return "", "", perr
+		}
+		api, aerr := r.regionAPI(prs.Region)
+		if aerr != nil {
+			return "", "", aerr
+		}
+		if prs.TargetRID == "" {
+			return "", "", fmt.Errorf("replacement of %s not created before its child %s", prs.Subject(), rc.rs.Subject())
+		}
+		parent, err = api.DescribeInstanceByResourceID(ctx, prs.TargetRID)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if parent.Region != rc.rs.Region {
+		return parent.ARN, parent.Region, nil
+	}
+	return parent.ID, parent.Region, nil
+}
+
+// replicaCarry lists the settings passed to replica creation.
+func replicaCarry(s model.InstanceSettings) []model.Setting {
+	var out []model.Setting
+	for _, route := range model.InstanceSettingRoutes {
+		if route.Replica && carried(s, route.Setting) {
+			out = append(out, route.Setting)
+		}
+	}
+	return out
+}
+
+func applyReplicaCreate(ctx context.Context, r *run) error {
+	rc, err := r.replica(ctx)
+	if err != nil {
+		return err
+	}
+	if inst, err := r.newReplica(ctx, rc); err == nil && model.IsInstanceFailed(inst.Status) {
+		r.log("deleting %s, left %s, before creating it again", inst.ID, inst.Status)
+		if err := r.deleteOwnedInstanceIn(ctx, rc.api, inst.ResourceID, ""); err != nil {
+			return err
+		}
+		rc.rs.TargetRID = ""
+	} else if err != nil && !model.IsNotFound(err) {
+		return err
+	}
+	parentRef, parentRegion, err := r.replicaParent(ctx, rc)
+	if err != nil {
+		return err
+	}
+	if err := r.settleParent(ctx, rc); err != nil {
+		return err
+	}
+	in := model.ReadReplicaInput{ID: rc.names.Target, Source: parentRef, Settings: rc.old.Settings,
+		Carry: replicaCarry(rc.old.Settings), Tags: r.replicaTags(rc.old)}
+	if parentRegion != rc.rs.Region {
+		in.SourceRegion, in.KmsKeyID = parentRegion, r.st.RegionKeys[rc.rs.Region]
+	}
+	inst, err := rc.api.CreateReadReplica(ctx, in)
+	if model.IsAlreadyExists(err) {
+		_, err = r.newReplica(ctx, rc)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	rc.rs.TargetRID = inst.ResourceID
+	return r.save()
+}
+
+// settleParent waits until the replacement's parent is available: a replica's source is
+// busy for a while after each replica is created from it.
+func (r *run) settleParent(ctx context.Context, rc *replicaCtx) error {
+	if rc.rs.Parent == "" {
+		res := r.resource(RoleTarget)
+		_, err := r.waitInstance(ctx, res.ResourceID, settled)
+		return err
+	}
+	prs, err := r.replicaOf(rc.rs.Parent)
+	if err != nil {
+		return err
+	}
+	api, err := r.regionAPI(prs.Region)
+	if err != nil {
+		return err
+	}
+	_, err = r.waitInstanceIn(ctx, api, prs.TargetRID, settled)
+	return err
+}
+
+// replicaTags are the old replica's tags plus ours.
+func (r *run) replicaTags(old *model.Instance) model.Tags {
+	return withOurTags(old.Tags, r.ourTags(RoleReplicaTarget))
+}
+
+func waitReplicaSettled(ctx context.Context, r *run) error {
+	rc, inst, err := r.replicaAndNew(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = r.waitInstanceIn(ctx, rc.api, inst.ResourceID, settled)
+	return err
+}
+
+func observeReplicaModified(ctx context.Context, r *run) (bool, error) {
+	rc, inst, err := r.replicaAndNew(ctx)
+	if err != nil {
+		return false, err
+	}
+	return len(settingsToModify(model.InstanceSettingRoutes, rc.old.Settings, inst.Settings)) == 0, nil
+}
+
+func applyReplicaModify(ctx context.Context, r *run) error {
+	rc, inst, err := r.replicaAndNew(ctx)
+	if err != nil {
+		return err
+	}
+	fields := settingsToModify(model.InstanceSettingRoutes, rc.old.Settings, inst.Settings)
+	if len(fields) == 0 {
+		return nil
+	}
+	if _, err := r.waitInstanceIn(ctx, rc.api, inst.ResourceID, settled); err != nil {
+		return err
+	}
+	r.log("modifying %s: %s", inst.ID, joinSettings(fields))
+	return r.modifyInstance(ctx, rc.api, inst.ID, rc.old.Settings, fields)
+}
+
+func waitReplicaModified(ctx context.Context, r *run) error {
+	rc, inst, err := r.replicaAndNew(ctx)
+	if err != nil {
+		return err
+	}
+	quiet := quietFor(settledPolls)
+	_, err = r.waitInstanceIn(ctx, rc.api, inst.ResourceID, func(i *model.Instance) bool {
+		idle := settled(i) && len(i.PendingModifications) == 0
+		gaveUp := quiet(idle)
+		return idle && (len(settingsToModify(model.InstanceSettingRoutes, rc.old.Settings, i.Settings)) == 0 || gaveUp)
+	})
+	return err
+}
+
+func checkReplicaParity(ctx context.Context, r *run) error {
+	rc, inst, err := r.replicaAndNew(ctx)
+	if err != nil {
+		return err
+	}
+	diffs := compareSettings(model.InstanceSettingRoutes, rc.rs.Subject(), rc.old.Settings, inst.Settings)
+	return r.reviewDifferences(ctx, diffs, StepReplicaParity, inst.ID, rc.rs.Subject())
+}
+
+func observeReplicaRetired(ctx context.Context, r *run) (bool, error) {
+	rc, err := r.replica(ctx)
+	if err != nil {
+		return false, err
+	}
+	return rc.old.ID == rc.names.Retired, nil
+}
+
+func applyReplicaRetire(ctx context.Context, r *run) error {
+	rc, err := r.replica(ctx)
+	if err != nil {
+		return err
+	}
+	if rc.old.ID == rc.names.Retired || rc.old.PendingRename == rc.names.Retired {
+		return nil
+	}
+	if _, err := r.waitInstanceIn(ctx, rc.api, rc.rs.ResourceID, settled); err != nil {
+		return err
+	}
+	return r.renameInstance(ctx, rc.api, rc.rs.ResourceID, rc.rs.ID, rc.names.Retired)
+}
+
+func waitReplicaRetired(ctx context.Context, r *run) error {
+	rc, err := r.replica(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = r.waitInstanceIn(ctx, rc.api, rc.rs.ResourceID, func(i *model.Instance) bool {
+		return i.ID == rc.names.Retired && settled(i)
+	})
+	return err
+}
+
+func observeReplicaPromoted(ctx context.Context, r *run) (bool, error) {
+	rc, inst, err := r.replicaAndNew(ctx)
+	if err != nil {
+		return false, err
+	}
+	return inst.ID == rc.rs.ID, nil
+}
+
+func applyReplicaPromote(ctx context.Context, r *run) error {
+	rc, inst, err := r.replicaAndNew(ctx)
+	if err != nil {
+		return err
+	}
+	if inst.ID == rc.rs.ID || inst.PendingRename == rc.rs.ID {
+		return nil
+	}
+	if _, err := r.waitInstanceIn(ctx, rc.api, inst.ResourceID, settled); err != nil {
+		return err
+	}
+	return r.renameInstance(ctx, rc.api, inst.ResourceID, inst.ID, rc.rs.ID)
+}
+
+func waitReplicaPromoted(ctx context.Context, r *run) error {
+	rc, err := r.replica(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = r.waitInstanceIn(ctx, rc.api, rc.rs.TargetRID, func(i *model.Instance) bool {
+		return i.ID == rc.rs.ID && settled(i) && strings.EqualFold(i.Endpoint, rc.rs.Endpoint)
+	})
+	if err != nil {
+		return err
+	}
+	if rc.rs.PromotedAt.IsZero() {
+		rc.rs.PromotedAt = r.awsNow()
+	}
+	r.log("replica %s answers at %s, encrypted", rc.rs.Subject(), rc.rs.Endpoint)
+	return nil
+}
+
+// verifyReplicas checks every replacement replica: encrypted with its region's key, at the
+// old name and endpoint, replicating from the right parent, with the old replica's settings
+// and tags.
+func verifyReplicas(ctx context.Context, r *run) []string {
+	var problems []string
+	for i := range r.st.Replicas {
+		rs := &r.st.Replicas[i]
+		r.subject = rs.Subject()
+		rc, err := r.replica(ctx)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		inst, err := r.newReplica(ctx, rc)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		wantKey := r.st.KmsKeyARN
+		if k := r.st.RegionKeys[rs.Region]; k != "" {
+			wantKey = k
+		}
+		if !inst.Settings.StorageEncrypted || !strings.EqualFold(inst.Settings.KmsKeyID, wantKey) {
+			problems = append(problems, fmt.Sprintf("replica %s is not encrypted with %s", rs.Subject(), wantKey))
+		}
+		if inst.ID != rs.ID || !strings.EqualFold(inst.Endpoint, rs.Endpoint) {
+			problems = append(problems, fmt.Sprintf("replica %s answers as %s at %s", rs.Subject(), inst.ID, inst.Endpoint))
+		}
+		wantParent := r.st.Source
+		if rs.Parent != "" {
+			wantParent = rs.Parent[strings.Index(rs.Parent, "/")+1:]
+		}
+		if lastARNPart(inst.ReplicaSource) != wantParent {
+			problems = append(problems, fmt.Sprintf("replica %s replicates from %s, not %s", rs.Subject(), inst.ReplicaSource, wantParent))
+		}
+		for _, d := range compareSettings(model.InstanceSettingRoutes, rs.Subject(), rc.old.Settings, inst.Settings) {
+			if !accepted(r.st.Differences, d) {
+				problems = append(problems, fmt.Sprintf("replica %s: %s is %q, old replica has %q", rs.Subject(), d.Setting, d.Target, d.Source))
+			}
+		}
+		problems = append(problems, missingTags(rc.old.Tags, inst.Tags, "replica "+rs.Subject())...)
+	}
+	r.subject = ""
+	return problems
+}
+
+func accepted(list []Difference, d Difference) bool {
+	for _, a := range list {
+		if a.Resource == d.Resource && a.Setting == d.Setting {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,136 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"slices"
+)
+
+// regionFleet is what one region holds, as described.
+type regionFleet struct {
+	region    string
+	instances []model.Instance
+	clusters  []model.Cluster
+}
+
+// Scan describes every DB instance and Aurora cluster of the regions and analyses them. It
+// makes read-only calls only. A region that cannot be listed is reported in Errors; the
+// other regions are still scanned. kmsKey is the key named in fix commands ("" = KEY).
+func (e *Engine) Scan(ctx context.Context, regions []string, kmsKey string) (*ScanReport, error) {
+	rep := &ScanReport{Regions: slices.Clone(regions), Resources: []ScanResource{}}
+	facts := ScanFacts{Params: map[string]string{}, KeyManagers: map[string]string{}, Encrypted: map[string]bool{}, KmsKey: kmsKey}
+	var fleets []regionFleet
+	for _, region := range regions {
+		f, err := e.listRegion(ctx, region)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %s", region, Redact(err.Error())))
+			continue
+		}
+		for _, inst := range f.instances {
+			facts.Encrypted[InstanceKey(region, inst.ID)] = inst.Settings.StorageEncrypted
+		}
+		fleets = append(fleets, f)
+	}
+	for _, f := range fleets {
+		api, err := e.Clients(f.region)
+		if err != nil {
+			return nil, err
+		}
+		rep.Errors = append(rep.Errors, readScanFacts(ctx, api, f, &facts)...)
+		members := map[string][]model.Instance{}
+		for _, inst := range f.instances {
+			if inst.ClusterID != "" {
+				members[inst.ClusterID] = append(members[inst.ClusterID], inst)
+				continue
+			}
+			rep.Resources = append(rep.Resources, AnalyzeInstance(inst, facts))
+		}
+		for _, c := range f.clusters {
+			rep.Resources = append(rep.Resources, AnalyzeCluster(c, members[c.ID], facts))
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	rep.Summarize()
+	return rep, nil
+}
+
+func (e *Engine) listRegion(ctx context.Context, region string) (regionFleet, error) {
+	api, err := e.Clients(region)
+	if err != nil {
+		return regionFleet{}, err
+	}
+	insts, err := api.ListInstances(ctx)
+	if err != nil {
+		return regionFleet{}, fmt.Errorf("list DB instances in %s: %w", region, err)
+	}
+	clusters, err := api.ListClusters(ctx)
+	if err != nil {
+		return regionFleet{}, fmt.Errorf("list DB clusters in %s: %w", region, err)
+	}
+	return regionFleet{region: region, instances: insts, clusters: clusters}, nil
+}
+
+// readScanFacts reads the TLS parameter of every parameter group in use and the manager of
+// every KMS key in use, once each. A fact that cannot be read stays unknown.
+func readScanFacts(ctx context.Context, api model.RDS, f regionFleet, facts *ScanFacts) []string {
+	var problems []string
+	param := func(group, engine string, cluster bool) {
+		name, inCluster := TLSParameter(engine)
+		if group == "" || name == "" || inCluster != cluster {
+			return
+		}
+		k := ParamKey(f.region, group, name)
+		if _, done := facts.Params[k]; done {
+			return
+		}
+		var v string
+		var err error
+		if cluster {
+			v, err = api.ClusterParameterValue(ctx, group, name)
+		} else {
+			v, err = api.ParameterValue(ctx, group, name)
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: parameter %s of group %s: %s", f.region, name, group, Redact(err.Error())))
+			return
+		}
+		facts.Params[k] = v
+	}
+	key := func(arn string) {
+		if arn == "" {
+			return
+		}
+		if _, done := facts.KeyManagers[arn]; done {
+			return
+		}
+		k, err := api.DescribeKey(ctx, arn)
+		if err != nil {
+			facts.KeyManagers[arn] = ""
+			problems = append(problems, fmt.Sprintf("%s: KMS key %s: %s", f.region, arn, Redact(err.Error())))
+			return
+		}
+		facts.KeyManagers[arn] = k.Manager
+	}
+	for _, inst := range f.instances {
+		if inst.ClusterID != "" {
+			continue
+		}
+		param(inst.Settings.DBParameterGroupName, inst.Settings.Engine, false)
+		if inst.Settings.StorageEncrypted {
+			key(inst.Settings.KmsKeyID)
+		}
+	}
+	for _, c := range f.clusters {
+		param(c.Settings.DBClusterParameterGroupName, c.Settings.Engine, true)
+		if c.Settings.StorageEncrypted {
+			key(c.Settings.KmsKeyID)
+		}
+	}
+	return problems
+}
