@@ -1,19 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
-	"github.com/rdsencrypt/rdsencrypt/internal/tui"
+	"github.com/rdsencrypt/rdsencrypt/internal/output"
+	"github.com/rdsencrypt/rdsencrypt/internal/output/tui"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -154,9 +151,9 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 		planOut = a.streams.Out
 	}
 	if o.DryRun && a.opts.Output == "json" {
-		return writeJSON(a.streams.Out, plan)
+		return output.WriteJSON(a.streams.Out, plan)
 	}
-	printBatchPlan(planOut, plan)
+	output.PrintBatchPlan(planOut, plan)
 	if o.DryRun {
 		return nil
 	}
@@ -168,7 +165,7 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 		if !a.streams.Terminal {
 			return errNeedsApproval
 		}
-		ok, err := confirm(ctx, a.streams.In, a.streams.Err,
+		ok, err := output.Confirm(ctx, a.streams.In, a.streams.Err,
 			fmt.Sprintf("Migrate these %d databases (cutover %s)? Type yes to start: ", plan.Planned(), req.Cutover))
 		if err != nil {
 			return err
@@ -185,7 +182,7 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 				return b.Run(ctx, plan)
 			})
 	} else {
-		b.Fleet = &tui.PlainFleet{Out: a.streams.Err}
+		b.Fleet = &output.PlainFleet{Out: a.streams.Err}
 		rep = b.Run(ctx, plan)
 	}
 	return a.finishBatch(ctx, plan, rep, o)
@@ -196,9 +193,9 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 func (a *app) finishBatch(ctx context.Context, plan *workflow.BatchPlan, rep *workflow.BatchReport, o *batchOptions) error {
 	var err error
 	if a.opts.Output == "json" {
-		err = writeJSON(a.streams.Out, rep)
+		err = output.WriteJSON(a.streams.Out, rep)
 	} else {
-		printBatchSummary(a.streams.Out, rep)
+		output.PrintBatchSummary(a.streams.Out, rep)
 	}
 	if o.Report != "" {
 		if werr := writeMarkdownFile(o.Report, rep); werr != nil && err == nil {
@@ -233,7 +230,7 @@ func writeMarkdownFile(path string, rep *workflow.BatchReport) error {
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	if err := workflow.WriteBatchMarkdown(f, rep); err != nil {
+	if err := output.WriteBatchMarkdown(f, rep); err != nil {
 		_ = f.Close()
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
@@ -241,97 +238,4 @@ func writeMarkdownFile(path string, rep *workflow.BatchReport) error {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	return nil
-}
-
-// confirm asks one question and waits for "yes" (or "y"); anything else, the end of input
-// or a cancelled context is a no.
-func confirm(ctx context.Context, in io.Reader, out io.Writer, question string) (bool, error) {
-	fmt.Fprint(out, question)
-	answer := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(in).ReadString('\n')
-		answer <- line
-	}()
-	select {
-	case line := <-answer:
-		a := strings.ToLower(strings.TrimSpace(line))
-		return a == "yes" || a == "y", nil
-	case <-ctx.Done():
-		fmt.Fprintln(out)
-		return false, ctx.Err()
-	}
-}
-
-func printBatchPlan(w io.Writer, p *workflow.BatchPlan) {
-	req := p.Request
-	fmt.Fprintf(w, "Batch plan: %d to migrate in %s, cutover %s, %d at a time\n", p.Planned(), strings.Join(req.Regions, ", "), req.Cutover, req.Concurrency)
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REGION\tKIND\tSOURCE\tENGINE\tSIZE\tESTIMATE\tDOWNTIME\tKEY / WHY SKIPPED")
-	var total, downtime time.Duration
-	for _, it := range p.Items {
-		if it.Plan == nil {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\t-\t-\tskip: %s\n", it.Region, it.Kind, it.Source, it.Skip)
-			continue
-		}
-		est, down := time.Duration(it.Plan.EstimatedTotal), time.Duration(it.Plan.EstimatedDowntime)
-		total, downtime = max(total, est), max(downtime, down)
-		size := "-"
-		if it.Plan.AllocatedStorage > 0 {
-			size = fmt.Sprintf("%d GiB", it.Plan.AllocatedStorage)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.Region, it.Kind, it.Source, it.Plan.Engine, size,
-			est.Round(time.Minute), down.Round(time.Minute), it.Plan.KmsKeyARN)
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "%d already encrypted, %d left out by --include/--exclude\n", p.AlreadyEncrypted, p.NotSelected)
-	for _, e := range p.Errors {
-		fmt.Fprintln(w, "could not list: "+e)
-	}
-	for _, x := range p.Warnings {
-		fmt.Fprintln(w, "! "+x)
-	}
-	if p.Planned() > 0 {
-		fmt.Fprintf(w, "Longest migration: about %s, of which %s write downtime (estimates, not promises).\n", total.Round(time.Minute), downtime.Round(time.Minute))
-		if req.Cutover == workflow.CutoverAuto {
-			fmt.Fprintln(w, "Cutover auto: each database's endpoint stops answering for minutes during its cutover, without asking.")
-		}
-		if req.Options.FreezeHook == "" {
-			fmt.Fprintln(w, "No --freeze-hook: writes made to a source after its snapshot are lost; stop application writes first.")
-		}
-	}
-}
-
-func printBatchSummary(w io.Writer, rep *workflow.BatchReport) {
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REGION\tKIND\tSOURCE\tMIGRATION\tOUTCOME\tTOOK\tDOWNTIME\tAPI CALLS\tPARITY")
-	for _, m := range rep.Migrations {
-		took, down := "-", "-"
-		if m.ElapsedSeconds > 0 && m.Outcome != workflow.OutcomeSkipped {
-			took = (time.Duration(m.ElapsedSeconds * float64(time.Second))).Round(time.Second).String()
-		}
-		if m.DowntimeSeconds > 0 {
-			down = (time.Duration(m.DowntimeSeconds) * time.Second).String()
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", m.Region, m.Kind, m.Source, dash(m.MigrationID), m.Outcome, took, down,
-			m.APICalls, workflow.ParityText(m.Report))
-	}
-	tw.Flush()
-	var todo []workflow.BatchMigration
-	for _, m := range rep.Migrations {
-		if m.Outcome != workflow.OutcomeCompleted {
-			todo = append(todo, m)
-		}
-	}
-	if len(todo) > 0 {
-		fmt.Fprintln(w, "\nWhat to do:")
-		for _, m := range todo {
-			fmt.Fprintf(w, "  %s/%s (%s): %s\n", m.Region, m.Source, m.Outcome, dash(m.Reason))
-			if m.Next != "" {
-				fmt.Fprintf(w, "      next: %s\n", m.Next)
-			}
-		}
-	}
-	s := rep.Summary
-	fmt.Fprintf(w, "\n%d completed, %d failed, %d stopped, %d awaiting cutover, %d skipped; %d API calls in %s\n", s.Completed, s.Failed,
-		s.Stopped, s.AwaitingCutover, s.Skipped, s.APICalls, (time.Duration(s.ElapsedSeconds * float64(time.Second))).Round(time.Second))
 }

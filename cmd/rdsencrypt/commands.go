@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rdsencrypt/rdsencrypt/internal/tui"
+	"github.com/rdsencrypt/rdsencrypt/internal/output"
+	"github.com/rdsencrypt/rdsencrypt/internal/output/tui"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -85,9 +84,9 @@ func (a *app) runPlan(ctx context.Context, o *migrateOptions) error {
 		return err
 	}
 	if a.opts.Output == "json" {
-		return writeJSON(a.streams.Out, plan)
+		return output.WriteJSON(a.streams.Out, plan)
 	}
-	printPlan(a.streams.Out, plan)
+	output.PrintPlan(a.streams.Out, plan)
 	return nil
 }
 
@@ -253,9 +252,9 @@ func (a *app) statusCommand() *cobra.Command {
 				for _, st := range states {
 					reports = append(reports, workflow.ReportOf(st))
 				}
-				return writeJSON(a.streams.Out, reports)
+				return output.WriteJSON(a.streams.Out, reports)
 			}
-			printStatusTable(a.streams.Out, states)
+			output.PrintStatus(a.streams.Out, states)
 			for _, p := range problems {
 				fmt.Fprintln(a.streams.Err, "warning: "+oneLine(p))
 			}
@@ -276,12 +275,12 @@ func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(cont
 	}
 	switch {
 	case a.opts.Yes || !a.streams.Terminal || a.opts.NoTUI:
-		eng.Observer = &tui.PlainObserver{Out: a.streams.Err, Calls: a.opts.Debug}
+		eng.Observer = &output.PlainObserver{Out: a.streams.Err, Calls: a.opts.Debug}
 		switch {
 		case a.opts.Yes:
 			eng.Approver = workflow.AutoApprove
 		default:
-			eng.Approver = &tui.LinePrompter{In: a.streams.In, Out: a.streams.Err}
+			eng.Approver = &output.LinePrompter{In: a.streams.In, Out: a.streams.Err}
 		}
 		rep, err = work(ctx)
 	default:
@@ -306,14 +305,8 @@ func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(cont
 func (a *app) printReport(rep *workflow.Report) error {
 	a.attachAudit(rep)
 	if a.opts.Output == "json" {
-		return writeJSON(a.streams.Out, rep)
+		return output.WriteJSON(a.streams.Out, rep)
 	}
-	printReport(a.streams.Out, rep)
+	output.PrintReport(a.streams.Out, rep)
 	return nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"net"
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/output"
 
 	"github.com/spf13/cobra"
 
@@ -104,7 +106,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		if err != nil {
 			return err
 		}
-		printPlan(a.streams.Err, plan)
+		output.PrintPlan(a.streams.Err, plan)
 	}
 	return a.interact(ctx, eng, func(ctx context.Context) (*workflow.Report, error) {
 		rep, err := eng.Migrate(ctx, req)

@@ -3,15 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/output"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -51,9 +50,9 @@ It makes read-only calls only.`,
 				return err
 			}
 			if o.Output == "json" {
-				err = writeJSON(a.streams.Out, rep)
+				err = output.WriteJSON(a.streams.Out, rep)
 			} else {
-				printScan(a.streams.Out, rep)
+				output.PrintScan(a.streams.Out, rep)
 			}
 			if err == nil && len(rep.Errors) > 0 {
 				err = fmt.Errorf("scan incomplete: %s", strings.Join(rep.Errors, "; "))
@@ -105,92 +104,4 @@ func (a *app) fleetEngine(ctx context.Context, regions []string, limiter awsclie
 		regions = []string{client.Region()}
 	}
 	return eng, regions, nil
-}
-
-func printScan(w io.Writer, rep *workflow.ScanReport) {
-	if len(rep.Resources) == 0 {
-		fmt.Fprintf(w, "no DB instances or clusters in %s\n", strings.Join(rep.Regions, ", "))
-	} else {
-		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "REGION\tKIND\tID\tENGINE\tENCRYPTED\tPUBLIC\tIAM AUTH\tTLS\tLOG EXPORTS\tDEL PROT\tBACKUPS\tREPLICAS\tFINDINGS")
-		for _, r := range rep.Resources {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t%s\t%s\t%dd\t%s\t%s\n", r.Region, r.Kind, r.ID, r.Engine, r.EngineVersion,
-				encryptionCell(r), yesNoCell(r.PubliclyAccessible), yesNoCell(r.IAMAuth), r.TLSEnforced, dash(strings.Join(r.LogExports, ",")),
-				yesNoCell(r.DeletionProt), r.BackupRetention, replicasCell(r), findingsCell(r))
-		}
-		tw.Flush()
-	}
-	var any bool
-	for _, r := range rep.Resources {
-		if len(r.Findings) == 0 {
-			continue
-		}
-		if !any {
-			fmt.Fprintln(w, "\nFindings, most severe first:")
-			any = true
-		}
-		fmt.Fprintf(w, "\n%s %s %s\n", r.Region, r.Kind, r.ID)
-		for _, f := range r.Findings {
-			fmt.Fprintf(w, "  %-8s %-28s %s\n", strings.ToUpper(string(f.Severity)), f.Check, f.Message)
-			fmt.Fprintf(w, "  %-8s %-28s fix: %s\n", "", "", f.Fix)
-		}
-	}
-	s := rep.Summary
-	var counts []string
-	for _, sev := range workflow.Severities {
-		if n := s.Findings[sev]; n > 0 {
-			counts = append(counts, fmt.Sprintf("%d %s", n, sev))
-		}
-	}
-	fmt.Fprintf(w, "\n%d instance(s) and %d cluster(s) in %s; %d unencrypted; findings: %s\n", s.Instances, s.Clusters,
-		strings.Join(rep.Regions, ", "), s.Unencrypted, dash(strings.Join(counts, ", ")))
-	if s.Unencrypted > 0 {
-		fmt.Fprintf(w, "Encrypt them all: rdsencrypt batch --region %s --kms-key KEY --dry-run\n", strings.Join(rep.Regions, " --region "))
-	}
-	for _, e := range rep.Errors {
-		fmt.Fprintln(w, "could not read: "+e)
-	}
-}
-
-func encryptionCell(r workflow.ScanResource) string {
-	if !r.Encrypted {
-		return "NO"
-	}
-	if r.KeyManager == workflow.KeyAWSManaged {
-		return "yes (aws/rds)"
-	}
-	if r.KeyManager == workflow.KeyCustomer {
-		return "yes (customer key)"
-	}
-	return "yes"
-}
-
-func replicasCell(r workflow.ScanResource) string {
-	if r.ReplicaOf != "" {
-		return "replica of " + r.ReplicaOf
-	}
-	if len(r.Replicas) == 0 {
-		return "-"
-	}
-	unencrypted := 0
-	for _, rep := range r.Replicas {
-		if rep.Encrypted == workflow.FactNo {
-			unencrypted++
-		}
-	}
-	return fmt.Sprintf("%d (%d unencrypted)", len(r.Replicas), unencrypted)
-}
-
-func findingsCell(r workflow.ScanResource) string {
-	if len(r.Findings) == 0 {
-		return "none"
-	}
-	return fmt.Sprintf("%d (worst: %s)", len(r.Findings), r.Worst())
-}
-
-func yesNoCell(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }

@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -71,23 +70,4 @@ func TestClassify(t *testing.T) {
 	assert.Equal(t, OutcomeFailed, m.Outcome)
 	assert.Equal(t, "orders", m.Source)
 	assert.NotNil(t, m.Steps)
-}
-
-func TestWriteBatchMarkdown(t *testing.T) {
-	rep := &BatchReport{Migrations: []BatchMigration{
-		{Report: Report{MigrationID: "0a1b2c3d", Source: "orders", Kind: KindInstance, Region: "us-east-1", APICalls: 80,
-			DowntimeSeconds: 1500, Steps: []StepReport{{Name: StepParity, Status: StepDone}}}, Outcome: OutcomeCompleted, ElapsedSeconds: 3000},
-		{Report: Report{MigrationID: "1a1b2c3d", Source: "bad|name", Kind: KindInstance, Region: "us-east-1",
-			Next: "rdsencrypt resume 1a1b2c3d"}, Outcome: OutcomeFailed, Reason: "snapshot rdsencrypt-1a1b2c3d-x failed"},
-		{Report: Report{Source: "shop", Kind: KindCluster, Region: "us-east-1"}, Outcome: OutcomeSkipped, Reason: "cannot be planned"},
-	}}
-	rep.summarize(0)
-	var buf bytes.Buffer
-	require.NoError(t, WriteBatchMarkdown(&buf, rep))
-	md := buf.String()
-	assert.Contains(t, md, "| 1 | 1 | 0 | 0 | 1 | 80 | 0s |")
-	assert.Contains(t, md, "| us-east-1 | instance | orders | 0a1b2c3d | completed | 50m0s | 25m0s | 80 | equal |")
-	assert.Contains(t, md, `bad\|name`)
-	assert.Contains(t, md, "next: `rdsencrypt resume 1a1b2c3d`")
-	assert.Contains(t, md, "**shop** (us-east-1 cluster, skipped): cannot be planned")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/output"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -12,7 +13,7 @@ func (m Model) headerView(w int) string {
 	title := m.st.title.Render("rdsencrypt")
 	var what string
 	if p := m.run.plan; p != nil {
-		what = fmt.Sprintf("%s %s %s", orDash(p.Mode), orDash(p.Kind), p.Source)
+		what = fmt.Sprintf("%s %s %s", output.Dash(p.Mode), output.Dash(p.Kind), p.Source)
 		if p.Region != "" {
 			what += " (" + p.Region + ")"
 		}

@@ -3,6 +3,8 @@ package tui
 import (
 	"fmt"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/output"
 )
 
 // approvalView asks for one step: what it does, what to do first, what downtime follows.
@@ -17,7 +19,7 @@ func (m Model) approvalView(w int) string {
 	if a.Summary != "" {
 		head += "\n" + wrap(a.Summary, w)
 	}
-	if est := estimate(m.run.planned(a.Step).Estimate); est != "" {
+	if est := output.Estimate(m.run.planned(a.Step).Estimate); est != "" {
 		head += "\n" + m.st.dim.Render("Estimated "+est)
 	}
 
@@ -40,7 +42,7 @@ func (m Model) approvalView(w int) string {
 	if len(a.Differences) > 0 {
 		rows := make([][]string, 0, len(a.Differences))
 		for _, d := range a.Differences {
-			rows = append(rows, []string{d.Resource, d.Setting, orDash(d.Source), orDash(d.Target)})
+			rows = append(rows, []string{d.Resource, d.Setting, output.Dash(d.Source), output.Dash(d.Target)})
 		}
 		diffs = m.section(fmt.Sprintf("Differences you are asked to accept (%d)", len(a.Differences)),
 			grid(m.st, w, []string{"RESOURCE", "SETTING", "SOURCE", "NEW"}, rows))
@@ -62,13 +64,13 @@ func (m Model) downtimeNotice() string {
 	var planned string
 	if p := m.run.plan; p != nil {
 		src = p.Source
-		if e := estimate(p.EstimatedDowntime); e != "" {
+		if e := output.Estimate(p.EstimatedDowntime); e != "" {
 			planned = " (estimated " + e + " in all)"
 		}
 	}
 	if so, running := m.run.downtime(m.now); running {
 		return fmt.Sprintf("DOWNTIME is running: %s so far%s. Applications cannot write to %s until the cutover finishes.",
-			duration(so), planned, src)
+			output.Duration(so), planned, src)
 	}
 	return fmt.Sprintf("DOWNTIME: approving starts write downtime. Applications cannot write to %s from now until the cutover finishes%s.",
 		src, planned)
@@ -80,9 +82,9 @@ func (m Model) downtimeLine() string {
 	if !running {
 		return ""
 	}
-	s := "DOWNTIME " + duration(so)
+	s := "DOWNTIME " + output.Duration(so)
 	if p := m.run.plan; p != nil && p.EstimatedDowntime > 0 {
-		s += " of " + estimate(p.EstimatedDowntime) + " estimated"
+		s += " of " + output.Estimate(p.EstimatedDowntime) + " estimated"
 		if so > time.Duration(p.EstimatedDowntime) {
 			s += " (over the estimate)"
 		}

@@ -1,4 +1,4 @@
-package tui
+package output
 
 import (
 	"bufio"
@@ -97,6 +97,25 @@ func (p *LinePrompter) readLine(ctx context.Context) (string, error) {
 		return res.line, res.err
 	case <-ctx.Done():
 		return "", ctx.Err()
+	}
+}
+
+// Confirm asks one question and waits for "yes" (or "y"); anything else, the end of input
+// or a cancelled context is a no.
+func Confirm(ctx context.Context, in io.Reader, out io.Writer, question string) (bool, error) {
+	fmt.Fprint(out, question)
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(in).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case line := <-answer:
+		a := strings.ToLower(strings.TrimSpace(line))
+		return a == "yes" || a == "y", nil
+	case <-ctx.Done():
+		fmt.Fprintln(out)
+		return false, ctx.Err()
 	}
 }
 

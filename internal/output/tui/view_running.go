@@ -3,6 +3,8 @@ package tui
 import (
 	"fmt"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/output"
 )
 
 // runningView shows the running step live: AWS status, progress, elapsed time against the
@@ -58,9 +60,9 @@ func (m Model) liveView(s stepRun, w int) string {
 		out += "\n" + bar.ViewAs(float64(min(s.percent, 100))/100) + fmt.Sprintf(" %3d%%", s.percent)
 	}
 	elapsed := m.now.Sub(s.started)
-	clock := "Elapsed " + duration(elapsed)
+	clock := "Elapsed " + output.Duration(elapsed)
 	if est := time.Duration(s.planned.Estimate); est > 0 {
-		clock += " of " + estimate(s.planned.Estimate) + " estimated"
+		clock += " of " + output.Estimate(s.planned.Estimate) + " estimated"
 		if elapsed > est {
 			clock += " (over the estimate)"
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/output"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -85,14 +86,14 @@ func (m Model) stoppedAt() string {
 
 func (m Model) errorText() string {
 	if m.err != nil {
-		return oneLine(m.err.Error())
+		return output.OneLine(m.err.Error())
 	}
 	if m.report != nil && m.report.Error != "" {
-		return oneLine(m.report.Error)
+		return output.OneLine(m.report.Error)
 	}
 	for _, s := range m.run.steps {
 		if s.err != nil {
-			return oneLine(s.err.Error())
+			return output.OneLine(s.err.Error())
 		}
 	}
 	return ""
@@ -136,9 +137,9 @@ func (m Model) summaryView(w int) string {
 	}
 	var facts []string
 	if r.DowntimeSeconds > 0 || !m.run.downStart.IsZero() {
-		d := "Write downtime " + duration(time.Duration(r.DowntimeSeconds*float64(time.Second)))
+		d := "Write downtime " + output.Duration(time.Duration(r.DowntimeSeconds*float64(time.Second)))
 		if m.run.plan != nil && m.run.plan.EstimatedDowntime > 0 {
-			d += " (estimated " + estimate(m.run.plan.EstimatedDowntime) + ")"
+			d += " (estimated " + output.Estimate(m.run.plan.EstimatedDowntime) + ")"
 		}
 		facts = append(facts, d)
 	}
@@ -151,7 +152,7 @@ func (m Model) summaryView(w int) string {
 		for _, s := range r.Steps {
 			took := "-"
 			if s.StartedAt != nil && s.FinishedAt != nil {
-				took = duration(s.FinishedAt.Sub(*s.StartedAt))
+				took = output.Duration(s.FinishedAt.Sub(*s.StartedAt))
 			}
 			rows = append(rows, []string{s.Name, s.Status, took, fmt.Sprint(s.APICalls)})
 		}
@@ -188,7 +189,7 @@ func (m Model) summaryView(w int) string {
 	if n := len(r.Parity.Differences); n > 0 {
 		rows := make([][]string, 0, n)
 		for _, d := range r.Parity.Differences {
-			rows = append(rows, []string{d.Resource, d.Setting, orDash(d.Source), orDash(d.Target)})
+			rows = append(rows, []string{d.Resource, d.Setting, output.Dash(d.Source), output.Dash(d.Target)})
 		}
 		verified = fmt.Sprintf("Parity check: %d accepted difference(s):\n", n) +
 			grid(m.st, w, []string{"RESOURCE", "SETTING", "SOURCE", "NEW"}, rows)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/output"
 )
 
 // planView is the plan: what will be done, what is carried, what to watch for, how long.
@@ -28,9 +30,9 @@ func (m Model) planView(w int) string {
 	if p.KmsKeyARN != "" {
 		head = append(head, indentWrap("KMS key: ", p.KmsKeyARN, w))
 	}
-	times := "Estimated time " + orDash(estimate(p.EstimatedTotal))
+	times := "Estimated time " + output.Dash(output.Estimate(p.EstimatedTotal))
 	if p.EstimatedDowntime > 0 {
-		times += " · " + m.st.notice.Render("estimated write downtime "+estimate(p.EstimatedDowntime))
+		times += " · " + m.st.notice.Render("estimated write downtime "+output.Estimate(p.EstimatedDowntime))
 		if first, last := m.downtimeSpan(); first != "" {
 			times += fmt.Sprintf(" (writes stop at %s and resume after %s)", first, last)
 		}
@@ -39,7 +41,7 @@ func (m Model) planView(w int) string {
 
 	rows := make([][]string, 0, len(p.Steps))
 	for i, s := range p.Steps {
-		rows = append(rows, []string{strconv.Itoa(i + 1), s.Name, orDash(estimate(s.Estimate)),
+		rows = append(rows, []string{strconv.Itoa(i + 1), s.Name, output.Dash(output.Estimate(s.Estimate)),
 			yesNo(s.Mutating), yesNo(s.Downtime), s.Description})
 	}
 	legend := m.st.dim.Render(wrap("ASKS: changes something, so it asks for approval first. DOWN: applications cannot write meanwhile.", w))
@@ -59,7 +61,7 @@ func (m Model) planView(w int) string {
 			hdr = []string{"SETTING", "VALUE", "VIA", "NOTE"}
 		}
 		for _, s := range p.Settings {
-			r := []string{s.Name, orDash(s.Value), s.Via, s.Note}
+			r := []string{s.Name, output.Dash(s.Value), s.Via, s.Note}
 			if multi {
 				r = append([]string{s.Resource}, r...)
 			}

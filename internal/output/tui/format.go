@@ -1,46 +1,12 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/lipgloss/table"
 	"github.com/charmbracelet/x/ansi"
-
-	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
-
-// duration renders d to the second, without zero tails: 1h5m, 4m10s, 12s.
-func duration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	d = d.Round(time.Second)
-	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
-	switch {
-	case h > 0 && m == 0 && s == 0:
-		return fmt.Sprintf("%dh", h)
-	case h > 0 && s == 0:
-		return fmt.Sprintf("%dh%dm", h, m)
-	case h > 0:
-		return fmt.Sprintf("%dh%dm%ds", h, m, s)
-	case m > 0 && s == 0:
-		return fmt.Sprintf("%dm", m)
-	case m > 0:
-		return fmt.Sprintf("%dm%ds", m, s)
-	}
-	return fmt.Sprintf("%ds", s)
-}
-
-// estimate renders a planned duration, or "" when there is none.
-func estimate(d workflow.Duration) string {
-	if d <= 0 {
-		return ""
-	}
-	return "~" + duration(time.Duration(d))
-}
 
 // wrap word-wraps s (which may hold styled text) to width, breaking long words too.
 func wrap(s string, width int) string {
@@ -134,14 +100,6 @@ func maxLineWidth(s string) int {
 		w = max(w, lipgloss.Width(l))
 	}
 	return w
-}
-
-// orDash shows "-" for an empty cell.
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // yesNo renders a flag as a table cell.

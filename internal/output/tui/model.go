@@ -15,6 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/output"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -149,7 +150,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.setNow(msg.Event.Time)
 		m.run.observe(msg.Event)
 		m.logs = append(m.logs, logEntry{
-			at: msg.Event.Time, kind: msg.Event.Kind, text: eventLine(msg.Event),
+			at: msg.Event.Time, kind: msg.Event.Kind, text: output.EventLine(msg.Event),
 			bad: msg.Event.Kind == workflow.EventStepFailed || (msg.Event.Call != nil && msg.Event.Call.Error != ""),
 		})
 	case ApprovalRequestMsg:

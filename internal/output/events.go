@@ -1,4 +1,4 @@
-package tui
+package output
 
 import (
 	"fmt"
@@ -53,7 +53,7 @@ func (o *PlainObserver) Notify(e workflow.Event) {
 		}
 		o.last[e.Step] = next
 	}
-	fmt.Fprintf(o.Out, "%s %s\n", e.Time.Format("15:04:05"), eventLine(e))
+	fmt.Fprintf(o.Out, "%s %s\n", e.Time.Format("15:04:05"), EventLine(e))
 }
 
 // worthALine says whether progress e differs enough from what was last written.

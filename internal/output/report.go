@@ -1,4 +1,4 @@
-package main
+package output
 
 import (
 	"fmt"
@@ -10,7 +10,9 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
-func printPlan(w io.Writer, p *workflow.Plan) {
+// PrintPlan writes a plan as text: the steps with their estimates, how each setting reaches
+// the new resources, the resources it creates or renames, and the warnings.
+func PrintPlan(w io.Writer, p *workflow.Plan) {
 	if p.Kind == workflow.KindCluster {
 		fmt.Fprintf(w, "Plan: %s DB cluster %s in %s (%s) with %s\n", p.Mode, p.Source, p.Region, p.Engine, p.KmsKeyARN)
 	} else {
@@ -35,7 +37,7 @@ func printPlan(w io.Writer, p *workflow.Plan) {
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESOURCE\tSETTING\tVALUE\tVIA\tNOTE")
 	for _, s := range p.Settings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Resource, s.Name, dash(s.Value), s.Via, s.Note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Resource, s.Name, Dash(s.Value), s.Via, s.Note)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nResources it will create or rename:")
@@ -50,7 +52,9 @@ func printPlan(w io.Writer, p *workflow.Plan) {
 	}
 }
 
-func printReport(w io.Writer, r *workflow.Report) {
+// PrintReport writes where one migration stands: its steps, API calls, downtime, replicas,
+// parity differences, the last error, the audit trail and the next command.
+func PrintReport(w io.Writer, r *workflow.Report) {
 	fmt.Fprintf(w, "Migration %s of %s (%s): %s\n", r.MigrationID, r.Source, r.Region, r.Status)
 	if len(r.Steps) > 0 {
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
@@ -90,7 +94,8 @@ func printReport(w io.Writer, r *workflow.Report) {
 	}
 }
 
-func printStatusTable(w io.Writer, states []*workflow.State) {
+// PrintStatus writes one line per migration (the status command).
+func PrintStatus(w io.Writer, states []*workflow.State) {
 	if len(states) == 0 {
 		fmt.Fprintln(w, "no migrations")
 		return
@@ -111,10 +116,3 @@ func printStatusTable(w io.Writer, states []*workflow.State) {
 }
 
 func secs(d workflow.Duration) string { return time.Duration(d).Round(time.Second).String() }
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}

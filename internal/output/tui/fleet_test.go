@@ -93,16 +93,6 @@ func TestFleetModelFitsTheTerminal(t *testing.T) {
 	}
 }
 
-func TestFleetLine(t *testing.T) {
-	ev := workflow.FleetEvent{Time: fleetT0, Region: "us-east-1", Kind: "instance", Source: "orders", MigrationID: "0a1b2c3d",
-		State: workflow.StatusRunning, Step: workflow.StepCopy}
-	assert.Equal(t, "22:00:00 us-east-1 instance orders [0a1b2c3d] running encrypted-copy", FleetLine(ev))
-	ev.State, ev.Calls, ev.Message = workflow.OutcomeFailed, 31, "snapshot x failed;\nnext: resume"
-	assert.Equal(t, "22:00:00 us-east-1 instance orders [0a1b2c3d] failed at encrypted-copy (31 API calls): snapshot x failed; next: resume", FleetLine(ev))
-	assert.Equal(t, "22:00:00 us-east-1 instance orders-ro skipped: read replica", FleetLine(workflow.FleetEvent{Time: fleetT0,
-		Region: "us-east-1", Kind: "instance", Source: "orders-ro", State: workflow.OutcomeSkipped, Message: "read replica"}))
-}
-
 func TestRunFleetReturnsTheBatchReport(t *testing.T) {
 	var out strings.Builder
 	items := []workflow.BatchItem{{Kind: workflow.KindInstance, Region: "us-east-1", Source: "orders"}}

@@ -1,4 +1,4 @@
-package tui
+package output
 
 import (
 	"fmt"
@@ -7,19 +7,19 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
-// eventLine describes one event in one plain line (no time stamp, no escape codes); the
+// EventLine describes one event in one plain line (no time stamp, no escape codes); the
 // event log of the full-screen UI and PlainObserver both use it.
-func eventLine(e workflow.Event) string {
+func EventLine(e workflow.Event) string {
 	var b strings.Builder
 	switch e.Kind {
 	case workflow.EventPlan:
 		b.WriteString("plan ready")
 		if p := e.Plan; p != nil {
 			fmt.Fprintf(&b, ": %s %s %s, %d steps", p.Mode, p.Kind, p.Source, len(p.Steps))
-			if s := estimate(p.EstimatedTotal); s != "" {
+			if s := Estimate(p.EstimatedTotal); s != "" {
 				fmt.Fprintf(&b, ", estimated %s", s)
 			}
-			if s := estimate(p.EstimatedDowntime); s != "" {
+			if s := Estimate(p.EstimatedDowntime); s != "" {
 				fmt.Fprintf(&b, ", downtime %s", s)
 			}
 		}
@@ -87,10 +87,10 @@ func eventLine(e workflow.Event) string {
 		}
 		b.WriteString(e.Message)
 	}
-	return oneLine(b.String())
+	return OneLine(b.String())
 }
 
-// oneLine keeps a log entry on one line whatever an error message holds.
-func oneLine(s string) string {
+// OneLine keeps a log entry on one line whatever an error message holds.
+func OneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }

@@ -7,13 +7,13 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/output"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -123,20 +123,12 @@ func (m *FleetModel) apply(ev workflow.FleetEvent) {
 	if ev.Message != "" {
 		r.note = ev.Message
 	}
-	if isOutcome(r.state) && r.ended.IsZero() {
+	if output.IsOutcome(r.state) && r.ended.IsZero() {
 		r.ended = ev.Time
 	}
 	if ev.Time.After(m.now) {
 		m.now = ev.Time
 	}
-}
-
-func isOutcome(state string) bool {
-	switch state {
-	case workflow.OutcomeCompleted, workflow.OutcomeFailed, workflow.OutcomeSkipped, workflow.OutcomeStopped, workflow.OutcomeAwaitingCutover:
-		return true
-	}
-	return false
 }
 
 // order puts what needs eyes first: failures, running, stopped, queued, then the finished.
@@ -195,7 +187,7 @@ func (m FleetModel) View() string {
 	b.WriteString(m.st.title.Render(truncate(header, m.width)) + "\n")
 	for _, r := range shown {
 		line := fmt.Sprintf("%-*s  %-*s  %-*s  %-8s  %-16s  %-24s  %6d  %7s", w[0], r.region, w[1], r.kind, w[2], r.source,
-			dashed(r.id), r.state, truncate(r.step, 24), r.calls, m.elapsed(r))
+			output.Dash(r.id), r.state, truncate(r.step, 24), r.calls, m.elapsed(r))
 		if r.note != "" && (r.state == workflow.OutcomeFailed || r.state == workflow.OutcomeStopped) {
 			line += "  " + r.note
 		}
@@ -254,13 +246,6 @@ func truncate(s string, n int) string {
 	return s[:n-1] + "…"
 }
 
-func dashed(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 // FleetOptions configure RunFleet.
 type FleetOptions struct {
 	Input  io.Reader // default os.Stdin
@@ -294,41 +279,3 @@ func RunFleet(ctx context.Context, opts FleetOptions, items []workflow.BatchItem
 	}
 	return <-result
 }
-
-// PlainFleet writes one line per fleet event, for runs without a terminal and for logs.
-// Use it as a pointer: &PlainFleet{Out: w}.
-type PlainFleet struct {
-	Out io.Writer
-	mu  sync.Mutex
-}
-
-// FleetUpdate writes the event as one line.
-func (p *PlainFleet) FleetUpdate(ev workflow.FleetEvent) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprintln(p.Out, FleetLine(ev))
-}
-
-// FleetLine is the plain-text form of a fleet event.
-func FleetLine(ev workflow.FleetEvent) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s %s", ev.Time.Format("15:04:05"), ev.Region, ev.Kind, ev.Source)
-	if ev.MigrationID != "" {
-		fmt.Fprintf(&b, " [%s]", ev.MigrationID)
-	}
-	b.WriteString(" " + ev.State)
-	if ev.Step != "" && ev.State == workflow.StatusRunning {
-		b.WriteString(" " + ev.Step)
-	} else if ev.Step != "" && isOutcome(ev.State) && ev.State != workflow.OutcomeCompleted {
-		b.WriteString(" at " + ev.Step)
-	}
-	if isOutcome(ev.State) && ev.Calls > 0 {
-		fmt.Fprintf(&b, " (%d API calls)", ev.Calls)
-	}
-	if ev.Message != "" && ev.State != workflow.StatusRunning {
-		b.WriteString(": " + strings.Join(strings.Fields(ev.Message), " "))
-	}
-	return b.String()
-}
-
-var _ workflow.FleetObserver = (*PlainFleet)(nil)

@@ -1,15 +1,17 @@
-package workflow
+package output
 
 import (
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // WriteBatchMarkdown writes a batch report as Markdown (--report FILE): the summary, one
 // table row per migration, and for each migration that did not complete, what to do.
-func WriteBatchMarkdown(w io.Writer, rep *BatchReport) error {
+func WriteBatchMarkdown(w io.Writer, rep *workflow.BatchReport) error {
 	var b strings.Builder
 	s := rep.Summary
 	b.WriteString("# rdsencrypt batch report\n\n")
@@ -21,19 +23,19 @@ func WriteBatchMarkdown(w io.Writer, rep *BatchReport) error {
 	b.WriteString("|---|---|---|---|---|---:|---:|---:|---|\n")
 	for _, m := range rep.Migrations {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %d | %s |\n", mdCell(m.Region), mdCell(m.Kind), mdCell(m.Source),
-			mdCell(dashIfEmpty(m.MigrationID)), mdCell(m.Outcome), roundSeconds(m.ElapsedSeconds), downtimeCell(m),
-			m.APICalls, mdCell(ParityText(m.Report)))
+			mdCell(Dash(m.MigrationID)), mdCell(m.Outcome), roundSeconds(m.ElapsedSeconds), downtimeCell(m),
+			m.APICalls, mdCell(parityText(m.Report)))
 	}
-	var todo []BatchMigration
+	var todo []workflow.BatchMigration
 	for _, m := range rep.Migrations {
-		if m.Outcome != OutcomeCompleted {
+		if m.Outcome != workflow.OutcomeCompleted {
 			todo = append(todo, m)
 		}
 	}
 	if len(todo) > 0 {
 		b.WriteString("\n## What to do\n\n")
 		for _, m := range todo {
-			fmt.Fprintf(&b, "- **%s** (%s %s, %s): %s", mdInline(m.Source), m.Region, m.Kind, m.Outcome, mdInline(dashIfEmpty(m.Reason)))
+			fmt.Fprintf(&b, "- **%s** (%s %s, %s): %s", mdInline(m.Source), m.Region, m.Kind, m.Outcome, mdInline(Dash(m.Reason)))
 			if m.Next != "" {
 				fmt.Fprintf(&b, "  \n  next: `%s`", strings.ReplaceAll(m.Next, "`", "'"))
 			}
@@ -44,27 +46,28 @@ func WriteBatchMarkdown(w io.Writer, rep *BatchReport) error {
 	return err
 }
 
-// ParityText says how the parity check of a migration came out.
-func ParityText(r Report) string {
+// parityText says how the parity check of a migration came out.
+func parityText(r workflow.Report) string {
 	switch {
 	case len(r.Parity.Differences) > 0:
 		return fmt.Sprintf("%d difference(s)", len(r.Parity.Differences))
-	case stepDone(r.Steps, StepParity):
+	case stepDone(r.Steps, workflow.StepParity):
 		return "equal"
 	}
 	return "-"
 }
 
-func stepDone(steps []StepReport, name string) bool {
+func stepDone(steps []workflow.StepReport, name string) bool {
 	for _, s := range steps {
-		if kind, _ := splitStep(s.Name); kind == name && s.Status == StepDone {
+		// a step of a replica or member is named "step:subject"
+		if step, _, _ := strings.Cut(s.Name, ":"); step == name && s.Status == workflow.StepDone {
 			return true
 		}
 	}
 	return false
 }
 
-func downtimeCell(m BatchMigration) string {
+func downtimeCell(m workflow.BatchMigration) string {
 	if m.DowntimeSeconds <= 0 {
 		return "-"
 	}
@@ -73,13 +76,6 @@ func downtimeCell(m BatchMigration) string {
 
 func roundSeconds(s float64) string {
 	return (time.Duration(s * float64(time.Second))).Round(time.Second).String()
-}
-
-func dashIfEmpty(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // mdCell escapes a value for a Markdown table cell.

@@ -1,0 +1,31 @@
+package output
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+)
+
+func TestWriteBatchMarkdown(t *testing.T) {
+	rep := &workflow.BatchReport{Migrations: []workflow.BatchMigration{
+		{Report: workflow.Report{MigrationID: "0a1b2c3d", Source: "orders", Kind: workflow.KindInstance, Region: "us-east-1", APICalls: 80,
+			DowntimeSeconds: 1500, Steps: []workflow.StepReport{{Name: workflow.StepParity, Status: workflow.StepDone}}}, Outcome: workflow.OutcomeCompleted, ElapsedSeconds: 3000},
+		{Report: workflow.Report{MigrationID: "1a1b2c3d", Source: "bad|name", Kind: workflow.KindInstance, Region: "us-east-1",
+			Next: "rdsencrypt resume 1a1b2c3d"}, Outcome: workflow.OutcomeFailed, Reason: "snapshot rdsencrypt-1a1b2c3d-x failed"},
+		{Report: workflow.Report{Source: "shop", Kind: workflow.KindCluster, Region: "us-east-1"}, Outcome: workflow.OutcomeSkipped, Reason: "cannot be planned"},
+	}}
+	// what the batch's summarize makes of these migrations
+	rep.Summary = workflow.BatchSummary{Completed: 1, Failed: 1, Skipped: 1, APICalls: 80}
+	var buf bytes.Buffer
+	require.NoError(t, WriteBatchMarkdown(&buf, rep))
+	md := buf.String()
+	assert.Contains(t, md, "| 1 | 1 | 0 | 0 | 1 | 80 | 0s |")
+	assert.Contains(t, md, "| us-east-1 | instance | orders | 0a1b2c3d | completed | 50m0s | 25m0s | 80 | equal |")
+	assert.Contains(t, md, `bad\|name`)
+	assert.Contains(t, md, "next: `rdsencrypt resume 1a1b2c3d`")
+	assert.Contains(t, md, "**shop** (us-east-1 cluster, skipped): cannot be planned")
+}
