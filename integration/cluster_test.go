@@ -260,8 +260,10 @@ func assertClusterEndState(t *testing.T, e *env, src auroraSource) {
 	assert.ElementsMatch(t, eps, e.allEndpointIDs(), "no orphaned custom endpoint")
 }
 
-// assertClusterRolledBack checks the account is as it was before the migration.
-func assertClusterRolledBack(t *testing.T, e *env, src auroraSource) {
+// assertClusterRolledBack checks the account is as it was before the migration, but for the
+// final snapshot of the new cluster when the rollback (its report rep) began after the cutover
+// had started: the new cluster may have taken writes.
+func assertClusterRolledBack(t *testing.T, e *env, src auroraSource, rep *workflow.Report) {
 	t.Helper()
 	got := e.describeAurora(src.cluster.ID)
 	assert.Equal(t, src.cluster.ResourceID, got.cluster.ResourceID, "the source is back at its name")
@@ -289,7 +291,17 @@ func assertClusterRolledBack(t *testing.T, e *env, src auroraSource) {
 			}
 		}
 	}), e.instanceIDs(), "every created member deleted")
-	assert.Empty(t, e.clusterSnapshotIDs(), "every created snapshot deleted")
+	if stepStatus(rep, workflow.StepRenameTarget) == workflow.StepPending {
+		assert.Empty(t, e.clusterSnapshotIDs(), "every created snapshot deleted")
+	} else {
+		final := workflow.ClusterNamesFor(fixedID, src.cluster.ID).RollbackSnapshot
+		assert.Equal(t, []string{final}, e.clusterSnapshotIDs(), "only the new cluster's final snapshot is left")
+		snap, err := e.client.For(region).DescribeClusterSnapshot(context.Background(), final)
+		require.NoError(t, err)
+		assert.Equal(t, fixedID, snap.Tags[model.TagMigrationID])
+		assert.Equal(t, workflow.RoleRollbackSnapshot, snap.Tags[model.TagRole])
+		assert.Equal(t, src.cluster.ID, snap.Tags[model.TagSource])
+	}
 	var eps []string
 	for _, ep := range src.endpoints {
 		eps = append(eps, src.cluster.ID+"/"+ep.ID)
@@ -629,7 +641,7 @@ func TestClusterCrashPointsRollback(t *testing.T) {
 			rep, err := e.engine("", workflow.AutoApprove).Rollback(e.ctx(), fixedID)
 			require.NoError(t, err)
 			assert.Equal(t, workflow.StatusRolledBack, rep.Status)
-			assertClusterRolledBack(t, e, src)
+			assertClusterRolledBack(t, e, src, rep)
 		})
 	}
 }
@@ -641,6 +653,7 @@ func TestClusterRollbackIsResumable(t *testing.T) {
 	src := shopCluster(e)
 	_, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), clusterRequest("shop", "alias/shop"))
 	require.NoError(t, err)
+	var rep *workflow.Report
 	for i := 1; ; i++ {
 		rb := e.engine("", workflow.AutoApprove)
 		n := 0
@@ -650,14 +663,15 @@ func TestClusterRollbackIsResumable(t *testing.T) {
 			}
 			return n == 4*i
 		})
-		rep, err := rb.Rollback(ctx, fixedID)
+		var err error
+		rep, err = rb.Rollback(ctx, fixedID)
 		if err == nil {
 			assert.Equal(t, workflow.StatusRolledBack, rep.Status)
 			break
 		}
 		require.Less(t, i, 60, "rollback did not converge: %v", err)
 	}
-	assertClusterRolledBack(t, e, src)
+	assertClusterRolledBack(t, e, src, rep)
 }
 
 func smallCluster(e *env) auroraSource {
@@ -737,5 +751,30 @@ func TestClusterParityDifferenceStopsBeforeCutover(t *testing.T) {
 	rep, err = eng.Rollback(e.ctx(), fixedID)
 	require.NoError(t, err)
 	assert.Equal(t, workflow.StatusRolledBack, rep.Status)
-	assertClusterRolledBack(t, e, src)
+	assertClusterRolledBack(t, e, src, rep)
+}
+
+// TestClusterRollbackAfterCutoverKeepsTheNewClusterInASnapshot: a rollback after cutover
+// deletes the new cluster only with a final cluster snapshot tagged as the migration's, and
+// its approval says so.
+func TestClusterRollbackAfterCutoverKeepsTheNewClusterInASnapshot(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	src := smallCluster(e)
+	_, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), clusterRequest("shop", "alias/k"))
+	require.NoError(t, err)
+
+	var asked []workflow.Approval
+	rep, err := e.engine("", workflow.ApproverFunc(func(_ context.Context, a workflow.Approval) (workflow.Decision, error) {
+		asked = append(asked, a)
+		return workflow.Approve, nil
+	})).Rollback(e.ctx(), fixedID)
+	require.NoError(t, err)
+	require.Len(t, asked, 1)
+	final := workflow.ClusterNamesFor(fixedID, "shop").RollbackSnapshot
+	assert.Contains(t, strings.Join(asked[0].Details, "\n"), "final snapshot "+final, "the approval names the snapshot kept")
+	assertClusterRolledBack(t, e, src, rep)
+	snap, err := e.client.For(region).DescribeClusterSnapshot(context.Background(), final)
+	require.NoError(t, err)
+	assert.True(t, snap.Encrypted, "the encrypted cluster's data")
 }

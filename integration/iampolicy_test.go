@@ -200,9 +200,9 @@ func TestClusterMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
 		eng := e.engine(fixedID, workflow.AutoApprove)
 		_, err := eng.Migrate(e.ctx(), clusterRequest("shop", "alias/k"))
 		require.NoError(t, err)
-		_, err = eng.Rollback(e.ctx(), fixedID)
+		rep, err := eng.Rollback(e.ctx(), fixedID)
 		require.NoError(t, err)
-		assertClusterRolledBack(t, e, src)
+		assertClusterRolledBack(t, e, src, rep)
 	})
 }
 

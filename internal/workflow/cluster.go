@@ -137,7 +137,7 @@ func checkClusterNamesFree(ctx context.Context, api model.RDS, n ClusterNames, j
 			}
 		}
 	}
-	for _, id := range []string{n.Snapshot, n.FinalSnapshot} {
+	for _, id := range []string{n.Snapshot, n.FinalSnapshot, n.RollbackSnapshot} {
 		if _, err := api.DescribeClusterSnapshot(ctx, id); err == nil {
 			return taken("DB cluster snapshot", id)
 		} else if !model.IsNotFound(err) {

@@ -26,7 +26,9 @@ type ClusterNames struct {
 	Target        string // new cluster until cutover
 	Retired       string // source cluster after cutover
 	FinalSnapshot string // taken when cleanup deletes the retired cluster
-	id            string
+	// RollbackSnapshot is taken when a rollback deletes the new cluster after cutover began.
+	RollbackSnapshot string
+	id               string
 }
 
 // ClusterNamesFor derives the names of a cluster migration from its id and the source cluster
@@ -34,17 +36,19 @@ type ClusterNames struct {
 func ClusterNamesFor(migrationID, cluster string) ClusterNames {
 	prefix := "rdsencrypt-" + migrationID + "-"
 	return ClusterNames{
-		Snapshot:      withPrefix(prefix, cluster, "-unencrypted", maxClusterSnapshotID),
-		Target:        withSuffix(cluster, "-enc-"+migrationID, maxInstanceID),
-		Retired:       withSuffix(cluster, "-old-"+migrationID, maxInstanceID),
-		FinalSnapshot: withPrefix(prefix, cluster, "-final", maxClusterSnapshotID),
-		id:            migrationID,
+		Snapshot:         withPrefix(prefix, cluster, "-unencrypted", maxClusterSnapshotID),
+		Target:           withSuffix(cluster, "-enc-"+migrationID, maxInstanceID),
+		Retired:          withSuffix(cluster, "-old-"+migrationID, maxInstanceID),
+		FinalSnapshot:    withPrefix(prefix, cluster, "-final", maxClusterSnapshotID),
+		RollbackSnapshot: withPrefix(prefix, cluster, "-rolled-back", maxClusterSnapshotID),
+		id:               migrationID,
 	}
 }
 
 // names maps the cluster names onto the engine's Names (no encrypted copy for clusters).
 func (n ClusterNames) names() Names {
-	return Names{Snapshot: n.Snapshot, Target: n.Target, Retired: n.Retired, FinalSnapshot: n.FinalSnapshot}
+	return Names{Snapshot: n.Snapshot, Target: n.Target, Retired: n.Retired, FinalSnapshot: n.FinalSnapshot,
+		RollbackSnapshot: n.RollbackSnapshot}
 }
 
 // MemberTarget is the temporary identifier of the new member that replaces member.

@@ -68,10 +68,14 @@ func undoCluster(ctx context.Context, r *run) error {
 			return err
 		}
 	}
+	final := r.rollbackSnapshot()
 	if target != nil {
-		if err := r.deleteOwnedCluster(ctx, target); err != nil {
+		if err := r.deleteOwnedCluster(ctx, target, final); err != nil {
 			return err
 		}
+	}
+	if err := r.tagClusterRollbackSnapshot(ctx, final); err != nil {
+		return err
 	}
 	if err := r.deleteOwnedClusterSnapshot(ctx, n.Snapshot); err != nil {
 		return err
@@ -158,9 +162,11 @@ func (r *run) restoreSourceNames(ctx context.Context) error {
 	return nil
 }
 
-// deleteOwnedCluster deletes the new cluster, which must be ours and have no member left,
-// without a final snapshot (its data is the source's, which is intact).
-func (r *run) deleteOwnedCluster(ctx context.Context, cl *model.Cluster) error {
+// deleteOwnedCluster deletes the new cluster, which must be ours and have no member left, with
+// the final cluster snapshot finalSnapshot when set: after cutover began, applications may
+// have written to it (see rollbackSnapshot). Before cutover its data is the source's, which is
+// intact: no snapshot.
+func (r *run) deleteOwnedCluster(ctx context.Context, cl *model.Cluster, finalSnapshot string) error {
 	cl, err := r.api.DescribeClusterByResourceID(ctx, cl.ResourceID)
 	if model.IsNotFound(err) {
 		return nil
@@ -173,6 +179,18 @@ func (r *run) deleteOwnedCluster(ctx context.Context, cl *model.Cluster) error {
 			"refusing to delete DB cluster %s: it was not created by migration %s", cl.ID, r.st.ID)
 	}
 	if cl.Status != model.ClusterDeleting {
+		if finalSnapshot != "" {
+			// The name must be free (or already this cluster's final snapshot) before the
+			// cluster loses its deletion protection.
+			snap, err := r.api.DescribeClusterSnapshot(ctx, finalSnapshot)
+			switch {
+			case err == nil && snap.SourceResource != cl.ResourceID:
+				return errorf(finalSnapshot, "rename or delete that snapshot, then rdsencrypt rollback "+r.st.ID, nil,
+					"the rollback snapshot name %s is taken by a snapshot of another cluster", finalSnapshot)
+			case err != nil && !model.IsNotFound(err):
+				return err
+			}
+		}
 		if !model.IsClusterFailed(cl.Status) {
 			if cl, err = r.waitCluster(ctx, cl.ResourceID, model.IsClusterAvailable); err != nil {
 				return err
@@ -181,12 +199,51 @@ func (r *run) deleteOwnedCluster(ctx context.Context, cl *model.Cluster) error {
 		if err := r.turnOffClusterDeletionProtection(ctx, cl, cl.ResourceID, "cluster "+cl.ID+" (created by this migration)"); err != nil {
 			return err
 		}
-		r.log("deleting cluster %s", cl.ID)
-		if err := r.deleteCluster(ctx, cl.ResourceID, cl.ID, ""); err != nil {
+		if finalSnapshot != "" {
+			if err := r.save(); err != nil { // the snapshot's name, before it exists
+				return err
+			}
+			r.log("deleting cluster %s with final snapshot %s: writes made to it since cutover stay recoverable", cl.ID, finalSnapshot)
+		} else {
+			r.log("deleting cluster %s", cl.ID)
+		}
+		if err := r.deleteCluster(ctx, cl.ResourceID, cl.ID, finalSnapshot); err != nil {
 			return err
 		}
 	}
 	return r.waitClusterGone(ctx, cl.ResourceID)
+}
+
+// tagClusterRollbackSnapshot tags the final snapshot a rollback took of the new cluster as the
+// migration's, once it is available; it does nothing when there is none to take. The snapshot
+// must have been taken of the migration's new cluster: a resumed rollback finds the cluster
+// gone and the snapshot there.
+func (r *run) tagClusterRollbackSnapshot(ctx context.Context, name string) error {
+	if name == "" {
+		return nil
+	}
+	snap, err := r.api.DescribeClusterSnapshot(ctx, name)
+	if model.IsNotFound(err) {
+		return nil // the new cluster was gone before the rollback could snapshot it
+	}
+	if err != nil {
+		return err
+	}
+	if r.ownedBy(snap.Tags) && snap.Tags[model.TagRole] == RoleRollbackSnapshot {
+		return nil
+	}
+	if res := r.resource(RoleTarget); res == nil || res.ResourceID == "" || snap.SourceResource != res.ResourceID {
+		return errorf(name, "inspect it; rdsencrypt status "+r.st.ID, nil,
+			"cluster snapshot %s was not taken of the new cluster of migration %s: not tagging it", name, r.st.ID)
+	}
+	if snap, err = r.waitClusterSnapshotAvailable(ctx, name); err != nil {
+		return err
+	}
+	if err := r.api.AddTags(ctx, snap.ARN, r.ourTags(RoleRollbackSnapshot)); err != nil {
+		return err
+	}
+	r.log("the new cluster's data as of the rollback is kept in cluster snapshot %s", name)
+	return nil
 }
 
 // turnOffClusterDeletionProtection turns off the deletion protection of the available cluster

@@ -185,7 +185,7 @@ func (r *run) replaceFailedTargetCluster(ctx context.Context) error {
 		return err
 	}
 	r.log("deleting cluster %s, left %s by a failed restore, before restoring again", cl.ID, cl.Status)
-	if err := r.deleteOwnedCluster(ctx, cl); err != nil {
+	if err := r.deleteOwnedCluster(ctx, cl, ""); err != nil {
 		return err
 	}
 	if res := r.resource(RoleTarget); res != nil {

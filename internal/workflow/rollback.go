@@ -44,7 +44,15 @@ func (r *run) rollback(ctx context.Context) (*Report, error) {
 	a := Approval{Step: "rollback", Summary: fmt.Sprintf("roll back migration %s: %s returns to its original state, everything the migration created is deleted", r.st.ID, r.st.Source)}
 	if !r.st.CutoverDoneAt.IsZero() || r.stepStatus(StepRenameSource) != StepPending {
 		a.Downtime = true
-		a.Instructions = append(a.Instructions, fmt.Sprintf("Stop writes to %s first: writes made to the encrypted instance since cutover are lost.", r.st.Source))
+		a.Instructions = append(a.Instructions, fmt.Sprintf("Stop writes to %s first: it is renamed back to the unencrypted source.", r.st.Source))
+	}
+	if final := r.rollbackSnapshotName(); final != "" {
+		what := "instance"
+		if r.st.Kind == KindCluster {
+			what = "cluster"
+		}
+		a.Details = append(a.Details, fmt.Sprintf("The encrypted %s is deleted with final snapshot %s: writes made to it since cutover are kept there (tagged %s=%s), not copied back to the source.",
+			what, final, model.TagMigrationID, r.st.ID))
 	}
 	if r.st.Status != StatusRollingBack {
 		d, err := r.approve(ctx, a)
@@ -120,16 +128,21 @@ func undoInstance(ctx context.Context, r *run) error {
 			return err
 		}
 	}
+	final := r.rollbackSnapshot()
 	if target != nil {
-		final := r.rollbackSnapshot()
 		if err := r.deleteOwnedInstanceIn(ctx, r.api, target.ResourceID, final); err != nil {
 			return err
 		}
-		if final != "" {
+	}
+	if final != "" {
+		// Tagged even when a resumed rollback finds the new instance already gone.
+		if _, err := r.api.DescribeSnapshot(ctx, final); err == nil {
 			if err := r.tagSnapshot(ctx, final, RoleRollbackSnapshot); err != nil {
 				return err
 			}
 			r.log("the encrypted instance's data as of the rollback is kept in snapshot %s", final)
+		} else if !model.IsNotFound(err) {
+			return err
 		}
 	}
 	for _, id := range []string{r.names.EncryptedSnapshot, r.names.Snapshot} {
@@ -189,14 +202,30 @@ func (r *run) renameAndWaitIn(ctx context.Context, api model.RDS, inst *model.In
 // it after cutover began: applications may have written to it since, and those writes must
 // stay recoverable. Before cutover its data is the source's, which is intact: no snapshot.
 func (r *run) rollbackSnapshot() string {
+	name := r.rollbackSnapshotName()
+	if name == "" {
+		return ""
+	}
+	kind := KindDBSnapshot
+	if r.st.Kind == KindCluster {
+		kind = KindDBClusterSnapshot
+	}
+	if r.resourceByName(name) == nil {
+		r.st.Resources = append(r.st.Resources, Resource{Role: RoleRollbackSnapshot, Kind: kind, Region: r.st.Region, Name: name})
+	}
+	return name
+}
+
+// rollbackSnapshotName is the name of the final snapshot a rollback takes of the new instance
+// or cluster, or "" when the cutover has not begun.
+func (r *run) rollbackSnapshotName() string {
 	if r.st.CutoverDoneAt.IsZero() && r.stepStatus(StepRenameTarget) == StepPending {
 		return ""
 	}
-	name := r.names.RollbackSnapshot
-	if r.resourceByName(name) == nil {
-		r.st.Resources = append(r.st.Resources, Resource{Role: RoleRollbackSnapshot, Kind: KindDBSnapshot, Region: r.st.Region, Name: name})
+	if r.st.Kind == KindCluster {
+		return r.clusterNames().RollbackSnapshot
 	}
-	return name
+	return r.names.RollbackSnapshot
 }
 
 // journalCreated reports whether the journal records resourceID as created by the migration.
