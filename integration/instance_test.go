@@ -274,6 +274,43 @@ func TestIncompatibleRestoreIsReplacedOnResume(t *testing.T) {
 	assert.ElementsMatch(t, []string{"ledger", names.Retired}, e.instanceIDs())
 }
 
+// TestFailedRestoreOfAProtectedSourceConverges: a source with deletion protection whose
+// restore fails can be resumed (the failed target is replaced) or rolled back (it is
+// deleted): the new instance gets its protection only once healthy.
+func TestFailedRestoreOfAProtectedSourceConverges(t *testing.T) {
+	for _, then := range []string{"resume", "rollback"} {
+		t.Run(then, func(t *testing.T) {
+			e := newEnv(t)
+			key := e.createKey("alias/k")
+			in := simpleSource("ledger")
+			in.DeletionProtection = aws.Bool(true)
+			src := e.createInstance(in)
+			names := workflow.NamesFor(fixedID, "ledger")
+			e.h.Faults(rdssim.FaultRequest{FailRestore: []rdssim.ResourceRef{{Region: region, ID: names.Target}}})
+			eng := e.engine(fixedID, workflow.AutoApprove)
+			_, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "incompatible-restore")
+			assert.False(t, e.describe(names.Target).Settings.DeletionProtection, "a failed restore is not protected")
+
+			if then == "resume" {
+				rep, err := eng.Resume(e.ctx(), fixedID)
+				require.NoError(t, err)
+				assert.Equal(t, workflow.StatusCompleted, rep.Status)
+				assertMigratedEndState(t, e, src, key)
+				assert.True(t, e.describe("ledger").Settings.DeletionProtection, "the healthy new instance is protected")
+				return
+			}
+			rep, err := eng.Rollback(e.ctx(), fixedID)
+			require.NoError(t, err)
+			assert.Equal(t, workflow.StatusRolledBack, rep.Status)
+			assert.Equal(t, []string{"ledger"}, e.instanceIDs())
+			assert.Empty(t, e.snapshotIDs())
+			assert.True(t, e.describe("ledger").Settings.DeletionProtection, "the source keeps its protection")
+		})
+	}
+}
+
 func TestKeyDisabledMidMigration(t *testing.T) {
 	e := newEnv(t)
 	key := e.createKey("alias/k")

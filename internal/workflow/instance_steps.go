@@ -217,11 +217,14 @@ func observeRestore(ctx context.Context, r *run) (bool, error) {
 	return !model.IsInstanceFailed(inst.Status), nil
 }
 
-// restoreCarry lists the settings passed to the restore call.
+// restoreCarry lists the settings passed to the restore call. Deletion protection is left to
+// the modify step, as for clusters: a restore that fails must leave an instance the migration
+// can delete and restore again, or roll back (AWS refuses to delete a protected instance, and
+// a failed one cannot be modified).
 func restoreCarry(s model.InstanceSettings) []model.Setting {
 	var out []model.Setting
 	for _, route := range model.InstanceSettingRoutes {
-		if route.Restore && carried(s, route.Setting) {
+		if route.Restore && route.Setting != "DeletionProtection" && carried(s, route.Setting) {
 			out = append(out, route.Setting)
 		}
 	}

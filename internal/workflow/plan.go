@@ -216,7 +216,7 @@ func plannedSettings(inst *model.Instance, resource, created, inherited string, 
 		v, _ := model.SettingValue(inst.Settings, r.Setting)
 		ps := PlannedSetting{Resource: resource, Name: string(r.Setting), Value: formatValue(v), Note: r.Note}
 		switch {
-		case accepts(r) && carried(inst.Settings, r.Setting):
+		case accepts(r) && r.Setting != "DeletionProtection" && carried(inst.Settings, r.Setting): // see restoreCarry
 			ps.Via = created
 		case r.Modify:
 			ps.Via = "modify"
@@ -237,7 +237,7 @@ func instanceWarnings(src *model.Instance, names Names) []string {
 		w = append(w, "automated backups are off on the source: the new instance keeps them off, and no read replica can be created from it")
 	}
 	if s.DeletionProtection {
-		w = append(w, "deletion protection is on: the new instance gets it too; cleanup turns it off on the retired source before deleting it (with a final snapshot)")
+		w = append(w, "deletion protection is on: the new instance gets it too, once healthy (modify step); cleanup turns it off on the retired source before deleting it (with a final snapshot)")
 	}
 	if len(src.PendingModifications) > 0 {
 		w = append(w, fmt.Sprintf("pending modifications on the source (%s) are not in the snapshot and will not reach the new instance", strings.Join(src.PendingModifications, ", ")))

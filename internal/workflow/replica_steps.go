@@ -107,11 +107,12 @@ func (r *run) replicaParent(ctx context.Context, rc *replicaCtx) (ref, region st
 	return parent.ID, parent.Region, nil
 }
 
-// replicaCarry lists the settings passed to replica creation.
+// replicaCarry lists the settings passed to replica creation. Deletion protection waits for
+// the replica's modify step, once it is healthy (see restoreCarry).
 func replicaCarry(s model.InstanceSettings) []model.Setting {
 	var out []model.Setting
 	for _, route := range model.InstanceSettingRoutes {
-		if route.Replica && carried(s, route.Setting) {
+		if route.Replica && route.Setting != "DeletionProtection" && carried(s, route.Setting) {
 			out = append(out, route.Setting)
 		}
 	}
