@@ -7,85 +7,6 @@ import (
 	"time"
 )
 
-// Step kinds of a cluster migration besides the shared ones. member and both endpoint steps
-// run once per member or custom endpoint, named "<kind>:<original id>".
-const (
-	StepMember          = "member"           // create the new member replacing one source member
-	StepTempEndpoint    = "endpoint"         // create the new cluster's custom endpoint under a temporary name
-	StepCutoverEndpoint = "cutover-endpoint" // move a custom endpoint's name to the new cluster
-)
-
-// clusterSteps describe the steps of a cluster migration. Custom endpoints, whose identifiers
-// are unique per region, are first created on the new cluster under a temporary name (which
-// proves the quota and the member lists before cutover, and lets the operator try the new
-// cluster through them); at cutover, after the clusters and members have swapped names, the
-// temporary and the old endpoint are deleted and the endpoint is created under its original
-// name on the new cluster, whose members then carry the original member names.
-var clusterSteps = []stepInfo{
-	{name: StepPreflight, actions: []string{"DescribeDBClusters", "DescribeDBInstances", "DescribeDBClusterEndpoints", "kms:DescribeKey"},
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("check that cluster %s and its members are available, the key is usable and every name is free", p.Source)
-		}},
-	{name: StepFreeze, mutating: true, downtime: true, skippable: true,
-		describe: func(p *Plan, n Names) string {
-			return "stop application writes to cluster " + p.Source + " (write downtime starts here)"
-		}},
-	{name: StepSnapshot, actions: []string{"CreateDBClusterSnapshot"}, mutating: true, downtime: true,
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("snapshot cluster %s as %s", p.Source, n.Snapshot)
-		}},
-	{name: StepRestore, actions: []string{"RestoreDBClusterFromSnapshot"}, mutating: true, downtime: true,
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("restore cluster %s from %s encrypted with %s, with every restorable setting", n.Target, n.Snapshot, p.KmsKeyARN)
-		}},
-	{name: StepModify, actions: []string{"ModifyDBCluster"}, mutating: true, downtime: true,
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("apply to cluster %s the settings restore cannot carry", n.Target)
-		}},
-	{name: StepMember, actions: []string{"CreateDBInstance", "ModifyDBInstance"}, mutating: true, downtime: true,
-		describeSubject: func(p *Plan, subject string) string {
-			return fmt.Sprintf("create the new cluster's member replacing %s, with its class, tier, groups, zone, monitoring and insights", subject)
-		}},
-	{name: StepTempEndpoint, actions: []string{"CreateDBClusterEndpoint"}, mutating: true, downtime: true,
-		describeSubject: func(p *Plan, subject string) string {
-			return fmt.Sprintf("create custom endpoint %s on the new cluster under a temporary name, members mapped to the new members", subject)
-		}},
-	{name: StepParity, actions: []string{"DescribeDBClusters", "DescribeDBInstances"}, downtime: true,
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("compare every setting of cluster %s and of each member with the source", n.Target)
-		}},
-	{name: StepRenameSource, actions: []string{"ModifyDBCluster", "ModifyDBInstance"}, mutating: true, downtime: true,
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("rename cluster %s to %s and its members to their retired names (its endpoints stop answering)", p.Source, n.Retired)
-		}},
-	{name: StepRenameTarget, actions: []string{"ModifyDBCluster", "ModifyDBInstance"}, mutating: true, downtime: true,
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("rename cluster %s to %s and its members to the original member names; wait for the original endpoints", n.Target, p.Source)
-		}},
-	{name: StepCutoverEndpoint, actions: []string{"DeleteDBClusterEndpoint", "CreateDBClusterEndpoint"}, mutating: true, downtime: true,
-		describeSubject: func(p *Plan, subject string) string {
-			return fmt.Sprintf("delete custom endpoint %s of the retired cluster and its temporary copy, then create %s on the new cluster", subject, subject)
-		}},
-	{name: StepUnfreeze, mutating: true,
-		describe: func(p *Plan, n Names) string {
-			return "let applications write again, to the encrypted cluster " + p.Source + " (write downtime ends)"
-		}},
-	{name: StepVerify, actions: []string{"DescribeDBClusters", "DescribeDBInstances", "DescribeDBClusterEndpoints"},
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("verify cluster %s is encrypted with the key, at its original endpoints, with every setting, member and tag", p.Source)
-		}},
-}
-
-// clusterEstimates are rough, like stepEstimates: Aurora snapshots are storage-level and
-// quick; a new member takes about as long as a new instance; renames reboot members.
-var clusterEstimates = map[string]time.Duration{
-	StepPreflight: 10 * time.Second, StepFreeze: 30 * time.Second, StepSnapshot: 3 * time.Minute,
-	StepRestore: 15 * time.Minute, StepModify: 3 * time.Minute, StepMember: 12 * time.Minute,
-	StepTempEndpoint: 2 * time.Minute, StepParity: 5 * time.Second, StepRenameSource: 10 * time.Minute,
-	StepRenameTarget: 10 * time.Minute, StepCutoverEndpoint: 2 * time.Minute, StepUnfreeze: 5 * time.Second,
-	StepVerify: 10 * time.Second,
-}
-
 // clusterStepOrder lists the journal step names of a cluster migration: members writer first.
 func clusterStepOrder(j *ClusterJournal) []string {
 	var out []string
@@ -144,7 +65,7 @@ func buildClusterPlan(in clusterPlanInput) *Plan {
 	for _, name := range clusterStepOrder(in.journal) {
 		kind, subject := splitStep(name)
 		info, _ := stepByName(clusterSteps, kind)
-		est := clusterEstimates[kind]
+		est := info.estimate.at(0) // Aurora storage grows on demand: no per-GiB part
 		p.Steps = append(p.Steps, PlannedStep{Name: name, Description: info.text(p, n.names(), subject),
 			Actions: info.actions, Mutating: info.mutating, Downtime: info.downtime, Estimate: Duration(est)})
 		total += est

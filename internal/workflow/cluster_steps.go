@@ -9,29 +9,6 @@ import (
 	"strings"
 )
 
-func init() {
-	registerFlavor(KindCluster, &flavor{steps: clusterSteps, impls: clusterStepImpls(), reload: reloadCluster,
-		undo: undoCluster, cleanup: cleanupCluster, cleanupSummary: clusterCleanupSummary})
-}
-
-func clusterStepImpls() map[string]stepImpl {
-	return map[string]stepImpl{
-		StepPreflight:       {apply: func(ctx context.Context, r *run) error { return r.ensureCluster(ctx) }},
-		StepFreeze:          {observe: observeFreeze, apply: applyFreeze, approval: freezeApproval},
-		StepSnapshot:        {observe: observeClusterSnapshot, apply: applyClusterSnapshot, wait: waitClusterSnapshot},
-		StepRestore:         {observe: observeClusterRestore, apply: applyClusterRestore, wait: waitClusterRestored},
-		StepModify:          {observe: observeClusterModify, apply: applyClusterModify, wait: waitClusterModified},
-		StepMember:          {observe: observeMember, apply: applyMember, wait: waitMember, approval: memberApproval},
-		StepTempEndpoint:    {observe: observeTempEndpoint, apply: applyTempEndpoint, wait: waitTempEndpoint},
-		StepParity:          {apply: checkClusterParity},
-		StepRenameSource:    {observe: observeClusterRetired, apply: applyClusterRetire, wait: waitClusterRetired, approval: clusterCutoverApproval},
-		StepRenameTarget:    {observe: observeClusterPromoted, apply: applyClusterPromote, wait: waitClusterPromoted},
-		StepCutoverEndpoint: {observe: observeEndpointMoved, apply: applyEndpointMove, wait: waitEndpointMoved},
-		StepUnfreeze:        {apply: applyUnfreeze, approval: unfreezeApproval},
-		StepVerify:          {apply: verifyCluster},
-	}
-}
-
 // --- snapshot ------------------------------------------------------------------------------
 
 // ownedSnapshot describes a cluster snapshot and checks it is ours; nil when it does not exist.

@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"strings"
 )
 
 // Kinds of migration.
@@ -12,12 +11,11 @@ const (
 	KindCluster  = "cluster"
 )
 
-// flavor is what differs between migrating a DB instance and an Aurora cluster: the step
-// table, the step behaviours, and how a run reloads, undoes and cleans up. The engine's
-// journaling, approvals and reporting are shared.
+// flavor is what differs between migrating a DB instance and an Aurora cluster: the route
+// table (its steps and their behaviours), and how a run reloads, undoes and cleans up. The
+// engine's journaling, approvals and reporting are shared.
 type flavor struct {
-	steps []stepInfo
-	impls map[string]stepImpl
+	steps []step
 	// reload describes the source and key again for a resumed run.
 	reload func(ctx context.Context, r *run) error
 	// undo reverses every effect still present in AWS (rollback).
@@ -28,9 +26,13 @@ type flavor struct {
 	cleanupSummary func(r *run) Approval
 }
 
-var flavors = map[string]*flavor{}
-
-func registerFlavor(kind string, f *flavor) { flavors[kind] = f }
+// flavors are the registered flavors, by migration kind.
+var flavors = map[string]*flavor{
+	KindInstance: {steps: allInstanceSteps, reload: reloadInstance, undo: undoInstance,
+		cleanup: cleanupInstance, cleanupSummary: instanceCleanupSummary},
+	KindCluster: {steps: clusterSteps, reload: reloadCluster, undo: undoCluster,
+		cleanup: cleanupCluster, cleanupSummary: clusterCleanupSummary},
+}
 
 func flavorOf(kind string) (*flavor, error) {
 	if kind == "" {
@@ -41,19 +43,4 @@ func flavorOf(kind string) (*flavor, error) {
 		return nil, fmt.Errorf("unknown migration kind %q", kind)
 	}
 	return f, nil
-}
-
-// Step names in the journal are "<step>" or "<step>:<subject>" for steps repeated per
-// subject (a replica, a cluster member, an endpoint).
-func stepName(kind, subject string) string {
-	if subject == "" {
-		return kind
-	}
-	return kind + ":" + subject
-}
-
-// splitStep returns the step kind and subject of a journal step name.
-func splitStep(name string) (kind, subject string) {
-	kind, subject, _ = strings.Cut(name, ":")
-	return kind, subject
 }

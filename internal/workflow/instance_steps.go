@@ -11,27 +11,6 @@ import (
 // allInstanceSteps are the steps an instance migration may have, replicas included.
 var allInstanceSteps = slices.Concat(instanceSteps, replicaSteps)
 
-func init() {
-	registerFlavor(KindInstance, &flavor{steps: allInstanceSteps, impls: instanceStepImpls(), reload: reloadInstance,
-		undo: undoInstance, cleanup: cleanupInstance, cleanupSummary: instanceCleanupSummary})
-}
-
-func instanceStepImpls() map[string]stepImpl {
-	return map[string]stepImpl{
-		StepPreflight:    {apply: preflightAgain},
-		StepFreeze:       {observe: observeFreeze, apply: applyFreeze, approval: freezeApproval},
-		StepSnapshot:     {observe: observeSnapshot(func(n Names) string { return n.Snapshot }), apply: applySnapshot, wait: waitSnapshot(func(n Names) string { return n.Snapshot })},
-		StepCopy:         {observe: observeSnapshot(func(n Names) string { return n.EncryptedSnapshot }), apply: applyCopy, wait: waitSnapshot(func(n Names) string { return n.EncryptedSnapshot })},
-		StepRestore:      {observe: observeRestore, apply: applyRestore, wait: waitTargetSettled},
-		StepModify:       {observe: observeModify, apply: applyModify, wait: waitTargetSettled},
-		StepParity:       {apply: checkParity},
-		StepRenameSource: {observe: observeRetired, apply: applyRetire, wait: waitRetired, approval: cutoverApproval},
-		StepRenameTarget: {observe: observePromoted, apply: applyPromote, wait: waitPromoted},
-		StepUnfreeze:     {apply: applyUnfreeze, approval: unfreezeApproval},
-		StepVerify:       {apply: verifyTarget},
-	}
-}
-
 // preflightAgain re-checks, at the start of the run, that the source and key are still usable.
 func preflightAgain(ctx context.Context, r *run) error {
 	if r.src == nil || r.key == nil {

@@ -294,45 +294,35 @@ func (r *run) runSteps(ctx context.Context) error {
 			return err
 		}
 		kind, subject := splitStep(ss.Name)
-		info, okInfo := stepByName(r.flavor.steps, kind)
-		impl, okImpl := r.flavor.impls[kind]
-		if !okInfo || !okImpl {
+		s, ok := stepByName(r.flavor.steps, kind)
+		if !ok {
 			return fmt.Errorf("migration %s: unknown step %q in journal", r.st.ID, ss.Name)
 		}
 		r.step, r.subject = i, subject
-		if err := r.runStep(ctx, info, impl, ss); err != nil {
+		if err := r.runStep(ctx, s, ss); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// stepImpl is the behaviour of a step. observe says whether the step's effect already exists
-// in AWS (so a resumed run never repeats it); apply makes the one side effect; wait blocks
-// until AWS reports it complete.
-type stepImpl struct {
-	observe func(ctx context.Context, r *run) (bool, error)
-	apply   func(ctx context.Context, r *run) error
-	wait    func(ctx context.Context, r *run) error
-	// approval adds step-specific details to the approval request.
-	approval func(r *run, a *Approval)
-}
-
-func (r *run) runStep(ctx context.Context, info stepInfo, impl stepImpl, ss *StepState) error {
+// runStep runs one step by the contract of docs/steps.md: observe AWS, ask for approval
+// unless the effect is there, journal the intent, apply, wait, journal the outcome.
+func (r *run) runStep(ctx context.Context, s step, ss *StepState) error {
 	ctx = r.withCalls(ctx)
 	started := false
-	if impl.observe != nil {
-		done, err := impl.observe(ctx, r)
+	if s.observe != nil {
+		done, err := s.observe(ctx, r)
 		if err != nil {
 			return r.failStep(ss, err)
 		}
 		started = done
 	}
-	if !started && ss.Status != StepRunning && info.mutating {
-		a := Approval{Step: ss.Name, Summary: info.text(r.planView(), r.names, r.subject),
-			Details: actionLines(info), Downtime: info.downtime, Skippable: info.skippable}
-		if impl.approval != nil {
-			impl.approval(r, &a)
+	if !started && ss.Status != StepRunning && s.mutating {
+		a := Approval{Step: ss.Name, Summary: s.text(r.planView(), r.names, r.subject),
+			Details: actionLines(s), Downtime: s.downtime, Skippable: s.skippable}
+		if s.approval != nil {
+			s.approval(r, &a)
 		}
 		d, err := r.approve(ctx, a)
 		if err != nil {
@@ -357,14 +347,14 @@ func (r *run) runStep(ctx context.Context, info stepInfo, impl stepImpl, ss *Ste
 	if err := r.save(); err != nil { // intent before the side effect
 		return err
 	}
-	r.notify(Event{Kind: EventStepStarted, Message: info.text(r.planView(), r.names, r.subject)})
-	if !started && impl.apply != nil {
-		if err := impl.apply(ctx, r); err != nil {
+	r.notify(Event{Kind: EventStepStarted, Message: s.text(r.planView(), r.names, r.subject)})
+	if !started && s.apply != nil {
+		if err := s.apply(ctx, r); err != nil {
 			return r.failStep(ss, err)
 		}
 	}
-	if impl.wait != nil {
-		if err := impl.wait(ctx, r); err != nil {
+	if s.wait != nil {
+		if err := s.wait(ctx, r); err != nil {
 			return r.failStep(ss, err)
 		}
 	}
@@ -383,11 +373,11 @@ func (r *run) failStep(ss *StepState, err error) error {
 	return err
 }
 
-func actionLines(info stepInfo) []string {
-	if len(info.actions) == 0 {
+func actionLines(s step) []string {
+	if len(s.actions) == 0 {
 		return nil
 	}
-	return []string{"AWS calls: " + strings.Join(info.actions, ", ")}
+	return []string{"AWS calls: " + strings.Join(s.actions, ", ")}
 }
 
 // planView is the minimal plan the step descriptions need.

@@ -3,24 +3,8 @@ package workflow
 import (
 	"fmt"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
-	"slices"
 	"strings"
 	"time"
-)
-
-// Step names of an instance migration, in order.
-const (
-	StepPreflight    = "preflight"
-	StepFreeze       = "freeze-writes"
-	StepSnapshot     = "snapshot"
-	StepCopy         = "encrypted-copy"
-	StepRestore      = "restore"
-	StepModify       = "modify"
-	StepParity       = "parity-check"
-	StepRenameSource = "cutover-retire-source"
-	StepRenameTarget = "cutover-promote-target"
-	StepUnfreeze     = "unfreeze-writes"
-	StepVerify       = "verify"
 )
 
 // Migration modes.
@@ -29,81 +13,6 @@ const (
 	ModeRekey   = "rekey"
 	ModeNone    = "none"
 )
-
-// stepInfo is the static description of a step, shared by the plan, approvals and the engine.
-type stepInfo struct {
-	name     string
-	describe func(p *Plan, n Names) string
-	// describeSubject, when set, describes a step repeated per subject (replica, member).
-	describeSubject func(p *Plan, subject string) string
-	actions         []string
-	mutating        bool
-	downtime        bool
-	skippable       bool
-}
-
-var instanceSteps = []stepInfo{
-	{name: StepPreflight, actions: []string{"DescribeDBInstances", "kms:DescribeKey", "DescribeOrderableDBInstanceOptions"},
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("check that %s is available, the key is usable and every name is free", p.Source)
-		}},
-	{name: StepFreeze, mutating: true, downtime: true, skippable: true,
-		describe: func(p *Plan, n Names) string {
-			return "stop application writes to " + p.Source + " (write downtime starts here)"
-		}},
-	{name: StepSnapshot, actions: []string{"CreateDBSnapshot"}, mutating: true, downtime: true,
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("snapshot %s as %s", p.Source, n.Snapshot)
-		}},
-	{name: StepCopy, actions: []string{"CopyDBSnapshot"}, mutating: true, downtime: true,
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("copy %s to %s encrypted with %s", n.Snapshot, n.EncryptedSnapshot, p.KmsKeyARN)
-		}},
-	{name: StepRestore, actions: []string{"RestoreDBInstanceFromDBSnapshot"}, mutating: true, downtime: true,
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("restore %s from %s with every restorable setting", n.Target, n.EncryptedSnapshot)
-		}},
-	{name: StepModify, actions: []string{"ModifyDBInstance", "RebootDBInstance"}, mutating: true, downtime: true,
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("apply to %s the settings restore cannot carry", n.Target)
-		}},
-	{name: StepParity, actions: []string{"DescribeDBInstances"}, downtime: true,
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("compare every setting of %s with %s", n.Target, p.Source)
-		}},
-	{name: StepRenameSource, actions: []string{"ModifyDBInstance"}, mutating: true, downtime: true,
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("rename %s to %s (its endpoint stops answering)", p.Source, n.Retired)
-		}},
-	{name: StepRenameTarget, actions: []string{"ModifyDBInstance"}, mutating: true, downtime: true,
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("rename %s to %s and wait for the original endpoint to answer", n.Target, p.Source)
-		}},
-	{name: StepUnfreeze, mutating: true,
-		describe: func(p *Plan, n Names) string {
-			return "let applications write again, to the encrypted " + p.Source + " (write downtime ends)"
-		}},
-	{name: StepVerify, actions: []string{"DescribeDBInstances"},
-		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("verify %s is encrypted with the key, at the original endpoint, with every setting and tag", p.Source)
-		}},
-}
-
-// text describes the step for a plan or an approval.
-func (s stepInfo) text(p *Plan, n Names, subject string) string {
-	if s.describeSubject != nil {
-		return s.describeSubject(p, subject)
-	}
-	return s.describe(p, n)
-}
-
-func stepByName(steps []stepInfo, name string) (stepInfo, bool) {
-	i := slices.IndexFunc(steps, func(s stepInfo) bool { return s.name == name })
-	if i < 0 {
-		return stepInfo{}, false
-	}
-	return steps[i], true
-}
 
 // BuildInstancePlan computes the plan of an instance migration from the described source and
 // key. It is pure: the caller does the reads.
@@ -150,7 +59,7 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 	for _, ps := range instanceStepOrder(in.replicas, p.ReplicaOrder) {
 		kind, subject := splitStep(ps.name)
 		info, _ := stepByName(allInstanceSteps, kind)
-		est := estimateStep(kind, src.Settings.AllocatedStorage)
+		est := info.estimate.at(src.Settings.AllocatedStorage)
 		p.Steps = append(p.Steps, PlannedStep{
 			Name: ps.name, Description: info.text(p, names, subject), Actions: info.actions,
 			Mutating: info.mutating, Downtime: ps.downtime, Estimate: Duration(est),

@@ -4,16 +4,6 @@ import (
 	"fmt"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
-	"time"
-)
-
-// Replica step kinds; each runs once per replica, named "<kind>:<region>/<id>".
-const (
-	StepReplicaCreate  = "replica-create"
-	StepReplicaModify  = "replica-modify"
-	StepReplicaParity  = "replica-parity"
-	StepReplicaRetire  = "replica-retire"
-	StepReplicaPromote = "replica-promote"
 )
 
 // Roles of replica resources.
@@ -22,82 +12,40 @@ const (
 	RoleReplicaRetired = "replica-retired"
 )
 
-// replicaSteps are the per-replica steps of an instance migration.
-var replicaSteps = []stepInfo{
-	{name: StepReplicaCreate, actions: []string{"CreateDBInstanceReadReplica"}, mutating: true,
-		describeSubject: func(p *Plan, subject string) string {
-			return fmt.Sprintf("create an encrypted read replica replacing %s, from the new primary (or its new parent)", subject)
-		}},
-	{name: StepReplicaModify, actions: []string{"ModifyDBInstance"}, mutating: true,
-		describeSubject: func(p *Plan, subject string) string {
-			return fmt.Sprintf("apply the settings of %s that replica creation cannot carry", subject)
-		}},
-	{name: StepReplicaParity, actions: []string{"DescribeDBInstances"},
-		describeSubject: func(p *Plan, subject string) string {
-			return fmt.Sprintf("compare every setting of the new replica with %s", subject)
-		}},
-	{name: StepReplicaRetire, actions: []string{"ModifyDBInstance"}, mutating: true,
-		describeSubject: func(p *Plan, subject string) string {
-			return fmt.Sprintf("rename the old replica %s to its retired name (its endpoint stops answering)", subject)
-		}},
-	{name: StepReplicaPromote, actions: []string{"ModifyDBInstance"}, mutating: true,
-		describeSubject: func(p *Plan, subject string) string {
-			return fmt.Sprintf("rename the new replica to %s and wait for its original endpoint to answer", subject)
-		}},
-}
-
-func init() {
-	stepEstimates[StepReplicaCreate] = estimate{base: 10 * time.Minute, perGB: 6 * time.Second}
-	stepEstimates[StepReplicaModify] = estimate{base: 5 * time.Minute}
-	stepEstimates[StepReplicaParity] = estimate{base: 5 * time.Second}
-	stepEstimates[StepReplicaRetire] = estimate{base: 10 * time.Minute}
-	stepEstimates[StepReplicaPromote] = estimate{base: 10 * time.Minute}
-}
-
 // plannedStep is one entry of a migration's step list.
 type plannedStep struct {
 	name     string
 	downtime bool
 }
 
-// instanceStepOrder lists the steps of an instance migration with replicas in the given order.
+// instanceStepOrder lists the steps of an instance migration: the instance route, with the
+// replica route's steps for each replica before or after the cutover, in the given order.
+// A step's write downtime is the table's, except replica steps: they are inside write
+// downtime when they run before the cutover.
 func instanceStepOrder(replicas []replicaNode, order string) []plannedStep {
+	before := order == ReplicasBeforeCutover
 	var out []plannedStep
-	add := func(name string, downtime bool) { out = append(out, plannedStep{name, downtime}) }
-	for _, k := range []string{StepPreflight, StepFreeze, StepSnapshot, StepCopy, StepRestore, StepModify, StepParity} {
-		add(k, k != StepPreflight)
-	}
-	prep := func(n replicaNode, downtime bool) {
-		subject := subjectOf(n.inst.Region, n.inst.ID)
-		for _, k := range []string{StepReplicaCreate, StepReplicaModify, StepReplicaParity} {
-			add(stepName(k, subject), downtime)
+	add := func(nodes []replicaNode, steps []step, downtime bool) {
+		for _, n := range nodes {
+			for _, s := range steps {
+				out = append(out, plannedStep{stepName(s.name, subjectOf(n.inst.Region, n.inst.ID)), downtime})
+			}
 		}
 	}
-	swap := func(n replicaNode, downtime bool) {
-		subject := subjectOf(n.inst.Region, n.inst.ID)
-		add(stepName(StepReplicaRetire, subject), downtime)
-		add(stepName(StepReplicaPromote, subject), downtime)
-	}
-	if order == ReplicasBeforeCutover {
-		for _, n := range replicas {
-			prep(n, true)
+	for _, s := range instanceSteps {
+		if s.name == StepRenameSource && before {
+			add(replicas, replicaPrepare, true)
+		}
+		out = append(out, plannedStep{s.name, s.downtime})
+		switch {
+		case s.name == StepRenameTarget && before:
+			add(replicas, replicaSwap, true)
+		case s.name == StepUnfreeze && !before:
+			for _, n := range replicas {
+				add([]replicaNode{n}, replicaSteps, false)
+			}
 		}
 	}
-	add(StepRenameSource, true)
-	add(StepRenameTarget, true)
-	if order == ReplicasBeforeCutover {
-		for _, n := range replicas {
-			swap(n, true)
-		}
-	}
-	add(StepUnfreeze, false)
-	if order != ReplicasBeforeCutover {
-		for _, n := range replicas {
-			prep(n, false)
-			swap(n, false)
-		}
-	}
-	add(StepVerify, false)
 	return out
 }
 

@@ -7,15 +7,6 @@ import (
 	"strings"
 )
 
-func init() {
-	impls := flavors[KindInstance].impls
-	impls[StepReplicaCreate] = stepImpl{observe: observeReplicaCreated, apply: applyReplicaCreate, wait: waitReplicaSettled}
-	impls[StepReplicaModify] = stepImpl{observe: observeReplicaModified, apply: applyReplicaModify, wait: waitReplicaModified}
-	impls[StepReplicaParity] = stepImpl{apply: checkReplicaParity}
-	impls[StepReplicaRetire] = stepImpl{observe: observeReplicaRetired, apply: applyReplicaRetire, wait: waitReplicaRetired}
-	impls[StepReplicaPromote] = stepImpl{observe: observeReplicaPromoted, apply: applyReplicaPromote, wait: waitReplicaPromoted}
-}
-
 // replicaCtx gathers what a replica step works with.
 type replicaCtx struct {
 	rs    *ReplicaState

@@ -1,0 +1,130 @@
+package workflow
+
+import (
+	"fmt"
+	"time"
+)
+
+// Step names of an instance migration, in order.
+const (
+	StepPreflight    = "preflight"
+	StepFreeze       = "freeze-writes"
+	StepSnapshot     = "snapshot"
+	StepCopy         = "encrypted-copy"
+	StepRestore      = "restore"
+	StepModify       = "modify"
+	StepParity       = "parity-check"
+	StepRenameSource = "cutover-retire-source"
+	StepRenameTarget = "cutover-promote-target"
+	StepUnfreeze     = "unfreeze-writes"
+	StepVerify       = "verify"
+)
+
+// instanceSteps is the instance route: the steps of an instance migration, in order. Read
+// replicas add the replica route's steps around the cutover (instanceStepOrder). The
+// behaviours are in instance_steps.go; docs/steps.md says how to add a step.
+var instanceSteps = []step{
+	{
+		name: StepPreflight, actions: []string{"DescribeDBInstances", "kms:DescribeKey", "DescribeOrderableDBInstanceOptions"},
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("check that %s is available, the key is usable and every name is free", p.Source)
+		},
+		estimate: estimate{base: 10 * time.Second},
+		undo:     "nothing to undo: it only reads",
+		apply:    preflightAgain,
+	},
+	{
+		name: StepFreeze, mutating: true, downtime: true, skippable: true,
+		local: "runs the freeze hook, or asks the operator to stop writes",
+		describe: func(p *Plan, n Names) string {
+			return "stop application writes to " + p.Source + " (write downtime starts here)"
+		},
+		estimate: estimate{base: 30 * time.Second},
+		undo:     "rollback lets writes resume (the unfreeze hook, or the operator) when they were frozen and not yet let resume",
+		observe:  observeFreeze, apply: applyFreeze, approval: freezeApproval,
+	},
+	{
+		name: StepSnapshot, actions: []string{"CreateDBSnapshot"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("snapshot %s as %s", p.Source, n.Snapshot)
+		},
+		estimate: estimate{base: 2 * time.Minute, perGB: 6 * time.Second},
+		undo:     "rollback deletes the unencrypted snapshot (tagged and journaled as ours)",
+		observe:  observeSnapshot(func(n Names) string { return n.Snapshot }), apply: applySnapshot,
+		wait: waitSnapshot(func(n Names) string { return n.Snapshot }),
+	},
+	{
+		name: StepCopy, actions: []string{"CopyDBSnapshot"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("copy %s to %s encrypted with %s", n.Snapshot, n.EncryptedSnapshot, p.KmsKeyARN)
+		},
+		estimate: estimate{base: 5 * time.Minute, perGB: 12 * time.Second},
+		undo:     "rollback deletes the encrypted copy",
+		observe:  observeSnapshot(func(n Names) string { return n.EncryptedSnapshot }), apply: applyCopy,
+		wait: waitSnapshot(func(n Names) string { return n.EncryptedSnapshot }),
+	},
+	{
+		name: StepRestore, actions: []string{"RestoreDBInstanceFromDBSnapshot"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("restore %s from %s with every restorable setting", n.Target, n.EncryptedSnapshot)
+		},
+		estimate: estimate{base: 10 * time.Minute, perGB: 6 * time.Second},
+		undo:     "rollback deletes the new instance, with a final snapshot once cutover has begun (it may have taken writes)",
+		observe:  observeRestore, apply: applyRestore, wait: waitTargetSettled,
+	},
+	{
+		name: StepModify, actions: []string{"ModifyDBInstance", "RebootDBInstance"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("apply to %s the settings restore cannot carry", n.Target)
+		},
+		estimate: estimate{base: 5 * time.Minute},
+		undo:     "nothing of its own: it changes only the new instance, which rollback deletes",
+		observe:  observeModify, apply: applyModify, wait: waitTargetSettled,
+	},
+	{
+		name: StepParity, actions: []string{"DescribeDBInstances"}, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("compare every setting of %s with %s", n.Target, p.Source)
+		},
+		estimate: estimate{base: 5 * time.Second},
+		undo:     "nothing to undo: it only reads and journals the accepted differences",
+		apply:    checkParity,
+	},
+	{
+		name: StepRenameSource, actions: []string{"ModifyDBInstance"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("rename %s to %s (its endpoint stops answering)", p.Source, n.Retired)
+		},
+		estimate: estimate{base: 10 * time.Minute},
+		undo:     "rollback renames the source back to its name and waits until its endpoint answers",
+		observe:  observeRetired, apply: applyRetire, wait: waitRetired, approval: cutoverApproval,
+	},
+	{
+		name: StepRenameTarget, actions: []string{"ModifyDBInstance"}, mutating: true, downtime: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("rename %s to %s and wait for the original endpoint to answer", n.Target, p.Source)
+		},
+		estimate: estimate{base: 10 * time.Minute},
+		undo:     "rollback first renames the new instance back to its temporary name, which frees the source's name",
+		observe:  observePromoted, apply: applyPromote, wait: waitPromoted,
+	},
+	{
+		name: StepUnfreeze, mutating: true,
+		local: "runs the unfreeze hook, or tells the operator writes may resume",
+		describe: func(p *Plan, n Names) string {
+			return "let applications write again, to the encrypted " + p.Source + " (write downtime ends)"
+		},
+		estimate: estimate{base: 5 * time.Second},
+		undo:     "nothing to undo: writes must be allowed after a rollback too",
+		apply:    applyUnfreeze, approval: unfreezeApproval,
+	},
+	{
+		name: StepVerify, actions: []string{"DescribeDBInstances"},
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("verify %s is encrypted with the key, at the original endpoint, with every setting and tag", p.Source)
+		},
+		estimate: estimate{base: 10 * time.Second},
+		undo:     "nothing to undo: it only reads",
+		apply:    verifyTarget,
+	},
+}

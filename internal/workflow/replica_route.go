@@ -1,0 +1,76 @@
+package workflow
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Replica step kinds; each runs once per replica, named "<kind>:<region>/<id>".
+const (
+	StepReplicaCreate  = "replica-create"
+	StepReplicaModify  = "replica-modify"
+	StepReplicaParity  = "replica-parity"
+	StepReplicaRetire  = "replica-retire"
+	StepReplicaPromote = "replica-promote"
+)
+
+// replicaSteps is the replica route: the steps an instance migration runs for each read
+// replica of the source, preparation (replicaPrepare) then swap (replicaSwap). Where they go
+// in the instance route depends on the replica order (instanceStepOrder), and so does their
+// write downtime: before cutover they run while writes are frozen. The behaviours are in
+// replica_steps.go, their rollback in replica_undo.go.
+var replicaSteps = slices.Concat(replicaPrepare, replicaSwap)
+
+// replicaPrepare creates and checks the replacement of a replica.
+var replicaPrepare = []step{
+	{
+		name: StepReplicaCreate, actions: []string{"CreateDBInstanceReadReplica"}, mutating: true,
+		describeSubject: func(p *Plan, subject string) string {
+			return fmt.Sprintf("create an encrypted read replica replacing %s, from the new primary (or its new parent)", subject)
+		},
+		estimate: estimate{base: 10 * time.Minute, perGB: 6 * time.Second},
+		undo:     "rollback deletes the new replica, children before their parents",
+		observe:  observeReplicaCreated, apply: applyReplicaCreate, wait: waitReplicaSettled,
+	},
+	{
+		name: StepReplicaModify, actions: []string{"ModifyDBInstance"}, mutating: true,
+		describeSubject: func(p *Plan, subject string) string {
+			return fmt.Sprintf("apply the settings of %s that replica creation cannot carry", subject)
+		},
+		estimate: estimate{base: 5 * time.Minute},
+		undo:     "nothing of its own: it changes only the new replica, which rollback deletes",
+		observe:  observeReplicaModified, apply: applyReplicaModify, wait: waitReplicaModified,
+	},
+	{
+		name: StepReplicaParity, actions: []string{"DescribeDBInstances"},
+		describeSubject: func(p *Plan, subject string) string {
+			return fmt.Sprintf("compare every setting of the new replica with %s", subject)
+		},
+		estimate: estimate{base: 5 * time.Second},
+		undo:     "nothing to undo: it only reads and journals the accepted differences",
+		apply:    checkReplicaParity,
+	},
+}
+
+// replicaSwap moves a replica's name and endpoint to its replacement.
+var replicaSwap = []step{
+	{
+		name: StepReplicaRetire, actions: []string{"ModifyDBInstance"}, mutating: true,
+		describeSubject: func(p *Plan, subject string) string {
+			return fmt.Sprintf("rename the old replica %s to its retired name (its endpoint stops answering)", subject)
+		},
+		estimate: estimate{base: 10 * time.Minute},
+		undo:     "rollback renames the old replica back to its name and waits until its endpoint answers",
+		observe:  observeReplicaRetired, apply: applyReplicaRetire, wait: waitReplicaRetired,
+	},
+	{
+		name: StepReplicaPromote, actions: []string{"ModifyDBInstance"}, mutating: true,
+		describeSubject: func(p *Plan, subject string) string {
+			return fmt.Sprintf("rename the new replica to %s and wait for its original endpoint to answer", subject)
+		},
+		estimate: estimate{base: 10 * time.Minute},
+		undo:     "rollback first renames the new replica back to its temporary name, which frees the old replica's name",
+		observe:  observeReplicaPromoted, apply: applyReplicaPromote, wait: waitReplicaPromoted,
+	},
+}

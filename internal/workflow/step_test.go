@@ -1,0 +1,63 @@
+package workflow
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// routeTables are every route's table, by name, for the checks below.
+func routeTables() map[string][]step {
+	return map[string][]step{"instance": instanceSteps, "replica": replicaSteps, "cluster": clusterSteps}
+}
+
+// Every step of every route says how long it takes, which AWS calls it makes (or why it
+// makes none), what rollback does about it, what it does, and has a behaviour.
+func TestEveryStepIsDeclaredCompletely(t *testing.T) {
+	for route, steps := range routeTables() {
+		assert.NotEmpty(t, steps, route)
+		var seen []string
+		for _, s := range steps {
+			where := route + "/" + s.name
+			assert.NotEmpty(t, s.name, where)
+			assert.False(t, slices.Contains(seen, s.name), "%s: declared twice", where)
+			seen = append(seen, s.name)
+			assert.Positive(t, s.estimate.at(100), "%s: no estimate", where)
+			assert.True(t, len(s.actions) > 0 || s.local != "", "%s: no AWS call and no reason why", where)
+			assert.False(t, len(s.actions) > 0 && s.local != "", "%s: makes AWS calls yet says it makes none", where)
+			assert.NotEmpty(t, s.undo, "%s: says nothing of rollback", where)
+			assert.True(t, (s.describe == nil) != (s.describeSubject == nil), "%s: needs exactly one description", where)
+			assert.True(t, s.apply != nil || s.wait != nil, "%s: no behaviour", where)
+			assert.False(t, s.skippable && !s.mutating, "%s: only a step that asks for approval can be skipped", where)
+		}
+	}
+}
+
+// A step is inside write downtime exactly when it runs between freeze (included) and
+// unfreeze: what the tables declare and what the plans compose agree with it.
+func TestDowntimeIsBetweenFreezeAndUnfreeze(t *testing.T) {
+	check := func(name string, steps []plannedStep) {
+		frozen := false
+		for _, s := range steps {
+			kind, _ := splitStep(s.name)
+			switch kind {
+			case StepFreeze:
+				frozen = true
+			case StepUnfreeze:
+				frozen = false
+			}
+			assert.Equal(t, frozen, s.downtime, "%s: %s", name, s.name)
+		}
+	}
+	reps := []replicaNode{{inst: sampleSource()}, {inst: sampleSource(), parent: "us-east-1/orders"}}
+	reps[0].inst.ID, reps[1].inst.ID = "orders-ro", "orders-ro-2"
+	for _, order := range []string{ReplicasAfterCutover, ReplicasBeforeCutover} {
+		check("instance "+order, instanceStepOrder(reps, order))
+	}
+	var cluster []plannedStep
+	for _, s := range clusterSteps {
+		cluster = append(cluster, plannedStep{s.name, s.downtime})
+	}
+	check("cluster", cluster)
+}
