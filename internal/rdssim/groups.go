@@ -149,6 +149,21 @@ var (
 		DataType: "integer", Allowed: "-1-2147483647", Default: fixed("-1")}
 	pMaxConnPG = paramDef{Name: "max_connections", Description: "Sets the maximum number of concurrent connections.",
 		DataType: "integer", Allowed: "6-262143", Static: true, Default: fixed("LEAST({DBInstanceClassMemory/9531392},5000)")}
+	// The parameters the data plane applies to its servers (dataplane.go); names, types,
+	// apply types and defaults as RDS lists them in DescribeDBParameters of default.postgres*
+	// and default.mariadb* / default.mysql*.
+	pLogicalRepl = paramDef{Name: "rds.logical_replication", Description: "Enables logical decoding.", DataType: "boolean",
+		Allowed: "0,1", Static: true, Default: fixed("0")}
+	pMaxSlots = paramDef{Name: "max_replication_slots", Description: "Sets the maximum number of simultaneously defined replication slots.",
+		DataType: "integer", Allowed: "5-8388607", Static: true, Default: fixed("20")}
+	pMaxSenders = paramDef{Name: "max_wal_senders", Description: "Sets the maximum number of simultaneously running WAL sender processes.",
+		DataType: "integer", Allowed: "5-8388607", Static: true, Default: fixed("20")}
+	pTxReadOnly = paramDef{Name: "default_transaction_read_only", Description: "Sets the default read-only status of new transactions.",
+		DataType: "boolean", Allowed: "0,1", Default: fixed("0")}
+	pReadOnly = paramDef{Name: "read_only", Description: "When set to 1, only users with admin rights can modify data.",
+		DataType: "boolean", Allowed: "0,1", Default: fixed("{TrueIfReplica}")}
+	pTrustCreators = paramDef{Name: "log_bin_trust_function_creators", Description: "Enforces restrictions on stored functions creation when binary logging is on.",
+		DataType: "boolean", Allowed: "0,1", Default: fixed("0")}
 	pPreload = paramDef{Name: "shared_preload_libraries", Description: "Lists shared libraries to preload into server.",
 		DataType: "list", Allowed: "auto_explain,orafce,pg_cron,pg_stat_statements,pglogical", Static: true, Default: fixed("pg_stat_statements")}
 )
@@ -166,11 +181,11 @@ func paramDefs(family string, cluster bool) []paramDef {
 	case strings.HasPrefix(family, "aurora-postgresql"):
 		return []paramDef{pLogMinDuration, pMaxConnPG}
 	case strings.HasPrefix(family, "mysql"):
-		return []paramDef{pBinlog, pMaxConnMySQL, pPerfSchema, pRequireTLS}
+		return []paramDef{pBinlog, pMaxConnMySQL, pPerfSchema, pRequireTLS, pReadOnly, pTrustCreators}
 	case strings.HasPrefix(family, "mariadb"):
-		return []paramDef{pBinlog, pMaxConnMySQL, pPerfSchema, pRequireTLS}
+		return []paramDef{pBinlog, pMaxConnMySQL, pPerfSchema, pRequireTLS, pReadOnly, pTrustCreators}
 	case strings.HasPrefix(family, "postgres"):
-		return []paramDef{pLogMinDuration, pMaxConnPG, pForceSSL, pPreload}
+		return []paramDef{pLogMinDuration, pMaxConnPG, pForceSSL, pPreload, pLogicalRepl, pMaxSlots, pMaxSenders, pTxReadOnly}
 	}
 	return nil
 }
@@ -808,6 +823,20 @@ func (pg *paramGroup) setParameters(items []*params) *apiError {
 	return nil
 }
 
+// lastChanges splits the parameters of a ModifyDBParameterGroup call into the values to apply
+// at once (ApplyMethod immediate) and whether any waits for a reboot.
+func lastChanges(items []*params) (immediate map[string]string, pendingReboot bool) {
+	immediate = map[string]string{}
+	for _, it := range items {
+		if it.get("ApplyMethod") == "immediate" {
+			immediate[it.get("ParameterName")] = it.get("ParameterValue")
+		} else {
+			pendingReboot = true
+		}
+	}
+	return immediate, pendingReboot
+}
+
 // allowedValue checks a value against AllowedValues: a comma list or a "min-max" range.
 func allowedValue(d paramDef, v string) bool {
 	if d.DataType == "integer" {
@@ -866,6 +895,10 @@ func modifyParamGroup(cluster bool) rdsHandler {
 		}
 		if e := pg.setParameters(items); e != nil {
 			return nil, e
+		}
+		if !cluster {
+			immediate, pendingReboot := lastChanges(items)
+			s.dataApplyGroup(r, pg, immediate, pendingReboot)
 		}
 		s.emit(c.now, r.name, pg.kind(), pg.name, s.rdsARN(r.name, pg.kind(), pg.name), "modified", c.action)
 		if cluster {

@@ -108,8 +108,10 @@ func (i *instance) arn(s *Sim) string { return s.rdsARN(i.r.name, "db", i.id) }
 
 // setStatus changes the instance status and records the event.
 func (s *Sim) setInstanceStatus(i *instance, status string, at time.Time, action string) {
+	status = s.dataStatus(i, status)
 	i.status = status
 	s.emit(at, i.r.name, "instance", i.id, i.rid, status, action)
+	s.dataStatusSet(i)
 }
 
 // idTaken reports whether an instance identifier is in use (or reserved by a rename).
@@ -164,6 +166,7 @@ func requireAvailable(i *instance, what string) *apiError {
 // removeInstance drops an instance from its region and unlinks its replicas.
 func (s *Sim) removeInstance(i *instance) {
 	i.gone = true
+	s.dataRemove(i)
 	delete(i.r.instances, i.id)
 	if i.renameTo != "" {
 		delete(i.r.reserved, i.renameTo)

@@ -140,7 +140,18 @@ func createDBInstance(c *call) (any, error) {
 	if cfg.ManageMasterUserPassword {
 		inst.secretARN = s.newSecretARN(r, inst.rid)
 	}
+	if s.hasData(inst) {
+		if e := s.dataCheck(cfg.Engine); e != nil {
+			return nil, e
+		}
+	}
 	r.instances[id] = inst
+	if s.hasData(inst) {
+		if !hasPassword {
+			password = randomPassword() // managed in Secrets Manager, which is not simulated
+		}
+		s.dataCreate(inst, password)
+	}
 	s.setInstanceStatus(inst, statusCreating, c.now, c.action)
 	build := sized(s.dur.CreateBase, s.dur.CreatePerGiB, cfg.AllocatedStorage)
 	s.provision(inst, c.now, build, c.action, "")

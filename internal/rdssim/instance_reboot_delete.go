@@ -97,11 +97,16 @@ func deleteDBInstance(c *call) (any, error) {
 		delete(r.reserved, *inst.pending.DBInstanceIdentifier)
 		inst.pending.DBInstanceIdentifier = nil
 	}
+	var sn *snapshot
+	captured := true
+	if final != "" {
+		sn = s.newSnapshotFrom(inst, final, "manual", c.now)
+		captured = s.dataSnapshot(inst, sn) // before the server stops
+	}
 	s.setInstanceStatus(inst, statusDeleting, c.now, c.action)
 	res := dbInstanceResult{DBInstance: s.renderInstance(inst)}
 	gone := s.dur.Delete
 	if final != "" {
-		sn := s.newSnapshotFrom(inst, final, "manual", c.now)
 		sn.action, sn.srcKeyARN = c.action, inst.cfg.KmsKeyArn
 		if inst.cfg.CopyTagsToSnapshot {
 			sn.tags = append([]Tag(nil), inst.tags...)
@@ -110,7 +115,7 @@ func deleteDBInstance(c *call) (any, error) {
 		sn.progressStart, sn.progressEnd = c.now, c.now.Add(dur)
 		r.snapshots[final] = sn
 		s.setSnapshotStatus(sn, snapCreating, c.now, c.action)
-		failed := takeFault(s.faults.failSnapshot, r.name, final)
+		failed := takeFault(s.faults.failSnapshot, r.name, final) || !captured
 		s.timeline(sn, c.now, step{dur, func(at time.Time) {
 			if failed {
 				s.setSnapshotStatus(sn, snapFailed, at, c.action)
@@ -128,6 +133,7 @@ func deleteDBInstance(c *call) (any, error) {
 				if sn.typ == "automated" && sn.rid == inst.rid {
 					sn.gone = true
 					delete(r.snapshots, sn.id)
+					s.dataDropSnapshot(sn)
 				}
 			}
 		}

@@ -199,7 +199,7 @@ func (s *Sim) renderInstance(i *instance) *xmlDBInstance {
 		x.PendingModifiedValues.DBInstanceIdentifier = strp(i.renameTo)
 	}
 	if endpointVisible(i) {
-		x.Endpoint = &xmlEndpoint{Address: i.r.endpoint(i.id), Port: c.Port, HostedZoneId: i.r.hostedZone}
+		x.Endpoint = &xmlEndpoint{Address: s.endpointAddress(i), Port: c.Port, HostedZoneId: i.r.hostedZone}
 		if c.BackupRetention > 0 {
 			x.LatestRestorableTime = xmlTime(s.clock.now().Add(-5 * time.Minute).Truncate(5 * time.Minute))
 		}

@@ -119,8 +119,16 @@ func createDBInstanceReadReplica(c *call) (any, error) {
 	}
 	inst := &instance{r: r, id: id, rid: s.ids.resourceID("db-"), created: c.now, cfg: cfg, tags: tags,
 		source: src, action: c.action}
+	if s.hasData(inst) {
+		if e := s.dataCheck(cfg.Engine); e != nil {
+			return nil, e
+		}
+	}
 	r.instances[id] = inst
 	src.replicas = append(src.replicas, inst)
+	if s.hasData(inst) {
+		s.dataReplica(inst, src)
+	}
 	s.setInstanceStatus(inst, statusCreating, c.now, c.action)
 
 	build := sized(s.dur.ReplicaBase, s.dur.ReplicaPerGiB, cfg.AllocatedStorage)

@@ -127,7 +127,15 @@ func restoreDBInstanceFromDBSnapshot(c *call) (any, error) {
 	if cfg.ManageMasterUserPassword {
 		inst.secretARN = s.newSecretARN(r, inst.rid)
 	}
+	if s.hasData(inst) {
+		if e := s.dataCheck(cfg.Engine); e != nil {
+			return nil, e
+		}
+	}
 	r.instances[id] = inst
+	if s.hasData(inst) {
+		s.dataRestore(inst, sn)
+	}
 	s.setInstanceStatus(inst, statusCreating, c.now, c.action)
 	build := sized(s.dur.RestoreBase, s.dur.RestorePerGiB, cfg.AllocatedStorage)
 	if cfg.StorageType != sn.cfg.StorageType {

@@ -31,6 +31,10 @@ type Options struct {
 	ManualClock bool
 	// ManualSnapshotQuota is the per-region limit of manual DB snapshots (default 100).
 	ManualSnapshotQuota int
+	// DataPlane makes every postgres, mysql and mariadb DB instance a real PostgreSQL or
+	// MariaDB server reached at its endpoint (dataplane.go, docs/data-plane.md). Call Close
+	// when done.
+	DataPlane bool
 }
 
 // Sim is the simulator. It implements http.Handler; every method is safe for concurrent use.
@@ -49,6 +53,7 @@ type Sim struct {
 	faults  faultState
 	reqSeq  uint64
 	policy  *iamPolicy // IAM policy in force (policy.go), nil when not enforcing
+	data    *dataState // the data plane (dataplane.go), nil when Options.DataPlane is off
 }
 
 // New creates a simulator.
@@ -69,6 +74,9 @@ func New(opts Options) *Sim {
 		opts.ManualSnapshotQuota = 100
 	}
 	s := &Sim{opts: opts, account: opts.AccountID, dur: DefaultDurations()}
+	if opts.DataPlane {
+		s.data = newDataState()
+	}
 	if opts.Durations != nil {
 		s.dur = *opts.Durations
 	}
@@ -79,6 +87,9 @@ func New(opts Options) *Sim {
 }
 
 func (s *Sim) resetLocked() {
+	if s.data != nil {
+		s.data.reset()
+	}
 	s.clock = newClock(s.opts.Start, s.opts.Speed, s.opts.ManualClock)
 	s.ids = newIDGen(1)
 	s.sched = scheduler{}

@@ -140,6 +140,10 @@ func (s *Sim) automatedSnapshot(inst *instance, at time.Time) {
 		sn.tags = append([]Tag(nil), inst.tags...)
 	}
 	inst.r.snapshots[id] = sn
+	if !s.dataSnapshot(inst, sn) {
+		s.setSnapshotStatus(sn, snapFailed, at, "AutomatedBackup")
+		return
+	}
 	s.setSnapshotStatus(sn, snapAvailable, at, "AutomatedBackup")
 }
 

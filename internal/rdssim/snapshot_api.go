@@ -56,8 +56,9 @@ func createDBSnapshot(c *call) (any, error) {
 	dur := sized(s.dur.SnapshotBase, s.dur.SnapshotPerGiB, inst.cfg.AllocatedStorage)
 	sn.progressStart, sn.progressEnd = c.now, c.now.Add(dur)
 	s.setSnapshotStatus(sn, snapCreating, c.now, c.action)
+	captured := s.dataSnapshot(inst, sn) // the data as of this call
 	s.setInstanceStatus(inst, statusBackingUp, c.now, c.action)
-	failed := takeFault(s.faults.failSnapshot, r.name, id)
+	failed := takeFault(s.faults.failSnapshot, r.name, id) || !captured
 	s.timeline(inst, c.now, step{dur, func(at time.Time) { s.setInstanceStatus(inst, statusAvailable, at, c.action) }})
 	s.timeline(sn, c.now, step{dur, func(at time.Time) {
 		if failed {
@@ -170,6 +171,7 @@ func deleteDBSnapshot(c *call) (any, error) {
 	s.timeline(sn, c.now, step{s.dur.SnapshotDelete, func(at time.Time) {
 		sn.gone = true
 		delete(r.snapshots, sn.id)
+		s.dataDropSnapshot(sn)
 		s.emit(at, r.name, "snapshot", sn.id, sn.arn(s), "deleted", c.action)
 	}})
 	return res, nil

@@ -110,7 +110,7 @@ func copyDBSnapshot(c *call) (any, error) {
 	}
 	sn.progressStart, sn.progressEnd = c.now.Add(queue), c.now.Add(queue+work)
 	r.snapshots[target] = sn
-	failed := takeFault(s.faults.failSnapshot, r.name, target)
+	failed := takeFault(s.faults.failSnapshot, r.name, target) || !s.dataCopySnapshot(src, sn)
 	var steps []step
 	if cross {
 		s.setSnapshotStatus(sn, snapPending, c.now, c.action)

@@ -53,6 +53,7 @@ func Start(t testing.TB, opts rdssim.Options) *Harness {
 	sim := rdssim.New(opts)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { _ = sim.Close() }) // runs first: the data plane's servers stop before the HTTP server
 	return &Harness{URL: srv.URL, Sim: sim, t: t}
 }
 

@@ -1,0 +1,189 @@
+// Package dataplane_test holds the conformance tests of the simulator's data plane: real
+// PostgreSQL and MariaDB servers behind simulated instances, driven with the real
+// aws-sdk-go-v2 RDS client over HTTP and reached with real database clients (pgx,
+// go-sql-driver/mysql) at the instances' endpoints.
+package dataplane_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
+)
+
+const (
+	region   = "us-east-1"
+	master   = "app_admin"
+	password = "s3cret-password"
+)
+
+type env struct {
+	t   *testing.T
+	h   *simtest.Harness
+	rds *rds.Client
+	ctx context.Context
+}
+
+// start runs an in-process simulator with a data plane on a manual virtual clock.
+func start(t *testing.T, engines ...string) *env {
+	t.Helper()
+	dataplane.RequireEngine(t, engines...)
+	h := simtest.Start(t, rdssim.Options{DataPlane: true, ManualClock: true})
+	if h.Sim == nil {
+		t.Skip("the data-plane tests drive the in-process simulator (RDSSIM_ENDPOINT is set)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	return &env{t: t, h: h, rds: h.RDS(region), ctx: ctx}
+}
+
+// advance moves the virtual clock; state changes that wait for real server work return once
+// it is done.
+func (e *env) advance(d time.Duration) { e.h.Advance(d) }
+
+func (e *env) describe(id string) types.DBInstance {
+	e.t.Helper()
+	out, err := e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
+	if err != nil {
+		e.t.Fatalf("describe %s: %v", id, err)
+	}
+	return out.DBInstances[0]
+}
+
+func (e *env) status(id string) string { return aws.ToString(e.describe(id).DBInstanceStatus) }
+
+func (e *env) requireStatus(id, want string) types.DBInstance {
+	e.t.Helper()
+	inst := e.describe(id)
+	if got := aws.ToString(inst.DBInstanceStatus); got != want {
+		e.t.Fatalf("%s is %q, want %q", id, got, want)
+	}
+	return inst
+}
+
+// create creates an instance and advances the clock until it is available.
+func (e *env) create(id, engine string, opts ...func(*rds.CreateDBInstanceInput)) types.DBInstance {
+	e.t.Helper()
+	in := &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(id), Engine: aws.String(engine),
+		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
+		MasterUserPassword: aws.String(password), DBName: aws.String("shop")}
+	for _, o := range opts {
+		o(in)
+	}
+	if _, err := e.rds.CreateDBInstance(e.ctx, in); err != nil {
+		e.t.Fatalf("create %s: %v", id, err)
+	}
+	e.advance(15 * time.Minute)
+	return e.requireStatus(id, "available")
+}
+
+// endpoint returns host:port of an instance's endpoint.
+func endpoint(inst types.DBInstance) string {
+	return net.JoinHostPort(aws.ToString(inst.Endpoint.Address), strconv.Itoa(int(aws.ToInt32(inst.Endpoint.Port))))
+}
+
+func (e *env) pg(addr string) (*pgx.Conn, error) {
+	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
+	defer cancel()
+	return pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@%s/shop?sslmode=disable&connect_timeout=10", master, password, addr))
+}
+
+func (e *env) mustPG(addr string) *pgx.Conn {
+	e.t.Helper()
+	c, err := e.pg(addr)
+	if err != nil {
+		e.t.Fatalf("connect to %s: %v", addr, err)
+	}
+	e.t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+func (e *env) exec(c *pgx.Conn, q string, args ...any) {
+	e.t.Helper()
+	if _, err := c.Exec(e.ctx, q, args...); err != nil {
+		e.t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func (e *env) rows(c *pgx.Conn, q string) string {
+	e.t.Helper()
+	var s *string
+	if err := c.QueryRow(e.ctx, q).Scan(&s); err != nil {
+		e.t.Fatalf("%s: %v", q, err)
+	}
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func (e *env) maria(addr, db string) *sql.DB {
+	e.t.Helper()
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = master, password, "tcp", addr, db
+	cfg.Timeout = 10 * time.Second
+	d, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	d.SetMaxOpenConns(1)
+	e.t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// refused reports whether nothing answers on addr (connection refused).
+func refused(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err == nil {
+		c.Close()
+		return false
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// eventually polls cond for real time: replication is real work that takes real time. It
+// fails the test when cond does not hold within the limit.
+func (e *env) eventually(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s: not within 60s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (e *env) readLog(id, name string, lines int32) string {
+	e.t.Helper()
+	var b strings.Builder
+	marker := aws.String("0")
+	for {
+		out, err := e.rds.DownloadDBLogFilePortion(e.ctx, &rds.DownloadDBLogFilePortionInput{DBInstanceIdentifier: aws.String(id),
+			LogFileName: aws.String(name), Marker: marker, NumberOfLines: aws.Int32(lines)})
+		if err != nil {
+			e.t.Fatalf("download %s of %s: %v", name, id, err)
+		}
+		b.WriteString(aws.ToString(out.LogFileData))
+		if !aws.ToBool(out.AdditionalDataPending) {
+			return b.String()
+		}
+		marker = out.Marker
+	}
+}
