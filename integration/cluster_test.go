@@ -547,7 +547,7 @@ func TestClusterJournalLostIsRebuiltFromTags(t *testing.T) {
 			require.ErrorIs(t, err, workflow.ErrStopped)
 			require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), fixedID+".json")))
 
-			id, err := eng.RebuildCluster(e.ctx(), region, "shop")
+			id, err := eng.Rebuild(e.ctx(), workflow.KindCluster, region, "shop")
 			require.NoError(t, err)
 			assert.Equal(t, fixedID, id)
 			rep, err := eng.Resume(e.ctx(), id)

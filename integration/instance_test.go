@@ -402,7 +402,7 @@ func TestJournalLostIsRebuiltFromTags(t *testing.T) {
 	require.ErrorIs(t, err, workflow.ErrStopped)
 	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), fixedID+".json")))
 
-	id, err := eng.Rebuild(e.ctx(), region, "ledger")
+	id, err := eng.Rebuild(e.ctx(), workflow.KindInstance, region, "ledger")
 	require.NoError(t, err)
 	assert.Equal(t, fixedID, id)
 	rep, err := eng.Resume(e.ctx(), id)

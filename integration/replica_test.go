@@ -269,7 +269,7 @@ func TestLostJournalWithReplicasIsNotGuessed(t *testing.T) {
 	_, err := eng.Migrate(ctx, top.request(""))
 	require.ErrorIs(t, err, workflow.ErrStopped)
 	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), fixedID+".json")))
-	_, err = eng.Rebuild(e.ctx(), region, "shop")
+	_, err = eng.Rebuild(e.ctx(), workflow.KindInstance, region, "shop")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "involves read replicas")
 	assert.Contains(t, workflow.NextOf(err), "from a backup")

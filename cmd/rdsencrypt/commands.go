@@ -137,11 +137,7 @@ from the tags on the resources the migration created.`,
 				return err
 			}
 			if source != "" && id == "" {
-				rebuild := eng.Rebuild
-				if isCluster {
-					rebuild = eng.RebuildCluster
-				}
-				if id, err = rebuild(cmd.Context(), client.Region(), source); err != nil {
+				if id, err = eng.Rebuild(cmd.Context(), kindOf(isCluster), client.Region(), source); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.streams.Err, "journal of migration %s rebuilt from the AWS tags; freeze and unfreeze hooks are not kept in tags: let writes resume yourself after cutover\n", id)
@@ -309,4 +305,12 @@ func (a *app) printReport(rep *workflow.Report) error {
 	}
 	output.PrintReport(a.streams.Out, rep)
 	return nil
+}
+
+// kindOf is the kind of migration a --cluster flag selects.
+func kindOf(cluster bool) string {
+	if cluster {
+		return workflow.KindCluster
+	}
+	return workflow.KindInstance
 }

@@ -184,7 +184,7 @@ func CutoverApprover(policy string) Approver {
 }
 
 // IsCutoverStep reports whether a step starts the cutover: the source's endpoint stops
-// answering. Every flavor names its cutover steps "cutover-...".
+// answering. Every route names its cutover steps "cutover-...".
 func IsCutoverStep(step string) bool {
 	kind, _ := splitStep(step)
 	return kind == StepRenameSource || strings.HasPrefix(kind, "cutover")

@@ -35,7 +35,7 @@ const StatusCleaningUp = "cleaning-up"
 func (r *run) cleanup(ctx context.Context) (*Report, error) {
 	ctx = r.withCalls(ctx)
 	if r.st.Status != StatusCleaningUp {
-		a := r.flavor.cleanupSummary(r)
+		a := r.route.cleanupSummary(r)
 		a.Step = "cleanup"
 		a.Details = append(a.Details, "After cleanup, rollback is no longer possible.")
 		d, err := r.approve(ctx, a)
@@ -50,7 +50,7 @@ func (r *run) cleanup(ctx context.Context) (*Report, error) {
 	if err := r.save(); err != nil {
 		return ReportOf(r.st), err
 	}
-	if err := r.flavor.cleanup(ctx, r); err != nil {
+	if err := r.route.cleanup(ctx, r); err != nil {
 		r.st.LastError = Redact(err.Error())
 		_ = r.save()
 		return ReportOf(r.st), &Error{Resource: r.st.Source, Problem: "cleanup of migration " + r.st.ID + " stopped", Err: err,

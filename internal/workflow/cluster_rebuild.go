@@ -6,16 +6,10 @@ import (
 	"strings"
 )
 
-// RebuildCluster recreates a lost or corrupt journal of the unfinished migration of the Aurora
-// cluster source from the tags on the resources it created (the cluster snapshot, the new
-// cluster, the new members, whose role tag names the member each replaces), saves it, and
-// returns its id. Steps start as pending: resume observes AWS to find which are done.
-func (e *Engine) RebuildCluster(ctx context.Context, region, source string) (string, error) {
-	api, err := e.Clients(region)
-	if err != nil {
-		return "", err
-	}
-	source = strings.ToLower(source)
+// rebuildCluster rebuilds the journal of the migration of the Aurora cluster source from the
+// tags on the resources it created (the cluster snapshot, the new cluster, the new members,
+// whose role tag names the member each replaces).
+func (e *Engine) rebuildCluster(ctx context.Context, api model.RDS, region, source string) (string, error) {
 	ids := map[string]bool{}
 	snaps, err := api.ListClusterSnapshots(ctx)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // Step kinds of a cluster migration besides the shared ones. member and both endpoint steps
@@ -63,7 +65,7 @@ var clusterSteps = []step{
 			return fmt.Sprintf("restore cluster %s from %s encrypted with %s, with every restorable setting", n.Target, n.Snapshot, p.KmsKeyARN)
 		},
 		estimate: estimate{base: 15 * time.Minute},
-		undo:     "rollback deletes the new cluster once its members are gone, without a final snapshot",
+		undo:     "rollback deletes the new cluster once its members are gone, with a final cluster snapshot once cutover has begun (it may have taken writes)",
 		observe:  observeClusterRestore, apply: applyClusterRestore, wait: waitClusterRestored,
 	},
 	{
@@ -149,3 +151,25 @@ var clusterSteps = []step{
 		apply:    verifyCluster,
 	},
 }
+
+// clusterRoute migrates an Aurora DB cluster, its members and its custom endpoints.
+type clusterRoute struct{}
+
+func (clusterRoute) steps() []step { return clusterSteps }
+
+func (clusterRoute) plan(ctx context.Context, e *Engine, api model.RDS, req MigrateRequest) (*Plan, error) {
+	return e.planCluster(ctx, api, req)
+}
+
+func (clusterRoute) start(ctx context.Context, e *Engine, api model.RDS, req MigrateRequest) (*Report, error) {
+	return e.migrateCluster(ctx, api, req)
+}
+
+func (clusterRoute) rebuild(ctx context.Context, e *Engine, api model.RDS, region, source string) (string, error) {
+	return e.rebuildCluster(ctx, api, region, source)
+}
+
+func (clusterRoute) reload(ctx context.Context, r *run) error  { return reloadCluster(ctx, r) }
+func (clusterRoute) undo(ctx context.Context, r *run) error    { return undoCluster(ctx, r) }
+func (clusterRoute) cleanup(ctx context.Context, r *run) error { return cleanupCluster(ctx, r) }
+func (clusterRoute) cleanupSummary(r *run) Approval            { return clusterCleanupSummary(r) }

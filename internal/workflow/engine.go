@@ -75,10 +75,10 @@ type run struct {
 	key   *model.Key
 	// src is the source as described at the start of this run; only its settings and tags
 	// are used, which a migration never changes.
-	src    *model.Instance
-	flavor *flavor
-	mu     sync.Mutex
-	step   int // index in st.Steps of the step running, -1 outside steps
+	src   *model.Instance
+	route route
+	mu    sync.Mutex
+	step  int // index in st.Steps of the step running, -1 outside steps
 	// subject is the replica, member or endpoint the running step is about, if any.
 	subject string
 	// cluster is the source of a cluster migration, as described at the start of this run.
@@ -223,11 +223,11 @@ func (e *Engine) newRun(st *State) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := flavorOf(st.Kind)
+	rt, err := routeOf(st.Kind)
 	if err != nil {
 		return nil, err
 	}
-	return &run{e: e, st: st, api: api, flavor: f, names: NamesFor(st.ID, st.Source), step: -1}, nil
+	return &run{e: e, st: st, api: api, route: rt, names: NamesFor(st.ID, st.Source), step: -1}, nil
 }
 
 // Status returns the journal of one migration.

@@ -1,8 +1,11 @@
 package workflow
 
 import (
+	"context"
 	"fmt"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // Step names of an instance migration, in order.
@@ -128,3 +131,29 @@ var instanceSteps = []step{
 		apply:    verifyTarget,
 	},
 }
+
+// instanceRoute migrates a DB instance and its read replicas.
+type instanceRoute struct{}
+
+func (instanceRoute) steps() []step { return allInstanceSteps }
+
+func (instanceRoute) plan(ctx context.Context, e *Engine, api model.RDS, req MigrateRequest) (*Plan, error) {
+	in, err := e.prepareInstance(ctx, api, req)
+	if err != nil {
+		return nil, err
+	}
+	return buildInstancePlan(in), nil
+}
+
+func (instanceRoute) start(ctx context.Context, e *Engine, api model.RDS, req MigrateRequest) (*Report, error) {
+	return e.migrateInstance(ctx, api, req)
+}
+
+func (instanceRoute) rebuild(ctx context.Context, e *Engine, api model.RDS, region, source string) (string, error) {
+	return e.rebuildInstance(ctx, api, region, source)
+}
+
+func (instanceRoute) reload(ctx context.Context, r *run) error  { return reloadInstance(ctx, r) }
+func (instanceRoute) undo(ctx context.Context, r *run) error    { return undoInstance(ctx, r) }
+func (instanceRoute) cleanup(ctx context.Context, r *run) error { return cleanupInstance(ctx, r) }
+func (instanceRoute) cleanupSummary(r *run) Approval            { return instanceCleanupSummary(r) }

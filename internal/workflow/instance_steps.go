@@ -14,7 +14,7 @@ var allInstanceSteps = slices.Concat(instanceSteps, replicaSteps)
 // preflightAgain re-checks, at the start of the run, that the source and key are still usable.
 func preflightAgain(ctx context.Context, r *run) error {
 	if r.src == nil || r.key == nil {
-		return r.flavor.reload(ctx, r)
+		return r.route.reload(ctx, r)
 	}
 	return nil
 }

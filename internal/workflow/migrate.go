@@ -12,18 +12,15 @@ import (
 
 // Plan describes what migrating req.Source would do. It makes no mutating call.
 func (e *Engine) Plan(ctx context.Context, req MigrateRequest) (*Plan, error) {
+	rt, err := routeOf(req.Kind)
+	if err != nil {
+		return nil, err
+	}
 	api, err := e.Clients(req.Region)
 	if err != nil {
 		return nil, err
 	}
-	if req.Kind == KindCluster {
-		return e.planCluster(ctx, api, req)
-	}
-	in, err := e.prepareInstance(ctx, api, req)
-	if err != nil {
-		return nil, err
-	}
-	return buildInstancePlan(in), nil
+	return rt.plan(ctx, e, api, req)
 }
 
 // prepareInstance does every read a plan of an instance migration needs: the source, the
@@ -59,6 +56,10 @@ func (e *Engine) prepareInstance(ctx context.Context, api model.RDS, req Migrate
 
 // Migrate runs a new migration of req.Source from preflight to verify.
 func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, error) {
+	rt, err := routeOf(req.Kind)
+	if err != nil {
+		return nil, err
+	}
 	api, err := e.Clients(req.Region)
 	if err != nil {
 		return nil, err
@@ -71,9 +72,11 @@ func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, erro
 		return nil, errorf(req.Source, "rdsencrypt status "+existing+", then resume, rollback or cleanup it", nil,
 			"%s already has migration %s in progress", req.Source, existing)
 	}
-	if req.Kind == KindCluster {
-		return e.migrateCluster(ctx, api, req)
-	}
+	return rt.start(ctx, e, api, req)
+}
+
+// migrateInstance runs a new migration of a DB instance from preflight to verify.
+func (e *Engine) migrateInstance(ctx context.Context, api model.RDS, req MigrateRequest) (*Report, error) {
 	in, err := e.prepareInstance(ctx, api, req)
 	if err != nil {
 		return nil, err
@@ -199,7 +202,7 @@ func (e *Engine) Resume(ctx context.Context, id string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.flavor.reload(ctx, r); err != nil {
+	if err := r.route.reload(ctx, r); err != nil {
 		return nil, err
 	}
 	r.setStatus(StatusRunning)
@@ -294,7 +297,7 @@ func (r *run) runSteps(ctx context.Context) error {
 			return err
 		}
 		kind, subject := splitStep(ss.Name)
-		s, ok := stepByName(r.flavor.steps, kind)
+		s, ok := stepByName(r.route.steps(), kind)
 		if !ok {
 			return fmt.Errorf("migration %s: unknown step %q in journal", r.st.ID, ss.Name)
 		}

@@ -9,15 +9,24 @@ import (
 	"strings"
 )
 
-// Rebuild recreates a lost or corrupt journal of the unfinished migration of source from the
-// tags on the resources it created, saves it, and returns its id. Steps start as pending:
-// resume observes AWS to find which are done.
-func (e *Engine) Rebuild(ctx context.Context, region, source string) (string, error) {
+// Rebuild recreates a lost or corrupt journal of the unfinished migration of source (a DB
+// instance or an Aurora cluster, as kind says) from the tags on the resources it created,
+// saves it, and returns its id. Steps start as pending: resume observes AWS to find which
+// are done.
+func (e *Engine) Rebuild(ctx context.Context, kind, region, source string) (string, error) {
+	rt, err := routeOf(kind)
+	if err != nil {
+		return "", err
+	}
 	api, err := e.Clients(region)
 	if err != nil {
 		return "", err
 	}
-	source = strings.ToLower(source)
+	return rt.rebuild(ctx, e, api, region, strings.ToLower(source))
+}
+
+// rebuildInstance rebuilds the journal of the migration of DB instance source.
+func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, source string) (string, error) {
 	ids := map[string]bool{}
 	snaps, err := api.ListSnapshots(ctx)
 	if err != nil {

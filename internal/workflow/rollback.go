@@ -68,7 +68,7 @@ func (r *run) rollback(ctx context.Context) (*Report, error) {
 	if err := r.save(); err != nil {
 		return ReportOf(r.st), err
 	}
-	if err := r.flavor.undo(ctx, r); err != nil {
+	if err := r.route.undo(ctx, r); err != nil {
 		r.st.LastError = Redact(err.Error())
 		_ = r.save()
 		rep := ReportOf(r.st)

@@ -7,9 +7,14 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// routeTables are every route's table, by name, for the checks below.
+// routeTables are every registered route's table, by kind, and the replica route's, which
+// the instance route includes.
 func routeTables() map[string][]step {
-	return map[string][]step{"instance": instanceSteps, "replica": replicaSteps, "cluster": clusterSteps}
+	out := map[string][]step{"replica": replicaSteps}
+	for kind, rt := range routes {
+		out[kind] = rt.steps()
+	}
+	return out
 }
 
 // Every step of every route says how long it takes, which AWS calls it makes (or why it
