@@ -45,7 +45,7 @@ func TestLoadExampleFleet(t *testing.T) {
 	assert.Equal(t, "mysql80-audit", aws.ToString(o.OptionGroupMemberships[0].OptionGroupName))
 	assert.Equal(t, "vpc-0a1b2c3d4e5f60718", aws.ToString(o.DBSubnetGroup.VpcId))
 	assert.Equal(t, "us-east-1b", aws.ToString(o.DBSubnetGroup.Subnets[1].SubnetAvailabilityZone.Name))
-	assert.Equal(t, int32(500), aws.ToInt32(o.MaxAllocatedStorage))
+	assert.Equal(t, int32(1000), aws.ToInt32(o.MaxAllocatedStorage))
 	assert.Equal(t, int32(60), aws.ToInt32(o.MonitoringInterval))
 	assert.True(t, aws.ToBool(o.PerformanceInsightsEnabled))
 	assert.True(t, aws.ToBool(o.DeletionProtection))

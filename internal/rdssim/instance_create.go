@@ -132,6 +132,9 @@ func createDBInstance(c *call) (any, error) {
 	if cfg.MaintenanceWindow == "" {
 		cfg.MaintenanceWindow = defaultMaintenanceWindow(id)
 	}
+	if e := checkGP3Params(p, &cfg); e != nil {
+		return nil, e
+	}
 	if e := s.finishConfig(r, &cfg); e != nil {
 		return nil, e
 	}

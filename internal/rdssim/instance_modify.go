@@ -209,6 +209,11 @@ func modifyDBInstance(c *call) (any, error) {
 	if rotate && !immediate {
 		return nil, errCombination("RotateMasterUserPassword requires ApplyImmediately.")
 	}
+	asked := next.clone()
+	applyPending(&asked, pm)
+	if e := checkGP3Params(p, &asked); e != nil { // before "No modifications": AWS checks the parameters first
+		return nil, e
+	}
 	if pm == (pendingMods{}) && quiet == 0 && len(configuring) == 0 && !modifying && !rotate {
 		return nil, errCombination("No modifications were requested")
 	}
@@ -398,9 +403,13 @@ func applyPending(c *instanceConfig, pm pendingMods) {
 	if pm.StorageType != nil {
 		c.StorageType = *pm.StorageType
 		if c.StorageType != "io1" && c.StorageType != "io2" && c.StorageType != "gp3" && pm.Iops == nil {
-			c.Iops, c.StorageThroughput = 0, 0
+			c.Iops = 0
+		}
+		if c.StorageType != "gp3" {
+			c.StorageThroughput = 0 // only gp3 has a throughput setting
 		}
 	}
+	fillGP3Baseline(c) // storage_rules.go
 }
 
 // applyPendingNow applies the pending modifications (as ApplyImmediately or a maintenance

@@ -61,11 +61,13 @@ func createDBInstanceReadReplica(c *call) (any, error) {
 	switch {
 	case !src.cfg.StorageEncrypted && kmsRef != "":
 		return nil, errCombination("Cannot create an encrypted read replica from an unencrypted source DB instance.")
-	case src.cfg.StorageEncrypted && !cross && kmsRef != "":
-		return nil, errCombination("Your request does not require the KMS key parameter. Please remove the KMS key parameter and try your request again.")
 	case src.cfg.StorageEncrypted && cross && kmsRef == "":
 		return nil, errCombination("Cannot create a cross region unencrypted read replica from encrypted source.")
-	case src.cfg.StorageEncrypted && cross:
+	case src.cfg.StorageEncrypted && kmsRef != "":
+		// Same region or not, an encrypted source's replica may take its own key, which may
+		// differ from the source's (SDK v1.133.0 doc comment of
+		// CreateDBInstanceReadReplicaInput.KmsKeyId). The 2019 refusal "Your request does not
+		// require the KMS key parameter" is no longer AWS's behaviour.
 		if key, e = s.usableKey(r, kmsRef); e != nil {
 			return nil, e
 		}
@@ -112,6 +114,15 @@ func createDBInstanceReadReplica(c *call) (any, error) {
 	}
 	if cfg.AllocatedStorage < src.cfg.AllocatedStorage {
 		return nil, errInvalidValue("The allocated storage of a read replica can't be smaller than the source's %d GiB.", src.cfg.AllocatedStorage)
+	}
+	if p.has("DBParameterGroupName") && !replicaParameterGroupAllowed(src.cfg.Engine, cross) {
+		return nil, errReplicaParameterGroup(src.cfg.Engine)
+	}
+	if e := checkSQLServerStorageParams(p, src.cfg.Engine, "CreateDBInstanceReadReplica"); e != nil {
+		return nil, e
+	}
+	if e := checkGP3Params(p, &cfg); e != nil {
+		return nil, e
 	}
 	defaultGroups(r, &cfg)
 	if e := s.finishConfig(r, &cfg); e != nil {

@@ -114,6 +114,12 @@ func restoreDBInstanceFromDBSnapshot(c *call) (any, error) {
 		}
 		cfg.ManageMasterUserPassword, cfg.MasterUserSecretKmsKeyArn = true, k.arn
 	}
+	if e := checkSQLServerStorageParams(p, cfg.Engine, "RestoreDBInstanceFromDBSnapshot"); e != nil {
+		return nil, e
+	}
+	if e := checkGP3Params(p, &cfg); e != nil {
+		return nil, e
+	}
 	defaultGroups(r, &cfg)
 	if e := s.finishConfig(r, &cfg); e != nil {
 		return nil, e

@@ -72,7 +72,10 @@ func parseStorageSettings(p *params, c *instanceConfig) {
 	if v, ok := p.str("StorageType"); ok {
 		c.StorageType = v
 		if v != "io1" && v != "io2" && v != "gp3" {
-			c.Iops, c.StorageThroughput = 0, 0
+			c.Iops = 0
+		}
+		if v != "gp3" {
+			c.StorageThroughput = 0 // only gp3 has a throughput setting
 		}
 	}
 	if v := p.intp("Iops"); v != nil {
@@ -190,6 +193,7 @@ func (s *Sim) finishConfig(r *region, c *instanceConfig) *apiError {
 		if c.MaxAllocatedStorage != 0 && c.MaxAllocatedStorage <= c.AllocatedStorage {
 			return errCombination("Max storage size must be greater than storage size.")
 		}
+		fillGP3Baseline(c) // storage_rules.go
 	}
 	if c.AZ != "" {
 		ok := false

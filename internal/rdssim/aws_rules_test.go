@@ -1,0 +1,177 @@
+package rdssim_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Conformance tests of the AWS rules of issue 13 (sources in storage_rules.go and the
+// handlers): each checks AWS's error code and message.
+
+// apiMessage returns the error message of an SDK error.
+func apiMessage(t *testing.T, err error) string {
+	t.Helper()
+	require.Error(t, err)
+	var ae smithy.APIError
+	require.True(t, errors.As(err, &ae), "not an API error: %v", err)
+	return ae.ErrorMessage()
+}
+
+func postgresInput(id string, storage int32) *rds.CreateDBInstanceInput {
+	in := mysqlInput(id)
+	in.Engine, in.AllocatedStorage, in.StorageType = aws.String("postgres"), aws.Int32(storage), aws.String("gp3")
+	return in
+}
+
+func pgParamGroup(t *testing.T, c *rds.Client, name string) {
+	t.Helper()
+	_, err := c.CreateDBParameterGroup(ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(name),
+		DBParameterGroupFamily: aws.String("postgres16"), Description: aws.String(name)})
+	require.NoError(t, err)
+}
+
+func TestReplicaParameterGroupOnlyWhereAWSAcceptsIt(t *testing.T) {
+	t.Parallel()
+	h := manual(t)
+	east, west := h.RDS("us-east-1"), h.RDS("us-west-2")
+	pgParamGroup(t, east, "pg-app")
+	pgParamGroup(t, west, "pg-app")
+	pg := postgresInput("pg", 100)
+	pg.DBParameterGroupName = aws.String("pg-app")
+	createAvailable(t, h, east, pg)
+	pgARN := "arn:aws:rds:us-east-1:" + h.Sim.AccountID() + ":db:pg"
+
+	_, err := east.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("pg-r"),
+		SourceDBInstanceIdentifier: aws.String("pg"), DBParameterGroupName: aws.String("pg-app")})
+	assert.Equal(t, "InvalidParameterCombination", apiCode(t, err))
+	assert.Equal(t, "A parameter group can't be specified during Read Replica creation for the following DB engine: postgres", apiMessage(t, err))
+	_, err = west.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("pg-w"),
+		SourceDBInstanceIdentifier: aws.String(pgARN), SourceRegion: aws.String("us-east-1"), DBParameterGroupName: aws.String("pg-app")})
+	assert.Equal(t, "A parameter group can't be specified during Read Replica creation for the following DB engine: postgres", apiMessage(t, err), "cross-region PostgreSQL too")
+
+	// Without it: the same-region replica inherits the source's group, the cross-region one
+	// gets its region's default.
+	_, err = east.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("pg-r"),
+		SourceDBInstanceIdentifier: aws.String("pg")})
+	require.NoError(t, err)
+	h.Advance(5 * time.Minute)
+	_, err = west.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("pg-w"),
+		SourceDBInstanceIdentifier: aws.String(pgARN), SourceRegion: aws.String("us-east-1")})
+	require.NoError(t, err)
+	assert.Equal(t, "pg-app", aws.ToString(describeOne(t, east, "pg-r").DBParameterGroups[0].DBParameterGroupName))
+	assert.Equal(t, "default.postgres16", aws.ToString(describeOne(t, west, "pg-w").DBParameterGroups[0].DBParameterGroupName))
+
+	// MySQL: refused in the same region, accepted across regions.
+	ensureParamGroup(t, east, "my-app")
+	ensureParamGroup(t, west, "my-app")
+	createAvailable(t, h, east, mysqlInput("my"))
+	_, err = east.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("my-r"),
+		SourceDBInstanceIdentifier: aws.String("my"), DBParameterGroupName: aws.String("my-app")})
+	assert.Equal(t, "A parameter group can't be specified during Read Replica creation for the following DB engine: mysql", apiMessage(t, err))
+	_, err = west.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("my-w"),
+		SourceDBInstanceIdentifier: aws.String("arn:aws:rds:us-east-1:" + h.Sim.AccountID() + ":db:my"), SourceRegion: aws.String("us-east-1"),
+		DBParameterGroupName: aws.String("my-app")})
+	require.NoError(t, err)
+	assert.Equal(t, "my-app", aws.ToString(describeOne(t, west, "my-w").DBParameterGroups[0].DBParameterGroupName))
+}
+
+func TestGP3IopsAndThroughputBelowTheThreshold(t *testing.T) {
+	t.Parallel()
+	h := manual(t)
+	c := h.RDS("us-east-1")
+	const msg = "You can't specify IOPS or storage throughput for engine postgres and a storage size less than 400."
+
+	small := postgresInput("small", 100)
+	small.Iops, small.StorageThroughput = aws.Int32(3000), aws.Int32(125) // the baseline values Describe reports
+	_, err := c.CreateDBInstance(ctx, small)
+	assert.Equal(t, "InvalidParameterCombination", apiCode(t, err))
+	assert.Equal(t, msg, apiMessage(t, err))
+
+	small.Iops, small.StorageThroughput = nil, nil
+	got := createAvailable(t, h, c, small)
+	assert.Equal(t, int32(3000), aws.ToInt32(got.Iops), "gp3 baseline below the threshold")
+	assert.Equal(t, int32(125), aws.ToInt32(got.StorageThroughput))
+
+	_, err = c.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("small"), Iops: aws.Int32(3000), ApplyImmediately: aws.Bool(true)})
+	assert.Equal(t, msg, apiMessage(t, err), "modify (the stricter reading)")
+
+	_, err = c.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("small"), DBSnapshotIdentifier: aws.String("small-s")})
+	require.NoError(t, err)
+	advanceUntilSnapshot(t, h, c, "small-s", "available")
+	_, err = c.RestoreDBInstanceFromDBSnapshot(ctx, &rds.RestoreDBInstanceFromDBSnapshotInput{DBInstanceIdentifier: aws.String("small-r"),
+		DBSnapshotIdentifier: aws.String("small-s"), StorageType: aws.String("gp3"), Iops: aws.Int32(3000)})
+	assert.Equal(t, msg, apiMessage(t, err), "restore")
+	_, err = c.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("small-rr"),
+		SourceDBInstanceIdentifier: aws.String("small"), StorageThroughput: aws.Int32(125)})
+	assert.Equal(t, msg, apiMessage(t, err), "replica creation")
+	_, err = c.RestoreDBInstanceFromDBSnapshot(ctx, &rds.RestoreDBInstanceFromDBSnapshotInput{DBInstanceIdentifier: aws.String("small-r"),
+		DBSnapshotIdentifier: aws.String("small-s")})
+	require.NoError(t, err, "without them the snapshot's apply")
+
+	// From the threshold on, the values may be chosen; Oracle's threshold is 200 GiB.
+	big := postgresInput("big", 400)
+	big.Iops, big.StorageThroughput = aws.Int32(12000), aws.Int32(500)
+	_, err = c.CreateDBInstance(ctx, big)
+	require.NoError(t, err)
+	ora := mysqlInput("ora")
+	ora.Engine, ora.LicenseModel, ora.StorageType = aws.String("oracle-ee"), aws.String("bring-your-own-license"), aws.String("gp3")
+	ora.AllocatedStorage, ora.Iops = aws.Int32(100), aws.Int32(3000)
+	_, err = c.CreateDBInstance(ctx, ora)
+	assert.Equal(t, "You can't specify IOPS or storage throughput for engine oracle-ee and a storage size less than 200.", apiMessage(t, err))
+	ora.AllocatedStorage, ora.Iops = aws.Int32(200), aws.Int32(12000)
+	_, err = c.CreateDBInstance(ctx, ora)
+	require.NoError(t, err)
+}
+
+func TestSQLServerStorageIsNotValidOnRestoreOrReplica(t *testing.T) {
+	t.Parallel()
+	h := manual(t)
+	c := h.RDS("us-east-1")
+	ss := mysqlInput("ss")
+	ss.Engine, ss.LicenseModel = aws.String("sqlserver-se"), aws.String("license-included")
+	createAvailable(t, h, c, ss)
+	_, err := c.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("ss"), DBSnapshotIdentifier: aws.String("ss-s")})
+	require.NoError(t, err)
+	advanceUntilSnapshot(t, h, c, "ss-s", "available")
+
+	_, err = c.RestoreDBInstanceFromDBSnapshot(ctx, &rds.RestoreDBInstanceFromDBSnapshotInput{DBInstanceIdentifier: aws.String("ss-r"),
+		DBSnapshotIdentifier: aws.String("ss-s"), AllocatedStorage: aws.Int32(100)})
+	assert.Equal(t, "InvalidParameterCombination", apiCode(t, err))
+	assert.Contains(t, apiMessage(t, err), "AllocatedStorage isn't valid for RestoreDBInstanceFromDBSnapshot with engine sqlserver-se")
+	_, err = c.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("ss-rr"),
+		SourceDBInstanceIdentifier: aws.String("ss"), AllocatedStorage: aws.Int32(100)})
+	assert.Contains(t, apiMessage(t, err), "AllocatedStorage isn't valid for CreateDBInstanceReadReplica with engine sqlserver-se")
+	_, err = c.RestoreDBInstanceFromDBSnapshot(ctx, &rds.RestoreDBInstanceFromDBSnapshotInput{DBInstanceIdentifier: aws.String("ss-r"),
+		DBSnapshotIdentifier: aws.String("ss-s")})
+	require.NoError(t, err)
+	assert.Equal(t, int32(100), aws.ToInt32(describeOne(t, c, "ss-r").AllocatedStorage), "the snapshot's storage")
+}
+
+func TestSameRegionReplicaMayTakeItsOwnKey(t *testing.T) {
+	t.Parallel()
+	h := manual(t)
+	c := h.RDS("us-east-1")
+	first := newKey(t, h, "us-east-1", "alias/first")
+	second := newKey(t, h, "us-east-1", "alias/second")
+	enc := mysqlInput("enc")
+	enc.StorageEncrypted, enc.KmsKeyId = aws.Bool(true), aws.String(first)
+	createAvailable(t, h, c, enc)
+	out, err := c.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("enc-r"),
+		SourceDBInstanceIdentifier: aws.String("enc"), KmsKeyId: aws.String("alias/second")})
+	require.NoError(t, err)
+	assert.Equal(t, second, aws.ToString(out.DBInstance.KmsKeyId))
+	assert.True(t, aws.ToBool(out.DBInstance.StorageEncrypted))
+
+	plain := mysqlInput("plain")
+	createAvailable(t, h, c, plain)
+	_, err = c.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("plain-r"),
+		SourceDBInstanceIdentifier: aws.String("plain"), KmsKeyId: aws.String("alias/second")})
+	assert.Equal(t, "InvalidParameterCombination", apiCode(t, err), "no encrypted replica of an unencrypted source")
+}
