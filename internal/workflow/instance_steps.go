@@ -203,7 +203,7 @@ func observeRestore(ctx context.Context, r *run) (bool, error) {
 func restoreCarry(s model.InstanceSettings) []model.Setting {
 	var out []model.Setting
 	for _, route := range model.InstanceSettingRoutes {
-		if route.Restore && route.Setting != "DeletionProtection" && carried(s, route.Setting) {
+		if route.Restore && route.Setting != "DeletionProtection" && carried(s, route.Setting, byRestore) {
 			out = append(out, route.Setting)
 		}
 	}

@@ -83,7 +83,11 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		p.Resources = append(p.Resources,
 			PlannedResource{Role: RoleReplicaTarget, Kind: KindDBInstance, Region: n.inst.Region, Name: rn.Target},
 			PlannedResource{Role: RoleReplicaRetired, Kind: KindDBInstance, Region: n.inst.Region, Name: rn.Retired})
-		p.Settings = append(p.Settings, plannedReplicaSettings(n.inst)...)
+		parentRegion := src.Region
+		if n.parent != "" {
+			parentRegion, _, _ = strings.Cut(n.parent, "/")
+		}
+		p.Settings = append(p.Settings, plannedReplicaSettings(n.inst, parentRegion)...)
 	}
 	p.Warnings = append(p.Warnings, replicaWarnings(in.replicas, p.ReplicaOrder)...)
 	return p
@@ -113,19 +117,22 @@ func sameKey(ref string, key *model.Key) bool {
 }
 
 func plannedInstanceSettings(src *model.Instance) []PlannedSetting {
-	return plannedSettings(src, src.ID, "restore", "snapshot", func(r model.Route) bool { return r.Restore })
+	return plannedSettings(src, src.ID, "restore", "snapshot", byRestore, func(r model.Route) bool { return r.Restore })
 }
 
 // plannedSettings says, for each setting of inst, how it reaches the new resource: by the
 // creating call (named created, when it accepts the setting), a later modify, inheritance
 // from elsewhere (named inherited), or not at all.
-func plannedSettings(inst *model.Instance, resource, created, inherited string, accepts func(model.Route) bool) []PlannedSetting {
+func plannedSettings(inst *model.Instance, resource, created, inherited string, how creation, accepts func(model.Route) bool) []PlannedSetting {
 	var out []PlannedSetting
 	for _, r := range model.InstanceSettingRoutes {
 		v, _ := model.SettingValue(inst.Settings, r.Setting)
 		ps := PlannedSetting{Resource: resource, Name: string(r.Setting), Value: formatValue(v), Note: r.Note}
+		if why := refusedAtCreation(inst.Settings, r.Setting, how); why != "" && accepts(r) && ps.Note == "" {
+			ps.Note = why
+		}
 		switch {
-		case accepts(r) && r.Setting != "DeletionProtection" && carried(inst.Settings, r.Setting): // see restoreCarry
+		case accepts(r) && r.Setting != "DeletionProtection" && carried(inst.Settings, r.Setting, how): // see restoreCarry
 			ps.Via = created
 		case r.Modify:
 			ps.Via = "modify"
@@ -165,8 +172,12 @@ func instanceWarnings(src *model.Instance, names Names) []string {
 }
 
 // carried reports whether a setting is passed explicitly to restore or replica creation. Unset
-// values are left to AWS's default, and settings that conflict with others are left out.
-func carried(s model.InstanceSettings, name model.Setting) bool {
+// values are left to AWS's default, settings that conflict with others are left out, and so
+// are those AWS refuses for this call (create_rules.go).
+func carried(s model.InstanceSettings, name model.Setting, how creation) bool {
+	if !acceptedAtCreation(s, name, how) {
+		return false
+	}
 	switch name {
 	case "AvailabilityZone":
 		return !s.MultiAZ && s.AvailabilityZone != ""

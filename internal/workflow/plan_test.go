@@ -37,7 +37,14 @@ func TestBuildInstancePlanRoutesSettings(t *testing.T) {
 	}
 	assert.Equal(t, "restore", via["DBInstanceClass"])
 	assert.Equal(t, "restore", via["MultiAZ"])
-	assert.Equal(t, "restore", via["Iops"], "gp3 with IOPS is passed at restore")
+	assert.Equal(t, "modify", via["Iops"], "gp3 below 400 GiB: AWS refuses explicit IOPS at restore")
+	big := sampleSource()
+	big.Settings.AllocatedStorage, big.Settings.Iops, big.Settings.StorageThroughput = 400, 12000, 500
+	for _, s := range BuildInstancePlan("0a1b2c3d", big, sampleKey).Settings {
+		if s.Name == "Iops" || s.Name == "StorageThroughput" {
+			assert.Equal(t, "restore", s.Via, "gp3 from 400 GiB on: %s passed at restore", s.Name)
+		}
+	}
 	assert.Equal(t, "not-carried", via["AvailabilityZone"], "with Multi-AZ the zone is AWS's choice")
 	assert.Equal(t, "modify", via["MonitoringInterval"], "restore does not accept monitoring")
 	assert.Equal(t, "modify", via["PreferredMaintenanceWindow"])

@@ -50,8 +50,10 @@ func instanceStepOrder(replicas []replicaNode, order string) []plannedStep {
 }
 
 // plannedReplicaSettings says how each setting of a replica reaches its replacement.
-func plannedReplicaSettings(rep *model.Instance) []PlannedSetting {
-	return plannedSettings(rep, subjectOf(rep.Region, rep.ID), "replica", "source", func(r model.Route) bool { return r.Replica })
+// parentRegion is the region of the replica's parent.
+func plannedReplicaSettings(rep *model.Instance, parentRegion string) []PlannedSetting {
+	return plannedSettings(rep, subjectOf(rep.Region, rep.ID), "replica", "source", replicaCreation(parentRegion, rep.Region),
+		func(r model.Route) bool { return r.Replica })
 }
 
 func replicaWarnings(replicas []replicaNode, order string) []string {

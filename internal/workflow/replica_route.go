@@ -34,7 +34,7 @@ var replicaPrepare = []step{
 		observe:  observeReplicaCreated, apply: applyReplicaCreate, wait: waitReplicaSettled,
 	},
 	{
-		name: StepReplicaModify, actions: []string{"ModifyDBInstance"}, mutating: true,
+		name: StepReplicaModify, actions: []string{"ModifyDBInstance", "RebootDBInstance"}, mutating: true,
 		describeSubject: func(p *Plan, subject string) string {
 			return fmt.Sprintf("apply the settings of %s that replica creation cannot carry", subject)
 		},

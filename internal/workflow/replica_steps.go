@@ -100,10 +100,10 @@ func (r *run) replicaParent(ctx context.Context, rc *replicaCtx) (ref, region st
 
 // replicaCarry lists the settings passed to replica creation. Deletion protection waits for
 // the replica's modify step, once it is healthy (see restoreCarry).
-func replicaCarry(s model.InstanceSettings) []model.Setting {
+func replicaCarry(s model.InstanceSettings, how creation) []model.Setting {
 	var out []model.Setting
 	for _, route := range model.InstanceSettingRoutes {
-		if route.Replica && route.Setting != "DeletionProtection" && carried(s, route.Setting) {
+		if route.Replica && route.Setting != "DeletionProtection" && carried(s, route.Setting, how) {
 			out = append(out, route.Setting)
 		}
 	}
@@ -132,7 +132,7 @@ func applyReplicaCreate(ctx context.Context, r *run) error {
 		return err
 	}
 	in := model.ReadReplicaInput{ID: rc.names.Target, Source: parentRef, Settings: rc.old.Settings,
-		Carry: replicaCarry(rc.old.Settings), Tags: r.replicaTags(rc.old)}
+		Carry: replicaCarry(rc.old.Settings, replicaCreation(parentRegion, rc.rs.Region)), Tags: r.replicaTags(rc.old)}
 	if parentRegion != rc.rs.Region {
 		in.SourceRegion, in.KmsKeyID = parentRegion, r.st.RegionKeys[rc.rs.Region]
 	}
@@ -187,23 +187,38 @@ func observeReplicaModified(ctx context.Context, r *run) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return len(settingsToModify(model.InstanceSettingRoutes, rc.old.Settings, inst.Settings)) == 0, nil
+	return len(settingsToModify(model.InstanceSettingRoutes, rc.old.Settings, inst.Settings)) == 0 &&
+		inst.ParameterApplyStatus != model.ParameterPendingReboot, nil
 }
 
+// applyReplicaModify applies the settings replica creation could not carry and, when the
+// parameter group waits for a reboot (a group AWS refuses at replica creation, set here, or a
+// modify interrupted before its reboot), reboots the new replica.
 func applyReplicaModify(ctx context.Context, r *run) error {
 	rc, inst, err := r.replicaAndNew(ctx)
 	if err != nil {
 		return err
 	}
-	fields := settingsToModify(model.InstanceSettingRoutes, rc.old.Settings, inst.Settings)
-	if len(fields) == 0 {
-		return nil
+	if fields := settingsToModify(model.InstanceSettingRoutes, rc.old.Settings, inst.Settings); len(fields) > 0 {
+		if _, err := r.waitInstanceIn(ctx, rc.api, inst.ResourceID, settled); err != nil {
+			return err
+		}
+		r.log("modifying %s: %s", inst.ID, joinSettings(fields))
+		if err := r.modifyInstance(ctx, rc.api, inst.ID, rc.old.Settings, fields); err != nil {
+			return err
+		}
 	}
-	if _, err := r.waitInstanceIn(ctx, rc.api, inst.ResourceID, settled); err != nil {
+	inst, err = r.waitInstanceIn(ctx, rc.api, inst.ResourceID, settled)
+	if err != nil {
 		return err
 	}
-	r.log("modifying %s: %s", inst.ID, joinSettings(fields))
-	return r.modifyInstance(ctx, rc.api, inst.ID, rc.old.Settings, fields)
+	if inst.ParameterApplyStatus == model.ParameterPendingReboot {
+		r.log("rebooting %s so that parameter group %s applies", inst.ID, inst.Settings.DBParameterGroupName)
+		if _, err := rc.api.RebootInstance(ctx, inst.ID); err != nil && !model.IsInvalidState(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 func waitReplicaModified(ctx context.Context, r *run) error {
@@ -213,7 +228,7 @@ func waitReplicaModified(ctx context.Context, r *run) error {
 	}
 	quiet := quietFor(settledPolls)
 	_, err = r.waitInstanceIn(ctx, rc.api, inst.ResourceID, func(i *model.Instance) bool {
-		idle := settled(i) && len(i.PendingModifications) == 0
+		idle := settled(i) && len(i.PendingModifications) == 0 && i.ParameterApplyStatus != model.ParameterPendingReboot
 		gaveUp := quiet(idle)
 		return idle && (len(settingsToModify(model.InstanceSettingRoutes, rc.old.Settings, i.Settings)) == 0 || gaveUp)
 	})

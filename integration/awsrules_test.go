@@ -1,0 +1,122 @@
+package integration
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+)
+
+// End-to-end tests of the AWS rules of issue 13 that the workflow must follow: each migration
+// here failed before the workflow learnt the rule (the simulator refuses the call as AWS does).
+
+func (e *env) pgParamGroup(reg, name string) {
+	e.t.Helper()
+	_, err := e.h.RDS(reg).CreateDBParameterGroup(context.Background(), &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(name),
+		DBParameterGroupFamily: aws.String("postgres16"), Description: aws.String(name)})
+	require.NoError(e.t, err)
+}
+
+// TestPostgresReplicasAndSmallGP3Migrate migrates a 100 GiB gp3 PostgreSQL primary with its own
+// parameter group, a same-region replica with another group and a cross-region replica with
+// a group of its region. AWS refuses explicit IOPS or throughput for gp3 below 400 GiB and a
+// parameter group at PostgreSQL replica creation: the restore leaves them to the snapshot, and
+// each replica gets its group by a modify and a reboot.
+func TestPostgresReplicasAndSmallGP3Migrate(t *testing.T) {
+	for _, order := range []string{workflow.ReplicasAfterCutover, workflow.ReplicasBeforeCutover} {
+		t.Run(order, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			e.createKey("alias/ledger")
+			createKeyIn(t, e.h.KMS(otherRegion), "alias/ledger-eu")
+			e.pgParamGroup(region, "ledger-primary")
+			e.pgParamGroup(region, "ledger-reader")
+			e.pgParamGroup(otherRegion, "ledger-eu")
+			in := simpleSource("ledger")
+			in.AllocatedStorage, in.StorageType = aws.Int32(100), aws.String("gp3")
+			in.DBParameterGroupName = aws.String("ledger-primary")
+			primary := e.createInstance(in)
+			require.Equal(t, int32(3000), primary.Settings.Iops, "gp3 baseline below 400 GiB")
+			require.Equal(t, int32(125), primary.Settings.StorageThroughput)
+
+			_, err := e.rds.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("ledger-r1"),
+				SourceDBInstanceIdentifier: aws.String("ledger")})
+			require.NoError(t, err)
+			e.h.Advance(2 * time.Hour)
+			_, err = e.h.RDS(otherRegion).CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("ledger-eu"),
+				SourceDBInstanceIdentifier: aws.String(primary.ARN), SourceRegion: aws.String(region)})
+			require.NoError(t, err)
+			e.h.Advance(2 * time.Hour)
+			for _, r := range []struct{ reg, id, group string }{{region, "ledger-r1", "ledger-reader"}, {otherRegion, "ledger-eu", "ledger-eu"}} {
+				_, err = e.h.RDS(r.reg).ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String(r.id),
+					DBParameterGroupName: aws.String(r.group), ApplyImmediately: aws.Bool(true)})
+				require.NoError(t, err)
+				e.h.Advance(time.Hour)
+				_, err = e.h.RDS(r.reg).RebootDBInstance(ctx, &rds.RebootDBInstanceInput{DBInstanceIdentifier: aws.String(r.id)})
+				require.NoError(t, err)
+				e.h.Advance(time.Hour)
+			}
+			oldR1, oldEU := e.describe("ledger-r1"), e.describeIn(otherRegion, "ledger-eu")
+			require.Equal(t, "ledger-reader", oldR1.Settings.DBParameterGroupName)
+			require.Equal(t, "ledger-eu", oldEU.Settings.DBParameterGroupName)
+
+			req := workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger",
+				RegionKeys: map[string]string{otherRegion: "alias/ledger-eu"}, Options: workflow.RunOptions{Replicas: order}}
+			eng := e.engine(fixedID, workflow.AutoApprove)
+			plan, err := eng.Plan(e.ctx(), req)
+			require.NoError(t, err)
+			for _, s := range plan.Settings {
+				if s.Name == "Iops" || s.Name == "StorageThroughput" || (s.Name == "DBParameterGroupName" && s.Resource != "ledger") {
+					assert.NotEqual(t, "restore", s.Via, "%s %s", s.Resource, s.Name)
+					assert.NotEqual(t, "replica", s.Via, "%s %s", s.Resource, s.Name)
+					assert.NotEmpty(t, s.Note, "%s %s says why", s.Resource, s.Name)
+				}
+			}
+			rep, err := eng.Migrate(e.ctx(), req)
+			require.NoError(t, err)
+			assert.Equal(t, workflow.StatusCompleted, rep.Status)
+			assert.Empty(t, rep.Parity.Differences)
+
+			p := e.describe("ledger")
+			assert.True(t, p.Settings.StorageEncrypted)
+			assertSameSettings(t, primary.Settings, p.Settings, "ledger")
+			for _, c := range []struct {
+				old *model.Instance
+				got *model.Instance
+			}{{oldR1, e.describe("ledger-r1")}, {oldEU, e.describeIn(otherRegion, "ledger-eu")}} {
+				assert.NotEqual(t, c.old.ResourceID, c.got.ResourceID, "%s replaced", c.old.ID)
+				assert.True(t, c.got.Settings.StorageEncrypted, c.old.ID)
+				assertSameSettings(t, c.old.Settings, c.got.Settings, c.old.ID)
+				assert.Equal(t, "in-sync", c.got.ParameterApplyStatus, "%s rebooted into its group", c.old.ID)
+				assert.Equal(t, "ledger", lastPart(c.got.ReplicaSource))
+			}
+			assert.Positive(t, e.h.Calls()["RebootDBInstance"], "the replicas' groups need a reboot")
+		})
+	}
+}
+
+// TestSQLServerMigrates migrates an RDS for SQL Server instance: restore takes no storage
+// parameter there, the snapshot's storage applies.
+func TestSQLServerMigrates(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/erp")
+	in := simpleSource("erp")
+	in.Engine, in.EngineVersion, in.LicenseModel = aws.String("sqlserver-se"), nil, aws.String("license-included")
+	in.DBInstanceClass, in.MasterUsername, in.AllocatedStorage = aws.String("db.m5.large"), aws.String("admin"), aws.Int32(200)
+	src := e.createInstance(in)
+
+	rep, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "erp", KmsKey: "alias/erp"})
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	assert.Empty(t, rep.Parity.Differences)
+	got := e.describe("erp")
+	assert.True(t, got.Settings.StorageEncrypted)
+	assertSameSettings(t, src.Settings, got.Settings, "erp")
+}
