@@ -87,7 +87,7 @@ func TestInstanceEncryptionPath(t *testing.T) {
 		Carry: routed(model.InstanceSettingRoutes, func(r model.Route) bool {
 			return r.Restore && r.Setting != "AvailabilityZone" && r.Setting != "Iops" && r.Setting != "StorageThroughput"
 		}),
-		Tags:  model.Tags{"env": "prod", model.TagMigrationID: "m1"},
+		Tags: model.Tags{"env": "prod", model.TagMigrationID: "m1"},
 	})
 	require.NoError(t, err)
 	restored, err = awsclient.WaitInstanceAvailable(ctx, api, restored.ResourceID, fastPoll, nil)
