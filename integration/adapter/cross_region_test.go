@@ -19,7 +19,7 @@ func TestCrossRegionEncryptedCopy(t *testing.T) {
 	e.seedInstance(t, "us-east-1", "app", nil)
 	plain, err := us.CreateSnapshot(ctx, "app", "app-plain", nil)
 	require.NoError(t, err)
-	plain, err = awsclient.WaitSnapshot(ctx, us, plain.ID, fastPoll, nil)
+	plain, err = awsclient.SnapshotAvailable(us, plain.ID).Until(ctx, fast)
 	require.NoError(t, err)
 
 	_, err = eu.CopySnapshot(ctx, model.CopySnapshotInput{
@@ -27,7 +27,7 @@ func TestCrossRegionEncryptedCopy(t *testing.T) {
 		Tags: model.Tags{model.TagRole: "encrypted-copy"},
 	})
 	require.NoError(t, err)
-	copied, err := awsclient.WaitSnapshot(ctx, eu, "app-enc-eu", fastPoll, nil)
+	copied, err := awsclient.SnapshotAvailable(eu, "app-enc-eu").Until(ctx, fast)
 	require.NoError(t, err)
 	assert.Equal(t, "eu-west-1", copied.Region)
 	assert.True(t, copied.Encrypted)
@@ -47,15 +47,15 @@ func TestModifyLogExportsAndDeleteWithFinalSnapshot(t *testing.T) {
 	_, err := e.api.ModifyInstance(ctx, "app", model.InstanceSettings{EnabledCloudwatchLogsExports: []string{"general", "error"}},
 		[]model.Setting{"EnabledCloudwatchLogsExports"})
 	require.NoError(t, err)
-	got, err := awsclient.WaitInstance(ctx, e.api, src.ResourceID, func(i *model.Instance) bool {
+	got, err := awsclient.InstanceAvailable(e.api, src.ResourceID, func(i *model.Instance) bool {
 		return model.IsInstanceAvailable(i) && len(i.PendingModifications) == 0
-	}, fastPoll, nil)
+	}).Until(ctx, fast)
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"general", "error"}, got.Settings.EnabledCloudwatchLogsExports)
 
 	require.NoError(t, e.api.DeleteInstance(ctx, "app", "App-Final"))
-	require.NoError(t, awsclient.WaitInstanceGone(ctx, e.api, src.ResourceID, fastPoll, nil))
-	final, err := awsclient.WaitSnapshot(ctx, e.api, "app-final", fastPoll, nil)
+	require.NoError(t, errOf(awsclient.InstanceDeleted(e.api, src.ResourceID).Until(ctx, fast)))
+	final, err := awsclient.SnapshotAvailable(e.api, "app-final").Until(ctx, fast)
 	require.NoError(t, err)
 	assert.Equal(t, "app", final.SourceID)
 	assert.Equal(t, "manual", final.SnapshotType)

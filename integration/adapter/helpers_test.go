@@ -23,16 +23,59 @@ var start = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 // fastPoll suits a simulator running 50000x real time: 1 ms real is 50 s virtual.
 var fastPoll = awsclient.PollOptions{Min: time.Millisecond, Max: 5 * time.Millisecond}
 
+// fast is how the tests' waits poll.
+var fast = awsclient.Watch{Poll: fastPoll}
+
+// errOf is the error of a wait whose result the test does not need.
+func errOf[T any](_ T, err error) error { return err }
+
 type env struct {
 	h      *simtest.Harness
 	client *awsclient.Client
 	api    model.RDS // us-east-1
+	tick   time.Duration
 }
 
 // startSim starts a simulator running fast and an awsclient pointed at it.
 func startSim(t *testing.T, cfg awsclient.Config) *env {
 	t.Helper()
-	h := simtest.Start(t, rdssim.Options{Start: start, Speed: 50000})
+	return startSimWith(t, cfg, rdssim.Options{Start: start, Speed: 50000})
+}
+
+// startTickingSim starts a simulator whose clock moves only when an instance is looked up
+// by resource id, by tick each time: every poll of a wait sees the world tick later than
+// the one before, however busy the machine is.
+func startTickingSim(t *testing.T, tick time.Duration) *env {
+	t.Helper()
+	e := startSimWith(t, awsclient.Config{}, rdssim.Options{Start: start, ManualClock: true})
+	e.tick = tick
+	e.api = e.in("us-east-1")
+	return e
+}
+
+// ticking advances the simulator's clock before each lookup of an instance by resource id.
+type ticking struct {
+	model.RDS
+	h    *simtest.Harness
+	tick time.Duration
+}
+
+func (a ticking) DescribeInstanceByResourceID(ctx context.Context, id string) (*model.Instance, error) {
+	a.h.Advance(a.tick)
+	return a.RDS.DescribeInstanceByResourceID(ctx, id)
+}
+
+// in is the client of a region (ticking when the simulator's clock is manual).
+func (e *env) in(region string) model.RDS {
+	if e.tick > 0 {
+		return ticking{RDS: e.client.For(region), h: e.h, tick: e.tick}
+	}
+	return e.client.For(region)
+}
+
+func startSimWith(t *testing.T, cfg awsclient.Config, opts rdssim.Options) *env {
+	t.Helper()
+	h := simtest.Start(t, opts)
 	cfg.Region = "us-east-1"
 	cfg.EndpointURL = h.URL
 	if cfg.MaxBackoff == 0 {
@@ -66,7 +109,7 @@ func (e *env) seedInstance(t *testing.T, region, id string, edit func(*rds.Creat
 	}
 	out, err := e.h.RDS(region).CreateDBInstance(e.ctx(t), in)
 	require.NoError(t, err)
-	inst, err := awsclient.WaitInstanceAvailable(e.ctx(t), e.client.For(region), aws.ToString(out.DBInstance.DbiResourceId), fastPoll, nil)
+	inst, err := awsclient.InstanceAvailable(e.in(region), aws.ToString(out.DBInstance.DbiResourceId), nil).Until(e.ctx(t), fast)
 	require.NoError(t, err)
 	return inst
 }
@@ -88,11 +131,11 @@ func (e *env) encryptedCopy(t *testing.T, api model.RDS, instanceID, keyARN stri
 	ctx := e.ctx(t)
 	_, err := api.CreateSnapshot(ctx, instanceID, instanceID+"-plain", nil)
 	require.NoError(t, err)
-	_, err = awsclient.WaitSnapshot(ctx, api, instanceID+"-plain", fastPoll, nil)
+	_, err = awsclient.SnapshotAvailable(api, instanceID+"-plain").Until(ctx, fast)
 	require.NoError(t, err)
 	_, err = api.CopySnapshot(ctx, model.CopySnapshotInput{SourceID: instanceID + "-plain", TargetID: instanceID + "-enc", KmsKeyID: keyARN})
 	require.NoError(t, err)
-	snap, err := awsclient.WaitSnapshot(ctx, api, instanceID+"-enc", fastPoll, nil)
+	snap, err := awsclient.SnapshotAvailable(api, instanceID+"-enc").Until(ctx, fast)
 	require.NoError(t, err)
 	return snap
 }

@@ -64,7 +64,7 @@ func TestInstanceEncryptionPath(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "app-plain", plain.ID)
 	var statuses []string
-	plain, err = awsclient.WaitSnapshot(ctx, api, "app-plain", fastPoll, func(s *model.Snapshot) { statuses = append(statuses, s.Status) })
+	plain, err = awsclient.SnapshotAvailable(api, "app-plain").Until(ctx, awsclient.Watch{Poll: fastPoll, OnChange: func(s awsclient.Observed) { statuses = append(statuses, s.Status) }})
 	require.NoError(t, err)
 	assert.False(t, plain.Encrypted)
 	assert.Equal(t, src.ResourceID, plain.SourceResource)
@@ -74,7 +74,7 @@ func TestInstanceEncryptionPath(t *testing.T) {
 	copyTags := model.Tags{model.TagMigrationID: "m1", model.TagRole: "encrypted-copy"}
 	_, err = api.CopySnapshot(ctx, model.CopySnapshotInput{SourceID: "app-plain", TargetID: "app-enc", KmsKeyID: "alias/app", Tags: copyTags})
 	require.NoError(t, err)
-	enc, err := awsclient.WaitSnapshot(ctx, api, "app-enc", fastPoll, nil)
+	enc, err := awsclient.SnapshotAvailable(api, "app-enc").Until(ctx, fast)
 	require.NoError(t, err)
 	assert.True(t, enc.Encrypted)
 	assert.Equal(t, keyARN, enc.KmsKeyID)
@@ -90,7 +90,7 @@ func TestInstanceEncryptionPath(t *testing.T) {
 		Tags: model.Tags{"env": "prod", model.TagMigrationID: "m1"},
 	})
 	require.NoError(t, err)
-	restored, err = awsclient.WaitInstanceAvailable(ctx, api, restored.ResourceID, fastPoll, nil)
+	restored, err = awsclient.InstanceAvailable(api, restored.ResourceID, nil).Until(ctx, fast)
 	require.NoError(t, err)
 	assert.True(t, restored.Settings.StorageEncrypted)
 	assert.Equal(t, keyARN, restored.Settings.KmsKeyID)
@@ -98,9 +98,9 @@ func TestInstanceEncryptionPath(t *testing.T) {
 	modifyOnly := routed(model.InstanceSettingRoutes, func(r model.Route) bool { return r.Modify && !r.Restore })
 	_, err = api.ModifyInstance(ctx, "app-new", src.Settings, modifyOnly)
 	require.NoError(t, err)
-	restored, err = awsclient.WaitInstance(ctx, api, restored.ResourceID, func(i *model.Instance) bool {
+	restored, err = awsclient.InstanceAvailable(api, restored.ResourceID, func(i *model.Instance) bool {
 		return model.IsInstanceAvailable(i) && len(i.PendingModifications) == 0 && i.Settings.MonitoringInterval == 60
-	}, fastPoll, nil)
+	}).Until(ctx, fast)
 	require.NoError(t, err)
 
 	for _, r := range model.InstanceSettingRoutes {
@@ -119,12 +119,12 @@ func TestInstanceEncryptionPath(t *testing.T) {
 	// Rename swap, each rename awaited by resource id.
 	_, err = api.RenameInstance(ctx, "app", "app-old")
 	require.NoError(t, err)
-	old, err := awsclient.WaitInstance(ctx, api, src.ResourceID, model.InstanceAvailableAs("app-old"), fastPoll, nil)
+	old, err := awsclient.InstanceAvailable(api, src.ResourceID, model.InstanceAvailableAs("app-old")).Until(ctx, fast)
 	require.NoError(t, err)
 	assert.Equal(t, "app-old", old.ID)
 	_, err = api.RenameInstance(ctx, "app-new", "APP")
 	require.NoError(t, err)
-	final, err := awsclient.WaitInstance(ctx, api, restored.ResourceID, model.InstanceAvailableAs("app"), fastPoll, nil)
+	final, err := awsclient.InstanceAvailable(api, restored.ResourceID, model.InstanceAvailableAs("app")).Until(ctx, fast)
 	require.NoError(t, err)
 	assert.Equal(t, src.Endpoint, final.Endpoint, "same identifier, same hostname")
 
@@ -141,17 +141,17 @@ func TestInstanceEncryptionPath(t *testing.T) {
 
 	// Cleanup: snapshots, then the old instance (deletion protection first).
 	require.NoError(t, api.DeleteSnapshot(ctx, "app-plain"))
-	require.NoError(t, awsclient.WaitSnapshotGone(ctx, api, "app-plain", fastPoll, nil))
+	require.NoError(t, errOf(awsclient.SnapshotDeleted(api, "app-plain").Until(ctx, fast)))
 	err = api.DeleteInstance(ctx, "app-old", "")
 	assert.Equal(t, model.KindInvalidParameter, model.KindOf(err), "deletion protection: %v", err)
 	_, err = api.ModifyInstance(ctx, "app-old", model.InstanceSettings{DeletionProtection: false}, []model.Setting{"DeletionProtection"})
 	require.NoError(t, err)
-	_, err = awsclient.WaitInstance(ctx, api, src.ResourceID, func(i *model.Instance) bool {
+	_, err = awsclient.InstanceAvailable(api, src.ResourceID, func(i *model.Instance) bool {
 		return model.IsInstanceAvailable(i) && !i.Settings.DeletionProtection
-	}, fastPoll, nil)
+	}).Until(ctx, fast)
 	require.NoError(t, err)
 	require.NoError(t, api.DeleteInstance(ctx, "app-old", ""))
-	require.NoError(t, awsclient.WaitInstanceGone(ctx, api, src.ResourceID, fastPoll, nil))
+	require.NoError(t, errOf(awsclient.InstanceDeleted(api, src.ResourceID).Until(ctx, fast)))
 	_, err = api.DescribeInstance(ctx, "app-old")
 	assert.True(t, model.IsNotFound(err))
 }

@@ -27,18 +27,23 @@ func (c *regionClient) ListClusterEndpoints(ctx context.Context, clusterID strin
 			list = append(list, clusterEndpointFrom(&page.DBClusterEndpoints[i]))
 		}
 	}
-	// DescribeDBClusterEndpoints returns no tags: read each custom endpoint's own.
-	for i := range list {
-		if list[i].ARN == "" {
-			continue
+	// DescribeDBClusterEndpoints returns no tags: read each custom endpoint's own. An
+	// endpoint deleted between the list and its tag read is absent, not an error.
+	present := list[:0]
+	for _, ep := range list {
+		if ep.ARN != "" {
+			tags, err := c.listTags(ctx, ep.ARN)
+			if model.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			ep.Tags = tags
 		}
-		tags, err := c.listTags(ctx, list[i].ARN)
-		if err != nil {
-			return nil, err
-		}
-		list[i].Tags = tags
+		present = append(present, ep)
 	}
-	return list, nil
+	return present, nil
 }
 
 func (c *regionClient) CreateClusterEndpoint(ctx context.Context, ep model.ClusterEndpoint) (*model.ClusterEndpoint, error) {

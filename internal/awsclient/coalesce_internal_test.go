@@ -73,8 +73,8 @@ func (s *coalesceSim) seedInstance(t *testing.T, id string) *model.Instance {
 		BackupRetentionPeriod: aws.Int32(7),
 	})
 	require.NoError(t, err)
-	inst, err := WaitInstanceAvailable(s.ctx, s.api, aws.ToString(out.DBInstance.DbiResourceId),
-		PollOptions{Min: time.Millisecond, Max: 5 * time.Millisecond}, nil)
+	inst, err := InstanceAvailable(s.api, aws.ToString(out.DBInstance.DbiResourceId), nil).Until(s.ctx,
+		Watch{Poll: PollOptions{Min: time.Millisecond, Max: 5 * time.Millisecond}})
 	require.NoError(t, err)
 	return inst
 }

@@ -6,13 +6,17 @@ import (
 	"time"
 )
 
-// PollOptions bound the delay between two polls. The delay starts at Min, doubles while
-// nothing changes, never exceeds Max, and drops back to Min as soon as the observed
-// state changes: a resource that is moving is watched closely, one that is idle for an
-// hour costs few calls.
+// PollOptions bound the delay between two polls. Without an expected end (see Watch.Expect)
+// the delay starts at Min, doubles while nothing changes, never exceeds Max, and drops back
+// to Min as soon as the observed state changes: a resource that is moving is watched
+// closely, one that is idle for an hour costs few calls.
 type PollOptions struct {
 	Min time.Duration
 	Max time.Duration
+	// Speed is how many seconds pass on the AWS clock per local second: 1 against AWS (0
+	// means 1), the simulator's speed against it. It turns a wait's expectations, which are
+	// AWS durations, into local delays.
+	Speed float64
 }
 
 // DefaultPollOptions suit real AWS, where most transitions take minutes.
@@ -25,7 +29,15 @@ func (o PollOptions) normalized() PollOptions {
 	if o.Max < o.Min {
 		o.Max = max(o.Min, DefaultPollOptions.Max)
 	}
+	if o.Speed <= 0 {
+		o.Speed = 1
+	}
 	return o
+}
+
+// local converts an AWS duration into a local one.
+func (o PollOptions) local(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / o.Speed)
 }
 
 // observable is implemented by the described resources. observedState (identifier and
@@ -55,32 +67,52 @@ func compare(a, b any) (statusChanged, progressChanged bool) {
 func Poll[T any](ctx context.Context, opts PollOptions, fetch func(context.Context) (T, error),
 	check func(T) (done bool, err error), onChange func(T),
 ) (T, error) {
-	opts = opts.normalized()
-	delay := opts.Min
+	return poller[T]{fetch: fetch, check: check, onChange: onChange, pace: backoff(opts.normalized()), sleep: sleep}.run(ctx)
+}
+
+// poller is one poll loop; pace chooses each delay, sleep waits it out (tests record it).
+type poller[T any] struct {
+	fetch    func(context.Context) (T, error)
+	check    func(T) (done bool, err error)
+	onChange func(T)
+	pace     func(statusChanged bool) time.Duration
+	sleep    func(context.Context, time.Duration) error
+}
+
+func (p poller[T]) run(ctx context.Context) (T, error) {
 	var last T
 	first := true
 	for {
-		v, err := fetch(ctx)
+		v, err := p.fetch(ctx)
 		if err != nil {
 			return v, err
 		}
 		statusChanged, progressChanged := compare(last, v)
-		if first || statusChanged {
+		statusChanged = statusChanged || first
+		if (statusChanged || progressChanged) && p.onChange != nil {
+			p.onChange(v)
+		}
+		first, last = false, v
+		done, err := p.check(v)
+		if err != nil || done {
+			return v, err
+		}
+		if err := p.sleep(ctx, p.pace(statusChanged)); err != nil {
+			return v, err
+		}
+	}
+}
+
+// backoff is the pace without an expected end: Min after a change, doubling up to Max.
+func backoff(opts PollOptions) func(statusChanged bool) time.Duration {
+	delay := opts.Min
+	return func(statusChanged bool) time.Duration {
+		if statusChanged {
 			delay = opts.Min
 		} else {
 			delay = min(delay*2, opts.Max)
 		}
-		if (first || statusChanged || progressChanged) && onChange != nil {
-			onChange(v)
-		}
-		first, last = false, v
-		done, err := check(v)
-		if err != nil || done {
-			return v, err
-		}
-		if err := sleep(ctx, delay); err != nil {
-			return v, err
-		}
+		return delay
 	}
 }
 

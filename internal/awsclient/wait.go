@@ -3,152 +3,220 @@ package awsclient
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
-// StatusError says a resource reached a status from which waiting longer cannot succeed.
+// A Wait polls one resource until it reaches a Target status, in the manner of the
+// Terraform AWS provider's find/status/wait: the find function says NotFound, the status
+// function turns that into StatusGone, and the wait declares which statuses keep it going
+// (Pending) and which end it (Target). Any other status ends it with a *StatusError: waiting
+// longer cannot reach the target from there.
+type Wait[T any] struct {
+	What    string        // "DB instance", "DB snapshot", ...
+	ID      string        // the identifier the wait is given (a resource id for instances and clusters)
+	Status  StatusFunc[T] // reads the resource
+	Pending []string      // statuses that keep the wait going
+	Target  []string      // statuses that end it
+	// Ready, if set, must also hold in a Target status (a new name, nothing pending); until it
+	// does, the wait goes on. It sees the zero value when the target is StatusGone.
+	Ready   func(T) bool
+	observe func(T) Observed
+}
+
+// Watch is the caller's side of a wait: how often to look and whom to tell.
+type Watch struct {
+	Poll PollOptions
+	// OnChange, if set, sees the resource first and at every change of identifier, status or
+	// progress.
+	OnChange func(Observed)
+}
+
+// StatusError says a resource reached a status from which waiting longer cannot reach the
+// wait's target.
 type StatusError struct {
 	What       string // "DB instance", "DB snapshot", ...
-	ID         string
+	ID         string // identifier now (the resource id when it is gone)
 	ResourceID string
 	Status     string
+	Target     []string
 }
 
 func (e *StatusError) Error() string {
+	id := e.ID
 	if e.ResourceID != "" && e.ResourceID != e.ID {
-		return fmt.Sprintf("%s %s (%s) is in failure status %q", e.What, e.ID, e.ResourceID, e.Status)
+		id = fmt.Sprintf("%s (%s)", e.ID, e.ResourceID)
 	}
-	return fmt.Sprintf("%s %s is in failure status %q", e.What, e.ID, e.Status)
-}
-
-// WaitInstance polls an instance by its DbiResourceId, which survives renames, until
-// until(instance) holds. A failure status (IsInstanceFailed) that until does not accept
-// ends the wait with a *StatusError.
-func WaitInstance(ctx context.Context, api model.RDS, resourceID string, until func(*model.Instance) bool,
-	opts PollOptions, onChange func(*model.Instance),
-) (*model.Instance, error) {
-	fetch := func(ctx context.Context) (*model.Instance, error) {
-		return api.DescribeInstanceByResourceID(ctx, resourceID)
+	if e.Status == StatusGone {
+		return fmt.Sprintf("%s %s no longer exists", e.What, id)
 	}
-	check := func(i *model.Instance) (bool, error) {
-		if until(i) {
-			return true, nil
-		}
-		if model.IsInstanceFailed(i.Status) {
-			return false, &StatusError{What: "DB instance", ID: i.ID, ResourceID: resourceID, Status: i.Status}
-		}
-		return false, nil
+	return fmt.Sprintf("%s %s is %s, which does not lead to %s", e.What, id, e.Status, strings.Join(e.Target, " or "))
+}
+
+// Unwrap makes a resource that vanished during a wait KindNotFound.
+func (e *StatusError) Unwrap() error {
+	if e.Status == StatusGone {
+		return &model.Error{Kind: model.KindNotFound, Op: "wait", Resource: e.ID, Message: e.What + " not found"}
 	}
-	return Poll(ctx, opts, fetch, check, onChange)
+	return nil
 }
 
-// WaitInstanceAvailable waits until the instance with this resource id is available.
-func WaitInstanceAvailable(ctx context.Context, api model.RDS, resourceID string, opts PollOptions, onChange func(*model.Instance)) (*model.Instance, error) {
-	return WaitInstance(ctx, api, resourceID, model.IsInstanceAvailable, opts, onChange)
-}
-
-// WaitCluster polls a cluster by its DbClusterResourceId until until(cluster) holds,
-// failing fast on a failure status.
-func WaitCluster(ctx context.Context, api model.RDS, resourceID string, until func(*model.Cluster) bool,
-	opts PollOptions, onChange func(*model.Cluster),
-) (*model.Cluster, error) {
-	fetch := func(ctx context.Context) (*model.Cluster, error) {
-		return api.DescribeClusterByResourceID(ctx, resourceID)
-	}
-	check := func(c *model.Cluster) (bool, error) {
-		if until(c) {
-			return true, nil
-		}
-		if model.IsClusterFailed(c.Status) {
-			return false, &StatusError{What: "DB cluster", ID: c.ID, ResourceID: resourceID, Status: c.Status}
-		}
-		return false, nil
-	}
-	return Poll(ctx, opts, fetch, check, onChange)
-}
-
-// WaitSnapshot waits until a DB snapshot is available, failing fast if it fails.
-func WaitSnapshot(ctx context.Context, api model.RDS, id string, opts PollOptions, onChange func(*model.Snapshot)) (*model.Snapshot, error) {
-	return waitSnapshot(ctx, "DB snapshot", api.DescribeSnapshot, id, opts, onChange)
-}
-
-// WaitClusterSnapshot waits until a DB cluster snapshot is available.
-func WaitClusterSnapshot(ctx context.Context, api model.RDS, id string, opts PollOptions, onChange func(*model.Snapshot)) (*model.Snapshot, error) {
-	return waitSnapshot(ctx, "DB cluster snapshot", api.DescribeClusterSnapshot, id, opts, onChange)
-}
-
-func waitSnapshot(ctx context.Context, what string, describe func(context.Context, string) (*model.Snapshot, error),
-	id string, opts PollOptions, onChange func(*model.Snapshot),
-) (*model.Snapshot, error) {
-	fetch := func(ctx context.Context) (*model.Snapshot, error) { return describe(ctx, id) }
-	check := func(s *model.Snapshot) (bool, error) {
-		if model.IsSnapshotFailed(s.Status) {
-			return false, &StatusError{What: what, ID: s.ID, Status: s.Status}
-		}
-		return model.IsSnapshotAvailable(s), nil
-	}
-	return Poll(ctx, opts, fetch, check, onChange)
-}
-
-// WaitInstanceGone waits until no instance has this resource id.
-func WaitInstanceGone(ctx context.Context, api model.RDS, resourceID string, opts PollOptions, onChange func(*model.Instance)) error {
-	return waitGone(ctx, opts, func(ctx context.Context) (*model.Instance, error) {
-		return api.DescribeInstanceByResourceID(ctx, resourceID)
-	}, onChange)
-}
-
-// WaitClusterGone waits until no cluster has this resource id.
-func WaitClusterGone(ctx context.Context, api model.RDS, resourceID string, opts PollOptions, onChange func(*model.Cluster)) error {
-	return waitGone(ctx, opts, func(ctx context.Context) (*model.Cluster, error) {
-		return api.DescribeClusterByResourceID(ctx, resourceID)
-	}, onChange)
-}
-
-// WaitSnapshotGone waits until the DB snapshot no longer exists.
-func WaitSnapshotGone(ctx context.Context, api model.RDS, id string, opts PollOptions, onChange func(*model.Snapshot)) error {
-	return waitGone(ctx, opts, func(ctx context.Context) (*model.Snapshot, error) { return api.DescribeSnapshot(ctx, id) }, onChange)
-}
-
-// WaitClusterSnapshotGone waits until the DB cluster snapshot no longer exists.
-func WaitClusterSnapshotGone(ctx context.Context, api model.RDS, id string, opts PollOptions, onChange func(*model.Snapshot)) error {
-	return waitGone(ctx, opts, func(ctx context.Context) (*model.Snapshot, error) { return api.DescribeClusterSnapshot(ctx, id) }, onChange)
-}
-
-// waitGone polls until describe says NotFound; onChange sees the resource while it exists.
-func waitGone[T comparable](ctx context.Context, opts PollOptions, describe func(context.Context) (T, error), onChange func(T)) error {
-	var gone T
-	fetch := func(ctx context.Context) (T, error) {
-		v, err := describe(ctx)
-		if model.IsNotFound(err) {
-			return gone, nil
-		}
-		return v, err
-	}
-	check := func(v T) (bool, error) { return v == gone, nil }
-	notify := func(v T) {
-		if v != gone && onChange != nil {
-			onChange(v)
-		}
-	}
-	_, err := Poll(ctx, opts, fetch, check, notify)
-	return err
-}
-
-// WaitClusterEndpoint waits until a custom endpoint of the cluster is available.
-func WaitClusterEndpoint(ctx context.Context, api model.RDS, clusterID, endpointID string, opts PollOptions, onChange func(*model.ClusterEndpoint)) (*model.ClusterEndpoint, error) {
-	endpointID = model.NormalizeID(endpointID)
-	fetch := func(ctx context.Context) (*model.ClusterEndpoint, error) {
-		eps, err := api.ListClusterEndpoints(ctx, clusterID)
-		if err != nil {
-			return nil, err
-		}
-		for i := range eps {
-			if eps[i].ID == endpointID {
-				return &eps[i], nil
+// Until polls until the resource reaches a target status where Ready holds, and returns it
+// as last seen. A status outside Pending and Target ends the wait with a *StatusError; an
+// error reading it, or the end of ctx, ends it with that error.
+func (w Wait[T]) Until(ctx context.Context, watch Watch) (T, error) {
+	var zero T
+	p := poller[T]{
+		fetch: func(ctx context.Context) (T, error) {
+			v, status, err := w.Status(ctx)
+			if err != nil {
+				return zero, err
 			}
-		}
-		return nil, notFound("DescribeDBClusterEndpoints", endpointID, "DB cluster endpoint")
+			return w.checked(v, status)
+		},
+		check: func(v T) (bool, error) { return w.reached(v), nil },
+		pace:  backoff(watch.Poll.normalized()),
+		sleep: sleep,
 	}
-	check := func(ep *model.ClusterEndpoint) (bool, error) { return ep.Status == model.EndpointAvailable, nil }
-	return Poll(ctx, opts, fetch, check, onChange)
+	if watch.OnChange != nil {
+		p.onChange = func(v T) { watch.OnChange(w.observed(v)) }
+	}
+	return p.run(ctx)
+}
+
+// checked returns v, or a *StatusError when its status is neither pending nor a target.
+func (w Wait[T]) checked(v T, status string) (T, error) {
+	if slices.Contains(w.Pending, status) || slices.Contains(w.Target, status) {
+		return v, nil
+	}
+	e := &StatusError{What: w.What, ID: w.ID, Status: status, Target: w.Target}
+	if status != StatusGone {
+		e.ID = w.observed(v).ID
+		if e.ID != w.ID {
+			e.ResourceID = w.ID
+		}
+	}
+	return v, e
+}
+
+func (w Wait[T]) reached(v T) bool {
+	if !slices.Contains(w.Target, w.observed(v).Status) {
+		return false
+	}
+	return w.Ready == nil || w.Ready(v)
+}
+
+// observed reports v; a zero v (the resource is gone) is StatusGone.
+func (w Wait[T]) observed(v T) Observed {
+	if isZero(v) {
+		return Observed{ID: w.ID, Status: StatusGone, Percent: -1}
+	}
+	return w.observe(v)
+}
+
+func isZero[T any](v T) bool {
+	var zero T
+	return any(v) == any(zero)
+}
+
+// Statuses, from the RDS user guide ("Viewing Amazon RDS DB instance status", "Viewing the
+// status of an Aurora DB cluster") and the API reference (DBClusterEndpoint.Status,
+// DBSnapshot.Status, where DescribeDBClusterEndpoints lists available, creating, deleting,
+// inactive and modifying).
+var (
+	// instanceMoving are the instance statuses that pass on their own towards available.
+	instanceMoving = []string{"backing-up", "backtracking", "configuring-enhanced-monitoring",
+		"configuring-iam-database-auth", "configuring-log-exports", "converting-to-vpc", "creating", "maintenance",
+		"modifying", "moving-to-vpc", "rebooting", "renaming", "resetting-master-credentials", "starting",
+		"storage-config-upgrade", "storage-initialization", "storage-optimization", "upgrading"}
+	// instanceAny is every instance status: a deletion waits through whichever it meets.
+	instanceAny = slices.Concat(instanceMoving, []string{"available", "delete-precheck", "deleting", "failed",
+		"inaccessible-encryption-credentials", "inaccessible-encryption-credentials-recoverable", "incompatible-create",
+		"incompatible-network", "incompatible-option-group", "incompatible-parameters", "incompatible-restore",
+		"insufficient-capacity", "restore-error", "stopped", "stopping", "storage-full"})
+
+	clusterMoving = []string{"backing-up", "backtracking", "creating", "failing-over", "maintenance", "migrating",
+		"modifying", "preparing-data-migration", "promoting", "rebooting", "renaming", "resetting-master-credentials",
+		"scaling-compute", "scaling-storage", "starting", "upgrading"}
+	clusterAny = slices.Concat(clusterMoving, []string{"available", "deleting", "failed",
+		"inaccessible-encryption-credentials", "incompatible-parameters", "incompatible-restore", "stopped", "stopping"})
+
+	snapshotMoving = []string{model.SnapshotCreating, model.SnapshotPending, model.SnapshotCopying}
+	snapshotAny    = slices.Concat(snapshotMoving, []string{model.SnapshotAvailable, model.SnapshotDeleting, model.SnapshotFailed})
+
+	endpointMoving = []string{model.EndpointCreating, "modifying"}
+	endpointAny    = slices.Concat(endpointMoving, []string{model.EndpointAvailable, model.EndpointDeleting, "inactive"})
+)
+
+// InstanceAvailable waits for the instance with this DbiResourceId to be available and ready
+// (nil: available is enough).
+func InstanceAvailable(api model.RDS, resourceID string, ready func(*model.Instance) bool) Wait[*model.Instance] {
+	return Wait[*model.Instance]{What: "DB instance", ID: resourceID, Status: InstanceStatus(api, resourceID),
+		Pending: instanceMoving, Target: []string{model.InstanceAvailable}, Ready: ready, observe: observeInstance}
+}
+
+// InstanceDeleted waits until no instance has this DbiResourceId.
+func InstanceDeleted(api model.RDS, resourceID string) Wait[*model.Instance] {
+	return Wait[*model.Instance]{What: "DB instance", ID: resourceID, Status: InstanceStatus(api, resourceID),
+		Pending: instanceAny, Target: []string{StatusGone}, observe: observeInstance}
+}
+
+// ClusterAvailable waits for the cluster with this DbClusterResourceId to be available and
+// ready (nil: available is enough).
+func ClusterAvailable(api model.RDS, resourceID string, ready func(*model.Cluster) bool) Wait[*model.Cluster] {
+	return Wait[*model.Cluster]{What: "DB cluster", ID: resourceID, Status: ClusterStatus(api, resourceID),
+		Pending: clusterMoving, Target: []string{model.ClusterAvailable}, Ready: ready, observe: observeCluster}
+}
+
+// ClusterDeleted waits until no cluster has this DbClusterResourceId.
+func ClusterDeleted(api model.RDS, resourceID string) Wait[*model.Cluster] {
+	return Wait[*model.Cluster]{What: "DB cluster", ID: resourceID, Status: ClusterStatus(api, resourceID),
+		Pending: clusterAny, Target: []string{StatusGone}, observe: observeCluster}
+}
+
+// SnapshotAvailable waits for a DB snapshot to be available.
+func SnapshotAvailable(api model.RDS, id string) Wait[*model.Snapshot] {
+	return Wait[*model.Snapshot]{What: "DB snapshot", ID: id, Status: SnapshotStatus(api, id),
+		Pending: snapshotMoving, Target: []string{model.SnapshotAvailable}, observe: observeSnapshot}
+}
+
+// SnapshotDeleted waits until the DB snapshot no longer exists.
+func SnapshotDeleted(api model.RDS, id string) Wait[*model.Snapshot] {
+	return Wait[*model.Snapshot]{What: "DB snapshot", ID: id, Status: SnapshotStatus(api, id),
+		Pending: snapshotAny, Target: []string{StatusGone}, observe: observeSnapshot}
+}
+
+// ClusterSnapshotAvailable waits for a DB cluster snapshot to be available.
+func ClusterSnapshotAvailable(api model.RDS, id string) Wait[*model.Snapshot] {
+	return Wait[*model.Snapshot]{What: "DB cluster snapshot", ID: id, Status: ClusterSnapshotStatus(api, id),
+		Pending: snapshotMoving, Target: []string{model.SnapshotAvailable}, observe: observeSnapshot}
+}
+
+// ClusterSnapshotDeleted waits until the DB cluster snapshot no longer exists.
+func ClusterSnapshotDeleted(api model.RDS, id string) Wait[*model.Snapshot] {
+	return Wait[*model.Snapshot]{What: "DB cluster snapshot", ID: id, Status: ClusterSnapshotStatus(api, id),
+		Pending: snapshotAny, Target: []string{StatusGone}, observe: observeSnapshot}
+}
+
+// ClusterEndpointAvailable waits for a custom endpoint of the cluster with resource id
+// clusterRID to be available and ready (nil: available is enough).
+func ClusterEndpointAvailable(api model.RDS, clusterRID, id string, ready func(*model.ClusterEndpoint) bool) Wait[*model.ClusterEndpoint] {
+	return Wait[*model.ClusterEndpoint]{What: "DB cluster endpoint", ID: model.NormalizeID(id), Status: ClusterEndpointStatus(api, clusterRID, id),
+		Pending: endpointMoving, Target: []string{model.EndpointAvailable}, Ready: ready, observe: observeClusterEndpoint}
+}
+
+// ClusterEndpointSettled waits for a custom endpoint to be available, or gone if it is
+// being deleted.
+func ClusterEndpointSettled(api model.RDS, clusterRID, id string) Wait[*model.ClusterEndpoint] {
+	return Wait[*model.ClusterEndpoint]{What: "DB cluster endpoint", ID: model.NormalizeID(id), Status: ClusterEndpointStatus(api, clusterRID, id),
+		Pending: slices.Concat(endpointMoving, []string{model.EndpointDeleting}), Target: []string{model.EndpointAvailable, StatusGone},
+		observe: observeClusterEndpoint}
+}
+
+// ClusterEndpointDeleted waits until the custom endpoint no longer exists.
+func ClusterEndpointDeleted(api model.RDS, clusterRID, id string) Wait[*model.ClusterEndpoint] {
+	return Wait[*model.ClusterEndpoint]{What: "DB cluster endpoint", ID: model.NormalizeID(id), Status: ClusterEndpointStatus(api, clusterRID, id),
+		Pending: endpointAny, Target: []string{StatusGone}, observe: observeClusterEndpoint}
 }

@@ -64,7 +64,7 @@ func (r *run) createEndpointOn(ctx context.Context, cl *model.Cluster, id string
 // deleteEndpointOf deletes custom endpoint id of the cluster with resource id clusterRID, if
 // it exists, waiting for it to settle first; it does not wait for it to be gone.
 func (r *run) deleteEndpointOf(ctx context.Context, clusterRID, id string) error {
-	ep, err := r.waitEndpoint(ctx, clusterRID, id, endpointSettled)
+	ep, err := r.waitEndpointSettled(ctx, clusterRID, id)
 	if err != nil || ep == nil {
 		return err
 	}
@@ -103,9 +103,7 @@ func waitTempEndpoint(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	_, err = r.waitEndpoint(ctx, cl.ResourceID, r.clusterNames().TempEndpoint(r.subject), func(ep *model.ClusterEndpoint) bool {
-		return ep != nil && ep.Status == model.EndpointAvailable
-	})
+	_, err = r.waitEndpointAvailable(ctx, cl.ResourceID, r.clusterNames().TempEndpoint(r.subject), nil)
 	return err
 }
 
@@ -139,10 +137,10 @@ func applyEndpointMove(ctx context.Context, r *run) error {
 	if err := r.deleteEndpointOf(ctx, r.st.SourceRID, rec.ID); err != nil {
 		return err
 	}
-	if _, err := r.waitEndpoint(ctx, cl.ResourceID, temp, endpointGone); err != nil {
+	if err := r.waitEndpointGone(ctx, cl.ResourceID, temp); err != nil {
 		return err
 	}
-	if _, err := r.waitEndpoint(ctx, r.st.SourceRID, rec.ID, endpointGone); err != nil {
+	if err := r.waitEndpointGone(ctx, r.st.SourceRID, rec.ID); err != nil {
 		return err
 	}
 	return r.createEndpointOn(ctx, cl, rec.ID, rec, RoleTarget)
@@ -157,8 +155,8 @@ func waitEndpointMoved(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	if _, err := r.waitEndpoint(ctx, cl.ResourceID, rec.ID, func(ep *model.ClusterEndpoint) bool {
-		return ep != nil && ep.Status == model.EndpointAvailable && strings.EqualFold(ep.Address, rec.Address)
+	if _, err := r.waitEndpointAvailable(ctx, cl.ResourceID, rec.ID, func(ep *model.ClusterEndpoint) bool {
+		return strings.EqualFold(ep.Address, rec.Address)
 	}); err != nil {
 		return err
 	}
@@ -183,7 +181,7 @@ func (r *run) dropNewEndpoints(ctx context.Context, target *model.Cluster) error
 		}
 	}
 	for _, id := range ids {
-		if _, err := r.waitEndpoint(ctx, target.ResourceID, id, endpointGone); err != nil {
+		if err := r.waitEndpointGone(ctx, target.ResourceID, id); err != nil {
 			return err
 		}
 	}
@@ -195,7 +193,7 @@ func (r *run) dropNewEndpoints(ctx context.Context, target *model.Cluster) error
 func (r *run) restoreSourceEndpoints(ctx context.Context) error {
 	for i := range r.journal().Endpoints {
 		rec := &r.st.Cluster.Endpoints[i]
-		ep, err := r.waitEndpoint(ctx, r.st.SourceRID, rec.ID, endpointSettled)
+		ep, err := r.waitEndpointSettled(ctx, r.st.SourceRID, rec.ID)
 		if err != nil {
 			return err
 		}
@@ -207,9 +205,7 @@ func (r *run) restoreSourceEndpoints(ctx context.Context) error {
 				return fmt.Errorf("recreate custom endpoint %s of %s: %w", rec.ID, r.st.Source, err)
 			}
 		}
-		if _, err := r.waitEndpoint(ctx, r.st.SourceRID, rec.ID, func(ep *model.ClusterEndpoint) bool {
-			return ep != nil && ep.Status == model.EndpointAvailable
-		}); err != nil {
+		if _, err := r.waitEndpointAvailable(ctx, r.st.SourceRID, rec.ID, nil); err != nil {
 			return err
 		}
 	}

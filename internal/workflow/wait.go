@@ -2,84 +2,24 @@ package workflow
 
 import (
 	"context"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
-	"strconv"
+	"errors"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
-// waitInstance polls an instance by its resource id (stable across renames) until done says
-// so, reporting each status change as progress. A failure status ends the wait with an error.
+// The workflow says only what to wait for; awsclient's find/status/wait layer does the
+// polling, the pending and target statuses, and the progress reports.
+
+// waitInstance waits until the instance with this resource id (stable across renames) is
+// available and done says so.
 func (r *run) waitInstance(ctx context.Context, resourceID string, done func(*model.Instance) bool) (*model.Instance, error) {
 	return r.waitInstanceIn(ctx, r.api, resourceID, done)
 }
 
 // waitInstanceIn is waitInstance in the region of api.
 func (r *run) waitInstanceIn(ctx context.Context, api model.RDS, resourceID string, done func(*model.Instance) bool) (*model.Instance, error) {
-	var last string
-	return awsclient.Poll(ctx, r.e.Poll,
-		func(ctx context.Context) (*model.Instance, error) {
-			return api.DescribeInstanceByResourceID(ctx, resourceID)
-		},
-		func(i *model.Instance) (bool, error) {
-			if model.IsInstanceFailed(i.Status) {
-				return false, errorf(i.ID, "rdsencrypt resume "+r.st.ID+" (it replaces what failed) or rdsencrypt rollback "+r.st.ID, nil,
-					"DB instance %s is %s", i.ID, i.Status)
-			}
-			return done(i), nil
-		},
-		func(i *model.Instance) {
-			if key := i.ID + "/" + i.Status; key != last {
-				last = key
-				pct, err := strconv.Atoi(i.PercentProgress)
-				if err != nil {
-					pct = -1
-				}
-				r.notify(Event{Kind: EventStepProgress, Resource: i.ID, Status: i.Status, Percent: pct})
-			}
-		})
-}
-
-func (r *run) waitSnapshotAvailable(ctx context.Context, id string) (*model.Snapshot, error) {
-	return r.waitSnapshotAvailableBy(ctx, id, "DB snapshot", r.api.DescribeSnapshot)
-}
-
-func (r *run) waitSnapshotGone(ctx context.Context, id string) error {
-	return r.waitSnapshotGoneBy(ctx, id, r.api.DescribeSnapshot)
-}
-
-// waitSnapshotAvailableBy polls a DB or cluster snapshot (kind names which in the error)
-// through describe until it is available, reporting its progress.
-func (r *run) waitSnapshotAvailableBy(ctx context.Context, id, kind string,
-	describe func(context.Context, string) (*model.Snapshot, error),
-) (*model.Snapshot, error) {
-	return awsclient.Poll(ctx, r.e.Poll,
-		func(ctx context.Context) (*model.Snapshot, error) { return describe(ctx, id) },
-		func(s *model.Snapshot) (bool, error) {
-			if model.IsSnapshotFailed(s.Status) {
-				return false, errorf(id, "rdsencrypt resume "+r.st.ID+" (it takes the snapshot again) or rdsencrypt rollback "+r.st.ID, nil,
-					"%s %s ended %s", kind, id, s.Status)
-			}
-			return s.Status == model.SnapshotAvailable, nil
-		},
-		func(s *model.Snapshot) {
-			r.notify(Event{Kind: EventStepProgress, Resource: id, Status: s.Status, Percent: int(s.PercentProgress)})
-		})
-}
-
-// waitSnapshotGoneBy polls a DB or cluster snapshot through describe until it is not found.
-func (r *run) waitSnapshotGoneBy(ctx context.Context, id string, describe func(context.Context, string) (*model.Snapshot, error)) error {
-	_, err := awsclient.Poll(ctx, r.e.Poll,
-		func(ctx context.Context) (bool, error) {
-			_, err := describe(ctx, id)
-			if model.IsNotFound(err) {
-				return true, nil
-			}
-			return false, err
-		},
-		func(gone bool) (bool, error) { return gone, nil },
-		nil)
-	return err
+	return until(ctx, r, awsclient.InstanceAvailable(api, resourceID, done))
 }
 
 func (r *run) waitInstanceGone(ctx context.Context, resourceID string) error {
@@ -87,19 +27,53 @@ func (r *run) waitInstanceGone(ctx context.Context, resourceID string) error {
 }
 
 func (r *run) waitInstanceGoneIn(ctx context.Context, api model.RDS, resourceID string) error {
-	_, err := awsclient.Poll(ctx, r.e.Poll,
-		func(ctx context.Context) (*model.Instance, error) {
-			i, err := api.DescribeInstanceByResourceID(ctx, resourceID)
-			if model.IsNotFound(err) {
-				return nil, nil
-			}
-			return i, err
-		},
-		func(i *model.Instance) (bool, error) { return i == nil, nil },
-		func(i *model.Instance) {
-			if i != nil {
-				r.notify(Event{Kind: EventStepProgress, Resource: i.ID, Status: i.Status, Percent: -1})
-			}
-		})
+	_, err := until(ctx, r, awsclient.InstanceDeleted(api, resourceID))
 	return err
+}
+
+func (r *run) waitSnapshotAvailable(ctx context.Context, id string) (*model.Snapshot, error) {
+	return until(ctx, r, awsclient.SnapshotAvailable(r.api, id))
+}
+
+func (r *run) waitSnapshotGone(ctx context.Context, id string) error {
+	_, err := until(ctx, r, awsclient.SnapshotDeleted(r.api, id))
+	return err
+}
+
+// waitCluster waits until the cluster with this resource id is available and done says so.
+func (r *run) waitCluster(ctx context.Context, resourceID string, done func(*model.Cluster) bool) (*model.Cluster, error) {
+	return until(ctx, r, awsclient.ClusterAvailable(r.api, resourceID, done))
+}
+
+func (r *run) waitClusterGone(ctx context.Context, resourceID string) error {
+	_, err := until(ctx, r, awsclient.ClusterDeleted(r.api, resourceID))
+	return err
+}
+
+func (r *run) waitClusterSnapshotAvailable(ctx context.Context, id string) (*model.Snapshot, error) {
+	return until(ctx, r, awsclient.ClusterSnapshotAvailable(r.api, id))
+}
+
+func (r *run) waitClusterSnapshotGone(ctx context.Context, id string) error {
+	_, err := until(ctx, r, awsclient.ClusterSnapshotDeleted(r.api, id))
+	return err
+}
+
+// until runs a wait, reporting each change as step progress, and turns a status the wait
+// cannot pass into an error that says what to run next.
+func until[T any](ctx context.Context, r *run, w awsclient.Wait[T]) (T, error) {
+	v, err := w.Until(ctx, r.watch())
+	var se *awsclient.StatusError
+	if errors.As(err, &se) && se.Status != awsclient.StatusGone {
+		return v, errorf(se.ID, "rdsencrypt resume "+r.st.ID+" (it replaces what failed) or rdsencrypt rollback "+r.st.ID, err,
+			"%s %s is %s", se.What, se.ID, se.Status)
+	}
+	return v, err
+}
+
+// watch is how this run's waits poll and report.
+func (r *run) watch() awsclient.Watch {
+	return awsclient.Watch{Poll: r.e.Poll, OnChange: func(o awsclient.Observed) {
+		r.notify(Event{Kind: EventStepProgress, Resource: o.ID, Status: o.Status, Percent: o.Percent})
+	}}
 }
