@@ -3,6 +3,7 @@ package adapter_test
 import (
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -27,7 +28,7 @@ func TestReadReplicasOfAnEncryptedPrimary(t *testing.T) {
 		Carry: []model.Setting{"BackupRetentionPeriod"},
 	})
 	require.NoError(t, err)
-	primary, err = awsclient.WaitInstanceAvailable(ctx, api, primary.ResourceID, fastPoll, nil)
+	primary, err = awsclient.InstanceAvailable(api, primary.ResourceID, nil).Until(ctx, fast)
 	require.NoError(t, err)
 
 	same, err := api.CreateReadReplica(ctx, model.ReadReplicaInput{
@@ -37,7 +38,7 @@ func TestReadReplicasOfAnEncryptedPrimary(t *testing.T) {
 		Tags:     model.Tags{model.TagRole: "replica"},
 	})
 	require.NoError(t, err)
-	same, err = awsclient.WaitInstanceAvailable(ctx, api, same.ResourceID, fastPoll, nil)
+	same, err = awsclient.InstanceAvailable(api, same.ResourceID, nil).Until(ctx, fast)
 	require.NoError(t, err)
 	assert.Equal(t, "app-new", same.ReplicaSource)
 	assert.True(t, same.Settings.StorageEncrypted)
@@ -49,7 +50,7 @@ func TestReadReplicasOfAnEncryptedPrimary(t *testing.T) {
 		ID: "app-new-eu", Source: primary.ARN, SourceRegion: "us-east-1", KmsKeyID: "alias/app-eu",
 	})
 	require.NoError(t, err)
-	cross, err = awsclient.WaitInstanceAvailable(ctx, eu, cross.ResourceID, fastPoll, nil)
+	cross, err = awsclient.InstanceAvailable(eu, cross.ResourceID, nil).Until(ctx, fast)
 	require.NoError(t, err)
 	assert.Equal(t, "eu-west-1", cross.Region)
 	assert.True(t, cross.Settings.StorageEncrypted)
@@ -67,22 +68,23 @@ func TestReadReplicasOfAnEncryptedPrimary(t *testing.T) {
 
 // TestRebootAndWaitThroughRenameVisibility reboots, then renames and waits by resource id
 // while the old identifier may still answer.
+// Each poll sees the simulator 20 s later, so the rename's states are seen whatever the load.
 func TestRebootAndWaitThroughRenameVisibility(t *testing.T) {
-	e := startSim(t, awsclient.Config{})
+	e := startTickingSim(t, 20*time.Second)
 	ctx := e.ctx(t)
 	src := e.seedInstance(t, "us-east-1", "app", nil)
 
 	rebooting, err := e.api.RebootInstance(ctx, "APP")
 	require.NoError(t, err)
 	assert.Equal(t, model.InstanceRebooting, rebooting.Status)
-	_, err = awsclient.WaitInstanceAvailable(ctx, e.api, src.ResourceID, fastPoll, nil)
+	_, err = awsclient.InstanceAvailable(e.api, src.ResourceID, nil).Until(ctx, fast)
 	require.NoError(t, err)
 
 	_, err = e.api.RenameInstance(ctx, "app", "app-old")
 	require.NoError(t, err)
 	var seen []string
-	got, err := awsclient.WaitInstance(ctx, e.api, src.ResourceID, model.InstanceAvailableAs("app-old"), fastPoll,
-		func(i *model.Instance) { seen = append(seen, i.ID+"/"+i.Status) })
+	got, err := awsclient.InstanceAvailable(e.api, src.ResourceID, model.InstanceAvailableAs("app-old")).Until(ctx,
+		awsclient.Watch{Poll: fastPoll, OnChange: func(i awsclient.Observed) { seen = append(seen, i.ID+"/"+i.Status) }})
 	require.NoError(t, err)
 	assert.Equal(t, "app-old", got.ID)
 	assert.Equal(t, "app-old/available", seen[len(seen)-1])

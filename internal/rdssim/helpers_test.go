@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
@@ -115,6 +116,21 @@ func describeOne(t *testing.T, c *rds.Client, id string) types.DBInstance {
 	require.NoError(t, err)
 	require.Len(t, out.DBInstances, 1)
 	return out.DBInstances[0]
+}
+
+// tickingRDS is an SDK client of a manual-clock simulator that advances its clock by tick
+// before each call: a waiter's polls then see states tick apart, at any machine load.
+func tickingRDS(h *simtest.Harness, region string, tick time.Duration) *rds.Client {
+	return h.RDS(region, func(o *rds.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("tick", func(ctx context.Context, in middleware.InitializeInput,
+				next middleware.InitializeHandler,
+			) (middleware.InitializeOutput, middleware.Metadata, error) {
+				h.Advance(tick)
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+		})
+	})
 }
 
 func waitFast(o *rds.DBInstanceAvailableWaiterOptions) {
