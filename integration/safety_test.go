@@ -148,3 +148,97 @@ func TestRetiredSourceIsDeletedOnlyWithAFinalSnapshot(t *testing.T) {
 	assert.Equal(t, fixedID, final.Tags[model.TagMigrationID])
 	assert.Equal(t, workflow.RoleFinalSnapshot, final.Tags[model.TagRole])
 }
+
+// Before any rename of a cutover, both sides are re-read: the new instance must exist, be
+// available, be encrypted with the journal's key and carry this migration's tags, and the
+// source must be the resource the journal names. Otherwise nothing is renamed.
+func TestCutoverRenamesNothingUnlessBothSidesAreTheJournals(t *testing.T) {
+	names := workflow.NamesFor(fixedID, "ledger")
+	setup := func(t *testing.T) (*env, *model.Instance) {
+		e := newEnv(t)
+		e.createKey("alias/k")
+		src := e.createInstance(simpleSource("ledger"))
+		stopAfter(t, e, workflow.StepParity)
+		return e, src
+	}
+	assertNothingRenamed := func(t *testing.T, e *env, src *model.Instance, err error, says ...string) {
+		t.Helper()
+		require.Error(t, err)
+		for _, s := range says {
+			assert.Contains(t, err.Error(), s)
+		}
+		assert.NotContains(t, err.Error(), "\n", "one line")
+		assert.NotEmpty(t, workflow.NextOf(err))
+		assert.Equal(t, src.ResourceID, e.describe("ledger").ResourceID, "the source still answers at its name")
+		assert.NotContains(t, e.instanceIDs(), names.Retired)
+	}
+
+	t.Run("the new instance was deleted by hand", func(t *testing.T) {
+		e, src := setup(t)
+		_, err := e.rds.DeleteDBInstance(context.Background(), &rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String(names.Target),
+			SkipFinalSnapshot: aws.Bool(true)})
+		require.NoError(t, err)
+		e.h.Advance(time.Hour)
+		_, err = e.engine("", workflow.AutoApprove).Resume(e.ctx(), fixedID)
+		assertNothingRenamed(t, e, src, err, names.Target, "no longer exists")
+
+		rep, err := e.engine("", workflow.AutoApprove).Rollback(e.ctx(), fixedID)
+		require.NoError(t, err)
+		assert.Equal(t, workflow.StatusRolledBack, rep.Status)
+		assert.Equal(t, []string{"ledger"}, e.instanceIDs())
+	})
+
+	t.Run("the new instance lost its migration tag", func(t *testing.T) {
+		e, src := setup(t)
+		_, err := e.rds.RemoveTagsFromResource(context.Background(), &rds.RemoveTagsFromResourceInput{
+			ResourceName: aws.String(e.describe(names.Target).ARN), TagKeys: []string{model.TagMigrationID}})
+		require.NoError(t, err)
+		_, err = e.engine("", workflow.AutoApprove).Resume(e.ctx(), fixedID)
+		assertNothingRenamed(t, e, src, err, names.Target, "no "+model.TagMigrationID+" tag")
+	})
+
+	t.Run("a valid journal names another database", func(t *testing.T) {
+		e, src := setup(t)
+		other := e.createInstance(simpleSource("other"))
+		st, err := e.store.Load(fixedID)
+		require.NoError(t, err)
+		st.Source, st.SourceARN, st.SourceRID, st.SourceAddr = other.ID, other.ARN, other.ResourceID, other.Endpoint
+		require.NoError(t, e.store.Save(st)) // a fresh checksum: only the content lies
+		_, err = e.engine("", workflow.AutoApprove).Resume(e.ctx(), fixedID)
+		assertNothingRenamed(t, e, src, err, model.TagSource, `"ledger", not "other"`)
+		assert.Equal(t, other.ResourceID, e.describe("other").ResourceID, "the unrelated database keeps its name")
+
+		_, _ = e.engine("", workflow.AutoApprove).Rollback(e.ctx(), fixedID)
+		assert.Equal(t, other.ResourceID, e.describe("other").ResourceID, "rollback does not rename it either")
+		assert.Equal(t, src.ResourceID, e.describe("ledger").ResourceID)
+	})
+}
+
+// TestClusterCutoverRenamesNothingUnlessBothSidesAreTheJournals is the cluster counterpart:
+// a new cluster without this migration's tags is not swapped in.
+func TestClusterCutoverRenamesNothingUnlessBothSidesAreTheJournals(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	src := smallCluster(e)
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepParity })
+	_, err := eng.Migrate(ctx, clusterRequest("shop", "alias/k"))
+	require.ErrorIs(t, err, workflow.ErrStopped)
+	n := workflow.ClusterNamesFor(fixedID, "shop")
+	target, err := e.client.For(region).DescribeCluster(context.Background(), n.Target)
+	require.NoError(t, err)
+	_, err = e.rds.RemoveTagsFromResource(context.Background(), &rds.RemoveTagsFromResourceInput{
+		ResourceName: aws.String(target.ARN), TagKeys: []string{model.TagSource}})
+	require.NoError(t, err)
+
+	_, err = e.engine("", workflow.AutoApprove).Resume(e.ctx(), fixedID)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), n.Target)
+	assert.Contains(t, err.Error(), "no "+model.TagSource+" tag")
+	got := e.describeAurora("shop")
+	assert.Equal(t, src.cluster.ResourceID, got.cluster.ResourceID, "the source cluster still answers at its name")
+	assert.NotContains(t, e.clusterIDs(), n.Retired)
+	for id, m := range src.members {
+		assert.Equal(t, m.ResourceID, got.members[id].ResourceID, "member %s not renamed", id)
+	}
+}

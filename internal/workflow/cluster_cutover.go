@@ -83,7 +83,7 @@ func observeClusterRetired(ctx context.Context, r *run) (bool, error) {
 
 func applyClusterRetire(ctx context.Context, r *run) error {
 	n := r.clusterNames()
-	src, err := r.api.DescribeClusterByResourceID(ctx, r.st.SourceRID)
+	src, _, err := r.checkClusterSwap(ctx)
 	if err != nil {
 		return err
 	}
@@ -136,6 +136,16 @@ func applyClusterPromote(ctx context.Context, r *run) error {
 	cl, err := r.targetCluster(ctx)
 	if err != nil {
 		return err
+	}
+	if cl.ID != r.st.Source { // not yet renamed: re-check both sides first
+		src, target, err := r.checkClusterSwap(ctx)
+		if err != nil {
+			return err
+		}
+		if src.ID != n.Retired {
+			return r.swapRefused(src.ID, "the source cluster still answers to "+src.ID, []string{"it is not at its retired name " + n.Retired})
+		}
+		cl = target
 	}
 	if err := r.renameClusterTo(ctx, cl, n.Target, r.st.Source); err != nil {
 		return err

@@ -14,6 +14,9 @@ import (
 // snapshot it was restored from.
 func undoCluster(ctx context.Context, r *run) error {
 	n := r.clusterNames()
+	if _, err := r.sourceClusterAsJournaled(ctx); err != nil { // before touching anything
+		return err
+	}
 	target, err := r.findTargetCluster(ctx)
 	if err != nil {
 		return err
@@ -34,6 +37,9 @@ func undoCluster(ctx context.Context, r *run) error {
 	}
 	// Free the original names: the new cluster and members go back to their temporary names.
 	if target != nil && target.ID == r.st.Source {
+		if p := r.tagProblems(target.Tags); len(p) > 0 {
+			return r.swapRefused(target.ID, "cluster "+target.ID+" is not the new cluster of migration "+r.st.ID, p)
+		}
 		if err := r.renameClusterTo(ctx, target, r.st.Source, n.Target); err != nil {
 			return err
 		}

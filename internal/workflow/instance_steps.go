@@ -419,6 +419,9 @@ func applyRetire(ctx context.Context, r *run) error {
 	if src.ID == r.names.Retired || src.PendingRename == r.names.Retired {
 		return nil // asked before an interruption
 	}
+	if src, _, err = r.checkInstanceSwap(ctx); err != nil {
+		return err
+	}
 	if src.ID != r.st.Source {
 		return errorf(src.ID, "rdsencrypt status "+r.st.ID, nil,
 			"source %s is now named %s, neither its original nor its retired name", r.st.Source, src.ID)
@@ -453,6 +456,13 @@ func applyPromote(ctx context.Context, r *run) error {
 	}
 	if inst.ID == r.st.Source || inst.PendingRename == r.st.Source {
 		return nil // asked before an interruption
+	}
+	src, inst, err := r.checkInstanceSwap(ctx)
+	if err != nil {
+		return err
+	}
+	if src.ID != r.names.Retired {
+		return r.swapRefused(src.ID, "the source still answers to "+src.ID, []string{"it is not at its retired name " + r.names.Retired})
 	}
 	return r.renameInstance(ctx, r.api, inst.ResourceID, r.names.Target, r.st.Source)
 }

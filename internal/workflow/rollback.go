@@ -97,6 +97,9 @@ func (r *run) stepStatus(name string) string {
 // undoInstance observes AWS and reverses each effect still present, most urgent first: the source's
 // name and endpoint, then the deletions.
 func undoInstance(ctx context.Context, r *run) error {
+	if _, err := r.sourceAsJournaled(ctx); err != nil { // before touching anything
+		return err
+	}
 	if err := undoReplicas(ctx, r); err != nil {
 		return err
 	}
@@ -116,7 +119,14 @@ func undoInstance(ctx context.Context, r *run) error {
 	if src, err = r.settle(ctx, src); err != nil {
 		return err
 	}
+	if !r.isSourceName(src.ID) {
+		return r.swapRefused(src.ID, fmt.Sprintf("the journal's source (resource %s) is named %s", r.st.SourceRID, src.ID),
+			[]string{fmt.Sprintf("neither %s nor its retired name %s", r.st.Source, r.names.Retired)})
+	}
 	if target != nil && target.ID == r.st.Source {
+		if p := r.tagProblems(target.Tags); len(p) > 0 {
+			return r.swapRefused(target.ID, target.ID+" is not the new instance of migration "+r.st.ID, p)
+		}
 		r.log("renaming %s back to %s", target.ID, r.names.Target)
 		if err := r.renameAndWait(ctx, target, r.names.Target, ""); err != nil {
 			return err
