@@ -221,7 +221,9 @@ func TestClusterCutoverRenamesNothingUnlessBothSidesAreTheJournals(t *testing.T)
 	e.createKey("alias/k")
 	src := smallCluster(e)
 	eng := e.engine(fixedID, workflow.AutoApprove)
-	ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepParity })
+	ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
+		return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepParity
+	})
 	_, err := eng.Migrate(ctx, clusterRequest("shop", "alias/k"))
 	require.ErrorIs(t, err, workflow.ErrStopped)
 	n := workflow.ClusterNamesFor(fixedID, "shop")
