@@ -244,3 +244,55 @@ func TestClusterCutoverRenamesNothingUnlessBothSidesAreTheJournals(t *testing.T)
 		assert.Equal(t, m.ResourceID, got.members[id].ResourceID, "member %s not renamed", id)
 	}
 }
+
+// wrongRestore is an account whose restores come out other than asked: an instance restored
+// from the unencrypted snapshot, a cluster restored with another key. The simulator does the
+// restore; only the request is bent.
+type wrongRestore struct {
+	model.RDS
+	snapshot, key string
+}
+
+func (w wrongRestore) RestoreInstance(ctx context.Context, in model.RestoreInstanceInput) (*model.Instance, error) {
+	in.SnapshotID = w.snapshot
+	return w.RDS.RestoreInstance(ctx, in)
+}
+
+func (w wrongRestore) RestoreCluster(ctx context.Context, in model.RestoreClusterInput) (*model.Cluster, error) {
+	in.KmsKeyID = w.key
+	return w.RDS.RestoreCluster(ctx, in)
+}
+
+// Storage encryption and its key are part of parity: a new resource not encrypted with the
+// migration's key stops the migration before cutover, even when every difference is approved.
+func TestParityStopsANewResourceNotEncryptedWithTheKey(t *testing.T) {
+	t.Run("instance restored unencrypted", func(t *testing.T) {
+		e := newEnv(t)
+		e.createKey("alias/k")
+		src := e.createInstance(simpleSource("ledger"))
+		names := workflow.NamesFor(fixedID, "ledger")
+		eng := e.engine(fixedID, workflow.AutoApprove)
+		eng.Clients = func(r string) (model.RDS, error) { return wrongRestore{RDS: e.client.For(r), snapshot: names.Snapshot}, nil }
+		rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "storage is not encrypted")
+		assert.Contains(t, workflow.NextOf(err), "rdsencrypt rollback "+fixedID)
+		assert.Equal(t, workflow.StepPending, stepStatus(rep, workflow.StepRenameSource), "cutover not started")
+		assert.Equal(t, src.ResourceID, e.describe("ledger").ResourceID)
+		require.NotEmpty(t, rep.Parity.Differences)
+		assert.Equal(t, "StorageEncrypted/KmsKeyId", rep.Parity.Differences[len(rep.Parity.Differences)-1].Setting)
+	})
+	t.Run("cluster restored with another key", func(t *testing.T) {
+		e := newEnv(t)
+		e.createKey("alias/k")
+		other := e.createKey("alias/other")
+		src := smallCluster(e)
+		eng := e.engine(fixedID, workflow.AutoApprove)
+		eng.Clients = func(r string) (model.RDS, error) { return wrongRestore{RDS: e.client.For(r), key: other}, nil }
+		rep, err := eng.Migrate(e.ctx(), clusterRequest("shop", "alias/k"))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "storage is encrypted with "+other)
+		assert.Equal(t, workflow.StepPending, stepStatus(rep, workflow.StepRenameSource), "cutover not started")
+		assert.Equal(t, src.cluster.ResourceID, e.describeAurora("shop").cluster.ResourceID)
+	})
+}

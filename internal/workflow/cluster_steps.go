@@ -260,6 +260,10 @@ func checkClusterParity(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	if p := encryptionProblem(cl.Settings.StorageEncrypted, cl.Settings.KmsKeyID, r.st.KmsKeyARN, r.key); p != "" {
+		r.st.Differences = nil
+		return r.refuseUnencrypted(cl.ID, r.st.Source, p)
+	}
 	diffs, err := r.clusterDifferences(ctx, cl)
 	if err != nil {
 		return err

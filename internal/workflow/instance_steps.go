@@ -349,6 +349,9 @@ func checkParity(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	if p := encryptionProblem(inst.Settings.StorageEncrypted, inst.Settings.KmsKeyID, r.st.KmsKeyARN, r.key); p != "" {
+		return r.refuseUnencrypted(inst.ID, r.st.Source, p)
+	}
 	diffs := compareSettings(model.InstanceSettingRoutes, r.st.Source, r.src.Settings, inst.Settings)
 	return r.reviewDifferences(ctx, diffs, StepParity, inst.ID, r.st.Source)
 }

@@ -60,3 +60,28 @@ func settingsToModify(table []model.Route, source, target any) []model.Setting {
 	}
 	return out
 }
+
+// encryptionProblem says how a new resource's storage encryption differs from the journal's
+// key (wantKey an ARN, key the described key when known), or "" when it is encrypted with it.
+// Encryption is the point of the migration: parity checks it before cutover, and no approval
+// accepts a difference in it.
+func encryptionProblem(encrypted bool, keyID, wantKey string, key *model.Key) string {
+	switch {
+	case !encrypted:
+		return "storage is not encrypted"
+	case strings.EqualFold(keyID, wantKey) || (key != nil && sameKey(keyID, key)):
+		return ""
+	}
+	return "storage is encrypted with " + keyID + ", not " + wantKey
+}
+
+// refuseUnencrypted is the error of a parity check that found a new resource not encrypted
+// with the migration's key: the cutover does not start, whatever the approver says.
+func (r *run) refuseUnencrypted(newID, resource, problem string) error {
+	const setting = "StorageEncrypted/KmsKeyId"
+	r.st.Differences = slices.DeleteFunc(r.st.Differences, func(d Difference) bool { return d.Resource == resource && d.Setting == setting })
+	r.st.Differences = append(r.st.Differences, Difference{Resource: resource, Setting: setting,
+		Source: "encrypted with " + r.st.KmsKeyARN + " (wanted)", Target: problem})
+	return errorf(newID, "inspect it, then rdsencrypt rollback "+r.st.ID, nil,
+		"parity check: %s of %s: %s; its cutover not started", newID, resource, problem)
+}

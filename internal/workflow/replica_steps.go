@@ -240,6 +240,13 @@ func checkReplicaParity(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	wantKey, key := r.st.KmsKeyARN, r.key
+	if k := r.st.RegionKeys[rc.rs.Region]; k != "" && rc.rs.Region != r.st.Region {
+		wantKey, key = k, nil
+	}
+	if p := encryptionProblem(inst.Settings.StorageEncrypted, inst.Settings.KmsKeyID, wantKey, key); p != "" {
+		return r.refuseUnencrypted(inst.ID, rc.rs.Subject(), p)
+	}
 	diffs := compareSettings(model.InstanceSettingRoutes, rc.rs.Subject(), rc.old.Settings, inst.Settings)
 	return r.reviewDifferences(ctx, diffs, StepReplicaParity, inst.ID, rc.rs.Subject())
 }
