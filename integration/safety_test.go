@@ -272,7 +272,9 @@ func TestParityStopsANewResourceNotEncryptedWithTheKey(t *testing.T) {
 		src := e.createInstance(simpleSource("ledger"))
 		names := workflow.NamesFor(fixedID, "ledger")
 		eng := e.engine(fixedID, workflow.AutoApprove)
-		eng.Clients = func(r string) (model.RDS, error) { return wrongRestore{RDS: e.client.For(r), snapshot: names.Snapshot}, nil }
+		eng.Clients = func(r string) (model.RDS, error) {
+			return wrongRestore{RDS: e.client.For(r), snapshot: names.Snapshot}, nil
+		}
 		rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "storage is not encrypted")
