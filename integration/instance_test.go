@@ -3,12 +3,14 @@ package integration
 import (
 	"context"
 	"errors"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/journal"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -355,7 +357,7 @@ func TestSecondProcessIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	defer release()
 	_, err = e.engine("", workflow.AutoApprove).Resume(e.ctx(), fixedID)
-	require.ErrorIs(t, err, workflow.ErrLocked)
+	require.ErrorIs(t, err, journal.ErrLocked)
 	assert.Contains(t, err.Error(), "another process")
 
 	_, err = e.engine("", workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})

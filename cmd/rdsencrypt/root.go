@@ -9,7 +9,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/journal"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 
 	"github.com/spf13/cobra"
 
@@ -50,7 +52,7 @@ func Main(args []string, streams Streams) int {
 	defer stop()
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		fmt.Fprintln(streams.Err, "rdsencrypt: "+workflow.Redact(oneLine(err)))
+		fmt.Fprintln(streams.Err, "rdsencrypt: "+redact.String(oneLine(err)))
 	}
 	return exitCode(err)
 }
@@ -103,7 +105,7 @@ func (a *app) logger() *slog.Logger {
 func (a *app) store() (*workflow.Store, error) {
 	dir := a.opts.StateDir
 	if dir == "" {
-		d, err := workflow.DefaultStateDir()
+		d, err := journal.DefaultDir()
 		if err != nil {
 			return nil, err
 		}

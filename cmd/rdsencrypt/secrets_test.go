@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/journal"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
@@ -132,8 +133,8 @@ func TestNoSecretIsEverWritten(t *testing.T) {
 	// the report includes the audit trail: where it is, its counts, the approvals in full
 	require.NotNil(t, rep.Audit)
 	assert.Equal(t, store.AuditPath(ledgerID), rep.Audit.Path)
-	assert.Positive(t, rep.Audit.ByKind[workflow.AuditAPICall])
-	assert.Positive(t, rep.Audit.ByKind[workflow.AuditStateChange])
+	assert.Positive(t, rep.Audit.ByKind[journal.AuditAPICall])
+	assert.Positive(t, rep.Audit.ByKind[journal.AuditStateChange])
 	require.NotEmpty(t, rep.Audit.Approvals)
 	last := rep.Audit.Approvals[len(rep.Audit.Approvals)-1]
 	assert.Equal(t, "cleanup", last.Step)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 )
 
 // A batch encrypts many databases unattended: it selects the unencrypted instances and
@@ -208,7 +210,7 @@ func (b *Batch) Plan(ctx context.Context, req BatchRequest) (*BatchPlan, error) 
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			bp.Errors = append(bp.Errors, Redact(err.Error()))
+			bp.Errors = append(bp.Errors, redact.String(err.Error()))
 			continue
 		}
 		existing[region] = len(f.instances)
@@ -505,7 +507,7 @@ func pendingOf(steps []StepReport) string {
 }
 
 func oneLineErr(err error) string {
-	return strings.Join(strings.Fields(Redact(err.Error())), " ")
+	return strings.Join(strings.Fields(redact.String(err.Error())), " ")
 }
 
 func (rep *BatchReport) summarize(elapsed time.Duration) {

@@ -3,7 +3,9 @@ package workflow
 import (
 	"context"
 	"fmt"
+
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 )
 
 // Cleanup, after a completed migration and an explicit approval, deletes the retired source
@@ -51,7 +53,7 @@ func (r *run) cleanup(ctx context.Context) (*Report, error) {
 		return ReportOf(r.st), err
 	}
 	if err := r.route.cleanup(ctx, r); err != nil {
-		r.st.LastError = Redact(err.Error())
+		r.st.LastError = redact.String(err.Error())
 		_ = r.save()
 		return ReportOf(r.st), &Error{Resource: r.st.Source, Problem: "cleanup of migration " + r.st.ID + " stopped", Err: err,
 			Next: "fix the cause, then rdsencrypt cleanup " + r.st.ID + " (it continues where it stopped)"}

@@ -3,10 +3,12 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/journal"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // --- snapshot ------------------------------------------------------------------------------
@@ -284,7 +286,7 @@ func checkClusterParity(ctx context.Context, r *run) error {
 	}
 	switch d {
 	case Approve:
-		r.log("parity differences accepted by %s", osUser())
+		r.log("parity differences accepted by %s", journal.OSUser())
 		return nil
 	case Rollback:
 		return errRollbackRequested

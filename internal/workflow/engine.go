@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/journal"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 )
@@ -109,7 +112,7 @@ func (r *run) save() error {
 	return nil
 }
 
-func (r *run) audit(rec AuditRecord) {
+func (r *run) audit(rec journal.AuditRecord) {
 	if rec.Time.IsZero() {
 		rec.Time = r.e.now()
 	}
@@ -124,7 +127,7 @@ func (r *run) onCall(rec awsclient.CallRecord) {
 		RequestID: rec.RequestID, AWSTime: rec.AWSTime}
 	outcome := "ok"
 	if rec.Err != nil {
-		call.Error = Redact(rec.Err.Error())
+		call.Error = redact.String(rec.Err.Error())
 		call.NotFound = model.IsNotFound(rec.Err)
 		outcome = call.Error
 	}
@@ -133,7 +136,7 @@ func (r *run) onCall(rec awsclient.CallRecord) {
 		r.st.Steps[r.step].APICalls++
 	}
 	r.mu.Unlock()
-	r.audit(AuditRecord{Kind: "api-call", Action: rec.Action, Target: rec.Target,
+	r.audit(journal.AuditRecord{Kind: journal.AuditAPICall, Action: rec.Action, Target: rec.Target,
 		RequestID: rec.RequestID, AWSTime: rec.AWSTime, Outcome: outcome})
 	r.notify(Event{Kind: EventAPICall, Resource: rec.Target, Call: call})
 }
@@ -142,7 +145,7 @@ func (r *run) setStatus(status string) {
 	if r.st.Status == status {
 		return
 	}
-	r.audit(AuditRecord{Kind: "state-change", From: r.st.Status, To: status})
+	r.audit(journal.AuditRecord{Kind: journal.AuditStateChange, From: r.st.Status, To: status})
 	r.st.Status = status
 }
 
@@ -164,7 +167,7 @@ func (r *run) approve(ctx context.Context, a Approval) (Decision, error) {
 	if d == Skip && !a.Skippable {
 		d = Quit
 	}
-	r.audit(AuditRecord{Kind: "approval", Step: a.Step, Decision: d.String(), User: osUser(), Message: a.Summary})
+	r.audit(journal.AuditRecord{Kind: journal.AuditApproval, Step: a.Step, Decision: d.String(), Message: a.Summary})
 	return d, nil
 }
 
@@ -204,7 +207,7 @@ func ReportOf(st *State) *Report {
 func (e *Engine) lockAndLoad(id string) (*State, func() error, error) {
 	release, err := e.Store.Lock(id)
 	if err != nil {
-		if errors.Is(err, ErrLocked) {
+		if errors.Is(err, journal.ErrLocked) {
 			return nil, nil, &Error{Resource: id, Problem: fmt.Sprintf("migration %s is being driven by another process", id),
 				Err: err, Next: "wait for it to finish, or check `rdsencrypt status " + id + "`"}
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 )
 
 // HookRunner runs the operator's freeze and unfreeze commands.
@@ -25,7 +27,7 @@ func (ShellHooks) Run(ctx context.Context, name, command string, env []string) e
 		if len(tail) > 200 {
 			tail = "..." + tail[len(tail)-200:]
 		}
-		return fmt.Errorf("%s hook %q failed: %w (output: %s)", name, Redact(command), err, Redact(tail))
+		return fmt.Errorf("%s hook %q failed: %w (output: %s)", name, redact.String(command), err, redact.String(tail))
 	}
 	return nil
 }

@@ -3,9 +3,12 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"slices"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/journal"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 )
 
 // allInstanceSteps are the steps an instance migration may have, replicas included.
@@ -27,7 +30,7 @@ func observeFreeze(ctx context.Context, r *run) (bool, error) {
 
 func freezeApproval(r *run, a *Approval) {
 	if h := r.st.Options.FreezeHook; h != "" {
-		a.Details = append(a.Details, "rdsencrypt runs the freeze hook: "+Redact(h))
+		a.Details = append(a.Details, "rdsencrypt runs the freeze hook: "+redact.String(h))
 	} else {
 		a.Instructions = append(a.Instructions,
 			fmt.Sprintf("Stop every application write to %s now (read-only mode, or stop the writers).", r.st.Source),
@@ -62,7 +65,7 @@ func (r *run) hookEnv() []string {
 
 func unfreezeApproval(r *run, a *Approval) {
 	if h := r.st.Options.UnfreezeHook; h != "" {
-		a.Details = append(a.Details, "rdsencrypt runs the unfreeze hook: "+Redact(h))
+		a.Details = append(a.Details, "rdsencrypt runs the unfreeze hook: "+redact.String(h))
 	} else {
 		a.Instructions = append(a.Instructions,
 			fmt.Sprintf("Let applications write again: %s now answers at its original endpoint, encrypted.", r.st.Source))
@@ -381,7 +384,7 @@ func (r *run) reviewDifferences(ctx context.Context, diffs []Difference, step, n
 	}
 	switch d {
 	case Approve:
-		r.log("parity differences of %s accepted by %s", resource, osUser())
+		r.log("parity differences of %s accepted by %s", resource, journal.OSUser())
 		return nil
 	case Rollback:
 		return errRollbackRequested

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"os"
 	"testing"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/journal"
 )
 
 // FuzzLoadJournal feeds arbitrary bytes to Load as the journal of one migration. Load
-// must never panic, and must either fail with ErrJournalCorrupt or return a state whose
+// must never panic, and must either fail with journal.ErrCorrupt or return a state whose
 // checksum really matches and whose id is the one asked for. The seed corpus is in
 // testdata/fuzz/FuzzLoadJournal and runs with every `go test`.
 func FuzzLoadJournal(f *testing.F) {
@@ -36,7 +38,7 @@ func FuzzLoadJournal(f *testing.F) {
 		st, err := s.Load(id)
 		if err != nil {
 			if !isCorrupt(err) {
-				t.Fatalf("Load error is not ErrJournalCorrupt: %v", err)
+				t.Fatalf("Load error is not journal.ErrCorrupt: %v", err)
 			}
 			if st != nil {
 				t.Fatal("Load returned a state with an error")
@@ -75,6 +77,6 @@ func FuzzLoadJournal(f *testing.F) {
 }
 
 func isCorrupt(err error) bool {
-	var ce *CorruptJournalError
-	return errors.Is(err, ErrJournalCorrupt) && errors.As(err, &ce) && ce.Path != ""
+	var ce *journal.CorruptError
+	return errors.Is(err, journal.ErrCorrupt) && errors.As(err, &ce) && ce.Path != ""
 }

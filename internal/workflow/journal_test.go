@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/journal"
+	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 )
 
 func newTestStore(t *testing.T) *Store {
@@ -88,8 +90,8 @@ func TestJournalFileLayout(t *testing.T) {
 func TestJournalNotFound(t *testing.T) {
 	s := newTestStore(t)
 	_, err := s.Load("a1b2c3d4")
-	require.ErrorIs(t, err, ErrJournalNotFound)
-	assert.NotErrorIs(t, err, ErrJournalCorrupt)
+	require.ErrorIs(t, err, journal.ErrNotFound)
+	assert.NotErrorIs(t, err, journal.ErrCorrupt)
 	assert.Contains(t, err.Error(), s.JournalPath("a1b2c3d4"))
 }
 
@@ -97,10 +99,10 @@ func TestJournalRejectsUnsafeIDs(t *testing.T) {
 	s := newTestStore(t)
 	for _, id := range []string{"", "../x", "a/b", ".hidden", "a b", strings.Repeat("a", 201)} {
 		st := sampleState(id)
-		assert.ErrorIs(t, s.Save(st), ErrInvalidMigrationID, "id %q", id)
+		assert.ErrorIs(t, s.Save(st), journal.ErrInvalidID, "id %q", id)
 		_, err := s.Load(id)
-		assert.ErrorIs(t, err, ErrInvalidMigrationID, "id %q", id)
-		assert.ErrorIs(t, s.AppendAudit(id, AuditRecord{Kind: AuditStateChange}), ErrInvalidMigrationID, "id %q", id)
+		assert.ErrorIs(t, err, journal.ErrInvalidID, "id %q", id)
+		assert.ErrorIs(t, s.AppendAudit(id, journal.AuditRecord{Kind: journal.AuditStateChange}), journal.ErrInvalidID, "id %q", id)
 	}
 	assert.Error(t, s.Save(nil))
 }
@@ -108,9 +110,9 @@ func TestJournalRejectsUnsafeIDs(t *testing.T) {
 func requireCorrupt(t *testing.T, s *Store, id string) {
 	t.Helper()
 	st, err := s.Load(id)
-	require.ErrorIs(t, err, ErrJournalCorrupt)
+	require.ErrorIs(t, err, journal.ErrCorrupt)
 	assert.Nil(t, st)
-	var ce *CorruptJournalError
+	var ce *journal.CorruptError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, s.JournalPath(id), ce.Path)
 	msg := err.Error()
@@ -144,7 +146,7 @@ func TestJournalChecksumDetectsFlippedByte(t *testing.T) {
 				assert.Equal(t, sampleState("a1b2c3d4"), got, "flip at %d accepted but changed the state", i)
 				continue
 			}
-			assert.ErrorIs(t, err, ErrJournalCorrupt, "flip at %d", i)
+			assert.ErrorIs(t, err, journal.ErrCorrupt, "flip at %d", i)
 		}
 	}
 }
@@ -170,8 +172,8 @@ func TestJournalCorruptCases(t *testing.T) {
 		"garbage":        "not json at all",
 		"wrong format":   strings.Replace(string(good), `"format": 1`, `"format": 2`, 1),
 		"no checksum":    strings.Replace(string(good), `"checksum"`, `"checksun"`, 1),
-		"null state":     `{"format":1,"checksum":"` + checksumOf([]byte("null")) + `","state":null}`,
-		"array state":    `{"format":1,"checksum":"` + checksumOf([]byte("[]")) + `","state":[]}`,
+		"null state":     `{"format":1,"checksum":"` + journal.Checksum([]byte("null")) + `","state":null}`,
+		"array state":    `{"format":1,"checksum":"` + journal.Checksum([]byte("[]")) + `","state":[]}`,
 		"trailing bytes": string(good) + "x",
 	}
 	for name, content := range cases {
@@ -233,7 +235,7 @@ func TestJournalListSortedAndReportsCorrupt(t *testing.T) {
 	require.NoError(t, os.WriteFile(s.JournalPath("bad00001"), []byte(`{"format":1`), 0o600))
 	// Files that are not journals are ignored.
 	require.NoError(t, os.WriteFile(filepath.Join(s.Dir(), "notes.txt"), []byte("hi"), 0o600))
-	require.NoError(t, s.AppendAudit("aaaa0001", AuditRecord{Kind: AuditStateChange, From: "a", To: "b"}))
+	require.NoError(t, s.AppendAudit("aaaa0001", journal.AuditRecord{Kind: journal.AuditStateChange, From: "a", To: "b"}))
 
 	states, problems, err := s.List()
 	require.NoError(t, err)
@@ -243,7 +245,7 @@ func TestJournalListSortedAndReportsCorrupt(t *testing.T) {
 	}
 	assert.Equal(t, []string{"aaaa0002", "aaaa0001", "aaaa0003"}, ids)
 	require.Len(t, problems, 1)
-	assert.ErrorIs(t, problems[0], ErrJournalCorrupt)
+	assert.ErrorIs(t, problems[0], journal.ErrCorrupt)
 	assert.Contains(t, problems[0].Error(), s.JournalPath("bad00001"))
 }
 
@@ -262,66 +264,11 @@ func TestJournalFileModes(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "state dir")
 
 	require.NoError(t, s.Save(sampleState("a1b2c3d4")))
-	require.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{Kind: AuditStateChange}))
+	require.NoError(t, s.AppendAudit("a1b2c3d4", journal.AuditRecord{Kind: journal.AuditStateChange}))
 	for _, p := range []string{s.JournalPath("a1b2c3d4"), s.AuditPath("a1b2c3d4")} {
 		fi, err := os.Stat(p)
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), p)
-	}
-}
-
-func TestJournalOpenStoreDirPermissions(t *testing.T) {
-	t.Run("created 0700 with parents", func(t *testing.T) {
-		dir := filepath.Join(t.TempDir(), "a", "b", "rdsencrypt")
-		_, err := OpenStore(dir)
-		require.NoError(t, err)
-		fi, err := os.Stat(dir)
-		require.NoError(t, err)
-		assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
-	})
-	t.Run("readable by others is tightened", func(t *testing.T) {
-		dir := filepath.Join(t.TempDir(), "rdsencrypt")
-		require.NoError(t, os.Mkdir(dir, 0o700))
-		require.NoError(t, os.Chmod(dir, 0o755))
-		_, err := OpenStore(dir)
-		require.NoError(t, err)
-		fi, err := os.Stat(dir)
-		require.NoError(t, err)
-		assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
-	})
-	for _, mode := range []os.FileMode{0o770, 0o707, 0o777} {
-		t.Run(fmt.Sprintf("writable by others %04o is refused", mode), func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "rdsencrypt")
-			require.NoError(t, os.Mkdir(dir, 0o700))
-			require.NoError(t, os.Chmod(dir, mode))
-			_, err := OpenStore(dir)
-			require.ErrorIs(t, err, ErrInsecureStateDir)
-			assert.Contains(t, err.Error(), "chmod 700")
-			fi, err := os.Stat(dir)
-			require.NoError(t, err)
-			assert.Equal(t, mode, fi.Mode().Perm(), "a refused directory is left as it is")
-		})
-	}
-	t.Run("a file is refused", func(t *testing.T) {
-		p := filepath.Join(t.TempDir(), "f")
-		require.NoError(t, os.WriteFile(p, nil, 0o600))
-		_, err := OpenStore(p)
-		require.Error(t, err)
-	})
-}
-
-func TestJournalDefaultStateDir(t *testing.T) {
-	t.Setenv("XDG_STATE_HOME", "/xdg/state")
-	d, err := DefaultStateDir()
-	require.NoError(t, err)
-	assert.Equal(t, "/xdg/state/rdsencrypt", d)
-
-	t.Setenv("HOME", "/home/alice")
-	for _, v := range []string{"", "relative/path"} {
-		t.Setenv("XDG_STATE_HOME", v)
-		d, err = DefaultStateDir()
-		require.NoError(t, err)
-		assert.Equal(t, "/home/alice/.local/state/rdsencrypt", d)
 	}
 }
 
@@ -341,7 +288,7 @@ func TestJournalSaveRedactsAndKeepsCaller(t *testing.T) {
 
 	got, err := s.Load("a1b2c3d4")
 	require.NoError(t, err)
-	assert.Contains(t, got.Steps[1].Error, RedactedMark)
+	assert.Contains(t, got.Steps[1].Error, redact.Mark)
 }
 
 func TestJournalConcurrentSave(t *testing.T) {
@@ -380,8 +327,46 @@ func TestJournalConcurrentSave(t *testing.T) {
 	assert.Empty(t, matches, "no temp files left behind")
 }
 
-func TestJournalErrorsAreDistinct(t *testing.T) {
-	ce := &CorruptJournalError{Path: "/x/a.json", ID: "a", Reason: "r"}
-	assert.True(t, errors.Is(ce, ErrJournalCorrupt))
-	assert.False(t, errors.Is(ce, ErrJournalNotFound))
+func TestLockFileModeAndListIgnoresIt(t *testing.T) {
+	s := newTestStore(t)
+	require.NoError(t, s.Save(sampleState("a1b2c3d4")))
+	release, err := s.Lock("a1b2c3d4")
+	require.NoError(t, err)
+	defer release()
+
+	fi, err := os.Stat(s.LockPath("a1b2c3d4"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+
+	states, problems, err := s.List()
+	require.NoError(t, err)
+	assert.Empty(t, problems)
+	assert.Len(t, states, 1)
+
+	for _, id := range []string{"", "../x", ".hidden"} {
+		_, err := s.Lock(id)
+		assert.ErrorIs(t, err, journal.ErrInvalidID, "id %q", id)
+	}
+}
+
+// TestJournalFormat1StillLoads reads a journal written by rdsencrypt before the store moved
+// to the journal package (testdata/journal/0a1b2c3d.json, format 1): old journals must
+// keep loading, and saving the same state writes the same bytes.
+func TestJournalFormat1StillLoads(t *testing.T) {
+	old, err := os.ReadFile(filepath.Join("testdata", "journal", "0a1b2c3d.json"))
+	require.NoError(t, err)
+	s := newTestStore(t)
+	require.NoError(t, os.WriteFile(s.JournalPath("0a1b2c3d"), old, 0o600))
+
+	got, err := s.Load("0a1b2c3d")
+	require.NoError(t, err)
+	want := sampleState("0a1b2c3d")
+	want.LastError = "CopyDBSnapshot: KMSKeyNotAccessibleFault: the key is disabled"
+	want.Replicas = []ReplicaState{{ID: "orders-ro-1", Region: "eu-west-1", ResourceID: "db-RO1",
+		Endpoint: "orders-ro-1.abcdefghijkl.eu-west-1.rds.amazonaws.com"}}
+	assert.Equal(t, want, got)
+
+	resaved, err := encodeJournal(got)
+	require.NoError(t, err)
+	assert.Equal(t, string(old), string(resaved), "the format is unchanged")
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"maps"
 	"strings"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/journal"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 )
 
 // Plan describes what migrating req.Source would do. It makes no mutating call.
@@ -173,7 +176,7 @@ func (e *Engine) start(ctx context.Context, plan *Plan, st *State, setup func(*r
 		return nil, err
 	}
 	setup(r)
-	r.audit(AuditRecord{Kind: "state-change", To: StatusRunning,
+	r.audit(journal.AuditRecord{Kind: journal.AuditStateChange, To: StatusRunning,
 		Message: fmt.Sprintf("migrate %s %s in %s with %s", st.Kind, st.Source, st.Region, st.KmsKeyARN)})
 	if err := r.save(); err != nil {
 		return nil, err
@@ -249,10 +252,10 @@ func (r *run) execute(ctx context.Context) (*Report, error) {
 		return r.rollback(ctx)
 	case errors.Is(err, ErrStopped) || ctx.Err() != nil:
 		r.setStatus(StatusPaused)
-		r.st.LastError = Redact(err.Error())
+		r.st.LastError = redact.String(err.Error())
 	default:
 		r.setStatus(StatusFailed)
-		r.st.LastError = Redact(err.Error())
+		r.st.LastError = redact.String(err.Error())
 	}
 	saveErr := r.save()
 	rep := ReportOf(r.st)
@@ -371,7 +374,7 @@ func (r *run) failStep(ss *StepState, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrStopped) {
 		return err // stays running: resume observes AWS and continues
 	}
-	ss.Status, ss.Error = StepFailed, Redact(err.Error())
+	ss.Status, ss.Error = StepFailed, redact.String(err.Error())
 	r.notify(Event{Kind: EventStepFailed, Err: err, Message: err.Error()})
 	return err
 }

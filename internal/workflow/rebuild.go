@@ -3,10 +3,12 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/journal"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // Rebuild recreates a lost or corrupt journal of the unfinished migration of source (a DB
@@ -137,7 +139,7 @@ func (e *Engine) saveRebuilt(st *State, message string) (string, error) {
 	if err := e.Store.Save(st); err != nil {
 		return "", err
 	}
-	_ = e.Store.AppendAudit(st.ID, AuditRecord{Kind: "state-change", To: StatusPaused, Message: message})
+	_ = e.Store.AppendAudit(st.ID, journal.AuditRecord{Kind: journal.AuditStateChange, To: StatusPaused, Message: message})
 	return st.ID, nil
 }
 

@@ -3,6 +3,8 @@ package workflow
 import (
 	"strconv"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/journal"
 )
 
 // Plan is what a migration will do, computed without any mutating call.
@@ -83,7 +85,7 @@ type Report struct {
 	Next  string `json:"next,omitempty"`
 	Error string `json:"error,omitempty"`
 	// Audit summarizes the audit trail (audit_report.go); set by whoever has the store.
-	Audit *AuditSummary `json:"audit,omitempty"`
+	Audit *journal.AuditSummary `json:"audit,omitempty"`
 }
 
 // ReplicaReport is the outcome of one recreated read replica.

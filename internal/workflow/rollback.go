@@ -3,8 +3,10 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 )
@@ -69,7 +71,7 @@ func (r *run) rollback(ctx context.Context) (*Report, error) {
 		return ReportOf(r.st), err
 	}
 	if err := r.route.undo(ctx, r); err != nil {
-		r.st.LastError = Redact(err.Error())
+		r.st.LastError = redact.String(err.Error())
 		_ = r.save()
 		rep := ReportOf(r.st)
 		r.notify(Event{Kind: EventFinished, Report: rep, Err: err})

@@ -3,8 +3,10 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"slices"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 )
 
 // regionFleet is what one region holds, as described.
@@ -27,7 +29,7 @@ func (e *Engine) Scan(ctx context.Context, regions []string, kmsKey string) (*Sc
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %s", region, Redact(err.Error())))
+			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %s", region, redact.String(err.Error())))
 			continue
 		}
 		for _, inst := range f.instances {
@@ -97,7 +99,7 @@ func readScanFacts(ctx context.Context, api model.RDS, f regionFleet, facts *Sca
 			v, err = api.ParameterValue(ctx, group, name)
 		}
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: parameter %s of group %s: %s", f.region, name, group, Redact(err.Error())))
+			problems = append(problems, fmt.Sprintf("%s: parameter %s of group %s: %s", f.region, name, group, redact.String(err.Error())))
 			return
 		}
 		facts.Params[k] = v
@@ -112,7 +114,7 @@ func readScanFacts(ctx context.Context, api model.RDS, f regionFleet, facts *Sca
 		k, err := api.DescribeKey(ctx, arn)
 		if err != nil {
 			facts.KeyManagers[arn] = ""
-			problems = append(problems, fmt.Sprintf("%s: KMS key %s: %s", f.region, arn, Redact(err.Error())))
+			problems = append(problems, fmt.Sprintf("%s: KMS key %s: %s", f.region, arn, redact.String(err.Error())))
 			return
 		}
 		facts.KeyManagers[arn] = k.Manager

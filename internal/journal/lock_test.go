@@ -1,4 +1,4 @@
-package workflow
+package journal
 
 import (
 	"bufio"
@@ -40,7 +40,7 @@ func TestLockHelperProcess(t *testing.T) {
 	if mode == "" {
 		t.Skip("helper process for the cross-process lock tests")
 	}
-	s, err := OpenStore(os.Getenv(lockDirEnv))
+	s, err := Open(os.Getenv(lockDirEnv))
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(helperFailed)
@@ -199,26 +199,4 @@ func TestLockAcrossProcesses(t *testing.T) {
 		code, out = tryInChild(t, s.Dir(), id)
 		assert.Equal(t, helperGotLock, code, out)
 	})
-}
-
-func TestLockFileModeAndListIgnoresIt(t *testing.T) {
-	s := newTestStore(t)
-	require.NoError(t, s.Save(sampleState("a1b2c3d4")))
-	release, err := s.Lock("a1b2c3d4")
-	require.NoError(t, err)
-	defer release()
-
-	fi, err := os.Stat(s.LockPath("a1b2c3d4"))
-	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
-
-	states, problems, err := s.List()
-	require.NoError(t, err)
-	assert.Empty(t, problems)
-	assert.Len(t, states, 1)
-
-	for _, id := range []string{"", "../x", ".hidden"} {
-		_, err := s.Lock(id)
-		assert.ErrorIs(t, err, ErrInvalidMigrationID, "id %q", id)
-	}
 }

@@ -1,8 +1,10 @@
-package workflow
+package journal
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 )
 
 // AuditSummary is how a report includes the audit trail: where the whole trail is, how many
@@ -24,7 +26,7 @@ func (s *Store) AuditSummary(id string) *AuditSummary {
 	sum := &AuditSummary{Path: s.AuditPath(id), ByKind: map[string]int{}, Approvals: []AuditRecord{}}
 	recs, err := s.ReadAudit(id)
 	if err != nil {
-		sum.Error = Redact(err.Error())
+		sum.Error = redact.String(err.Error())
 	}
 	for _, r := range recs {
 		sum.Records++

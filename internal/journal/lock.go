@@ -1,4 +1,4 @@
-package workflow
+package journal
 
 import (
 	"encoding/json"
@@ -60,7 +60,7 @@ func (s *Store) LockPath(id string) string { return filepath.Join(s.dir, id+lock
 // another process has it open would let two processes lock two different files.
 // release is idempotent.
 func (s *Store) Lock(id string) (release func() error, err error) {
-	if err := checkID(id); err != nil {
+	if err := CheckID(id); err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
 	path := s.LockPath(id)

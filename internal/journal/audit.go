@@ -1,4 +1,4 @@
-package workflow
+package journal
 
 import (
 	"bufio"
@@ -11,9 +11,9 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 )
 
 // The audit trail of a migration is <dir>/<id>.audit.jsonl: one JSON object per line,
@@ -29,7 +29,7 @@ const (
 
 const auditExt = ".audit.jsonl"
 
-// AuditRecord is one line of the audit trail. Text fields are passed through Redact
+// AuditRecord is one line of the audit trail. Text fields are passed through redact.String
 // before they are written.
 type AuditRecord struct {
 	Time      time.Time `json:"time"` // local clock; set by AppendAudit when zero
@@ -54,7 +54,7 @@ func (s *Store) AuditPath(id string) string { return filepath.Join(s.dir, id+aud
 // write, then fsyncs: a record is either wholly in the file or not at all, and
 // concurrent appenders (goroutines or processes) never interleave.
 func (s *Store) AppendAudit(id string, rec AuditRecord) error {
-	if err := checkID(id); err != nil {
+	if err := CheckID(id); err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	switch rec.Kind {
@@ -66,11 +66,11 @@ func (s *Store) AppendAudit(id string, rec AuditRecord) error {
 		rec.Time = time.Now().UTC()
 	}
 	if rec.Kind == AuditApproval && rec.User == "" {
-		rec.User = osUser()
+		rec.User = OSUser()
 	}
 	for _, f := range []*string{&rec.Action, &rec.Target, &rec.RequestID, &rec.Outcome, &rec.User,
 		&rec.Step, &rec.Decision, &rec.From, &rec.To, &rec.Message} {
-		*f = Redact(*f)
+		*f = redact.String(*f)
 	}
 	line, err := json.Marshal(&rec)
 	if err != nil {
@@ -101,7 +101,7 @@ func (s *Store) AppendAudit(id string, rec AuditRecord) error {
 // migration without one gives no records and no error. A line that does not parse stops
 // the read: the records before it are returned with an error naming the line.
 func (s *Store) ReadAudit(id string) ([]AuditRecord, error) {
-	if err := checkID(id); err != nil {
+	if err := CheckID(id); err != nil {
 		return nil, fmt.Errorf("read audit: %w", err)
 	}
 	path := s.AuditPath(id)
@@ -134,7 +134,8 @@ func (s *Store) ReadAudit(id string) ([]AuditRecord, error) {
 	}
 }
 
-func osUser() string {
+// OSUser is the operating-system user running rdsencrypt, as approvals record it.
+func OSUser() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
 	}
@@ -142,75 +143,4 @@ func osUser() string {
 		return u
 	}
 	return fmt.Sprintf("uid:%d", os.Getuid())
-}
-
-// RedactedMark replaces whatever Redact removes.
-const RedactedMark = "[REDACTED]"
-
-var (
-	// A URL whose query string carries a signature or credentials (presigned URLs,
-	// SigV2 and SigV4 query authentication): the whole query string goes.
-	urlQueryRE = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://[^\s?#"'<>]*)\?([^\s"'<>]*)`)
-	// user:password@ in a URL.
-	urlUserinfoRE = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@"'<>]+:)([^\s@/"'<>]+)@`)
-	// key=value, key: value, "key":"value" and URL-encoded key%3Dvalue for secret keys.
-	secretKVRE = regexp.MustCompile(`(?i)(x-amz-signature|x-amz-credential|x-amz-security-token|` +
-		`presignedurl|masteruserpassword|password|passwd|secret[_-]?access[_-]?key|` +
-		`session[_-]?token|security[_-]?token|signature|credential|secret|token)` +
-		`("?\s*(?:=|%3D|:)\s*"?)([^\s&"',;}]+)`)
-	// Access key ids of long-term (AKIA) and temporary (ASIA) credentials.
-	accessKeyIDRE = regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`)
-	// Runs of base64 characters; see isSecretLooking.
-	base64RunRE = regexp.MustCompile(`[A-Za-z0-9/+]+=*`)
-)
-
-// Redact removes from s anything that looks like a secret, so that it can be written to
-// the journal, the audit trail or a log: query strings of presigned URLs, passwords in
-// URLs and in key=value or JSON form (MasterUserPassword, ...), AWS access key ids, and
-// base64 runs shaped like a secret access key (40 characters) or a session token
-// (100+). It errs on the side of removing too much. Redact(Redact(s)) == Redact(s).
-func Redact(s string) string {
-	if s == "" {
-		return s
-	}
-	s = urlQueryRE.ReplaceAllStringFunc(s, func(m string) string {
-		q := strings.ToLower(m[strings.IndexByte(m, '?'):])
-		if strings.Contains(q, "x-amz-") || strings.Contains(q, "signature") ||
-			strings.Contains(q, "awsaccesskeyid") || strings.Contains(q, "token") ||
-			strings.Contains(q, "password") || strings.Contains(q, "secret") {
-			return m[:strings.IndexByte(m, '?')+1] + RedactedMark
-		}
-		return m
-	})
-	s = urlUserinfoRE.ReplaceAllString(s, "${1}"+RedactedMark+"@")
-	s = secretKVRE.ReplaceAllString(s, "${1}${2}"+RedactedMark)
-	s = accessKeyIDRE.ReplaceAllString(s, RedactedMark)
-	s = base64RunRE.ReplaceAllStringFunc(s, func(m string) string {
-		if isSecretLooking(strings.TrimRight(m, "=")) {
-			return RedactedMark
-		}
-		return m
-	})
-	return s
-}
-
-// isSecretLooking: exactly 40 (secret access key) or at least 100 (session token)
-// base64 characters mixing upper case, lower case and digits. Hex digests, identifiers
-// and ARNs do not qualify (wrong length, or broken up by '-', ':' or '.').
-func isSecretLooking(run string) bool {
-	if n := len(run); n != 40 && n < 100 {
-		return false
-	}
-	var upper, lower, digit bool
-	for _, c := range run {
-		switch {
-		case c >= 'A' && c <= 'Z':
-			upper = true
-		case c >= 'a' && c <= 'z':
-			lower = true
-		case c >= '0' && c <= '9':
-			digit = true
-		}
-	}
-	return upper && lower && digit
 }

@@ -1,4 +1,4 @@
-package workflow
+package journal
 
 import (
 	"testing"
@@ -9,7 +9,7 @@ import (
 )
 
 func TestAuditSummary(t *testing.T) {
-	s, err := OpenStore(t.TempDir())
+	s, err := Open(t.TempDir())
 	require.NoError(t, err)
 	empty := s.AuditSummary("m1")
 	assert.Zero(t, empty.Records)
@@ -17,7 +17,7 @@ func TestAuditSummary(t *testing.T) {
 
 	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, r := range []AuditRecord{
-		{Kind: AuditStateChange, To: StatusRunning},
+		{Kind: AuditStateChange, To: "running"},
 		{Kind: AuditAPICall, Action: "CreateDBSnapshot", Target: "s1", RequestID: "r1", Outcome: "ok"},
 		{Kind: AuditApproval, Step: "cutover", Decision: "approve", User: "oncall", Time: at, Message: "rename"},
 		{Kind: AuditAPICall, Action: "ModifyDBInstance", Target: "db", RequestID: "r2", Outcome: "ok"},
