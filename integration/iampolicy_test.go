@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/iampolicy"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -28,7 +29,7 @@ func policyEnv(t *testing.T) *env {
 	return e
 }
 
-func enforce(t *testing.T, e *env, doc *workflow.PolicyDocument) {
+func enforce(t *testing.T, e *env, doc *iampolicy.Document) {
 	t.Helper()
 	b, err := doc.JSON()
 	require.NoError(t, err)
@@ -63,8 +64,8 @@ var notExercised = map[string]string{
 	"rds:RebootDBInstance":            "restore already applies the parameter group, so no reboot follows the modify",
 }
 
-func instancePolicy() *workflow.PolicyDocument {
-	return workflow.IAMPolicy(workflow.PolicyOptions{Region: region, Account: "123456789012"})
+func instancePolicy() *iampolicy.Document {
+	return iampolicy.New(iampolicy.Options{Region: region, Account: "123456789012"})
 }
 
 func TestMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
@@ -130,8 +131,8 @@ func TestEachPolicyActionIsNeeded(t *testing.T) {
 
 // --- Aurora clusters, under `rdsencrypt iam-policy --cluster` ---------------------------
 
-func clusterPolicy() *workflow.PolicyDocument {
-	return workflow.IAMPolicy(workflow.PolicyOptions{Cluster: true, Region: region, Account: "123456789012"})
+func clusterPolicy() *iampolicy.Document {
+	return iampolicy.New(iampolicy.Options{Cluster: true, Region: region, Account: "123456789012"})
 }
 
 // clusterPolicyEnv has the three-member cluster with a custom endpoint of cluster_test.go.

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/iampolicy"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -238,7 +239,7 @@ func TestReplicaTopologyCrashPoints(t *testing.T) {
 func TestReplicaTopologyUnderThePrintedPolicy(t *testing.T) {
 	e := newEnv(t)
 	top := e.createTopology()
-	doc := workflow.IAMPolicy(workflow.PolicyOptions{Region: region, Account: "123456789012", CrossRegion: true})
+	doc := iampolicy.New(iampolicy.Options{Region: region, Account: "123456789012", CrossRegion: true})
 	enforce(t, e, doc)
 	before := e.h.Calls()
 	eng := e.engine(fixedID, workflow.AutoApprove)

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/iampolicy"
 )
 
 type iamPolicyOptions struct {
@@ -29,7 +29,7 @@ limited to that region. --explain writes, to stderr, why each statement is as na
 is and where AWS does not allow narrowing it further.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			doc := workflow.IAMPolicy(workflow.PolicyOptions{Cluster: o.Cluster, CrossRegion: o.CrossRegion,
+			doc := iampolicy.New(iampolicy.Options{Cluster: o.Cluster, CrossRegion: o.CrossRegion,
 				Partition: o.Partition, Account: o.Account, Region: a.opts.Region})
 			b, err := doc.JSON()
 			if err != nil {

@@ -36,9 +36,12 @@ var clusterSteps = []step{
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("check that cluster %s and its members are available, the key is usable and every name is free", p.Source)
 		},
-		estimate: estimate{base: 10 * time.Second},
-		undo:     "nothing to undo: it only reads",
-		apply:    func(ctx context.Context, r *run) error { return r.ensureCluster(ctx) },
+		// the endpoints' tags (ListTagsForResource), which the migration recreates them with;
+		// the names it will create are free
+		permissions: []string{"rds:ListTagsForResource", "rds:DescribeDBClusterSnapshots"},
+		estimate:    estimate{base: 10 * time.Second},
+		undo:        "nothing to undo: it only reads",
+		apply:       func(ctx context.Context, r *run) error { return r.ensureCluster(ctx) },
 	},
 	{
 		name: StepFreeze, mutating: true, downtime: true, skippable: true,
@@ -55,18 +58,20 @@ var clusterSteps = []step{
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("snapshot cluster %s as %s", p.Source, n.Snapshot)
 		},
-		estimate: estimate{base: 3 * time.Minute},
-		undo:     "rollback deletes the unencrypted cluster snapshot, last (the new cluster was restored from it)",
-		observe:  observeClusterSnapshot, apply: applyClusterSnapshot, wait: waitClusterSnapshot,
+		permissions: []string{"rds:DescribeDBClusterSnapshots", "rds:AddTagsToResource", "rds:DeleteDBClusterSnapshot"},
+		estimate:    estimate{base: 3 * time.Minute},
+		undo:        "rollback deletes the unencrypted cluster snapshot, last (the new cluster was restored from it)",
+		observe:     observeClusterSnapshot, apply: applyClusterSnapshot, wait: waitClusterSnapshot,
 	},
 	{
 		name: StepRestore, actions: []string{"RestoreDBClusterFromSnapshot"}, mutating: true, downtime: true,
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("restore cluster %s from %s encrypted with %s, with every restorable setting", n.Target, n.Snapshot, p.KmsKeyARN)
 		},
-		estimate: estimate{base: 15 * time.Minute},
-		undo:     "rollback deletes the new cluster once its members are gone, with a final cluster snapshot once cutover has begun (it may have taken writes)",
-		observe:  observeClusterRestore, apply: applyClusterRestore, wait: waitClusterRestored,
+		permissions: []string{"rds:AddTagsToResource", "kms:CreateGrant", "rds:DeleteDBCluster"},
+		estimate:    estimate{base: 15 * time.Minute},
+		undo:        "rollback deletes the new cluster once its members are gone, with a final cluster snapshot once cutover has begun (it may have taken writes)",
+		observe:     observeClusterRestore, apply: applyClusterRestore, wait: waitClusterRestored,
 	},
 	{
 		name: StepModify, actions: []string{"ModifyDBCluster"}, mutating: true, downtime: true,
@@ -82,18 +87,20 @@ var clusterSteps = []step{
 		describeSubject: func(p *Plan, subject string) string {
 			return fmt.Sprintf("create the new cluster's member replacing %s, with its class, tier, groups, zone, monitoring and insights", subject)
 		},
-		estimate: estimate{base: 12 * time.Minute},
-		undo:     "rollback renames the new member back to its temporary name if it took the original one, then deletes it (a member has no storage of its own: no final snapshot)",
-		observe:  observeMember, apply: applyMember, wait: waitMember, approval: memberApproval,
+		permissions: []string{"rds:AddTagsToResource", "rds:DeleteDBInstance"},
+		estimate:    estimate{base: 12 * time.Minute},
+		undo:        "rollback renames the new member back to its temporary name if it took the original one, then deletes it (a member has no storage of its own: no final snapshot)",
+		observe:     observeMember, apply: applyMember, wait: waitMember, approval: memberApproval,
 	},
 	{
 		name: StepTempEndpoint, actions: []string{"CreateDBClusterEndpoint"}, mutating: true, downtime: true,
 		describeSubject: func(p *Plan, subject string) string {
 			return fmt.Sprintf("create custom endpoint %s on the new cluster under a temporary name, members mapped to the new members", subject)
 		},
-		estimate: estimate{base: 2 * time.Minute},
-		undo:     "rollback deletes every custom endpoint the migration made on the new cluster, first",
-		observe:  observeTempEndpoint, apply: applyTempEndpoint, wait: waitTempEndpoint,
+		permissions: []string{"rds:AddTagsToResource"},
+		estimate:    estimate{base: 2 * time.Minute},
+		undo:        "rollback deletes every custom endpoint the migration made on the new cluster, first",
+		observe:     observeTempEndpoint, apply: applyTempEndpoint, wait: waitTempEndpoint,
 	},
 	{
 		name: StepParity, actions: []string{"DescribeDBClusters", "DescribeDBInstances"}, downtime: true,
@@ -127,9 +134,10 @@ var clusterSteps = []step{
 		describeSubject: func(p *Plan, subject string) string {
 			return fmt.Sprintf("delete custom endpoint %s of the retired cluster and its temporary copy, then create %s on the new cluster", subject, subject)
 		},
-		estimate: estimate{base: 2 * time.Minute},
-		undo:     "rollback deletes the endpoint from the new cluster and, once the source is back at its names, recreates it on the source from the journal",
-		observe:  observeEndpointMoved, apply: applyEndpointMove, wait: waitEndpointMoved,
+		permissions: []string{"rds:AddTagsToResource"},
+		estimate:    estimate{base: 2 * time.Minute},
+		undo:        "rollback deletes the endpoint from the new cluster and, once the source is back at its names, recreates it on the source from the journal",
+		observe:     observeEndpointMoved, apply: applyEndpointMove, wait: waitEndpointMoved,
 	},
 	{
 		name: StepUnfreeze, mutating: true,
@@ -173,3 +181,14 @@ func (clusterRoute) reload(ctx context.Context, r *run) error  { return reloadCl
 func (clusterRoute) undo(ctx context.Context, r *run) error    { return undoCluster(ctx, r) }
 func (clusterRoute) cleanup(ctx context.Context, r *run) error { return cleanupCluster(ctx, r) }
 func (clusterRoute) cleanupSummary(r *run) Approval            { return clusterCleanupSummary(r) }
+
+// undoAndCleanupActions: renames back, deletion protection turned off, custom endpoints
+// dropped from the new cluster and recreated on the source, deletions of members and
+// clusters, final cluster snapshots (authorized as CreateDBClusterSnapshot), tagged as the
+// migration's.
+func (clusterRoute) undoAndCleanupActions() []string {
+	return []string{"rds:DescribeDBClusters", "rds:DescribeDBInstances", "rds:DescribeDBClusterEndpoints",
+		"rds:DescribeDBClusterSnapshots", "rds:ModifyDBCluster", "rds:ModifyDBInstance", "rds:CreateDBClusterEndpoint",
+		"rds:DeleteDBClusterEndpoint", "rds:DeleteDBInstance", "rds:DeleteDBCluster", "rds:CreateDBClusterSnapshot",
+		"rds:AddTagsToResource", "rds:DeleteDBClusterSnapshot"}
+}

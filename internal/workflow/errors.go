@@ -42,3 +42,11 @@ func NextOf(err error) string {
 	}
 	return ""
 }
+
+// keyAccessNext is the advice when RDS reports a KMS key not accessible: AWS gives the same
+// error for a disabled or deleted key and for a caller who may not use the key through RDS,
+// so the advice names both, and the permissions.
+func keyAccessNext(id string) string {
+	return "enable the key and make sure you may use kms:CreateGrant and kms:DescribeKey on it through RDS (`rdsencrypt iam-policy` prints them), then rdsencrypt resume " +
+		id + " (or rdsencrypt rollback " + id + ")"
+}

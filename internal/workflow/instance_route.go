@@ -32,9 +32,10 @@ var instanceSteps = []step{
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("check that %s is available, the key is usable and every name is free", p.Source)
 		},
-		estimate: estimate{base: 10 * time.Second},
-		undo:     "nothing to undo: it only reads",
-		apply:    preflightAgain,
+		permissions: []string{"rds:DescribeDBSnapshots"}, // the names it will create are free
+		estimate:    estimate{base: 10 * time.Second},
+		undo:        "nothing to undo: it only reads",
+		apply:       preflightAgain,
 	},
 	{
 		name: StepFreeze, mutating: true, downtime: true, skippable: true,
@@ -51,9 +52,10 @@ var instanceSteps = []step{
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("snapshot %s as %s", p.Source, n.Snapshot)
 		},
-		estimate: estimate{base: 2 * time.Minute, perGB: 6 * time.Second},
-		undo:     "rollback deletes the unencrypted snapshot (tagged and journaled as ours)",
-		observe:  observeSnapshot(func(n Names) string { return n.Snapshot }), apply: applySnapshot,
+		permissions: []string{"rds:DescribeDBSnapshots", "rds:AddTagsToResource", "rds:DeleteDBSnapshot"}, // a failed one is taken again
+		estimate:    estimate{base: 2 * time.Minute, perGB: 6 * time.Second},
+		undo:        "rollback deletes the unencrypted snapshot (tagged and journaled as ours)",
+		observe:     observeSnapshot(func(n Names) string { return n.Snapshot }), apply: applySnapshot,
 		wait: waitSnapshot(func(n Names) string { return n.Snapshot }),
 	},
 	{
@@ -61,9 +63,10 @@ var instanceSteps = []step{
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("copy %s to %s encrypted with %s", n.Snapshot, n.EncryptedSnapshot, p.KmsKeyARN)
 		},
-		estimate: estimate{base: 5 * time.Minute, perGB: 12 * time.Second},
-		undo:     "rollback deletes the encrypted copy",
-		observe:  observeSnapshot(func(n Names) string { return n.EncryptedSnapshot }), apply: applyCopy,
+		permissions: []string{"rds:DescribeDBSnapshots", "rds:AddTagsToResource", "rds:DeleteDBSnapshot", "kms:CreateGrant"},
+		estimate:    estimate{base: 5 * time.Minute, perGB: 12 * time.Second},
+		undo:        "rollback deletes the encrypted copy",
+		observe:     observeSnapshot(func(n Names) string { return n.EncryptedSnapshot }), apply: applyCopy,
 		wait: waitSnapshot(func(n Names) string { return n.EncryptedSnapshot }),
 	},
 	{
@@ -71,9 +74,10 @@ var instanceSteps = []step{
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("restore %s from %s with every restorable setting", n.Target, n.EncryptedSnapshot)
 		},
-		estimate: estimate{base: 10 * time.Minute, perGB: 6 * time.Second},
-		undo:     "rollback deletes the new instance, with a final snapshot once cutover has begun (it may have taken writes)",
-		observe:  observeRestore, apply: applyRestore, wait: waitTargetSettled,
+		permissions: []string{"rds:AddTagsToResource", "kms:CreateGrant", "rds:DeleteDBInstance"}, // a failed one is restored again
+		estimate:    estimate{base: 10 * time.Minute, perGB: 6 * time.Second},
+		undo:        "rollback deletes the new instance, with a final snapshot once cutover has begun (it may have taken writes)",
+		observe:     observeRestore, apply: applyRestore, wait: waitTargetSettled,
 	},
 	{
 		name: StepModify, actions: []string{"ModifyDBInstance", "RebootDBInstance"}, mutating: true, downtime: true,
@@ -157,3 +161,11 @@ func (instanceRoute) reload(ctx context.Context, r *run) error  { return reloadI
 func (instanceRoute) undo(ctx context.Context, r *run) error    { return undoInstance(ctx, r) }
 func (instanceRoute) cleanup(ctx context.Context, r *run) error { return cleanupInstance(ctx, r) }
 func (instanceRoute) cleanupSummary(r *run) Approval            { return instanceCleanupSummary(r) }
+
+// undoAndCleanupActions: renames back and deletion protection turned off (ModifyDBInstance),
+// deletions, and the final snapshots of deletions (authorized as CreateDBSnapshot), tagged
+// as the migration's.
+func (instanceRoute) undoAndCleanupActions() []string {
+	return []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:ModifyDBInstance", "rds:DeleteDBInstance",
+		"rds:CreateDBSnapshot", "rds:AddTagsToResource", "rds:DeleteDBSnapshot"}
+}

@@ -29,9 +29,10 @@ var replicaPrepare = []step{
 		describeSubject: func(p *Plan, subject string) string {
 			return fmt.Sprintf("create an encrypted read replica replacing %s, from the new primary (or its new parent)", subject)
 		},
-		estimate: estimate{base: 10 * time.Minute, perGB: 6 * time.Second},
-		undo:     "rollback deletes the new replica, children before their parents",
-		observe:  observeReplicaCreated, apply: applyReplicaCreate, wait: waitReplicaSettled,
+		permissions: []string{"rds:AddTagsToResource", "kms:CreateGrant", "rds:DeleteDBInstance"}, // a failed one is created again
+		estimate:    estimate{base: 10 * time.Minute, perGB: 6 * time.Second},
+		undo:        "rollback deletes the new replica, children before their parents",
+		observe:     observeReplicaCreated, apply: applyReplicaCreate, wait: waitReplicaSettled,
 	},
 	{
 		name: StepReplicaModify, actions: []string{"ModifyDBInstance", "RebootDBInstance"}, mutating: true,

@@ -36,6 +36,9 @@ type route interface {
 	cleanup(ctx context.Context, r *run) error
 	// cleanupSummary says what cleanup will delete, for its approval.
 	cleanupSummary(r *run) Approval
+	// undoAndCleanupActions are the IAM actions of undo and cleanup, which are not steps;
+	// iam-policy allows them with the steps' (IAMActions).
+	undoAndCleanupActions() []string
 }
 
 // routes are the registered routes, by migration kind.

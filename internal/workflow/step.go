@@ -24,6 +24,11 @@ type step struct {
 	// step that makes none says why in local.
 	actions []string
 	local   string
+	// permissions are the IAM actions the step needs besides its actions: the reads of
+	// observe and wait, tags given on create (authorized as rds:AddTagsToResource), KMS
+	// grants RDS makes on the caller's behalf. iam-policy allows actions and permissions
+	// of every step of every route, and nothing else (IAMActions).
+	permissions []string
 	// mutating steps change something and need an approval; downtime steps run while
 	// application writes are frozen; a skippable step may be skipped at its approval.
 	mutating, downtime, skippable bool

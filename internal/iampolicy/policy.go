@@ -1,20 +1,23 @@
-package workflow
+// Package iampolicy is the least-privilege IAM policy rdsencrypt needs, as data: `rdsencrypt
+// iam-policy` prints it, and the integration tests run whole migrations under it in the
+// simulator, which evaluates it as IAM does (integration/iampolicy_test.go). Which actions it
+// allows comes from the route tables (workflow.IAMActions): every call and permission of
+// every step, rollback and cleanup of the selected routes, and nothing else; this package
+// says on which resources and under which conditions.
+package iampolicy
 
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"slices"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
-// The IAM policy rdsencrypt needs, as data. `rdsencrypt iam-policy` prints it, and the
-// integration tests run whole migrations under it in the simulator, which evaluates it as
-// IAM does (integration/iampolicy_test.go): every action listed is needed, and none is
-// missing.
-//
 // How the statements are narrowed, and where they cannot be:
 //
-//   - Everything the tool creates has a deterministic name (names.go): snapshots start
+//   - Everything the tool creates has a deterministic name (internal/workflow/names.go): snapshots start
 //     with "rdsencrypt-", the new instance or cluster ends in "-enc-<id>" until cutover,
 //     the retired source ends in "-old-<id>" after it. Resource ARNs use these patterns.
 //   - Everything the tool creates carries rdsencrypt:migration-id, so creating calls
@@ -28,7 +31,7 @@ import (
 //   - IAM has no condition key for the new identifier of a rename, nor for
 //     SkipFinalSnapshot/FinalDBSnapshotIdentifier: ModifyDBInstance cannot be limited to
 //     renames, and a policy cannot force the final snapshot of a deletion. The tool
-//     always asks for it (cleanup.go) and integration/safety_test.go checks it.
+//     always asks for it (internal/workflow/cleanup.go) and integration/safety_test.go checks it.
 //   - Since 2024 AWS authorizes the final snapshot of DeleteDBInstance as rds:CreateDBSnapshot
 //     (and rds:AddTagsToResource on it when the instance copies tags to snapshots), without
 //     request tags: those two statements are narrowed by snapshot name, not by tag.
@@ -39,8 +42,8 @@ import (
 //     The key policy must also allow the account's principals (the default key policy does).
 //     AWS-managed keys (alias/aws/rds) need no identity permission for this.
 
-// PolicyOptions selects and scopes the statements.
-type PolicyOptions struct {
+// Options selects and scopes the statements.
+type Options struct {
 	Cluster     bool   // Aurora cluster migrations
 	CrossRegion bool   // replicas (and their keys) in other regions
 	Partition   string // default "aws"
@@ -48,15 +51,15 @@ type PolicyOptions struct {
 	Region      string // default "*"; always "*" with CrossRegion
 }
 
-// PolicyDocument is an IAM policy document.
-type PolicyDocument struct {
-	Version   string            `json:"Version"`
-	Statement []PolicyStatement `json:"Statement"`
+// Document is an IAM policy document.
+type Document struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
 }
 
-// PolicyStatement is one statement. Condition maps an operator (StringEquals, Null, ...)
+// Statement is one statement. Condition maps an operator (StringEquals, Null, ...)
 // to condition keys and their values.
-type PolicyStatement struct {
+type Statement struct {
 	Sid       string                         `json:"Sid"`
 	Effect    string                         `json:"Effect"`
 	Action    []string                       `json:"Action"`
@@ -67,7 +70,7 @@ type PolicyStatement struct {
 }
 
 // JSON renders the document as indented JSON, ending in a newline.
-func (d *PolicyDocument) JSON() ([]byte, error) {
+func (d *Document) JSON() ([]byte, error) {
 	b, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return nil, err
@@ -76,7 +79,7 @@ func (d *PolicyDocument) JSON() ([]byte, error) {
 }
 
 // Actions lists every action of the document once, sorted.
-func (d *PolicyDocument) Actions() []string {
+func (d *Document) Actions() []string {
 	var out []string
 	for _, s := range d.Statement {
 		for _, a := range s.Action {
@@ -91,8 +94,8 @@ func (d *PolicyDocument) Actions() []string {
 
 // Without returns a copy of the document with action removed from every statement (and
 // statements left with no action dropped).
-func (d *PolicyDocument) Without(action string) *PolicyDocument {
-	out := &PolicyDocument{Version: d.Version}
+func (d *Document) Without(action string) *Document {
+	out := &Document{Version: d.Version}
 	for _, s := range d.Statement {
 		s.Action = slices.DeleteFunc(slices.Clone(s.Action), func(a string) bool { return a == action })
 		if len(s.Action) > 0 {
@@ -109,8 +112,11 @@ const (
 	policyRetired      = "*-old-*"      // the source after cutover
 )
 
-// IAMPolicy returns the least-privilege policy for the selected migrations.
-func IAMPolicy(o PolicyOptions) *PolicyDocument {
+// New returns the least-privilege policy for the selected migrations: instance migrations
+// (read replicas included), and cluster migrations with o.Cluster. Each statement keeps only
+// the actions the selected routes need (workflow.IAMActions); a statement left with none is
+// dropped.
+func New(o Options) *Document {
 	partition, account, region := o.Partition, o.Account, o.Region
 	if partition == "" {
 		partition = "aws"
@@ -134,7 +140,7 @@ func IAMPolicy(o PolicyOptions) *PolicyDocument {
 		// reads to recreate them.
 		read = append(read, "rds:DescribeDBClusters", "rds:DescribeDBClusterSnapshots", "rds:DescribeDBClusterEndpoints", "rds:ListTagsForResource")
 	}
-	st := []PolicyStatement{
+	st := []Statement{
 		{Sid: "Describe", Action: read, Resource: []string{"*"},
 			Why: "read-only; listing calls (scan, tag lookups, waits by resource id) name no resource, and DescribeOrderableDBInstanceOptions has no resource type"},
 		{Sid: "SnapshotSource", Action: []string{"rds:CreateDBSnapshot"},
@@ -185,47 +191,63 @@ func IAMPolicy(o PolicyOptions) *PolicyDocument {
 	}
 	if o.Cluster {
 		st = append(st,
-			PolicyStatement{Sid: "ClusterSnapshotSource", Action: []string{"rds:CreateDBClusterSnapshot"},
+			Statement{Sid: "ClusterSnapshotSource", Action: []string{"rds:CreateDBClusterSnapshot"},
 				Resource: []string{rds("cluster", "*"), rds("cluster-snapshot", policyOurSnapshots)},
 				Why:      "the source cluster is never tagged; also authorizes the final snapshot of DeleteDBCluster"},
-			PolicyStatement{Sid: "CreateEncryptedCluster", Action: []string{"rds:RestoreDBClusterFromSnapshot", "rds:CreateDBInstance"},
+			Statement{Sid: "CreateEncryptedCluster", Action: []string{"rds:RestoreDBClusterFromSnapshot", "rds:CreateDBInstance"},
 				Resource: []string{rds("cluster", policyTargets), rds("cluster-snapshot", policyOurSnapshots), rds("db", policyTargets),
 					rds("cluster-pg", "*"), rds("og", "*"), rds("pg", "*"), rds("subgrp", "*")},
 				Condition: ours,
 				Why:       "the new cluster and its member instances, with the migration tag"},
-			PolicyStatement{Sid: "TagOwnClusters", Action: []string{"rds:AddTagsToResource"},
+			Statement{Sid: "TagOwnClusters", Action: []string{"rds:AddTagsToResource"},
 				Resource: []string{rds("cluster", policyTargets), rds("cluster-endpoint", "*")}, Condition: ours,
 				Why: "tag-on-create of the new cluster and its custom endpoints"},
-			PolicyStatement{Sid: "TagOwnClusterSnapshots", Action: []string{"rds:AddTagsToResource"},
+			Statement{Sid: "TagOwnClusterSnapshots", Action: []string{"rds:AddTagsToResource"},
 				Resource: []string{rds("cluster-snapshot", policyOurSnapshots)},
 				Why:      "as for DB snapshots: the final snapshot first gets the source's tags"},
-			PolicyStatement{Sid: "ModifyAndRenameClusters", Action: []string{"rds:ModifyDBCluster"},
+			Statement{Sid: "ModifyAndRenameClusters", Action: []string{"rds:ModifyDBCluster"},
 				Resource: []string{rds("cluster", "*"), rds("cluster-pg", "*"), rds("og", "*")},
 				Why:      "cannot be tag-restricted: the cutover renames the untagged source cluster"},
-			PolicyStatement{Sid: "ClusterEndpoints", Action: []string{"rds:CreateDBClusterEndpoint", "rds:DeleteDBClusterEndpoint"},
+			Statement{Sid: "ClusterEndpoints", Action: []string{"rds:CreateDBClusterEndpoint", "rds:DeleteDBClusterEndpoint"},
 				Resource: []string{rds("cluster-endpoint", "*"), rds("cluster", "*")},
 				Why:      "custom endpoints keep their names, so they are moved from the source cluster to the new one: neither name nor tag narrows them"},
-			PolicyStatement{Sid: "DeleteOwnClusters", Action: []string{"rds:DeleteDBCluster"},
+			Statement{Sid: "DeleteOwnClusters", Action: []string{"rds:DeleteDBCluster"},
 				Resource: []string{rds("cluster", policyTargets)}, Condition: owned,
 				Why: "rollback deletes the new cluster"},
-			PolicyStatement{Sid: "DeleteRetiredCluster", Action: []string{"rds:DeleteDBCluster"},
+			Statement{Sid: "DeleteRetiredCluster", Action: []string{"rds:DeleteDBCluster"},
 				Resource: []string{rds("cluster", policyRetired)},
 				Why:      "cleanup deletes the retired source cluster, untagged, by its retired name only (its members, renamed to *-old-* at cutover, fall under DeleteRetiredSource); IAM cannot require the final snapshot"},
-			PolicyStatement{Sid: "DeleteOwnClusterSnapshots", Action: []string{"rds:DeleteDBClusterSnapshot"},
+			Statement{Sid: "DeleteOwnClusterSnapshots", Action: []string{"rds:DeleteDBClusterSnapshot"},
 				Resource: []string{rds("cluster-snapshot", policyOurSnapshots)}, Condition: owned,
 				Why: "only the tool's tagged cluster snapshots"},
 		)
 	}
-	for i := range st {
-		st[i].Effect = "Allow"
+	kinds := []string{workflow.KindInstance}
+	if o.Cluster {
+		kinds = append(kinds, workflow.KindCluster)
 	}
-	return &PolicyDocument{Version: "2012-10-17", Statement: st}
+	needed := routeActions(kinds...)
+	var kept []Statement
+	for _, s := range st {
+		s.Action = slices.DeleteFunc(s.Action, func(a string) bool { return !slices.Contains(needed, a) })
+		if len(s.Action) > 0 {
+			s.Effect = "Allow"
+			kept = append(kept, s)
+		}
+	}
+	return &Document{Version: "2012-10-17", Statement: kept}
 }
 
-// keyAccessNext is the advice when RDS reports a KMS key not accessible: AWS gives the same
-// error for a disabled or deleted key and for a caller who may not use the key through RDS,
-// so the advice names both, and the permissions.
-func keyAccessNext(id string) string {
-	return "enable the key and make sure you may use kms:CreateGrant and kms:DescribeKey on it through RDS (`rdsencrypt iam-policy` prints them), then rdsencrypt resume " +
-		id + " (or rdsencrypt rollback " + id + ")"
+// routeActions are the IAM actions the routes of kinds need, sorted, once each.
+func routeActions(kinds ...string) []string {
+	var out []string
+	for _, k := range kinds {
+		actions, err := workflow.IAMActions(k)
+		if err != nil {
+			panic(err) // the kinds are the workflow's own constants
+		}
+		out = append(out, actions...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
