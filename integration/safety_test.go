@@ -298,3 +298,56 @@ func TestParityStopsANewResourceNotEncryptedWithTheKey(t *testing.T) {
 		assert.Equal(t, src.cluster.ResourceID, e.describeAurora("shop").cluster.ResourceID)
 	})
 }
+
+// withStateDir is the same account driven from another state directory: a second operator,
+// or the first one after losing the journal.
+func (e *env) withStateDir(t *testing.T) *env {
+	store, err := workflow.OpenStore(t.TempDir())
+	require.NoError(t, err)
+	return &env{t: t, h: e.h, rds: e.rds, kms: e.kms, client: e.client, store: store}
+}
+
+// AWS is the shared truth: a migration of a source that another migration, unknown to this
+// state directory, has under way is refused with that migration's id before anything is
+// created; a finished one does not block.
+func TestSecondMigrationFromAnotherStateDirIsRefused(t *testing.T) {
+	t.Run("instance", func(t *testing.T) {
+		e := newEnv(t)
+		e.createKey("alias/k")
+		e.createInstance(simpleSource("ledger"))
+		stopAfter(t, e, workflow.StepSnapshot)
+		before := e.h.Calls()
+
+		other := e.withStateDir(t)
+		_, err := other.engine("ffffffff", workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "migration "+fixedID+" under way")
+		assert.Contains(t, workflow.NextOf(err), "rdsencrypt resume --source ledger")
+		assertNoMutatingCalls(t, before, e.h.Calls())
+
+		// Once the first migration is finished (here: rolled back), the source is free.
+		_, err = e.engine("", workflow.AutoApprove).Rollback(e.ctx(), fixedID)
+		require.NoError(t, err)
+		rep, err := other.engine("ffffffff", workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+		require.NoError(t, err)
+		assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	})
+	t.Run("cluster", func(t *testing.T) {
+		e := newEnv(t)
+		e.createKey("alias/k")
+		smallCluster(e)
+		eng := e.engine(fixedID, workflow.AutoApprove)
+		ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
+			return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore
+		})
+		_, err := eng.Migrate(ctx, clusterRequest("shop", "alias/k"))
+		require.ErrorIs(t, err, workflow.ErrStopped)
+		before := e.h.Calls()
+
+		_, err = e.withStateDir(t).engine("ffffffff", workflow.AutoApprove).Migrate(e.ctx(), clusterRequest("shop", "alias/k"))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "migration "+fixedID+" under way")
+		assert.Contains(t, workflow.NextOf(err), "--cluster")
+		assertNoMutatingCalls(t, before, e.h.Calls())
+	})
+}

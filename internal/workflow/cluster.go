@@ -36,6 +36,9 @@ func (e *Engine) migrateCluster(ctx context.Context, api model.RDS, req MigrateR
 		return nil, err
 	}
 	defer release()
+	if err := e.refuseOtherMigrations(ctx, api, KindCluster, cs.cluster.ID, id); err != nil {
+		return nil, err
+	}
 	j := newClusterJournal(cs.cluster, cs.members, cs.endpoints)
 	if err := checkClusterNamesFree(ctx, api, ClusterNamesFor(id, cs.cluster.ID), j); err != nil {
 		return nil, err

@@ -90,6 +90,9 @@ func (e *Engine) migrateInstance(ctx context.Context, api model.RDS, req Migrate
 		return nil, err
 	}
 	defer release()
+	if err := e.refuseOtherMigrations(ctx, api, KindInstance, src.ID, id); err != nil {
+		return nil, err
+	}
 	in.id = id
 	if err := checkNamesFree(ctx, api, NamesFor(in.id, src.ID)); err != nil {
 		return nil, err
