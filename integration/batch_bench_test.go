@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
+
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
-	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // BenchmarkBatch200 migrates a fleet of 200 instances with one batch, all of them at once
@@ -69,8 +70,8 @@ func BenchmarkBatch200(b *testing.B) {
 		// One migration alone, uncontended: the floor of any batch.
 		solo := f.batch(nil)
 		solo.Base.Poll = poll
-		soloReq := workflow.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet", Concurrency: 1, Cutover: workflow.CutoverAuto,
-			Selection: workflow.Selection{Exclude: []workflow.Glob{mustGlob(b, "bench-*")}}}
+		soloReq := fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet", Concurrency: 1, Cutover: fleet.CutoverAuto,
+			Selection: fleet.Selection{Exclude: []fleet.Glob{mustGlob(b, "bench-*")}}}
 		plan, err := solo.Plan(context.Background(), soloReq)
 		require.NoError(b, err)
 		require.Equal(b, 1, plan.Planned())
@@ -81,8 +82,8 @@ func BenchmarkBatch200(b *testing.B) {
 
 		batch := f.batch(nil)
 		batch.Base.Poll = poll
-		req := workflow.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet", Concurrency: concurrency, Cutover: workflow.CutoverAuto,
-			Selection: workflow.Selection{Exclude: []workflow.Glob{mustGlob(b, "solo-*")}}}
+		req := fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet", Concurrency: concurrency, Cutover: fleet.CutoverAuto,
+			Selection: fleet.Selection{Exclude: []fleet.Glob{mustGlob(b, "solo-*")}}}
 		plan, err = batch.Plan(context.Background(), req)
 		require.NoError(b, err)
 		require.Equal(b, n, plan.Planned())
@@ -95,7 +96,7 @@ func BenchmarkBatch200(b *testing.B) {
 		b.Logf("coalesce window %v (virtual); calls per migration by action: %s", window, perMigration(before, f.h.Calls(), n))
 		if rep.Summary.Completed != n {
 			for _, m := range rep.Migrations {
-				if m.Outcome != workflow.OutcomeCompleted {
+				if m.Outcome != fleet.OutcomeCompleted {
 					b.Fatalf("%s: %s: %s", m.Source, m.Outcome, m.Reason)
 				}
 			}
@@ -135,9 +136,9 @@ func perMigration(before, after map[string]int, n int) string {
 	return sb.String()
 }
 
-func mustGlob(tb testing.TB, s string) workflow.Glob {
+func mustGlob(tb testing.TB, s string) fleet.Glob {
 	tb.Helper()
-	g, err := workflow.ParseGlob(s)
+	g, err := fleet.ParseGlob(s)
 	require.NoError(tb, err)
 	return g
 }

@@ -3,13 +3,15 @@ package integration
 import (
 	"context"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -74,8 +76,8 @@ func fastDir(tb testing.TB) string {
 }
 
 // batch returns a batch over this account; ids fixes migration ids by source.
-func (f *fleetEnv) batch(ids map[string]string) *workflow.Batch {
-	b := &workflow.Batch{Base: workflow.Engine{
+func (f *fleetEnv) batch(ids map[string]string) *fleet.Batch {
+	b := &fleet.Batch{Base: workflow.Engine{
 		Clients: func(r string) (model.RDS, error) { return f.client.For(r), nil },
 		Store:   f.store,
 		Observer: workflow.ObserverFunc(func(ev workflow.Event) {
@@ -94,7 +96,7 @@ func (f *fleetEnv) batch(ids map[string]string) *workflow.Batch {
 		Poll: awsclient.PollOptions{Min: 2 * time.Millisecond, Max: 8 * time.Millisecond},
 	}}
 	if ids != nil {
-		b.IDFor = func(it workflow.BatchItem) string { return ids[it.Source] }
+		b.IDFor = func(it fleet.BatchItem) string { return ids[it.Source] }
 	}
 	return b
 }
@@ -155,7 +157,7 @@ func (f *fleetEnv) ctx(d time.Duration) context.Context {
 	return ctx
 }
 
-func outcomes(rep *workflow.BatchReport) map[string]string {
+func outcomes(rep *fleet.BatchReport) map[string]string {
 	out := map[string]string{}
 	for _, m := range rep.Migrations {
 		out[m.Source] = m.Outcome
@@ -163,7 +165,7 @@ func outcomes(rep *workflow.BatchReport) map[string]string {
 	return out
 }
 
-func byID(rep *workflow.BatchReport, source string) *workflow.BatchMigration {
+func byID(rep *fleet.BatchReport, source string) *fleet.BatchMigration {
 	for i := range rep.Migrations {
 		if rep.Migrations[i].Source == source {
 			return &rep.Migrations[i]
@@ -185,8 +187,8 @@ func TestBatchOfFiftyInstancesAndThreeClustersUnderThrottling(t *testing.T) {
 	f.h.Faults(rdssim.FaultRequest{Throttle: &rdssim.Throttle{RatePerSecond: 450, Burst: 10}})
 
 	b := f.batch(nil)
-	plan, err := b.Plan(f.ctx(30*time.Second), workflow.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
-		Concurrency: 27, Cutover: workflow.CutoverAuto})
+	plan, err := b.Plan(f.ctx(30*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
+		Concurrency: 27, Cutover: fleet.CutoverAuto})
 	require.NoError(t, err)
 	require.Len(t, plan.Items, 53)
 	assert.Contains(t, strings.Join(plan.Warnings, "\n"), "DB instances (kept until cleanup) next to 53 existing; RDS's default quota is 40",
@@ -201,24 +203,24 @@ func TestBatchOfFiftyInstancesAndThreeClustersUnderThrottling(t *testing.T) {
 	for _, id := range ids {
 		m := byID(rep, id)
 		require.NotNil(t, m, id)
-		assert.Equal(t, workflow.OutcomeCompleted, m.Outcome, "%s: %s", id, m.Reason)
+		assert.Equal(t, fleet.OutcomeCompleted, m.Outcome, "%s: %s", id, m.Reason)
 		assert.Positive(t, m.APICalls)
 		assert.Positive(t, m.DowntimeSeconds)
 		assert.Empty(t, m.Parity.Differences)
 	}
 	assert.Zero(t, rep.Summary.Failed)
 	// Aurora cluster migrations: asserted as they stand in the engine when this was written.
-	clusterOutcome := workflow.OutcomeCompleted
+	clusterOutcome := fleet.OutcomeCompleted
 	if _, err := b.Base.Plan(context.Background(), workflow.MigrateRequest{Kind: workflow.KindCluster, Region: region,
 		Source: "shop-a", KmsKey: "alias/fleet"}); err != nil && strings.Contains(err.Error(), "not implemented") {
-		clusterOutcome = workflow.OutcomeSkipped
+		clusterOutcome = fleet.OutcomeSkipped
 	}
 	for _, c := range clusters {
 		m := byID(rep, c)
 		require.NotNil(t, m, c)
 		assert.Equal(t, clusterOutcome, m.Outcome, "%s: %s", c, m.Reason)
 	}
-	if clusterOutcome == workflow.OutcomeCompleted {
+	if clusterOutcome == fleet.OutcomeCompleted {
 		assert.Equal(t, 53, rep.Summary.Completed)
 		for _, c := range clusters {
 			cl, err := f.client.For(region).DescribeCluster(context.Background(), c)
@@ -258,17 +260,17 @@ func TestBatchIsolatesFailures(t *testing.T) {
 	f.h.Faults(rdssim.FaultRequest{FailSnapshot: []rdssim.ResourceRef{{Region: region, ID: broken["ledger-003"]}, {Region: region, ID: broken["ledger-006"]}}})
 
 	b := f.batch(migrationIDs)
-	plan, err := b.Plan(f.ctx(20*time.Second), workflow.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
-		Concurrency: 4, Cutover: workflow.CutoverAuto})
+	plan, err := b.Plan(f.ctx(20*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
+		Concurrency: 4, Cutover: fleet.CutoverAuto})
 	require.NoError(t, err)
 	rep := b.Run(f.ctx(40*time.Second), plan)
 
-	assert.Equal(t, workflow.BatchSummary{Completed: 8, Failed: 2, APICalls: rep.Summary.APICalls, ElapsedSeconds: rep.Summary.ElapsedSeconds}, rep.Summary)
+	assert.Equal(t, fleet.BatchSummary{Completed: 8, Failed: 2, APICalls: rep.Summary.APICalls, ElapsedSeconds: rep.Summary.ElapsedSeconds}, rep.Summary)
 	for source, snapshot := range broken {
 		m := byID(rep, source)
 		require.NotNil(t, m)
 		id := migrationIDs[source]
-		assert.Equal(t, workflow.OutcomeFailed, m.Outcome)
+		assert.Equal(t, fleet.OutcomeFailed, m.Outcome)
 		assert.Equal(t, id, m.MigrationID)
 		assert.Equal(t, workflow.StatusFailed, m.Status)
 		assert.Contains(t, m.Reason, snapshot)
@@ -297,14 +299,14 @@ func TestBatchManualCutoverPreparesThenResumes(t *testing.T) {
 	createKeyIn(t, f.h.KMS(region), "alias/fleet")
 	ids := f.createFleet("ledger", 4)
 	b := f.batch(nil)
-	plan, err := b.Plan(f.ctx(20*time.Second), workflow.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
-		Concurrency: 4, Cutover: workflow.CutoverManual})
+	plan, err := b.Plan(f.ctx(20*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
+		Concurrency: 4, Cutover: fleet.CutoverManual})
 	require.NoError(t, err)
 	rep := b.Run(f.ctx(30*time.Second), plan)
 	assert.Equal(t, 4, rep.Summary.AwaitingCutover)
 	for _, id := range ids {
 		m := byID(rep, id)
-		assert.Equal(t, workflow.OutcomeAwaitingCutover, m.Outcome, m.Reason)
+		assert.Equal(t, fleet.OutcomeAwaitingCutover, m.Outcome, m.Reason)
 		assert.Equal(t, workflow.StatusPaused, m.Status)
 		assert.Equal(t, "rdsencrypt resume "+m.MigrationID+"   (runs the cutover: the endpoint is down for minutes)", m.Next)
 		inst, err := f.client.For(region).DescribeInstance(context.Background(), id)
@@ -322,7 +324,7 @@ func TestBatchManualCutoverPreparesThenResumes(t *testing.T) {
 	assert.Equal(t, workflow.StatusCompleted, r.Status)
 
 	// A second batch leaves alone what the first one started or retired.
-	plan, err = b.Plan(f.ctx(20*time.Second), workflow.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet", Cutover: workflow.CutoverAuto})
+	plan, err = b.Plan(f.ctx(20*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet", Cutover: fleet.CutoverAuto})
 	require.NoError(t, err)
 	assert.Zero(t, plan.Planned())
 	skips := map[string]string{}
@@ -345,12 +347,12 @@ func TestBatchSelection(t *testing.T) {
 	f.h.Advance(time.Hour)
 	before := f.h.Calls()
 
-	team, err := workflow.ParseTagFilter("tag:team=ledger")
+	team, err := fleet.ParseTagFilter("tag:team=ledger")
 	require.NoError(t, err)
-	skip, err := workflow.ParseGlob("*-005")
+	skip, err := fleet.ParseGlob("*-005")
 	require.NoError(t, err)
-	plan, err := f.batch(nil).Plan(f.ctx(20*time.Second), workflow.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
-		Selection: workflow.Selection{Include: []workflow.TagFilter{team}, Exclude: []workflow.Glob{skip}}, Cutover: workflow.CutoverAuto})
+	plan, err := f.batch(nil).Plan(f.ctx(20*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
+		Selection: fleet.Selection{Include: []fleet.TagFilter{team}, Exclude: []fleet.Glob{skip}}, Cutover: fleet.CutoverAuto})
 	require.NoError(t, err)
 	assertNoMutatingCalls(t, before, f.h.Calls())
 

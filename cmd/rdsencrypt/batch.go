@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
+
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
@@ -64,7 +66,7 @@ non-zero when any migration failed.`,
 	f.StringArrayVar(&o.Include, "include", nil, "select databases tagged tag:KEY=VALUE (or tag:KEY, any value); repeatable, any one matches (default: all)")
 	f.StringArrayVar(&o.Exclude, "exclude", nil, "leave out identifiers matching ID-GLOB (* and ?); repeatable")
 	f.IntVar(&o.Concurrency, "concurrency", defaultConcurrency, "migrations running at once")
-	f.StringVar(&o.Cutover, "cutover", workflow.CutoverAuto, "auto: run every cutover unattended; manual: stop before each cutover (finish with rdsencrypt resume)")
+	f.StringVar(&o.Cutover, "cutover", fleet.CutoverAuto, "auto: run every cutover unattended; manual: stop before each cutover (finish with rdsencrypt resume)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "show the batch plan and change nothing")
 	f.StringVar(&o.Report, "report", "", "also write the summary as Markdown to this file")
 	f.Float64Var(&o.APIRate, "api-rate", defaultAPIRate, "AWS API calls per second shared by all migrations (retries included)")
@@ -74,14 +76,14 @@ non-zero when any migration failed.`,
 }
 
 // request checks the flags and turns them into a batch request.
-func (o *batchOptions) request() (workflow.BatchRequest, error) {
-	req := workflow.BatchRequest{Concurrency: o.Concurrency, Cutover: o.Cutover, RegionKeys: map[string]string{},
+func (o *batchOptions) request() (fleet.BatchRequest, error) {
+	req := fleet.BatchRequest{Concurrency: o.Concurrency, Cutover: o.Cutover, RegionKeys: map[string]string{},
 		Options: workflow.RunOptions{FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook}}
 	if len(o.KmsKeys) == 0 {
 		return req, usagef("--kms-key is required (a key id, ARN or alias of every region, or REGION=KEY)")
 	}
 	for _, k := range o.KmsKeys {
-		region, key, err := workflow.ParseRegionKey(k)
+		region, key, err := fleet.ParseRegionKey(k)
 		switch {
 		case err != nil:
 			return req, usageError{err.Error()}
@@ -94,14 +96,14 @@ func (o *batchOptions) request() (workflow.BatchRequest, error) {
 		}
 	}
 	for _, s := range o.Include {
-		tf, err := workflow.ParseTagFilter(s)
+		tf, err := fleet.ParseTagFilter(s)
 		if err != nil {
 			return req, usageError{err.Error()}
 		}
 		req.Selection.Include = append(req.Selection.Include, tf)
 	}
 	for _, s := range o.Exclude {
-		g, err := workflow.ParseGlob(s)
+		g, err := fleet.ParseGlob(s)
 		if err != nil {
 			return req, usageError{err.Error()}
 		}
@@ -110,7 +112,7 @@ func (o *batchOptions) request() (workflow.BatchRequest, error) {
 	if o.Concurrency < 1 {
 		return req, usagef("--concurrency must be at least 1")
 	}
-	if o.Cutover != workflow.CutoverAuto && o.Cutover != workflow.CutoverManual {
+	if o.Cutover != fleet.CutoverAuto && o.Cutover != fleet.CutoverManual {
 		return req, usagef("--cutover must be auto or manual, not %q", o.Cutover)
 	}
 	if o.APIRate <= 0 {
@@ -141,7 +143,7 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 			}
 		}
 	}
-	b := &workflow.Batch{Base: *eng}
+	b := &fleet.Batch{Base: *eng}
 	plan, err := b.Plan(ctx, req)
 	if err != nil {
 		return err
@@ -174,10 +176,10 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 			return &workflow.Error{Problem: "batch not started: not confirmed; nothing was changed", Err: workflow.ErrStopped}
 		}
 	}
-	var rep *workflow.BatchReport
+	var rep *fleet.BatchReport
 	if a.streams.Terminal && !a.opts.NoTUI {
 		rep = tui.RunFleet(ctx, tui.FleetOptions{Input: a.streams.In, Output: a.streams.Err}, plan.Items,
-			func(ctx context.Context, obs workflow.FleetObserver) *workflow.BatchReport {
+			func(ctx context.Context, obs fleet.Observer) *fleet.BatchReport {
 				b.Fleet = obs
 				return b.Run(ctx, plan)
 			})
@@ -190,7 +192,7 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 
 // finishBatch prints the summary, writes the Markdown report, and says how the batch went
 // as an error for the exit code: failed (1), stopped (3), or nil.
-func (a *app) finishBatch(ctx context.Context, plan *workflow.BatchPlan, rep *workflow.BatchReport, o *batchOptions) error {
+func (a *app) finishBatch(ctx context.Context, plan *fleet.BatchPlan, rep *fleet.BatchReport, o *batchOptions) error {
 	var err error
 	if a.opts.Output == "json" {
 		err = output.WriteJSON(a.streams.Out, rep)
@@ -210,7 +212,7 @@ func (a *app) finishBatch(ctx context.Context, plan *workflow.BatchPlan, rep *wo
 	case s.Failed > 0:
 		var names []string
 		for _, m := range rep.Migrations {
-			if m.Outcome == workflow.OutcomeFailed {
+			if m.Outcome == fleet.OutcomeFailed {
 				names = append(names, m.Region+"/"+m.Source)
 			}
 		}
@@ -225,7 +227,7 @@ func (a *app) finishBatch(ctx context.Context, plan *workflow.BatchPlan, rep *wo
 	return nil
 }
 
-func writeMarkdownFile(path string, rep *workflow.BatchReport) error {
+func writeMarkdownFile(path string, rep *fleet.BatchReport) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)

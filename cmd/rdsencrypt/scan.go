@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
+
 	"github.com/spf13/cobra"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
@@ -45,7 +47,7 @@ It makes read-only calls only.`,
 			if err != nil {
 				return err
 			}
-			rep, err := eng.Scan(cmd.Context(), regions, o.KmsKey)
+			rep, err := fleet.Scan(cmd.Context(), eng, regions, o.KmsKey)
 			if err != nil {
 				return err
 			}

@@ -7,12 +7,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
 )
 
 // PrintBatchPlan writes what a batch will do: one row per database, migrated or skipped and
 // why, and what the operator should know before approving it.
-func PrintBatchPlan(w io.Writer, p *workflow.BatchPlan) {
+func PrintBatchPlan(w io.Writer, p *fleet.BatchPlan) {
 	req := p.Request
 	fmt.Fprintf(w, "Batch plan: %d to migrate in %s, cutover %s, %d at a time\n", p.Planned(), strings.Join(req.Regions, ", "), req.Cutover, req.Concurrency)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
@@ -42,7 +42,7 @@ func PrintBatchPlan(w io.Writer, p *workflow.BatchPlan) {
 	}
 	if p.Planned() > 0 {
 		fmt.Fprintf(w, "Longest migration: about %s, of which %s write downtime (estimates, not promises).\n", total.Round(time.Minute), downtime.Round(time.Minute))
-		if req.Cutover == workflow.CutoverAuto {
+		if req.Cutover == fleet.CutoverAuto {
 			fmt.Fprintln(w, "Cutover auto: each database's endpoint stops answering for minutes during its cutover, without asking.")
 		}
 		if req.Options.FreezeHook == "" {
@@ -53,12 +53,12 @@ func PrintBatchPlan(w io.Writer, p *workflow.BatchPlan) {
 
 // PrintBatchSummary writes how a batch went: one row per migration, what to do for each that
 // did not complete, and the totals.
-func PrintBatchSummary(w io.Writer, rep *workflow.BatchReport) {
+func PrintBatchSummary(w io.Writer, rep *fleet.BatchReport) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REGION\tKIND\tSOURCE\tMIGRATION\tOUTCOME\tTOOK\tDOWNTIME\tAPI CALLS\tPARITY")
 	for _, m := range rep.Migrations {
 		took, down := "-", "-"
-		if m.ElapsedSeconds > 0 && m.Outcome != workflow.OutcomeSkipped {
+		if m.ElapsedSeconds > 0 && m.Outcome != fleet.OutcomeSkipped {
 			took = (time.Duration(m.ElapsedSeconds * float64(time.Second))).Round(time.Second).String()
 		}
 		if m.DowntimeSeconds > 0 {
@@ -68,9 +68,9 @@ func PrintBatchSummary(w io.Writer, rep *workflow.BatchReport) {
 			m.APICalls, parityText(m.Report))
 	}
 	tw.Flush()
-	var todo []workflow.BatchMigration
+	var todo []fleet.BatchMigration
 	for _, m := range rep.Migrations {
-		if m.Outcome != workflow.OutcomeCompleted {
+		if m.Outcome != fleet.OutcomeCompleted {
 			todo = append(todo, m)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
+
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -17,14 +19,14 @@ type PlainFleet struct {
 }
 
 // FleetUpdate writes the event as one line.
-func (p *PlainFleet) FleetUpdate(ev workflow.FleetEvent) {
+func (p *PlainFleet) FleetUpdate(ev fleet.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintln(p.Out, FleetLine(ev))
 }
 
 // FleetLine is the plain-text form of a fleet event.
-func FleetLine(ev workflow.FleetEvent) string {
+func FleetLine(ev fleet.Event) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s %s", ev.Time.Format("15:04:05"), ev.Region, ev.Kind, ev.Source)
 	if ev.MigrationID != "" {
@@ -33,7 +35,7 @@ func FleetLine(ev workflow.FleetEvent) string {
 	b.WriteString(" " + ev.State)
 	if ev.Step != "" && ev.State == workflow.StatusRunning {
 		b.WriteString(" " + ev.Step)
-	} else if ev.Step != "" && IsOutcome(ev.State) && ev.State != workflow.OutcomeCompleted {
+	} else if ev.Step != "" && IsOutcome(ev.State) && ev.State != fleet.OutcomeCompleted {
 		b.WriteString(" at " + ev.Step)
 	}
 	if IsOutcome(ev.State) && ev.Calls > 0 {
@@ -45,13 +47,13 @@ func FleetLine(ev workflow.FleetEvent) string {
 	return b.String()
 }
 
-var _ workflow.FleetObserver = (*PlainFleet)(nil)
+var _ fleet.Observer = (*PlainFleet)(nil)
 
 // IsOutcome says whether a fleet state is how a migration ended (or stopped) rather than
 // where it is.
 func IsOutcome(state string) bool {
 	switch state {
-	case workflow.OutcomeCompleted, workflow.OutcomeFailed, workflow.OutcomeSkipped, workflow.OutcomeStopped, workflow.OutcomeAwaitingCutover:
+	case fleet.OutcomeCompleted, fleet.OutcomeFailed, fleet.OutcomeSkipped, fleet.OutcomeStopped, fleet.OutcomeAwaitingCutover:
 		return true
 	}
 	return false

@@ -6,12 +6,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
+
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // WriteBatchMarkdown writes a batch report as Markdown (--report FILE): the summary, one
 // table row per migration, and for each migration that did not complete, what to do.
-func WriteBatchMarkdown(w io.Writer, rep *workflow.BatchReport) error {
+func WriteBatchMarkdown(w io.Writer, rep *fleet.BatchReport) error {
 	var b strings.Builder
 	s := rep.Summary
 	b.WriteString("# rdsencrypt batch report\n\n")
@@ -26,9 +28,9 @@ func WriteBatchMarkdown(w io.Writer, rep *workflow.BatchReport) error {
 			mdCell(Dash(m.MigrationID)), mdCell(m.Outcome), roundSeconds(m.ElapsedSeconds), downtimeCell(m),
 			m.APICalls, mdCell(parityText(m.Report)))
 	}
-	var todo []workflow.BatchMigration
+	var todo []fleet.BatchMigration
 	for _, m := range rep.Migrations {
-		if m.Outcome != workflow.OutcomeCompleted {
+		if m.Outcome != fleet.OutcomeCompleted {
 			todo = append(todo, m)
 		}
 	}
@@ -67,7 +69,7 @@ func stepDone(steps []workflow.StepReport, name string) bool {
 	return false
 }
 
-func downtimeCell(m workflow.BatchMigration) string {
+func downtimeCell(m fleet.BatchMigration) string {
 	if m.DowntimeSeconds <= 0 {
 		return "-"
 	}

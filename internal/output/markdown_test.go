@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -11,15 +13,15 @@ import (
 )
 
 func TestWriteBatchMarkdown(t *testing.T) {
-	rep := &workflow.BatchReport{Migrations: []workflow.BatchMigration{
+	rep := &fleet.BatchReport{Migrations: []fleet.BatchMigration{
 		{Report: workflow.Report{MigrationID: "0a1b2c3d", Source: "orders", Kind: workflow.KindInstance, Region: "us-east-1", APICalls: 80,
-			DowntimeSeconds: 1500, Steps: []workflow.StepReport{{Name: workflow.StepParity, Status: workflow.StepDone}}}, Outcome: workflow.OutcomeCompleted, ElapsedSeconds: 3000},
+			DowntimeSeconds: 1500, Steps: []workflow.StepReport{{Name: workflow.StepParity, Status: workflow.StepDone}}}, Outcome: fleet.OutcomeCompleted, ElapsedSeconds: 3000},
 		{Report: workflow.Report{MigrationID: "1a1b2c3d", Source: "bad|name", Kind: workflow.KindInstance, Region: "us-east-1",
-			Next: "rdsencrypt resume 1a1b2c3d"}, Outcome: workflow.OutcomeFailed, Reason: "snapshot rdsencrypt-1a1b2c3d-x failed"},
-		{Report: workflow.Report{Source: "shop", Kind: workflow.KindCluster, Region: "us-east-1"}, Outcome: workflow.OutcomeSkipped, Reason: "cannot be planned"},
+			Next: "rdsencrypt resume 1a1b2c3d"}, Outcome: fleet.OutcomeFailed, Reason: "snapshot rdsencrypt-1a1b2c3d-x failed"},
+		{Report: workflow.Report{Source: "shop", Kind: workflow.KindCluster, Region: "us-east-1"}, Outcome: fleet.OutcomeSkipped, Reason: "cannot be planned"},
 	}}
 	// what the batch's summarize makes of these migrations
-	rep.Summary = workflow.BatchSummary{Completed: 1, Failed: 1, Skipped: 1, APICalls: 80}
+	rep.Summary = fleet.BatchSummary{Completed: 1, Failed: 1, Skipped: 1, APICalls: 80}
 	var buf bytes.Buffer
 	require.NoError(t, WriteBatchMarkdown(&buf, rep))
 	md := buf.String()

@@ -6,12 +6,12 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
 )
 
 // PrintScan writes a scan as a table of resources, then the findings, most severe first,
 // then a summary and the batch command that encrypts the unencrypted ones.
-func PrintScan(w io.Writer, rep *workflow.ScanReport) {
+func PrintScan(w io.Writer, rep *fleet.ScanReport) {
 	if len(rep.Resources) == 0 {
 		fmt.Fprintf(w, "no DB instances or clusters in %s\n", strings.Join(rep.Regions, ", "))
 	} else {
@@ -41,7 +41,7 @@ func PrintScan(w io.Writer, rep *workflow.ScanReport) {
 	}
 	s := rep.Summary
 	var counts []string
-	for _, sev := range workflow.Severities {
+	for _, sev := range fleet.Severities {
 		if n := s.Findings[sev]; n > 0 {
 			counts = append(counts, fmt.Sprintf("%d %s", n, sev))
 		}
@@ -56,20 +56,20 @@ func PrintScan(w io.Writer, rep *workflow.ScanReport) {
 	}
 }
 
-func encryptionCell(r workflow.ScanResource) string {
+func encryptionCell(r fleet.ScanResource) string {
 	if !r.Encrypted {
 		return "NO"
 	}
-	if r.KeyManager == workflow.KeyAWSManaged {
+	if r.KeyManager == fleet.KeyAWSManaged {
 		return "yes (aws/rds)"
 	}
-	if r.KeyManager == workflow.KeyCustomer {
+	if r.KeyManager == fleet.KeyCustomer {
 		return "yes (customer key)"
 	}
 	return "yes"
 }
 
-func replicasCell(r workflow.ScanResource) string {
+func replicasCell(r fleet.ScanResource) string {
 	if r.ReplicaOf != "" {
 		return "replica of " + r.ReplicaOf
 	}
@@ -78,14 +78,14 @@ func replicasCell(r workflow.ScanResource) string {
 	}
 	unencrypted := 0
 	for _, rep := range r.Replicas {
-		if rep.Encrypted == workflow.FactNo {
+		if rep.Encrypted == fleet.FactNo {
 			unencrypted++
 		}
 	}
 	return fmt.Sprintf("%d (%d unencrypted)", len(r.Replicas), unencrypted)
 }
 
-func findingsCell(r workflow.ScanResource) string {
+func findingsCell(r fleet.ScanResource) string {
 	if len(r.Findings) == 0 {
 		return "none"
 	}

@@ -57,6 +57,13 @@ func (e *Engine) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// Clock is the engine's local time (Now, or time.Now when Now is unset), for packages that
+// drive engines, such as fleet.
+func (e *Engine) Clock() time.Time { return e.now() }
+
+// Log is the engine's logger (Logger, or one that discards when unset).
+func (e *Engine) Log() *slog.Logger { return e.logger() }
+
 func (e *Engine) notify(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.now()

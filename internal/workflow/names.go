@@ -69,6 +69,13 @@ func NamesFor(migrationID, source string) Names {
 	}
 }
 
+// retiredName matches the identifier a migration gives the source at cutover (Names.Retired).
+var retiredName = regexp.MustCompile(`-old-[a-z0-9]{8}$`)
+
+// IsRetiredName reports whether id looks like the name a migration gives its source at
+// cutover.
+func IsRetiredName(id string) bool { return retiredName.MatchString(id) }
+
 func withSuffix(base, suffix string, limit int) string {
 	return fitIdentifier(base, limit-len(suffix)) + suffix
 }

@@ -25,7 +25,7 @@ func (e *Engine) inspect(ctx context.Context, api model.RDS, req MigrateRequest)
 			"DB instance %s is a member of Aurora cluster %s: the cluster is migrated as a whole", src.ID, src.ClusterID)
 	}
 	if src.ReplicaSource != "" {
-		return nil, nil, errorf(src.ID, "migrate the primary: rdsencrypt migrate --db "+lastARNPart(src.ReplicaSource)+" --kms-key "+req.KmsKey, nil,
+		return nil, nil, errorf(src.ID, "migrate the primary: rdsencrypt migrate --db "+model.ARNLastPart(src.ReplicaSource)+" --kms-key "+req.KmsKey, nil,
 			"DB instance %s is a read replica of %s", src.ID, src.ReplicaSource)
 	}
 	if src.Status != model.StatusAvailable {
@@ -53,7 +53,7 @@ func describeUsableKey(ctx context.Context, api model.RDS, ref, region string) (
 		return nil, errorf("--kms-key", "pass --kms-key with a key id, ARN or alias (alias/aws/rds is the AWS-managed key)", nil, "no KMS key given")
 	}
 	if strings.HasPrefix(ref, "arn:") {
-		if r := arnRegion(ref); r != "" && r != region {
+		if r := model.ARNRegion(ref); r != "" && r != region {
 			return nil, errorf(ref, "use a key of "+region+" (KMS keys are regional)", nil,
 				"KMS key %s is in %s, not in %s where the database is", ref, r, region)
 		}
@@ -78,21 +78,6 @@ func describeUsableKey(ctx context.Context, api model.RDS, ref, region string) (
 		return nil, errorf(ref, "use a key of "+region, nil, "KMS key %s is in %s, not %s", key.ARN, key.Region, region)
 	}
 	return key, nil
-}
-
-func arnRegion(arn string) string {
-	parts := strings.Split(arn, ":")
-	if len(parts) < 4 {
-		return ""
-	}
-	return parts[3]
-}
-
-func lastARNPart(s string) string {
-	if i := strings.LastIndex(s, ":"); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }
 
 // activeMigrationOf returns the id of an unfinished migration of the source, if any.

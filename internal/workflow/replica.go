@@ -59,7 +59,7 @@ func (e *Engine) discoverReplicas(ctx context.Context, src *model.Instance) ([]r
 		queue = queue[1:]
 		region, id := p.fromRegion, p.ref
 		if strings.HasPrefix(p.ref, "arn:") {
-			region, id = arnRegion(p.ref), lastARNPart(p.ref)
+			region, id = model.ARNRegion(p.ref), model.ARNLastPart(p.ref)
 		}
 		api, err := e.Clients(region)
 		if err != nil {

@@ -356,7 +356,7 @@ func verifyReplicas(ctx context.Context, r *run) []string {
 		if rs.Parent != "" {
 			wantParent = rs.Parent[strings.Index(rs.Parent, "/")+1:]
 		}
-		if lastARNPart(inst.ReplicaSource) != wantParent {
+		if model.ARNLastPart(inst.ReplicaSource) != wantParent {
 			problems = append(problems, fmt.Sprintf("replica %s replicates from %s, not %s", rs.Subject(), inst.ReplicaSource, wantParent))
 		}
 		for _, d := range compareSettings(model.InstanceSettingRoutes, rs.Subject(), rc.old.Settings, inst.Settings) {

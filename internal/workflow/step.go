@@ -95,3 +95,10 @@ func splitStep(name string) (kind, subject string) {
 	kind, subject, _ = strings.Cut(name, ":")
 	return kind, subject
 }
+
+// IsCutoverStep reports whether a step starts the cutover: the source's endpoint stops
+// answering. Every route names its cutover steps "cutover-...".
+func IsCutoverStep(step string) bool {
+	kind, _ := splitStep(step)
+	return kind == StepRenameSource || strings.HasPrefix(kind, "cutover")
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
+
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -21,10 +23,10 @@ import (
 // first, with counts on top. It only renders fleet events; it never calls AWS.
 
 // FleetEventMsg carries one fleet event to the model.
-type FleetEventMsg struct{ Event workflow.FleetEvent }
+type FleetEventMsg struct{ Event fleet.Event }
 
 // FleetDoneMsg says the batch has ended.
-type FleetDoneMsg struct{ Report *workflow.BatchReport }
+type FleetDoneMsg struct{ Report *fleet.BatchReport }
 
 type fleetTickMsg time.Time
 
@@ -57,13 +59,13 @@ type fleetKeys struct {
 }
 
 // NewFleetModel returns the view of a batch plan; cancel stops the batch between steps.
-func NewFleetModel(items []workflow.BatchItem, r *lipgloss.Renderer, now time.Time, cancel func()) FleetModel {
+func NewFleetModel(items []fleet.BatchItem, r *lipgloss.Renderer, now time.Time, cancel func()) FleetModel {
 	m := FleetModel{st: newStyles(r), start: now, now: now, cancel: cancel, width: 100, height: 30,
 		keys: fleetKeys{Stop: key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "stop")), Interrupt: key.NewBinding(key.WithKeys("ctrl+c"))}}
 	for i, it := range items {
 		row := fleetRow{index: i, region: it.Region, kind: it.Kind, source: it.Source, state: "queued"}
 		if it.Skip != "" {
-			row.state, row.note = workflow.OutcomeSkipped, it.Skip
+			row.state, row.note = fleet.OutcomeSkipped, it.Skip
 		}
 		m.rows = append(m.rows, row)
 	}
@@ -102,7 +104,7 @@ func (m FleetModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m *FleetModel) apply(ev workflow.FleetEvent) {
+func (m *FleetModel) apply(ev fleet.Event) {
 	if ev.Index < 0 || ev.Index >= len(m.rows) {
 		return
 	}
@@ -134,17 +136,17 @@ func (m *FleetModel) apply(ev workflow.FleetEvent) {
 // order puts what needs eyes first: failures, running, stopped, queued, then the finished.
 func stateOrder(state string) int {
 	switch state {
-	case workflow.OutcomeFailed:
+	case fleet.OutcomeFailed:
 		return 0
 	case workflow.StatusRunning:
 		return 1
-	case workflow.OutcomeStopped:
+	case fleet.OutcomeStopped:
 		return 2
 	case "queued":
 		return 3
-	case workflow.OutcomeAwaitingCutover:
+	case fleet.OutcomeAwaitingCutover:
 		return 4
-	case workflow.OutcomeCompleted:
+	case fleet.OutcomeCompleted:
 		return 5
 	}
 	return 6
@@ -165,9 +167,9 @@ func (m FleetModel) View() string {
 	c := m.Counts()
 	parts := []string{}
 	for _, s := range []struct{ state, label string }{
-		{workflow.StatusRunning, "running"}, {"queued", "queued"}, {workflow.OutcomeCompleted, "completed"},
-		{workflow.OutcomeAwaitingCutover, "awaiting cutover"}, {workflow.OutcomeStopped, "stopped"},
-		{workflow.OutcomeFailed, "failed"}, {workflow.OutcomeSkipped, "skipped"},
+		{workflow.StatusRunning, "running"}, {"queued", "queued"}, {fleet.OutcomeCompleted, "completed"},
+		{fleet.OutcomeAwaitingCutover, "awaiting cutover"}, {fleet.OutcomeStopped, "stopped"},
+		{fleet.OutcomeFailed, "failed"}, {fleet.OutcomeSkipped, "skipped"},
 	} {
 		if c[s.state] > 0 {
 			parts = append(parts, m.stateStyle(s.state).Render(fmt.Sprintf("%d %s", c[s.state], s.label)))
@@ -188,7 +190,7 @@ func (m FleetModel) View() string {
 	for _, r := range shown {
 		line := fmt.Sprintf("%-*s  %-*s  %-*s  %-8s  %-16s  %-24s  %6d  %7s", w[0], r.region, w[1], r.kind, w[2], r.source,
 			output.Dash(r.id), r.state, truncate(r.step, 24), r.calls, m.elapsed(r))
-		if r.note != "" && (r.state == workflow.OutcomeFailed || r.state == workflow.OutcomeStopped) {
+		if r.note != "" && (r.state == fleet.OutcomeFailed || r.state == fleet.OutcomeStopped) {
 			line += "  " + r.note
 		}
 		b.WriteString(m.stateStyle(r.state).Render(truncate(line, m.width)) + "\n")
@@ -217,15 +219,15 @@ func (m FleetModel) elapsed(r fleetRow) string {
 
 func (m FleetModel) stateStyle(state string) lipgloss.Style {
 	switch state {
-	case workflow.OutcomeFailed:
+	case fleet.OutcomeFailed:
 		return m.st.bad
 	case workflow.StatusRunning:
 		return m.st.active
-	case workflow.OutcomeStopped, workflow.OutcomeAwaitingCutover:
+	case fleet.OutcomeStopped, fleet.OutcomeAwaitingCutover:
 		return m.st.warn
-	case workflow.OutcomeCompleted:
+	case fleet.OutcomeCompleted:
 		return m.st.ok
-	case workflow.OutcomeSkipped:
+	case fleet.OutcomeSkipped:
 		return m.st.dim
 	}
 	return m.st.cell.PaddingRight(0)
@@ -254,8 +256,8 @@ type FleetOptions struct {
 
 // RunFleet shows the fleet view while work runs the batch behind it, and returns the
 // batch report. q or Ctrl-C cancels work's context: running migrations stop between steps.
-func RunFleet(ctx context.Context, opts FleetOptions, items []workflow.BatchItem,
-	work func(ctx context.Context, obs workflow.FleetObserver) *workflow.BatchReport) *workflow.BatchReport {
+func RunFleet(ctx context.Context, opts FleetOptions, items []fleet.BatchItem,
+	work func(ctx context.Context, obs fleet.Observer) *fleet.BatchReport) *fleet.BatchReport {
 	out, in := opts.Output, opts.Input
 	if out == nil {
 		out = os.Stderr
@@ -267,9 +269,9 @@ func RunFleet(ctx context.Context, opts FleetOptions, items []workflow.BatchItem
 	defer cancel()
 	m := NewFleetModel(items, lipgloss.NewRenderer(out), time.Now(), cancel)
 	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out), tea.WithContext(ctx))
-	result := make(chan *workflow.BatchReport, 1)
+	result := make(chan *fleet.BatchReport, 1)
 	go func() {
-		rep := work(workCtx, workflow.FleetObserverFunc(func(ev workflow.FleetEvent) { p.Send(FleetEventMsg{Event: ev}) }))
+		rep := work(workCtx, fleet.ObserverFunc(func(ev fleet.Event) { p.Send(FleetEventMsg{Event: ev}) }))
 		result <- rep
 		p.Send(FleetDoneMsg{Report: rep})
 	}()

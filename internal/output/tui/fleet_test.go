@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -19,7 +21,7 @@ var fleetT0 = time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)
 func testFleet() FleetModel {
 	r := lipgloss.NewRenderer(&strings.Builder{})
 	r.SetColorProfile(termenv.Ascii)
-	items := []workflow.BatchItem{
+	items := []fleet.BatchItem{
 		{Kind: workflow.KindInstance, Region: "us-east-1", Source: "orders"},
 		{Kind: workflow.KindInstance, Region: "us-east-1", Source: "billing"},
 		{Kind: workflow.KindCluster, Region: "eu-west-1", Source: "shop"},
@@ -38,17 +40,17 @@ func send(m FleetModel, msgs ...tea.Msg) FleetModel {
 
 func TestFleetModelUpdates(t *testing.T) {
 	m := testFleet()
-	assert.Equal(t, map[string]int{"queued": 3, workflow.OutcomeSkipped: 1}, m.Counts())
+	assert.Equal(t, map[string]int{"queued": 3, fleet.OutcomeSkipped: 1}, m.Counts())
 
 	m = send(m,
-		FleetEventMsg{workflow.FleetEvent{Time: fleetT0, Index: 0, State: workflow.StatusRunning}},
-		FleetEventMsg{workflow.FleetEvent{Time: fleetT0.Add(time.Second), Index: 0, MigrationID: "0a1b2c3d", State: workflow.StatusRunning, Step: workflow.StepSnapshot, Calls: 4}},
-		FleetEventMsg{workflow.FleetEvent{Time: fleetT0, Index: 1, State: workflow.StatusRunning}},
-		FleetEventMsg{workflow.FleetEvent{Time: fleetT0.Add(90 * time.Second), Index: 1, MigrationID: "1a1b2c3d", State: workflow.OutcomeFailed, Step: workflow.StepCopy, Calls: 30, Message: "snapshot failed"}},
-		FleetEventMsg{workflow.FleetEvent{Time: fleetT0, Index: 99, State: workflow.OutcomeFailed}}, // unknown index: ignored
+		FleetEventMsg{fleet.Event{Time: fleetT0, Index: 0, State: workflow.StatusRunning}},
+		FleetEventMsg{fleet.Event{Time: fleetT0.Add(time.Second), Index: 0, MigrationID: "0a1b2c3d", State: workflow.StatusRunning, Step: workflow.StepSnapshot, Calls: 4}},
+		FleetEventMsg{fleet.Event{Time: fleetT0, Index: 1, State: workflow.StatusRunning}},
+		FleetEventMsg{fleet.Event{Time: fleetT0.Add(90 * time.Second), Index: 1, MigrationID: "1a1b2c3d", State: fleet.OutcomeFailed, Step: workflow.StepCopy, Calls: 30, Message: "snapshot failed"}},
+		FleetEventMsg{fleet.Event{Time: fleetT0, Index: 99, State: fleet.OutcomeFailed}}, // unknown index: ignored
 		tea.WindowSizeMsg{Width: 140, Height: 20},
 	)
-	assert.Equal(t, map[string]int{"queued": 1, workflow.StatusRunning: 1, workflow.OutcomeFailed: 1, workflow.OutcomeSkipped: 1}, m.Counts())
+	assert.Equal(t, map[string]int{"queued": 1, workflow.StatusRunning: 1, fleet.OutcomeFailed: 1, fleet.OutcomeSkipped: 1}, m.Counts())
 	assert.Equal(t, "0a1b2c3d", m.rows[0].id)
 	assert.Equal(t, workflow.StepSnapshot, m.rows[0].step)
 	assert.Equal(t, 30, m.rows[1].calls)
@@ -80,9 +82,9 @@ func TestFleetModelStopAndDone(t *testing.T) {
 func TestFleetModelFitsTheTerminal(t *testing.T) {
 	r := lipgloss.NewRenderer(&strings.Builder{})
 	r.SetColorProfile(termenv.Ascii)
-	var items []workflow.BatchItem
+	var items []fleet.BatchItem
 	for i := range 50 {
-		items = append(items, workflow.BatchItem{Kind: workflow.KindInstance, Region: "us-east-1", Source: "db-" + string(rune('a'+i%26))})
+		items = append(items, fleet.BatchItem{Kind: workflow.KindInstance, Region: "us-east-1", Source: "db-" + string(rune('a'+i%26))})
 	}
 	m := send(NewFleetModel(items, r, fleetT0, nil), tea.WindowSizeMsg{Width: 60, Height: 12})
 	view := m.View()
@@ -95,12 +97,12 @@ func TestFleetModelFitsTheTerminal(t *testing.T) {
 
 func TestRunFleetReturnsTheBatchReport(t *testing.T) {
 	var out strings.Builder
-	items := []workflow.BatchItem{{Kind: workflow.KindInstance, Region: "us-east-1", Source: "orders"}}
-	want := &workflow.BatchReport{Summary: workflow.BatchSummary{Completed: 1}}
+	items := []fleet.BatchItem{{Kind: workflow.KindInstance, Region: "us-east-1", Source: "orders"}}
+	want := &fleet.BatchReport{Summary: fleet.BatchSummary{Completed: 1}}
 	got := RunFleet(t.Context(), FleetOptions{Input: strings.NewReader(""), Output: &out}, items,
-		func(ctx context.Context, obs workflow.FleetObserver) *workflow.BatchReport {
-			obs.FleetUpdate(workflow.FleetEvent{Index: 0, State: workflow.StatusRunning, Step: workflow.StepSnapshot})
-			obs.FleetUpdate(workflow.FleetEvent{Index: 0, State: workflow.OutcomeCompleted})
+		func(ctx context.Context, obs fleet.Observer) *fleet.BatchReport {
+			obs.FleetUpdate(fleet.Event{Index: 0, State: workflow.StatusRunning, Step: workflow.StepSnapshot})
+			obs.FleetUpdate(fleet.Event{Index: 0, State: fleet.OutcomeCompleted})
 			return want
 		})
 	assert.Same(t, want, got)

@@ -1,4 +1,4 @@
-package workflow
+package fleet
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/redact"
@@ -45,7 +47,7 @@ type BatchRequest struct {
 	// Concurrency is how many migrations run at once (default 4).
 	Concurrency int
 	Cutover     string // CutoverAuto or CutoverManual
-	Options     RunOptions
+	Options     workflow.RunOptions
 }
 
 func (r BatchRequest) keyFor(region string) string {
@@ -68,7 +70,7 @@ type BatchItem struct {
 	Region string `json:"region"`
 	Source string `json:"source"`
 	// Plan is the migration's plan; nil when skipped.
-	Plan *Plan `json:"plan,omitempty"`
+	Plan *workflow.Plan `json:"plan,omitempty"`
 	// Skip is why the database is left out; empty when it will be migrated.
 	Skip string `json:"skip,omitempty"`
 	// Next is what to do about a skipped database, if anything.
@@ -103,7 +105,7 @@ func (p *BatchPlan) Planned() int {
 // BatchMigration is one migration of a batch: its report (flattened in JSON) plus how it
 // ended within the batch.
 type BatchMigration struct {
-	Report
+	workflow.Report
 	Outcome string `json:"outcome"`
 	// Reason explains a skip, a stop or a failure in one line.
 	Reason     string     `json:"reason,omitempty"`
@@ -130,8 +132,8 @@ type BatchReport struct {
 	Summary    BatchSummary     `json:"summary"`
 }
 
-// FleetEvent is a change of state of one migration of a batch, for progress displays.
-type FleetEvent struct {
+// Event is a change of state of one migration of a batch, for progress displays.
+type Event struct {
 	Time   time.Time
 	Index  int // position in BatchPlan.Items
 	Kind   string
@@ -147,24 +149,24 @@ type FleetEvent struct {
 	Message string
 }
 
-// FleetObserver receives fleet events; it is called from every worker, so it must be safe
+// Observer receives fleet events; it is called from every worker, so it must be safe
 // for concurrent use and quick.
-type FleetObserver interface {
-	FleetUpdate(FleetEvent)
+type Observer interface {
+	FleetUpdate(Event)
 }
 
-// FleetObserverFunc adapts a function to FleetObserver.
-type FleetObserverFunc func(FleetEvent)
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(Event)
 
 // FleetUpdate calls f(e).
-func (f FleetObserverFunc) FleetUpdate(e FleetEvent) { f(e) }
+func (f ObserverFunc) FleetUpdate(e Event) { f(e) }
 
 // Batch selects, plans and runs the migrations of a fleet.
 type Batch struct {
 	// Base is copied for every migration; its Approver is replaced by the cutover policy and
 	// its Observer, when set, still receives every event of every migration.
-	Base  Engine
-	Fleet FleetObserver
+	Base  workflow.Engine
+	Fleet Observer
 	// IDFor, when set, fixes the migration id of an item (tests).
 	IDFor func(BatchItem) string
 }
@@ -173,23 +175,16 @@ type Batch struct {
 // except that parity differences always stop before cutover (as AutoApprove does), and that
 // with the manual policy it stops before the first cutover step, leaving the migration
 // paused and resumable.
-func CutoverApprover(policy string) Approver {
-	return ApproverFunc(func(_ context.Context, a Approval) (Decision, error) {
+func CutoverApprover(policy string) workflow.Approver {
+	return workflow.ApproverFunc(func(_ context.Context, a workflow.Approval) (workflow.Decision, error) {
 		if len(a.Differences) > 0 {
-			return Quit, nil
+			return workflow.Quit, nil
 		}
-		if policy == CutoverManual && IsCutoverStep(a.Step) {
-			return Quit, nil
+		if policy == CutoverManual && workflow.IsCutoverStep(a.Step) {
+			return workflow.Quit, nil
 		}
-		return Approve, nil
+		return workflow.Approve, nil
 	})
-}
-
-// IsCutoverStep reports whether a step starts the cutover: the source's endpoint stops
-// answering. Every route names its cutover steps "cutover-...".
-func IsCutoverStep(step string) bool {
-	kind, _ := splitStep(step)
-	return kind == StepRenameSource || strings.HasPrefix(kind, "cutover")
 }
 
 // Plan lists the regions, selects the unencrypted databases and plans each migration. It
@@ -205,7 +200,7 @@ func (b *Batch) Plan(ctx context.Context, req BatchRequest) (*BatchPlan, error) 
 	}
 	existing := map[string]int{}
 	for _, region := range req.Regions {
-		f, err := b.Base.listRegion(ctx, region)
+		f, err := listRegion(ctx, &b.Base, region)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -218,10 +213,10 @@ func (b *Batch) Plan(ctx context.Context, req BatchRequest) (*BatchPlan, error) 
 			if inst.ClusterID != "" {
 				continue // migrated with its cluster
 			}
-			bp.consider(KindInstance, region, inst.ID, inst.Tags, inst.Settings.StorageEncrypted, inst.ReplicaSource, active, retired)
+			bp.consider(workflow.KindInstance, region, inst.ID, inst.Tags, inst.Settings.StorageEncrypted, inst.ReplicaSource, active, retired)
 		}
 		for _, c := range f.clusters {
-			bp.consider(KindCluster, region, c.ID, c.Tags, c.Settings.StorageEncrypted, c.ReplicationSource, active, retired)
+			bp.consider(workflow.KindCluster, region, c.ID, c.Tags, c.Settings.StorageEncrypted, c.ReplicationSource, active, retired)
 		}
 	}
 	slices.SortStableFunc(bp.Items, func(a, b BatchItem) int {
@@ -252,7 +247,7 @@ func (b *Batch) quotaWarnings(ctx context.Context, bp *BatchPlan, region string,
 			continue
 		}
 		for _, r := range it.Plan.Resources {
-			if r.Role != RoleRetiredSource {
+			if r.Role != workflow.RoleRetiredSource {
 				created[r.Kind]++
 			}
 		}
@@ -269,17 +264,17 @@ func (b *Batch) quotaWarnings(ctx context.Context, bp *BatchPlan, region string,
 				region, n, what, have, limit))
 		}
 	}
-	if created[KindDBSnapshot] > 0 {
+	if created[workflow.KindDBSnapshot] > 0 {
 		if s, err := api.ListSnapshots(ctx); err == nil {
-			quota(KindDBSnapshot, "manual DB snapshots", len(s), defaultSnapshotQuota)
+			quota(workflow.KindDBSnapshot, "manual DB snapshots", len(s), defaultSnapshotQuota)
 		}
 	}
-	if created[KindDBClusterSnapshot] > 0 {
+	if created[workflow.KindDBClusterSnapshot] > 0 {
 		if s, err := api.ListClusterSnapshots(ctx); err == nil {
-			quota(KindDBClusterSnapshot, "manual DB cluster snapshots", len(s), defaultSnapshotQuota)
+			quota(workflow.KindDBClusterSnapshot, "manual DB cluster snapshots", len(s), defaultSnapshotQuota)
 		}
 	}
-	quota(KindDBInstance, "DB instances", instances, defaultInstanceQuota)
+	quota(workflow.KindDBInstance, "DB instances", instances, defaultInstanceQuota)
 	return w
 }
 
@@ -300,12 +295,12 @@ func (bp *BatchPlan) consider(kind, region, id string, tags model.Tags, encrypte
 	case retired[key] != "":
 		it.Skip = "retired source of migration " + retired[key] + ", kept until cleanup"
 		it.Next = "rdsencrypt cleanup " + retired[key]
-	case tags[model.TagMigrationID] != "" || retiredName.MatchString(id):
+	case tags[model.TagMigrationID] != "" || workflow.IsRetiredName(id):
 		it.Skip = "created or renamed by an rdsencrypt migration"
 	case active[key] != "":
 		it.Skip = "migration " + active[key] + " of it is unfinished"
 		it.Next = "rdsencrypt resume " + active[key]
-	case replicaOf != "" && kind == KindInstance:
+	case replicaOf != "" && kind == workflow.KindInstance:
 		_, primary := replicaSource(region, replicaOf)
 		it.Skip = "read replica of " + primary + ": replicas are recreated encrypted with their primary"
 	case replicaOf != "":
@@ -326,12 +321,12 @@ func (b *Batch) journaled() (active, retired map[string]string, err error) {
 		return nil, nil, err
 	}
 	for _, st := range states {
-		if IsOpen(st.Status) {
+		if workflow.IsOpen(st.Status) {
 			active[InstanceKey(st.Region, st.Source)] = st.ID
 		}
-		if st.Status != StatusCleanedUp && st.Status != StatusRolledBack {
+		if st.Status != workflow.StatusCleanedUp && st.Status != workflow.StatusRolledBack {
 			for _, r := range st.Resources {
-				if r.Role == RoleRetiredSource {
+				if r.Role == workflow.RoleRetiredSource {
 					retired[InstanceKey(r.Region, r.Name)] = st.ID
 				}
 			}
@@ -358,8 +353,8 @@ func (b *Batch) planItems(ctx context.Context, bp *BatchPlan) {
 			plan, err := b.Base.Plan(ctx, b.request(bp.Request, *it))
 			switch {
 			case err != nil:
-				it.Skip, it.Next = "cannot be planned: "+oneLineErr(err), NextOf(err)
-			case plan.Mode == ModeNone:
+				it.Skip, it.Next = "cannot be planned: "+oneLineErr(err), workflow.NextOf(err)
+			case plan.Mode == workflow.ModeNone:
 				it.Skip = "already encrypted with the key"
 			default:
 				it.Plan = plan
@@ -369,8 +364,8 @@ func (b *Batch) planItems(ctx context.Context, bp *BatchPlan) {
 	wg.Wait()
 }
 
-func (b *Batch) request(req BatchRequest, it BatchItem) MigrateRequest {
-	return MigrateRequest{Kind: it.Kind, Region: it.Region, Source: it.Source, KmsKey: req.keyFor(it.Region),
+func (b *Batch) request(req BatchRequest, it BatchItem) workflow.MigrateRequest {
+	return workflow.MigrateRequest{Kind: it.Kind, Region: it.Region, Source: it.Source, KmsKey: req.keyFor(it.Region),
 		RegionKeys: req.RegionKeys, Options: req.Options}
 }
 
@@ -378,7 +373,7 @@ func (b *Batch) request(req BatchRequest, it BatchItem) MigrateRequest {
 // every migration has ended; cancelling ctx stops running migrations between steps (they
 // stay resumable) and starts no new one.
 func (b *Batch) Run(ctx context.Context, bp *BatchPlan) *BatchReport {
-	started := b.Base.now()
+	started := b.Base.Clock()
 	rep := &BatchReport{Migrations: make([]BatchMigration, len(bp.Items))}
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -394,90 +389,90 @@ func (b *Batch) Run(ctx context.Context, bp *BatchPlan) *BatchReport {
 	for i, it := range bp.Items {
 		if it.Skip != "" {
 			rep.Migrations[i] = skipped(it, it.Skip, it.Next)
-			b.fleet(FleetEvent{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source, State: OutcomeSkipped, Message: it.Skip})
+			b.fleet(Event{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source, State: OutcomeSkipped, Message: it.Skip})
 			continue
 		}
 		if ctx.Err() != nil {
 			rep.Migrations[i] = skipped(it, "the batch was stopped before this migration started", "")
-			b.fleet(FleetEvent{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source, State: OutcomeSkipped, Message: "not started"})
+			b.fleet(Event{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source, State: OutcomeSkipped, Message: "not started"})
 			continue
 		}
 		select {
 		case work <- i:
 		case <-ctx.Done():
 			rep.Migrations[i] = skipped(it, "the batch was stopped before this migration started", "")
-			b.fleet(FleetEvent{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source, State: OutcomeSkipped, Message: "not started"})
+			b.fleet(Event{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source, State: OutcomeSkipped, Message: "not started"})
 		}
 	}
 	close(work)
 	wg.Wait()
-	rep.summarize(b.Base.now().Sub(started))
+	rep.summarize(b.Base.Clock().Sub(started))
 	return rep
 }
 
 func skipped(it BatchItem, reason, next string) BatchMigration {
-	return BatchMigration{Report: Report{Source: it.Source, Kind: it.Kind, Region: it.Region, Status: OutcomeSkipped,
-		Steps: []StepReport{}, Parity: Parity{Differences: []Difference{}}, Next: next}, Outcome: OutcomeSkipped, Reason: reason}
+	return BatchMigration{Report: workflow.Report{Source: it.Source, Kind: it.Kind, Region: it.Region, Status: OutcomeSkipped,
+		Steps: []workflow.StepReport{}, Parity: workflow.Parity{Differences: []workflow.Difference{}}, Next: next}, Outcome: OutcomeSkipped, Reason: reason}
 }
 
 // runOne runs one migration, isolated: its failure, even a panic, is its own.
 func (b *Batch) runOne(ctx context.Context, req BatchRequest, i int, it BatchItem) (m BatchMigration) {
 	eng := b.Base // a copy: approver, observer and id are this migration's
 	eng.Approver = CutoverApprover(req.Cutover)
-	tracker := &fleetTracker{b: b, base: b.Base.Observer, ev: FleetEvent{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source}}
+	tracker := &fleetTracker{b: b, base: b.Base.Observer, ev: Event{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source}}
 	eng.Observer = tracker
 	if b.IDFor != nil {
 		if id := b.IDFor(it); id != "" {
 			eng.NewID = func() (string, error) { return id, nil }
 		}
 	}
-	start := b.Base.now()
-	tracker.update(func(ev *FleetEvent) { ev.State = StatusRunning })
+	start := b.Base.Clock()
+	tracker.update(func(ev *Event) { ev.State = workflow.StatusRunning })
 	defer func() {
 		if p := recover(); p != nil {
-			b.Base.logger().Error("migration panicked", "source", it.Source, "panic", p, "stack", string(debug.Stack()))
-			m = BatchMigration{Report: Report{Source: it.Source, Kind: it.Kind, Region: it.Region, Status: StatusFailed,
-				Steps: []StepReport{}, Parity: Parity{Differences: []Difference{}}, Error: fmt.Sprint("internal error: ", p)},
+			b.Base.Log().Error("migration panicked", "source", it.Source, "panic", p, "stack", string(debug.Stack()))
+			m = BatchMigration{Report: workflow.Report{Source: it.Source, Kind: it.Kind, Region: it.Region, Status: workflow.StatusFailed,
+				Steps: []workflow.StepReport{}, Parity: workflow.Parity{Differences: []workflow.Difference{}}, Error: fmt.Sprint("internal error: ", p)},
 				Outcome: OutcomeFailed, Reason: fmt.Sprint("internal error: ", p)}
 			if id := tracker.id(); id != "" {
 				m.MigrationID, m.Next = id, "rdsencrypt status "+id+"; then rdsencrypt resume "+id+" or rdsencrypt rollback "+id
 			}
 		}
-		end := b.Base.now()
+		end := b.Base.Clock()
 		m.StartedAt, m.FinishedAt, m.ElapsedSeconds = &start, &end, end.Sub(start).Seconds()
-		tracker.update(func(ev *FleetEvent) { ev.State, ev.Message, ev.Calls = m.Outcome, m.Reason, max(ev.Calls, m.APICalls) })
+		tracker.update(func(ev *Event) { ev.State, ev.Message, ev.Calls = m.Outcome, m.Reason, max(ev.Calls, m.APICalls) })
 	}()
 	r, err := eng.Migrate(ctx, b.request(req, it))
 	return classify(it, req.Cutover, r, err, ctx.Err() != nil)
 }
 
 // classify turns what Migrate returned into the batch outcome of a migration.
-func classify(it BatchItem, policy string, r *Report, err error, interrupted bool) BatchMigration {
+func classify(it BatchItem, policy string, r *workflow.Report, err error, interrupted bool) BatchMigration {
 	m := BatchMigration{}
 	if r != nil {
 		m.Report = *r
 	} else {
-		m.Report = Report{Source: it.Source, Kind: it.Kind, Region: it.Region, Status: StatusFailed,
-			Steps: []StepReport{}, Parity: Parity{Differences: []Difference{}}}
+		m.Report = workflow.Report{Source: it.Source, Kind: it.Kind, Region: it.Region, Status: workflow.StatusFailed,
+			Steps: []workflow.StepReport{}, Parity: workflow.Parity{Differences: []workflow.Difference{}}}
 	}
 	if m.Steps == nil {
-		m.Steps = []StepReport{}
+		m.Steps = []workflow.StepReport{}
 	}
 	pending := pendingOf(m.Steps)
 	switch {
-	case err == nil && (m.Status == StatusCompleted || m.Status == StatusNothingToDo):
+	case err == nil && (m.Status == workflow.StatusCompleted || m.Status == workflow.StatusNothingToDo):
 		m.Outcome = OutcomeCompleted
 	case err == nil:
 		m.Outcome, m.Reason = OutcomeFailed, "ended with status "+m.Status
-	case errors.Is(err, ErrStopped) && len(m.Parity.Differences) > 0:
+	case errors.Is(err, workflow.ErrStopped) && len(m.Parity.Differences) > 0:
 		m.Outcome = OutcomeStopped
 		m.Reason = fmt.Sprintf("stopped before %s: %d parity difference(s) to review", pending, len(m.Parity.Differences))
 		m.Next = fmt.Sprintf("rdsencrypt status %s, then rdsencrypt resume %s to approve them, or rdsencrypt rollback %s", m.MigrationID, m.MigrationID, m.MigrationID)
-	case errors.Is(err, ErrStopped) && policy == CutoverManual && !interrupted && IsCutoverStep(pending):
+	case errors.Is(err, workflow.ErrStopped) && policy == CutoverManual && !interrupted && workflow.IsCutoverStep(pending):
 		m.Outcome = OutcomeAwaitingCutover
 		m.Reason = "prepared; stopped before " + pending + " (manual cutover)"
 		m.Next = "rdsencrypt resume " + m.MigrationID + "   (runs the cutover: the endpoint is down for minutes)"
-	case errors.Is(err, ErrStopped) || interrupted:
+	case errors.Is(err, workflow.ErrStopped) || interrupted:
 		m.Outcome = OutcomeStopped
 		m.Reason = "stopped before " + pending
 		if m.MigrationID != "" {
@@ -490,16 +485,16 @@ func classify(it BatchItem, policy string, r *Report, err error, interrupted boo
 		if m.Error == "" {
 			m.Error = m.Reason
 		}
-		if next := NextOf(err); next != "" {
+		if next := workflow.NextOf(err); next != "" {
 			m.Next = next
 		}
 	}
 	return m
 }
 
-func pendingOf(steps []StepReport) string {
+func pendingOf(steps []workflow.StepReport) string {
 	for _, s := range steps {
-		if s.Status != StepDone && s.Status != StepSkipped {
+		if s.Status != workflow.StepDone && s.Status != workflow.StepSkipped {
 			return s.Name
 		}
 	}
@@ -530,9 +525,9 @@ func (rep *BatchReport) summarize(elapsed time.Duration) {
 	rep.Summary = s
 }
 
-func (b *Batch) fleet(ev FleetEvent) {
+func (b *Batch) fleet(ev Event) {
 	if ev.Time.IsZero() {
-		ev.Time = b.Base.now()
+		ev.Time = b.Base.Clock()
 	}
 	if b.Fleet != nil {
 		b.Fleet.FleetUpdate(ev)
@@ -543,35 +538,35 @@ func (b *Batch) fleet(ev FleetEvent) {
 // step failed and outcome, with the running count of calls.
 type fleetTracker struct {
 	b    *Batch
-	base Observer
+	base workflow.Observer
 	mu   sync.Mutex
-	ev   FleetEvent
+	ev   Event
 }
 
-func (t *fleetTracker) Notify(e Event) {
+func (t *fleetTracker) Notify(e workflow.Event) {
 	if t.base != nil {
 		t.base.Notify(e)
 	}
 	switch e.Kind {
-	case EventAPICall:
+	case workflow.EventAPICall:
 		t.mu.Lock()
 		t.ev.Calls++
 		if e.MigrationID != "" {
 			t.ev.MigrationID = e.MigrationID
 		}
 		t.mu.Unlock()
-	case EventStepStarted:
-		t.update(func(ev *FleetEvent) { ev.MigrationID, ev.Step, ev.Message = e.MigrationID, e.Step, e.Message })
-	case EventStepFailed:
-		t.update(func(ev *FleetEvent) { ev.Step, ev.Message = e.Step, "step failed: "+e.Message })
-	case EventPlan:
+	case workflow.EventStepStarted:
+		t.update(func(ev *Event) { ev.MigrationID, ev.Step, ev.Message = e.MigrationID, e.Step, e.Message })
+	case workflow.EventStepFailed:
+		t.update(func(ev *Event) { ev.Step, ev.Message = e.Step, "step failed: "+e.Message })
+	case workflow.EventPlan:
 		t.mu.Lock()
 		t.ev.MigrationID = e.MigrationID
 		t.mu.Unlock()
 	}
 }
 
-func (t *fleetTracker) update(change func(*FleetEvent)) {
+func (t *fleetTracker) update(change func(*Event)) {
 	t.mu.Lock()
 	change(&t.ev)
 	ev := t.ev

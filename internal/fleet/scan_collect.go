@@ -1,4 +1,4 @@
-package workflow
+package fleet
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/redact"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // regionFleet is what one region holds, as described.
@@ -19,12 +20,12 @@ type regionFleet struct {
 // Scan describes every DB instance and Aurora cluster of the regions and analyses them. It
 // makes read-only calls only. A region that cannot be listed is reported in Errors; the
 // other regions are still scanned. kmsKey is the key named in fix commands ("" = KEY).
-func (e *Engine) Scan(ctx context.Context, regions []string, kmsKey string) (*ScanReport, error) {
+func Scan(ctx context.Context, e *workflow.Engine, regions []string, kmsKey string) (*ScanReport, error) {
 	rep := &ScanReport{Regions: slices.Clone(regions), Resources: []ScanResource{}}
 	facts := ScanFacts{Params: map[string]string{}, KeyManagers: map[string]string{}, Encrypted: map[string]bool{}, KmsKey: kmsKey}
 	var fleets []regionFleet
 	for _, region := range regions {
-		f, err := e.listRegion(ctx, region)
+		f, err := listRegion(ctx, e, region)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -62,7 +63,7 @@ func (e *Engine) Scan(ctx context.Context, regions []string, kmsKey string) (*Sc
 	return rep, nil
 }
 
-func (e *Engine) listRegion(ctx context.Context, region string) (regionFleet, error) {
+func listRegion(ctx context.Context, e *workflow.Engine, region string) (regionFleet, error) {
 	api, err := e.Clients(region)
 	if err != nil {
 		return regionFleet{}, err

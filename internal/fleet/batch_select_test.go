@@ -1,10 +1,11 @@
-package workflow
+package fleet
 
 import (
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"path"
 	"strings"
 	"testing"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -1,8 +1,10 @@
-package workflow
+package fleet
 
 import (
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -121,7 +123,7 @@ func TestAnalyzeCluster(t *testing.T) {
 			DBClusterParameterGroupName: "aurora-tls", BackupRetentionPeriod: 10}}
 	members := []model.Instance{{ID: "shop-1"}, {ID: "shop-2", Settings: model.InstanceSettings{PubliclyAccessible: true}}}
 	r := AnalyzeCluster(c, members, ScanFacts{Params: map[string]string{ParamKey("us-east-1", "aurora-tls", "require_secure_transport"): "OFF"}})
-	assert.Equal(t, KindCluster, r.Kind)
+	assert.Equal(t, workflow.KindCluster, r.Kind)
 	assert.Equal(t, []string{"shop-1", "shop-2"}, r.Members)
 	assert.Equal(t, []string{"shop-2"}, r.PublicMembers)
 	assert.Equal(t, "rdsencrypt migrate --region us-east-1 --cluster shop --kms-key KEY", findingOf(r, CheckEncryption).Fix)
@@ -138,9 +140,9 @@ func TestAnalyzeCluster(t *testing.T) {
 
 func TestScanSummarize(t *testing.T) {
 	rep := &ScanReport{Resources: []ScanResource{
-		{Kind: KindInstance, Region: "us-west-2", ID: "b", Findings: []Finding{{Severity: SeverityHigh}}},
-		{Kind: KindCluster, Region: "us-east-1", ID: "c", Encrypted: true, Findings: []Finding{{Severity: SeverityLow}, {Severity: SeverityLow}}},
-		{Kind: KindInstance, Region: "us-east-1", ID: "a"},
+		{Kind: workflow.KindInstance, Region: "us-west-2", ID: "b", Findings: []Finding{{Severity: SeverityHigh}}},
+		{Kind: workflow.KindCluster, Region: "us-east-1", ID: "c", Encrypted: true, Findings: []Finding{{Severity: SeverityLow}, {Severity: SeverityLow}}},
+		{Kind: workflow.KindInstance, Region: "us-east-1", ID: "a"},
 	}}
 	rep.Summarize()
 	assert.Equal(t, []string{"c", "a", "b"}, []string{rep.Resources[0].ID, rep.Resources[1].ID, rep.Resources[2].ID})

@@ -1,10 +1,11 @@
-package workflow
+package fleet
 
 import (
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"regexp"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // TagFilter selects resources by tag: --include tag:KEY=VALUE, or tag:KEY for any value.
@@ -145,6 +146,3 @@ func ParseRegionKey(s string) (region, key string, err error) {
 	}
 	return "", s, nil
 }
-
-// retiredName matches the identifier a migration gives the source at cutover.
-var retiredName = regexp.MustCompile(`-old-[a-z0-9]{8}$`)

@@ -1,11 +1,13 @@
-package workflow
+package fleet
 
 import (
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // A scan reports, for every DB instance and Aurora cluster of some regions, the facts AWS's
@@ -251,7 +253,7 @@ func (f ScanFacts) tls(region, engine, version, group string) (enforced, param s
 // MigrateCommand is the rdsencrypt command that encrypts a resource.
 func MigrateCommand(kind, region, id, key string) string {
 	flag := "--db"
-	if kind == KindCluster {
+	if kind == workflow.KindCluster {
 		flag = "--cluster"
 	}
 	return fmt.Sprintf("rdsencrypt migrate --region %s %s %s --kms-key %s", region, flag, id, key)
@@ -261,7 +263,7 @@ func MigrateCommand(kind, region, id, key string) string {
 // region and identifier.
 func replicaSource(region, source string) (string, string) {
 	if strings.HasPrefix(source, "arn:") {
-		return arnRegion(source), lastARNPart(source)
+		return model.ARNRegion(source), model.ARNLastPart(source)
 	}
 	return region, source
 }
@@ -270,7 +272,7 @@ func replicaSource(region, source string) (string, string) {
 // cluster member (members are reported with their cluster).
 func AnalyzeInstance(inst model.Instance, facts ScanFacts) ScanResource {
 	s := inst.Settings
-	r := ScanResource{Kind: KindInstance, Region: inst.Region, ID: inst.ID, Engine: s.Engine, EngineVersion: s.EngineVersion,
+	r := ScanResource{Kind: workflow.KindInstance, Region: inst.Region, ID: inst.ID, Engine: s.Engine, EngineVersion: s.EngineVersion,
 		Status: inst.Status, Encrypted: s.StorageEncrypted, PubliclyAccessible: s.PubliclyAccessible,
 		IAMAuth: s.IAMDatabaseAuthenticationEnabled, ParameterGroup: s.DBParameterGroupName,
 		LogExports: slices.Clone(s.EnabledCloudwatchLogsExports), DeletionProt: s.DeletionProtection,
@@ -295,15 +297,15 @@ func AnalyzeInstance(inst model.Instance, facts ScanFacts) ScanResource {
 			r.ReplicaOf = pr + "/" + pid
 		}
 		if !s.StorageEncrypted {
-			add(CheckEncryption, SeverityHigh, MigrateCommand(KindInstance, pr, pid, key)+"   (its read replicas are recreated encrypted)",
+			add(CheckEncryption, SeverityHigh, MigrateCommand(workflow.KindInstance, pr, pid, key)+"   (its read replicas are recreated encrypted)",
 				"read replica %s is not encrypted; a replica is encrypted by migrating its primary %s", inst.ID, pid)
 		}
 	} else if !s.StorageEncrypted {
-		add(CheckEncryption, SeverityHigh, MigrateCommand(KindInstance, inst.Region, inst.ID, key),
+		add(CheckEncryption, SeverityHigh, MigrateCommand(workflow.KindInstance, inst.Region, inst.ID, key),
 			"storage of DB instance %s is not encrypted at rest, nor are its snapshots and backups", inst.ID)
 	}
 	if s.StorageEncrypted && r.KeyManager == KeyAWSManaged {
-		add(CheckCustomerKey, SeverityInfo, MigrateCommand(KindInstance, inst.Region, inst.ID, key)+"   (KEY: a customer managed key)",
+		add(CheckCustomerKey, SeverityInfo, MigrateCommand(workflow.KindInstance, inst.Region, inst.ID, key)+"   (KEY: a customer managed key)",
 			"encrypted with the AWS managed key aws/rds: its snapshots cannot be shared with other accounts and its key policy cannot be changed")
 	}
 	for _, rep := range inst.Replicas {
@@ -354,7 +356,7 @@ func AnalyzeInstance(inst model.Instance, facts ScanFacts) ScanResource {
 // instances as described (for their public accessibility).
 func AnalyzeCluster(c model.Cluster, members []model.Instance, facts ScanFacts) ScanResource {
 	s := c.Settings
-	r := ScanResource{Kind: KindCluster, Region: c.Region, ID: c.ID, Engine: s.Engine, EngineVersion: s.EngineVersion,
+	r := ScanResource{Kind: workflow.KindCluster, Region: c.Region, ID: c.ID, Engine: s.Engine, EngineVersion: s.EngineVersion,
 		Status: c.Status, Encrypted: s.StorageEncrypted, IAMAuth: s.IAMDatabaseAuthenticationEnabled,
 		ParameterGroup: s.DBClusterParameterGroupName, LogExports: slices.Clone(s.EnabledCloudwatchLogsExports),
 		DeletionProt: s.DeletionProtection, BackupRetention: s.BackupRetentionPeriod, Tags: c.Tags, Findings: []Finding{}}
@@ -383,10 +385,10 @@ func AnalyzeCluster(c model.Cluster, members []model.Instance, facts ScanFacts) 
 		r.Findings = append(r.Findings, Finding{Check: check, Severity: sev, Message: fmt.Sprintf(format, args...), Fix: fix})
 	}
 	if !s.StorageEncrypted {
-		add(CheckEncryption, SeverityHigh, MigrateCommand(KindCluster, c.Region, c.ID, key),
+		add(CheckEncryption, SeverityHigh, MigrateCommand(workflow.KindCluster, c.Region, c.ID, key),
 			"storage of Aurora cluster %s is not encrypted at rest, nor are its snapshots and backups", c.ID)
 	} else if r.KeyManager == KeyAWSManaged {
-		add(CheckCustomerKey, SeverityInfo, MigrateCommand(KindCluster, c.Region, c.ID, key)+"   (KEY: a customer managed key)",
+		add(CheckCustomerKey, SeverityInfo, MigrateCommand(workflow.KindCluster, c.Region, c.ID, key)+"   (KEY: a customer managed key)",
 			"encrypted with the AWS managed key aws/rds: its snapshots cannot be shared with other accounts and its key policy cannot be changed")
 	}
 	for _, id := range r.PublicMembers {
@@ -475,7 +477,7 @@ func (rep *ScanReport) Summarize() {
 	})
 	sum := ScanSummary{Findings: map[Severity]int{}}
 	for _, r := range rep.Resources {
-		if r.Kind == KindCluster {
+		if r.Kind == workflow.KindCluster {
 			sum.Clusters++
 		} else {
 			sum.Instances++
