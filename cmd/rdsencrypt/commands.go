@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/journal"
 	"github.com/rdsencrypt/rdsencrypt/internal/output"
 	"github.com/rdsencrypt/rdsencrypt/internal/output/tui"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
@@ -243,16 +245,35 @@ func (a *app) statusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			corrupt := workflow.CorruptJournals(problems)
 			if a.opts.Output == "json" {
-				reports := make([]*workflow.Report, 0, len(states))
+				reports := make([]*workflow.Report, 0, len(states)+len(corrupt))
 				for _, st := range states {
 					reports = append(reports, workflow.ReportOf(st))
 				}
-				return output.WriteJSON(a.streams.Out, reports)
+				for _, c := range corrupt {
+					reports = append(reports, c.Report())
+				}
+				if err := output.WriteJSON(a.streams.Out, reports); err != nil {
+					return err
+				}
+			} else {
+				if len(states) > 0 || len(corrupt) == 0 {
+					output.PrintStatus(a.streams.Out, states)
+				}
+				for _, c := range corrupt {
+					fmt.Fprintf(a.streams.Out, "%s  %s  %s  corrupt: %s; rebuild it with: %s\n", c.ID, orDash(c.Source), orDash(c.Region), c.Reason, c.RebuildCommand())
+				}
 			}
-			output.PrintStatus(a.streams.Out, states)
 			for _, p := range problems {
-				fmt.Fprintln(a.streams.Err, "warning: "+oneLine(p))
+				if !errors.Is(p, journal.ErrCorrupt) {
+					fmt.Fprintln(a.streams.Err, "warning: "+oneLine(p))
+				}
+			}
+			if len(corrupt) > 0 {
+				c := corrupt[0]
+				return &workflow.Error{Resource: c.ID, Problem: fmt.Sprintf("the journal of migration %s cannot be read (%d corrupt journal(s) in %s)", c.ID, len(corrupt), store.Dir()),
+					Next: c.RebuildCommand()}
 			}
 			return nil
 		},
@@ -313,4 +334,11 @@ func kindOf(cluster bool) string {
 		return workflow.KindCluster
 	}
 	return workflow.KindInstance
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -293,3 +293,66 @@ func TestDemoWithoutATerminalRunsUnattended(t *testing.T) {
 	assert.Contains(t, errOut.String(), "runs unattended")
 	assert.Contains(t, out.String(), "cleaned-up")
 }
+
+// A journal that cannot be read is shown by status (text and JSON) as corrupt with the command
+// that rebuilds it, and blocks new migrations of its source, by what can still be read of it
+// and by the tags in AWS; resume --source never overwrites a readable (completed) journal.
+func TestCorruptJournalIsShownAndBlocksItsSource(t *testing.T) {
+	c := newCLI(t, 20000)
+	c.source("ledger")
+	_, stderr, code := c.run("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes")
+	require.Equal(t, 0, code, stderr)
+	files, err := filepath.Glob(filepath.Join(c.state, "*.json"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	path := files[0]
+	id := strings.TrimSuffix(filepath.Base(path), ".json")
+	completed, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	// resume --source: the completed journal stays as it was.
+	_, stderr, code = c.run("resume", "--source", "ledger", "--yes")
+	assert.Equal(t, exitFailed, code, stderr)
+	assert.Contains(t, stderr, "already has a journal, status completed")
+	now, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, string(completed), string(now), "the completed journal is not overwritten")
+
+	for _, tc := range []struct {
+		name    string
+		corrupt []byte
+		next    string
+	}{
+		{"edited: its source is still readable", []byte(strings.Replace(string(completed), `"completed"`, `"running"`, 1)),
+			"rdsencrypt resume --source ledger --region us-east-1"},
+		{"truncated: only the tags tell", completed[:10], "rdsencrypt resume --source <source identifier>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NoError(t, os.WriteFile(path, tc.corrupt, 0o600))
+			out, _, code := c.run("status", "--output", "json")
+			assert.Equal(t, exitFailed, code)
+			var reports []workflow.Report
+			require.NoError(t, json.Unmarshal([]byte(out), &reports), out)
+			require.Len(t, reports, 1)
+			assert.Equal(t, id, reports[0].MigrationID)
+			assert.Equal(t, workflow.StatusCorrupt, reports[0].Status)
+			assert.Equal(t, tc.next, reports[0].Next)
+
+			out, stderr, code := c.run("status")
+			assert.Equal(t, exitFailed, code)
+			assert.Contains(t, out, id)
+			assert.Contains(t, out, "corrupt")
+			assert.Contains(t, stderr, tc.next)
+
+			before := c.h.Calls()
+			_, stderr, code = c.run("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes")
+			assert.Equal(t, exitFailed, code)
+			assert.Contains(t, stderr, id, "names the migration whose journal is corrupt")
+			for action, n := range c.h.Calls() {
+				if n != before[action] {
+					assert.True(t, strings.HasPrefix(action, "Describe") || strings.HasPrefix(action, "List"), "mutating call %s", action)
+				}
+			}
+		})
+	}
+}

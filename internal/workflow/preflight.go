@@ -82,9 +82,16 @@ func describeUsableKey(ctx context.Context, api model.RDS, ref, region string) (
 
 // activeMigrationOf returns the id of an unfinished migration of the source, if any.
 func (e *Engine) activeMigrationOf(region, source string) (string, error) {
-	states, _, err := e.Store.List()
+	states, problems, err := e.Store.List()
 	if err != nil {
 		return "", err
+	}
+	for _, c := range CorruptJournals(problems) {
+		// A journal that cannot be read whose remains name this source blocks it; one that
+		// names nothing readable is found by its tags in AWS (refuseOtherMigrations).
+		if c.Source == source && (c.Region == "" || c.Region == region) {
+			return c.ID, nil
+		}
 	}
 	for _, st := range states {
 		if st.Region != region || st.Source != source {

@@ -136,6 +136,15 @@ func (e *Engine) saveRebuilt(st *State, message string) (string, error) {
 		return "", err
 	}
 	defer func() { _ = release() }()
+	// A readable journal is never overwritten by one rebuilt from tags, which knows less:
+	// only a lost or corrupt one is replaced.
+	if old, err := e.Store.Load(st.ID); err == nil {
+		if Resumable(old.Status) {
+			return old.ID, nil
+		}
+		return "", errorf(st.ID, "rdsencrypt status "+st.ID, nil,
+			"migration %s already has a journal, status %s: it is not rebuilt from the tags", st.ID, old.Status)
+	}
 	if err := e.Store.Save(st); err != nil {
 		return "", err
 	}
