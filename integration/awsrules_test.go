@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -119,4 +120,53 @@ func TestSQLServerMigrates(t *testing.T) {
 	got := e.describe("erp")
 	assert.True(t, got.Settings.StorageEncrypted)
 	assertSameSettings(t, src.Settings, got.Settings, "erp")
+}
+
+// TestPreflightRefusesWhatAWSCannotRestore: a source on an engine version AWS no longer
+// offers, an RDS Custom instance, and a region whose manual snapshot quota cannot hold the
+// migration's snapshots are refused at preflight, before any side effect, with what to do.
+func TestPreflightRefusesWhatAWSCannotRestore(t *testing.T) {
+	t.Run("retired-engine-version", func(t *testing.T) {
+		e := newEnv(t)
+		e.createKey("alias/old")
+		in := simpleSource("old")
+		in.EngineVersion = aws.String("15.10")
+		e.createInstance(in)
+		e.h.Sim.RetireEngineVersion("postgres", "15.10")
+		before := e.h.Calls()
+		_, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "old", KmsKey: "alias/old"})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "runs postgres 15.10, which AWS no longer offers")
+		assert.Contains(t, workflow.NextOf(err), "describe-db-engine-versions --engine postgres")
+		assertNoMutatingCalls(t, before, e.h.Calls())
+		assert.Positive(t, e.h.Calls()["DescribeDBEngineVersions"]-before["DescribeDBEngineVersions"])
+	})
+	t.Run("rds-custom", func(t *testing.T) {
+		e := newEnv(t)
+		e.createKey("alias/cust")
+		in := simpleSource("cust")
+		in.Engine, in.EngineVersion, in.LicenseModel = aws.String("custom-oracle-ee"), nil, aws.String("bring-your-own-license")
+		in.DBInstanceClass, in.CustomIamInstanceProfile = aws.String("db.m5.large"), aws.String("AWSRDSCustomInstanceProfile")
+		e.createInstance(in)
+		before := e.h.Calls()
+		_, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "cust", KmsKey: "alias/cust"})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "is RDS Custom (custom-oracle-ee)")
+		assert.Contains(t, workflow.NextOf(err), "--custom-iam-instance-profile")
+		assertNoMutatingCalls(t, before, e.h.Calls())
+	})
+	t.Run("snapshot-quota", func(t *testing.T) {
+		e := newEnvWith(t, rdssim.Options{Speed: testSpeed, ManualSnapshotQuota: 3})
+		e.createKey("alias/full")
+		e.createInstance(simpleSource("full"))
+		_, err := e.rds.CreateDBSnapshot(context.Background(), &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("full"), DBSnapshotIdentifier: aws.String("keep-me")})
+		require.NoError(t, err)
+		e.h.Advance(time.Hour)
+		before := e.h.Calls()
+		_, err = e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "full", KmsKey: "alias/full"})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "needs 3 manual DB snapshots and us-east-1 has 1 of its 3 in use")
+		assert.Contains(t, workflow.NextOf(err), "Manual DB instance snapshots")
+		assertNoMutatingCalls(t, before, e.h.Calls())
+	})
 }

@@ -41,7 +41,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	h := simtest.Start(t, rdssim.Options{Speed: testSpeed})
+	return newEnvWith(t, rdssim.Options{Speed: testSpeed})
+}
+
+// newEnvWith is newEnv with simulator options (a smaller quota, say).
+func newEnvWith(t *testing.T, opts rdssim.Options) *env {
+	t.Helper()
+	h := simtest.Start(t, opts)
 	store, err := workflow.OpenStore(t.TempDir())
 	require.NoError(t, err)
 	client := awsclient.NewForSimulator(awsclient.Config{Region: region, EndpointURL: h.URL,

@@ -5,6 +5,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // SupportsEncryption asks DescribeOrderableDBInstanceOptions whether any orderable option
@@ -79,4 +81,43 @@ func (c *regionClient) ClusterParameterValue(ctx context.Context, group, name st
 		}
 	}
 	return "", nil
+}
+
+// EngineVersionOffered asks DescribeDBEngineVersions whether AWS still offers the exact
+// engine version; a snapshot of a version it no longer offers must be upgraded
+// (ModifyDBSnapshot) before it can be restored.
+func (c *regionClient) EngineVersionOffered(ctx context.Context, engine, engineVersion string) (bool, error) {
+	ctx = withTarget(ctx, engine+" "+engineVersion)
+	out, err := c.rds.DescribeDBEngineVersions(ctx, &rds.DescribeDBEngineVersionsInput{
+		Engine: aws.String(engine), EngineVersion: aws.String(engineVersion)})
+	if err != nil {
+		return false, translateError("DescribeDBEngineVersions", engine, err)
+	}
+	for _, v := range out.DBEngineVersions {
+		if str(v.EngineVersion) == engineVersion && (v.Status == nil || str(v.Status) == "available") {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// SnapshotQuota reads the region's manual snapshot quota and its use from
+// DescribeAccountAttributes: ManualSnapshots, or ManualClusterSnapshots for clusters.
+func (c *regionClient) SnapshotQuota(ctx context.Context, cluster bool) (used, max int, err error) {
+	name := "ManualSnapshots"
+	if cluster {
+		name = "ManualClusterSnapshots"
+	}
+	ctx = withTarget(ctx, name)
+	out, err := c.rds.DescribeAccountAttributes(ctx, &rds.DescribeAccountAttributesInput{})
+	if err != nil {
+		return 0, 0, translateError("DescribeAccountAttributes", name, err)
+	}
+	for _, q := range out.AccountQuotas {
+		if str(q.AccountQuotaName) == name {
+			return int(aws.ToInt64(q.Used)), int(aws.ToInt64(q.Max)), nil
+		}
+	}
+	return 0, 0, &model.Error{Kind: model.KindUnknown, Op: "DescribeAccountAttributes", Resource: name,
+		Message: "the account attributes list no " + name + " quota"}
 }

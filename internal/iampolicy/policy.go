@@ -134,7 +134,8 @@ func New(o Options) *Document {
 	owned := map[string]map[string][]string{"Null": {"aws:ResourceTag/" + model.TagMigrationID: {"false"}}}
 	viaRDS := "rds." + region + ".amazonaws.com"
 
-	read := []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:DescribeOrderableDBInstanceOptions"}
+	read := []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:DescribeOrderableDBInstanceOptions",
+		"rds:DescribeDBEngineVersions", "rds:DescribeAccountAttributes"}
 	if o.Cluster {
 		// ListTagsForResource: custom endpoints come without their tags, which the migration
 		// reads to recreate them.
@@ -142,7 +143,7 @@ func New(o Options) *Document {
 	}
 	st := []Statement{
 		{Sid: "Describe", Action: read, Resource: []string{"*"},
-			Why: "read-only; listing calls (scan, tag lookups, waits by resource id) name no resource, and DescribeOrderableDBInstanceOptions has no resource type"},
+			Why: "read-only; listing calls (scan, tag lookups, waits by resource id) name no resource, and DescribeOrderableDBInstanceOptions, DescribeDBEngineVersions and DescribeAccountAttributes have no resource type"},
 		{Sid: "SnapshotSource", Action: []string{"rds:CreateDBSnapshot"},
 			Resource: []string{rds("db", "*"), rds("snapshot", policyOurSnapshots)},
 			Why:      "the source is any DB instance and is never tagged; the same permission authorizes the final snapshot of DeleteDBInstance, which carries no request tags, so only the snapshot name is narrowed"},

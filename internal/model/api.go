@@ -54,6 +54,12 @@ type RDS interface {
 	AddTags(ctx context.Context, arn string, tags Tags) error
 	// SupportsEncryption reports whether the engine, version and class support storage encryption.
 	SupportsEncryption(ctx context.Context, engine, engineVersion, class string) (bool, error)
+	// EngineVersionOffered reports whether AWS still offers the exact engine version
+	// (DescribeDBEngineVersions): a snapshot of a version it no longer offers cannot be restored.
+	EngineVersionOffered(ctx context.Context, engine, engineVersion string) (bool, error)
+	// SnapshotQuota returns the region's manual DB snapshot quota and its use
+	// (DescribeAccountAttributes ManualSnapshots), or the cluster snapshot one.
+	SnapshotQuota(ctx context.Context, cluster bool) (used, max int, err error)
 	// ParameterValue returns a parameter's value in a DB parameter group ("" when unset).
 	ParameterValue(ctx context.Context, group, name string) (string, error)
 	// ClusterParameterValue returns a parameter's value in a DB cluster parameter group.

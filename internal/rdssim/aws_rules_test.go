@@ -10,6 +10,9 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
 )
 
 // Conformance tests of the AWS rules of issue 13 (sources in storage_rules.go and the
@@ -174,4 +177,96 @@ func TestSameRegionReplicaMayTakeItsOwnKey(t *testing.T) {
 	_, err = c.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("plain-r"),
 		SourceDBInstanceIdentifier: aws.String("plain"), KmsKeyId: aws.String("alias/second")})
 	assert.Equal(t, "InvalidParameterCombination", apiCode(t, err), "no encrypted replica of an unencrypted source")
+}
+
+func TestEngineVersionsFollowDescribeDBEngineVersions(t *testing.T) {
+	t.Parallel()
+	h := manual(t)
+	c := h.RDS("us-east-1")
+	old := mysqlInput("old")
+	old.EngineVersion = aws.String("5.6.10")
+	_, err := c.CreateDBInstance(ctx, old)
+	assert.Equal(t, "InvalidParameterCombination", apiCode(t, err))
+	assert.Equal(t, "Cannot find version 5.6.10 for mysql", apiMessage(t, err))
+
+	out, err := c.DescribeDBEngineVersions(ctx, &rds.DescribeDBEngineVersionsInput{Engine: aws.String("mysql"), EngineVersion: aws.String("8.0.36")})
+	require.NoError(t, err)
+	require.Len(t, out.DBEngineVersions, 1)
+	assert.Equal(t, "mysql8.0", aws.ToString(out.DBEngineVersions[0].DBParameterGroupFamily))
+	assert.Equal(t, "available", aws.ToString(out.DBEngineVersions[0].Status))
+
+	app := mysqlInput("app")
+	app.EngineVersion = aws.String("8.0.36")
+	createAvailable(t, h, c, app)
+	_, err = c.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("app"), DBSnapshotIdentifier: aws.String("app-s")})
+	require.NoError(t, err)
+	advanceUntilSnapshot(t, h, c, "app-s", "available")
+
+	// AWS stops offering the version: the instance runs on, the version is listed only with
+	// IncludeAll, new instances and restores of its snapshots are refused.
+	h.Sim.RetireEngineVersion("mysql", "8.0.36")
+	out, err = c.DescribeDBEngineVersions(ctx, &rds.DescribeDBEngineVersionsInput{Engine: aws.String("mysql"), EngineVersion: aws.String("8.0.36")})
+	require.NoError(t, err)
+	assert.Empty(t, out.DBEngineVersions)
+	out, err = c.DescribeDBEngineVersions(ctx, &rds.DescribeDBEngineVersionsInput{Engine: aws.String("mysql"), EngineVersion: aws.String("8.0.36"), IncludeAll: aws.Bool(true)})
+	require.NoError(t, err)
+	require.Len(t, out.DBEngineVersions, 1)
+	assert.Equal(t, "deprecated", aws.ToString(out.DBEngineVersions[0].Status))
+	_, err = c.CreateDBInstance(ctx, func() *rds.CreateDBInstanceInput {
+		in := mysqlInput("app2")
+		in.EngineVersion = aws.String("8.0.36")
+		return in
+	}())
+	assert.Equal(t, "Cannot find version 8.0.36 for mysql", apiMessage(t, err))
+	_, err = c.RestoreDBInstanceFromDBSnapshot(ctx, &rds.RestoreDBInstanceFromDBSnapshotInput{DBInstanceIdentifier: aws.String("app-r"), DBSnapshotIdentifier: aws.String("app-s")})
+	assert.Equal(t, "Cannot find version 8.0.36 for mysql", apiMessage(t, err))
+	assert.Equal(t, "available", aws.ToString(describeOne(t, c, "app").DBInstanceStatus))
+}
+
+func TestRDSCustomNeedsItsInstanceProfile(t *testing.T) {
+	t.Parallel()
+	h := manual(t)
+	c := h.RDS("us-east-1")
+	in := mysqlInput("cust")
+	in.Engine, in.LicenseModel = aws.String("custom-oracle-ee"), aws.String("bring-your-own-license")
+	_, err := c.CreateDBInstance(ctx, in)
+	assert.Equal(t, "InvalidParameterCombination", apiCode(t, err))
+	assert.Contains(t, apiMessage(t, err), "CustomIamInstanceProfile")
+	in.CustomIamInstanceProfile = aws.String("AWSRDSCustomInstanceProfile")
+	createAvailable(t, h, c, in)
+	_, err = c.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("cust"), DBSnapshotIdentifier: aws.String("cust-s")})
+	require.NoError(t, err)
+	advanceUntilSnapshot(t, h, c, "cust-s", "available")
+	_, err = c.RestoreDBInstanceFromDBSnapshot(ctx, &rds.RestoreDBInstanceFromDBSnapshotInput{DBInstanceIdentifier: aws.String("cust-r"), DBSnapshotIdentifier: aws.String("cust-s")})
+	assert.Contains(t, apiMessage(t, err), "CustomIamInstanceProfile")
+}
+
+func TestDescribeAccountAttributesCountsManualSnapshots(t *testing.T) {
+	t.Parallel()
+	h := simtest.Start(t, rdssim.Options{Start: testStart, ManualClock: true, ManualSnapshotQuota: 2})
+	c := h.RDS("us-east-1")
+	quota := func() (used, max int64) {
+		out, err := c.DescribeAccountAttributes(ctx, &rds.DescribeAccountAttributesInput{})
+		require.NoError(t, err)
+		for _, q := range out.AccountQuotas {
+			if aws.ToString(q.AccountQuotaName) == "ManualSnapshots" {
+				return aws.ToInt64(q.Used), aws.ToInt64(q.Max)
+			}
+		}
+		t.Fatal("no ManualSnapshots quota")
+		return 0, 0
+	}
+	createAvailable(t, h, c, mysqlInput("q"))
+	used, max := quota()
+	assert.Equal(t, int64(0), used, "automated snapshots do not count")
+	assert.Equal(t, int64(2), max)
+	for _, id := range []string{"q1", "q2"} {
+		_, err := c.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("q"), DBSnapshotIdentifier: aws.String(id)})
+		require.NoError(t, err)
+		advanceUntilSnapshot(t, h, c, id, "available")
+	}
+	used, _ = quota()
+	assert.Equal(t, int64(2), used)
+	_, err := c.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("q"), DBSnapshotIdentifier: aws.String("q3")})
+	assert.Equal(t, "SnapshotQuotaExceeded", apiCode(t, err))
 }

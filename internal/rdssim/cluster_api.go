@@ -117,12 +117,8 @@ func parseClusterSettings(p *params, c *clusterConfig, action string) {
 // other settings.
 func (s *Sim) finishClusterConfig(r *region, c *clusterConfig) *apiError {
 	eng := engines[c.Engine]
-	known := false
-	for _, v := range engineVersions(c.Engine) {
-		known = known || v == c.EngineVersion
-	}
-	if !known {
-		return errCombination("Cannot find version %s for %s", c.EngineVersion, c.Engine)
+	if !s.versionOffered(c.Engine, c.EngineVersion) { // engine_versions.go
+		return errVersionNotFound(c.Engine, c.EngineVersion)
 	}
 	if c.Port != 0 && (c.Port < 1150 || c.Port > 65535) {
 		return errInvalidValue("Invalid port %d: must be between 1150 and 65535.", c.Port)

@@ -108,14 +108,19 @@ func sortedClusterSnapshots(st *auroraState) []*clusterSnapshot {
 	return out
 }
 
-func (s *Sim) checkClusterSnapshotQuota(r *region) *apiError {
+// manualClusterSnapshotCount counts the manual cluster snapshots of a region for the quota.
+func manualClusterSnapshotCount(r *region) int {
 	n := 0
 	for _, sn := range aurora(r).snapshots {
 		if sn.typ == "manual" {
 			n++
 		}
 	}
-	if n >= s.opts.ManualSnapshotQuota {
+	return n
+}
+
+func (s *Sim) checkClusterSnapshotQuota(r *region) *apiError {
+	if manualClusterSnapshotCount(r) >= s.opts.ManualSnapshotQuota {
 		return errf("SnapshotQuotaExceeded", "The request cannot be processed because it would exceed the maximum number of snapshots.")
 	}
 	return nil

@@ -26,10 +26,16 @@ func createDBInstance(c *call) (any, error) {
 	if eng == nil {
 		return nil, errInvalidValue("Invalid DB engine: %s", engine)
 	}
+	if e := requireInstanceProfile(p, engine); e != nil { // engine_versions.go
+		return nil, e
+	}
 	cfg := instanceConfig{Engine: engine, EngineVersion: eng.DefaultVersion, License: eng.License, Port: eng.Port,
 		AutoMinorVersionUpgrade: true, BackupRetention: 1, CACertificate: defaultCA}
 	if v, ok := p.str("EngineVersion"); ok {
 		cfg.EngineVersion = v
+		if !eng.Aurora && !s.versionOffered(engine, v) { // engine_versions.go; Aurora members follow their cluster
+			return nil, errVersionNotFound(engine, v)
+		}
 	}
 	if v, ok := p.str("LicenseModel"); ok {
 		cfg.License = v

@@ -64,6 +64,12 @@ func restoreDBInstanceFromDBSnapshot(c *call) (any, error) {
 	if sn.status != snapAvailable {
 		return nil, errf("InvalidDBSnapshotState", "Snapshot %s is not in available state.", sn.id)
 	}
+	if e := requireInstanceProfile(p, sn.cfg.Engine); e != nil {
+		return nil, e
+	}
+	if !engines[sn.cfg.Engine].Aurora && !s.versionOffered(sn.cfg.Engine, sn.cfg.EngineVersion) {
+		return nil, errVersionNotFound(sn.cfg.Engine, sn.cfg.EngineVersion) // engine_versions.go
+	}
 	if r.idTaken(id) {
 		return nil, errInstanceExists()
 	}

@@ -54,6 +54,8 @@ type Sim struct {
 	reqSeq  uint64
 	policy  *iamPolicy // IAM policy in force (policy.go), nil when not enforcing
 	data    *dataState // the data plane (dataplane.go), nil when Options.DataPlane is off
+	// retiredVersions are the engine versions AWS no longer offers (engine_versions.go).
+	retiredVersions map[string]bool
 }
 
 // New creates a simulator.
@@ -97,6 +99,7 @@ func (s *Sim) resetLocked() {
 	s.calls = map[string]int{}
 	s.faults = newFaultState()
 	s.policy = nil
+	s.retiredVersions = nil
 	s.regions = map[string]*region{}
 	now := s.clock.now()
 	for _, name := range s.opts.Regions {

@@ -78,8 +78,8 @@ func (e *Engine) inspectCluster(ctx context.Context, api model.RDS, req MigrateR
 			"DB cluster %s is a cross-region read replica of %s, which cannot be migrated on its own", cl.ID, cl.ReplicationSource)
 	}
 	if !strings.HasPrefix(cl.Settings.Engine, "aurora-") {
-		return nil, errorf(cl.ID, "rdsencrypt migrates Aurora MySQL and Aurora PostgreSQL clusters only", nil,
-			"DB cluster %s runs %s, not aurora-mysql or aurora-postgresql", cl.ID, cl.Settings.Engine)
+		return nil, errorf(cl.ID, "encrypt it by hand: create-db-cluster-snapshot, copy-db-cluster-snapshot --kms-key-id "+req.KmsKey+", restore-db-cluster-from-snapshot --db-cluster-instance-class, then move the endpoints (rdsencrypt migrates Aurora MySQL and Aurora PostgreSQL clusters only)", nil,
+			"DB cluster %s runs %s: a Multi-AZ DB cluster, not aurora-mysql or aurora-postgresql", cl.ID, cl.Settings.Engine)
 	}
 	if m := cl.Settings.EngineMode; m != "" && m != "provisioned" {
 		return nil, errorf(cl.ID, "move it to provisioned or Aurora Serverless v2 first, then "+retry, nil,
@@ -87,6 +87,12 @@ func (e *Engine) inspectCluster(ctx context.Context, api model.RDS, req MigrateR
 	}
 	if cl.Status != model.StatusAvailable {
 		return nil, errorf(cl.ID, "wait until it is available, then: "+retry, nil, "DB cluster %s is %q, not available", cl.ID, cl.Status)
+	}
+	if err := checkEngineVersionOffered(ctx, api, cl.ID, cl.Settings.Engine, cl.Settings.EngineVersion, retry); err != nil { // preflight_rules.go
+		return nil, err
+	}
+	if err := checkSnapshotQuota(ctx, api, cl.ID, true, retry); err != nil {
+		return nil, err
 	}
 	members := map[string]*model.Instance{}
 	for _, m := range cl.Members {

@@ -32,7 +32,7 @@ const (
 // quick; a new member takes about as long as a new instance; renames reboot members.
 var clusterSteps = []step{
 	{
-		name: StepPreflight, actions: []string{"DescribeDBClusters", "DescribeDBInstances", "DescribeDBClusterEndpoints", "kms:DescribeKey"},
+		name: StepPreflight, actions: []string{"DescribeDBClusters", "DescribeDBInstances", "DescribeDBClusterEndpoints", "kms:DescribeKey", "DescribeDBEngineVersions", "DescribeAccountAttributes"},
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("check that cluster %s and its members are available, the key is usable and every name is free", p.Source)
 		},

@@ -28,7 +28,7 @@ const (
 // behaviours are in instance_steps.go; docs/steps.md says how to add a step.
 var instanceSteps = []step{
 	{
-		name: StepPreflight, actions: []string{"DescribeDBInstances", "kms:DescribeKey", "DescribeOrderableDBInstanceOptions"},
+		name: StepPreflight, actions: []string{"DescribeDBInstances", "kms:DescribeKey", "DescribeOrderableDBInstanceOptions", "DescribeDBEngineVersions", "DescribeAccountAttributes"},
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("check that %s is available, the key is usable and every name is free", p.Source)
 		},

@@ -20,6 +20,9 @@ func (e *Engine) inspect(ctx context.Context, api model.RDS, req MigrateRequest)
 		return nil, nil, errorf(req.Source, "check credentials and --region, then retry", err, "cannot describe DB instance %s", req.Source)
 	}
 	retry := fmt.Sprintf("rdsencrypt plan --db %s --kms-key %s", src.ID, req.KmsKey)
+	if err := checkInstanceKind(src, req.KmsKey); err != nil { // preflight_rules.go
+		return nil, nil, err
+	}
 	if src.ClusterID != "" {
 		return nil, nil, errorf(src.ID, "rdsencrypt migrate --cluster "+src.ClusterID+" --kms-key "+req.KmsKey, nil,
 			"DB instance %s is a member of Aurora cluster %s: the cluster is migrated as a whole", src.ID, src.ClusterID)
@@ -43,6 +46,12 @@ func (e *Engine) inspect(ctx context.Context, api model.RDS, req MigrateRequest)
 	if !ok {
 		return nil, nil, errorf(src.ID, "move it to a class that supports encryption (e.g. a current db.m or db.r class) during a maintenance window, then "+retry, nil,
 			"DB instance class %s with %s %s does not support storage encryption", src.Settings.DBInstanceClass, src.Settings.Engine, src.Settings.EngineVersion)
+	}
+	if err := checkEngineVersionOffered(ctx, api, src.ID, src.Settings.Engine, src.Settings.EngineVersion, retry); err != nil {
+		return nil, nil, err
+	}
+	if err := checkSnapshotQuota(ctx, api, src.ID, false, retry); err != nil {
+		return nil, nil, err
 	}
 	return src, key, nil
 }
