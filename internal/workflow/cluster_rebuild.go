@@ -47,13 +47,12 @@ func (e *Engine) rebuildCluster(ctx context.Context, api model.RDS, region, sour
 		return "", err
 	}
 	n := ClusterNamesFor(id, source)
-	src, err := api.DescribeCluster(ctx, source)
-	if target != nil && err == nil && src.ResourceID == target.ResourceID {
-		src, err = api.DescribeCluster(ctx, n.Retired) // cutover happened: the source is retired
+	var targetRID string
+	if target != nil {
+		targetRID = target.ResourceID
 	}
-	if model.IsNotFound(err) {
-		src, err = api.DescribeCluster(ctx, n.Retired)
-	}
+	src, err := rebuiltSource(ctx, api.DescribeCluster, func(c *model.Cluster) string { return c.ResourceID },
+		source, n.Retired, targetRID)
 	if err != nil {
 		return "", errorf(source, "rdsencrypt status", err, "cannot find the source cluster of migration %s", id)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
-
-	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 )
 
 // undoCluster observes AWS and reverses each effect of a cluster migration still present, most
@@ -271,31 +269,5 @@ func (r *run) turnOffClusterDeletionProtection(ctx context.Context, cl *model.Cl
 
 // deleteOwnedClusterSnapshot deletes a cluster snapshot this migration created.
 func (r *run) deleteOwnedClusterSnapshot(ctx context.Context, id string) error {
-	snap, err := r.ownedClusterSnapshot(ctx, id)
-	if err != nil {
-		return err
-	}
-	if snap == nil {
-		return nil
-	}
-	if r.resourceByName(id) == nil {
-		return errorf(id, "delete it by hand if it is not needed", nil,
-			"refusing to delete DB cluster snapshot %s: it is not in the journal of migration %s", id, r.st.ID)
-	}
-	if snap.Status != model.SnapshotDeleting {
-		if snap.Status != model.SnapshotAvailable && !model.IsSnapshotFailed(snap.Status) {
-			if _, err := awsclient.Poll(ctx, r.e.Poll,
-				func(ctx context.Context) (*model.Snapshot, error) { return r.api.DescribeClusterSnapshot(ctx, id) },
-				func(s *model.Snapshot) (bool, error) {
-					return s.Status == model.SnapshotAvailable || model.IsSnapshotFailed(s.Status), nil
-				}, nil); err != nil {
-				return err
-			}
-		}
-		r.log("deleting cluster snapshot %s", id)
-		if err := r.deleteClusterSnapshot(ctx, id); err != nil {
-			return err
-		}
-	}
-	return r.waitClusterSnapshotGone(ctx, id)
+	return r.deleteOwnedSnapshotOf(ctx, r.clusterSnapshots(), id)
 }

@@ -59,13 +59,12 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 		return "", err
 	}
 	names := NamesFor(id, source)
-	src, err := api.DescribeInstance(ctx, source)
-	if target != nil && err == nil && src.ResourceID == target.ResourceID {
-		src, err = api.DescribeInstance(ctx, names.Retired) // cutover happened: the source is retired
+	var targetRID string
+	if target != nil {
+		targetRID = target.ResourceID
 	}
-	if model.IsNotFound(err) {
-		src, err = api.DescribeInstance(ctx, names.Retired)
-	}
+	src, err := rebuiltSource(ctx, api.DescribeInstance, func(i *model.Instance) string { return i.ResourceID },
+		source, names.Retired, targetRID)
 	if err != nil {
 		return "", errorf(source, "rdsencrypt status", err, "cannot find the source of migration %s", id)
 	}
@@ -127,6 +126,22 @@ func onlyMigrationID(ids map[string]bool, source, region, migrate string) (strin
 		return "", fmt.Errorf("tag %s=%q is not a migration id", model.TagMigrationID, id)
 	}
 	return id, nil
+}
+
+// rebuiltSource describes the source of a migration whose journal is rebuilt: at its name,
+// or at its retired name once the cutover gave its name to the new resource (targetRID, ""
+// when there is none).
+func rebuiltSource[T any](ctx context.Context, describe func(context.Context, string) (*T, error), rid func(*T) string,
+	source, retired, targetRID string,
+) (*T, error) {
+	src, err := describe(ctx, source)
+	if targetRID != "" && err == nil && rid(src) == targetRID {
+		src, err = describe(ctx, retired) // cutover happened: the source is retired
+	}
+	if model.IsNotFound(err) {
+		src, err = describe(ctx, retired)
+	}
+	return src, err
 }
 
 // saveRebuilt saves a rebuilt journal under its lock and says in the audit trail how it came to be.

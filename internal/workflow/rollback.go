@@ -309,9 +309,36 @@ func (r *run) turnOffInstanceDeletionProtection(ctx context.Context, api model.R
 	return err
 }
 
-// deleteOwnedSnapshot deletes a snapshot this migration created, once it is no longer busy.
+// deleteOwnedSnapshot deletes a DB snapshot this migration created.
 func (r *run) deleteOwnedSnapshot(ctx context.Context, id string) error {
-	snap, err := r.api.DescribeSnapshot(ctx, id)
+	return r.deleteOwnedSnapshotOf(ctx, r.dbSnapshots(), id)
+}
+
+// snapshotKind reaches DB snapshots or DB cluster snapshots, which the engine deletes and
+// waits for the same way.
+type snapshotKind struct {
+	what     string // in messages: "DB snapshot", "DB cluster snapshot"
+	noun     string // in the log: "snapshot", "cluster snapshot"
+	describe func(context.Context, string) (*model.Snapshot, error)
+	del      func(context.Context, string) error
+	waitGone func(context.Context, string) error
+}
+
+func (r *run) dbSnapshots() snapshotKind {
+	return snapshotKind{what: "DB snapshot", noun: "snapshot", describe: r.api.DescribeSnapshot,
+		del: r.deleteSnapshot, waitGone: r.waitSnapshotGone}
+}
+
+func (r *run) clusterSnapshots() snapshotKind {
+	return snapshotKind{what: "DB cluster snapshot", noun: "cluster snapshot", describe: r.api.DescribeClusterSnapshot,
+		del: r.deleteClusterSnapshot, waitGone: r.waitClusterSnapshotGone}
+}
+
+// deleteOwnedSnapshotOf deletes a snapshot this migration created, once it is no longer
+// busy, and waits until it is gone. It refuses a snapshot that the tags and the journal do
+// not both say the migration created.
+func (r *run) deleteOwnedSnapshotOf(ctx context.Context, kind snapshotKind, id string) error {
+	snap, err := kind.describe(ctx, id)
 	if model.IsNotFound(err) {
 		return nil
 	}
@@ -320,12 +347,12 @@ func (r *run) deleteOwnedSnapshot(ctx context.Context, id string) error {
 	}
 	if !r.ownedBy(snap.Tags) || r.resourceByName(id) == nil {
 		return errorf(id, "delete it by hand if it is not needed", nil,
-			"refusing to delete DB snapshot %s: it was not created by migration %s", id, r.st.ID)
+			"refusing to delete %s %s: it was not created by migration %s", kind.what, id, r.st.ID)
 	}
 	if snap.Status != model.SnapshotDeleting {
 		if snap.Status != model.SnapshotAvailable && !model.IsSnapshotFailed(snap.Status) {
 			_, err := awsclient.Poll(ctx, r.e.Poll,
-				func(ctx context.Context) (*model.Snapshot, error) { return r.api.DescribeSnapshot(ctx, id) },
+				func(ctx context.Context) (*model.Snapshot, error) { return kind.describe(ctx, id) },
 				func(s *model.Snapshot) (bool, error) {
 					return s.Status == model.SnapshotAvailable || model.IsSnapshotFailed(s.Status), nil
 				}, nil)
@@ -333,10 +360,10 @@ func (r *run) deleteOwnedSnapshot(ctx context.Context, id string) error {
 				return err
 			}
 		}
-		r.log("deleting snapshot %s", id)
-		if err := r.deleteSnapshot(ctx, id); err != nil {
+		r.log("deleting %s %s", kind.noun, id)
+		if err := kind.del(ctx, id); err != nil {
 			return err
 		}
 	}
-	return r.waitSnapshotGone(ctx, id)
+	return kind.waitGone(ctx, id)
 }
