@@ -37,9 +37,9 @@ func (o *migrateOptions) addFlags(cmd *cobra.Command, withRun bool) {
 }
 
 func (o *migrateOptions) request(region string) (workflow.MigrateRequest, error) {
-	kind, source := workflow.KindInstance, o.DB
+	kind, source := kindOf(o.Cluster != ""), o.DB
 	if o.Cluster != "" {
-		kind, source = workflow.KindCluster, o.Cluster
+		source = o.Cluster
 	}
 	if source == "" {
 		return workflow.MigrateRequest{}, usagef("--db or --cluster is required")
@@ -328,7 +328,8 @@ func (a *app) printReport(rep *workflow.Report) error {
 	return nil
 }
 
-// kindOf is the kind of migration a --cluster flag selects.
+// kindOf is the kind of migration a --cluster flag selects: the one place cmd/ maps a flag
+// to a kind; the workflow dispatches on it.
 func kindOf(cluster bool) string {
 	if cluster {
 		return workflow.KindCluster

@@ -98,16 +98,16 @@ func (r *run) deleteCluster(ctx context.Context, rid, id, finalSnapshot string) 
 
 // deleteSnapshot deletes a DB snapshot.
 func (r *run) deleteSnapshot(ctx context.Context, id string) error {
-	return r.deleteSnapshotBy(ctx, id, r.api.DeleteSnapshot, r.api.DescribeSnapshot)
+	return deleteSnapshotBy(ctx, id, r.api.DeleteSnapshot, r.api.DescribeSnapshot)
 }
 
 // deleteClusterSnapshot deletes a cluster snapshot.
 func (r *run) deleteClusterSnapshot(ctx context.Context, id string) error {
-	return r.deleteSnapshotBy(ctx, id, r.api.DeleteClusterSnapshot, r.api.DescribeClusterSnapshot)
+	return deleteSnapshotBy(ctx, id, r.api.DeleteClusterSnapshot, r.api.DescribeClusterSnapshot)
 }
 
 // deleteSnapshotBy deletes a DB or cluster snapshot through del, describing it through describe.
-func (r *run) deleteSnapshotBy(ctx context.Context, id string, del func(context.Context, string) error,
+func deleteSnapshotBy(ctx context.Context, id string, del func(context.Context, string) error,
 	describe func(context.Context, string) (*model.Snapshot, error),
 ) error {
 	return deleted(del(ctx, id), func() bool {
