@@ -167,7 +167,7 @@ func TestClusterEncryptionPath(t *testing.T) {
 	require.NoError(t, api.DeleteInstance(ctx, "orders-1", ""))
 	require.NoError(t, errOf(awsclient.InstanceDeleted(api, oldMember.ResourceID).Until(ctx, fast)))
 	err = api.DeleteCluster(ctx, "orders-old", "")
-	requireKind(t, model.KindInvalidParameter, err)
+	requireKind(t, model.FailureInvalidParameter, err)
 	_, err = api.ModifyCluster(ctx, "orders-old", model.ClusterSettings{}, []model.Setting{"DeletionProtection"})
 	require.NoError(t, err)
 	_, err = awsclient.ClusterAvailable(api, src.ResourceID, func(c *model.Cluster) bool {
@@ -179,7 +179,7 @@ func TestClusterEncryptionPath(t *testing.T) {
 	require.NoError(t, api.DeleteClusterSnapshot(ctx, "orders-plain"))
 	require.NoError(t, errOf(awsclient.ClusterSnapshotDeleted(api, "orders-plain").Until(ctx, fast)))
 	_, err = api.DescribeClusterSnapshot(ctx, "orders-plain")
-	requireKind(t, model.KindNotFound, err)
+	requireKind(t, model.FailureNotFound, err)
 }
 
 // TestListClusterEndpointsSkipsOneDeletedMeanwhile: an endpoint deleted between the

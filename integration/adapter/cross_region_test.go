@@ -35,7 +35,7 @@ func TestCrossRegionEncryptedCopy(t *testing.T) {
 	assert.Equal(t, model.Tags{model.TagRole: "encrypted-copy"}, copied.Tags)
 
 	_, err = us.DescribeSnapshot(ctx, "app-enc-eu")
-	requireKind(t, model.KindNotFound, err)
+	requireKind(t, model.FailureNotFound, err)
 }
 
 func TestModifyLogExportsAndDeleteWithFinalSnapshot(t *testing.T) {

@@ -37,7 +37,7 @@ func TestSupportsEncryptionAndParameterValue(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, v)
 	_, err = e.api.ParameterValue(ctx, "missing-params", "max_connections")
-	requireKind(t, model.KindNotFound, err)
+	requireKind(t, model.FailureNotFound, err)
 
 	ok, err := e.api.SupportsEncryption(ctx, "mysql", src.Settings.EngineVersion, "db.t3.micro")
 	require.NoError(t, err)
@@ -57,7 +57,7 @@ func TestAddTags(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, model.Tags{model.TagMigrationID: "m1", "env": "prod"}, got.Tags)
 	err = e.api.AddTags(ctx, "arn:aws:rds:us-east-1:123456789012:db:missing", model.Tags{"a": "b"})
-	requireKind(t, model.KindNotFound, err)
+	requireKind(t, model.FailureNotFound, err)
 }
 
 func TestClusterParameterValue(t *testing.T) {
@@ -77,5 +77,5 @@ func TestClusterParameterValue(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "1", v)
 	_, err = e.api.ClusterParameterValue(ctx, "missing", "rds.force_ssl")
-	requireKind(t, model.KindNotFound, err)
+	requireKind(t, model.FailureNotFound, err)
 }

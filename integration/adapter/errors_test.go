@@ -13,11 +13,11 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 )
 
-func requireKind(t *testing.T, want model.Kind, err error) *model.Error {
+func requireKind(t *testing.T, want model.Failure, err error) *model.Error {
 	t.Helper()
 	var e *model.Error
 	require.ErrorAs(t, err, &e, "want %v", want)
-	assert.Equal(t, want, e.Kind, "%v", err)
+	assert.Equal(t, want, e.Failure, "%v", err)
 	return e
 }
 
@@ -30,24 +30,24 @@ func TestErrorKindsFromTheSimulator(t *testing.T) {
 
 	t.Run("not found", func(t *testing.T) {
 		_, err := api.DescribeInstance(ctx, "Missing")
-		got := requireKind(t, model.KindNotFound, err)
+		got := requireKind(t, model.FailureNotFound, err)
 		assert.Equal(t, "DescribeDBInstances", got.Op)
 		assert.Equal(t, "missing", got.Resource)
 		assert.Equal(t, "DBInstanceNotFound", got.Code)
 		assert.NotEmpty(t, got.RequestID)
 		_, err = api.DescribeSnapshot(ctx, "missing")
-		requireKind(t, model.KindNotFound, err)
+		requireKind(t, model.FailureNotFound, err)
 		_, err = api.DescribeInstanceByResourceID(ctx, "db-NOSUCHRESOURCE")
-		requireKind(t, model.KindNotFound, err)
+		requireKind(t, model.FailureNotFound, err)
 		_, err = api.DescribeKey(ctx, "alias/none")
-		requireKind(t, model.KindNotFound, err)
+		requireKind(t, model.FailureNotFound, err)
 	})
 
 	t.Run("invalid state then already exists", func(t *testing.T) {
 		_, err := api.CreateSnapshot(ctx, "app", "s1", nil)
 		require.NoError(t, err)
 		_, err = api.CreateSnapshot(ctx, "app", "s2", nil)
-		requireKind(t, model.KindInvalidState, err)
+		requireKind(t, model.FailureInvalidState, err)
 		_, err = awsclient.SnapshotAvailable(api, "s1").Until(ctx, fast)
 		require.NoError(t, err)
 		inst, err := api.DescribeInstance(ctx, "app")
@@ -55,19 +55,19 @@ func TestErrorKindsFromTheSimulator(t *testing.T) {
 		_, err = awsclient.InstanceAvailable(api, inst.ResourceID, nil).Until(ctx, fast)
 		require.NoError(t, err)
 		_, err = api.CreateSnapshot(ctx, "app", "S1", nil)
-		requireKind(t, model.KindAlreadyExists, err)
+		requireKind(t, model.FailureAlreadyExists, err)
 		_, err = api.RestoreInstance(ctx, model.RestoreInstanceInput{ID: "app", SnapshotID: "s1"})
-		requireKind(t, model.KindAlreadyExists, err)
+		requireKind(t, model.FailureAlreadyExists, err)
 	})
 
 	t.Run("invalid parameter", func(t *testing.T) {
 		_, err := api.RenameInstance(ctx, "app", "1-not--valid-")
-		requireKind(t, model.KindInvalidParameter, err)
+		requireKind(t, model.FailureInvalidParameter, err)
 	})
 
 	t.Run("key not accessible", func(t *testing.T) {
 		_, err := api.CopySnapshot(ctx, model.CopySnapshotInput{SourceID: "s1", TargetID: "s1-enc", KmsKeyID: "alias/none"})
-		requireKind(t, model.KindKeyNotAccessible, err)
+		requireKind(t, model.FailureKeyNotAccessible, err)
 
 		_, err = e.h.KMS("us-east-1").DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String("alias/app")})
 		require.NoError(t, err)
@@ -76,19 +76,19 @@ func TestErrorKindsFromTheSimulator(t *testing.T) {
 		assert.False(t, key.Enabled)
 		assert.Equal(t, "Disabled", key.State)
 		_, err = api.CopySnapshot(ctx, model.CopySnapshotInput{SourceID: "s1", TargetID: "s1-enc", KmsKeyID: "alias/app"})
-		requireKind(t, model.KindKeyNotAccessible, err)
+		requireKind(t, model.FailureKeyNotAccessible, err)
 	})
 
 	t.Run("injected faults", func(t *testing.T) {
 		cases := []struct {
 			code string
-			want model.Kind
+			want model.Failure
 		}{
-			{"AccessDenied", model.KindAccessDenied},
-			{"InvalidParameterCombination", model.KindInvalidParameter},
-			{"SnapshotQuotaExceeded", model.KindQuotaExceeded},
-			{"InsufficientDBInstanceCapacity", model.KindCapacity},
-			{"KMSKeyNotAccessibleFault", model.KindKeyNotAccessible},
+			{"AccessDenied", model.FailureAccessDenied},
+			{"InvalidParameterCombination", model.FailureInvalidParameter},
+			{"SnapshotQuotaExceeded", model.FailureQuotaExceeded},
+			{"InsufficientDBInstanceCapacity", model.FailureCapacity},
+			{"KMSKeyNotAccessibleFault", model.FailureKeyNotAccessible},
 		}
 		for _, tc := range cases {
 			e.h.Faults(rdssim.FaultRequest{FailCalls: []rdssim.CallFailure{{Action: "DescribeDBSnapshots", Nth: 1, Code: tc.code}}})
@@ -104,7 +104,7 @@ func TestServerErrorIsRetried(t *testing.T) {
 	e := startSim(t, awsclient.Config{OnCall: func(r awsclient.CallRecord) { records = append(records, r) }})
 	e.h.Faults(rdssim.FaultRequest{FailCalls: []rdssim.CallFailure{{Action: "DescribeDBSnapshots", Nth: 1, Code: "InternalFailure", Status: 500}}})
 	_, err := e.api.DescribeSnapshot(e.ctx(t), "none")
-	requireKind(t, model.KindNotFound, err)
+	requireKind(t, model.FailureNotFound, err)
 	require.NotEmpty(t, records)
 	last := records[len(records)-1]
 	assert.Equal(t, 2, last.Attempts, "the 500 was retried")

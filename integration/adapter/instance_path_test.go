@@ -143,7 +143,7 @@ func TestInstanceEncryptionPath(t *testing.T) {
 	require.NoError(t, api.DeleteSnapshot(ctx, "app-plain"))
 	require.NoError(t, errOf(awsclient.SnapshotDeleted(api, "app-plain").Until(ctx, fast)))
 	err = api.DeleteInstance(ctx, "app-old", "")
-	assert.Equal(t, model.KindInvalidParameter, model.KindOf(err), "deletion protection: %v", err)
+	assert.Equal(t, model.FailureInvalidParameter, model.FailureOf(err), "deletion protection: %v", err)
 	_, err = api.ModifyInstance(ctx, "app-old", model.InstanceSettings{DeletionProtection: false}, []model.Setting{"DeletionProtection"})
 	require.NoError(t, err)
 	_, err = awsclient.InstanceAvailable(api, src.ResourceID, func(i *model.Instance) bool {

@@ -63,7 +63,7 @@ func TestReadReplicasOfAnEncryptedPrimary(t *testing.T) {
 
 	// A cross-region replica without a key is refused by AWS: the error kind says so.
 	_, err = eu.CreateReadReplica(ctx, model.ReadReplicaInput{ID: "app-new-eu2", Source: primary.ARN, SourceRegion: "us-east-1"})
-	requireKind(t, model.KindInvalidParameter, err)
+	requireKind(t, model.FailureInvalidParameter, err)
 }
 
 // TestRebootAndWaitThroughRenameVisibility reboots, then renames and waits by resource id

@@ -42,7 +42,7 @@ func TestThrottlingExhaustedIsKindThrottled(t *testing.T) {
 	ctx := e.ctx(t)
 	_, _ = e.api.DescribeSnapshot(ctx, "x") // spends the only token
 	_, err := e.api.DescribeSnapshot(ctx, "x")
-	got := requireKind(t, model.KindThrottled, err)
+	got := requireKind(t, model.FailureThrottled, err)
 	assert.Equal(t, "Throttling", got.Code)
 }
 

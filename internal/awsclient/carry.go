@@ -16,12 +16,12 @@ func carrySettings[In, S any](op, resource string, table []model.Route, allowed 
 	for _, f := range fields {
 		route, ok := model.RouteOf(table, f)
 		if !ok || !allowed(route) {
-			return &model.Error{Kind: model.KindInvalidParameter, Op: op, Resource: resource,
+			return &model.Error{Failure: model.FailureInvalidParameter, Op: op, Resource: resource,
 				Message: fmt.Sprintf("setting %s cannot be passed to %s", f, op)}
 		}
 		set, ok := setters[f]
 		if !ok {
-			return &model.Error{Kind: model.KindInvalidParameter, Op: op, Resource: resource,
+			return &model.Error{Failure: model.FailureInvalidParameter, Op: op, Resource: resource,
 				Message: fmt.Sprintf("setting %s has no mapping to %s", f, op)}
 		}
 		set(in, want, current)

@@ -208,11 +208,11 @@ func lookupTogether[T any](t *testing.T, cc *coalescingClient, ids []string, loo
 
 func instanceID(i *model.Instance) string { return i.ID }
 
-func requireErrKind(t *testing.T, want model.Kind, err error) *model.Error {
+func requireFailure(t *testing.T, want model.Failure, err error) *model.Error {
 	t.Helper()
 	var e *model.Error
 	require.ErrorAs(t, err, &e, "want %v", want)
-	assert.Equal(t, want, e.Kind, "%v", err)
+	assert.Equal(t, want, e.Failure, "%v", err)
 	return e
 }
 
@@ -237,7 +237,7 @@ func TestCoalescedInstanceLookupsShareOneCall(t *testing.T) {
 	for i, id := range ids {
 		observed += got[i].observed
 		if id == "db-NOSUCHRESOURCE" {
-			e := requireErrKind(t, model.KindNotFound, got[i].err)
+			e := requireFailure(t, model.FailureNotFound, got[i].err)
 			assert.Equal(t, id, e.Resource)
 			continue
 		}
@@ -275,7 +275,7 @@ func TestCoalescedLookupsAreChunked(t *testing.T) {
 	require.NoError(t, got[0].err)
 	assert.Equal(t, "app", got[0].id)
 	for _, r := range got[1:] {
-		requireErrKind(t, model.KindNotFound, r.err)
+		requireFailure(t, model.FailureNotFound, r.err)
 	}
 	for _, rec := range cc.calls() {
 		assert.LessOrEqual(t, len(strings.Split(rec.Target, ",")), 100)
@@ -299,7 +299,7 @@ func TestCoalescedSnapshotAndClusterLookups(t *testing.T) {
 	assert.Equal(t, "snap-a", got[0].id, "identifiers are matched as AWS stores them")
 	require.NoError(t, got[1].err)
 	assert.Equal(t, "snap-b", got[1].id)
-	requireErrKind(t, model.KindNotFound, got[2].err)
+	requireFailure(t, model.FailureNotFound, got[2].err)
 
 	// Clusters and cluster snapshots go the same way (here: none exists).
 	before = s.callsOf("DescribeDBClusters")
@@ -310,7 +310,7 @@ func TestCoalescedSnapshotAndClusterLookups(t *testing.T) {
 	snaps := lookupTogether(t, cc, []string{"cs-1", "cs-2"}, cc.api.DescribeClusterSnapshot, func(s *model.Snapshot) string { return s.ID })
 	assert.Equal(t, 1, s.callsOf("DescribeDBClusterSnapshots")-before)
 	for _, r := range append(clusters, snaps...) {
-		requireErrKind(t, model.KindNotFound, r.err)
+		requireFailure(t, model.FailureNotFound, r.err)
 	}
 }
 
@@ -321,13 +321,13 @@ func TestCoalescedCallErrorGoesToEveryCaller(t *testing.T) {
 	ids := []string{"db-ONE", "db-TWO", "db-THREE"}
 	got := lookupTogether(t, cc, ids, cc.api.DescribeInstanceByResourceID, instanceID)
 	for i, r := range got {
-		err := requireErrKind(t, model.KindAccessDenied, r.err)
+		err := requireFailure(t, model.FailureAccessDenied, r.err)
 		assert.Equal(t, ids[i], err.Resource, "the error names each caller's resource")
 		assert.Equal(t, "DescribeDBInstances", err.Op)
 	}
 	recs := cc.calls()
 	require.Len(t, recs, 1)
-	assert.Equal(t, model.KindAccessDenied, model.KindOf(recs[0].Err))
+	assert.Equal(t, model.FailureAccessDenied, model.FailureOf(recs[0].Err))
 }
 
 func TestCancellingOneLookupLeavesTheSharedCall(t *testing.T) {
@@ -390,7 +390,7 @@ func TestCoalescedCallWaitsOnTheLimiterOnce(t *testing.T) {
 	cc := s.coalescing(t, longWindow, lim)
 	got := lookupTogether(t, cc, []string{"db-A", "db-B", "db-C"}, cc.api.DescribeInstanceByResourceID, instanceID)
 	for _, r := range got {
-		requireErrKind(t, model.KindNotFound, r.err)
+		requireFailure(t, model.FailureNotFound, r.err)
 	}
 	assert.Equal(t, int32(1), lim.n.Load(), "the turn taken while gathering is the call's first attempt")
 	_, err := cc.api.ListInstances(s.ctx)
@@ -404,7 +404,7 @@ func TestZeroWindowMakesOneCallPerLookup(t *testing.T) {
 	before := s.callsOf("DescribeDBInstances")
 	got := lookupAll(s.ctx, []string{"db-A", "db-B", "db-C"}, cc.api.DescribeInstanceByResourceID, instanceID)
 	for _, r := range got {
-		requireErrKind(t, model.KindNotFound, r.err)
+		requireFailure(t, model.FailureNotFound, r.err)
 		assert.Equal(t, 1, r.observed)
 	}
 	assert.Equal(t, 3, s.callsOf("DescribeDBInstances")-before)
@@ -417,6 +417,6 @@ func TestSnapshotLookupByARNIsNotCoalesced(t *testing.T) {
 	s := startCoalesceSim(t)
 	cc := s.coalescing(t, longWindow, nil) // a coalesced lookup would not come back in time
 	_, err := cc.api.DescribeSnapshot(s.ctx, "arn:aws:rds:us-east-1:123456789012:snapshot:elsewhere")
-	requireErrKind(t, model.KindNotFound, err)
+	requireFailure(t, model.FailureNotFound, err)
 	assert.Empty(t, cc.joins, "no lookup joined a batch")
 }

@@ -118,6 +118,6 @@ func (c *regionClient) SnapshotQuota(ctx context.Context, cluster bool) (used, m
 			return int(aws.ToInt64(q.Used)), int(aws.ToInt64(q.Max)), nil
 		}
 	}
-	return 0, 0, &model.Error{Kind: model.KindUnknown, Op: "DescribeAccountAttributes", Resource: name,
+	return 0, 0, &model.Error{Failure: model.FailureUnknown, Op: "DescribeAccountAttributes", Resource: name,
 		Message: "the account attributes list no " + name + " quota"}
 }

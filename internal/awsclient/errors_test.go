@@ -9,8 +9,8 @@ import (
 )
 
 func TestIsNothingToModify(t *testing.T) {
-	none := &model.Error{Kind: model.KindInvalidParameter, Code: "InvalidParameterCombination", Message: "No modifications were requested"}
+	none := &model.Error{Failure: model.FailureInvalidParameter, Code: "InvalidParameterCombination", Message: "No modifications were requested"}
 	assert.True(t, model.IsNothingToModify(fmt.Errorf("modify db1: %w", none)))
-	assert.False(t, model.IsNothingToModify(&model.Error{Kind: model.KindInvalidParameter, Code: "InvalidParameterCombination", Message: "Cannot combine"}))
+	assert.False(t, model.IsNothingToModify(&model.Error{Failure: model.FailureInvalidParameter, Code: "InvalidParameterCombination", Message: "Cannot combine"}))
 	assert.False(t, model.IsNothingToModify(nil))
 }

@@ -36,7 +36,7 @@ func begin(ctx context.Context, id string) (context.Context, string) {
 // notFound is the error for a Describe that matched nothing without AWS saying NotFound
 // (filters return an empty list).
 func notFound(op, resource, what string) error {
-	return &model.Error{Kind: model.KindNotFound, Op: op, Resource: resource, Message: what + " not found"}
+	return &model.Error{Failure: model.FailureNotFound, Op: op, Resource: resource, Message: what + " not found"}
 }
 
 // isCrossRegion reports whether sourceRegion names a region other than this client's.

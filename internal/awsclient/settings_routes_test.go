@@ -59,18 +59,18 @@ func TestCarryRefusesSettingTheCallDoesNotAccept(t *testing.T) {
 		ID: "db1-enc", SnapshotID: "snap", Carry: []model.Setting{"DBInstanceClass", "MonitoringInterval"},
 	})
 	require.Error(t, err)
-	assert.Equal(t, model.KindInvalidParameter, model.KindOf(err))
+	assert.Equal(t, model.FailureInvalidParameter, model.FailureOf(err))
 	assert.Contains(t, err.Error(), "MonitoringInterval")
 	assert.Contains(t, err.Error(), "RestoreDBInstanceFromDBSnapshot")
 
 	_, err = c.CreateReadReplica(t.Context(), model.ReadReplicaInput{ID: "r", Source: "db1", Carry: []model.Setting{"BackupRetentionPeriod"}})
-	assert.Equal(t, model.KindInvalidParameter, model.KindOf(err))
+	assert.Equal(t, model.FailureInvalidParameter, model.FailureOf(err))
 
 	_, err = c.ModifyCluster(t.Context(), "c1", model.ClusterSettings{}, []model.Setting{"DatabaseName"})
-	assert.Equal(t, model.KindInvalidParameter, model.KindOf(err))
+	assert.Equal(t, model.FailureInvalidParameter, model.FailureOf(err))
 
 	_, err = c.ModifyInstance(t.Context(), "db1", model.InstanceSettings{}, []model.Setting{"NoSuchSetting"})
-	assert.Equal(t, model.KindInvalidParameter, model.KindOf(err))
+	assert.Equal(t, model.FailureInvalidParameter, model.FailureOf(err))
 }
 
 func TestLogsExportChangeIsADiff(t *testing.T) {

@@ -33,31 +33,31 @@ func translateError(op, resource string, err error) error {
 		e.Code = apiErr.ErrorCode()
 		e.Message = apiErr.ErrorMessage()
 	}
-	e.Kind = kindOf(err, e.Code)
-	if e.Kind == model.KindUnknown && respErr != nil && respErr.HTTPStatusCode() >= 500 {
-		e.Kind = model.KindUnavailable
+	e.Failure = failureOf(err, e.Code)
+	if e.Failure == model.FailureUnknown && respErr != nil && respErr.HTTPStatusCode() >= 500 {
+		e.Failure = model.FailureUnavailable
 	}
 	return e
 }
 
-func kindOf(err error, code string) model.Kind {
+func failureOf(err error, code string) model.Failure {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return model.KindUnknown
+		return model.FailureUnknown
 	}
-	if k, ok := typedFaultKind(err); ok {
+	if k, ok := typedFailure(err); ok {
 		return k
 	}
 	var invalidParams smithy.InvalidParamsError
 	if errors.As(err, &invalidParams) {
-		return model.KindInvalidParameter
+		return model.FailureInvalidParameter
 	}
 	if code != "" {
-		return codeKind(code)
+		return codeFailure(code)
 	}
 	if isTransportFailure(err) {
-		return model.KindUnavailable
+		return model.FailureUnavailable
 	}
-	return model.KindUnknown
+	return model.FailureUnknown
 }
 
 // isTransportFailure: no AWS error code, and the SDK saw a timeout, a retryable connection
@@ -78,135 +78,135 @@ func isA[T error](err error) bool {
 
 // typedFaults are the modeled RDS and KMS faults the workflow meets on its path.
 var typedFaults = []struct {
-	is   func(error) bool
-	kind model.Kind
+	is      func(error) bool
+	failure model.Failure
 }{
-	{isA[*types.DBInstanceNotFoundFault], model.KindNotFound},
-	{isA[*types.DBSnapshotNotFoundFault], model.KindNotFound},
-	{isA[*types.DBClusterNotFoundFault], model.KindNotFound},
-	{isA[*types.DBClusterSnapshotNotFoundFault], model.KindNotFound},
-	{isA[*types.DBClusterEndpointNotFoundFault], model.KindNotFound},
-	{isA[*types.DBParameterGroupNotFoundFault], model.KindNotFound},
-	{isA[*types.DBClusterParameterGroupNotFoundFault], model.KindNotFound},
-	{isA[*types.DBSubnetGroupNotFoundFault], model.KindNotFound},
-	{isA[*types.OptionGroupNotFoundFault], model.KindNotFound},
-	{isA[*types.ResourceNotFoundFault], model.KindNotFound},
-	{isA[*types.DBInstanceAlreadyExistsFault], model.KindAlreadyExists},
-	{isA[*types.DBSnapshotAlreadyExistsFault], model.KindAlreadyExists},
-	{isA[*types.DBClusterAlreadyExistsFault], model.KindAlreadyExists},
-	{isA[*types.DBClusterSnapshotAlreadyExistsFault], model.KindAlreadyExists},
-	{isA[*types.DBClusterEndpointAlreadyExistsFault], model.KindAlreadyExists},
-	{isA[*types.InvalidDBInstanceStateFault], model.KindInvalidState},
-	{isA[*types.DBInstanceNotReadyFault], model.KindInvalidState},
-	{isA[*types.InvalidDBSnapshotStateFault], model.KindInvalidState},
-	{isA[*types.InvalidDBClusterStateFault], model.KindInvalidState},
-	{isA[*types.InvalidDBClusterSnapshotStateFault], model.KindInvalidState},
-	{isA[*types.InvalidDBClusterEndpointStateFault], model.KindInvalidState},
-	{isA[*types.KMSKeyNotAccessibleFault], model.KindKeyNotAccessible},
-	{isA[*types.SnapshotQuotaExceededFault], model.KindQuotaExceeded},
-	{isA[*types.InstanceQuotaExceededFault], model.KindQuotaExceeded},
-	{isA[*types.StorageQuotaExceededFault], model.KindQuotaExceeded},
-	{isA[*types.DBClusterQuotaExceededFault], model.KindQuotaExceeded},
-	{isA[*types.DBClusterEndpointQuotaExceededFault], model.KindQuotaExceeded},
-	{isA[*types.InsufficientDBInstanceCapacityFault], model.KindCapacity},
-	{isA[*types.InsufficientDBClusterCapacityFault], model.KindCapacity},
-	{isA[*types.InsufficientStorageClusterCapacityFault], model.KindCapacity},
-	{isA[*types.InvalidRestoreFault], model.KindInvalidParameter},
-	{isA[*types.InvalidVPCNetworkStateFault], model.KindInvalidParameter},
-	{isA[*types.StorageTypeNotSupportedFault], model.KindInvalidParameter},
-	{isA[*types.NetworkTypeNotSupported], model.KindInvalidParameter},
-	{isA[*kmstypes.NotFoundException], model.KindNotFound},
-	{isA[*kmstypes.DisabledException], model.KindKeyNotAccessible},
-	{isA[*kmstypes.KMSInvalidStateException], model.KindKeyNotAccessible},
-	{isA[*kmstypes.KeyUnavailableException], model.KindKeyNotAccessible},
-	{isA[*kmstypes.InvalidArnException], model.KindInvalidParameter},
-	{isA[*kmstypes.KMSInternalException], model.KindUnavailable},
-	{isA[*kmstypes.DependencyTimeoutException], model.KindUnavailable},
+	{isA[*types.DBInstanceNotFoundFault], model.FailureNotFound},
+	{isA[*types.DBSnapshotNotFoundFault], model.FailureNotFound},
+	{isA[*types.DBClusterNotFoundFault], model.FailureNotFound},
+	{isA[*types.DBClusterSnapshotNotFoundFault], model.FailureNotFound},
+	{isA[*types.DBClusterEndpointNotFoundFault], model.FailureNotFound},
+	{isA[*types.DBParameterGroupNotFoundFault], model.FailureNotFound},
+	{isA[*types.DBClusterParameterGroupNotFoundFault], model.FailureNotFound},
+	{isA[*types.DBSubnetGroupNotFoundFault], model.FailureNotFound},
+	{isA[*types.OptionGroupNotFoundFault], model.FailureNotFound},
+	{isA[*types.ResourceNotFoundFault], model.FailureNotFound},
+	{isA[*types.DBInstanceAlreadyExistsFault], model.FailureAlreadyExists},
+	{isA[*types.DBSnapshotAlreadyExistsFault], model.FailureAlreadyExists},
+	{isA[*types.DBClusterAlreadyExistsFault], model.FailureAlreadyExists},
+	{isA[*types.DBClusterSnapshotAlreadyExistsFault], model.FailureAlreadyExists},
+	{isA[*types.DBClusterEndpointAlreadyExistsFault], model.FailureAlreadyExists},
+	{isA[*types.InvalidDBInstanceStateFault], model.FailureInvalidState},
+	{isA[*types.DBInstanceNotReadyFault], model.FailureInvalidState},
+	{isA[*types.InvalidDBSnapshotStateFault], model.FailureInvalidState},
+	{isA[*types.InvalidDBClusterStateFault], model.FailureInvalidState},
+	{isA[*types.InvalidDBClusterSnapshotStateFault], model.FailureInvalidState},
+	{isA[*types.InvalidDBClusterEndpointStateFault], model.FailureInvalidState},
+	{isA[*types.KMSKeyNotAccessibleFault], model.FailureKeyNotAccessible},
+	{isA[*types.SnapshotQuotaExceededFault], model.FailureQuotaExceeded},
+	{isA[*types.InstanceQuotaExceededFault], model.FailureQuotaExceeded},
+	{isA[*types.StorageQuotaExceededFault], model.FailureQuotaExceeded},
+	{isA[*types.DBClusterQuotaExceededFault], model.FailureQuotaExceeded},
+	{isA[*types.DBClusterEndpointQuotaExceededFault], model.FailureQuotaExceeded},
+	{isA[*types.InsufficientDBInstanceCapacityFault], model.FailureCapacity},
+	{isA[*types.InsufficientDBClusterCapacityFault], model.FailureCapacity},
+	{isA[*types.InsufficientStorageClusterCapacityFault], model.FailureCapacity},
+	{isA[*types.InvalidRestoreFault], model.FailureInvalidParameter},
+	{isA[*types.InvalidVPCNetworkStateFault], model.FailureInvalidParameter},
+	{isA[*types.StorageTypeNotSupportedFault], model.FailureInvalidParameter},
+	{isA[*types.NetworkTypeNotSupported], model.FailureInvalidParameter},
+	{isA[*kmstypes.NotFoundException], model.FailureNotFound},
+	{isA[*kmstypes.DisabledException], model.FailureKeyNotAccessible},
+	{isA[*kmstypes.KMSInvalidStateException], model.FailureKeyNotAccessible},
+	{isA[*kmstypes.KeyUnavailableException], model.FailureKeyNotAccessible},
+	{isA[*kmstypes.InvalidArnException], model.FailureInvalidParameter},
+	{isA[*kmstypes.KMSInternalException], model.FailureUnavailable},
+	{isA[*kmstypes.DependencyTimeoutException], model.FailureUnavailable},
 }
 
-func typedFaultKind(err error) (model.Kind, bool) {
+func typedFailure(err error) (model.Failure, bool) {
 	for _, f := range typedFaults {
 		if f.is(err) {
-			return f.kind, true
+			return f.failure, true
 		}
 	}
-	return model.KindUnknown, false
+	return model.FailureUnknown, false
 }
 
 // codeKinds are the unmodeled (generic) codes, and modeled codes whose names do not follow
-// the patterns in codeKind.
-var codeKinds = map[string]model.Kind{
-	"InvalidParameterValue":       model.KindInvalidParameter,
-	"InvalidParameterCombination": model.KindInvalidParameter,
-	"MissingParameter":            model.KindInvalidParameter,
-	"ValidationError":             model.KindInvalidParameter,
-	"InvalidAction":               model.KindInvalidParameter,
-	"InvalidSubnet":               model.KindInvalidParameter,
-	"InvalidDBSubnetGroupFault":   model.KindInvalidParameter,
-	"InvalidRestoreFault":         model.KindInvalidParameter,
-	"InvalidVPCNetworkStateFault": model.KindInvalidParameter,
+// the patterns in codeFailure.
+var codeKinds = map[string]model.Failure{
+	"InvalidParameterValue":       model.FailureInvalidParameter,
+	"InvalidParameterCombination": model.FailureInvalidParameter,
+	"MissingParameter":            model.FailureInvalidParameter,
+	"ValidationError":             model.FailureInvalidParameter,
+	"InvalidAction":               model.FailureInvalidParameter,
+	"InvalidSubnet":               model.FailureInvalidParameter,
+	"InvalidDBSubnetGroupFault":   model.FailureInvalidParameter,
+	"InvalidRestoreFault":         model.FailureInvalidParameter,
+	"InvalidVPCNetworkStateFault": model.FailureInvalidParameter,
 
-	"DBSubnetGroupDoesNotCoverEnoughAZs":   model.KindInvalidParameter,
-	"DBSubnetGroupNotAllowedFault":         model.KindInvalidParameter,
-	"ProvisionedIopsNotAvailableInAZFault": model.KindInvalidParameter,
-	"StorageTypeNotSupported":              model.KindInvalidParameter,
-	"StorageTypeNotAvailableFault":         model.KindInvalidParameter,
-	"NetworkTypeNotSupported":              model.KindInvalidParameter,
-	"InvalidArnException":                  model.KindInvalidParameter,
-	"InvalidMarkerException":               model.KindInvalidParameter,
-	"InvalidAliasNameException":            model.KindInvalidParameter,
+	"DBSubnetGroupDoesNotCoverEnoughAZs":   model.FailureInvalidParameter,
+	"DBSubnetGroupNotAllowedFault":         model.FailureInvalidParameter,
+	"ProvisionedIopsNotAvailableInAZFault": model.FailureInvalidParameter,
+	"StorageTypeNotSupported":              model.FailureInvalidParameter,
+	"StorageTypeNotAvailableFault":         model.FailureInvalidParameter,
+	"NetworkTypeNotSupported":              model.FailureInvalidParameter,
+	"InvalidArnException":                  model.FailureInvalidParameter,
+	"InvalidMarkerException":               model.FailureInvalidParameter,
+	"InvalidAliasNameException":            model.FailureInvalidParameter,
 
-	"KMSKeyNotAccessibleFault":              model.KindKeyNotAccessible,
-	"DisabledException":                     model.KindKeyNotAccessible,
-	"KMSInvalidStateException":              model.KindKeyNotAccessible,
-	"KeyUnavailableException":               model.KindKeyNotAccessible,
-	"NotFoundException":                     model.KindNotFound,
-	"DBInstanceNotReady":                    model.KindInvalidState,
-	"InvalidClientTokenId":                  model.KindAccessDenied,
-	"UnrecognizedClientException":           model.KindAccessDenied,
-	"SignatureDoesNotMatch":                 model.KindAccessDenied,
-	"IncompleteSignature":                   model.KindAccessDenied,
-	"ExpiredToken":                          model.KindAccessDenied,
-	"ExpiredTokenException":                 model.KindAccessDenied,
-	"RequestExpired":                        model.KindAccessDenied,
-	"UnauthorizedOperation":                 model.KindAccessDenied,
-	"OptInRequired":                         model.KindAccessDenied,
-	"InternalFailure":                       model.KindUnavailable,
-	"InternalError":                         model.KindUnavailable,
-	"ServiceUnavailable":                    model.KindUnavailable,
-	"KMSInternalException":                  model.KindUnavailable,
-	"DependencyTimeoutException":            model.KindUnavailable,
-	"RequestTimeout":                        model.KindUnavailable,
-	"RequestTimeoutException":               model.KindUnavailable,
-	"InsufficientAvailableIPsInSubnetFault": model.KindCapacity,
+	"KMSKeyNotAccessibleFault":              model.FailureKeyNotAccessible,
+	"DisabledException":                     model.FailureKeyNotAccessible,
+	"KMSInvalidStateException":              model.FailureKeyNotAccessible,
+	"KeyUnavailableException":               model.FailureKeyNotAccessible,
+	"NotFoundException":                     model.FailureNotFound,
+	"DBInstanceNotReady":                    model.FailureInvalidState,
+	"InvalidClientTokenId":                  model.FailureAccessDenied,
+	"UnrecognizedClientException":           model.FailureAccessDenied,
+	"SignatureDoesNotMatch":                 model.FailureAccessDenied,
+	"IncompleteSignature":                   model.FailureAccessDenied,
+	"ExpiredToken":                          model.FailureAccessDenied,
+	"ExpiredTokenException":                 model.FailureAccessDenied,
+	"RequestExpired":                        model.FailureAccessDenied,
+	"UnauthorizedOperation":                 model.FailureAccessDenied,
+	"OptInRequired":                         model.FailureAccessDenied,
+	"InternalFailure":                       model.FailureUnavailable,
+	"InternalError":                         model.FailureUnavailable,
+	"ServiceUnavailable":                    model.FailureUnavailable,
+	"KMSInternalException":                  model.FailureUnavailable,
+	"DependencyTimeoutException":            model.FailureUnavailable,
+	"RequestTimeout":                        model.FailureUnavailable,
+	"RequestTimeoutException":               model.FailureUnavailable,
+	"InsufficientAvailableIPsInSubnetFault": model.FailureCapacity,
 }
 
-// codeKind classifies a wire error code: first the table, then the naming patterns the
+// codeFailure classifies a wire error code: first the table, then the naming patterns the
 // 149 RDS faults follow (…NotFound[Fault], …AlreadyExists[Fault], Invalid…State[Fault],
 // …QuotaExceeded[Fault], Insufficient…Capacity[Fault]).
-func codeKind(code string) model.Kind {
+func codeFailure(code string) model.Failure {
 	if k, ok := codeKinds[code]; ok {
 		return k
 	}
 	if _, ok := retry.DefaultThrottleErrorCodes[code]; ok {
-		return model.KindThrottled
+		return model.FailureThrottled
 	}
 	trimmed := strings.TrimSuffix(strings.TrimSuffix(code, "Fault"), "Exception")
 	switch {
 	case strings.HasPrefix(code, "AccessDenied"):
-		return model.KindAccessDenied
+		return model.FailureAccessDenied
 	case strings.HasSuffix(trimmed, "NotFound"):
-		return model.KindNotFound
+		return model.FailureNotFound
 	case strings.Contains(code, "AlreadyExist"):
-		return model.KindAlreadyExists
+		return model.FailureAlreadyExists
 	case strings.HasPrefix(code, "Invalid") && strings.Contains(code, "State"):
-		return model.KindInvalidState
+		return model.FailureInvalidState
 	case strings.Contains(code, "QuotaExceeded"):
-		return model.KindQuotaExceeded
+		return model.FailureQuotaExceeded
 	case strings.HasPrefix(code, "Insufficient") && strings.Contains(code, "Capacity"):
-		return model.KindCapacity
+		return model.FailureCapacity
 	case strings.HasPrefix(code, "InvalidParameter"):
-		return model.KindInvalidParameter
+		return model.FailureInvalidParameter
 	}
-	return model.KindUnknown
+	return model.FailureUnknown
 }

@@ -35,48 +35,48 @@ func TestTranslateErrorKinds(t *testing.T) {
 	cases := []struct {
 		name string
 		err  error
-		want model.Kind
+		want model.Failure
 	}{
-		{"typed instance not found", &types.DBInstanceNotFoundFault{Message: aws.String("DBInstance db1 not found.")}, model.KindNotFound},
-		{"typed snapshot not found", &types.DBSnapshotNotFoundFault{}, model.KindNotFound},
-		{"typed cluster not found", &types.DBClusterNotFoundFault{}, model.KindNotFound},
-		{"typed cluster snapshot not found", &types.DBClusterSnapshotNotFoundFault{}, model.KindNotFound},
-		{"typed already exists", &types.DBSnapshotAlreadyExistsFault{}, model.KindAlreadyExists},
-		{"typed cluster already exists", &types.DBClusterAlreadyExistsFault{}, model.KindAlreadyExists},
-		{"typed invalid instance state", &types.InvalidDBInstanceStateFault{}, model.KindInvalidState},
-		{"typed invalid cluster state", &types.InvalidDBClusterStateFault{}, model.KindInvalidState},
-		{"typed KMS not accessible", &types.KMSKeyNotAccessibleFault{}, model.KindKeyNotAccessible},
-		{"typed snapshot quota", &types.SnapshotQuotaExceededFault{}, model.KindQuotaExceeded},
-		{"typed instance quota", &types.InstanceQuotaExceededFault{}, model.KindQuotaExceeded},
-		{"typed capacity", &types.InsufficientDBInstanceCapacityFault{}, model.KindCapacity},
-		{"typed cluster capacity", &types.InsufficientDBClusterCapacityFault{}, model.KindCapacity},
-		{"typed invalid restore", &types.InvalidRestoreFault{}, model.KindInvalidParameter},
-		{"kms not found", &kmstypes.NotFoundException{}, model.KindNotFound},
-		{"kms disabled", &kmstypes.DisabledException{}, model.KindKeyNotAccessible},
-		{"kms invalid state", &kmstypes.KMSInvalidStateException{}, model.KindKeyNotAccessible},
-		{"InvalidParameterValue", generic("InvalidParameterValue"), model.KindInvalidParameter},
-		{"InvalidParameterCombination", generic("InvalidParameterCombination"), model.KindInvalidParameter},
-		{"MissingParameter", generic("MissingParameter"), model.KindInvalidParameter},
-		{"AccessDenied", generic("AccessDenied"), model.KindAccessDenied},
-		{"AccessDeniedException", generic("AccessDeniedException"), model.KindAccessDenied},
-		{"InvalidClientTokenId", generic("InvalidClientTokenId"), model.KindAccessDenied},
-		{"Throttling", generic("Throttling"), model.KindThrottled},
-		{"ThrottlingException", generic("ThrottlingException"), model.KindThrottled},
-		{"generic code of a modeled fault", generic("DBInstanceNotFound"), model.KindNotFound},
-		{"generic KMSKeyNotAccessibleFault", generic("KMSKeyNotAccessibleFault"), model.KindKeyNotAccessible},
-		{"generic DBClusterSnapshotAlreadyExistsFault", generic("DBClusterSnapshotAlreadyExistsFault"), model.KindAlreadyExists},
-		{"generic InvalidDBSnapshotState", generic("InvalidDBSnapshotState"), model.KindInvalidState},
-		{"generic StorageQuotaExceeded", generic("StorageQuotaExceeded"), model.KindQuotaExceeded},
-		{"generic InsufficientStorageClusterCapacity", generic("InsufficientStorageClusterCapacity"), model.KindCapacity},
-		{"InternalFailure", generic("InternalFailure"), model.KindUnavailable},
-		{"unknown code", generic("SomethingNew"), model.KindUnknown},
+		{"typed instance not found", &types.DBInstanceNotFoundFault{Message: aws.String("DBInstance db1 not found.")}, model.FailureNotFound},
+		{"typed snapshot not found", &types.DBSnapshotNotFoundFault{}, model.FailureNotFound},
+		{"typed cluster not found", &types.DBClusterNotFoundFault{}, model.FailureNotFound},
+		{"typed cluster snapshot not found", &types.DBClusterSnapshotNotFoundFault{}, model.FailureNotFound},
+		{"typed already exists", &types.DBSnapshotAlreadyExistsFault{}, model.FailureAlreadyExists},
+		{"typed cluster already exists", &types.DBClusterAlreadyExistsFault{}, model.FailureAlreadyExists},
+		{"typed invalid instance state", &types.InvalidDBInstanceStateFault{}, model.FailureInvalidState},
+		{"typed invalid cluster state", &types.InvalidDBClusterStateFault{}, model.FailureInvalidState},
+		{"typed KMS not accessible", &types.KMSKeyNotAccessibleFault{}, model.FailureKeyNotAccessible},
+		{"typed snapshot quota", &types.SnapshotQuotaExceededFault{}, model.FailureQuotaExceeded},
+		{"typed instance quota", &types.InstanceQuotaExceededFault{}, model.FailureQuotaExceeded},
+		{"typed capacity", &types.InsufficientDBInstanceCapacityFault{}, model.FailureCapacity},
+		{"typed cluster capacity", &types.InsufficientDBClusterCapacityFault{}, model.FailureCapacity},
+		{"typed invalid restore", &types.InvalidRestoreFault{}, model.FailureInvalidParameter},
+		{"kms not found", &kmstypes.NotFoundException{}, model.FailureNotFound},
+		{"kms disabled", &kmstypes.DisabledException{}, model.FailureKeyNotAccessible},
+		{"kms invalid state", &kmstypes.KMSInvalidStateException{}, model.FailureKeyNotAccessible},
+		{"InvalidParameterValue", generic("InvalidParameterValue"), model.FailureInvalidParameter},
+		{"InvalidParameterCombination", generic("InvalidParameterCombination"), model.FailureInvalidParameter},
+		{"MissingParameter", generic("MissingParameter"), model.FailureInvalidParameter},
+		{"AccessDenied", generic("AccessDenied"), model.FailureAccessDenied},
+		{"AccessDeniedException", generic("AccessDeniedException"), model.FailureAccessDenied},
+		{"InvalidClientTokenId", generic("InvalidClientTokenId"), model.FailureAccessDenied},
+		{"Throttling", generic("Throttling"), model.FailureThrottled},
+		{"ThrottlingException", generic("ThrottlingException"), model.FailureThrottled},
+		{"generic code of a modeled fault", generic("DBInstanceNotFound"), model.FailureNotFound},
+		{"generic KMSKeyNotAccessibleFault", generic("KMSKeyNotAccessibleFault"), model.FailureKeyNotAccessible},
+		{"generic DBClusterSnapshotAlreadyExistsFault", generic("DBClusterSnapshotAlreadyExistsFault"), model.FailureAlreadyExists},
+		{"generic InvalidDBSnapshotState", generic("InvalidDBSnapshotState"), model.FailureInvalidState},
+		{"generic StorageQuotaExceeded", generic("StorageQuotaExceeded"), model.FailureQuotaExceeded},
+		{"generic InsufficientStorageClusterCapacity", generic("InsufficientStorageClusterCapacity"), model.FailureCapacity},
+		{"InternalFailure", generic("InternalFailure"), model.FailureUnavailable},
+		{"unknown code", generic("SomethingNew"), model.FailureUnknown},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			err := translateError("CopyDBSnapshot", "snap-1", sdkError("CopyDBSnapshot", 400, "req-1", tc.err))
 			var e *model.Error
 			require.ErrorAs(t, err, &e)
-			assert.Equal(t, tc.want, e.Kind, e.Error())
+			assert.Equal(t, tc.want, e.Failure, e.Error())
 			assert.Equal(t, "CopyDBSnapshot", e.Op)
 			assert.Equal(t, "snap-1", e.Resource)
 			assert.Equal(t, "req-1", e.RequestID)
@@ -95,20 +95,20 @@ func TestTranslateErrorThrottledAfterRetries(t *testing.T) {
 
 func TestTranslateErrorServerFaultWithUnknownCode(t *testing.T) {
 	err := translateError("DescribeDBInstances", "db1", sdkError("DescribeDBInstances", 503, "", generic("Whatever")))
-	assert.Equal(t, model.KindUnavailable, model.KindOf(err))
+	assert.Equal(t, model.FailureUnavailable, model.FailureOf(err))
 }
 
 func TestTranslateErrorClientValidation(t *testing.T) {
 	var params smithy.InvalidParamsError
 	params.Add(smithy.NewErrParamRequired("DBInstanceIdentifier"))
 	err := translateError("ModifyDBInstance", "", &smithy.OperationError{OperationName: "ModifyDBInstance", Err: params})
-	assert.Equal(t, model.KindInvalidParameter, model.KindOf(err))
+	assert.Equal(t, model.FailureInvalidParameter, model.FailureOf(err))
 }
 
 func TestTranslateErrorKeepsContextCancellation(t *testing.T) {
 	err := translateError("DescribeDBInstances", "db1", &smithy.OperationError{Err: context.Canceled})
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, model.KindUnknown, model.KindOf(err))
+	assert.Equal(t, model.FailureUnknown, model.FailureOf(err))
 }
 
 func TestTranslateErrorNilAndIdempotent(t *testing.T) {
@@ -123,5 +123,5 @@ func TestTranslateErrorConnectionRefusedIsUnavailable(t *testing.T) {
 	c := f.client(Config{MaxAttempts: 2})
 	f.server.Close()
 	_, err := c.For("").DescribeInstance(t.Context(), "db1")
-	assert.Equal(t, model.KindUnavailable, model.KindOf(err), "%v", err)
+	assert.Equal(t, model.FailureUnavailable, model.FailureOf(err), "%v", err)
 }

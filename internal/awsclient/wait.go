@@ -58,7 +58,7 @@ func (e *StatusError) Error() string {
 // Unwrap makes a resource that vanished during a wait KindNotFound.
 func (e *StatusError) Unwrap() error {
 	if e.Status == StatusGone {
-		return &model.Error{Kind: model.KindNotFound, Op: "wait", Resource: e.ID, Message: e.What + " not found"}
+		return &model.Error{Failure: model.FailureNotFound, Op: "wait", Resource: e.ID, Message: e.What + " not found"}
 	}
 	return nil
 }

@@ -157,7 +157,7 @@ func TestWireErrorsCarryKindCodeAndRequestID(t *testing.T) {
 	_, err := f.client(Config{}).For("").DescribeInstance(t.Context(), "Nope")
 	var e *model.Error
 	require.ErrorAs(t, err, &e)
-	assert.Equal(t, model.KindNotFound, e.Kind)
+	assert.Equal(t, model.FailureNotFound, e.Failure)
 	assert.Equal(t, "DescribeDBInstances", e.Op)
 	assert.Equal(t, "nope", e.Resource)
 	assert.Equal(t, "DBInstanceNotFound", e.Code)

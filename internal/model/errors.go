@@ -6,46 +6,46 @@ import (
 	"strings"
 )
 
-// Kind classifies an AWS failure so that callers never look at SDK error types.
-type Kind int
+// Failure classifies an AWS failure so that callers never look at SDK error types.
+type Failure int
 
-// The kinds of AWS failure the workflow distinguishes.
+// The AWS failures the workflow tells apart.
 const (
-	KindUnknown Kind = iota
-	KindNotFound
-	KindAlreadyExists
-	KindInvalidState     // the resource is busy or in the wrong status
-	KindKeyNotAccessible // the KMS key is missing, disabled or pending deletion
-	KindThrottled        // retries exhausted on throttling
-	KindAccessDenied
-	KindInvalidParameter
-	KindQuotaExceeded
-	KindCapacity // insufficient capacity in the region or AZ
-	// KindUnavailable: AWS kept failing on its side (5xx) or could not be reached, after retries.
-	KindUnavailable
+	FailureUnknown Failure = iota
+	FailureNotFound
+	FailureAlreadyExists
+	FailureInvalidState     // the resource is busy or in the wrong status
+	FailureKeyNotAccessible // the KMS key is missing, disabled or pending deletion
+	FailureThrottled        // retries exhausted on throttling
+	FailureAccessDenied
+	FailureInvalidParameter
+	FailureQuotaExceeded
+	FailureCapacity // insufficient capacity in the region or AZ
+	// FailureUnavailable: AWS kept failing on its side (5xx) or could not be reached, after retries.
+	FailureUnavailable
 )
 
-func (k Kind) String() string {
+func (k Failure) String() string {
 	switch k {
-	case KindNotFound:
+	case FailureNotFound:
 		return "not found"
-	case KindAlreadyExists:
+	case FailureAlreadyExists:
 		return "already exists"
-	case KindInvalidState:
+	case FailureInvalidState:
 		return "invalid state"
-	case KindKeyNotAccessible:
+	case FailureKeyNotAccessible:
 		return "KMS key not accessible"
-	case KindThrottled:
+	case FailureThrottled:
 		return "throttled"
-	case KindAccessDenied:
+	case FailureAccessDenied:
 		return "access denied"
-	case KindInvalidParameter:
+	case FailureInvalidParameter:
 		return "invalid parameter"
-	case KindQuotaExceeded:
+	case FailureQuotaExceeded:
 		return "quota exceeded"
-	case KindCapacity:
+	case FailureCapacity:
 		return "insufficient capacity"
-	case KindUnavailable:
+	case FailureUnavailable:
 		return "service unavailable"
 	}
 	return "error"
@@ -53,7 +53,7 @@ func (k Kind) String() string {
 
 // Error is an AWS API failure translated into the project's terms.
 type Error struct {
-	Kind      Kind
+	Failure   Failure
 	Op        string // API action, e.g. CopyDBSnapshot
 	Resource  string // identifier the call was about
 	Code      string // AWS error code, e.g. DBInstanceNotFound
@@ -75,29 +75,29 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// KindOf returns the Kind of err, or KindUnknown when err is not an *Error.
-func KindOf(err error) Kind {
+// FailureOf returns the Failure of err, or FailureUnknown when err is not an *Error.
+func FailureOf(err error) Failure {
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Kind
+		return e.Failure
 	}
-	return KindUnknown
+	return FailureUnknown
 }
 
 // IsNotFound reports whether err says the resource does not exist.
-func IsNotFound(err error) bool { return KindOf(err) == KindNotFound }
+func IsNotFound(err error) bool { return FailureOf(err) == FailureNotFound }
 
 // IsAlreadyExists reports whether err says the name is taken.
-func IsAlreadyExists(err error) bool { return KindOf(err) == KindAlreadyExists }
+func IsAlreadyExists(err error) bool { return FailureOf(err) == FailureAlreadyExists }
 
 // IsInvalidState reports whether err says the resource is not in a state that allows the call.
-func IsInvalidState(err error) bool { return KindOf(err) == KindInvalidState }
+func IsInvalidState(err error) bool { return FailureOf(err) == FailureInvalidState }
 
 // IsThrottled reports whether err says AWS kept throttling the call after all retries.
-func IsThrottled(err error) bool { return KindOf(err) == KindThrottled }
+func IsThrottled(err error) bool { return FailureOf(err) == FailureThrottled }
 
 // IsKeyNotAccessible reports whether err says the KMS key cannot be used.
-func IsKeyNotAccessible(err error) bool { return KindOf(err) == KindKeyNotAccessible }
+func IsKeyNotAccessible(err error) bool { return FailureOf(err) == FailureKeyNotAccessible }
 
 // IsNothingToModify reports whether AWS refused a modify call because the resource already
 // has every requested value: InvalidParameterCombination "No modifications were requested"

@@ -1,6 +1,7 @@
-// Package awsclient is the only package that imports the AWS SDK service packages.
-// It exposes small interfaces over the RDS and KMS calls rdsencrypt uses, returns the
-// project's own types, and translates AWS errors into the error kinds in errors.go.
+// Package model is rdsencrypt's view of RDS and KMS: DB instances, clusters, snapshots and
+// keys with their settings, the route by which each setting reaches a restored resource,
+// statuses, the Failure classes of AWS errors, and the RDS interface that the AWS adapter
+// (internal/awsclient, the only importer of the SDK's service packages) implements.
 package model
 
 import "time"

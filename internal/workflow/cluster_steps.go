@@ -144,7 +144,7 @@ func applyClusterRestore(ctx context.Context, r *run) error {
 		_, err = r.targetCluster(ctx) // checks it is ours
 		return err
 	}
-	if model.KindOf(err) == model.KindKeyNotAccessible {
+	if model.FailureOf(err) == model.FailureKeyNotAccessible {
 		return errorf(r.st.KmsKeyARN, keyAccessNext(r.st.ID), err,
 			"KMS key %s is not accessible", r.st.KmsKeyARN)
 	}

@@ -143,7 +143,7 @@ func applyCopy(ctx context.Context, r *run) error {
 	if model.IsAlreadyExists(err) {
 		return nil
 	}
-	if model.KindOf(err) == model.KindKeyNotAccessible {
+	if model.FailureOf(err) == model.FailureKeyNotAccessible {
 		return errorf(r.st.KmsKeyARN, keyAccessNext(r.st.ID), err,
 			"KMS key %s is not accessible", r.st.KmsKeyARN)
 	}

@@ -69,11 +69,11 @@ func describeUsableKey(ctx context.Context, api model.RDS, ref, region string) (
 	}
 	key, err := api.DescribeKey(ctx, ref)
 	if err != nil {
-		switch model.KindOf(err) {
-		case model.KindNotFound:
+		switch model.FailureOf(err) {
+		case model.FailureNotFound:
 			return nil, errorf(ref, "check the key id or alias and --region; `aws kms list-aliases --region "+region+"` lists them", nil,
 				"KMS key %s not found in %s", ref, region)
-		case model.KindKeyNotAccessible, model.KindAccessDenied:
+		case model.FailureKeyNotAccessible, model.FailureAccessDenied:
 			return nil, errorf(ref, "check that the key is enabled and that you may use it (kms:DescribeKey, kms:CreateGrant)", err,
 				"KMS key %s in %s is not accessible", ref, region)
 		}
