@@ -55,6 +55,9 @@ stops before each cutover; finish each with rdsencrypt resume ID.
 Without a terminal, batch needs --yes; on a terminal it asks once for the whole plan. It ends
 with a summary (--output json prints it as JSON; --report FILE writes it as Markdown) and exits
 non-zero when any migration failed.`,
+		Example: `  rdsencrypt batch --region us-east-1 --kms-key alias/rdsencrypt --dry-run
+  rdsencrypt batch --region us-east-1 --kms-key alias/rdsencrypt,eu-west-1=alias/rdsencrypt-eu --exclude 'scratch-*' --yes
+  rdsencrypt batch --kms-key alias/rdsencrypt --include tag:env=staging --cutover manual --report batch.md`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runBatch(cmd.Context(), &o)
@@ -72,6 +75,8 @@ non-zero when any migration failed.`,
 	f.Float64Var(&o.APIRate, "api-rate", defaultAPIRate, "AWS API calls per second shared by all migrations (retries included)")
 	f.StringVar(&o.FreezeHook, "freeze-hook", "", "shell command that stops application writes to one database ($RDSENCRYPT_SOURCE, $RDSENCRYPT_ENDPOINT...)")
 	f.StringVar(&o.UnfreezeHook, "unfreeze-hook", "", "shell command that lets writes resume after a cutover")
+	a.addAskFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("cutover", completeValues(workflow.CutoverAuto, workflow.CutoverManual))
 	return cmd
 }
 

@@ -46,7 +46,7 @@ func newFleetCLI(t *testing.T, instances int) *fleetCLI {
 // run runs rdsencrypt with args against the simulator and returns the exit code and outputs.
 func (c *fleetCLI) run(terminal bool, stdin string, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
-	all := append([]string{"--endpoint-url", c.h.URL, "--state-dir", c.state, "--poll-interval", "2ms", "--no-tui"}, args...)
+	all := append([]string{"--endpoint-url", c.h.URL, "--state-dir", c.state, "--poll-interval", "2ms"}, withAskFlags(args, "--no-tui")...)
 	code := Main(all, Streams{In: strings.NewReader(stdin), Out: &out, Err: &errOut, Terminal: terminal})
 	return code, out.String(), errOut.String()
 }

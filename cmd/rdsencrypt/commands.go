@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -23,12 +24,15 @@ type migrateOptions struct {
 	Replicas     string
 }
 
-func (o *migrateOptions) addFlags(cmd *cobra.Command, withRun bool) {
+func (o *migrateOptions) addFlags(a *app, cmd *cobra.Command, withRun bool) {
 	cmd.Flags().StringVar(&o.DB, "db", "", "identifier of the DB instance to encrypt")
 	cmd.Flags().StringVar(&o.Cluster, "cluster", "", "identifier of the Aurora DB cluster to encrypt (instead of --db)")
 	cmd.MarkFlagsMutuallyExclusive("db", "cluster")
+	_ = cmd.RegisterFlagCompletionFunc("db", a.completeInstances)
+	_ = cmd.RegisterFlagCompletionFunc("cluster", a.completeClusters)
 	cmd.Flags().StringVar(&o.KmsKey, "kms-key", "", "KMS key: id, ARN, alias name (alias/...) or alias ARN; for replicas in other regions add REGION=KEY entries, comma-separated")
 	cmd.Flags().StringVar(&o.Replicas, "replicas", workflow.ReplicasAfterCutover, "when read replicas are recreated: after-cutover (shorter write downtime, stale reads until each swap) or before-cutover (no stale reads, longer write downtime)")
+	_ = cmd.RegisterFlagCompletionFunc("replicas", completeValues(workflow.ReplicasAfterCutover, workflow.ReplicasBeforeCutover))
 	if withRun {
 		cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show the plan and change nothing (same as plan)")
 		cmd.Flags().StringVar(&o.FreezeHook, "freeze-hook", "", "shell command that stops application writes; a failure stops the migration")
@@ -63,12 +67,14 @@ func (a *app) planCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan (--db ID | --cluster ID) --kms-key KEY",
 		Short: "Show what a migration would do; makes no change (read-only calls only)",
-		Args:  cobra.NoArgs,
+		Example: `  rdsencrypt plan --db billing-pg --kms-key alias/rdsencrypt
+  rdsencrypt plan --cluster ledger-aurora --kms-key alias/rdsencrypt -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runPlan(cmd.Context(), &o)
 		},
 	}
-	o.addFlags(cmd, false)
+	o.addFlags(a, cmd, false)
 	return cmd
 }
 
@@ -97,7 +103,10 @@ func (a *app) migrateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate (--db ID | --cluster ID) --kms-key KEY",
 		Short: "Encrypt a DB instance or Aurora cluster: snapshot, encrypted restore, parity check, cutover, verify",
-		Args:  cobra.NoArgs,
+		Example: `  rdsencrypt migrate --db billing-pg --kms-key alias/rdsencrypt
+  rdsencrypt migrate --db billing-pg --kms-key alias/rdsencrypt --yes --freeze-hook ./stop-writes.sh
+  rdsencrypt migrate --cluster ledger-aurora --kms-key alias/rdsencrypt`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.DryRun {
 				return a.runPlan(cmd.Context(), &o)
@@ -110,12 +119,16 @@ func (a *app) migrateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if !a.opts.Yes && !a.streams.Terminal {
+				return errNeedsApproval
+			}
 			return a.interact(cmd.Context(), eng, func(ctx context.Context) (*workflow.Report, error) {
 				return eng.Migrate(ctx, req)
 			})
 		},
 	}
-	o.addFlags(cmd, true)
+	o.addFlags(a, cmd, true)
+	a.addAskFlags(cmd)
 	return cmd
 }
 
@@ -123,26 +136,47 @@ func (a *app) resumeCommand() *cobra.Command {
 	var source string
 	var isCluster bool
 	cmd := &cobra.Command{
-		Use:   "resume [MIGRATION-ID]",
+		Use:   "resume (MIGRATION-ID | --source ID [--cluster])",
 		Short: "Continue a stopped, failed or interrupted migration",
 		Long: `Continue a migration from its journal. AWS is observed first, so a step that was
-interrupted halfway is finished, not repeated. If the journal was lost, --source rebuilds it
-from the tags on the resources the migration created.`,
-		Args: cobra.MaximumNArgs(1),
+interrupted halfway is finished, not repeated. The journal says where the migration runs
+(region, endpoint, profile): no need to repeat those flags. If the journal was lost, --source
+rebuilds it from the tags on the resources the migration created.`,
+		Example: `  rdsencrypt resume 0a1b2c3d
+  rdsencrypt resume --source billing-pg
+  rdsencrypt resume --source ledger-aurora --cluster`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: a.completeMigrationIDs(workflow.Resumable),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && source == "" {
+				return a.noIDError("resume", workflow.Resumable)
+			}
+			if len(args) == 1 && source != "" {
+				return usagef("give a migration id or --source, not both")
+			}
+			if len(args) == 1 {
+				return a.runOnMigration(cmd.Context(), args[0], func(eng *workflow.Engine) func(context.Context) (*workflow.Report, error) {
+					return func(ctx context.Context) (*workflow.Report, error) { return eng.Resume(ctx, args[0]) }
+				})
+			}
+			if !a.opts.Yes && !a.streams.Terminal {
+				return errNeedsApproval
+			}
 			eng, client, err := a.engine(cmd.Context())
 			if err != nil {
 				return err
 			}
-			id, err := a.migrationID(eng, args, source)
+			id, err := a.openMigrationOf(eng, source)
 			if err != nil {
 				return err
 			}
-			if source != "" && id == "" {
+			if id == "" {
 				if id, err = eng.Rebuild(cmd.Context(), kindOf(isCluster), client.Region(), source); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.streams.Err, "journal of migration %s rebuilt from the AWS tags; freeze and unfreeze hooks are not kept in tags: let writes resume yourself after cutover\n", id)
+			} else {
+				fmt.Fprintf(a.streams.Err, "resuming migration %s of %s\n", id, source)
 			}
 			return a.interact(cmd.Context(), eng, func(ctx context.Context) (*workflow.Report, error) {
 				return eng.Resume(ctx, id)
@@ -151,71 +185,126 @@ from the tags on the resources the migration created.`,
 	}
 	cmd.Flags().StringVar(&source, "source", "", "rebuild a lost journal from the tags of the migration of this DB instance")
 	cmd.Flags().BoolVar(&isCluster, "cluster", false, "--source names an Aurora DB cluster")
+	a.addAskFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("source", a.completeSources)
 	return cmd
 }
 
-// migrationID picks the migration a command is about: the argument, or the only unfinished
-// migration (of --source, when given).
-func (a *app) migrationID(eng *workflow.Engine, args []string, source string) (string, error) {
-	if len(args) == 1 {
-		if !workflow.ValidMigrationID(args[0]) {
-			return "", usagef("%q is not a migration id (8 hex digits; rdsencrypt status lists them)", args[0])
-		}
-		return args[0], nil
-	}
+// openMigrationOf is the unfinished migration of source in the state directory, "" when
+// there is none (resume --source then rebuilds the journal from the tags).
+func (a *app) openMigrationOf(eng *workflow.Engine, source string) (string, error) {
 	states, _, err := eng.Store.List()
 	if err != nil {
 		return "", err
 	}
-	var open []*workflow.State
+	var open []string
 	for _, st := range states {
-		if source != "" && st.Source != source {
-			continue
-		}
-		if workflow.Resumable(st.Status) {
-			open = append(open, st)
+		if st.Source == source && workflow.Resumable(st.Status) {
+			open = append(open, st.ID)
 		}
 	}
-	switch {
-	case len(open) == 1:
-		return open[0].ID, nil
-	case len(open) == 0 && source != "":
-		return "", nil // rebuild from tags
-	case len(open) == 0:
-		return "", usagef("no unfinished migration in %s; give its id (rdsencrypt status lists them)", eng.Store.Dir())
+	if len(open) > 1 {
+		return "", usagef("%s has %d unfinished migrations (%s): give the id of one", source, len(open), strings.Join(open, ", "))
 	}
-	return "", usagef("%d unfinished migrations: give the id of one (rdsencrypt status lists them)", len(open))
+	if len(open) == 1 {
+		return open[0], nil
+	}
+	return "", nil
+}
+
+// noIDError is the usage error of a command about one migration run without its id: it
+// never picks one itself, but lists the candidates.
+func (a *app) noIDError(command string, fits func(status string) bool) error {
+	var ids []string
+	if store, err := a.store(); err == nil {
+		states, _, _ := store.List()
+		for _, st := range states {
+			if fits(st.Status) {
+				ids = append(ids, fmt.Sprintf("%s (%s, %s)", st.ID, st.Source, st.Status))
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return usagef("rdsencrypt %s needs a migration id, and no migration in the state directory can be given to it (rdsencrypt status lists them)", command)
+	}
+	return usagef("rdsencrypt %s needs a migration id: one of %s", command, strings.Join(ids, ", "))
 }
 
 func (a *app) rollbackCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "rollback MIGRATION-ID",
-		Short: "Undo a migration up to and including cutover: the source returns to its name, created resources are deleted",
-		Args:  cobra.ExactArgs(1),
+	cmd := &cobra.Command{
+		Use:               "rollback MIGRATION-ID",
+		Short:             "Undo a migration up to and including cutover: the source returns to its name, created resources are deleted",
+		Example:           "  rdsencrypt rollback 0a1b2c3d\n  rdsencrypt rollback 0a1b2c3d --yes",
+		Args:              a.oneMigrationID("rollback", rollbackable),
+		ValidArgsFunction: a.completeMigrationIDs(rollbackable),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runOnMigration(cmd.Context(), args[0], func(eng *workflow.Engine) func(context.Context) (*workflow.Report, error) {
 				return func(ctx context.Context) (*workflow.Report, error) { return eng.Rollback(ctx, args[0]) }
 			})
 		},
 	}
+	a.addAskFlags(cmd)
+	return cmd
 }
 
 func (a *app) cleanupCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "cleanup MIGRATION-ID",
-		Short: "After a completed migration: delete the retired source (with a final snapshot) and the unencrypted snapshot",
-		Args:  cobra.ExactArgs(1),
+	cmd := &cobra.Command{
+		Use:               "cleanup MIGRATION-ID",
+		Short:             "After a completed migration: delete the retired source (with a final snapshot) and the unencrypted snapshot",
+		Example:           "  rdsencrypt cleanup 0a1b2c3d",
+		Args:              a.oneMigrationID("cleanup", cleanable),
+		ValidArgsFunction: a.completeMigrationIDs(cleanable),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runOnMigration(cmd.Context(), args[0], func(eng *workflow.Engine) func(context.Context) (*workflow.Report, error) {
 				return func(ctx context.Context) (*workflow.Report, error) { return eng.Cleanup(ctx, args[0]) }
 			})
 		},
 	}
+	a.addAskFlags(cmd)
+	return cmd
 }
 
+// rollbackable and cleanable say which migrations rollback and cleanup can act on.
+func rollbackable(status string) bool {
+	return status != workflow.StatusRolledBack && status != workflow.StatusCleanedUp && status != workflow.StatusCleaningUp
+}
+
+func cleanable(status string) bool {
+	return status == workflow.StatusCompleted || status == workflow.StatusCleaningUp
+}
+
+// oneMigrationID accepts exactly one argument; without it, the usage error lists the
+// migrations the command could act on.
+func (a *app) oneMigrationID(command string, fits func(string) bool) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		switch {
+		case len(args) == 0:
+			return a.noIDError(command, fits)
+		case len(args) > 1:
+			return usagef("rdsencrypt %s takes one migration id, not %d arguments", command, len(args))
+		}
+		return nil
+	}
+}
+
+// runOnMigration runs op on migration id where its journal says the migration runs. A
+// missing journal or a migration with nothing left to do is said before asking for a terminal.
 func (a *app) runOnMigration(ctx context.Context, id string, op func(*workflow.Engine) func(context.Context) (*workflow.Report, error)) error {
 	if !workflow.ValidMigrationID(id) {
 		return usagef("%q is not a migration id (8 hex digits; rdsencrypt status lists them)", id)
+	}
+	store, err := a.store()
+	if err != nil {
+		return err
+	}
+	st, err := store.Load(id)
+	if err != nil {
+		return err
+	}
+	a.useJournal(st)
+	final := st.Status == workflow.StatusCleanedUp || st.Status == workflow.StatusRolledBack
+	if !final && !a.opts.Yes && !a.streams.Terminal {
+		return errNeedsApproval
 	}
 	eng, _, err := a.engine(ctx)
 	if err != nil {
@@ -228,18 +317,26 @@ func (a *app) statusCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "status [MIGRATION-ID]",
 		Short: "List migrations and where each stands (reads only the local journals)",
-		Args:  cobra.MaximumNArgs(1),
+		Long: `status lists the migrations of the state directory from their journals, without an AWS
+call. A migration whose journal says it is running while no process holds its lock was
+interrupted (kill -9, a crash, a reboot): status says so and how to continue it.`,
+		Example:           "  rdsencrypt status\n  rdsencrypt status 0a1b2c3d -o json",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: a.completeMigrationIDs(anyStatus),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			store, err := a.store()
 			if err != nil {
 				return err
 			}
 			if len(args) == 1 {
+				if !workflow.ValidMigrationID(args[0]) {
+					return usagef("%q is not a migration id (8 hex digits; rdsencrypt status lists them)", args[0])
+				}
 				st, err := store.Load(args[0])
 				if err != nil {
 					return err
 				}
-				return a.printReport(workflow.ReportOf(st))
+				return a.printReport(statusReport(store, st))
 			}
 			states, problems, err := store.List()
 			if err != nil {
@@ -249,7 +346,9 @@ func (a *app) statusCommand() *cobra.Command {
 			if a.opts.Output == "json" {
 				reports := make([]*workflow.Report, 0, len(states)+len(corrupt))
 				for _, st := range states {
-					reports = append(reports, workflow.ReportOf(st))
+					rep := statusReport(store, st)
+					a.pasteableResult(rep, nil)
+					reports = append(reports, rep)
 				}
 				for _, c := range corrupt {
 					reports = append(reports, c.Report())
@@ -258,8 +357,18 @@ func (a *app) statusCommand() *cobra.Command {
 					return err
 				}
 			} else {
+				var interrupted []string
+				for _, st := range states {
+					if store.Interrupted(st) {
+						st.Status = workflow.StatusInterrupted + " (" + st.Status + ")"
+						interrupted = append(interrupted, a.pasteable(fmt.Sprintf("%s: interrupted (no process drives it); continue with %s", st.ID, workflow.ContinueCommand(st))))
+					}
+				}
 				if len(states) > 0 || len(corrupt) == 0 {
 					output.PrintStatus(a.streams.Out, states)
+				}
+				for _, line := range interrupted {
+					fmt.Fprintln(a.streams.Out, line)
 				}
 				for _, c := range corrupt {
 					fmt.Fprintf(a.streams.Out, "%s  %s  %s  corrupt: %s; rebuild it with: %s\n", c.ID, orDash(c.Source), orDash(c.Region), c.Reason, c.RebuildCommand())
@@ -280,6 +389,17 @@ func (a *app) statusCommand() *cobra.Command {
 	}
 }
 
+// statusReport is the report of a journal as status shows it: an interrupted migration
+// says so and how to continue.
+func statusReport(store *workflow.Store, st *workflow.State) *workflow.Report {
+	rep := workflow.ReportOf(st)
+	if store.Interrupted(st) {
+		rep.Status = workflow.StatusInterrupted
+		rep.Next = workflow.ContinueCommand(st) + "   (the process that ran it is gone)"
+	}
+	return rep
+}
+
 // interact runs work with the approver and observer that fit the streams: the full-screen
 // UI on a terminal, line prompts with --no-tui, automatic approval with --yes, and a refusal
 // of every mutating step otherwise. It prints the report.
@@ -287,8 +407,11 @@ func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(cont
 	var rep *workflow.Report
 	var err error
 	usedTUI := false
-	if !a.opts.Yes && !a.streams.Terminal {
-		return errNeedsApproval
+	// Every command the run prints must run as printed.
+	pasteableWork := func(ctx context.Context) (*workflow.Report, error) {
+		rep, err := work(ctx)
+		a.pasteableResult(rep, err)
+		return rep, err
 	}
 	switch {
 	case a.opts.Yes || !a.streams.Terminal || a.opts.NoTUI:
@@ -296,17 +419,21 @@ func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(cont
 		switch {
 		case a.opts.Yes:
 			eng.Approver = workflow.AutoApprove
+		case !a.streams.Terminal:
+			// the caller made sure nothing is left to ask (a rolled-back or cleaned-up migration)
+			eng.Approver = workflow.RefuseApprover
 		default:
 			eng.Approver = &output.LinePrompter{In: a.streams.In, Out: a.streams.Err}
 		}
-		rep, err = work(ctx)
+		rep, err = pasteableWork(ctx)
 	default:
 		usedTUI = true
 		rep, err = tui.Run(ctx, tui.Options{Input: a.streams.In, Output: a.streams.Err,
-			ResumeCommand: "rdsencrypt resume {id}", RollbackCommand: "rdsencrypt rollback {id}", CleanupCommand: "rdsencrypt cleanup {id}"},
+			ResumeCommand: a.pasteable("rdsencrypt resume {id}"), RollbackCommand: a.pasteable("rdsencrypt rollback {id}"),
+			CleanupCommand: a.pasteable("rdsencrypt cleanup {id}")},
 			func(ctx context.Context, obs workflow.Observer, appr workflow.Approver) (*workflow.Report, error) {
 				eng.Observer, eng.Approver = obs, appr
-				return work(ctx)
+				return pasteableWork(ctx)
 			})
 	}
 	// The full-screen UI leaves its own summary on the terminal; print the report unless
@@ -321,6 +448,7 @@ func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(cont
 
 func (a *app) printReport(rep *workflow.Report) error {
 	a.attachAudit(rep)
+	a.pasteableResult(rep, nil)
 	if a.opts.Output == "json" {
 		return output.WriteJSON(a.streams.Out, rep)
 	}

@@ -35,12 +35,14 @@ func (a *app) demoCommand() *cobra.Command {
 clock running --speed times faster than real time, and migrates one unencrypted instance
 with the same UI and engine as on AWS: plan, approvals, snapshot, encrypted copy, restore,
 parity check, cutover, verify, then cleanup. With --yes it runs unattended.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.runDemo(cmd.Context(), o) },
+		Example: "  rdsencrypt demo\n  rdsencrypt demo --yes --speed 600\n  rdsencrypt demo --db billing-pg",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return a.runDemo(cmd.Context(), o) },
 	}
 	cmd.Flags().Float64Var(&o.Speed, "speed", 120, "virtual seconds per real second")
 	cmd.Flags().StringVar(&o.DB, "db", "", "instance of the example fleet to migrate (default: the first unencrypted standalone one)")
 	cmd.Flags().StringVar(&o.KmsKey, "kms-key", "alias/rdsencrypt", "KMS key to encrypt with (the example fleet has a customer key with this alias)")
+	a.addAskFlags(cmd)
 	return cmd
 }
 

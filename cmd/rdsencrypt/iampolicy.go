@@ -27,6 +27,9 @@ tags rdsencrypt gives what it creates wherever AWS supports it, and kms:Describe
 kms:CreateGrant through RDS only. With --region (and without --cross-region) resources are
 limited to that region. --explain writes, to stderr, why each statement is as narrow as it
 is and where AWS does not allow narrowing it further.`,
+		Example: `  rdsencrypt iam-policy > rdsencrypt-policy.json
+  rdsencrypt iam-policy --cluster --cross-region --explain
+  rdsencrypt iam-policy --region us-east-1 --account 123456789012`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			doc := iampolicy.New(iampolicy.Options{Cluster: o.Cluster, CrossRegion: o.CrossRegion,

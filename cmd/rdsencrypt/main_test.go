@@ -342,7 +342,8 @@ func TestCorruptJournalIsShownAndBlocksItsSource(t *testing.T) {
 			assert.Equal(t, exitFailed, code)
 			assert.Contains(t, out, id)
 			assert.Contains(t, out, "corrupt")
-			assert.Contains(t, stderr, tc.next)
+			// the printed command also carries this run's global flags (pasteable)
+			assert.Contains(t, stderr, strings.TrimPrefix(tc.next, "rdsencrypt "))
 
 			before := c.h.Calls()
 			_, stderr, code = c.run("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes")
@@ -355,4 +356,17 @@ func TestCorruptJournalIsShownAndBlocksItsSource(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withAskFlags adds flags to args when its command is one that asks for approval (only those
+// take --yes and --no-tui).
+func withAskFlags(args []string, flags ...string) []string {
+	if len(args) == 0 {
+		return args
+	}
+	switch args[0] {
+	case "migrate", "resume", "rollback", "cleanup", "batch", "demo":
+		return append(append([]string{args[0]}, flags...), args[1:]...)
+	}
+	return args
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -38,6 +39,11 @@ type app struct {
 	streams Streams
 	// newClient builds the AWS client; tests may replace it.
 	newClient func(ctx context.Context, cfg awsclient.Config) (*awsclient.Client, error)
+	// started is set once a command's own code runs: an error before that is bad usage
+	// (an unknown command, a flag or argument cobra rejected).
+	started bool
+	// pasteAs, when set, replaces pasteable (demo: its commands cannot be run later).
+	pasteAs func(string) string
 }
 
 // Main runs the command line and returns the exit code.
@@ -51,8 +57,11 @@ func Main(args []string, streams Streams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := root.ExecuteContext(ctx)
+	if err != nil && !a.started && !errors.As(err, new(usageError)) {
+		err = usagef("%s (rdsencrypt --help lists the commands and flags)", oneLine(err))
+	}
 	if err != nil {
-		fmt.Fprintln(streams.Err, "rdsencrypt: "+redact.String(oneLine(err)))
+		fmt.Fprintln(streams.Err, "rdsencrypt: "+a.pasteable(redact.String(oneLine(err))))
 	}
 	return exitCode(err)
 }
@@ -65,9 +74,15 @@ func (a *app) rootCommand() *cobra.Command {
 another KMS key: snapshot, encrypted copy, restore with every setting, parity check, and a
 cutover by rename so applications keep their hostname. Every step is journaled: a stopped
 migration resumes where it stopped, and until cleanup it can be rolled back.`,
+		Example: `  rdsencrypt plan --db billing-pg --kms-key alias/rdsencrypt
+  rdsencrypt migrate --db billing-pg --kms-key alias/rdsencrypt
+  rdsencrypt status
+  rdsencrypt --endpoint-url http://127.0.0.1:4566 --region us-east-1 scan`,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("rdsencrypt {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	f := root.PersistentFlags()
 	f.StringVar(&a.opts.Region, "region", "", "AWS region (default: from the AWS config or AWS_REGION)")
@@ -76,10 +91,13 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 	f.StringVar(&a.opts.StateDir, "state-dir", "", "directory of journals and audit trails (default: $XDG_STATE_HOME/rdsencrypt)")
 	f.DurationVar(&a.opts.PollInterval, "poll-interval", awsclient.DefaultPollOptions.Min, "shortest delay between two status polls (it backs off to 6x while nothing changes)")
 	f.StringVarP(&a.opts.Output, "output", "o", "text", "output format: text or json")
-	f.BoolVarP(&a.opts.Yes, "yes", "y", false, "approve every step without asking (parity differences still stop before cutover)")
 	f.BoolVar(&a.opts.Debug, "debug", false, "log every AWS call and its wire traffic to stderr")
-	f.BoolVar(&a.opts.NoTUI, "no-tui", false, "on a terminal, ask with plain line prompts instead of the full-screen UI")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		a.started = true
+		if a.opts.Output == "table" && cmd.Name() == "scan" {
+			fmt.Fprintln(a.streams.Err, "rdsencrypt: --output table is now --output text")
+			a.opts.Output = "text"
+		}
 		if a.opts.Output != "text" && a.opts.Output != "json" {
 			return usagef("--output must be text or json, not %q", a.opts.Output)
 		}
@@ -93,6 +111,12 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 	root.AddCommand(a.iamPolicyCommand())
 	root.AddCommand(a.scanCommand(), a.batchCommand())
 	return root
+}
+
+// addAskFlags adds --yes and --no-tui to a command that asks for approval.
+func (a *app) addAskFlags(cmd *cobra.Command) {
+	cmd.Flags().BoolVarP(&a.opts.Yes, "yes", "y", false, "approve every step without asking (parity differences still stop before cutover)")
+	cmd.Flags().BoolVar(&a.opts.NoTUI, "no-tui", false, "on a terminal, ask with plain line prompts instead of the full-screen UI")
 }
 
 func (a *app) logger() *slog.Logger {
@@ -140,6 +164,7 @@ func (a *app) engineWith(ctx context.Context, cfg awsclient.Config) (*workflow.E
 	}
 	eng := &workflow.Engine{
 		Clients: func(region string) (model.RDS, error) { return client.For(region), nil },
+		Where:   workflow.Where{EndpointURL: cfg.EndpointURL, Profile: cfg.Profile},
 		Store:   store,
 		Poll:    awsclient.PollOptions{Min: a.opts.PollInterval, Max: 6 * a.opts.PollInterval},
 		Logger:  a.logger(),

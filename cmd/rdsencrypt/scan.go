@@ -18,14 +18,13 @@ import (
 
 type scanOptions struct {
 	Regions []string
-	Output  string
 	KmsKey  string
 }
 
 func (a *app) scanCommand() *cobra.Command {
 	var o scanOptions
 	cmd := &cobra.Command{
-		Use:   "scan [--region R ...] [--output table|json]",
+		Use:   "scan [--region R ...] [--output text|json]",
 		Short: "List every DB instance and Aurora cluster with its security gaps and their fixes (read-only)",
 		Long: `scan describes every DB instance and Aurora cluster of the regions and reports the facts
 AWS's RDS security guidance asks about: storage encryption and its key (aws/rds or a customer
@@ -34,11 +33,11 @@ key), public accessibility, IAM database authentication, TLS enforced by the par
 protection, backup retention, and read replicas with their encryption. Each gap is a finding
 with a severity and its fix; unencrypted storage names the rdsencrypt command that fixes it.
 It makes read-only calls only.`,
+		Example: `  rdsencrypt scan
+  rdsencrypt scan --region us-east-1 --region eu-west-1 --kms-key alias/rdsencrypt
+  rdsencrypt scan -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Output != "table" && o.Output != "json" && o.Output != "text" {
-				return usagef("--output must be table or json, not %q", o.Output)
-			}
 			regions, err := normalizeRegions(o.Regions)
 			if err != nil {
 				return err
@@ -51,7 +50,7 @@ It makes read-only calls only.`,
 			if err != nil {
 				return err
 			}
-			if o.Output == "json" {
+			if a.opts.Output == "json" {
 				err = output.WriteJSON(a.streams.Out, rep)
 			} else {
 				output.PrintScan(a.streams.Out, rep)
@@ -63,7 +62,6 @@ It makes read-only calls only.`,
 		},
 	}
 	cmd.Flags().StringSliceVar(&o.Regions, "region", nil, "region to scan; repeat or separate with commas for several (default: the configured region)")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
 	cmd.Flags().StringVar(&o.KmsKey, "kms-key", "", "KMS key to name in the fix commands (default: the placeholder KEY)")
 	return cmd
 }

@@ -51,7 +51,7 @@ func (c *secretsCLI) run(args ...string) (string, int) {
 	c.t.Helper()
 	var out, errOut bytes.Buffer
 	all := append([]string{"--endpoint-url", c.url, "--state-dir", c.state, "--region", "us-east-1",
-		"--debug", "--yes", "--no-tui", "--poll-interval", "2ms"}, args...)
+		"--debug", "--poll-interval", "2ms"}, withAskFlags(args, "--yes", "--no-tui")...)
 	code := Main(all, Streams{In: strings.NewReader(""), Out: &out, Err: &errOut})
 	c.outputs.Write(out.Bytes())
 	c.outputs.Write(errOut.Bytes())

@@ -55,7 +55,14 @@ func PrintPlan(w io.Writer, p *workflow.Plan) {
 // PrintReport writes where one migration stands: its steps, API calls, downtime, replicas,
 // parity differences, the last error, the audit trail and the next command.
 func PrintReport(w io.Writer, r *workflow.Report) {
+	if r.Status == workflow.StatusNotStarted {
+		fmt.Fprintf(w, "Migration of %s (%s) not started: quit before any change; nothing was changed and no journal was kept\n", r.Source, r.Region)
+		return
+	}
 	fmt.Fprintf(w, "Migration %s of %s (%s): %s\n", r.MigrationID, r.Source, r.Region, r.Status)
+	if r.Where.EndpointURL != "" || r.Where.Profile != "" {
+		fmt.Fprintf(w, "runs at: endpoint %s, profile %s\n", Dash(r.Where.EndpointURL), Dash(r.Where.Profile))
+	}
 	if len(r.Steps) > 0 {
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "STEP\tSTATUS\tTOOK\tAPI CALLS")

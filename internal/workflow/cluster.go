@@ -45,6 +45,7 @@ func (e *Engine) migrateCluster(ctx context.Context, api model.RDS, req MigrateR
 	}
 	plan := buildClusterPlan(clusterPlanInput{id: id, src: cs.cluster, members: cs.members, key: cs.key, journal: j})
 	st := newState(plan, req)
+	st.Where = e.Where
 	st.SourceARN, st.SourceRID, st.SourceAddr = cs.cluster.ARN, cs.cluster.ResourceID, cs.cluster.Endpoint
 	st.Cluster = j
 	return e.start(ctx, plan, st, func(r *run) {

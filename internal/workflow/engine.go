@@ -19,7 +19,9 @@ import (
 // store, an approver and an observer.
 type Engine struct {
 	// Clients returns the AWS client of a region.
-	Clients  func(region string) (model.RDS, error)
+	Clients func(region string) (model.RDS, error)
+	// Where is the endpoint and profile Clients talk to; new journals record it.
+	Where    Where
 	Store    *Store
 	Approver Approver
 	Observer Observer
@@ -186,7 +188,7 @@ var RefuseApprover Approver = ApproverFunc(func(_ context.Context, a Approval) (
 
 // ReportOf builds the report of a migration from its journal.
 func ReportOf(st *State) *Report {
-	rep := &Report{MigrationID: st.ID, Source: st.Source, Kind: st.Kind, Region: st.Region,
+	rep := &Report{MigrationID: st.ID, Source: st.Source, Kind: st.Kind, Region: st.Region, Where: st.Where,
 		Status: st.Status, KmsKeyARN: st.KmsKeyARN, Error: st.LastError,
 		Parity: Parity{Differences: st.Differences}}
 	if rep.Parity.Differences == nil {

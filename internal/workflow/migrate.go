@@ -108,6 +108,7 @@ func (e *Engine) migrateInstance(ctx context.Context, api model.RDS, req Migrate
 	}
 	plan := buildInstancePlan(in)
 	st := newState(plan, req)
+	st.Where = e.Where
 	st.SourceARN, st.SourceRID, st.SourceAddr = src.ARN, src.ResourceID, src.Endpoint
 	st.Options.Replicas = plan.ReplicaOrder
 	for _, n := range in.replicas {
@@ -253,6 +254,9 @@ func (r *run) execute(ctx context.Context) (*Report, error) {
 			return ReportOf(r.st), saveErr
 		}
 		return r.rollback(ctx)
+	case errors.Is(err, ErrStopped) && ctx.Err() == nil && NextOf(err) == "" && r.untouched():
+		// the operator quit before the first change: nothing to resume or roll back
+		return r.discard()
 	case errors.Is(err, ErrStopped) || ctx.Err() != nil:
 		r.setStatus(StatusPaused)
 		r.st.LastError = redact.String(err.Error())

@@ -146,6 +146,7 @@ func rebuiltSource[T any](ctx context.Context, describe func(context.Context, st
 
 // saveRebuilt saves a rebuilt journal under its lock and says in the audit trail how it came to be.
 func (e *Engine) saveRebuilt(st *State, message string) (string, error) {
+	st.Where = e.Where
 	release, err := e.Store.Lock(st.ID)
 	if err != nil {
 		return "", err

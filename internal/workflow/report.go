@@ -73,6 +73,7 @@ type Report struct {
 	Source          string       `json:"source"`
 	Kind            string       `json:"kind"`
 	Region          string       `json:"region"`
+	Where           Where        `json:"where,omitzero"`
 	Status          string       `json:"status"`
 	KmsKeyARN       string       `json:"kms_key_arn"`
 	Steps           []StepReport `json:"steps"`

@@ -47,10 +47,13 @@ const (
 // progress, never secrets. Resume trusts AWS over this record: State says what was
 // intended, AWS says what exists.
 type State struct {
-	Version    int               `json:"version"`
-	ID         string            `json:"migration_id"`
-	Kind       string            `json:"kind"` // instance or cluster
-	Region     string            `json:"region"`
+	Version int    `json:"version"`
+	ID      string `json:"migration_id"`
+	Kind    string `json:"kind"` // instance or cluster
+	Region  string `json:"region"`
+	// Where is the endpoint and profile the migration's AWS calls go to, so that resume,
+	// rollback, cleanup and status reach the same place without repeating the flags.
+	Where      Where             `json:"where,omitzero"`
 	Source     string            `json:"source"`             // original identifier of the source
 	SourceARN  string            `json:"source_arn"`         // ARN at start
 	SourceRID  string            `json:"source_resource_id"` // DbiResourceId / DbClusterResourceId
@@ -78,6 +81,13 @@ type State struct {
 
 	// Cluster is the source's members and custom endpoints, for a cluster migration.
 	Cluster *ClusterJournal `json:"cluster,omitempty"`
+}
+
+// Where says where a migration's AWS calls go besides its region: an endpoint URL (a
+// simulator, a VPC endpoint) and the name of the shared-config profile. Never credentials.
+type Where struct {
+	EndpointURL string `json:"endpoint_url,omitempty"`
+	Profile     string `json:"profile,omitempty"`
 }
 
 // RunOptions are the choices made at migrate time that a resume must keep.

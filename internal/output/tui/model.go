@@ -158,6 +158,9 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, reply(msg.Reply, workflow.Quit)
 		}
 		m.approval = &msg
+		if m.run.migrationID == "" {
+			m.run.migrationID = msg.Approval.MigrationID
+		}
 		m.page.GotoTop()
 	case DoneMsg:
 		m.done, m.report, m.err = true, msg.Report, msg.Err

@@ -28,10 +28,11 @@ func commandsFrom(o Options) commands {
 	return commands{resume: o.ResumeCommand, rollback: o.RollbackCommand, cleanup: o.CleanupCommand}
 }
 
-// expand puts the migration ID into a command template.
+// expand puts the migration ID into a command template; without an id (no journal yet)
+// there is no command to show.
 func expand(cmd, id string) string {
 	if id == "" {
-		return cmd
+		return ""
 	}
 	return strings.ReplaceAll(cmd, "{id}", id)
 }

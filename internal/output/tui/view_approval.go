@@ -51,9 +51,21 @@ func (m Model) approvalView(w int) string {
 	if a.Skippable {
 		choices += ", skip it"
 	}
-	choices += ", roll back everything done so far, or quit: the migration stays resumable"
-	if c := m.resumeCommand(); c != "" {
-		choices += " with " + c
+	switch a.Step {
+	case "rollback", "cleanup":
+		choices = "Approve to run the " + a.Step + ", or quit: nothing is changed"
+		cmd := m.commands.rollback
+		if a.Step == "cleanup" {
+			cmd = m.commands.cleanup
+		}
+		if c := expand(cmd, m.migrationID()); c != "" {
+			choices += "; run it later with " + c
+		}
+	default:
+		choices += ", roll back everything done so far, or quit: the migration stays resumable"
+		if c := m.resumeCommand(); c != "" {
+			choices += " with " + c
+		}
 	}
 	return joinBlocks(head, first, downtime, details, diffs, m.st.dim.Render(wrap(choices+".", w)))
 }

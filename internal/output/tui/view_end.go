@@ -125,6 +125,8 @@ func (m Model) summaryView(w int) string {
 	switch r.Status {
 	case workflow.StatusRolledBack:
 		head = m.st.notice.Render(wrap("■ Migration rolled back: "+source+" is as it was before the migration.", w))
+	case workflow.StatusNotStarted:
+		head = m.st.notice.Render(wrap("■ Quit before any change: nothing was changed in AWS and no journal was kept. Run the same command again to start over.", w))
 	case workflow.StatusNothingToDo:
 		head = m.st.ok.Render(wrap("✓ Nothing to do: "+source+" already uses the requested key.", w))
 	case workflow.StatusCleanedUp:
