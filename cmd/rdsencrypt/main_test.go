@@ -56,13 +56,18 @@ func (c *cli) run(args ...string) (string, string, int) {
 
 // source loads a fleet of one unencrypted instance and a key with alias/cli, made available,
 // and returns the key's ARN.
-func (c *cli) source(id string) string {
+// With more ids, it loads that many such instances.
+func (c *cli) source(id string, more ...string) string {
 	c.t.Helper()
-	fleet := fmt.Sprintf(`{"Regions": {"us-east-1": {
-		"Keys": [{"Description": "cli test key", "Aliases": ["alias/cli"]}],
-		"Instances": [{"DBInstanceIdentifier": %q, "DBInstanceClass": "db.t3.medium", "Engine": "postgres",
+	var insts []string
+	for _, id := range append([]string{id}, more...) {
+		insts = append(insts, fmt.Sprintf(`{"DBInstanceIdentifier": %q, "DBInstanceClass": "db.t3.medium", "Engine": "postgres",
 			"EngineVersion": "16.6", "MasterUsername": "postgres", "MasterUserPassword": "cli-Passw0rd-x",
-			"AllocatedStorage": 20, "BackupRetentionPeriod": 7}]}}}`, id)
+			"AllocatedStorage": 20, "BackupRetentionPeriod": 7}`, id))
+	}
+	fleet := `{"Regions": {"us-east-1": {
+		"Keys": [{"Description": "cli test key", "Aliases": ["alias/cli"]}],
+		"Instances": [` + strings.Join(insts, ",") + `]}}}`
 	require.NoError(c.t, c.h.Sim.LoadFixture(strings.NewReader(fleet)))
 	key, err := c.aws().DescribeKey(context.Background(), "alias/cli")
 	require.NoError(c.t, err)

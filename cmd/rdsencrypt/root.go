@@ -92,8 +92,8 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 	f.DurationVar(&a.opts.PollInterval, "poll-interval", awsclient.DefaultPollOptions.Min, "shortest delay between two status polls (it backs off to 6x while nothing changes)")
 	f.StringVarP(&a.opts.Output, "output", "o", "text", "output format: text or json")
 	f.BoolVar(&a.opts.Debug, "debug", false, "log every AWS call and its wire traffic to stderr")
+	_ = root.RegisterFlagCompletionFunc("output", completeValues("text", "json"))
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		a.started = true
 		if a.opts.Output == "table" && cmd.Name() == "scan" {
 			fmt.Fprintln(a.streams.Err, "rdsencrypt: --output table is now --output text")
 			a.opts.Output = "text"
@@ -110,6 +110,16 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 		a.rollbackCommand(), a.cleanupCommand(), a.demoCommand())
 	root.AddCommand(a.iamPolicyCommand())
 	root.AddCommand(a.scanCommand(), a.batchCommand())
+	// cobra checks flag groups after the PersistentPreRunE: a command has started only when
+	// its RunE does.
+	for _, cmd := range root.Commands() {
+		if run := cmd.RunE; run != nil {
+			cmd.RunE = func(cmd *cobra.Command, args []string) error {
+				a.started = true
+				return run(cmd, args)
+			}
+		}
+	}
 	return root
 }
 

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+)
+
+// runAt runs rdsencrypt with exactly args (no flags added), on a terminal or not, with stdin.
+func runAt(terminal bool, stdin string, args ...string) (string, string, int) {
+	var out, errOut bytes.Buffer
+	code := Main(args, Streams{In: strings.NewReader(stdin), Out: &out, Err: &errOut, Terminal: terminal})
+	return out.String(), errOut.String(), code
+}
+
+// mutating lists the mutating calls made between two call counts.
+func mutating(before, after map[string]int) []string {
+	var out []string
+	for action, n := range after {
+		if n != before[action] && !strings.HasPrefix(action, "Describe") && !strings.HasPrefix(action, "List") {
+			out = append(out, action)
+		}
+	}
+	return out
+}
+
+var nextCommand = regexp.MustCompile(`rdsencrypt (--[a-z-]+ \S+ )*resume [0-9a-f]{8}`)
+
+// pausedMigration starts a migration on a line-prompt terminal, approves its first steps and
+// quits at the encrypted copy: a paused migration with side effects. It returns the id and
+// the resume command the tool printed.
+func pausedMigration(t *testing.T, c *cli) (string, string) {
+	t.Helper()
+	_, stderr, code := runAt(true, "y\ny\nq\n", c.args("migrate", "--no-tui", "--db", "ledger", "--kms-key", "alias/cli")...)
+	require.Equal(t, exitStopped, code, stderr)
+	printed := nextCommand.FindString(stderr)
+	require.NotEmpty(t, printed, "a resume command in %q", stderr)
+	id := printed[len(printed)-8:]
+	return id, printed
+}
+
+// Item 1: the journal records where the migration runs, and the printed resume command runs
+// as printed: without it the resume went to the default endpoint (real AWS) and region.
+func TestPrintedResumeRunsAsPrintedAgainstTheJournalsEndpoint(t *testing.T) {
+	c := newCLI(t, 20000)
+	c.source("ledger", "ledger2")
+	id, printed := pausedMigration(t, c)
+	assert.Contains(t, printed, "--endpoint-url "+c.h.URL, "the printed command keeps the endpoint")
+	assert.Contains(t, printed, "--state-dir "+c.state)
+
+	st, err := workflow.OpenStore(c.state)
+	require.NoError(t, err)
+	j, err := st.Load(id)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.Where{EndpointURL: c.h.URL}, j.Where)
+	raw, err := os.ReadFile(st.JournalPath(id))
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), "cli-test-secret", "never credentials")
+
+	// Only the state directory: the region and endpoint come from the journal.
+	out, stderr, code := runAt(false, "", "--state-dir", c.state, "--poll-interval", "2ms", "resume", id, "--yes")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, out, "completed")
+
+	// The printed command itself, pasted.
+	_, stderr, code = runAt(true, "y\ny\nq\n", c.args("migrate", "--no-tui", "--db", "ledger2", "--kms-key", "alias/cli")...)
+	require.Equal(t, exitStopped, code)
+	args := strings.Fields(nextCommand.FindString(stderr))[1:]
+	out, stderr, code = runAt(false, "", append(args, "--yes", "--poll-interval", "2ms")...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, out, "completed")
+}
+
+// Item 3: q at the first approval, before any change, leaves nothing and exits 0; a new
+// migration of the same database is not blocked.
+func TestQuitBeforeFirstChangeLeavesNothing(t *testing.T) {
+	c := newCLI(t, 20000)
+	c.source("ledger")
+	before := c.h.Calls()
+	out, stderr, code := runAt(true, "q\n", c.args("migrate", "--no-tui", "--db", "ledger", "--kms-key", "alias/cli")...)
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, out, "not started")
+	assert.Empty(t, mutating(before, c.h.Calls()))
+	journals, _ := filepath.Glob(filepath.Join(c.state, "*.json"))
+	assert.Empty(t, journals, "no journal kept")
+	out, _, code = c.run("status")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "no migrations")
+
+	_, stderr, code = c.run("migrate", "--yes", "--db", "ledger", "--kms-key", "alias/cli")
+	assert.Equal(t, exitOK, code, stderr)
+}
+
+// Item 9: a journal that says running while no process holds the lock is interrupted.
+func TestStatusSaysInterruptedWhenTheProcessIsGone(t *testing.T) {
+	c := newCLI(t, 20000)
+	c.source("ledger")
+	id, _ := pausedMigration(t, c)
+	store, err := workflow.OpenStore(c.state)
+	require.NoError(t, err)
+	st, err := store.Load(id)
+	require.NoError(t, err)
+	st.Status = workflow.StatusRunning // as a process killed with -9 leaves it
+	require.NoError(t, store.Save(st))
+
+	out, _, code := c.run("status")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "interrupted")
+	assert.Contains(t, out, "continue with rdsencrypt --state-dir "+c.state)
+	assert.Contains(t, out, "resume "+id)
+	out, _, _ = c.run("status", id, "-o", "json")
+	assert.Contains(t, out, `"status": "interrupted"`)
+
+	// while a process holds the lock it is running
+	release, err := store.Lock(id)
+	require.NoError(t, err)
+	defer func() { _ = release() }()
+	out, _, _ = c.run("status")
+	assert.NotContains(t, out, "interrupted")
+	assert.Contains(t, out, "running")
+}
+
+// Item 16 and 18: usage errors exit 2 in one line; "no terminal" does not hide a missing
+// journal; resume without an id never picks one.
+func TestUsageErrorsAndOrder(t *testing.T) {
+	c := newCLI(t, 20000)
+	c.source("ledger")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan", "--db", "a", "--cluster", "b", "--kms-key", "k"}, "[cluster db] were all set"},
+		{[]string{"rollback"}, "needs a migration id"},
+		{[]string{"cleanup"}, "needs a migration id"},
+		{[]string{"rollback", "0a1b2c3d", "0a1b2c3e"}, "takes one migration id"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"status", "--yes"}, "unknown flag: --yes"},
+		{[]string{"scan", "-o", "yaml"}, "--output must be text or json"},
+	} {
+		_, stderr, code := c.run(tc.args...)
+		assert.Equal(t, exitUsage, code, "%v: %s", tc.args, stderr)
+		assert.Contains(t, stderr, tc.want, "%v", tc.args)
+		assert.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
+	}
+	// no journal: that is the error, not the missing terminal
+	_, stderr, code := c.run("rollback", "0a1b2c3d")
+	assert.Equal(t, exitFailed, code, stderr)
+	assert.NotContains(t, stderr, "no terminal")
+
+	id, _ := pausedMigration(t, c)
+	before := c.h.Calls()
+	_, stderr, code = c.run("resume", "--yes")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "needs a migration id: one of "+id)
+	assert.Empty(t, mutating(before, c.h.Calls()), "it ran nothing")
+
+	// a rolled-back migration says so without a terminal
+	_, stderr, code = c.run("rollback", id, "--yes")
+	require.Equal(t, exitOK, code, stderr)
+	_, stderr, code = c.run("rollback", id)
+	assert.Equal(t, exitOK, code, stderr)
+	assert.NotContains(t, stderr, "no terminal")
+}
+
+// Item 18: --version, Examples on every command, --yes and --no-tui only where asking
+// happens, one name for text output.
+func TestCommandLineHabits(t *testing.T) {
+	out, _, code := runAt(false, "", "--version")
+	assert.Equal(t, exitOK, code)
+	assert.Regexp(t, `^rdsencrypt \S+`, out)
+
+	a := &app{}
+	root := a.rootCommand()
+	asks := map[string]bool{"migrate": true, "resume": true, "rollback": true, "cleanup": true, "batch": true, "demo": true}
+	for _, cmd := range root.Commands() {
+		assert.NotEmpty(t, cmd.Example, "rdsencrypt %s --help has examples", cmd.Name())
+		for _, flag := range []string{"yes", "no-tui"} {
+			assert.Equal(t, asks[cmd.Name()], cmd.Flags().Lookup(flag) != nil, "%s --%s", cmd.Name(), flag)
+		}
+	}
+	c := newCLI(t, 20000)
+	c.source("ledger")
+	out, stderr, code := c.run("scan", "-o", "text")
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, out, "ledger")
+}
+
+// Item 19: shell completion of migration ids, identifiers and fixed values.
+func TestShellCompletion(t *testing.T) {
+	c := newCLI(t, 20000)
+	c.source("ledger")
+	id, _ := pausedMigration(t, c)
+
+	out, _, code := c.run("__complete", "resume", "")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, id+"\tinstance ledger (paused)")
+	out, _, _ = c.run("__complete", "cleanup", "")
+	assert.NotContains(t, out, id, "a paused migration cannot be cleaned up")
+	out, _, _ = c.run("__complete", "migrate", "--replicas", "")
+	assert.Contains(t, out, "after-cutover\nbefore-cutover\n")
+	out, _, _ = c.run("__complete", "batch", "--cutover", "")
+	assert.Contains(t, out, "auto\nmanual\n")
+	out, _, _ = c.run("__complete", "plan", "--output", "")
+	assert.Contains(t, out, "text\njson\n")
+	out, _, _ = c.run("__complete", "plan", "--db", "")
+	assert.Contains(t, out, "ledger\tpostgres")
+	// without --region and --endpoint-url: the latest journal's
+	out, _, _ = runAt(false, "", "--state-dir", c.state, "__complete", "migrate", "--db", "")
+	assert.Contains(t, out, "ledger\tpostgres")
+}
