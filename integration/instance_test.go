@@ -347,7 +347,12 @@ func TestSecondProcessIsRefused(t *testing.T) {
 	e := newEnv(t)
 	e.createKey("alias/k")
 	e.createInstance(simpleSource("ledger"))
-	eng := e.engine(fixedID, workflow.ApproverFunc(func(context.Context, workflow.Approval) (workflow.Decision, error) {
+	// approve the freeze, quit before the snapshot: a migration with a journal to resume
+	// (quitting before the first change keeps none)
+	eng := e.engine(fixedID, workflow.ApproverFunc(func(_ context.Context, a workflow.Approval) (workflow.Decision, error) {
+		if a.Step == workflow.StepFreeze {
+			return workflow.Approve, nil
+		}
 		return workflow.Quit, nil
 	}))
 	_, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
