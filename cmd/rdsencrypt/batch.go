@@ -76,7 +76,7 @@ non-zero when any migration failed.`,
 	f.StringVar(&o.FreezeHook, "freeze-hook", "", "shell command that stops application writes to one database ($RDSENCRYPT_SOURCE, $RDSENCRYPT_ENDPOINT...)")
 	f.StringVar(&o.UnfreezeHook, "unfreeze-hook", "", "shell command that lets writes resume after a cutover")
 	a.addAskFlags(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("cutover", completeValues(workflow.CutoverAuto, workflow.CutoverManual))
+	_ = cmd.RegisterFlagCompletionFunc("cutover", completeValues(fleet.CutoverAuto, fleet.CutoverManual))
 	return cmd
 }
 
