@@ -23,6 +23,7 @@ type options struct {
 	fixture      string
 	exampleFleet bool
 	regions      string
+	dataPlane    bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -33,6 +34,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.speed, "speed", 60, "virtual seconds per real second")
 	fs.StringVar(&o.fixture, "fixture", "", "JSON fleet to load at start (format: rdssim.Fixture)")
 	fs.BoolVar(&o.exampleFleet, "example-fleet", true, "load the built-in example fleet (unless --fixture is given; --example-fleet=false starts empty)")
+	fs.BoolVar(&o.dataPlane, "data-plane", false, "run a real PostgreSQL or MariaDB server behind every postgres, mysql and mariadb instance (docs/data-plane.md)")
 	fs.StringVar(&o.regions, "regions", "", "comma-separated regions to simulate (default us-east-1,us-west-2,eu-west-1)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -65,13 +67,21 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		log.Error("rdssim: " + err.Error())
 		return 2
 	}
-	opts := rdssim.Options{Speed: o.speed}
+	opts := rdssim.Options{Speed: o.speed, DataPlane: o.dataPlane}
 	for _, r := range strings.Split(o.regions, ",") {
 		if r = strings.TrimSpace(r); r != "" {
 			opts.Regions = append(opts.Regions, r)
 		}
 	}
 	sim := rdssim.New(opts)
+	defer func() {
+		if err := sim.Close(); err != nil {
+			log.Error("rdssim: removing the data plane's files", "err", err)
+		}
+	}()
+	if o.dataPlane {
+		log.Info("data plane on", "root", sim.DataRoot())
+	}
 	if err := loadFleet(sim, o); err != nil {
 		log.Error("rdssim: loading the fleet", "err", err)
 		return 1

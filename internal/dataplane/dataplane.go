@@ -70,10 +70,21 @@ type Manager struct {
 	spawn chan spawnReq
 }
 
-// NewManager creates the temporary root. It fails when the root cannot be made.
+// rootPrefix names the temporary roots; ownerFile in a root holds the pid of its simulator.
+const (
+	rootPrefix = "rdssim-data-"
+	ownerFile  = "owner.pid"
+)
+
+// NewManager creates the temporary root. It fails when the root cannot be made. Roots left by
+// simulators that were killed (whose servers died with them) are removed first.
 func NewManager() (*Manager, error) {
-	root, err := os.MkdirTemp("", "rdssim-data-")
+	removeOrphanRoots()
+	root, err := os.MkdirTemp("", rootPrefix)
 	if err != nil {
+		return nil, fmt.Errorf("data plane: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(root, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		return nil, fmt.Errorf("data plane: %w", err)
 	}
 	// The server users (postgres, mysql) traverse the root to reach their directories.
@@ -83,6 +94,24 @@ func NewManager() (*Manager, error) {
 	m := &Manager{root: root, servers: map[*Server]bool{}, spawn: make(chan spawnReq)}
 	go m.spawner()
 	return m, nil
+}
+
+// removeOrphanRoots removes the roots whose simulator process is gone.
+func removeOrphanRoots() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), rootPrefix+"*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(string(b))
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			_ = os.RemoveAll(dir)
+		}
+	}
 }
 
 // Root returns the temporary directory that holds every server and backup.
@@ -116,7 +145,9 @@ func (m *Manager) Reset() {
 	}
 	entries, _ := os.ReadDir(m.root)
 	for _, e := range entries {
-		_ = os.RemoveAll(filepath.Join(m.root, e.Name()))
+		if e.Name() != ownerFile {
+			_ = os.RemoveAll(filepath.Join(m.root, e.Name()))
+		}
 	}
 }
 
