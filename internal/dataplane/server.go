@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -159,7 +160,9 @@ func (s *Server) Promote(ctx context.Context) error {
 }
 
 // Start starts the server with its current settings and waits until it accepts connections.
-func (s *Server) Start(ctx context.Context) error {
+func (s *Server) Start(ctx context.Context) error { return s.start(ctx, 3) }
+
+func (s *Server) start(ctx context.Context, retries int) error {
 	s.mu.Lock()
 	if s.destroyed {
 		s.mu.Unlock()
@@ -197,9 +200,30 @@ func (s *Server) Start(ctx context.Context) error {
 	s.mu.Unlock()
 	if err := waitReady(ctx, exited, s.ping); err != nil {
 		s.Stop()
+		if s.portTaken() && retries > 0 {
+			// Another process took the free port between the check and the server's bind.
+			if port, perr := freePort(); perr == nil {
+				s.port = port
+				return s.start(ctx, retries-1)
+			}
+		}
 		return fmt.Errorf("data plane: %s on %s: %w (log: %s)", s.engine, s.Addr(), err, s.logDir())
 	}
 	return nil
+}
+
+// portTaken reports whether the server's last start failed to bind its port.
+func (s *Server) portTaken() bool {
+	logs, _ := s.Logs()
+	for _, l := range logs {
+		if b, ok := s.ReadLog(l.Name); ok {
+			tail := b[max(0, len(b)-4096):]
+			if strings.Contains(string(tail), "ddress already in use") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Stop stops the server (fast shutdown: sessions are dropped) and waits for it to exit.

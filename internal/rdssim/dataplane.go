@@ -34,8 +34,9 @@ import (
 
 // dataState is the simulator's data plane; nil when Options.DataPlane is off.
 type dataState struct {
-	m   *dataplane.Manager
-	err error // the manager could not start
+	m    *dataplane.Manager
+	err  error  // the manager could not start
+	salt string // makes this simulator's addresses differ from other simulators' on the host
 
 	nodes   map[*instance]*dataNode
 	backups map[*snapshot]*dataplane.Backup
@@ -75,7 +76,7 @@ func randomPassword() string {
 }
 
 func newDataState() *dataState {
-	d := &dataState{}
+	d := &dataState{salt: randomPassword()}
 	d.m, d.err = dataplane.NewManager()
 	d.clear()
 	return d
@@ -135,15 +136,16 @@ func (s *Sim) hasData(i *instance) bool {
 	return s.data != nil && i.clusterID == "" && dataplane.EngineOf(i.cfg.Engine) != ""
 }
 
-// dataAddress returns the loopback address of an identifier in a region: 127.a.b.c from a hash
-// of both, the same for the simulator's life, different for every identifier.
+// address returns the loopback address of an identifier in a region: 127.a.b.c from a hash of
+// both and the simulator's salt, the same for the simulator's life, different for every
+// identifier (and, but for a 1 in 2^24 chance per pair, from other simulators' on the host).
 func (d *dataState) address(region, id string) string {
 	key := region + "/" + id
 	if ip, ok := d.ips[key]; ok {
 		return ip
 	}
 	for n := 0; ; n++ {
-		h := sha256.Sum256([]byte(fmt.Sprintf("%s#%d", key, n)))
+		h := sha256.Sum256([]byte(fmt.Sprintf("%s/%s#%d", d.salt, key, n)))
 		if h[0] == 0 { // keep clear of 127.0.0.0/16, where other local services listen
 			continue
 		}
