@@ -248,7 +248,7 @@ func (b *Batch) quotaWarnings(ctx context.Context, bp *BatchPlan, region string,
 		}
 		for _, r := range it.Plan.Resources {
 			if r.Role != workflow.RoleRetiredSource {
-				created[r.Kind]++
+				created[r.Type]++
 			}
 		}
 	}
@@ -257,24 +257,24 @@ func (b *Batch) quotaWarnings(ctx context.Context, bp *BatchPlan, region string,
 		return nil
 	}
 	var w []string
-	quota := func(kind, what string, have int, limit int) {
-		if n := created[kind]; n > 0 && have+n > limit {
+	quota := func(typ, what string, have int, limit int) {
+		if n := created[typ]; n > 0 && have+n > limit {
 			w = append(w, fmt.Sprintf("%s: the batch creates %d %s (kept until cleanup) next to %d existing; RDS's default quota is %d per region: "+
 				"check yours (aws rds describe-account-attributes) and raise it, or run the batch in parts with cleanups between them",
 				region, n, what, have, limit))
 		}
 	}
-	if created[workflow.KindDBSnapshot] > 0 {
+	if created[workflow.TypeDBSnapshot] > 0 {
 		if s, err := api.ListSnapshots(ctx); err == nil {
-			quota(workflow.KindDBSnapshot, "manual DB snapshots", len(s), defaultSnapshotQuota)
+			quota(workflow.TypeDBSnapshot, "manual DB snapshots", len(s), defaultSnapshotQuota)
 		}
 	}
-	if created[workflow.KindDBClusterSnapshot] > 0 {
+	if created[workflow.TypeDBClusterSnapshot] > 0 {
 		if s, err := api.ListClusterSnapshots(ctx); err == nil {
-			quota(workflow.KindDBClusterSnapshot, "manual DB cluster snapshots", len(s), defaultSnapshotQuota)
+			quota(workflow.TypeDBClusterSnapshot, "manual DB cluster snapshots", len(s), defaultSnapshotQuota)
 		}
 	}
-	quota(workflow.KindDBInstance, "DB instances", instances, defaultInstanceQuota)
+	quota(workflow.TypeDBInstance, "DB instances", instances, defaultInstanceQuota)
 	return w
 }
 

@@ -51,10 +51,10 @@ func testPlan() *workflow.Plan {
 			{Resource: "orders-db", Name: "StorageEncrypted", Value: "false", Via: "not-carried", Note: "becomes true"},
 		},
 		Resources: []workflow.PlannedResource{
-			{Role: "snapshot", Kind: "db-snapshot", Region: "eu-west-1", Name: "rdsenc-m-7f3a9c21-orders-db-snap"},
-			{Role: "encrypted-snapshot", Kind: "db-snapshot", Region: "eu-west-1", Name: "rdsenc-m-7f3a9c21-orders-db-snap-enc"},
-			{Role: "target", Kind: "db-instance", Region: "eu-west-1", Name: "rdsenc-m-7f3a9c21-orders-db"},
-			{Role: "retired-source", Kind: "db-instance", Region: "eu-west-1", Name: "rdsenc-m-7f3a9c21-orders-db-old"},
+			{Role: "snapshot", Type: "db-snapshot", Region: "eu-west-1", Name: "rdsenc-m-7f3a9c21-orders-db-snap"},
+			{Role: "encrypted-snapshot", Type: "db-snapshot", Region: "eu-west-1", Name: "rdsenc-m-7f3a9c21-orders-db-snap-enc"},
+			{Role: "target", Type: "db-instance", Region: "eu-west-1", Name: "rdsenc-m-7f3a9c21-orders-db"},
+			{Role: "retired-source", Type: "db-instance", Region: "eu-west-1", Name: "rdsenc-m-7f3a9c21-orders-db-old"},
 		},
 		Warnings: []string{
 			"orders-db has read replicas (orders-ro-1): they stay attached to the retired source and are not encrypted by this migration",

@@ -42,7 +42,7 @@ func PrintPlan(w io.Writer, p *workflow.Plan) {
 	tw.Flush()
 	fmt.Fprintln(w, "\nResources it will create or rename:")
 	for _, r := range p.Resources {
-		fmt.Fprintf(w, "  %-24s %-20s %s\n", r.Role, r.Kind, r.Name)
+		fmt.Fprintf(w, "  %-24s %-20s %s\n", r.Role, r.Type, r.Name)
 	}
 	if len(p.Warnings) > 0 {
 		fmt.Fprintln(w, "\nWarnings:")

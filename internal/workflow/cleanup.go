@@ -89,7 +89,7 @@ func cleanupInstance(ctx context.Context, r *run) error {
 // snapshot. It is the only deletion of a resource the tool did not create.
 func (r *run) deleteRetiredSource(ctx context.Context) error {
 	if r.resourceByName(r.names.FinalSnapshot) == nil {
-		r.st.Resources = append(r.st.Resources, Resource{Role: RoleFinalSnapshot, Kind: KindDBSnapshot, Region: r.st.Region, Name: r.names.FinalSnapshot})
+		r.st.Resources = append(r.st.Resources, Resource{Role: RoleFinalSnapshot, Type: TypeDBSnapshot, Region: r.st.Region, Name: r.names.FinalSnapshot})
 		if err := r.save(); err != nil {
 			return err
 		}

@@ -26,7 +26,7 @@ func clusterCleanupSummary(r *run) Approval {
 func cleanupCluster(ctx context.Context, r *run) error {
 	n := r.clusterNames()
 	if r.resourceByName(n.FinalSnapshot) == nil {
-		r.st.Resources = append(r.st.Resources, Resource{Role: RoleFinalSnapshot, Kind: KindDBClusterSnapshot, Region: r.st.Region, Name: n.FinalSnapshot})
+		r.st.Resources = append(r.st.Resources, Resource{Role: RoleFinalSnapshot, Type: TypeDBClusterSnapshot, Region: r.st.Region, Name: n.FinalSnapshot})
 		if err := r.save(); err != nil {
 			return err
 		}

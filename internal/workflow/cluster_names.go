@@ -13,7 +13,6 @@ const (
 	RoleMember        = "member"         // member:<source member id>, the new member
 	RoleRetiredMember = "retired-member" // retired-member:<id>, a source member after cutover
 	RoleTempEndpoint  = "temp-endpoint"  // temp-endpoint:<id>, the new cluster's endpoint before cutover
-	KindDBClusterEP   = "db-cluster-endpoint"
 )
 
 // maxClusterSnapshotID is the limit of DB cluster snapshot identifiers (rds-behaviour.md §5),

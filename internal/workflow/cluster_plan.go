@@ -30,17 +30,17 @@ func clusterStepOrder(j *ClusterJournal) []string {
 // clusterResources are the resources a cluster migration creates or renames.
 func clusterResources(region string, n ClusterNames, j *ClusterJournal) []PlannedResource {
 	out := []PlannedResource{
-		{Role: RoleSnapshot, Kind: KindDBClusterSnapshot, Region: region, Name: n.Snapshot},
-		{Role: RoleTarget, Kind: KindDBCluster, Region: region, Name: n.Target},
-		{Role: RoleRetiredSource, Kind: KindDBCluster, Region: region, Name: n.Retired},
+		{Role: RoleSnapshot, Type: TypeDBClusterSnapshot, Region: region, Name: n.Snapshot},
+		{Role: RoleTarget, Type: TypeDBCluster, Region: region, Name: n.Target},
+		{Role: RoleRetiredSource, Type: TypeDBCluster, Region: region, Name: n.Retired},
 	}
 	for _, m := range j.Members {
 		out = append(out,
-			PlannedResource{Role: memberRole(m.ID), Kind: KindDBInstance, Region: region, Name: n.MemberTarget(m.ID)},
-			PlannedResource{Role: RoleRetiredMember + ":" + m.ID, Kind: KindDBInstance, Region: region, Name: n.MemberRetired(m.ID)})
+			PlannedResource{Role: memberRole(m.ID), Type: TypeDBInstance, Region: region, Name: n.MemberTarget(m.ID)},
+			PlannedResource{Role: RoleRetiredMember + ":" + m.ID, Type: TypeDBInstance, Region: region, Name: n.MemberRetired(m.ID)})
 	}
 	for _, ep := range j.Endpoints {
-		out = append(out, PlannedResource{Role: RoleTempEndpoint + ":" + ep.ID, Kind: KindDBClusterEP, Region: region, Name: n.TempEndpoint(ep.ID)})
+		out = append(out, PlannedResource{Role: RoleTempEndpoint + ":" + ep.ID, Type: TypeDBClusterEndpoint, Region: region, Name: n.TempEndpoint(ep.ID)})
 	}
 	return out
 }

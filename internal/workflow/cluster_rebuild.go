@@ -72,7 +72,7 @@ func (e *Engine) rebuildCluster(ctx context.Context, api model.RDS, region, sour
 		st.Mode = ModeRekey
 	}
 	for _, pr := range clusterResources(region, n, j) {
-		res := Resource{Role: pr.Role, Kind: pr.Kind, Region: pr.Region, Name: pr.Name}
+		res := Resource{Role: pr.Role, Type: pr.Type, Region: pr.Region, Name: pr.Name}
 		if pr.Role == RoleTarget {
 			res.ResourceID = target.ResourceID
 		}

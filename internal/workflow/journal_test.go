@@ -45,8 +45,8 @@ func sampleState(id string) *State {
 		CreatedAt:  created,
 		UpdatedAt:  finished,
 		Resources: []Resource{
-			{Role: RoleSnapshot, Kind: KindDBSnapshot, Region: "eu-west-1", Name: "rdsencrypt-" + id + "-orders-db"},
-			{Role: RoleTarget, Kind: KindDBInstance, Region: "eu-west-1", Name: "orders-db-enc-" + id, ResourceID: "db-ZYXWVUTSRQPONMLKJIHGFEDCBA"},
+			{Role: RoleSnapshot, Type: TypeDBSnapshot, Region: "eu-west-1", Name: "rdsencrypt-" + id + "-orders-db"},
+			{Role: RoleTarget, Type: TypeDBInstance, Region: "eu-west-1", Name: "orders-db-enc-" + id, ResourceID: "db-ZYXWVUTSRQPONMLKJIHGFEDCBA"},
 		},
 		Steps: []StepState{
 			{Name: "snapshot", Status: StepDone, StartedAt: &started, FinishedAt: &finished, APICalls: 12},

@@ -153,7 +153,7 @@ func newState(plan *Plan, req MigrateRequest) *State {
 	st := &State{Version: 1, ID: plan.MigrationID, Kind: plan.Kind, Region: plan.Region, Source: plan.Source,
 		Mode: plan.Mode, KmsKeyARN: plan.KmsKeyARN, RegionKeys: plan.RegionKeys, Options: req.Options, Status: StatusRunning}
 	for _, pr := range plan.Resources {
-		st.Resources = append(st.Resources, Resource{Role: pr.Role, Kind: pr.Kind, Region: pr.Region, Name: pr.Name})
+		st.Resources = append(st.Resources, Resource{Role: pr.Role, Type: pr.Type, Region: pr.Region, Name: pr.Name})
 	}
 	for _, s := range plan.Steps {
 		st.Steps = append(st.Steps, StepState{Name: s.Name, Status: StepPending})

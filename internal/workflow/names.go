@@ -18,12 +18,13 @@ const (
 	RoleRollbackSnapshot  = "rollback-snapshot"  // taken when rollback deletes a target that took writes
 )
 
-// Resource kinds.
+// Resource types (Resource.Type, journaled as "kind").
 const (
-	KindDBInstance        = "db-instance"
-	KindDBSnapshot        = "db-snapshot"
-	KindDBCluster         = "db-cluster"
-	KindDBClusterSnapshot = "db-cluster-snapshot"
+	TypeDBInstance        = "db-instance"
+	TypeDBSnapshot        = "db-snapshot"
+	TypeDBCluster         = "db-cluster"
+	TypeDBClusterSnapshot = "db-cluster-snapshot"
+	TypeDBClusterEndpoint = "db-cluster-endpoint"
 )
 
 const (

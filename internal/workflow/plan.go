@@ -71,18 +71,18 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 	}
 	p.EstimatedTotal, p.EstimatedDowntime = Duration(total), Duration(downtime)
 	p.Resources = []PlannedResource{
-		{Role: RoleSnapshot, Kind: KindDBSnapshot, Region: src.Region, Name: names.Snapshot},
-		{Role: RoleEncryptedSnapshot, Kind: KindDBSnapshot, Region: src.Region, Name: names.EncryptedSnapshot},
-		{Role: RoleTarget, Kind: KindDBInstance, Region: src.Region, Name: names.Target},
-		{Role: RoleRetiredSource, Kind: KindDBInstance, Region: src.Region, Name: names.Retired},
+		{Role: RoleSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.Snapshot},
+		{Role: RoleEncryptedSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.EncryptedSnapshot},
+		{Role: RoleTarget, Type: TypeDBInstance, Region: src.Region, Name: names.Target},
+		{Role: RoleRetiredSource, Type: TypeDBInstance, Region: src.Region, Name: names.Retired},
 	}
 	p.Settings = plannedInstanceSettings(src)
 	p.Warnings = instanceWarnings(src, names)
 	for _, n := range in.replicas {
 		rn := NamesFor(planID(in.id), n.inst.ID)
 		p.Resources = append(p.Resources,
-			PlannedResource{Role: RoleReplicaTarget, Kind: KindDBInstance, Region: n.inst.Region, Name: rn.Target},
-			PlannedResource{Role: RoleReplicaRetired, Kind: KindDBInstance, Region: n.inst.Region, Name: rn.Retired})
+			PlannedResource{Role: RoleReplicaTarget, Type: TypeDBInstance, Region: n.inst.Region, Name: rn.Target},
+			PlannedResource{Role: RoleReplicaRetired, Type: TypeDBInstance, Region: n.inst.Region, Name: rn.Retired})
 		parentRegion := src.Region
 		if n.parent != "" {
 			parentRegion, _, _ = strings.Cut(n.parent, "/")

@@ -90,10 +90,10 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 		st.Mode = ModeRekey
 	}
 	st.Resources = []Resource{
-		{Role: RoleSnapshot, Kind: KindDBSnapshot, Region: region, Name: names.Snapshot},
-		{Role: RoleEncryptedSnapshot, Kind: KindDBSnapshot, Region: region, Name: names.EncryptedSnapshot},
-		{Role: RoleTarget, Kind: KindDBInstance, Region: region, Name: names.Target},
-		{Role: RoleRetiredSource, Kind: KindDBInstance, Region: region, Name: names.Retired},
+		{Role: RoleSnapshot, Type: TypeDBSnapshot, Region: region, Name: names.Snapshot},
+		{Role: RoleEncryptedSnapshot, Type: TypeDBSnapshot, Region: region, Name: names.EncryptedSnapshot},
+		{Role: RoleTarget, Type: TypeDBInstance, Region: region, Name: names.Target},
+		{Role: RoleRetiredSource, Type: TypeDBInstance, Region: region, Name: names.Retired},
 	}
 	if target != nil {
 		st.Resources[2].ResourceID = target.ResourceID

@@ -218,12 +218,12 @@ func (r *run) rollbackSnapshot() string {
 	if name == "" {
 		return ""
 	}
-	kind := KindDBSnapshot
+	typ := TypeDBSnapshot
 	if r.st.Kind == KindCluster {
-		kind = KindDBClusterSnapshot
+		typ = TypeDBClusterSnapshot
 	}
 	if r.resourceByName(name) == nil {
-		r.st.Resources = append(r.st.Resources, Resource{Role: RoleRollbackSnapshot, Kind: kind, Region: r.st.Region, Name: name})
+		r.st.Resources = append(r.st.Resources, Resource{Role: RoleRollbackSnapshot, Type: typ, Region: r.st.Region, Name: name})
 	}
 	return name
 }

@@ -101,7 +101,7 @@ type RunOptions struct {
 // Resource is one AWS resource a migration owns or renames.
 type Resource struct {
 	Role       string `json:"role"` // snapshot, encrypted-snapshot, target, retired-source, final-snapshot, replica:<id>, ...
-	Kind       string `json:"kind"` // db-instance, db-snapshot, db-cluster, db-cluster-snapshot, db-cluster-endpoint
+	Type       string `json:"kind"` // resource type: db-instance, db-snapshot, db-cluster, db-cluster-snapshot, db-cluster-endpoint
 	Region     string `json:"region"`
 	Name       string `json:"name"`                  // identifier the tool gives it
 	ResourceID string `json:"resource_id,omitempty"` // DbiResourceId once known

@@ -168,13 +168,13 @@ func (m Model) summaryView(w int) string {
 			case res.Role == roleRetiredSource:
 				renamed = append(renamed, fmt.Sprintf("%s → %s (the unencrypted source, kept until cleanup)", p.Source, res.Name))
 			case res.Role == roleTarget:
-				created = append(created, fmt.Sprintf("%s %s (%s)", res.Kind, res.Name, res.Role))
+				created = append(created, fmt.Sprintf("%s %s (%s)", res.Type, res.Name, res.Role))
 				renamed = append(renamed, fmt.Sprintf("%s → %s (encrypted; answers at the original endpoint)", res.Name, p.Source))
 			default:
-				created = append(created, fmt.Sprintf("%s %s (%s)", res.Kind, res.Name, res.Role))
+				created = append(created, fmt.Sprintf("%s %s (%s)", res.Type, res.Name, res.Role))
 			}
 			if cleanedUp(res) {
-				cleanup = append(cleanup, fmt.Sprintf("%s %s", res.Kind, res.Name))
+				cleanup = append(cleanup, fmt.Sprintf("%s %s", res.Type, res.Name))
 			}
 		}
 	}
@@ -230,7 +230,7 @@ func (m Model) summaryView(w int) string {
 func cleanedUp(r workflow.PlannedResource) bool {
 	switch {
 	case r.Role == roleTarget, strings.HasPrefix(r.Role, "replica"), strings.HasPrefix(r.Role, "member"),
-		strings.HasPrefix(r.Role, "endpoint"), strings.HasSuffix(r.Kind, "endpoint"):
+		strings.HasPrefix(r.Role, "endpoint"), strings.HasSuffix(r.Type, "endpoint"):
 		return false
 	}
 	return true

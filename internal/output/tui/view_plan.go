@@ -74,7 +74,7 @@ func (m Model) planView(w int) string {
 	if len(p.Resources) > 0 {
 		rows := make([][]string, 0, len(p.Resources))
 		for _, r := range p.Resources {
-			rows = append(rows, []string{r.Role, r.Kind, r.Name, r.Region})
+			rows = append(rows, []string{r.Role, r.Type, r.Name, r.Region})
 		}
 		resources = m.section("Resources", grid(m.st, w, []string{"ROLE", "KIND", "NAME", "REGION"}, rows))
 	}
