@@ -204,9 +204,15 @@ func observeRestore(ctx context.Context, r *run) (bool, error) {
 // can delete and restore again, or roll back (AWS refuses to delete a protected instance, and
 // a failed one cannot be modified).
 func restoreCarry(s model.InstanceSettings) []model.Setting {
+	return carriedBy(s, func(r model.Route) bool { return r.Restore }, byRestore)
+}
+
+// carriedBy lists the settings a creating call is given: those it accepts that are set
+// (carried), never deletion protection (restoreCarry says why).
+func carriedBy(s model.InstanceSettings, accepts func(model.Route) bool, how creation) []model.Setting {
 	var out []model.Setting
 	for _, route := range model.InstanceSettingRoutes {
-		if route.Restore && route.Setting != "DeletionProtection" && carried(s, route.Setting, byRestore) {
+		if accepts(route) && route.Setting != "DeletionProtection" && carried(s, route.Setting, how) {
 			out = append(out, route.Setting)
 		}
 	}

@@ -15,15 +15,24 @@ import (
 
 // Plan describes what migrating req.Source would do. It makes no mutating call.
 func (e *Engine) Plan(ctx context.Context, req MigrateRequest) (*Plan, error) {
-	rt, err := routeOf(req.Kind)
-	if err != nil {
-		return nil, err
-	}
-	api, err := e.Clients(req.Region)
+	rt, api, err := e.routeAndClient(req)
 	if err != nil {
 		return nil, err
 	}
 	return rt.plan(ctx, e, api, req)
+}
+
+// routeAndClient returns the route of a request's kind and the client of its region.
+func (e *Engine) routeAndClient(req MigrateRequest) (route, model.RDS, error) {
+	rt, err := routeOf(req.Kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	api, err := e.Clients(req.Region)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rt, api, nil
 }
 
 // prepareInstance does every read a plan of an instance migration needs: the source, the
@@ -59,11 +68,7 @@ func (e *Engine) prepareInstance(ctx context.Context, api model.RDS, req Migrate
 
 // Migrate runs a new migration of req.Source from preflight to verify.
 func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, error) {
-	rt, err := routeOf(req.Kind)
-	if err != nil {
-		return nil, err
-	}
-	api, err := e.Clients(req.Region)
+	rt, api, err := e.routeAndClient(req)
 	if err != nil {
 		return nil, err
 	}

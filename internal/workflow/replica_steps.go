@@ -101,13 +101,7 @@ func (r *run) replicaParent(ctx context.Context, rc *replicaCtx) (ref, region st
 // replicaCarry lists the settings passed to replica creation. Deletion protection waits for
 // the replica's modify step, once it is healthy (see restoreCarry).
 func replicaCarry(s model.InstanceSettings, how creation) []model.Setting {
-	var out []model.Setting
-	for _, route := range model.InstanceSettingRoutes {
-		if route.Replica && route.Setting != "DeletionProtection" && carried(s, route.Setting, how) {
-			out = append(out, route.Setting)
-		}
-	}
-	return out
+	return carriedBy(s, func(r model.Route) bool { return r.Replica }, how)
 }
 
 func applyReplicaCreate(ctx context.Context, r *run) error {
