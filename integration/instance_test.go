@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -192,6 +193,12 @@ func TestMigrateBadInputFailsClearly(t *testing.T) {
 	disabled := e.createKey("alias/disabled")
 	_, err = e.kms.DisableKey(context.Background(), &kms.DisableKeyInput{KeyId: aws.String(disabled)})
 	require.NoError(t, err)
+	out, err := e.kms.CreateKey(context.Background(), &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecRsa2048, KeyUsage: kmstypes.KeyUsageTypeEncryptDecrypt})
+	require.NoError(t, err)
+	asymmetric := aws.ToString(out.KeyMetadata.Arn)
+	out, err = e.kms.CreateKey(context.Background(), &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecEccNistP256, KeyUsage: kmstypes.KeyUsageTypeSignVerify})
+	require.NoError(t, err)
+	signing := aws.ToString(out.KeyMetadata.Arn)
 	_, err = e.rds.CreateDBInstance(context.Background(), simpleSource("busy"))
 	require.NoError(t, err) // still creating: not available
 
@@ -204,6 +211,8 @@ func TestMigrateBadInputFailsClearly(t *testing.T) {
 		{"disabled key", "ledger", "alias/disabled", "not enabled"},
 		{"key in another region", "ledger", foreign, "is in eu-west-1, not in us-east-1"},
 		{"no key", "ledger", "", "no KMS key given"},
+		{"asymmetric key", "ledger", asymmetric, "is RSA_2048 for ENCRYPT_DECRYPT: RDS encrypts only with symmetric encryption keys"},
+		{"signing key", "ledger", signing, "is ECC_NIST_P256 for SIGN_VERIFY"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

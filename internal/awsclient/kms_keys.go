@@ -26,5 +26,7 @@ func (c *regionClient) DescribeKey(ctx context.Context, ref string) (*model.Key,
 		Enabled: md.Enabled,
 		State:   string(md.KeyState),
 		Manager: string(md.KeyManager),
+		Spec:    string(md.KeySpec),
+		Usage:   string(md.KeyUsage),
 	}, nil
 }

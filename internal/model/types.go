@@ -122,6 +122,10 @@ type Key struct {
 	State string
 	// Manager is AWS for AWS-managed keys (alias/aws/rds), CUSTOMER otherwise.
 	Manager string
+	// Spec and Usage are the KMS KeySpec and KeyUsage: RDS encrypts only with a symmetric
+	// encryption key, SYMMETRIC_DEFAULT and ENCRYPT_DECRYPT.
+	Spec  string
+	Usage string
 }
 
 // ClusterSettings are the settings of an Aurora DB cluster that a migration carries

@@ -90,12 +90,25 @@ func (s *Sim) findKey(r *region, ref string) (k *kmsKey, foreign bool) {
 	return r.keys[ref], false
 }
 
-// usableKey resolves a KmsKeyId given to RDS: it must exist in the request's region and be
-// enabled, else KMSKeyNotAccessibleFault.
+// usableKey resolves a KmsKeyId given to RDS: it must exist in the request's region, be
+// enabled and be a symmetric encryption key, else KMSKeyNotAccessibleFault.
+//
+// "Amazon RDS supports only symmetric KMS keys. You cannot use an asymmetric KMS key to
+// encrypt data in an Amazon RDS database." (AWS KMS Developer Guide, "How Amazon RDS uses AWS
+// KMS", docs.aws.amazon.com/kms/latest/developerguide/services-rds.html). A symmetric
+// encryption key is KeySpec SYMMETRIC_DEFAULT with KeyUsage ENCRYPT_DECRYPT; asymmetric (RSA_*,
+// ECC_*, SM2) and HMAC_* keys are not. The RDS API reference documents no dedicated error for
+// it: KMSKeyNotAccessibleFault is the one error CopyDBSnapshot, RestoreDBClusterFromSnapshot and
+// CreateDBInstance list for an unusable KmsKeyId, and the message says why.
 func (s *Sim) usableKey(r *region, ref string) (*kmsKey, *apiError) {
 	k, _ := s.findKey(r, ref)
 	if k == nil || k.state != keyEnabled {
 		return nil, errKeyNotAccessible(ref)
+	}
+	if k.keySpec != "SYMMETRIC_DEFAULT" || k.keyUsage != "ENCRYPT_DECRYPT" {
+		return nil, errf("KMSKeyNotAccessibleFault",
+			"The specified KMS key [%s] is not a symmetric encryption key (KeySpec %s, KeyUsage %s): Amazon RDS supports only symmetric encryption KMS keys.",
+			ref, k.keySpec, k.keyUsage)
 	}
 	return k, nil
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/stretchr/testify/assert"
@@ -129,6 +131,14 @@ func TestSnapshotFailureInjectionAndKeyLoss(t *testing.T) {
 	westKey := newKey(t, h, "us-west-2", "alias/west")
 	_, err = c.CopyDBSnapshot(ctx, &rds.CopyDBSnapshotInput{SourceDBSnapshotIdentifier: aws.String("plain"), TargetDBSnapshotIdentifier: aws.String("enc2"), KmsKeyId: aws.String(westKey)})
 	require.True(t, errors.As(err, &kmsErr), "foreign key: %v", err)
+	// Nor an asymmetric, signing or HMAC key: RDS encrypts only with symmetric encryption keys.
+	for _, spec := range []struct{ spec, usage string }{{"RSA_2048", "ENCRYPT_DECRYPT"}, {"ECC_NIST_P256", "SIGN_VERIFY"}, {"HMAC_256", "GENERATE_VERIFY_MAC"}} {
+		out, err := h.KMS("us-east-1").CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpec(spec.spec), KeyUsage: kmstypes.KeyUsageType(spec.usage)})
+		require.NoError(t, err)
+		_, err = c.CopyDBSnapshot(ctx, &rds.CopyDBSnapshotInput{SourceDBSnapshotIdentifier: aws.String("plain"), TargetDBSnapshotIdentifier: aws.String("enc2"), KmsKeyId: out.KeyMetadata.Arn})
+		require.True(t, errors.As(err, &kmsErr), "%s key: %v", spec.spec, err)
+		assert.Contains(t, err.Error(), "symmetric encryption")
+	}
 
 	// A key disabled during a restore leaves the instance without credentials.
 	k2 := newKey(t, h, "us-east-1", "alias/k2")

@@ -83,6 +83,14 @@ func describeUsableKey(ctx context.Context, api model.RDS, ref, region string) (
 		return nil, errorf(ref, "enable it (aws kms enable-key) or choose another key", nil,
 			"KMS key %s is %s, not enabled", key.ARN, key.State)
 	}
+	// RDS encrypts only with symmetric encryption keys (rdssim's usableKey cites the AWS
+	// documentation); an asymmetric, HMAC or signing key would fail at the encrypted copy, after
+	// the freeze and the snapshot. An empty spec or usage (not reported) is not refused.
+	if (key.Spec != "" && key.Spec != "SYMMETRIC_DEFAULT") || (key.Usage != "" && key.Usage != "ENCRYPT_DECRYPT") {
+		return nil, errorf(ref, "choose a symmetric encryption key (aws kms create-key creates one by default)", nil,
+			"KMS key %s is %s for %s: RDS encrypts only with symmetric encryption keys (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)",
+			key.ARN, key.Spec, key.Usage)
+	}
 	if key.Region != "" && key.Region != region {
 		return nil, errorf(ref, "use a key of "+region, nil, "KMS key %s is in %s, not %s", key.ARN, key.Region, region)
 	}
