@@ -344,6 +344,10 @@ func TestKeyDisabledMidMigration(t *testing.T) {
 	require.NotNil(t, rep)
 	assert.Equal(t, workflow.StatusFailed, rep.Status)
 	assert.Equal(t, "ledger", e.describe("ledger").ID, "the source still answers at its name")
+	assert.Contains(t, err.Error(), "KMS key "+key+" became inaccessible (Disabled) while the encrypted copy", "the key is named as the cause")
+	assert.Contains(t, workflow.NextOf(err), "aws kms enable-key --key-id "+key)
+	assert.Contains(t, workflow.NextOf(err), "rdsencrypt resume "+fixedID)
+	assert.NotContains(t, err.Error(), "\n")
 
 	_, err = e.kms.EnableKey(context.Background(), &kms.EnableKeyInput{KeyId: aws.String(key)})
 	require.NoError(t, err)

@@ -179,7 +179,7 @@ func waitClusterRestored(ctx context.Context, r *run) error {
 		return err
 	}
 	_, err = r.waitCluster(ctx, cl.ResourceID, model.IsClusterAvailable)
-	return err
+	return r.keyLostDuring(ctx, "the encrypted cluster "+cl.ID, err)
 }
 
 func clusterSettingsToModify(r *run, cl *model.Cluster) []model.Setting {

@@ -1,8 +1,11 @@
 package workflow
 
 import (
+	"context"
 	"errors"
 	"fmt"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // Error is a failure the operator can act on: what went wrong, with which resource, and the
@@ -49,4 +52,26 @@ func NextOf(err error) string {
 func keyAccessNext(id string) string {
 	return "enable the key and make sure you may use kms:CreateGrant and kms:DescribeKey on it through RDS (`rdsencrypt iam-policy` prints them), then rdsencrypt resume " +
 		id + " (or rdsencrypt rollback " + id + ")"
+}
+
+// keyLostDuring explains a failure of work (the encrypted copy, the restore) by the migration's
+// key when the key is no longer usable: AWS only says the snapshot or database failed. When
+// the key is fine, or cannot be described, err is returned as it is.
+func (r *run) keyLostDuring(ctx context.Context, work string, err error) error {
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	key, derr := r.api.DescribeKey(ctx, r.st.KmsKeyARN)
+	switch {
+	case derr == nil && key.Enabled:
+		return err
+	case derr == nil:
+		return errorf(r.st.KmsKeyARN, fmt.Sprintf("enable it (aws kms enable-key --key-id %s --region %s), then rdsencrypt resume %s (it takes the copy again); or rdsencrypt rollback %s",
+			r.st.KmsKeyARN, r.st.Region, r.st.ID, r.st.ID), err,
+			"KMS key %s became inaccessible (%s) while %s was made", r.st.KmsKeyARN, key.State, work)
+	case model.KindOf(derr) == model.KindKeyNotAccessible || model.KindOf(derr) == model.KindAccessDenied || model.IsNotFound(derr):
+		return errorf(r.st.KmsKeyARN, keyAccessNext(r.st.ID), err,
+			"KMS key %s became inaccessible while %s was made", r.st.KmsKeyARN, work)
+	}
+	return err
 }

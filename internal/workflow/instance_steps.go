@@ -155,6 +155,9 @@ func waitSnapshot(name func(Names) string) func(context.Context, *run) error {
 		id := name(r.names)
 		snap, err := r.waitSnapshotAvailable(ctx, id)
 		if err != nil {
+			if id == r.names.EncryptedSnapshot {
+				return r.keyLostDuring(ctx, "the encrypted copy "+id, err)
+			}
 			return err
 		}
 		if res := r.resourceByName(id); res != nil {
