@@ -69,7 +69,7 @@ func (r *run) keyLostDuring(ctx context.Context, work string, err error) error {
 		return errorf(r.st.KmsKeyARN, fmt.Sprintf("enable it (aws kms enable-key --key-id %s --region %s), then rdsencrypt resume %s (it takes the copy again); or rdsencrypt rollback %s",
 			r.st.KmsKeyARN, r.st.Region, r.st.ID, r.st.ID), err,
 			"KMS key %s became inaccessible (%s) while %s was made", r.st.KmsKeyARN, key.State, work)
-	case model.KindOf(derr) == model.KindKeyNotAccessible || model.KindOf(derr) == model.KindAccessDenied || model.IsNotFound(derr):
+	case model.IsKeyNotAccessible(derr) || model.FailureOf(derr) == model.FailureAccessDenied || model.IsNotFound(derr):
 		return errorf(r.st.KmsKeyARN, keyAccessNext(r.st.ID), err,
 			"KMS key %s became inaccessible while %s was made", r.st.KmsKeyARN, work)
 	}
