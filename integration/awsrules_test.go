@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
@@ -169,4 +170,74 @@ func TestPreflightRefusesWhatAWSCannotRestore(t *testing.T) {
 		assert.Contains(t, workflow.NextOf(err), "Manual DB instance snapshots")
 		assertNoMutatingCalls(t, before, e.h.Calls())
 	})
+}
+
+// callsSince sums the simulator's call counts made since before.
+func callsSince(before, after map[string]int) int {
+	n := 0
+	for action, c := range after {
+		n += c - before[action]
+	}
+	return n
+}
+
+// TestReportCountsEveryCall: the report's api_calls is every call the migration made, the
+// preflight reads included, as the simulator counts them (instance with replicas in two
+// regions, and an Aurora cluster).
+func TestReportCountsEveryCall(t *testing.T) {
+	t.Run("instance-with-replicas", func(t *testing.T) {
+		e := newEnv(t)
+		top := e.createTopology()
+		before := e.h.Calls()
+		rep, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), top.request(""))
+		require.NoError(t, err)
+		assert.Equal(t, callsSince(before, e.h.Calls()), rep.APICalls)
+		require.Equal(t, workflow.StepPreflight, rep.Steps[0].Name)
+		assert.Positive(t, rep.Steps[0].APICalls, "the preflight reads count for the preflight step")
+	})
+	t.Run("cluster", func(t *testing.T) {
+		e := newEnv(t)
+		e.createKey("alias/shop")
+		shopCluster(e)
+		before := e.h.Calls()
+		rep, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), clusterRequest("shop", "alias/shop"))
+		require.NoError(t, err)
+		assert.Equal(t, callsSince(before, e.h.Calls()), rep.APICalls)
+	})
+	t.Run("resume", func(t *testing.T) {
+		e := newEnv(t)
+		e.createKey("alias/ledger")
+		e.createInstance(simpleSource("ledger"))
+		eng := e.engine(fixedID, workflow.AutoApprove)
+		ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore })
+		before := e.h.Calls()
+		_, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"})
+		require.ErrorIs(t, err, workflow.ErrStopped)
+		rep, err := e.engine("", workflow.AutoApprove).Resume(e.ctx(), fixedID)
+		require.NoError(t, err)
+		assert.Equal(t, callsSince(before, e.h.Calls()), rep.APICalls, "both runs together")
+	})
+}
+
+// TestBatchReportCountsEveryCall: in a batch, the migrations' api_calls add up to every call
+// the run made, the coalesced lookups (counted once, by the migration whose lookup sent them)
+// and the preflight reads included.
+func TestBatchReportCountsEveryCall(t *testing.T) {
+	f := newFleetEnv(t, fleetOptions{speed: 40000, rate: 1000, burst: 50})
+	createKeyIn(t, f.h.KMS(region), "alias/fleet")
+	f.createFleet("ledger", 6)
+	b := f.batch(nil)
+	plan, err := b.Plan(f.ctx(30*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
+		Concurrency: 6, Cutover: fleet.CutoverAuto})
+	require.NoError(t, err)
+	before := f.h.Calls()
+	rep := b.Run(f.ctx(50*time.Second), plan)
+	require.Equal(t, 6, rep.Summary.Completed)
+	sum := 0
+	for _, m := range rep.Migrations {
+		assert.Greater(t, m.Steps[0].APICalls, 0, "%s: preflight reads counted", m.Source)
+		sum += m.APICalls
+	}
+	assert.Equal(t, callsSince(before, f.h.Calls()), sum)
+	assert.Equal(t, sum, rep.Summary.APICalls)
 }

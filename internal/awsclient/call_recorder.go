@@ -47,6 +47,12 @@ func addCallRecorder(region string, clock *serverClock, logger *slog.Logger, onC
 			ctx = context.WithValue(ctx, callStateKey{}, state)
 			start := time.Now()
 			out, md, err := next.HandleInitialize(ctx, in)
+			if err == nil && state.attempts == 0 {
+				// Nothing was sent: the SDK presigned a URL by running an operation's stack
+				// (PreSignedUrl of a cross-region CreateDBInstanceReadReplica or
+				// CopyDBSnapshot). It is part of the outer call, not a call of its own.
+				return out, md, err
+			}
 			rec := CallRecord{
 				Action:    middleware.GetOperationName(ctx),
 				Region:    region,

@@ -131,7 +131,11 @@ func (r *run) audit(rec journal.AuditRecord) {
 }
 
 // onCall counts an AWS call against the running step and records it in the audit trail.
-func (r *run) onCall(rec awsclient.CallRecord) {
+func (r *run) onCall(rec awsclient.CallRecord) { r.recordCall(rec, -1) }
+
+// recordCall counts a call against step (-1: the running one; -2: none, already counted
+// elsewhere) and records it in the audit trail.
+func (r *run) recordCall(rec awsclient.CallRecord, step int) {
 	call := &APICall{Action: rec.Action, Region: rec.Region, Target: rec.Target,
 		RequestID: rec.RequestID, AWSTime: rec.AWSTime}
 	outcome := "ok"
@@ -141,8 +145,11 @@ func (r *run) onCall(rec awsclient.CallRecord) {
 		outcome = call.Error
 	}
 	r.mu.Lock()
-	if r.step >= 0 && r.step < len(r.st.Steps) {
-		r.st.Steps[r.step].APICalls++
+	if step == -1 {
+		step = r.step
+	}
+	if step >= 0 && step < len(r.st.Steps) {
+		r.st.Steps[step].APICalls++
 	}
 	r.mu.Unlock()
 	r.audit(journal.AuditRecord{Kind: journal.AuditAPICall, Action: rec.Action, Target: rec.Target,
@@ -199,6 +206,7 @@ func ReportOf(st *State) *Report {
 			StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, APICalls: s.APICalls})
 		rep.APICalls += s.APICalls
 	}
+	rep.APICalls += st.OtherAPICalls
 	rep.Replicas = replicaReports(st)
 	if !st.FreezeAt.IsZero() && !st.CutoverDoneAt.IsZero() {
 		rep.DowntimeSeconds = st.CutoverDoneAt.Sub(st.FreezeAt).Seconds()

@@ -80,7 +80,7 @@ func (e *Engine) Migrate(ctx context.Context, req MigrateRequest) (*Report, erro
 		return nil, errorf(req.Source, "rdsencrypt status "+existing+", then resume, rollback or cleanup it", nil,
 			"%s already has migration %s in progress", req.Source, existing)
 	}
-	return rt.start(ctx, e, api, req)
+	return rt.start(withCallLedger(ctx), e, api, req)
 }
 
 // migrateInstance runs a new migration of a DB instance from preflight to verify.
@@ -187,6 +187,7 @@ func (e *Engine) start(ctx context.Context, plan *Plan, st *State, setup func(*r
 	setup(r)
 	r.audit(journal.AuditRecord{Kind: journal.AuditStateChange, To: StatusRunning,
 		Message: fmt.Sprintf("migrate %s %s in %s with %s", st.Kind, st.Source, st.Region, st.KmsKeyARN)})
+	attachLedger(ctx, r) // the preflight reads made before the run existed
 	if err := r.save(); err != nil {
 		return nil, err
 	}
@@ -214,6 +215,8 @@ func (e *Engine) Resume(ctx context.Context, id string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	ctx = withCallLedger(ctx)
+	attachLedger(ctx, r)
 	if err := r.route.reload(ctx, r); err != nil {
 		return nil, err
 	}

@@ -78,6 +78,9 @@ type State struct {
 	Replicas    []ReplicaState `json:"replicas,omitempty"`
 	Differences []Difference   `json:"parity_differences,omitempty"`
 	LastError   string         `json:"last_error,omitempty"`
+	// OtherAPICalls counts the calls made outside any step (reading the journal's resources
+	// back on resume, say); the steps count the rest (call_ledger.go).
+	OtherAPICalls int `json:"other_api_calls,omitempty"`
 
 	// Cluster is the source's members and custom endpoints, for a cluster migration.
 	Cluster *ClusterJournal `json:"cluster,omitempty"`
