@@ -66,3 +66,30 @@ func TestDowntimeIsBetweenFreezeAndUnfreeze(t *testing.T) {
 	}
 	check("cluster", cluster)
 }
+
+// journaledSteps are the step names that journals written by earlier versions contain, by
+// kind. Steps may be added, but none of these may be renamed or removed: resume looks each
+// journaled name up in its route's table ("unknown step in journal" otherwise).
+var journaledSteps = map[string][]string{
+	KindInstance: {"preflight", "freeze-writes", "snapshot", "encrypted-copy", "restore", "modify", "parity-check",
+		"cutover-retire-source", "cutover-promote-target", "unfreeze-writes", "verify",
+		"replica-create", "replica-modify", "replica-parity", "replica-retire", "replica-promote"},
+	KindCluster: {"preflight", "freeze-writes", "snapshot", "restore", "modify", "member", "endpoint", "parity-check",
+		"cutover-retire-source", "cutover-promote-target", "cutover-endpoint", "unfreeze-writes", "verify"},
+}
+
+func TestJournaledStepNamesStayInTheirRoutes(t *testing.T) {
+	for kind, names := range journaledSteps {
+		rt, err := routeOf(kind)
+		if !assert.NoError(t, err) {
+			continue
+		}
+		for _, name := range names {
+			_, ok := stepByName(rt.steps(), name)
+			assert.True(t, ok, "%s journals name step %q: its route must keep it", kind, name)
+		}
+	}
+	rt, err := routeOf("")
+	assert.NoError(t, err, "journals written before kinds existed are instance migrations")
+	assert.Equal(t, routes[KindInstance], rt)
+}
