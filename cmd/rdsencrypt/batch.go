@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
@@ -65,7 +67,7 @@ non-zero when any migration failed.`,
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Regions, "region", nil, "region to migrate in; repeat or separate with commas for several (default: the configured region)")
-	f.StringArrayVar(&o.KmsKeys, "kms-key", nil, "KMS key of every region (id, ARN, alias), or REGION=KEY for one region; repeatable")
+	f.StringArrayVar(&o.KmsKeys, "kms-key", nil, "KMS key of every region (id, ARN, alias), and REGION=KEY entries for others, comma-separated as migrate takes them, or repeated")
 	f.StringArrayVar(&o.Include, "include", nil, "select databases tagged tag:KEY=VALUE (or tag:KEY, any value); repeatable, any one matches (default: all)")
 	f.StringArrayVar(&o.Exclude, "exclude", nil, "leave out identifiers matching ID-GLOB (* and ?); repeatable")
 	f.IntVar(&o.Concurrency, "concurrency", defaultConcurrency, "migrations running at once")
@@ -87,7 +89,13 @@ func (o *batchOptions) request() (fleet.BatchRequest, error) {
 	if len(o.KmsKeys) == 0 {
 		return req, usagef("--kms-key is required (a key id, ARN or alias of every region, or REGION=KEY)")
 	}
+	var entries []string // "KEY,REGION=KEY" as migrate takes it, or repeated flags, or both
 	for _, k := range o.KmsKeys {
+		for _, e := range strings.Split(k, ",") {
+			entries = append(entries, strings.TrimSpace(e))
+		}
+	}
+	for _, k := range entries {
 		region, key, err := fleet.ParseRegionKey(k)
 		switch {
 		case err != nil:
@@ -141,6 +149,11 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 		return err
 	}
 	req.Regions = regions
+	for _, r := range slices.Sorted(maps.Keys(req.RegionKeys)) {
+		if !slices.Contains(regions, r) {
+			fmt.Fprintf(a.streams.Err, "warning: --kms-key gives %s for %s, which is not a --region of this batch: it serves only read replicas there\n", req.RegionKeys[r], r)
+		}
+	}
 	if req.KmsKey == "" {
 		for _, r := range regions {
 			if req.RegionKeys[r] == "" {
@@ -158,11 +171,14 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 		planOut = a.streams.Out
 	}
 	if o.DryRun && a.opts.Output == "json" {
-		return output.WriteJSON(a.streams.Out, plan)
+		if err := output.WriteJSON(a.streams.Out, plan); err != nil {
+			return err
+		}
+		return a.pasteableErr(planFailures(plan))
 	}
 	output.PrintBatchPlan(planOut, plan)
 	if o.DryRun {
-		return nil
+		return a.pasteableErr(planFailures(plan))
 	}
 	if plan.Planned() == 0 {
 		fmt.Fprintln(a.streams.Err, "nothing to migrate")
@@ -195,6 +211,20 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 	return a.finishBatch(ctx, plan, rep, o)
 }
 
+// planFailures is the error of a batch plan in which some databases could not be planned:
+// each reason, one line.
+func planFailures(plan *fleet.BatchPlan) error {
+	failed := plan.PlanFailures()
+	if len(failed) == 0 {
+		return nil
+	}
+	var reasons []string
+	for _, it := range failed {
+		reasons = append(reasons, it.Region+"/"+it.Source+": "+it.Skip)
+	}
+	return fmt.Errorf("%d of %d databases could not be planned: %s", len(failed), len(plan.Items), strings.Join(reasons, "; "))
+}
+
 // finishBatch prints the summary, writes the Markdown report, and says how the batch went
 // as an error for the exit code: failed (1), stopped (3), or nil.
 func (a *app) finishBatch(ctx context.Context, plan *fleet.BatchPlan, rep *fleet.BatchReport, o *batchOptions) error {
@@ -221,7 +251,7 @@ func (a *app) finishBatch(ctx context.Context, plan *fleet.BatchPlan, rep *fleet
 				names = append(names, m.Region+"/"+m.Source)
 			}
 		}
-		return fmt.Errorf("%d of %d migrations failed (%s); the summary says what to do for each", s.Failed, plan.Planned(), strings.Join(names, ", "))
+		return fmt.Errorf("%d of %d migrations failed (%s); the summary says what to do for each", s.Failed, plan.Planned()+len(plan.PlanFailures()), strings.Join(names, ", "))
 	case s.Stopped > 0:
 		return &workflow.Error{Problem: fmt.Sprintf("%d migration(s) stopped before the end; resume each as the summary says", s.Stopped), Err: workflow.ErrStopped}
 	case ctx.Err() != nil:

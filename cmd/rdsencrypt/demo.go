@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"time"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
@@ -79,7 +80,11 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 			return err
 		}
 		a.opts.StateDir = dir
+		defer os.RemoveAll(dir) // its journals name resources of a simulator that ends with the demo
 	}
+	// The simulator ends with this process: a command about this demo's migration could not
+	// run later, so none is printed as if it could.
+	a.pasteAs = demoCommands
 	if a.opts.Region == "" {
 		a.opts.Region = "us-east-1"
 	}
@@ -117,6 +122,15 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		}
 		return eng.Cleanup(ctx, rep.MigrationID)
 	})
+}
+
+// demoCommand finds a command about one of the demo's migrations.
+var demoCommand = regexp.MustCompile(`\brdsencrypt (resume|rollback|cleanup|status)( [0-9a-f]{8})?\b`)
+
+// demoCommands replaces the commands about the demo's migration in a message: they cannot
+// run once the demo's in-process simulator is gone.
+func demoCommands(msg string) string {
+	return demoCommand.ReplaceAllString(msg, "rdsencrypt demo (this demo's simulator ends with it: run the demo again)")
 }
 
 // demoCandidate picks the first unencrypted instance that is neither a replica, nor has

@@ -21,17 +21,6 @@ func runAt(terminal bool, stdin string, args ...string) (string, string, int) {
 	return out.String(), errOut.String(), code
 }
 
-// mutating lists the mutating calls made between two call counts.
-func mutating(before, after map[string]int) []string {
-	var out []string
-	for action, n := range after {
-		if n != before[action] && !strings.HasPrefix(action, "Describe") && !strings.HasPrefix(action, "List") {
-			out = append(out, action)
-		}
-	}
-	return out
-}
-
 var nextCommand = regexp.MustCompile(`rdsencrypt (--[a-z-]+ \S+ )*resume [0-9a-f]{8}`)
 
 // pausedMigration starts a migration on a line-prompt terminal, approves its first steps and
@@ -88,7 +77,7 @@ func TestQuitBeforeFirstChangeLeavesNothing(t *testing.T) {
 	out, stderr, code := runAt(true, "q\n", c.args("migrate", "--no-tui", "--db", "ledger", "--kms-key", "alias/cli")...)
 	assert.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, out, "not started")
-	assert.Empty(t, mutating(before, c.h.Calls()))
+	assert.Empty(t, mutatingCalls(before, c.h.Calls()))
 	journals, _ := filepath.Glob(filepath.Join(c.state, "*.json"))
 	assert.Empty(t, journals, "no journal kept")
 	out, _, code = c.run("status")
@@ -160,7 +149,7 @@ func TestUsageErrorsAndOrder(t *testing.T) {
 	_, stderr, code = c.run("resume", "--yes")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "needs a migration id: one of "+id)
-	assert.Empty(t, mutating(before, c.h.Calls()), "it ran nothing")
+	assert.Empty(t, mutatingCalls(before, c.h.Calls()), "it ran nothing")
 
 	// a rolled-back migration says so without a terminal
 	_, stderr, code = c.run("rollback", id, "--yes")
@@ -215,4 +204,54 @@ func TestShellCompletion(t *testing.T) {
 	// without --region and --endpoint-url: the latest journal's
 	out, _, _ = runAt(false, "", "--state-dir", c.state, "__complete", "migrate", "--db", "")
 	assert.Contains(t, out, "ledger\tpostgres")
+}
+
+// Item 20 and the demo part of item 1: the demo removes its temporary state directory, and
+// a stopped demo prints no resume command that cannot work once its simulator is gone.
+func TestDemoLeavesNothingAndPrintsNoDeadCommand(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	_, stderr, code := runAt(false, "", "demo", "--speed", "20000")
+	require.Equal(t, exitOK, code, stderr)
+	left, _ := filepath.Glob(filepath.Join(tmp, "rdsencrypt-demo-*"))
+	assert.Empty(t, left)
+
+	out, stderr, code := runAt(true, "y\ny\nq\n", "demo", "--no-tui", "--speed", "20000")
+	require.Equal(t, exitStopped, code, stderr)
+	assert.NotRegexp(t, `rdsencrypt (--\S+ \S+ )*(resume|rollback) [0-9a-f]{8}`, out+stderr)
+	assert.Contains(t, stderr, "run the demo again")
+	left, _ = filepath.Glob(filepath.Join(tmp, "rdsencrypt-demo-*"))
+	assert.Empty(t, left)
+}
+
+// Item 8: a batch in which databases could not be planned fails, naming each reason; so
+// does its dry run. Before, it exited 0 with "nothing to migrate, skipped: 2".
+func TestBatchPlanFailuresAreFailures(t *testing.T) {
+	c := newFleetCLI(t, 2)
+	before := c.h.Calls()
+	code, out, errOut := c.run(false, "", "batch", "--region", "us-east-1", "--kms-key", "alias/nope", "--yes")
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, out, "0 completed, 2 failed")
+	assert.Contains(t, errOut, "2 of 2 migrations failed (us-east-1/app-0, us-east-1/app-1)")
+	assert.Empty(t, mutatingCalls(before, c.h.Calls()))
+
+	code, out, errOut = c.run(false, "", "batch", "--region", "us-east-1", "--kms-key", "alias/nope", "--dry-run")
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, out, "cannot be planned")
+	assert.Contains(t, errOut, "2 of 2 databases could not be planned: us-east-1/app-0: cannot be planned: ")
+	assert.Contains(t, errOut, "alias/nope")
+}
+
+// Item 17: batch takes --kms-key as migrate does (KEY,REGION=KEY), and a key for a region
+// where it serves nothing is warned about, by batch and by plan.
+func TestKmsKeySyntaxIsOneAndUnusedKeysAreWarned(t *testing.T) {
+	c := newFleetCLI(t, 1)
+	code, out, errOut := c.run(false, "", "batch", "--region", "us-east-1", "--kms-key", "alias/fleet,eu-west-1=alias/nope", "--dry-run")
+	assert.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "1 to migrate")
+	assert.Contains(t, errOut, "warning: --kms-key gives alias/nope for eu-west-1, which is not a --region of this batch")
+
+	code, out, errOut = c.run(false, "", "--region", "us-east-1", "plan", "--db", "app-0", "--kms-key", "alias/fleet,eu-west-1=alias/nope")
+	assert.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "--kms-key gives alias/nope for eu-west-1, but app-0 has no read replica there: that key is not used")
 }

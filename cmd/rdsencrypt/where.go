@@ -101,3 +101,9 @@ func (a *app) pasteableResult(rep *workflow.Report, err error) {
 		we.Problem = a.pasteable(we.Problem)
 	}
 }
+
+// pasteableErr is err with its commands made pasteable (Main does it for what it prints).
+func (a *app) pasteableErr(err error) error {
+	a.pasteableResult(nil, err)
+	return err
+}

@@ -75,6 +75,9 @@ type BatchItem struct {
 	Skip string `json:"skip,omitempty"`
 	// Next is what to do about a skipped database, if anything.
 	Next string `json:"next,omitempty"`
+	// PlanFailed says the database is left out because its plan failed (a key that cannot
+	// be described, a missing permission): a failure of the batch, not a choice.
+	PlanFailed bool `json:"plan_failed,omitempty"`
 }
 
 // BatchPlan is what a batch will do, computed with read-only calls.
@@ -89,6 +92,17 @@ type BatchPlan struct {
 	Errors []string `json:"errors,omitempty"`
 	// Warnings are things to settle before the batch runs, such as AWS quotas it would hit.
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// PlanFailures are the items whose plan failed.
+func (p *BatchPlan) PlanFailures() []BatchItem {
+	var out []BatchItem
+	for _, it := range p.Items {
+		if it.PlanFailed {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // Planned returns how many items will be migrated.
@@ -353,7 +367,7 @@ func (b *Batch) planItems(ctx context.Context, bp *BatchPlan) {
 			plan, err := b.Base.Plan(ctx, b.request(bp.Request, *it))
 			switch {
 			case err != nil:
-				it.Skip, it.Next = "cannot be planned: "+oneLineErr(err), workflow.NextOf(err)
+				it.Skip, it.Next, it.PlanFailed = "cannot be planned: "+oneLineErr(err), workflow.NextOf(err), true
 			case plan.Mode == workflow.ModeNone:
 				it.Skip = "already encrypted with the key"
 			default:
@@ -388,8 +402,12 @@ func (b *Batch) Run(ctx context.Context, bp *BatchPlan) *BatchReport {
 	}
 	for i, it := range bp.Items {
 		if it.Skip != "" {
-			rep.Migrations[i] = skipped(it, it.Skip, it.Next)
-			b.fleet(Event{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source, State: OutcomeSkipped, Message: it.Skip})
+			m, state := skipped(it, it.Skip, it.Next), OutcomeSkipped
+			if it.PlanFailed {
+				m.Outcome, m.Status, state = OutcomeFailed, OutcomeFailed, OutcomeFailed
+			}
+			rep.Migrations[i] = m
+			b.fleet(Event{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source, State: state, Message: it.Skip})
 			continue
 		}
 		if ctx.Err() != nil {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/redact"
@@ -79,9 +80,14 @@ func (s *Store) AppendAudit(id string, rec AuditRecord) error {
 	line = append(line, '\n')
 
 	path := s.AuditPath(id)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
+	}
+	if tornTail(f) {
+		// a write cut short (a full disk) left a line without its end: start a new one, so
+		// that only the torn line is lost, not this record too
+		line = append([]byte{'\n'}, line...)
 	}
 	if _, err := f.Write(line); err != nil {
 		f.Close()
@@ -97,9 +103,35 @@ func (s *Store) AppendAudit(id string, rec AuditRecord) error {
 	return nil
 }
 
+// tornTail says whether the file does not end with a newline: its last write was cut short.
+func tornTail(f *os.File) bool {
+	info, err := f.Stat()
+	if err != nil || info.Size() == 0 {
+		return false
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, info.Size()-1); err != nil {
+		return false
+	}
+	return last[0] != '\n'
+}
+
+// SkippedLinesError says that lines of an audit trail could not be read and were skipped
+// (a write torn by a full disk or a crash): every other record was read. It is a warning.
+type SkippedLinesError struct {
+	Path  string
+	Lines []int
+}
+
+func (e *SkippedLinesError) Error() string {
+	return fmt.Sprintf("warning: skipped %d unreadable line(s) of %s (line %s), as a write cut short by a full disk or a crash leaves them",
+		len(e.Lines), e.Path, strings.Trim(strings.Join(strings.Fields(fmt.Sprint(e.Lines)), ", "), "[]"))
+}
+
 // ReadAudit returns the audit trail of migration id in the order it was written; a
-// migration without one gives no records and no error. A line that does not parse stops
-// the read: the records before it are returned with an error naming the line.
+// migration without one gives no records and no error. A line that does not parse (torn by
+// a full disk or a crash) is skipped, as a log reader would: the other records are returned
+// with a *SkippedLinesError naming the skipped lines.
 func (s *Store) ReadAudit(id string) ([]AuditRecord, error) {
 	if err := CheckID(id); err != nil {
 		return nil, fmt.Errorf("read audit: %w", err)
@@ -115,17 +147,22 @@ func (s *Store) ReadAudit(id string) ([]AuditRecord, error) {
 	defer f.Close()
 
 	var recs []AuditRecord
+	var skipped []int
 	r := bufio.NewReader(f)
 	for n := 1; ; n++ {
 		line, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
 			var rec AuditRecord
 			if uerr := json.Unmarshal(line, &rec); uerr != nil {
-				return recs, fmt.Errorf("read audit %s:%d: %w", path, n, uerr)
+				skipped = append(skipped, n)
+			} else {
+				recs = append(recs, rec)
 			}
-			recs = append(recs, rec)
 		}
 		if err == io.EOF {
+			if len(skipped) > 0 {
+				return recs, &SkippedLinesError{Path: path, Lines: skipped}
+			}
 			return recs, nil
 		}
 		if err != nil {

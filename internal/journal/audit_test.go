@@ -94,7 +94,9 @@ func TestAuditConcurrentAppend(t *testing.T) {
 	assert.Len(t, recs, writers*each, "no record lost or torn")
 }
 
-func TestAuditReadReportsBadLine(t *testing.T) {
+// A line torn by a full disk is skipped with a warning, as a log reader would, and records
+// appended after it (once there is room again) are read too: the trail stays readable.
+func TestAuditTornLineIsSkippedWithAWarning(t *testing.T) {
 	s := newTestStore(t)
 	require.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{Kind: AuditStateChange, Message: "one"}))
 	f, err := os.OpenFile(s.AuditPath("a1b2c3d4"), os.O_WRONLY|os.O_APPEND, 0)
@@ -104,8 +106,18 @@ func TestAuditReadReportsBadLine(t *testing.T) {
 	require.NoError(t, f.Close())
 
 	recs, err := s.ReadAudit("a1b2c3d4")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), s.AuditPath("a1b2c3d4")+":2")
-	require.Len(t, recs, 1, "records before the bad line are returned")
+	var skipped *SkippedLinesError
+	require.ErrorAs(t, err, &skipped)
+	assert.Equal(t, []int{2}, skipped.Lines)
+	assert.Contains(t, err.Error(), "warning: skipped 1 unreadable line(s) of "+s.AuditPath("a1b2c3d4")+" (line 2)")
+	require.Len(t, recs, 1, "the other records are returned")
 	assert.Equal(t, "one", recs[0].Message)
+
+	require.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{Kind: AuditStateChange, Message: "two"}))
+	recs, err = s.ReadAudit("a1b2c3d4")
+	require.ErrorAs(t, err, &skipped)
+	assert.Equal(t, []int{2}, skipped.Lines, "only the torn line is lost")
+	require.Len(t, recs, 2)
+	assert.Equal(t, "two", recs[1].Message)
+	assert.Contains(t, s.AuditSummary("a1b2c3d4").String(), "warning: skipped 1")
 }

@@ -63,7 +63,8 @@ func (e *Engine) prepareInstance(ctx context.Context, api model.RDS, req Migrate
 	case order == "":
 		order = ReplicasAfterCutover
 	}
-	return instancePlanInput{src: src, key: key, replicas: reps, keys: keys, order: order}, nil
+	return instancePlanInput{src: src, key: key, replicas: reps, keys: keys, order: order,
+		unusedKeys: unusedRegionKeys(src.Region, req.RegionKeys, reps)}, nil
 }
 
 // Migrate runs a new migration of req.Source from preflight to verify.

@@ -2,9 +2,12 @@ package workflow
 
 import (
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"maps"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // Migration modes.
@@ -28,6 +31,8 @@ type instancePlanInput struct {
 	replicas []replicaNode
 	keys     map[string]*model.Key // region -> key, for the replicas
 	order    string                // ReplicasAfterCutover or ReplicasBeforeCutover
+	// unusedKeys are the regions --kms-key named a key for where no replica lives.
+	unusedKeys map[string]string
 }
 
 func buildInstancePlan(in instancePlanInput) *Plan {
@@ -90,7 +95,32 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		p.Settings = append(p.Settings, plannedReplicaSettings(n.inst, parentRegion)...)
 	}
 	p.Warnings = append(p.Warnings, replicaWarnings(in.replicas, p.ReplicaOrder)...)
+	p.Warnings = append(p.Warnings, unusedKeyWarnings(src.ID, in.unusedKeys)...)
 	return p
+}
+
+// unusedKeyWarnings says which keys given for other regions serve nothing: a mistyped
+// region would otherwise pass silently.
+func unusedKeyWarnings(source string, unused map[string]string) []string {
+	var out []string
+	for _, region := range slices.Sorted(maps.Keys(unused)) {
+		out = append(out, fmt.Sprintf("--kms-key gives %s for %s, but %s has no read replica there: that key is not used",
+			unused[region], region, source))
+	}
+	return out
+}
+
+// unusedRegionKeys are the entries of refs for regions other than the source's where no
+// replica lives.
+func unusedRegionKeys(sourceRegion string, refs map[string]string, reps []replicaNode) map[string]string {
+	unused := map[string]string{}
+	for region, ref := range refs {
+		if region == sourceRegion || slices.ContainsFunc(reps, func(n replicaNode) bool { return n.inst.Region == region }) {
+			continue
+		}
+		unused[region] = ref
+	}
+	return unused
 }
 
 // planID stands in for the migration id in names shown by a plan made before one exists.
