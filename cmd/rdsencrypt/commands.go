@@ -48,6 +48,13 @@ func (o *migrateOptions) request(region string) (workflow.MigrateRequest, error)
 	if source == "" {
 		return workflow.MigrateRequest{}, usagef("--db or --cluster is required")
 	}
+	flag := "--db"
+	if o.Cluster != "" {
+		flag = "--cluster"
+	}
+	if err := checkIdentifier(flag, source); err != nil {
+		return workflow.MigrateRequest{}, err
+	}
 	if o.KmsKey == "" {
 		return workflow.MigrateRequest{}, usagef("--kms-key is required (a key id, ARN or alias; alias/aws/rds is the AWS-managed key)")
 	}
@@ -153,6 +160,11 @@ rebuilds it from the tags on the resources the migration created.`,
 			}
 			if len(args) == 1 && source != "" {
 				return usagef("give a migration id or --source, not both")
+			}
+			if source != "" {
+				if err := checkIdentifier("--source", source); err != nil {
+					return err
+				}
 			}
 			if len(args) == 1 {
 				return a.runOnMigration(cmd.Context(), args[0], func(eng *workflow.Engine) func(context.Context) (*workflow.Report, error) {

@@ -105,11 +105,17 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"plan", "--db", "x", "--kms-key", "k", "--output", "yaml"}, "--output must be text or json"},
 		{[]string{"rollback", "not-an-id"}, "is not a migration id"},
 		{[]string{"migrate", "--bogus"}, "unknown flag"},
+		{[]string{"migrate", "--db", strings.Repeat("a", 10000), "--kms-key", "alias/cli"}, "is not an RDS identifier (at most 63 characters, not 10000)"},
+		{[]string{"migrate", "--db", "../x", "--kms-key", "alias/cli"}, `--db "../x" is not an RDS identifier`},
+		{[]string{"plan", "--db", "ledger\nx", "--kms-key", "alias/cli"}, "is not an RDS identifier (one line of"},
+		{[]string{"migrate", "--cluster", "a;b", "--kms-key", "alias/cli"}, `--cluster "a;b" is not an RDS identifier`},
+		{[]string{"resume", "--source", "x--y"}, `--source "x--y" is not an RDS identifier`},
 	} {
 		_, stderr, code := c.run(tc.args...)
 		assert.Equal(t, exitUsage, code, "%v", tc.args)
 		assert.Contains(t, stderr, tc.want, "%v", tc.args)
 		assert.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
+		assert.Less(t, len(stderr), 300, "short: %q", stderr)
 	}
 }
 

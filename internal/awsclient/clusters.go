@@ -18,7 +18,7 @@ func (c *regionClient) DescribeCluster(ctx context.Context, id string) (*model.C
 		return nil, translateError("DescribeDBClusters", id, err)
 	}
 	if len(out.DBClusters) == 0 {
-		return nil, notFound("DescribeDBClusters", id, "DB cluster")
+		return nil, emptyAnswer("DescribeDBClusters", id, "DB cluster")
 	}
 	return clusterFrom(c.region, &out.DBClusters[0]), nil
 }

@@ -18,7 +18,7 @@ func (c *regionClient) DescribeInstance(ctx context.Context, id string) (*model.
 		return nil, translateError("DescribeDBInstances", id, err)
 	}
 	if len(out.DBInstances) == 0 {
-		return nil, notFound("DescribeDBInstances", id, "DB instance")
+		return nil, emptyAnswer("DescribeDBInstances", id, "DB instance")
 	}
 	return instanceFrom(c.region, &out.DBInstances[0]), nil
 }

@@ -39,6 +39,16 @@ func notFound(op, resource, what string) error {
 	return &model.Error{Failure: model.FailureNotFound, Op: op, Resource: resource, Message: what + " not found"}
 }
 
+// emptyAnswer is the error of a describe by identifier that AWS answered with success and no
+// resource. AWS says a resource named this way does not exist with an error (DBInstanceNotFound,
+// DBClusterNotFoundFault, DBSnapshotNotFound, DBClusterSnapshotNotFoundFault), never with an
+// empty list, so an empty answer (a proxy, a truncated body) is not taken as "not found": the
+// workflow would then create or skip things on a false premise.
+func emptyAnswer(op, resource, what string) error {
+	return &model.Error{Failure: model.FailureUnknown, Op: op, Resource: resource,
+		Message: "AWS answered with success but no " + what + " and no error; not taken as \"not found\""}
+}
+
 // isCrossRegion reports whether sourceRegion names a region other than this client's.
 func (c *regionClient) isCrossRegion(sourceRegion string) bool {
 	return sourceRegion != "" && !strings.EqualFold(sourceRegion, c.region)

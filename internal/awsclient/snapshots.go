@@ -53,7 +53,7 @@ func (c *regionClient) DescribeSnapshot(ctx context.Context, id string) (*model.
 		return nil, translateError("DescribeDBSnapshots", id, err)
 	}
 	if len(out.DBSnapshots) == 0 {
-		return nil, notFound("DescribeDBSnapshots", id, "DB snapshot")
+		return nil, emptyAnswer("DescribeDBSnapshots", id, "DB snapshot")
 	}
 	return snapshotFrom(c.region, &out.DBSnapshots[0]), nil
 }
@@ -97,7 +97,7 @@ func (c *regionClient) DescribeClusterSnapshot(ctx context.Context, id string) (
 		return nil, translateError("DescribeDBClusterSnapshots", id, err)
 	}
 	if len(out.DBClusterSnapshots) == 0 {
-		return nil, notFound("DescribeDBClusterSnapshots", id, "DB cluster snapshot")
+		return nil, emptyAnswer("DescribeDBClusterSnapshots", id, "DB cluster snapshot")
 	}
 	return clusterSnapshotFrom(c.region, &out.DBClusterSnapshots[0]), nil
 }

@@ -151,6 +151,29 @@ func TestWireDescribeByResourceIDEmptyIsNotFound(t *testing.T) {
 	assert.True(t, model.IsNotFound(err))
 }
 
+// AWS says "no such identifier" with an error; a success with nothing in it (here an empty
+// body, then an empty list) is an error, never "not found".
+func TestWireDescribeByIdentifierEmptyAnswerIsNotNotFound(t *testing.T) {
+	for _, body := range []fakeReply{{Status: 200, Body: ""}, ok("DescribeDBInstances", "<DBInstances/>")} {
+		f := newFakeAWS(t)
+		f.reply("DescribeDBInstances", body)
+		_, err := f.client(Config{}).For("").DescribeInstance(t.Context(), "ledger")
+		require.Error(t, err, "body %q", body.Body)
+		assert.False(t, model.IsNotFound(err), "body %q: %v", body.Body, err)
+	}
+	for action, describe := range map[string]func(c model.RDS) error{
+		"DescribeDBClusters":         func(c model.RDS) error { _, err := c.DescribeCluster(t.Context(), "shop"); return err },
+		"DescribeDBSnapshots":        func(c model.RDS) error { _, err := c.DescribeSnapshot(t.Context(), "snap"); return err },
+		"DescribeDBClusterSnapshots": func(c model.RDS) error { _, err := c.DescribeClusterSnapshot(t.Context(), "snap"); return err },
+	} {
+		f := newFakeAWS(t)
+		f.reply(action, fakeReply{Status: 200, Body: ""})
+		err := describe(f.client(Config{}).For(""))
+		require.Error(t, err, action)
+		assert.False(t, model.IsNotFound(err), "%s: %v", action, err)
+	}
+}
+
 func TestWireErrorsCarryKindCodeAndRequestID(t *testing.T) {
 	f := newFakeAWS(t)
 	f.reply("DescribeDBInstances", fault(404, "DBInstanceNotFound", "DBInstance nope not found."))
