@@ -77,15 +77,21 @@ func TestDemoInAPseudoTerminal(t *testing.T) {
 	waitFor("enter continue")
 	_, _ = tty.Write([]byte("\r"))
 	waitFor("Approve step 2/11: freeze-writes")
-	// Approve each step as it is asked, until the cleanup has run.
+	// Approve each step once its approval is on the screen, until the cleanup has run. A key
+	// typed before its approval is drawn could answer it unseen (keys wait in the terminal's
+	// buffer while a busy machine delays the UI), so each approval is answered once, after it
+	// was drawn.
+	answered := ""
 	deadline := time.Now().Add(90 * time.Second)
 	for !strings.Contains(screen.text(), "cleaned-up") && time.Now().Before(deadline) {
-		_, _ = tty.Write([]byte("y"))
-		time.Sleep(100 * time.Millisecond)
+		if asked := lastApproval(screen.text()); asked != "" && asked != answered {
+			_, _ = tty.Write([]byte("y"))
+			answered = asked
+		}
 		select {
 		case err := <-exited:
 			t.Fatalf("demo exited early (%v); screen:\n%s", err, tail(screen.text(), 2000))
-		default:
+		case <-time.After(20 * time.Millisecond): // the UI renders at its own pace
 		}
 	}
 	text := screen.text()
@@ -110,6 +116,17 @@ func TestDemoInAPseudoTerminal(t *testing.T) {
 	raw := screen.rawString()
 	enter, leave := strings.LastIndex(raw, "\x1b[?1049h"), strings.LastIndex(raw, "\x1b[?1049l")
 	assert.Greater(t, leave, enter, "the alternate screen was left: the terminal is restored")
+}
+
+var approvalPrompt = regexp.MustCompile(`Approve step (\S+)`)
+
+// lastApproval is the step of the latest approval drawn ("2/11:", "cleanup"), or "".
+func lastApproval(text string) string {
+	all := approvalPrompt.FindAllStringSubmatch(text, -1)
+	if len(all) == 0 {
+		return ""
+	}
+	return all[len(all)-1][1]
 }
 
 func copyUntilEOF(dst *terminal, src *os.File) (int64, error) {
