@@ -12,46 +12,42 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// scripted returns the statuses in order, then repeats the last, and records when each
-// fetch happened.
+// scripted returns the statuses in order, then repeats the last.
 type scripted struct {
 	statuses []string
-	calls    []time.Time
+	calls    int
 }
 
 func (s *scripted) fetch(context.Context) (*model.Instance, error) {
-	s.calls = append(s.calls, time.Now())
-	i := min(len(s.calls)-1, len(s.statuses)-1)
+	s.calls++
+	i := min(s.calls-1, len(s.statuses)-1)
 	return &model.Instance{ID: "db1", Status: s.statuses[i]}, nil
 }
 
-func gaps(ts []time.Time) []time.Duration {
-	var out []time.Duration
-	for i := 1; i < len(ts); i++ {
-		out = append(out, ts[i].Sub(ts[i-1]))
+// recordSleeps is a sleep that only records the delays asked, so that the pace is checked
+// exactly, at any machine load.
+func recordSleeps(asked *[]time.Duration) func(context.Context, time.Duration) error {
+	return func(_ context.Context, d time.Duration) error {
+		*asked = append(*asked, d)
+		return nil
 	}
-	return out
 }
 
 func TestPollBacksOffWhileUnchangedAndResetsOnChange(t *testing.T) {
 	s := &scripted{statuses: []string{"creating", "creating", "creating", "creating", "backing-up", "backing-up", "available"}}
 	var seen []string
+	var asked []time.Duration
 	opts := PollOptions{Min: 10 * time.Millisecond, Max: 40 * time.Millisecond}
-	got, err := Poll(t.Context(), opts, s.fetch,
-		func(i *model.Instance) (bool, error) { return i.Status == model.InstanceAvailable, nil },
-		func(i *model.Instance) { seen = append(seen, i.Status) })
+	got, err := poller[*model.Instance]{fetch: s.fetch,
+		check:    func(i *model.Instance) (bool, error) { return i.Status == model.InstanceAvailable, nil },
+		onChange: func(i *model.Instance) { seen = append(seen, i.Status) },
+		pace:     backoff(opts.normalized()), sleep: recordSleeps(&asked)}.run(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, model.InstanceAvailable, got.Status)
 	assert.Equal(t, []string{"creating", "backing-up", "available"}, seen)
-
-	g := gaps(s.calls)
-	require.Len(t, g, 6)
 	// creating x4: 10, 20, 40 (capped); change to backing-up resets to 10; then 20.
-	want := []time.Duration{10, 20, 40, 40, 10, 20}
-	for i, w := range want {
-		assert.GreaterOrEqual(t, g[i], w*time.Millisecond, "gap %d", i)
-		assert.Less(t, g[i], w*time.Millisecond+30*time.Millisecond, "gap %d", i)
-	}
+	ms := time.Millisecond
+	assert.Equal(t, []time.Duration{10 * ms, 20 * ms, 40 * ms, 40 * ms, 10 * ms, 20 * ms}, asked)
 }
 
 func TestPollStopsOnCheckErrorFetchErrorAndContext(t *testing.T) {
