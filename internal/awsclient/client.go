@@ -53,9 +53,7 @@ func NewFromAWSConfig(awsCfg aws.Config, cfg Config) *Client {
 	if cfg.Region != "" {
 		awsCfg.Region = cfg.Region
 	}
-	if cfg.HTTPClient != nil {
-		awsCfg.HTTPClient = cfg.HTTPClient
-	}
+	awsCfg.HTTPClient = cfg.httpClient()
 	awsCfg.Retryer = func() aws.Retryer { return newRetryer(cfg) }
 	awsCfg.RetryMaxAttempts = 0
 	return &Client{aws: awsCfg, cfg: cfg, clock: &serverClock{}, regions: map[string]*regionClient{}}

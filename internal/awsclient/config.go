@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 )
 
 // Config says how to reach AWS. The zero value uses the default credential chain and the
@@ -14,7 +17,12 @@ type Config struct {
 	Profile string // shared config profile (--profile); empty means the default chain
 	// EndpointURL replaces the RDS and KMS endpoints, e.g. the simulator's URL.
 	EndpointURL string
-	HTTPClient  *http.Client
+	// HTTPClient replaces the default one, whose requests time out after AttemptTimeout.
+	HTTPClient *http.Client
+	// AttemptTimeout bounds one attempt of a call, from connecting to the end of the answer
+	// (default 30s): an endpoint that accepts the connection and never answers costs
+	// MaxAttempts of it, then the call fails. It applies when HTTPClient is nil.
+	AttemptTimeout time.Duration
 	// MaxAttempts is the number of attempts per call, retries included (default 10).
 	MaxAttempts int
 	// MaxBackoff caps the delay between two attempts (default 20s).
@@ -44,9 +52,25 @@ const DefaultCoalesceWindow = 100 * time.Millisecond
 
 // Defaults for Config fields left zero.
 const (
-	DefaultMaxAttempts = 10
-	DefaultMaxBackoff  = 20 * time.Second
+	DefaultMaxAttempts    = 10
+	DefaultMaxBackoff     = 20 * time.Second
+	DefaultAttemptTimeout = 30 * time.Second
 )
+
+func (c Config) attemptTimeout() time.Duration {
+	if c.AttemptTimeout > 0 {
+		return c.AttemptTimeout
+	}
+	return DefaultAttemptTimeout
+}
+
+// httpClient is cfg.HTTPClient, or the SDK's default client with a timeout per attempt.
+func (c Config) httpClient() aws.HTTPClient {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	return awshttp.NewBuildableClient().WithTimeout(c.attemptTimeout())
+}
 
 func (c Config) maxAttempts() int {
 	if c.MaxAttempts > 0 {
