@@ -20,7 +20,11 @@ func (c *regionClient) DescribeCluster(ctx context.Context, id string) (*model.C
 	if len(out.DBClusters) == 0 {
 		return nil, emptyAnswer("DescribeDBClusters", id, "DB cluster")
 	}
-	return clusterFrom(c.region, &out.DBClusters[0]), nil
+	found, err := onlyOne("DescribeDBClusters", id, "DB cluster", out.DBClusters)
+	if err != nil {
+		return nil, err
+	}
+	return clusterFrom(c.region, found), nil
 }
 
 // DescribeClusterByResourceID filters on db-cluster-resource-id, which survives renames.
@@ -35,10 +39,11 @@ func (c *regionClient) DescribeClusterByResourceID(ctx context.Context, resource
 	if err != nil {
 		return nil, translateError("DescribeDBClusters", resourceID, err)
 	}
-	if len(out.DBClusters) == 0 {
-		return nil, notFound("DescribeDBClusters", resourceID, "DB cluster with resource id")
+	found, err := onlyOne("DescribeDBClusters", resourceID, "DB cluster with resource id", out.DBClusters)
+	if err != nil {
+		return nil, err
 	}
-	return clusterFrom(c.region, &out.DBClusters[0]), nil
+	return clusterFrom(c.region, found), nil
 }
 
 func (c *regionClient) ListClusters(ctx context.Context) ([]model.Cluster, error) {

@@ -140,24 +140,31 @@ func (c *coalescer[R, T]) get(ctx context.Context, id string) (*T, error) {
 	if b.err != nil {
 		return nil, translateError(c.spec.op, id, b.err)
 	}
-	if r := c.match(b.results, id); r != nil {
-		return c.spec.convert(r), nil
+	matches := c.match(b.results, id)
+	if len(matches) > 1 {
+		return nil, tooMany(c.spec.op, id, "identifier", len(matches))
+	}
+	if len(matches) == 1 {
+		return c.spec.convert(matches[0]), nil
 	}
 	return nil, c.spec.notFound(id)
 }
 
-// match finds the result for id: the same identifier, else one differing only in case (the
-// server decides what a filter value matches; this only tells the matches apart).
-func (c *coalescer[R, T]) match(results []R, id string) *R {
-	var folded *R
+// match finds the results for id: those with the same identifier, else those differing only
+// in case (the server decides what a filter value matches; this only tells the matches
+// apart). More than one is for the caller to refuse.
+func (c *coalescer[R, T]) match(results []R, id string) []*R {
+	var exact, folded []*R
 	for i := range results {
 		k := c.spec.key(&results[i])
 		if k == id {
-			return &results[i]
+			exact = append(exact, &results[i])
+		} else if strings.EqualFold(k, id) {
+			folded = append(folded, &results[i])
 		}
-		if folded == nil && strings.EqualFold(k, id) {
-			folded = &results[i]
-		}
+	}
+	if len(exact) > 0 {
+		return exact
 	}
 	return folded
 }

@@ -64,12 +64,12 @@ func (c Config) attemptTimeout() time.Duration {
 	return DefaultAttemptTimeout
 }
 
-// httpClient is cfg.HTTPClient, or the SDK's default client with a timeout per attempt.
+// httpClient is cfg.HTTPClient, or the SDK's default transport with a timeout per attempt.
 func (c Config) httpClient() aws.HTTPClient {
 	if c.HTTPClient != nil {
 		return c.HTTPClient
 	}
-	return awshttp.NewBuildableClient().WithTimeout(c.attemptTimeout())
+	return &http.Client{Transport: timedTransport{next: awshttp.NewBuildableClient().GetTransport(), timeout: c.attemptTimeout()}}
 }
 
 func (c Config) maxAttempts() int {

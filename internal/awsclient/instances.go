@@ -20,7 +20,11 @@ func (c *regionClient) DescribeInstance(ctx context.Context, id string) (*model.
 	if len(out.DBInstances) == 0 {
 		return nil, emptyAnswer("DescribeDBInstances", id, "DB instance")
 	}
-	return instanceFrom(c.region, &out.DBInstances[0]), nil
+	found, err := onlyOne("DescribeDBInstances", id, "DB instance", out.DBInstances)
+	if err != nil {
+		return nil, err
+	}
+	return instanceFrom(c.region, found), nil
 }
 
 // DescribeInstanceByResourceID filters on dbi-resource-id, which survives renames; an
@@ -36,10 +40,11 @@ func (c *regionClient) DescribeInstanceByResourceID(ctx context.Context, resourc
 	if err != nil {
 		return nil, translateError("DescribeDBInstances", resourceID, err)
 	}
-	if len(out.DBInstances) == 0 {
-		return nil, notFound("DescribeDBInstances", resourceID, "DB instance with resource id")
+	found, err := onlyOne("DescribeDBInstances", resourceID, "DB instance with resource id", out.DBInstances)
+	if err != nil {
+		return nil, err
 	}
-	return instanceFrom(c.region, &out.DBInstances[0]), nil
+	return instanceFrom(c.region, found), nil
 }
 
 func (c *regionClient) ListInstances(ctx context.Context) ([]model.Instance, error) {

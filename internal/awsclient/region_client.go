@@ -2,6 +2,7 @@ package awsclient
 
 import (
 	"context"
+	"fmt"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
 	"time"
@@ -35,6 +36,24 @@ func begin(ctx context.Context, id string) (context.Context, string) {
 
 // notFound is the error for a Describe that matched nothing without AWS saying NotFound
 // (filters return an empty list).
+// onlyOne is the one resource a lookup by identifier or resource id found. None is
+// KindNotFound; more than one is an error, never the first of them: acting on a resource
+// picked at random could touch one that is not ours.
+func onlyOne[R any](op, resource, what string, found []R) (*R, error) {
+	switch len(found) {
+	case 0:
+		return nil, notFound(op, resource, what)
+	case 1:
+		return &found[0], nil
+	}
+	return nil, tooMany(op, resource, what, len(found))
+}
+
+func tooMany(op, resource, what string, n int) error {
+	return &model.Error{Op: op, Resource: resource,
+		Message: fmt.Sprintf("%d resources answer to %s %s; expected one", n, what, resource)}
+}
+
 func notFound(op, resource, what string) error {
 	return &model.Error{Failure: model.FailureNotFound, Op: op, Resource: resource, Message: what + " not found"}
 }

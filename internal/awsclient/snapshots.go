@@ -55,7 +55,11 @@ func (c *regionClient) DescribeSnapshot(ctx context.Context, id string) (*model.
 	if len(out.DBSnapshots) == 0 {
 		return nil, emptyAnswer("DescribeDBSnapshots", id, "DB snapshot")
 	}
-	return snapshotFrom(c.region, &out.DBSnapshots[0]), nil
+	found, err := onlyOne("DescribeDBSnapshots", id, "DB snapshot", out.DBSnapshots)
+	if err != nil {
+		return nil, err
+	}
+	return snapshotFrom(c.region, found), nil
 }
 
 func (c *regionClient) ListSnapshots(ctx context.Context) ([]model.Snapshot, error) {
@@ -99,7 +103,11 @@ func (c *regionClient) DescribeClusterSnapshot(ctx context.Context, id string) (
 	if len(out.DBClusterSnapshots) == 0 {
 		return nil, emptyAnswer("DescribeDBClusterSnapshots", id, "DB cluster snapshot")
 	}
-	return clusterSnapshotFrom(c.region, &out.DBClusterSnapshots[0]), nil
+	found, err := onlyOne("DescribeDBClusterSnapshots", id, "DB cluster snapshot", out.DBClusterSnapshots)
+	if err != nil {
+		return nil, err
+	}
+	return clusterSnapshotFrom(c.region, found), nil
 }
 
 func (c *regionClient) ListClusterSnapshots(ctx context.Context) ([]model.Snapshot, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
-	"net/url"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -42,8 +41,9 @@ func translateError(op, resource string, err error) error {
 }
 
 func failureOf(err error, code string) model.Failure {
-	if isAttemptTimeout(err) {
-		return model.FailureUnavailable // before the context check: it also says DeadlineExceeded
+	var timedOut *AttemptTimeoutError
+	if errors.As(err, &timedOut) {
+		return model.FailureUnavailable
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return model.FailureUnknown
@@ -62,13 +62,6 @@ func failureOf(err error, code string) model.Failure {
 		return model.FailureUnavailable
 	}
 	return model.FailureUnknown
-}
-
-// isAttemptTimeout: an attempt ran out of Config.AttemptTimeout (the HTTP client's own
-// timeout, which net/http reports as "Client.Timeout exceeded"), not the caller's deadline.
-func isAttemptTimeout(err error) bool {
-	var urlErr *url.Error
-	return errors.As(err, &urlErr) && urlErr.Timeout() && strings.Contains(urlErr.Error(), "Client.Timeout exceeded")
 }
 
 // isTransportFailure: no AWS error code, and the SDK saw a timeout, a retryable connection

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
@@ -26,12 +27,73 @@ type Wait[T any] struct {
 	observe func(T) Observed
 }
 
-// Watch is the caller's side of a wait: how often to look and whom to tell.
+// Watch is the caller's side of a wait: how often to look, whom to tell, when to give up.
 type Watch struct {
 	Poll PollOptions
 	// OnChange, if set, sees the resource first and at every change of identifier, status or
 	// progress.
 	OnChange func(Observed)
+	// Clock reads AWS time (the adapter's ServerTime); nil means local time. Waits are
+	// measured on it, so that they agree with the estimates and with the simulator.
+	Clock func() time.Time
+	// Since is when the awaited operation started, on Clock; zero means when the wait starts.
+	Since time.Time
+	// Expect is how long the operation should take from Since (the step's estimate); zero
+	// when unknown. Past it, OnStill is told at growing intervals, and past GiveUpAfter(Expect)
+	// the wait ends with a *StuckError.
+	Expect time.Duration
+	// OnStill, if set, hears that the wait goes on longer than expected.
+	OnStill func(Still)
+}
+
+// Still is a wait that goes on longer than expected.
+type Still struct {
+	What   string
+	ID     string // identifier now
+	Target []string
+	Status string // status now
+	Waited time.Duration
+}
+
+func (s Still) String() string {
+	return fmt.Sprintf("still waiting for %s %s to be %s (now %s, %d min)", s.What, s.ID, strings.Join(s.Target, " or "),
+		s.Status, int(s.Waited.Minutes()))
+}
+
+// StuckError ends a wait that went on past GiveUpAfter of its expectation.
+type StuckError struct {
+	Still
+	Expect time.Duration
+}
+
+func (e *StuckError) Error() string {
+	expect := "no estimate"
+	if e.Expect > 0 {
+		expect = fmt.Sprintf("expected about %d min", int(e.Expect.Round(time.Minute).Minutes()))
+	}
+	return fmt.Sprintf("%s %s is still %s after %d min of waiting for %s (%s)", e.What, e.ID, e.Status,
+		int(e.Waited.Minutes()), strings.Join(e.Target, " or "), expect)
+}
+
+// DefaultGiveUp is how long a wait without an expectation goes on.
+const DefaultGiveUp = 24 * time.Hour
+
+// GiveUpAfter is how long a wait expected to take expect goes on before it gives up: four
+// times the expectation, and at least an hour more than it. Estimates are rough; a wait
+// that gives up leaves the migration resumable.
+func GiveUpAfter(expect time.Duration) time.Duration {
+	if expect <= 0 {
+		return DefaultGiveUp
+	}
+	return max(4*expect, expect+time.Hour)
+}
+
+// firstStill is when a wait first reports it is still waiting.
+func firstStill(expect time.Duration) time.Duration {
+	if expect <= 0 {
+		return 10 * time.Minute
+	}
+	return expect
 }
 
 // StatusError says a resource reached a status from which waiting longer cannot reach the
@@ -68,6 +130,16 @@ func (e *StatusError) Unwrap() error {
 // error reading it, or the end of ctx, ends it with that error.
 func (w Wait[T]) Until(ctx context.Context, watch Watch) (T, error) {
 	var zero T
+	clock := watch.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	since := watch.Since
+	if since.IsZero() {
+		since = clock()
+	}
+	limit := GiveUpAfter(watch.Expect)
+	nextStill, stillStep := firstStill(watch.Expect), max(firstStill(watch.Expect)/2, time.Minute)
 	p := poller[T]{
 		fetch: func(ctx context.Context) (T, error) {
 			v, status, err := w.Status(ctx)
@@ -76,7 +148,28 @@ func (w Wait[T]) Until(ctx context.Context, watch Watch) (T, error) {
 			}
 			return w.checked(v, status)
 		},
-		check: func(v T) (bool, error) { return w.reached(v), nil },
+		check: func(v T) (bool, error) {
+			if w.reached(v) {
+				return true, nil
+			}
+			waited := clock().Sub(since)
+			if waited < nextStill {
+				return false, nil
+			}
+			o := w.observed(v)
+			still := Still{What: w.What, ID: o.ID, Target: w.Target, Status: o.Status, Waited: waited}
+			if waited >= limit {
+				return false, &StuckError{Still: still, Expect: watch.Expect}
+			}
+			if watch.OnStill != nil {
+				watch.OnStill(still)
+			}
+			for nextStill <= waited {
+				nextStill, stillStep = nextStill+stillStep, 2*stillStep
+			}
+			nextStill = min(nextStill, limit)
+			return false, nil
+		},
 		pace:  backoff(watch.Poll.normalized()),
 		sleep: sleep,
 	}
