@@ -95,6 +95,8 @@ type run struct {
 	subject string
 	// cluster is the source of a cluster migration, as described at the start of this run.
 	cluster *clusterRun
+	// expect is the running step's expectation, for its waits (zero outside steps).
+	expect expectation
 }
 
 func (r *run) notify(ev Event) {

@@ -370,6 +370,8 @@ func (r *run) runStep(ctx context.Context, s step, ss *StepState) error {
 		return err
 	}
 	r.notify(Event{Kind: EventStepStarted, Message: s.text(r.planView(), r.names, r.subject)})
+	r.expectStep(s)
+	defer func() { r.expect = expectation{} }()
 	if !started && s.apply != nil {
 		if err := s.apply(ctx, r); err != nil {
 			return r.failStep(ss, err)

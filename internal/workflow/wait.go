@@ -3,6 +3,8 @@ package workflow
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
@@ -59,21 +61,47 @@ func (r *run) waitClusterSnapshotGone(ctx context.Context, id string) error {
 	return err
 }
 
-// until runs a wait, reporting each change as step progress, and turns a status the wait
-// cannot pass into an error that says what to run next.
+// until runs a wait, reporting each change as step progress, and turns what ends it early
+// into an error that says what to run next: a status the wait cannot pass fails the step; a
+// wait far past the step's estimate stops the migration, resumable.
 func until[T any](ctx context.Context, r *run, w awsclient.Wait[T]) (T, error) {
 	v, err := w.Until(ctx, r.watch())
 	var se *awsclient.StatusError
 	if errors.As(err, &se) && se.Status != awsclient.StatusGone {
-		return v, errorf(se.ID, "rdsencrypt resume "+r.st.ID+" (it replaces what failed) or rdsencrypt rollback "+r.st.ID, err,
+		return v, errorf(se.ID, "rdsencrypt resume "+r.st.ID+" (it replaces what failed) or rdsencrypt rollback "+r.st.ID, nil,
 			"%s %s is %s", se.What, se.ID, se.Status)
+	}
+	var stuck *awsclient.StuckError
+	if errors.As(err, &stuck) {
+		return v, &Error{Resource: stuck.ID, Problem: stuck.Error(), Err: ErrStopped,
+			Next: fmt.Sprintf("see why %s %s is %s (RDS console, events), then rdsencrypt resume %s (or rdsencrypt rollback %s)",
+				stuck.What, stuck.ID, stuck.Status, r.st.ID, r.st.ID)}
 	}
 	return v, err
 }
 
-// watch is how this run's waits poll and report.
+// expectation is when the running step started, on AWS's clock, and how long it should take.
+type expectation struct {
+	since  time.Time
+	within time.Duration
+}
+
+// expectStep sets the expectation of step s, starting now.
+func (r *run) expectStep(s step) {
+	var gib int32
+	if r.src != nil {
+		gib = r.src.Settings.AllocatedStorage
+	}
+	r.expect = expectation{since: r.awsNow(), within: s.estimate.at(gib)}
+}
+
+// watch is how this run's waits poll and report: measured on AWS's clock against the running
+// step's estimate (none outside steps).
 func (r *run) watch() awsclient.Watch {
-	return awsclient.Watch{Poll: r.e.Poll, OnChange: func(o awsclient.Observed) {
-		r.notify(Event{Kind: EventStepProgress, Resource: o.ID, Status: o.Status, Percent: o.Percent})
-	}}
+	return awsclient.Watch{Poll: r.e.Poll, Clock: r.awsNow, Since: r.expect.since, Expect: r.expect.within,
+		OnChange: func(o awsclient.Observed) {
+			r.notify(Event{Kind: EventStepProgress, Resource: o.ID, Status: o.Status, Percent: o.Percent})
+		},
+		OnStill: func(s awsclient.Still) { r.log("%s", s) },
+	}
 }
