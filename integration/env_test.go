@@ -86,7 +86,7 @@ func (e *env) createKey(alias string) string {
 	return createKeyIn(e.t, e.h.KMS(region), alias)
 }
 
-func createKeyIn(t *testing.T, c *kms.Client, alias string) string {
+func createKeyIn(t testing.TB, c *kms.Client, alias string) string {
 	t.Helper()
 	ctx := context.Background()
 	out, err := c.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("rdsencrypt test key")})

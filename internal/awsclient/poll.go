@@ -13,10 +13,6 @@ import (
 type PollOptions struct {
 	Min time.Duration
 	Max time.Duration
-	// Speed is how many seconds pass on the AWS clock per local second: 1 against AWS (0
-	// means 1), the simulator's speed against it. It turns a wait's expectations, which are
-	// AWS durations, into local delays.
-	Speed float64
 }
 
 // DefaultPollOptions suit real AWS, where most transitions take minutes.
@@ -29,15 +25,7 @@ func (o PollOptions) normalized() PollOptions {
 	if o.Max < o.Min {
 		o.Max = max(o.Min, DefaultPollOptions.Max)
 	}
-	if o.Speed <= 0 {
-		o.Speed = 1
-	}
 	return o
-}
-
-// local converts an AWS duration into a local one.
-func (o PollOptions) local(d time.Duration) time.Duration {
-	return time.Duration(float64(d) / o.Speed)
 }
 
 // observable is implemented by the described resources. observedState (identifier and

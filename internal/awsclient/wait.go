@@ -36,14 +36,16 @@ type Watch struct {
 	// Clock reads AWS time (the adapter's ServerTime); nil means local time. Waits are
 	// measured on it, so that they agree with the estimates and with the simulator.
 	Clock func() time.Time
-	// Since is when the awaited operation started, on Clock; zero means when the wait starts.
-	Since time.Time
-	// Expect is how long the operation should take from Since (the step's estimate); zero
-	// when unknown. Past it, OnStill is told at growing intervals, and past GiveUpAfter(Expect)
+	// Expect is how long the operation should take from the start of the wait (the step's
+	// estimate); zero when unknown. Past it, OnStill is told at growing intervals, and past GiveUpAfter(Expect)
 	// the wait ends with a *StuckError.
 	Expect time.Duration
 	// OnStill, if set, hears that the wait goes on longer than expected.
 	OnStill func(Still)
+	// Pace, with an Expect, polls sparsely until near the expected end and closely around
+	// it, instead of backing off from Poll.Min (see expectedEnd). It suits the wait of a
+	// step's long operation, not a wait expected to end at once.
+	Pace bool
 }
 
 // Still is a wait that goes on longer than expected.
@@ -134,10 +136,8 @@ func (w Wait[T]) Until(ctx context.Context, watch Watch) (T, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	since := watch.Since
-	if since.IsZero() {
-		since = clock()
-	}
+	// The wait starts at its first answer: AWS's clock is read fresh from it.
+	var since time.Time
 	limit := GiveUpAfter(watch.Expect)
 	nextStill, stillStep := firstStill(watch.Expect), max(firstStill(watch.Expect)/2, time.Minute)
 	p := poller[T]{
@@ -151,6 +151,9 @@ func (w Wait[T]) Until(ctx context.Context, watch Watch) (T, error) {
 		check: func(v T) (bool, error) {
 			if w.reached(v) {
 				return true, nil
+			}
+			if since.IsZero() {
+				since = clock()
 			}
 			waited := clock().Sub(since)
 			if waited < nextStill {
@@ -173,8 +176,19 @@ func (w Wait[T]) Until(ctx context.Context, watch Watch) (T, error) {
 		pace:  backoff(watch.Poll.normalized()),
 		sleep: sleep,
 	}
-	if watch.OnChange != nil {
-		p.onChange = func(v T) { watch.OnChange(w.observed(v)) }
+	var toward *expectedEnd
+	if watch.Pace && watch.Expect > 0 {
+		toward = newExpectedEnd(watch.Poll.normalized(), clock, watch.Expect)
+		p.pace = toward.next
+	}
+	p.onChange = func(v T) {
+		o := w.observed(v)
+		if toward != nil {
+			toward.observe(o)
+		}
+		if watch.OnChange != nil {
+			watch.OnChange(o)
+		}
 	}
 	return p.run(ctx)
 }

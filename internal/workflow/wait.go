@@ -80,25 +80,27 @@ func until[T any](ctx context.Context, r *run, w awsclient.Wait[T]) (T, error) {
 	return v, err
 }
 
-// expectation is when the running step started, on AWS's clock, and how long it should take.
+// expectation is how long the running step should take, and whether its waits pace
+// themselves by it (those of its wait phase, which wait for the step's long operation).
 type expectation struct {
-	since  time.Time
 	within time.Duration
+	pace   bool
 }
 
-// expectStep sets the expectation of step s, starting now.
+// expectStep sets the expectation of step s.
 func (r *run) expectStep(s step) {
 	var gib int32
 	if r.src != nil {
 		gib = r.src.Settings.AllocatedStorage
 	}
-	r.expect = expectation{since: r.awsNow(), within: s.estimate.at(gib)}
+	r.expect = expectation{within: s.estimate.at(gib)}
 }
 
-// watch is how this run's waits poll and report: measured on AWS's clock against the running
-// step's estimate (none outside steps).
+// watch is how this run's waits poll and report. Each wait is measured from its own start on
+// AWS's clock against the running step's estimate (none outside steps): a step that waits for
+// several operations in turn gives each the whole estimate.
 func (r *run) watch() awsclient.Watch {
-	return awsclient.Watch{Poll: r.e.Poll, Clock: r.awsNow, Since: r.expect.since, Expect: r.expect.within,
+	return awsclient.Watch{Poll: r.e.Poll, Clock: r.awsNow, Expect: r.expect.within, Pace: r.expect.pace,
 		OnChange: func(o awsclient.Observed) {
 			r.notify(Event{Kind: EventStepProgress, Resource: o.ID, Status: o.Status, Percent: o.Percent})
 		},
