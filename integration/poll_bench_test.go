@@ -26,10 +26,11 @@ import (
 //   - lag_median_s, lag_p90_s: per wait, the virtual time from the simulator's event that
 //     ended it (a resource becoming available, or deleted) to the first Describe answer that
 //     showed it;
+//
 //   - describe_per_min: Describe calls per virtual minute of the migration (nearly all of it
 //     is waiting); describe_calls: their number.
 //
-//	go test -run '^$' -bench BenchmarkPolling -benchtime 1x ./integration
+//     go test -run '^$' -bench BenchmarkPolling -benchtime 1x ./integration
 func BenchmarkPolling(b *testing.B) {
 	for _, gib := range []int32{20, 400, 4000} {
 		b.Run(fmt.Sprintf("%dGiB", gib), func(b *testing.B) {
