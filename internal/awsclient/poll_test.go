@@ -88,6 +88,35 @@ func TestPollReportsProgressWithoutResettingBackoff(t *testing.T) {
 	assert.Equal(t, []int32{10, 20, 30, 100}, seen)
 }
 
+// TestServerClockNeverGoesBack reads the clock between responses whose Date, with its
+// one-second resolution, lags the local clock: the readings never decrease.
+func TestServerClockNeverGoesBack(t *testing.T) {
+	local := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := serverClock{local: func() time.Time { return local }}
+	date := func(d time.Time) http.Header { return http.Header{"Date": []string{d.Format(http.TimeFormat)}} }
+	d1 := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
+	c.observe(date(d1))
+	var prev time.Time
+	read := func(what string) {
+		t.Helper()
+		now := c.now()
+		assert.False(t, now.Before(prev), "%s: %s after %s", what, now, prev)
+		prev = now
+	}
+	read("first")
+	local = local.Add(700 * time.Millisecond)
+	read("0.7 s later")
+	c.observe(date(d1)) // another response within the same second
+	read("same Date again")
+	local = local.Add(900 * time.Millisecond) // the local clock runs ahead of AWS's...
+	read("1.6 s later")
+	c.observe(date(d1.Add(time.Second))) // ...and the next second arrives behind it
+	read("next Date")
+	local = local.Add(2 * time.Second)
+	read("3.6 s later")
+	assert.Equal(t, d1.Add(3*time.Second), prev, "then it follows the Date again")
+}
+
 func TestServerClockFollowsDateHeader(t *testing.T) {
 	var c serverClock
 	assert.True(t, c.now().IsZero())

@@ -211,7 +211,7 @@ func ReportOf(st *State) *Report {
 	rep.APICalls += st.OtherAPICalls
 	rep.Replicas = replicaReports(st)
 	if !st.FreezeAt.IsZero() && !st.CutoverDoneAt.IsZero() {
-		rep.DowntimeSeconds = st.CutoverDoneAt.Sub(st.FreezeAt).Seconds()
+		rep.DowntimeSeconds = nonNegativeSeconds(st.CutoverDoneAt.Sub(st.FreezeAt))
 	}
 	switch st.Status {
 	case StatusPaused, StatusFailed, StatusRunning:

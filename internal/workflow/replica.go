@@ -129,7 +129,7 @@ func replicaReports(st *State) []ReplicaReport {
 	for _, rs := range st.Replicas {
 		rr := ReplicaReport{Replica: rs.Subject(), Swapped: !rs.PromotedAt.IsZero()}
 		if rr.Swapped && !st.UnfreezeAt.IsZero() && rs.PromotedAt.After(st.UnfreezeAt) {
-			rr.StaleReadSeconds = rs.PromotedAt.Sub(st.UnfreezeAt).Seconds()
+			rr.StaleReadSeconds = nonNegativeSeconds(rs.PromotedAt.Sub(st.UnfreezeAt))
 		}
 		out = append(out, rr)
 	}

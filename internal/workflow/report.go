@@ -129,3 +129,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	*d = Duration(time.Duration(s) * time.Second)
 	return nil
 }
+
+// nonNegativeSeconds is a duration between two AWS times in seconds, never negative: the two
+// may come from clocks of different regions, or from Date headers a second apart in
+// resolution, and a duration shorter than their error is zero, not less.
+func nonNegativeSeconds(d time.Duration) float64 {
+	return max(d, 0).Seconds()
+}
