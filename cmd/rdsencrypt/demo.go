@@ -25,6 +25,9 @@ type demoOptions struct {
 	Speed  float64
 	DB     string
 	KmsKey string
+	// DataPlane runs real database servers behind the fleet and a writer on the migrated
+	// instance (demo_data.go).
+	DataPlane bool
 }
 
 func (a *app) demoCommand() *cobra.Command {
@@ -43,6 +46,7 @@ parity check, cutover, verify, then cleanup. With --yes it runs unattended.`,
 	cmd.Flags().Float64Var(&o.Speed, "speed", 120, "virtual seconds per real second")
 	cmd.Flags().StringVar(&o.DB, "db", "", "instance of the example fleet to migrate (default: the first unencrypted standalone one)")
 	cmd.Flags().StringVar(&o.KmsKey, "kms-key", "alias/rdsencrypt", "KMS key to encrypt with (the example fleet has a customer key with this alias)")
+	cmd.Flags().BoolVar(&o.DataPlane, "data-plane", false, "real PostgreSQL and MariaDB servers behind the fleet, and a writer on the migrated PostgreSQL instance whose rows must all arrive (needs postgresql-15, mariadb-server, mariadb-backup)")
 	a.addAskFlags(cmd)
 	return cmd
 }
@@ -57,7 +61,8 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		fmt.Fprintln(a.streams.Err, "rdsencrypt demo: no terminal, so it runs unattended (as with --yes)")
 		a.opts.Yes = true
 	}
-	sim := rdssim.New(rdssim.Options{Speed: o.Speed})
+	sim := rdssim.New(rdssim.Options{Speed: o.Speed, DataPlane: o.DataPlane})
+	defer sim.Close()
 	if err := sim.LoadFixture(bytes.NewReader(rdssim.ExampleFleet)); err != nil {
 		return fmt.Errorf("load the example fleet: %w", err)
 	}
@@ -101,13 +106,19 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	}
 	db := o.DB
 	if db == "" {
-		if db, err = demoCandidate(ctx, client.For("")); err != nil {
+		if db, err = demoCandidate(ctx, client.For(""), o.DataPlane); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(a.streams.Err, "rdsencrypt demo: RDS simulator at %s (virtual clock %gx), state in %s\n", endpoint, o.Speed, a.opts.StateDir)
 	fmt.Fprintf(a.streams.Err, "migrating DB instance %s in %s to %s\n", db, a.opts.Region, o.KmsKey)
 	req := workflow.MigrateRequest{Region: a.opts.Region, Source: db, KmsKey: o.KmsKey}
+	check := func(context.Context) error { return nil }
+	if o.DataPlane {
+		if check, err = a.demoWriter(ctx, client.For(""), db, &req); err != nil {
+			return err
+		}
+	}
 	if a.opts.Yes || !a.streams.Terminal {
 		plan, err := eng.Plan(ctx, req)
 		if err != nil {
@@ -118,6 +129,9 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	return a.interact(ctx, eng, func(ctx context.Context) (*workflow.Report, error) {
 		rep, err := eng.Migrate(ctx, req)
 		if err != nil || rep.Status != workflow.StatusCompleted {
+			return rep, err
+		}
+		if err := check(ctx); err != nil {
 			return rep, err
 		}
 		return eng.Cleanup(ctx, rep.MigrationID)
@@ -134,14 +148,15 @@ func demoCommands(msg string) string {
 }
 
 // demoCandidate picks the first unencrypted instance that is neither a replica, nor has
-// replicas, nor belongs to a cluster.
-func demoCandidate(ctx context.Context, api model.RDS) (string, error) {
+// replicas, nor belongs to a cluster (a postgres one for the data plane's writer).
+func demoCandidate(ctx context.Context, api model.RDS, postgres bool) (string, error) {
 	insts, err := api.ListInstances(ctx)
 	if err != nil {
 		return "", err
 	}
 	for _, i := range insts {
-		if !i.Settings.StorageEncrypted && i.ClusterID == "" && i.ReplicaSource == "" && len(i.Replicas) == 0 {
+		if !i.Settings.StorageEncrypted && i.ClusterID == "" && i.ReplicaSource == "" && len(i.Replicas) == 0 &&
+			(!postgres || i.Settings.Engine == "postgres") {
 			return i.ID, nil
 		}
 	}

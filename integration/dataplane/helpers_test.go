@@ -34,14 +34,14 @@ const (
 )
 
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	h   *simtest.Harness
 	rds *rds.Client
 	ctx context.Context
 }
 
 // start runs an in-process simulator with a data plane on a manual virtual clock.
-func start(t *testing.T, engines ...string) *env {
+func start(t testing.TB, engines ...string) *env {
 	t.Helper()
 	dataplane.RequireEngine(t, engines...)
 	h := simtest.Start(t, rdssim.Options{DataPlane: true, ManualClock: true})

@@ -222,3 +222,55 @@ func TestMariaDBReplicationWithRDSProcedures(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestMariaDBReadReplicaFollowsThenPromoted: a MariaDB read replica is a binlog replica with
+// read_only on (the master user has no READ_ONLY ADMIN, so it cannot write there); after
+// PromoteReadReplica it takes writes and no longer follows.
+func TestMariaDBReadReplicaFollowsThenPromoted(t *testing.T) {
+	e := start(t, dataplane.MariaDB)
+	src := e.maria(endpoint(e.create("shop", "mariadb")), "shop")
+	if _, err := src.ExecContext(e.ctx, "CREATE TABLE t (v VARCHAR(20)) ENGINE=InnoDB"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.rds.CreateDBInstanceReadReplica(e.ctx, &rds.CreateDBInstanceReadReplicaInput{
+		DBInstanceIdentifier: aws.String("shop-ro"), SourceDBInstanceIdentifier: aws.String("shop")}); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(20 * time.Minute)
+	rep := e.maria(endpoint(e.requireStatus("shop-ro", "available")), "shop")
+	count := func(v string) int {
+		var n int
+		if err := rep.QueryRowContext(e.ctx, "SELECT COUNT(*) FROM t WHERE v = ?", v).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := src.ExecContext(e.ctx, "INSERT INTO t VALUES ('followed')"); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the replica has the source's row", func() bool { return count("followed") == 1 })
+	if _, err := rep.ExecContext(e.ctx, "INSERT INTO t VALUES ('x')"); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("write on the replica: %v", err)
+	}
+	if _, err := e.rds.PromoteReadReplica(e.ctx, &rds.PromoteReadReplicaInput{DBInstanceIdentifier: aws.String("shop-ro")}); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(10 * time.Minute)
+	e.requireStatus("shop-ro", "available")
+	if _, err := rep.ExecContext(e.ctx, "INSERT INTO t VALUES ('promoted')"); err != nil {
+		t.Fatalf("write after promotion: %v", err)
+	}
+	var threads int
+	e.eventually("the source has no replica connected", func() bool {
+		if err := src.QueryRowContext(e.ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'").Scan(&threads); err != nil {
+			t.Fatal(err)
+		}
+		return threads == 0
+	})
+	if _, err := src.ExecContext(e.ctx, "INSERT INTO t VALUES ('unfollowed')"); err != nil {
+		t.Fatal(err)
+	}
+	if count("unfollowed") != 0 {
+		t.Fatal("the promoted instance still follows its source")
+	}
+}

@@ -22,6 +22,7 @@ func (s *Server) mariaConf(settings map[string]string, binlog bool) string {
 datadir=%s
 socket=%s/mysqld.sock
 pid-file=%s/mysqld.pid
+tmpdir=%s
 port=%d
 bind-address=127.0.0.1
 skip-name-resolve
@@ -34,7 +35,7 @@ performance_schema=OFF
 max_connections=40
 sync_binlog=0
 log_slave_updates=ON
-`, s.dataDir(), s.runDir(), s.runDir(), s.port, s.id)
+`, s.dataDir(), s.runDir(), s.runDir(), s.runDir(), s.port, s.id)
 	if binlog {
 		// RDS: binary logging is on when automated backups are on.
 		fmt.Fprintf(&b, "log_bin=mysql-bin-changelog\nbinlog_format=%s\n", mariaBinlogFormat(settings))

@@ -67,6 +67,15 @@ func (n *dataNode) idle() bool {
 	}
 }
 
+// oneLine squeezes a server error into one line of at most 300 characters for an event.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
+
 // randomPassword stands in for a password the simulator is not told (a managed master
 // password lives in Secrets Manager, which is not simulated).
 func randomPassword() string {
@@ -168,8 +177,13 @@ func (s *Sim) endpointAddress(i *instance) string {
 // dataSpec builds the server spec of an instance from its settings and parameter group.
 func (s *Sim) dataSpec(i *instance, password string) dataplane.Spec {
 	return dataplane.Spec{Engine: dataplane.EngineOf(i.cfg.Engine), MasterUser: i.cfg.MasterUsername,
-		MasterPassword: password, DBName: i.cfg.DBName, Settings: s.dataSettings(i), Binlog: i.cfg.BackupRetention > 0}
+		MasterPassword: password, DBName: i.cfg.DBName, Settings: s.dataSettings(i), Binlog: dataBinlog(i)}
 }
+
+// dataBinlog reports whether a MariaDB server logs binary logs: when automated backups are on
+// (RDS's rule), and on replicas, so that a replica can be the source of a cascading replica
+// (RDS turns backups on for that with a restart the data plane does not model).
+func dataBinlog(i *instance) bool { return i.cfg.BackupRetention > 0 || i.source != nil }
 
 // dataSettings returns the values of the instance's parameter group that the server applies.
 func (s *Sim) dataSettings(i *instance) map[string]string {
@@ -309,7 +323,7 @@ func (s *Sim) dataStatus(i *instance, status string) string {
 	switch {
 	case status == statusRebooting:
 		s.dataRoute(i, n, false)
-		settings, binlog := s.dataSettings(i), i.cfg.BackupRetention > 0
+		settings, binlog := s.dataSettings(i), dataBinlog(i)
 		s.dataWork(i, func(n *dataNode) error {
 			if n.srv == nil {
 				return n.err
@@ -336,6 +350,9 @@ func (s *Sim) dataStatus(i *instance, status string) string {
 		}
 		if n.err != nil || n.srv == nil {
 			s.dataRoute(i, n, false)
+			if n.err != nil {
+				s.emit(s.clock.now(), i.r.name, "instance", i.id, i.rid, "data-error: "+oneLine(n.err.Error()), i.action)
+			}
 			return "failed"
 		}
 	}
