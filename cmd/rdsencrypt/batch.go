@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -149,11 +150,6 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 		return err
 	}
 	req.Regions = regions
-	for _, r := range slices.Sorted(maps.Keys(req.RegionKeys)) {
-		if !slices.Contains(regions, r) {
-			fmt.Fprintf(a.streams.Err, "warning: --kms-key gives %s for %s, which is not a --region of this batch: it serves only read replicas there\n", req.RegionKeys[r], r)
-		}
-	}
 	if req.KmsKey == "" {
 		for _, r := range regions {
 			if req.RegionKeys[r] == "" {
@@ -166,6 +162,7 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 	if err != nil {
 		return err
 	}
+	unusedKeyWarnings(a.streams.Err, req, plan)
 	planOut := a.streams.Err
 	if o.DryRun {
 		planOut = a.streams.Out
@@ -209,6 +206,27 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 		rep = b.Run(ctx, plan)
 	}
 	return a.finishBatch(ctx, plan, rep, o)
+}
+
+// unusedKeyWarnings warns about keys given for regions where no planned migration creates
+// anything: a mistyped region would otherwise pass silently.
+func unusedKeyWarnings(w io.Writer, req fleet.BatchRequest, plan *fleet.BatchPlan) {
+	used := map[string]bool{}
+	for _, r := range req.Regions {
+		used[r] = true
+	}
+	for _, it := range plan.Items {
+		if it.Plan != nil {
+			for _, res := range it.Plan.Resources {
+				used[res.Region] = true
+			}
+		}
+	}
+	for _, r := range slices.Sorted(maps.Keys(req.RegionKeys)) {
+		if !used[r] {
+			fmt.Fprintf(w, "warning: --kms-key gives %s for %s, where this batch neither migrates a database nor recreates a read replica: that key is not used\n", req.RegionKeys[r], r)
+		}
+	}
 }
 
 // planFailures is the error of a batch plan in which some databases could not be planned:

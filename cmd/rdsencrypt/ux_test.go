@@ -249,7 +249,7 @@ func TestKmsKeySyntaxIsOneAndUnusedKeysAreWarned(t *testing.T) {
 	code, out, errOut := c.run(false, "", "batch", "--region", "us-east-1", "--kms-key", "alias/fleet,eu-west-1=alias/nope", "--dry-run")
 	assert.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "1 to migrate")
-	assert.Contains(t, errOut, "warning: --kms-key gives alias/nope for eu-west-1, which is not a --region of this batch")
+	assert.Contains(t, errOut, "warning: --kms-key gives alias/nope for eu-west-1, where this batch neither migrates a database nor recreates a read replica")
 
 	code, out, errOut = c.run(false, "", "--region", "us-east-1", "plan", "--db", "app-0", "--kms-key", "alias/fleet,eu-west-1=alias/nope")
 	assert.Equal(t, exitOK, code, errOut)

@@ -79,7 +79,7 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 		keyARN = target.Settings.KmsKeyID
 	}
 	if keyARN == "" {
-		return "", errorf(source, "rdsencrypt rollback is impossible without a journal; delete the snapshot "+names.Snapshot+" and start again with rdsencrypt migrate", nil,
+		return "", errorf(source, "no rollback is possible without a journal: delete the snapshot "+names.Snapshot+" and start again with rdsencrypt migrate", nil,
 			"cannot tell the KMS key of migration %s: no encrypted resource exists yet", id)
 	}
 	now := e.now()
