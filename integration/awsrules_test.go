@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -242,4 +243,63 @@ func TestBatchReportCountsEveryCall(t *testing.T) {
 	}
 	assert.Equal(t, callsSince(before, f.h.Calls()), sum)
 	assert.Equal(t, sum, rep.Summary.APICalls)
+}
+
+// TestCleanupKeepsTheRetiredSourcesAutomatedBackups: cleanup deletes the retired source with
+// DeleteAutomatedBackups=false (AWS removes them at once by default), and its approval says so.
+func TestCleanupKeepsTheRetiredSourcesAutomatedBackups(t *testing.T) {
+	recording := func(got *[]workflow.Approval) workflow.Approver {
+		return workflow.ApproverFunc(func(_ context.Context, a workflow.Approval) (workflow.Decision, error) {
+			*got = append(*got, a)
+			return workflow.Approve, nil
+		})
+	}
+	cleanupNote := func(t *testing.T, approvals []workflow.Approval) {
+		t.Helper()
+		require.NotEmpty(t, approvals)
+		last := approvals[len(approvals)-1]
+		assert.Contains(t, strings.Join(last.Details, "\n"), "retained (DeleteAutomatedBackups=false)", last.Summary)
+	}
+	t.Run("instance", func(t *testing.T) {
+		e := newEnv(t)
+		e.createKey("alias/ledger")
+		src := e.createInstance(simpleSource("ledger"))
+		_, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"})
+		require.NoError(t, err)
+		var approvals []workflow.Approval
+		_, err = e.engine("", recording(&approvals)).Cleanup(e.ctx(), fixedID)
+		require.NoError(t, err)
+		cleanupNote(t, approvals)
+		e.h.Advance(time.Hour)
+		out, err := e.rds.DescribeDBSnapshots(context.Background(), &rds.DescribeDBSnapshotsInput{SnapshotType: aws.String("automated")})
+		require.NoError(t, err)
+		kept := 0
+		for _, sn := range out.DBSnapshots {
+			if aws.ToString(sn.DbiResourceId) == src.ResourceID {
+				kept++
+			}
+		}
+		assert.Positive(t, kept, "the retired source's automated backups outlive it")
+	})
+	t.Run("cluster", func(t *testing.T) {
+		e := newEnv(t)
+		e.createKey("alias/shop")
+		src := shopCluster(e)
+		_, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), clusterRequest("shop", "alias/shop"))
+		require.NoError(t, err)
+		var approvals []workflow.Approval
+		_, err = e.engine("", recording(&approvals)).Cleanup(e.ctx(), fixedID)
+		require.NoError(t, err)
+		cleanupNote(t, approvals)
+		e.h.Advance(time.Hour)
+		out, err := e.rds.DescribeDBClusterSnapshots(context.Background(), &rds.DescribeDBClusterSnapshotsInput{SnapshotType: aws.String("automated")})
+		require.NoError(t, err)
+		kept := 0
+		for _, sn := range out.DBClusterSnapshots {
+			if aws.ToString(sn.DbClusterResourceId) == src.cluster.ResourceID {
+				kept++
+			}
+		}
+		assert.Positive(t, kept, "the retired cluster's automated backups outlive it")
+	})
 }

@@ -128,7 +128,12 @@ func (c *regionClient) DeleteCluster(ctx context.Context, id, finalSnapshotID st
 	if finalSnapshotID == "" {
 		input.SkipFinalSnapshot = aws.Bool(true)
 	} else {
+		// A resource worth a final snapshot keeps its point-in-time window too: AWS removes
+		// automated backups at once by default (SDK v1.133.0 doc comment of
+		// DeleteDBClusterInput.DeleteAutomatedBackups); retained, they expire with their
+		// retention period.
 		input.FinalDBSnapshotIdentifier = aws.String(model.NormalizeID(finalSnapshotID))
+		input.DeleteAutomatedBackups = aws.Bool(false)
 	}
 	_, err := c.rds.DeleteDBCluster(ctx, input)
 	return translateError("DeleteDBCluster", id, err)

@@ -192,7 +192,12 @@ func (c *regionClient) DeleteInstance(ctx context.Context, id, finalSnapshotID s
 	if finalSnapshotID == "" {
 		input.SkipFinalSnapshot = aws.Bool(true)
 	} else {
+		// A resource worth a final snapshot keeps its point-in-time window too: AWS removes
+		// automated backups at once by default (SDK v1.133.0 doc comment of
+		// DeleteDBInstanceInput.DeleteAutomatedBackups); retained, they expire with their
+		// retention period.
 		input.FinalDBSnapshotIdentifier = aws.String(model.NormalizeID(finalSnapshotID))
+		input.DeleteAutomatedBackups = aws.Bool(false)
 	}
 	_, err := c.rds.DeleteDBInstance(ctx, input)
 	return translateError("DeleteDBInstance", id, err)

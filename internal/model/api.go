@@ -24,7 +24,8 @@ type RDS interface {
 	ModifyInstance(ctx context.Context, id string, want InstanceSettings, fields []Setting) (*Instance, error)
 	RenameInstance(ctx context.Context, id, newID string) (*Instance, error)
 	RebootInstance(ctx context.Context, id string) (*Instance, error)
-	// DeleteInstance deletes an instance; finalSnapshotID "" skips the final snapshot.
+	// DeleteInstance deletes an instance; finalSnapshotID "" skips the final snapshot. With a
+	// final snapshot the automated backups are retained (DeleteAutomatedBackups=false).
 	DeleteInstance(ctx context.Context, id, finalSnapshotID string) error
 
 	CreateSnapshot(ctx context.Context, instanceID, snapshotID string, tags Tags) (*Snapshot, error)
@@ -44,7 +45,8 @@ type RDS interface {
 	RestoreCluster(ctx context.Context, in RestoreClusterInput) (*Cluster, error)
 	ModifyCluster(ctx context.Context, id string, want ClusterSettings, fields []Setting) (*Cluster, error)
 	RenameCluster(ctx context.Context, id, newID string) (*Cluster, error)
-	// DeleteCluster deletes a cluster; finalSnapshotID "" skips the final snapshot.
+	// DeleteCluster deletes a cluster; finalSnapshotID "" skips the final snapshot. With a
+	// final snapshot the automated backups are retained (DeleteAutomatedBackups=false).
 	DeleteCluster(ctx context.Context, id, finalSnapshotID string) error
 	ListClusterEndpoints(ctx context.Context, clusterID string) ([]ClusterEndpoint, error)
 	CreateClusterEndpoint(ctx context.Context, ep ClusterEndpoint) (*ClusterEndpoint, error)

@@ -70,7 +70,8 @@ func instanceCleanupSummary(r *run) Approval {
 	return Approval{
 		Summary: fmt.Sprintf("delete the retired source %s (final snapshot %s)%s and the unencrypted snapshot %s", r.names.Retired, r.names.FinalSnapshot, retiredReplicaList(r), r.names.Snapshot),
 		Details: []string{"The encrypted instance " + r.st.Source + " is not touched.",
-			"The encrypted snapshot " + r.names.EncryptedSnapshot + " is kept as a restore point."}}
+			"The encrypted snapshot " + r.names.EncryptedSnapshot + " is kept as a restore point.",
+			retainedBackupsNote(r.names.Retired, "instance")}}
 }
 
 // cleanupInstance deletes the old replicas, the retired source with a final snapshot, then the
@@ -177,4 +178,12 @@ func retiredReplicaList(r *run) string {
 		out += rs.Region + "/" + NamesFor(r.st.ID, rs.ID).Retired
 	}
 	return out + ")"
+}
+
+// retainedBackupsNote tells the cleanup approval that the retired resource's automated backups
+// outlive it: it is deleted with DeleteAutomatedBackups=false, so its point-in-time window
+// stays until the retention period ends (AWS removes them at once by default).
+func retainedBackupsNote(retired, kind string) string {
+	return fmt.Sprintf("The automated backups of %s are retained (DeleteAutomatedBackups=false): its point-in-time restore window stays until their retention period ends; "+
+		"delete them sooner with aws rds delete-db-%s-automated-backup.", retired, kind)
 }
