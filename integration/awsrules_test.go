@@ -211,7 +211,7 @@ func TestReportCountsEveryCall(t *testing.T) {
 		e.createInstance(simpleSource("ledger"))
 		eng := e.engine(fixedID, workflow.AutoApprove)
 		ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
-			return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore
+			return ev.Type == workflow.EventStepDone && ev.Step == workflow.StepRestore
 		})
 		before := e.h.Calls()
 		_, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"})

@@ -81,7 +81,7 @@ func (f *fleetEnv) batch(ids map[string]string) *fleet.Batch {
 		Clients: func(r string) (model.RDS, error) { return f.client.For(r), nil },
 		Store:   f.store,
 		Observer: workflow.ObserverFunc(func(ev workflow.Event) {
-			if ev.Kind != workflow.EventAPICall {
+			if ev.Type != workflow.EventAPICall {
 				return
 			}
 			f.calls.Add(1)

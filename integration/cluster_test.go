@@ -542,7 +542,7 @@ func TestClusterJournalLostIsRebuiltFromTags(t *testing.T) {
 			key := e.createKey("alias/shop")
 			src := shopCluster(e)
 			eng := e.engine(fixedID, workflow.AutoApprove)
-			ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == after })
+			ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Type == workflow.EventStepDone && ev.Step == after })
 			_, err := eng.Migrate(ctx, clusterRequest("shop", "alias/shop"))
 			require.ErrorIs(t, err, workflow.ErrStopped)
 			require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), fixedID+".json")))
@@ -571,10 +571,10 @@ func clusterStopPoints(t *testing.T) []stopPoint {
 	var out []stopPoint
 	for _, s := range plan.Steps {
 		step := s.Name
-		out = append(out, stopPoint{"after-" + step, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == step }})
+		out = append(out, stopPoint{"after-" + step, func(ev workflow.Event) bool { return ev.Type == workflow.EventStepDone && ev.Step == step }})
 		if s.Mutating && step != workflow.StepFreeze && step != workflow.StepUnfreeze {
 			out = append(out, stopPoint{"during-" + step, func(ev workflow.Event) bool {
-				return ev.Kind == workflow.EventAPICall && ev.Step == step && ev.Call != nil && ev.Call.Error == "" && !isReadOnly(ev.Call.Action)
+				return ev.Type == workflow.EventAPICall && ev.Step == step && ev.Call != nil && ev.Call.Error == "" && !isReadOnly(ev.Call.Action)
 			}})
 		}
 	}
@@ -658,7 +658,7 @@ func TestClusterRollbackIsResumable(t *testing.T) {
 		rb := e.engine("", workflow.AutoApprove)
 		n := 0
 		ctx := e.cancelAt(rb, func(ev workflow.Event) bool {
-			if ev.Kind == workflow.EventStepProgress {
+			if ev.Type == workflow.EventStepProgress {
 				n++
 			}
 			return n == 4*i
@@ -732,7 +732,7 @@ func TestClusterParityDifferenceStopsBeforeCutover(t *testing.T) {
 	prev := eng.Observer
 	eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
 		prev.Notify(ev)
-		if ev.Kind == workflow.EventStepDone && ev.Step == "member:shop-2" && !once {
+		if ev.Type == workflow.EventStepDone && ev.Step == "member:shop-2" && !once {
 			once = true
 			_, err := e.client.For(region).ModifyInstance(context.Background(), n.MemberTarget("shop-2"),
 				model.InstanceSettings{PreferredMaintenanceWindow: "mon:01:00-mon:01:30"}, []model.Setting{"PreferredMaintenanceWindow"})

@@ -40,13 +40,13 @@ func stopPoints(t *testing.T) []struct {
 		out = append(out, struct {
 			name string
 			stop func(workflow.Event) bool
-		}{"after-" + step, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == step }})
+		}{"after-" + step, func(ev workflow.Event) bool { return ev.Type == workflow.EventStepDone && ev.Step == step }})
 		switch step {
 		case workflow.StepSnapshot, workflow.StepCopy, workflow.StepRestore, workflow.StepRenameSource, workflow.StepRenameTarget:
 			out = append(out, struct {
 				name string
 				stop func(workflow.Event) bool
-			}{"during-" + step, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepProgress && ev.Step == step }})
+			}{"during-" + step, func(ev workflow.Event) bool { return ev.Type == workflow.EventStepProgress && ev.Step == step }})
 		}
 	}
 	return out
@@ -132,7 +132,7 @@ func TestRollbackIsResumable(t *testing.T) {
 		rb := e.engine("", workflow.AutoApprove)
 		n := 0
 		ctx := e.cancelAt(rb, func(ev workflow.Event) bool {
-			if ev.Kind == workflow.EventStepProgress {
+			if ev.Type == workflow.EventStepProgress {
 				n++
 			}
 			return n == 3*i

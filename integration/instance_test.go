@@ -333,7 +333,7 @@ func TestKeyDisabledMidMigration(t *testing.T) {
 	disabled := false
 	eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
 		prev.Notify(ev)
-		if ev.Kind == workflow.EventAPICall && ev.Call.Action == "CopyDBSnapshot" && ev.Call.Error == "" && !disabled {
+		if ev.Type == workflow.EventAPICall && ev.Call.Action == "CopyDBSnapshot" && ev.Call.Error == "" && !disabled {
 			disabled = true // the copy has started: the key goes away under it
 			_, err := e.kms.DisableKey(context.Background(), &kms.DisableKeyInput{KeyId: aws.String(key)})
 			require.NoError(t, err)
@@ -416,7 +416,7 @@ func TestJournalLostIsRebuiltFromTags(t *testing.T) {
 	src := e.createInstance(simpleSource("ledger"))
 	eng := e.engine(fixedID, workflow.AutoApprove)
 	ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
-		return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore
+		return ev.Type == workflow.EventStepDone && ev.Step == workflow.StepRestore
 	})
 	_, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
 	require.ErrorIs(t, err, workflow.ErrStopped)
@@ -442,7 +442,7 @@ func TestParityDifferenceStopsBeforeCutover(t *testing.T) {
 	prev := eng.Observer
 	eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
 		prev.Notify(ev)
-		if ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepModify && !once {
+		if ev.Type == workflow.EventStepDone && ev.Step == workflow.StepModify && !once {
 			once = true
 			names := workflow.NamesFor(fixedID, "ledger")
 			_, err := e.client.For(region).ModifyInstance(context.Background(), names.Target,
@@ -502,7 +502,7 @@ func TestHalfDoneRollbackOrCleanupOnlyGoesOn(t *testing.T) {
 	require.NoError(t, err)
 
 	cl := e.engine("", workflow.AutoApprove)
-	_, err = cl.Cleanup(e.cancelAt(cl, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepProgress }), fixedID)
+	_, err = cl.Cleanup(e.cancelAt(cl, func(ev workflow.Event) bool { return ev.Type == workflow.EventStepProgress }), fixedID)
 	require.Error(t, err)
 	_, err = e.engine("", workflow.AutoApprove).Rollback(e.ctx(), fixedID)
 	require.Error(t, err)
@@ -519,7 +519,7 @@ func TestHalfDoneRollbackOrCleanupOnlyGoesOn(t *testing.T) {
 	_, err = e.engine(second, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger2", KmsKey: "alias/k"})
 	require.NoError(t, err)
 	rb := e.engine("", workflow.AutoApprove)
-	_, err = rb.Rollback(e.cancelAt(rb, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepProgress }), second)
+	_, err = rb.Rollback(e.cancelAt(rb, func(ev workflow.Event) bool { return ev.Type == workflow.EventStepProgress }), second)
 	require.Error(t, err)
 	_, err = e.engine("", workflow.AutoApprove).Resume(e.ctx(), second)
 	require.Error(t, err)
@@ -566,7 +566,7 @@ func TestParameterGroupChangeIsRebootedIn(t *testing.T) {
 	prev := eng.Observer
 	eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
 		prev.Notify(ev)
-		if ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore {
+		if ev.Type == workflow.EventStepDone && ev.Step == workflow.StepRestore {
 			// the restored instance ends up on another group, as a restore without the
 			// parameter would
 			_, err := e.rds.ModifyDBInstance(context.Background(), &rds.ModifyDBInstanceInput{

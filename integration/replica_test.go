@@ -199,7 +199,7 @@ func TestReplicaTopologyCrashPoints(t *testing.T) {
 			e := newEnv(t)
 			top := e.createTopology()
 			eng := e.engine(fixedID, workflow.AutoApprove)
-			ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == step })
+			ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Type == workflow.EventStepDone && ev.Step == step })
 			_, err := eng.Migrate(ctx, top.request(""))
 			if err != nil {
 				require.ErrorIs(t, err, workflow.ErrStopped)
@@ -216,7 +216,7 @@ func TestReplicaTopologyCrashPoints(t *testing.T) {
 			e := newEnv(t)
 			top := e.createTopology()
 			eng := e.engine(fixedID, workflow.AutoApprove)
-			ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == step })
+			ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Type == workflow.EventStepDone && ev.Step == step })
 			_, _ = eng.Migrate(ctx, top.request(""))
 			rep, err := e.engine("", workflow.AutoApprove).Rollback(e.ctx(), fixedID)
 			require.NoError(t, err)
@@ -265,7 +265,7 @@ func TestLostJournalWithReplicasIsNotGuessed(t *testing.T) {
 	top := e.createTopology()
 	eng := e.engine(fixedID, workflow.AutoApprove)
 	ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
-		return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore
+		return ev.Type == workflow.EventStepDone && ev.Step == workflow.StepRestore
 	})
 	_, err := eng.Migrate(ctx, top.request(""))
 	require.ErrorIs(t, err, workflow.ErrStopped)

@@ -22,7 +22,7 @@ import (
 func stopAfter(t *testing.T, e *env, step string) {
 	t.Helper()
 	eng := e.engine(fixedID, workflow.AutoApprove)
-	ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Kind == workflow.EventStepDone && ev.Step == step })
+	ctx := e.cancelAt(eng, func(ev workflow.Event) bool { return ev.Type == workflow.EventStepDone && ev.Step == step })
 	_, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
 	require.ErrorIs(t, err, workflow.ErrStopped)
 }
@@ -222,7 +222,7 @@ func TestClusterCutoverRenamesNothingUnlessBothSidesAreTheJournals(t *testing.T)
 	src := smallCluster(e)
 	eng := e.engine(fixedID, workflow.AutoApprove)
 	ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
-		return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepParity
+		return ev.Type == workflow.EventStepDone && ev.Step == workflow.StepParity
 	})
 	_, err := eng.Migrate(ctx, clusterRequest("shop", "alias/k"))
 	require.ErrorIs(t, err, workflow.ErrStopped)
@@ -338,7 +338,7 @@ func TestSecondMigrationFromAnotherStateDirIsRefused(t *testing.T) {
 		smallCluster(e)
 		eng := e.engine(fixedID, workflow.AutoApprove)
 		ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
-			return ev.Kind == workflow.EventStepDone && ev.Step == workflow.StepRestore
+			return ev.Type == workflow.EventStepDone && ev.Step == workflow.StepRestore
 		})
 		_, err := eng.Migrate(ctx, clusterRequest("shop", "alias/k"))
 		require.ErrorIs(t, err, workflow.ErrStopped)

@@ -33,7 +33,7 @@ func TestAWaitThatNeverEndsStopsResumably(t *testing.T) {
 
 	var still []string
 	for _, ev := range e.events {
-		if ev.Kind == workflow.EventLog && strings.HasPrefix(ev.Message, "still waiting for DB instance ledger-old") {
+		if ev.Type == workflow.EventLog && strings.HasPrefix(ev.Message, "still waiting for DB instance ledger-old") {
 			still = append(still, ev.Message)
 		}
 	}

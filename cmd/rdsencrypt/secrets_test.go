@@ -133,8 +133,8 @@ func TestNoSecretIsEverWritten(t *testing.T) {
 	// the report includes the audit trail: where it is, its counts, the approvals in full
 	require.NotNil(t, rep.Audit)
 	assert.Equal(t, store.AuditPath(ledgerID), rep.Audit.Path)
-	assert.Positive(t, rep.Audit.ByKind[journal.AuditAPICall])
-	assert.Positive(t, rep.Audit.ByKind[journal.AuditStateChange])
+	assert.Positive(t, rep.Audit.ByType[journal.AuditAPICall])
+	assert.Positive(t, rep.Audit.ByType[journal.AuditStateChange])
 	require.NotEmpty(t, rep.Audit.Approvals)
 	last := rep.Audit.Approvals[len(rep.Audit.Approvals)-1]
 	assert.Equal(t, "cleanup", last.Step)

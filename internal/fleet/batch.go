@@ -565,7 +565,7 @@ func (t *fleetTracker) Notify(e workflow.Event) {
 	if t.base != nil {
 		t.base.Notify(e)
 	}
-	switch e.Kind {
+	switch e.Type {
 	case workflow.EventAPICall:
 		t.mu.Lock()
 		t.ev.Calls++

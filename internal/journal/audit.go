@@ -21,7 +21,7 @@ import (
 // appended and never rewritten. It records every AWS call, every operator decision and
 // every state change, so that what the tool did can be shown afterwards.
 
-// Kinds of audit records.
+// Types of audit records.
 const (
 	AuditAPICall     = "api-call"
 	AuditApproval    = "approval"
@@ -34,7 +34,7 @@ const auditExt = ".audit.jsonl"
 // before they are written.
 type AuditRecord struct {
 	Time      time.Time `json:"time"` // local clock; set by AppendAudit when zero
-	Kind      string    `json:"kind"` // api-call | approval | state-change
+	Type      string    `json:"kind"` // api-call | approval | state-change
 	Action    string    `json:"action,omitempty"`
 	Target    string    `json:"target,omitempty"`
 	RequestID string    `json:"request_id,omitempty"`
@@ -58,15 +58,15 @@ func (s *Store) AppendAudit(id string, rec AuditRecord) error {
 	if err := CheckID(id); err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
-	switch rec.Kind {
+	switch rec.Type {
 	case AuditAPICall, AuditApproval, AuditStateChange:
 	default:
-		return fmt.Errorf("append audit %s: unknown record kind %q", id, rec.Kind)
+		return fmt.Errorf("append audit %s: unknown record type %q", id, rec.Type)
 	}
 	if rec.Time.IsZero() {
 		rec.Time = time.Now().UTC()
 	}
-	if rec.Kind == AuditApproval && rec.User == "" {
+	if rec.Type == AuditApproval && rec.User == "" {
 		rec.User = OSUser()
 	}
 	for _, f := range []*string{&rec.Action, &rec.Target, &rec.RequestID, &rec.Outcome, &rec.User,

@@ -14,7 +14,7 @@ import (
 type AuditSummary struct {
 	Path    string         `json:"path"`
 	Records int            `json:"records"`
-	ByKind  map[string]int `json:"by_kind"`
+	ByType  map[string]int `json:"by_kind"`
 	// Approvals are the operator decisions, in order.
 	Approvals []AuditRecord `json:"approvals"`
 	// Error says why the trail could not be read completely (the counts cover what was read).
@@ -23,15 +23,15 @@ type AuditSummary struct {
 
 // AuditSummary summarizes the audit trail of migration id for its report.
 func (s *Store) AuditSummary(id string) *AuditSummary {
-	sum := &AuditSummary{Path: s.AuditPath(id), ByKind: map[string]int{}, Approvals: []AuditRecord{}}
+	sum := &AuditSummary{Path: s.AuditPath(id), ByType: map[string]int{}, Approvals: []AuditRecord{}}
 	recs, err := s.ReadAudit(id)
 	if err != nil {
 		sum.Error = redact.String(err.Error())
 	}
 	for _, r := range recs {
 		sum.Records++
-		sum.ByKind[r.Kind]++
-		if r.Kind == AuditApproval {
+		sum.ByType[r.Type]++
+		if r.Type == AuditApproval {
 			sum.Approvals = append(sum.Approvals, r)
 		}
 	}
@@ -42,7 +42,7 @@ func (s *Store) AuditSummary(id string) *AuditSummary {
 func (a *AuditSummary) String() string {
 	var parts []string
 	for _, k := range []string{AuditAPICall, AuditApproval, AuditStateChange} {
-		parts = append(parts, fmt.Sprintf("%d %s", a.ByKind[k], k))
+		parts = append(parts, fmt.Sprintf("%d %s", a.ByType[k], k))
 	}
 	s := fmt.Sprintf("%s (%s)", a.Path, strings.Join(parts, ", "))
 	if a.Error != "" {

@@ -17,17 +17,17 @@ func TestAuditSummary(t *testing.T) {
 
 	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, r := range []AuditRecord{
-		{Kind: AuditStateChange, To: "running"},
-		{Kind: AuditAPICall, Action: "CreateDBSnapshot", Target: "s1", RequestID: "r1", Outcome: "ok"},
-		{Kind: AuditApproval, Step: "cutover", Decision: "approve", User: "oncall", Time: at, Message: "rename"},
-		{Kind: AuditAPICall, Action: "ModifyDBInstance", Target: "db", RequestID: "r2", Outcome: "ok"},
+		{Type: AuditStateChange, To: "running"},
+		{Type: AuditAPICall, Action: "CreateDBSnapshot", Target: "s1", RequestID: "r1", Outcome: "ok"},
+		{Type: AuditApproval, Step: "cutover", Decision: "approve", User: "oncall", Time: at, Message: "rename"},
+		{Type: AuditAPICall, Action: "ModifyDBInstance", Target: "db", RequestID: "r2", Outcome: "ok"},
 	} {
 		require.NoError(t, s.AppendAudit("m1", r))
 	}
 	sum := s.AuditSummary("m1")
 	assert.Equal(t, s.AuditPath("m1"), sum.Path)
 	assert.Equal(t, 4, sum.Records)
-	assert.Equal(t, map[string]int{AuditAPICall: 2, AuditApproval: 1, AuditStateChange: 1}, sum.ByKind)
+	assert.Equal(t, map[string]int{AuditAPICall: 2, AuditApproval: 1, AuditStateChange: 1}, sum.ByType)
 	require.Len(t, sum.Approvals, 1)
 	assert.Equal(t, "oncall", sum.Approvals[0].User)
 	assert.Equal(t, at, sum.Approvals[0].Time)

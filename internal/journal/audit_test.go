@@ -22,10 +22,10 @@ func TestAuditAppendAndRead(t *testing.T) {
 
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	want := []AuditRecord{
-		{Time: t0, Kind: AuditAPICall, Action: "CreateDBSnapshot", Target: "orders-db", RequestID: "0f1e2d3c-aaaa-bbbb-cccc-0123456789ab",
+		{Time: t0, Type: AuditAPICall, Action: "CreateDBSnapshot", Target: "orders-db", RequestID: "0f1e2d3c-aaaa-bbbb-cccc-0123456789ab",
 			AWSTime: t0.Add(time.Second), Outcome: "ok", Step: "snapshot"},
-		{Time: t0.Add(time.Minute), Kind: AuditApproval, Step: "cutover", Decision: "approve", User: "alice"},
-		{Time: t0.Add(2 * time.Minute), Kind: AuditStateChange, Step: "cutover", From: "pending", To: "running", Message: "renaming orders-db"},
+		{Time: t0.Add(time.Minute), Type: AuditApproval, Step: "cutover", Decision: "approve", User: "alice"},
+		{Time: t0.Add(2 * time.Minute), Type: AuditStateChange, Step: "cutover", From: "pending", To: "running", Message: "renaming orders-db"},
 	}
 	for _, r := range want {
 		require.NoError(t, s.AppendAudit(id, r))
@@ -47,21 +47,21 @@ func TestAuditAppendAndRead(t *testing.T) {
 func TestAuditDefaults(t *testing.T) {
 	s := newTestStore(t)
 	before := time.Now()
-	require.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{Kind: AuditApproval, Step: "cutover", Decision: "approve"}))
+	require.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{Type: AuditApproval, Step: "cutover", Decision: "approve"}))
 	recs, err := s.ReadAudit("a1b2c3d4")
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
 	assert.False(t, recs[0].Time.Before(before.Add(-time.Second)), "time set when zero")
 	assert.NotEmpty(t, recs[0].User, "approvals record the OS user")
 
-	assert.Error(t, s.AppendAudit("a1b2c3d4", AuditRecord{Kind: "gossip"}), "unknown kinds are refused")
+	assert.Error(t, s.AppendAudit("a1b2c3d4", AuditRecord{Type: "gossip"}), "unknown kinds are refused")
 }
 
 func TestAuditRedactsBeforeWriting(t *testing.T) {
 	s := newTestStore(t)
 	secret := "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 	require.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{
-		Kind:    AuditAPICall,
+		Type:    AuditAPICall,
 		Action:  "CopyDBSnapshot",
 		Outcome: "error: https://rds.eu-west-1.amazonaws.com/?Action=CopyDBSnapshot&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260301&X-Amz-Signature=abc123",
 		Message: "ModifyDBInstance MasterUserPassword=S3cr3t! secret " + secret,
@@ -83,7 +83,7 @@ func TestAuditConcurrentAppend(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				assert.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{
-					Kind: AuditAPICall, Action: "DescribeDBInstances", Message: fmt.Sprintf("w%d-%d %s", w, i, strings.Repeat("x", 2000)),
+					Type: AuditAPICall, Action: "DescribeDBInstances", Message: fmt.Sprintf("w%d-%d %s", w, i, strings.Repeat("x", 2000)),
 				}))
 			}
 		}()
@@ -98,7 +98,7 @@ func TestAuditConcurrentAppend(t *testing.T) {
 // appended after it (once there is room again) are read too: the trail stays readable.
 func TestAuditTornLineIsSkippedWithAWarning(t *testing.T) {
 	s := newTestStore(t)
-	require.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{Kind: AuditStateChange, Message: "one"}))
+	require.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{Type: AuditStateChange, Message: "one"}))
 	f, err := os.OpenFile(s.AuditPath("a1b2c3d4"), os.O_WRONLY|os.O_APPEND, 0)
 	require.NoError(t, err)
 	_, err = f.WriteString(`{"time":"2026-`)
@@ -113,7 +113,7 @@ func TestAuditTornLineIsSkippedWithAWarning(t *testing.T) {
 	require.Len(t, recs, 1, "the other records are returned")
 	assert.Equal(t, "one", recs[0].Message)
 
-	require.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{Kind: AuditStateChange, Message: "two"}))
+	require.NoError(t, s.AppendAudit("a1b2c3d4", AuditRecord{Type: AuditStateChange, Message: "two"}))
 	recs, err = s.ReadAudit("a1b2c3d4")
 	require.ErrorAs(t, err, &skipped)
 	assert.Equal(t, []int{2}, skipped.Lines, "only the torn line is lost")

@@ -11,7 +11,7 @@ import (
 // event log of the full-screen UI and PlainObserver both use it.
 func EventLine(e workflow.Event) string {
 	var b strings.Builder
-	switch e.Kind {
+	switch e.Type {
 	case workflow.EventPlan:
 		b.WriteString("plan ready")
 		if p := e.Plan; p != nil {
@@ -79,10 +79,10 @@ func EventLine(e workflow.Event) string {
 			}
 		}
 	default:
-		fmt.Fprintf(&b, "%s %s", e.Kind, e.Step)
+		fmt.Fprintf(&b, "%s %s", e.Type, e.Step)
 	}
 	if e.Message != "" {
-		if e.Kind != workflow.EventLog {
+		if e.Type != workflow.EventLog {
 			b.WriteString(" - ")
 		}
 		b.WriteString(e.Message)

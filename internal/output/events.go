@@ -35,7 +35,7 @@ func (o *PlainObserver) Notify(e workflow.Event) {
 	if o.last == nil {
 		o.last = map[string]progressSeen{}
 	}
-	switch e.Kind {
+	switch e.Type {
 	case workflow.EventAPICall:
 		if !o.Calls {
 			return

@@ -77,6 +77,6 @@ func TestPlainObserverPercentOnlyProgress(t *testing.T) {
 func TestPlainObserverLeavesCallsToTheAuditTrail(t *testing.T) {
 	var out bytes.Buffer
 	o := &PlainObserver{Out: &out}
-	o.Notify(workflow.Event{Kind: workflow.EventAPICall, Call: &workflow.APICall{Action: "DescribeDBInstances"}})
+	o.Notify(workflow.Event{Type: workflow.EventAPICall, Call: &workflow.APICall{Action: "DescribeDBInstances"}})
 	assert.Empty(t, out.String())
 }

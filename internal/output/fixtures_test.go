@@ -64,8 +64,8 @@ func testPlan() *workflow.Plan {
 	}
 }
 
-func ev(kind workflow.EventKind, step string, t time.Duration) workflow.Event {
-	return workflow.Event{Time: at(t), MigrationID: testID, Kind: kind, Step: step, Percent: -1}
+func ev(typ workflow.EventType, step string, t time.Duration) workflow.Event {
+	return workflow.Event{Time: at(t), MigrationID: testID, Type: typ, Step: step, Percent: -1}
 }
 
 func planEvent() eventMsg {

@@ -62,7 +62,7 @@ func (r *run) cleanup(ctx context.Context) (*Report, error) {
 	r.st.LastError = ""
 	err := r.save()
 	rep := ReportOf(r.st)
-	r.notify(Event{Kind: EventFinished, Report: rep})
+	r.notify(Event{Type: EventFinished, Report: rep})
 	return rep, err
 }
 

@@ -70,7 +70,7 @@ func (e *Engine) notify(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.now()
 	}
-	if ev.Percent == 0 && ev.Kind != EventStepProgress {
+	if ev.Percent == 0 && ev.Type != EventStepProgress {
 		ev.Percent = -1
 	}
 	if e.Observer != nil {
@@ -108,7 +108,7 @@ func (r *run) notify(ev Event) {
 }
 
 func (r *run) log(format string, args ...any) {
-	r.notify(Event{Kind: EventLog, Message: fmt.Sprintf(format, args...)})
+	r.notify(Event{Type: EventLog, Message: fmt.Sprintf(format, args...)})
 }
 
 // save writes the journal; a failure to save is fatal to the run, since resuming would then
@@ -154,16 +154,16 @@ func (r *run) recordCall(rec awsclient.CallRecord, step int) {
 		r.st.Steps[step].APICalls++
 	}
 	r.mu.Unlock()
-	r.audit(journal.AuditRecord{Kind: journal.AuditAPICall, Action: rec.Action, Target: rec.Target,
+	r.audit(journal.AuditRecord{Type: journal.AuditAPICall, Action: rec.Action, Target: rec.Target,
 		RequestID: rec.RequestID, AWSTime: rec.AWSTime, Outcome: outcome})
-	r.notify(Event{Kind: EventAPICall, Resource: rec.Target, Call: call})
+	r.notify(Event{Type: EventAPICall, Resource: rec.Target, Call: call})
 }
 
 func (r *run) setStatus(status string) {
 	if r.st.Status == status {
 		return
 	}
-	r.audit(journal.AuditRecord{Kind: journal.AuditStateChange, From: r.st.Status, To: status})
+	r.audit(journal.AuditRecord{Type: journal.AuditStateChange, From: r.st.Status, To: status})
 	r.st.Status = status
 }
 
@@ -185,7 +185,7 @@ func (r *run) approve(ctx context.Context, a Approval) (Decision, error) {
 	if d == Skip && !a.Skippable {
 		d = Quit
 	}
-	r.audit(journal.AuditRecord{Kind: journal.AuditApproval, Step: a.Step, Decision: d.String(), Message: a.Summary})
+	r.audit(journal.AuditRecord{Type: journal.AuditApproval, Step: a.Step, Decision: d.String(), Message: a.Summary})
 	return d, nil
 }
 

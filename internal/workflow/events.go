@@ -5,20 +5,20 @@ import (
 	"time"
 )
 
-// EventKind says what happened in a migration.
-type EventKind string
+// EventType says what happened in a migration.
+type EventType string
 
 // The events an engine emits, in the order a step produces them.
 const (
-	EventPlan         EventKind = "plan"          // the plan is ready (Event.Plan)
-	EventStepStarted  EventKind = "step-started"  // a step begins (after approval)
-	EventStepProgress EventKind = "step-progress" // a poll saw a status or progress change
-	EventStepDone     EventKind = "step-done"
-	EventStepSkipped  EventKind = "step-skipped"
-	EventStepFailed   EventKind = "step-failed" // Event.Err says why
-	EventAPICall      EventKind = "api-call"    // one AWS call (Event.Call)
-	EventLog          EventKind = "log"         // a line worth showing the operator
-	EventFinished     EventKind = "finished"    // the run ended (Event.Report)
+	EventPlan         EventType = "plan"          // the plan is ready (Event.Plan)
+	EventStepStarted  EventType = "step-started"  // a step begins (after approval)
+	EventStepProgress EventType = "step-progress" // a poll saw a status or progress change
+	EventStepDone     EventType = "step-done"
+	EventStepSkipped  EventType = "step-skipped"
+	EventStepFailed   EventType = "step-failed" // Event.Err says why
+	EventAPICall      EventType = "api-call"    // one AWS call (Event.Call)
+	EventLog          EventType = "log"         // a line worth showing the operator
+	EventFinished     EventType = "finished"    // the run ended (Event.Report)
 )
 
 // Event is one thing that happened in a migration, for the UI, logs and the audit trail.
@@ -26,7 +26,7 @@ const (
 type Event struct {
 	Time        time.Time // local time of the event
 	MigrationID string
-	Kind        EventKind
+	Type        EventType
 	Step        string
 	Resource    string // identifier the event is about
 	Status      string // AWS status string of the resource being waited on

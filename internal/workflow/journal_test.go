@@ -102,7 +102,7 @@ func TestJournalRejectsUnsafeIDs(t *testing.T) {
 		assert.ErrorIs(t, s.Save(st), journal.ErrInvalidID, "id %q", id)
 		_, err := s.Load(id)
 		assert.ErrorIs(t, err, journal.ErrInvalidID, "id %q", id)
-		assert.ErrorIs(t, s.AppendAudit(id, journal.AuditRecord{Kind: journal.AuditStateChange}), journal.ErrInvalidID, "id %q", id)
+		assert.ErrorIs(t, s.AppendAudit(id, journal.AuditRecord{Type: journal.AuditStateChange}), journal.ErrInvalidID, "id %q", id)
 	}
 	assert.Error(t, s.Save(nil))
 }
@@ -235,7 +235,7 @@ func TestJournalListSortedAndReportsCorrupt(t *testing.T) {
 	require.NoError(t, os.WriteFile(s.JournalPath("bad00001"), []byte(`{"format":1`), 0o600))
 	// Files that are not journals are ignored.
 	require.NoError(t, os.WriteFile(filepath.Join(s.Dir(), "notes.txt"), []byte("hi"), 0o600))
-	require.NoError(t, s.AppendAudit("aaaa0001", journal.AuditRecord{Kind: journal.AuditStateChange, From: "a", To: "b"}))
+	require.NoError(t, s.AppendAudit("aaaa0001", journal.AuditRecord{Type: journal.AuditStateChange, From: "a", To: "b"}))
 
 	states, problems, err := s.List()
 	require.NoError(t, err)
@@ -264,7 +264,7 @@ func TestJournalFileModes(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "state dir")
 
 	require.NoError(t, s.Save(sampleState("a1b2c3d4")))
-	require.NoError(t, s.AppendAudit("a1b2c3d4", journal.AuditRecord{Kind: journal.AuditStateChange}))
+	require.NoError(t, s.AppendAudit("a1b2c3d4", journal.AuditRecord{Type: journal.AuditStateChange}))
 	for _, p := range []string{s.JournalPath("a1b2c3d4"), s.AuditPath("a1b2c3d4")} {
 		fi, err := os.Stat(p)
 		require.NoError(t, err)

@@ -170,7 +170,7 @@ func newState(plan *Plan, req MigrateRequest) *State {
 // start announces the plan, journals the new migration under its lock and runs it; setup
 // gives the run what the preflight described. A source that needs nothing ends here.
 func (e *Engine) start(ctx context.Context, plan *Plan, st *State, setup func(*run)) (*Report, error) {
-	e.notify(Event{Kind: EventPlan, MigrationID: plan.MigrationID, Plan: plan})
+	e.notify(Event{Type: EventPlan, MigrationID: plan.MigrationID, Plan: plan})
 	if plan.Mode == ModeNone {
 		return &Report{MigrationID: plan.MigrationID, Source: plan.Source, Kind: plan.Kind, Region: plan.Region,
 			Status: StatusNothingToDo, KmsKeyARN: plan.KmsKeyARN, Parity: Parity{Differences: []Difference{}}}, nil
@@ -186,7 +186,7 @@ func (e *Engine) start(ctx context.Context, plan *Plan, st *State, setup func(*r
 		return nil, err
 	}
 	setup(r)
-	r.audit(journal.AuditRecord{Kind: journal.AuditStateChange, To: StatusRunning,
+	r.audit(journal.AuditRecord{Type: journal.AuditStateChange, To: StatusRunning,
 		Message: fmt.Sprintf("migrate %s %s in %s with %s", st.Kind, st.Source, st.Region, st.KmsKeyARN)})
 	attachLedger(ctx, r) // the preflight reads made before the run existed
 	if err := r.save(); err != nil {
@@ -275,7 +275,7 @@ func (r *run) execute(ctx context.Context) (*Report, error) {
 	}
 	saveErr := r.save()
 	rep := ReportOf(r.st)
-	r.notify(Event{Kind: EventFinished, Report: rep, Err: err})
+	r.notify(Event{Type: EventFinished, Report: rep, Err: err})
 	if err == nil {
 		return rep, saveErr
 	}
@@ -353,7 +353,7 @@ func (r *run) runStep(ctx context.Context, s step, ss *StepState) error {
 		switch d {
 		case Skip:
 			ss.Status = StepSkipped
-			r.notify(Event{Kind: EventStepSkipped})
+			r.notify(Event{Type: EventStepSkipped})
 			return r.save()
 		case Rollback:
 			return errRollbackRequested
@@ -369,7 +369,7 @@ func (r *run) runStep(ctx context.Context, s step, ss *StepState) error {
 	if err := r.save(); err != nil { // intent before the side effect
 		return err
 	}
-	r.notify(Event{Kind: EventStepStarted, Message: s.text(r.planView(), r.names, r.subject)})
+	r.notify(Event{Type: EventStepStarted, Message: s.text(r.planView(), r.names, r.subject)})
 	r.expectStep(s)
 	defer func() { r.expect = expectation{} }()
 	if !started && s.apply != nil {
@@ -384,7 +384,7 @@ func (r *run) runStep(ctx context.Context, s step, ss *StepState) error {
 	}
 	done := r.e.now()
 	ss.Status, ss.FinishedAt = StepDone, &done
-	r.notify(Event{Kind: EventStepDone})
+	r.notify(Event{Type: EventStepDone})
 	return r.save() // outcome after
 }
 
@@ -393,7 +393,7 @@ func (r *run) failStep(ss *StepState, err error) error {
 		return err // stays running: resume observes AWS and continues
 	}
 	ss.Status, ss.Error = StepFailed, redact.String(err.Error())
-	r.notify(Event{Kind: EventStepFailed, Err: err, Message: err.Error()})
+	r.notify(Event{Type: EventStepFailed, Err: err, Message: err.Error()})
 	return err
 }
 

@@ -39,6 +39,6 @@ func (r *run) discard() (*Report, error) {
 	}
 	rep := &Report{Source: r.st.Source, Kind: r.st.Kind, Region: r.st.Region, Status: StatusNotStarted,
 		KmsKeyARN: r.st.KmsKeyARN, Parity: Parity{Differences: []Difference{}}}
-	r.notify(Event{Kind: EventFinished, Report: rep})
+	r.notify(Event{Type: EventFinished, Report: rep})
 	return rep, nil
 }

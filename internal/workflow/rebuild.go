@@ -164,7 +164,7 @@ func (e *Engine) saveRebuilt(st *State, message string) (string, error) {
 	if err := e.Store.Save(st); err != nil {
 		return "", err
 	}
-	_ = e.Store.AppendAudit(st.ID, journal.AuditRecord{Kind: journal.AuditStateChange, To: StatusPaused, Message: message})
+	_ = e.Store.AppendAudit(st.ID, journal.AuditRecord{Type: journal.AuditStateChange, To: StatusPaused, Message: message})
 	return st.ID, nil
 }
 

@@ -74,7 +74,7 @@ func (r *run) rollback(ctx context.Context) (*Report, error) {
 		r.st.LastError = redact.String(err.Error())
 		_ = r.save()
 		rep := ReportOf(r.st)
-		r.notify(Event{Kind: EventFinished, Report: rep, Err: err})
+		r.notify(Event{Type: EventFinished, Report: rep, Err: err})
 		return rep, &Error{Resource: r.st.Source, Problem: fmt.Sprintf("rollback of migration %s stopped", r.st.ID), Err: err,
 			Next: "fix the cause, then rdsencrypt rollback " + r.st.ID + " (it continues where it stopped)"}
 	}
@@ -83,7 +83,7 @@ func (r *run) rollback(ctx context.Context) (*Report, error) {
 	err := r.save()
 	rep := ReportOf(r.st)
 	rep.Next = ""
-	r.notify(Event{Kind: EventFinished, Report: rep})
+	r.notify(Event{Type: EventFinished, Report: rep})
 	return rep, err
 }
 

@@ -102,7 +102,7 @@ func (r *run) expectStep(s step) {
 func (r *run) watch() awsclient.Watch {
 	return awsclient.Watch{Poll: r.e.Poll, Clock: r.awsNow, Expect: r.expect.within, Pace: r.expect.pace,
 		OnChange: func(o awsclient.Observed) {
-			r.notify(Event{Kind: EventStepProgress, Resource: o.ID, Status: o.Status, Percent: o.Percent})
+			r.notify(Event{Type: EventStepProgress, Resource: o.ID, Status: o.Status, Percent: o.Percent})
 		},
 		OnStill: func(s awsclient.Still) { r.log("%s", s) },
 	}

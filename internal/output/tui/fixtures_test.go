@@ -68,8 +68,8 @@ func testPlan() *workflow.Plan {
 	}
 }
 
-func ev(kind workflow.EventKind, step string, t time.Duration) workflow.Event {
-	return workflow.Event{Time: at(t), MigrationID: testID, Kind: kind, Step: step, Percent: -1}
+func ev(typ workflow.EventType, step string, t time.Duration) workflow.Event {
+	return workflow.Event{Time: at(t), MigrationID: testID, Type: typ, Step: step, Percent: -1}
 }
 
 func planEvent() EventMsg {
@@ -90,8 +90,8 @@ func progressEvent(step, resource, status string, pct int, t time.Duration) Even
 	return EventMsg{Event: e}
 }
 
-func msg(kind workflow.EventKind, step string, t time.Duration) EventMsg {
-	return EventMsg{Event: ev(kind, step, t)}
+func msg(typ workflow.EventType, step string, t time.Duration) EventMsg {
+	return EventMsg{Event: ev(typ, step, t)}
 }
 
 // upToCopy is a run from the plan to the encrypted copy at 45%.

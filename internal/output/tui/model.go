@@ -73,7 +73,7 @@ type Model struct {
 // logEntry is one line of the event log.
 type logEntry struct {
 	at   time.Time
-	kind workflow.EventKind
+	kind workflow.EventType
 	text string
 	bad  bool
 }
@@ -150,8 +150,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.setNow(msg.Event.Time)
 		m.run.observe(msg.Event)
 		m.logs = append(m.logs, logEntry{
-			at: msg.Event.Time, kind: msg.Event.Kind, text: output.EventLine(msg.Event),
-			bad: msg.Event.Kind == workflow.EventStepFailed || (msg.Event.Call != nil && msg.Event.Call.Error != ""),
+			at: msg.Event.Time, kind: msg.Event.Type, text: output.EventLine(msg.Event),
+			bad: msg.Event.Type == workflow.EventStepFailed || (msg.Event.Call != nil && msg.Event.Call.Error != ""),
 		})
 	case ApprovalRequestMsg:
 		if m.stopping || m.done {

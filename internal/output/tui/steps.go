@@ -107,7 +107,7 @@ func (p *runState) observe(e workflow.Event) {
 	if e.MigrationID != "" {
 		p.migrationID = e.MigrationID
 	}
-	switch e.Kind {
+	switch e.Type {
 	case workflow.EventPlan:
 		p.setPlan(e.Plan)
 	case workflow.EventStepStarted:
@@ -137,7 +137,7 @@ func (p *runState) observe(e workflow.Event) {
 		i := p.index(e.Step)
 		s := &p.steps[i]
 		s.finished = e.Time
-		switch e.Kind {
+		switch e.Type {
 		case workflow.EventStepDone:
 			s.state = stepDone
 		case workflow.EventStepSkipped:
@@ -148,7 +148,7 @@ func (p *runState) observe(e workflow.Event) {
 		if p.current == i {
 			p.current = -1
 		}
-		if e.Kind != workflow.EventStepFailed && i == p.lastDowntimeStep() && !p.downStart.IsZero() {
+		if e.Type != workflow.EventStepFailed && i == p.lastDowntimeStep() && !p.downStart.IsZero() {
 			p.downEnd = e.Time
 		}
 	case workflow.EventFinished:
