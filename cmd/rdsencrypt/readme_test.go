@@ -53,7 +53,7 @@ func readmeCommands(t *testing.T) []string {
 var readmeNotRun = map[string]string{
 	"go test -race ./...": "the whole suite, this test included",
 	"apt-get update && apt-get install -y postgresql-15 mariadb-server mariadb-backup sysbench": "installs system packages",
-	"go run ./cmd/rdssim --data-plane --example-fleet=false":                                   "needs those packages; the data-plane tests run it",
+	"go run ./cmd/rdssim --data-plane --example-fleet=false":                                    "needs those packages; the data-plane tests run it",
 }
 
 // TestReadmeCommandsRun runs every command of the README against the example fleet: the
