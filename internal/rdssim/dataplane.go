@@ -67,6 +67,17 @@ func (n *dataNode) idle() bool {
 	}
 }
 
+// dataFailure returns " (<server error>)" when the instance's server work failed, else "".
+func (s *Sim) dataFailure(i *instance) string {
+	if s.data == nil {
+		return ""
+	}
+	if n := s.data.nodes[i]; n != nil && n.idle() && n.err != nil {
+		return " (" + oneLine(n.err.Error()) + ")"
+	}
+	return ""
+}
+
 // oneLine squeezes a server error into one line of at most 300 characters for an event.
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")

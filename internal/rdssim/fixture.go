@@ -378,7 +378,7 @@ func (l *fixtureLoader) rds(r *region, action string, args FixtureArgs, what str
 	switch action {
 	case "CreateDBInstance", "CreateDBInstanceReadReplica":
 		inst := r.instances[id]
-		l.created = append(l.created, func() string { return "instance " + inst.id + ": " + inst.status })
+		l.created = append(l.created, func() string { return "instance " + inst.id + ": " + inst.status + l.s.dataFailure(inst) })
 	case "CreateDBCluster":
 		cl := aurora(r).clusters[strings.ToLower(form.Get("DBClusterIdentifier"))]
 		l.created = append(l.created, func() string { return "cluster " + cl.id + ": " + cl.status })
