@@ -274,3 +274,59 @@ func TestMariaDBReadReplicaFollowsThenPromoted(t *testing.T) {
 		t.Fatal("the promoted instance still follows its source")
 	}
 }
+
+// TestMariaDBParametersApply: dynamic MariaDB parameters of the instance's group apply at once
+// to the running server; read_only binds the master user, who has no READ_ONLY ADMIN.
+func TestMariaDBParametersApply(t *testing.T) {
+	e := start(t, dataplane.MariaDB)
+	if _, err := e.rds.CreateDBParameterGroup(e.ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String("maria"),
+		DBParameterGroupFamily: aws.String("mariadb10.11"), Description: aws.String("dynamic parameters")}); err != nil {
+		t.Fatal(err)
+	}
+	db := e.maria(endpoint(e.create("shop", "mariadb", func(in *rds.CreateDBInstanceInput) { in.DBParameterGroupName = aws.String("maria") })), "shop")
+	if _, err := db.ExecContext(e.ctx, "CREATE TABLE t (v INT)"); err != nil {
+		t.Fatal(err)
+	}
+	set := func(name, value string) {
+		t.Helper()
+		if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String("maria"),
+			Parameters: []types.Parameter{{ParameterName: aws.String(name), ParameterValue: aws.String(value), ApplyMethod: types.ApplyMethodImmediate}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	global := func(name string) string {
+		var v string
+		if err := db.QueryRowContext(e.ctx, "SELECT @@GLOBAL."+name).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// The server starts with the group's value (the control plane's default).
+	params, err := e.rds.DescribeDBParameters(e.ctx, &rds.DescribeDBParametersInput{DBParameterGroupName: aws.String("maria")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range params.Parameters {
+		if aws.ToString(p.ParameterName) == "binlog_format" {
+			if got, want := global("binlog_format"), aws.ToString(p.ParameterValue); got != want {
+				t.Fatalf("binlog_format %s, the group says %s", got, want)
+			}
+		}
+	}
+	next := "ROW"
+	if global("binlog_format") == "ROW" {
+		next = "STATEMENT"
+	}
+	set("binlog_format", next)
+	set("log_bin_trust_function_creators", "1")
+	if global("binlog_format") != next || global("log_bin_trust_function_creators") != "1" {
+		t.Fatalf("binlog_format %s, log_bin_trust_function_creators %s after immediate apply", global("binlog_format"), global("log_bin_trust_function_creators"))
+	}
+	set("read_only", "1")
+	if _, err := db.ExecContext(e.ctx, "INSERT INTO t VALUES (1)"); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("write by the master user with read_only=1: %v", err)
+	}
+	if st := aws.ToString(e.describe("shop").DBParameterGroups[0].ParameterApplyStatus); st != "in-sync" {
+		t.Fatalf("ParameterApplyStatus %q after dynamic changes only", st)
+	}
+}

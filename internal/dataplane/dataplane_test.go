@@ -155,3 +155,22 @@ func TestMariaDBCreateBackupRestore(t *testing.T) {
 		t.Fatalf("restored server's log lacks %s:\n%s", want, data)
 	}
 }
+
+// TestMissingBinaryNamesPackage: a missing engine binary is one line naming the Debian package.
+func TestMissingBinaryNamesPackage(t *testing.T) {
+	saved := binaries[Postgres]
+	t.Cleanup(func() { binaries[Postgres] = saved })
+	binaries[Postgres] = []string{"/nonexistent/initdb"}
+	err := Check(Postgres)
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "postgresql-15") {
+		t.Fatalf("Check with initdb missing: %v", err)
+	}
+	m, merr := NewManager()
+	if merr != nil {
+		t.Fatal(merr)
+	}
+	defer m.Close()
+	if _, err := m.Create(context.Background(), Spec{Engine: Postgres}); err == nil || !strings.Contains(err.Error(), "apt-get install -y postgresql-15") {
+		t.Fatalf("Create with initdb missing: %v", err)
+	}
+}
