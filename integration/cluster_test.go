@@ -54,7 +54,7 @@ func (e *env) createAuroraGroups() {
 }
 
 // fullSettingsCluster is an Aurora MySQL provisioned cluster with every cluster setting of
-// rds-behaviour.md §5 given a non-default value.
+// docs/aws-behaviour.md#aurora-clusters given a non-default value.
 func fullSettingsCluster(id string) *rds.CreateDBClusterInput {
 	return &rds.CreateDBClusterInput{
 		DBClusterIdentifier: aws.String(id), Engine: aws.String("aurora-mysql"),

@@ -111,7 +111,7 @@ func (e *env) createGroups() {
 	require.NoError(e.t, err)
 }
 
-// fullSettingsSource is a MySQL instance with every setting of rds-behaviour.md §2.4 given a
+// fullSettingsSource is a MySQL instance with every setting of docs/aws-behaviour.md#restore given a
 // non-default value.
 func fullSettingsSource(id, piKey string) *rds.CreateDBInstanceInput {
 	return &rds.CreateDBInstanceInput{

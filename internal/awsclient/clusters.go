@@ -57,7 +57,7 @@ func (c *regionClient) ListClusters(ctx context.Context) ([]model.Cluster, error
 }
 
 // RestoreCluster restores an encrypted cluster: for Aurora the restore itself encrypts
-// (rds-behaviour.md §5). Engine is required by the API and is always sent.
+// (docs/aws-behaviour.md#aurora-clusters). Engine is required by the API and is always sent.
 func (c *regionClient) RestoreCluster(ctx context.Context, in model.RestoreClusterInput) (*model.Cluster, error) {
 	const op = "RestoreDBClusterFromSnapshot"
 	ctx, id := begin(ctx, in.ID)

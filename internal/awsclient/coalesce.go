@@ -10,7 +10,7 @@ import (
 // Request coalescing (Config.CoalesceWindow): many migrations of one batch poll their own
 // resources by identifier, one Describe call each. Lookups of one kind in one region that
 // arrive close together are served instead by one Describe call whose filter lists all their
-// identifiers (rds-behaviour.md §1.8: a filter accepts a list of values).
+// identifiers (docs/aws-behaviour.md#filters-and-pages: a filter accepts a list of values).
 //
 // A batch of lookups stays open for the window and, with a Limiter, until the limiter grants
 // the call its turn: when the API budget is short, every lookup made while the call waits

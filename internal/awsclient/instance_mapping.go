@@ -95,7 +95,7 @@ func instanceSettingsFrom(d *types.DBInstance) model.InstanceSettings {
 	return s
 }
 
-// storageEncrypted follows rds-behaviour.md §2.1: StorageEncryptionType "none" is
+// storageEncrypted follows docs/aws-behaviour.md#encrypting-an-instance: StorageEncryptionType "none" is
 // authoritative when present, else the StorageEncrypted flag.
 func storageEncrypted(flag *bool, encType types.StorageEncryptionType) bool {
 	switch encType {

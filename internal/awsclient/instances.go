@@ -78,7 +78,7 @@ func (c *regionClient) RestoreInstance(ctx context.Context, in model.RestoreInst
 
 // CreateReadReplica is called in the replica's region. SourceRegion and KmsKeyId are sent
 // only across regions: same-region replicas inherit the source key, and AWS rejects a
-// KmsKeyId or a presigned URL there (rds-behaviour.md §1.4, §3.2).
+// KmsKeyId or a presigned URL there (docs/aws-behaviour.md#presigned-urls, #read-replicas).
 func (c *regionClient) CreateReadReplica(ctx context.Context, in model.ReadReplicaInput) (*model.Instance, error) {
 	const op = "CreateDBInstanceReadReplica"
 	ctx, id := begin(ctx, in.ID)
@@ -159,7 +159,7 @@ func (c *regionClient) ModifyInstance(ctx context.Context, id string, want model
 }
 
 // RenameInstance changes the identifier (and so the endpoint) immediately. The old id
-// may keep answering for a while: wait on the resource id (rds-behaviour.md §4.2).
+// may keep answering for a while: wait on the resource id (docs/aws-behaviour.md#renames).
 func (c *regionClient) RenameInstance(ctx context.Context, id, newID string) (*model.Instance, error) {
 	ctx, id = begin(ctx, id)
 	return c.modifyInstance(ctx, id, &rds.ModifyDBInstanceInput{

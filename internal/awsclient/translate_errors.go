@@ -137,9 +137,9 @@ func typedFailure(err error) (model.Failure, bool) {
 	return model.FailureUnknown, false
 }
 
-// codeKinds are the unmodeled (generic) codes, and modeled codes whose names do not follow
+// codeFailures are the unmodeled (generic) codes, and modeled codes whose names do not follow
 // the patterns in codeFailure.
-var codeKinds = map[string]model.Failure{
+var codeFailures = map[string]model.Failure{
 	"InvalidParameterValue":       model.FailureInvalidParameter,
 	"InvalidParameterCombination": model.FailureInvalidParameter,
 	"MissingParameter":            model.FailureInvalidParameter,
@@ -189,7 +189,7 @@ var codeKinds = map[string]model.Failure{
 // 149 RDS faults follow (…NotFound[Fault], …AlreadyExists[Fault], Invalid…State[Fault],
 // …QuotaExceeded[Fault], Insufficient…Capacity[Fault]).
 func codeFailure(code string) model.Failure {
-	if k, ok := codeKinds[code]; ok {
+	if k, ok := codeFailures[code]; ok {
 		return k
 	}
 	if _, ok := retry.DefaultThrottleErrorCodes[code]; ok {

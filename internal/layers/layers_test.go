@@ -1,5 +1,5 @@
-// Package layers holds only a test: it reads the import clauses of every package of the
-// module and checks that imports point down the layers that docs/architecture.md describes.
+// Package layers holds only tests of the repository as a whole: imports point down the
+// layers that docs/architecture.md#layers describes, and references to docs/ resolve.
 package layers
 
 import (

@@ -101,7 +101,7 @@ func IsKeyNotAccessible(err error) bool { return FailureOf(err) == FailureKeyNot
 
 // IsNothingToModify reports whether AWS refused a modify call because the resource already
 // has every requested value: InvalidParameterCombination "No modifications were requested"
-// (rds-behaviour.md §2.5). A retried modify meets this after its first attempt applied.
+// (docs/aws-behaviour.md#modify). A retried modify meets this after its first attempt applied.
 func IsNothingToModify(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == "InvalidParameterCombination" && strings.Contains(e.Message, "No modifications")

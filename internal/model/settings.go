@@ -24,7 +24,7 @@ type Route struct {
 	Note string
 }
 
-// InstanceSettingRoutes is the table of rds-behaviour.md §2.4 and §3.2, in plan order.
+// InstanceSettingRoutes is the table of docs/aws-behaviour.md#restore and #read-replicas, in plan order.
 var InstanceSettingRoutes = []Route{
 	{Setting: "DBInstanceClass", Restore: true, Replica: true, Modify: true, Compare: true},
 	{Setting: "Engine", Compare: true, Note: "taken from the snapshot"},
@@ -63,7 +63,7 @@ var InstanceSettingRoutes = []Route{
 	{Setting: "AssociatedRoles", Note: "IAM role associations are not part of a snapshot: re-add with AddRoleToDBInstance"},
 }
 
-// ClusterSettingRoutes is the table of rds-behaviour.md §5, in plan order.
+// ClusterSettingRoutes is the table of docs/aws-behaviour.md#aurora-clusters, in plan order.
 var ClusterSettingRoutes = []Route{
 	{Setting: "Engine", Restore: true, Compare: true},
 	{Setting: "EngineVersion", Restore: true, Compare: true},

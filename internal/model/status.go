@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// RDS status strings (rds-behaviour.md §6). Compare statuses with these, never with literals.
+// RDS status strings (docs/aws-behaviour.md#statuses). Compare statuses with these, never with literals.
 const (
 	StatusAvailable    = "available"
 	StatusCreating     = "creating"
@@ -104,7 +104,7 @@ func IsClusterAvailable(c *Cluster) bool { return c != nil && c.Status == Cluste
 func IsSnapshotAvailable(s *Snapshot) bool { return s != nil && s.Status == SnapshotAvailable }
 
 // InstanceAvailableAs is the end of a rename: the instance answers to id and is available
-// with no rename still pending (rds-behaviour.md §4.2: right after the call the old id
+// with no rename still pending (docs/aws-behaviour.md#renames: right after the call the old id
 // may still report available).
 func InstanceAvailableAs(id string) func(*Instance) bool {
 	id = NormalizeID(id)

@@ -9,7 +9,7 @@ import "time"
 // Tags is a resource's tag set, key to value.
 type Tags map[string]string
 
-// Tag keys every resource created by rdsencrypt carries (design.md invariant 2).
+// Tag keys every resource created by rdsencrypt carries (docs/architecture.md#tags-and-names).
 const (
 	TagMigrationID = "rdsencrypt:migration-id"
 	TagSource      = "rdsencrypt:source"
@@ -17,7 +17,7 @@ const (
 )
 
 // InstanceSettings are the settings of a DB instance that a migration must carry from the
-// source to its encrypted replacement (rds-behaviour.md §2.4 and §3.2). The same struct is
+// source to its encrypted replacement (docs/aws-behaviour.md#restore and #read-replicas). The same struct is
 // read from a described instance and given to restore, replica creation and modify calls.
 // A zero value means "not set" for strings and slices.
 type InstanceSettings struct {
@@ -129,7 +129,7 @@ type Key struct {
 }
 
 // ClusterSettings are the settings of an Aurora DB cluster that a migration carries
-// (rds-behaviour.md §5).
+// (docs/aws-behaviour.md#aurora-clusters).
 type ClusterSettings struct {
 	Engine                           string
 	EngineVersion                    string

@@ -14,12 +14,12 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
-// errf builds an apiError whose HTTP status comes from the table of rds-behaviour.md §8.
+// errf builds an apiError whose HTTP status comes from the table of docs/aws-behaviour.md#errors.
 func errf(code, format string, args ...any) *apiError {
 	return &apiError{Code: code, Message: fmt.Sprintf(format, args...), Status: statusOf(code)}
 }
 
-// errorStatus maps wire codes whose HTTP status is not 400 (rds-behaviour.md §8, SDK schemas).
+// errorStatus maps wire codes whose HTTP status is not 400 (docs/aws-behaviour.md#errors, SDK schemas).
 var errorStatus = map[string]int{
 	"DBInstanceNotFound":                  http.StatusNotFound,
 	"DBSnapshotNotFound":                  http.StatusNotFound,
@@ -54,7 +54,7 @@ func statusOf(code string) int {
 // RegisterErrorStatus lets other files declare the HTTP status of a wire code.
 func registerErrorStatus(code string, status int) { errorStatus[code] = status }
 
-// Messages used by several handlers; wording follows AWS where it is known (§8).
+// Messages used by several handlers; wording follows AWS where it is known (docs/aws-behaviour.md#errors).
 
 func errMissing(param string) *apiError {
 	return errf("MissingParameter", "The request must contain the parameter %s", param)

@@ -6,12 +6,12 @@ import (
 	"time"
 )
 
-// Aurora DB clusters (rds-behaviour.md §4.3, §5). A cluster owns the storage, the engine
+// Aurora DB clusters (docs/aws-behaviour.md#renaming-a-cluster, #aurora-clusters). A cluster owns the storage, the engine
 // settings and the writer/reader endpoints; its DB instances are created with CreateDBInstance
 // and DBClusterIdentifier. Membership is derived from the instances' clusterID, so instance
 // deletes and renames in the core need no callbacks.
 
-// DB cluster statuses used by the simulator (§6).
+// DB cluster statuses used by the simulator (docs/aws-behaviour.md#statuses).
 const (
 	clusterAvailable = "available"
 	clusterCreating  = "creating"
@@ -236,7 +236,7 @@ func (cl *cluster) currentWriter() *instance {
 	return cl.writer
 }
 
-// Endpoint addresses (§4.1).
+// Endpoint addresses (docs/aws-behaviour.md#endpoints).
 func (cl *cluster) writerAddress() string {
 	return cl.id + ".cluster-" + cl.r.suffix + "." + cl.r.name + ".rds.amazonaws.com"
 }
@@ -332,7 +332,7 @@ func init() {
 }
 
 // joinCluster is the core's clusterMemberHook: CreateDBInstance with DBClusterIdentifier.
-// Storage, encryption, backups, network, port and credentials belong to the cluster (§5); the
+// Storage, encryption, backups, network, port and credentials belong to the cluster (docs/aws-behaviour.md#aurora-clusters); the
 // instance keeps its class, parameter group, promotion tier, AZ, monitoring and tags.
 func joinCluster(c *call, inst *instance, ref string) *apiError {
 	cl, e := c.sim.clusterByRef(c.r, ref)

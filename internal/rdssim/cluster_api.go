@@ -451,7 +451,7 @@ func modifyDBCluster(c *call) (any, error) {
 }
 
 // renameCluster moves a cluster to a new identifier at once: the writer and reader endpoints
-// follow the name, custom endpoints (which do not contain it) keep their addresses (§4.3).
+// follow the name, custom endpoints (which do not contain it) keep their addresses (docs/aws-behaviour.md#renaming-a-cluster).
 func (s *Sim) renameCluster(cl *cluster, newID string, now time.Time, action string) {
 	st := aurora(cl.r)
 	for _, m := range cl.members() {

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Aurora custom endpoints (§5): up to 5 per cluster, READER or ANY, with StaticMembers or
+// Aurora custom endpoints (docs/aws-behaviour.md#aurora-clusters): up to 5 per cluster, READER or ANY, with StaticMembers or
 // ExcludedMembers; identifiers are unique per account and region; the address does not
 // contain the cluster name, so it survives a cluster rename.
 

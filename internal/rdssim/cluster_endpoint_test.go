@@ -76,7 +76,7 @@ func TestCustomEndpoints(t *testing.T) {
 	assert.Equal(t, 403, httpStatus(t, err))
 	h.Advance(2 * time.Minute)
 
-	// Describe: WRITER and READER of every cluster plus the custom ones, with the §1.8 filters.
+	// Describe: WRITER and READER of every cluster plus the custom ones, with the docs/aws-behaviour.md#filters-and-pages filters.
 	all, err := c.DescribeDBClusterEndpoints(ctx, &rds.DescribeDBClusterEndpointsInput{})
 	require.NoError(t, err)
 	assert.Len(t, all.DBClusterEndpoints, 2+2+5)
@@ -134,7 +134,7 @@ func TestCustomEndpoints(t *testing.T) {
 	_, err = c.DeleteDBClusterEndpoint(ctx, &rds.DeleteDBClusterEndpointInput{DBClusterEndpointIdentifier: aws.String("analytics")})
 	var nf *types.DBClusterEndpointNotFoundFault
 	require.True(t, errors.As(err, &nf), "got %v", err)
-	assert.Equal(t, 400, httpStatus(t, err), "DBClusterEndpointNotFoundFault is a 400 (§8)")
+	assert.Equal(t, 400, httpStatus(t, err), "DBClusterEndpointNotFoundFault is a 400 (docs/aws-behaviour.md#errors)")
 	// The identifier is free again, also for another cluster.
 	_, err = c.CreateDBClusterEndpoint(ctx, &rds.CreateDBClusterEndpointInput{DBClusterEndpointIdentifier: aws.String("analytics"),
 		DBClusterIdentifier: aws.String("other"), EndpointType: aws.String("ANY")})

@@ -305,7 +305,7 @@ func deleteDBClusterSnapshot(c *call) (any, error) {
 
 // copyDBClusterSnapshot copies a cluster snapshot. Unlike CopyDBSnapshot it cannot encrypt:
 // "If you copy an unencrypted DB cluster snapshot and specify a value for the KmsKeyId
-// parameter, an error is returned" (API reference, §5). An encrypted source is copied with its
+// parameter, an error is returned" (API reference; docs/aws-behaviour.md#aurora-clusters). An encrypted source is copied with its
 // key, or re-encrypted with KmsKeyId; a cross-region copy of an encrypted snapshot needs a key
 // of the destination region.
 func copyDBClusterSnapshot(c *call) (any, error) {
@@ -401,7 +401,7 @@ func copyDBClusterSnapshot(c *call) (any, error) {
 // restoreDBClusterFromSnapshot creates a new cluster (and no instances) from a cluster
 // snapshot. KmsKeyId encrypts an unencrypted snapshot's data or re-encrypts an encrypted one;
 // without it the cluster keeps the snapshot's encryption. Settings not passed take the
-// defaults of §5: default security group, default cluster parameter group, default subnet
+// defaults of docs/aws-behaviour.md#aurora-clusters: default security group, default cluster parameter group, default subnet
 // group, no backtracking, no log exports, IAM auth off, deletion protection off, no tag copy,
 // a new maintenance window (PreferredMaintenanceWindow is not a member of this API).
 func restoreDBClusterFromSnapshot(c *call) (any, error) {

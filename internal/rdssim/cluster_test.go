@@ -170,7 +170,7 @@ func TestCreateDBClusterCarriesEverySetting(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, byCluster.DBInstances, 3)
 
-	// A member cannot be snapshotted on its own (§2.2).
+	// A member cannot be snapshotted on its own (docs/aws-behaviour.md#snapshots).
 	_, err = c.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("orders-2"), DBSnapshotIdentifier: aws.String("x")})
 	assert.Equal(t, "InvalidParameterValue", apiCode(t, err))
 
@@ -339,7 +339,7 @@ func TestClusterSnapshotCopyAndRestoreEncrypts(t *testing.T) {
 	})
 	require.NoError(t, snapWaiter.Wait(ctx, &rds.DescribeDBClusterSnapshotsInput{DBClusterSnapshotIdentifier: aws.String("plain-snap")}, 10*time.Second))
 
-	// Copying an unencrypted cluster snapshot with a key is an error (§5); without one it is a
+	// Copying an unencrypted cluster snapshot with a key is an error (docs/aws-behaviour.md#aurora-clusters); without one it is a
 	// plain copy.
 	_, err = c.CopyDBClusterSnapshot(ctx, &rds.CopyDBClusterSnapshotInput{SourceDBClusterSnapshotIdentifier: aws.String("plain-snap"),
 		TargetDBClusterSnapshotIdentifier: aws.String("enc-copy"), KmsKeyId: aws.String(keyARN)})
@@ -350,7 +350,7 @@ func TestClusterSnapshotCopyAndRestoreEncrypts(t *testing.T) {
 	assert.False(t, aws.ToBool(cp.DBClusterSnapshot.StorageEncrypted))
 	assert.Contains(t, aws.ToString(cp.DBClusterSnapshot.SourceDBClusterSnapshotArn), ":cluster-snapshot:plain-snap")
 
-	// Restore with KmsKeyId encrypts; the restore creates only the cluster, with §5 defaults.
+	// Restore with KmsKeyId encrypts; the restore creates only the cluster, with docs/aws-behaviour.md#aurora-clusters defaults.
 	rout, err := c.RestoreDBClusterFromSnapshot(ctx, &rds.RestoreDBClusterFromSnapshotInput{DBClusterIdentifier: aws.String("secure"),
 		Engine: aws.String("aurora-mysql"), SnapshotIdentifier: aws.String("plain-snap"), KmsKeyId: aws.String("alias/target")})
 	require.NoError(t, err)
@@ -525,7 +525,7 @@ func TestModifyAndRenameCluster(t *testing.T) {
 	assert.Equal(t, []string{"old-2"}, eps.DBClusterEndpoints[2].StaticMembers)
 
 	// The freed name can be taken by another cluster, whose writer endpoint is exactly the old
-	// cluster's former one (the endpoint swap of design.md).
+	// cluster's former one (the endpoint swap of docs/architecture.md#tags-and-names).
 	other := createCluster(t, h, c, auroraMySQLInput("old"))
 	assert.Equal(t, aws.ToString(before.Endpoint), aws.ToString(other.Endpoint))
 	_, err = c.ModifyDBCluster(ctx, &rds.ModifyDBClusterInput{DBClusterIdentifier: aws.String("old"), NewDBClusterIdentifier: aws.String("new"), ApplyImmediately: aws.Bool(true)})

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// XML shapes of DBCluster and DBClusterSnapshot (rds-behaviour.md Appendix A).
+// XML shapes of DBCluster and DBClusterSnapshot (docs/aws-behaviour.md#responses-and-errors).
 
 type xmlClusterMember struct {
 	DBInstanceIdentifier          string

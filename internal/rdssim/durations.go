@@ -4,7 +4,7 @@ import "time"
 
 // DurationModel holds the virtual durations of every long-running operation.
 //
-// AWS publishes no throughput figures (rds-behaviour.md §9), so the numbers are a model built
+// AWS publishes no throughput figures (docs/aws-behaviour.md#durations), so the numbers are a model built
 // from the few documented facts and public anecdotes:
 //
 //   - A snapshot of a Single-AZ instance suspends I/O for seconds to minutes and scales with the

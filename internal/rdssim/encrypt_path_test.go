@@ -96,7 +96,7 @@ func TestEncryptionPath(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, keyARN, aws.ToString(cp2.DBSnapshot.KmsKeyId))
 
-	// Restore: encryption from the snapshot, defaults of §2.4 for what is not passed.
+	// Restore: encryption from the snapshot, defaults of docs/aws-behaviour.md#restore for what is not passed.
 	_, err = c.RestoreDBInstanceFromDBSnapshot(ctx, &rds.RestoreDBInstanceFromDBSnapshotInput{
 		DBInstanceIdentifier: aws.String("app-new"), DBSnapshotIdentifier: aws.String("app-enc")})
 	require.NoError(t, err)

@@ -15,7 +15,7 @@ type Throttle struct {
 }
 
 // CallFailure makes the Nth call of an action, counted from the moment it is injected
-// (Nth 1 = the next call), fail with Code. Status defaults to the code's status of §8.
+// (Nth 1 = the next call), fail with Code. Status defaults to the code's status of docs/aws-behaviour.md#errors.
 type CallFailure struct {
 	Action  string `json:"action"`
 	Nth     int    `json:"nth"`

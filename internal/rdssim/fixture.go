@@ -432,7 +432,7 @@ func fixtureList(v any) []FixtureArgs {
 	return out
 }
 
-// listItems are the wire names of list items that are not "member" (rds-behaviour.md §1.1).
+// listItems are the wire names of list items that are not "member" (docs/aws-behaviour.md#requests).
 var listItems = map[string]string{
 	"VpcSecurityGroupIds": "VpcSecurityGroupId", "AvailabilityZones": "AvailabilityZone",
 	"SubnetIds": "SubnetIdentifier", "DBSecurityGroups": "DBSecurityGroupName",

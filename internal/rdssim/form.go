@@ -11,7 +11,7 @@ import (
 // params reads AWS Query form parameters. The first parse error sticks (Err) so handlers can
 // read every parameter and check once.
 //
-// Conventions of the wire format (rds-behaviour.md §1.1): lists are `Prefix.Item.N` with
+// Conventions of the wire format (docs/aws-behaviour.md#requests): lists are `Prefix.Item.N` with
 // 1-based N, a bare `Prefix=` is an empty list, nested members are `Parent.Child`.
 type params struct {
 	v      url.Values

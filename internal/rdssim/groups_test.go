@@ -187,7 +187,7 @@ func TestSubnetAndOptionGroups(t *testing.T) {
 	assert.Len(t, list.OptionGroupsList, 2, "default:mysql-8-0 and mysql-audit")
 
 	// Instances refer to the groups: existing ones are used and reported, missing ones are the
-	// §8 404 faults.
+	// docs/aws-behaviour.md#errors 404 faults.
 	in := mysqlInput("db")
 	in.DBSubnetGroupName = aws.String("app-subnets")
 	in.OptionGroupName = aws.String("mysql-audit")

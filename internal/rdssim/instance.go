@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// DB instance statuses used by the simulator (rds-behaviour.md §6).
+// DB instance statuses used by the simulator (docs/aws-behaviour.md#statuses).
 const (
 	statusAvailable         = "available"
 	statusCreating          = "creating"

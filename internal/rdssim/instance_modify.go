@@ -14,7 +14,7 @@ func init() {
 // modifyDBInstance applies ModifyDBInstance. Settings that AWS shows under
 // PendingModifiedValues wait for the maintenance window unless ApplyImmediately; the rest
 // (windows, flags, monitoring, Performance Insights, log exports, groups, security groups)
-// apply at once regardless (rds-behaviour.md §2.5).
+// apply at once regardless (docs/aws-behaviour.md#modify).
 func modifyDBInstance(c *call) (any, error) {
 	s, p, r := c.sim, c.p, c.r
 	ref := p.required("DBInstanceIdentifier")

@@ -2,7 +2,7 @@ package rdssim
 
 import "time"
 
-// startRename runs an immediate rename (rds-behaviour.md §4.2). The new identifier is
+// startRename runs an immediate rename (docs/aws-behaviour.md#renames). The new identifier is
 // reserved at once; the old one keeps answering (status available, the new name under
 // PendingModifiedValues) for RenameGrace; then the instance, its ARN and its endpoint move to
 // the new identifier with status "renaming", reboot, and are available again Rename after the

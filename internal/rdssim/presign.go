@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// checkPresignedURL applies the PreSignedUrl rules of rds-behaviour.md §1.4 for an action whose
+// checkPresignedURL applies the PreSignedUrl rules of docs/aws-behaviour.md#presigned-urls for an action whose
 // source lives in srcRegion: a same-region request must not carry one (OBSERVED
 // InvalidParameterCombination); a cross-region one is optional (ignored by commercial AWS
 // today), but when present it must be a presigned request for the same action, signed for the

@@ -9,7 +9,7 @@ func init() {
 	registerRDS("CreateDBInstanceReadReplica", createDBInstanceReadReplica)
 }
 
-// createDBInstanceReadReplica follows rds-behaviour.md §3.2. The call is made in the replica's
+// createDBInstanceReadReplica follows docs/aws-behaviour.md#read-replicas. The call is made in the replica's
 // region; a cross-region source is named by ARN.
 func createDBInstanceReadReplica(c *call) (any, error) {
 	s, p, r := c.sim, c.p, c.r

@@ -9,7 +9,7 @@ func init() {
 }
 
 // restoreDefaults resets the settings that a restore does not take from the snapshot
-// (rds-behaviour.md §2.4): default network and groups, Single-AZ, no copy-tags, no deletion
+// (docs/aws-behaviour.md#restore): default network and groups, Single-AZ, no copy-tags, no deletion
 // protection, no IAM auth, no log exports, default CA, and nothing of what restore does not
 // accept (maintenance window, monitoring, Performance Insights, storage autoscaling, managed
 // master password).

@@ -94,7 +94,7 @@ func newClusterJournal(src *model.Cluster, members map[string]*model.Instance, e
 }
 
 // orderedMembers puts the writer first, then readers by promotion tier and identifier: the
-// first instance created in a cluster becomes its writer (rds-behaviour.md §5).
+// first instance created in a cluster becomes its writer (docs/aws-behaviour.md#aurora-clusters).
 func orderedMembers(ms []model.ClusterMember) []model.ClusterMember {
 	out := append([]model.ClusterMember(nil), ms...)
 	less := func(a, b model.ClusterMember) bool {

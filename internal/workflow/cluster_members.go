@@ -8,7 +8,7 @@ import (
 )
 
 // memberSettings are the settings a member of an Aurora cluster has of its own
-// (rds-behaviour.md §5); everything else belongs to the cluster. The promotion tier and the
+// (docs/aws-behaviour.md#aurora-clusters); everything else belongs to the cluster. The promotion tier and the
 // writer role come from the cluster's member list.
 var memberSettings = []model.Setting{
 	"DBInstanceClass", "DBParameterGroupName", "AvailabilityZone", "PubliclyAccessible",

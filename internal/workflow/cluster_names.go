@@ -15,7 +15,7 @@ const (
 	RoleTempEndpoint  = "temp-endpoint"  // temp-endpoint:<id>, the new cluster's endpoint before cutover
 )
 
-// maxClusterSnapshotID is the limit of DB cluster snapshot identifiers (rds-behaviour.md §5),
+// maxClusterSnapshotID is the limit of DB cluster snapshot identifiers (docs/aws-behaviour.md#aurora-clusters),
 // tighter than DB snapshots'.
 const maxClusterSnapshotID = 63
 
