@@ -382,9 +382,7 @@ interrupted (kill -9, a crash, a reboot): status says so and how to continue it.
 				for _, line := range interrupted {
 					fmt.Fprintln(a.streams.Out, line)
 				}
-				for _, c := range corrupt {
-					fmt.Fprintf(a.streams.Out, "%s  %s  %s  corrupt: %s; rebuild it with: %s\n", c.ID, orDash(c.Source), orDash(c.Region), c.Reason, c.RebuildCommand())
-				}
+				output.PrintCorruptJournals(a.streams.Out, corrupt)
 			}
 			for _, p := range problems {
 				if !errors.Is(p, journal.ErrCorrupt) {
@@ -475,11 +473,4 @@ func kindOf(cluster bool) string {
 		return workflow.KindCluster
 	}
 	return workflow.KindInstance
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -122,4 +122,12 @@ func PrintStatus(w io.Writer, states []*workflow.State) {
 	tw.Flush()
 }
 
+// PrintCorruptJournals writes one line per journal that cannot be read, with the command
+// that rebuilds its migration from the AWS tags (the status command, after the table).
+func PrintCorruptJournals(w io.Writer, corrupt []workflow.CorruptJournal) {
+	for _, c := range corrupt {
+		fmt.Fprintf(w, "%s  %s  %s  corrupt: %s; rebuild it with: %s\n", c.ID, Dash(c.Source), Dash(c.Region), c.Reason, c.RebuildCommand())
+	}
+}
+
 func secs(d workflow.Duration) string { return time.Duration(d).Round(time.Second).String() }
