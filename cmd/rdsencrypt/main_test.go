@@ -381,3 +381,118 @@ func withAskFlags(args []string, flags ...string) []string {
 	}
 	return args
 }
+
+// buildBinary builds rdsencrypt for tests that signal or kill the process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "rdsencrypt")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+	return bin
+}
+
+// waitForFile polls until another process has written path, and returns its content.
+func waitForFile(t *testing.T, path string) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(path); err == nil && strings.HasSuffix(string(b), "\n") {
+			return strings.TrimSpace(string(b))
+		}
+		time.Sleep(2 * time.Millisecond) // polling a file another process writes
+	}
+	t.Fatalf("%s never written", path)
+	return ""
+}
+
+// assertProcessEnds waits until the process pid is gone (or a zombie: dead, not yet reaped).
+func assertProcessEnds(t *testing.T, pid string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return
+		}
+		if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "Z" {
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // polling another process's state
+	}
+	t.Errorf("process %s of the hook's group outlived the stop", pid)
+}
+
+// A SIGTERM or SIGINT while the freeze hook runs ends the hook's whole process group (a
+// child the shell started included), and the migration stops paused (exit 3) with the freeze
+// step resumable; SIGTERM during a rollback also exits 3.
+func TestSignalDuringFreezeHookAndRollbackStops(t *testing.T) {
+	bin := buildBinary(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			c := newCLI(t, 20)
+			c.source("ledger")
+			dir := t.TempDir()
+			child := filepath.Join(dir, "child")
+			hook := "sleep 300 & echo $! > " + child + "; wait"
+			cmd := exec.Command(bin, c.args("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes", "--freeze-hook", hook)...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Start())
+			pid := waitForFile(t, child)
+			require.NoError(t, cmd.Process.Signal(sig))
+			err := cmd.Wait()
+			var exit *exec.ExitError
+			require.ErrorAs(t, err, &exit, stderr.String())
+			assert.Equal(t, exitStopped, exit.ExitCode(), stderr.String())
+			assertProcessEnds(t, pid)
+
+			store, err := workflow.OpenStore(c.state)
+			require.NoError(t, err)
+			states, _, err := store.List()
+			require.NoError(t, err)
+			require.Len(t, states, 1)
+			st := states[0]
+			assert.Equal(t, workflow.StatusPaused, st.Status)
+			for _, s := range st.Steps {
+				if s.Name == workflow.StepFreeze {
+					assert.NotEqual(t, workflow.StepFailed, s.Status, "the freeze step stays resumable")
+				}
+			}
+			if sig != syscall.SIGTERM {
+				return
+			}
+			// A rollback stopped by SIGTERM is stopped (3), not failed (1), and continues.
+			rb := exec.Command(bin, c.args("rollback", st.ID, "--yes")...)
+			var rbErr bytes.Buffer
+			rb.Stderr = &rbErr
+			require.NoError(t, rb.Start())
+			waitForStatus(t, store, st.ID, workflow.StatusRollingBack)
+			require.NoError(t, rb.Process.Signal(syscall.SIGTERM))
+			err = rb.Wait()
+			if err == nil {
+				t.Skip("the rollback finished before the signal arrived")
+			}
+			require.ErrorAs(t, err, &exit, rbErr.String())
+			assert.Equal(t, exitStopped, exit.ExitCode(), rbErr.String())
+			out, err := exec.Command(bin, c.args("rollback", st.ID, "--yes")...).CombinedOutput()
+			require.NoError(t, err, "%s", out)
+		})
+	}
+}
+
+// waitForStatus polls the journal of id until the migration has the given status.
+func waitForStatus(t *testing.T, store *workflow.Store, id, status string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, err := store.Load(id); err == nil && st.Status == status {
+			return
+		}
+		time.Sleep(2 * time.Millisecond) // polling a file another process writes
+	}
+	t.Fatalf("migration %s never reached %s", id, status)
+}

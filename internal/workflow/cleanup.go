@@ -55,6 +55,9 @@ func (r *run) cleanup(ctx context.Context) (*Report, error) {
 	if err := r.route.cleanup(ctx, r); err != nil {
 		r.st.LastError = redact.String(err.Error())
 		_ = r.save()
+		if ctx.Err() != nil { // interrupted (Ctrl-C, SIGTERM): stopped, not failed
+			err = fmt.Errorf("%w: %w", ErrStopped, err)
+		}
 		return ReportOf(r.st), &Error{Resource: r.st.Source, Problem: "cleanup of migration " + r.st.ID + " stopped", Err: err,
 			Next: "fix the cause, then rdsencrypt cleanup " + r.st.ID + " (it continues where it stopped)"}
 	}

@@ -42,6 +42,9 @@ func freezeApproval(r *run, a *Approval) {
 func applyFreeze(ctx context.Context, r *run) error {
 	if h := r.st.Options.FreezeHook; h != "" {
 		if err := r.hooks().Run(ctx, "freeze", h, r.hookEnv()); err != nil {
+			if ctx.Err() != nil {
+				return err // stopped: the step stays resumable and runs the hook again
+			}
 			return errorf(r.st.Source, "fix the hook and run rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, err,
 				"freeze hook failed; nothing was changed in AWS")
 		}
@@ -75,6 +78,9 @@ func unfreezeApproval(r *run, a *Approval) {
 func applyUnfreeze(ctx context.Context, r *run) error {
 	if h := r.st.Options.UnfreezeHook; h != "" {
 		if err := r.hooks().Run(ctx, "unfreeze", h, r.hookEnv()); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
 			return errorf(r.st.Source, "unfreeze writes by hand, then rdsencrypt resume "+r.st.ID, err, "unfreeze hook failed")
 		}
 	}

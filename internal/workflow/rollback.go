@@ -75,6 +75,10 @@ func (r *run) rollback(ctx context.Context) (*Report, error) {
 		_ = r.save()
 		rep := ReportOf(r.st)
 		r.notify(Event{Type: EventFinished, Report: rep, Err: err})
+		if ctx.Err() != nil { // interrupted (Ctrl-C, SIGTERM): stopped, not failed
+			return rep, &Error{Resource: r.st.Source, Problem: fmt.Sprintf("rollback of migration %s interrupted", r.st.ID),
+				Err: fmt.Errorf("%w: %w", ErrStopped, err), Next: "rdsencrypt rollback " + r.st.ID + " (it continues where it stopped)"}
+		}
 		return rep, &Error{Resource: r.st.Source, Problem: fmt.Sprintf("rollback of migration %s stopped", r.st.ID), Err: err,
 			Next: "fix the cause, then rdsencrypt rollback " + r.st.ID + " (it continues where it stopped)"}
 	}
