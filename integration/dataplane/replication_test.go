@@ -2,6 +2,7 @@ package dataplane_test
 
 import (
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -66,8 +67,11 @@ func TestPostgresReadReplicaFollowsThenPromoted(t *testing.T) {
 }
 
 // TestLogicalReplicationAfterReboot: rds.logical_replication=1 is static: until the reboot the
-// instance reports pending-reboot and logical decoding is refused; afterwards the master user
-// can create a logical slot and read the changes of a publication.
+// instance reports pending-reboot and logical decoding is refused (a subscription on another
+// instance cannot be created); afterwards the master user can create a logical slot and read
+// the changes of a publication, and a subscription on a second instance receives its rows.
+// CREATE SUBSCRIPTION runs through Sim.DataPlaneExec: RDS lets rds_superuser create
+// subscriptions, vanilla PostgreSQL 15 only superusers.
 func TestLogicalReplicationAfterReboot(t *testing.T) {
 	e := start(t, dataplane.Postgres)
 	if _, err := e.rds.CreateDBParameterGroup(e.ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String("logical"),
@@ -80,6 +84,11 @@ func TestLogicalReplicationAfterReboot(t *testing.T) {
 	c := e.mustPG(endpoint(inst))
 	e.exec(c, "CREATE TABLE t (id int PRIMARY KEY, v text)")
 	e.exec(c, "CREATE PUBLICATION pub FOR TABLE t")
+	sub := e.create("orders-sub", "postgres", func(in *rds.CreateDBInstanceInput) { in.BackupRetentionPeriod = aws.Int32(0) })
+	e.exec(e.mustPG(endpoint(sub)), "CREATE TABLE t (id int PRIMARY KEY, v text)")
+	host, port := aws.ToString(inst.Endpoint.Address), aws.ToInt32(inst.Endpoint.Port)
+	subscribe := fmt.Sprintf("CREATE SUBSCRIPTION sub CONNECTION 'host=%s port=%d user=%s password=%s dbname=shop' PUBLICATION pub",
+		host, port, master, password)
 	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String("logical"),
 		Parameters: []types.Parameter{{ParameterName: aws.String("rds.logical_replication"), ParameterValue: aws.String("1"),
 			ApplyMethod: types.ApplyMethodPendingReboot}}}); err != nil {
@@ -91,6 +100,9 @@ func TestLogicalReplicationAfterReboot(t *testing.T) {
 	slot := "SELECT pg_create_logical_replication_slot('encrypt', 'pgoutput')"
 	if _, err := c.Exec(e.ctx, slot); err == nil || !strings.Contains(err.Error(), "wal_level") {
 		t.Fatalf("logical slot before the reboot: %v", err)
+	}
+	if err := e.h.Sim.DataPlaneExec(e.ctx, region, "orders-sub", "shop", subscribe); err == nil || !strings.Contains(err.Error(), "wal_level") {
+		t.Fatalf("subscription before the publisher's reboot: %v", err)
 	}
 	if _, err := e.rds.RebootDBInstance(e.ctx, &rds.RebootDBInstanceInput{DBInstanceIdentifier: aws.String("orders")}); err != nil {
 		t.Fatal(err)
@@ -114,6 +126,14 @@ func TestLogicalReplicationAfterReboot(t *testing.T) {
 	if n < 3 { // BEGIN, RELATION, INSERT, COMMIT
 		t.Fatalf("%d logical changes, want the insert's", n)
 	}
+	if err := e.h.Sim.DataPlaneExec(e.ctx, region, "orders-sub", "shop", subscribe); err != nil {
+		t.Fatalf("subscription after the reboot: %v", err)
+	}
+	e.exec(c, "INSERT INTO t VALUES (3, 'subscribed')")
+	sc := e.mustPG(endpoint(sub))
+	e.eventually("the subscriber receives the publisher's rows", func() bool {
+		return e.rows(sc, "SELECT string_agg(v, ',' ORDER BY id) FROM t") == "replicated,subscribed"
+	})
 
 	// A dynamic parameter applies at once.
 	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String("logical"),

@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Server is one running (or stopped) database server.
@@ -304,6 +307,28 @@ func (s *Server) ApplyDynamic(ctx context.Context, settings map[string]string) e
 		return s.pgApply(ctx, settings)
 	}
 	return s.mariaApply(ctx, settings)
+}
+
+// AdminExec runs one statement as the server's administrator (rdsadmin) in database db.
+func (s *Server) AdminExec(ctx context.Context, db, stmt string) error {
+	if s.engine == Postgres {
+		if db == "" {
+			db = "postgres"
+		}
+		return s.pgAdmin(ctx, db, func(c *pgx.Conn) error {
+			_, err := c.Exec(ctx, stmt)
+			return err
+		})
+	}
+	return s.mariaAdmin(ctx, func(d *sql.DB) error {
+		if db != "" {
+			if _, err := d.ExecContext(ctx, "USE "+mariaIdent(db)); err != nil {
+				return err
+			}
+		}
+		_, err := d.ExecContext(ctx, stmt)
+		return err
+	})
 }
 
 func (s *Server) ping(ctx context.Context) error {

@@ -151,6 +151,27 @@ func (s *Sim) DataRoot() string {
 	return s.data.m.Root()
 }
 
+// DataPlaneExec runs one statement on an instance's server as its administrator (rdsadmin), in
+// database db. It is for what RDS lets the master user (rds_superuser) do but vanilla
+// PostgreSQL 15 reserves to superusers, above all CREATE SUBSCRIPTION; a test that uses it
+// stands in for that RDS privilege (docs/data-plane.md).
+func (s *Sim) DataPlaneExec(ctx context.Context, region, id, db, stmt string) error {
+	s.mu.Lock()
+	var srv *dataplane.Server
+	if r := s.regions[region]; r != nil && s.data != nil {
+		if i := r.instances[strings.ToLower(id)]; i != nil {
+			if n := s.dataNodeOf(i); n != nil {
+				srv = n.srv
+			}
+		}
+	}
+	s.mu.Unlock()
+	if srv == nil {
+		return fmt.Errorf("no data-plane server for instance %s in %s", id, region)
+	}
+	return srv.AdminExec(ctx, db, stmt)
+}
+
 // hasData reports whether an instance is (or gets) a real server.
 func (s *Sim) hasData(i *instance) bool {
 	return s.data != nil && i.clusterID == "" && dataplane.EngineOf(i.cfg.Engine) != ""
