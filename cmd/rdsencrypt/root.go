@@ -101,6 +101,11 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 		if a.opts.Output != "text" && a.opts.Output != "json" {
 			return usagef("--output must be text or json, not %q", a.opts.Output)
 		}
+		if a.opts.EndpointURL != "" {
+			if err := awsclient.CheckEndpointURL(a.opts.EndpointURL); err != nil {
+				return usageError{err.Error()}
+			}
+		}
 		if a.opts.PollInterval <= 0 {
 			return usagef("--poll-interval must be positive")
 		}
@@ -167,6 +172,9 @@ func (a *app) engineWith(ctx context.Context, cfg awsclient.Config) (*workflow.E
 	}
 	if client.Region() == "" {
 		return nil, nil, usagef("no AWS region: pass --region or set AWS_REGION")
+	}
+	if err := client.Check(ctx); err != nil {
+		return nil, nil, err
 	}
 	store, err := a.store()
 	if err != nil {

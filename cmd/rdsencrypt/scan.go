@@ -50,6 +50,10 @@ It makes read-only calls only.`,
 			if err != nil {
 				return err
 			}
+			if len(rep.Unread) > 0 {
+				// a partial inventory would read as a clean fleet: print none
+				return fmt.Errorf("scan could not read %s, so it reports nothing: %s", strings.Join(rep.Unread, ", "), strings.Join(rep.Errors, "; "))
+			}
 			if a.opts.Output == "json" {
 				err = output.WriteJSON(a.streams.Out, rep)
 			} else {

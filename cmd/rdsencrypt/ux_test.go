@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -254,4 +255,67 @@ func TestKmsKeySyntaxIsOneAndUnusedKeysAreWarned(t *testing.T) {
 	code, out, errOut = c.run(false, "", "--region", "us-east-1", "plan", "--db", "app-0", "--kms-key", "alias/fleet,eu-west-1=alias/nope")
 	assert.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "--kms-key gives alias/nope for eu-west-1, but app-0 has no read replica there: that key is not used")
+}
+
+// Item 7: a scan that cannot read a region prints no inventory (a script reading stdout would
+// take it for a clean fleet); a key it cannot describe is a finding about its database.
+func TestScanThatCannotReadPrintsNoInventory(t *testing.T) {
+	c := newCLI(t, 20000)
+	c.source("ledger")
+	out, stderr, code := runAt(false, "", "--endpoint-url", c.h.URL, "--state-dir", c.state, "--poll-interval", "2ms",
+		"scan", "--region", "us-east-1")
+	require.Equal(t, exitOK, code, "the simulator serves every region: %s", stderr)
+	assert.Contains(t, out, "ledger")
+
+	// us-east-1 cannot be listed (no permission): nothing is reported, not a clean fleet
+	c.h.Faults(rdssim.FaultRequest{FailCalls: []rdssim.CallFailure{{Action: "DescribeDBInstances", Nth: 1, Code: "AccessDenied", Status: 403}}})
+	out, stderr, code = c.run("scan")
+	assert.Equal(t, exitFailed, code)
+	assert.Empty(t, out, "no inventory")
+	assert.Contains(t, stderr, "scan could not read us-east-1, so it reports nothing")
+
+	// nothing answers at the endpoint
+	out, stderr, code = runAt(false, "", "--endpoint-url", "http://127.0.0.1:1", "--region", "us-east-1", "scan")
+	assert.Equal(t, exitFailed, code)
+	assert.Empty(t, out, "no inventory")
+	assert.Contains(t, stderr, "nothing answers at --endpoint-url")
+}
+
+func TestScanKeyThatCannotBeDescribedIsAFinding(t *testing.T) {
+	c := newCLI(t, 20000)
+	c.source("ledger")
+	_, stderr, code := c.run("migrate", "--yes", "--db", "ledger", "--kms-key", "alias/cli")
+	require.Equal(t, exitOK, code, stderr)
+	key, err := c.aws().DescribeKey(t.Context(), "alias/cli")
+	require.NoError(t, err)
+	// the key cannot be described (deleted)
+	c.h.Faults(rdssim.FaultRequest{FailCalls: []rdssim.CallFailure{{Action: "DescribeKey", Nth: 1, Code: "NotFoundException", Status: 400}}})
+	out, stderr, code := c.run("scan")
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, out, "kms-key-readable")
+	assert.Contains(t, out, "the KMS key "+key.ARN+" of DB instance ledger cannot be described")
+}
+
+// Item 10: an endpoint nothing answers at, an endpoint URL without a scheme and missing
+// credentials each get one line naming the cause and the fix, at once (before: ten retries,
+// 18 s, then blamed on credentials or region; the raw IMDS error and an SDK WARN line).
+func TestConnectionAndCredentialFaultsAreNamed(t *testing.T) {
+	c := newCLI(t, 20000)
+	_, stderr, code := runAt(false, "", "--endpoint-url", "http://127.0.0.1:1", "--region", "us-east-1", "--state-dir", c.state,
+		"plan", "--db", "x", "--kms-key", "k")
+	assert.Equal(t, exitFailed, code)
+	assert.Equal(t, "rdsencrypt: nothing answers at --endpoint-url http://127.0.0.1:1 (connection refused): start the simulator there (go run ./cmd/rdssim --addr 127.0.0.1:1) or correct the URL\n", stderr)
+
+	_, stderr, code = runAt(false, "", "--endpoint-url", strings.TrimPrefix(c.h.URL, "http://"), "--region", "us-east-1", "scan")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "is not a URL with a scheme: write it as http://HOST:PORT")
+
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	_, stderr, code = c.run("scan")
+	assert.Equal(t, exitFailed, code)
+	assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line, no SDK WARN: %q", stderr)
+	assert.Contains(t, stderr, "rdsencrypt: no AWS credentials found")
+	assert.Contains(t, stderr, "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to, say, test")
 }

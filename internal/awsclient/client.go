@@ -3,7 +3,6 @@ package awsclient
 import (
 	"context"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
 	"sync"
 	"time"
@@ -12,7 +11,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // Client holds the AWS configuration and hands out region-scoped RDS implementations.
@@ -38,6 +40,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(cfg.HTTPClient))
 	}
+	// The SDK's own log lines (such as its IMDS fallback warning) would reach the terminal
+	// around the one-line errors; --debug has the wire log instead.
+	opts = append(opts, config.WithLogger(logging.Nop{}))
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration (profile %q): %w", cfg.Profile, err)

@@ -49,6 +49,7 @@ const (
 	CheckDeletionProtection = "deletion-protection"
 	CheckBackups            = "backup-retention"
 	CheckReplicaEncryption  = "replica-encryption"
+	CheckKeyReadable        = "kms-key-readable"
 )
 
 // MinBackupRetentionDays is the retention below which backups are reported (Security Hub RDS.11).
@@ -139,6 +140,8 @@ type ScanReport struct {
 	Summary   ScanSummary    `json:"summary"`
 	// Errors are regions or facts that could not be read; the rest of the scan stands.
 	Errors []string `json:"errors,omitempty"`
+	// Unread are the regions that could not be listed at all: the inventory is incomplete.
+	Unread []string `json:"unread_regions,omitempty"`
 }
 
 // ScanFacts are the facts a scan reads besides the described resources.
@@ -147,6 +150,9 @@ type ScanFacts struct {
 	Params map[string]string
 	// KeyManagers maps a KMS key ARN to model.Key.Manager (AWS or CUSTOMER).
 	KeyManagers map[string]string
+	// KeyProblems maps a KMS key ARN that could not be described to why: a finding about
+	// the databases it encrypts, not a failed scan.
+	KeyProblems map[string]string
 	// Encrypted maps "region/id" of every scanned instance to its storage encryption, for
 	// the replica lists of primaries.
 	Encrypted map[string]bool
@@ -250,6 +256,13 @@ func (f ScanFacts) tls(region, engine, version, group string) (enforced, param s
 	return FactNo, param
 }
 
+// keyFix is the fix of a key that cannot be described: look at it, or move the database to
+// a key this account controls.
+func keyFix(kind, region, id, arn, key string) string {
+	return "aws kms describe-key --region " + region + " --key-id " + arn + "   (then, to move it to a key you control: " +
+		MigrateCommand(kind, region, id, key) + ")"
+}
+
 // MigrateCommand is the rdsencrypt command that encrypts a resource.
 func MigrateCommand(kind, region, id, key string) string {
 	flag := "--db"
@@ -303,6 +316,10 @@ func AnalyzeInstance(inst model.Instance, facts ScanFacts) ScanResource {
 	} else if !s.StorageEncrypted {
 		add(CheckEncryption, SeverityHigh, MigrateCommand(workflow.KindInstance, inst.Region, inst.ID, key),
 			"storage of DB instance %s is not encrypted at rest, nor are its snapshots and backups", inst.ID)
+	}
+	if why := facts.KeyProblems[r.KmsKeyARN]; s.StorageEncrypted && why != "" {
+		add(CheckKeyReadable, SeverityHigh, keyFix(workflow.KindInstance, inst.Region, inst.ID, r.KmsKeyARN, key),
+			"the KMS key %s of DB instance %s cannot be described (%s): if it is deleted or disabled, the database and its snapshots cannot be restored", r.KmsKeyARN, inst.ID, why)
 	}
 	if s.StorageEncrypted && r.KeyManager == KeyAWSManaged {
 		add(CheckCustomerKey, SeverityInfo, MigrateCommand(workflow.KindInstance, inst.Region, inst.ID, key)+"   (KEY: a customer managed key)",
@@ -383,6 +400,10 @@ func AnalyzeCluster(c model.Cluster, members []model.Instance, facts ScanFacts) 
 	modify := "aws rds modify-db-cluster --region " + c.Region + " --db-cluster-identifier " + c.ID
 	add := func(check string, sev Severity, fix, format string, args ...any) {
 		r.Findings = append(r.Findings, Finding{Check: check, Severity: sev, Message: fmt.Sprintf(format, args...), Fix: fix})
+	}
+	if why := facts.KeyProblems[r.KmsKeyARN]; s.StorageEncrypted && why != "" {
+		add(CheckKeyReadable, SeverityHigh, keyFix(workflow.KindCluster, c.Region, c.ID, r.KmsKeyARN, key),
+			"the KMS key %s of Aurora cluster %s cannot be described (%s): if it is deleted or disabled, the cluster and its snapshots cannot be restored", r.KmsKeyARN, c.ID, why)
 	}
 	if !s.StorageEncrypted {
 		add(CheckEncryption, SeverityHigh, MigrateCommand(workflow.KindCluster, c.Region, c.ID, key),

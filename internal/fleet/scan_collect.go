@@ -22,7 +22,8 @@ type regionFleet struct {
 // other regions are still scanned. kmsKey is the key named in fix commands ("" = KEY).
 func Scan(ctx context.Context, e *workflow.Engine, regions []string, kmsKey string) (*ScanReport, error) {
 	rep := &ScanReport{Regions: slices.Clone(regions), Resources: []ScanResource{}}
-	facts := ScanFacts{Params: map[string]string{}, KeyManagers: map[string]string{}, Encrypted: map[string]bool{}, KmsKey: kmsKey}
+	facts := ScanFacts{Params: map[string]string{}, KeyManagers: map[string]string{}, KeyProblems: map[string]string{},
+		Encrypted: map[string]bool{}, KmsKey: kmsKey}
 	var fleets []regionFleet
 	for _, region := range regions {
 		f, err := listRegion(ctx, e, region)
@@ -31,6 +32,7 @@ func Scan(ctx context.Context, e *workflow.Engine, regions []string, kmsKey stri
 				return nil, ctx.Err()
 			}
 			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %s", region, redact.String(err.Error())))
+			rep.Unread = append(rep.Unread, region)
 			continue
 		}
 		for _, inst := range f.instances {
@@ -115,7 +117,7 @@ func readScanFacts(ctx context.Context, api model.RDS, f regionFleet, facts *Sca
 		k, err := api.DescribeKey(ctx, arn)
 		if err != nil {
 			facts.KeyManagers[arn] = ""
-			problems = append(problems, fmt.Sprintf("%s: KMS key %s: %s", f.region, arn, redact.String(err.Error())))
+			facts.KeyProblems[arn] = redact.String(err.Error())
 			return
 		}
 		facts.KeyManagers[arn] = k.Manager
