@@ -91,7 +91,8 @@ func pollingRun(b *testing.B, gib int32) (lags []time.Duration, describes, minut
 			describes += float64(n - before[action])
 		}
 	}
-	return seen.lags(h.Events(), t0), describes, minutes
+	lags = seen.lags(h.Events(), t0, func(format string, args ...any) { b.Logf(format, args...) })
+	return lags, describes, minutes
 }
 
 // observation is one Describe answer the engine got: what it showed, and when (virtual time).
@@ -119,7 +120,7 @@ func (o *observations) add(key, status string) {
 // lags: for each event after t0 that ends a wait (available, deleted) of a resource the
 // engine was watching (it saw it in another status before), the time until an answer
 // showed it.
-func (o *observations) lags(events []rdssim.Event, t0 time.Time) []time.Duration {
+func (o *observations) lags(events []rdssim.Event, t0 time.Time, logf func(string, ...any)) []time.Duration {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var lags []time.Duration
@@ -143,6 +144,9 @@ func (o *observations) lags(events []rdssim.Event, t0 time.Time) []time.Duration
 			}
 			if watching && ob.status == want {
 				lags = append(lags, ob.at.Sub(ev.Time))
+				logf("%s %s %s at +%v: seen %v later", ev.Type, ev.ID, ev.Status, ev.Time.Sub(t0).Round(time.Second), ob.at.Sub(ev.Time).Round(time.Second))
+			} else {
+				logf("%s %s %s at +%v: not a wait's end (watching=%v, next seen %s)", ev.Type, ev.ID, ev.Status, ev.Time.Sub(t0).Round(time.Second), watching, ob.status)
 			}
 			break
 		}

@@ -378,6 +378,7 @@ func (r *run) runStep(ctx context.Context, s step, ss *StepState) error {
 		}
 	}
 	if s.wait != nil {
+		r.expect.pace = true // the wait phase waits for the step's long operation
 		if err := s.wait(ctx, r); err != nil {
 			return r.failStep(ss, err)
 		}
