@@ -303,3 +303,47 @@ func TestCleanupKeepsTheRetiredSourcesAutomatedBackups(t *testing.T) {
 		assert.Positive(t, kept, "the retired cluster's automated backups outlive it")
 	})
 }
+
+// TestIAMAuthNeedsAnAcknowledgementUnattended: with IAM database authentication on, the plan
+// names the old resource id and the policy ARN pattern, an unattended run without the
+// acknowledgement is refused before any side effect, and the cutover approval repeats the
+// old and new resource ids.
+func TestIAMAuthNeedsAnAcknowledgementUnattended(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/ledger")
+	in := simpleSource("ledger")
+	in.EnableIAMDatabaseAuthentication = aws.Bool(true)
+	src := e.createInstance(in)
+	req := workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"}
+	pattern := "arn:aws:rds-db:us-east-1:" + e.h.Sim.AccountID() + ":dbuser:" + src.ResourceID + "/*"
+
+	plan, err := e.engine("", nil).Plan(e.ctx(), req)
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(plan.Warnings, "\n"), pattern)
+	assert.Equal(t, []string{workflow.AckIAMAuth}, plan.Acknowledgements)
+
+	before := e.h.Calls()
+	_, err = e.engine(fixedID, workflow.AutoApproveAcknowledging()).Migrate(e.ctx(), req)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "needs --acknowledge-iam-auth")
+	assertNoMutatingCalls(t, before, e.h.Calls())
+
+	var cutover workflow.Approval
+	acked := workflow.AutoApproveAcknowledging(workflow.AckIAMAuth)
+	rec := struct {
+		workflow.Approver
+		workflow.Acknowledger
+	}{workflow.ApproverFunc(func(ctx context.Context, a workflow.Approval) (workflow.Decision, error) {
+		if a.Step == workflow.StepRenameSource {
+			cutover = a
+		}
+		return acked.Approve(ctx, a)
+	}), acked.(workflow.Acknowledger)}
+	rep, err := e.engine(fixedID, rec).Migrate(e.ctx(), req)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	got := e.describe("ledger")
+	details := strings.Join(cutover.Details, "\n")
+	assert.Contains(t, details, "from "+src.ResourceID+" to "+got.ResourceID)
+	assert.Contains(t, details, "dbuser:"+got.ResourceID+"/*")
+}

@@ -427,8 +427,10 @@ func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(cont
 	case a.opts.Yes || !a.streams.Terminal || a.opts.NoTUI:
 		eng.Observer = &output.PlainObserver{Out: a.streams.Err, Calls: a.opts.Debug}
 		switch {
+		case a.opts.Yes && a.opts.AckIAMAuth:
+			eng.Approver = workflow.AutoApproveAcknowledging(workflow.AckIAMAuth)
 		case a.opts.Yes:
-			eng.Approver = workflow.AutoApprove
+			eng.Approver = workflow.AutoApproveAcknowledging() // IAM auth needs --acknowledge-iam-auth
 		case !a.streams.Terminal:
 			// the caller made sure nothing is left to ask (a rolled-back or cleaned-up migration)
 			eng.Approver = workflow.RefuseApprover

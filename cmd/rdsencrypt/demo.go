@@ -61,6 +61,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 		fmt.Fprintln(a.streams.Err, "rdsencrypt demo: no terminal, so it runs unattended (as with --yes)")
 		a.opts.Yes = true
 	}
+	a.opts.AckIAMAuth = true // the demo's own simulator: no rds-db:connect policy to update
 	sim := rdssim.New(rdssim.Options{Speed: o.Speed, DataPlane: o.DataPlane})
 	defer sim.Close()
 	if err := sim.LoadFixture(bytes.NewReader(rdssim.ExampleFleet)); err != nil {

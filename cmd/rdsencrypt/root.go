@@ -29,8 +29,11 @@ type globalOptions struct {
 	PollInterval time.Duration
 	Output       string
 	Yes          bool
-	Debug        bool
-	NoTUI        bool
+	// AckIAMAuth acknowledges, for an unattended run, that IAM database authentication
+	// policies must follow the new resource id.
+	AckIAMAuth bool
+	Debug      bool
+	NoTUI      bool
 }
 
 // app is what the commands share: options, streams, and how to build an engine.
@@ -132,6 +135,8 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 func (a *app) addAskFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVarP(&a.opts.Yes, "yes", "y", false, "approve every step without asking (parity differences still stop before cutover)")
 	cmd.Flags().BoolVar(&a.opts.NoTUI, "no-tui", false, "on a terminal, ask with plain line prompts instead of the full-screen UI")
+	cmd.Flags().BoolVar(&a.opts.AckIAMAuth, "acknowledge-iam-auth", false,
+		"with --yes: IAM database authentication is on and you will update the rds-db:connect policies to the new resource id (see plan)")
 }
 
 func (a *app) logger() *slog.Logger {

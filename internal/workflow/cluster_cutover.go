@@ -22,6 +22,13 @@ func clusterCutoverApproval(r *run, a *Approval) {
 	if len(r.journal().Endpoints) > 0 {
 		a.Details = append(a.Details, fmt.Sprintf("3. move %d custom endpoint(s) to the new cluster (each is down about a minute)", len(r.journal().Endpoints)))
 	}
+	if r.cluster != nil && r.cluster.src.Settings.IAMDatabaseAuthenticationEnabled {
+		newRID := ""
+		if res := r.resource(RoleTarget); res != nil {
+			newRID = res.ResourceID
+		}
+		a.Details = append(a.Details, iamAuthDetails(r.st.SourceARN, r.st.SourceRID, newRID)...)
+	}
 }
 
 // renameClusterTo renames a settled cluster unless it already has the name.

@@ -77,6 +77,10 @@ func buildClusterPlan(in clusterPlanInput) *Plan {
 	p.Resources = clusterResources(src.Region, n, in.journal)
 	p.Settings = plannedClusterSettings(src, in.members, in.journal)
 	p.Warnings = clusterWarnings(src, n, in.journal)
+	if src.Settings.IAMDatabaseAuthenticationEnabled {
+		p.Warnings = append(p.Warnings, iamAuthWarning("cluster", src.ARN, src.ResourceID))
+		p.Acknowledgements = []string{AckIAMAuth}
+	}
 	return p
 }
 

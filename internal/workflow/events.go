@@ -115,9 +115,5 @@ func (f ApproverFunc) Approve(ctx context.Context, a Approval) (Decision, error)
 
 // AutoApprove approves every step (--yes), except that it never accepts parity differences:
 // a difference stops the migration before cutover, for a person to review.
-var AutoApprove Approver = ApproverFunc(func(_ context.Context, a Approval) (Decision, error) {
-	if len(a.Differences) > 0 {
-		return Quit, nil
-	}
-	return Approve, nil
-})
+// It acknowledges everything (iam_auth.go): the CLI's --yes uses AutoApproveAcknowledging.
+var AutoApprove Approver = autoApprover{all: true}

@@ -157,7 +157,8 @@ func (e *Engine) newMigrationID(region, source, what string) (id string, release
 // newState is the journal of a migration about to start: its steps and resources from the plan.
 func newState(plan *Plan, req MigrateRequest) *State {
 	st := &State{Version: 1, ID: plan.MigrationID, Kind: plan.Kind, Region: plan.Region, Source: plan.Source,
-		Mode: plan.Mode, KmsKeyARN: plan.KmsKeyARN, RegionKeys: plan.RegionKeys, Options: req.Options, Status: StatusRunning}
+		Mode: plan.Mode, KmsKeyARN: plan.KmsKeyARN, RegionKeys: plan.RegionKeys, Options: req.Options, Status: StatusRunning,
+		Acknowledgements: plan.Acknowledgements}
 	for _, pr := range plan.Resources {
 		st.Resources = append(st.Resources, Resource{Role: pr.Role, Type: pr.Type, Region: pr.Region, Name: pr.Name})
 	}
@@ -174,6 +175,9 @@ func (e *Engine) start(ctx context.Context, plan *Plan, st *State, setup func(*r
 	if plan.Mode == ModeNone {
 		return &Report{MigrationID: plan.MigrationID, Source: plan.Source, Kind: plan.Kind, Region: plan.Region,
 			Status: StatusNothingToDo, KmsKeyARN: plan.KmsKeyARN, Parity: Parity{Differences: []Difference{}}}, nil
+	}
+	if err := e.checkAcknowledged(plan.Source, plan.Acknowledgements); err != nil { // iam_auth.go
+		return nil, err
 	}
 	st.CreatedAt = e.now()
 	release, err := e.Store.Lock(st.ID)
@@ -211,6 +215,9 @@ func (e *Engine) Resume(ctx context.Context, id string) (*Report, error) {
 			"migration %s is being cleaned up", st.ID)
 	case !Resumable(st.Status):
 		return ReportOf(st), nil // completed, rolled back, cleaned up: nothing left to run
+	}
+	if err := e.checkAcknowledged(st.Source, st.Acknowledgements); err != nil {
+		return ReportOf(st), err
 	}
 	r, err := e.newRun(st)
 	if err != nil {

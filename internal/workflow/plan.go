@@ -95,6 +95,16 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		p.Settings = append(p.Settings, plannedReplicaSettings(n.inst, parentRegion)...)
 	}
 	p.Warnings = append(p.Warnings, replicaWarnings(in.replicas, p.ReplicaOrder)...)
+	if src.Settings.IAMDatabaseAuthenticationEnabled {
+		p.Warnings = append(p.Warnings, iamAuthWarning("instance", src.ARN, src.ResourceID))
+		p.Acknowledgements = []string{AckIAMAuth}
+	}
+	for _, n := range in.replicas {
+		if n.inst.Settings.IAMDatabaseAuthenticationEnabled {
+			p.Warnings = append(p.Warnings, iamAuthWarning("read replica "+n.inst.ID, n.inst.ARN, n.inst.ResourceID))
+			p.Acknowledgements = []string{AckIAMAuth}
+		}
+	}
 	p.Warnings = append(p.Warnings, unusedKeyWarnings(src.ID, in.unusedKeys)...)
 	return p
 }

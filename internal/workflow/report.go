@@ -22,13 +22,15 @@ type Plan struct {
 	RegionKeys       map[string]string `json:"region_keys,omitempty"`
 	AllocatedStorage int32             `json:"allocated_storage_gib"`
 	// ReplicaOrder is when replicas are recreated: after-cutover or before-cutover.
-	ReplicaOrder      string            `json:"replica_order,omitempty"`
-	Steps             []PlannedStep     `json:"steps"`
-	Settings          []PlannedSetting  `json:"settings"`
-	Resources         []PlannedResource `json:"resources"`
-	Warnings          []string          `json:"warnings"`
-	EstimatedTotal    Duration          `json:"estimated_total_seconds"`
-	EstimatedDowntime Duration          `json:"estimated_downtime_seconds"`
+	ReplicaOrder string            `json:"replica_order,omitempty"`
+	Steps        []PlannedStep     `json:"steps"`
+	Settings     []PlannedSetting  `json:"settings"`
+	Resources    []PlannedResource `json:"resources"`
+	Warnings     []string          `json:"warnings"`
+	// Acknowledgements an unattended run needs (AckIAMAuth), besides --yes.
+	Acknowledgements  []string `json:"acknowledgements,omitempty"`
+	EstimatedTotal    Duration `json:"estimated_total_seconds"`
+	EstimatedDowntime Duration `json:"estimated_downtime_seconds"`
 }
 
 // PlannedStep is one step of a plan with the AWS actions it calls.

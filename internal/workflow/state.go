@@ -81,6 +81,8 @@ type State struct {
 	// OtherAPICalls counts the calls made outside any step (reading the journal's resources
 	// back on resume, say); the steps count the rest (call_ledger.go).
 	OtherAPICalls int `json:"other_api_calls,omitempty"`
+	// Acknowledgements an unattended run needs (the plan's).
+	Acknowledgements []string `json:"acknowledgements,omitempty"`
 
 	// Cluster is the source's members and custom endpoints, for a cluster migration.
 	Cluster *ClusterJournal `json:"cluster,omitempty"`
