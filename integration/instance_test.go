@@ -184,7 +184,9 @@ func TestPlanMakesNoMutatingCall(t *testing.T) {
 }
 
 func TestMigrateBadInputFailsClearly(t *testing.T) {
-	e := newEnv(t)
+	// The virtual clock moves only by Advance: "busy" stays creating however long the cases
+	// before it take on a loaded machine (at testSpeed its creation ends 15 ms after the call).
+	e := newEnvWith(t, rdssim.Options{ManualClock: true})
 	key := e.createKey("alias/k")
 	e.createInstance(simpleSource("ledger"))
 	_, err := e.h.KMS(otherRegion).CreateKey(context.Background(), &kms.CreateKeyInput{})
