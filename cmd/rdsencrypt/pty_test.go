@@ -77,13 +77,13 @@ func TestDemoInAPseudoTerminal(t *testing.T) {
 	waitFor("enter continue")
 	_, _ = tty.Write([]byte("\r"))
 	waitFor("Approve step 2/11: freeze-writes")
-	// Approve each step once its approval is on the screen, until the cleanup has run. A key
+	// Approve each step once its approval is on the screen, until the cleanup's result is. A key
 	// typed before its approval is drawn could answer it unseen (keys wait in the terminal's
 	// buffer while a busy machine delays the UI), so each approval is answered once, after it
 	// was drawn.
 	answered := ""
 	deadline := time.Now().Add(90 * time.Second)
-	for !strings.Contains(screen.text(), "cleaned-up") && time.Now().Before(deadline) {
+	for !strings.Contains(screen.text(), "Cleanup done (cleaned-up)") && time.Now().Before(deadline) {
 		if asked := lastApproval(screen.text()); asked != "" && asked != answered {
 			_, _ = tty.Write([]byte("y"))
 			answered = asked
