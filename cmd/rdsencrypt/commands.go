@@ -386,7 +386,7 @@ interrupted (kill -9, a crash, a reboot): status says so and how to continue it.
 			}
 			for _, p := range problems {
 				if !errors.Is(p, journal.ErrCorrupt) {
-					fmt.Fprintln(a.streams.Err, "warning: "+oneLine(p))
+					fmt.Fprintln(a.streams.Err, "warning: "+output.OneLine(p.Error()))
 				}
 			}
 			if len(corrupt) > 0 {

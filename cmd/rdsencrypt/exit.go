@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
@@ -34,9 +33,4 @@ func exitCode(err error) int {
 		return exitStopped
 	}
 	return exitFailed
-}
-
-// oneLine makes an error message a single line, as operators read it at 2 a.m.
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
 }

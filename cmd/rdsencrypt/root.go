@@ -12,6 +12,7 @@ import (
 
 	"github.com/rdsencrypt/rdsencrypt/internal/journal"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/output"
 	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 
 	"github.com/spf13/cobra"
@@ -61,10 +62,10 @@ func Main(args []string, streams Streams) int {
 	defer stop()
 	err := root.ExecuteContext(ctx)
 	if err != nil && !a.started && !errors.As(err, new(usageError)) {
-		err = usagef("%s (rdsencrypt --help lists the commands and flags)", oneLine(err))
+		err = usagef("%s (rdsencrypt --help lists the commands and flags)", output.OneLine(err.Error()))
 	}
 	if err != nil {
-		fmt.Fprintln(streams.Err, "rdsencrypt: "+a.pasteable(redact.String(oneLine(err))))
+		fmt.Fprintln(streams.Err, "rdsencrypt: "+a.pasteable(redact.String(output.OneLine(err.Error()))))
 	}
 	return exitCode(err)
 }

@@ -42,7 +42,7 @@ func FleetLine(ev fleet.Event) string {
 		fmt.Fprintf(&b, " (%d API calls)", ev.Calls)
 	}
 	if ev.Message != "" && ev.State != workflow.StatusRunning {
-		b.WriteString(": " + strings.Join(strings.Fields(ev.Message), " "))
+		b.WriteString(": " + OneLine(ev.Message))
 	}
 	return b.String()
 }
