@@ -221,6 +221,18 @@ func TestMariaDBReplicationWithRDSProcedures(t *testing.T) {
 	execAll(dst, "CALL mysql.rds_start_replication")
 	e.eventually("replication resumes", func() bool { return count("stopped") == 1 })
 	execAll(dst, "CALL mysql.rds_stop_replication", "CALL mysql.rds_reset_external_master")
+	// The GTID variant: replicate from the source's current GTID position.
+	var gtid string
+	if err := src.QueryRowContext(e.ctx, "SELECT @@GLOBAL.gtid_binlog_pos").Scan(&gtid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dst.ExecContext(e.ctx, "CALL mysql.rds_set_external_master_gtid(?, ?, 'repl', 'repl-password', ?, 0)", host, port, gtid); err != nil {
+		t.Fatal(err)
+	}
+	execAll(dst, "CALL mysql.rds_start_replication")
+	execAll(src, "INSERT INTO t VALUES ('by-gtid')")
+	e.eventually("a row arrives through GTID replication", func() bool { return count("by-gtid") == 1 })
+	execAll(dst, "CALL mysql.rds_stop_replication", "CALL mysql.rds_reset_external_master")
 	if n := count("before"); n != 1 {
 		t.Fatalf("%d copies of the copied row", n)
 	}
