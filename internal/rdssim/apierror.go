@@ -10,6 +10,8 @@ type apiError struct {
 	Code    string
 	Message string
 	Status  int
+	// QueryCode is the awsQuery-compatible code of a CloudWatch error (X-Amzn-Query-Error).
+	QueryCode string
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }

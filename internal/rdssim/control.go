@@ -87,6 +87,8 @@ func (s *Sim) serveControl(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, 200, ev)
 	case "/_sim/stats":
 		writeJSON(w, 200, Stats{Calls: s.Calls(), Throttled: s.Throttled()})
+	case "/_sim/workload", "/_sim/hold-session", "/_sim/connect":
+		s.serveClientControl(w, req)
 	case "/_sim/policy":
 		s.servePolicyControl(w, req)
 	case "/_sim/faults":

@@ -8,16 +8,19 @@ import "time"
 // from the few documented facts and public anecdotes:
 //
 //   - A snapshot of a Single-AZ instance suspends I/O for seconds to minutes and scales with the
-//     data written since the previous snapshot; the first one is full. Modelled as 1 min + 6 s
-//     per GiB of allocated storage, i.e. ~11 min for 100 GiB.
+//     data written since the previous snapshot; the first one is full (incremental.go).
+//     Modelled as 1 min + 6 s per GiB stored, i.e. ~11 min for a full 100 GiB.
 //   - Copying a snapshot with a new KMS key re-encrypts every block and "takes much longer"
 //     than a snapshot (anecdotes: ~15 min for a small database, hours for big ones). Modelled as
-//     3 min + 12 s per GiB (~23 min for 100 GiB). A copy that keeps its encryption state is a
+//     3 min + 12 s per GiB transferred (~23 min for a full 100 GiB; an incremental copy
+//     transfers only the changed GiB, incremental.go). A copy that keeps its encryption state is a
 //     cheaper 1 min + 3 s/GiB; a cross-region copy first waits CrossRegionQueue in "pending"
 //     and adds CrossRegionPerGiB for the transfer.
-//   - A restore creates the instance (~8 min) and then lazy-loads; the volume hydration that
-//     blocks "available" is modelled as 6 s/GiB, followed by the initial automated backup
-//     (InitialBackup, status backing-up) when backups are enabled.
+//   - A restore creates the instance (~8 min) and is "available" before its volume is loaded:
+//     blocks are loaded from S3 on first access (lazy loading; RDS user guide, "Restoring to a
+//     DB instance"), so the time to available does not grow with the size (RestorePerGiB 0;
+//     first reads are slow instead). Then the initial automated backup (InitialBackup, status
+//     backing-up) when backups are enabled.
 //   - CreateDBInstance takes ~10 min, then the initial backup.
 //   - ModifyDBInstance with ApplyImmediately takes 2-5 min (Modify, 3 min); storage changes add
 //     ModifyStoragePerGiB per GiB of the new size.
@@ -76,7 +79,7 @@ func DefaultDurations() DurationModel {
 		CreateBase:           10 * time.Minute,
 		CreatePerGiB:         0,
 		RestoreBase:          8 * time.Minute,
-		RestorePerGiB:        6 * time.Second,
+		RestorePerGiB:        0,
 		InitialBackup:        2 * time.Minute,
 		Modify:               3 * time.Minute,
 		ModifyStoragePerGiB:  1 * time.Second,

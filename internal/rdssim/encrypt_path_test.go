@@ -46,6 +46,9 @@ func TestEncryptionPath(t *testing.T) {
 	in.PreferredMaintenanceWindow = aws.String("sun:05:00-sun:05:30")
 	in.DBParameterGroupName = aws.String("app-params")
 	in.Tags = []types.Tag{{Key: aws.String("env"), Value: aws.String("prod")}}
+	// No automated backups: the first manual snapshot is the instance's first, so full
+	// (incremental ones are in TestIncrementalSnapshotsAndCopies).
+	in.BackupRetentionPeriod = aws.Int32(0)
 	src := createAvailable(t, h, c, in)
 
 	// Snapshot: source backing-up, snapshot creating with rising progress, then available.
@@ -118,7 +121,7 @@ func TestEncryptionPath(t *testing.T) {
 	assert.Equal(t, aws.ToString(src.DBInstanceClass), aws.ToString(restored.DBInstanceClass))
 	assert.Equal(t, aws.ToInt32(src.BackupRetentionPeriod), aws.ToInt32(restored.BackupRetentionPeriod))
 	assert.Equal(t, "env", aws.ToString(restored.TagList[0].Key), "tags of the source at snapshot time")
-	assert.Equal(t, []string{"creating", "backing-up", "available"}, statuses(h, "instance", aws.ToString(restored.DbiResourceId)))
+	assert.Equal(t, []string{"creating", "available"}, statuses(h, "instance", aws.ToString(restored.DbiResourceId)))
 	assert.Equal(t, []string{"creating", "available"}, statuses(h, "snapshot", aws.ToString(enc.DBSnapshotArn)))
 }
 

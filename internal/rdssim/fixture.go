@@ -1,6 +1,7 @@
 package rdssim
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -34,6 +35,7 @@ var ExampleFleet []byte
 //	                        "Subnets": [{"SubnetIdentifier": "subnet-0a", "AvailabilityZone": "us-east-1a"}, ...]}],
 //	      "OptionGroups": [{"OptionGroupName": ..., "EngineName": "mysql", "MajorEngineVersion": "8.0", "OptionGroupDescription": ...}],
 //	      "Instances": [{<CreateDBInstance parameters>,
+//	                     "Workload": {"Clients": 20, "ChangeGiBPerHour": 2, "WriteIOPS": 300},
 //	                     "Modify": {<ModifyDBInstance parameters, applied immediately after creation>},
 //	                     "ReadReplicas": [{"Region": "us-west-2", <CreateDBInstanceReadReplica parameters>,
 //	                                       "Modify": {...}, "ReadReplicas": [...]}]}],
@@ -97,6 +99,10 @@ func (s *Sim) LoadFixture(r io.Reader) error {
 		// Back to the present; everything scheduled up to now happens.
 		s.clock.offset += fixtureLead - l.spent
 		s.settle(s.clock.now())
+		// Workloads start in the present.
+		for _, w := range l.workloads {
+			_ = s.setWorkloadLocked(w.region, w.id, w.w)
+		}
 	}()
 	return l.load(&fx)
 }
@@ -105,6 +111,34 @@ type fixtureLoader struct {
 	s       *Sim
 	spent   time.Duration   // virtual time used while waiting for resources
 	created []func() string // status of each resource the fixture created
+	// workloads are the instances' "Workload" members (see Workload), applied once loaded.
+	workloads []fixtureWorkload
+}
+
+type fixtureWorkload struct {
+	region, id string
+	w          Workload
+}
+
+// workload records an instance's "Workload" member: {"Clients": n, "ChangeGiBPerHour": x,
+// "WriteIOPS": y}.
+func (l *fixtureLoader) workload(region, id string, spec FixtureArgs) error {
+	raw, ok := spec["Workload"]
+	if !ok {
+		return nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return err
+	}
+	var w Workload
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return fmt.Errorf("fixture: %s: instance %s: Workload: %w", region, id, err)
+	}
+	l.workloads = append(l.workloads, fixtureWorkload{region, id, w})
+	return nil
 }
 
 type fixtureReplica struct {
@@ -145,6 +179,9 @@ func (l *fixtureLoader) load(fx *Fixture) error {
 		for _, spec := range fx.Regions[name].Instances {
 			id, _ := spec["DBInstanceIdentifier"].(string)
 			if err := l.rds(r, "CreateDBInstance", spec, "instance "+id); err != nil {
+				return err
+			}
+			if err := l.workload(name, id, spec); err != nil {
 				return err
 			}
 			modifies = append(modifies, l.modifyLater(r, id, spec))
@@ -357,7 +394,7 @@ func (l *fixtureLoader) clusterChildren(r *region, id string, spec FixtureArgs) 
 }
 
 // fixtureMeta are the members of FixtureArgs that are not API parameters.
-var fixtureMeta = map[string]bool{"ReadReplicas": true, "Modify": true, "Region": true, "Members": true, "CustomEndpoints": true}
+var fixtureMeta = map[string]bool{"Workload": true, "ReadReplicas": true, "Modify": true, "Region": true, "Members": true, "CustomEndpoints": true}
 
 // rds runs one RDS action through its handler, as a request at the current virtual time would.
 func (l *fixtureLoader) rds(r *region, action string, args FixtureArgs, what string) error {

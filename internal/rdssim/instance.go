@@ -102,6 +102,7 @@ type instance struct {
 	secretARN  string
 	paramApply string // in-sync or pending-reboot
 	action     string // the action that started the current timeline (for events)
+	conn       connState
 }
 
 func (i *instance) arn(s *Sim) string { return s.rdsARN(i.r.name, "db", i.id) }
@@ -112,6 +113,7 @@ func (s *Sim) setInstanceStatus(i *instance, status string, at time.Time, action
 	i.status = status
 	s.emit(at, i.r.name, "instance", i.id, i.rid, status, action)
 	s.dataStatusSet(i)
+	s.refreshSessions(i, at)
 }
 
 // idTaken reports whether an instance identifier is in use (or reserved by a rename).

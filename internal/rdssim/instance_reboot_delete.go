@@ -138,6 +138,7 @@ func deleteDBInstance(c *call) (any, error) {
 			}
 		}
 		s.emit(at, r.name, "instance", id, inst.rid, "deleted", c.action)
+		s.refreshSessions(inst, at)
 		for _, h := range instanceRemovedHooks {
 			h(s, inst, at)
 		}

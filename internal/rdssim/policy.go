@@ -356,9 +356,12 @@ func (s *Sim) authorize(c *call) *apiError {
 		return nil
 	}
 	var checks []authzCheck
-	if c.p != nil {
+	switch {
+	case c.denyCode != "":
+		checks = c.checks
+	case c.p != nil:
 		checks = s.rdsChecks(c)
-	} else {
+	default:
 		checks = s.kmsChecks(c)
 	}
 	for _, chk := range checks {
@@ -388,7 +391,12 @@ func (s *Sim) denied(c *call, chk authzCheck, res, why string) *apiError {
 		return errKeyNotAccessible(chk.keyRef)
 	}
 	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", s.PolicyUser(), chk.action, res, why)
-	if c.p == nil {
+	switch {
+	case c.denyCode == "UnauthorizedOperation":
+		return &apiError{Code: c.denyCode, Message: "You are not authorized to perform this operation. " + msg, Status: http.StatusForbidden}
+	case c.denyCode != "":
+		return &apiError{Code: c.denyCode, Message: msg, Status: http.StatusForbidden}
+	case c.p == nil:
 		return &apiError{Code: "AccessDeniedException", Message: msg, Status: 400}
 	}
 	return &apiError{Code: "AccessDenied", Message: msg, Status: http.StatusForbidden}
@@ -396,6 +404,9 @@ func (s *Sim) denied(c *call, chk authzCheck, res, why string) *apiError {
 
 // resourceTags returns the tags of the RDS resource an ARN names, if the simulator has it.
 func (s *Sim) resourceTags(resARN string) []Tag {
+	if tags, ok := s.securityGroupTags(resARN); ok {
+		return tags
+	}
 	a, ok := parseARN(resARN)
 	if !ok || a.Service != "rds" || a.Account != s.account || strings.ContainsAny(a.ID, "*?") {
 		return nil

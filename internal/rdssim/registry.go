@@ -15,6 +15,10 @@ type call struct {
 	p      *params // RDS form parameters (nil for KMS)
 	body   []byte  // KMS JSON body (nil for RDS)
 	req    *http.Request
+	// checks are the IAM checks of an EC2 or CloudWatch call (nil for RDS and KMS, whose
+	// checks come from their parameters), denyCode the error code of a refusal.
+	checks   []authzCheck
+	denyCode string
 }
 
 // rdsHandler handles one RDS action. The returned value is XML-encoded as the <ActionResult>

@@ -52,8 +52,9 @@ type Sim struct {
 	calls   map[string]int
 	faults  faultState
 	reqSeq  uint64
-	policy  *iamPolicy // IAM policy in force (policy.go), nil when not enforcing
-	data    *dataState // the data plane (dataplane.go), nil when Options.DataPlane is off
+	policy  *iamPolicy  // IAM policy in force (policy.go), nil when not enforcing
+	data    *dataState  // the data plane (dataplane.go), nil when Options.DataPlane is off
+	clients clientModel // who connects to the instances (workload.go)
 	// retiredVersions are the engine versions AWS no longer offers (engine_versions.go).
 	retiredVersions map[string]bool
 }
@@ -75,7 +76,7 @@ func New(opts Options) *Sim {
 	if opts.ManualSnapshotQuota <= 0 {
 		opts.ManualSnapshotQuota = 100
 	}
-	s := &Sim{opts: opts, account: opts.AccountID, dur: DefaultDurations()}
+	s := &Sim{opts: opts, account: opts.AccountID, dur: DefaultDurations(), clients: modelledClients{}}
 	if opts.DataPlane {
 		s.data = newDataState()
 	}
@@ -162,6 +163,8 @@ type response struct {
 	body   []byte
 	date   time.Time
 	reqID  string
+	// queryError is the X-Amzn-Query-Error header of a CloudWatch error.
+	queryError string
 }
 
 func (s *Sim) nextRequestID() string {
@@ -193,9 +196,14 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	var resp *response
-	if isKMS {
+	switch {
+	case isKMS:
 		resp = s.serveKMS(req, body)
-	} else {
+	case isCloudWatch(req):
+		resp = s.serveCloudWatch(req, body)
+	case isEC2(req, body):
+		resp = s.serveEC2(req, body)
+	default:
 		resp = s.serveRDS(req, body)
 	}
 	writeResponse(w, resp)
@@ -207,6 +215,12 @@ func writeResponse(w http.ResponseWriter, r *response) {
 	h.Set("Content-Length", strconv.Itoa(len(r.body)))
 	h.Set("x-amzn-RequestId", r.reqID)
 	h.Set("Date", r.date.UTC().Format(http.TimeFormat))
+	if r.ctype == "application/cbor" {
+		h.Set("Smithy-Protocol", "rpc-v2-cbor")
+	}
+	if r.queryError != "" {
+		h.Set("X-Amzn-Query-Error", r.queryError)
+	}
 	w.WriteHeader(r.status)
 	_, _ = w.Write(r.body)
 }

@@ -39,6 +39,13 @@ type snapshot struct {
 	sourceRegion      string
 	srcKeyARN         string // key needed to read the source during a copy
 	action            string
+
+	// Incremental storage (incremental.go): written is the source instance's running total
+	// of GiB written when the snapshot was taken (for a copy: the source snapshot's);
+	// copy marks a copy; changedGiB is what this snapshot or copy had to store or transfer.
+	written    float64
+	copy       bool
+	changedGiB float64
 }
 
 func (sn *snapshot) arn(s *Sim) string { return s.rdsARN(sn.r.name, "snapshot", sn.id) }
@@ -125,7 +132,7 @@ func (s *Sim) checkSnapshotQuota(r *region) *apiError {
 func (s *Sim) newSnapshotFrom(inst *instance, id, typ string, at time.Time) *snapshot {
 	return &snapshot{r: inst.r, id: id, typ: typ, created: at, originalTime: at,
 		instanceID: inst.id, rid: inst.rid, instanceCreated: inst.created, cfg: inst.cfg.clone(),
-		instanceTags: append([]Tag(nil), inst.tags...)}
+		instanceTags: append([]Tag(nil), inst.tags...), written: inst.writtenAt(at)}
 }
 
 // automatedSnapshot records the automated snapshot RDS takes after creating an instance.

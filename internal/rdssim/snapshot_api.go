@@ -52,8 +52,9 @@ func createDBSnapshot(c *call) (any, error) {
 		sn.tags = tags
 	}
 	sn.srcKeyARN = inst.cfg.KmsKeyArn
+	sn.changedGiB = snapshotChange(r, inst, sn)
 	r.snapshots[id] = sn
-	dur := sized(s.dur.SnapshotBase, s.dur.SnapshotPerGiB, inst.cfg.AllocatedStorage)
+	dur := sizedF(s.dur.SnapshotBase, s.dur.SnapshotPerGiB, sn.changedGiB)
 	sn.progressStart, sn.progressEnd = c.now, c.now.Add(dur)
 	s.setSnapshotStatus(sn, snapCreating, c.now, c.action)
 	captured := s.dataSnapshot(inst, sn) // the data as of this call

@@ -86,7 +86,9 @@ func copyDBSnapshot(c *call) (any, error) {
 	}
 	sn := &snapshot{r: r, id: target, typ: "manual", created: c.now, originalTime: src.originalTime,
 		instanceID: src.instanceID, rid: src.rid, instanceCreated: src.instanceCreated, cfg: cfg,
-		instanceTags: append([]Tag(nil), src.instanceTags...), action: c.action}
+		instanceTags: append([]Tag(nil), src.instanceTags...), action: c.action,
+		copy: true, written: src.written}
+	sn.changedGiB = copyChange(r, src, sn)
 	if srcKey != nil {
 		sn.srcKeyARN = srcKey.arn
 	}
@@ -98,15 +100,15 @@ func copyDBSnapshot(c *call) (any, error) {
 	if cross {
 		sn.sourceSnapshotARN, sn.sourceRegion = src.arn(s), src.r.name
 	}
-	gib := cfg.AllocatedStorage
-	work := sized(s.dur.CopyBase, s.dur.CopyPerGiB, gib)
+	gib := sn.changedGiB
+	work := sizedF(s.dur.CopyBase, s.dur.CopyPerGiB, gib)
 	if reencrypt {
-		work = sized(s.dur.EncryptedCopyBase, s.dur.EncryptedCopyPerGiB, gib)
+		work = sizedF(s.dur.EncryptedCopyBase, s.dur.EncryptedCopyPerGiB, gib)
 	}
 	var queue time.Duration
 	if cross {
 		queue = s.dur.CrossRegionQueue
-		work += sized(0, s.dur.CrossRegionPerGiB, gib)
+		work += sizedF(0, s.dur.CrossRegionPerGiB, gib)
 	}
 	sn.progressStart, sn.progressEnd = c.now.Add(queue), c.now.Add(queue+work)
 	r.snapshots[target] = sn

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/smithy-go/middleware"
@@ -97,6 +100,66 @@ func (h *Harness) KMS(region string, optFns ...func(*kms.Options)) *kms.Client {
 		Retryer:      Retryer(),
 		APIOptions:   apiOptions(),
 	}, optFns...)
+}
+
+// EC2 returns an EC2 client for the region (security groups).
+func (h *Harness) EC2(region string, optFns ...func(*ec2.Options)) *ec2.Client {
+	return ec2.New(ec2.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(h.URL),
+		Credentials:  Credentials,
+		Retryer:      Retryer(),
+		APIOptions:   apiOptions(),
+	}, optFns...)
+}
+
+// CloudWatch returns a CloudWatch client for the region (GetMetricData).
+func (h *Harness) CloudWatch(region string, optFns ...func(*cloudwatch.Options)) *cloudwatch.Client {
+	return cloudwatch.New(cloudwatch.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(h.URL),
+		Credentials:  Credentials,
+		Retryer:      Retryer(),
+		APIOptions:   apiOptions(),
+	}, optFns...)
+}
+
+// Workload sets the application load on an instance identifier (rdssim.Sim.SetWorkload).
+func (h *Harness) Workload(region, id string, w rdssim.Workload) {
+	h.t.Helper()
+	if h.Sim != nil {
+		if err := h.Sim.SetWorkload(region, id, w); err != nil {
+			h.t.Fatalf("simtest: workload: %v", err)
+		}
+		return
+	}
+	h.control(http.MethodPost, "/_sim/workload", rdssim.ClientRequest{Region: region, ID: id, Workload: w}, nil)
+}
+
+// HoldSession opens n sessions on an instance that no reboot ends (rdssim.Sim.HoldSession).
+func (h *Harness) HoldSession(region, id string, n int) {
+	h.t.Helper()
+	if h.Sim != nil {
+		if err := h.Sim.HoldSession(region, id, n); err != nil {
+			h.t.Fatalf("simtest: hold session: %v", err)
+		}
+		return
+	}
+	h.control(http.MethodPost, "/_sim/hold-session", rdssim.ClientRequest{Region: region, ID: id, Sessions: n}, nil)
+}
+
+// Connect makes one new application connection attempt to instance id; nil when it connects.
+func (h *Harness) Connect(region, id string) error {
+	h.t.Helper()
+	if h.Sim != nil {
+		return h.Sim.Connect(region, id)
+	}
+	var out struct{ Status, Error string }
+	h.control(http.MethodPost, "/_sim/connect", rdssim.ClientRequest{Region: region, ID: id}, &out)
+	if out.Status != "connected" {
+		return errors.New(out.Error)
+	}
+	return nil
 }
 
 // Advance moves the virtual clock forward.
