@@ -620,3 +620,15 @@ func (s *Sim) ec2Checks(r *region, action string, form url.Values) []authzCheck 
 		return []authzCheck{{action: "ec2:" + action, resources: []string{"*"}}}
 	}
 }
+
+// checkGroupsVPC refuses security groups created through EC2 in another VPC than the
+// instance's subnet group (groups the simulator only knows by reference are accepted).
+func (s *Sim) checkGroupsVPC(r *region, subnetGroup string, ids []string) *apiError {
+	vpc := subnetGroupVPC(s, r, subnetGroup)
+	for _, id := range ids {
+		if g := ec2Of(r).groups[id]; g != nil && g.vpc != vpc {
+			return errCombination("The DB instance and EC2 security group are in different VPCs. The DB instance is in %s and the EC2 security group is in %s", vpc, g.vpc)
+		}
+	}
+	return nil
+}

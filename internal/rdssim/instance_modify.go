@@ -160,6 +160,9 @@ func modifyDBInstance(c *call) (any, error) {
 		next.DatabaseInsightsMode, modifying = v, true
 	}
 	if l, ok := p.list("VpcSecurityGroupIds", "VpcSecurityGroupId"); ok && !slices.Equal(l, cur.VpcSecurityGroups) {
+		if e := s.checkGroupsVPC(r, cur.SubnetGroup, l); e != nil {
+			return nil, e
+		}
 		next.VpcSecurityGroups, modifying = l, true
 	}
 	paramGroupChanged := false

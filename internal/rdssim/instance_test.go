@@ -103,7 +103,9 @@ func errOf[T any](_ T, err error) error { return err }
 func TestDBInstanceAvailableWaiter(t *testing.T) {
 	h := manual(t)
 	c := tickingRDS(h, "eu-west-1", 20*time.Second)
-	_, err := c.CreateDBInstance(ctx, mysqlInput("waited"))
+	in := mysqlInput("waited")
+	in.BackupRetentionPeriod = aws.Int32(0) // no automated snapshot: the manual one is full, long enough to poll
+	_, err := c.CreateDBInstance(ctx, in)
 	require.NoError(t, err)
 	w := rds.NewDBInstanceAvailableWaiter(c, waitFast)
 	require.NoError(t, w.Wait(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("waited")}, 5*time.Second))
