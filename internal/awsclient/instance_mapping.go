@@ -29,6 +29,9 @@ func instanceFrom(region string, d *types.DBInstance) *model.Instance {
 	if d.Endpoint != nil {
 		inst.Endpoint = str(d.Endpoint.Address)
 	}
+	if d.DBSubnetGroup != nil {
+		inst.VpcID = str(d.DBSubnetGroup.VpcId)
+	}
 	if len(d.DBParameterGroups) > 0 {
 		inst.ParameterApplyStatus = str(d.DBParameterGroups[0].ParameterApplyStatus)
 	}

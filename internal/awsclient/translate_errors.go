@@ -140,6 +140,8 @@ func typedFailure(err error) (model.Failure, bool) {
 // codeFailures are the unmodeled (generic) codes, and modeled codes whose names do not follow
 // the patterns in codeFailure.
 var codeFailures = map[string]model.Failure{
+	"InvalidGroup.Duplicate":      model.FailureAlreadyExists, // EC2 security groups
+	"DependencyViolation":         model.FailureInvalidState,
 	"InvalidParameterValue":       model.FailureInvalidParameter,
 	"InvalidParameterCombination": model.FailureInvalidParameter,
 	"MissingParameter":            model.FailureInvalidParameter,

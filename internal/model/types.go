@@ -74,6 +74,8 @@ type Instance struct {
 	Endpoint string
 	// ClusterID is set when the instance is an Aurora cluster member.
 	ClusterID string
+	// VpcID is the VPC of the instance's DB subnet group.
+	VpcID string
 	// ReplicaSource is the source of a read replica: an identifier in the same region, an ARN
 	// across regions. Empty for a primary.
 	ReplicaSource string
