@@ -31,6 +31,7 @@ type batchOptions struct {
 	APIRate      float64
 	FreezeHook   string
 	UnfreezeHook string
+	Precopy      bool
 }
 
 // Defaults of the shared API budget: RDS throttles an account's control-plane calls per
@@ -78,6 +79,7 @@ non-zero when any migration failed.`,
 	f.Float64Var(&o.APIRate, "api-rate", defaultAPIRate, "AWS API calls per second shared by all migrations (retries included)")
 	f.StringVar(&o.FreezeHook, "freeze-hook", "", "shell command that stops application writes to one database ($RDSENCRYPT_SOURCE, $RDSENCRYPT_ENDPOINT...)")
 	f.StringVar(&o.UnfreezeHook, "unfreeze-hook", "", "shell command that lets writes resume after a cutover")
+	f.BoolVar(&o.Precopy, "precopy", true, "instances: snapshot and encrypt a copy while writes continue, so that only the changes since are copied inside the write freeze")
 	a.addAskFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("cutover", completeValues(fleet.CutoverAuto, fleet.CutoverManual))
 	return cmd
@@ -86,7 +88,7 @@ non-zero when any migration failed.`,
 // request checks the flags and turns them into a batch request.
 func (o *batchOptions) request() (fleet.BatchRequest, error) {
 	req := fleet.BatchRequest{Concurrency: o.Concurrency, Cutover: o.Cutover, RegionKeys: map[string]string{},
-		Options: workflow.RunOptions{FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook}}
+		Options: workflow.RunOptions{FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook, Precopy: o.Precopy}}
 	if len(o.KmsKeys) == 0 {
 		return req, usagef("--kms-key is required (a key id, ARN or alias of every region, or REGION=KEY)")
 	}

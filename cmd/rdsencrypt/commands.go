@@ -22,6 +22,7 @@ type migrateOptions struct {
 	FreezeHook   string
 	UnfreezeHook string
 	Replicas     string
+	Precopy      bool
 }
 
 func (o *migrateOptions) addFlags(a *app, cmd *cobra.Command, withRun bool) {
@@ -33,6 +34,7 @@ func (o *migrateOptions) addFlags(a *app, cmd *cobra.Command, withRun bool) {
 	cmd.Flags().StringVar(&o.KmsKey, "kms-key", "", "KMS key: id, ARN, alias name (alias/...) or alias ARN; for replicas in other regions add REGION=KEY entries, comma-separated")
 	cmd.Flags().StringVar(&o.Replicas, "replicas", workflow.ReplicasAfterCutover, "when read replicas are recreated: after-cutover (shorter write downtime, stale reads until each swap) or before-cutover (no stale reads, longer write downtime)")
 	_ = cmd.RegisterFlagCompletionFunc("replicas", completeValues(workflow.ReplicasAfterCutover, workflow.ReplicasBeforeCutover))
+	cmd.Flags().BoolVar(&o.Precopy, "precopy", true, "instance: snapshot and encrypt a copy while writes continue, so that only the changes since are snapshotted and copied inside the write freeze (false: the whole snapshot and copy inside it)")
 	if withRun {
 		cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show the plan and change nothing (same as plan)")
 		cmd.Flags().StringVar(&o.FreezeHook, "freeze-hook", "", "shell command that stops application writes; a failure stops the migration")
@@ -66,7 +68,7 @@ func (o *migrateOptions) request(region string) (workflow.MigrateRequest, error)
 		return workflow.MigrateRequest{}, err
 	}
 	return workflow.MigrateRequest{Kind: kind, Region: region, Source: source, KmsKey: key, RegionKeys: regionKeys,
-		Options: workflow.RunOptions{FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook, Replicas: o.Replicas}}, nil
+		Options: workflow.RunOptions{FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook, Replicas: o.Replicas, Precopy: o.Precopy && kind == workflow.KindInstance}}, nil
 }
 
 func (a *app) planCommand() *cobra.Command {

@@ -86,7 +86,12 @@ func cleanupInstance(ctx context.Context, r *run) error {
 	if err := r.deleteRetiredSource(ctx); err != nil {
 		return err
 	}
-	return r.deleteOwnedSnapshot(ctx, r.names.Snapshot)
+	for _, id := range []string{r.names.Snapshot, r.names.PreEncryptedSnapshot, r.names.PreSnapshot} {
+		if err := r.deleteOwnedSnapshot(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deleteRetiredSource deletes the source, which must be at its retired name, with a final

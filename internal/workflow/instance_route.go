@@ -11,6 +11,8 @@ import (
 // Step names of an instance migration, in order.
 const (
 	StepPreflight    = "preflight"
+	StepPreSnapshot  = "precopy-snapshot"
+	StepPreCopy      = "precopy-encrypted-copy"
 	StepFreeze       = "freeze-writes"
 	StepSnapshot     = "snapshot"
 	StepCopy         = "encrypted-copy"
@@ -36,6 +38,33 @@ var instanceSteps = []step{
 		estimate:    estimate{base: 10 * time.Second},
 		undo:        "nothing to undo: it only reads",
 		apply:       preflightAgain,
+	},
+	{
+		// The pre-copy (RunOptions.Precopy): the full snapshot and the full encrypted copy,
+		// while the source keeps serving writes. The snapshot and the copy inside the freeze
+		// are then incremental: a snapshot holds what changed since the previous one, and a
+		// copy with the same key is incremental while this earlier copy of the same source
+		// exists (RDS user guide, "Copying a DB snapshot"; docs/precopy.md).
+		name: StepPreSnapshot, actions: []string{"CreateDBSnapshot"}, mutating: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("snapshot %s as %s while it keeps serving writes (pre-copy)", p.Source, n.PreSnapshot)
+		},
+		permissions: []string{"rds:DescribeDBSnapshots", "rds:AddTagsToResource", "rds:DeleteDBSnapshot"},
+		estimate:    estimate{base: 2 * time.Minute, perGB: 6 * time.Second},
+		undo:        "rollback and cleanup delete the pre-copy snapshot",
+		observe:     observeSnapshot(func(n Names) string { return n.PreSnapshot }), apply: applyPreSnapshot,
+		wait: waitSnapshot(func(n Names) string { return n.PreSnapshot }),
+	},
+	{
+		name: StepPreCopy, actions: []string{"CopyDBSnapshot"}, mutating: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("copy %s to %s encrypted with %s while writes continue (pre-copy; kept until the final copy is done)", n.PreSnapshot, n.PreEncryptedSnapshot, p.KmsKeyARN)
+		},
+		permissions: []string{"rds:DescribeDBSnapshots", "rds:AddTagsToResource", "rds:DeleteDBSnapshot", "kms:CreateGrant"},
+		estimate:    estimate{base: 5 * time.Minute, perGB: 12 * time.Second},
+		undo:        "rollback and cleanup delete the pre-copy's encrypted copy",
+		observe:     observeSnapshot(func(n Names) string { return n.PreEncryptedSnapshot }), apply: applyPreCopy,
+		wait: waitSnapshot(func(n Names) string { return n.PreEncryptedSnapshot }),
 	},
 	{
 		name: StepFreeze, mutating: true, downtime: true, skippable: true,
@@ -75,9 +104,11 @@ var instanceSteps = []step{
 			return fmt.Sprintf("restore %s from %s with every restorable setting", n.Target, n.EncryptedSnapshot)
 		},
 		permissions: []string{"rds:AddTagsToResource", "kms:CreateGrant", "rds:DeleteDBInstance"}, // a failed one is restored again
-		estimate:    estimate{base: 10 * time.Minute, perGB: 6 * time.Second},
-		undo:        "rollback deletes the new instance, with a final snapshot once cutover has begun (it may have taken writes)",
-		observe:     observeRestore, apply: applyRestore, wait: waitTargetSettled,
+		// Available before its volume is loaded (lazy loading): the time does not grow with
+		// the size; first reads of each block are slow instead (plan warns).
+		estimate: estimate{base: 10 * time.Minute},
+		undo:     "rollback deletes the new instance, with a final snapshot once cutover has begun (it may have taken writes)",
+		observe:  observeRestore, apply: applyRestore, wait: waitTargetSettled,
 	},
 	{
 		name: StepModify, actions: []string{"ModifyDBInstance", "RebootDBInstance"}, mutating: true, downtime: true,
@@ -100,9 +131,11 @@ var instanceSteps = []step{
 	{
 		name: StepRenameSource, actions: []string{"ModifyDBInstance"}, mutating: true, downtime: true,
 		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("rename %s to %s (its endpoint stops answering)", p.Source, n.Retired)
+			return fmt.Sprintf("rename %s to %s (its endpoint stops answering; the name is free after about 30 s)", p.Source, n.Retired)
 		},
-		estimate: estimate{base: 10 * time.Minute},
+		// The next step starts as soon as the old identifier is free, not when the renamed
+		// source is available again (~10 min later): USER_RenameInstance.
+		estimate: estimate{base: time.Minute},
 		undo:     "rollback renames the source back to its name and waits until its endpoint answers",
 		observe:  observeRetired, apply: applyRetire, wait: waitRetired, approval: cutoverApproval,
 	},

@@ -130,22 +130,42 @@ func replaceFailedSnapshot(ctx context.Context, r *run, id string) error {
 }
 
 func applySnapshot(ctx context.Context, r *run) error {
-	if err := replaceFailedSnapshot(ctx, r, r.names.Snapshot); err != nil {
+	return takeSnapshot(ctx, r, r.names.Snapshot, RoleSnapshot)
+}
+
+// applyPreSnapshot takes the pre-copy's snapshot while writes continue.
+func applyPreSnapshot(ctx context.Context, r *run) error {
+	return takeSnapshot(ctx, r, r.names.PreSnapshot, RolePreSnapshot)
+}
+
+func takeSnapshot(ctx context.Context, r *run, id, role string) error {
+	if err := replaceFailedSnapshot(ctx, r, id); err != nil {
 		return err
 	}
-	_, err := r.api.CreateSnapshot(ctx, r.st.Source, r.names.Snapshot, r.ourTags(RoleSnapshot))
+	_, err := r.api.CreateSnapshot(ctx, r.st.Source, id, r.ourTags(role))
 	if model.IsAlreadyExists(err) {
 		return nil // ours, from an interrupted attempt: observe checked the tags
 	}
 	return err
 }
 
+// applyCopy copies the final snapshot with the key. After a pre-copy it is incremental:
+// the pre-copy's encrypted copy, same source and key, still exists.
 func applyCopy(ctx context.Context, r *run) error {
-	if err := replaceFailedSnapshot(ctx, r, r.names.EncryptedSnapshot); err != nil {
+	return copySnapshot(ctx, r, r.names.Snapshot, r.names.EncryptedSnapshot, RoleEncryptedSnapshot)
+}
+
+// applyPreCopy makes the pre-copy's full encrypted copy while writes continue.
+func applyPreCopy(ctx context.Context, r *run) error {
+	return copySnapshot(ctx, r, r.names.PreSnapshot, r.names.PreEncryptedSnapshot, RolePreEncryptedSnapshot)
+}
+
+func copySnapshot(ctx context.Context, r *run, from, to, role string) error {
+	if err := replaceFailedSnapshot(ctx, r, to); err != nil {
 		return err
 	}
-	_, err := r.api.CopySnapshot(ctx, model.CopySnapshotInput{SourceID: r.names.Snapshot,
-		TargetID: r.names.EncryptedSnapshot, KmsKeyID: r.st.KmsKeyARN, Tags: r.ourTags(RoleEncryptedSnapshot)})
+	_, err := r.api.CopySnapshot(ctx, model.CopySnapshotInput{SourceID: from,
+		TargetID: to, KmsKeyID: r.st.KmsKeyARN, Tags: r.ourTags(role)})
 	if model.IsAlreadyExists(err) {
 		return nil
 	}
@@ -462,9 +482,13 @@ func settled(i *model.Instance) bool {
 	return i.Status == model.StatusAvailable && i.PendingRename == ""
 }
 
+// waitRetired waits until the rename has taken effect: the source answers to its retired
+// name, so its original identifier is free for the new instance (about 30 s after the call).
+// It does not wait for the renamed source to be available again (about 10 minutes, its
+// reboot included): the new instance's rename runs meanwhile (USER_RenameInstance).
 func waitRetired(ctx context.Context, r *run) error {
 	_, err := r.waitInstance(ctx, r.st.SourceRID, func(i *model.Instance) bool {
-		return i.ID == r.names.Retired && settled(i)
+		return i.ID == r.names.Retired
 	})
 	return err
 }

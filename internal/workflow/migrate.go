@@ -64,7 +64,7 @@ func (e *Engine) prepareInstance(ctx context.Context, api model.RDS, req Migrate
 		order = ReplicasAfterCutover
 	}
 	return instancePlanInput{src: src, key: key, replicas: reps, keys: keys, order: order,
-		unusedKeys: unusedRegionKeys(src.Region, req.RegionKeys, reps)}, nil
+		unusedKeys: unusedRegionKeys(src.Region, req.RegionKeys, reps), precopy: req.Options.Precopy}, nil
 }
 
 // Migrate runs a new migration of req.Source from preflight to verify.

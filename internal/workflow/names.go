@@ -12,10 +12,14 @@ import (
 const (
 	RoleSnapshot          = "snapshot"           // unencrypted snapshot of the source
 	RoleEncryptedSnapshot = "encrypted-snapshot" // the encrypted copy
-	RoleTarget            = "target"             // the new encrypted resource
-	RoleRetiredSource     = "retired-source"     // the source after cutover (renamed, not created)
-	RoleFinalSnapshot     = "final-snapshot"     // taken when cleanup deletes the retired source
-	RoleRollbackSnapshot  = "rollback-snapshot"  // taken when rollback deletes a target that took writes
+	// The pre-copy (RunOptions.Precopy): a snapshot and its encrypted copy made while writes
+	// continue, so that the snapshot and copy inside the freeze are incremental.
+	RolePreSnapshot          = "pre-snapshot"
+	RolePreEncryptedSnapshot = "pre-encrypted-snapshot"
+	RoleTarget               = "target"            // the new encrypted resource
+	RoleRetiredSource        = "retired-source"    // the source after cutover (renamed, not created)
+	RoleFinalSnapshot        = "final-snapshot"    // taken when cleanup deletes the retired source
+	RoleRollbackSnapshot     = "rollback-snapshot" // taken when rollback deletes a target that took writes
 )
 
 // Resource types (Resource.Type, journaled as "kind").
@@ -50,10 +54,13 @@ func ValidMigrationID(id string) bool { return migrationIDPattern.MatchString(id
 type Names struct {
 	Snapshot          string
 	EncryptedSnapshot string
-	Target            string // temporary identifier of the new resource until cutover
-	Retired           string // identifier the source is renamed to at cutover
-	FinalSnapshot     string
-	RollbackSnapshot  string
+	// PreSnapshot and PreEncryptedSnapshot are the pre-copy's (RunOptions.Precopy).
+	PreSnapshot          string
+	PreEncryptedSnapshot string
+	Target               string // temporary identifier of the new resource until cutover
+	Retired              string // identifier the source is renamed to at cutover
+	FinalSnapshot        string
+	RollbackSnapshot     string
 }
 
 // NamesFor derives the names of a migration from its id and the source identifier. Names
@@ -61,12 +68,14 @@ type Names struct {
 // by failing.
 func NamesFor(migrationID, source string) Names {
 	return Names{
-		Snapshot:          withPrefix("rdsencrypt-"+migrationID+"-", source, "-unencrypted", maxSnapshotID),
-		EncryptedSnapshot: withPrefix("rdsencrypt-"+migrationID+"-", source, "-encrypted", maxSnapshotID),
-		Target:            withSuffix(source, "-enc-"+migrationID, maxInstanceID),
-		Retired:           withSuffix(source, "-old-"+migrationID, maxInstanceID),
-		FinalSnapshot:     withPrefix("rdsencrypt-"+migrationID+"-", source, "-final", maxSnapshotID),
-		RollbackSnapshot:  withPrefix("rdsencrypt-"+migrationID+"-", source, "-rolled-back", maxSnapshotID),
+		Snapshot:             withPrefix("rdsencrypt-"+migrationID+"-", source, "-unencrypted", maxSnapshotID),
+		EncryptedSnapshot:    withPrefix("rdsencrypt-"+migrationID+"-", source, "-encrypted", maxSnapshotID),
+		PreSnapshot:          withPrefix("rdsencrypt-"+migrationID+"-", source, "-precopy-unencrypted", maxSnapshotID),
+		PreEncryptedSnapshot: withPrefix("rdsencrypt-"+migrationID+"-", source, "-precopy-encrypted", maxSnapshotID),
+		Target:               withSuffix(source, "-enc-"+migrationID, maxInstanceID),
+		Retired:              withSuffix(source, "-old-"+migrationID, maxInstanceID),
+		FinalSnapshot:        withPrefix("rdsencrypt-"+migrationID+"-", source, "-final", maxSnapshotID),
+		RollbackSnapshot:     withPrefix("rdsencrypt-"+migrationID+"-", source, "-rolled-back", maxSnapshotID),
 	}
 }
 

@@ -33,6 +33,7 @@ type instancePlanInput struct {
 	order    string                // ReplicasAfterCutover or ReplicasBeforeCutover
 	// unusedKeys are the regions --kms-key named a key for where no replica lives.
 	unusedKeys map[string]string
+	precopy    bool // RunOptions.Precopy
 }
 
 func buildInstancePlan(in instancePlanInput) *Plan {
@@ -47,6 +48,7 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		AllocatedStorage: src.Settings.AllocatedStorage,
 		Mode:             modeFor(src.Settings.StorageEncrypted, src.Settings.KmsKeyID, key),
 		ReplicaOrder:     in.order,
+		Precopy:          in.precopy,
 	}
 	if len(in.replicas) > 0 && p.ReplicaOrder == "" {
 		p.ReplicaOrder = ReplicasAfterCutover
@@ -60,29 +62,41 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		}
 	}
 	names := NamesFor(planID(in.id), src.ID)
-	var total, downtime time.Duration
-	for _, ps := range instanceStepOrder(in.replicas, p.ReplicaOrder) {
-		kind, subject := splitStep(ps.name)
-		info, _ := stepByName(allInstanceSteps, kind)
-		est := info.estimate.at(src.Settings.AllocatedStorage)
-		p.Steps = append(p.Steps, PlannedStep{
-			Name: ps.name, Description: info.text(p, names, subject), Actions: info.actions,
-			Mutating: info.mutating, Downtime: ps.downtime, Estimate: Duration(est),
-		})
-		total += est
-		if ps.downtime {
-			downtime += est
+	for _, precopy := range []bool{true, false} {
+		var total, downtime time.Duration
+		for _, ps := range instanceStepOrder(in.replicas, p.ReplicaOrder, precopy) {
+			kind, subject := splitStep(ps.name)
+			info, _ := stepByName(allInstanceSteps, kind)
+			est := stepEstimate(info, src.Settings.AllocatedStorage, precopy)
+			if precopy == in.precopy {
+				p.Steps = append(p.Steps, PlannedStep{
+					Name: ps.name, Description: info.text(p, names, subject), Actions: info.actions,
+					Mutating: info.mutating, Downtime: ps.downtime, Estimate: Duration(est),
+				})
+			}
+			total += est
+			if ps.downtime {
+				downtime += est
+			}
+		}
+		p.Strategies = append(p.Strategies, StrategyEstimate{Precopy: precopy, EstimatedTotal: Duration(total), EstimatedDowntime: Duration(downtime)})
+		if precopy == in.precopy {
+			p.EstimatedTotal, p.EstimatedDowntime = Duration(total), Duration(downtime)
 		}
 	}
-	p.EstimatedTotal, p.EstimatedDowntime = Duration(total), Duration(downtime)
 	p.Resources = []PlannedResource{
 		{Role: RoleSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.Snapshot},
 		{Role: RoleEncryptedSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.EncryptedSnapshot},
 		{Role: RoleTarget, Type: TypeDBInstance, Region: src.Region, Name: names.Target},
 		{Role: RoleRetiredSource, Type: TypeDBInstance, Region: src.Region, Name: names.Retired},
 	}
+	if in.precopy {
+		p.Resources = append(p.Resources,
+			PlannedResource{Role: RolePreSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreSnapshot},
+			PlannedResource{Role: RolePreEncryptedSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreEncryptedSnapshot})
+	}
 	p.Settings = plannedInstanceSettings(src)
-	p.Warnings = instanceWarnings(src, names)
+	p.Warnings = append(strategyWarnings(p), instanceWarnings(src, names)...)
 	for _, n := range in.replicas {
 		rn := NamesFor(planID(in.id), n.inst.ID)
 		p.Resources = append(p.Resources,
@@ -259,4 +273,41 @@ func isZero(v any) bool {
 		return false // an explicit false is a setting too
 	}
 	return v == nil
+}
+
+// stepEstimate is a step's estimate for a source of storageGiB. With the pre-copy, the
+// snapshot and the copy inside the freeze are incremental: their size part is the data
+// changed since the pre-copy, which the plan cannot know, so only their fixed part is
+// counted (and the plan says so).
+func stepEstimate(s step, storageGiB int32, precopy bool) time.Duration {
+	if precopy && (s.name == StepSnapshot || s.name == StepCopy) {
+		return s.estimate.at(0)
+	}
+	return s.estimate.at(storageGiB)
+}
+
+// strategyWarnings compare the write downtime with and without the pre-copy, and say what the
+// restore's lazy loading means after cutover.
+func strategyWarnings(p *Plan) []string {
+	var with, without StrategyEstimate
+	for _, s := range p.Strategies {
+		if s.Precopy {
+			with = s
+		} else {
+			without = s
+		}
+	}
+	shorter := "with the pre-copy (the default)"
+	if without.EstimatedDowntime < with.EstimatedDowntime {
+		shorter = "without the pre-copy (--precopy=false)"
+	}
+	w := []string{fmt.Sprintf("write downtime: about %s with the pre-copy (plus 6 s per GiB written since it, for the incremental snapshot, and 12 s per GiB for the incremental copy), about %s without (--precopy=false); total %s and %s; shorter %s",
+		roundMinutes(with.EstimatedDowntime), roundMinutes(without.EstimatedDowntime),
+		roundMinutes(with.EstimatedTotal), roundMinutes(without.EstimatedTotal), shorter)}
+	w = append(w, fmt.Sprintf("after cutover %s is restored from a snapshot and loads its storage lazily: the first read of each block is slow until it is loaded; read the busy tables once (e.g. SELECT of every row) to warm it", p.Source))
+	return w
+}
+
+func roundMinutes(d Duration) string {
+	return time.Duration(d).Round(time.Minute).String()
 }

@@ -22,7 +22,7 @@ type plannedStep struct {
 // replica route's steps for each replica before or after the cutover, in the given order.
 // A step's write downtime is the table's, except replica steps: they are inside write
 // downtime when they run before the cutover.
-func instanceStepOrder(replicas []replicaNode, order string) []plannedStep {
+func instanceStepOrder(replicas []replicaNode, order string, precopy bool) []plannedStep {
 	before := order == ReplicasBeforeCutover
 	var out []plannedStep
 	add := func(nodes []replicaNode, steps []step, downtime bool) {
@@ -33,6 +33,9 @@ func instanceStepOrder(replicas []replicaNode, order string) []plannedStep {
 		}
 	}
 	for _, s := range instanceSteps {
+		if (s.name == StepPreSnapshot || s.name == StepPreCopy) && !precopy {
+			continue
+		}
 		if s.name == StepRenameSource && before {
 			add(replicas, replicaPrepare, true)
 		}

@@ -31,6 +31,16 @@ type Plan struct {
 	Acknowledgements  []string `json:"acknowledgements,omitempty"`
 	EstimatedTotal    Duration `json:"estimated_total_seconds"`
 	EstimatedDowntime Duration `json:"estimated_downtime_seconds"`
+	// Precopy is the chosen strategy (RunOptions.Precopy); Strategies estimate both.
+	Precopy    bool               `json:"precopy"`
+	Strategies []StrategyEstimate `json:"strategies,omitempty"`
+}
+
+// StrategyEstimate is the estimate of one snapshot strategy, from the same step estimates.
+type StrategyEstimate struct {
+	Precopy           bool     `json:"precopy"`
+	EstimatedTotal    Duration `json:"estimated_total_seconds"`
+	EstimatedDowntime Duration `json:"estimated_downtime_seconds"`
 }
 
 // PlannedStep is one step of a plan with the AWS actions it calls.

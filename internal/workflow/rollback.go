@@ -161,7 +161,7 @@ func undoInstance(ctx context.Context, r *run) error {
 			return err
 		}
 	}
-	for _, id := range []string{r.names.EncryptedSnapshot, r.names.Snapshot} {
+	for _, id := range []string{r.names.EncryptedSnapshot, r.names.Snapshot, r.names.PreEncryptedSnapshot, r.names.PreSnapshot} {
 		if err := r.deleteOwnedSnapshot(ctx, id); err != nil {
 			return err
 		}

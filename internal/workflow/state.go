@@ -101,6 +101,9 @@ type RunOptions struct {
 	UnfreezeHook string `json:"unfreeze_hook,omitempty"`
 	Replicas     string `json:"replicas,omitempty"` // after-cutover or before-cutover
 	Cutover      string `json:"cutover,omitempty"`  // auto or manual
+	// Precopy takes a snapshot and its encrypted copy while writes continue, so that the
+	// snapshot and copy inside the freeze are incremental (false: the whole route inside).
+	Precopy bool `json:"precopy,omitempty"`
 }
 
 // Resource is one AWS resource a migration owns or renames.

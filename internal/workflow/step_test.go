@@ -58,7 +58,7 @@ func TestDowntimeIsBetweenFreezeAndUnfreeze(t *testing.T) {
 	reps := []replicaNode{{inst: sampleSource()}, {inst: sampleSource(), parent: "us-east-1/orders"}}
 	reps[0].inst.ID, reps[1].inst.ID = "orders-ro", "orders-ro-2"
 	for _, order := range []string{ReplicasAfterCutover, ReplicasBeforeCutover} {
-		check("instance "+order, instanceStepOrder(reps, order))
+		check("instance "+order, instanceStepOrder(reps, order, true))
 	}
 	var cluster []plannedStep
 	for _, s := range clusterSteps {
