@@ -37,7 +37,7 @@ func fullDBInstance() *types.DBInstance {
 		StorageThroughput:                     aws.Int32(125),
 		MultiAZ:                               aws.Bool(true),
 		AvailabilityZone:                      aws.String("us-east-1a"),
-		DBSubnetGroup:                         &types.DBSubnetGroup{DBSubnetGroupName: aws.String("sub")},
+		DBSubnetGroup:                         &types.DBSubnetGroup{DBSubnetGroupName: aws.String("sub"), VpcId: aws.String("vpc-0a1b")},
 		VpcSecurityGroups:                     []types.VpcSecurityGroupMembership{{VpcSecurityGroupId: aws.String("sg-1")}},
 		DBParameterGroups:                     []types.DBParameterGroupStatus{{DBParameterGroupName: aws.String("pg"), ParameterApplyStatus: aws.String("pending-reboot")}},
 		OptionGroupMemberships:                []types.OptionGroupMembership{{OptionGroupName: aws.String("og")}},

@@ -264,6 +264,15 @@ func InstanceAvailable(api model.RDS, resourceID string, ready func(*model.Insta
 		Pending: instanceMoving, Target: []string{model.InstanceAvailable}, Ready: ready, observe: observeInstance}
 }
 
+// InstanceRenamed waits until the instance with this DbiResourceId answers to newID, in any
+// status on the way to available: right after a rename takes effect the instance is still
+// renaming and rebooting for minutes, but its old identifier is already free.
+func InstanceRenamed(api model.RDS, resourceID, newID string) Wait[*model.Instance] {
+	return Wait[*model.Instance]{What: "DB instance", ID: resourceID, Status: InstanceStatus(api, resourceID),
+		Pending: instanceMoving, Target: append([]string{model.InstanceAvailable}, instanceMoving...),
+		Ready: func(i *model.Instance) bool { return i != nil && i.ID == newID }, observe: observeInstance}
+}
+
 // InstanceDeleted waits until no instance has this DbiResourceId.
 func InstanceDeleted(api model.RDS, resourceID string) Wait[*model.Instance] {
 	return Wait[*model.Instance]{What: "DB instance", ID: resourceID, Status: InstanceStatus(api, resourceID),

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/journal"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/redact"
@@ -487,9 +488,7 @@ func settled(i *model.Instance) bool {
 // It does not wait for the renamed source to be available again (about 10 minutes, its
 // reboot included): the new instance's rename runs meanwhile (USER_RenameInstance).
 func waitRetired(ctx context.Context, r *run) error {
-	_, err := r.waitInstance(ctx, r.st.SourceRID, func(i *model.Instance) bool {
-		return i.ID == r.names.Retired
-	})
+	_, err := until(ctx, r, awsclient.InstanceRenamed(r.api, r.st.SourceRID, r.names.Retired))
 	return err
 }
 

@@ -62,12 +62,14 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		}
 	}
 	names := NamesFor(planID(in.id), src.ID)
+	p.Settings = plannedInstanceSettings(src)
+	modifies := slices.ContainsFunc(p.Settings, func(s PlannedSetting) bool { return s.Via == "modify" })
 	for _, precopy := range []bool{true, false} {
 		var total, downtime time.Duration
 		for _, ps := range instanceStepOrder(in.replicas, p.ReplicaOrder, precopy) {
 			kind, subject := splitStep(ps.name)
 			info, _ := stepByName(allInstanceSteps, kind)
-			est := stepEstimate(info, src.Settings.AllocatedStorage, precopy)
+			est := stepEstimate(info, src, precopy, modifies)
 			if precopy == in.precopy {
 				p.Steps = append(p.Steps, PlannedStep{
 					Name: ps.name, Description: info.text(p, names, subject), Actions: info.actions,
@@ -95,7 +97,6 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			PlannedResource{Role: RolePreSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreSnapshot},
 			PlannedResource{Role: RolePreEncryptedSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreEncryptedSnapshot})
 	}
-	p.Settings = plannedInstanceSettings(src)
 	p.Warnings = append(strategyWarnings(p), instanceWarnings(src, names)...)
 	for _, n := range in.replicas {
 		rn := NamesFor(planID(in.id), n.inst.ID)
@@ -275,15 +276,24 @@ func isZero(v any) bool {
 	return v == nil
 }
 
-// stepEstimate is a step's estimate for a source of storageGiB. With the pre-copy, the
-// snapshot and the copy inside the freeze are incremental: their size part is the data
-// changed since the pre-copy, which the plan cannot know, so only their fixed part is
-// counted (and the plan says so).
-func stepEstimate(s step, storageGiB int32, precopy bool) time.Duration {
-	if precopy && (s.name == StepSnapshot || s.name == StepCopy) {
+// stepEstimate is a step's estimate for src, from the same model for both strategies:
+//   - a snapshot holds what changed since the instance's previous one: with automated
+//     backups on there is always one (at most a day old), and with the pre-copy the final
+//     snapshot follows the pre-copy's; only the fixed part is counted then (the changes are
+//     unknown to the plan, which says so);
+//   - with the pre-copy the final copy is incremental (same key, the pre-copy's copy exists);
+//   - the modify step takes no time when no setting needs it.
+func stepEstimate(s step, src *model.Instance, precopy, modifies bool) time.Duration {
+	gib := src.Settings.AllocatedStorage
+	switch {
+	case s.name == StepSnapshot && (precopy || src.Settings.BackupRetentionPeriod > 0),
+		s.name == StepPreSnapshot && src.Settings.BackupRetentionPeriod > 0,
+		s.name == StepCopy && precopy:
 		return s.estimate.at(0)
+	case s.name == StepModify && !modifies:
+		return 0
 	}
-	return s.estimate.at(storageGiB)
+	return s.estimate.at(gib)
 }
 
 // strategyWarnings compare the write downtime with and without the pre-copy, and say what the

@@ -1,0 +1,127 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+)
+
+// precopySpeed keeps the polls' detection lag (1-4 ms real) and each call's real time at a
+// few virtual seconds, small against the minutes the AWS operations take; sizeSpeed is
+// faster, for the 4,000 GiB pre-copy (13 hours of AWS time).
+const (
+	precopySpeed = 500
+	sizeSpeed    = 2000
+)
+
+// precopyLoad is the same write load on every measured instance.
+var precopyLoad = rdssim.Workload{Clients: 10, ChangeGiBPerHour: 4, WriteIOPS: 300}
+
+type measured struct {
+	source   string
+	gib      int32
+	precopy  bool
+	downtime time.Duration // the report's, on the AWS clock
+	estimate time.Duration // the plan's
+	steps    []string      // each step's duration (the journal's clock)
+}
+
+func (m measured) String() string {
+	return fmt.Sprintf("%s %d GiB precopy=%t: downtime %s (plan %s, %+.1f%%)", m.source, m.gib, m.precopy,
+		m.downtime.Round(time.Second), m.estimate.Round(time.Second), 100*(m.estimate.Seconds()/m.downtime.Seconds()-1))
+}
+
+// migrateMeasured plans and migrates each source at once on one simulator, and returns the
+// measured write downtimes and the plans' estimates.
+func migrateMeasured(t *testing.T, e *env, runs []measured) []measured {
+	t.Helper()
+	var wg sync.WaitGroup
+	out := make([]measured, len(runs))
+	errs := make([]error, len(runs))
+	for i, m := range runs {
+		wg.Go(func() {
+			eng := e.engine("", workflow.AutoApprove)
+			req := workflow.MigrateRequest{Region: region, Source: m.source, KmsKey: "alias/k", Options: workflow.RunOptions{Precopy: m.precopy}}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			plan, err := eng.Plan(ctx, req)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			rep, err := eng.Migrate(ctx, req)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			m.downtime = time.Duration(rep.DowntimeSeconds * float64(time.Second))
+			for _, st := range rep.Steps {
+				if st.StartedAt != nil && st.FinishedAt != nil {
+					m.steps = append(m.steps, fmt.Sprintf("%s %s", st.Name, st.FinishedAt.Sub(*st.StartedAt).Round(time.Second)))
+				}
+			}
+			m.estimate = time.Duration(plan.EstimatedDowntime)
+			out[i] = m
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	for _, m := range out {
+		t.Log(m)
+		t.Log(m.steps)
+	}
+	return out
+}
+
+
+// TestPrecopyDowntime (issue 15, "Measured"): on one simulator, in one run, two identical
+// 400 GiB instances with the same write load, --precopy=false and the default. The figures
+// are logged (AWS clock); the assertion is on their ratio, which the model makes
+// deterministic up to the polls' lag.
+func TestPrecopyDowntime(t *testing.T) {
+	e := newEnvWith(t, rdssim.Options{Speed: precopySpeed})
+	e.createKey("alias/k")
+	for _, id := range []string{"full-400", "pre-400"} {
+		in := simpleSource(id)
+		in.AllocatedStorage = aws.Int32(400)
+		e.createInstance(in)
+		e.h.Workload(region, id, precopyLoad)
+	}
+	got := migrateMeasured(t, e, []measured{{source: "full-400", gib: 400}, {source: "pre-400", gib: 400, precopy: true}})
+	ratio := got[1].downtime.Seconds() / got[0].downtime.Seconds()
+	t.Logf("downtime ratio precopy/full: %.3f", ratio)
+	assert.Less(t, ratio, 0.4, "the pre-copy takes the full snapshot and copy out of the freeze")
+	for _, m := range got {
+		assert.InEpsilon(t, m.downtime.Seconds(), m.estimate.Seconds(), 0.25, "plan estimate vs measured: %s", m)
+	}
+}
+
+// TestPrecopyDowntimeBySize: with the pre-copy, the write downtime grows with the changes
+// since the pre-copy, not with the size (20, 400 and 4,000 GiB, same write load).
+func TestPrecopyDowntimeBySize(t *testing.T) {
+	e := newEnvWith(t, rdssim.Options{Speed: sizeSpeed})
+	e.createKey("alias/k")
+	var runs []measured
+	for _, gib := range []int32{20, 400, 4000} {
+		id := fmt.Sprintf("size-%d", gib)
+		in := simpleSource(id)
+		in.AllocatedStorage = aws.Int32(gib)
+		e.createInstance(in)
+		e.h.Workload(region, id, precopyLoad)
+		runs = append(runs, measured{source: id, gib: gib, precopy: true})
+	}
+	got := migrateMeasured(t, e, runs)
+	assert.Less(t, got[2].downtime.Seconds()/got[0].downtime.Seconds(), 2.0,
+		"4,000 GiB is 200x 20 GiB; its downtime grows only with the longer pre-copy's changes")
+}
