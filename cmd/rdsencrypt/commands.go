@@ -23,6 +23,7 @@ type migrateOptions struct {
 	UnfreezeHook string
 	Replicas     string
 	Precopy      bool
+	Prepare      bool
 }
 
 func (o *migrateOptions) addFlags(a *app, cmd *cobra.Command, withRun bool) {
@@ -37,6 +38,7 @@ func (o *migrateOptions) addFlags(a *app, cmd *cobra.Command, withRun bool) {
 	cmd.Flags().BoolVar(&o.Precopy, "precopy", true, "instance: snapshot and encrypt a copy while writes continue, so that only the changes since are snapshotted and copied inside the write freeze (false: the whole snapshot and copy inside it)")
 	if withRun {
 		cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show the plan and change nothing (same as plan)")
+		cmd.Flags().BoolVar(&o.Prepare, "prepare", false, "run everything that can run while writes continue (the pre-copy), then stop, resumable: rdsencrypt resume ID freezes writes and cuts over")
 		cmd.Flags().StringVar(&o.FreezeHook, "freeze-hook", "", "shell command that stops application writes; a failure stops the migration")
 		cmd.Flags().StringVar(&o.UnfreezeHook, "unfreeze-hook", "", "shell command that lets application writes resume after cutover")
 	}
@@ -114,6 +116,7 @@ func (a *app) migrateCommand() *cobra.Command {
 		Short: "Encrypt a DB instance or Aurora cluster: snapshot, encrypted restore, parity check, cutover, verify",
 		Example: `  rdsencrypt migrate --db billing-pg --kms-key alias/rdsencrypt
   rdsencrypt migrate --db billing-pg --kms-key alias/rdsencrypt --yes --freeze-hook ./stop-writes.sh
+  rdsencrypt migrate --db billing-pg --kms-key alias/rdsencrypt --yes --prepare   # pre-copy now; resume ID in the window
   rdsencrypt migrate --cluster ledger-aurora --kms-key alias/rdsencrypt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -132,6 +135,9 @@ func (a *app) migrateCommand() *cobra.Command {
 				return errNeedsApproval
 			}
 			return a.interact(cmd.Context(), eng, func(ctx context.Context) (*workflow.Report, error) {
+				if o.Prepare {
+					eng.Approver = workflow.PrepareOnly(eng.Approver)
+				}
 				return eng.Migrate(ctx, req)
 			})
 		},

@@ -290,7 +290,13 @@ func TestKillNineRightAfterEachMutatingCall(t *testing.T) {
 			assert.ElementsMatch(t, []string{"ledger", workflow.NamesFor(id, "ledger").Retired}, ids, "nothing orphaned")
 			snaps, err := c.aws().ListSnapshots(context.Background())
 			require.NoError(t, err)
-			assert.Len(t, snaps, 2, "the unencrypted and the encrypted snapshot, once each")
+			n := workflow.NamesFor(id, "ledger")
+			var snapIDs []string
+			for _, s := range snaps {
+				snapIDs = append(snapIDs, s.ID)
+			}
+			assert.ElementsMatch(t, []string{n.PreSnapshot, n.PreEncryptedSnapshot, n.Snapshot, n.EncryptedSnapshot}, snapIDs,
+				"the pre-copy's and the final unencrypted and encrypted snapshots, once each")
 		})
 	}
 }

@@ -194,7 +194,7 @@ func CutoverApprover(policy string) workflow.Approver {
 		if len(a.Differences) > 0 {
 			return workflow.Quit, nil
 		}
-		if policy == CutoverManual && workflow.IsCutoverStep(a.Step) {
+		if policy == CutoverManual && workflow.ManualCutoverStop(a) {
 			return workflow.Quit, nil
 		}
 		return workflow.Approve, nil
@@ -486,10 +486,10 @@ func classify(it BatchItem, policy string, r *workflow.Report, err error, interr
 		m.Outcome = OutcomeStopped
 		m.Reason = fmt.Sprintf("stopped before %s: %d parity difference(s) to review", pending, len(m.Parity.Differences))
 		m.Next = fmt.Sprintf("rdsencrypt status %s, then rdsencrypt resume %s to approve them, or rdsencrypt rollback %s", m.MigrationID, m.MigrationID, m.MigrationID)
-	case errors.Is(err, workflow.ErrStopped) && policy == CutoverManual && !interrupted && workflow.IsCutoverStep(pending):
+	case errors.Is(err, workflow.ErrStopped) && policy == CutoverManual && !interrupted && workflow.IsManualStopStep(pending):
 		m.Outcome = OutcomeAwaitingCutover
 		m.Reason = "prepared; stopped before " + pending + " (manual cutover)"
-		m.Next = "rdsencrypt resume " + m.MigrationID + "   (runs the cutover: the endpoint is down for minutes)"
+		m.Next = "rdsencrypt resume " + m.MigrationID + "   (freezes writes if not yet frozen, then runs the cutover: the endpoint is down for minutes)"
 	case errors.Is(err, workflow.ErrStopped) || interrupted:
 		m.Outcome = OutcomeStopped
 		m.Reason = "stopped before " + pending

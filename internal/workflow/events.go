@@ -100,6 +100,37 @@ type Approval struct {
 	Skippable bool
 	// Differences lists parity differences the operator is asked to accept.
 	Differences []Difference
+	// Precopy is true when the migration runs the pre-copy before the freeze
+	// (RunOptions.Precopy): everything that can be prepared runs before the freeze step.
+	Precopy bool
+}
+
+// ManualCutoverStop reports whether a manual cutover (migrate --prepare, batch --cutover
+// manual) stops before this approval: with the pre-copy, before the write freeze, once
+// everything that can run while writes continue has run; without it, before the first
+// cutover step (writes are frozen from the snapshot on, as the whole route is inside).
+func ManualCutoverStop(a Approval) bool {
+	if a.Precopy {
+		return a.Step == StepFreeze
+	}
+	return IsCutoverStep(a.Step)
+}
+
+// IsManualStopStep reports whether a step is one a manual cutover stops before (the freeze
+// or a cutover step): a migration paused there is prepared and awaits its cutover.
+func IsManualStopStep(step string) bool {
+	return step == StepFreeze || IsCutoverStep(step)
+}
+
+// PrepareOnly wraps an approver so that it stops where a manual cutover does
+// (ManualCutoverStop), leaving the migration paused and resumable (migrate --prepare).
+func PrepareOnly(next Approver) Approver {
+	return ApproverFunc(func(ctx context.Context, a Approval) (Decision, error) {
+		if ManualCutoverStop(a) {
+			return Quit, nil
+		}
+		return next.Approve(ctx, a)
+	})
 }
 
 // Approver says yes or no to a step: the TUI, a line prompt, --yes, or a batch policy.

@@ -349,7 +349,7 @@ func (r *run) runStep(ctx context.Context, s step, ss *StepState) error {
 	}
 	if !started && ss.Status != StepRunning && s.mutating {
 		a := Approval{Step: ss.Name, Summary: s.text(r.planView(), r.names, r.subject),
-			Details: actionLines(s), Downtime: s.downtime, Skippable: s.skippable}
+			Details: actionLines(s), Downtime: s.downtime, Skippable: s.skippable, Precopy: r.st.Options.Precopy}
 		if s.approval != nil {
 			s.approval(r, &a)
 		}
