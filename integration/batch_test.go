@@ -308,7 +308,7 @@ func TestBatchManualCutoverPreparesThenResumes(t *testing.T) {
 		m := byID(rep, id)
 		assert.Equal(t, fleet.OutcomeAwaitingCutover, m.Outcome, m.Reason)
 		assert.Equal(t, workflow.StatusPaused, m.Status)
-		assert.Equal(t, "rdsencrypt resume "+m.MigrationID+"   (runs the cutover: the endpoint is down for minutes)", m.Next)
+		assert.Equal(t, "rdsencrypt resume "+m.MigrationID+"   (freezes writes if not yet frozen, then runs the cutover: the endpoint is down for minutes)", m.Next)
 		inst, err := f.client.For(region).DescribeInstance(context.Background(), id)
 		require.NoError(t, err)
 		assert.False(t, inst.Settings.StorageEncrypted, "the source still serves: no cutover yet")

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
@@ -124,4 +126,59 @@ func TestPrecopyDowntimeBySize(t *testing.T) {
 	got := migrateMeasured(t, e, runs)
 	assert.Less(t, got[2].downtime.Seconds()/got[0].downtime.Seconds(), 2.0,
 		"4,000 GiB is 200x 20 GiB; its downtime grows only with the longer pre-copy's changes")
+}
+
+// TestBatchManualCutoverPreparesWithoutFreezing: with the pre-copy, batch --cutover manual
+// runs the pre-copy and stops before the write freeze: writes were never frozen, the
+// pre-copy's encrypted copy exists, nothing was restored; resume freezes and cuts over.
+func TestBatchManualCutoverPreparesWithoutFreezing(t *testing.T) {
+	f := newFleetEnv(t, fleetOptions{speed: 100000, rate: 500, burst: 20})
+	createKeyIn(t, f.h.KMS(region), "alias/fleet")
+	ids := f.createFleet("shop", 2)
+	b := f.batch(nil)
+	plan, err := b.Plan(f.ctx(20*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
+		Concurrency: 2, Cutover: fleet.CutoverManual, Options: workflow.RunOptions{Precopy: true}})
+	require.NoError(t, err)
+	rep := b.Run(f.ctx(30*time.Second), plan)
+	assert.Equal(t, 2, rep.Summary.AwaitingCutover)
+	for _, id := range ids {
+		m := byID(rep, id)
+		assert.Equal(t, fleet.OutcomeAwaitingCutover, m.Outcome, m.Reason)
+		assert.Contains(t, m.Reason, "stopped before "+workflow.StepFreeze)
+		st, err := b.Base.Store.Load(m.MigrationID)
+		require.NoError(t, err)
+		assert.True(t, st.FreezeAt.IsZero(), "writes were never frozen")
+		n := workflow.NamesFor(m.MigrationID, id)
+		snap, err := f.client.For(region).DescribeSnapshot(context.Background(), n.PreEncryptedSnapshot)
+		require.NoError(t, err)
+		assert.True(t, snap.Encrypted)
+		_, err = f.client.For(region).DescribeInstance(context.Background(), n.Target)
+		assert.True(t, model.IsNotFound(err), "nothing restored yet: %v", err)
+	}
+	m := byID(rep, ids[0])
+	eng := b.Base
+	eng.Approver = workflow.AutoApprove
+	r, err := eng.Resume(f.ctx(20*time.Second), m.MigrationID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, r.Status)
+	assert.Positive(t, r.DowntimeSeconds)
+}
+
+// TestPrepareStopsBeforeTheFreeze: migrate --prepare (workflow.PrepareOnly) with the
+// pre-copy stops before the freeze, resumable.
+func TestPrepareStopsBeforeTheFreeze(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	e.createInstance(simpleSource("ledger"))
+	eng := e.engine(fixedID, workflow.PrepareOnly(workflow.AutoApprove))
+	_, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k",
+		Options: workflow.RunOptions{Precopy: true}})
+	require.ErrorIs(t, err, workflow.ErrStopped)
+	st, err := e.store.Load(fixedID)
+	require.NoError(t, err)
+	assert.True(t, st.FreezeAt.IsZero())
+	assert.Equal(t, "ledger", e.describe("ledger").ID, "the source still serves under its name")
+	rep, err := e.engine("", workflow.AutoApprove).Resume(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
 }
