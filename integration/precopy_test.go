@@ -86,7 +86,6 @@ func migrateMeasured(t *testing.T, e *env, runs []measured) []measured {
 	return out
 }
 
-
 // TestPrecopyDowntime (issue 15, "Measured"): on one simulator, in one run, two identical
 // 400 GiB instances with the same write load, --precopy=false and the default. The figures
 // are logged (AWS clock); the assertion is on their ratio, which the model makes
