@@ -13,8 +13,9 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
-// TestAWaitThatNeverEndsStopsResumably: the source's rename never ends (the simulator keeps
-// it "renaming" for days). The wait says it is still waiting, at growing intervals, then
+// TestAWaitThatNeverEndsStopsResumably: a rename never ends (the simulator keeps a renamed
+// instance "renaming" for days; the source's name is free after 30 s, so the new instance's
+// rename starts and it is that wait which never ends). The wait says it is still waiting, at growing intervals, then
 // gives up past four times the step's estimate: the migration stops, paused and resumable
 // (exit 3 in the CLI), naming the instance and the status it is stuck in.
 func TestAWaitThatNeverEndsStopsResumably(t *testing.T) {
@@ -33,7 +34,7 @@ func TestAWaitThatNeverEndsStopsResumably(t *testing.T) {
 
 	var still []string
 	for _, ev := range e.events {
-		if ev.Type == workflow.EventLog && strings.HasPrefix(ev.Message, "still waiting for DB instance ledger-old") {
+		if ev.Type == workflow.EventLog && strings.HasPrefix(ev.Message, "still waiting for DB instance ledger") {
 			still = append(still, ev.Message)
 		}
 	}
