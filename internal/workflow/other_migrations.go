@@ -22,13 +22,13 @@ type otherMigration struct {
 }
 
 // underWay reports whether a resource tagged by migration id, with role and identifier
-// resourceID, shows that migration still under way: its unencrypted snapshot (deleted by
+// resourceID, shows that migration still under way: its unencrypted snapshot or its pre-copy's (deleted by
 // cleanup and rollback) or a resource it created still at its temporary -enc-<id> name
 // (renamed to the original name at cutover, deleted by rollback). A finished migration leaves
 // only its encrypted copy, final and rollback snapshots, and its new database at the
 // original name: none of these blocks a new migration.
 func underWay(id, role, resourceID string) bool {
-	return role == RoleSnapshot || strings.HasSuffix(resourceID, "-enc-"+id)
+	return role == RoleSnapshot || role == RolePreSnapshot || strings.HasSuffix(resourceID, "-enc-"+id)
 }
 
 // otherMigrationsOf lists the migrations other than self whose tags on AWS resources of kind

@@ -34,12 +34,20 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	if err != nil {
 		return "", err
 	}
-	var encKey string
+	var encKey, preKey string
+	precopy, frozen := false, false
 	for _, s := range snaps {
 		if s.Tags[model.TagSource] == source && s.Tags[model.TagMigrationID] != "" {
 			ids[s.Tags[model.TagMigrationID]] = true
-			if s.Tags[model.TagRole] == RoleEncryptedSnapshot {
-				encKey = s.KmsKeyID
+			switch s.Tags[model.TagRole] {
+			case RoleEncryptedSnapshot:
+				encKey, frozen = s.KmsKeyID, true
+			case RoleSnapshot:
+				frozen = true
+			case RolePreEncryptedSnapshot:
+				preKey, precopy = s.KmsKeyID, true
+			case RolePreSnapshot:
+				precopy = true
 			}
 		}
 	}
@@ -79,6 +87,9 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 		keyARN = target.Settings.KmsKeyID
 	}
 	if keyARN == "" {
+		keyARN = preKey // the pre-copy's encrypted copy uses the migration's key
+	}
+	if keyARN == "" {
 		return "", errorf(source, "no rollback is possible without a journal: delete the snapshot "+names.Snapshot+" and start again with rdsencrypt migrate", nil,
 			"cannot tell the KMS key of migration %s: no encrypted resource exists yet", id)
 	}
@@ -97,16 +108,29 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	}
 	if target != nil {
 		st.Resources[2].ResourceID = target.ResourceID
+		frozen = true
+	}
+	if precopy {
+		st.Options.Precopy = true
+		st.Resources = append(st.Resources,
+			Resource{Role: RolePreSnapshot, Type: TypeDBSnapshot, Region: region, Name: names.PreSnapshot},
+			Resource{Role: RolePreEncryptedSnapshot, Type: TypeDBSnapshot, Region: region, Name: names.PreEncryptedSnapshot})
 	}
 	for _, s := range instanceSteps {
+		if (s.name == StepPreSnapshot || s.name == StepPreCopy) && !precopy {
+			continue
+		}
 		status := StepPending
 		if s.name == StepPreflight {
 			status = StepDone
 		}
 		st.Steps = append(st.Steps, StepState{Name: s.name, Status: status})
 	}
-	// Resources exist, so writes were frozen when they were made; the freeze time is unknown.
-	st.FreezeAt = now
+	// The final snapshot or what follows it exists, so writes were frozen when it was made; the
+	// freeze time is unknown. Pre-copy snapshots alone are made while writes continue.
+	if frozen {
+		st.FreezeAt = now
+	}
 	return e.saveRebuilt(st, "journal rebuilt from AWS tags")
 }
 
