@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/stretchr/testify/assert"
@@ -777,4 +778,28 @@ func TestClusterRollbackAfterCutoverKeepsTheNewClusterInASnapshot(t *testing.T) 
 	snap, err := e.client.For(region).DescribeClusterSnapshot(context.Background(), final)
 	require.NoError(t, err)
 	assert.True(t, snap.Encrypted, "the encrypted cluster's data")
+}
+
+// TestKeyDisabledDuringClusterRestoreNamesTheKey: AWS only says the new cluster failed; the
+// error says the key became inaccessible and how to go on.
+func TestKeyDisabledDuringClusterRestoreNamesTheKey(t *testing.T) {
+	e := newEnv(t)
+	key := e.createKey("alias/k")
+	smallCluster(e)
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	prev := eng.Observer
+	disabled := false
+	eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
+		prev.Notify(ev)
+		if ev.Type == workflow.EventAPICall && ev.Call.Action == "RestoreDBClusterFromSnapshot" && ev.Call.Error == "" && !disabled {
+			disabled = true // the restore has started: the key goes away under it
+			_, err := e.kms.DisableKey(context.Background(), &kms.DisableKeyInput{KeyId: aws.String(key)})
+			require.NoError(t, err)
+		}
+	})
+	_, err := eng.Migrate(e.ctx(), clusterRequest("shop", "alias/k"))
+	require.Error(t, err)
+	require.True(t, disabled)
+	assert.Contains(t, err.Error(), "KMS key "+key+" became inaccessible (Disabled) while the encrypted cluster")
+	assert.Contains(t, workflow.NextOf(err), "aws kms enable-key --key-id "+key)
 }
