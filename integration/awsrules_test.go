@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -346,4 +347,38 @@ func TestIAMAuthNeedsAnAcknowledgementUnattended(t *testing.T) {
 	details := strings.Join(cutover.Details, "\n")
 	assert.Contains(t, details, "from "+src.ResourceID+" to "+got.ResourceID)
 	assert.Contains(t, details, "dbuser:"+got.ResourceID+"/*")
+}
+
+// TestSettingsOnceNeverReadAreCarried: EngineLifecycleSupport (restore's default enrols the new
+// instance in paid Extended Support), DedicatedLogVolume and ProcessorFeatures reach the new
+// instance and are compared; a Kerberos domain membership is refused at preflight.
+func TestSettingsOnceNeverReadAreCarried(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/ledger")
+	in := simpleSource("ledger")
+	in.EngineLifecycleSupport = aws.String("open-source-rds-extended-support-disabled")
+	in.DedicatedLogVolume = aws.Bool(true)
+	in.ProcessorFeatures = []rdstypes.ProcessorFeature{{Name: aws.String("coreCount"), Value: aws.String("2")}}
+	src := e.createInstance(in)
+	require.Equal(t, "open-source-rds-extended-support-disabled", src.Settings.EngineLifecycleSupport)
+
+	rep, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"})
+	require.NoError(t, err)
+	assert.Empty(t, rep.Parity.Differences)
+	got := e.describe("ledger")
+	assert.True(t, got.Settings.StorageEncrypted)
+	assert.Equal(t, "open-source-rds-extended-support-disabled", got.Settings.EngineLifecycleSupport)
+	assert.True(t, got.Settings.DedicatedLogVolume)
+	assert.Equal(t, []string{"coreCount=2"}, got.Settings.ProcessorFeatures)
+
+	e2 := newEnv(t)
+	e2.createKey("alias/ad")
+	ad := simpleSource("ad")
+	ad.Domain, ad.DomainIAMRoleName = aws.String("d-1234567890"), aws.String("rds-directory")
+	e2.createInstance(ad)
+	before := e2.h.Calls()
+	_, err = e2.engine(fixedID, workflow.AutoApprove).Migrate(e2.ctx(), workflow.MigrateRequest{Region: region, Source: "ad", KmsKey: "alias/ad"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "joined to Active Directory domain d-1234567890")
+	assertNoMutatingCalls(t, before, e2.h.Calls())
 }

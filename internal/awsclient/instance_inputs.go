@@ -1,6 +1,8 @@
 package awsclient
 
 import (
+	"strings"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
@@ -78,6 +80,15 @@ var restoreInstanceSetters = map[model.Setting]setter[rds.RestoreDBInstanceFromD
 	},
 	"NetworkType": func(in *rds.RestoreDBInstanceFromDBSnapshotInput, w, _ model.InstanceSettings) {
 		in.NetworkType = optString(w.NetworkType)
+	},
+	"EngineLifecycleSupport": func(in *rds.RestoreDBInstanceFromDBSnapshotInput, w, _ model.InstanceSettings) {
+		in.EngineLifecycleSupport = optString(w.EngineLifecycleSupport)
+	},
+	"DedicatedLogVolume": func(in *rds.RestoreDBInstanceFromDBSnapshotInput, w, _ model.InstanceSettings) {
+		in.DedicatedLogVolume = aws.Bool(w.DedicatedLogVolume)
+	},
+	"ProcessorFeatures": func(in *rds.RestoreDBInstanceFromDBSnapshotInput, w, _ model.InstanceSettings) {
+		in.ProcessorFeatures = processorFeatures(w.ProcessorFeatures)
 	},
 }
 
@@ -164,6 +175,15 @@ var replicaSetters = map[model.Setting]setter[rds.CreateDBInstanceReadReplicaInp
 	"NetworkType": func(in *rds.CreateDBInstanceReadReplicaInput, w, _ model.InstanceSettings) {
 		in.NetworkType = optString(w.NetworkType)
 	},
+	"DedicatedLogVolume": func(in *rds.CreateDBInstanceReadReplicaInput, w, _ model.InstanceSettings) {
+		in.DedicatedLogVolume = aws.Bool(w.DedicatedLogVolume)
+	},
+	"ProcessorFeatures": func(in *rds.CreateDBInstanceReadReplicaInput, w, _ model.InstanceSettings) {
+		in.ProcessorFeatures = processorFeatures(w.ProcessorFeatures)
+	},
+	"ReplicaMode": func(in *rds.CreateDBInstanceReadReplicaInput, w, _ model.InstanceSettings) {
+		in.ReplicaMode = types.ReplicaMode(w.ReplicaMode)
+	},
 }
 
 // How each InstanceSettings field reaches ModifyDBInstance (Modify routes). Log exports
@@ -249,6 +269,29 @@ var modifyInstanceSetters = map[model.Setting]setter[rds.ModifyDBInstanceInput, 
 	"NetworkType": func(in *rds.ModifyDBInstanceInput, w, _ model.InstanceSettings) {
 		in.NetworkType = optString(w.NetworkType)
 	},
+	"EngineLifecycleSupport": func(in *rds.ModifyDBInstanceInput, w, _ model.InstanceSettings) {
+		in.EngineLifecycleSupport = optString(w.EngineLifecycleSupport)
+	},
+	"DedicatedLogVolume": func(in *rds.ModifyDBInstanceInput, w, _ model.InstanceSettings) {
+		in.DedicatedLogVolume = aws.Bool(w.DedicatedLogVolume)
+	},
+	"ProcessorFeatures": func(in *rds.ModifyDBInstanceInput, w, _ model.InstanceSettings) {
+		in.ProcessorFeatures = processorFeatures(w.ProcessorFeatures)
+		in.UseDefaultProcessorFeatures = aws.Bool(len(w.ProcessorFeatures) == 0)
+	},
+	"ReplicaMode": func(in *rds.ModifyDBInstanceInput, w, _ model.InstanceSettings) {
+		in.ReplicaMode = types.ReplicaMode(w.ReplicaMode)
+	},
+}
+
+// processorFeatures turns "Name=Value" pairs into the SDK's list (nil when empty).
+func processorFeatures(pairs []string) []types.ProcessorFeature {
+	var out []types.ProcessorFeature
+	for _, p := range pairs {
+		name, value, _ := strings.Cut(p, "=")
+		out = append(out, types.ProcessorFeature{Name: aws.String(name), Value: aws.String(value)})
+	}
+	return out
 }
 
 // logsExportChange is the Enable/Disable diff that turns current into want; nil when

@@ -74,6 +74,16 @@ func instanceSettingsFrom(d *types.DBInstance) model.InstanceSettings {
 		StorageEncrypted:                   storageEncrypted(d.StorageEncrypted, d.StorageEncryptionType),
 		KmsKeyID:                           str(d.KmsKeyId),
 		ManagedMasterUserSecret:            d.MasterUserSecret != nil,
+		EngineLifecycleSupport:             str(d.EngineLifecycleSupport),
+		DedicatedLogVolume:                 aws.ToBool(d.DedicatedLogVolume),
+		ReplicaMode:                        string(d.ReplicaMode),
+		TdeCredentialArn:                   str(d.TdeCredentialArn),
+	}
+	for _, f := range d.ProcessorFeatures {
+		s.ProcessorFeatures = append(s.ProcessorFeatures, str(f.Name)+"="+str(f.Value))
+	}
+	if len(d.DomainMemberships) > 0 {
+		s.Domain = str(d.DomainMemberships[0].Domain)
 	}
 	if d.Endpoint != nil && d.Endpoint.Port != nil {
 		s.Port = *d.Endpoint.Port

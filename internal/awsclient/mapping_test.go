@@ -63,6 +63,12 @@ func fullDBInstance() *types.DBInstance {
 		MasterUserSecret:                      &types.MasterUserSecret{SecretArn: aws.String("arn:secret")},
 		AssociatedRoles:                       []types.DBInstanceRole{{FeatureName: aws.String("s3Import"), RoleArn: aws.String("arn:aws:iam::123456789012:role/s3")}},
 		TagList:                               []types.Tag{{Key: aws.String("team"), Value: aws.String("data")}},
+		EngineLifecycleSupport:                aws.String("open-source-rds-extended-support-disabled"),
+		DedicatedLogVolume:                    aws.Bool(true),
+		ProcessorFeatures:                     []types.ProcessorFeature{{Name: aws.String("coreCount"), Value: aws.String("2")}},
+		ReplicaMode:                           types.ReplicaModeMounted,
+		DomainMemberships:                     []types.DomainMembership{{Domain: aws.String("d-1234567890")}},
+		TdeCredentialArn:                      aws.String("arn:aws:rds:us-east-1:123456789012:tde:cred"),
 	}
 }
 

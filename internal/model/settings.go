@@ -59,6 +59,13 @@ var InstanceSettingRoutes = []Route{
 	{Setting: "PerformanceInsightsRetentionPeriod", Replica: true, Modify: true, Compare: true},
 	{Setting: "DatabaseInsightsMode", Replica: true, Modify: true, Compare: true},
 	{Setting: "NetworkType", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "EngineLifecycleSupport", Restore: true, Modify: true, Compare: true,
+		Note: "restore's default enrols the new instance in RDS Extended Support: the source's value is passed"},
+	{Setting: "DedicatedLogVolume", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "ProcessorFeatures", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "ReplicaMode", Replica: true, Modify: true, Compare: true},
+	{Setting: "Domain", Note: "Kerberos (Active Directory) membership: a source with one is refused at preflight"},
+	{Setting: "TdeCredentialArn", Note: "Oracle TDE credential: a source with one is refused at preflight"},
 	{Setting: "ManagedMasterUserSecret", Note: "Secrets Manager password: re-enable with ModifyDBInstance ManageMasterUserPassword (a new secret is created)"},
 	{Setting: "AssociatedRoles", Note: "IAM role associations are not part of a snapshot: re-add with AddRoleToDBInstance"},
 }

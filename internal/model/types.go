@@ -61,6 +61,19 @@ type InstanceSettings struct {
 	ManagedMasterUserSecret bool
 	// AssociatedRoles are IAM role associations as "FeatureName=RoleArn".
 	AssociatedRoles []string
+	// EngineLifecycleSupport: open-source-rds-extended-support (AWS's default, paid after the
+	// end of standard support) or open-source-rds-extended-support-disabled.
+	EngineLifecycleSupport string
+	DedicatedLogVolume     bool
+	// ProcessorFeatures as "Name=Value" (coreCount, threadsPerCore).
+	ProcessorFeatures []string
+	// ReplicaMode of an Oracle replica: open-read-only or mounted.
+	ReplicaMode string
+	// Domain is the Active Directory domain of a Kerberos-authenticated instance (the first
+	// membership's); TdeCredentialArn the Oracle TDE credential. Neither is carried: a source
+	// with either is refused at preflight.
+	Domain           string
+	TdeCredentialArn string
 }
 
 // Instance is a described DB instance.

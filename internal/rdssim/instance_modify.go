@@ -138,6 +138,27 @@ func modifyDBInstance(c *call) (any, error) {
 		}
 	}
 	modifying := false
+	// Settings issue 13 item 10 carries (SDK v1.133.0 ModifyDBInstanceInput members).
+	if v, ok := p.str("EngineLifecycleSupport"); ok && v != cur.EngineLifecycleSupport {
+		next.EngineLifecycleSupport, modifying = v, true
+	}
+	if b := p.boolp("DedicatedLogVolume"); b != nil && *b != cur.DedicatedLogVolume {
+		next.DedicatedLogVolume, modifying = *b, true
+	}
+	if items, ok := p.structs("ProcessorFeatures", "ProcessorFeature"); ok {
+		var pf []ProcessorFeature
+		for _, it := range items {
+			pf = append(pf, ProcessorFeature{Name: it.get("Name"), Value: it.get("Value")})
+		}
+		if !slices.Equal(pf, cur.ProcessorFeatures) {
+			next.ProcessorFeatures, modifying = pf, true
+		}
+	} else if p.boolean("UseDefaultProcessorFeatures", false) && len(cur.ProcessorFeatures) > 0 {
+		next.ProcessorFeatures, modifying = nil, true
+	}
+	if v, ok := p.str("ReplicaMode"); ok && v != cur.ReplicaMode {
+		next.ReplicaMode, modifying = v, true
+	}
 	if b := p.boolp("EnablePerformanceInsights"); b != nil && *b != cur.PIEnabled {
 		next.PIEnabled, modifying = *b, true
 	}

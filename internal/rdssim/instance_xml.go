@@ -148,7 +148,13 @@ type xmlDBInstance struct {
 	DedicatedLogVolume                    bool
 	IsStorageConfigUpgradeAvailable       bool
 	MultiTenant                           bool
-	EngineLifecycleSupport                string `xml:",omitempty"`
+	EngineLifecycleSupport                string                `xml:",omitempty"`
+	DomainMemberships                     []xmlDomainMembership `xml:"DomainMemberships>DomainMembership"`
+}
+
+type xmlDomainMembership struct {
+	Domain string
+	Status string
 }
 
 func i32p(v int32) *int32 { return &v }
@@ -191,6 +197,9 @@ func (s *Sim) renderInstance(i *instance) *xmlDBInstance {
 		TagList:                      append([]Tag(nil), i.tags...), CustomerOwnedIpEnabled: c.CustomerOwnedIP,
 		BackupTarget: c.BackupTarget, NetworkType: c.NetworkType, DedicatedLogVolume: c.DedicatedLogVolume,
 		EngineLifecycleSupport: c.EngineLifecycleSupport,
+	}
+	for _, d := range c.DomainMemberships {
+		x.DomainMemberships = append(x.DomainMemberships, xmlDomainMembership{Domain: d, Status: "joined"})
 	}
 	if c.StorageEncrypted {
 		x.StorageEncryptionType = "sse-kms"

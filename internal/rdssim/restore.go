@@ -28,6 +28,9 @@ func restoreDefaults(id string, c *instanceConfig) {
 	c.ManageMasterUserPassword, c.MasterUserSecretKmsKeyArn = false, ""
 	c.NetworkType = "IPV4"
 	c.DomainMemberships = nil
+	// "Default: open-source-rds-extended-support" (SDK v1.133.0 doc comment of
+	// RestoreDBInstanceFromDBSnapshotInput.EngineLifecycleSupport): not the snapshot's value.
+	c.EngineLifecycleSupport = defaultLifecycleSupport
 	c.CustomerOwnedIP = false
 }
 

@@ -194,6 +194,9 @@ func (s *Sim) finishConfig(r *region, c *instanceConfig) *apiError {
 			return errCombination("Max storage size must be greater than storage size.")
 		}
 		fillGP3Baseline(c) // storage_rules.go
+		if c.EngineLifecycleSupport == "" {
+			c.EngineLifecycleSupport = defaultLifecycleSupport
+		}
 	}
 	if c.AZ != "" {
 		ok := false

@@ -24,6 +24,11 @@ import "strings"
 // StorageThroughput are all refused there. AWS's exact message is not documented; the
 // simulator's wording names the parameter.
 
+// defaultLifecycleSupport is AWS's default EngineLifecycleSupport for RDS instances: enrolled
+// in RDS Extended Support (SDK v1.133.0 doc comments of CreateDBInstanceInput and
+// RestoreDBInstanceFromDBSnapshotInput).
+const defaultLifecycleSupport = "open-source-rds-extended-support"
+
 // gp3Threshold is the allocated storage (GiB) from which gp3 IOPS and throughput may be
 // chosen; 0 means the engine has no threshold.
 func gp3Threshold(engine string) int32 {

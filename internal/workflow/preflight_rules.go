@@ -30,6 +30,17 @@ func checkInstanceKind(src *model.Instance, kmsKey string) error {
 		return errorf(src.ID, "encrypt it by the RDS Custom procedure (snapshot, copy-db-snapshot --kms-key-id, restore-db-instance-from-db-snapshot with --custom-iam-instance-profile), see the RDS Custom user guide", nil,
 			"DB instance %s is RDS Custom (%s), which rdsencrypt does not migrate: a restore needs its instance profile and custom engine version", src.ID, engine)
 	}
+	// Settings a migration does not carry, which parity could not see missing (issue 13 item
+	// 10): a Kerberos domain membership needs the directory's IAM role and DNS settings, an
+	// Oracle TDE credential its password, neither of which the tool may read.
+	if src.Settings.Domain != "" {
+		return errorf(src.ID, "remove the domain membership (modify-db-instance --disable-domain) before migrating and re-join the encrypted instance after cutover, or encrypt it by hand", nil,
+			"DB instance %s is joined to Active Directory domain %s (Kerberos authentication), which rdsencrypt does not carry", src.ID, src.Settings.Domain)
+	}
+	if src.Settings.TdeCredentialArn != "" {
+		return errorf(src.ID, "encrypt it by hand: restore-db-instance-from-db-snapshot needs --tde-credential-arn and --tde-credential-password", nil,
+			"DB instance %s uses Oracle TDE credential %s, which rdsencrypt does not carry", src.ID, src.Settings.TdeCredentialArn)
+	}
 	if src.ClusterID != "" && !strings.HasPrefix(engine, "aurora") {
 		return errorf(src.ID, "encrypt the cluster by hand: create-db-cluster-snapshot, copy-db-cluster-snapshot --kms-key-id "+kmsKey+", restore-db-cluster-from-snapshot --db-cluster-instance-class, then move the endpoints", nil,
 			"DB instance %s is a member of Multi-AZ DB cluster %s (%s), which rdsencrypt does not migrate", src.ID, src.ClusterID, engine)
