@@ -243,6 +243,16 @@ func TestClusterCutoverRenamesNothingUnlessBothSidesAreTheJournals(t *testing.T)
 	for id, m := range src.members {
 		assert.Equal(t, m.ResourceID, got.members[id].ResourceID, "member %s not renamed", id)
 	}
+
+	// Rollback, which finds the new cluster by the journal's resource id, does not touch it
+	// either (its endpoints, members, itself) while its tags do not say it is the migration's.
+	endpoints, instances := e.allEndpointIDs(), e.instanceIDs()
+	_, err = e.engine("", workflow.AutoApprove).Rollback(e.ctx(), fixedID)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no "+model.TagSource+" tag")
+	assert.ElementsMatch(t, endpoints, e.allEndpointIDs(), "no endpoint deleted")
+	assert.ElementsMatch(t, instances, e.instanceIDs(), "no member deleted")
+	assert.Contains(t, e.clusterIDs(), n.Target)
 }
 
 // wrongRestore is an account whose restores come out other than asked: an instance restored

@@ -19,6 +19,13 @@ func undoCluster(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	// The new cluster is known by the resource id in the journal: before its endpoints,
+	// members or name are touched, its tags must say it is this migration's.
+	if target != nil {
+		if p := r.tagProblems(target.Tags); len(p) > 0 || target.ResourceID == r.st.SourceRID {
+			return r.swapRefused(target.ID, "cluster "+target.ID+" is not the new cluster of migration "+r.st.ID, append(p, "nothing was deleted"))
+		}
+	}
 	newMembers, err := r.settledNewMembers(ctx)
 	if err != nil {
 		return err
