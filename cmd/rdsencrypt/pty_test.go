@@ -100,7 +100,7 @@ func TestDemoInAPseudoTerminal(t *testing.T) {
 		"Approve step 8/11: cutover-retire-source",
 		"DOWNTIME",
 		"cutover-promote-target",
-		"Approve step cleanup",
+		"Approve step 1/1: cleanup",
 		"Cleanup done (cleaned-up)",
 	} {
 		assert.True(t, strings.Contains(text, want), "the screen never showed %q", want)

@@ -28,6 +28,7 @@ func (e *Engine) Cleanup(ctx context.Context, id string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.announceJournal(PhaseCleanup, r.route.cleanupSummary(r).Summary)
 	return r.cleanup(ctx)
 }
 
@@ -36,6 +37,7 @@ const StatusCleaningUp = "cleaning-up"
 
 func (r *run) cleanup(ctx context.Context) (*Report, error) {
 	ctx = r.withCalls(ctx)
+	r.step, r.phase = -1, PhaseCleanup
 	if r.st.Status != StatusCleaningUp {
 		a := r.route.cleanupSummary(r)
 		a.Step = "cleanup"

@@ -97,12 +97,18 @@ type run struct {
 	cluster *clusterRun
 	// expect is the running step's expectation, for its waits (zero outside steps).
 	expect expectation
+	// phase names the operation outside the steps (PhaseRollback, PhaseCleanup) for the
+	// events it sends, so that no event is about an unnamed step.
+	phase string
 }
 
 func (r *run) notify(ev Event) {
 	ev.MigrationID = r.st.ID
 	if ev.Step == "" && r.step >= 0 && r.step < len(r.st.Steps) {
 		ev.Step = r.st.Steps[r.step].Name
+	}
+	if ev.Step == "" && r.step < 0 && ev.Type != EventFinished && ev.Type != EventPlan {
+		ev.Step = r.phase
 	}
 	r.e.notify(ev)
 }

@@ -228,6 +228,7 @@ func (e *Engine) Resume(ctx context.Context, id string) (*Report, error) {
 	if err := r.route.reload(ctx, r); err != nil {
 		return nil, err
 	}
+	r.announceJournal("", "")
 	r.setStatus(StatusRunning)
 	return r.execute(ctx)
 }

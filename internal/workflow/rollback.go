@@ -37,12 +37,13 @@ func (e *Engine) Rollback(ctx context.Context, id string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.announceJournal(PhaseRollback, fmt.Sprintf("roll back migration %s: %s returns to its original state, everything the migration created is deleted", st.ID, st.Source))
 	return r.rollback(ctx)
 }
 
 func (r *run) rollback(ctx context.Context) (*Report, error) {
 	ctx = r.withCalls(ctx)
-	r.step = -1
+	r.step, r.phase = -1, PhaseRollback
 	a := Approval{Step: "rollback", Summary: fmt.Sprintf("roll back migration %s: %s returns to its original state, everything the migration created is deleted", r.st.ID, r.st.Source)}
 	if !r.st.CutoverDoneAt.IsZero() || r.stepStatus(StepRenameSource) != StepPending {
 		a.Downtime = true

@@ -41,8 +41,10 @@ const (
 // state and whose only side effects are the commands it returns.
 type Model struct {
 	commands commands
-	cancel   func() // stops the workflow; nil in tests that do not need it
-	animate  bool   // run the clock and spinner; off in golden tests
+	// showCalls puts every AWS call in the event pane (Options.Calls).
+	showCalls bool
+	cancel    func() // stops the workflow; nil in tests that do not need it
+	animate   bool   // run the clock and spinner; off in golden tests
 
 	keys keyMap
 	help help.Model
@@ -94,12 +96,12 @@ func newModel(opts Options, cfg modelConfig) Model {
 	st := newStyles(r)
 	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.active))
 	m := Model{
-		commands: commandsFrom(opts),
-		cancel:   cfg.cancel,
-		animate:  cfg.animate,
-		keys:     defaultKeyMap(),
-		help:     newHelp(r),
-		spin:     sp,
+		commands: commandsFrom(opts), showCalls: opts.Calls,
+		cancel:  cfg.cancel,
+		animate: cfg.animate,
+		keys:    defaultKeyMap(),
+		help:    newHelp(r),
+		spin:    sp,
 		bar: progress.New(progress.WithSolidFill("6"), progress.WithoutPercentage(),
 			progress.WithColorProfile(r.ColorProfile())),
 		page:  viewport.New(defaultWidth, defaultHeight),
@@ -149,6 +151,12 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case EventMsg:
 		m.setNow(msg.Event.Time)
 		m.run.observe(msg.Event)
+		if msg.Event.Type == workflow.EventPlan && msg.Event.Report != nil {
+			m.planSeen = true // a resumed run, a rollback or a cleanup: its plan was shown when it began
+		}
+		if c := msg.Event.Call; msg.Event.Type == workflow.EventAPICall && !m.showCalls && (c == nil || c.Error == "") {
+			break // polls and lookups are not news: --debug and the audit trail have them
+		}
 		m.logs = append(m.logs, logEntry{
 			at: msg.Event.Time, kind: msg.Event.Type, text: output.EventLine(msg.Event),
 			bad: msg.Event.Type == workflow.EventStepFailed || (msg.Event.Call != nil && msg.Event.Call.Error != ""),

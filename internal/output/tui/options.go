@@ -17,6 +17,9 @@ type Options struct {
 	ResumeCommand   string
 	RollbackCommand string
 	CleanupCommand  string
+	// Calls shows every AWS call in the event pane (--debug); otherwise the pane shows
+	// what changed, and only failed calls (the audit trail has them all).
+	Calls bool
 }
 
 // commands are the follow-up commands the UI shows.

@@ -42,6 +42,16 @@ type runState struct {
 
 func newRunState() runState { return runState{current: -1} }
 
+// find returns the position of step name, or -1.
+func (p *runState) find(name string) int {
+	for i := range p.steps {
+		if p.steps[i].planned.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // index returns the position of step name, adding it when the plan did not list it.
 func (p *runState) index(name string) int {
 	for i := range p.steps {
@@ -109,7 +119,25 @@ func (p *runState) observe(e workflow.Event) {
 	}
 	switch e.Type {
 	case workflow.EventPlan:
+		if e.Report != nil {
+			p.steps, p.downStart, p.downEnd = nil, time.Time{}, time.Time{} // the journal's plan replaces what was shown
+		}
 		p.setPlan(e.Plan)
+		if e.Report != nil { // a resumed run: the journal says where each step stands
+			for _, sr := range e.Report.Steps {
+				i := p.find(sr.Name)
+				if i < 0 {
+					continue // a rollback or cleanup: its plan has its own one step
+				}
+				switch sr.Status {
+				case stepDone, stepSkipped, stepFailed:
+					p.steps[i].state = sr.Status
+				}
+				if sr.StartedAt != nil {
+					p.steps[i].started = *sr.StartedAt
+				}
+			}
+		}
 	case workflow.EventStepStarted:
 		i := p.index(e.Step)
 		s := &p.steps[i]
@@ -193,4 +221,18 @@ func (p *runState) downtime(now time.Time) (time.Duration, bool) {
 		return p.downEnd.Sub(p.downStart), false
 	}
 	return max(0, now.Sub(p.downStart)), true
+}
+
+// downtimeBegan says whether a downtime step before step is already done: on a resumed run
+// the downtime began before this run saw it.
+func (p *runState) downtimeBegan(step string) bool {
+	for _, s := range p.steps {
+		if s.planned.Name == step {
+			return false
+		}
+		if s.planned.Downtime && (s.state == stepDone || s.state == stepSkipped) {
+			return true
+		}
+	}
+	return false
 }

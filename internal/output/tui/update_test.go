@@ -158,7 +158,7 @@ func TestInterrupt(t *testing.T) {
 	m, cmds = feed(m, DoneMsg{Report: &workflow.Report{Status: workflow.StatusPaused}, Err: context.Canceled})
 	assert.True(t, quits(cmds))
 	assert.Equal(t, screenFailure, m.screen())
-	assert.Contains(t, m.finalText(), "Migration stopped at step encrypted-copy")
+	assert.Contains(t, m.finalText(), "Migration paused at step encrypted-copy")
 	assert.Contains(t, m.finalText(), "rdsencrypt resume --migration m-7f3a9c21")
 }
 
@@ -190,7 +190,7 @@ func TestEndScreens(t *testing.T) {
 		{"rolled back", DoneMsg{Report: &workflow.Report{Source: "orders-db", Status: workflow.StatusRolledBack}}, screenSummary, "rolled back"},
 		{"error", DoneMsg{Err: errCopy}, screenFailure, "KMSKeyNotAccessibleFault"},
 		{"failed report", DoneMsg{Report: &workflow.Report{Status: workflow.StatusFailed, Error: "boom"}}, screenFailure, "Error: boom"},
-		{"paused", DoneMsg{Report: &workflow.Report{Status: workflow.StatusPaused}}, screenFailure, "Migration stopped"},
+		{"paused", DoneMsg{Report: &workflow.Report{Status: workflow.StatusPaused}}, screenFailure, "Migration paused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

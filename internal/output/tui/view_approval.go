@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/output"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // approvalView asks for one step: what it does, what to do first, what downtime follows.
@@ -70,7 +71,8 @@ func (m Model) approvalView(w int) string {
 	return joinBlocks(head, first, downtime, details, diffs, m.st.dim.Render(wrap(choices+".", w)))
 }
 
-// downtimeNotice says plainly what downtime approving starts or continues.
+// downtimeNotice says plainly what downtime approving starts or continues, or, for a
+// rollback, that it ends it.
 func (m Model) downtimeNotice() string {
 	src := "the source"
 	var planned string
@@ -80,9 +82,16 @@ func (m Model) downtimeNotice() string {
 			planned = " (estimated " + e + " in all)"
 		}
 	}
+	a := m.approval.Approval
+	if a.Step == workflow.PhaseRollback {
+		return fmt.Sprintf("Approving gives %s back its name and endpoint: applications may write to it again once the rollback has finished.", src)
+	}
 	if so, running := m.run.downtime(m.now); running {
 		return fmt.Sprintf("DOWNTIME is running: %s so far%s. Applications cannot write to %s until the cutover finishes.",
 			output.Duration(so), planned, src)
+	}
+	if m.run.downtimeBegan(a.Step) {
+		return fmt.Sprintf("DOWNTIME continues: writes to %s stopped before this run (resumed) and stay stopped until the cutover finishes.", src)
 	}
 	return fmt.Sprintf("DOWNTIME: approving starts write downtime. Applications cannot write to %s from now until the cutover finishes%s.",
 		src, planned)

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,12 +25,8 @@ func (m Model) failureView(w int) string {
 	at := m.stoppedAt()
 	var head string
 	switch {
-	case m.err == nil && status == workflow.StatusPaused, m.stopping && isCancel(m.err):
-		head = m.st.notice.Render("■ Migration stopped")
-		if at != "" {
-			head += m.st.notice.Render(" at step " + at)
-		}
-		head += "\n" + wrap("The migration is paused and resumable: its journal is saved.", w)
+	case m.paused(status):
+		head = m.pausedText(at, w)
 	default:
 		head = m.st.bad.Render("✗ Migration failed")
 		if at != "" {
@@ -62,6 +59,48 @@ func (m Model) failureView(w int) string {
 		tail = m.section("Last events", mm.logView(w))
 	}
 	return joinBlocks(head, strings.Join(next, "\n"), steps, tail)
+}
+
+// paused says whether the run stopped between steps, as the operator asked (q, Ctrl-C) or
+// as the workflow does before a decision only a person can make: not a failure.
+func (m Model) paused(status string) bool {
+	return (m.err == nil && status == workflow.StatusPaused) || errors.Is(m.err, workflow.ErrStopped) ||
+		(m.stopping && isCancel(m.err)) || (status == workflow.StatusPaused && isCancel(m.err))
+}
+
+// pausedText says where the run paused, whether writes are still frozen, and why when the
+// workflow stopped on its own (parity differences, a manual cutover).
+func (m Model) pausedText(at string, w int) string {
+	head := m.st.notice.Render("■ Migration paused")
+	if at != "" {
+		head += m.st.notice.Render(" at step " + at)
+	}
+	var lines []string
+	for _, s := range m.run.steps {
+		if s.planned.Name == at && s.state == stepRunning {
+			lines = append(lines, "The step was under way: AWS finishes what it started, and resume picks it up where it is.")
+		}
+	}
+	var stop *workflow.Error
+	if errors.As(m.err, &stop) && stop.Problem != "" && !strings.Contains(stop.Problem, " stopped before ") {
+		lines = append(lines, "Why: "+output.OneLine(stop.Problem))
+	}
+	if _, frozen := m.run.downtime(m.now); frozen {
+		src := "the source"
+		if m.run.plan != nil {
+			src = m.run.plan.Source
+		}
+		lines = append(lines, "\x00Writes to "+src+" are still frozen: applications cannot write until the migration is resumed (and its cutover done) or rolled back.")
+	}
+	lines = append(lines, "Nothing is lost: the journal is saved.")
+	for i, l := range lines {
+		if notice, ok := strings.CutPrefix(l, "\x00"); ok {
+			lines[i] = m.st.notice.Render(wrap(notice, w))
+		} else {
+			lines[i] = wrap(l, w)
+		}
+	}
+	return head + "\n" + strings.Join(lines, "\n")
 }
 
 // isCancel says whether err is the context cancellation a stop causes.
@@ -124,7 +163,8 @@ func (m Model) summaryView(w int) string {
 	var head string
 	switch r.Status {
 	case workflow.StatusRolledBack:
-		head = m.st.notice.Render(wrap("■ Migration rolled back: "+source+" is as it was before the migration.", w))
+		head = m.st.notice.Render(wrap("■ Migration rolled back: "+source+" is as it was before the migration.", w)) + "\n" +
+			wrap("Applications may write to "+source+" again: it answers at its original name and endpoint.", w)
 	case workflow.StatusNotStarted:
 		head = m.st.notice.Render(wrap("■ Quit before any change: nothing was changed in AWS and no journal was kept. Run the same command again to start over.", w))
 	case workflow.StatusNothingToDo:
@@ -138,7 +178,7 @@ func (m Model) summaryView(w int) string {
 		}
 	}
 	var facts []string
-	if r.DowntimeSeconds > 0 || !m.run.downStart.IsZero() {
+	if r.Status != workflow.StatusRolledBack && (r.DowntimeSeconds > 0 || !m.run.downStart.IsZero()) {
 		d := "Write downtime " + output.Duration(time.Duration(r.DowntimeSeconds*float64(time.Second)))
 		if m.run.plan != nil && m.run.plan.EstimatedDowntime > 0 {
 			d += " (estimated " + output.Estimate(m.run.plan.EstimatedDowntime) + ")"

@@ -1,0 +1,128 @@
+package tui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/stretchr/testify/assert"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+)
+
+// resumedPlan is the plan event a resumed run sends: the journal's steps with the report of
+// where each stands (done up to the parity check).
+func resumedPlan() EventMsg {
+	e := ev(workflow.EventPlan, "", 60*time.Minute)
+	e.Plan = testPlan()
+	e.Report = &workflow.Report{MigrationID: testID, Source: "orders-db", Status: workflow.StatusPaused}
+	for _, s := range testPlan().Steps {
+		status := workflow.StepDone
+		if strings.HasPrefix(s.Name, "cutover") || s.Name == "unfreeze-writes" || s.Name == "verify" {
+			status = workflow.StepPending
+		}
+		e.Report.Steps = append(e.Report.Steps, workflow.StepReport{Name: s.Name, Status: status})
+	}
+	return EventMsg{Event: e}
+}
+
+// pausedRun is a run quit (q) while the encrypted copy was under way.
+func pausedRun() []tea.Msg {
+	running := append([]tea.Msg{}, upToCopy()...)
+	running = append(running[:1], append([]tea.Msg{keyEnter()}, running[1:]...)...)
+	stop := &workflow.Error{Resource: "orders-db", Problem: "migration " + testID + " of orders-db stopped before encrypted-copy",
+		Next: "rdsencrypt resume " + testID, Err: workflow.ErrStopped}
+	return append(running, DoneMsg{Report: &workflow.Report{MigrationID: testID, Source: "orders-db", Status: workflow.StatusPaused}, Err: stop})
+}
+
+// issue14Screens are the screens issue 14 asks about.
+func issue14Screens() map[string][]tea.Msg {
+	reply := make(chan workflow.Decision, 1)
+	running := append([]tea.Msg{}, upToCopy()...)
+	running = append(running[:1], append([]tea.Msg{keyEnter()}, running[1:]...)...)
+	rollback := workflow.Approval{MigrationID: testID, Step: workflow.PhaseRollback, Downtime: true,
+		Summary: "roll back migration " + testID + ": orders-db returns to its original state, everything the migration created is deleted"}
+	rbPlan := ev(workflow.EventPlan, "", 0)
+	rbPlan.Plan = &workflow.Plan{MigrationID: testID, Source: "orders-db", Steps: []workflow.PlannedStep{{Name: workflow.PhaseRollback, Description: rollback.Summary, Mutating: true}}}
+	return map[string][]tea.Msg{
+		"running":          running,
+		"resumed-approval": {resumedPlan(), keyEnter(), approvalFor("cutover-retire-source", reply)},
+		"paused":           pausedRun(),
+		"rollback":         {EventMsg{Event: rbPlan}, keyEnter(), ApprovalRequestMsg{Approval: rollback, Reply: reply}},
+	}
+}
+
+// TestGoldenIssue14 renders the screens of issue 14 at 120x40 and 60x24 through teatest and
+// compares them with testdata/TestGoldenIssue14/*.golden (-update rewrites). With
+// RDSENCRYPT_SCREENS=DIR it also writes each final frame there.
+func TestGoldenIssue14(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{120, 40}, {60, 24}} {
+		for name, msgs := range issue14Screens() {
+			t.Run(name+"_"+itoa(size.w)+"x"+itoa(size.h), func(t *testing.T) {
+				tm := teatest.NewTestModel(t, testModel(nil), teatest.WithInitialTermSize(size.w, size.h))
+				for _, m := range msgs {
+					tm.Send(m)
+				}
+				if err := tm.Quit(); err != nil {
+					t.Fatal(err)
+				}
+				fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+				view := fm.View()
+				if fm.done {
+					view = fm.finalText()
+				}
+				checkFits(t, view, size.w, 1000)
+				if dir := os.Getenv("RDSENCRYPT_SCREENS"); dir != "" {
+					_ = os.WriteFile(filepath.Join(dir, name+"_"+itoa(size.w)+"x"+itoa(size.h)+".txt"), []byte(view), 0o644)
+				}
+				golden.RequireEqual(t, []byte(view))
+			})
+		}
+	}
+}
+
+// The screens say what issue 14 asks: numbered, named steps on a resumed approval that says
+// the downtime continues; a pause that says paused, where, that writes are frozen, and how to
+// go on; no poll lines in the event pane; a rollback approval that does not announce downtime.
+func TestIssue14ScreenWording(t *testing.T) {
+	screens := issue14Screens()
+	view := func(name string) string {
+		m, _ := feed(testModel(nil), tea.WindowSizeMsg{Width: 120, Height: 40})
+		m, _ = feed(m, screens[name]...)
+		if m.done {
+			return flat(m.finalText())
+		}
+		return flat(m.View())
+	}
+	resumed := view("resumed-approval")
+	assert.Contains(t, resumed, "Approve step 8/11: cutover-retire-source")
+	assert.Contains(t, resumed, "DOWNTIME continues")
+	assert.NotContains(t, resumed, "approving starts write downtime")
+
+	paused := view("paused")
+	assert.Contains(t, paused, "■ Migration paused at step encrypted-copy")
+	assert.NotContains(t, paused, "failed")
+	assert.Contains(t, paused, "Writes to orders-db are still frozen")
+	assert.Contains(t, paused, "rdsencrypt resume --migration "+testID)
+
+	running := view("running")
+	assert.NotContains(t, running, "call CopyDBSnapshot")
+	assert.NotContains(t, running, "req=")
+
+	rb := view("rollback")
+	assert.Contains(t, rb, "Approve step 1/1: rollback")
+	assert.NotContains(t, rb, "starts write downtime")
+	assert.Contains(t, rb, "may write to it again once the rollback has finished")
+	assert.Contains(t, rb, "rdsencrypt rollback --migration "+testID)
+
+	rolledBack, _ := feed(testModel(nil), tea.WindowSizeMsg{Width: 120, Height: 40}, DoneMsg{Report: &workflow.Report{
+		MigrationID: testID, Source: "orders-db", Status: workflow.StatusRolledBack}})
+	text := flat(rolledBack.finalText())
+	assert.Contains(t, text, "Applications may write to orders-db again")
+	assert.NotContains(t, text, "Write downtime")
+}
