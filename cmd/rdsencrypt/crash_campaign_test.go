@@ -184,6 +184,9 @@ func verdict(t *testing.T, c *cli, rt route, st *workflow.State) string {
 	switch {
 	case rt.name != "cluster" && st.Status == workflow.StatusCompleted:
 		wantInst, wantSnap, mustBeEncrypted = []string{"ledger", n.Retired}, []string{n.Snapshot, n.EncryptedSnapshot}, []string{"ledger"}
+		if slices.ContainsFunc(st.Steps, func(s workflow.StepState) bool { return s.Name == workflow.StepPreSnapshot }) {
+			wantSnap = append(wantSnap, n.PreSnapshot, n.PreEncryptedSnapshot) // kept until cleanup, like the snapshot
+		}
 		if rt.name == "replica" {
 			wantInst = append(wantInst, "ledger-r1", workflow.NamesFor(st.ID, "ledger-r1").Retired)
 			mustBeEncrypted = append(mustBeEncrypted, "ledger-r1")
