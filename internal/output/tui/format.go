@@ -74,25 +74,49 @@ func truncateLines(s string, width int) string {
 // grid renders a borderless table with a header rule, wrapping cells only when the natural
 // width exceeds width.
 func grid(st styles, width int, headers []string, rows [][]string) string {
-	t := table.New().
-		Border(lipgloss.NormalBorder()).
-		BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
-		BorderColumn(false).BorderHeader(true).
-		BorderStyle(st.dim).
-		StyleFunc(func(row, _ int) lipgloss.Style {
-			if row == table.HeaderRow {
-				return st.tableHdr
+	render := func(headers []string, rows [][]string) *table.Table {
+		return table.New().
+			Border(lipgloss.NormalBorder()).
+			BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
+			BorderColumn(false).BorderHeader(true).
+			BorderStyle(st.dim).
+			StyleFunc(func(row, _ int) lipgloss.Style {
+				if row == table.HeaderRow {
+					return st.tableHdr
+				}
+				return st.cell
+			}).
+			Headers(headers...).
+			Rows(rows...)
+	}
+	out := render(headers, rows).String()
+	if maxLineWidth(out) > width && len(headers) > 1 {
+		// The last column is the free text (what a step does, a note): wrap it into the room
+		// the other columns leave, so that no short column is squeezed to one character.
+		last := len(headers) - 1
+		bare := make([][]string, len(rows))
+		for i, r := range rows {
+			bare[i] = append(append([]string{}, r[:last]...), "")
+		}
+		room := width - maxLineWidth(render(append(append([]string{}, headers[:last]...), ""), bare).String())
+		if room >= minFreeColumn {
+			wrapped := make([][]string, len(rows))
+			for i, r := range rows {
+				wrapped[i] = append(append([]string{}, r[:last]...), wrap(r[last], room))
 			}
-			return st.cell
-		}).
-		Headers(headers...).
-		Rows(rows...)
-	out := t.String()
-	if maxLineWidth(out) > width {
-		out = t.Width(width).String()
+			hdr := append(append([]string{}, headers[:last]...), ansi.Truncate(headers[last], room, ""))
+			if fit := render(hdr, wrapped).String(); maxLineWidth(fit) <= width {
+				return strings.TrimRight(fit, "\n")
+			}
+		}
+		out = render(headers, rows).Width(width).String()
 	}
 	return strings.TrimRight(out, "\n")
 }
+
+// minFreeColumn is the narrowest the free-text column of a grid is wrapped to before every
+// column is shrunk instead.
+const minFreeColumn = 16
 
 func maxLineWidth(s string) int {
 	w := 0

@@ -126,3 +126,23 @@ func TestIssue14ScreenWording(t *testing.T) {
 	assert.Contains(t, text, "Applications may write to orders-db again")
 	assert.NotContains(t, text, "Write downtime")
 }
+
+// Item 13: with replica steps (long names) the plan table at 120 columns keeps every short
+// column whole and wraps the description instead; before, DOWN was squeezed to one character
+// ("yes" printed vertically, header "ASK D").
+func TestPlanTableWrapsTheDescriptionNotTheShortColumns(t *testing.T) {
+	p := testPlan()
+	for _, r := range []string{"orders-db-replica-eu-central-1-analytics", "orders-db-replica-cascade-reporting-two"} {
+		p.Steps = append(p.Steps, workflow.PlannedStep{Name: "replica-create:" + r, Mutating: true, Downtime: true, Estimate: mins(25),
+			Description: "create the encrypted read replica " + r + " of the new primary, with every setting of the old replica"})
+	}
+	e := ev(workflow.EventPlan, "", 0)
+	e.Plan = p
+	for _, w := range []int{120, 100} {
+		m, _ := feed(testModel(nil), tea.WindowSizeMsg{Width: w, Height: 200}, EventMsg{Event: e})
+		view := m.planView(w)
+		checkFits(t, view, w, 1000)
+		assert.Contains(t, view, "EST   ASKS  DOWN  WHAT IT DOES", "width %d: headers whole", w)
+		assert.Regexp(t, `replica-create:orders-db-replica-cascade-reporting-two\s+~25m\s+yes\s+yes\s+create the`, view, "width %d", w)
+	}
+}
