@@ -119,36 +119,54 @@ func (o *observations) add(key, status string) {
 
 // lags: for each event after t0 that ends a wait (available, deleted) of a resource the
 // engine was watching (it saw it in another status before), the time until an answer
-// showed it.
+// showed it, before the resource's next event. An answer stamped after the event but showing
+// the status before it was served just before the event (the stamp is taken on return).
 func (o *observations) lags(events []rdssim.Event, t0 time.Time, logf func(string, ...any)) []time.Duration {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	keyOf := func(ev rdssim.Event) string {
+		if ev.Type == "snapshot" || ev.Type == "cluster-snapshot" {
+			return ev.ID
+		}
+		return ev.ResourceID
+	}
 	var lags []time.Duration
-	for _, ev := range events {
+	for i, ev := range events {
 		if ev.Time.Before(t0) || (ev.Status != "available" && ev.Status != "deleted") {
 			continue
 		}
-		key := ev.ResourceID
-		if ev.Type == "snapshot" || ev.Type == "cluster-snapshot" {
-			key = ev.ID
+		key := keyOf(ev)
+		until := time.Time{}
+		for _, later := range events[i+1:] {
+			if keyOf(later) == key {
+				until = later.Time
+				break
+			}
 		}
 		want := ev.Status
 		if want == "deleted" {
 			want = awsclient.StatusGone
 		}
-		watching := false
+		watching, seen := false, false
 		for _, ob := range o.by[key] {
 			if ob.at.Before(ev.Time) {
 				watching = ob.status != want
 				continue
 			}
-			if watching && ob.status == want {
-				lags = append(lags, ob.at.Sub(ev.Time))
-				logf("%s %s %s at +%v: seen %v later", ev.Type, ev.ID, ev.Status, ev.Time.Sub(t0).Round(time.Second), ob.at.Sub(ev.Time).Round(time.Second))
-			} else {
-				logf("%s %s %s at +%v: not a wait's end (watching=%v, next seen %s)", ev.Type, ev.ID, ev.Status, ev.Time.Sub(t0).Round(time.Second), watching, ob.status)
+			if !until.IsZero() && !ob.at.Before(until) {
+				break
 			}
-			break
+			if ob.status == want {
+				seen = true
+				if watching {
+					lags = append(lags, ob.at.Sub(ev.Time))
+					logf("%s %s %s at +%v: seen %v later", ev.Type, ev.ID, ev.Status, ev.Time.Sub(t0).Round(time.Second), ob.at.Sub(ev.Time).Round(time.Second))
+				}
+				break
+			}
+		}
+		if !watching || !seen {
+			logf("%s %s %s at +%v: not a wait's end (watched before: %v, seen: %v)", ev.Type, ev.ID, ev.Status, ev.Time.Sub(t0).Round(time.Second), watching, seen)
 		}
 	}
 	return lags
