@@ -2,7 +2,9 @@ package integration
 
 import (
 	"context"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -381,4 +383,52 @@ func TestSettingsOnceNeverReadAreCarried(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "joined to Active Directory domain d-1234567890")
 	assertNoMutatingCalls(t, before, e2.h.Calls())
+}
+
+// followingDNS answers for the new instance's temporary name with its address, and for the
+// original name with the old address for the first lookups after the rename, then the new one.
+type followingDNS struct {
+	target, source string
+	stale          int
+	mu             sync.Mutex
+	sourceLookups  int
+}
+
+func (d *followingDNS) LookupHost(_ context.Context, host string) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case strings.HasPrefix(host, d.target+"."):
+		return []string{"10.0.0.2"}, nil
+	case host == d.source:
+		d.sourceLookups++
+		if d.sourceLookups <= d.stale {
+			return []string{"10.0.0.1"}, nil
+		}
+		return []string{"10.0.0.2"}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// TestWritesResumeOnceTheEndpointNameFollows: before unfreezing, the original endpoint name
+// must resolve where the new instance's temporary name did; when nothing resolves from here
+// the report says so.
+func TestWritesResumeOnceTheEndpointNameFollows(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/ledger")
+	src := e.createInstance(simpleSource("ledger"))
+	dns := &followingDNS{target: workflow.NamesFor(fixedID, "ledger").Target, source: src.Endpoint, stale: 3}
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	eng.Resolver = dns
+	rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"})
+	require.NoError(t, err)
+	assert.Equal(t, src.Endpoint+" resolves to the new instance (10.0.0.2)", rep.DNS)
+	assert.Equal(t, 4, dns.sourceLookups, "waited through the stale answers")
+
+	e2 := newEnv(t)
+	e2.createKey("alias/ledger")
+	e2.createInstance(simpleSource("ledger"))
+	rep, err = e2.engine(fixedID, workflow.AutoApprove).Migrate(e2.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"})
+	require.NoError(t, err)
+	assert.Contains(t, rep.DNS, "not resolvable from here")
 }

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -67,6 +68,8 @@ func (e *env) engine(id string, approver workflow.Approver) *workflow.Engine {
 			e.mu.Unlock()
 		}),
 		Poll: awsclient.PollOptions{Min: time.Millisecond, Max: 4 * time.Millisecond},
+		// The simulator's endpoint names resolve nowhere; tests stay off the network.
+		Resolver: unresolvable{},
 	}
 	if id != "" {
 		eng.NewID = func() (string, error) { return id, nil }
@@ -223,4 +226,11 @@ func (e *env) cancelAt(eng *workflow.Engine, stop func(workflow.Event) bool) con
 		}
 	})
 	return ctx
+}
+
+// unresolvable resolves no name, as the simulator's endpoints are not in any DNS.
+type unresolvable struct{}
+
+func (unresolvable) LookupHost(_ context.Context, host string) ([]string, error) {
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }

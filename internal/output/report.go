@@ -80,6 +80,9 @@ func PrintReport(w io.Writer, r *workflow.Report) {
 		fmt.Fprintf(w, "   write downtime (AWS clock): %s", (time.Duration(r.DowntimeSeconds) * time.Second).String())
 	}
 	fmt.Fprintln(w)
+	if r.DNS != "" {
+		fmt.Fprintln(w, "dns: "+r.DNS)
+	}
 	for _, rr := range r.Replicas {
 		state := "not swapped yet"
 		if rr.Swapped {

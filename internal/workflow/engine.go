@@ -27,6 +27,8 @@ type Engine struct {
 	Observer Observer
 	Hooks    HookRunner
 	Poll     awsclient.PollOptions
+	// Resolver resolves endpoint names after cutover (dns.go); nil: the system's.
+	Resolver Resolver
 	Logger   *slog.Logger
 	// Now is the local clock (step timestamps); AWS time comes from the clients.
 	Now func() time.Time
@@ -216,6 +218,7 @@ func ReportOf(st *State) *Report {
 	}
 	rep.APICalls += st.OtherAPICalls
 	rep.Replicas = replicaReports(st)
+	rep.DNS = st.DNS
 	if !st.FreezeAt.IsZero() && !st.CutoverDoneAt.IsZero() {
 		rep.DowntimeSeconds = nonNegativeSeconds(st.CutoverDoneAt.Sub(st.FreezeAt))
 	}

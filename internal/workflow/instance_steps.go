@@ -77,6 +77,11 @@ func unfreezeApproval(r *run, a *Approval) {
 }
 
 func applyUnfreeze(ctx context.Context, r *run) error {
+	if r.st.Kind != KindCluster {
+		if err := r.awaitEndpointDNS(ctx); err != nil { // dns.go
+			return err
+		}
+	}
 	if h := r.st.Options.UnfreezeHook; h != "" {
 		if err := r.hooks().Run(ctx, "unfreeze", h, r.hookEnv()); err != nil {
 			if ctx.Err() != nil {
@@ -514,6 +519,10 @@ func applyPromote(ctx context.Context, r *run) error {
 	}
 	if src.ID != r.names.Retired {
 		return r.swapRefused(src.ID, "the source still answers to "+src.ID, []string{"it is not at its retired name " + r.names.Retired})
+	}
+	r.noteTargetAddresses(ctx, inst.Endpoint) // dns.go: where the original name must point after the rename
+	if err := r.save(); err != nil {
+		return err
 	}
 	return r.renameInstance(ctx, r.api, inst.ResourceID, r.names.Target, r.st.Source)
 }

@@ -91,7 +91,10 @@ type Report struct {
 	Steps           []StepReport `json:"steps"`
 	APICalls        int          `json:"api_calls"`
 	DowntimeSeconds float64      `json:"downtime_seconds"`
-	Parity          Parity       `json:"parity"`
+	// DNS says whether the original endpoint name resolved to the new instance before writes
+	// resumed, or that it was not resolvable from where the tool ran.
+	DNS    string `json:"dns,omitempty"`
+	Parity Parity `json:"parity"`
 	// Replicas gives, for each recreated read replica, how long it served stale data.
 	Replicas []ReplicaReport `json:"replicas,omitempty"`
 	// Next is the command the operator should run next, if any.

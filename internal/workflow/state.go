@@ -74,6 +74,10 @@ type State struct {
 	// UnfreezeAt is the AWS time writes were let resume; replicas not yet swapped serve
 	// stale data from then on.
 	UnfreezeAt time.Time `json:"unfreeze_at,omitzero"`
+	// TargetAddrs are the addresses the new instance's temporary name resolved to before its
+	// rename; DNS says whether the original name followed (dns.go).
+	TargetAddrs []string `json:"target_addresses,omitempty"`
+	DNS         string   `json:"dns,omitempty"`
 	// Replicas are the source's read replicas being recreated, parents before children.
 	Replicas    []ReplicaState `json:"replicas,omitempty"`
 	Differences []Difference   `json:"parity_differences,omitempty"`
