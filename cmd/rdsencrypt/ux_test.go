@@ -319,3 +319,27 @@ func TestConnectionAndCredentialFaultsAreNamed(t *testing.T) {
 	assert.Contains(t, stderr, "rdsencrypt: no AWS credentials found")
 	assert.Contains(t, stderr, "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to, say, test")
 }
+
+// Item 14: one approval covers the cutover: the source is retired and the target promoted
+// without a second question while the endpoint is dark; the audit trail says why.
+func TestOneApprovalForTheCutover(t *testing.T) {
+	c := newCLI(t, 20000)
+	c.source("ledger")
+	out, stderr, code := runAt(true, strings.Repeat("y\n", 30), c.args("migrate", "--no-tui", "--db", "ledger", "--kms-key", "alias/cli")...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, out, "completed")
+	assert.Equal(t, 1, strings.Count(stderr, "Approve step cutover-retire-source?"))
+	assert.NotContains(t, stderr, "Approve step cutover-promote-target?")
+	assert.Contains(t, stderr, "This one approval runs the whole cutover")
+	store, err := workflow.OpenStore(c.state)
+	require.NoError(t, err)
+	states, _, err := store.List()
+	require.NoError(t, err)
+	recs, err := store.ReadAudit(states[0].ID)
+	require.NoError(t, err)
+	var covered bool
+	for _, r := range recs {
+		covered = covered || (r.Step == "cutover-promote-target" && strings.Contains(r.Message, "covered by the approval of cutover-retire-source"))
+	}
+	assert.True(t, covered, "the audit trail records the covered approval")
+}

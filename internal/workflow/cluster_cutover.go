@@ -15,7 +15,8 @@ import (
 func clusterCutoverApproval(r *run, a *Approval) {
 	n := r.clusterNames()
 	a.Instructions = append(a.Instructions,
-		fmt.Sprintf("Applications lose cluster %s (%s) and its member endpoints from now until the encrypted cluster answers there (about 10-20 minutes).", r.st.Source, r.st.SourceAddr))
+		fmt.Sprintf("Applications lose cluster %s (%s) and its member endpoints from now until the encrypted cluster answers there (about 10-20 minutes).", r.st.Source, r.st.SourceAddr),
+		"This one approval runs the whole cutover: both renames, without asking in between.")
 	a.Details = append(a.Details,
 		fmt.Sprintf("1. rename cluster %s -> %s and its %d member(s) to their retired names", r.st.Source, n.Retired, len(r.journal().Members)),
 		fmt.Sprintf("2. rename cluster %s -> %s and the new members to the original member names", n.Target, r.st.Source))

@@ -67,7 +67,7 @@ func buildClusterPlan(in clusterPlanInput) *Plan {
 		info, _ := stepByName(clusterSteps, kind)
 		est := info.estimate.at(0) // Aurora storage grows on demand: no per-GiB part
 		p.Steps = append(p.Steps, PlannedStep{Name: name, Description: info.text(p, n.names(), subject),
-			Actions: info.actions, Mutating: info.mutating, Downtime: info.downtime, Estimate: Duration(est)})
+			Actions: info.actions, Mutating: info.mutating, Downtime: info.downtime, Estimate: Duration(est), ApprovedWith: info.approvedWith})
 		total += est
 		if info.downtime {
 			downtime += est

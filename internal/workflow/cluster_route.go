@@ -127,7 +127,7 @@ var clusterSteps = []step{
 		},
 		estimate: estimate{base: 10 * time.Minute},
 		undo:     "rollback renames the new cluster and its members back to their temporary names, which frees the original names",
-		observe:  observeClusterPromoted, apply: applyClusterPromote, wait: waitClusterPromoted,
+		observe:  observeClusterPromoted, apply: applyClusterPromote, wait: waitClusterPromoted, approvedWith: StepRenameSource,
 	},
 	{
 		name: StepCutoverEndpoint, actions: []string{"DeleteDBClusterEndpoint", "CreateDBClusterEndpoint"}, mutating: true, downtime: true,

@@ -146,7 +146,7 @@ var instanceSteps = []step{
 		},
 		estimate: estimate{base: 10 * time.Minute},
 		undo:     "rollback first renames the new instance back to its temporary name, which frees the source's name",
-		observe:  observePromoted, apply: applyPromote, wait: waitPromoted,
+		observe:  observePromoted, apply: applyPromote, wait: waitPromoted, approvedWith: StepRenameSource,
 	},
 	{
 		name: StepUnfreeze, mutating: true,

@@ -440,7 +440,8 @@ func (r *run) reviewDifferences(ctx context.Context, diffs []Difference, step, n
 
 func cutoverApproval(r *run, a *Approval) {
 	a.Instructions = append(a.Instructions,
-		fmt.Sprintf("Applications lose %s (%s) from now until the encrypted instance answers there (about 10-20 minutes).", r.st.Source, r.st.SourceAddr))
+		fmt.Sprintf("Applications lose %s (%s) from now until the encrypted instance answers there (about 10-20 minutes).", r.st.Source, r.st.SourceAddr),
+		"This one approval runs the whole cutover: both renames, without asking in between.")
 	a.Details = append(a.Details,
 		fmt.Sprintf("1. rename %s -> %s", r.st.Source, r.names.Retired),
 		fmt.Sprintf("2. rename %s -> %s, then wait for %s", r.names.Target, r.st.Source, r.st.SourceAddr))

@@ -23,6 +23,7 @@ func (r *run) announceJournal(phase, summary string) {
 			ps := PlannedStep{Name: ss.Name}
 			if s, ok := stepByName(steps, kind); ok {
 				ps.Description, ps.Actions, ps.Mutating, ps.Downtime = s.text(view, r.names, subject), s.actions, s.mutating, s.downtime
+				ps.ApprovedWith = s.approvedWith
 			}
 			p.Steps = append(p.Steps, ps)
 		}

@@ -348,7 +348,12 @@ func (r *run) runStep(ctx context.Context, s step, ss *StepState) error {
 		}
 		started = done
 	}
-	if !started && ss.Status != StepRunning && s.mutating {
+	covered := s.approvedWith != "" && r.stepStatus(s.approvedWith) == StepDone
+	if covered && !started && ss.Status != StepRunning {
+		r.audit(journal.AuditRecord{Type: journal.AuditApproval, Step: ss.Name, Decision: Approve.String(),
+			Message: "covered by the approval of " + s.approvedWith + ": one cutover"})
+	}
+	if !started && ss.Status != StepRunning && s.mutating && !covered {
 		a := Approval{Step: ss.Name, Summary: s.text(r.planView(), r.names, r.subject),
 			Details: actionLines(s), Downtime: s.downtime, Skippable: s.skippable, Precopy: r.st.Options.Precopy}
 		if s.approval != nil {

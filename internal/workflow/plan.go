@@ -73,7 +73,7 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			if precopy == in.precopy {
 				p.Steps = append(p.Steps, PlannedStep{
 					Name: ps.name, Description: info.text(p, names, subject), Actions: info.actions,
-					Mutating: info.mutating, Downtime: ps.downtime, Estimate: Duration(est),
+					Mutating: info.mutating, Downtime: ps.downtime, Estimate: Duration(est), ApprovedWith: info.approvedWith,
 				})
 			}
 			total += est

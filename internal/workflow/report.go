@@ -51,6 +51,9 @@ type PlannedStep struct {
 	Mutating    bool     `json:"mutating"`
 	Downtime    bool     `json:"downtime"`
 	Estimate    Duration `json:"estimate_seconds"`
+	// ApprovedWith is the earlier step whose approval covers this one (the second rename of
+	// a cutover), or "".
+	ApprovedWith string `json:"approved_with,omitempty"`
 }
 
 // PlannedSetting says how one setting of the source reaches the new resource.

@@ -49,6 +49,10 @@ type step struct {
 	wait func(ctx context.Context, r *run) error
 	// approval adds step-specific details to the approval request.
 	approval func(r *run, a *Approval)
+	// approvedWith names the earlier step whose approval covers this one: once that step is
+	// done this one runs without asking (the two renames of a cutover are one operation; the
+	// endpoint is dark between them).
+	approvedWith string
 }
 
 // text describes the step for a plan or an approval.

@@ -41,8 +41,14 @@ func (m Model) planView(w int) string {
 
 	rows := make([][]string, 0, len(p.Steps))
 	for i, s := range p.Steps {
+		asks := yesNo(s.Mutating)
+		if s.ApprovedWith != "" {
+			if n, _ := m.run.position(s.ApprovedWith); n > 0 {
+				asks = "with " + strconv.Itoa(n)
+			}
+		}
 		rows = append(rows, []string{strconv.Itoa(i + 1), s.Name, output.Dash(output.Estimate(s.Estimate)),
-			yesNo(s.Mutating), yesNo(s.Downtime), s.Description})
+			asks, yesNo(s.Downtime), s.Description})
 	}
 	legend := m.st.dim.Render(wrap("ASKS: changes something, so it asks for approval first. DOWN: applications cannot write meanwhile.", w))
 	steps := m.section("Steps", grid(m.st, w, []string{"#", "STEP", "EST", "ASKS", "DOWN", "WHAT IT DOES"}, rows)+"\n"+legend)
