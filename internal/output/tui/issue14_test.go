@@ -146,3 +146,28 @@ func TestPlanTableWrapsTheDescriptionNotTheShortColumns(t *testing.T) {
 		assert.Regexp(t, `replica-create:orders-db-replica-cascade-reporting-two\s+~25m\s+yes\s+yes\s+create the`, view, "width %d", w)
 	}
 }
+
+// Item 6: estimates are on the AWS clock, so the running step's elapsed time and the
+// downtime are too once AWS times are known (a simulator's clock runs faster; AWS's own
+// clock differs from the local one), and each figure says which clock it is on.
+func TestElapsedAndDowntimeAreOnTheAWSClock(t *testing.T) {
+	awsCall := func(local, aws time.Duration) EventMsg {
+		e := call("DescribeDBSnapshots", "rdsenc-m-7f3a9c21-orders-db-snap-enc", local)
+		e.Event.Call.AWSTime = at(aws)
+		return e
+	}
+	m, _ := feed(testModel(nil), tea.WindowSizeMsg{Width: 120, Height: 40}, planEvent(), keyEnter(),
+		msg(workflow.EventStepStarted, "freeze-writes", time.Minute), msg(workflow.EventStepDone, "freeze-writes", time.Minute),
+		msg(workflow.EventStepStarted, "snapshot", time.Minute),
+		awsCall(time.Minute+time.Second, 2*time.Hour), // AWS's clock: far from the local one
+		awsCall(time.Minute+2*time.Second, 2*time.Hour+15*time.Minute),
+		TickMsg{Time: at(time.Minute + 3*time.Second)})
+	view := flat(m.View())
+	assert.Contains(t, view, "Elapsed 15m of ~12m estimated (over the estimate) · AWS clock")
+	assert.Contains(t, view, "DOWNTIME 15m (AWS clock)")
+	assert.NotContains(t, view, "call DescribeDBSnapshots")
+
+	local, _ := feed(testModel(nil), tea.WindowSizeMsg{Width: 120, Height: 40}, planEvent(), keyEnter(),
+		msg(workflow.EventStepStarted, "snapshot", time.Minute), TickMsg{Time: at(time.Minute + 3*time.Second)})
+	assert.Contains(t, flat(local.View()), "Elapsed 3s of ~12m estimated · local clock")
+}

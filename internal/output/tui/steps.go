@@ -25,6 +25,9 @@ type stepRun struct {
 	status   string // AWS status of the resource being waited on
 	percent  int    // -1 when AWS gives no progress
 	err      error
+	// awsStarted is the AWS time of the first AWS response after the step started: the
+	// step's start on the clock its estimate is on.
+	awsStarted time.Time
 }
 
 // runState is the live state of a run, folded from workflow events.
@@ -38,6 +41,9 @@ type runState struct {
 	downStart time.Time
 	downEnd   time.Time
 	finished  *workflow.Report // from EventFinished
+	// awsNow is the latest AWS time (Date header) seen; awsDownStart the AWS time the write
+	// downtime began at. Estimates are on the AWS clock, so elapsed figures are too when known.
+	awsNow, awsDownStart time.Time
 }
 
 func newRunState() runState { return runState{current: -1} }
@@ -116,6 +122,15 @@ func (p *runState) lastDowntimeStep() int {
 func (p *runState) observe(e workflow.Event) {
 	if e.MigrationID != "" {
 		p.migrationID = e.MigrationID
+	}
+	if c := e.Call; c != nil && !c.AWSTime.IsZero() && c.AWSTime.After(p.awsNow) {
+		p.awsNow = c.AWSTime
+		if s, _, ok := p.running(); ok && s.awsStarted.IsZero() {
+			p.steps[p.current].awsStarted = c.AWSTime
+		}
+		if !p.downStart.IsZero() && p.awsDownStart.IsZero() && p.downEnd.IsZero() {
+			p.awsDownStart = c.AWSTime
+		}
 	}
 	switch e.Type {
 	case workflow.EventPlan:
@@ -210,6 +225,14 @@ func (p *runState) planned(name string) workflow.PlannedStep {
 		}
 	}
 	return workflow.PlannedStep{Name: name}
+}
+
+// awsDowntime is the write downtime so far on the AWS clock, when AWS times were seen.
+func (p *runState) awsDowntime() (time.Duration, bool) {
+	if p.awsDownStart.IsZero() || !p.downEnd.IsZero() || p.downStart.IsZero() {
+		return 0, false
+	}
+	return p.awsNow.Sub(p.awsDownStart), true
 }
 
 // downtime is the write downtime so far at now, and whether it is still running.

@@ -103,7 +103,11 @@ func (m Model) downtimeLine() string {
 	if !running {
 		return ""
 	}
-	s := "DOWNTIME " + output.Duration(so)
+	clock := "local clock"
+	if aws, ok := m.run.awsDowntime(); ok {
+		so, clock = aws, "AWS clock" // the clock the estimate is on
+	}
+	s := "DOWNTIME " + output.Duration(so) + " (" + clock + ")"
 	if p := m.run.plan; p != nil && p.EstimatedDowntime > 0 {
 		s += " of " + output.Estimate(p.EstimatedDowntime) + " estimated"
 		if so > time.Duration(p.EstimatedDowntime) {

@@ -179,7 +179,7 @@ func (m Model) summaryView(w int) string {
 	}
 	var facts []string
 	if r.Status != workflow.StatusRolledBack && (r.DowntimeSeconds > 0 || !m.run.downStart.IsZero()) {
-		d := "Write downtime " + output.Duration(time.Duration(r.DowntimeSeconds*float64(time.Second)))
+		d := "Write downtime " + output.Duration(time.Duration(r.DowntimeSeconds*float64(time.Second))) + " on the AWS clock"
 		if m.run.plan != nil && m.run.plan.EstimatedDowntime > 0 {
 			d += " (estimated " + output.Estimate(m.run.plan.EstimatedDowntime) + ")"
 		}

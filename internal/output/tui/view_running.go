@@ -59,13 +59,21 @@ func (m Model) liveView(s stepRun, w int) string {
 		bar.Width = max(10, min(60, w-6))
 		out += "\n" + bar.ViewAs(float64(min(s.percent, 100))/100) + fmt.Sprintf(" %3d%%", s.percent)
 	}
-	elapsed := m.now.Sub(s.started)
+	elapsed, onAWS := m.now.Sub(s.started), false
+	if !s.awsStarted.IsZero() && m.run.awsNow.After(s.awsStarted) {
+		elapsed, onAWS = m.run.awsNow.Sub(s.awsStarted), true // the clock the estimate is on
+	}
 	clock := "Elapsed " + output.Duration(elapsed)
 	if est := time.Duration(s.planned.Estimate); est > 0 {
 		clock += " of " + output.Estimate(s.planned.Estimate) + " estimated"
 		if elapsed > est {
 			clock += " (over the estimate)"
 		}
+	}
+	if onAWS {
+		clock += " · AWS clock"
+	} else {
+		clock += " · local clock"
 	}
 	return out + "\n" + wrap(clock, w)
 }
