@@ -432,3 +432,35 @@ func TestWritesResumeOnceTheEndpointNameFollows(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, rep.DNS, "not resolvable from here")
 }
+
+// TestBatchNeedsTheIAMAuthAcknowledgement: a batch migrates unattended, so a database with IAM
+// database authentication on is refused at its preflight unless the batch was given the
+// acknowledgement.
+func TestBatchNeedsTheIAMAuthAcknowledgement(t *testing.T) {
+	for _, acked := range []bool{false, true} {
+		f := newFleetEnv(t, fleetOptions{speed: 40000, rate: 1000, burst: 50})
+		createKeyIn(t, f.h.KMS(region), "alias/fleet")
+		in := simpleSource("iam")
+		in.EnableIAMDatabaseAuthentication = aws.Bool(true)
+		_, err := f.rds.CreateDBInstance(context.Background(), in)
+		require.NoError(t, err)
+		f.h.Advance(3 * time.Hour)
+		req := fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet", Concurrency: 1, Cutover: fleet.CutoverAuto}
+		if acked {
+			req.Acknowledge = []string{workflow.AckIAMAuth}
+		}
+		b := f.batch(nil)
+		plan, err := b.Plan(f.ctx(30*time.Second), req)
+		require.NoError(t, err)
+		rep := b.Run(f.ctx(50*time.Second), plan)
+		m := byID(rep, "iam")
+		require.NotNil(t, m)
+		if acked {
+			assert.Equal(t, fleet.OutcomeCompleted, m.Outcome, m.Reason)
+			assert.Equal(t, workflow.StatusCompleted, m.Status)
+		} else {
+			assert.Equal(t, fleet.OutcomeFailed, m.Outcome)
+			assert.Contains(t, m.Reason+m.Error, "needs --acknowledge-iam-auth")
+		}
+	}
+}

@@ -142,6 +142,9 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 	if err != nil {
 		return err
 	}
+	if a.opts.AckIAMAuth {
+		req.Acknowledge = []string{workflow.AckIAMAuth}
+	}
 	regions, err := normalizeRegions(o.Regions)
 	if err != nil {
 		return err

@@ -48,6 +48,9 @@ type BatchRequest struct {
 	Concurrency int
 	Cutover     string // CutoverAuto or CutoverManual
 	Options     workflow.RunOptions
+	// Acknowledge lists what the operator acknowledged for the whole batch (workflow.AckIAMAuth);
+	// a migration that needs another is refused at its preflight, before any side effect.
+	Acknowledge []string
 }
 
 func (r BatchRequest) keyFor(region string) string {
@@ -200,6 +203,15 @@ func CutoverApprover(policy string) workflow.Approver {
 		return workflow.Approve, nil
 	})
 }
+
+// acknowledging is a batch approver: it approves without asking, so it says which
+// acknowledgements the operator gave (workflow.Acknowledger).
+type acknowledging struct {
+	workflow.Approver
+	acks []string
+}
+
+func (a acknowledging) Acknowledges(what string) bool { return slices.Contains(a.acks, what) }
 
 // Plan lists the regions, selects the unencrypted databases and plans each migration. It
 // makes read-only calls only.
@@ -436,7 +448,7 @@ func skipped(it BatchItem, reason, next string) BatchMigration {
 // runOne runs one migration, isolated: its failure, even a panic, is its own.
 func (b *Batch) runOne(ctx context.Context, req BatchRequest, i int, it BatchItem) (m BatchMigration) {
 	eng := b.Base // a copy: approver, observer and id are this migration's
-	eng.Approver = CutoverApprover(req.Cutover)
+	eng.Approver = acknowledging{CutoverApprover(req.Cutover), req.Acknowledge}
 	tracker := &fleetTracker{b: b, base: b.Base.Observer, ev: Event{Index: i, Kind: it.Kind, Region: it.Region, Source: it.Source}}
 	eng.Observer = tracker
 	if b.IDFor != nil {
