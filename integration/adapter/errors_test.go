@@ -3,6 +3,7 @@ package adapter_test
 import (
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -22,7 +23,7 @@ func requireKind(t *testing.T, want model.Failure, err error) *model.Error {
 }
 
 func TestErrorKindsFromTheSimulator(t *testing.T) {
-	e := startSim(t, awsclient.Config{})
+	e := startTickingSim(t, 20*time.Second) // the source is still backing up at the second snapshot, at any speed
 	ctx := e.ctx(t)
 	api := e.api
 	e.seedKey(t, "us-east-1", "alias/app")

@@ -43,7 +43,7 @@ func startSim(t *testing.T, cfg awsclient.Config) *env {
 }
 
 // startTickingSim starts a simulator whose clock moves only when an instance is looked up
-// by resource id, by tick each time: every poll of a wait sees the world tick later than
+// by resource id or a snapshot by identifier, by tick each time: every poll of a wait sees the world tick later than
 // the one before, however busy the machine is.
 func startTickingSim(t *testing.T, tick time.Duration) *env {
 	t.Helper()
@@ -53,7 +53,8 @@ func startTickingSim(t *testing.T, tick time.Duration) *env {
 	return e
 }
 
-// ticking advances the simulator's clock before each lookup of an instance by resource id.
+// ticking advances the simulator's clock before each lookup of an instance by resource id
+// and of a snapshot.
 type ticking struct {
 	model.RDS
 	h    *simtest.Harness
@@ -63,6 +64,11 @@ type ticking struct {
 func (a ticking) DescribeInstanceByResourceID(ctx context.Context, id string) (*model.Instance, error) {
 	a.h.Advance(a.tick)
 	return a.RDS.DescribeInstanceByResourceID(ctx, id)
+}
+
+func (a ticking) DescribeSnapshot(ctx context.Context, id string) (*model.Snapshot, error) {
+	a.h.Advance(a.tick)
+	return a.RDS.DescribeSnapshot(ctx, id)
 }
 
 // in is the client of a region (ticking when the simulator's clock is manual).
