@@ -233,11 +233,11 @@ func TestBatchReportCountsEveryCall(t *testing.T) {
 	createKeyIn(t, f.h.KMS(region), "alias/fleet")
 	f.createFleet("ledger", 6)
 	b := f.batch(nil)
-	plan, err := b.Plan(f.ctx(30*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
+	plan, err := b.Plan(f.ctx(), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
 		Concurrency: 6, Cutover: fleet.CutoverAuto})
 	require.NoError(t, err)
 	before := f.h.Calls()
-	rep := b.Run(f.ctx(50*time.Second), plan)
+	rep := b.Run(f.ctx(), plan)
 	require.Equal(t, 6, rep.Summary.Completed)
 	sum := 0
 	for _, m := range rep.Migrations {
@@ -450,9 +450,9 @@ func TestBatchNeedsTheIAMAuthAcknowledgement(t *testing.T) {
 			req.Acknowledge = []string{workflow.AckIAMAuth}
 		}
 		b := f.batch(nil)
-		plan, err := b.Plan(f.ctx(30*time.Second), req)
+		plan, err := b.Plan(f.ctx(), req)
 		require.NoError(t, err)
-		rep := b.Run(f.ctx(50*time.Second), plan)
+		rep := b.Run(f.ctx(), plan)
 		m := byID(rep, "iam")
 		require.NotNil(t, m)
 		if acked {

@@ -151,11 +151,9 @@ func (f *fleetEnv) createKey(alias string) string {
 	return aws.ToString(out.KeyMetadata.Arn)
 }
 
-func (f *fleetEnv) ctx(d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	f.tb.Cleanup(cancel)
-	return ctx
-}
+// ctx is the context of a batch or migration: no deadline (a wall-clock bound fails a test
+// on a busy machine; go test's -timeout catches a hang, with every goroutine's stack).
+func (f *fleetEnv) ctx() context.Context { return f.tb.Context() }
 
 func outcomes(rep *fleet.BatchReport) map[string]string {
 	out := map[string]string{}
@@ -187,7 +185,7 @@ func TestBatchOfFiftyInstancesAndThreeClustersUnderThrottling(t *testing.T) {
 	f.h.Faults(rdssim.FaultRequest{Throttle: &rdssim.Throttle{RatePerSecond: 450, Burst: 10}})
 
 	b := f.batch(nil)
-	plan, err := b.Plan(f.ctx(30*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
+	plan, err := b.Plan(f.ctx(), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
 		Concurrency: 27, Cutover: fleet.CutoverAuto})
 	require.NoError(t, err)
 	require.Len(t, plan.Items, 53)
@@ -195,7 +193,7 @@ func TestBatchOfFiftyInstancesAndThreeClustersUnderThrottling(t *testing.T) {
 		"the plan warns of the instance quota it will exceed")
 
 	started := f.h.Now()
-	rep := b.Run(f.ctx(50*time.Second), plan)
+	rep := b.Run(f.ctx(), plan)
 	t.Logf("53 databases: %d API calls, %d throttled by the simulator, %s virtual, summary %+v",
 		f.calls.Load(), f.h.Sim.Throttled(), f.h.Now().Sub(started).Round(time.Minute), rep.Summary)
 
@@ -260,10 +258,10 @@ func TestBatchIsolatesFailures(t *testing.T) {
 	f.h.Faults(rdssim.FaultRequest{FailSnapshot: []rdssim.ResourceRef{{Region: region, ID: broken["ledger-003"]}, {Region: region, ID: broken["ledger-006"]}}})
 
 	b := f.batch(migrationIDs)
-	plan, err := b.Plan(f.ctx(20*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
+	plan, err := b.Plan(f.ctx(), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
 		Concurrency: 4, Cutover: fleet.CutoverAuto})
 	require.NoError(t, err)
-	rep := b.Run(f.ctx(40*time.Second), plan)
+	rep := b.Run(f.ctx(), plan)
 
 	assert.Equal(t, fleet.BatchSummary{Completed: 8, Failed: 2, APICalls: rep.Summary.APICalls, ElapsedSeconds: rep.Summary.ElapsedSeconds}, rep.Summary)
 	for source, snapshot := range broken {
@@ -281,7 +279,7 @@ func TestBatchIsolatesFailures(t *testing.T) {
 	eng := b.Base
 	eng.Approver = workflow.AutoApprove
 	for source := range broken {
-		r, err := eng.Resume(f.ctx(20*time.Second), migrationIDs[source])
+		r, err := eng.Resume(f.ctx(), migrationIDs[source])
 		require.NoError(t, err, source)
 		assert.Equal(t, workflow.StatusCompleted, r.Status)
 	}
@@ -299,10 +297,10 @@ func TestBatchManualCutoverPreparesThenResumes(t *testing.T) {
 	createKeyIn(t, f.h.KMS(region), "alias/fleet")
 	ids := f.createFleet("ledger", 4)
 	b := f.batch(nil)
-	plan, err := b.Plan(f.ctx(20*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
+	plan, err := b.Plan(f.ctx(), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
 		Concurrency: 4, Cutover: fleet.CutoverManual})
 	require.NoError(t, err)
-	rep := b.Run(f.ctx(30*time.Second), plan)
+	rep := b.Run(f.ctx(), plan)
 	assert.Equal(t, 4, rep.Summary.AwaitingCutover)
 	for _, id := range ids {
 		m := byID(rep, id)
@@ -319,12 +317,12 @@ func TestBatchManualCutoverPreparesThenResumes(t *testing.T) {
 	m := byID(rep, ids[0])
 	eng := b.Base
 	eng.Approver = workflow.AutoApprove
-	r, err := eng.Resume(f.ctx(20*time.Second), m.MigrationID)
+	r, err := eng.Resume(f.ctx(), m.MigrationID)
 	require.NoError(t, err)
 	assert.Equal(t, workflow.StatusCompleted, r.Status)
 
 	// A second batch leaves alone what the first one started or retired.
-	plan, err = b.Plan(f.ctx(20*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet", Cutover: fleet.CutoverAuto})
+	plan, err = b.Plan(f.ctx(), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet", Cutover: fleet.CutoverAuto})
 	require.NoError(t, err)
 	assert.Zero(t, plan.Planned())
 	skips := map[string]string{}
@@ -351,7 +349,7 @@ func TestBatchSelection(t *testing.T) {
 	require.NoError(t, err)
 	skip, err := fleet.ParseGlob("*-005")
 	require.NoError(t, err)
-	plan, err := f.batch(nil).Plan(f.ctx(20*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
+	plan, err := f.batch(nil).Plan(f.ctx(), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
 		Selection: fleet.Selection{Include: []fleet.TagFilter{team}, Exclude: []fleet.Glob{skip}}, Cutover: fleet.CutoverAuto})
 	require.NoError(t, err)
 	assertNoMutatingCalls(t, before, f.h.Calls())

@@ -145,10 +145,10 @@ func TestBatchManualCutoverPreparesWithoutFreezing(t *testing.T) {
 	createKeyIn(t, f.h.KMS(region), "alias/fleet")
 	ids := f.createFleet("shop", 2)
 	b := f.batch(nil)
-	plan, err := b.Plan(f.ctx(20*time.Second), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
+	plan, err := b.Plan(f.ctx(), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
 		Concurrency: 2, Cutover: fleet.CutoverManual, Options: workflow.RunOptions{Precopy: true}})
 	require.NoError(t, err)
-	rep := b.Run(f.ctx(30*time.Second), plan)
+	rep := b.Run(f.ctx(), plan)
 	assert.Equal(t, 2, rep.Summary.AwaitingCutover)
 	for _, id := range ids {
 		m := byID(rep, id)
@@ -167,7 +167,7 @@ func TestBatchManualCutoverPreparesWithoutFreezing(t *testing.T) {
 	m := byID(rep, ids[0])
 	eng := b.Base
 	eng.Approver = workflow.AutoApprove
-	r, err := eng.Resume(f.ctx(20*time.Second), m.MigrationID)
+	r, err := eng.Resume(f.ctx(), m.MigrationID)
 	require.NoError(t, err)
 	assert.Equal(t, workflow.StatusCompleted, r.Status)
 	assert.Positive(t, r.DowntimeSeconds)
