@@ -2,13 +2,14 @@ package integration
 
 import (
 	"context"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"

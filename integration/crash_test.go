@@ -2,8 +2,9 @@ package integration
 
 import (
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

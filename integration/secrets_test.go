@@ -3,10 +3,11 @@ package integration
 import (
 	"bytes"
 	"context"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

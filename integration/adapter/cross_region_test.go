@@ -1,8 +1,9 @@
 package adapter_test
 
 import (
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/stretchr/testify/assert"

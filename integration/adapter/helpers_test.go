@@ -3,9 +3,10 @@ package adapter_test
 import (
 	"context"
 	"errors"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"

@@ -2,11 +2,12 @@ package adapter_test
 
 import (
 	"context"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -1,8 +1,10 @@
 package awsclient
 
-import "github.com/rdsencrypt/rdsencrypt/internal/model"
+import (
+	"fmt"
 
-import "fmt"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+)
 
 // setter copies one setting from want (and, for modify calls, the current value) into an
 // SDK input.

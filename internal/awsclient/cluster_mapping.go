@@ -3,6 +3,7 @@ package awsclient
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 

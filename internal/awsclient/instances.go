@@ -2,9 +2,10 @@ package awsclient
 
 import (
 	"context"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"reflect"
 	"slices"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"

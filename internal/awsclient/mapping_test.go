@@ -1,10 +1,11 @@
 package awsclient
 
 import (
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"

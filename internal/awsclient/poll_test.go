@@ -3,10 +3,11 @@ package awsclient
 import (
 	"context"
 	"errors"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

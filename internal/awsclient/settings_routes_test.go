@@ -1,10 +1,11 @@
 package awsclient
 
 import (
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"maps"
 	"slices"
 	"testing"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

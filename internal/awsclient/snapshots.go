@@ -2,6 +2,7 @@ package awsclient
 
 import (
 	"context"
+
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/aws/aws-sdk-go-v2/aws"

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"net/http"
 	"testing"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"

@@ -2,10 +2,11 @@ package awsclient
 
 import (
 	"context"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -3,8 +3,9 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // Cutover renames the clusters and their members in two steps: the source cluster and all its

@@ -3,8 +3,9 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // Custom endpoints. Their identifiers are unique per region and their addresses contain only

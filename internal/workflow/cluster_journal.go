@@ -3,8 +3,9 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // ClusterJournal is what a cluster migration must remember beyond the shared State: the

@@ -3,8 +3,9 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"maps"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // memberSettings are the settings a member of an Aurora cluster has of its own

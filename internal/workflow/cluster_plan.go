@@ -2,9 +2,10 @@ package workflow
 
 import (
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // clusterStepOrder lists the journal step names of a cluster migration: members writer first.

@@ -2,8 +2,9 @@ package workflow
 
 import (
 	"context"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // rebuildCluster rebuilds the journal of the migration of the Aurora cluster source from the

@@ -2,8 +2,9 @@ package workflow
 
 import (
 	"context"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // undoCluster observes AWS and reverses each effect of a cluster migration still present, most

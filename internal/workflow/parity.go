@@ -1,9 +1,10 @@
 package workflow
 
 import (
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"slices"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // compareSettings lists the settings, among those the route table marks Compare, whose

@@ -1,8 +1,9 @@
 package workflow
 
 import (
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/stretchr/testify/assert"
 )

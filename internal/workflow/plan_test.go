@@ -1,9 +1,10 @@
 package workflow
 
 import (
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"testing"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/stretchr/testify/assert"
 )

@@ -3,9 +3,10 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // Replica orders: when the new replicas are created relative to the primary's cutover.

@@ -2,8 +2,9 @@ package workflow
 
 import (
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // Roles of replica resources.

@@ -3,8 +3,9 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // replicaCtx gathers what a replica step works with.

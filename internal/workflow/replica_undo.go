@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
