@@ -6,7 +6,7 @@ import (
 )
 
 // Incremental snapshots and copies (RDS user guide, "Creating a DB snapshot" and "Copying a
-// DB snapshot"; rds-behaviour notes §0):
+// DB snapshot"; docs/precopy.md):
 //
 //   - The first snapshot of a DB instance holds all of its data; each later one holds the
 //     blocks changed since the previous snapshot of the same instance (DbiResourceId) that

@@ -281,6 +281,12 @@ func (r *run) replaceFailedTarget(ctx context.Context) error {
 	if err != nil || !model.IsInstanceFailed(inst.Status) {
 		return err
 	}
+	// target found it by the resource id the journal recorded; the tags must agree before a
+	// delete without a final snapshot (a failed restore holds no data of its own).
+	if !r.ownedBy(inst.Tags) {
+		return errorf(inst.ID, "delete it yourself if it is not needed, or roll back: rdsencrypt rollback "+r.st.ID, nil,
+			"DB instance %s (left %s by a failed restore) does not carry migration %s's tags: not deleting it", inst.ID, inst.Status, r.st.ID)
+	}
 	r.log("deleting %s, left %s by a failed restore, before restoring again", inst.ID, inst.Status)
 	if err := r.deleteInstance(ctx, r.api, inst.ResourceID, inst.ID, ""); err != nil {
 		return err
