@@ -21,8 +21,8 @@ func TestNoIDPlaceholderOnScreen(t *testing.T) {
 	assert.NotContains(t, text, "Resume:")
 
 	for step, want := range map[string]string{
-		"rollback": "rdsencrypt rollback --migration " + testID,
-		"cleanup":  "rdsencrypt cleanup --migration " + testID,
+		"rollback": "rdsencrypt rollback " + testID,
+		"cleanup":  "rdsencrypt cleanup " + testID,
 	} {
 		reply := make(chan workflow.Decision, 1)
 		m, _ := feed(testModel(nil), approvalFor(step, reply))

@@ -143,7 +143,7 @@ func completedReport() *workflow.Report {
 		MigrationID: testID, Source: "orders-db", Kind: "instance", Region: "eu-west-1",
 		Status: workflow.StatusCompleted, KmsKeyARN: testPlan().KmsKeyARN, APICalls: 57,
 		DowntimeSeconds: 3540,
-		Next:            "rdsencrypt cleanup --migration " + testID,
+		Next:            "rdsencrypt cleanup " + testID,
 	}
 	start := t0
 	for _, s := range testPlan().Steps {
@@ -159,9 +159,9 @@ var errCopy = errors.New("CopyDBSnapshot rdsenc-m-7f3a9c21-orders-db-snap: KMSKe
 
 func testOptions() Options {
 	return Options{
-		ResumeCommand:   "rdsencrypt resume --migration {id}",
-		RollbackCommand: "rdsencrypt rollback --migration {id}",
-		CleanupCommand:  "rdsencrypt cleanup --migration {id}",
+		ResumeCommand:   "rdsencrypt resume {id}",
+		RollbackCommand: "rdsencrypt rollback {id}",
+		CleanupCommand:  "rdsencrypt cleanup {id}",
 	}
 }
 

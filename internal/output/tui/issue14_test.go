@@ -108,7 +108,7 @@ func TestIssue14ScreenWording(t *testing.T) {
 	assert.Contains(t, paused, "■ Migration paused at step encrypted-copy")
 	assert.NotContains(t, paused, "failed")
 	assert.Contains(t, paused, "Writes to orders-db are still frozen")
-	assert.Contains(t, paused, "rdsencrypt resume --migration "+testID)
+	assert.Contains(t, paused, "rdsencrypt resume "+testID)
 
 	running := view("running")
 	assert.NotContains(t, running, "call CopyDBSnapshot")
@@ -118,7 +118,7 @@ func TestIssue14ScreenWording(t *testing.T) {
 	assert.Contains(t, rb, "Approve step 1/1: rollback")
 	assert.NotContains(t, rb, "starts write downtime")
 	assert.Contains(t, rb, "may write to it again once the rollback has finished")
-	assert.Contains(t, rb, "rdsencrypt rollback --migration "+testID)
+	assert.Contains(t, rb, "rdsencrypt rollback "+testID)
 
 	rolledBack, _ := feed(testModel(nil), tea.WindowSizeMsg{Width: 120, Height: 40}, DoneMsg{Report: &workflow.Report{
 		MigrationID: testID, Source: "orders-db", Status: workflow.StatusRolledBack}})

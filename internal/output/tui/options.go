@@ -11,7 +11,7 @@ type Options struct {
 	Input  io.Reader
 	Output io.Writer
 	// ResumeCommand, RollbackCommand and CleanupCommand are shown to the operator when
-	// they are the way on, e.g. "rdsencrypt resume --migration {id}"; {id} is replaced by
+	// they are the way on, e.g. "rdsencrypt resume {id}"; {id} is replaced by
 	// the migration ID once the workflow has said it. Empty ones are not shown (the
 	// report's Next is shown instead, when it has one).
 	ResumeCommand   string

@@ -117,7 +117,7 @@ func TestRunApprovesAndSummarises(t *testing.T) {
 	// The summary stays on the terminal after the full-screen UI has gone.
 	final := term.out.String()[strings.LastIndex(term.out.String(), "\x1b[?1049l"):]
 	assert.Contains(t, final, "Migration completed")
-	assert.Contains(t, final, "rdsencrypt cleanup --migration m-7f3a9c21")
+	assert.Contains(t, final, "rdsencrypt cleanup m-7f3a9c21")
 }
 
 func TestRunQuitLeavesResumable(t *testing.T) {
@@ -137,7 +137,7 @@ func TestRunQuitLeavesResumable(t *testing.T) {
 	res := waitRun(t, done) // no key needed: the operator already asked to leave
 	require.NoError(t, res.Err)
 	assert.Equal(t, workflow.StatusPaused, res.Report.Status)
-	assert.Contains(t, term.out.String(), "Resume:    rdsencrypt resume --migration m-7f3a9c21")
+	assert.Contains(t, term.out.String(), "Resume:    rdsencrypt resume m-7f3a9c21")
 }
 
 func TestRunCtrlCCancelsWork(t *testing.T) {
@@ -153,7 +153,7 @@ func TestRunCtrlCCancelsWork(t *testing.T) {
 
 	res := waitRun(t, done)
 	assert.ErrorIs(t, res.Err, context.Canceled)
-	assert.Contains(t, term.out.String(), "rdsencrypt resume --migration m-7f3a9c21")
+	assert.Contains(t, term.out.String(), "rdsencrypt resume m-7f3a9c21")
 }
 
 func TestRunRecoversFromPanicInWork(t *testing.T) {

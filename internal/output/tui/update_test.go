@@ -143,7 +143,7 @@ func TestInterrupt(t *testing.T) {
 	assert.False(t, quits(cmds), "the first ctrl+c waits for the workflow to stop")
 	assert.Equal(t, 1, cancelled)
 	assert.True(t, m.stopping)
-	assert.Contains(t, m.View(), "rdsencrypt resume --migration m-7f3a9c21")
+	assert.Contains(t, m.View(), "rdsencrypt resume m-7f3a9c21")
 
 	// A request arriving after the stop is answered Quit without asking.
 	ch := make(chan workflow.Decision, 1)
@@ -159,7 +159,7 @@ func TestInterrupt(t *testing.T) {
 	assert.True(t, quits(cmds))
 	assert.Equal(t, screenFailure, m.screen())
 	assert.Contains(t, m.finalText(), "Migration paused at step encrypted-copy")
-	assert.Contains(t, m.finalText(), "rdsencrypt resume --migration m-7f3a9c21")
+	assert.Contains(t, m.finalText(), "rdsencrypt resume m-7f3a9c21")
 }
 
 func TestSecondInterruptLeaves(t *testing.T) {
