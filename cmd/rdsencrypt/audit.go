@@ -5,7 +5,7 @@ import "github.com/rdsencrypt/rdsencrypt/internal/workflow"
 // attachAudit adds the audit trail's summary to a report about to be printed, so that
 // every report, text or JSON, says where the evidence is and includes the approvals.
 func (a *app) attachAudit(rep *workflow.Report) {
-	if rep == nil || rep.MigrationID == "" || rep.Audit != nil {
+	if rep == nil || rep.MigrationID == "" || rep.Audit != nil || a.stateGoes {
 		return
 	}
 	store, err := a.store()

@@ -86,6 +86,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 			return err
 		}
 		a.opts.StateDir = dir
+		a.stateGoes = true
 		defer os.RemoveAll(dir) // its journals name resources of a simulator that ends with the demo
 	}
 	// The simulator ends with this process: a command about this demo's migration could not

@@ -48,6 +48,9 @@ type app struct {
 	started bool
 	// pasteAs, when set, replaces pasteable (demo: its commands cannot be run later).
 	pasteAs func(string) string
+	// stateGoes: the state directory is removed when the command ends (demo without
+	// --state-dir), so no report points at a file in it.
+	stateGoes bool
 }
 
 // Main runs the command line and returns the exit code.
