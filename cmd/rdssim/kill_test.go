@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -81,7 +80,7 @@ func TestKill9LeavesNoServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	servers := descendants(cmd.Process.Pid)
+	servers := dataplane.Descendants(cmd.Process.Pid)
 	if len(servers) < 2 {
 		t.Fatalf("%d server processes under the simulator, want at least 2", len(servers))
 	}
@@ -116,39 +115,6 @@ func TestKill9LeavesNoServer(t *testing.T) {
 	if _, err := os.Stat(root); !os.IsNotExist(err) {
 		t.Fatalf("the killed simulator's root %s survived the next data plane: %v", root, err)
 	}
-}
-
-// descendants lists every process below pid (from /proc).
-func descendants(pid int) []int {
-	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) > 1 {
-			pp, _ := strconv.Atoi(f[1])
-			children[pp] = append(children[pp], p)
-		}
-	}
-	var out []int
-	var walk func(int)
-	walk = func(p int) {
-		for _, c := range children[p] {
-			out = append(out, c)
-			walk(c)
-		}
-	}
-	walk(pid)
-	return out
 }
 
 // running reports whether pid is a live (not zombie) process.
