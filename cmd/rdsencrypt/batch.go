@@ -61,7 +61,7 @@ with a summary (--output json prints it as JSON; --report FILE writes it as Mark
 non-zero when any migration failed.`,
 		Example: `  rdsencrypt batch --region us-east-1 --kms-key alias/rdsencrypt --dry-run
   rdsencrypt batch --region us-east-1 --kms-key alias/rdsencrypt,eu-west-1=alias/rdsencrypt-eu --exclude 'scratch-*' --yes
-  rdsencrypt batch --kms-key alias/rdsencrypt --include tag:env=staging --cutover manual --report batch.md`,
+  rdsencrypt batch --kms-key alias/rdsencrypt --include tag:env=staging --cutover manual --report batch-report.markdown`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runBatch(cmd.Context(), &o)

@@ -13,7 +13,7 @@ import (
 )
 
 // docLink is a reference to the repository's docs from a Go comment or another doc:
-// docs/NAME.md, optionally with #anchor.
+// docs/<file>.md, optionally with #anchor.
 var docLink = regexp.MustCompile(`docs/([a-z0-9-]+\.md)(#[a-z0-9-]+)?`)
 
 // anchors returns the GitHub-style anchors of a Markdown file's headings.
@@ -38,7 +38,7 @@ func anchors(md string) map[string]bool {
 	return out
 }
 
-// TestDocLinksResolve checks that every docs/NAME.md#anchor cited in the code names a file
+// TestDocLinksResolve checks that every docs/<file>.md#anchor cited in the code names a file
 // of docs/ and one of its headings, so comments keep pointing somewhere a maintainer can
 // read.
 func TestDocLinksResolve(t *testing.T) {
