@@ -22,13 +22,14 @@ const module = "github.com/rdsencrypt/rdsencrypt"
 // layers lists the module's packages from the bottom up: a package may import only
 // packages of lower layers. A new package goes into the layer its imports allow.
 var layers = [][]string{
-	{"internal/model", "internal/redact", "internal/dataplane"},   // domain types, secret removal, database engines
-	{"internal/awsclient", "internal/journal", "internal/rdssim"}, // the AWS adapter, the state directory, the simulator
-	{"internal/workflow", "internal/rdssim/simtest"},              // the engine and routes; simulator test support
-	{"internal/fleet", "internal/iampolicy"},                      // scan and batch; the IAM policy from the route tables
-	{"internal/output"},                                           // text, tables, Markdown, JSON, line prompts
-	{"internal/output/tui"},                                       // the full-screen UI
-	{"cmd/rdsencrypt", "cmd/rdssim"},                              // flags, wiring, exit codes
+	{"internal/model", "internal/redact", "internal/dataplane", "internal/replication"}, // domain types, secret removal, database engines, the replication interface
+	{"internal/awsclient", "internal/journal", "internal/rdssim", // the AWS adapter, the state directory, the simulator,
+		"internal/replication/postgres", "internal/replication/mysql"}, // the replication engines (the SQL adapters)
+	{"internal/workflow", "internal/rdssim/simtest"}, // the engine and routes; simulator test support
+	{"internal/fleet", "internal/iampolicy"},         // scan and batch; the IAM policy from the route tables
+	{"internal/output"},                              // text, tables, Markdown, JSON, line prompts
+	{"internal/output/tui"},                          // the full-screen UI
+	{"cmd/rdsencrypt", "cmd/rdssim"},                 // flags, wiring, exit codes
 }
 
 // only says which packages alone may import a package (by import path prefix): the AWS
@@ -40,6 +41,10 @@ var only = map[string][]string{
 	"github.com/spf13/pflag":                {"cmd/rdsencrypt"},
 	"github.com/mattn/go-isatty":            {"cmd/rdsencrypt", "internal/output/tui"},
 	"golang.org/x/term":                     {"cmd/rdsencrypt", "internal/output/tui"},
+	// SQL drivers: the simulator's servers and the replication engines; the workflow speaks
+	// to a replication.Engine, never to a driver.
+	"github.com/jackc/pgx/":          {"internal/dataplane", "internal/replication/postgres"},
+	"github.com/go-sql-driver/mysql": {"internal/dataplane", "internal/replication/mysql"},
 }
 
 // simulator: the simulator follows AWS, not the tool, so it imports none of the tool's
@@ -149,10 +154,11 @@ func TestViolationsAreFound(t *testing.T) {
 		"internal/rdssim imports internal/model: the simulator imports none of the tool's packages",
 		"internal/workflow imports github.com/aws/aws-sdk-go-v2/service/rds: only internal/awsclient, internal/rdssim/simtest may",
 		"internal/workflow imports github.com/charmbracelet/lipgloss: only internal/output/tui may",
+		"internal/workflow imports github.com/jackc/pgx/v5: only internal/dataplane, internal/replication/postgres may",
 		"internal/workflow imports internal/fleet: upward or sideways (layer 3 from layer 2)",
 	}, violations(map[string][]string{
 		"internal/model":    {module + "/internal/workflow"},
-		"internal/workflow": {module + "/internal/fleet", "github.com/aws/aws-sdk-go-v2/service/rds", "github.com/charmbracelet/lipgloss"},
+		"internal/workflow": {module + "/internal/fleet", "github.com/aws/aws-sdk-go-v2/service/rds", "github.com/charmbracelet/lipgloss", "github.com/jackc/pgx/v5"},
 		"internal/rdssim":   {module + "/internal/model"},
 		"internal/newthing": nil,
 	}))

@@ -1,0 +1,223 @@
+// Package replication is the database side of the replication strategy (docs/replication.md):
+// what a migration asks of a source and a target database so that writes keep flowing while
+// the encrypted copy is made, and stop only for the cutover. It declares the engine-neutral
+// interface and its types; the engines implement it in their own packages (postgres:
+// logical replication; mysql: binlog replication), which are the only importers of SQL drivers.
+// The workflow speaks to an Engine and never to a driver.
+//
+// Conventions every engine follows:
+//   - Every verb is idempotent: called again after an interruption (kill -9 anywhere), it
+//     observes what exists and completes it; "already exists" of our own object is success.
+//   - Objects the tool creates are named by Names (derived from the migration id), so a verb
+//     finds them again without a journal entry, and cleanup/scan recognise them by the prefix
+//     Prefix.
+//   - No password is returned, logged or put into an error: the replication user's password
+//     is made by the engine, used at once, and reset by the next verb that needs it.
+//   - Positions are opaque strings the engine alone interprets (a PostgreSQL LSN, a MariaDB
+//     GTID or binlog file:position); the workflow journals them and shows them.
+//   - Errors are one line, naming the database object; the workflow adds the resource and the
+//     next command.
+package replication
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Prefix starts the name of every database object the tool creates (slots, publications,
+// subscriptions, users); scan reports leftovers by it.
+const Prefix = "rdsencrypt_"
+
+// Endpoint is where and as whom the tool reaches a database: the instance's endpoint and its
+// master user. Password is held in memory only.
+type Endpoint struct {
+	Host     string
+	Port     int32
+	Database string // PostgreSQL: the database to connect to (the instance's DBName, else "postgres"); MySQL: unused
+	User     string
+	Password string
+	// TLS: "require" (default: refuse a server without TLS), "prefer", "disable". The
+	// simulator's servers have no TLS, so tests and the simulator demo pass "prefer".
+	TLS string
+}
+
+// String names the endpoint without its password.
+func (e Endpoint) String() string { return e.User + "@" + e.Host }
+
+// Names are the names of the objects of one migration, the same on every call.
+type Names struct {
+	Slot         string // PostgreSQL logical slot on the source (and the reverse slot on the target)
+	Publication  string // PostgreSQL publication
+	Subscription string // PostgreSQL subscription on the target (reverse: on the old source)
+	User         string // the replication user the tool creates with least privilege
+}
+
+// NamesFor derives the names from a migration id: lower case, [a-z0-9_], under 63 bytes
+// (PostgreSQL's identifier limit; MySQL's user names allow 32 and the id part fits).
+func NamesFor(migrationID string) Names {
+	id := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '_'
+	}, migrationID)
+	if len(id) > 20 {
+		id = id[len(id)-20:]
+	}
+	return Names{
+		Slot:         Prefix + id,
+		Publication:  Prefix + id,
+		Subscription: Prefix + id,
+		User:         Prefix + id,
+	}
+}
+
+// Reverse are the names of the reverse stream (new -> old after cutover).
+func (n Names) Reverse() Names {
+	return Names{Slot: n.Slot + "_rev", Publication: n.Publication + "_rev", Subscription: n.Subscription + "_rev", User: n.User}
+}
+
+// Severity of a finding.
+const (
+	Blocker = "blocker" // replication cannot run until it is fixed
+	Warning = "warning" // replication runs; the operator should know
+)
+
+// Finding is one precondition result: what is wrong and what to do about it.
+type Finding struct {
+	Severity string
+	What     string // e.g. "rds.logical_replication is off"
+	Do       string // e.g. "set it to 1 in a custom parameter group and reboot"
+	// Objects the finding is about (tables without a primary key...).
+	Objects []string
+}
+
+// Lag is how far the target is behind the source.
+type Lag struct {
+	Source  string // the source's current position
+	Applied string // the target's applied position
+	Bytes   int64  // PostgreSQL: WAL bytes between them; -1 when the engine measures in time
+	Seconds float64
+	Caught  bool // the target has applied everything the source had when Lag was read
+}
+
+// TableCheck is one table compared on both sides.
+type TableCheck struct {
+	Table          string
+	SourceRows     int64
+	TargetRows     int64
+	SourceChecksum string
+	TargetChecksum string
+}
+
+// Equal says both sides have the same rows.
+func (t TableCheck) Equal() bool {
+	return t.SourceRows == t.TargetRows && t.SourceChecksum == t.TargetChecksum
+}
+
+// Verification is the comparison of every replicated table.
+type Verification struct {
+	Tables []TableCheck
+}
+
+// Differences lists the tables that differ.
+func (v Verification) Differences() []TableCheck {
+	var out []TableCheck
+	for _, t := range v.Tables {
+		if !t.Equal() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Rows is the number of source rows verified.
+func (v Verification) Rows() int64 {
+	var n int64
+	for _, t := range v.Tables {
+		n += t.SourceRows
+	}
+	return n
+}
+
+// Frozen is what a SQL-level freeze did.
+type Frozen struct {
+	Position        string // the source's position once stable
+	SessionsEnded   int
+	FrozenDatabases []string
+}
+
+// Engine is one database engine's replication. Source and target are Endpoints; the
+// workflow resolves credentials (docs/replication.md#credentials) before calling.
+type Engine interface {
+	// Name is the engine family: "postgres" or "mysql".
+	Name() string
+	// Preconditions checks the source (read only) and lists what blocks or weakens replication.
+	Preconditions(ctx context.Context, src Endpoint) ([]Finding, error)
+	// PrepareSource creates on the source what must exist before the snapshot so that the
+	// snapshot and the stream meet without a gap (PostgreSQL: the replication user, the
+	// publication and the logical slot). It returns the source position it prepared at.
+	PrepareSource(ctx context.Context, src Endpoint, n Names) (string, error)
+	// RecoveryLog names the log file (a DescribeDBLogFiles FilenameContains filter) in which
+	// a restored instance records where its recovery ended.
+	RecoveryLog() string
+	// StartPosition reads, from the restored target's log text (DownloadDBLogFilePortion),
+	// the position the stream must start from so that every transaction is applied exactly
+	// once. ok is false when the log does not hold it (yet).
+	StartPosition(logText string) (pos string, ok bool, err error)
+	// Attach starts replication from src to dst at start, dropping on dst any copy of the
+	// source-side objects the restore carried. Once attached, the stream runs by itself.
+	Attach(ctx context.Context, src, dst Endpoint, n Names, start string) error
+	// Lag reads how far dst is behind src.
+	Lag(ctx context.Context, src, dst Endpoint, n Names) (Lag, error)
+	// Freeze stops writes on src at the SQL level: no new write accepted, application
+	// sessions ended, position stable. It is verified before it returns.
+	Freeze(ctx context.Context, src Endpoint, n Names) (Frozen, error)
+	// Unfreeze undoes Freeze on ep (the old source after a rollback, or never after cutover:
+	// the old source stays frozen once retired).
+	Unfreeze(ctx context.Context, ep Endpoint) error
+	// Drain waits until dst has applied everything up to the frozen position.
+	Drain(ctx context.Context, src, dst Endpoint, n Names, frozen string) (Lag, error)
+	// Verify compares row counts and checksums of every replicated table; call it while
+	// src is frozen and drained, the consistent point.
+	Verify(ctx context.Context, src, dst Endpoint) (Verification, error)
+	// SyncSequences sets every sequence of dst to its value on src; it returns how many.
+	SyncSequences(ctx context.Context, src, dst Endpoint) (int, error)
+	// Detach stops replication on dst and removes its subscription (or replica
+	// configuration); src's objects stay until Cleanup.
+	Detach(ctx context.Context, dst Endpoint, n Names) error
+	// Cleanup removes every object of n from ep, on either side; missing objects are fine.
+	Cleanup(ctx context.Context, ep Endpoint, n Names) error
+	// Leftovers lists the tool's objects left on ep (by Prefix), for scan.
+	Leftovers(ctx context.Context, ep Endpoint) ([]string, error)
+}
+
+// Poll is the interval at which verbs that wait (Drain, Freeze's stability check) look again.
+var Poll = 200 * time.Millisecond
+
+// Family is the engine family of an RDS engine name, the key of the workflow's engines:
+// "postgres" for postgres, "mysql" for mysql and mariadb, "" for the others (Aurora
+// engines included: the replication route does not handle clusters, docs/replication.md).
+func Family(rdsEngine string) string {
+	switch rdsEngine {
+	case "postgres":
+		return "postgres"
+	case "mysql", "mariadb":
+		return "mysql"
+	}
+	return ""
+}
+
+// Reverser is implemented by an engine that can run replication in reverse after cutover
+// (new -> old), so that a rollback after cutover loses no write.
+type Reverser interface {
+	// PrepareReverse creates on the new primary (still frozen, identical to the old source)
+	// what the reverse stream starts from; call it before writes resume.
+	PrepareReverse(ctx context.Context, newPrimary Endpoint, n Names) (string, error)
+	// AttachReverse starts the reverse stream into the old source once it is reachable.
+	AttachReverse(ctx context.Context, newPrimary, old Endpoint, n Names, start string) error
+}

@@ -1,0 +1,39 @@
+package replication
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestNamesForAreValidIdentifiersOfTheMigration(t *testing.T) {
+	n := NamesFor("20261206T1400-AbC7")
+	assert.Equal(t, "rdsencrypt_20261206t1400_abc7", n.Slot)
+	assert.Equal(t, n.Slot, n.Publication)
+	assert.Equal(t, n.Slot, n.User)
+	long := NamesFor("a-very-long-migration-identifier-0123456789")
+	assert.LessOrEqual(t, len(long.Slot), 32, "fits MySQL's 32-byte user names")
+	assert.NotEqual(t, NamesFor("m1").Slot, NamesFor("m2").Slot)
+	assert.Equal(t, n.Slot+"_rev", n.Reverse().Slot)
+}
+
+func TestVerificationReportsOnlyTheTablesThatDiffer(t *testing.T) {
+	v := Verification{Tables: []TableCheck{
+		{Table: "a", SourceRows: 2, TargetRows: 2, SourceChecksum: "x", TargetChecksum: "x"},
+		{Table: "b", SourceRows: 3, TargetRows: 3, SourceChecksum: "x", TargetChecksum: "y"},
+		{Table: "c", SourceRows: 3, TargetRows: 2, SourceChecksum: "x", TargetChecksum: "x"},
+	}}
+	var names []string
+	for _, d := range v.Differences() {
+		names = append(names, d.Table)
+	}
+	assert.Equal(t, []string{"b", "c"}, names)
+	assert.Equal(t, int64(8), v.Rows())
+}
+
+func TestFamily(t *testing.T) {
+	assert.Equal(t, "postgres", Family("postgres"))
+	assert.Equal(t, "mysql", Family("mariadb"))
+	assert.Equal(t, "mysql", Family("mysql"))
+	assert.Equal(t, "", Family("aurora-postgresql"))
+}
