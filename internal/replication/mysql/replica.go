@@ -1,0 +1,150 @@
+package mysql
+
+import (
+	"context"
+	"strconv"
+	"strings"
+)
+
+// Source is what a replica needs to connect to its source's binary log.
+type Source struct {
+	Host     string
+	Port     int
+	User     string
+	Password string
+	// SSL asks the replica's connection to use TLS (rds_set_external_master's ssl_encryption).
+	SSL bool
+}
+
+// Attach makes this instance a replica of src from position p and starts it
+// (mysql.rds_set_external_master, then mysql.rds_start_replication): the procedures RDS gives
+// the master user, who has no SUPER. Any earlier replication settings are reset first, so a
+// resumed run can attach again.
+func (c *Conn) Attach(ctx context.Context, src Source, p Position) error {
+	if err := c.call(ctx, "CALL mysql.rds_reset_external_master"); err != nil {
+		return err
+	}
+	ssl := 0
+	if src.SSL {
+		ssl = 1
+	}
+	if err := c.call(ctx, "CALL mysql.rds_set_external_master(?, ?, ?, ?, ?, ?, ?)",
+		src.Host, src.Port, src.User, src.Password, p.File, p.Pos, ssl); err != nil {
+		return err
+	}
+	return c.call(ctx, "CALL mysql.rds_start_replication")
+}
+
+// Start starts replication configured earlier (mysql.rds_start_replication).
+func (c *Conn) Start(ctx context.Context) error {
+	return c.call(ctx, "CALL mysql.rds_start_replication")
+}
+
+// Stop stops replication, keeping its settings and position (mysql.rds_stop_replication).
+func (c *Conn) Stop(ctx context.Context) error {
+	return c.call(ctx, "CALL mysql.rds_stop_replication")
+}
+
+// Detach stops replication and forgets its source (mysql.rds_stop_replication, then
+// mysql.rds_reset_external_master). Nothing happens on a server that replicates from nothing.
+func (c *Conn) Detach(ctx context.Context) error {
+	st, err := c.ReplicaStatus(ctx)
+	if err != nil {
+		return err
+	}
+	if !st.Configured {
+		return nil
+	}
+	if err := c.call(ctx, "CALL mysql.rds_stop_replication"); err != nil {
+		return err
+	}
+	return c.call(ctx, "CALL mysql.rds_reset_external_master")
+}
+
+// ReplicaStatus is the replica's side of replication (SHOW SLAVE STATUS).
+type ReplicaStatus struct {
+	Configured bool // a source is set
+	SourceHost string
+	SourcePort int
+	IORunning  bool
+	SQLRunning bool
+	// Executed is the source's position up to which events are applied here
+	// (Relay_Master_Log_File, Exec_Master_Log_Pos).
+	Executed Position
+	// Read is the source's position up to which events are received
+	// (Master_Log_File, Read_Master_Log_Pos).
+	Read Position
+	// SecondsBehind is Seconds_Behind_Master; -1 when the server reports NULL (not running).
+	SecondsBehind int
+	LastIOError   string
+	LastSQLError  string
+}
+
+// Running reports both replication threads running.
+func (s ReplicaStatus) Running() bool { return s.IORunning && s.SQLRunning }
+
+// Broken returns the replication error, "" when there is none.
+func (s ReplicaStatus) Broken() string {
+	if s.LastSQLError != "" {
+		return "SQL thread: " + s.LastSQLError
+	}
+	if s.LastIOError != "" && !s.IORunning {
+		return "I/O thread: " + s.LastIOError
+	}
+	return ""
+}
+
+// ReplicaStatus reads SHOW SLAVE STATUS (MariaDB's and MySQL 5.7's name; MySQL 8.0.22 and
+// later also answer SHOW REPLICA STATUS with _Source names, which MariaDB 10.11 does not use).
+func (c *Conn) ReplicaStatus(ctx context.Context) (ReplicaStatus, error) {
+	m, err := c.rowMap(ctx, "SHOW SLAVE STATUS")
+	if err != nil || m == nil {
+		return ReplicaStatus{}, err
+	}
+	st := ReplicaStatus{Configured: m["Master_Host"] != ""}
+	st.SourceHost = m["Master_Host"]
+	st.SourcePort, _ = strconv.Atoi(m["Master_Port"])
+	st.IORunning = strings.EqualFold(m["Slave_IO_Running"], "Yes")
+	st.SQLRunning = strings.EqualFold(m["Slave_SQL_Running"], "Yes")
+	st.Executed.File = m["Relay_Master_Log_File"]
+	st.Executed.Pos, _ = strconv.ParseInt(m["Exec_Master_Log_Pos"], 10, 64)
+	st.Read.File = m["Master_Log_File"]
+	st.Read.Pos, _ = strconv.ParseInt(m["Read_Master_Log_Pos"], 10, 64)
+	st.SecondsBehind = -1
+	if v := m["Seconds_Behind_Master"]; v != "" {
+		st.SecondsBehind, _ = strconv.Atoi(v)
+	}
+	st.LastIOError, st.LastSQLError = m["Last_IO_Error"], m["Last_SQL_Error"]
+	return st, nil
+}
+
+// Lag is how far a replica is behind its source.
+type Lag struct {
+	Source   Position // the source's binary log end
+	Executed Position // applied on the replica
+	Bytes    int64    // binary log bytes between them
+	Seconds  int      // Seconds_Behind_Master (-1: not running)
+}
+
+// CaughtUp reports the replica has applied everything the source had logged when asked.
+func (l Lag) CaughtUp() bool { return !l.Executed.Before(l.Source) }
+
+// LagOf measures replica against source: the source's end position, the replica's applied
+// position, the bytes between, and the replica's own Seconds_Behind_Master.
+func LagOf(ctx context.Context, source, replica *Conn) (Lag, ReplicaStatus, error) {
+	end, err := source.MasterStatus(ctx)
+	if err != nil {
+		return Lag{}, ReplicaStatus{}, err
+	}
+	st, err := replica.ReplicaStatus(ctx)
+	if err != nil {
+		return Lag{}, st, err
+	}
+	l := Lag{Source: end, Executed: st.Executed, Seconds: st.SecondsBehind}
+	if l.Executed.Before(end) {
+		if l.Bytes, err = source.BytesBehind(ctx, st.Executed); err != nil {
+			return l, st, err
+		}
+	}
+	return l, st, nil
+}
