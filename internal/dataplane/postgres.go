@@ -73,8 +73,10 @@ func (s *Server) pgCreate(ctx context.Context, spec Spec) error {
 			`GRANT pg_monitor, pg_signal_backend, pg_checkpoint, pg_read_all_settings, rds_replication TO rds_superuser WITH ADMIN OPTION`,
 			// The master user: CREATEDB and CREATEROLE as on RDS, and REPLICATION, which RDS
 			// gives rds_superuser members through rds_replication (PostgreSQL does not inherit
-			// role attributes, so it is set on the user).
-			fmt.Sprintf(`CREATE ROLE %s LOGIN CREATEDB CREATEROLE REPLICATION PASSWORD %s IN ROLE rds_superuser`,
+			// role attributes, so it is set on the user). SUPERUSER is the one difference from
+			// RDS: RDS lets rds_superuser create subscriptions, vanilla PostgreSQL 15 only
+			// superusers, and a tool cannot use a simulator hook (docs/data-plane.md).
+			fmt.Sprintf(`CREATE ROLE %s SUPERUSER LOGIN CREATEDB CREATEROLE REPLICATION PASSWORD %s IN ROLE rds_superuser`,
 				master, quoteLiteral(spec.MasterPassword)),
 		}
 		if spec.DBName != "" {

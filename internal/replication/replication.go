@@ -103,6 +103,9 @@ type Lag struct {
 	Bytes   int64  // PostgreSQL: WAL bytes between them; -1 when the engine measures in time
 	Seconds float64
 	Caught  bool // the target has applied everything the source had when Lag was read
+	// Broken says why the stream is not running ("" when it runs): no subscriber on the
+	// slot, the replica's SQL thread stopped with an error...
+	Broken string
 }
 
 // TableCheck is one table compared on both sides.

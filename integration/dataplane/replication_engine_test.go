@@ -1,0 +1,398 @@
+package dataplane_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication/postgres"
+)
+
+func replEndpoint(inst types.DBInstance) replication.Endpoint {
+	return replication.Endpoint{Host: aws.ToString(inst.Endpoint.Address), Port: aws.ToInt32(inst.Endpoint.Port),
+		Database: "shop", User: master, Password: password, TLS: "prefer"}
+}
+
+// logicalGroup creates a parameter group with rds.logical_replication on.
+func (e *env) logicalGroup(name string) {
+	e.t.Helper()
+	if _, err := e.rds.CreateDBParameterGroup(e.ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(name),
+		DBParameterGroupFamily: aws.String("postgres16"), Description: aws.String("logical replication")}); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String(name),
+		Parameters: []types.Parameter{{ParameterName: aws.String("rds.logical_replication"), ParameterValue: aws.String("1"),
+			ApplyMethod: types.ApplyMethodPendingReboot}}}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// advanceUntil moves the virtual clock in steps until cond holds, and returns the virtual
+// time it took: what the step costs on the AWS clock.
+func (e *env) advanceUntil(what string, step time.Duration, cond func() bool) time.Duration {
+	e.t.Helper()
+	var took time.Duration
+	for !cond() {
+		if took > 6*time.Hour {
+			e.t.Fatalf("%s: not within 6 h of virtual time", what)
+		}
+		e.advance(step)
+		took += step
+	}
+	return took
+}
+
+// snapshotCopyRestore makes the encrypted copy of src as dst, as the tool's steps do, and
+// returns the virtual time it took.
+func (e *env) snapshotCopyRestore(src, dst, suffix string) time.Duration {
+	e.t.Helper()
+	var took time.Duration
+	snap, enc := src+"-snap-"+suffix, src+"-enc-"+suffix
+	if _, err := e.rds.CreateDBSnapshot(e.ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String(src), DBSnapshotIdentifier: aws.String(snap)}); err != nil {
+		e.t.Fatal(err)
+	}
+	snapStatus := func(id string) func() bool {
+		return func() bool {
+			out, err := e.rds.DescribeDBSnapshots(e.ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(id)})
+			return err == nil && aws.ToString(out.DBSnapshots[0].Status) == "available"
+		}
+	}
+	took += e.advanceUntil("snapshot", time.Minute, snapStatus(snap))
+	key, err := e.h.KMS(region).CreateKey(e.ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.rds.CopyDBSnapshot(e.ctx, &rds.CopyDBSnapshotInput{SourceDBSnapshotIdentifier: aws.String(snap),
+		TargetDBSnapshotIdentifier: aws.String(enc), KmsKeyId: key.KeyMetadata.Arn}); err != nil {
+		e.t.Fatal(err)
+	}
+	took += e.advanceUntil("copy", time.Minute, snapStatus(enc))
+	if _, err := e.rds.RestoreDBInstanceFromDBSnapshot(e.ctx, &rds.RestoreDBInstanceFromDBSnapshotInput{
+		DBInstanceIdentifier: aws.String(dst), DBSnapshotIdentifier: aws.String(enc), BackupRetentionPeriod: aws.Int32(0),
+		DBParameterGroupName: aws.String("logical")}); err != nil {
+		e.t.Fatal(err)
+	}
+	took += e.advanceUntil("restore", time.Minute, func() bool { return e.status(dst) == "available" })
+	return took
+}
+
+// swapNames renames src away and dst into src's name (the tool's cutover pair) and returns
+// the virtual time until the name answers again.
+func (e *env) swapNames(src, dst, retired string) time.Duration {
+	e.t.Helper()
+	if _, err := e.rds.ModifyDBInstance(e.ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String(src),
+		NewDBInstanceIdentifier: aws.String(retired), ApplyImmediately: aws.Bool(true)}); err != nil {
+		e.t.Fatal(err)
+	}
+	took := e.advanceUntil("the name is free", 10*time.Second, func() bool {
+		_, err := e.rds.ModifyDBInstance(e.ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String(dst),
+			NewDBInstanceIdentifier: aws.String(src), ApplyImmediately: aws.Bool(true)})
+		return err == nil
+	})
+	took += e.advanceUntil("the new instance answers at the name", 10*time.Second, func() bool {
+		out, err := e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(src)})
+		return err == nil && aws.ToString(out.DBInstances[0].DBInstanceStatus) == "available"
+	})
+	return took
+}
+
+// startPosition reads the restored instance's recovery end from its log, as the tool does.
+func (e *env) startPosition(eng replication.Engine, id string) string {
+	e.t.Helper()
+	files, err := e.rds.DescribeDBLogFiles(e.ctx, &rds.DescribeDBLogFilesInput{DBInstanceIdentifier: aws.String(id),
+		FilenameContains: aws.String(eng.RecoveryLog())})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	names := []string{}
+	for _, f := range files.DescribeDBLogFiles {
+		names = append(names, aws.ToString(f.LogFileName))
+	}
+	sort.Strings(names) // oldest first: the restore's recovery is the first
+	for _, n := range names {
+		pos, ok, err := eng.StartPosition(e.readLog(id, n, 1000))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if ok {
+			return pos
+		}
+	}
+	e.t.Fatalf("no recovery end in the logs %v of %s", names, id)
+	return ""
+}
+
+// TestPostgresReplicationLosesNoCommit is the replication strategy's mechanism on real
+// servers, with pgbench writing through the instance's endpoint all along: the slot and
+// publication before the snapshot, the encrypted copy, the subscription started at the
+// restored instance's recovery end, catch-up, the SQL freeze, drain, verification,
+// sequences, the rename pair. Every transaction pgbench saw commit is on the final instance
+// exactly once. The same database is then migrated again with the snapshot strategy (freeze
+// first) for the comparison of write downtime.
+func TestPostgresReplicationLosesNoCommit(t *testing.T) {
+	e := start(t, dataplane.Postgres)
+	e.logicalGroup("logical")
+	inst := e.create("orders", "postgres", func(in *rds.CreateDBInstanceInput) {
+		in.DBParameterGroupName, in.BackupRetentionPeriod = aws.String("logical"), aws.Int32(0)
+	})
+	host, port := aws.ToString(inst.Endpoint.Address), int(aws.ToInt32(inst.Endpoint.Port))
+	e.pgbenchInit(host, port, 1)
+	w := startPgbench(t, host, port, 2)
+	src := replEndpoint(inst)
+	eng := &postgres.Engine{}
+	n := replication.NamesFor("mig00001")
+	ctx := e.ctx
+
+	findings, err := eng.Preconditions(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range findings {
+		if f.Severity == replication.Blocker {
+			t.Fatalf("blocker: %s", f.What)
+		}
+	}
+	if !hasFinding(findings, "sequence") {
+		t.Errorf("findings %v do not mention the ledger's sequence", findings)
+	}
+	e.eventually("pgbench commits", func() bool { return len(w.Commits()) > 20 })
+	if _, err := eng.PrepareSource(ctx, src, n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.PrepareSource(ctx, src, n); err != nil { // idempotent
+		t.Fatalf("prepare again: %v", err)
+	}
+	e.snapshotCopyRestore("orders", "orders-new", "r")
+	dst := replEndpoint(e.describe("orders-new"))
+	startPos := e.startPosition(eng, "orders-new")
+	if err := eng.Attach(ctx, src, dst, n, startPos); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Attach(ctx, src, dst, n, startPos); err != nil { // idempotent
+		t.Fatalf("attach again: %v", err)
+	}
+	before := len(w.Commits())
+	e.eventually("pgbench keeps committing during catch-up", func() bool { return len(w.Commits()) > before+20 })
+	var lag replication.Lag
+	e.eventually("the subscriber is connected", func() bool {
+		lag, err = eng.Lag(ctx, src, dst, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lag.Broken == ""
+	})
+	t.Logf("lag during catch-up: %d bytes (source %s, applied %s)", lag.Bytes, lag.Source, lag.Applied)
+
+	freezeAt := time.Now()
+	frozen, err := eng.Freeze(ctx, src, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drained, err := eng.Drain(ctx, src, dst, n, frozen.Position)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drainTook := time.Since(freezeAt)
+	v, err := eng.Verify(ctx, src, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := v.Differences(); len(d) > 0 || len(v.Tables) < 5 {
+		t.Fatalf("verification: %d tables, differences %+v", len(v.Tables), d)
+	}
+	seqs, err := eng.SyncSequences(ctx, src, dst)
+	if err != nil || seqs < 1 {
+		t.Fatalf("sequences synced %d: %v", seqs, err)
+	}
+	if err := eng.Detach(ctx, dst, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Cleanup(ctx, src, n); err != nil {
+		t.Fatal(err)
+	}
+	virtualCutover := e.swapNames("orders", "orders-new", "orders-old")
+	if err := eng.Cleanup(ctx, replEndpoint(e.describe("orders")), n); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"orders", "orders-old"} {
+		left, err := eng.Leftovers(ctx, replEndpoint(e.describe(id)))
+		if err != nil || len(left) > 0 {
+			t.Fatalf("leftovers on %s: %v %v", id, left, err)
+		}
+	}
+	before = len(w.Commits())
+	e.eventually("pgbench commits on the new instance", func() bool { return len(w.Commits()) > before+20 })
+	w.Stop()
+
+	final := e.mustPG(endpoint(e.describe("orders")))
+	cs := w.Commits()
+	for _, table := range []string{"pgbench_history", "ledger"} {
+		a := auditTokens(ctx, t, final, table, cs)
+		t.Logf("%s: committed %d, lost %d, duplicated %d, committed without the client seeing it %d", table, a.committed, a.lost, a.duplicated, a.unacknowledged)
+		if a.lost != 0 || a.duplicated != 0 {
+			t.Errorf("%s: %d lost (%v), %d duplicated", table, a.lost, a.lostTokens[:min(5, len(a.lostTokens))], a.duplicated)
+		}
+	}
+	gap, gapAt := longestGap(cs)
+	t.Logf("replication: %d tables, %d rows verified; drain %.1fs after the freeze (local clock; lag at freeze %d bytes, %s); "+
+		"longest gap between commits %.1fs (at %s); rename pair %s on the AWS clock",
+		len(v.Tables), v.Rows(), drainTook.Seconds(), lag.Bytes, drained.Applied, gap.Seconds(), gapAt.Format("15:04:05.000"), virtualCutover)
+
+	// The same database, migrated again with the snapshot strategy: the freeze comes first
+	// and lasts through the snapshot, the copy, the restore and the renames.
+	w2 := startPgbench(t, host, port, 2)
+	e.eventually("pgbench commits before the snapshot migration", func() bool { return len(w2.Commits()) > 20 })
+	cur := replEndpoint(e.describe("orders"))
+	if _, err := eng.Freeze(ctx, cur, n); err != nil {
+		t.Fatal(err)
+	}
+	virtualSnapshot := e.snapshotCopyRestore("orders", "orders-new2", "s")
+	virtualSnapshot += e.swapNames("orders", "orders-new2", "orders-old2")
+	// The snapshot was taken frozen: the new instance carries the read-only default.
+	if err := eng.Unfreeze(ctx, replEndpoint(e.describe("orders"))); err != nil {
+		t.Fatal(err)
+	}
+	before = len(w2.Commits())
+	e.eventually("pgbench commits after the snapshot migration", func() bool { return len(w2.Commits()) > before+20 })
+	w2.Stop()
+	cs2 := w2.Commits()
+	a2 := auditTokens(ctx, t, e.mustPG(endpoint(e.describe("orders"))), "ledger", cs2)
+	if a2.lost != 0 || a2.duplicated != 0 {
+		t.Errorf("snapshot strategy: %d lost, %d duplicated", a2.lost, a2.duplicated)
+	}
+	gap2, _ := longestGap(cs2)
+	t.Logf("snapshot: committed %d, lost %d; longest gap between commits %.1fs; frozen for %s on the AWS clock",
+		a2.committed, a2.lost, gap2.Seconds(), virtualSnapshot)
+}
+
+func hasFinding(fs []replication.Finding, word string) bool {
+	for _, f := range fs {
+		if strings.Contains(f.What, word) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestEngineNeedsOnlyRDSRights: the data plane's master user is a superuser only so that it
+// can create subscriptions (docs/data-plane.md). Every other statement of the engine runs
+// here as a role with exactly RDS's master rights (LOGIN CREATEDB CREATEROLE REPLICATION,
+// member of rds_superuser, no superuser) in a database it owns: preconditions, prepare,
+// lag, freeze (which must end the application's sessions), unfreeze, verification,
+// sequences, cleanup, leftovers.
+func TestEngineNeedsOnlyRDSRights(t *testing.T) {
+	e := start(t, dataplane.Postgres)
+	e.logicalGroup("logical")
+	inst := e.create("orders", "postgres", func(in *rds.CreateDBInstanceInput) {
+		in.DBParameterGroupName, in.BackupRetentionPeriod = aws.String("logical"), aws.Int32(0)
+	})
+	admin := e.mustPG(endpoint(inst))
+	e.exec(admin, "CREATE ROLE rdsmaster LOGIN CREATEDB CREATEROLE REPLICATION PASSWORD 'rds-shaped' IN ROLE rds_superuser")
+	e.exec(admin, "CREATE ROLE appuser LOGIN PASSWORD 'app'")
+	for _, db := range []string{"src", "dst"} {
+		e.exec(admin, "CREATE DATABASE "+db+" OWNER rdsmaster")
+	}
+	ep := replEndpoint(inst)
+	ep.User, ep.Password = "rdsmaster", "rds-shaped"
+	src, dst := ep, ep
+	src.Database, dst.Database = "src", "dst"
+	for _, db := range []string{"src", "dst"} {
+		c, err := pgxConnect(e, inst, "rdsmaster", "rds-shaped", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.exec(c, "CREATE TABLE items (id bigserial PRIMARY KEY, v text)")
+		e.exec(c, "GRANT ALL ON items, items_id_seq TO appuser")
+		if db == "src" {
+			e.exec(c, "INSERT INTO items (v) SELECT 'row ' || g FROM generate_series(1, 50) g")
+		}
+		c.Close(e.ctx)
+	}
+	eng := &postgres.Engine{}
+	n := replication.NamesFor("rights01")
+	ctx := e.ctx
+	if _, err := eng.Preconditions(ctx, src); err != nil {
+		t.Fatalf("preconditions: %v", err)
+	}
+	if _, err := eng.PrepareSource(ctx, src, n); err != nil {
+		t.Fatalf("prepare: %v", err)
+	}
+	if _, err := eng.Lag(ctx, src, dst, n); err != nil {
+		t.Fatalf("lag: %v", err)
+	}
+	app, err := pgxConnect(e, inst, "appuser", "app", "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frozen, err := eng.Freeze(ctx, src, n)
+	if err != nil {
+		t.Fatalf("freeze: %v", err)
+	}
+	if frozen.SessionsEnded < 1 || len(frozen.FrozenDatabases) == 0 {
+		t.Fatalf("freeze ended %d sessions, froze %v", frozen.SessionsEnded, frozen.FrozenDatabases)
+	}
+	if _, err := app.Exec(ctx, "SELECT 1"); err == nil {
+		t.Fatal("the application's session survived the freeze")
+	}
+	app2, err := pgxConnect(e, inst, "appuser", "app", "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app2.Exec(ctx, "INSERT INTO items (v) VALUES ('frozen')"); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("a write after the freeze: %v", err)
+	}
+	app2.Close(ctx)
+	v, err := eng.Verify(ctx, src, dst)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	if d := v.Differences(); len(d) != 1 || d[0].SourceRows != 50 || d[0].TargetRows != 0 {
+		t.Fatalf("differences %+v, want items 50 against 0", d)
+	}
+	if got, err := eng.SyncSequences(ctx, src, dst); err != nil || got != 1 {
+		t.Fatalf("sequences %d: %v", got, err)
+	}
+	if err := eng.Unfreeze(ctx, src); err != nil {
+		t.Fatalf("unfreeze: %v", err)
+	}
+	app3, err := pgxConnect(e, inst, "appuser", "app", "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.exec(app3, "INSERT INTO items (v) VALUES ('after unfreeze')")
+	app3.Close(ctx)
+	d, err := pgxConnect(e, inst, "rdsmaster", "rds-shaped", "dst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.rows(d, "SELECT nextval('items_id_seq')::text"); got != "51" {
+		t.Fatalf("dst's sequence continues at %s, want 51", got)
+	}
+	d.Close(ctx)
+	if left, err := eng.Leftovers(ctx, src); err != nil || len(left) != 3 {
+		t.Fatalf("leftovers before cleanup %v: %v", left, err)
+	}
+	if err := eng.Cleanup(ctx, src, n); err != nil {
+		t.Fatalf("cleanup: %v", err)
+	}
+	if left, err := eng.Leftovers(ctx, src); err != nil || len(left) != 0 {
+		t.Fatalf("leftovers after cleanup %v: %v", left, err)
+	}
+}
+
+func pgxConnect(e *env, inst types.DBInstance, user, pw, db string) (*pgx.Conn, error) {
+	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
+	defer cancel()
+	return pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", user, pw, endpoint(inst), db))
+}

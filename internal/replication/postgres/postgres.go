@@ -1,0 +1,719 @@
+// Package postgres is the PostgreSQL engine of the replication strategy: logical replication
+// (publication, logical slot, subscription) from the source to the restored encrypted
+// instance. docs/replication.md describes each verb; every verb is idempotent.
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
+)
+
+// ApplicationName marks the tool's own sessions, which Freeze does not end.
+const ApplicationName = "rdsencrypt"
+
+// Engine is the PostgreSQL replication engine.
+type Engine struct {
+	// StableFor is how long the source must assign no transaction id for Freeze to call it
+	// stable (default 1 s).
+	StableFor time.Duration
+}
+
+// New returns the engine.
+func New() replication.Engine { return &Engine{} }
+
+var _ replication.Engine = (*Engine)(nil)
+
+// Name is the engine family.
+func (*Engine) Name() string { return "postgres" }
+
+func connect(ctx context.Context, ep replication.Endpoint) (*pgx.Conn, error) {
+	db := ep.Database
+	if db == "" {
+		db = "postgres"
+	}
+	tls := ep.TLS
+	if tls == "" {
+		tls = "require"
+	}
+	u := url.URL{Scheme: "postgres", User: url.UserPassword(ep.User, ep.Password),
+		Host: fmt.Sprintf("%s:%d", ep.Host, ep.Port), Path: "/" + db}
+	q := url.Values{"sslmode": {tls}, "application_name": {ApplicationName}, "connect_timeout": {"10"}}
+	u.RawQuery = q.Encode()
+	cfg, err := pgx.ParseConfig(u.String())
+	if err != nil {
+		return nil, fmt.Errorf("connection settings for %s: %w", ep, redactErr(err, ep.Password))
+	}
+	// The tool's own sessions write on a frozen source (cleanup, unfreeze): Freeze's
+	// read-only default is for the application's sessions.
+	cfg.RuntimeParams["default_transaction_read_only"] = "off"
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s:%d as %s: %w", ep.Host, ep.Port, ep.User, redactErr(err, ep.Password))
+	}
+	return c, nil
+}
+
+// redactErr keeps a password out of an error text.
+func redactErr(err error, secret string) error {
+	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), secret, "********"))
+}
+
+func with(ctx context.Context, ep replication.Endpoint, f func(*pgx.Conn) error) error {
+	c, err := connect(ctx, ep)
+	if err != nil {
+		return err
+	}
+	defer c.Close(context.WithoutCancel(ctx))
+	return redactErr(f(c), ep.Password)
+}
+
+func ident(s ...string) string { return pgx.Identifier(s).Sanitize() }
+
+func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func randomPassword() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// userTables lists the ordinary, permanent tables outside the system schemas, as
+// schema-qualified, quoted names.
+const userTablesSQL = `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition
+	AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+	ORDER BY 1, 2`
+
+func userTables(ctx context.Context, c *pgx.Conn) ([]string, error) {
+	rows, err := c.Query(ctx, userTablesSQL)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	var out []string
+	for rows.Next() {
+		var s, t string
+		if err := rows.Scan(&s, &t); err != nil {
+			return nil, err
+		}
+		out = append(out, ident(s, t))
+	}
+	return out, rows.Err()
+}
+
+func strings1(ctx context.Context, c *pgx.Conn, q string, args ...any) ([]string, error) {
+	rows, err := c.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// Preconditions checks the source: logical WAL, tables UPDATE and DELETE could not be
+// replicated for, unlogged tables, large objects, sequences, DDL.
+func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]replication.Finding, error) {
+	var out []replication.Finding
+	err := with(ctx, src, func(c *pgx.Conn) error {
+		var walLevel string
+		var version int
+		var freeSlots, freeSenders int
+		if err := c.QueryRow(ctx, `SELECT current_setting('wal_level'), current_setting('server_version_num')::int,
+			current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots),
+			current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)`).Scan(&walLevel, &version, &freeSlots, &freeSenders); err != nil {
+			return fmt.Errorf("read settings: %w", err)
+		}
+		if version < 100000 {
+			out = append(out, replication.Finding{Severity: replication.Blocker, What: fmt.Sprintf("PostgreSQL %d has no logical replication (10 or later)", version/10000),
+				Do: "upgrade the engine, or use --strategy snapshot"})
+		}
+		if walLevel != "logical" {
+			out = append(out, replication.Finding{Severity: replication.Blocker, What: "rds.logical_replication is off (wal_level is " + walLevel + ")",
+				Do: "set rds.logical_replication=1 in a custom DB parameter group copied from the instance's, attach it and reboot (its own downtime), or use --strategy snapshot"})
+		}
+		if freeSlots < 1 || freeSenders < 1 {
+			out = append(out, replication.Finding{Severity: replication.Blocker, What: "no free replication slot or WAL sender",
+				Do: "raise max_replication_slots and max_wal_senders in the parameter group, or drop an unused slot"})
+		}
+		noKey, err := strings1(ctx, c, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+			AND (c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))) ORDER BY 1`)
+		if err != nil {
+			return fmt.Errorf("list tables without a replica identity: %w", err)
+		}
+		if len(noKey) > 0 {
+			out = append(out, replication.Finding{Severity: replication.Warning, Objects: noKey,
+				What: fmt.Sprintf("%d table(s) without a primary key or replica identity: once published, UPDATE and DELETE on them fail on the source and are not replicated (INSERT is)", len(noKey)),
+				Do:   "add a primary key, or approve ALTER TABLE ... REPLICA IDENTITY FULL, or use --strategy snapshot if the application updates them"})
+		}
+		unlogged, err := strings1(ctx, c, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE c.relkind = 'r' AND c.relpersistence = 'u' ORDER BY 1`)
+		if err != nil {
+			return fmt.Errorf("list unlogged tables: %w", err)
+		}
+		if len(unlogged) > 0 {
+			out = append(out, replication.Finding{Severity: replication.Warning, Objects: unlogged,
+				What: "unlogged tables are neither in the snapshot nor replicated", Do: "make them logged (ALTER TABLE ... SET LOGGED) if their rows matter"})
+		}
+		var largeObjects, sequences int64
+		if err := c.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_largeobject_metadata), (SELECT count(*) FROM pg_sequences)`).Scan(&largeObjects, &sequences); err != nil {
+			return fmt.Errorf("count large objects and sequences: %w", err)
+		}
+		if largeObjects > 0 {
+			out = append(out, replication.Finding{Severity: replication.Warning, What: fmt.Sprintf("%d large object(s): large objects are not replicated; those written after the snapshot are lost", largeObjects),
+				Do: "stop writing large objects during the migration, or use --strategy snapshot"})
+		}
+		if sequences > 0 {
+			out = append(out, replication.Finding{Severity: replication.Warning, What: fmt.Sprintf("%d sequence(s): sequences are not replicated; the cutover sets them on the new instance while writes are frozen", sequences),
+				Do: "nothing: informational"})
+		}
+		out = append(out, replication.Finding{Severity: replication.Warning, What: "DDL (CREATE/ALTER/DROP) is not replicated: a table changed or created after the snapshot breaks replication or is missing",
+			Do: "make no schema change until the cutover"})
+		return nil
+	})
+	return out, err
+}
+
+// PrepareSource creates the replication user (LOGIN, REPLICATION: nothing else; the
+// subscription copies no data so it needs no SELECT), the publication of every user table
+// and the logical slot. The slot is created last: it is the position the stream starts from,
+// and it exists before the snapshot, so every change after it is kept for the subscriber.
+func (*Engine) PrepareSource(ctx context.Context, src replication.Endpoint, n replication.Names) (string, error) {
+	var pos string
+	err := with(ctx, src, func(c *pgx.Conn) error {
+		if err := ensureUser(ctx, c, n.User); err != nil {
+			return err
+		}
+		if err := ensurePublication(ctx, c, n.Publication); err != nil {
+			return err
+		}
+		var err error
+		pos, err = ensureSlot(ctx, c, n.Slot)
+		return err
+	})
+	return pos, err
+}
+
+func ensureUser(ctx context.Context, c *pgx.Conn, user string) error {
+	var exists, super, rdsReplication bool
+	if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1),
+		(SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+		EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_replication')`, user).Scan(&exists, &super, &rdsReplication); err != nil {
+		return fmt.Errorf("look up role %s: %w", user, err)
+	}
+	if !exists {
+		pw, err := randomPassword() // reset by Attach, which is the only user of it
+		if err != nil {
+			return err
+		}
+		if _, err := c.Exec(ctx, "CREATE ROLE "+ident(user)+" LOGIN PASSWORD "+literal(pw)); err != nil && !isCode(err, "42710") {
+			return fmt.Errorf("create role %s: %w", user, redactErr(err, pw))
+		}
+	}
+	// RDS gives logical-replication rights through rds_replication; vanilla PostgreSQL needs
+	// the REPLICATION attribute, which only a superuser may give.
+	if rdsReplication {
+		if _, err := c.Exec(ctx, "GRANT rds_replication TO "+ident(user)); err != nil {
+			return fmt.Errorf("grant rds_replication to %s: %w", user, err)
+		}
+	}
+	if super {
+		if _, err := c.Exec(ctx, "ALTER ROLE "+ident(user)+" REPLICATION"); err != nil {
+			return fmt.Errorf("give %s REPLICATION: %w", user, err)
+		}
+	}
+	return nil
+}
+
+func ensurePublication(ctx context.Context, c *pgx.Conn, pub string) error {
+	var exists bool
+	if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)`, pub).Scan(&exists); err != nil {
+		return fmt.Errorf("look up publication %s: %w", pub, err)
+	}
+	if exists {
+		return nil
+	}
+	// FOR TABLE with every user table, not FOR ALL TABLES, which needs a superuser.
+	tables, err := userTables(ctx, c)
+	if err != nil {
+		return err
+	}
+	q := "CREATE PUBLICATION " + ident(pub)
+	if len(tables) > 0 {
+		q += " FOR TABLE " + strings.Join(tables, ", ")
+	}
+	if _, err := c.Exec(ctx, q); err != nil && !isCode(err, "42710") {
+		return fmt.Errorf("create publication %s: %w", pub, err)
+	}
+	return nil
+}
+
+func ensureSlot(ctx context.Context, c *pgx.Conn, slot string) (string, error) {
+	var pos string
+	err := c.QueryRow(ctx, `SELECT coalesce(confirmed_flush_lsn, restart_lsn)::text FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&pos)
+	if err == nil {
+		return pos, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("look up slot %s: %w", slot, err)
+	}
+	if err := c.QueryRow(ctx, `SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')`, slot).Scan(&pos); err != nil {
+		return "", fmt.Errorf("create logical slot %s: %w", slot, err)
+	}
+	return pos, nil
+}
+
+func isCode(err error, code string) bool {
+	var pe interface{ SQLState() string }
+	return errors.As(err, &pe) && pe.SQLState() == code
+}
+
+// RecoveryLog: the PostgreSQL error log (error/postgresql.log.YYYY-MM-DD-HH).
+func (*Engine) RecoveryLog() string { return "postgresql.log" }
+
+var redoDone = regexp.MustCompile(`redo done at ([0-9A-Fa-f]+)/([0-9A-Fa-f]+)`)
+
+// StartPosition reads "redo done at X" (the start of the last WAL record the restored
+// instance replayed; the first such line, written by the restore's recovery) and returns X+1:
+// the sender skips a transaction whose commit record starts before the requested start, so
+// X+1 skips every transaction in the snapshot (X included) and none after it (a WAL record
+// is at least 24 bytes). docs/replication.md.
+func (*Engine) StartPosition(logText string) (string, bool, error) {
+	m := redoDone.FindStringSubmatch(logText)
+	if m == nil {
+		return "", false, nil
+	}
+	lsn, err := parseLSN(m[1] + "/" + m[2])
+	if err != nil {
+		return "", false, err
+	}
+	return formatLSN(lsn + 1), true, nil
+}
+
+func parseLSN(s string) (uint64, error) {
+	hi, lo, ok := strings.Cut(s, "/")
+	if !ok {
+		return 0, fmt.Errorf("LSN %q is not of the form X/Y", s)
+	}
+	h, err := strconv.ParseUint(hi, 16, 32)
+	if err != nil {
+		return 0, fmt.Errorf("LSN %q: %w", s, err)
+	}
+	l, err := strconv.ParseUint(lo, 16, 32)
+	if err != nil {
+		return 0, fmt.Errorf("LSN %q: %w", s, err)
+	}
+	return h<<32 | l, nil
+}
+
+func formatLSN(v uint64) string { return fmt.Sprintf("%X/%X", v>>32, v&0xffffffff) }
+
+// Attach creates the subscription on dst without copying data and without a slot of its
+// own, advances its origin to start, and enables it. The replication user's password is
+// reset on src first: it is kept only in the subscription.
+func (*Engine) Attach(ctx context.Context, src, dst replication.Endpoint, n replication.Names, start string) error {
+	if _, err := parseLSN(start); err != nil {
+		return err
+	}
+	pw, err := randomPassword()
+	if err != nil {
+		return err
+	}
+	if err := with(ctx, src, func(c *pgx.Conn) error {
+		var exists bool
+		if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, n.Slot).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return fmt.Errorf("replication slot %s is gone from the source: replication cannot start without a gap; roll back and migrate again", n.Slot)
+		}
+		if _, err := c.Exec(ctx, "ALTER ROLE "+ident(n.User)+" PASSWORD "+literal(pw)); err != nil {
+			return fmt.Errorf("set the password of %s: %w", n.User, redactErr(err, pw))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	db := src.Database
+	if db == "" {
+		db = "postgres"
+	}
+	tls := src.TLS
+	if tls == "" {
+		tls = "require"
+	}
+	conninfo := fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=%s sslmode=%s application_name=%s",
+		src.Host, src.Port, n.User, pw, db, tls, n.Subscription)
+	return with(ctx, dst, func(c *pgx.Conn) error {
+		// The restore may carry copies of the source's slots (RDS does; pg_basebackup does
+		// not): a copy would keep WAL on the new instance forever.
+		if _, err := c.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, n.Slot); err != nil {
+			return fmt.Errorf("drop the restored copy of slot %s: %w", n.Slot, err)
+		}
+		var enabled bool
+		var origin string
+		err := c.QueryRow(ctx, `SELECT s.subenabled, coalesce(o.remote_lsn, '0/0')::text FROM pg_subscription s
+			LEFT JOIN pg_replication_origin_status o ON o.external_id = 'pg_' || s.oid
+			WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`, n.Subscription).Scan(&enabled, &origin)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			// connect (the default) so the publication's tables are recorded as ready: with
+			// copy_data=false they start applying at once.
+			if _, err := c.Exec(ctx, "CREATE SUBSCRIPTION "+ident(n.Subscription)+" CONNECTION "+literal(conninfo)+
+				" PUBLICATION "+ident(n.Publication)+" WITH (create_slot = false, slot_name = "+literal(n.Slot)+
+				", copy_data = false, enabled = false)"); err != nil {
+				return fmt.Errorf("create subscription %s: %w", n.Subscription, redactErr(err, pw))
+			}
+			origin = "0/0"
+		case err != nil:
+			return fmt.Errorf("look up subscription %s: %w", n.Subscription, err)
+		default:
+			if _, err := c.Exec(ctx, "ALTER SUBSCRIPTION "+ident(n.Subscription)+" CONNECTION "+literal(conninfo)); err != nil {
+				return fmt.Errorf("update subscription %s: %w", n.Subscription, redactErr(err, pw))
+			}
+		}
+		if enabled {
+			return nil
+		}
+		if origin == "0/0" {
+			if _, err := c.Exec(ctx, `SELECT pg_replication_origin_advance('pg_' || oid, $2::pg_lsn) FROM pg_subscription WHERE subname = $1`,
+				n.Subscription, start); err != nil {
+				return fmt.Errorf("advance the origin of %s to %s: %w", n.Subscription, start, err)
+			}
+		}
+		if _, err := c.Exec(ctx, "ALTER SUBSCRIPTION "+ident(n.Subscription)+" ENABLE"); err != nil {
+			return fmt.Errorf("enable subscription %s: %w", n.Subscription, err)
+		}
+		return nil
+	})
+}
+
+// Lag compares the source's WAL position with what the subscriber confirmed on the slot.
+func (*Engine) Lag(ctx context.Context, src, dst replication.Endpoint, n replication.Names) (replication.Lag, error) {
+	var l replication.Lag
+	err := with(ctx, src, func(c *pgx.Conn) error {
+		var confirmed *string
+		var active bool
+		err := c.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text, confirmed_flush_lsn::text, active,
+			coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint
+			FROM pg_replication_slots WHERE slot_name = $1`, n.Slot).Scan(&l.Source, &confirmed, &active, &l.Bytes)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("replication slot %s is gone from the source: replication is broken; roll back and migrate again", n.Slot)
+		}
+		if err != nil {
+			return fmt.Errorf("read slot %s: %w", n.Slot, err)
+		}
+		if confirmed != nil {
+			l.Applied = *confirmed
+		}
+		if !active {
+			l.Broken = "no subscriber is connected to slot " + n.Slot
+		}
+		if l.Bytes < 0 {
+			l.Bytes = 0
+		}
+		l.Caught = l.Bytes == 0
+		return nil
+	})
+	return l, err
+}
+
+// Freeze makes every database the user may alter read-only for new sessions, ends the
+// sessions of everyone but the tool, its replication user and the administrator, and waits
+// until no transaction id is assigned for StableFor.
+func (e *Engine) Freeze(ctx context.Context, src replication.Endpoint, n replication.Names) (replication.Frozen, error) {
+	var f replication.Frozen
+	stable := e.StableFor
+	if stable <= 0 {
+		stable = time.Second
+	}
+	err := with(ctx, src, func(c *pgx.Conn) error {
+		dbs, err := alterableDatabases(ctx, c)
+		if err != nil {
+			return err
+		}
+		for _, d := range dbs {
+			if _, err := c.Exec(ctx, "ALTER DATABASE "+ident(d)+" SET default_transaction_read_only = on"); err != nil {
+				return fmt.Errorf("make database %s read-only: %w", d, err)
+			}
+		}
+		f.FrozenDatabases = dbs
+		for attempt := 0; ; attempt++ {
+			var ended int
+			// Superusers' sessions only when the tool is one (RDS's only superuser is rdsadmin;
+			// pg_signal_backend may not signal a superuser's session).
+			if err := c.QueryRow(ctx, `SELECT count(*) FILTER (WHERE pg_terminate_backend(a.pid)) FROM pg_stat_activity a
+				JOIN pg_roles r ON r.oid = a.usesysid
+				WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+				AND a.usename NOT IN ('rdsadmin', $1) AND a.application_name <> $2
+				AND (NOT r.rolsuper OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user))`, n.User, ApplicationName).Scan(&ended); err != nil {
+				return fmt.Errorf("end application sessions: %w", err)
+			}
+			f.SessionsEnded += ended
+			var before, after string
+			if err := c.QueryRow(ctx, `SELECT pg_snapshot_xmax(pg_current_snapshot())::text`).Scan(&before); err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(stable):
+			}
+			if err := c.QueryRow(ctx, `SELECT pg_snapshot_xmax(pg_current_snapshot())::text, pg_current_wal_lsn()::text`).Scan(&after, &f.Position); err != nil {
+				return err
+			}
+			if before == after {
+				return nil
+			}
+			if attempt >= 20 {
+				return fmt.Errorf("writes continue on the source after its databases were made read-only (transaction ids %s to %s): a session overrides default_transaction_read_only", before, after)
+			}
+		}
+	})
+	return f, err
+}
+
+func alterableDatabases(ctx context.Context, c *pgx.Conn) ([]string, error) {
+	dbs, err := strings1(ctx, c, `SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate AND datname <> 'rdsadmin'
+		AND (pg_has_role(datdba, 'USAGE') OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)) ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("list databases: %w", err)
+	}
+	return dbs, nil
+}
+
+// Unfreeze removes the read-only default Freeze set.
+func (*Engine) Unfreeze(ctx context.Context, ep replication.Endpoint) error {
+	return with(ctx, ep, func(c *pgx.Conn) error {
+		dbs, err := alterableDatabases(ctx, c)
+		if err != nil {
+			return err
+		}
+		for _, d := range dbs {
+			if _, err := c.Exec(ctx, "ALTER DATABASE "+ident(d)+" RESET default_transaction_read_only"); err != nil {
+				return fmt.Errorf("let database %s accept writes: %w", d, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Drain waits until the subscriber has confirmed the frozen position on the slot. The
+// subscriber confirms at least every wal_receiver_status_interval (10 s by default).
+func (e *Engine) Drain(ctx context.Context, src, dst replication.Endpoint, n replication.Names, frozen string) (replication.Lag, error) {
+	want, err := parseLSN(frozen)
+	if err != nil {
+		return replication.Lag{}, err
+	}
+	for {
+		l, err := e.Lag(ctx, src, dst, n)
+		if err != nil {
+			return l, err
+		}
+		if l.Applied != "" {
+			got, err := parseLSN(l.Applied)
+			if err != nil {
+				return l, err
+			}
+			if got >= want {
+				l.Caught = true
+				return l, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return l, fmt.Errorf("drain to %s: the subscriber is at %s: %w", frozen, l.Applied, ctx.Err())
+		case <-time.After(replication.Poll):
+		}
+	}
+}
+
+// checksumSQL counts a table's rows and sums the first 60 bits of each row's md5: equal
+// whatever the order, and a lost or duplicated row changes it.
+func checksumSQL(table string) string {
+	return "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint::numeric), 0)::text FROM " + table + " t"
+}
+
+// Verify compares row counts and checksums of every user table of src with dst.
+func (*Engine) Verify(ctx context.Context, src, dst replication.Endpoint) (replication.Verification, error) {
+	var v replication.Verification
+	sums := func(ep replication.Endpoint, tables []string, set func(i int, rows int64, sum string)) error {
+		return with(ctx, ep, func(c *pgx.Conn) error {
+			if tables == nil {
+				var err error
+				if tables, err = userTables(ctx, c); err != nil {
+					return err
+				}
+				for _, t := range tables {
+					v.Tables = append(v.Tables, replication.TableCheck{Table: t})
+				}
+			}
+			for i, t := range tables {
+				var rows int64
+				var sum string
+				if err := c.QueryRow(ctx, checksumSQL(t)).Scan(&rows, &sum); err != nil {
+					if isCode(err, "42P01") { // missing on this side
+						set(i, -1, "missing")
+						continue
+					}
+					return fmt.Errorf("checksum %s on %s: %w", t, ep.Host, err)
+				}
+				set(i, rows, sum)
+			}
+			return nil
+		})
+	}
+	if err := sums(src, nil, func(i int, rows int64, sum string) { v.Tables[i].SourceRows, v.Tables[i].SourceChecksum = rows, sum }); err != nil {
+		return v, err
+	}
+	tables := make([]string, len(v.Tables))
+	for i, t := range v.Tables {
+		tables[i] = t.Table
+	}
+	err := sums(dst, tables, func(i int, rows int64, sum string) { v.Tables[i].TargetRows, v.Tables[i].TargetChecksum = rows, sum })
+	return v, err
+}
+
+// SyncSequences sets each sequence of dst to its state on src.
+func (*Engine) SyncSequences(ctx context.Context, src, dst replication.Endpoint) (int, error) {
+	type seq struct {
+		name   string
+		last   *int64
+		called bool
+	}
+	var seqs []seq
+	if err := with(ctx, src, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences ORDER BY 1`)
+		if err != nil {
+			return fmt.Errorf("list sequences: %w", err)
+		}
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, name := range names {
+			s := seq{name: name}
+			// The sequence relation itself holds last_value and is_called.
+			var last int64
+			if err := c.QueryRow(ctx, "SELECT last_value, is_called FROM "+name).Scan(&last, &s.called); err != nil {
+				return fmt.Errorf("read sequence %s: %w", name, err)
+			}
+			s.last = &last
+			seqs = append(seqs, s)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := with(ctx, dst, func(c *pgx.Conn) error {
+		for _, s := range seqs {
+			if _, err := c.Exec(ctx, "SELECT setval($1::regclass, $2, $3)", s.name, *s.last, s.called); err != nil {
+				return fmt.Errorf("set sequence %s: %w", s.name, err)
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Detach disables the subscription, detaches it from the source's slot (which Cleanup of
+// the source drops) and drops it.
+func (*Engine) Detach(ctx context.Context, dst replication.Endpoint, n replication.Names) error {
+	return with(ctx, dst, func(c *pgx.Conn) error { return dropSubscription(ctx, c, n.Subscription) })
+}
+
+func dropSubscription(ctx context.Context, c *pgx.Conn, sub string) error {
+	var exists bool
+	if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_subscription WHERE subname = $1)`, sub).Scan(&exists); err != nil {
+		return fmt.Errorf("look up subscription %s: %w", sub, err)
+	}
+	if !exists {
+		return nil
+	}
+	for _, q := range []string{
+		"ALTER SUBSCRIPTION " + ident(sub) + " DISABLE",
+		"ALTER SUBSCRIPTION " + ident(sub) + " SET (slot_name = NONE)",
+		"DROP SUBSCRIPTION IF EXISTS " + ident(sub),
+	} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// Cleanup removes the subscription, slot, publication and user of n (and of the reverse
+// stream) from ep.
+func (*Engine) Cleanup(ctx context.Context, ep replication.Endpoint, n replication.Names) error {
+	return with(ctx, ep, func(c *pgx.Conn) error {
+		for _, names := range []replication.Names{n, n.Reverse()} {
+			if err := dropSubscription(ctx, c, names.Subscription); err != nil {
+				return err
+			}
+			// An active slot is held by a WAL sender: end it first.
+			if _, err := c.Exec(ctx, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, names.Slot); err != nil {
+				return fmt.Errorf("end the sender of slot %s: %w", names.Slot, err)
+			}
+			if err := dropSlot(ctx, c, names.Slot); err != nil {
+				return err
+			}
+			if _, err := c.Exec(ctx, "DROP PUBLICATION IF EXISTS "+ident(names.Publication)); err != nil {
+				return fmt.Errorf("drop publication %s: %w", names.Publication, err)
+			}
+		}
+		if _, err := c.Exec(ctx, "DROP ROLE IF EXISTS "+ident(n.User)); err != nil {
+			return fmt.Errorf("drop role %s: %w", n.User, err)
+		}
+		return nil
+	})
+}
+
+// dropSlot drops a slot, waiting briefly for a just-ended sender to release it.
+func dropSlot(ctx context.Context, c *pgx.Conn, slot string) error {
+	for attempt := 0; ; attempt++ {
+		_, err := c.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, slot)
+		if err == nil || isCode(err, "42704") {
+			return nil
+		}
+		if !isCode(err, "55006") || attempt >= 50 { // object_in_use: the sender has not exited yet
+			return fmt.Errorf("drop slot %s: %w", slot, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(replication.Poll):
+		}
+	}
+}
+
+// Leftovers lists the tool's slots, publications, subscriptions and roles on ep.
+func (*Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]string, error) {
+	var out []string
+	err := with(ctx, ep, func(c *pgx.Conn) error {
+		var err error
+		out, err = strings1(ctx, c, `SELECT kind || ' ' || name FROM (
+			SELECT 'slot' AS kind, slot_name::text AS name FROM pg_replication_slots
+			UNION ALL SELECT 'publication', pubname::text FROM pg_publication
+			UNION ALL SELECT 'subscription', subname::text FROM pg_subscription
+			UNION ALL SELECT 'role', rolname::text FROM pg_roles) o WHERE name LIKE $1 ORDER BY 1`, strings.ReplaceAll(replication.Prefix, "_", `\_`)+"%")
+		return err
+	})
+	return out, err
+}

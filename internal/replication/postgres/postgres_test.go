@@ -1,0 +1,54 @@
+package postgres
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestStartPositionIsOnePastTheLastReplayedRecord(t *testing.T) {
+	e := &Engine{}
+	log := "2026-12-06 13:00:00 UTC LOG:  redo starts at 0/2000028\n" +
+		"2026-12-06 13:00:01 UTC LOG:  redo done at 0/30001A8 system usage: CPU: user: 0.00 s\n" +
+		"2026-12-06 14:00:00 UTC LOG:  redo done at 0/9000000 system usage: a later crash of the new instance\n"
+	pos, ok, err := e.StartPosition(log)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, "0/30001A9", pos, "the first line is the restore's recovery; X+1")
+
+	pos, ok, err = e.StartPosition("LOG:  redo done at 1/FFFFFFFF system usage")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, "2/0", pos)
+
+	_, ok, err = e.StartPosition("LOG:  database system is ready to accept connections\n")
+	require.NoError(t, err)
+	assert.False(t, ok, "no recovery line yet")
+}
+
+func TestLSNRoundTrip(t *testing.T) {
+	v, err := parseLSN("16/B374D848")
+	require.NoError(t, err)
+	assert.Equal(t, uint64(0x16B374D848), v)
+	assert.Equal(t, "16/B374D848", formatLSN(v))
+	_, err = parseLSN("garbage")
+	assert.Error(t, err)
+}
+
+func TestChecksumIsOrderIndependentSQL(t *testing.T) {
+	q := checksumSQL(`"public"."t"`)
+	assert.Contains(t, q, "sum(")
+	assert.NotContains(t, q, "ORDER BY", "a sum does not depend on the order rows are read in")
+}
+
+func TestErrorsNeverCarryThePassword(t *testing.T) {
+	err := redactErr(assert.AnError, "")
+	assert.Equal(t, assert.AnError, err)
+	err = redactErr(errString("password=hunter2 rejected"), "hunter2")
+	assert.Equal(t, "password=******** rejected", err.Error())
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
