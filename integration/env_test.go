@@ -78,6 +78,12 @@ func (e *env) engine(id string, approver workflow.Approver) *workflow.Engine {
 	return eng
 }
 
+// enforcing gives an engine the EC2 and CloudWatch clients of the enforced write freeze.
+func (e *env) enforcing(eng *workflow.Engine) *workflow.Engine {
+	eng.Networks = func(r string) (model.Network, error) { return e.client.Network(r), nil }
+	return eng
+}
+
 // ctx is the context of a migration: no deadline (a wall-clock bound fails a test on a busy
 // machine; go test's -timeout catches a hang, with every goroutine's stack).
 func (e *env) ctx() context.Context { return e.t.Context() }

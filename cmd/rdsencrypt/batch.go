@@ -29,6 +29,7 @@ type batchOptions struct {
 	DryRun       bool
 	Report       string
 	APIRate      float64
+	Freeze       string
 	FreezeHook   string
 	UnfreezeHook string
 	Precopy      bool
@@ -60,7 +61,7 @@ Without a terminal, batch needs --yes; on a terminal it asks once for the whole 
 with a summary (--output json prints it as JSON; --report FILE writes it as Markdown) and exits
 non-zero when any migration failed.`,
 		Example: `  rdsencrypt batch --region us-east-1 --kms-key alias/rdsencrypt --dry-run
-  rdsencrypt batch --region us-east-1 --kms-key alias/rdsencrypt,eu-west-1=alias/rdsencrypt-eu --exclude 'scratch-*' --yes
+  rdsencrypt batch --region us-east-1 --kms-key alias/rdsencrypt,eu-west-1=alias/rdsencrypt-eu --exclude 'scratch-*' --yes --freeze enforce
   rdsencrypt batch --kms-key alias/rdsencrypt --include tag:env=staging --cutover manual --report batch-report.markdown`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -79,6 +80,7 @@ non-zero when any migration failed.`,
 	f.Float64Var(&o.APIRate, "api-rate", defaultAPIRate, "AWS API calls per second shared by all migrations (retries included)")
 	f.StringVar(&o.FreezeHook, "freeze-hook", "", "shell command that stops application writes to one database ($RDSENCRYPT_SOURCE, $RDSENCRYPT_ENDPOINT...)")
 	f.StringVar(&o.UnfreezeHook, "unfreeze-hook", "", "shell command that lets writes resume after a cutover")
+	addFreezeFlag(cmd, &o.Freeze)
 	f.BoolVar(&o.Precopy, "precopy", true, "instances: snapshot and encrypt a copy while writes continue, so that only the changes since are copied inside the write freeze")
 	a.addAskFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("cutover", completeValues(fleet.CutoverAuto, fleet.CutoverManual))
@@ -89,6 +91,11 @@ non-zero when any migration failed.`,
 func (o *batchOptions) request() (fleet.BatchRequest, error) {
 	req := fleet.BatchRequest{Concurrency: o.Concurrency, Cutover: o.Cutover, RegionKeys: map[string]string{},
 		Options: workflow.RunOptions{FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook, Precopy: o.Precopy}}
+	freeze, err := freezeChoice(o.Freeze, o.FreezeHook)
+	if err != nil {
+		return req, err
+	}
+	req.Options.Freeze = freeze
 	if len(o.KmsKeys) == 0 {
 		return req, usagef("--kms-key is required (a key id, ARN or alias of every region, or REGION=KEY)")
 	}
@@ -141,6 +148,11 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 	req, err := o.request()
 	if err != nil {
 		return err
+	}
+	if !o.DryRun {
+		if err := a.checkUnattendedFreeze(o.Freeze, o.FreezeHook); err != nil {
+			return err
+		}
 	}
 	if a.opts.AckIAMAuth {
 		req.Acknowledge = []string{workflow.AckIAMAuth}

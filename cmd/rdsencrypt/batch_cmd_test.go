@@ -100,7 +100,7 @@ func TestBatchCommandDryRun(t *testing.T) {
 func TestBatchCommandRunsUnattended(t *testing.T) {
 	c := newFleetCLI(t, 3)
 	report := filepath.Join(t.TempDir(), "batch-report.markdown")
-	code, out, errOut := c.run(false, "", "batch", "--region", "us-east-1", "--kms-key", "alias/fleet", "--yes",
+	code, out, errOut := c.run(false, "", "batch", "--region", "us-east-1", "--kms-key", "alias/fleet", "--yes", "--freeze", "enforce",
 		"--concurrency", "3", "--report", report, "-o", "json")
 	require.Equal(t, exitOK, code, errOut)
 	var rep struct {

@@ -19,6 +19,7 @@ type migrateOptions struct {
 	Cluster      string
 	KmsKey       string
 	DryRun       bool
+	Freeze       string
 	FreezeHook   string
 	UnfreezeHook string
 	Replicas     string
@@ -36,6 +37,7 @@ func (o *migrateOptions) addFlags(a *app, cmd *cobra.Command, withRun bool) {
 	cmd.Flags().StringVar(&o.Replicas, "replicas", workflow.ReplicasAfterCutover, "when read replicas are recreated: after-cutover (shorter write downtime, stale reads until each swap) or before-cutover (no stale reads, longer write downtime)")
 	_ = cmd.RegisterFlagCompletionFunc("replicas", completeValues(workflow.ReplicasAfterCutover, workflow.ReplicasBeforeCutover))
 	cmd.Flags().BoolVar(&o.Precopy, "precopy", true, "instance: snapshot and encrypt a copy while writes continue, so that only the changes since are snapshotted and copied inside the write freeze (false: the whole snapshot and copy inside it)")
+	addFreezeFlag(cmd, &o.Freeze)
 	if withRun {
 		cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show the plan and change nothing (same as plan)")
 		cmd.Flags().BoolVar(&o.Prepare, "prepare", false, "run everything that can run while writes continue (the pre-copy), then stop, resumable: rdsencrypt resume ID freezes writes and cuts over")
@@ -69,8 +71,49 @@ func (o *migrateOptions) request(region string) (workflow.MigrateRequest, error)
 	if err != nil {
 		return workflow.MigrateRequest{}, err
 	}
+	freeze, err := freezeChoice(o.Freeze, o.FreezeHook)
+	if err != nil {
+		return workflow.MigrateRequest{}, err
+	}
 	return workflow.MigrateRequest{Kind: kind, Region: region, Source: source, KmsKey: key, RegionKeys: regionKeys,
-		Options: workflow.RunOptions{FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook, Replicas: o.Replicas, Precopy: o.Precopy && kind == workflow.KindInstance}}, nil
+		Options: workflow.RunOptions{Freeze: freeze, FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook, Replicas: o.Replicas, Precopy: o.Precopy && kind == workflow.KindInstance}}, nil
+}
+
+// addFreezeFlag adds --freeze to a command that plans or runs migrations.
+func addFreezeFlag(cmd *cobra.Command, v *string) {
+	cmd.Flags().StringVar(v, "freeze", "", "how writes stop for the final snapshot and cutover: enforce (rdsencrypt closes the source with an ingress-free security group, reboots it and checks it has no connection), hook (--freeze-hook), none (nothing stops them: "+workflow.LostWritesSentence+"); default: hook with --freeze-hook, else enforce where possible")
+	_ = cmd.RegisterFlagCompletionFunc("freeze", completeValues("enforce", "hook", "none"))
+}
+
+// freezeChoice checks --freeze against --freeze-hook; "" leaves the choice to the engine
+// (enforce where possible).
+func freezeChoice(freeze, hook string) (workflow.FreezeMode, error) {
+	if freeze == "" {
+		return "", nil
+	}
+	m, err := workflow.ParseFreezeMode(freeze)
+	if err != nil {
+		return "", usageError{err.Error()}
+	}
+	switch {
+	case m == workflow.FreezeHook && hook == "":
+		return "", usagef("--freeze hook needs --freeze-hook CMD (the command that stops application writes)")
+	case m != workflow.FreezeHook && hook != "":
+		return "", usagef("--freeze-hook is given, but --freeze %s would not run it: use --freeze hook, or drop --freeze-hook", m)
+	}
+	return m, nil
+}
+
+// errNoFreezeChoice refuses an unattended run that nothing says how to freeze: no one is
+// there to stop writes at the freeze approval.
+var errNoFreezeChoice = usageError{"--yes needs a write freeze choice: --freeze enforce (rdsencrypt closes the source to clients), --freeze-hook CMD, or --freeze none to acknowledge that " + workflow.LostWritesSentence}
+
+// checkUnattendedFreeze refuses --yes without --freeze and without a freeze hook.
+func (a *app) checkUnattendedFreeze(freeze, hook string) error {
+	if a.opts.Yes && freeze == "" && hook == "" {
+		return errNoFreezeChoice
+	}
+	return nil
 }
 
 func (a *app) planCommand() *cobra.Command {
@@ -115,8 +158,9 @@ func (a *app) migrateCommand() *cobra.Command {
 		Use:   "migrate (--db ID | --cluster ID) --kms-key KEY",
 		Short: "Encrypt a DB instance or Aurora cluster: snapshot, encrypted restore, parity check, cutover, verify",
 		Example: `  rdsencrypt migrate --db billing-pg --kms-key alias/rdsencrypt
+  rdsencrypt migrate --db billing-pg --kms-key alias/rdsencrypt --yes --freeze enforce
   rdsencrypt migrate --db billing-pg --kms-key alias/rdsencrypt --yes --freeze-hook ./stop-writes.sh
-  rdsencrypt migrate --db billing-pg --kms-key alias/rdsencrypt --yes --prepare   # pre-copy now; resume ID in the window
+  rdsencrypt migrate --db billing-pg --kms-key alias/rdsencrypt --yes --freeze enforce --prepare   # pre-copy now; resume ID in the window
   rdsencrypt migrate --cluster ledger-aurora --kms-key alias/rdsencrypt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -133,6 +177,9 @@ func (a *app) migrateCommand() *cobra.Command {
 			}
 			if !a.opts.Yes && !a.streams.Terminal {
 				return errNeedsApproval
+			}
+			if err := a.checkUnattendedFreeze(o.Freeze, o.FreezeHook); err != nil {
+				return err
 			}
 			return a.interact(cmd.Context(), eng, func(ctx context.Context) (*workflow.Report, error) {
 				if o.Prepare {

@@ -270,7 +270,7 @@ func finish(t *testing.T, c *cli, bin, id string, rollback bool) (*workflow.Stat
 // each mutating call of a rollback after cutover, then rolled back again.
 func TestKillNineDuringClusterCutoverAndRollback(t *testing.T) {
 	bin := buildBinary(t)
-	migrate := append([]string{"migrate"}, append(clusterRoute.args, "--kms-key", "alias/cli", "--yes")...)
+	migrate := append([]string{"migrate"}, append(clusterRoute.args, "--kms-key", "alias/cli", "--yes", "--freeze", "none")...)
 	for _, tc := range []struct {
 		action string
 		nth    int
@@ -367,7 +367,7 @@ func TestRandomKillNineCampaign(t *testing.T) {
 		c := newCLI(t, 3000)
 		require.NoError(t, c.h.Sim.LoadFixture(strings.NewReader(rt.fixture)))
 		before := countMutating(c.h.Calls())
-		_, stderr, code := c.run(append(append([]string{"migrate"}, rt.args...), "--kms-key", "alias/cli", "--yes")...)
+		_, stderr, code := c.run(append(append([]string{"migrate"}, rt.args...), "--kms-key", "alias/cli", "--yes", "--freeze", "none")...)
 		require.Equal(t, 0, code, stderr)
 		total[rt.name] = countMutating(c.h.Calls()) - before
 		t.Logf("%s: %d mutating calls uninterrupted", rt.name, total[rt.name])
@@ -380,7 +380,7 @@ func TestRandomKillNineCampaign(t *testing.T) {
 		extra := time.Duration(rng.IntN(30_000)) * time.Microsecond
 		c := newCLI(t, 3000)
 		require.NoError(t, c.h.Sim.LoadFixture(strings.NewReader(rt.fixture)))
-		killed := killAt(t, c, bin, "", k, extra, append(append([]string{"migrate"}, rt.args...), "--kms-key", "alias/cli", "--yes")...)
+		killed := killAt(t, c, bin, "", k, extra, append(append([]string{"migrate"}, rt.args...), "--kms-key", "alias/cli", "--yes", "--freeze", "none")...)
 		id := onlyMigration(t, c).ID
 		st, out := finish(t, c, bin, id, rollback)
 		v := "damaged: could not end: " + out

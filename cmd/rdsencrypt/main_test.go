@@ -136,7 +136,7 @@ func TestMutatingCommandWithoutTerminalOrYesIsRefused(t *testing.T) {
 func TestUnknownDBFailsWithNextCommand(t *testing.T) {
 	c := newCLI(t, 20000)
 	c.source("ledger")
-	_, stderr, code := c.run("migrate", "--db", "nope", "--kms-key", "alias/cli", "--yes")
+	_, stderr, code := c.run("migrate", "--db", "nope", "--kms-key", "alias/cli", "--yes", "--freeze", "none")
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, stderr, `DB instance "nope" not found in us-east-1`)
 	assert.Contains(t, stderr, "next: ")
@@ -155,7 +155,7 @@ func TestPlanAndMigrateJSON(t *testing.T) {
 	assert.Equal(t, key, plan.KmsKeyARN)
 	assert.Positive(t, plan.EstimatedDowntime)
 
-	out, stderr, code := c.run("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes", "--output", "json")
+	out, stderr, code := c.run("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes", "--freeze", "none", "--output", "json")
 	require.Equal(t, exitOK, code, stderr)
 	var rep map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
@@ -193,7 +193,7 @@ func TestKillNineThenResume(t *testing.T) {
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
 
-	cmd := exec.Command(bin, c.args("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes")...)
+	cmd := exec.Command(bin, c.args("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes", "--freeze", "none")...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
@@ -265,7 +265,7 @@ func TestKillNineRightAfterEachMutatingCall(t *testing.T) {
 			c := newCLI(t, 1500)
 			c.source("ledger")
 			base := c.h.Calls()[tc.action]
-			cmd := exec.Command(bin, c.args("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes")...)
+			cmd := exec.Command(bin, c.args("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes", "--freeze", "none")...)
 			require.NoError(t, cmd.Start())
 			deadline := time.Now().Add(60 * time.Second)
 			for c.h.Calls()[tc.action] < base+tc.nth {
@@ -317,7 +317,7 @@ func TestDemoWithoutATerminalRunsUnattended(t *testing.T) {
 func TestCorruptJournalIsShownAndBlocksItsSource(t *testing.T) {
 	c := newCLI(t, 20000)
 	c.source("ledger")
-	_, stderr, code := c.run("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes")
+	_, stderr, code := c.run("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes", "--freeze", "none")
 	require.Equal(t, 0, code, stderr)
 	files, err := filepath.Glob(filepath.Join(c.state, "*.json"))
 	require.NoError(t, err)
@@ -363,7 +363,7 @@ func TestCorruptJournalIsShownAndBlocksItsSource(t *testing.T) {
 			assert.Contains(t, stderr, strings.TrimPrefix(tc.next, "rdsencrypt "))
 
 			before := c.h.Calls()
-			_, stderr, code = c.run("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes")
+			_, stderr, code = c.run("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes", "--freeze", "none")
 			assert.Equal(t, exitFailed, code)
 			assert.Contains(t, stderr, id, "names the migration whose journal is corrupt")
 			for action, n := range c.h.Calls() {

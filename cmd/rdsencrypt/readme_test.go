@@ -141,7 +141,7 @@ func runReadmeUse(t *testing.T, line string, args []string) {
 	}
 	switch {
 	case args[0] == "cleanup":
-		_, stderr, code := runAt(false, "", append(migrate, "--yes")...)
+		_, stderr, code := runAt(false, "", append(migrate, "--yes", "--freeze", "none")...)
 		require.Equal(t, exitOK, code, stderr)
 	case args[0] == "resume" || args[0] == "rollback":
 		// approve the freeze, the snapshot and the encrypted copy, then quit: the tags of the

@@ -190,7 +190,8 @@ func (a *app) engineWith(ctx context.Context, cfg awsclient.Config) (*workflow.E
 		return nil, nil, err
 	}
 	eng := &workflow.Engine{
-		Clients: func(region string) (model.RDS, error) { return client.For(region), nil },
+		Clients:  func(region string) (model.RDS, error) { return client.For(region), nil },
+		Networks: func(region string) (model.Network, error) { return client.Network(region), nil },
 		Where:   workflow.Where{EndpointURL: cfg.EndpointURL, Profile: cfg.Profile},
 		Store:   store,
 		Poll:    awsclient.PollOptions{Min: a.opts.PollInterval, Max: 6 * a.opts.PollInterval},

@@ -142,14 +142,14 @@ func TestNoSecretIsEverWritten(t *testing.T) {
 	assert.False(t, last.Time.IsZero())
 
 	// a source whose password Secrets Manager manages
-	out, code = c.run("migrate", "--db", "vault", "--kms-key", "alias/k", "-o", "json")
+	out, code = c.run("migrate", "--db", "vault", "--kms-key", "alias/k", "-o", "json", "--freeze", "enforce")
 	require.Zero(t, code, out)
 	vaultID := reportOf(t, out).MigrationID
 	out, code = c.run("cleanup", vaultID, "-o", "json")
 	require.Zero(t, code, out)
 
 	// a migration rolled back
-	out, code = c.run("migrate", "--db", "scratch", "--kms-key", "alias/k", "-o", "json")
+	out, code = c.run("migrate", "--db", "scratch", "--kms-key", "alias/k", "-o", "json", "--freeze", "none")
 	require.Zero(t, code, out)
 	scratchID := reportOf(t, out).MigrationID
 	out, code = c.run("rollback", scratchID, "-o", "json")

@@ -85,7 +85,7 @@ func TestQuitBeforeFirstChangeLeavesNothing(t *testing.T) {
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "no migrations")
 
-	_, stderr, code = c.run("migrate", "--yes", "--db", "ledger", "--kms-key", "alias/cli")
+	_, stderr, code = c.run("migrate", "--yes", "--freeze", "none", "--db", "ledger", "--kms-key", "alias/cli")
 	assert.Equal(t, exitOK, code, stderr)
 }
 
@@ -230,7 +230,7 @@ func TestDemoLeavesNothingAndPrintsNoDeadCommand(t *testing.T) {
 func TestBatchPlanFailuresAreFailures(t *testing.T) {
 	c := newFleetCLI(t, 2)
 	before := c.h.Calls()
-	code, out, errOut := c.run(false, "", "batch", "--region", "us-east-1", "--kms-key", "alias/nope", "--yes")
+	code, out, errOut := c.run(false, "", "batch", "--region", "us-east-1", "--kms-key", "alias/nope", "--yes", "--freeze", "none")
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, out, "0 completed, 2 failed")
 	assert.Contains(t, errOut, "2 of 2 migrations failed (us-east-1/app-0, us-east-1/app-1)")
@@ -284,7 +284,7 @@ func TestScanThatCannotReadPrintsNoInventory(t *testing.T) {
 func TestScanKeyThatCannotBeDescribedIsAFinding(t *testing.T) {
 	c := newCLI(t, 20000)
 	c.source("ledger")
-	_, stderr, code := c.run("migrate", "--yes", "--db", "ledger", "--kms-key", "alias/cli")
+	_, stderr, code := c.run("migrate", "--yes", "--freeze", "none", "--db", "ledger", "--kms-key", "alias/cli")
 	require.Equal(t, exitOK, code, stderr)
 	key, err := c.aws().DescribeKey(t.Context(), "alias/cli")
 	require.NoError(t, err)

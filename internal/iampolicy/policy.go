@@ -41,6 +41,11 @@ import (
 //     (kms:ViaService) and only for grants to AWS resources (kms:GrantIsForAWSResource).
 //     The key policy must also allow the account's principals (the default key policy does).
 //     AWS-managed keys (alias/aws/rds) need no identity permission for this.
+//   - The enforced write freeze (internal/workflow/enforce.go): EC2 authorizes
+//     CreateSecurityGroup on the new group (with aws:RequestTag) and on the VPC, tags given on
+//     create as ec2:CreateTags with the ec2:CreateAction key, and DeleteSecurityGroup on the
+//     group with its tags as aws:ResourceTag (Service Authorization Reference, Amazon EC2).
+//     DescribeSecurityGroups and cloudwatch:GetMetricData have no resource-level permissions.
 
 // Options selects and scopes the statements.
 type Options struct {
@@ -130,6 +135,9 @@ func New(o Options) *Document {
 	rds := func(kind, name string) string {
 		return fmt.Sprintf("arn:%s:rds:%s:%s:%s:%s", partition, region, account, kind, name)
 	}
+	ec2 := func(resource string) string {
+		return fmt.Sprintf("arn:%s:ec2:%s:%s:%s", partition, region, account, resource)
+	}
 	ours := map[string]map[string][]string{"Null": {"aws:RequestTag/" + model.TagMigrationID: {"false"}}}
 	owned := map[string]map[string][]string{"Null": {"aws:ResourceTag/" + model.TagMigrationID: {"false"}}}
 	viaRDS := "rds." + region + ".amazonaws.com"
@@ -169,7 +177,29 @@ func New(o Options) *Document {
 			Why:      "cannot be tag-restricted: the cutover renames the untagged source, rollback renames it back, cleanup turns off its deletion protection; IAM has no condition key for the new identifier of a rename, so this also allows other modifications of any instance"},
 		{Sid: "RebootOwnInstances", Action: []string{"rds:RebootDBInstance"},
 			Resource: []string{rds("db", policyTargets)}, Condition: owned,
-			Why: "only the new instance is rebooted (to apply its parameter group), before cutover"},
+			Why: "the new instance is rebooted to apply its parameter group, before cutover"},
+		{Sid: "RebootSourceToFreeze", Action: []string{"rds:RebootDBInstance"},
+			Resource: []string{rds("db", "*")},
+			Why:      "the enforced write freeze reboots the source to end the sessions opened before its security groups were replaced; the source is never tagged, so this cannot be narrowed"},
+		{Sid: "CreateFreezeGroup", Action: []string{"ec2:CreateSecurityGroup"},
+			Resource: []string{ec2("security-group/*")}, Condition: ours,
+			Why: "the enforced freeze's ingress-free security group, only with the migration tag in the request"},
+		{Sid: "CreateFreezeGroupInVPC", Action: []string{"ec2:CreateSecurityGroup"},
+			Resource: []string{ec2("vpc/*")},
+			Why:      "CreateSecurityGroup is also authorized on the VPC, which carries no request tags: the source's VPC is any VPC"},
+		{Sid: "TagFreezeGroupOnCreate", Action: []string{"ec2:CreateTags"},
+			Resource: []string{ec2("security-group/*")},
+			Condition: map[string]map[string][]string{
+				"StringEquals": {"ec2:CreateAction": {"CreateSecurityGroup"}},
+				"Null":         {"aws:RequestTag/" + model.TagMigrationID: {"false"}},
+			},
+			Why: "tags on create only (ec2:CreateAction), with the migration tag: no existing group can be tagged"},
+		{Sid: "DescribeGroupsAndMetrics", Action: []string{"ec2:DescribeSecurityGroups", "cloudwatch:GetMetricData"},
+			Resource: []string{"*"},
+			Why:      "read-only; neither supports resource-level permissions: finding the freeze group by its tag, and the source's DatabaseConnections"},
+		{Sid: "DeleteFreezeGroup", Action: []string{"ec2:DeleteSecurityGroup"},
+			Resource: []string{ec2("security-group/*")}, Condition: owned,
+			Why: "rollback and cleanup delete only the group tagged as a migration's"},
 		{Sid: "DeleteOwnInstances", Action: []string{"rds:DeleteDBInstance"},
 			Resource: []string{rds("db", policyTargets)}, Condition: owned,
 			Why: "rollback deletes the new instance after renaming it back to its temporary name"},

@@ -74,9 +74,17 @@ func (r *run) cleanup(ctx context.Context) (*Report, error) {
 func instanceCleanupSummary(r *run) Approval {
 	return Approval{
 		Summary: fmt.Sprintf("delete the retired source %s (final snapshot %s)%s and the unencrypted snapshot %s", r.names.Retired, r.names.FinalSnapshot, retiredReplicaList(r), r.names.Snapshot),
-		Details: []string{"The encrypted instance " + r.st.Source + " is not touched.",
-			"The encrypted snapshot " + r.names.EncryptedSnapshot + " is kept as a restore point.",
-			retainedBackupsNote(r.names.Retired, "instance")}}
+		Details: append(freezeGroupCleanupNote(r), "The encrypted instance "+r.st.Source+" is not touched.",
+			"The encrypted snapshot "+r.names.EncryptedSnapshot+" is kept as a restore point.",
+			retainedBackupsNote(r.names.Retired, "instance"))}
+}
+
+// freezeGroupCleanupNote names the freeze group cleanup deletes after the retired source.
+func freezeGroupCleanupNote(r *run) []string {
+	if r.st.Freeze == nil || r.st.Freeze.GroupID == "" {
+		return nil
+	}
+	return []string{fmt.Sprintf("Then the freeze security group %s (%s), which the retired source kept.", r.names.FreezeGroup, r.st.Freeze.GroupID)}
 }
 
 // cleanupInstance deletes the old replicas, the retired source with a final snapshot, then the
@@ -86,6 +94,9 @@ func cleanupInstance(ctx context.Context, r *run) error {
 		return err
 	}
 	if err := r.deleteRetiredSource(ctx); err != nil {
+		return err
+	}
+	if err := r.deleteFreezeGroup(ctx); err != nil { // enforce.go: the retired source kept it
 		return err
 	}
 	for _, id := range []string{r.names.Snapshot, r.names.PreEncryptedSnapshot, r.names.PreSnapshot} {

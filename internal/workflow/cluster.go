@@ -22,8 +22,12 @@ func (e *Engine) planCluster(ctx context.Context, api model.RDS, req MigrateRequ
 	if err != nil {
 		return nil, err
 	}
+	freeze, note, err := chooseClusterFreeze(req.Options, cs.cluster.ID)
+	if err != nil {
+		return nil, err
+	}
 	return buildClusterPlan(clusterPlanInput{src: cs.cluster, members: cs.members, key: cs.key,
-		journal: newClusterJournal(cs.cluster, cs.members, cs.endpoints)}), nil
+		journal: newClusterJournal(cs.cluster, cs.members, cs.endpoints), freeze: freeze, freezeNote: note}), nil
 }
 
 // migrateCluster runs a new migration of an Aurora cluster from preflight to verify.
@@ -44,8 +48,14 @@ func (e *Engine) migrateCluster(ctx context.Context, api model.RDS, req MigrateR
 	if err := checkClusterNamesFree(ctx, api, ClusterNamesFor(id, cs.cluster.ID), j); err != nil {
 		return nil, err
 	}
-	plan := buildClusterPlan(clusterPlanInput{id: id, src: cs.cluster, members: cs.members, key: cs.key, journal: j})
+	freeze, note, err := chooseClusterFreeze(req.Options, cs.cluster.ID)
+	if err != nil {
+		return nil, err
+	}
+	plan := buildClusterPlan(clusterPlanInput{id: id, src: cs.cluster, members: cs.members, key: cs.key, journal: j,
+		freeze: freeze, freezeNote: note})
 	st := newState(plan, req)
+	st.Options.Freeze = plan.Freeze
 	st.Where = e.Where
 	st.SourceARN, st.SourceRID, st.SourceAddr = cs.cluster.ARN, cs.cluster.ResourceID, cs.cluster.Endpoint
 	st.Cluster = j

@@ -53,6 +53,9 @@ type clusterPlanInput struct {
 	members map[string]*model.Instance
 	journal *ClusterJournal
 	key     *model.Key
+	// freeze is how writes stop (chooseClusterFreeze); note says why it is not enforced.
+	freeze     FreezeMode
+	freezeNote string
 }
 
 // buildClusterPlan computes the plan of a cluster migration. It is pure.
@@ -60,7 +63,10 @@ func buildClusterPlan(in clusterPlanInput) *Plan {
 	src := in.src
 	p := &Plan{MigrationID: in.id, Kind: KindCluster, Region: src.Region, Source: src.ID,
 		Engine: src.Settings.Engine + " " + src.Settings.EngineVersion, KmsKeyARN: in.key.ARN,
-		Mode: modeFor(src.Settings.StorageEncrypted, src.Settings.KmsKeyID, in.key)}
+		Mode: modeFor(src.Settings.StorageEncrypted, src.Settings.KmsKeyID, in.key), Freeze: in.freeze, FreezeNote: in.freezeNote}
+	if p.Freeze == "" {
+		p.Freeze = FreezeNone
+	}
 	n := ClusterNamesFor(planID(in.id), src.ID)
 	var total, downtime time.Duration
 	for _, name := range clusterStepOrder(in.journal) {
@@ -78,6 +84,7 @@ func buildClusterPlan(in clusterPlanInput) *Plan {
 	p.Resources = clusterResources(src.Region, n, in.journal)
 	p.Settings = plannedClusterSettings(src, in.members, in.journal)
 	p.Warnings = clusterWarnings(src, n, in.journal)
+	p.Warnings = append(p.Warnings, freezeWarning(p, nil, n.names()))
 	if src.Settings.IAMDatabaseAuthenticationEnabled {
 		p.Warnings = append(p.Warnings, iamAuthWarning("cluster", src.ARN, src.ResourceID))
 		p.Acknowledgements = []string{AckIAMAuth}
@@ -115,7 +122,7 @@ func plannedClusterSettings(src *model.Cluster, members map[string]*model.Instan
 
 func clusterWarnings(src *model.Cluster, n ClusterNames, j *ClusterJournal) []string {
 	s := src.Settings
-	w := []string{"writes made to the cluster after the freeze are lost: keep writes stopped until cutover ends (member creation happens while writes are frozen)"}
+	w := []string{"member creation happens while writes are frozen: keep them stopped until cutover ends"}
 	if len(j.Members) == 0 {
 		w = append(w, fmt.Sprintf("cluster %s has no DB instances: the new cluster gets none either", src.ID))
 	}

@@ -47,6 +47,9 @@ var clusterSteps = []step{
 		name: StepFreeze, mutating: true, downtime: true, skippable: true,
 		local: "runs the freeze hook, or asks the operator to stop writes",
 		describe: func(p *Plan, n Names) string {
+			if p.Freeze == FreezeHook {
+				return "run the freeze hook to stop application writes to cluster " + p.Source + " (write downtime starts here)"
+			}
 			return "stop application writes to cluster " + p.Source + " (write downtime starts here)"
 		},
 		estimate: estimate{base: 30 * time.Second},

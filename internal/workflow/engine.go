@@ -20,6 +20,9 @@ import (
 type Engine struct {
 	// Clients returns the AWS client of a region.
 	Clients func(region string) (model.RDS, error)
+	// Networks returns the EC2 and CloudWatch client of a region, for the enforced write
+	// freeze (enforce.go); nil: the freeze cannot be enforced.
+	Networks func(region string) (model.Network, error)
 	// Where is the endpoint and profile Clients talk to; new journals record it.
 	Where    Where
 	Store    *Store

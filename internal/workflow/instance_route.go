@@ -67,14 +67,15 @@ var instanceSteps = []step{
 		wait: waitSnapshot(func(n Names) string { return n.PreEncryptedSnapshot }),
 	},
 	{
+		// The AWS calls depend on the freeze mode (freeze.go): only enforce makes any
+		// (enforce.go); iam-policy allows them as permissions.
 		name: StepFreeze, mutating: true, downtime: true, skippable: true,
-		local: "runs the freeze hook, or asks the operator to stop writes",
-		describe: func(p *Plan, n Names) string {
-			return "stop application writes to " + p.Source + " (write downtime starts here)"
-		},
-		estimate: estimate{base: 30 * time.Second},
-		undo:     "rollback lets writes resume (the unfreeze hook, or the operator) when they were frozen and not yet let resume",
-		observe:  observeFreeze, apply: applyFreeze, approval: freezeApproval,
+		local:       "with --freeze enforce closes the source to clients (enforceActions); else runs the freeze hook, or asks the operator to stop writes",
+		describe:    freezeStepText,
+		permissions: enforcePermissions,
+		estimate:    estimate{base: 30 * time.Second},
+		undo:        "rollback puts the source's original security groups back (enforce) and lets writes resume (the unfreeze hook, or the operator) when they were frozen and not yet let resume",
+		observe:     observeFreeze, apply: applyFreeze, approval: freezeApproval,
 	},
 	{
 		name: StepSnapshot, actions: []string{"CreateDBSnapshot"}, mutating: true, downtime: true,
@@ -200,5 +201,5 @@ func (instanceRoute) cleanupSummary(r *run) Approval            { return instanc
 // as the migration's.
 func (instanceRoute) undoAndCleanupActions() []string {
 	return []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:ModifyDBInstance", "rds:DeleteDBInstance",
-		"rds:CreateDBSnapshot", "rds:AddTagsToResource", "rds:DeleteDBSnapshot"}
+		"rds:CreateDBSnapshot", "rds:AddTagsToResource", "rds:DeleteDBSnapshot", "ec2:DescribeSecurityGroups", "ec2:DeleteSecurityGroup"}
 }

@@ -26,11 +26,22 @@ func preflightAgain(ctx context.Context, r *run) error {
 // --- freeze -------------------------------------------------------------------------------
 
 func observeFreeze(ctx context.Context, r *run) (bool, error) {
+	if r.st.Options.freezeMode() == FreezeEnforce {
+		return observeEnforcedFreeze(r), nil
+	}
 	return !r.st.FreezeAt.IsZero(), nil
 }
 
 func freezeApproval(r *run, a *Approval) {
-	if h := r.st.Options.FreezeHook; h != "" {
+	if r.st.Options.freezeMode() == FreezeEnforce {
+		groups := "none"
+		if r.src != nil && len(r.src.Settings.VpcSecurityGroupIDs) > 0 {
+			groups = strings.Join(r.src.Settings.VpcSecurityGroupIDs, ", ")
+		}
+		a.Details = append(a.Details, "AWS calls: "+strings.Join(enforceActions, ", "),
+			fmt.Sprintf("Changes the source %s: its security groups (%s) are replaced by the ingress-free group %s, and it is rebooted (open sessions end). The retired source keeps that group after cutover, until cleanup; rollback puts back exactly %s.",
+				r.st.Source, groups, r.names.FreezeGroup, groups))
+	} else if h := r.st.Options.FreezeHook; h != "" {
 		a.Details = append(a.Details, "rdsencrypt runs the freeze hook: "+redact.String(h))
 	} else {
 		a.Instructions = append(a.Instructions,
@@ -41,6 +52,16 @@ func freezeApproval(r *run, a *Approval) {
 }
 
 func applyFreeze(ctx context.Context, r *run) error {
+	if r.st.Options.freezeMode() == FreezeEnforce {
+		if r.st.Kind == KindCluster {
+			return errorf(r.st.Source, "rdsencrypt rollback "+r.st.ID, nil, "the write freeze of an Aurora cluster cannot be enforced")
+		}
+		if err := enforceFreeze(ctx, r); err != nil {
+			return err
+		}
+		r.log("writes frozen since %s (AWS time)", r.st.FreezeAt.Format("15:04:05"))
+		return nil
+	}
 	if h := r.st.Options.FreezeHook; h != "" {
 		if err := r.hooks().Run(ctx, "freeze", h, r.hookEnv()); err != nil {
 			if ctx.Err() != nil {
@@ -92,6 +113,9 @@ func applyUnfreeze(ctx context.Context, r *run) error {
 	}
 	r.st.UnfreezeAt = r.awsNow()
 	r.log("writes may resume on %s", r.st.Source)
+	if r.st.Options.freezeMode() == FreezeEnforce && r.phase == "" {
+		r.log("the retired source %s keeps the ingress-free security group %s until cleanup: no client with a cached address can write to it", r.names.Retired, r.names.FreezeGroup)
+	}
 	return nil
 }
 

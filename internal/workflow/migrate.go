@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +57,10 @@ func (e *Engine) prepareInstance(ctx context.Context, api model.RDS, req Migrate
 				"read replica %s in %s is %q, not available", n.inst.ID, n.inst.Region, n.inst.Status)
 		}
 	}
+	freeze, freezeNote, err := e.chooseInstanceFreeze(req.Options, src)
+	if err != nil {
+		return instancePlanInput{}, err
+	}
 	order := req.Options.Replicas
 	switch {
 	case len(reps) == 0:
@@ -64,7 +69,8 @@ func (e *Engine) prepareInstance(ctx context.Context, api model.RDS, req Migrate
 		order = ReplicasAfterCutover
 	}
 	return instancePlanInput{src: src, key: key, replicas: reps, keys: keys, order: order,
-		unusedKeys: unusedRegionKeys(src.Region, req.RegionKeys, reps), precopy: req.Options.Precopy}, nil
+		unusedKeys: unusedRegionKeys(src.Region, req.RegionKeys, reps), precopy: req.Options.Precopy,
+		freeze: freeze, freezeNote: freezeNote}, nil
 }
 
 // Migrate runs a new migration of req.Source from preflight to verify.
@@ -117,6 +123,7 @@ func (e *Engine) migrateInstance(ctx context.Context, api model.RDS, req Migrate
 	st.Where = e.Where
 	st.SourceARN, st.SourceRID, st.SourceAddr = src.ARN, src.ResourceID, src.Endpoint
 	st.Options.Replicas = plan.ReplicaOrder
+	st.Options.Freeze = plan.Freeze
 	for _, n := range in.replicas {
 		st.Replicas = append(st.Replicas, ReplicaState{ID: n.inst.ID, Region: n.inst.Region, Parent: n.parent,
 			ResourceID: n.inst.ResourceID, Endpoint: n.inst.Endpoint})
@@ -245,6 +252,11 @@ func reloadInstance(ctx context.Context, r *run) error {
 	key, err := r.reloadKey(ctx)
 	if err != nil {
 		return err
+	}
+	if fs := r.st.Freeze; fs != nil {
+		// An enforced freeze put its own group on the source: the new instance, parity and
+		// verify use the groups it had before (freeze.go).
+		src.Settings.VpcSecurityGroupIDs = slices.Clone(fs.OriginalGroups)
 	}
 	r.src, r.key = src, key
 	return nil
@@ -420,7 +432,7 @@ func actionLines(s step) []string {
 
 // planView is the minimal plan the step descriptions need.
 func (r *run) planView() *Plan {
-	return &Plan{Source: r.st.Source, KmsKeyARN: r.st.KmsKeyARN, Region: r.st.Region}
+	return &Plan{Source: r.st.Source, KmsKeyARN: r.st.KmsKeyARN, Region: r.st.Region, Freeze: r.st.Options.freezeMode()}
 }
 
 // ourTags are the tags of every resource the migration creates.

@@ -20,6 +20,7 @@ const (
 	RoleRetiredSource        = "retired-source"    // the source after cutover (renamed, not created)
 	RoleFinalSnapshot        = "final-snapshot"    // taken when cleanup deletes the retired source
 	RoleRollbackSnapshot     = "rollback-snapshot" // taken when rollback deletes a target that took writes
+	RoleFreezeGroup          = "freeze-group"      // the ingress-free security group of an enforced freeze
 )
 
 // Resource types (Resource.Type, journaled as "kind").
@@ -29,11 +30,13 @@ const (
 	TypeDBCluster         = "db-cluster"
 	TypeDBClusterSnapshot = "db-cluster-snapshot"
 	TypeDBClusterEndpoint = "db-cluster-endpoint"
+	TypeSecurityGroup     = "security-group"
 )
 
 const (
 	maxInstanceID = 63  // DB instance and cluster identifiers
 	maxSnapshotID = 255 // DB snapshot identifiers
+	maxGroupName  = 255 // EC2 security group names (CreateSecurityGroup)
 )
 
 var migrationIDPattern = regexp.MustCompile(`^[a-z0-9]{8}$`)
@@ -61,6 +64,7 @@ type Names struct {
 	Retired              string // identifier the source is renamed to at cutover
 	FinalSnapshot        string
 	RollbackSnapshot     string
+	FreezeGroup          string // the ingress-free security group of an enforced freeze
 }
 
 // NamesFor derives the names of a migration from its id and the source identifier. Names
@@ -76,6 +80,7 @@ func NamesFor(migrationID, source string) Names {
 		Retired:              withSuffix(source, "-old-"+migrationID, maxInstanceID),
 		FinalSnapshot:        withPrefix("rdsencrypt-"+migrationID+"-", source, "-final", maxSnapshotID),
 		RollbackSnapshot:     withPrefix("rdsencrypt-"+migrationID+"-", source, "-rolled-back", maxSnapshotID),
+		FreezeGroup:          withPrefix("rdsencrypt-"+migrationID+"-", source, "-freeze", maxGroupName),
 	}
 }
 

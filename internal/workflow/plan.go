@@ -34,6 +34,8 @@ type instancePlanInput struct {
 	// unusedKeys are the regions --kms-key named a key for where no replica lives.
 	unusedKeys map[string]string
 	precopy    bool // RunOptions.Precopy
+	freeze     FreezeMode
+	freezeNote string
 }
 
 func buildInstancePlan(in instancePlanInput) *Plan {
@@ -49,6 +51,11 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		Mode:             modeFor(src.Settings.StorageEncrypted, src.Settings.KmsKeyID, key),
 		ReplicaOrder:     in.order,
 		Precopy:          in.precopy,
+		Freeze:           in.freeze,
+		FreezeNote:       in.freezeNote,
+	}
+	if p.Freeze == "" {
+		p.Freeze = FreezeNone
 	}
 	if len(in.replicas) > 0 && p.ReplicaOrder == "" {
 		p.ReplicaOrder = ReplicasAfterCutover
@@ -70,9 +77,16 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			kind, subject := splitStep(ps.name)
 			info, _ := stepByName(allInstanceSteps, kind)
 			est := stepEstimate(info, src, precopy, modifies)
+			if kind == StepFreeze && p.Freeze == FreezeEnforce {
+				est = enforceEstimate
+			}
 			if precopy == in.precopy {
+				actions := info.actions
+				if kind == StepFreeze {
+					actions = freezeActions(p.Freeze)
+				}
 				p.Steps = append(p.Steps, PlannedStep{
-					Name: ps.name, Description: info.text(p, names, subject), Actions: info.actions,
+					Name: ps.name, Description: info.text(p, names, subject), Actions: actions,
 					Mutating: info.mutating, Downtime: ps.downtime, Estimate: Duration(est), ApprovedWith: info.approvedWith,
 				})
 			}
@@ -97,7 +111,11 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			PlannedResource{Role: RolePreSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreSnapshot},
 			PlannedResource{Role: RolePreEncryptedSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreEncryptedSnapshot})
 	}
+	if p.Freeze == FreezeEnforce {
+		p.Resources = append(p.Resources, PlannedResource{Role: RoleFreezeGroup, Type: TypeSecurityGroup, Region: src.Region, Name: names.FreezeGroup})
+	}
 	p.Warnings = append(strategyWarnings(p), instanceWarnings(src, names)...)
+	p.Warnings = append(p.Warnings, freezeWarning(p, src.Settings.VpcSecurityGroupIDs, names))
 	for _, n := range in.replicas {
 		rn := NamesFor(planID(in.id), n.inst.ID)
 		p.Resources = append(p.Resources,
@@ -222,7 +240,6 @@ func instanceWarnings(src *model.Instance, names Names) []string {
 	if len(src.ID)+len("-old-xxxxxxxx") > maxInstanceID {
 		w = append(w, fmt.Sprintf("identifier %s is long: temporary names are shortened to %s and %s", src.ID, names.Target, names.Retired))
 	}
-	w = append(w, "writes made to the source after the freeze are lost: keep writes stopped until cutover ends")
 	return w
 }
 

@@ -34,6 +34,10 @@ type Plan struct {
 	// Precopy is the chosen strategy (RunOptions.Precopy); Strategies estimate both.
 	Precopy    bool               `json:"precopy"`
 	Strategies []StrategyEstimate `json:"strategies,omitempty"`
+	// Freeze is how writes stop (RunOptions.Freeze as chosen); FreezeNote says why it is not
+	// enforced when that was not asked for.
+	Freeze     FreezeMode `json:"freeze"`
+	FreezeNote string     `json:"freeze_note,omitempty"`
 }
 
 // StrategyEstimate is the estimate of one snapshot strategy, from the same step estimates.

@@ -145,6 +145,9 @@ func undoInstance(ctx context.Context, r *run) error {
 			return err
 		}
 	}
+	if err := r.undoEnforcedFreeze(ctx); err != nil { // enforce.go
+		return err
+	}
 	final := r.rollbackSnapshot()
 	if target != nil {
 		if err := r.deleteOwnedInstanceIn(ctx, r.api, target.ResourceID, final); err != nil {

@@ -88,6 +88,9 @@ type State struct {
 	// Acknowledgements an unattended run needs (the plan's).
 	Acknowledgements []string `json:"acknowledgements,omitempty"`
 
+	// Freeze is the enforced freeze's record (RunOptions.Freeze enforce), once it started.
+	Freeze *FreezeState `json:"freeze,omitempty"`
+
 	// Cluster is the source's members and custom endpoints, for a cluster migration.
 	Cluster *ClusterJournal `json:"cluster,omitempty"`
 }
@@ -101,10 +104,13 @@ type Where struct {
 
 // RunOptions are the choices made at migrate time that a resume must keep.
 type RunOptions struct {
-	FreezeHook   string `json:"freeze_hook,omitempty"`
-	UnfreezeHook string `json:"unfreeze_hook,omitempty"`
-	Replicas     string `json:"replicas,omitempty"` // after-cutover or before-cutover
-	Cutover      string `json:"cutover,omitempty"`  // auto or manual
+	// Freeze is how writes stop (freeze.go); "" in a request: the engine chooses, enforce
+	// where it can.
+	Freeze       FreezeMode `json:"freeze,omitempty"`
+	FreezeHook   string     `json:"freeze_hook,omitempty"`
+	UnfreezeHook string     `json:"unfreeze_hook,omitempty"`
+	Replicas     string     `json:"replicas,omitempty"` // after-cutover or before-cutover
+	Cutover      string     `json:"cutover,omitempty"`  // auto or manual
 	// Precopy takes a snapshot and its encrypted copy while writes continue, so that the
 	// snapshot and copy inside the freeze are incremental (false: the whole route inside).
 	Precopy bool `json:"precopy,omitempty"`

@@ -1,0 +1,158 @@
+package workflow
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+)
+
+// FreezeMode is how writes to the source stop for the final snapshot and the cutover
+// (RunOptions.Freeze). It belongs to the engine, not to a route or a command: the freeze step
+// (applyFreeze), rollback (undoFreeze) and cleanup act on it. A strategy that stops writes
+// another way (a SQL-level freeze with database credentials) adds a mode here and its case
+// in those three places; docs/freeze.md.
+type FreezeMode string
+
+const (
+	// FreezeEnforce: rdsencrypt stops writes itself through the control plane. The source's
+	// VPC security groups are replaced by an ingress-free group of the migration's, the source
+	// is rebooted to end the sessions already open, and its DatabaseConnections metric must
+	// be 0 before the final snapshot (enforce.go).
+	FreezeEnforce FreezeMode = "enforce"
+	// FreezeHook: the operator's --freeze-hook stops writes; rdsencrypt trusts it.
+	FreezeHook FreezeMode = "hook"
+	// FreezeNone: nothing stops writes; on a terminal the freeze approval asks the operator to,
+	// unattended it is the acknowledgement that writes made after the final snapshot are lost.
+	FreezeNone FreezeMode = "none"
+)
+
+// FreezeModes are the modes --freeze takes.
+var FreezeModes = []FreezeMode{FreezeEnforce, FreezeHook, FreezeNone}
+
+// ParseFreezeMode reads a --freeze value.
+func ParseFreezeMode(s string) (FreezeMode, error) {
+	for _, m := range FreezeModes {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("--freeze must be enforce, hook or none, not %q", s)
+}
+
+// LostWritesSentence is what --freeze none acknowledges, and what an unattended run without
+// a freeze choice is refused with.
+const LostWritesSentence = "writes made to the source after the final snapshot are lost"
+
+// freezeMode is the journaled choice; journals from before the choice existed: hook when one
+// was given, else none (the operator was trusted).
+func (o RunOptions) freezeMode() FreezeMode {
+	switch {
+	case o.Freeze != "":
+		return o.Freeze
+	case o.FreezeHook != "":
+		return FreezeHook
+	}
+	return FreezeNone
+}
+
+// chooseInstanceFreeze resolves the freeze of an instance migration: the requested mode, or
+// when none was requested the hook if one is given, else enforce where it can be done, else
+// none. note says why enforce is not used when it was not chosen explicitly.
+func (e *Engine) chooseInstanceFreeze(o RunOptions, src *model.Instance) (mode FreezeMode, note string, err error) {
+	why := ""
+	switch {
+	case src.VpcID == "":
+		why = "it is not in a VPC (no DB subnet group), so no security group can close it"
+	case e.Networks == nil:
+		why = "this run has no EC2 and CloudWatch client"
+	}
+	switch o.Freeze {
+	case FreezeEnforce:
+		if why != "" {
+			return "", "", errorf(src.ID, "use --freeze hook with --freeze-hook CMD, or --freeze none", nil,
+				"rdsencrypt cannot enforce the write freeze of %s: %s", src.ID, why)
+		}
+		return FreezeEnforce, "", nil
+	case FreezeHook, FreezeNone:
+		return o.Freeze, "", nil
+	case "":
+		if o.FreezeHook != "" {
+			return FreezeHook, "", nil
+		}
+		if why == "" {
+			return FreezeEnforce, "", nil
+		}
+		return FreezeNone, "not enforced: " + why, nil
+	}
+	return "", "", fmt.Errorf("unknown freeze mode %q", o.Freeze)
+}
+
+// chooseClusterFreeze resolves the freeze of an Aurora cluster migration: enforce is not
+// built for clusters (docs/freeze.md says what it would take).
+func chooseClusterFreeze(o RunOptions, cluster string) (FreezeMode, string, error) {
+	const why = "rdsencrypt does not enforce the write freeze of an Aurora cluster yet (its security groups and every member's sessions would have to be closed together)"
+	switch o.Freeze {
+	case FreezeEnforce:
+		return "", "", errorf(cluster, "use --freeze hook with --freeze-hook CMD, or --freeze none", nil, "%s", why)
+	case FreezeHook, FreezeNone:
+		return o.Freeze, "", nil
+	case "":
+		if o.FreezeHook != "" {
+			return FreezeHook, "", nil
+		}
+		return FreezeNone, "not enforced: " + why, nil
+	}
+	return "", "", fmt.Errorf("unknown freeze mode %q", o.Freeze)
+}
+
+// freezeStepText describes the freeze step of a plan or an approval.
+func freezeStepText(p *Plan, n Names) string {
+	switch p.Freeze {
+	case FreezeEnforce:
+		return fmt.Sprintf("close %s to clients: replace its security groups with the ingress-free group %s, reboot it to end open sessions, and check that DatabaseConnections is 0 (write downtime starts here)", p.Source, n.FreezeGroup)
+	case FreezeHook:
+		return "run the freeze hook to stop application writes to " + p.Source + " (write downtime starts here)"
+	}
+	return "stop application writes to " + p.Source + " (write downtime starts here)"
+}
+
+// freezeActions are the AWS calls of the freeze step in a mode: only enforce makes any.
+func freezeActions(m FreezeMode) []string {
+	if m == FreezeEnforce {
+		return enforceActions
+	}
+	return nil
+}
+
+// freezeWarning is the plan's line about the freeze: what enforce changes on the source,
+// or who stops writes and what is lost otherwise.
+func freezeWarning(p *Plan, groups []string, n Names) string {
+	switch p.Freeze {
+	case FreezeEnforce:
+		return fmt.Sprintf("write freeze enforced: %s's security groups (%s) are replaced by the ingress-free group %s (tagged as the migration's), then %s is rebooted to end open sessions; the final snapshot waits until its DatabaseConnections is 0. After cutover the retired source keeps that group until cleanup; rollback puts back exactly %s",
+			p.Source, strings.Join(groups, ", "), n.FreezeGroup, p.Source, strings.Join(groups, ", "))
+	case FreezeHook:
+		return "the freeze hook must stop every write: " + LostWritesSentence + " (--freeze enforce closes the source instead)"
+	}
+	w := "nothing stops writes (--freeze none): " + LostWritesSentence + "; stop the writers yourself before the freeze approval"
+	if p.FreezeNote != "" {
+		w += " (" + p.FreezeNote + ")"
+	}
+	return w
+}
+
+// FreezeState is what the journal keeps of an enforced freeze.
+type FreezeState struct {
+	// OriginalGroups are the source's VPC security groups before the freeze, journaled before
+	// anything changes: rollback puts them back, and the new instance gets them.
+	OriginalGroups []string `json:"original_security_groups"`
+	VpcID          string   `json:"vpc_id"`
+	// GroupID is the ingress-free group once created (its name is Names.FreezeGroup).
+	GroupID string `json:"group_id,omitempty"`
+	// RebootedAt is the AWS time of the reboot that ended the open sessions.
+	RebootedAt time.Time `json:"rebooted_at,omitzero"`
+	// VerifiedAt is the AWS time DatabaseConnections was found 0 for whole minutes.
+	VerifiedAt time.Time `json:"verified_at,omitzero"`
+}
