@@ -192,10 +192,10 @@ func (a *app) engineWith(ctx context.Context, cfg awsclient.Config) (*workflow.E
 	eng := &workflow.Engine{
 		Clients:  func(region string) (model.RDS, error) { return client.For(region), nil },
 		Networks: func(region string) (model.Network, error) { return client.Network(region), nil },
-		Where:   workflow.Where{EndpointURL: cfg.EndpointURL, Profile: cfg.Profile},
-		Store:   store,
-		Poll:    awsclient.PollOptions{Min: a.opts.PollInterval, Max: 6 * a.opts.PollInterval},
-		Logger:  a.logger(),
+		Where:    workflow.Where{EndpointURL: cfg.EndpointURL, Profile: cfg.Profile},
+		Store:    store,
+		Poll:     awsclient.PollOptions{Min: a.opts.PollInterval, Max: 6 * a.opts.PollInterval},
+		Logger:   a.logger(),
 	}
 	return eng, client, nil
 }
