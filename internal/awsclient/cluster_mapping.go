@@ -22,6 +22,9 @@ func clusterFrom(region string, d *types.DBCluster) *model.Cluster {
 		Settings:          clusterSettingsFrom(d),
 		Tags:              tagsFrom(d.TagList),
 	}
+	if d.MasterUserSecret != nil {
+		cl.MasterUserSecretARN = str(d.MasterUserSecret.SecretArn)
+	}
 	for _, m := range d.DBClusterMembers {
 		cl.Members = append(cl.Members, model.ClusterMember{
 			InstanceID:    model.NormalizeID(str(m.DBInstanceIdentifier)),
@@ -53,6 +56,7 @@ func clusterSettingsFrom(d *types.DBCluster) model.ClusterSettings {
 		NetworkType:                      str(d.NetworkType),
 		StorageEncrypted:                 storageEncrypted(d.StorageEncrypted, d.StorageEncryptionType),
 		KmsKeyID:                         str(d.KmsKeyId),
+		ManagedMasterUserSecret:          d.MasterUserSecret != nil,
 	}
 	for _, g := range d.VpcSecurityGroups {
 		s.VpcSecurityGroupIDs = append(s.VpcSecurityGroupIDs, str(g.VpcSecurityGroupId))

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 )
 
-// instanceFrom maps a described DB instance. The master password and the Secrets Manager
-// secret are never read: only whether a managed secret exists.
+// instanceFrom maps a described DB instance. The master password is never read here: only
+// the ARN of a managed secret (Secrets reads its value, for the callers that need it).
 func instanceFrom(region string, d *types.DBInstance) *model.Instance {
 	inst := &model.Instance{
 		ID:                   model.NormalizeID(str(d.DBInstanceIdentifier)),
@@ -32,6 +32,9 @@ func instanceFrom(region string, d *types.DBInstance) *model.Instance {
 	}
 	if d.DBSubnetGroup != nil {
 		inst.VpcID = str(d.DBSubnetGroup.VpcId)
+	}
+	if d.MasterUserSecret != nil {
+		inst.MasterUserSecretARN = str(d.MasterUserSecret.SecretArn)
 	}
 	if len(d.DBParameterGroups) > 0 {
 		inst.ParameterApplyStatus = str(d.DBParameterGroups[0].ParameterApplyStatus)

@@ -186,6 +186,11 @@ var codeFailures = map[string]model.Failure{
 	"RequestTimeout":                        model.FailureUnavailable,
 	"RequestTimeoutException":               model.FailureUnavailable,
 	"InsufficientAvailableIPsInSubnetFault": model.FailureCapacity,
+	// Secrets Manager: a secret whose KMS key cannot decrypt it, a service fault, and a
+	// secret scheduled for deletion.
+	"DecryptionFailure":       model.FailureKeyNotAccessible,
+	"InternalServiceError":    model.FailureUnavailable,
+	"InvalidRequestException": model.FailureInvalidState,
 }
 
 // codeFailure classifies a wire error code: first the table, then the naming patterns the

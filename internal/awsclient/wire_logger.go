@@ -17,7 +17,8 @@ const maxLoggedBody = 16 << 10
 
 // addWireLogger logs each attempt's request and response bodies at debug level. Headers
 // are not logged (Authorization carries the access key id); request bodies go through
-// redactFormBody (presigned URLs of cross-region calls carry a signature).
+// redactFormBody (presigned URLs of cross-region calls carry a signature), response bodies
+// through redactResponseBody (GetSecretValue answers with the master password).
 func addWireLogger(logger *slog.Logger) func(*middleware.Stack) error {
 	return func(stack *middleware.Stack) error {
 		mw := middleware.DeserializeMiddlewareFunc(wireLoggerID, func(
@@ -35,7 +36,7 @@ func addWireLogger(logger *slog.Logger) func(*middleware.Stack) error {
 			if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil {
 				logger.DebugContext(ctx, "aws response",
 					"action", middleware.GetOperationName(ctx), "status", resp.StatusCode,
-					"request_id", requestIDOf(resp), "body", responseBody(resp))
+					"request_id", requestIDOf(resp), "body", redactResponseBody(responseBody(resp)))
 			}
 			return out, md, err
 		})

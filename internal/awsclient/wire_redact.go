@@ -1,6 +1,7 @@
 package awsclient
 
 import (
+	"encoding/json"
 	"net/url"
 	"strings"
 )
@@ -62,4 +63,44 @@ func looksSigned(v string) bool {
 	l := strings.ToLower(v)
 	return strings.Contains(l, "x-amz-signature") || strings.Contains(l, "x-amz-credential") ||
 		strings.Contains(l, "x-amz-security-token")
+}
+
+// secretFields are the JSON members of a Secrets Manager response that hold a secret's
+// value (GetSecretValue, BatchGetSecretValue).
+var secretFields = map[string]bool{"SecretString": true, "SecretBinary": true}
+
+// redactResponseBody returns a response body with the values of secretFields replaced, at
+// any depth. A body that mentions one but cannot be parsed (a truncated log excerpt) is
+// withheld whole.
+func redactResponseBody(body string) string {
+	if !strings.Contains(body, "SecretString") && !strings.Contains(body, "SecretBinary") {
+		return body
+	}
+	var v any
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		return redactedValue
+	}
+	out, err := json.Marshal(redactSecretFields(v))
+	if err != nil {
+		return redactedValue
+	}
+	return string(out)
+}
+
+func redactSecretFields(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if secretFields[k] {
+				x[k] = redactedValue
+			} else {
+				x[k] = redactSecretFields(e)
+			}
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = redactSecretFields(e)
+		}
+	}
+	return v
 }

@@ -66,7 +66,7 @@ var InstanceSettingRoutes = []Route{
 	{Setting: "ReplicaMode", Replica: true, Modify: true, Compare: true},
 	{Setting: "Domain", Note: "Kerberos (Active Directory) membership: a source with one is refused at preflight"},
 	{Setting: "TdeCredentialArn", Note: "Oracle TDE credential: a source with one is refused at preflight"},
-	{Setting: "ManagedMasterUserSecret", Note: "Secrets Manager password: re-enable with ModifyDBInstance ManageMasterUserPassword (a new secret is created)"},
+	{Setting: "ManagedMasterUserSecret", Note: "Secrets Manager password: a restore has none; turned on with ModifyDBInstance ManageMasterUserPassword after cutover (a new secret is created)"},
 	{Setting: "AssociatedRoles", Note: "IAM role associations are not part of a snapshot: re-add with AddRoleToDBInstance"},
 }
 
@@ -92,6 +92,7 @@ var ClusterSettingRoutes = []Route{
 	{Setting: "ServerlessV2MinCapacity", Restore: true, Modify: true, Compare: true},
 	{Setting: "ServerlessV2MaxCapacity", Restore: true, Modify: true, Compare: true},
 	{Setting: "AssociatedRoles", Restore: true, Compare: true},
+	{Setting: "ManagedMasterUserSecret", Note: "Secrets Manager password: a restore has none; turned on with ModifyDBCluster ManageMasterUserPassword after cutover (a new secret is created)"},
 	{Setting: "NetworkType", Restore: true, Modify: true, Compare: true},
 }
 

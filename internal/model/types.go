@@ -56,8 +56,8 @@ type InstanceSettings struct {
 	NetworkType                        string
 	StorageEncrypted                   bool
 	KmsKeyID                           string
-	// ManagedMasterUserSecret is true when the master password is kept in Secrets Manager.
-	// The secret itself is never read.
+	// ManagedMasterUserSecret is true when the master password is kept in Secrets Manager
+	// (Instance.MasterUserSecretARN names the secret).
 	ManagedMasterUserSecret bool
 	// AssociatedRoles are IAM role associations as "FeatureName=RoleArn".
 	AssociatedRoles []string
@@ -105,8 +105,12 @@ type Instance struct {
 	// PercentProgress is the storage-optimization progress AWS reports, if any.
 	PercentProgress string
 	CreateTime      time.Time
-	Settings        InstanceSettings
-	Tags            Tags
+	// MasterUserSecretARN is the Secrets Manager secret RDS manages for the master user
+	// password (MasterUserSecret), "" when the password is not managed. Each instance has its
+	// own: it is an identity, like ResourceID, not a setting parity compares.
+	MasterUserSecretARN string
+	Settings            InstanceSettings
+	Tags                Tags
 }
 
 // Snapshot is a described DB snapshot or DB cluster snapshot.
@@ -169,6 +173,9 @@ type ClusterSettings struct {
 	NetworkType                      string
 	StorageEncrypted                 bool
 	KmsKeyID                         string
+	// ManagedMasterUserSecret is true when the master password is kept in Secrets Manager
+	// (Cluster.MasterUserSecretARN names the secret).
+	ManagedMasterUserSecret bool
 }
 
 // ClusterMember is one DB instance of an Aurora cluster.
@@ -193,8 +200,11 @@ type Cluster struct {
 	// ReplicationSource is set when the cluster is a cross-region replica.
 	ReplicationSource string
 	CustomEndpoints   []string
-	Settings          ClusterSettings
-	Tags              Tags
+	// MasterUserSecretARN is the cluster's managed master user secret ("" when none): the
+	// cluster holds it, its instances have none.
+	MasterUserSecretARN string
+	Settings            ClusterSettings
+	Tags                Tags
 }
 
 // ClusterEndpoint is a custom endpoint of an Aurora cluster.

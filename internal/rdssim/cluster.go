@@ -257,6 +257,9 @@ func requireClusterAvailable(cl *cluster) *apiError {
 func (s *Sim) removeCluster(cl *cluster, keepAutomated bool) {
 	st := aurora(cl.r)
 	cl.gone = true
+	if cl.secretARN != "" { // RDS deletes the managed secret with its cluster
+		s.deleteSecret(cl.r, cl.secretARN, s.clock.now())
+	}
 	delete(st.clusters, cl.id)
 	for id, ep := range st.endpoints {
 		if ep.cluster == cl {

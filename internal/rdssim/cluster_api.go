@@ -325,7 +325,7 @@ func createDBCluster(c *call) (any, error) {
 func (s *Sim) addCluster(r *region, id string, cfg clusterConfig, tags []Tag, now time.Time, action string) *cluster {
 	cl := &cluster{r: r, id: id, rid: s.ids.resourceID("cluster-"), created: now, cfg: cfg, tags: tags, action: action}
 	if cfg.ManageMasterUserPassword {
-		cl.secretARN = s.newSecretARN(r, cl.rid)
+		s.newClusterSecret(cl, now)
 	}
 	aurora(r).clusters[id] = cl
 	s.setClusterStatus(cl, clusterCreating, now, action)
@@ -409,11 +409,40 @@ func modifyDBCluster(c *call) (any, error) {
 	}
 	rawNew, rename := p.str("NewDBClusterIdentifier")
 	version, upgrade := p.str("EngineVersion")
+	manage := p.boolp("ManageMasterUserPassword")
+	secretKey := p.get("MasterUserSecretKmsKeyId")
+	rotate := p.boolean("RotateMasterUserPassword", false)
+	_, hasPassword := p.str("MasterUserPassword")
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	if e := s.finishClusterConfig(r, &newCfg); e != nil {
 		return nil, e
+	}
+	// The master password rules of the ModifyDBCluster API reference (ManageMasterUserPassword,
+	// MasterUserPassword, RotateMasterUserPassword).
+	if manage != nil && *manage != cl.cfg.ManageMasterUserPassword {
+		newCfg.ManageMasterUserPassword, newCfg.MasterUserSecretKmsKeyArn = *manage, ""
+		if *manage {
+			k := s.managedKey(r, secretsManagerKeyAlias)
+			if secretKey != "" {
+				var e *apiError
+				if k, e = s.usableKey(r, secretKey); e != nil {
+					return nil, e
+				}
+			}
+			newCfg.MasterUserSecretKmsKeyArn = k.arn
+		} else if !hasPassword {
+			return nil, errCombination("You must specify MasterUserPassword when you turn off ManageMasterUserPassword.")
+		}
+	}
+	switch {
+	case hasPassword && newCfg.ManageMasterUserPassword:
+		return nil, errCombination("You can't specify MasterUserPassword when ManageMasterUserPassword is enabled.")
+	case rotate && !cl.cfg.ManageMasterUserPassword:
+		return nil, errCombination("You can't rotate the master user password because it isn't managed by Secrets Manager.")
+	case rotate && !immediate:
+		return nil, errCombination("RotateMasterUserPassword requires ApplyImmediately.")
 	}
 	newID := ""
 	if rename {
@@ -436,8 +465,17 @@ func modifyDBCluster(c *call) (any, error) {
 			cl.pending.EngineVersion = strp(version)
 		}
 	}
-	changed := !sameClusterConfig(cl.cfg, newCfg)
+	changed := !sameClusterConfig(cl.cfg, newCfg) || rotate
 	cl.cfg = newCfg
+	switch {
+	case newCfg.ManageMasterUserPassword && cl.secretARN == "":
+		s.newClusterSecret(cl, c.now)
+	case !newCfg.ManageMasterUserPassword && cl.secretARN != "":
+		s.deleteSecret(r, cl.secretARN, c.now) // the ModifyDBCluster API reference: RDS deletes the secret
+		cl.secretARN = ""
+	case rotate:
+		s.rotateSecret(secretsOf(r).byARN[cl.secretARN], c.now)
+	}
 	switch {
 	case newID != "" && immediate:
 		s.renameCluster(cl, newID, c.now, c.action)

@@ -149,7 +149,7 @@ func (s *Sim) renderCluster(cl *cluster, now time.Time) *xmlDBCluster {
 		x.ServerlessV2ScalingConfiguration = &xmlServerlessV2{MinCapacity: xmlFloat(v.Min), MaxCapacity: xmlFloat(v.Max)}
 	}
 	if c.ManageMasterUserPassword {
-		x.MasterUserSecret = &xmlSecret{SecretArn: cl.secretARN, SecretStatus: "active", KmsKeyId: c.MasterUserSecretKmsKeyArn}
+		x.MasterUserSecret = &xmlSecret{SecretArn: cl.secretARN, SecretStatus: secretStatus(cl.r, cl.secretARN), KmsKeyId: c.MasterUserSecretKmsKeyArn}
 	}
 	if c.GlobalClusterIdentifier != "" {
 		x.GlobalWriteForwardingRequested = boolp(false)

@@ -526,3 +526,20 @@ func (s *Sim) dataApplyGroup(r *region, pg *paramGroup, immediate map[string]str
 		}
 	}
 }
+
+// dataSetPassword changes the master user's password on the instance's server (a
+// MasterUserPassword modify, or RDS creating or rotating the managed secret).
+func (s *Sim) dataSetPassword(i *instance, password string) {
+	if !s.hasData(i) || s.data.nodes[i] == nil {
+		return
+	}
+	user := i.cfg.MasterUsername
+	s.dataWork(i, func(n *dataNode) error {
+		if n.srv == nil {
+			return fmt.Errorf("no server")
+		}
+		ctx, cancel := dataCtx()
+		defer cancel()
+		return n.srv.SetPassword(ctx, user, password)
+	})
+}

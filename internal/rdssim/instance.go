@@ -168,6 +168,9 @@ func requireAvailable(i *instance, what string) *apiError {
 // removeInstance drops an instance from its region and unlinks its replicas.
 func (s *Sim) removeInstance(i *instance) {
 	i.gone = true
+	if i.secretARN != "" { // RDS deletes the managed secret with its instance
+		s.deleteSecret(i.r, i.secretARN, s.clock.now())
+	}
 	s.dataRemove(i)
 	delete(i.r.instances, i.id)
 	if i.renameTo != "" {

@@ -1,7 +1,6 @@
 package rdssim
 
 import (
-	"fmt"
 	"strings"
 	"time"
 )
@@ -146,30 +145,22 @@ func createDBInstance(c *call) (any, error) {
 	}
 	inst.cfg = cfg
 	inst.tags = tags
-	if cfg.ManageMasterUserPassword {
-		inst.secretARN = s.newSecretARN(r, inst.rid)
-	}
 	if s.hasData(inst) {
 		if e := s.dataCheck(cfg.Engine); e != nil {
 			return nil, e
 		}
 	}
+	if cfg.ManageMasterUserPassword {
+		password = s.newInstanceSecret(inst, c.now)
+	}
 	r.instances[id] = inst
 	if s.hasData(inst) {
-		if !hasPassword {
-			password = randomPassword() // managed in Secrets Manager, which is not simulated
-		}
 		s.dataCreate(inst, password)
 	}
 	s.setInstanceStatus(inst, statusCreating, c.now, c.action)
 	build := sized(s.dur.CreateBase, s.dur.CreatePerGiB, cfg.AllocatedStorage)
 	s.provision(inst, c.now, build, c.action, "")
 	return dbInstanceResult{DBInstance: s.renderInstance(inst)}, nil
-}
-
-func (s *Sim) newSecretARN(r *region, rid string) string {
-	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!%s-%s", r.name, s.account,
-		strings.ToLower(rid), s.ids.chars(lowerAlnum+"ABCDEFGHIJKLMNOPQRSTUVWXYZ", 6))
 }
 
 // provision runs the timeline of a new instance (create, restore, replica): "creating" for

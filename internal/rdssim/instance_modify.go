@@ -224,6 +224,10 @@ func modifyDBInstance(c *call) (any, error) {
 	if hasPassword && next.ManageMasterUserPassword {
 		return nil, errCombination("You can't specify MasterUserPassword when ManageMasterUserPassword is enabled.")
 	}
+	// Turning management off needs the new password (ModifyDBInstance API reference).
+	if cur.ManageMasterUserPassword && !next.ManageMasterUserPassword && !hasPassword {
+		return nil, errCombination("You must specify MasterUserPassword when you turn off ManageMasterUserPassword.")
+	}
 	if hasPassword && (len(password) < 8 || len(password) > 128) {
 		return nil, errInvalidValue("The parameter MasterUserPassword is not a valid password because it is shorter than 8 characters.")
 	}
@@ -282,11 +286,19 @@ func modifyDBInstance(c *call) (any, error) {
 
 	// Apply.
 	inst.cfg = next
-	if next.ManageMasterUserPassword && inst.secretARN == "" {
-		inst.secretARN = s.newSecretARN(r, inst.rid)
-	}
-	if !next.ManageMasterUserPassword {
+	switch {
+	case next.ManageMasterUserPassword && inst.secretARN == "":
+		// RDS generates a new password and keeps it in the new secret.
+		s.dataSetPassword(inst, s.newInstanceSecret(inst, c.now))
+	case !next.ManageMasterUserPassword && inst.secretARN != "":
+		// Turning management off deletes the secret (ModifyDBInstance API reference).
+		s.deleteSecret(r, inst.secretARN, c.now)
 		inst.secretARN = ""
+	case rotate:
+		s.rotateSecret(secretsOf(r).byARN[inst.secretARN], c.now)
+	}
+	if hasPassword {
+		s.dataSetPassword(inst, password)
 	}
 	if paramGroupChanged {
 		inst.paramApply = "pending-reboot"

@@ -253,7 +253,7 @@ func (s *Sim) renderInstance(i *instance) *xmlDBInstance {
 			ValidTill: xmlTime(i.created.AddDate(1, 0, 0).Truncate(24 * time.Hour))}
 	}
 	if c.ManageMasterUserPassword {
-		x.MasterUserSecret = &xmlSecret{SecretArn: i.secretARN, SecretStatus: "active", KmsKeyId: c.MasterUserSecretKmsKeyArn}
+		x.MasterUserSecret = &xmlSecret{SecretArn: i.secretARN, SecretStatus: secretStatus(i.r, i.secretARN), KmsKeyId: c.MasterUserSecretKmsKeyArn}
 	}
 	if src := i.source; src != nil {
 		if src.r == i.r {

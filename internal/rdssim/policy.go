@@ -394,6 +394,8 @@ func (s *Sim) denied(c *call, chk authzCheck, res, why string) *apiError {
 	switch {
 	case c.denyCode == "UnauthorizedOperation":
 		return &apiError{Code: c.denyCode, Message: "You are not authorized to perform this operation. " + msg, Status: http.StatusForbidden}
+	case c.denyCode == "AccessDeniedException": // Secrets Manager answers 400
+		return &apiError{Code: c.denyCode, Message: msg, Status: http.StatusBadRequest}
 	case c.denyCode != "":
 		return &apiError{Code: c.denyCode, Message: msg, Status: http.StatusForbidden}
 	case c.p == nil:

@@ -139,8 +139,8 @@ func restoreDBInstanceFromDBSnapshot(c *call) (any, error) {
 	} else {
 		inst.tags = append([]Tag(nil), sn.instanceTags...)
 	}
-	if cfg.ManageMasterUserPassword {
-		inst.secretARN = s.newSecretARN(r, inst.rid)
+	if cfg.ManageMasterUserPassword { // Oracle only, which has no data plane
+		s.newInstanceSecret(inst, c.now)
 	}
 	if s.hasData(inst) {
 		if e := s.dataCheck(cfg.Engine); e != nil {

@@ -172,14 +172,19 @@ func (s *Sim) nextRequestID() string {
 	return fmt.Sprintf("%08x-5151-4d1a-9e1d-%012x", uint32(s.clock.start.Unix()), s.reqSeq)
 }
 
-// ServeHTTP serves the RDS Query API, the KMS JSON API and the /_sim/ control endpoints.
+// ServeHTTP serves the RDS Query API, the KMS and Secrets Manager JSON APIs, the EC2 and
+// CloudWatch calls, and the /_sim/ control endpoints.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	isKMS := strings.HasPrefix(req.Header.Get("X-Amz-Target"), "TrentService.")
+	isJSON := isKMS || isSecretsManager(req)
 	defer func() {
 		if v := recover(); v != nil {
 			e := errf("InternalFailure", "internal error: %v", v)
-			if isKMS {
+			if isJSON {
 				e = &apiError{Code: "KMSInternalException", Message: e.Message, Status: 500}
+				if isSecretsManager(req) {
+					e.Code = "InternalServiceError"
+				}
 				writeResponse(w, kmsErrorResponse(e, "internal", time.Now()))
 				return
 			}
@@ -199,6 +204,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	switch {
 	case isKMS:
 		resp = s.serveKMS(req, body)
+	case isSecretsManager(req):
+		resp = s.serveSecrets(req, body)
 	case isCloudWatch(req):
 		resp = s.serveCloudWatch(req, body)
 	case isEC2(req, body):

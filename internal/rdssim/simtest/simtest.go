@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
@@ -116,6 +117,17 @@ func (h *Harness) EC2(region string, optFns ...func(*ec2.Options)) *ec2.Client {
 // CloudWatch returns a CloudWatch client for the region (GetMetricData).
 func (h *Harness) CloudWatch(region string, optFns ...func(*cloudwatch.Options)) *cloudwatch.Client {
 	return cloudwatch.New(cloudwatch.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(h.URL),
+		Credentials:  Credentials,
+		Retryer:      Retryer(),
+		APIOptions:   apiOptions(),
+	}, optFns...)
+}
+
+// SecretsManager returns a Secrets Manager client for the region (RDS-managed secrets).
+func (h *Harness) SecretsManager(region string, optFns ...func(*secretsmanager.Options)) *secretsmanager.Client {
+	return secretsmanager.New(secretsmanager.Options{
 		Region:       region,
 		BaseEndpoint: aws.String(h.URL),
 		Credentials:  Credentials,
