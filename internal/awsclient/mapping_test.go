@@ -139,6 +139,7 @@ func TestClusterFromMapsEverySetting(t *testing.T) {
 		NetworkType:                      aws.String("DUAL"),
 		StorageEncrypted:                 aws.Bool(true),
 		KmsKeyId:                         aws.String("arn:key"),
+		MasterUserSecret:                 &types.MasterUserSecret{SecretArn: aws.String("arn:secret")},
 		TagList:                          []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}},
 	}
 	cl := clusterFrom("us-east-1", d)
