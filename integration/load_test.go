@@ -75,7 +75,7 @@ func sysbenchPrepare(args []string) error {
 func startSysbench(args []string, pauseFile string) *sysbenchLoad {
 	l := &sysbenchLoad{args: append(slices.Clone(args), "--threads=2", "--time=0", "--events=0", "--report-interval=10",
 		// A steady rate a replica on this shared 2-core machine keeps up with.
-		"--rate=" + strconv.Itoa(sysbenchRate),
+		"--rate="+strconv.Itoa(sysbenchRate),
 		"--mysql-ignore-errors=all", "--db-ps-mode=disable", "run"), pauseFile: pauseFile, done: make(chan struct{})}
 	go l.loop()
 	return l
