@@ -1,0 +1,188 @@
+package integration
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+)
+
+// The enforced write freeze (docs/freeze.md), against the simulator's security groups, its
+// modelled clients (who connect through the instance's groups, survive a group change and
+// are dropped by a reboot) and CloudWatch DatabaseConnections.
+
+var appGroups = []string{"sg-0app", "sg-0admin"}
+
+// freezeEnv has the source "app" in two security groups that let its clients in, with
+// clients connected.
+func freezeEnv(t *testing.T) *env {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	in := simpleSource("app")
+	in.VpcSecurityGroupIds = appGroups
+	e.createInstance(in)
+	e.h.Workload(region, "app", rdssim.Workload{Clients: 6, WriteIOPS: 100})
+	require.NoError(t, e.h.Connect(region, "app"), "the source's own groups let clients in")
+	return e
+}
+
+func enforcedRequest() workflow.MigrateRequest {
+	return workflow.MigrateRequest{Region: region, Source: "app", KmsKey: "alias/k", Options: workflow.RunOptions{Freeze: workflow.FreezeEnforce, Precopy: true}}
+}
+
+// freezeGroupGone reports whether the security group no longer exists.
+func (e *env) freezeGroupGone(id string) bool {
+	e.t.Helper()
+	_, err := e.client.Network(region).DescribeSecurityGroup(context.Background(), id)
+	if model.IsNotFound(err) {
+		return true
+	}
+	require.NoError(e.t, err)
+	return false
+}
+
+func TestEnforcedFreezeLeavesNoConnectionBeforeTheFinalSnapshot(t *testing.T) {
+	e := freezeEnv(t)
+	require.NotNil(t, e.h.Sim, "the test reads the simulator's sessions")
+	require.Positive(t, e.h.Sim.Sessions(region, "app"))
+	atSnapshot := struct {
+		sessions int
+		connect  error
+		asked    bool
+	}{}
+	approver := workflow.ApproverFunc(func(ctx context.Context, a workflow.Approval) (workflow.Decision, error) {
+		if a.Step == workflow.StepSnapshot {
+			atSnapshot.asked = true
+			atSnapshot.sessions = e.h.Sim.Sessions(region, "app")
+			atSnapshot.connect = e.h.Connect(region, "app")
+		}
+		if a.Step == workflow.StepFreeze {
+			assert.Contains(t, a.Details[len(a.Details)-2], "sg-0app, sg-0admin", "the approval names the change to the source")
+		}
+		return workflow.Approve, nil
+	})
+	eng := e.enforcing(e.engine(fixedID, approver))
+	plan, err := eng.Plan(e.ctx(), enforcedRequest())
+	require.NoError(t, err)
+	assert.Equal(t, workflow.FreezeEnforce, plan.Freeze)
+	assert.Contains(t, plan.Warnings[len(plan.Warnings)-1], "sg-0app, sg-0admin")
+
+	rep, err := eng.Migrate(e.ctx(), enforcedRequest())
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	require.True(t, atSnapshot.asked)
+	assert.Zero(t, atSnapshot.sessions, "no session left on the source at the final snapshot")
+	assert.Error(t, atSnapshot.connect, "no new connection to the frozen source")
+
+	st, err := e.store.Load(fixedID)
+	require.NoError(t, err)
+	require.NotNil(t, st.Freeze)
+	assert.Equal(t, appGroups, st.Freeze.OriginalGroups)
+	names := workflow.NamesFor(fixedID, "app")
+	// the new instance answers as the source did, with the source's groups, not the freeze group
+	assert.Equal(t, appGroups, e.describe("app").Settings.VpcSecurityGroupIDs)
+	assert.NoError(t, e.h.Connect(region, "app"))
+	// the retired source keeps the ingress-free group: a client with its address cannot write
+	assert.Equal(t, []string{st.Freeze.GroupID}, e.describe(names.Retired).Settings.VpcSecurityGroupIDs)
+	assert.Error(t, e.h.Connect(region, names.Retired), "the retired source refuses new connections after cutover")
+	assert.Equal(t, 1, e.h.Calls()["CreateSecurityGroup"])
+
+	_, err = eng.Cleanup(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.True(t, e.freezeGroupGone(st.Freeze.GroupID), "cleanup deletes the freeze group after the retired source")
+}
+
+// A session that survives the reboot (HoldSession) stops the migration before the final
+// snapshot, resumably; once it ends, resume finishes; rollback instead puts the groups back.
+func TestEnforcedFreezeRefusesWhileASessionPersists(t *testing.T) {
+	for _, then := range []string{"resume", "rollback"} {
+		t.Run(then, func(t *testing.T) {
+			e := freezeEnv(t)
+			e.h.HoldSession(region, "app", 1)
+			eng := e.enforcing(e.engine(fixedID, workflow.AutoApprove))
+			_, err := eng.Migrate(e.ctx(), enforcedRequest())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "app still had 1 database connection")
+			assert.Contains(t, workflow.NextOf(err), "rdsencrypt resume "+fixedID)
+			assert.NotContains(t, err.Error(), "\n")
+			names := workflow.NamesFor(fixedID, "app")
+			assert.NotContains(t, e.snapshotIDs(), names.Snapshot, "no final snapshot while a session persists")
+			assert.Error(t, e.h.Connect(region, "app"), "the source stays closed")
+			st, err := e.store.Load(fixedID)
+			require.NoError(t, err)
+			require.NotNil(t, st.Freeze)
+
+			switch then {
+			case "resume":
+				e.h.HoldSession(region, "app", -1)
+				rep, err := eng.Resume(e.ctx(), fixedID)
+				require.NoError(t, err)
+				assert.Equal(t, workflow.StatusCompleted, rep.Status)
+				assert.Equal(t, appGroups, e.describe("app").Settings.VpcSecurityGroupIDs)
+				assert.Equal(t, 1, e.h.Calls()["CreateSecurityGroup"], "the resumed freeze reuses its group")
+				assert.Equal(t, 1, e.h.Calls()["RebootDBInstance"], "and does not reboot again")
+			case "rollback":
+				_, err := eng.Rollback(e.ctx(), fixedID)
+				require.NoError(t, err)
+				assert.Equal(t, appGroups, e.describe("app").Settings.VpcSecurityGroupIDs, "the original groups, exactly")
+				assert.True(t, e.freezeGroupGone(st.Freeze.GroupID))
+				assert.NoError(t, e.h.Connect(region, "app"))
+			}
+		})
+	}
+}
+
+func TestRollbackAfterCutoverRestoresTheSecurityGroups(t *testing.T) {
+	e := freezeEnv(t)
+	eng := e.enforcing(e.engine(fixedID, workflow.AutoApprove))
+	_, err := eng.Migrate(e.ctx(), enforcedRequest())
+	require.NoError(t, err)
+	st, err := e.store.Load(fixedID)
+	require.NoError(t, err)
+	_, err = eng.Rollback(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"app"}, e.instanceIDs())
+	src := e.describe("app")
+	assert.False(t, src.Settings.StorageEncrypted, "the source is back")
+	assert.Equal(t, appGroups, src.Settings.VpcSecurityGroupIDs, "with its original groups, in order")
+	assert.True(t, e.freezeGroupGone(st.Freeze.GroupID))
+	assert.NoError(t, e.h.Connect(region, "app"))
+}
+
+// A run killed after creating the freeze group and before journaling it: the resumed run
+// finds the group by its tags instead of creating a second one (whose name would be taken).
+func TestAFreezeGroupNotYetJournaledIsFoundByItsTags(t *testing.T) {
+	e := freezeEnv(t)
+	src := e.describe("app")
+	names := workflow.NamesFor(fixedID, "app")
+	g, err := e.client.Network(region).CreateSecurityGroup(e.ctx(), names.FreezeGroup, "left by a killed run", src.VpcID,
+		model.Tags{model.TagMigrationID: fixedID, model.TagSource: "app", model.TagRole: workflow.RoleFreezeGroup})
+	require.NoError(t, err)
+	eng := e.enforcing(e.engine(fixedID, workflow.AutoApprove))
+	_, err = eng.Migrate(e.ctx(), enforcedRequest())
+	require.NoError(t, err)
+	st, err := e.store.Load(fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, g.ID, st.Freeze.GroupID)
+	assert.Equal(t, 1, e.h.Calls()["CreateSecurityGroup"])
+	assert.Equal(t, []string{g.ID}, e.describe(names.Retired).Settings.VpcSecurityGroupIDs)
+}
+
+// A group of the same name that is not the migration's is never adopted.
+func TestAFreezeGroupNameTakenByAnotherGroupIsRefused(t *testing.T) {
+	e := freezeEnv(t)
+	src := e.describe("app")
+	names := workflow.NamesFor(fixedID, "app")
+	_, err := e.client.Network(region).CreateSecurityGroup(e.ctx(), names.FreezeGroup, "someone else's", src.VpcID, model.Tags{"team": "web"})
+	require.NoError(t, err)
+	eng := e.enforcing(e.engine(fixedID, workflow.AutoApprove))
+	_, err = eng.Migrate(e.ctx(), enforcedRequest())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not tagged as migration "+fixedID)
+	assert.Equal(t, appGroups, e.describe("app").Settings.VpcSecurityGroupIDs, "the source was not touched")
+}
