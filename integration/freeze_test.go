@@ -2,6 +2,8 @@ package integration
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -185,4 +187,31 @@ func TestAFreezeGroupNameTakenByAnotherGroupIsRefused(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not tagged as migration "+fixedID)
 	assert.Equal(t, appGroups, e.describe("app").Settings.VpcSecurityGroupIDs, "the source was not touched")
+}
+
+// A journal lost after the enforced freeze is rebuilt from the tags, the freeze group's
+// included: the new instance still gets the source's original groups, not the freeze group
+// the source carries.
+func TestAJournalLostAfterTheEnforcedFreezeIsRebuiltWithTheOriginalGroups(t *testing.T) {
+	e := freezeEnv(t)
+	eng := e.enforcing(e.engine(fixedID, workflow.AutoApprove))
+	ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
+		return ev.Type == workflow.EventStepDone && ev.Step == workflow.StepSnapshot
+	})
+	_, err := eng.Migrate(ctx, enforcedRequest())
+	require.ErrorIs(t, err, workflow.ErrStopped)
+	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), fixedID+".json")))
+
+	id, err := eng.Rebuild(e.ctx(), workflow.KindInstance, region, "app")
+	require.NoError(t, err)
+	st, err := e.store.Load(id)
+	require.NoError(t, err)
+	require.NotNil(t, st.Freeze)
+	assert.Equal(t, appGroups, st.Freeze.OriginalGroups)
+	rep, err := eng.Resume(e.ctx(), id)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	assert.Equal(t, appGroups, e.describe("app").Settings.VpcSecurityGroupIDs)
+	assert.Equal(t, []string{st.Freeze.GroupID}, e.describe(workflow.NamesFor(fixedID, "app").Retired).Settings.VpcSecurityGroupIDs)
+	assert.Equal(t, 1, e.h.Calls()["RebootDBInstance"], "a verified freeze is not done again")
 }

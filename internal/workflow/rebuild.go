@@ -131,7 +131,44 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	if frozen {
 		st.FreezeAt = now
 	}
+	if err := e.rebuildFreeze(ctx, st, names, frozen); err != nil {
+		return "", err
+	}
 	return e.saveRebuilt(st, "journal rebuilt from AWS tags")
+}
+
+// rebuildFreeze recovers an enforced freeze from its group's tags: the group, and the source's
+// original groups (TagOriginalGroups), which the new instance must get instead of the freeze
+// group the source now carries. A freeze followed by the final snapshot is taken as verified.
+func (e *Engine) rebuildFreeze(ctx context.Context, st *State, names Names, frozen bool) error {
+	if e.Networks == nil {
+		return nil
+	}
+	net, err := e.Networks(st.Region)
+	if err != nil {
+		return err
+	}
+	groups, err := net.FindSecurityGroups(ctx, model.TagMigrationID, st.ID)
+	if err != nil {
+		return errorf(st.Source, "fix the cause (credentials, permissions), then retry", err, "cannot look for the freeze security group of migration %s", st.ID)
+	}
+	for _, g := range groups {
+		if g.Tags[model.TagRole] != RoleFreezeGroup {
+			continue
+		}
+		original, ok := g.Tags[TagOriginalGroups]
+		if !ok {
+			return errorf(g.ID, "restore the journal file "+st.ID+".json from a backup, then rdsencrypt resume "+st.ID, nil,
+				"freeze security group %s does not say which groups the source had: the journal cannot be rebuilt safely", g.ID)
+		}
+		st.Options.Freeze = FreezeEnforce
+		st.Freeze = &FreezeState{OriginalGroups: strings.Fields(original), VpcID: g.VpcID, GroupID: g.ID}
+		if frozen {
+			st.Freeze.VerifiedAt = st.FreezeAt
+		}
+		st.Resources = append(st.Resources, Resource{Role: RoleFreezeGroup, Type: TypeSecurityGroup, Region: st.Region, Name: names.FreezeGroup, ResourceID: g.ID})
+	}
+	return nil
 }
 
 // onlyMigrationID returns the one migration id found on the tagged resources of source, or
