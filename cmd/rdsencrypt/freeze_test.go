@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -43,4 +49,62 @@ func TestYesWithoutAFreezeChoiceIsRefused(t *testing.T) {
 	// plan takes the choice too
 	_, stderr, code = c.run("plan", "--db", "ledger", "--kms-key", "alias/cli", "--freeze", "none")
 	assert.Equal(t, exitOK, code, stderr)
+}
+
+// The enforced freeze survives kill -9 right after each of its mutating calls: the resumed run
+// finds its group again (by tag when the kill came before the journal had it), never makes a
+// second one, and the new instance gets the source's own groups; a rollback instead puts them
+// back and deletes the group.
+func TestKillNineDuringTheEnforcedFreeze(t *testing.T) {
+	bin := buildBinary(t)
+	for _, tc := range []struct {
+		action   string
+		nth      int
+		rollback bool
+	}{
+		{"CreateSecurityGroup", 1, false},
+		{"ModifyDBInstance", 1, false}, // the source's groups replaced
+		{"RebootDBInstance", 1, false},
+		{"CreateSecurityGroup", 1, true},
+		{"ModifyDBInstance", 1, true},
+		{"RebootDBInstance", 1, true},
+	} {
+		then := map[bool]string{false: "resume", true: "rollback"}[tc.rollback]
+		t.Run(fmt.Sprintf("%s-%d-%s", tc.action, tc.nth, then), func(t *testing.T) {
+			c := newCLI(t, 1500)
+			c.source("ledger")
+			original := c.describe("ledger").Settings.VpcSecurityGroupIDs
+			require.NotEmpty(t, original)
+			require.True(t, killAt(t, c, bin, tc.action, tc.nth, 0,
+				"migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes", "--freeze", "enforce"), "killed")
+			killed := onlyMigration(t, c)
+			id := killed.ID
+			if killed.Freeze != nil {
+				t.Logf("killed with the freeze group journaled: %t", killed.Freeze.GroupID != "")
+			}
+			out, err := exec.Command(bin, c.args(then, id, "--yes")...).CombinedOutput()
+			require.NoError(t, err, "%s: %s", then, out)
+			net := awsclient.NewForSimulator(awsclient.Config{Region: "us-east-1", EndpointURL: c.h.URL}).Network("us-east-1")
+			groups, err := net.FindSecurityGroups(context.Background(), model.TagMigrationID, id)
+			require.NoError(t, err)
+			assert.Equal(t, 1, c.h.Calls()["CreateSecurityGroup"], "one freeze group, never two")
+			if tc.rollback {
+				assert.Equal(t, original, c.describe("ledger").Settings.VpcSecurityGroupIDs, "the original groups, exactly")
+				assert.False(t, c.describe("ledger").Settings.StorageEncrypted)
+				assert.Empty(t, groups, "rollback deletes the freeze group")
+				return
+			}
+			require.Len(t, groups, 1)
+			assert.Equal(t, original, c.describe("ledger").Settings.VpcSecurityGroupIDs, "the new instance has the source's groups")
+			assert.True(t, c.describe("ledger").Settings.StorageEncrypted)
+			assert.Equal(t, []string{groups[0].ID}, c.describe(workflow.NamesFor(id, "ledger").Retired).Settings.VpcSecurityGroupIDs)
+		})
+	}
+}
+
+func (c *cli) describe(id string) *model.Instance {
+	c.t.Helper()
+	inst, err := c.aws().DescribeInstance(context.Background(), id)
+	require.NoError(c.t, err)
+	return inst
 }
