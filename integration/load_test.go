@@ -34,7 +34,7 @@ func mariaAt(addr, user, password, db string) *sql.DB {
 }
 
 // sysbenchRate is sysbench's transaction rate (per second, all threads).
-const sysbenchRate = 200
+const sysbenchRate = 100
 
 // sysbenchLoad runs sysbench oltp_write_only against addr until stop.
 type sysbenchLoad struct {

@@ -57,7 +57,7 @@ func TestScriptedReplicationCutoverUnderSysbench(t *testing.T) {
 	e := proofEnv(t)
 	ctx := context.Background()
 	const tables, rows = 2, 2000
-	inst := proofSource(t, e, "shop", 20, tables, rows)
+	inst := proofSource(t, e, "shop", proofStorage(t), tables, rows)
 	addr := instAddr(inst)
 	eng := binlog.New().(*binlog.Engine)
 	names := replication.NamesFor("proof-shop")
@@ -118,6 +118,7 @@ func TestScriptedReplicationCutoverUnderSysbench(t *testing.T) {
 	require.NoError(t, eng.Detach(ctx, dst, names))
 	reverseStart, err := eng.PrepareReverse(ctx, dst, names)
 	require.NoError(t, err)
+	renameAWS, sqlFreezeTook := e.h.Now(), time.Since(freezeReal)
 	_, err = e.rds.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("shop"),
 		NewDBInstanceIdentifier: aws.String("shop-old"), ApplyImmediately: aws.Bool(true)})
 	require.NoError(t, err)
@@ -152,11 +153,13 @@ func TestScriptedReplicationCutoverUnderSysbench(t *testing.T) {
 	led.mu.Lock()
 	unknown, refused := led.unknown, led.failed
 	led.mu.Unlock()
-	t.Logf("replication (scripted): %d commits seen by the client, lost %d, duplicated %d, committed but unseen %d (outcome unknown %d, refused %d); sysbench started %d times",
-		len(cs), lost, dup, extra, unknown, refused, starts)
+	t.Logf("replication (scripted), %d GiB: %d commits seen by the client, lost %d, duplicated %d, committed but unseen %d (outcome unknown %d, refused %d); sysbench started %d times",
+		proofStorage(t), len(cs), lost, dup, extra, unknown, refused, starts)
 	t.Logf("longest gap between commits %s (real clock), %s after the freeze began; freeze to writes accepted: %s real, %s AWS clock (%dx)",
 		gap.Round(time.Millisecond), gapAt.Sub(freezeReal).Round(time.Millisecond), unfreezeReal.Sub(freezeReal).Round(time.Millisecond),
 		unfreezeAWS.Sub(freezeAWS).Round(time.Second), proofSpeed)
+	t.Logf("of which: read_only set, sessions ended, stable position, drain, verification, detach: %s real clock; rename pair until the new instance is available under the name: %s AWS clock",
+		sqlFreezeTook.Round(time.Millisecond), unfreezeAWS.Sub(renameAWS).Round(time.Second))
 	t.Logf("catch-up to <1 MiB lag %s, drain %s (real clock), lag at cutover %+v, sessions ended %d, tables verified %d (%d rows), snapshot to cutover %s AWS clock",
 		catchUpTook.Round(time.Millisecond), drainTook.Round(time.Millisecond), atCutover, frozen.SessionsEnded, len(v.Tables), v.Rows(), freezeAWS.Sub(awsStart).Round(time.Second))
 	var warn []string

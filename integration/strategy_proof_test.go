@@ -2,7 +2,9 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -69,6 +71,20 @@ func proofSource(t *testing.T, e *env, id string, storageGiB int32, tables, rows
 	_, err = db.ExecContext(ctx, ledgerTable)
 	require.NoError(t, err)
 	return inst
+}
+
+// proofStorage is the simulated allocated storage of the proofs' instances, in GiB:
+// RDSENCRYPT_PROOF_GIB, else 20. The data itself stays small (sysbench's tables); the AWS
+// clock's snapshot, copy and restore durations grow with the allocated storage.
+func proofStorage(t *testing.T) int32 {
+	t.Helper()
+	v := os.Getenv("RDSENCRYPT_PROOF_GIB")
+	if v == "" {
+		return 20
+	}
+	n, err := strconv.Atoi(v)
+	require.NoError(t, err, "RDSENCRYPT_PROOF_GIB")
+	return int32(n)
 }
 
 func instAddr(inst rdstypes.DBInstance) string {
@@ -145,9 +161,9 @@ func (r proofResult) log(t *testing.T, what string) {
 // write downtime (logged) contains the snapshot, copy and restore.
 func TestSnapshotStrategyUnderSysbench(t *testing.T) {
 	e := proofEnv(t)
-	inst := proofSource(t, e, "shop", 20, 2, 2000)
+	inst := proofSource(t, e, "shop", proofStorage(t), 2, 2000)
 	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{})
-	res.log(t, "snapshot strategy")
+	res.log(t, fmt.Sprintf("snapshot strategy, %d GiB", proofStorage(t)))
 	require.Zero(t, res.lost, "committed transactions lost")
 	require.Zero(t, res.duplicated, "committed transactions duplicated")
 }
