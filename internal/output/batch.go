@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // PrintBatchPlan writes what a batch will do: one row per database, migrated or skipped and
@@ -16,21 +17,23 @@ func PrintBatchPlan(w io.Writer, p *fleet.BatchPlan) {
 	req := p.Request
 	fmt.Fprintf(w, "Batch plan: %d to migrate in %s, cutover %s, %d at a time\n", p.Planned(), strings.Join(req.Regions, ", "), req.Cutover, req.Concurrency)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REGION\tKIND\tSOURCE\tENGINE\tSIZE\tESTIMATE\tDOWNTIME\tKEY / WHY SKIPPED")
+	fmt.Fprintln(tw, "REGION\tKIND\tSOURCE\tENGINE\tSIZE\tESTIMATE\tDOWNTIME\tFREEZE\tKEY / WHY SKIPPED")
 	var total, downtime time.Duration
+	freezes := map[workflow.FreezeMode]int{}
 	for _, it := range p.Items {
 		if it.Plan == nil {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\t-\t-\tskip: %s\n", it.Region, it.Kind, it.Source, it.Skip)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\t-\t-\t-\tskip: %s\n", it.Region, it.Kind, it.Source, it.Skip)
 			continue
 		}
+		freezes[it.Plan.Freeze]++
 		est, down := time.Duration(it.Plan.EstimatedTotal), time.Duration(it.Plan.EstimatedDowntime)
 		total, downtime = max(total, est), max(downtime, down)
 		size := "-"
 		if it.Plan.AllocatedStorage > 0 {
 			size = fmt.Sprintf("%d GiB", it.Plan.AllocatedStorage)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.Region, it.Kind, it.Source, it.Plan.Engine, size,
-			est.Round(time.Minute), down.Round(time.Minute), it.Plan.KmsKeyARN)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.Region, it.Kind, it.Source, it.Plan.Engine, size,
+			est.Round(time.Minute), down.Round(time.Minute), it.Plan.Freeze, it.Plan.KmsKeyARN)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d already encrypted, %d left out by --include/--exclude\n", p.AlreadyEncrypted, p.NotSelected)
@@ -45,8 +48,11 @@ func PrintBatchPlan(w io.Writer, p *fleet.BatchPlan) {
 		if req.Cutover == fleet.CutoverAuto {
 			fmt.Fprintln(w, "Cutover auto: each database's endpoint stops answering for minutes during its cutover, without asking.")
 		}
-		if req.Options.FreezeHook == "" {
-			fmt.Fprintln(w, "No --freeze-hook: writes made to a source after its snapshot are lost; stop application writes first.")
+		if n := freezes[workflow.FreezeEnforce]; n > 0 {
+			fmt.Fprintf(w, "Freeze enforce (%d): each source's security groups are replaced by an ingress-free group and it is rebooted; the retired source keeps that group until cleanup, rollback puts the groups back.\n", n)
+		}
+		if n := freezes[workflow.FreezeNone]; n > 0 {
+			fmt.Fprintf(w, "Freeze none (%d): nothing stops writes; %s, so stop application writes first.\n", n, workflow.LostWritesSentence)
 		}
 	}
 }
