@@ -174,7 +174,7 @@ func TestPlanMakesNoMutatingCall(t *testing.T) {
 	require.NoError(t, err)
 	assertNoMutatingCalls(t, before, e.h.Calls())
 	assert.Equal(t, workflow.ModeEncrypt, plan.Mode)
-	assert.Len(t, plan.Steps, 11)
+	assert.Len(t, plan.Steps, 12)
 	via := map[string]string{}
 	for _, s := range plan.Settings {
 		via[s.Name] = s.Via
@@ -448,7 +448,7 @@ func TestParityDifferenceStopsBeforeCutover(t *testing.T) {
 			once = true
 			names := workflow.NamesFor(fixedID, "ledger")
 			_, err := e.client.For(region).ModifyInstance(context.Background(), names.Target,
-				model.InstanceSettings{PreferredMaintenanceWindow: "mon:01:00-mon:01:30"}, []model.Setting{"PreferredMaintenanceWindow"})
+				model.InstanceSettings{AutoMinorVersionUpgrade: false}, []model.Setting{"AutoMinorVersionUpgrade"})
 			require.NoError(t, err)
 			e.h.Advance(10 * time.Minute)
 		}
@@ -459,9 +459,44 @@ func TestParityDifferenceStopsBeforeCutover(t *testing.T) {
 	assert.Contains(t, err.Error(), "parity check found 1 difference", "the stop says why")
 	assert.Contains(t, workflow.NextOf(err), "rdsencrypt rollback "+fixedID)
 	require.Len(t, rep.Parity.Differences, 1)
-	assert.Equal(t, "PreferredMaintenanceWindow", rep.Parity.Differences[0].Setting)
+	assert.Equal(t, "AutoMinorVersionUpgrade", rep.Parity.Differences[0].Setting)
 	assert.Equal(t, "ledger", e.describe("ledger").ID)
 	assert.Equal(t, workflow.StepPending, stepStatus(rep, workflow.StepRenameSource), "cutover did not start")
+}
+
+// Settings that change neither what applications write nor how they connect reach the
+// encrypted instance after writes resume, outside the write downtime; parity does not stop
+// on them, and verify compares them with every other setting afterwards.
+func TestSettingsAfterCutover(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	in := simpleSource("ledger")
+	const window = "tue:03:00-tue:03:30"
+	in.PreferredMaintenanceWindow, in.DeletionProtection, in.EnablePerformanceInsights = aws.String(window), aws.Bool(true), aws.Bool(true)
+	e.createInstance(in)
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	var atUnfreeze *model.Instance
+	prev := eng.Observer
+	eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
+		prev.Notify(ev)
+		if ev.Type == workflow.EventStepDone && ev.Step == workflow.StepUnfreeze {
+			atUnfreeze = e.describe("ledger")
+		}
+	})
+	rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	require.NotNil(t, atUnfreeze)
+	require.True(t, atUnfreeze.Settings.StorageEncrypted, "at unfreeze the name is the encrypted instance's")
+	assert.NotEqual(t, window, atUnfreeze.Settings.PreferredMaintenanceWindow, "the window waits until writes resume")
+	assert.False(t, atUnfreeze.Settings.DeletionProtection, "deletion protection waits until writes resume")
+	assert.False(t, atUnfreeze.Settings.PerformanceInsightsEnabled, "Performance Insights waits until writes resume")
+	final := e.describe("ledger")
+	assert.Equal(t, window, final.Settings.PreferredMaintenanceWindow)
+	assert.True(t, final.Settings.DeletionProtection)
+	assert.True(t, final.Settings.PerformanceInsightsEnabled)
+	assert.Empty(t, rep.Parity.Differences, "parity did not stop on settings applied after cutover")
+	assert.Equal(t, workflow.StepDone, stepStatus(rep, workflow.StepModifyLate))
 }
 
 func stepStatus(rep *workflow.Report, name string) string {

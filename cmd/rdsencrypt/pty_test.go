@@ -76,7 +76,7 @@ func TestDemoInAPseudoTerminal(t *testing.T) {
 	}
 	waitFor("enter continue")
 	_, _ = tty.Write([]byte("\r"))
-	waitFor("Approve step 2/11: freeze-writes")
+	waitFor("Approve step 2/12: freeze-writes")
 	// Approve each step once its approval is on the screen, until the cleanup's result is. A key
 	// typed before its approval is drawn could answer it unseen (keys wait in the terminal's
 	// buffer while a busy machine delays the UI), so each approval is answered once, after it
@@ -97,7 +97,7 @@ func TestDemoInAPseudoTerminal(t *testing.T) {
 	text := screen.text()
 	for _, want := range []string{
 		"Plan: encrypt instance",
-		"Approve step 8/11: cutover-retire-source",
+		"Approve step 8/12: cutover-retire-source",
 		"DOWNTIME",
 		"cutover-promote-target",
 		"Approve step 1/1: cleanup",
@@ -120,7 +120,7 @@ func TestDemoInAPseudoTerminal(t *testing.T) {
 
 var approvalPrompt = regexp.MustCompile(`Approve step (\S+)`)
 
-// lastApproval is the step of the latest approval drawn ("2/11:", "cleanup"), or "".
+// lastApproval is the step of the latest approval drawn ("2/12:", "cleanup"), or "".
 func lastApproval(text string) string {
 	all := approvalPrompt.FindAllStringSubmatch(text, -1)
 	if len(all) == 0 {

@@ -20,6 +20,10 @@ type Route struct {
 	Modify bool
 	// Compare: the parity check compares it between source and new resource.
 	Compare bool
+	// AfterCutover: the setting changes neither what applications write nor how they
+	// connect, so the modify that applies it waits until writes resume (the instance
+	// route's modify-after-cutover step; docs/precopy.md#settings-after-cutover).
+	AfterCutover bool
 	// Note explains a setting that cannot be carried, or a caveat.
 	Note string
 }
@@ -31,7 +35,7 @@ var InstanceSettingRoutes = []Route{
 	{Setting: "EngineVersion", Compare: true, Note: "taken from the snapshot"},
 	{Setting: "LicenseModel", Restore: true, Compare: true},
 	{Setting: "AllocatedStorage", Restore: true, Replica: true, Modify: true, Compare: true},
-	{Setting: "MaxAllocatedStorage", Replica: true, Modify: true, Compare: true},
+	{Setting: "MaxAllocatedStorage", Replica: true, Modify: true, Compare: true, AfterCutover: true},
 	{Setting: "StorageType", Restore: true, Replica: true, Modify: true, Compare: true},
 	{Setting: "Iops", Restore: true, Replica: true, Modify: true, Compare: true},
 	{Setting: "StorageThroughput", Restore: true, Replica: true, Modify: true, Compare: true},
@@ -44,22 +48,22 @@ var InstanceSettingRoutes = []Route{
 	{Setting: "Port", Restore: true, Replica: true, Modify: true, Compare: true},
 	{Setting: "PubliclyAccessible", Restore: true, Replica: true, Modify: true, Compare: true},
 	{Setting: "AutoMinorVersionUpgrade", Restore: true, Replica: true, Modify: true, Compare: true},
-	{Setting: "CopyTagsToSnapshot", Restore: true, Replica: true, Modify: true, Compare: true},
-	{Setting: "DeletionProtection", Restore: true, Replica: true, Modify: true, Compare: true},
+	{Setting: "CopyTagsToSnapshot", Restore: true, Replica: true, Modify: true, Compare: true, AfterCutover: true},
+	{Setting: "DeletionProtection", Restore: true, Replica: true, Modify: true, Compare: true, AfterCutover: true},
 	{Setting: "IAMDatabaseAuthenticationEnabled", Restore: true, Replica: true, Modify: true, Compare: true},
 	{Setting: "EnabledCloudwatchLogsExports", Restore: true, Replica: true, Modify: true, Compare: true},
 	{Setting: "CACertificateIdentifier", Restore: true, Replica: true, Modify: true, Compare: true},
 	{Setting: "BackupRetentionPeriod", Restore: true, Modify: true, Compare: true},
-	{Setting: "PreferredBackupWindow", Restore: true, Modify: true, Compare: true},
-	{Setting: "PreferredMaintenanceWindow", Modify: true, Compare: true},
-	{Setting: "MonitoringInterval", Replica: true, Modify: true, Compare: true},
-	{Setting: "MonitoringRoleArn", Replica: true, Modify: true, Compare: true},
-	{Setting: "PerformanceInsightsEnabled", Replica: true, Modify: true, Compare: true},
-	{Setting: "PerformanceInsightsKMSKeyID", Replica: true, Modify: true, Compare: true},
-	{Setting: "PerformanceInsightsRetentionPeriod", Replica: true, Modify: true, Compare: true},
-	{Setting: "DatabaseInsightsMode", Replica: true, Modify: true, Compare: true},
+	{Setting: "PreferredBackupWindow", Restore: true, Modify: true, Compare: true, AfterCutover: true},
+	{Setting: "PreferredMaintenanceWindow", Modify: true, Compare: true, AfterCutover: true},
+	{Setting: "MonitoringInterval", Replica: true, Modify: true, Compare: true, AfterCutover: true},
+	{Setting: "MonitoringRoleArn", Replica: true, Modify: true, Compare: true, AfterCutover: true},
+	{Setting: "PerformanceInsightsEnabled", Replica: true, Modify: true, Compare: true, AfterCutover: true},
+	{Setting: "PerformanceInsightsKMSKeyID", Replica: true, Modify: true, Compare: true, AfterCutover: true},
+	{Setting: "PerformanceInsightsRetentionPeriod", Replica: true, Modify: true, Compare: true, AfterCutover: true},
+	{Setting: "DatabaseInsightsMode", Replica: true, Modify: true, Compare: true, AfterCutover: true},
 	{Setting: "NetworkType", Restore: true, Replica: true, Modify: true, Compare: true},
-	{Setting: "EngineLifecycleSupport", Restore: true, Modify: true, Compare: true,
+	{Setting: "EngineLifecycleSupport", Restore: true, Modify: true, Compare: true, AfterCutover: true,
 		Note: "restore's default enrols the new instance in RDS Extended Support: the source's value is passed"},
 	{Setting: "DedicatedLogVolume", Restore: true, Replica: true, Modify: true, Compare: true},
 	{Setting: "ProcessorFeatures", Restore: true, Replica: true, Modify: true, Compare: true},

@@ -22,6 +22,7 @@ const (
 	StepRenameSource = "cutover-retire-source"
 	StepRenameTarget = "cutover-promote-target"
 	StepUnfreeze     = "unfreeze-writes"
+	StepModifyLate   = "modify-after-cutover"
 	StepVerify       = "verify"
 )
 
@@ -112,11 +113,14 @@ var instanceSteps = []step{
 		observe:  observeRestore, apply: applyRestore, wait: waitTargetSettled,
 	},
 	{
+		// Only the settings that matter before applications return (model.Route
+		// AfterCutover false): the rest waits for modify-after-cutover, outside the freeze
+		// (docs/precopy.md#settings-after-cutover).
 		name: StepModify, actions: []string{"ModifyDBInstance", "RebootDBInstance"}, mutating: true, downtime: true,
 		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("apply to %s the settings restore cannot carry", n.Target)
+			return fmt.Sprintf("apply to %s the settings restore cannot carry that matter before applications return", n.Target)
 		},
-		estimate: estimate{base: 5 * time.Minute},
+		estimate: estimate{base: 3 * time.Minute}, // stepEstimate: 0 when no such setting needs it
 		undo:     "nothing of its own: it changes only the new instance, which rollback deletes",
 		observe:  observeModify, apply: applyModify, wait: waitTargetSettled,
 	},
@@ -158,6 +162,19 @@ var instanceSteps = []step{
 		estimate: estimate{base: 5 * time.Second},
 		undo:     "nothing to undo: writes must be allowed after a rollback too",
 		apply:    applyUnfreeze, approval: unfreezeApproval,
+	},
+	{
+		// After writes resume: the settings that change neither what applications write
+		// nor how they connect (windows, monitoring, Performance Insights, the storage
+		// autoscaling ceiling, deletion protection...). None of them reboots the instance;
+		// verify then compares every setting again.
+		name: StepModifyLate, actions: []string{"ModifyDBInstance"}, mutating: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("apply to the encrypted %s the settings that do not affect writes (maintenance and backup windows, monitoring, Performance Insights, storage autoscaling ceiling, deletion protection), without a reboot", p.Source)
+		},
+		estimate: estimate{base: 3 * time.Minute}, // stepEstimate: less when none of them takes the instance through modifying
+		undo:     "nothing of its own: it changes only the encrypted instance; a later rollback renames it back and deletes it with a final snapshot",
+		observe:  observeModifyLate, apply: applyModifyLate, wait: waitTargetSettled,
 	},
 	{
 		name: StepVerify, actions: []string{"DescribeDBInstances"},

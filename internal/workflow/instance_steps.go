@@ -363,13 +363,37 @@ func rebootPendingNow(r *run, target *model.Instance) bool {
 	return r.st.Steps[r.step].Name != StepRestore && target.ParameterApplyStatus == model.ParameterPendingReboot
 }
 
-// settingsToModifyNow lists the settings still to modify; restore-only leftovers are the
-// parity check's business.
+// settingsToModifyNow lists the settings the running step still has to modify; restore-only
+// leftovers are the parity check's business.
 func settingsToModifyNow(r *run, target *model.Instance) []model.Setting {
-	if r.st.Steps[r.step].Name == StepRestore {
+	return r.settingsToModifyIn(r.st.Steps[r.step].Name, target)
+}
+
+// settingsToModifyIn lists the settings step modifies that differ on target: the modify step
+// takes those that matter before applications return, modify-after-cutover the rest
+// (model.Route AfterCutover). A journal from before modify-after-cutover existed has the
+// modify step apply them all, in the freeze, as it was approved.
+func (r *run) settingsToModifyIn(step string, target *model.Instance) []model.Setting {
+	all := settingsToModify(model.InstanceSettingRoutes, r.src.Settings, target.Settings)
+	late := r.hasStep(StepModifyLate)
+	switch {
+	case step == StepModify && !late:
+		return all
+	case step != StepModify && (step != StepModifyLate || !late):
 		return nil
 	}
-	return settingsToModify(model.InstanceSettingRoutes, r.src.Settings, target.Settings)
+	return slices.DeleteFunc(all, func(s model.Setting) bool { return afterCutover(s) != (step == StepModifyLate) })
+}
+
+// afterCutover says whether a setting of an instance waits for modify-after-cutover.
+func afterCutover(s model.Setting) bool {
+	route, _ := model.RouteOf(model.InstanceSettingRoutes, s)
+	return route.AfterCutover
+}
+
+// hasStep says whether the journal's route has the named step.
+func (r *run) hasStep(name string) bool {
+	return slices.ContainsFunc(r.st.Steps, func(s StepState) bool { return s.Name == name })
 }
 
 func observeModify(ctx context.Context, r *run) (bool, error) {
@@ -377,8 +401,31 @@ func observeModify(ctx context.Context, r *run) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return len(settingsToModify(model.InstanceSettingRoutes, r.src.Settings, inst.Settings)) == 0 &&
+	return len(r.settingsToModifyIn(StepModify, inst)) == 0 &&
 		inst.ParameterApplyStatus != model.ParameterPendingReboot, nil
+}
+
+func observeModifyLate(ctx context.Context, r *run) (bool, error) {
+	inst, err := r.target(ctx)
+	if err != nil {
+		return false, err
+	}
+	return len(r.settingsToModifyIn(StepModifyLate, inst)) == 0, nil
+}
+
+// applyModifyLate applies the settings that wait until writes resume. None of them needs a
+// reboot (docs/precopy.md#settings-after-cutover), so the instance keeps serving.
+func applyModifyLate(ctx context.Context, r *run) error {
+	inst, err := r.target(ctx)
+	if err != nil {
+		return err
+	}
+	fields := r.settingsToModifyIn(StepModifyLate, inst)
+	if len(fields) == 0 {
+		return nil
+	}
+	r.log("modifying %s after cutover: %s", inst.ID, joinSettings(fields))
+	return r.modifyInstance(ctx, r.api, inst.ID, r.src.Settings, fields)
 }
 
 // applyModify applies the settings restore could not carry and, when the parameter group
@@ -389,7 +436,7 @@ func applyModify(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	if fields := settingsToModify(model.InstanceSettingRoutes, r.src.Settings, inst.Settings); len(fields) > 0 {
+	if fields := r.settingsToModifyIn(StepModify, inst); len(fields) > 0 {
 		r.log("modifying %s: %s", inst.ID, joinSettings(fields))
 		if err := r.modifyInstance(ctx, r.api, inst.ID, r.src.Settings, fields); err != nil {
 			return err
@@ -427,6 +474,11 @@ func checkParity(ctx context.Context, r *run) error {
 		return r.refuseUnencrypted(inst.ID, r.st.Source, p)
 	}
 	diffs := compareSettings(model.InstanceSettingRoutes, r.st.Source, r.src.Settings, inst.Settings)
+	if late := r.settingsToModifyIn(StepModifyLate, inst); len(late) > 0 {
+		// Applied after cutover, then compared by verify with every other setting.
+		r.log("parity: %s gets %s after cutover (modify-after-cutover)", inst.ID, joinSettings(late))
+		diffs = slices.DeleteFunc(diffs, func(d Difference) bool { return slices.Contains(late, model.Setting(d.Setting)) })
+	}
 	return r.reviewDifferences(ctx, diffs, StepParity, inst.ID, r.st.Source)
 }
 

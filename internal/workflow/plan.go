@@ -70,7 +70,7 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 	}
 	names := NamesFor(planID(in.id), src.ID)
 	p.Settings = plannedInstanceSettings(src)
-	modifies := slices.ContainsFunc(p.Settings, func(s PlannedSetting) bool { return s.Via == "modify" })
+	modifies := modifyParts(src, p.Settings)
 	for _, precopy := range []bool{true, false} {
 		var total, downtime time.Duration
 		for _, ps := range instanceStepOrder(in.replicas, p.ReplicaOrder, precopy) {
@@ -299,18 +299,71 @@ func isZero(v any) bool {
 //     snapshot follows the pre-copy's; only the fixed part is counted then (the changes are
 //     unknown to the plan, which says so);
 //   - with the pre-copy the final copy is incremental (same key, the pre-copy's copy exists);
-//   - the modify step takes no time when no setting needs it.
-func stepEstimate(s step, src *model.Instance, precopy, modifies bool) time.Duration {
+//   - each modify step (in the freeze, after cutover) takes what its settings need
+//     (modifyParts).
+func stepEstimate(s step, src *model.Instance, precopy bool, modifies map[string]modifyCost) time.Duration {
 	gib := src.Settings.AllocatedStorage
 	switch {
 	case s.name == StepSnapshot && (precopy || src.Settings.BackupRetentionPeriod > 0),
 		s.name == StepPreSnapshot && src.Settings.BackupRetentionPeriod > 0,
 		s.name == StepCopy && precopy:
 		return s.estimate.at(0)
-	case s.name == StepModify && !modifies:
-		return 0
+	case s.name == StepModify || s.name == StepModifyLate:
+		switch modifies[s.name] {
+		case modifyNothing:
+			return 0
+		case modifyAtOnce:
+			return modifyAtOnceEstimate
+		}
 	}
 	return s.estimate.at(gib)
+}
+
+// modifyCost is what a modify step is expected to cost.
+type modifyCost int
+
+const (
+	modifyNothing modifyCost = iota // no setting of the step needs a modify
+	modifyAtOnce                    // every one applies at once, the instance stays available
+	modifySlow                      // one takes the instance through modifying or configuring-*
+)
+
+// modifyAtOnceEstimate is a modify whose settings all apply at once: the call and a look.
+const modifyAtOnceEstimate = 10 * time.Second
+
+// appliedAtOnce are the settings a ModifyDBInstance with ApplyImmediately changes without
+// taking the instance through modifying: windows, the autoscaling ceiling, flags
+// (docs/precopy.md#settings-after-cutover). The others (monitoring, Performance Insights,
+// groups, storage, class...) take it through modifying or configuring-* for minutes.
+var appliedAtOnce = []model.Setting{"PreferredMaintenanceWindow", "PreferredBackupWindow", "MaxAllocatedStorage",
+	"DeletionProtection", "CopyTagsToSnapshot", "AutoMinorVersionUpgrade"}
+
+// modifyParts says, for the modify step and modify-after-cutover, what the settings the plan
+// sends by modify will cost. A setting left at what a restored instance has anyway (unset,
+// zero, off) needs no modify.
+func modifyParts(src *model.Instance, planned []PlannedSetting) map[string]modifyCost {
+	out := map[string]modifyCost{}
+	for _, ps := range planned {
+		if ps.Via != "modify" || ps.Resource != src.ID {
+			continue
+		}
+		v, err := model.SettingValue(src.Settings, model.Setting(ps.Name))
+		if off, isBool := v.(bool); err != nil || isZero(v) || (isBool && !off) {
+			continue
+		}
+		if (ps.Name == "Iops" || ps.Name == "StorageThroughput") && src.Settings.StorageType == "gp3" {
+			continue // refused at restore below the size threshold, where gp3 has its baseline anyway
+		}
+		part, cost := StepModify, modifySlow
+		if afterCutover(model.Setting(ps.Name)) {
+			part = StepModifyLate
+		}
+		if slices.Contains(appliedAtOnce, model.Setting(ps.Name)) {
+			cost = modifyAtOnce
+		}
+		out[part] = max(out[part], cost)
+	}
+	return out
 }
 
 // strategyWarnings compare the write downtime with and without the pre-copy, and say what the

@@ -64,11 +64,42 @@ func TestBuildInstancePlanStepsAndEstimates(t *testing.T) {
 		names[i] = s.Name
 	}
 	assert.Equal(t, []string{StepPreflight, StepFreeze, StepSnapshot, StepCopy, StepRestore, StepModify, StepParity,
-		StepRenameSource, StepRenameTarget, StepUnfreeze, StepVerify}, names)
+		StepRenameSource, StepRenameTarget, StepUnfreeze, StepModifyLate, StepVerify}, names)
 	assert.Greater(t, big.EstimatedTotal, little.EstimatedTotal, "estimates grow with storage")
 	assert.Less(t, big.EstimatedDowntime, big.EstimatedTotal)
 	assert.Greater(t, time.Duration(big.EstimatedDowntime), 20*time.Minute, "two renames alone take about 20 minutes")
 	assert.Contains(t, big.Steps[2].Description, "rdsencrypt-0a1b2c3d-orders-unencrypted")
+}
+
+// The modify in the freeze costs nothing when only settings that wait for
+// modify-after-cutover go by modify; those cost the after-cutover step, a few seconds when
+// they all apply at once, minutes when one takes the instance through configuring-*.
+func TestPlanModifyEstimates(t *testing.T) {
+	estimates := func(p *Plan) map[string]time.Duration {
+		out := map[string]time.Duration{}
+		for _, s := range p.Steps {
+			out[s.Name] = time.Duration(s.Estimate)
+		}
+		return out
+	}
+	src := sampleSource() // monitoring, a maintenance window, deletion protection
+	e := estimates(BuildInstancePlan("0a1b2c3d", src, sampleKey))
+	assert.Zero(t, e[StepModify], "nothing that matters for writes goes by modify")
+	assert.Equal(t, 3*time.Minute, e[StepModifyLate], "monitoring: configuring-enhanced-monitoring")
+	src.Settings.MonitoringInterval = 0
+	e = estimates(BuildInstancePlan("0a1b2c3d", src, sampleKey))
+	assert.Equal(t, modifyAtOnceEstimate, e[StepModifyLate], "a window and deletion protection apply at once")
+	src.Settings.PreferredMaintenanceWindow, src.Settings.DeletionProtection = "", false
+	e = estimates(BuildInstancePlan("0a1b2c3d", src, sampleKey))
+	assert.Zero(t, e[StepModifyLate])
+	src.Settings.ReplicaMode = "mounted"
+	e = estimates(BuildInstancePlan("0a1b2c3d", src, sampleKey))
+	assert.Equal(t, 3*time.Minute, e[StepModify], "a setting that matters before applications return stays in the freeze")
+	for _, s := range BuildInstancePlan("0a1b2c3d", src, sampleKey).Steps {
+		if s.Name == StepModifyLate {
+			assert.False(t, s.Downtime, "after unfreeze: not write downtime")
+		}
+	}
 }
 
 func TestBuildInstancePlanWarnings(t *testing.T) {
