@@ -34,6 +34,13 @@ func TestSupportsEncryptionAndParameterValue(t *testing.T) {
 	v, err := e.api.ParameterValue(ctx, "app-params", "require_secure_transport")
 	require.NoError(t, err)
 	assert.Equal(t, "1", v)
+	require.NoError(t, e.api.SetParameters(ctx, "app-params", map[string]string{"read_only": "1", "require_secure_transport": "0"}))
+	for name, want := range map[string]string{"read_only": "1", "require_secure_transport": "0"} {
+		v, err := e.api.ParameterValue(ctx, "app-params", name)
+		require.NoError(t, err)
+		assert.Equal(t, want, v, name)
+	}
+	requireKind(t, model.FailureNotFound, e.api.SetParameters(ctx, "missing-params", map[string]string{"read_only": "1"}))
 	v, err = e.api.ParameterValue(ctx, "app-params", "no_such_parameter")
 	require.NoError(t, err)
 	assert.Empty(t, v)

@@ -383,7 +383,7 @@ func (e *env) restoreEncrypted(id, newID string) types.DBInstance {
 	return e.requireStatus(newID, "available")
 }
 
-func replEndpoint(inst types.DBInstance) replication.Endpoint {
+func mariaReplEndpoint(inst types.DBInstance) replication.Endpoint {
 	return replication.Endpoint{Host: aws.ToString(inst.Endpoint.Address), Port: aws.ToInt32(inst.Endpoint.Port),
 		User: master, Password: password, TLS: "prefer"}
 }
@@ -412,7 +412,7 @@ func TestMySQLEngineVerbs(t *testing.T) {
 	}
 	eng := binlog.New().(*binlog.Engine)
 	eng.Quiet = 300 * time.Millisecond
-	src, names := replEndpoint(srcInst), replication.NamesFor("mig-verbs")
+	src, names := mariaReplEndpoint(srcInst), replication.NamesFor("mig-verbs")
 
 	blockers := func() []string {
 		t.Helper()
@@ -443,7 +443,7 @@ func TestMySQLEngineVerbs(t *testing.T) {
 	w := startCommitter(e.ctx, e.maria(endpoint(srcInst), "shop"))
 	e.eventually("the client commits", func() bool { return w.count() > 20 })
 	dstInst := e.restoreEncrypted("shop", "shop-new")
-	dst := replEndpoint(dstInst)
+	dst := mariaReplEndpoint(dstInst)
 	files, err := e.rds.DescribeDBLogFiles(e.ctx, &rds.DescribeDBLogFilesInput{DBInstanceIdentifier: aws.String("shop-new"),
 		FilenameContains: aws.String(eng.RecoveryLog())})
 	if err != nil || len(files.DescribeDBLogFiles) != 1 {

@@ -2,9 +2,11 @@ package awsclient
 
 import (
 	"context"
+	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
@@ -120,4 +122,24 @@ func (c *regionClient) SnapshotQuota(ctx context.Context, cluster bool) (used, m
 	}
 	return 0, 0, &model.Error{Failure: model.FailureUnknown, Op: "DescribeAccountAttributes", Resource: name,
 		Message: "the account attributes list no " + name + " quota"}
+}
+
+// SetParameters sets parameters of a DB parameter group with ApplyMethod immediate, which
+// applies dynamic parameters to the running instances that use the group at once (RDS user
+// guide, "Modifying parameters in a DB parameter group"; ModifyDBParameterGroup's doc comment:
+// "Changes to dynamic parameters are applied immediately"). AWS refuses default groups.
+func (c *regionClient) SetParameters(ctx context.Context, group string, values map[string]string) error {
+	ctx = withTarget(ctx, group)
+	names := make([]string, 0, len(values))
+	for n := range values {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	params := make([]types.Parameter, 0, len(names))
+	for _, n := range names {
+		params = append(params, types.Parameter{ParameterName: aws.String(n), ParameterValue: aws.String(values[n]),
+			ApplyMethod: types.ApplyMethodImmediate})
+	}
+	_, err := c.rds.ModifyDBParameterGroup(ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String(group), Parameters: params})
+	return translateError("ModifyDBParameterGroup", group, err)
 }

@@ -64,6 +64,9 @@ type RDS interface {
 	SnapshotQuota(ctx context.Context, cluster bool) (used, max int, err error)
 	// ParameterValue returns a parameter's value in a DB parameter group ("" when unset).
 	ParameterValue(ctx context.Context, group, name string) (string, error)
+	// SetParameters sets parameters of a DB parameter group with ApplyMethod immediate
+	// (dynamic parameters apply at once to every instance using the group).
+	SetParameters(ctx context.Context, group string, values map[string]string) error
 	// ClusterParameterValue returns a parameter's value in a DB cluster parameter group.
 	ClusterParameterValue(ctx context.Context, group, name string) (string, error)
 
