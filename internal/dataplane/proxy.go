@@ -18,6 +18,9 @@ type Proxy struct {
 	target string
 	conns  map[net.Conn]bool
 	wg     sync.WaitGroup
+	// closedToNew: the instance's security groups let no client in; connections already
+	// forwarded go on (security groups are stateful), new ones are closed at once.
+	closedToNew bool
 }
 
 // NewProxy returns a closed proxy for addr (host:port).
@@ -45,6 +48,14 @@ func (p *Proxy) Open(target string) error {
 	return nil
 }
 
+// Admit says whether new connections are let through (the instance's security groups have an
+// inbound rule for its port); connections already forwarded are not touched.
+func (p *Proxy) Admit(admit bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closedToNew = !admit
+}
+
 // IsOpen reports whether the proxy accepts connections.
 func (p *Proxy) IsOpen() bool {
 	p.mu.Lock()
@@ -67,6 +78,11 @@ func (p *Proxy) accept(ln net.Listener) {
 			p.mu.Unlock()
 			c.Close()
 			return
+		}
+		if p.closedToNew {
+			p.mu.Unlock()
+			c.Close() // where a security group would drop the packets, the client sees EOF at once
+			continue
 		}
 		target := p.target
 		p.conns[c] = true

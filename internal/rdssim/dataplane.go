@@ -422,7 +422,19 @@ func (s *Sim) dataRoute(i *instance, n *dataNode, open bool) {
 		s.emit(s.clock.now(), i.r.name, "instance", i.id, i.rid, "endpoint-error: "+err.Error(), i.action)
 		return
 	}
+	p.Admit(s.admits(i))
 	n.proxy = p
+}
+
+// dataAdmit lets new connections through the instance's endpoint exactly while one of its
+// security groups has an inbound rule for its port (refreshSessions calls it after a change).
+func (s *Sim) dataAdmit(i *instance) {
+	if !s.hasData(i) {
+		return
+	}
+	if n := s.data.nodes[i]; n != nil && n.proxy != nil {
+		n.proxy.Admit(s.admits(i))
+	}
 }
 
 // dataRemove destroys an instance's server once the instance is gone.

@@ -104,6 +104,7 @@ func (s *Sim) refreshSessions(inst *instance, at time.Time) {
 		c.since = at
 	}
 	c.sessions = s.clients.sessions(s, inst, c.sessions, at)
+	s.dataAdmit(inst)
 	if inst.gone || inst.status == statusDeleting {
 		c.held = 0
 	}
