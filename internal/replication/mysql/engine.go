@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	driver "github.com/go-sql-driver/mysql"
-
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
@@ -327,9 +325,11 @@ func (e *Engine) Detach(ctx context.Context, dst replication.Endpoint, n replica
 	return e.with(ctx, dst, func(c *Conn) error { return c.Detach(ctx) })
 }
 
-// Cleanup stops replication that runs as the migration's user on ep and drops the user. On a
-// read_only server (the retired source, still frozen) the user cannot be dropped: the error says
-// so, and Leftovers still lists it.
+// Cleanup stops replication that runs as the migration's user on ep and drops the user. A
+// server that is read_only (the source between the freeze and the unfreeze, and the retired
+// source after cutover) refuses DROP USER to the master user: there the user stays, holding
+// REPLICATION SLAVE only with a password nobody knows, Cleanup succeeds, and Leftovers (scan)
+// still lists it; a Cleanup after the server accepts writes again drops it.
 func (e *Engine) Cleanup(ctx context.Context, ep replication.Endpoint, n replication.Names) error {
 	return e.with(ctx, ep, func(c *Conn) error {
 		st, err := c.replicaUser(ctx)
@@ -341,14 +341,14 @@ func (e *Engine) Cleanup(ctx context.Context, ep replication.Endpoint, n replica
 				return err
 			}
 		}
-		if err := c.DropUser(ctx, n.User); err != nil {
-			var me *driver.MySQLError
-			if errors.As(err, &me) && me.Number == 1290 {
-				return c.errorf("replication user %s not dropped: the server is read_only", n.User)
-			}
+		ro, err := c.ReadOnly(ctx)
+		if err != nil {
 			return err
 		}
-		return nil
+		if ro {
+			return nil
+		}
+		return c.DropUser(ctx, n.User)
 	})
 }
 
