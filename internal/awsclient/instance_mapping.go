@@ -30,6 +30,7 @@ func instanceFrom(region string, d *types.DBInstance) *model.Instance {
 	if d.Endpoint != nil {
 		inst.Endpoint = str(d.Endpoint.Address)
 	}
+	inst.MasterUsername, inst.DBName = str(d.MasterUsername), str(d.DBName)
 	if d.DBSubnetGroup != nil {
 		inst.VpcID = str(d.DBSubnetGroup.VpcId)
 	}

@@ -62,6 +62,8 @@ func fullDBInstance() *types.DBInstance {
 		StorageEncrypted:                      aws.Bool(true),
 		KmsKeyId:                              aws.String("arn:aws:kms:us-east-1:123456789012:key/k"),
 		MasterUserSecret:                      &types.MasterUserSecret{SecretArn: aws.String("arn:secret")},
+		MasterUsername:                        aws.String("app"),
+		DBName:                                aws.String("shop"),
 		AssociatedRoles:                       []types.DBInstanceRole{{FeatureName: aws.String("s3Import"), RoleArn: aws.String("arn:aws:iam::123456789012:role/s3")}},
 		TagList:                               []types.Tag{{Key: aws.String("team"), Value: aws.String("data")}},
 		EngineLifecycleSupport:                aws.String("open-source-rds-extended-support-disabled"),

@@ -70,6 +70,13 @@ type RDS interface {
 	// ClusterParameterValue returns a parameter's value in a DB cluster parameter group.
 	ClusterParameterValue(ctx context.Context, group, name string) (string, error)
 
+	// LogFiles lists the names of an instance's log files that contain the text
+	// (DescribeDBLogFiles FilenameContains), oldest first.
+	LogFiles(ctx context.Context, instanceID, contains string) ([]string, error)
+	// ReadLogFile reads a whole log file from its start (DownloadDBLogFilePortion, Marker 0,
+	// then each returned Marker until AdditionalDataPending is false).
+	ReadLogFile(ctx context.Context, instanceID, name string) (string, error)
+
 	// DescribeKey resolves a KMS key by id, ARN, alias name or alias ARN.
 	DescribeKey(ctx context.Context, ref string) (*Key, error)
 

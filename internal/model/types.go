@@ -85,6 +85,9 @@ type Instance struct {
 	Status     string
 	// Endpoint is the DNS address; empty while AWS has not assigned one.
 	Endpoint string
+	// MasterUsername and DBName are the database the replication strategy connects to.
+	MasterUsername string
+	DBName         string
 	// ClusterID is set when the instance is an Aurora cluster member.
 	ClusterID string
 	// VpcID is the VPC of the instance's DB subnet group.

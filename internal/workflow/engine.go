@@ -11,6 +11,7 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/journal"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/redact"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 )
@@ -37,6 +38,14 @@ type Engine struct {
 	Now func() time.Time
 	// NewID makes migration ids (default NewMigrationID); tests fix it to know the names.
 	NewID func() (string, error)
+	// Replication are the database engines of the replication strategy, by family
+	// (replication.Family); nil: the strategy is not offered.
+	Replication map[string]replication.Engine
+	// Credentials gives the master password the replication strategy connects with.
+	Credentials DBCredentials
+	// DBTLS is how the replication strategy uses TLS to the databases: "require" (default),
+	// "prefer", "disable".
+	DBTLS string
 }
 
 // MigrateRequest starts a migration of one DB instance or Aurora cluster.
@@ -102,6 +111,8 @@ type run struct {
 	cluster *clusterRun
 	// expect is the running step's expectation, for its waits (zero outside steps).
 	expect expectation
+	// db is the replication strategy's connection material, in memory only.
+	db *dbRun
 	// phase names the operation outside the steps (PhaseRollback, PhaseCleanup) for the
 	// events it sends, so that no event is about an unnamed step.
 	phase string
@@ -220,6 +231,13 @@ func ReportOf(st *State) *Report {
 		rep.APICalls += s.APICalls
 	}
 	rep.APICalls += st.OtherAPICalls
+	if st.Kind != KindCluster {
+		rep.Strategy = st.Options.Strategy
+		if rep.Strategy == "" {
+			rep.Strategy = StrategySnapshot
+		}
+		rep.Replication = st.Replication
+	}
 	rep.Replicas = replicaReports(st)
 	rep.DNS = st.DNS
 	if !st.FreezeAt.IsZero() && !st.CutoverDoneAt.IsZero() {

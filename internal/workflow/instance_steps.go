@@ -13,7 +13,7 @@ import (
 )
 
 // allInstanceSteps are the steps an instance migration may have, replicas included.
-var allInstanceSteps = slices.Concat(instanceSteps, replicaSteps)
+var allInstanceSteps = slices.Concat(instanceSteps, replicaSteps, replicationSteps)
 
 // preflightAgain re-checks, at the start of the run, that the source and key are still usable.
 func preflightAgain(ctx context.Context, r *run) error {

@@ -68,9 +68,13 @@ func (e *Engine) prepareInstance(ctx context.Context, api model.RDS, req Migrate
 	case order == "":
 		order = ReplicasAfterCutover
 	}
-	return instancePlanInput{src: src, key: key, replicas: reps, keys: keys, order: order,
+	in := instancePlanInput{src: src, key: key, replicas: reps, keys: keys, order: order,
 		unusedKeys: unusedRegionKeys(src.Region, req.RegionKeys, reps), precopy: req.Options.Precopy,
-		freeze: freeze, freezeNote: freezeNote}, nil
+		freeze: freeze, freezeNote: freezeNote}
+	if err := e.chooseStrategy(ctx, &in, req.Options.Strategy); err != nil {
+		return instancePlanInput{}, err
+	}
+	return in, nil
 }
 
 // Migrate runs a new migration of req.Source from preflight to verify.
@@ -124,6 +128,7 @@ func (e *Engine) migrateInstance(ctx context.Context, api model.RDS, req Migrate
 	st.SourceARN, st.SourceRID, st.SourceAddr = src.ARN, src.ResourceID, src.Endpoint
 	st.Options.Replicas = plan.ReplicaOrder
 	st.Options.Freeze = plan.Freeze
+	st.Options.Strategy, st.Options.Precopy = in.strategy, in.precopy
 	for _, n := range in.replicas {
 		st.Replicas = append(st.Replicas, ReplicaState{ID: n.inst.ID, Region: n.inst.Region, Parent: n.parent,
 			ResourceID: n.inst.ResourceID, Endpoint: n.inst.Endpoint})
@@ -367,7 +372,7 @@ func (r *run) runStep(ctx context.Context, s step, ss *StepState) error {
 	}
 	if !started && ss.Status != StepRunning && s.mutating && !covered {
 		a := Approval{Step: ss.Name, Summary: s.text(r.planView(), r.names, r.subject),
-			Details: actionLines(s), Downtime: s.downtime, Skippable: s.skippable, Precopy: r.st.Options.Precopy}
+			Details: actionLines(s), Downtime: r.downtime(s), Skippable: s.skippable, Precopy: r.st.Options.Precopy}
 		if s.approval != nil {
 			s.approval(r, &a)
 		}

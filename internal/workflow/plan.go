@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
 // Migration modes.
@@ -36,6 +37,10 @@ type instancePlanInput struct {
 	precopy    bool // RunOptions.Precopy
 	freeze     FreezeMode
 	freezeNote string
+	// strategy is StrategySnapshot or StrategyReplication (auto resolved), and why.
+	strategy, strategyReason string
+	// findings are the replication preconditions found on the source.
+	findings []replication.Finding
 }
 
 func buildInstancePlan(in instancePlanInput) *Plan {
@@ -73,7 +78,14 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 	modifies := modifyParts(src, p.Settings)
 	for _, precopy := range []bool{true, false} {
 		var total, downtime time.Duration
-		for _, ps := range instanceStepOrder(in.replicas, p.ReplicaOrder, precopy) {
+		order := instanceStepOrder(in.replicas, p.ReplicaOrder, precopy)
+		if in.strategy == StrategyReplication {
+			if precopy {
+				continue
+			}
+			order = replicationOrder()
+		}
+		for _, ps := range order {
 			kind, subject := splitStep(ps.name)
 			info, _ := stepByName(allInstanceSteps, kind)
 			est := stepEstimate(info, src, precopy, modifies)
@@ -111,11 +123,18 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			PlannedResource{Role: RolePreSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreSnapshot},
 			PlannedResource{Role: RolePreEncryptedSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreEncryptedSnapshot})
 	}
-	if p.Freeze == FreezeEnforce {
-		p.Resources = append(p.Resources, PlannedResource{Role: RoleFreezeGroup, Type: TypeSecurityGroup, Region: src.Region, Name: names.FreezeGroup})
+	p.Strategy, p.StrategyReason = in.strategy, in.strategyReason
+	if in.strategy == StrategyReplication {
+		// The replication strategy freezes in the database (replication-freeze), not with
+		// the freeze-writes step: no freeze group.
+		p.Warnings = append(replicationWarnings(in.findings), instanceWarnings(src, names)...)
+	} else {
+		if p.Freeze == FreezeEnforce {
+			p.Resources = append(p.Resources, PlannedResource{Role: RoleFreezeGroup, Type: TypeSecurityGroup, Region: src.Region, Name: names.FreezeGroup})
+		}
+		p.Warnings = append(strategyWarnings(p), instanceWarnings(src, names)...)
+		p.Warnings = append(p.Warnings, freezeWarning(p, src.Settings.VpcSecurityGroupIDs, names))
 	}
-	p.Warnings = append(strategyWarnings(p), instanceWarnings(src, names)...)
-	p.Warnings = append(p.Warnings, freezeWarning(p, src.Settings.VpcSecurityGroupIDs, names))
 	for _, n := range in.replicas {
 		rn := NamesFor(planID(in.id), n.inst.ID)
 		p.Resources = append(p.Resources,

@@ -38,6 +38,9 @@ type Plan struct {
 	// enforced when that was not asked for.
 	Freeze     FreezeMode `json:"freeze"`
 	FreezeNote string     `json:"freeze_note,omitempty"`
+	// Strategy is snapshot or replication (--strategy auto resolved), StrategyReason why.
+	Strategy       string `json:"strategy,omitempty"`
+	StrategyReason string `json:"strategy_reason,omitempty"`
 }
 
 // StrategyEstimate is the estimate of one snapshot strategy, from the same step estimates.
@@ -104,6 +107,10 @@ type Report struct {
 	Parity Parity `json:"parity"`
 	// Replicas gives, for each recreated read replica, how long it served stale data.
 	Replicas []ReplicaReport `json:"replicas,omitempty"`
+	// Strategy is snapshot or replication; Replication its figures (lag at the freeze,
+	// drain time on the local clock, tables and rows verified).
+	Strategy    string            `json:"strategy,omitempty"`
+	Replication *ReplicationState `json:"replication,omitempty"`
 	// Next is the command the operator should run next, if any.
 	Next  string `json:"next,omitempty"`
 	Error string `json:"error,omitempty"`

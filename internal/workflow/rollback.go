@@ -148,6 +148,9 @@ func undoInstance(ctx context.Context, r *run) error {
 	if err := r.undoEnforcedFreeze(ctx); err != nil { // enforce.go
 		return err
 	}
+	if err := undoReplication(ctx, r); err != nil {
+		return err
+	}
 	final := r.rollbackSnapshot()
 	if target != nil {
 		if err := r.deleteOwnedInstanceIn(ctx, r.api, target.ResourceID, final); err != nil {

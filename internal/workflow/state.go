@@ -81,7 +81,9 @@ type State struct {
 	// Replicas are the source's read replicas being recreated, parents before children.
 	Replicas    []ReplicaState `json:"replicas,omitempty"`
 	Differences []Difference   `json:"parity_differences,omitempty"`
-	LastError   string         `json:"last_error,omitempty"`
+	// Replication is the replication strategy's progress (nil for the snapshot strategy).
+	Replication *ReplicationState `json:"replication,omitempty"`
+	LastError   string            `json:"last_error,omitempty"`
 	// OtherAPICalls counts the calls made outside any step (reading the journal's resources
 	// back on resume, say); the steps count the rest (call_ledger.go).
 	OtherAPICalls int `json:"other_api_calls,omitempty"`
@@ -114,6 +116,9 @@ type RunOptions struct {
 	// Precopy takes a snapshot and its encrypted copy while writes continue, so that the
 	// snapshot and copy inside the freeze are incremental (false: the whole route inside).
 	Precopy bool `json:"precopy,omitempty"`
+	// Strategy is StrategySnapshot ("" in journals written before strategies existed) or
+	// StrategyReplication; a plan resolves StrategyAuto to one of them.
+	Strategy string `json:"strategy,omitempty"`
 }
 
 // Resource is one AWS resource a migration owns or renames.

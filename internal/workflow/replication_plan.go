@@ -1,0 +1,101 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
+)
+
+// chooseStrategy resolves --strategy for an instance plan. replication (asked, or chosen by
+// auto) needs: an engine this tool replicates, no read replicas (the replication route does
+// not recreate them yet), a password, and the source's database reachable with no blocking
+// precondition. auto falls back to snapshot, saying why; replication asked for explicitly
+// fails with the reason.
+func (e *Engine) chooseStrategy(ctx context.Context, in *instancePlanInput, asked string) error {
+	switch asked {
+	case "", StrategySnapshot:
+		in.strategy, in.strategyReason = StrategySnapshot, "--strategy snapshot (the default): writes are frozen from before the snapshot to the end of the cutover"
+		return nil
+	case StrategyReplication, StrategyAuto:
+	default:
+		return errorf(in.src.ID, "use --strategy snapshot, replication or auto", nil, "unknown strategy %q", asked)
+	}
+	reason, findings, err := e.replicationUsable(ctx, in)
+	if err == nil && reason == "" {
+		in.strategy, in.findings, in.precopy = StrategyReplication, findings, false
+		in.strategyReason = fmt.Sprintf("replication: the %s engine replicates and the tool reached the database; writes continue until the cutover", replication.Family(in.src.Settings.Engine))
+		if asked == StrategyReplication {
+			in.strategyReason = "--strategy replication: writes continue until the cutover"
+		}
+		return nil
+	}
+	if err != nil {
+		reason = err.Error()
+	}
+	if asked == StrategyReplication {
+		return errorf(in.src.ID, "fix it, or use --strategy snapshot", err, "the replication strategy cannot migrate %s: %s", in.src.ID, reason)
+	}
+	in.strategy, in.strategyReason = StrategySnapshot, "auto chose snapshot: "+reason
+	return nil
+}
+
+// replicationUsable returns why replication cannot be used ("" when it can) and the
+// source's findings.
+func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (string, []replication.Finding, error) {
+	family := replication.Family(in.src.Settings.Engine)
+	switch {
+	case family == "":
+		return fmt.Sprintf("engine %s has no replication strategy (PostgreSQL, MySQL and MariaDB instances do; Aurora clusters use the snapshot route)", in.src.Settings.Engine), nil, nil
+	case e.Replication[family] == nil:
+		return "this rdsencrypt has no " + family + " replication engine", nil, nil
+	case len(in.replicas) > 0:
+		return "the source has read replicas, which the replication strategy does not recreate yet", nil, nil
+	case e.Credentials == nil:
+		return "no way to obtain the master password", nil, nil
+	case in.src.Endpoint == "":
+		return "the source has no endpoint", nil, nil
+	}
+	pw, err := e.Credentials.MasterPassword(ctx, in.src)
+	if err != nil {
+		return "cannot obtain the master password: " + err.Error(), nil, nil
+	}
+	findings, err := e.Replication[family].Preconditions(ctx, e.dbEndpoint(in.src, pw))
+	if err != nil {
+		return "cannot reach the database: " + err.Error(), nil, nil
+	}
+	if b := blockers(findings); len(b) > 0 {
+		return strings.Join(b, "; "), findings, nil
+	}
+	return "", findings, nil
+}
+
+// replicationWarnings are the plan's lines for the replication strategy.
+func replicationWarnings(findings []replication.Finding) []string {
+	out := []string{"replication: writes continue during the snapshot, copy and restore; the freeze covers the drain, the verification, the sequences and the renames"}
+	for _, f := range findings {
+		line := "replication: " + f.What + " (" + f.Do + ")"
+		if len(f.Objects) > 0 {
+			line += ": " + strings.Join(f.Objects[:min(10, len(f.Objects))], ", ")
+			if len(f.Objects) > 10 {
+				line += fmt.Sprintf(" and %d more", len(f.Objects)-10)
+			}
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// downtime says whether a step runs inside the write freeze in this run: the replication
+// strategy moves the snapshot, copy, restore, modify and parity out of it.
+func (r *run) downtime(s step) bool {
+	if r.st.Options.Strategy == StrategyReplication {
+		for _, ps := range replicationOrder() {
+			if ps.name == s.name {
+				return ps.downtime
+			}
+		}
+	}
+	return s.downtime
+}

@@ -1,0 +1,162 @@
+package workflow
+
+import (
+	"fmt"
+	"time"
+)
+
+// Strategies of an instance migration (RunOptions.Strategy; docs/replication.md).
+const (
+	StrategySnapshot    = "snapshot"    // writes frozen from before the snapshot to the end of cutover
+	StrategyReplication = "replication" // writes flow until the cutover; the encrypted copy catches up by replication
+	StrategyAuto        = "auto"        // replication where the engine supports it and the database is reachable
+)
+
+// Step names of the replication strategy, in order (see replicationOrder).
+const (
+	StepReplPrepare   = "replication-prepare-source"
+	StepReplAttach    = "replication-attach"
+	StepReplCatchUp   = "replication-catch-up"
+	StepReplFreeze    = "replication-freeze"
+	StepReplDrain     = "replication-drain"
+	StepReplVerify    = "replication-verify"
+	StepReplSequences = "replication-sync-sequences"
+	StepReplDetach    = "replication-detach"
+	StepReplCleanup   = "replication-cleanup-target"
+)
+
+// catchUpBytes is how close the target must be (PostgreSQL: WAL bytes) before the freeze,
+// so that the drain inside the freeze is short; catchUpSeconds the same for an engine that
+// measures lag in time.
+const (
+	catchUpBytes   = 1 << 20
+	catchUpSeconds = 5
+)
+
+// replicationSteps are the steps the replication strategy adds to the instance route. The
+// instance route's own steps run between them (replicationOrder); their behaviours are in
+// replication_steps.go.
+var replicationSteps = []step{
+	{
+		name: StepReplPrepare, mutating: true,
+		local: "connects to the source database as the master user",
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("create on %s the replication user, publication and slot (before the snapshot, so the stream starts where the snapshot ends)", p.Source)
+		},
+		estimate: estimate{base: 10 * time.Second},
+		undo:     "rollback and cleanup drop the replication user, publication and slot from the source",
+		apply:    applyReplPrepare,
+	},
+	{
+		name: StepReplAttach, actions: []string{"DescribeDBLogFiles", "DownloadDBLogFilePortion"}, mutating: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("read where %s's recovery ended from its log and start replication from %s to it there", n.Target, p.Source)
+		},
+		estimate: estimate{base: 30 * time.Second},
+		undo:     "rollback deletes the new instance, and the subscription with it; the source's slot is dropped",
+		apply:    applyReplAttach,
+	},
+	{
+		name:  StepReplCatchUp,
+		local: "reads the replication lag from the databases",
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("wait until %s has caught up with the writes made to %s since the snapshot (lag shown live)", n.Target, p.Source)
+		},
+		estimate: estimate{base: time.Minute, perGB: 3 * time.Second},
+		undo:     "nothing to undo: it only reads",
+		wait:     waitReplCatchUp,
+	},
+	{
+		name: StepReplFreeze, mutating: true, downtime: true,
+		local: "runs the freeze hook, then freezes writes at the SQL level and checks the source's position is stable",
+		describe: func(p *Plan, n Names) string {
+			return "freeze writes to " + p.Source + " in the database: new writes refused, application sessions ended, position stable (write downtime starts here)"
+		},
+		estimate: estimate{base: 10 * time.Second},
+		undo:     "rollback lets the source accept writes again",
+		observe:  observeReplFreeze, apply: applyReplFreeze, approval: freezeApproval,
+	},
+	{
+		name: StepReplDrain, downtime: true,
+		local: "waits until the target has applied every write up to the frozen position",
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("drain: wait until %s has applied the last write of %s", n.Target, p.Source)
+		},
+		estimate: estimate{base: 15 * time.Second},
+		undo:     "nothing to undo: it only reads",
+		apply:    applyReplDrain,
+	},
+	{
+		name: StepReplVerify, downtime: true,
+		local: "compares row counts and checksums of every table on both databases",
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("compare row counts and checksums of every table of %s and %s; a difference stops before the cutover", p.Source, n.Target)
+		},
+		estimate: estimate{base: 10 * time.Second, perGB: 2 * time.Second},
+		undo:     "nothing to undo: it only reads",
+		apply:    applyReplVerify,
+	},
+	{
+		name: StepReplSequences, mutating: true, downtime: true,
+		local: "sets the target's sequences from the source's",
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("set every sequence of %s to its value on %s (sequences are not replicated)", n.Target, p.Source)
+		},
+		estimate: estimate{base: 5 * time.Second},
+		undo:     "nothing of its own: it changes only the new instance, which rollback deletes",
+		apply:    applyReplSequences,
+	},
+	{
+		name: StepReplDetach, mutating: true, downtime: true,
+		local: "stops replication: drops the subscription on the target and the slot, publication and user on the source",
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("stop replication from %s to %s and remove its objects from %s", p.Source, n.Target, p.Source)
+		},
+		estimate: estimate{base: 5 * time.Second},
+		undo:     "nothing to undo: rollback would drop them too",
+		apply:    applyReplDetach,
+	},
+	{
+		name: StepReplCleanup, mutating: true,
+		local: "drops the copies of the replication objects the restore carried to the new instance",
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("remove the publication and replication user the snapshot carried to the encrypted %s", p.Source)
+		},
+		estimate: estimate{base: 5 * time.Second},
+		undo:     "nothing to undo: they are the tool's own objects",
+		apply:    applyReplCleanupTarget,
+	},
+}
+
+// replicationOrder is the instance route under the replication strategy: the snapshot,
+// copy, restore, modify and parity run while writes continue (no pre-copy: nothing in the
+// freeze is a snapshot), replication catches the target up, and the freeze covers only the
+// drain, the verification, the sequences and the rename pair.
+func replicationOrder() []plannedStep {
+	var out []plannedStep
+	add := func(name string, downtime bool) { out = append(out, plannedStep{name, downtime}) }
+	for _, s := range instanceSteps {
+		switch s.name {
+		case StepPreSnapshot, StepPreCopy, StepFreeze:
+			continue
+		case StepSnapshot:
+			add(StepReplPrepare, false)
+			add(s.name, false)
+		case StepCopy, StepRestore, StepModify:
+			add(s.name, false)
+		case StepParity:
+			add(s.name, false)
+			for _, r := range replicationSteps {
+				if r.name != StepReplPrepare && r.name != StepReplCleanup {
+					add(r.name, r.downtime)
+				}
+			}
+		case StepVerify:
+			add(s.name, false)
+			add(StepReplCleanup, false)
+		default:
+			add(s.name, s.downtime)
+		}
+	}
+	return out
+}

@@ -1,0 +1,43 @@
+package workflow
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The replication strategy's freeze covers only the drain, the verification, the sequences,
+// the detach and the renames: everything from its freeze to the unfreeze, nothing before.
+func TestReplicationOrderFreezesOnlyForTheCutover(t *testing.T) {
+	order := replicationOrder()
+	var names []string
+	freeze, unfreeze := -1, -1
+	for i, ps := range order {
+		names = append(names, ps.name)
+		_, ok := stepByName(allInstanceSteps, ps.name)
+		require.True(t, ok, "step %s is in the instance route's table (journals name it)", ps.name)
+		switch ps.name {
+		case StepReplFreeze:
+			freeze = i
+		case StepUnfreeze:
+			unfreeze = i
+		}
+	}
+	require.True(t, freeze > 0 && unfreeze > freeze)
+	for i, ps := range order {
+		assert.Equal(t, i >= freeze && i < unfreeze, ps.downtime, "step %s", ps.name)
+	}
+	assert.Equal(t, []string{StepPreflight, StepReplPrepare, StepSnapshot, StepCopy, StepRestore, StepModify, StepParity,
+		StepReplAttach, StepReplCatchUp, StepReplFreeze, StepReplDrain, StepReplVerify, StepReplSequences, StepReplDetach,
+		StepRenameSource, StepRenameTarget, StepUnfreeze, StepVerify, StepReplCleanup}, names)
+	assert.NotContains(t, names, StepFreeze, "the SQL freeze replaces the operator's freeze")
+}
+
+func TestRunDowntimeFollowsTheStrategy(t *testing.T) {
+	snap, _ := stepByName(allInstanceSteps, StepSnapshot)
+	r := &run{st: &State{Options: RunOptions{Strategy: StrategyReplication}}}
+	assert.False(t, r.downtime(snap))
+	r.st.Options.Strategy = StrategySnapshot
+	assert.True(t, r.downtime(snap))
+}

@@ -1,0 +1,430 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
+)
+
+// DBCredentials gives the master password of an instance, for the replication strategy. It
+// is never stored: the run keeps it in memory (docs/replication.md#credentials).
+type DBCredentials interface {
+	MasterPassword(ctx context.Context, inst *model.Instance) (string, error)
+}
+
+// ReplicationState is the journal of the replication strategy: positions and figures, never
+// a password.
+type ReplicationState struct {
+	Engine string `json:"engine"` // replication.Family
+	// PreparedAt is the source's position when the slot was made (before the snapshot).
+	PreparedAt string `json:"prepared_at,omitempty"`
+	// StartPosition is where the stream starts on the target: its recovery end.
+	StartPosition string `json:"start_position,omitempty"`
+	// FrozenPosition is the source's position once writes were frozen and stable.
+	FrozenPosition string `json:"frozen_position,omitempty"`
+	SessionsEnded  int    `json:"sessions_ended,omitempty"`
+	// LagAtFreezeBytes / LagAtFreezeSeconds: the lag when the freeze began.
+	LagAtFreezeBytes   int64   `json:"lag_at_freeze_bytes,omitempty"`
+	LagAtFreezeSeconds float64 `json:"lag_at_freeze_seconds,omitempty"`
+	// DrainSeconds is the drain's time on the local clock.
+	DrainSeconds    float64 `json:"drain_seconds,omitempty"`
+	TablesVerified  int     `json:"tables_verified,omitempty"`
+	RowsVerified    int64   `json:"rows_verified,omitempty"`
+	SequencesSynced int     `json:"sequences_synced,omitempty"`
+}
+
+// dbRun is the replication strategy's in-memory material of one run.
+type dbRun struct {
+	eng      replication.Engine
+	password string
+}
+
+// replicationOf returns the engine and the in-memory credentials of the run, resolving the
+// password once per run.
+func (r *run) replicationOf(ctx context.Context, inst *model.Instance) (*dbRun, error) {
+	if r.db != nil {
+		return r.db, nil
+	}
+	family := replication.Family(inst.Settings.Engine)
+	eng := r.e.Replication[family]
+	if eng == nil {
+		return nil, errorf(r.st.Source, "rdsencrypt rollback "+r.st.ID, nil,
+			"this rdsencrypt has no replication engine for %s", inst.Settings.Engine)
+	}
+	if r.e.Credentials == nil {
+		return nil, errorf(r.st.Source, "rdsencrypt resume "+r.st.ID, nil, "no way to obtain the master password of %s", inst.ID)
+	}
+	pw, err := r.e.Credentials.MasterPassword(ctx, inst)
+	if err != nil {
+		return nil, errorf(inst.ID, "set RDSENCRYPT_DB_PASSWORD or pass --db-secret, then rdsencrypt resume "+r.st.ID, err,
+			"cannot obtain the master password of %s", inst.ID)
+	}
+	r.db = &dbRun{eng: eng, password: pw}
+	return r.db, nil
+}
+
+// dbEndpoint is how the tool reaches inst's database as its master user.
+func (e *Engine) dbEndpoint(inst *model.Instance, password string) replication.Endpoint {
+	db := inst.DBName
+	if db == "" && replication.Family(inst.Settings.Engine) == "postgres" {
+		db = "postgres"
+	}
+	tls := e.DBTLS
+	if tls == "" {
+		tls = "require"
+	}
+	return replication.Endpoint{Host: inst.Endpoint, Port: inst.Settings.Port, Database: db, User: inst.MasterUsername,
+		Password: password, TLS: tls}
+}
+
+// replSource and replTarget describe the source and the target again and return their
+// endpoints (the source's name holds the source until the cutover).
+func (r *run) replSource(ctx context.Context) (*dbRun, replication.Endpoint, error) {
+	src, err := r.source(ctx)
+	if err != nil {
+		return nil, replication.Endpoint{}, err
+	}
+	db, err := r.replicationOf(ctx, src)
+	if err != nil {
+		return nil, replication.Endpoint{}, err
+	}
+	return db, r.e.dbEndpoint(src, db.password), nil
+}
+
+func (r *run) replTarget(ctx context.Context) (replication.Endpoint, error) {
+	t, err := r.target(ctx)
+	if err != nil {
+		return replication.Endpoint{}, err
+	}
+	db, err := r.replicationOf(ctx, t)
+	if err != nil {
+		return replication.Endpoint{}, err
+	}
+	return r.e.dbEndpoint(t, db.password), nil
+}
+
+func (r *run) replState() *ReplicationState {
+	if r.st.Replication == nil {
+		r.st.Replication = &ReplicationState{}
+	}
+	return r.st.Replication
+}
+
+// dbError names the database and the next command.
+func (r *run) dbError(err error, next, format string, args ...any) error {
+	return errorf(r.st.Source, next, err, format, args...)
+}
+
+func applyReplPrepare(ctx context.Context, r *run) error {
+	db, src, err := r.replSource(ctx)
+	if err != nil {
+		return err
+	}
+	findings, err := db.eng.Preconditions(ctx, src)
+	if err != nil {
+		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot check %s's database", r.st.Source)
+	}
+	if b := blockers(findings); len(b) > 0 {
+		return r.dbError(nil, "rdsencrypt rollback "+r.st.ID+" (then fix it, or migrate with --strategy snapshot)", "%s", strings.Join(b, "; "))
+	}
+	st := r.replState()
+	if st.Engine == "" { // journaled before any object exists, so rollback looks for them
+		st.Engine = db.eng.Name()
+		if err := r.save(); err != nil {
+			return err
+		}
+	}
+	pos, err := db.eng.PrepareSource(ctx, src, replication.NamesFor(r.st.ID))
+	if err != nil {
+		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot prepare replication on %s", r.st.Source)
+	}
+	st.PreparedAt = pos
+	r.log("replication prepared on %s at %s", r.st.Source, pos)
+	return nil
+}
+
+func blockers(fs []replication.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		if f.Severity == replication.Blocker {
+			out = append(out, f.What+": "+f.Do)
+		}
+	}
+	return out
+}
+
+func applyReplAttach(ctx context.Context, r *run) error {
+	db, src, err := r.replSource(ctx)
+	if err != nil {
+		return err
+	}
+	dst, err := r.replTarget(ctx)
+	if err != nil {
+		return err
+	}
+	st := r.replState()
+	if st.StartPosition == "" {
+		pos, err := r.recoveryEnd(ctx, db.eng)
+		if err != nil {
+			return err
+		}
+		st.StartPosition = pos
+		if err := r.save(); err != nil { // journaled before the subscription exists
+			return err
+		}
+	}
+	if err := db.eng.Attach(ctx, src, dst, replication.NamesFor(r.st.ID), st.StartPosition); err != nil {
+		return r.dbError(err, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, "cannot start replication to %s", r.names.Target)
+	}
+	r.log("replication from %s to %s started at %s", r.st.Source, r.names.Target, st.StartPosition)
+	return nil
+}
+
+// recoveryEnd reads the target's logs, oldest first, for where its recovery ended.
+func (r *run) recoveryEnd(ctx context.Context, eng replication.Engine) (string, error) {
+	files, err := r.api.LogFiles(ctx, r.names.Target, eng.RecoveryLog())
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		text, err := r.api.ReadLogFile(ctx, r.names.Target, f)
+		if err != nil {
+			return "", err
+		}
+		pos, ok, err := eng.StartPosition(text)
+		if err != nil {
+			return "", r.dbError(err, "rdsencrypt rollback "+r.st.ID, "cannot read the recovery end from %s's log %s", r.names.Target, f)
+		}
+		if ok {
+			return pos, nil
+		}
+	}
+	return "", r.dbError(nil, "rdsencrypt rollback "+r.st.ID, "no log of %s says where its recovery ended (%d file(s) named *%s*)", r.names.Target, len(files), eng.RecoveryLog())
+}
+
+// waitReplCatchUp polls the lag until the target is close enough for the freeze, showing it
+// as progress. A stream found broken for a minute stops the step (resumable).
+func waitReplCatchUp(ctx context.Context, r *run) error {
+	db, src, err := r.replSource(ctx)
+	if err != nil {
+		return err
+	}
+	dst, err := r.replTarget(ctx)
+	if err != nil {
+		return err
+	}
+	n := replication.NamesFor(r.st.ID)
+	var first int64 = -1
+	var brokenSince time.Time
+	for {
+		lag, err := db.eng.Lag(ctx, src, dst, n)
+		if err != nil {
+			return r.dbError(err, "rdsencrypt rollback "+r.st.ID, "replication from %s is broken", r.st.Source)
+		}
+		if lag.Broken != "" {
+			if brokenSince.IsZero() {
+				brokenSince = r.e.now()
+			} else if r.e.now().Sub(brokenSince) > time.Minute {
+				return r.dbError(nil, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, "replication is not running: %s", lag.Broken)
+			}
+		} else {
+			brokenSince = time.Time{}
+		}
+		pct := -1
+		if lag.Bytes >= 0 {
+			if first < 0 || lag.Bytes > first {
+				first = lag.Bytes
+			}
+			if first > 0 {
+				pct = int(100 - 100*lag.Bytes/first)
+			} else {
+				pct = 100
+			}
+		}
+		r.notify(Event{Type: EventStepProgress, Resource: r.names.Target, Status: "replicating", Percent: pct, Message: lagText(lag)})
+		if lag.Broken == "" && (lag.Caught || (lag.Bytes >= 0 && lag.Bytes <= catchUpBytes) || (lag.Bytes < 0 && lag.Seconds <= catchUpSeconds)) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func lagText(l replication.Lag) string {
+	if l.Bytes >= 0 {
+		return fmt.Sprintf("lag %d bytes (source at %s, applied %s)", l.Bytes, l.Source, l.Applied)
+	}
+	return fmt.Sprintf("lag %.0f s (source at %s, applied %s)", l.Seconds, l.Source, l.Applied)
+}
+
+func observeReplFreeze(ctx context.Context, r *run) (bool, error) {
+	return r.st.Replication != nil && r.st.Replication.FrozenPosition != "", nil
+}
+
+func applyReplFreeze(ctx context.Context, r *run) error {
+	db, src, err := r.replSource(ctx)
+	if err != nil {
+		return err
+	}
+	dst, err := r.replTarget(ctx)
+	if err != nil {
+		return err
+	}
+	n := replication.NamesFor(r.st.ID)
+	st := r.replState()
+	if lag, err := db.eng.Lag(ctx, src, dst, n); err == nil {
+		st.LagAtFreezeBytes, st.LagAtFreezeSeconds = lag.Bytes, lag.Seconds
+	}
+	if h := r.st.Options.FreezeHook; h != "" {
+		if err := r.hooks().Run(ctx, "freeze", h, r.hookEnv()); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			return errorf(r.st.Source, "fix the hook and run rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, err,
+				"freeze hook failed; nothing was changed")
+		}
+	}
+	if r.st.FreezeAt.IsZero() {
+		r.st.FreezeAt = r.awsNow()
+		if err := r.save(); err != nil {
+			return err
+		}
+	}
+	f, err := db.eng.Freeze(ctx, src, n)
+	if err != nil {
+		return r.dbError(err, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, "cannot freeze writes on %s", r.st.Source)
+	}
+	st.FrozenPosition, st.SessionsEnded = f.Position, f.SessionsEnded
+	r.log("writes frozen on %s at %s (AWS time %s): %d session(s) ended, position %s", r.st.Source,
+		strings.Join(f.FrozenDatabases, ", "), r.st.FreezeAt.Format("15:04:05"), f.SessionsEnded, f.Position)
+	return nil
+}
+
+func applyReplDrain(ctx context.Context, r *run) error {
+	db, src, err := r.replSource(ctx)
+	if err != nil {
+		return err
+	}
+	dst, err := r.replTarget(ctx)
+	if err != nil {
+		return err
+	}
+	st := r.replState()
+	began := r.e.now()
+	lag, err := db.eng.Drain(ctx, src, dst, replication.NamesFor(r.st.ID), st.FrozenPosition)
+	if err != nil {
+		return r.dbError(err, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, "cannot drain replication to %s", r.names.Target)
+	}
+	st.DrainSeconds = r.e.now().Sub(began).Seconds()
+	r.log("drained in %.1f s: %s", st.DrainSeconds, lagText(lag))
+	return nil
+}
+
+func applyReplVerify(ctx context.Context, r *run) error {
+	db, src, err := r.replSource(ctx)
+	if err != nil {
+		return err
+	}
+	dst, err := r.replTarget(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := db.eng.Verify(ctx, src, dst)
+	if err != nil {
+		return r.dbError(err, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, "cannot verify %s against %s", r.names.Target, r.st.Source)
+	}
+	if d := v.Differences(); len(d) > 0 {
+		var list []string
+		for _, t := range d[:min(5, len(d))] {
+			list = append(list, fmt.Sprintf("%s (%d rows, %d on the new instance)", t.Table, t.SourceRows, t.TargetRows))
+		}
+		return r.dbError(nil, "rdsencrypt rollback "+r.st.ID, "%d of %d tables differ on %s, stopping before the cutover: %s",
+			len(d), len(v.Tables), r.names.Target, strings.Join(list, ", "))
+	}
+	st := r.replState()
+	st.TablesVerified, st.RowsVerified = len(v.Tables), v.Rows()
+	r.log("verified %d tables, %d rows: equal on both", st.TablesVerified, st.RowsVerified)
+	return nil
+}
+
+func applyReplSequences(ctx context.Context, r *run) error {
+	db, src, err := r.replSource(ctx)
+	if err != nil {
+		return err
+	}
+	dst, err := r.replTarget(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := db.eng.SyncSequences(ctx, src, dst)
+	if err != nil {
+		return r.dbError(err, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, "cannot set the sequences of %s", r.names.Target)
+	}
+	r.replState().SequencesSynced = n
+	return nil
+}
+
+func applyReplDetach(ctx context.Context, r *run) error {
+	db, src, err := r.replSource(ctx)
+	if err != nil {
+		return err
+	}
+	dst, err := r.replTarget(ctx)
+	if err != nil {
+		return err
+	}
+	n := replication.NamesFor(r.st.ID)
+	if err := db.eng.Detach(ctx, dst, n); err != nil {
+		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot stop replication to %s", r.names.Target)
+	}
+	if err := db.eng.Cleanup(ctx, src, n); err != nil {
+		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot remove the replication objects from %s", r.st.Source)
+	}
+	return nil
+}
+
+// applyReplCleanupTarget removes from the new instance (now at the source's name) the copies
+// of the publication and user that the snapshot carried.
+func applyReplCleanupTarget(ctx context.Context, r *run) error {
+	t, err := r.target(ctx)
+	if err != nil {
+		return err
+	}
+	db, err := r.replicationOf(ctx, t)
+	if err != nil {
+		return err
+	}
+	if err := db.eng.Cleanup(ctx, r.e.dbEndpoint(t, db.password), replication.NamesFor(r.st.ID)); err != nil {
+		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot remove the replication objects from %s", t.ID)
+	}
+	return nil
+}
+
+// undoReplication, in a rollback once the source is back at its name: the source's
+// replication objects dropped and, when the SQL freeze ran, writes allowed again.
+func undoReplication(ctx context.Context, r *run) error {
+	if r.st.Replication == nil {
+		return nil
+	}
+	db, src, err := r.replSource(ctx)
+	if err != nil {
+		return err
+	}
+	if err := db.eng.Cleanup(ctx, src, replication.NamesFor(r.st.ID)); err != nil {
+		return r.dbError(err, "rdsencrypt rollback "+r.st.ID, "cannot remove the replication objects from %s", r.st.Source)
+	}
+	if r.st.Replication.FrozenPosition != "" || !r.st.FreezeAt.IsZero() {
+		if err := db.eng.Unfreeze(ctx, src); err != nil {
+			return r.dbError(err, "rdsencrypt rollback "+r.st.ID, "cannot let %s accept writes again", r.st.Source)
+		}
+		r.log("%s accepts writes again", r.st.Source)
+	}
+	return nil
+}
