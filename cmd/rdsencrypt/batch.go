@@ -33,6 +33,7 @@ type batchOptions struct {
 	FreezeHook   string
 	UnfreezeHook string
 	Precopy      bool
+	Strategy     string
 }
 
 // Defaults of the shared API budget: RDS throttles an account's control-plane calls per
@@ -81,6 +82,7 @@ non-zero when any migration failed.`,
 	f.StringVar(&o.FreezeHook, "freeze-hook", "", "shell command that stops application writes to one database ($RDSENCRYPT_SOURCE, $RDSENCRYPT_ENDPOINT...)")
 	f.StringVar(&o.UnfreezeHook, "unfreeze-hook", "", "shell command that lets writes resume after a cutover")
 	addFreezeFlag(cmd, &o.Freeze)
+	addStrategyFlag(cmd, &o.Strategy)
 	f.BoolVar(&o.Precopy, "precopy", true, "instances: snapshot and encrypt a copy while writes continue, so that only the changes since are copied inside the write freeze")
 	a.addAskFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("cutover", completeValues(fleet.CutoverAuto, fleet.CutoverManual))
@@ -90,7 +92,7 @@ non-zero when any migration failed.`,
 // request checks the flags and turns them into a batch request.
 func (o *batchOptions) request() (fleet.BatchRequest, error) {
 	req := fleet.BatchRequest{Concurrency: o.Concurrency, Cutover: o.Cutover, RegionKeys: map[string]string{},
-		Options: workflow.RunOptions{FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook, Precopy: o.Precopy}}
+		Options: workflow.RunOptions{FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook, Precopy: o.Precopy, Strategy: o.Strategy}}
 	freeze, err := freezeChoice(o.Freeze, o.FreezeHook)
 	if err != nil {
 		return req, err
@@ -150,7 +152,7 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 		return err
 	}
 	if !o.DryRun {
-		if err := a.checkUnattendedFreeze(o.Freeze, o.FreezeHook); err != nil {
+		if err := a.checkUnattendedFreeze(o.Freeze, o.FreezeHook, o.Strategy); err != nil {
 			return err
 		}
 	}

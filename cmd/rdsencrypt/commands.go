@@ -25,6 +25,7 @@ type migrateOptions struct {
 	Replicas     string
 	Precopy      bool
 	Prepare      bool
+	Strategy     string
 }
 
 func (o *migrateOptions) addFlags(a *app, cmd *cobra.Command, withRun bool) {
@@ -38,6 +39,7 @@ func (o *migrateOptions) addFlags(a *app, cmd *cobra.Command, withRun bool) {
 	_ = cmd.RegisterFlagCompletionFunc("replicas", completeValues(workflow.ReplicasAfterCutover, workflow.ReplicasBeforeCutover))
 	cmd.Flags().BoolVar(&o.Precopy, "precopy", true, "instance: snapshot and encrypt a copy while writes continue, so that only the changes since are snapshotted and copied inside the write freeze (false: the whole snapshot and copy inside it)")
 	addFreezeFlag(cmd, &o.Freeze)
+	addStrategyFlag(cmd, &o.Strategy)
 	if withRun {
 		cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show the plan and change nothing (same as plan)")
 		cmd.Flags().BoolVar(&o.Prepare, "prepare", false, "run everything that can run while writes continue (the pre-copy), then stop, resumable: rdsencrypt resume ID freezes writes and cuts over")
@@ -76,7 +78,14 @@ func (o *migrateOptions) request(region string) (workflow.MigrateRequest, error)
 		return workflow.MigrateRequest{}, err
 	}
 	return workflow.MigrateRequest{Kind: kind, Region: region, Source: source, KmsKey: key, RegionKeys: regionKeys,
-		Options: workflow.RunOptions{Freeze: freeze, FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook, Replicas: o.Replicas, Precopy: o.Precopy && kind == workflow.KindInstance}}, nil
+		Options: workflow.RunOptions{Freeze: freeze, FreezeHook: o.FreezeHook, UnfreezeHook: o.UnfreezeHook, Replicas: o.Replicas, Precopy: o.Precopy && kind == workflow.KindInstance,
+			Strategy: o.Strategy}}, nil
+}
+
+// addStrategyFlag adds --strategy to a command that plans or runs migrations.
+func addStrategyFlag(cmd *cobra.Command, v *string) {
+	cmd.Flags().StringVar(v, "strategy", workflow.StrategySnapshot, "instances: snapshot (writes frozen from the snapshot to the end of cutover), replication (writes continue until cutover: the encrypted copy catches up by database replication; needs the master password: the instance's managed secret, --db-secret or "+workflow.EnvDBPassword+"), or auto (replication where the engine supports it and the database is reachable, else snapshot; the plan says which and why)")
+	_ = cmd.RegisterFlagCompletionFunc("strategy", completeValues(workflow.StrategySnapshot, workflow.StrategyReplication, workflow.StrategyAuto))
 }
 
 // addFreezeFlag adds --freeze to a command that plans or runs migrations.
@@ -108,9 +117,10 @@ func freezeChoice(freeze, hook string) (workflow.FreezeMode, error) {
 // there to stop writes at the freeze approval.
 var errNoFreezeChoice = usageError{"--yes needs a write freeze choice: --freeze enforce (rdsencrypt closes the source to clients), --freeze-hook CMD, or --freeze none to acknowledge that " + workflow.LostWritesSentence}
 
-// checkUnattendedFreeze refuses --yes without --freeze and without a freeze hook.
-func (a *app) checkUnattendedFreeze(freeze, hook string) error {
-	if a.opts.Yes && freeze == "" && hook == "" {
+// checkUnattendedFreeze refuses --yes without --freeze and without a freeze hook, unless the
+// replication strategy is asked for: it freezes writes in the database itself.
+func (a *app) checkUnattendedFreeze(freeze, hook, strategy string) error {
+	if a.opts.Yes && freeze == "" && hook == "" && strategy != workflow.StrategyReplication {
 		return errNoFreezeChoice
 	}
 	return nil
@@ -178,7 +188,7 @@ func (a *app) migrateCommand() *cobra.Command {
 			if !a.opts.Yes && !a.streams.Terminal {
 				return errNeedsApproval
 			}
-			if err := a.checkUnattendedFreeze(o.Freeze, o.FreezeHook); err != nil {
+			if err := a.checkUnattendedFreeze(o.Freeze, o.FreezeHook, o.Strategy); err != nil {
 				return err
 			}
 			return a.interact(cmd.Context(), eng, func(ctx context.Context) (*workflow.Report, error) {

@@ -14,6 +14,9 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/output"
 	"github.com/rdsencrypt/rdsencrypt/internal/redact"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication/mysql"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication/postgres"
 
 	"github.com/spf13/cobra"
 
@@ -35,6 +38,9 @@ type globalOptions struct {
 	AckIAMAuth bool
 	Debug      bool
 	NoTUI      bool
+	// DBSecret and DBTLS are how the replication strategy reaches the databases.
+	DBSecret string
+	DBTLS    string
 }
 
 // app is what the commands share: options, streams, and how to build an engine.
@@ -99,6 +105,9 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 	f.DurationVar(&a.opts.PollInterval, "poll-interval", awsclient.DefaultPollOptions.Min, "shortest delay between two status polls (it backs off to 6x while nothing changes)")
 	f.StringVarP(&a.opts.Output, "output", "o", "text", "output format: text or json")
 	f.BoolVar(&a.opts.Debug, "debug", false, "log every AWS call and its wire traffic to stderr")
+	f.StringVar(&a.opts.DBSecret, "db-secret", "", "replication strategy: ARN of a Secrets Manager secret holding the master user's {\"username\",\"password\"} (used when the instance has no RDS-managed secret; else "+workflow.EnvDBPassword+")")
+	f.StringVar(&a.opts.DBTLS, "db-tls", "require", "replication strategy: TLS to the databases: require, prefer or disable")
+	_ = root.RegisterFlagCompletionFunc("db-tls", completeValues("require", "prefer", "disable"))
 	_ = root.RegisterFlagCompletionFunc("output", completeValues("text", "json"))
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if a.opts.Output == "table" && cmd.Name() == "scan" {
@@ -115,6 +124,9 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 		}
 		if a.opts.PollInterval <= 0 {
 			return usagef("--poll-interval must be positive")
+		}
+		if a.opts.DBTLS != "require" && a.opts.DBTLS != "prefer" && a.opts.DBTLS != "disable" {
+			return usagef("--db-tls must be require, prefer or disable, not %q", a.opts.DBTLS)
 		}
 		return nil
 	}
@@ -196,6 +208,12 @@ func (a *app) engineWith(ctx context.Context, cfg awsclient.Config) (*workflow.E
 		Store:    store,
 		Poll:     awsclient.PollOptions{Min: a.opts.PollInterval, Max: 6 * a.opts.PollInterval},
 		Logger:   a.logger(),
+		// The replication strategy's engines and how it finds the master password (never
+		// stored; docs/replication.md#credentials).
+		Replication: map[string]replication.Engine{"postgres": postgres.New(), "mysql": mysql.New()},
+		Credentials: workflow.CredentialChain{Secrets: client.Secrets, SecretARN: a.opts.DBSecret,
+			EnvPassword: os.Getenv(workflow.EnvDBPassword)},
+		DBTLS: a.opts.DBTLS,
 	}
 	return eng, client, nil
 }

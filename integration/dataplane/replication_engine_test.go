@@ -19,7 +19,7 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/replication/postgres"
 )
 
-func replEndpoint(inst types.DBInstance) replication.Endpoint {
+func pgEndpoint(inst types.DBInstance) replication.Endpoint {
 	return replication.Endpoint{Host: aws.ToString(inst.Endpoint.Address), Port: aws.ToInt32(inst.Endpoint.Port),
 		Database: "shop", User: master, Password: password, TLS: "prefer"}
 }
@@ -149,7 +149,7 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 	host, port := aws.ToString(inst.Endpoint.Address), int(aws.ToInt32(inst.Endpoint.Port))
 	e.pgbenchInit(host, port, 1)
 	w := startPgbench(t, host, port, 2)
-	src := replEndpoint(inst)
+	src := pgEndpoint(inst)
 	eng := &postgres.Engine{}
 	n := replication.NamesFor("mig00001")
 	ctx := e.ctx
@@ -174,7 +174,7 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 		t.Fatalf("prepare again: %v", err)
 	}
 	e.snapshotCopyRestore("orders", "orders-new", "r")
-	dst := replEndpoint(e.describe("orders-new"))
+	dst := pgEndpoint(e.describe("orders-new"))
 	startPos := e.startPosition(eng, "orders-new")
 	if err := eng.Attach(ctx, src, dst, n, startPos); err != nil {
 		t.Fatal(err)
@@ -222,11 +222,11 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	virtualCutover := e.swapNames("orders", "orders-new", "orders-old")
-	if err := eng.Cleanup(ctx, replEndpoint(e.describe("orders")), n); err != nil {
+	if err := eng.Cleanup(ctx, pgEndpoint(e.describe("orders")), n); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"orders", "orders-old"} {
-		left, err := eng.Leftovers(ctx, replEndpoint(e.describe(id)))
+		left, err := eng.Leftovers(ctx, pgEndpoint(e.describe(id)))
 		if err != nil || len(left) > 0 {
 			t.Fatalf("leftovers on %s: %v %v", id, left, err)
 		}
@@ -253,14 +253,14 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 	// and lasts through the snapshot, the copy, the restore and the renames.
 	w2 := startPgbench(t, host, port, 2)
 	e.eventually("pgbench commits before the snapshot migration", func() bool { return len(w2.Commits()) > 20 })
-	cur := replEndpoint(e.describe("orders"))
+	cur := pgEndpoint(e.describe("orders"))
 	if _, err := eng.Freeze(ctx, cur, n); err != nil {
 		t.Fatal(err)
 	}
 	virtualSnapshot := e.snapshotCopyRestore("orders", "orders-new2", "s")
 	virtualSnapshot += e.swapNames("orders", "orders-new2", "orders-old2")
 	// The snapshot was taken frozen: the new instance carries the read-only default.
-	if err := eng.Unfreeze(ctx, replEndpoint(e.describe("orders"))); err != nil {
+	if err := eng.Unfreeze(ctx, pgEndpoint(e.describe("orders"))); err != nil {
 		t.Fatal(err)
 	}
 	before = len(w2.Commits())
@@ -303,7 +303,7 @@ func TestEngineNeedsOnlyRDSRights(t *testing.T) {
 	for _, db := range []string{"src", "dst"} {
 		e.exec(admin, "CREATE DATABASE "+db+" OWNER rdsmaster")
 	}
-	ep := replEndpoint(inst)
+	ep := pgEndpoint(inst)
 	ep.User, ep.Password = "rdsmaster", "rds-shaped"
 	src, dst := ep, ep
 	src.Database, dst.Database = "src", "dst"

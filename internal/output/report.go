@@ -22,6 +22,9 @@ func PrintPlan(w io.Writer, p *workflow.Plan) {
 		fmt.Fprintln(w, "Nothing to do: it is already encrypted with this key.")
 		return
 	}
+	if p.StrategyReason != "" && p.Strategy == workflow.StrategyReplication || strings.HasPrefix(p.StrategyReason, "auto") {
+		fmt.Fprintf(w, "Strategy: %s\n", p.StrategyReason)
+	}
 	fmt.Fprintf(w, "Estimated time %s, of which write downtime %s (estimates, not promises)\n\n", secs(p.EstimatedTotal), secs(p.EstimatedDowntime))
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tSTEP\tAWS CALLS\tESTIMATE\tWHAT")
@@ -80,6 +83,14 @@ func PrintReport(w io.Writer, r *workflow.Report) {
 		fmt.Fprintf(w, "   write downtime (AWS clock): %s", (time.Duration(r.DowntimeSeconds) * time.Second).String())
 	}
 	fmt.Fprintln(w)
+	if rp := r.Replication; r.Strategy == "replication" && rp != nil {
+		lag := fmt.Sprintf("%d bytes", rp.LagAtFreezeBytes)
+		if rp.LagAtFreezeBytes < 0 {
+			lag = fmt.Sprintf("%.0f s", rp.LagAtFreezeSeconds)
+		}
+		fmt.Fprintf(w, "strategy: replication (%s); lag at the freeze %s; drain %.1f s (local clock); verified %d tables, %d rows; %d sequences set\n",
+			rp.Engine, lag, rp.DrainSeconds, rp.TablesVerified, rp.RowsVerified, rp.SequencesSynced)
+	}
 	if r.DNS != "" {
 		fmt.Fprintln(w, "dns: "+r.DNS)
 	}

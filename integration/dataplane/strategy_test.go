@@ -1,0 +1,234 @@
+package dataplane_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication/postgres"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+)
+
+type noDNS struct{}
+
+func (noDNS) LookupHost(_ context.Context, host string) ([]string, error) {
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// toolEnv is a simulator with a data plane on a running virtual clock, and the tool's engine
+// on it, as the command builds it.
+type toolEnv struct {
+	*env
+	client *awsclient.Client
+	store  *workflow.Store
+	mu     sync.Mutex
+	events []workflow.Event
+}
+
+func startTool(t *testing.T, speed float64) *toolEnv {
+	t.Helper()
+	dataplane.RequireEngine(t, dataplane.Postgres)
+	h := simtest.Start(t, rdssim.Options{DataPlane: true, Speed: speed})
+	if h.Sim == nil {
+		t.Skip("the data-plane tests drive the in-process simulator (RDSSIM_ENDPOINT is set)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	t.Cleanup(cancel)
+	store, err := workflow.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &toolEnv{env: &env{t: t, h: h, rds: h.RDS(region), ctx: ctx},
+		client: awsclient.NewForSimulator(awsclient.Config{Region: region, EndpointURL: h.URL, MaxBackoff: 5 * time.Millisecond}),
+		store:  store}
+}
+
+func (e *toolEnv) engine(id string) *workflow.Engine {
+	return &workflow.Engine{
+		Clients:  func(r string) (model.RDS, error) { return e.client.For(r), nil },
+		Networks: func(r string) (model.Network, error) { return e.client.Network(r), nil },
+		Store:    e.store,
+		Approver: workflow.ApproverFunc(func(context.Context, workflow.Approval) (workflow.Decision, error) { return workflow.Approve, nil }),
+		Observer: workflow.ObserverFunc(func(ev workflow.Event) {
+			e.mu.Lock()
+			e.events = append(e.events, ev)
+			e.mu.Unlock()
+		}),
+		Poll:        awsclient.PollOptions{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond},
+		Resolver:    noDNS{},
+		NewID:       func() (string, error) { return id, nil },
+		Replication: map[string]replication.Engine{"postgres": postgres.New()},
+		Credentials: workflow.CredentialChain{EnvPassword: password},
+		DBTLS:       "prefer",
+	}
+}
+
+// waitAvailable polls (real time) until the instance is available.
+func (e *toolEnv) waitAvailable(id string) types.DBInstance {
+	e.t.Helper()
+	var inst types.DBInstance
+	e.eventually(id+" available", func() bool {
+		out, err := e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
+		if err != nil {
+			return false
+		}
+		inst = out.DBInstances[0]
+		return aws.ToString(inst.DBInstanceStatus) == "available"
+	})
+	return inst
+}
+
+func (e *toolEnv) lagEvents() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, ev := range e.events {
+		if ev.Type == workflow.EventStepProgress && ev.Step == workflow.StepReplCatchUp {
+			out = append(out, ev.Message)
+		}
+	}
+	return out
+}
+
+// TestReplicationStrategyLosesNoCommit runs the tool's replication strategy (the route, its
+// journal, its SQL freeze, the renames) on a PostgreSQL instance that pgbench writes to
+// through its endpoint for the whole migration, interrupted once during the catch-up and
+// resumed; then the snapshot strategy on the same database, with a freeze hook, for the
+// comparison. Every transaction pgbench saw commit is on the final instance exactly once,
+// for both.
+func TestReplicationStrategyLosesNoCommit(t *testing.T) {
+	e := startTool(t, 300)
+	e.logicalGroup("logical")
+	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("orders"), Engine: aws.String("postgres"),
+		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
+		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), DBParameterGroupName: aws.String("logical"),
+		BackupRetentionPeriod: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	inst := e.waitAvailable("orders")
+	host, port := aws.ToString(inst.Endpoint.Address), int(aws.ToInt32(inst.Endpoint.Port))
+	e.pgbenchInit(host, port, 1)
+	key, err := e.h.KMS(region).CreateKey(e.ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyARN := aws.ToString(key.KeyMetadata.Arn)
+	w := startPgbench(t, host, port, 2)
+	e.eventually("pgbench commits", func() bool { return len(w.Commits()) > 20 })
+
+	// The plan says which strategy and why.
+	eng := e.engine("repl0001")
+	req := workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: keyARN, Options: workflow.RunOptions{Strategy: workflow.StrategyAuto}}
+	plan, err := eng.Plan(e.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Strategy != workflow.StrategyReplication || !strings.Contains(plan.StrategyReason, "reached the database") {
+		t.Fatalf("auto chose %q: %s", plan.Strategy, plan.StrategyReason)
+	}
+	for _, s := range plan.Steps {
+		if s.Name == workflow.StepSnapshot && s.Downtime {
+			t.Fatal("the snapshot is inside the write downtime under the replication strategy")
+		}
+	}
+
+	// Interrupt the run during the catch-up (the context ends, as on Ctrl-C), then resume.
+	req.Options.Strategy = workflow.StrategyReplication
+	runCtx, stop := context.WithCancel(e.ctx)
+	go func() {
+		for runCtx.Err() == nil {
+			if len(e.lagEvents()) > 0 {
+				stop()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	_, err = eng.Migrate(runCtx, req)
+	stop()
+	if err == nil {
+		t.Fatal("the interrupted run finished")
+	}
+	interrupted := len(w.Commits())
+	e.eventually("pgbench keeps committing while the migration is interrupted", func() bool { return len(w.Commits()) > interrupted+10 })
+	rep, err := e.engine("repl0001").Resume(e.ctx, "repl0001")
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if rep.Status != workflow.StatusCompleted {
+		t.Fatalf("resumed run ended %s: %s", rep.Status, rep.Error)
+	}
+	final := e.waitAvailable("orders")
+	if !aws.ToBool(final.StorageEncrypted) {
+		t.Fatal("orders is not encrypted after the migration")
+	}
+	after := len(w.Commits())
+	e.eventually("pgbench commits on the encrypted instance", func() bool { return len(w.Commits()) > after+20 })
+	w.Stop()
+	cs := w.Commits()
+	fc := e.mustPG(endpoint(final))
+	for _, table := range []string{"pgbench_history", "ledger"} {
+		a := auditTokens(e.ctx, t, fc, table, cs)
+		t.Logf("replication strategy, %s: committed %d, lost %d, duplicated %d, committed unseen %d", table, a.committed, a.lost, a.duplicated, a.unacknowledged)
+		if a.lost != 0 || a.duplicated != 0 {
+			t.Errorf("%s: %d lost (%v), %d duplicated", table, a.lost, a.lostTokens[:min(5, len(a.lostTokens))], a.duplicated)
+		}
+	}
+	left, err := postgres.New().Leftovers(e.ctx, pgEndpoint(final))
+	if err != nil || len(left) > 0 {
+		t.Errorf("replication objects left on the new instance: %v %v", left, err)
+	}
+	gap, _ := longestGap(cs)
+	rp := rep.Replication
+	if rp == nil || rp.TablesVerified < 5 || rp.RowsVerified < 100000 {
+		t.Fatalf("report's replication figures %+v", rp)
+	}
+	lags := e.lagEvents()
+	t.Logf("replication strategy: write downtime %.0f s on the AWS clock (report); longest gap between pgbench commits %.1f s (local clock); "+
+		"lag at the freeze %d bytes; drain %.1f s; %d tables, %d rows verified; %d sequences; %d lag events, last %q",
+		rep.DowntimeSeconds, gap.Seconds(), rp.LagAtFreezeBytes, rp.DrainSeconds, rp.TablesVerified, rp.RowsVerified, rp.SequencesSynced, len(lags), lags[len(lags)-1])
+
+	// The snapshot strategy on the same database, its writes frozen by a hook (SQL, as the
+	// replication strategy's freeze; the unfreeze hook lifts it on the new instance, which
+	// the snapshot carried it to).
+	host, port = aws.ToString(final.Endpoint.Address), int(aws.ToInt32(final.Endpoint.Port))
+	psql := fmt.Sprintf("PGPASSWORD=%s /usr/lib/postgresql/15/bin/psql -h %s -p %d -U %s -d shop -v ON_ERROR_STOP=1", password, host, port, master)
+	freeze := psql + ` -c "ALTER DATABASE shop SET default_transaction_read_only = on" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'"`
+	unfreeze := psql + ` -c "ALTER DATABASE shop RESET default_transaction_read_only"`
+	w2 := startPgbench(t, host, port, 2)
+	e.eventually("pgbench commits before the snapshot strategy", func() bool { return len(w2.Commits()) > 20 })
+	rep2, err := e.engine("snap0001").Migrate(e.ctx, workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: keyARN,
+		Options: workflow.RunOptions{Strategy: workflow.StrategySnapshot, Freeze: workflow.FreezeHook, FreezeHook: freeze, UnfreezeHook: unfreeze, Precopy: true}})
+	if err != nil {
+		t.Fatalf("snapshot strategy: %v", err)
+	}
+	after = len(w2.Commits())
+	e.eventually("pgbench commits after the snapshot strategy", func() bool { return len(w2.Commits()) > after+20 })
+	w2.Stop()
+	cs2 := w2.Commits()
+	a2 := auditTokens(e.ctx, t, e.mustPG(endpoint(e.waitAvailable("orders"))), "ledger", cs2)
+	if a2.lost != 0 || a2.duplicated != 0 {
+		t.Errorf("snapshot strategy: %d lost, %d duplicated", a2.lost, a2.duplicated)
+	}
+	gap2, _ := longestGap(cs2)
+	t.Logf("snapshot strategy: committed %d, lost %d, duplicated %d; write downtime %.0f s on the AWS clock (report); longest gap between pgbench commits %.1f s (local clock)",
+		a2.committed, a2.lost, a2.duplicated, rep2.DowntimeSeconds, gap2.Seconds())
+	if rep2.DowntimeSeconds <= rep.DowntimeSeconds {
+		t.Errorf("snapshot strategy's write downtime %.0f s is not longer than replication's %.0f s", rep2.DowntimeSeconds, rep.DowntimeSeconds)
+	}
+}
