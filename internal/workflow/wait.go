@@ -94,6 +94,9 @@ func (r *run) expectStep(s step) {
 		gib = r.src.Settings.AllocatedStorage
 	}
 	r.expect = expectation{within: s.estimate.at(gib)}
+	if s.name == StepFreeze && r.st.Options.freezeMode() == FreezeEnforce {
+		r.expect.within = enforceEstimate // enforce.go: modify, reboot, a minute of metrics
+	}
 }
 
 // watch is how this run's waits poll and report. Each wait is measured from its own start on
