@@ -32,9 +32,10 @@ type measured struct {
 	source   string
 	gib      int32
 	precopy  bool
-	downtime time.Duration // the report's, on the AWS clock
-	estimate time.Duration // the plan's
-	steps    []string      // each step's duration (the journal's clock)
+	freeze   workflow.FreezeMode // "" as in the engine without EC2 clients: none
+	downtime time.Duration       // the report's, on the AWS clock
+	estimate time.Duration       // the plan's
+	steps    []string            // each step's duration (the journal's clock)
 }
 
 func (m measured) String() string {
@@ -52,7 +53,10 @@ func migrateMeasured(t testing.TB, e *env, runs []measured) []measured {
 	for i, m := range runs {
 		wg.Go(func() {
 			eng := e.engine("", workflow.AutoApprove)
-			req := workflow.MigrateRequest{Region: region, Source: m.source, KmsKey: "alias/k", Options: workflow.RunOptions{Precopy: m.precopy}}
+			if m.freeze == workflow.FreezeEnforce {
+				eng = e.enforcing(eng)
+			}
+			req := workflow.MigrateRequest{Region: region, Source: m.source, KmsKey: "alias/k", Options: workflow.RunOptions{Precopy: m.precopy, Freeze: m.freeze}}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			plan, err := eng.Plan(ctx, req)
