@@ -23,7 +23,8 @@ import (
 //   - Everything the tool creates carries rdsencrypt:migration-id, so creating calls
 //     require it in the request (aws:RequestTag) and deleting calls of created resources
 //     require it on the resource (aws:ResourceTag).
-//   - The source is never tagged (invariant 1: only its rename changes it). So the calls
+//   - The source is never tagged (invariant 1: only its renames and the enforced freeze's
+//     security-group change and reboot change it). So the calls
 //     that touch the source cannot be tag-restricted: CreateDBSnapshot (of the source),
 //     ModifyDBInstance (the cutover rename, the rename back at rollback, turning off
 //     deletion protection of the retired source at cleanup) and DeleteDBInstance of the
@@ -174,7 +175,7 @@ func New(o Options) *Document {
 			Why:      "tag-on-create of the tool's snapshots, the tags RDS copies from the source onto the final snapshot (no migration tag), then the migration tags on it; narrowed by name only"},
 		{Sid: "ModifyAndRename", Action: []string{"rds:ModifyDBInstance"},
 			Resource: []string{rds("db", "*"), rds("og", "*"), rds("pg", "*")},
-			Why:      "cannot be tag-restricted: the cutover renames the untagged source, rollback renames it back, cleanup turns off its deletion protection; IAM has no condition key for the new identifier of a rename, so this also allows other modifications of any instance"},
+			Why:      "cannot be tag-restricted: the cutover renames the untagged source, rollback renames it back, the enforced freeze replaces its security groups (and rollback puts them back), cleanup turns off its deletion protection; IAM has no condition key for the new identifier of a rename, so this also allows other modifications of any instance"},
 		{Sid: "RebootOwnInstances", Action: []string{"rds:RebootDBInstance"},
 			Resource: []string{rds("db", policyTargets)}, Condition: owned,
 			Why: "the new instance is rebooted to apply its parameter group, before cutover"},
