@@ -34,6 +34,12 @@ func instanceFrom(region string, d *types.DBInstance) *model.Instance {
 	if d.DBSubnetGroup != nil {
 		inst.VpcID = str(d.DBSubnetGroup.VpcId)
 	}
+	for _, g := range d.VpcSecurityGroups {
+		// "adding" or "removing" while a change of groups is applied; "active" once in force
+		if st := str(g.Status); st != "" && st != "active" {
+			inst.SecurityGroupsSettling = true
+		}
+	}
 	if d.MasterUserSecret != nil {
 		inst.MasterUserSecretARN = str(d.MasterUserSecret.SecretArn)
 	}

@@ -92,6 +92,9 @@ type Instance struct {
 	ClusterID string
 	// VpcID is the VPC of the instance's DB subnet group.
 	VpcID string
+	// SecurityGroupsSettling: a membership of VpcSecurityGroupIDs is not active yet (adding,
+	// removing), so the groups shown are not all in force.
+	SecurityGroupsSettling bool
 	// ReplicaSource is the source of a read replica: an identifier in the same region, an ARN
 	// across regions. Empty for a primary.
 	ReplicaSource string

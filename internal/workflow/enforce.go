@@ -110,7 +110,7 @@ func enforceFreeze(ctx context.Context, r *run) error {
 		}
 	}
 	closed, err := r.waitInstance(ctx, r.st.SourceRID, func(i *model.Instance) bool {
-		return slices.Equal(i.Settings.VpcSecurityGroupIDs, []string{group.ID}) && len(i.PendingModifications) == 0
+		return slices.Equal(i.Settings.VpcSecurityGroupIDs, []string{group.ID}) && !i.SecurityGroupsSettling && len(i.PendingModifications) == 0
 	})
 	if err != nil {
 		return err
@@ -257,7 +257,7 @@ func (r *run) undoEnforcedFreeze(ctx context.Context) error {
 			return err
 		}
 		if _, err := r.waitInstance(ctx, r.st.SourceRID, func(i *model.Instance) bool {
-			return slices.Equal(i.Settings.VpcSecurityGroupIDs, fs.OriginalGroups)
+			return slices.Equal(i.Settings.VpcSecurityGroupIDs, fs.OriginalGroups) && !i.SecurityGroupsSettling
 		}); err != nil {
 			return err
 		}
