@@ -19,6 +19,8 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
+	binlog "github.com/rdsencrypt/rdsencrypt/internal/replication/mysql"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -115,7 +117,9 @@ func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, ro
 	ctx := e.ctx()
 	id, addr := aws.ToString(inst.DBInstanceIdentifier), instAddr(inst)
 	pause := filepath.Join(t.TempDir(), "paused")
-	if opts.FreezeHook == "" {
+	if opts.FreezeHook == "" && opts.Strategy != workflow.StrategyReplication {
+		// The snapshot strategy's freeze: the hooks pause sysbench and the ledger client. The
+		// replication strategy freezes in the database; the clients never pause.
 		opts.FreezeHook, opts.UnfreezeHook = "touch "+pause, "rm -f "+pause
 	}
 	load := startSysbench(sysbenchArgs(addr, proofUser, proofPassword, "shop", tables, rows), pause)
@@ -127,6 +131,9 @@ func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, ro
 	eng := e.engine("", workflow.AutoApprove)
 	eng.Hooks = workflow.ShellHooks{}
 	eng.Poll = awsclient.PollOptions{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}
+	eng.Replication = map[string]replication.Engine{"mysql": binlog.New()}
+	eng.Credentials = workflow.CredentialChain{EnvPassword: proofPassword}
+	eng.DBTLS = "prefer" // the data plane's servers have no TLS
 	key := e.createKey("alias/proof-" + id)
 	rep, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: id, KmsKey: key, Options: opts})
 	require.NoError(t, err)
@@ -166,4 +173,25 @@ func TestSnapshotStrategyUnderSysbench(t *testing.T) {
 	res.log(t, fmt.Sprintf("snapshot strategy, %d GiB", proofStorage(t)))
 	require.Zero(t, res.lost, "committed transactions lost")
 	require.Zero(t, res.duplicated, "committed transactions duplicated")
+}
+
+// TestReplicationStrategyUnderSysbench: the tool's replication strategy (migrate --strategy
+// replication: the route, its journal, the freeze with read_only in the source's parameter
+// group, the drain, the verification, the renames) on a MariaDB instance that sysbench and
+// the ledger client write to through its endpoint for the whole migration, never paused.
+// Every transaction the client saw commit is on the final instance exactly once.
+func TestReplicationStrategyUnderSysbench(t *testing.T) {
+	e := proofEnv(t)
+	inst := proofSource(t, e, "shop", proofStorage(t), 2, 2000)
+	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{Strategy: workflow.StrategyReplication})
+	res.log(t, fmt.Sprintf("replication strategy, %d GiB", proofStorage(t)))
+	if rp := res.report.Replication; rp != nil {
+		t.Logf("tool's replication figures: lag at freeze %d bytes, drain %.3f s (local clock), %d tables and %d rows verified, %d sessions ended, frozen at %s",
+			rp.LagAtFreezeBytes, rp.DrainSeconds, rp.TablesVerified, rp.RowsVerified, rp.SessionsEnded, rp.FrozenPosition)
+	}
+	require.Equal(t, workflow.StrategyReplication, res.report.Strategy)
+	require.Zero(t, res.lost, "committed transactions lost")
+	require.Zero(t, res.duplicated, "committed transactions duplicated")
+	require.NotNil(t, res.report.Replication)
+	require.Equal(t, 3, res.report.Replication.TablesVerified, "sbtest1, sbtest2 and ledger verified at the freeze")
 }

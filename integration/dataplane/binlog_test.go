@@ -27,6 +27,16 @@ func binlogEndpoint(inst types.DBInstance) binlog.Endpoint {
 		User: master, Password: password, TLS: binlog.TLSPreferred}
 }
 
+func (e *env) binlogConnByEndpoint(ep replication.Endpoint) *binlog.Conn {
+	e.t.Helper()
+	c, err := binlog.Open(e.ctx, binlog.Endpoint{Host: ep.Host, Port: int(ep.Port), User: ep.User, Password: ep.Password, TLS: binlog.TLSPreferred})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { c.Close() })
+	return c
+}
+
 func (e *env) binlogConn(inst types.DBInstance) *binlog.Conn {
 	e.t.Helper()
 	c, err := binlog.Open(e.ctx, binlogEndpoint(inst))
@@ -428,16 +438,21 @@ func TestMySQLEngineVerbs(t *testing.T) {
 		}
 		return out
 	}
-	if b := blockers(); len(b) != 1 || !strings.Contains(b[0], "binlog retention hours NULL") {
+	if b := blockers(); len(b) != 0 {
 		t.Fatalf("blockers before PrepareSource: %q", b)
+	}
+	if fs, err := eng.Preconditions(e.ctx, src); err != nil || !slices.ContainsFunc(fs, func(f replication.Finding) bool {
+		return strings.Contains(f.What, "binlog retention hours NULL") && strings.Contains(f.Do, "rdsencrypt sets it to 24 h")
+	}) {
+		t.Fatalf("findings before PrepareSource: %+v %v", fs, err)
 	}
 	for range 2 { // a resumed run prepares again
 		if _, err := eng.PrepareSource(e.ctx, src, names); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if b := blockers(); len(b) != 0 {
-		t.Fatalf("blockers after PrepareSource: %q", b)
+	if hours, err := e.binlogConnByEndpoint(src).RetentionHours(e.ctx); err != nil || hours != 24 {
+		t.Fatalf("retention after PrepareSource: %d %v", hours, err)
 	}
 
 	w := startCommitter(e.ctx, e.maria(endpoint(srcInst), "shop"))

@@ -103,6 +103,11 @@ func applyUnfreeze(ctx context.Context, r *run) error {
 			return err
 		}
 	}
+	if usesGroupFreeze(r.st) && r.phase == "" {
+		if err := r.thawAndCheck(ctx); err != nil { // replication_mysql.go
+			return err
+		}
+	}
 	if h := r.st.Options.UnfreezeHook; h != "" {
 		if err := r.hooks().Run(ctx, "unfreeze", h, r.hookEnv()); err != nil {
 			if ctx.Err() != nil {

@@ -57,6 +57,19 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 	case in.src.Endpoint == "":
 		return "the source has no endpoint", nil, nil
 	}
+	if family == "mysql" {
+		api, err := e.Clients(in.src.Region)
+		if err != nil {
+			return "", nil, err
+		}
+		problem, err := mysqlGroupProblem(ctx, api, in.src) // replication_mysql.go
+		if err != nil {
+			return "", nil, err
+		}
+		if problem != "" {
+			return problem, nil, nil
+		}
+	}
 	pw, err := e.Credentials.MasterPassword(ctx, in.src)
 	if err != nil {
 		return "cannot obtain the master password: " + err.Error(), nil, nil

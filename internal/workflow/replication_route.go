@@ -68,9 +68,10 @@ var replicationSteps = []step{
 	},
 	{
 		name: StepReplFreeze, mutating: true, downtime: true,
-		local: "runs the freeze hook, then freezes writes at the SQL level and checks the source's position is stable",
+		// MySQL and MariaDB: read_only through the source's DB parameter group (replication_mysql.go).
+		actions: []string{"DescribeDBParameters", "ModifyDBParameterGroup"},
 		describe: func(p *Plan, n Names) string {
-			return "freeze writes to " + p.Source + " in the database: new writes refused, application sessions ended, position stable (write downtime starts here)"
+			return "freeze writes to " + p.Source + " in the database (MySQL, MariaDB: read_only in its DB parameter group): new writes refused, application sessions ended, position stable (write downtime starts here)"
 		},
 		estimate: estimate{base: 10 * time.Second},
 		undo:     "rollback lets the source accept writes again",

@@ -30,7 +30,7 @@ func TestReplicationOrderFreezesOnlyForTheCutover(t *testing.T) {
 	}
 	assert.Equal(t, []string{StepPreflight, StepReplPrepare, StepSnapshot, StepCopy, StepRestore, StepModify, StepParity,
 		StepReplAttach, StepReplCatchUp, StepReplFreeze, StepReplDrain, StepReplVerify, StepReplSequences, StepReplDetach,
-		StepRenameSource, StepRenameTarget, StepUnfreeze, StepVerify, StepReplCleanup}, names)
+		StepRenameSource, StepRenameTarget, StepUnfreeze, StepModifyLate, StepVerify, StepReplCleanup}, names)
 	assert.NotContains(t, names, StepFreeze, "the SQL freeze replaces the operator's freeze")
 }
 

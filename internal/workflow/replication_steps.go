@@ -35,6 +35,10 @@ type ReplicationState struct {
 	TablesVerified  int     `json:"tables_verified,omitempty"`
 	RowsVerified    int64   `json:"rows_verified,omitempty"`
 	SequencesSynced int     `json:"sequences_synced,omitempty"`
+	// ReadOnlyGroup is the DB parameter group whose read_only froze a MySQL/MariaDB source
+	// (replication_mysql.go), and ReadOnlyBefore the value it had before.
+	ReadOnlyGroup  string `json:"read_only_group,omitempty"`
+	ReadOnlyBefore string `json:"read_only_before,omitempty"`
 }
 
 // dbRun is the replication strategy's in-memory material of one run.
@@ -297,6 +301,11 @@ func applyReplFreeze(ctx context.Context, r *run) error {
 			return err
 		}
 	}
+	if usesGroupFreeze(r.st) {
+		if err := r.freezeGroup(ctx); err != nil {
+			return err
+		}
+	}
 	f, err := db.eng.Freeze(ctx, src, n)
 	if err != nil {
 		return r.dbError(err, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, "cannot freeze writes on %s", r.st.Source)
@@ -416,6 +425,11 @@ func undoReplication(ctx context.Context, r *run) error {
 	db, src, err := r.replSource(ctx)
 	if err != nil {
 		return err
+	}
+	if usesGroupFreeze(r.st) {
+		if err := r.thawGroup(ctx); err != nil {
+			return err
+		}
 	}
 	if err := db.eng.Cleanup(ctx, src, replication.NamesFor(r.st.ID)); err != nil {
 		return r.dbError(err, "rdsencrypt rollback "+r.st.ID, "cannot remove the replication objects from %s", r.st.Source)

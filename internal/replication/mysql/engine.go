@@ -71,6 +71,11 @@ func (e *Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([
 			if p.Blocking {
 				f.Severity = replication.Blocker
 			}
+			if strings.HasPrefix(p.What, "binlog retention hours") {
+				// PrepareSource makes this change, inside the approval of its step.
+				f.Severity = replication.Warning
+				f.Do = fmt.Sprintf("rdsencrypt sets it to %d h when it prepares the source (%s); set it back after the migration if you want", e.RetentionHours, p.Fix)
+			}
 			switch {
 			case strings.HasPrefix(p.What, "tables without a primary key"):
 				f.Objects = ch.NoPrimaryKey

@@ -1,0 +1,117 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+)
+
+// MySQL and MariaDB under the replication strategy freeze writes with read_only set through
+// the source's DB parameter group: RDS gives the master user no SUPER, so no SQL statement of
+// the tool can make the server refuse writes (and FLUSH TABLES WITH READ LOCK is refused on
+// RDS). read_only is dynamic, so ApplyMethod immediate applies it at once to the running
+// servers of every instance using the group (docs/replication-mysql.md#lag-freeze-drain-verification).
+// The restored target carries the source's group, so it is read_only too until the unfreeze:
+// its replication thread still applies, and writes resume on it when the group's read_only is
+// put back.
+
+const readOnlyParameter = "read_only"
+
+// usesGroupFreeze reports whether this run's engine freezes through the parameter group.
+func usesGroupFreeze(st *State) bool {
+	return st.Options.Strategy == StrategyReplication && st.Replication != nil && st.Replication.Engine == "mysql"
+}
+
+// mysqlGroupProblem says why the source's parameter group cannot carry the freeze ("" when it
+// can): AWS refuses to modify a default group, and a group other instances use would freeze
+// them too.
+func mysqlGroupProblem(ctx context.Context, api model.RDS, src *model.Instance) (string, error) {
+	group := src.Settings.DBParameterGroupName
+	if group == "" || strings.HasPrefix(group, "default.") {
+		return fmt.Sprintf("%s uses the default DB parameter group %q, which cannot be modified, and the freeze sets read_only in it: "+
+			"give it a custom copy (aws rds copy-db-parameter-group, then modify-db-instance --db-parameter-group-name and a reboot) before the migration", src.ID, group), nil
+	}
+	insts, err := api.ListInstances(ctx)
+	if err != nil {
+		return "", err
+	}
+	var others []string
+	for _, i := range insts {
+		if i.ID != src.ID && i.Settings.DBParameterGroupName == group {
+			others = append(others, i.ID)
+		}
+	}
+	if len(others) > 0 {
+		return fmt.Sprintf("the DB parameter group %s of %s is also used by %s, which the freeze (read_only in the group) would freeze too: "+
+			"give %s a group of its own before the migration", group, src.ID, strings.Join(others, ", "), src.ID), nil
+	}
+	return "", nil
+}
+
+// freezeGroup sets read_only=1 in the source's parameter group, journaling the group and the
+// value it had first, before the engine checks the freeze.
+func (r *run) freezeGroup(ctx context.Context) error {
+	st := r.replState()
+	if st.ReadOnlyGroup == "" {
+		src, err := r.source(ctx)
+		if err != nil {
+			return err
+		}
+		before, err := r.api.ParameterValue(ctx, src.Settings.DBParameterGroupName, readOnlyParameter)
+		if err != nil {
+			return errorf(r.st.Source, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, err,
+				"cannot read read_only of the parameter group %s", src.Settings.DBParameterGroupName)
+		}
+		st.ReadOnlyGroup, st.ReadOnlyBefore = src.Settings.DBParameterGroupName, before
+		if err := r.save(); err != nil {
+			return err
+		}
+	}
+	if err := r.api.SetParameters(ctx, st.ReadOnlyGroup, map[string]string{readOnlyParameter: "1"}); err != nil {
+		return errorf(r.st.Source, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, err,
+			"cannot set read_only in the parameter group %s", st.ReadOnlyGroup)
+	}
+	r.log("read_only=1 in the parameter group %s (applied at once to %s and %s)", st.ReadOnlyGroup, r.st.Source, r.names.Target)
+	return nil
+}
+
+// thawGroup puts read_only back in the group: its earlier value when it had one of 0/1, else
+// 0 (the default {TrueIfReplica} is 0 for an instance that is not a replica).
+func (r *run) thawGroup(ctx context.Context) error {
+	st := r.st.Replication
+	if st == nil || st.ReadOnlyGroup == "" {
+		return nil
+	}
+	value := "0"
+	if st.ReadOnlyBefore == "1" {
+		value = "1"
+	}
+	if err := r.api.SetParameters(ctx, st.ReadOnlyGroup, map[string]string{readOnlyParameter: value}); err != nil {
+		return errorf(r.st.Source, "set read_only="+value+" in the parameter group "+st.ReadOnlyGroup+" by hand, then rdsencrypt resume "+r.st.ID, err,
+			"cannot put read_only back in the parameter group %s", st.ReadOnlyGroup)
+	}
+	r.log("read_only=%s in the parameter group %s again", value, st.ReadOnlyGroup)
+	return nil
+}
+
+// thawAndCheck lifts the group freeze and checks, on the instance now at the source's name,
+// that writes are accepted again.
+func (r *run) thawAndCheck(ctx context.Context) error {
+	if err := r.thawGroup(ctx); err != nil {
+		return err
+	}
+	inst, err := r.api.DescribeInstance(ctx, r.st.Source)
+	if err != nil {
+		return err
+	}
+	db, err := r.replicationOf(ctx, inst)
+	if err != nil {
+		return err
+	}
+	if err := db.eng.Unfreeze(ctx, r.e.dbEndpoint(inst, db.password)); err != nil {
+		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "%s does not accept writes yet", r.st.Source)
+	}
+	return nil
+}
