@@ -64,6 +64,13 @@ func runPolicyScenario(t *testing.T, e *env) (stage string, err error) {
 // action of the policy must be called by it.
 var notExercised = map[string]string{
 	"rds:CreateDBInstanceReadReplica": "the scenario's sources have no read replicas (replica_test.go migrates some)",
+	// The replication strategy's calls: the policy scenarios run the snapshot strategy; the
+	// replication strategy runs against the data plane (strategy_proof_test.go,
+	// integration/dataplane/strategy_test.go).
+	"rds:DescribeDBLogFiles":       "the replication strategy",
+	"rds:DownloadDBLogFilePortion": "the replication strategy",
+	"rds:DescribeDBParameters":     "the replication strategy (MySQL/MariaDB freeze)",
+	"rds:ModifyDBParameterGroup":   "the replication strategy (MySQL/MariaDB freeze)",
 }
 
 func instancePolicy() *iampolicy.Document {
@@ -174,6 +181,13 @@ var clusterNotExercised = map[string]string{
 	"ec2:DescribeSecurityGroups":             "the enforced freeze: instances only",
 	"ec2:DeleteSecurityGroup":                "the enforced freeze: instances only",
 	"cloudwatch:GetMetricData":               "the enforced freeze: instances only",
+	// The replication strategy's calls: the policy scenarios run the snapshot strategy; the
+	// replication strategy runs against the data plane (strategy_proof_test.go,
+	// integration/dataplane/strategy_test.go).
+	"rds:DescribeDBLogFiles":       "the replication strategy",
+	"rds:DownloadDBLogFilePortion": "the replication strategy",
+	"rds:DescribeDBParameters":     "the replication strategy (MySQL/MariaDB freeze)",
+	"rds:ModifyDBParameterGroup":   "the replication strategy (MySQL/MariaDB freeze)",
 }
 
 func TestClusterMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
