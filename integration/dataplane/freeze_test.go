@@ -6,9 +6,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // TestIngressFreeGroupClosesTheRealServer: what rdsencrypt's enforced freeze relies on, with a
@@ -64,5 +66,64 @@ func TestIngressFreeGroupClosesTheRealServer(t *testing.T) {
 	c3 := e.mustPG(addr)
 	if got := e.rows(c3, "SELECT string_agg(v::text, ',') FROM t"); got != "1" {
 		t.Fatalf("rows %q, want the one written before the reboot", got)
+	}
+}
+
+// TestEnforcedFreezeLosesNoCommit runs the tool's snapshot strategy with --freeze enforce on a
+// PostgreSQL instance that pgbench writes to through its endpoint for the whole migration
+// (a new connection per transaction). The freeze closes the source to new connections and
+// its reboot ends the open ones, so no transaction commits on the source after the final
+// snapshot: every commit pgbench saw is on the encrypted instance, exactly once. The same
+// run with --freeze none loses the commits made between the final snapshot and the cutover,
+// which is what the enforced freeze is for.
+func TestEnforcedFreezeLosesNoCommit(t *testing.T) {
+	for _, mode := range []workflow.FreezeMode{workflow.FreezeEnforce, workflow.FreezeNone} {
+		t.Run(string(mode), func(t *testing.T) {
+			e := startTool(t, 300)
+			if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("orders"), Engine: aws.String("postgres"),
+				DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
+				MasterUserPassword: aws.String(password), DBName: aws.String("shop"), BackupRetentionPeriod: aws.Int32(0)}); err != nil {
+				t.Fatal(err)
+			}
+			inst := e.waitAvailable("orders")
+			host, port := aws.ToString(inst.Endpoint.Address), int(aws.ToInt32(inst.Endpoint.Port))
+			e.pgbenchInit(host, port, 1)
+			key, err := e.h.KMS(region).CreateKey(e.ctx, &kms.CreateKeyInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := startPgbench(t, host, port, 2)
+			e.eventually("pgbench commits", func() bool { return len(w.Commits()) > 20 })
+			rep, err := e.engine("frz00001").Migrate(e.ctx, workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: aws.ToString(key.KeyMetadata.Arn),
+				Options: workflow.RunOptions{Strategy: workflow.StrategySnapshot, Freeze: mode, Precopy: true}})
+			if err != nil {
+				t.Fatalf("migrate: %v", err)
+			}
+			final := e.waitAvailable("orders")
+			if !aws.ToBool(final.StorageEncrypted) {
+				t.Fatal("orders is not encrypted after the migration")
+			}
+			after := len(w.Commits())
+			e.eventually("pgbench commits on the encrypted instance", func() bool { return len(w.Commits()) > after+20 })
+			w.Stop()
+			cs := w.Commits()
+			a := auditTokens(e.ctx, t, e.mustPG(endpoint(final)), "ledger", cs)
+			gap, _ := longestGap(cs)
+			t.Logf("--freeze %s: committed %d, lost %d, duplicated %d; write downtime %.0f s on the AWS clock; longest gap between commits %.1f s (local clock)",
+				mode, a.committed, a.lost, a.duplicated, rep.DowntimeSeconds, gap.Seconds())
+			if a.duplicated != 0 {
+				t.Errorf("%d duplicated", a.duplicated)
+			}
+			switch mode {
+			case workflow.FreezeEnforce:
+				if a.lost != 0 {
+					t.Errorf("--freeze enforce lost %d commits (%v)", a.lost, a.lostTokens[:min(5, len(a.lostTokens))])
+				}
+			case workflow.FreezeNone:
+				if a.lost == 0 {
+					t.Error("--freeze none lost nothing: the test does not tell an enforced freeze from none")
+				}
+			}
+		})
 	}
 }
