@@ -112,7 +112,11 @@ func proofEnv(t *testing.T) *env {
 // migrateUnderLoad migrates inst while sysbench and the ledger client write through its
 // endpoint, keeps them writing a little after the migration, and accounts every commit on the
 // instance that then answers at the endpoint.
-func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, rows int, opts workflow.RunOptions) proofResult {
+//
+// interrupt names steps at whose start the run is stopped (its context ends, as on Ctrl-C or
+// when the process is killed between two calls) and then resumed by a new engine on the same
+// state directory, each once, in order.
+func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, rows int, opts workflow.RunOptions, interrupt ...string) proofResult {
 	t.Helper()
 	ctx := e.ctx()
 	id, addr := aws.ToString(inst.DBInstanceIdentifier), instAddr(inst)
@@ -128,14 +132,50 @@ func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, ro
 	led := startLedger(ldb, pause)
 	require.Eventually(t, func() bool { return led.count() >= 100 }, time.Minute, 10*time.Millisecond)
 
-	eng := e.engine("", workflow.AutoApprove)
-	eng.Hooks = workflow.ShellHooks{}
-	eng.Poll = awsclient.PollOptions{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}
-	eng.Replication = map[string]replication.Engine{"mysql": binlog.New()}
-	eng.Credentials = workflow.CredentialChain{EnvPassword: proofPassword}
-	eng.DBTLS = "prefer" // the data plane's servers have no TLS
+	const migrationID = "proof0001"
+	newEngine := func(stopAt string, stop context.CancelFunc) *workflow.Engine {
+		eng := e.engine(migrationID, workflow.AutoApprove)
+		eng.Hooks = workflow.ShellHooks{}
+		eng.Poll = awsclient.PollOptions{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}
+		eng.Replication = map[string]replication.Engine{"mysql": binlog.New()}
+		eng.Credentials = workflow.CredentialChain{EnvPassword: proofPassword}
+		eng.DBTLS = "prefer" // the data plane's servers have no TLS
+		if stopAt != "" {
+			next := eng.Observer
+			eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
+				next.Notify(ev)
+				if ev.Type == workflow.EventStepStarted && ev.Step == stopAt {
+					stop()
+				}
+			})
+		}
+		return eng
+	}
 	key := e.createKey("alias/proof-" + id)
-	rep, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: id, KmsKey: key, Options: opts})
+	req := workflow.MigrateRequest{Region: region, Source: id, KmsKey: key, Options: opts}
+	var rep *workflow.Report
+	var err error
+	for i := 0; i <= len(interrupt); i++ {
+		stopAt, runCtx, stop := "", ctx, context.CancelFunc(func() {})
+		if i < len(interrupt) {
+			stopAt = interrupt[i]
+			runCtx, stop = context.WithCancel(ctx)
+		}
+		eng := newEngine(stopAt, stop)
+		if i == 0 {
+			rep, err = eng.Migrate(runCtx, req)
+		} else {
+			rep, err = eng.Resume(runCtx, migrationID)
+		}
+		stop()
+		if i < len(interrupt) {
+			require.Error(t, err, "the run interrupted at %s finished", stopAt)
+			// The clients keep writing (or being refused) while the tool is away.
+			n := led.count()
+			time.Sleep(500 * time.Millisecond)
+			t.Logf("interrupted at %s: %v; the client committed %d meanwhile", stopAt, err, led.count()-n)
+		}
+	}
 	require.NoError(t, err)
 	require.Equal(t, workflow.StatusCompleted, rep.Status, "report %+v", rep)
 	// Writes go on after the migration: the ledger must see commits on the new instance.
@@ -194,4 +234,18 @@ func TestReplicationStrategyUnderSysbench(t *testing.T) {
 	require.Zero(t, res.duplicated, "committed transactions duplicated")
 	require.NotNil(t, res.report.Replication)
 	require.Equal(t, 3, res.report.Replication.TablesVerified, "sbtest1, sbtest2 and ledger verified at the freeze")
+}
+
+// TestReplicationStrategyInterruptedResumes: the replication strategy stopped at the start of
+// the catch-up and again at the start of the drain (inside the freeze: read_only on, the
+// clients refused), each time resumed by a new engine, with sysbench and the ledger client
+// writing throughout: it converges, and no commit the client saw is lost or duplicated.
+func TestReplicationStrategyInterruptedResumes(t *testing.T) {
+	e := proofEnv(t)
+	inst := proofSource(t, e, "shop", proofStorage(t), 2, 2000)
+	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{Strategy: workflow.StrategyReplication},
+		workflow.StepReplCatchUp, workflow.StepReplDrain)
+	res.log(t, fmt.Sprintf("replication strategy interrupted twice, %d GiB", proofStorage(t)))
+	require.Zero(t, res.lost, "committed transactions lost")
+	require.Zero(t, res.duplicated, "committed transactions duplicated")
 }
