@@ -26,6 +26,8 @@ type migrateOptions struct {
 	Precopy      bool
 	Prepare      bool
 	Strategy     string
+	// planOnly: the options only plan (plan, migrate --dry-run)
+	planOnly bool
 }
 
 func (o *migrateOptions) addFlags(a *app, cmd *cobra.Command, withRun bool) {
@@ -73,7 +75,11 @@ func (o *migrateOptions) request(region string) (workflow.MigrateRequest, error)
 	if err != nil {
 		return workflow.MigrateRequest{}, err
 	}
-	freeze, err := freezeChoice(o.Freeze, o.FreezeHook)
+	hook := o.FreezeHook
+	if o.planOnly && hook == "" && o.Freeze == string(workflow.FreezeHook) {
+		hook = "(plan)" // plan takes no --freeze-hook: --freeze hook plans as if one were given
+	}
+	freeze, err := freezeChoice(o.Freeze, hook)
 	if err != nil {
 		return workflow.MigrateRequest{}, err
 	}
@@ -143,6 +149,7 @@ func (a *app) planCommand() *cobra.Command {
 }
 
 func (a *app) runPlan(ctx context.Context, o *migrateOptions) error {
+	o.planOnly = true
 	eng, client, err := a.engine(ctx)
 	if err != nil {
 		return err

@@ -46,9 +46,12 @@ func TestYesWithoutAFreezeChoiceIsRefused(t *testing.T) {
 		assert.Equal(t, exitUsage, code, tc.args)
 		assert.Contains(t, stderr, tc.want)
 	}
-	// plan takes the choice too
-	_, stderr, code = c.run("plan", "--db", "ledger", "--kms-key", "alias/cli", "--freeze", "none")
-	assert.Equal(t, exitOK, code, stderr)
+	// plan takes the choice too, hook included (plan runs no hook)
+	for _, mode := range []string{"none", "hook", "enforce"} {
+		out, stderr, code := c.run("plan", "--db", "ledger", "--kms-key", "alias/cli", "--freeze", mode, "-o", "json")
+		assert.Equal(t, exitOK, code, stderr)
+		assert.Contains(t, out, `"freeze": "`+mode+`"`)
+	}
 }
 
 // The enforced freeze survives kill -9 right after each of its mutating calls: the resumed run
