@@ -24,6 +24,7 @@ func clusterFrom(region string, d *types.DBCluster) *model.Cluster {
 	}
 	if d.MasterUserSecret != nil {
 		cl.MasterUserSecretARN = str(d.MasterUserSecret.SecretArn)
+		cl.MasterUserSecretKmsKeyID = str(d.MasterUserSecret.KmsKeyId)
 	}
 	for _, m := range d.DBClusterMembers {
 		cl.Members = append(cl.Members, model.ClusterMember{

@@ -115,6 +115,12 @@ func (c *regionClient) RenameCluster(ctx context.Context, id, newID string) (*mo
 	})
 }
 
+func (c *regionClient) ManageClusterMasterPassword(ctx context.Context, id, secretKmsKeyID string) (*model.Cluster, error) {
+	ctx, id = begin(ctx, id)
+	return c.modifyCluster(ctx, id, &rds.ModifyDBClusterInput{DBClusterIdentifier: &id, ApplyImmediately: aws.Bool(true),
+		ManageMasterUserPassword: aws.Bool(true), MasterUserSecretKmsKeyId: optString(secretKmsKeyID)})
+}
+
 func (c *regionClient) modifyCluster(ctx context.Context, id string, input *rds.ModifyDBClusterInput) (*model.Cluster, error) {
 	out, err := c.rds.ModifyDBCluster(ctx, input)
 	if err != nil {

@@ -42,6 +42,7 @@ func instanceFrom(region string, d *types.DBInstance) *model.Instance {
 	}
 	if d.MasterUserSecret != nil {
 		inst.MasterUserSecretARN = str(d.MasterUserSecret.SecretArn)
+		inst.MasterUserSecretKmsKeyID = str(d.MasterUserSecret.KmsKeyId)
 	}
 	if len(d.DBParameterGroups) > 0 {
 		inst.ParameterApplyStatus = str(d.DBParameterGroups[0].ParameterApplyStatus)

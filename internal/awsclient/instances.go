@@ -170,6 +170,12 @@ func (c *regionClient) RenameInstance(ctx context.Context, id, newID string) (*m
 	})
 }
 
+func (c *regionClient) ManageInstanceMasterPassword(ctx context.Context, id, secretKmsKeyID string) (*model.Instance, error) {
+	ctx, id = begin(ctx, id)
+	return c.modifyInstance(ctx, id, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: &id, ApplyImmediately: aws.Bool(true),
+		ManageMasterUserPassword: aws.Bool(true), MasterUserSecretKmsKeyId: optString(secretKmsKeyID)})
+}
+
 func (c *regionClient) modifyInstance(ctx context.Context, id string, input *rds.ModifyDBInstanceInput) (*model.Instance, error) {
 	out, err := c.rds.ModifyDBInstance(ctx, input)
 	if err != nil {

@@ -62,7 +62,7 @@ func fullDBInstance() *types.DBInstance {
 		NetworkType:                        aws.String("IPV4"),
 		StorageEncrypted:                   aws.Bool(true),
 		KmsKeyId:                           aws.String("arn:aws:kms:us-east-1:123456789012:key/k"),
-		MasterUserSecret:                   &types.MasterUserSecret{SecretArn: aws.String("arn:secret")},
+		MasterUserSecret:                   &types.MasterUserSecret{SecretArn: aws.String("arn:secret"), KmsKeyId: aws.String("arn:secret-key")},
 		MasterUsername:                     aws.String("app"),
 		DBName:                             aws.String("shop"),
 		AssociatedRoles:                    []types.DBInstanceRole{{FeatureName: aws.String("s3Import"), RoleArn: aws.String("arn:aws:iam::123456789012:role/s3")}},
@@ -146,7 +146,7 @@ func TestClusterFromMapsEverySetting(t *testing.T) {
 		NetworkType:                      aws.String("DUAL"),
 		StorageEncrypted:                 aws.Bool(true),
 		KmsKeyId:                         aws.String("arn:key"),
-		MasterUserSecret:                 &types.MasterUserSecret{SecretArn: aws.String("arn:secret")},
+		MasterUserSecret:                 &types.MasterUserSecret{SecretArn: aws.String("arn:secret"), KmsKeyId: aws.String("arn:secret-key")},
 		TagList:                          []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}},
 	}
 	cl := clusterFrom("us-east-1", d)

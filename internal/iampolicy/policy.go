@@ -226,6 +226,9 @@ func New(o Options) *Document {
 				"Bool":       {"kms:GrantIsForAWSResource": {"true"}},
 			},
 			Why: "RDS creates grants on the caller's behalf to encrypt the copy and the new instance; only through RDS, only for AWS resources"},
+		{Sid: "ManagedMasterPassword", Action: []string{"secretsmanager:CreateSecret", "secretsmanager:TagResource"},
+			Resource: []string{fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:rds!*", partition, region, account)},
+			Why:      "ManageMasterUserPassword on the new instance or cluster after cutover: RDS creates and tags its secret with the caller's permissions; RDS names it rds!db-... or rds!cluster-..., so only such names are allowed"},
 	}
 	if o.Cluster {
 		st = append(st,

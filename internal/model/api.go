@@ -23,6 +23,10 @@ type RDS interface {
 	// ModifyInstance applies the named settings immediately.
 	ModifyInstance(ctx context.Context, id string, want InstanceSettings, fields []Setting) (*Instance, error)
 	RenameInstance(ctx context.Context, id, newID string) (*Instance, error)
+	// ManageInstanceMasterPassword turns on ManageMasterUserPassword: RDS generates a new
+	// master password and keeps it in a new Secrets Manager secret, encrypted with
+	// secretKmsKeyID ("" for the AWS managed key aws/secretsmanager).
+	ManageInstanceMasterPassword(ctx context.Context, id, secretKmsKeyID string) (*Instance, error)
 	RebootInstance(ctx context.Context, id string) (*Instance, error)
 	// DeleteInstance deletes an instance; finalSnapshotID "" skips the final snapshot. With a
 	// final snapshot the automated backups are retained (DeleteAutomatedBackups=false).
@@ -45,6 +49,9 @@ type RDS interface {
 	RestoreCluster(ctx context.Context, in RestoreClusterInput) (*Cluster, error)
 	ModifyCluster(ctx context.Context, id string, want ClusterSettings, fields []Setting) (*Cluster, error)
 	RenameCluster(ctx context.Context, id, newID string) (*Cluster, error)
+	// ManageClusterMasterPassword is ManageInstanceMasterPassword for an Aurora cluster,
+	// which holds the secret.
+	ManageClusterMasterPassword(ctx context.Context, id, secretKmsKeyID string) (*Cluster, error)
 	// DeleteCluster deletes a cluster; finalSnapshotID "" skips the final snapshot. With a
 	// final snapshot the automated backups are retained (DeleteAutomatedBackups=false).
 	DeleteCluster(ctx context.Context, id, finalSnapshotID string) error

@@ -115,8 +115,10 @@ type Instance struct {
 	// password (MasterUserSecret), "" when the password is not managed. Each instance has its
 	// own: it is an identity, like ResourceID, not a setting parity compares.
 	MasterUserSecretARN string
-	Settings            InstanceSettings
-	Tags                Tags
+	// MasterUserSecretKmsKeyID is the KMS key that encrypts that secret.
+	MasterUserSecretKmsKeyID string
+	Settings                 InstanceSettings
+	Tags                     Tags
 }
 
 // Snapshot is a described DB snapshot or DB cluster snapshot.
@@ -209,8 +211,10 @@ type Cluster struct {
 	// MasterUserSecretARN is the cluster's managed master user secret ("" when none): the
 	// cluster holds it, its instances have none.
 	MasterUserSecretARN string
-	Settings            ClusterSettings
-	Tags                Tags
+	// MasterUserSecretKmsKeyID is the KMS key that encrypts that secret.
+	MasterUserSecretKmsKeyID string
+	Settings                 ClusterSettings
+	Tags                     Tags
 }
 
 // ClusterEndpoint is a custom endpoint of an Aurora cluster.

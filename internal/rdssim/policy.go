@@ -538,6 +538,21 @@ func (s *Sim) rdsChecks(c *call) []authzCheck {
 				resources: []string{res[0], s.rdsARN(c.r.name, "cluster-snapshot", strings.ToLower(final))}})
 		}
 	}
+	// ManageMasterUserPassword: RDS creates and tags the secret with the caller's permissions
+	// (RDS user guide, "Permissions required for Secrets Manager integration"); the secret
+	// does not exist yet, so the check names the name pattern RDS uses.
+	switch c.action {
+	case "CreateDBInstance", "ModifyDBInstance", "RestoreDBInstanceFromDBSnapshot", "CreateDBCluster", "ModifyDBCluster":
+		if c.p.boolean("ManageMasterUserPassword", false) {
+			kind := "db"
+			if strings.Contains(c.action, "Cluster") {
+				kind = "cluster"
+			}
+			secret := fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!%s-*", c.r.name, s.account, kind)
+			checks = append(checks, authzCheck{action: "secretsmanager:CreateSecret", resources: []string{secret}},
+				authzCheck{action: "secretsmanager:TagResource", resources: []string{secret}})
+		}
+	}
 	for _, k := range s.keysUsedByRDS(c) {
 		via := map[string][]string{"kms:viaservice": {"rds." + k.region + ".amazonaws.com"}, "kms:calleraccount": {s.account}}
 		grant := map[string][]string{"kms:grantisforawsresource": {"true"}}

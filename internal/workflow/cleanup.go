@@ -74,9 +74,9 @@ func (r *run) cleanup(ctx context.Context) (*Report, error) {
 func instanceCleanupSummary(r *run) Approval {
 	return Approval{
 		Summary: fmt.Sprintf("delete the retired source %s (final snapshot %s)%s and the unencrypted snapshot %s", r.names.Retired, r.names.FinalSnapshot, retiredReplicaList(r), r.names.Snapshot),
-		Details: append(freezeGroupCleanupNote(r), "The encrypted instance "+r.st.Source+" is not touched.",
+		Details: append(append(freezeGroupCleanupNote(r), "The encrypted instance "+r.st.Source+" is not touched.",
 			"The encrypted snapshot "+r.names.EncryptedSnapshot+" is kept as a restore point.",
-			retainedBackupsNote(r.names.Retired, "instance"))}
+			retainedBackupsNote(r.names.Retired, "instance")), masterSecretCleanupNote(r)...)}
 }
 
 // freezeGroupCleanupNote names the freeze group cleanup deletes after the retired source.

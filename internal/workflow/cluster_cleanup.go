@@ -17,8 +17,8 @@ func clusterCleanupSummary(r *run) Approval {
 	return Approval{
 		Summary: fmt.Sprintf("delete the retired cluster %s and its members (%s), with final cluster snapshot %s, and the unencrypted cluster snapshot %s",
 			n.Retired, strings.Join(members, ", "), n.FinalSnapshot, n.Snapshot),
-		Details: []string{"The encrypted cluster " + r.st.Source + ", its members and custom endpoints are not touched.",
-			retainedBackupsNote(n.Retired, "cluster")}}
+		Details: append([]string{"The encrypted cluster " + r.st.Source + ", its members and custom endpoints are not touched.",
+			retainedBackupsNote(n.Retired, "cluster")}, masterSecretCleanupNote(r)...)}
 }
 
 // cleanupCluster deletes the retired source: its members (known by resource id from the

@@ -31,6 +31,7 @@ func clusterCutoverApproval(r *run, a *Approval) {
 		}
 		a.Details = append(a.Details, iamAuthDetails(r.st.SourceARN, r.st.SourceRID, newRID)...)
 	}
+	a.Details = append(a.Details, masterSecretDetails(r)...)
 }
 
 // renameClusterTo renames a settled cluster unless it already has the name.

@@ -63,7 +63,8 @@ func buildClusterPlan(in clusterPlanInput) *Plan {
 	src := in.src
 	p := &Plan{MigrationID: in.id, Kind: KindCluster, Region: src.Region, Source: src.ID,
 		Engine: src.Settings.Engine + " " + src.Settings.EngineVersion, KmsKeyARN: in.key.ARN,
-		Mode: modeFor(src.Settings.StorageEncrypted, src.Settings.KmsKeyID, in.key), Freeze: in.freeze, FreezeNote: in.freezeNote}
+		Mode: modeFor(src.Settings.StorageEncrypted, src.Settings.KmsKeyID, in.key), Freeze: in.freeze, FreezeNote: in.freezeNote,
+		MasterUserSecret: masterSecretOf(src.MasterUserSecretARN, src.MasterUserSecretKmsKeyID)}
 	if p.Freeze == "" {
 		p.Freeze = FreezeNone
 	}
@@ -71,6 +72,9 @@ func buildClusterPlan(in clusterPlanInput) *Plan {
 	var total, downtime time.Duration
 	for _, name := range clusterStepOrder(in.journal) {
 		kind, subject := splitStep(name)
+		if !managesPassword(kind, p.MasterUserSecret) {
+			continue
+		}
 		info, _ := stepByName(clusterSteps, kind)
 		est := info.estimate.at(0) // Aurora storage grows on demand: no per-GiB part
 		p.Steps = append(p.Steps, PlannedStep{Name: name, Description: info.text(p, n.names(), subject),
@@ -84,6 +88,9 @@ func buildClusterPlan(in clusterPlanInput) *Plan {
 	p.Resources = clusterResources(src.Region, n, in.journal)
 	p.Settings = plannedClusterSettings(src, in.members, in.journal)
 	p.Warnings = clusterWarnings(src, n, in.journal)
+	if p.MasterUserSecret != nil {
+		p.Warnings = append(p.Warnings, masterSecretWarning("cluster", src.ID, p.MasterUserSecret))
+	}
 	p.Warnings = append(p.Warnings, freezeWarning(p, nil, n.names()))
 	if src.Settings.IAMDatabaseAuthenticationEnabled {
 		p.Warnings = append(p.Warnings, iamAuthWarning("cluster", src.ARN, src.ResourceID))

@@ -161,6 +161,8 @@ var clusterSteps = []step{
 		undo:     "nothing to undo: it only reads",
 		apply:    verifyCluster,
 	},
+	// Only for a source whose master password is managed in Secrets Manager (master_secret.go).
+	managedClusterStep,
 }
 
 // clusterRoute migrates an Aurora DB cluster, its members and its custom endpoints.

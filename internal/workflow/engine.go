@@ -240,6 +240,10 @@ func ReportOf(st *State) *Report {
 	}
 	rep.Replicas = replicaReports(st)
 	rep.DNS = st.DNS
+	if st.MasterSecret != nil {
+		s := *st.MasterSecret
+		rep.MasterUserSecret = &s
+	}
 	if !st.FreezeAt.IsZero() && !st.CutoverDoneAt.IsZero() {
 		rep.DowntimeSeconds = nonNegativeSeconds(st.CutoverDoneAt.Sub(st.FreezeAt))
 	}

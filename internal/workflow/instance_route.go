@@ -185,6 +185,8 @@ var instanceSteps = []step{
 		undo:     "nothing to undo: it only reads",
 		apply:    verifyTarget,
 	},
+	// Only for a source whose master password is managed in Secrets Manager (master_secret.go).
+	managedInstanceStep,
 }
 
 // instanceRoute migrates a DB instance and its read replicas.

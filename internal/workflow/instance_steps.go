@@ -539,6 +539,7 @@ func cutoverApproval(r *run, a *Approval) {
 		}
 		a.Details = append(a.Details, iamAuthDetails(r.st.SourceARN, r.st.SourceRID, newRID)...)
 	}
+	a.Details = append(a.Details, masterSecretDetails(r)...)
 }
 
 func (r *run) source(ctx context.Context) (*model.Instance, error) {

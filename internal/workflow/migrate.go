@@ -171,6 +171,10 @@ func newState(plan *Plan, req MigrateRequest) *State {
 	st := &State{Version: 1, ID: plan.MigrationID, Kind: plan.Kind, Region: plan.Region, Source: plan.Source,
 		Mode: plan.Mode, KmsKeyARN: plan.KmsKeyARN, RegionKeys: plan.RegionKeys, Options: req.Options, Status: StatusRunning,
 		Acknowledgements: plan.Acknowledgements}
+	if plan.MasterUserSecret != nil {
+		s := *plan.MasterUserSecret
+		st.MasterSecret = &s
+	}
 	for _, pr := range plan.Resources {
 		st.Resources = append(st.Resources, Resource{Role: pr.Role, Type: pr.Type, Region: pr.Region, Name: pr.Name})
 	}

@@ -58,6 +58,7 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		Precopy:          in.precopy,
 		Freeze:           in.freeze,
 		FreezeNote:       in.freezeNote,
+		MasterUserSecret: masterSecretOf(src.MasterUserSecretARN, src.MasterUserSecretKmsKeyID),
 	}
 	if p.Freeze == "" {
 		p.Freeze = FreezeNone
@@ -87,6 +88,9 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		}
 		for _, ps := range order {
 			kind, subject := splitStep(ps.name)
+			if !managesPassword(kind, p.MasterUserSecret) {
+				continue
+			}
 			info, _ := stepByName(allInstanceSteps, kind)
 			est := stepEstimate(info, src, precopy, modifies)
 			if kind == StepFreeze && p.Freeze == FreezeEnforce {
@@ -250,8 +254,8 @@ func instanceWarnings(src *model.Instance, names Names) []string {
 	if len(src.PendingModifications) > 0 {
 		w = append(w, fmt.Sprintf("pending modifications on the source (%s) are not in the snapshot and will not reach the new instance", strings.Join(src.PendingModifications, ", ")))
 	}
-	if s.ManagedMasterUserSecret {
-		w = append(w, "the master password is managed in Secrets Manager: restore keeps the password of the snapshot; re-enable ManageMasterUserPassword after cutover if you want a managed secret again")
+	if ms := masterSecretOf(src.MasterUserSecretARN, ""); ms != nil {
+		w = append(w, masterSecretWarning("instance", src.ID, ms))
 	}
 	if len(s.AssociatedRoles) > 0 {
 		w = append(w, fmt.Sprintf("IAM role associations (%s) are not carried by a snapshot: re-add them with AddRoleToDBInstance", strings.Join(s.AssociatedRoles, ", ")))

@@ -41,6 +41,9 @@ type Plan struct {
 	// Strategy is snapshot or replication (--strategy auto resolved), StrategyReason why.
 	Strategy       string `json:"strategy,omitempty"`
 	StrategyReason string `json:"strategy_reason,omitempty"`
+	// MasterUserSecret is the source's managed master password secret, if any: the new
+	// resource gets a new one after cutover (master_secret.go).
+	MasterUserSecret *MasterSecret `json:"master_user_secret,omitempty"`
 }
 
 // StrategyEstimate is the estimate of one snapshot strategy, from the same step estimates.
@@ -103,8 +106,11 @@ type Report struct {
 	DowntimeSeconds float64      `json:"downtime_seconds"`
 	// DNS says whether the original endpoint name resolved to the new instance before writes
 	// resumed, or that it was not resolvable from where the tool ran.
-	DNS    string `json:"dns,omitempty"`
-	Parity Parity `json:"parity"`
+	DNS string `json:"dns,omitempty"`
+	// MasterUserSecret names the old and the new managed master password secrets, when the
+	// source had one: applications must read the new one.
+	MasterUserSecret *MasterSecret `json:"master_user_secret,omitempty"`
+	Parity           Parity        `json:"parity"`
 	// Replicas gives, for each recreated read replica, how long it served stale data.
 	Replicas []ReplicaReport `json:"replicas,omitempty"`
 	// Strategy is snapshot or replication; Replication its figures (lag at the freeze,

@@ -90,6 +90,10 @@ type State struct {
 	// Acknowledgements an unattended run needs (the plan's).
 	Acknowledgements []string `json:"acknowledgements,omitempty"`
 
+	// MasterSecret is the source's managed master password secret and, after step
+	// manage-master-password, the new resource's (master_secret.go); nil when none.
+	MasterSecret *MasterSecret `json:"master_secret,omitempty"`
+
 	// Freeze is the enforced freeze's record (RunOptions.Freeze enforce), once it started.
 	Freeze *FreezeState `json:"freeze,omitempty"`
 
