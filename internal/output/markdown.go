@@ -28,6 +28,15 @@ func WriteBatchMarkdown(w io.Writer, rep *fleet.BatchReport) error {
 			mdCell(Dash(m.MigrationID)), mdCell(m.Outcome), roundSeconds(m.ElapsedSeconds), downtimeCell(m),
 			m.APICalls, mdCell(parityText(m.Report)))
 	}
+	var secrets []string
+	for _, m := range rep.Migrations {
+		if line := MasterSecretLine(&m.Report); line != "" {
+			secrets = append(secrets, fmt.Sprintf("- **%s** (%s %s): %s\n", mdInline(m.Source), m.Region, m.Kind, mdInline(line)))
+		}
+	}
+	if len(secrets) > 0 {
+		b.WriteString("\n## Master password secrets\n\n" + strings.Join(secrets, ""))
+	}
 	var todo []fleet.BatchMigration
 	for _, m := range rep.Migrations {
 		if m.Outcome != fleet.OutcomeCompleted {

@@ -94,6 +94,9 @@ func PrintReport(w io.Writer, r *workflow.Report) {
 	if r.DNS != "" {
 		fmt.Fprintln(w, "dns: "+r.DNS)
 	}
+	if line := MasterSecretLine(r); line != "" {
+		fmt.Fprintln(w, "master password: "+line)
+	}
 	for _, rr := range r.Replicas {
 		state := "not swapped yet"
 		if rr.Swapped {
@@ -145,3 +148,19 @@ func PrintCorruptJournals(w io.Writer, corrupt []workflow.CorruptJournal) {
 }
 
 func secs(d workflow.Duration) string { return time.Duration(d).Round(time.Second).String() }
+
+// MasterSecretLine says where the master password of a migrated resource is, when the
+// source's was managed in Secrets Manager: applications must read the new secret once it
+// exists. "" when the source had no managed secret.
+func MasterSecretLine(r *workflow.Report) string {
+	s := r.MasterUserSecret
+	switch {
+	case s == nil:
+		return ""
+	case r.Status == workflow.StatusRolledBack:
+		return fmt.Sprintf("%s kept its secret %s; applications read it as before", r.Source, s.SourceARN)
+	case s.NewARN != "":
+		return fmt.Sprintf("NEW secret %s: applications must read it (the old secret %s stays with the retired source and is deleted with it at cleanup)", s.NewARN, s.SourceARN)
+	}
+	return fmt.Sprintf("managed in Secrets Manager (%s); step %s gives the new resource a new password in a new secret after cutover", s.SourceARN, workflow.StepManagePassword)
+}

@@ -68,7 +68,8 @@ func (e *Engine) rebuildCluster(ctx context.Context, api model.RDS, region, sour
 	now := e.now()
 	st := &State{Version: 1, ID: id, Kind: KindCluster, Region: region, Source: source, SourceARN: src.ARN,
 		SourceRID: src.ResourceID, SourceAddr: renamedAddress(src.Endpoint, source), Mode: ModeEncrypt,
-		KmsKeyARN: target.Settings.KmsKeyID, Status: StatusPaused, CreatedAt: now, Cluster: j}
+		KmsKeyARN: target.Settings.KmsKeyID, Status: StatusPaused, CreatedAt: now, Cluster: j,
+		MasterSecret: masterSecretOf(src.MasterUserSecretARN, src.MasterUserSecretKmsKeyID)}
 	if src.Settings.StorageEncrypted {
 		st.Mode = ModeRekey
 	}
@@ -83,6 +84,9 @@ func (e *Engine) rebuildCluster(ctx context.Context, api model.RDS, region, sour
 		st.Resources = append(st.Resources, res)
 	}
 	for _, name := range clusterStepOrder(j) {
+		if !managesPassword(name, st.MasterSecret) {
+			continue
+		}
 		status := StepPending
 		if name == StepPreflight {
 			status = StepDone

@@ -124,6 +124,33 @@ func (r *run) noteNewSecret(arn string) error {
 	return r.save()
 }
 
+// masterSecret returns the journal's record of the source's secret, filling it from the
+// source (described by its resource id) when the journal lacks it (an older journal).
+func (r *run) masterSecret(ctx context.Context) (*MasterSecret, error) {
+	if r.st.MasterSecret != nil {
+		return r.st.MasterSecret, nil
+	}
+	var arn, key string
+	if r.st.Kind == KindCluster {
+		cl, err := r.api.DescribeClusterByResourceID(ctx, r.st.SourceRID)
+		if err != nil {
+			return nil, err
+		}
+		arn, key = cl.MasterUserSecretARN, cl.MasterUserSecretKmsKeyID
+	} else {
+		src, err := r.source(ctx)
+		if err != nil {
+			return nil, err
+		}
+		arn, key = src.MasterUserSecretARN, src.MasterUserSecretKmsKeyID
+	}
+	if arn == "" {
+		return nil, errorf(r.st.Source, "rdsencrypt status "+r.st.ID, nil, "the source of migration %s has no managed master password secret to replace", r.st.ID)
+	}
+	r.st.MasterSecret = masterSecretOf(arn, key)
+	return r.st.MasterSecret, r.save()
+}
+
 // newSecretOf is the new resource's secret ARN, unless it is the source's (which a resource
 // that is not the new one would show).
 func (r *run) newSecretOf(arn string) string {
@@ -134,6 +161,9 @@ func (r *run) newSecretOf(arn string) string {
 }
 
 func observeInstanceSecret(ctx context.Context, r *run) (bool, error) {
+	if _, err := r.masterSecret(ctx); err != nil {
+		return false, err
+	}
 	inst, err := r.target(ctx)
 	if err != nil {
 		return false, err
@@ -152,7 +182,11 @@ func applyInstanceSecret(ctx context.Context, r *run) error {
 	if _, err := r.waitInstance(ctx, inst.ResourceID, func(i *model.Instance) bool { return i.Status == model.StatusAvailable }); err != nil {
 		return err
 	}
-	_, err = r.api.ManageInstanceMasterPassword(ctx, inst.ID, r.st.MasterSecret.KmsKeyID)
+	ms, err := r.masterSecret(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = r.api.ManageInstanceMasterPassword(ctx, inst.ID, ms.KmsKeyID)
 	if err != nil && !model.IsNothingToModify(err) { // a retried call whose first attempt went through
 		return errorf(inst.ID, "rdsencrypt resume "+r.st.ID, err, "turning on ManageMasterUserPassword for %s failed", inst.ID)
 	}
@@ -174,6 +208,9 @@ func waitInstanceSecret(ctx context.Context, r *run) error {
 }
 
 func observeClusterSecret(ctx context.Context, r *run) (bool, error) {
+	if _, err := r.masterSecret(ctx); err != nil {
+		return false, err
+	}
 	cl, err := r.targetCluster(ctx)
 	if err != nil {
 		return false, err
@@ -192,7 +229,11 @@ func applyClusterSecret(ctx context.Context, r *run) error {
 	if _, err := r.waitCluster(ctx, cl.ResourceID, model.IsClusterAvailable); err != nil {
 		return err
 	}
-	_, err = r.api.ManageClusterMasterPassword(ctx, cl.ID, r.st.MasterSecret.KmsKeyID)
+	ms, err := r.masterSecret(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = r.api.ManageClusterMasterPassword(ctx, cl.ID, ms.KmsKeyID)
 	if err != nil && !model.IsNothingToModify(err) {
 		return errorf(cl.ID, "rdsencrypt resume "+r.st.ID, err, "turning on ManageMasterUserPassword for cluster %s failed", cl.ID)
 	}

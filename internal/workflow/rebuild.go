@@ -96,7 +96,8 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	now := e.now()
 	st := &State{Version: 1, ID: id, Kind: KindInstance, Region: region, Source: source, SourceARN: src.ARN,
 		SourceRID: src.ResourceID, SourceAddr: renamedAddress(src.Endpoint, source), Mode: ModeEncrypt,
-		KmsKeyARN: keyARN, Status: StatusPaused, CreatedAt: now}
+		KmsKeyARN: keyARN, Status: StatusPaused, CreatedAt: now,
+		MasterSecret: masterSecretOf(src.MasterUserSecretARN, src.MasterUserSecretKmsKeyID)}
 	if src.Settings.StorageEncrypted {
 		st.Mode = ModeRekey
 	}
@@ -117,7 +118,7 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 			Resource{Role: RolePreEncryptedSnapshot, Type: TypeDBSnapshot, Region: region, Name: names.PreEncryptedSnapshot})
 	}
 	for _, s := range instanceSteps {
-		if (s.name == StepPreSnapshot || s.name == StepPreCopy) && !precopy {
+		if (s.name == StepPreSnapshot || s.name == StepPreCopy) && !precopy || !managesPassword(s.name, st.MasterSecret) {
 			continue
 		}
 		status := StepPending

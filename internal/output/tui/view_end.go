@@ -187,6 +187,9 @@ func (m Model) summaryView(w int) string {
 	}
 	facts = append(facts, fmt.Sprintf("%d API calls", r.APICalls))
 	head += "\n" + wrap(strings.Join(facts, " · "), w)
+	if line := output.MasterSecretLine(r); line != "" {
+		head += "\n" + m.st.notice.Render(indentWrap("Master password: ", line, w))
+	}
 
 	var steps string
 	if len(r.Steps) > 0 {
