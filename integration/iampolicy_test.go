@@ -4,6 +4,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,8 +29,23 @@ func policyEnv(t *testing.T) *env {
 	piKey := e.createKey("alias/pi")
 	// deletion protection, tags copied to snapshots, settings only ModifyDBInstance carries
 	e.createInstance(fullSettingsSource("orders", piKey))
-	e.createInstance(simpleSource("ledger"))
+	// a master password managed in Secrets Manager: step manage-master-password runs
+	ledger := simpleSource("ledger")
+	ledger.MasterUserPassword, ledger.ManageMasterUserPassword = nil, aws.Bool(true)
+	e.createInstance(ledger)
 	return e
+}
+
+// secretsCreated counts the Secrets Manager secrets RDS created so far (the simulator's
+// events): RDS creates them with the caller's secretsmanager permissions.
+func secretsCreated(e *env) int {
+	n := 0
+	for _, ev := range e.h.Events() {
+		if ev.Type == "secret" && ev.Status == "created" {
+			n++
+		}
+	}
+	return n
 }
 
 func enforce(t *testing.T, e *env, doc *iampolicy.Document) {
@@ -82,6 +101,7 @@ func TestMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
 	doc := instancePolicy()
 	enforce(t, e, doc)
 	before := e.h.Calls()
+	secretsBefore := secretsCreated(e)
 
 	stage, err := runPolicyScenario(t, e)
 	require.NoError(t, err, "stage %s", stage)
@@ -106,6 +126,8 @@ func TestMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
 			exercised = called["CopyDBSnapshot"] // RDS creates grants on the customer managed key
 		case "ec2:CreateTags":
 			exercised = called["CreateSecurityGroup"] // tags given on create
+		case "secretsmanager:CreateSecret", "secretsmanager:TagResource":
+			exercised = secretsCreated(e) > secretsBefore // RDS creates and tags the new secret as the caller
 		}
 		if why, ok := notExercised[a]; ok {
 			assert.False(t, exercised, "%s is exercised now: drop it from notExercised (%s)", a, why)
@@ -151,6 +173,11 @@ func clusterPolicyEnv(t *testing.T) *env {
 	e := newEnv(t)
 	e.createKey("alias/shop")
 	shopCluster(e)
+	// a master password managed in Secrets Manager: step manage-master-password runs
+	_, err := e.rds.ModifyDBCluster(e.ctx(), &rds.ModifyDBClusterInput{DBClusterIdentifier: aws.String("shop"),
+		ManageMasterUserPassword: aws.Bool(true), ApplyImmediately: aws.Bool(true)})
+	require.NoError(t, err)
+	e.h.Advance(time.Hour)
 	return e
 }
 
@@ -196,6 +223,7 @@ func TestClusterMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
 		e := clusterPolicyEnv(t)
 		enforce(t, e, doc)
 		before := e.h.Calls()
+		secretsBefore := secretsCreated(e)
 		stage, err := runClusterPolicyScenario(t, e)
 		require.NoError(t, err, "stage %s", stage)
 		assert.Equal(t, []string{"shop"}, e.clusterIDs())
@@ -206,8 +234,11 @@ func TestClusterMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
 		for _, a := range doc.Actions() {
 			_, name, _ := strings.Cut(a, ":")
 			exercised := called[name]
-			if a == "kms:CreateGrant" {
+			switch a {
+			case "kms:CreateGrant":
 				exercised = called["RestoreDBClusterFromSnapshot"] // RDS creates grants on the customer managed key
+			case "secretsmanager:CreateSecret", "secretsmanager:TagResource":
+				exercised = secretsCreated(e) > secretsBefore
 			}
 			if _, ok := clusterNotExercised[a]; ok {
 				assert.False(t, exercised, "%s is exercised by the cluster scenario now", a)
