@@ -184,4 +184,3 @@ func TestManagedPasswordClusterGetsANewSecretAfterCutover(t *testing.T) {
 	assert.False(t, secretReadable(t, sm, oldARN))
 	assert.True(t, secretReadable(t, sm, newARN))
 }
-
