@@ -30,7 +30,8 @@ func TestReplicationOrderFreezesOnlyForTheCutover(t *testing.T) {
 	}
 	assert.Equal(t, []string{StepPreflight, StepReplPrepare, StepSnapshot, StepCopy, StepRestore, StepModify, StepParity,
 		StepReplAttach, StepReplCatchUp, StepReplFreeze, StepReplDrain, StepReplVerify, StepReplSequences, StepReplDetach,
-		StepRenameSource, StepRenameTarget, StepUnfreeze, StepModifyLate, StepVerify, StepReplCleanup}, names)
+		StepRenameSource, StepRenameTarget, StepUnfreeze, StepModifyLate, StepVerify, StepReplCleanup,
+		StepManagePassword}, names) // the last one is planned only for a source with a managed password
 	assert.NotContains(t, names, StepFreeze, "the SQL freeze replaces the operator's freeze")
 }
 
