@@ -116,7 +116,10 @@ func proofEnv(t *testing.T) *env {
 // interrupt names steps at whose start the run is stopped (its context ends, as on Ctrl-C or
 // when the process is killed between two calls) and then resumed by a new engine on the same
 // state directory, each once, in order.
-func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, rows int, opts workflow.RunOptions, interrupt ...string) proofResult {
+//
+// rollback, when set, rolls the completed migration back while the clients still write, and
+// accounts the commits on the instance then at the endpoint: the source again.
+func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, rows int, opts workflow.RunOptions, rollback bool, interrupt ...string) proofResult {
 	t.Helper()
 	ctx := e.ctx()
 	id, addr := aws.ToString(inst.DBInstanceIdentifier), instAddr(inst)
@@ -181,6 +184,16 @@ func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, ro
 	// Writes go on after the migration: the ledger must see commits on the new instance.
 	after := led.count()
 	require.Eventually(t, func() bool { return led.count() >= after+100 }, time.Minute, 10*time.Millisecond)
+	if rollback {
+		rb, err := newEngine("", nil).Rollback(ctx, migrationID)
+		require.NoError(t, err)
+		require.Equal(t, workflow.StatusRolledBack, rb.Status, "rollback report %+v", rb)
+		back := led.count()
+		require.Eventually(t, func() bool { return led.count() >= back+100 }, time.Minute, 10*time.Millisecond)
+		out, err := e.rds.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
+		require.NoError(t, err)
+		require.False(t, aws.ToBool(out.DBInstances[0].StorageEncrypted), "%s is not the source again after the rollback", id)
+	}
 	starts := load.stop()
 	cs := led.stop()
 
@@ -209,7 +222,7 @@ func (r proofResult) log(t *testing.T, what string) {
 func TestSnapshotStrategyUnderSysbench(t *testing.T) {
 	e := proofEnv(t)
 	inst := proofSource(t, e, "shop", proofStorage(t), 2, 2000)
-	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{})
+	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{}, false)
 	res.log(t, fmt.Sprintf("snapshot strategy, %d GiB", proofStorage(t)))
 	require.Zero(t, res.lost, "committed transactions lost")
 	require.Zero(t, res.duplicated, "committed transactions duplicated")
@@ -223,7 +236,7 @@ func TestSnapshotStrategyUnderSysbench(t *testing.T) {
 func TestReplicationStrategyUnderSysbench(t *testing.T) {
 	e := proofEnv(t)
 	inst := proofSource(t, e, "shop", proofStorage(t), 2, 2000)
-	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{Strategy: workflow.StrategyReplication})
+	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{Strategy: workflow.StrategyReplication}, false)
 	res.log(t, fmt.Sprintf("replication strategy, %d GiB", proofStorage(t)))
 	if rp := res.report.Replication; rp != nil {
 		t.Logf("tool's replication figures: lag at freeze %d bytes, drain %.3f s (local clock), %d tables and %d rows verified, %d sessions ended, frozen at %s",
@@ -243,9 +256,24 @@ func TestReplicationStrategyUnderSysbench(t *testing.T) {
 func TestReplicationStrategyInterruptedResumes(t *testing.T) {
 	e := proofEnv(t)
 	inst := proofSource(t, e, "shop", proofStorage(t), 2, 2000)
-	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{Strategy: workflow.StrategyReplication},
+	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{Strategy: workflow.StrategyReplication}, false,
 		workflow.StepReplCatchUp, workflow.StepReplDrain)
 	res.log(t, fmt.Sprintf("replication strategy interrupted twice, %d GiB", proofStorage(t)))
+	require.Zero(t, res.lost, "committed transactions lost")
+	require.Zero(t, res.duplicated, "committed transactions duplicated")
+}
+
+// TestReplicationStrategyRollbackAfterCutover: after a completed replication migration the
+// retired source follows the new instance (the reverse stream); rollback, with sysbench and
+// the ledger client still writing, freezes the new instance, drains the reverse stream, and
+// renames back. Every commit the client saw (before, during, after the cutover and after the
+// rollback) is on the source exactly once.
+func TestReplicationStrategyRollbackAfterCutover(t *testing.T) {
+	e := proofEnv(t)
+	inst := proofSource(t, e, "shop", proofStorage(t), 2, 2000)
+	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{Strategy: workflow.StrategyReplication}, true)
+	res.log(t, fmt.Sprintf("replication strategy then rollback after cutover, %d GiB", proofStorage(t)))
+	require.True(t, res.report.Replication != nil && res.report.Replication.ReverseAttached, "no reverse stream after the cutover")
 	require.Zero(t, res.lost, "committed transactions lost")
 	require.Zero(t, res.duplicated, "committed transactions duplicated")
 }

@@ -21,6 +21,7 @@ package replication
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -198,6 +199,10 @@ type Engine interface {
 	// Leftovers lists the tool's objects left on ep (by Prefix), for scan.
 	Leftovers(ctx context.Context, ep Endpoint) ([]string, error)
 }
+
+// ErrNotReplicating is wrapped by Lag and Drain when the target replicates from nothing (it
+// was detached, or never attached).
+var ErrNotReplicating = errors.New("no replication configured")
 
 // Poll is the interval at which verbs that wait (Drain, Freeze's stability check) look again.
 var Poll = 200 * time.Millisecond

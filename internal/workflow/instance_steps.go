@@ -118,6 +118,11 @@ func applyUnfreeze(ctx context.Context, r *run) error {
 	}
 	r.st.UnfreezeAt = r.awsNow()
 	r.log("writes may resume on %s", r.st.Source)
+	if r.phase == "" {
+		if err := r.attachReverse(ctx); err != nil { // replication_mysql.go
+			return err
+		}
+	}
 	if r.st.Options.freezeMode() == FreezeEnforce && r.phase == "" {
 		r.log("the retired source %s keeps the ingress-free security group %s until cleanup: no client with a cached address can write to it", r.names.Retired, r.names.FreezeGroup)
 	}

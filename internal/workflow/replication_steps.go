@@ -39,6 +39,11 @@ type ReplicationState struct {
 	// (replication_mysql.go), and ReadOnlyBefore the value it had before.
 	ReadOnlyGroup  string `json:"read_only_group,omitempty"`
 	ReadOnlyBefore string `json:"read_only_before,omitempty"`
+	// ReverseStart is where the reverse stream (new -> retired source) starts, read inside the
+	// freeze; ReverseAttached once it runs; ReverseDrained once a rollback drained it.
+	ReverseStart    string `json:"reverse_start,omitempty"`
+	ReverseAttached bool   `json:"reverse_attached,omitempty"`
+	ReverseDrained  bool   `json:"reverse_drained,omitempty"`
 }
 
 // dbRun is the replication strategy's in-memory material of one run.
@@ -396,12 +401,16 @@ func applyReplDetach(ctx context.Context, r *run) error {
 	if err := db.eng.Cleanup(ctx, src, n); err != nil {
 		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot remove the replication objects from %s", r.st.Source)
 	}
-	return nil
+	return r.prepareReverse(ctx, db, dst, n) // replication_mysql.go
 }
 
 // applyReplCleanupTarget removes from the new instance (now at the source's name) the copies
 // of the publication and user that the snapshot carried.
 func applyReplCleanupTarget(ctx context.Context, r *run) error {
+	if r.st.Replication != nil && r.st.Replication.ReverseAttached {
+		r.log("the replication user stays on %s for the reverse stream until cleanup", r.st.Source)
+		return nil
+	}
 	t, err := r.target(ctx)
 	if err != nil {
 		return err

@@ -134,6 +134,9 @@ func undoInstance(ctx context.Context, r *run) error {
 		if p := r.tagProblems(target.Tags); len(p) > 0 {
 			return r.swapRefused(target.ID, target.ID+" is not the new instance of migration "+r.st.ID, p)
 		}
+		if err := r.drainReverse(ctx, target, src); err != nil { // replication_mysql.go
+			return err
+		}
 		r.log("renaming %s back to %s", target.ID, r.names.Target)
 		if err := r.renameAndWait(ctx, target, r.names.Target, ""); err != nil {
 			return err

@@ -208,7 +208,7 @@ func (e *Engine) Lag(ctx context.Context, src, dst replication.Endpoint, n repli
 		return replication.Lag{}, err
 	}
 	if !st.Configured {
-		return toLag(l), d.errorf("no replication configured")
+		return toLag(l), d.errorf("%w", replication.ErrNotReplicating)
 	}
 	if msg := st.Broken(); msg != "" {
 		return toLag(l), d.errorf("replication broken: %s", msg)

@@ -3,6 +3,8 @@ package mysql
 import (
 	"context"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
 // ReadOnly reports @@GLOBAL.read_only: on RDS the master user has no SUPER (nor MariaDB's READ
@@ -114,6 +116,9 @@ func (c *Conn) WaitApplied(ctx context.Context, p Position, interval time.Durati
 		st, err := c.ReplicaStatus(ctx)
 		if err != nil {
 			return st, err
+		}
+		if !st.Configured {
+			return st, c.errorf("%w", replication.ErrNotReplicating)
 		}
 		if msg := st.Broken(); msg != "" {
 			return st, c.errorf("replication broken: %s", msg)
