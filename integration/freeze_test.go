@@ -234,7 +234,7 @@ func BenchmarkEnforcedFreezeDowntime(b *testing.B) {
 			e.createInstance(in)
 			e.h.Workload(region, id, precopyLoad)
 		}
-		got := migrateMeasured(b, e, []measured{{source: "none-400", gib: 400, precopy: true, freeze: workflow.FreezeNone},
+		got := migrateMeasured(b, e, precopySpeed, []measured{{source: "none-400", gib: 400, precopy: true, freeze: workflow.FreezeNone},
 			{source: "enforce-400", gib: 400, precopy: true, freeze: workflow.FreezeEnforce}})
 		b.ReportMetric(got[0].downtime.Seconds(), "none-downtime-s")
 		b.ReportMetric(got[1].downtime.Seconds(), "enforce-downtime-s")

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/fleet"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
@@ -32,30 +33,31 @@ type measured struct {
 	source   string
 	gib      int32
 	precopy  bool
-	freeze   workflow.FreezeMode // "" as in the engine without EC2 clients: none
+	freeze   workflow.FreezeMode // as asked; "" lets the engine choose (enforce where it can)
 	downtime time.Duration       // the report's, on the AWS clock
 	estimate time.Duration       // the plan's
-	steps    []string            // each step's duration (the journal's clock)
+	steps    []string            // each step's duration (the journal's clock times the simulator's speed)
 }
 
 func (m measured) String() string {
-	return fmt.Sprintf("%s %d GiB precopy=%t: downtime %s (plan %s, %+.1f%%)", m.source, m.gib, m.precopy,
+	return fmt.Sprintf("%s %d GiB precopy=%t freeze=%s: downtime %s (plan %s, %+.1f%%)", m.source, m.gib, m.precopy, m.freeze,
 		m.downtime.Round(time.Second), m.estimate.Round(time.Second), 100*(m.estimate.Seconds()/m.downtime.Seconds()-1))
 }
 
 // migrateMeasured plans and migrates each source at once on one simulator, and returns the
 // measured write downtimes and the plans' estimates.
-func migrateMeasured(t testing.TB, e *env, runs []measured) []measured {
+func migrateMeasured(t testing.TB, e *env, speed float64, runs []measured) []measured {
 	t.Helper()
 	var wg sync.WaitGroup
 	out := make([]measured, len(runs))
 	errs := make([]error, len(runs))
 	for i, m := range runs {
 		wg.Go(func() {
-			eng := e.engine("", workflow.AutoApprove)
-			if m.freeze == workflow.FreezeEnforce {
-				eng = e.enforcing(eng)
-			}
+			// As a real run: the engine has the EC2 and CloudWatch clients (the enforced
+			// freeze, the write rate), and polls as on AWS, on the simulator's clock.
+			eng := e.enforcing(e.engine("", workflow.AutoApprove))
+			eng.Poll = awsclient.PollOptions{Min: time.Duration(float64(awsclient.DefaultPollOptions.Min) / speed),
+				Max: time.Duration(float64(awsclient.DefaultPollOptions.Max) / speed)}
 			req := workflow.MigrateRequest{Region: region, Source: m.source, KmsKey: "alias/k", Options: workflow.RunOptions{Precopy: m.precopy, Freeze: m.freeze}}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
@@ -72,10 +74,12 @@ func migrateMeasured(t testing.TB, e *env, runs []measured) []measured {
 			m.downtime = time.Duration(rep.DowntimeSeconds * float64(time.Second))
 			for _, st := range rep.Steps {
 				if st.StartedAt != nil && st.FinishedAt != nil {
-					m.steps = append(m.steps, fmt.Sprintf("%s %s", st.Name, st.FinishedAt.Sub(*st.StartedAt).Round(time.Second)))
+					aws := time.Duration(float64(st.FinishedAt.Sub(*st.StartedAt)) * speed)
+					m.steps = append(m.steps, fmt.Sprintf("%s %s", st.Name, aws.Round(time.Second)))
 				}
 			}
 			m.estimate = time.Duration(plan.EstimatedDowntime)
+			m.freeze = plan.Freeze
 			out[i] = m
 		})
 	}
@@ -107,7 +111,7 @@ func BenchmarkPrecopyDowntime(b *testing.B) {
 			e.createInstance(in)
 			e.h.Workload(region, id, precopyLoad)
 		}
-		got := migrateMeasured(b, e, []measured{{source: "full-400", gib: 400}, {source: "pre-400", gib: 400, precopy: true}})
+		got := migrateMeasured(b, e, precopySpeed, []measured{{source: "full-400", gib: 400}, {source: "pre-400", gib: 400, precopy: true}})
 		b.ReportMetric(got[0].downtime.Seconds(), "full-downtime-s")
 		b.ReportMetric(got[1].downtime.Seconds(), "precopy-downtime-s")
 		b.ReportMetric(got[1].downtime.Seconds()/got[0].downtime.Seconds(), "ratio")
@@ -133,7 +137,7 @@ func BenchmarkPrecopyDowntimeBySize(b *testing.B) {
 			e.h.Workload(region, id, precopyLoad)
 			runs = append(runs, measured{source: id, gib: gib, precopy: true})
 		}
-		got := migrateMeasured(b, e, runs)
+		got := migrateMeasured(b, e, sizeSpeed, runs)
 		for _, m := range got {
 			b.ReportMetric(m.downtime.Seconds(), fmt.Sprintf("downtime-%dGiB-s", m.gib))
 		}

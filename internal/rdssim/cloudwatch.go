@@ -12,8 +12,12 @@ import (
 	"github.com/aws/smithy-go/encoding/cbor"
 )
 
-// CloudWatch GetMetricData for the AWS/RDS metrics DatabaseConnections and WriteIOPS of DB
-// instances (dimension DBInstanceIdentifier), fed by the client sessions of workload.go.
+// CloudWatch GetMetricData for the AWS/RDS metrics DatabaseConnections, WriteIOPS and
+// WriteThroughput (bytes written per second) of DB instances (dimension DBInstanceIdentifier),
+// fed by the client sessions of workload.go. WriteThroughput is the workload's changed data
+// per second while sessions are open: the model writes each changed byte once, so what a
+// snapshot holds equals what was written (on AWS a block written twice is stored once, so
+// the metric is an upper bound of a snapshot's changes).
 //
 // Wire protocol: the aws-sdk-go-v2 service/cloudwatch client pinned in go.mod (v1.76.0)
 // speaks Smithy RPC v2 CBOR (api_client.go: rpcv2.NewCBOR): POST
@@ -40,6 +44,7 @@ type metricPoint struct {
 	at          time.Time
 	connections float64
 	writeIOPS   float64
+	writeBytes  float64 // WriteThroughput, bytes per second
 	present     bool
 }
 
@@ -47,8 +52,8 @@ func metricSeries(r *region) map[string][]metricPoint {
 	return *regionExt(r, "metrics", func() *map[string][]metricPoint { m := map[string][]metricPoint{}; return &m })
 }
 
-func (s *Sim) recordMetrics(r *region, name string, at time.Time, connections, iops float64) {
-	s.appendMetric(r, name, metricPoint{at: at, connections: connections, writeIOPS: iops, present: true})
+func (s *Sim) recordMetrics(r *region, name string, at time.Time, connections, iops, bytesPerSecond float64) {
+	s.appendMetric(r, name, metricPoint{at: at, connections: connections, writeIOPS: iops, writeBytes: bytesPerSecond, present: true})
 }
 
 func (s *Sim) endMetrics(r *region, name string, at time.Time) {
@@ -60,7 +65,7 @@ func (s *Sim) appendMetric(r *region, name string, p metricPoint) {
 	list := m[name]
 	if n := len(list); n > 0 {
 		last := list[n-1]
-		if last.connections == p.connections && last.writeIOPS == p.writeIOPS && last.present == p.present {
+		if last.connections == p.connections && last.writeIOPS == p.writeIOPS && last.writeBytes == p.writeBytes && last.present == p.present {
 			return
 		}
 		if !p.at.After(last.at) {
@@ -286,6 +291,8 @@ func (s *Sim) datapoints(r *region, q cwQuery, start, end, now time.Time) []data
 		pick = func(p metricPoint) float64 { return p.connections }
 	case "WriteIOPS":
 		pick = func(p metricPoint) float64 { return p.writeIOPS }
+	case "WriteThroughput":
+		pick = func(p metricPoint) float64 { return p.writeBytes }
 	default:
 		return nil
 	}

@@ -215,7 +215,7 @@ func metric(t *testing.T, h *simtest.Harness, cw *cloudwatch.Client, id, name st
 // TestClientsThroughSecurityGroups: clients connect through the instance's security groups,
 // keep their sessions when the groups are replaced (stateful), lose them at a reboot, and
 // cannot come back through an ingress-free group; a held session survives the reboot;
-// DatabaseConnections and WriteIOPS report it through CloudWatch GetMetricData.
+// DatabaseConnections, WriteIOPS and WriteThroughput report it through CloudWatch GetMetricData.
 func TestClientsThroughSecurityGroups(t *testing.T) {
 	t.Parallel()
 	h := manual(t)
@@ -225,6 +225,8 @@ func TestClientsThroughSecurityGroups(t *testing.T) {
 	h.Advance(3 * time.Minute)
 	assert.Equal(t, []float64{7, 7}, metric(t, h, cw, "app", "DatabaseConnections", 2))
 	assert.Equal(t, []float64{250, 250}, metric(t, h, cw, "app", "WriteIOPS", 2))
+	assert.InDeltaSlice(t, []float64{(1 << 30) / 3600.0, (1 << 30) / 3600.0}, metric(t, h, cw, "app", "WriteThroughput", 2), 0.01,
+		"WriteThroughput: 1 GiB changed per hour, in bytes per second")
 	require.NoError(t, h.Connect("us-east-1", "app"))
 
 	g, err := e.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("closed"),
@@ -248,6 +250,7 @@ func TestClientsThroughSecurityGroups(t *testing.T) {
 	h.Advance(2 * time.Minute)
 	assert.Equal(t, []float64{0, 0}, metric(t, h, cw, "app", "DatabaseConnections", 2))
 	assert.Equal(t, []float64{0, 0}, metric(t, h, cw, "app", "WriteIOPS", 2))
+	assert.Equal(t, []float64{0, 0}, metric(t, h, cw, "app", "WriteThroughput", 2), "no session, nothing written")
 
 	// A minute that has not ended is not reported; an unknown instance has no datapoints.
 	assert.Empty(t, metric(t, h, cw, "nosuch", "DatabaseConnections", 3))

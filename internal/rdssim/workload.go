@@ -111,9 +111,9 @@ func (s *Sim) refreshSessions(inst *instance, at time.Time) {
 	w := workloads(inst.r)[inst.id]
 	c.rate, c.iops = w.ChangeGiBPerHour, w.WriteIOPS
 	total := c.sessions + c.held
-	iops := 0.0
+	iops, throughput := 0.0, 0.0
 	if total > 0 {
-		iops = c.iops
+		iops, throughput = c.iops, c.rate*(1<<30)/3600
 	}
 	if c.name != "" && c.name != inst.id {
 		s.endMetrics(inst.r, c.name, at)
@@ -123,7 +123,7 @@ func (s *Sim) refreshSessions(inst *instance, at time.Time) {
 		name = ""
 		s.endMetrics(inst.r, inst.id, at)
 	} else {
-		s.recordMetrics(inst.r, name, at, float64(total), iops)
+		s.recordMetrics(inst.r, name, at, float64(total), iops, throughput)
 	}
 	c.name = name
 }

@@ -51,7 +51,7 @@ var instanceSteps = []step{
 			return fmt.Sprintf("snapshot %s as %s while it keeps serving writes (pre-copy)", p.Source, n.PreSnapshot)
 		},
 		permissions: []string{"rds:DescribeDBSnapshots", "rds:AddTagsToResource", "rds:DeleteDBSnapshot"},
-		estimate:    estimate{base: 2 * time.Minute, perGB: 6 * time.Second},
+		estimate:    estimate{base: time.Minute, perGB: 6 * time.Second},
 		undo:        "rollback and cleanup delete the pre-copy snapshot",
 		observe:     observeSnapshot(func(n Names) string { return n.PreSnapshot }), apply: applyPreSnapshot,
 		wait: waitSnapshot(func(n Names) string { return n.PreSnapshot }),
@@ -62,7 +62,7 @@ var instanceSteps = []step{
 			return fmt.Sprintf("copy %s to %s encrypted with %s while writes continue (pre-copy; kept until the final copy is done)", n.PreSnapshot, n.PreEncryptedSnapshot, p.KmsKeyARN)
 		},
 		permissions: []string{"rds:DescribeDBSnapshots", "rds:AddTagsToResource", "rds:DeleteDBSnapshot", "kms:CreateGrant"},
-		estimate:    estimate{base: 5 * time.Minute, perGB: 12 * time.Second},
+		estimate:    estimate{base: 3 * time.Minute, perGB: 12 * time.Second},
 		undo:        "rollback and cleanup delete the pre-copy's encrypted copy",
 		observe:     observeSnapshot(func(n Names) string { return n.PreEncryptedSnapshot }), apply: applyPreCopy,
 		wait: waitSnapshot(func(n Names) string { return n.PreEncryptedSnapshot }),
@@ -84,7 +84,7 @@ var instanceSteps = []step{
 			return fmt.Sprintf("snapshot %s as %s", p.Source, n.Snapshot)
 		},
 		permissions: []string{"rds:DescribeDBSnapshots", "rds:AddTagsToResource", "rds:DeleteDBSnapshot"}, // a failed one is taken again
-		estimate:    estimate{base: 2 * time.Minute, perGB: 6 * time.Second},
+		estimate:    estimate{base: time.Minute, perGB: 6 * time.Second},
 		undo:        "rollback deletes the unencrypted snapshot (tagged and journaled as ours)",
 		observe:     observeSnapshot(func(n Names) string { return n.Snapshot }), apply: applySnapshot,
 		wait: waitSnapshot(func(n Names) string { return n.Snapshot }),
@@ -95,7 +95,7 @@ var instanceSteps = []step{
 			return fmt.Sprintf("copy %s to %s encrypted with %s", n.Snapshot, n.EncryptedSnapshot, p.KmsKeyARN)
 		},
 		permissions: []string{"rds:DescribeDBSnapshots", "rds:AddTagsToResource", "rds:DeleteDBSnapshot", "kms:CreateGrant"},
-		estimate:    estimate{base: 5 * time.Minute, perGB: 12 * time.Second},
+		estimate:    estimate{base: 3 * time.Minute, perGB: 12 * time.Second},
 		undo:        "rollback deletes the encrypted copy",
 		observe:     observeSnapshot(func(n Names) string { return n.EncryptedSnapshot }), apply: applyCopy,
 		wait: waitSnapshot(func(n Names) string { return n.EncryptedSnapshot }),
@@ -107,8 +107,9 @@ var instanceSteps = []step{
 		},
 		permissions: []string{"rds:AddTagsToResource", "kms:CreateGrant", "rds:DeleteDBInstance"}, // a failed one is restored again
 		// Available before its volume is loaded (lazy loading): the time does not grow with
-		// the size; first reads of each block are slow instead (plan warns).
-		estimate: estimate{base: 10 * time.Minute},
+		// the size; first reads of each block are slow instead (plan warns). The initial
+		// backup comes on top when backups are on (estimateModel).
+		estimate: estimate{base: 8 * time.Minute},
 		undo:     "rollback deletes the new instance, with a final snapshot once cutover has begun (it may have taken writes)",
 		observe:  observeRestore, apply: applyRestore, wait: waitTargetSettled,
 	},
@@ -140,7 +141,7 @@ var instanceSteps = []step{
 		},
 		// The next step starts as soon as the old identifier is free, not when the renamed
 		// source is available again (~10 min later): USER_RenameInstance.
-		estimate: estimate{base: time.Minute},
+		estimate: estimate{base: 30 * time.Second},
 		undo:     "rollback renames the source back to its name and waits until its endpoint answers",
 		observe:  observeRetired, apply: applyRetire, wait: waitRetired, approval: cutoverApproval,
 	},

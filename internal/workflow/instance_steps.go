@@ -175,6 +175,12 @@ func applySnapshot(ctx context.Context, r *run) error {
 
 // applyPreSnapshot takes the pre-copy's snapshot while writes continue.
 func applyPreSnapshot(ctx context.Context, r *run) error {
+	if r.st.PrecopyAt.IsZero() {
+		r.st.PrecopyAt = r.awsNow()
+		if err := r.save(); err != nil {
+			return err
+		}
+	}
 	return takeSnapshot(ctx, r, r.names.PreSnapshot, RolePreSnapshot)
 }
 

@@ -70,11 +70,39 @@ func (e *Engine) prepareInstance(ctx context.Context, api model.RDS, req Migrate
 	}
 	in := instancePlanInput{src: src, key: key, replicas: reps, keys: keys, order: order,
 		unusedKeys: unusedRegionKeys(src.Region, req.RegionKeys, reps), precopy: req.Options.Precopy,
-		freeze: freeze, freezeNote: freezeNote}
+		freeze: freeze, freezeNote: freezeNote, writeRate: e.writeRate(ctx, api, src)}
 	if err := e.chooseStrategy(ctx, &in, req.Options.Strategy); err != nil {
 		return instancePlanInput{}, err
 	}
 	return in, nil
+}
+
+// writeRate is the source's write rate in GiB per hour, the mean of CloudWatch's AWS/RDS
+// WriteThroughput (bytes per second) over the last hour, or nil when it cannot be read (no
+// EC2/CloudWatch client, no permission, no datapoint): the plan then counts only the fixed
+// part of the snapshot and copy inside the freeze, and says so.
+func (e *Engine) writeRate(ctx context.Context, api model.RDS, src *model.Instance) *float64 {
+	if e.Networks == nil {
+		return nil
+	}
+	net, err := e.Networks(src.Region)
+	if err != nil {
+		return nil
+	}
+	now := api.ServerTime() // AWS's clock: the metric's minutes are AWS's
+	if now.IsZero() {
+		now = e.now()
+	}
+	points, err := net.InstanceMetric(ctx, src.ID, "WriteThroughput", now.Add(-time.Hour), now)
+	if err != nil || len(points) == 0 {
+		return nil
+	}
+	var sum float64
+	for _, p := range points {
+		sum += p.Value
+	}
+	rate := sum / float64(len(points)) * 3600 / (1 << 30)
+	return &rate
 }
 
 // Migrate runs a new migration of req.Source from preflight to verify.
@@ -170,7 +198,7 @@ func (e *Engine) newMigrationID(region, source, what string) (id string, release
 func newState(plan *Plan, req MigrateRequest) *State {
 	st := &State{Version: 1, ID: plan.MigrationID, Kind: plan.Kind, Region: plan.Region, Source: plan.Source,
 		Mode: plan.Mode, KmsKeyARN: plan.KmsKeyARN, RegionKeys: plan.RegionKeys, Options: req.Options, Status: StatusRunning,
-		Acknowledgements: plan.Acknowledgements}
+		Acknowledgements: plan.Acknowledgements, WriteGiBPerHour: plan.WriteGiBPerHour}
 	if plan.MasterUserSecret != nil {
 		s := *plan.MasterUserSecret
 		st.MasterSecret = &s

@@ -34,7 +34,8 @@ type instancePlanInput struct {
 	order    string                // ReplicasAfterCutover or ReplicasBeforeCutover
 	// unusedKeys are the regions --kms-key named a key for where no replica lives.
 	unusedKeys map[string]string
-	precopy    bool // RunOptions.Precopy
+	precopy    bool     // RunOptions.Precopy
+	writeRate  *float64 // the source's GiB written per hour (CloudWatch), nil when unknown
 	freeze     FreezeMode
 	freezeNote string
 	// strategy is StrategySnapshot or StrategyReplication (auto resolved), and why.
@@ -76,9 +77,12 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 	}
 	names := NamesFor(planID(in.id), src.ID)
 	p.Settings = plannedInstanceSettings(src)
+	p.WriteGiBPerHour = in.writeRate
 	modifies := modifyParts(src, p.Settings)
 	for _, precopy := range []bool{true, false} {
 		var total, downtime time.Duration
+		m := estimateModel{src: src, precopy: precopy, freeze: p.Freeze, modifies: modifies}
+		m.changedGiB = m.precopyChanges(in.writeRate)
 		order := instanceStepOrder(in.replicas, p.ReplicaOrder, precopy)
 		if in.strategy == StrategyReplication {
 			if precopy {
@@ -92,9 +96,9 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 				continue
 			}
 			info, _ := stepByName(allInstanceSteps, kind)
-			est := stepEstimate(info, src, precopy, modifies)
-			if kind == StepFreeze && p.Freeze == FreezeEnforce {
-				est = enforceEstimate
+			est := m.of(info)
+			if subject != "" {
+				est = info.estimate.at(src.Settings.AllocatedStorage)
 			}
 			if precopy == in.precopy {
 				actions := info.actions
@@ -316,23 +320,62 @@ func isZero(v any) bool {
 	return v == nil
 }
 
-// stepEstimate is a step's estimate for src, from the same model for both strategies:
+// estimateModel is what the estimates of an instance's own steps depend on besides the step
+// itself: the plan estimates both strategies with it, and a run paces each wait by it
+// (expectStep). The durations follow docs/aws-behaviour.md#durations, the model the
+// simulator's DurationModel follows too.
+type estimateModel struct {
+	src      *model.Instance
+	precopy  bool
+	freeze   FreezeMode
+	modifies map[string]modifyCost // modifyParts
+	// changedGiB is what the source is expected to write between the pre-copy's snapshot
+	// and the final one: the final snapshot and its copy hold that much.
+	changedGiB float64
+}
+
+// precopyChanges estimates the GiB written between the pre-copy's snapshot and the freeze, at
+// rate GiB per hour (nil: unknown, 0 is counted): the pre-copy's steps and the freeze, one
+// after the other as migrate runs them (a --prepare run that waits for its window writes more).
+func (m estimateModel) precopyChanges(rate *float64) float64 {
+	if !m.precopy || rate == nil {
+		return 0
+	}
+	var d time.Duration
+	for _, s := range instanceSteps {
+		if s.name == StepPreSnapshot || s.name == StepPreCopy || s.name == StepFreeze {
+			d += m.of(s)
+		}
+	}
+	return *rate * d.Hours()
+}
+
+// of is the estimate of one of the instance route's steps:
 //   - a snapshot holds what changed since the instance's previous one: with automated
 //     backups on there is always one (at most a day old), and with the pre-copy the final
-//     snapshot follows the pre-copy's; only the fixed part is counted then (the changes are
-//     unknown to the plan, which says so);
-//   - with the pre-copy the final copy is incremental (same key, the pre-copy's copy exists);
+//     snapshot follows the pre-copy's; the fixed part is counted then, plus the changes
+//     since the pre-copy when the write rate is known;
+//   - with the pre-copy the final copy is incremental (same key, the pre-copy's copy
+//     exists): the fixed part and the changes;
+//   - the restore includes the initial automated backup when backups are on;
 //   - each modify step (in the freeze, after cutover) takes what its settings need
-//     (modifyParts).
-func stepEstimate(s step, src *model.Instance, precopy bool, modifies map[string]modifyCost) time.Duration {
-	gib := src.Settings.AllocatedStorage
+//     (modifyParts);
+//   - the enforced freeze changes the security groups, reboots and reads a whole minute
+//     of DatabaseConnections (enforceEstimate).
+func (m estimateModel) of(s step) time.Duration {
+	gib := m.src.Settings.AllocatedStorage
+	backups := m.src.Settings.BackupRetentionPeriod > 0
 	switch {
-	case s.name == StepSnapshot && (precopy || src.Settings.BackupRetentionPeriod > 0),
-		s.name == StepPreSnapshot && src.Settings.BackupRetentionPeriod > 0,
-		s.name == StepCopy && precopy:
+	case s.name == StepFreeze && m.freeze == FreezeEnforce:
+		return enforceEstimate
+	case (s.name == StepSnapshot || s.name == StepCopy) && m.precopy:
+		return s.estimate.at(0) + time.Duration(m.changedGiB*float64(s.estimate.perGB))
+	case (s.name == StepSnapshot || s.name == StepPreSnapshot) && backups:
 		return s.estimate.at(0)
+	case s.name == StepRestore && backups:
+		return s.estimate.at(gib) + initialBackupEstimate
 	case s.name == StepModify || s.name == StepModifyLate:
-		switch modifies[s.name] {
+		switch m.modifies[s.name] {
 		case modifyNothing:
 			return 0
 		case modifyAtOnce:
@@ -341,6 +384,10 @@ func stepEstimate(s step, src *model.Instance, precopy bool, modifies map[string
 	}
 	return s.estimate.at(gib)
 }
+
+// initialBackupEstimate is the restored instance's first automated backup (status
+// backing-up) when backups are on: it is not available, so not renamed, before it ends.
+const initialBackupEstimate = 2 * time.Minute
 
 // modifyCost is what a modify step is expected to cost.
 type modifyCost int
@@ -404,8 +451,12 @@ func strategyWarnings(p *Plan) []string {
 	if without.EstimatedDowntime < with.EstimatedDowntime {
 		shorter = "without the pre-copy (--precopy=false)"
 	}
-	w := []string{fmt.Sprintf("write downtime: about %s with the pre-copy (plus 6 s per GiB written since it, for the incremental snapshot, and 12 s per GiB for the incremental copy), about %s without (--precopy=false); total %s and %s; shorter %s",
-		roundMinutes(with.EstimatedDowntime), roundMinutes(without.EstimatedDowntime),
+	changes := "plus 6 s per GiB written since it, for the incremental snapshot, and 12 s per GiB for the incremental copy: the write rate could not be read from CloudWatch"
+	if p.WriteGiBPerHour != nil {
+		changes = fmt.Sprintf("counting %.1f GiB/h written meanwhile, CloudWatch WriteThroughput of the last hour", *p.WriteGiBPerHour)
+	}
+	w := []string{fmt.Sprintf("write downtime: about %s with the pre-copy (%s), about %s without (--precopy=false); total %s and %s; shorter %s",
+		roundMinutes(with.EstimatedDowntime), changes, roundMinutes(without.EstimatedDowntime),
 		roundMinutes(with.EstimatedTotal), roundMinutes(without.EstimatedTotal), shorter)}
 	w = append(w, fmt.Sprintf("after cutover %s is restored from a snapshot and loads its storage lazily: the first read of each block is slow until it is loaded; read the busy tables once (e.g. SELECT of every row) to warm it", p.Source))
 	return w

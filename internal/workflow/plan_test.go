@@ -102,6 +102,26 @@ func TestPlanModifyEstimates(t *testing.T) {
 	}
 }
 
+// With a known write rate, the snapshot and copy inside the freeze count the GiB written
+// during the pre-copy (6 and 12 s per GiB); without the pre-copy nothing changes.
+func TestPlanCountsTheChangesSinceThePrecopy(t *testing.T) {
+	src := sampleSource()
+	src.Settings.AllocatedStorage = 400
+	plan := func(rate *float64) *Plan {
+		return buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: src, key: sampleKey, precopy: true, writeRate: rate})
+	}
+	unknown, rate := plan(nil), 4.0
+	known := plan(&rate)
+	// The pre-copy: snapshot 1 min (incremental after the automated backup), copy 3 min +
+	// 400 × 12 s, the freeze 30 s: 84.5 min at 4 GiB/h is 5.63 GiB, so 33.8 s more for the
+	// snapshot and 67.6 s more for the copy.
+	assert.InDelta(t, (time.Duration(unknown.EstimatedDowntime) + 101400*time.Millisecond).Seconds(), time.Duration(known.EstimatedDowntime).Seconds(), 0.01)
+	without := func(p *Plan) Duration { return p.Strategies[1].EstimatedDowntime }
+	assert.Equal(t, without(unknown), without(known), "--precopy=false has no pre-copy to catch up on")
+	assert.Contains(t, known.Warnings[0], "counting 4.0 GiB/h written meanwhile")
+	assert.Contains(t, unknown.Warnings[0], "could not be read from CloudWatch")
+}
+
 func TestBuildInstancePlanWarnings(t *testing.T) {
 	src := sampleSource()
 	src.PendingModifications = []string{"DBInstanceClass"}

@@ -44,6 +44,9 @@ type Plan struct {
 	// MasterUserSecret is the source's managed master password secret, if any: the new
 	// resource gets a new one after cutover (master_secret.go).
 	MasterUserSecret *MasterSecret `json:"master_user_secret,omitempty"`
+	// WriteGiBPerHour is the source's write rate (CloudWatch WriteThroughput over the last
+	// hour) the estimates count the changes since the pre-copy with; nil when unknown.
+	WriteGiBPerHour *float64 `json:"write_gib_per_hour,omitempty"`
 }
 
 // StrategyEstimate is the estimate of one snapshot strategy, from the same step estimates.

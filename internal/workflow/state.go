@@ -89,6 +89,12 @@ type State struct {
 	OtherAPICalls int `json:"other_api_calls,omitempty"`
 	// Acknowledgements an unattended run needs (the plan's).
 	Acknowledgements []string `json:"acknowledgements,omitempty"`
+	// WriteGiBPerHour is the plan's write rate of the source (CloudWatch WriteThroughput),
+	// for the expected length of the snapshot and copy inside the freeze; nil when unknown.
+	WriteGiBPerHour *float64 `json:"write_gib_per_hour,omitempty"`
+	// PrecopyAt is the AWS time the pre-copy's snapshot was asked for: with FreezeAt, how
+	// long the source wrote before the final snapshot.
+	PrecopyAt time.Time `json:"precopy_at,omitzero"`
 
 	// MasterSecret is the source's managed master password secret and, after step
 	// manage-master-password, the new resource's (master_secret.go); nil when none.

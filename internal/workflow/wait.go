@@ -87,7 +87,9 @@ type expectation struct {
 	pace   bool
 }
 
-// expectStep sets the expectation of step s.
+// expectStep sets the expectation of step s: for an instance's own steps, the plan's model
+// (an incremental snapshot is expected in minutes, not at the size's full time), with the
+// changes since the pre-copy counted from the journaled write rate and AWS times.
 func (r *run) expectStep(s step) {
 	var gib int32
 	if r.src != nil {
@@ -97,6 +99,15 @@ func (r *run) expectStep(s step) {
 	if s.name == StepFreeze && r.st.Options.freezeMode() == FreezeEnforce {
 		r.expect.within = enforceEstimate // enforce.go: modify, reboot, a minute of metrics
 	}
+	if r.st.Kind != KindInstance || r.subject != "" || r.src == nil {
+		return
+	}
+	m := estimateModel{src: r.src, precopy: r.st.Options.Precopy, freeze: r.st.Options.freezeMode(),
+		modifies: modifyParts(r.src, plannedInstanceSettings(r.src))}
+	if rate := r.st.WriteGiBPerHour; rate != nil && !r.st.PrecopyAt.IsZero() && r.st.FreezeAt.After(r.st.PrecopyAt) {
+		m.changedGiB = *rate * r.st.FreezeAt.Sub(r.st.PrecopyAt).Hours()
+	}
+	r.expect.within = m.of(s)
 }
 
 // watch is how this run's waits poll and report. Each wait is measured from its own start on
