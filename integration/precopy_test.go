@@ -18,12 +18,13 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
-// precopySpeed keeps the polls' detection lag (1-4 ms real) and each call's real time at a
-// few virtual seconds, small against the minutes the AWS operations take; sizeSpeed is
-// faster, for the 4,000 GiB pre-copy (13 hours of AWS time).
+// precopySpeed keeps each call's real time (milliseconds on a busy machine) at a fraction of
+// a virtual second, small against the minutes the AWS operations take, and the scaled
+// AWS-default polls (5 s at the least) at 50 ms real; sizeSpeed is faster, for the 4,000 GiB
+// pre-copy (13 hours of AWS time).
 const (
-	precopySpeed = 500
-	sizeSpeed    = 2000
+	precopySpeed = 100
+	sizeSpeed    = 400
 )
 
 // precopyLoad is the same write load on every measured instance.
@@ -111,6 +112,7 @@ func BenchmarkPrecopyDowntime(b *testing.B) {
 			e.createInstance(in)
 			e.h.Workload(region, id, precopyLoad)
 		}
+		e.h.Advance(time.Hour) // an hour of WriteThroughput for the plans to read
 		got := migrateMeasured(b, e, precopySpeed, []measured{{source: "full-400", gib: 400}, {source: "pre-400", gib: 400, precopy: true}})
 		b.ReportMetric(got[0].downtime.Seconds(), "full-downtime-s")
 		b.ReportMetric(got[1].downtime.Seconds(), "precopy-downtime-s")
@@ -137,6 +139,7 @@ func BenchmarkPrecopyDowntimeBySize(b *testing.B) {
 			e.h.Workload(region, id, precopyLoad)
 			runs = append(runs, measured{source: id, gib: gib, precopy: true})
 		}
+		e.h.Advance(time.Hour) // an hour of WriteThroughput for the plans to read
 		got := migrateMeasured(b, e, sizeSpeed, runs)
 		for _, m := range got {
 			b.ReportMetric(m.downtime.Seconds(), fmt.Sprintf("downtime-%dGiB-s", m.gib))
