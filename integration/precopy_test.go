@@ -148,6 +148,30 @@ func BenchmarkPrecopyDowntimeBySize(b *testing.B) {
 	}
 }
 
+// TestPlanReadsTheWriteRate: with the CloudWatch client, the plan reads the source's
+// WriteThroughput of the last hour and counts the GiB written during the pre-copy in the
+// snapshot and copy inside the freeze; without it, it says the rate is unknown.
+func TestPlanReadsTheWriteRate(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	in := simpleSource("busy")
+	in.AllocatedStorage = aws.Int32(400)
+	e.createInstance(in)
+	e.h.Workload(region, "busy", precopyLoad)
+	e.h.Advance(time.Hour)
+	req := workflow.MigrateRequest{Region: region, Source: "busy", KmsKey: "alias/k", Options: workflow.RunOptions{Precopy: true, Freeze: workflow.FreezeNone}}
+	known, err := e.enforcing(e.engine("", nil)).Plan(e.ctx(), req)
+	require.NoError(t, err)
+	require.NotNil(t, known.WriteGiBPerHour)
+	assert.InDelta(t, precopyLoad.ChangeGiBPerHour, *known.WriteGiBPerHour, 0.01)
+	unknown, err := e.engine("", nil).Plan(e.ctx(), req)
+	require.NoError(t, err)
+	assert.Nil(t, unknown.WriteGiBPerHour)
+	assert.Greater(t, known.EstimatedDowntime, unknown.EstimatedDowntime, "the changes since the pre-copy are counted")
+	assert.Equal(t, known.Strategies[1], unknown.Strategies[1], "--precopy=false: no pre-copy to catch up on")
+	assert.Contains(t, known.Warnings[0], "counting 4.0 GiB/h written meanwhile")
+}
+
 // TestBatchManualCutoverPreparesWithoutFreezing: with the pre-copy, batch --cutover manual
 // runs the pre-copy and stops before the write freeze: writes were never frozen, the
 // pre-copy's encrypted copy exists, nothing was restored; resume freezes and cuts over.

@@ -197,7 +197,7 @@ func New(o Options) *Document {
 			Why: "tags on create only (ec2:CreateAction), with the migration tag: no existing group can be tagged"},
 		{Sid: "DescribeGroupsAndMetrics", Action: []string{"ec2:DescribeSecurityGroups", "cloudwatch:GetMetricData"},
 			Resource: []string{"*"},
-			Why:      "read-only; neither supports resource-level permissions: finding the freeze group by its tag, and the source's DatabaseConnections"},
+			Why:      "read-only; neither supports resource-level permissions: finding the freeze group by its tag, the source's DatabaseConnections, and its WriteThroughput for the plan's estimate of the changes since the pre-copy"},
 		{Sid: "DeleteFreezeGroup", Action: []string{"ec2:DeleteSecurityGroup"},
 			Resource: []string{ec2("security-group/*")}, Condition: owned,
 			Why: "rollback and cleanup delete only the group tagged as a migration's"},
