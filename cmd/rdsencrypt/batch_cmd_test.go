@@ -54,7 +54,7 @@ func (c *fleetCLI) run(terminal bool, stdin string, args ...string) (int, string
 func mutatingCalls(before, after map[string]int) []string {
 	var out []string
 	for action, n := range after {
-		if n != before[action] && !strings.HasPrefix(action, "Describe") && !strings.HasPrefix(action, "List") {
+		if n != before[action] && mutating(action) {
 			out = append(out, action)
 		}
 	}
