@@ -540,7 +540,8 @@ func (s *Sim) dataApplyGroup(r *region, pg *paramGroup, immediate map[string]str
 }
 
 // dataSetPassword changes the master user's password on the instance's server (a
-// MasterUserPassword modify, or RDS creating or rotating the managed secret).
+// MasterUserPassword modify, or RDS creating or rotating the managed secret). It returns once
+// the server has it (one quick statement): the secret and the server never disagree.
 func (s *Sim) dataSetPassword(i *instance, password string) {
 	if !s.hasData(i) || s.data.nodes[i] == nil {
 		return
@@ -554,4 +555,5 @@ func (s *Sim) dataSetPassword(i *instance, password string) {
 		defer cancel()
 		return n.srv.SetPassword(ctx, user, password)
 	})
+	<-s.data.nodes[i].work
 }
