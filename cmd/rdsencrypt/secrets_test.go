@@ -153,6 +153,11 @@ func TestNoSecretIsEverWritten(t *testing.T) {
 	// and the new secret are searched for like the other secrets.
 	require.NotNil(t, vaultRep.MasterUserSecret)
 	require.NotEmpty(t, vaultRep.MasterUserSecret.NewARN)
+	described, err := db.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("vault")})
+	require.NoError(t, err)
+	require.NotNil(t, described.DBInstances[0].MasterUserSecret, "the new vault manages its password")
+	assert.Equal(t, aws.ToString(described.DBInstances[0].MasterUserSecret.SecretArn), vaultRep.MasterUserSecret.NewARN,
+		"the report names the new secret, whole (an ARN is not redacted)")
 	var managed []string
 	if h.Sim != nil {
 		for _, arn := range []string{vaultRep.MasterUserSecret.SourceARN, vaultRep.MasterUserSecret.NewARN} {

@@ -31,3 +31,22 @@ func TestWriteBatchMarkdown(t *testing.T) {
 	assert.Contains(t, md, "next: `rdsencrypt resume 1a1b2c3d`")
 	assert.Contains(t, md, "**shop** (us-east-1 cluster, skipped): cannot be planned")
 }
+
+// A migrated source whose password was managed in Secrets Manager: the batch report names the
+// new secret applications must read (#13 item 6); the text report too.
+func TestReportsNameTheNewMasterSecret(t *testing.T) {
+	const oldARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-old-AbCdEf"
+	const newARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-new-GhIjKl"
+	r := workflow.Report{MigrationID: "0a1b2c3d", Source: "vault", Kind: workflow.KindInstance, Region: "us-east-1",
+		Status: workflow.StatusCompleted, MasterUserSecret: &workflow.MasterSecret{SourceARN: oldARN, NewARN: newARN}}
+	rep := &fleet.BatchReport{Migrations: []fleet.BatchMigration{{Report: r, Outcome: fleet.OutcomeCompleted},
+		{Report: workflow.Report{Source: "plain", Kind: workflow.KindInstance, Region: "us-east-1"}, Outcome: fleet.OutcomeCompleted}}}
+	var md bytes.Buffer
+	require.NoError(t, WriteBatchMarkdown(&md, rep))
+	assert.Contains(t, md.String(), "## Master password secrets\n\n- **vault** (us-east-1 instance): NEW secret "+newARN+": applications must read it")
+	assert.NotContains(t, md.String(), "**plain** (us-east-1 instance): NEW")
+	var text bytes.Buffer
+	PrintReport(&text, &r)
+	assert.Contains(t, text.String(), "master password: NEW secret "+newARN)
+	assert.Contains(t, text.String(), oldARN)
+}

@@ -46,7 +46,7 @@ func String(s string) string {
 		return m
 	})
 	s = urlUserinfoRE.ReplaceAllString(s, "${1}"+Mark+"@")
-	s = secretKVRE.ReplaceAllString(s, "${1}${2}"+Mark)
+	s = replaceSecretValues(s)
 	s = accessKeyIDRE.ReplaceAllString(s, Mark)
 	s = base64RunRE.ReplaceAllStringFunc(s, func(m string) string {
 		if isSecretLooking(strings.TrimRight(m, "=")) {
@@ -76,4 +76,24 @@ func isSecretLooking(run string) bool {
 		}
 	}
 	return upper && lower && digit
+}
+
+// replaceSecretValues replaces the values secretKVRE finds, except the name in a Secrets
+// Manager ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME): an ARN names a secret, it
+// is not one, and the reports must show which secret applications read.
+func replaceSecretValues(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range secretKVRE.FindAllStringSubmatchIndex(s, -1) {
+		start, key := m[0], strings.ToLower(s[m[2]:m[3]])
+		if key == "secret" && start > 0 && s[start-1] == ':' && strings.Contains(s[:start], ":secretsmanager:") {
+			continue
+		}
+		b.WriteString(s[last:m[4]])
+		b.WriteString(s[m[4]:m[5]])
+		b.WriteString(Mark)
+		last = m[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }

@@ -187,9 +187,7 @@ func (m Model) summaryView(w int) string {
 	}
 	facts = append(facts, fmt.Sprintf("%d API calls", r.APICalls))
 	head += "\n" + wrap(strings.Join(facts, " · "), w)
-	if line := output.MasterSecretLine(r); line != "" {
-		head += "\n" + m.st.notice.Render(indentWrap("Master password: ", line, w))
-	}
+	head += m.masterSecretLines(r, w)
 
 	var steps string
 	if len(r.Steps) > 0 {
@@ -277,4 +275,20 @@ func cleanedUp(r workflow.PlannedResource) bool {
 		return false
 	}
 	return true
+}
+
+// masterSecretLines say which Secrets Manager secret holds the master password, when the
+// source's was managed: each ARN on a line of its own, so that it is copied whole.
+func (m Model) masterSecretLines(r *workflow.Report, w int) string {
+	s := r.MasterUserSecret
+	switch {
+	case s == nil:
+		return ""
+	case r.Status == workflow.StatusRolledBack:
+		return "\n" + wrap(r.Source+" kept its master password secret; applications read it as before:", w) + "\n" + indentWrap("  ", s.SourceARN, w)
+	case s.NewARN != "":
+		return "\n" + m.st.notice.Render(wrap("Master password: applications must read the NEW secret from now on:", w)) + "\n" +
+			indentWrap("New secret: ", s.NewARN, w) + "\n" + indentWrap("Old secret (deleted with the retired source at cleanup): ", s.SourceARN, w)
+	}
+	return "\n" + indentWrap("Master password secret (the new resource gets a new one after cutover): ", s.SourceARN, w)
 }
