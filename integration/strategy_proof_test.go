@@ -24,9 +24,16 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
-// proofSpeed runs the AWS clock 600 times faster than the real one: a migration's hour of
-// snapshot, copy and restore takes seconds, while the databases' real work runs in real time.
-const proofSpeed = 600
+// proofSpeed runs the AWS clock RDSENCRYPT_PROOF_SPEED (default 600) times faster than the
+// real one: a migration's hour of snapshot, copy and restore takes seconds, while the
+// databases' real work runs in real time, so each real second inside the freeze (the drain,
+// the verification) counts as proofSpeed seconds on the AWS clock.
+var proofSpeed = func() int {
+	if n, err := strconv.Atoi(os.Getenv("RDSENCRYPT_PROOF_SPEED")); err == nil && n > 0 {
+		return n
+	}
+	return 600
+}()
 
 const (
 	proofUser     = "app_admin"
@@ -102,7 +109,7 @@ func proofEnv(t *testing.T) *env {
 	if _, err := exec.LookPath("sysbench"); err != nil {
 		t.Skip("sysbench is not installed (apt-get install -y sysbench)")
 	}
-	e := newEnvWith(t, rdssim.Options{Speed: proofSpeed, DataPlane: true})
+	e := newEnvWith(t, rdssim.Options{Speed: float64(proofSpeed), DataPlane: true})
 	if e.h.Sim == nil {
 		t.Skip("the proof needs the in-process simulator's data plane")
 	}
