@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/output"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
@@ -183,4 +184,56 @@ func TestManagedPasswordClusterGetsANewSecretAfterCutover(t *testing.T) {
 	sm := e.h.SecretsManager(region)
 	assert.False(t, secretReadable(t, sm, oldARN))
 	assert.True(t, secretReadable(t, sm, newARN))
+}
+
+// cancelAfterManage cancels a run right after its ModifyDBInstance with
+// ManageMasterUserPassword returned: RDS has made the new secret, the step has not seen it.
+type cancelAfterManage struct {
+	model.RDS
+	cancel context.CancelFunc
+}
+
+func (c cancelAfterManage) ManageInstanceMasterPassword(ctx context.Context, id, key string) (*model.Instance, error) {
+	inst, err := c.RDS.ManageInstanceMasterPassword(ctx, id, key)
+	c.cancel()
+	return inst, err
+}
+
+// A run interrupted inside step manage-master-password, after its call went through,
+// resumes without asking for a second secret: observe finds the new one, and the report
+// names it.
+func TestManagedPasswordStepResumesWithoutASecondSecret(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	in := simpleSource("vault")
+	in.MasterUserPassword, in.ManageMasterUserPassword = nil, aws.Bool(true)
+	e.createInstance(in)
+	secrets := func() int {
+		n := 0
+		for _, ev := range e.h.Events() {
+			if ev.Type == "secret" && ev.Status == "created" {
+				n++
+			}
+		}
+		return n
+	}
+	require.Equal(t, 1, secrets())
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	ctx, cancel := context.WithCancel(e.ctx())
+	defer cancel()
+	eng.Clients = func(r string) (model.RDS, error) { return cancelAfterManage{RDS: e.client.For(r), cancel: cancel}, nil }
+	_, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "vault", KmsKey: "alias/k"})
+	require.Error(t, err, "interrupted inside the step")
+	require.Equal(t, 2, secrets(), "the call went through")
+	st, err := e.store.Load(fixedID)
+	require.NoError(t, err)
+	last := st.Steps[len(st.Steps)-1]
+	require.Equal(t, workflow.StepManagePassword, last.Name)
+	require.Equal(t, workflow.StepRunning, last.Status)
+
+	rep, err := e.engine(fixedID, workflow.AutoApprove).Resume(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	assert.Equal(t, 2, secrets(), "no second new secret")
+	assert.Equal(t, e.describe("vault").MasterUserSecretARN, rep.MasterUserSecret.NewARN)
 }
