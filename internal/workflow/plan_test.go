@@ -7,6 +7,7 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func sampleSource() *model.Instance {
@@ -190,4 +191,28 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// A wait inside the freeze expects what the plan's model says, not the size's full time: the
+// final snapshot after a pre-copy holds the GiB written since it (rate × the journaled AWS
+// times), so its polls come close around a 1.5-minute end, not around 42 minutes.
+func TestWaitsExpectThePlansModel(t *testing.T) {
+	src := sampleSource()
+	src.Settings.AllocatedStorage = 400
+	rate := 4.0
+	precopyAt := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	r := &run{src: src, st: &State{Kind: KindInstance, Options: RunOptions{Precopy: true, Freeze: FreezeNone},
+		WriteGiBPerHour: &rate, PrecopyAt: precopyAt, FreezeAt: precopyAt.Add(90 * time.Minute)}}
+	expect := func(name string) time.Duration {
+		s, ok := stepByName(allInstanceSteps, name)
+		require.True(t, ok)
+		r.expectStep(s)
+		return r.expect.within
+	}
+	assert.Equal(t, time.Minute+36*time.Second, expect(StepSnapshot), "1 min + 6 GiB × 6 s")
+	assert.Equal(t, 3*time.Minute+72*time.Second, expect(StepCopy), "3 min + 6 GiB × 12 s")
+	assert.Equal(t, 10*time.Minute, expect(StepRestore), "8 min + the initial backup")
+	assert.Equal(t, 3*time.Minute+400*12*time.Second, expect(StepPreCopy), "the pre-copy's copy is full")
+	r.subject = "us-east-1/orders-r1"
+	assert.Equal(t, time.Minute+400*6*time.Second, expect(StepSnapshot), "a replica's step keeps its own estimate")
 }
