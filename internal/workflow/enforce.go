@@ -42,6 +42,13 @@ var enforcePermissions = []string{"ec2:DescribeSecurityGroups", "ec2:CreateSecur
 // 1 min) and the first whole minute of DatabaseConnections after it, reported once it ended.
 const enforceEstimate = 6 * time.Minute
 
+// The waits inside the enforced freeze each expect their own operation (enforceEstimate's
+// parts), so their polls come close around its end instead of backing off.
+const (
+	enforceModifyEstimate = 3 * time.Minute
+	enforceRebootEstimate = time.Minute
+)
+
 // TagOriginalGroups on the freeze group lists the source's security groups before the freeze,
 // space-separated: a second record of what rollback puts back.
 const TagOriginalGroups = "rdsencrypt:original-security-groups"
@@ -109,9 +116,11 @@ func enforceFreeze(ctx context.Context, r *run) error {
 			return err
 		}
 	}
+	paced := r.paceBy(enforceModifyEstimate)
 	closed, err := r.waitInstance(ctx, r.st.SourceRID, func(i *model.Instance) bool {
 		return slices.Equal(i.Settings.VpcSecurityGroupIDs, []string{group.ID}) && !i.SecurityGroupsSettling && len(i.PendingModifications) == 0
 	})
+	paced()
 	if err != nil {
 		return err
 	}
@@ -125,7 +134,10 @@ func enforceFreeze(ctx context.Context, r *run) error {
 			return err
 		}
 	}
-	if _, err := r.waitInstance(ctx, r.st.SourceRID, nil); err != nil {
+	paced = r.paceBy(enforceRebootEstimate)
+	_, err = r.waitInstance(ctx, r.st.SourceRID, nil)
+	paced()
+	if err != nil {
 		return err
 	}
 	if err := r.verifyNoConnections(ctx, net); err != nil {

@@ -110,6 +110,15 @@ func (r *run) expectStep(s step) {
 	r.expect.within = m.of(s)
 }
 
+// paceBy makes the next waits of a step that waits for several operations in turn (inside
+// its apply) expect one that takes d, and pace their polls by it; the returned function puts
+// the step's own expectation back.
+func (r *run) paceBy(d time.Duration) (restore func()) {
+	prev := r.expect
+	r.expect = expectation{within: d, pace: true}
+	return func() { r.expect = prev }
+}
+
 // watch is how this run's waits poll and report. Each wait is measured from its own start on
 // AWS's clock against the running step's estimate (none outside steps): a step that waits for
 // several operations in turn gives each the whole estimate.
