@@ -183,8 +183,10 @@ func clusterPolicyEnv(t *testing.T) *env {
 
 // runClusterPolicyScenario migrates the cluster and cleans it up.
 func runClusterPolicyScenario(t *testing.T, e *env) (stage string, err error) {
-	eng := e.engine(fixedID, workflow.AutoApprove)
-	if _, err := eng.Migrate(e.ctx(), clusterRequest("shop", "alias/shop")); err != nil {
+	eng := e.enforcing(e.engine(fixedID, workflow.AutoApprove))
+	req := clusterRequest("shop", "alias/shop")
+	req.Options.Freeze = workflow.FreezeEnforce // its group is deleted by cleanup
+	if _, err := eng.Migrate(e.ctx(), req); err != nil {
 		return "migrate", err
 	}
 	if _, err := eng.Cleanup(e.ctx(), fixedID); err != nil {
@@ -196,18 +198,12 @@ func runClusterPolicyScenario(t *testing.T, e *env) (stage string, err error) {
 // clusterNotExercised: instance-path actions the cluster scenario does not call.
 var clusterNotExercised = map[string]string{
 	"rds:CreateDBInstanceReadReplica":        "instance replicas",
-	"rds:RebootDBInstance":                   "instance path only",
 	"rds:CopyDBSnapshot":                     "instance path only: a cluster is encrypted by its restore",
 	"rds:RestoreDBInstanceFromDBSnapshot":    "instance path only",
 	"rds:CreateDBSnapshot":                   "instance path only",
 	"rds:DeleteDBSnapshot":                   "instance path only",
 	"rds:DescribeDBSnapshots":                "instance path only",
 	"rds:DescribeOrderableDBInstanceOptions": "instance preflight",
-	"ec2:CreateSecurityGroup":                "the enforced freeze: instances only",
-	"ec2:CreateTags":                         "the enforced freeze: instances only",
-	"ec2:DescribeSecurityGroups":             "the enforced freeze: instances only",
-	"ec2:DeleteSecurityGroup":                "the enforced freeze: instances only",
-	"cloudwatch:GetMetricData":               "the enforced freeze: instances only",
 	// The replication strategy's calls: the policy scenarios run the snapshot strategy; the
 	// replication strategy runs against the data plane (strategy_proof_test.go,
 	// integration/dataplane/strategy_test.go).
@@ -239,6 +235,8 @@ func TestClusterMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
 				exercised = called["RestoreDBClusterFromSnapshot"] // RDS creates grants on the customer managed key
 			case "secretsmanager:CreateSecret", "secretsmanager:TagResource":
 				exercised = secretsCreated(e) > secretsBefore
+			case "ec2:CreateTags":
+				exercised = called["CreateSecurityGroup"] // tags given on create
 			}
 			if _, ok := clusterNotExercised[a]; ok {
 				assert.False(t, exercised, "%s is exercised by the cluster scenario now", a)
@@ -252,8 +250,10 @@ func TestClusterMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
 		e.createKey("alias/k")
 		src := smallCluster(e)
 		enforce(t, e, doc)
-		eng := e.engine(fixedID, workflow.AutoApprove)
-		_, err := eng.Migrate(e.ctx(), clusterRequest("shop", "alias/k"))
+		eng := e.enforcing(e.engine(fixedID, workflow.AutoApprove))
+		req := clusterRequest("shop", "alias/k")
+		req.Options.Freeze = workflow.FreezeEnforce // its group is deleted by rollback
+		_, err := eng.Migrate(e.ctx(), req)
 		require.NoError(t, err)
 		rep, err := eng.Rollback(e.ctx(), fixedID)
 		require.NoError(t, err)

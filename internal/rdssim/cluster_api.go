@@ -466,7 +466,16 @@ func modifyDBCluster(c *call) (any, error) {
 		}
 	}
 	changed := !sameClusterConfig(cl.cfg, newCfg) || rotate
+	groupsChanged := strings.Join(cl.cfg.VpcSecurityGroups, ",") != strings.Join(newCfg.VpcSecurityGroups, ",")
 	cl.cfg = newCfg
+	if groupsChanged {
+		// An Aurora instance's VPC security groups are the cluster's (ModifyDBInstance
+		// VpcSecurityGroupIds API doc: "managed by the DB cluster"): the members follow.
+		for _, m := range cl.members() {
+			m.cfg.VpcSecurityGroups = append([]string(nil), newCfg.VpcSecurityGroups...)
+			s.refreshSessions(m, c.now)
+		}
+	}
 	switch {
 	case newCfg.ManageMasterUserPassword && cl.secretARN == "":
 		s.newClusterSecret(cl, c.now)

@@ -22,7 +22,7 @@ func (e *Engine) planCluster(ctx context.Context, api model.RDS, req MigrateRequ
 	if err != nil {
 		return nil, err
 	}
-	freeze, note, err := chooseClusterFreeze(req.Options, cs.cluster.ID)
+	freeze, note, err := e.chooseClusterFreeze(req.Options, cs.cluster.ID, cs.members)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (e *Engine) migrateCluster(ctx context.Context, api model.RDS, req MigrateR
 	if err := checkClusterNamesFree(ctx, api, ClusterNamesFor(id, cs.cluster.ID), j); err != nil {
 		return nil, err
 	}
-	freeze, note, err := chooseClusterFreeze(req.Options, cs.cluster.ID)
+	freeze, note, err := e.chooseClusterFreeze(req.Options, cs.cluster.ID, cs.members)
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,9 @@ func cleanupCluster(ctx context.Context, r *run) error {
 			return err
 		}
 	}
+	if err := r.deleteFreezeGroup(ctx); err != nil { // enforce.go: the retired cluster kept it
+		return err
+	}
 	snap, err := r.waitClusterSnapshotAvailable(ctx, n.FinalSnapshot)
 	if err != nil {
 		return err

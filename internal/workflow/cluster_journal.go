@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
@@ -136,6 +137,14 @@ func reloadCluster(ctx context.Context, r *run) error {
 	key, err := r.reloadKey(ctx)
 	if err != nil {
 		return err
+	}
+	if fs := r.st.Freeze; fs != nil {
+		// An enforced freeze put its own group on the source cluster and so on its members:
+		// the new cluster, its members, parity and verify use the groups from before.
+		cr.src.Settings.VpcSecurityGroupIDs = slices.Clone(fs.OriginalGroups)
+		for _, m := range cr.members {
+			m.Settings.VpcSecurityGroupIDs = slices.Clone(fs.OriginalGroups)
+		}
 	}
 	r.cluster, r.key = cr, key
 	return nil

@@ -27,6 +27,7 @@ type ClusterNames struct {
 	FinalSnapshot string // taken when cleanup deletes the retired cluster
 	// RollbackSnapshot is taken when a rollback deletes the new cluster after cutover began.
 	RollbackSnapshot string
+	FreezeGroup      string // the ingress-free security group of an enforced freeze
 	id               string
 }
 
@@ -40,6 +41,7 @@ func ClusterNamesFor(migrationID, cluster string) ClusterNames {
 		Retired:          withSuffix(cluster, "-old-"+migrationID, maxInstanceID),
 		FinalSnapshot:    withPrefix(prefix, cluster, "-final", maxClusterSnapshotID),
 		RollbackSnapshot: withPrefix(prefix, cluster, "-rolled-back", maxClusterSnapshotID),
+		FreezeGroup:      withPrefix(prefix, cluster, "-freeze", maxGroupName),
 		id:               migrationID,
 	}
 }
@@ -47,7 +49,7 @@ func ClusterNamesFor(migrationID, cluster string) ClusterNames {
 // names maps the cluster names onto the engine's Names (no encrypted copy for clusters).
 func (n ClusterNames) names() Names {
 	return Names{Snapshot: n.Snapshot, Target: n.Target, Retired: n.Retired, FinalSnapshot: n.FinalSnapshot,
-		RollbackSnapshot: n.RollbackSnapshot}
+		RollbackSnapshot: n.RollbackSnapshot, FreezeGroup: n.FreezeGroup}
 }
 
 // MemberTarget is the temporary identifier of the new member that replaces member.

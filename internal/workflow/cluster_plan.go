@@ -77,8 +77,15 @@ func buildClusterPlan(in clusterPlanInput) *Plan {
 		}
 		info, _ := stepByName(clusterSteps, kind)
 		est := info.estimate.at(0) // Aurora storage grows on demand: no per-GiB part
+		actions := info.actions
+		if kind == StepFreeze {
+			actions = freezeActions(p.Freeze, KindCluster)
+			if p.Freeze == FreezeEnforce {
+				est = enforceEstimate
+			}
+		}
 		p.Steps = append(p.Steps, PlannedStep{Name: name, Description: info.text(p, n.names(), subject),
-			Actions: info.actions, Mutating: info.mutating, Downtime: info.downtime, Estimate: Duration(est), ApprovedWith: info.approvedWith})
+			Actions: actions, Mutating: info.mutating, Downtime: info.downtime, Estimate: Duration(est), ApprovedWith: info.approvedWith})
 		total += est
 		if info.downtime {
 			downtime += est
@@ -91,7 +98,10 @@ func buildClusterPlan(in clusterPlanInput) *Plan {
 	if p.MasterUserSecret != nil {
 		p.Warnings = append(p.Warnings, masterSecretWarning("cluster", src.ID, p.MasterUserSecret))
 	}
-	p.Warnings = append(p.Warnings, freezeWarning(p, nil, n.names()))
+	p.Warnings = append(p.Warnings, freezeWarning(p, src.Settings.VpcSecurityGroupIDs, n.names()))
+	if p.Freeze == FreezeEnforce {
+		p.Resources = append(p.Resources, PlannedResource{Role: RoleFreezeGroup, Type: TypeSecurityGroup, Region: src.Region, Name: n.FreezeGroup})
+	}
 	if src.Settings.IAMDatabaseAuthenticationEnabled {
 		p.Warnings = append(p.Warnings, iamAuthWarning("cluster", src.ARN, src.ResourceID))
 		p.Acknowledgements = []string{AckIAMAuth}

@@ -95,6 +95,9 @@ func (e *Engine) rebuildCluster(ctx context.Context, api model.RDS, region, sour
 	}
 	// Resources exist, so writes were frozen when they were made; the freeze time is unknown.
 	st.FreezeAt = now
+	if err := e.rebuildFreeze(ctx, st, n.names(), true); err != nil {
+		return "", err
+	}
 	return e.saveRebuilt(st, "journal of cluster migration rebuilt from AWS tags")
 }
 

@@ -72,6 +72,9 @@ func undoCluster(ctx context.Context, r *run) error {
 	if err := r.restoreSourceNames(ctx); err != nil {
 		return err
 	}
+	if err := r.undoClusterFreeze(ctx); err != nil { // enforce_cluster.go
+		return err
+	}
 	if err := r.restoreSourceEndpoints(ctx); err != nil {
 		return err
 	}

@@ -45,9 +45,13 @@ var clusterSteps = []step{
 	},
 	{
 		name: StepFreeze, mutating: true, downtime: true, skippable: true,
-		local: "runs the freeze hook, or asks the operator to stop writes",
+		local:       "with --freeze enforce closes the cluster to clients (enforceClusterActions); else runs the freeze hook, or asks the operator to stop writes",
+		permissions: enforceClusterPermissions,
 		describe: func(p *Plan, n Names) string {
-			if p.Freeze == FreezeHook {
+			switch p.Freeze {
+			case FreezeEnforce:
+				return freezeStepText(p, n)
+			case FreezeHook:
 				return "run the freeze hook to stop application writes to cluster " + p.Source + " (write downtime starts here)"
 			}
 			return "stop application writes to cluster " + p.Source + " (write downtime starts here)"
@@ -195,5 +199,5 @@ func (clusterRoute) undoAndCleanupActions() []string {
 	return []string{"rds:DescribeDBClusters", "rds:DescribeDBInstances", "rds:DescribeDBClusterEndpoints",
 		"rds:DescribeDBClusterSnapshots", "rds:ModifyDBCluster", "rds:ModifyDBInstance", "rds:CreateDBClusterEndpoint",
 		"rds:DeleteDBClusterEndpoint", "rds:DeleteDBInstance", "rds:DeleteDBCluster", "rds:CreateDBClusterSnapshot",
-		"rds:AddTagsToResource", "rds:DeleteDBClusterSnapshot"}
+		"rds:AddTagsToResource", "rds:DeleteDBClusterSnapshot", "ec2:DescribeSecurityGroups", "ec2:DeleteSecurityGroup"}
 }

@@ -220,17 +220,23 @@ func (r *run) checkFreezeGroup(g *model.SecurityGroup) error {
 // verifyNoConnections waits until CloudWatch reports the first whole minute that starts after
 // now and refuses to go on when any minute since shows a database connection.
 func (r *run) verifyNoConnections(ctx context.Context, net model.Network) error {
+	return r.verifyNoConnectionsOf(ctx, net, r.st.Source)
+}
+
+// verifyNoConnectionsOf is verifyNoConnections for the DB instance named instanceID (the
+// source, or a member of the source cluster).
+func (r *run) verifyNoConnectionsOf(ctx context.Context, net model.Network, instanceID string) error {
 	from := r.awsNow().Truncate(time.Minute).Add(time.Minute)
-	r.log("checking %s's DatabaseConnections for the minute from %s (AWS time)", r.st.Source, from.Format("15:04"))
+	r.log("checking %s's DatabaseConnections for the minute from %s (AWS time)", instanceID, from.Format("15:04"))
 	points, err := awsclient.Poll(ctx, r.e.Poll, func(ctx context.Context) ([]model.MetricPoint, error) {
-		return net.InstanceMetric(ctx, r.st.Source, "DatabaseConnections", from, from.Add(metricGiveUp))
+		return net.InstanceMetric(ctx, instanceID, "DatabaseConnections", from, from.Add(metricGiveUp))
 	}, func(points []model.MetricPoint) (bool, error) {
 		if slices.ContainsFunc(points, func(p model.MetricPoint) bool { return !p.At.Before(from) }) {
 			return true, nil
 		}
 		if r.awsNow().Sub(from) > metricGiveUp {
-			return false, &Error{Resource: r.st.Source, Err: ErrStopped, Next: "rdsencrypt resume " + r.st.ID + " (it checks again), or rdsencrypt rollback " + r.st.ID,
-				Problem: fmt.Sprintf("CloudWatch reported no DatabaseConnections for %s in %s after the freeze", r.st.Source, metricGiveUp)}
+			return false, &Error{Resource: instanceID, Err: ErrStopped, Next: "rdsencrypt resume " + r.st.ID + " (it checks again), or rdsencrypt rollback " + r.st.ID,
+				Problem: fmt.Sprintf("CloudWatch reported no DatabaseConnections for %s in %s after the freeze", instanceID, metricGiveUp)}
 		}
 		return false, nil
 	}, nil)
@@ -239,9 +245,9 @@ func (r *run) verifyNoConnections(ctx context.Context, net model.Network) error 
 	}
 	for _, p := range points {
 		if !p.At.Before(from) && p.Value > 0 {
-			return errorf(r.st.Source, fmt.Sprintf("end the sessions still open on %s (or reboot it), then rdsencrypt resume %s; or rdsencrypt rollback %s", r.st.Source, r.st.ID, r.st.ID), nil,
+			return errorf(instanceID, fmt.Sprintf("end the sessions still open on %s (or reboot it), then rdsencrypt resume %s; or rdsencrypt rollback %s", instanceID, r.st.ID, r.st.ID), nil,
 				"%s still had %g database connection(s) in the minute from %s after the freeze and the reboot: writes may go on, so the final snapshot is not taken",
-				r.st.Source, p.Value, p.At.UTC().Format("15:04"))
+				instanceID, p.Value, p.At.UTC().Format("15:04"))
 		}
 	}
 	return nil

@@ -89,18 +89,31 @@ func (e *Engine) chooseInstanceFreeze(o RunOptions, src *model.Instance) (mode F
 	return "", "", fmt.Errorf("unknown freeze mode %q", o.Freeze)
 }
 
-// chooseClusterFreeze resolves the freeze of an Aurora cluster migration: enforce is not
-// built for clusters (docs/freeze.md says what it would take).
-func chooseClusterFreeze(o RunOptions, cluster string) (FreezeMode, string, error) {
-	const why = "rdsencrypt does not enforce the write freeze of an Aurora cluster yet (its security groups and every member's sessions would have to be closed together)"
+// chooseClusterFreeze resolves the freeze of an Aurora cluster migration as
+// chooseInstanceFreeze does; the cluster's VPC is its members' (enforce_cluster.go).
+func (e *Engine) chooseClusterFreeze(o RunOptions, cluster string, members map[string]*model.Instance) (FreezeMode, string, error) {
+	why := ""
+	switch {
+	case clusterVPC(members) == "":
+		why = "the cluster has no DB instance in a VPC to close"
+	case e.Networks == nil:
+		why = "this run has no EC2 and CloudWatch client"
+	}
 	switch o.Freeze {
 	case FreezeEnforce:
-		return "", "", errorf(cluster, "use --freeze hook with --freeze-hook CMD, or --freeze none", nil, "%s", why)
+		if why != "" {
+			return "", "", errorf(cluster, "use --freeze hook with --freeze-hook CMD, or --freeze none", nil,
+				"rdsencrypt cannot enforce the write freeze of cluster %s: %s", cluster, why)
+		}
+		return FreezeEnforce, "", nil
 	case FreezeHook, FreezeNone:
 		return o.Freeze, "", nil
 	case "":
 		if o.FreezeHook != "" {
 			return FreezeHook, "", nil
+		}
+		if why == "" {
+			return FreezeEnforce, "", nil
 		}
 		return FreezeNone, "not enforced: " + why, nil
 	}
@@ -109,18 +122,23 @@ func chooseClusterFreeze(o RunOptions, cluster string) (FreezeMode, string, erro
 
 // freezeStepText describes the freeze step of a plan or an approval.
 func freezeStepText(p *Plan, n Names) string {
-	switch p.Freeze {
-	case FreezeEnforce:
+	switch {
+	case p.Freeze == FreezeEnforce && p.Kind == KindCluster:
+		return fmt.Sprintf("close cluster %s to clients: replace its security groups with the ingress-free group %s, reboot every member to end open sessions, and check that each member's DatabaseConnections is 0 (write downtime starts here)", p.Source, n.FreezeGroup)
+	case p.Freeze == FreezeEnforce:
 		return fmt.Sprintf("close %s to clients: replace its security groups with the ingress-free group %s, reboot it to end open sessions, and check that DatabaseConnections is 0 (write downtime starts here)", p.Source, n.FreezeGroup)
-	case FreezeHook:
+	case p.Freeze == FreezeHook:
 		return "run the freeze hook to stop application writes to " + p.Source + " (write downtime starts here)"
 	}
 	return "stop application writes to " + p.Source + " (write downtime starts here)"
 }
 
 // freezeActions are the AWS calls of the freeze step in a mode: only enforce makes any.
-func freezeActions(m FreezeMode) []string {
-	if m == FreezeEnforce {
+func freezeActions(m FreezeMode, kind string) []string {
+	switch {
+	case m == FreezeEnforce && kind == KindCluster:
+		return enforceClusterActions
+	case m == FreezeEnforce:
 		return enforceActions
 	}
 	return nil
@@ -131,8 +149,12 @@ func freezeActions(m FreezeMode) []string {
 func freezeWarning(p *Plan, groups []string, n Names) string {
 	switch p.Freeze {
 	case FreezeEnforce:
-		return fmt.Sprintf("write freeze enforced: %s's security groups (%s) are replaced by the ingress-free group %s (tagged as the migration's), then %s is rebooted to end open sessions; the final snapshot waits until its DatabaseConnections is 0. After cutover the retired source keeps that group until cleanup; rollback puts back exactly %s",
-			p.Source, strings.Join(groups, ", "), n.FreezeGroup, p.Source, strings.Join(groups, ", "))
+		rebooted := p.Source + " is rebooted to end open sessions; the final snapshot waits until its DatabaseConnections is 0"
+		if p.Kind == KindCluster {
+			rebooted = "every member of " + p.Source + " is rebooted to end open sessions; the final snapshot waits until each member's DatabaseConnections is 0"
+		}
+		return fmt.Sprintf("write freeze enforced: %s's security groups (%s) are replaced by the ingress-free group %s (tagged as the migration's), then %s. After cutover the retired source keeps that group until cleanup; rollback puts back exactly %s",
+			p.Source, strings.Join(groups, ", "), n.FreezeGroup, rebooted, strings.Join(groups, ", "))
 	case FreezeHook:
 		return "the freeze hook must stop every write: " + LostWritesSentence + " (--freeze enforce closes the source instead)"
 	}

@@ -34,13 +34,20 @@ func observeFreeze(ctx context.Context, r *run) (bool, error) {
 
 func freezeApproval(r *run, a *Approval) {
 	if r.st.Options.freezeMode() == FreezeEnforce {
-		groups := "none"
-		if r.src != nil && len(r.src.Settings.VpcSecurityGroupIDs) > 0 {
-			groups = strings.Join(r.src.Settings.VpcSecurityGroupIDs, ", ")
+		groups, actions, rebooted := "none", enforceActions, "it is rebooted"
+		var current []string
+		switch {
+		case r.st.Kind == KindCluster && r.cluster != nil:
+			current, actions, rebooted = r.cluster.src.Settings.VpcSecurityGroupIDs, enforceClusterActions, "every member is rebooted"
+		case r.src != nil:
+			current = r.src.Settings.VpcSecurityGroupIDs
 		}
-		a.Details = append(a.Details, "AWS calls: "+strings.Join(enforceActions, ", "),
-			fmt.Sprintf("Changes the source %s: its security groups (%s) are replaced by the ingress-free group %s, and it is rebooted (open sessions end). The retired source keeps that group after cutover, until cleanup; rollback puts back exactly %s.",
-				r.st.Source, groups, r.names.FreezeGroup, groups))
+		if len(current) > 0 {
+			groups = strings.Join(current, ", ")
+		}
+		a.Details = append(a.Details, "AWS calls: "+strings.Join(actions, ", "),
+			fmt.Sprintf("Changes the source %s: its security groups (%s) are replaced by the ingress-free group %s, and %s (open sessions end). The retired source keeps that group after cutover, until cleanup; rollback puts back exactly %s.",
+				r.st.Source, groups, r.names.FreezeGroup, rebooted, groups))
 	} else if h := r.st.Options.FreezeHook; h != "" {
 		a.Details = append(a.Details, "rdsencrypt runs the freeze hook: "+redact.String(h))
 	} else {
@@ -53,10 +60,11 @@ func freezeApproval(r *run, a *Approval) {
 
 func applyFreeze(ctx context.Context, r *run) error {
 	if r.st.Options.freezeMode() == FreezeEnforce {
+		enforce := enforceFreeze
 		if r.st.Kind == KindCluster {
-			return errorf(r.st.Source, "rdsencrypt rollback "+r.st.ID, nil, "the write freeze of an Aurora cluster cannot be enforced")
+			enforce = enforceClusterFreeze // enforce_cluster.go
 		}
-		if err := enforceFreeze(ctx, r); err != nil {
+		if err := enforce(ctx, r); err != nil {
 			return err
 		}
 		r.log("writes frozen since %s (AWS time)", r.st.FreezeAt.Format("15:04:05"))

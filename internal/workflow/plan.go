@@ -103,7 +103,7 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			if precopy == in.precopy {
 				actions := info.actions
 				if kind == StepFreeze {
-					actions = freezeActions(p.Freeze)
+					actions = freezeActions(p.Freeze, KindInstance)
 				}
 				p.Steps = append(p.Steps, PlannedStep{
 					Name: ps.name, Description: info.text(p, names, subject), Actions: actions,
