@@ -209,10 +209,17 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	host, port = aws.ToString(final.Endpoint.Address), int(aws.ToInt32(final.Endpoint.Port))
 	psql := fmt.Sprintf("PGPASSWORD=%s /usr/lib/postgresql/15/bin/psql -h %s -p %d -U %s -d shop -v ON_ERROR_STOP=1", password, host, port, master)
 	freeze := psql + ` -c "ALTER DATABASE shop SET default_transaction_read_only = on" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'"`
-	unfreeze := psql + ` -c "ALTER DATABASE shop RESET default_transaction_read_only"`
+	unfreeze := psql + ` -c "SET default_transaction_read_only = off" -c "ALTER DATABASE shop RESET default_transaction_read_only"`
+	// The instance is now encrypted with keyARN: the comparison re-keys it with a second key,
+	// so the snapshot strategy really snapshots, copies and restores (the same key would leave
+	// it nothing to do, and no downtime to compare).
+	key2, err := e.h.KMS(region).CreateKey(e.ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	w2 := startPgbench(t, host, port, 2)
 	e.eventually("pgbench commits before the snapshot strategy", func() bool { return len(w2.Commits()) > 20 })
-	rep2, err := e.engine("snap0001").Migrate(e.ctx, workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: keyARN,
+	rep2, err := e.engine("snap0001").Migrate(e.ctx, workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: aws.ToString(key2.KeyMetadata.Arn),
 		Options: workflow.RunOptions{Strategy: workflow.StrategySnapshot, Freeze: workflow.FreezeHook, FreezeHook: freeze, UnfreezeHook: unfreeze, Precopy: true}})
 	if err != nil {
 		t.Fatalf("snapshot strategy: %v", err)
