@@ -313,7 +313,12 @@ func createDBCluster(c *call) (any, error) {
 	if e := s.finishClusterConfig(r, &cfg); e != nil {
 		return nil, e
 	}
+	roles, e := clusterRoles(p)
+	if e != nil {
+		return nil, e
+	}
 	cl := s.addCluster(r, id, cfg, tags, c.now, c.action)
+	cl.att.roles = roles
 	if src != nil {
 		src.replicas = append(src.replicas, cl)
 	}

@@ -452,6 +452,10 @@ func restoreDBClusterFromSnapshot(c *call) (any, error) {
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
+	roles, e := clusterRoles(p)
+	if e != nil {
+		return nil, e
+	}
 	if hasKMS {
 		k, e := s.usableKey(r, kmsRef)
 		if e != nil {
@@ -472,6 +476,7 @@ func restoreDBClusterFromSnapshot(c *call) (any, error) {
 		return nil, e
 	}
 	cl := s.addCluster(r, id, cfg, tags, c.now, c.action)
+	cl.att.roles = roles
 	build := sized(auroraDur.RestoreBase, auroraDur.RestorePerGiB, cfg.VolumeGiB)
 	if cfg.StorageEncrypted && cfg.KmsKeyArn != src.KmsKeyArn {
 		build += sized(0, s.dur.EncryptedCopyPerGiB, cfg.VolumeGiB)

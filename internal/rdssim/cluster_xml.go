@@ -81,6 +81,7 @@ type xmlDBCluster struct {
 	StorageType                      string
 	EngineLifecycleSupport           string `xml:",omitempty"`
 	DatabaseInsightsMode             string `xml:",omitempty"`
+	attachedClusterXML
 }
 
 // clusterEndpointsVisible reports whether the writer/reader DNS names exist yet.
@@ -104,7 +105,7 @@ func (s *Sim) renderCluster(cl *cluster, now time.Time) *xmlDBCluster {
 		CopyTagsToSnapshot: c.CopyTagsToSnapshot, TagList: append([]Tag(nil), cl.tags...),
 		GlobalClusterIdentifier: c.GlobalClusterIdentifier, AutoMinorVersionUpgrade: c.AutoMinorVersionUpgrade,
 		NetworkType: c.NetworkType, StorageType: c.StorageType, EngineLifecycleSupport: c.EngineLifecycleSupport,
-		DatabaseInsightsMode: "standard",
+		DatabaseInsightsMode: "standard", attachedClusterXML: cl.att.clusterXML(),
 	}
 	if c.StorageEncrypted {
 		x.StorageEncryptionType = "sse-kms"

@@ -91,6 +91,24 @@ func (s *Sim) serveControl(w http.ResponseWriter, req *http.Request) {
 		s.serveClientControl(w, req)
 	case "/_sim/policy":
 		s.servePolicyControl(w, req)
+	case "/_sim/attach":
+		var a struct {
+			Region string `json:"Region"`
+			Attachment
+		}
+		if req.Method != http.MethodPost {
+			bad("use POST")
+			return
+		}
+		if err := json.NewDecoder(req.Body).Decode(&a); err != nil {
+			bad("invalid JSON: " + err.Error())
+			return
+		}
+		if err := s.Attach(s.regionOrDefault(a.Region), a.Attachment); err != nil {
+			bad(err.Error())
+			return
+		}
+		writeJSON(w, 200, map[string]string{"status": "ok"})
 	case "/_sim/faults":
 		switch req.Method {
 		case http.MethodDelete:

@@ -63,6 +63,12 @@ type FixtureRegion struct {
 	OptionGroups           []FixtureArgs `json:"OptionGroups"`
 	Instances              []FixtureArgs `json:"Instances"`
 	Clusters               []FixtureArgs `json:"Clusters"`
+	// EventSubscriptions are CreateEventSubscription parameters, created after the
+	// instances and clusters they name.
+	EventSubscriptions []FixtureArgs `json:"EventSubscriptions"`
+	// Attachments are put in place last (Sim.Attach): RDS Proxy targets, zero-ETL
+	// integrations, blue/green deployments, activity streams, backup replication.
+	Attachments []Attachment `json:"Attachments"`
 }
 
 // FixtureKey is a customer-managed KMS key and its aliases.
@@ -258,6 +264,21 @@ func (l *fixtureLoader) load(fx *Fixture) error {
 			return err
 		}
 		replicas = next
+	}
+	// 5. What names the instances and clusters.
+	for _, name := range names {
+		r := l.s.regions[name]
+		for _, spec := range fx.Regions[name].EventSubscriptions {
+			sub, _ := spec["SubscriptionName"].(string)
+			if err := l.rds(r, "CreateEventSubscription", spec, "event subscription "+sub); err != nil {
+				return err
+			}
+		}
+		for _, a := range fx.Regions[name].Attachments {
+			if err := l.s.attachLocked(name, a); err != nil {
+				return fmt.Errorf("fixture: %s: %w", name, err)
+			}
+		}
 	}
 	return nil
 }
@@ -474,6 +495,7 @@ var listItems = map[string]string{
 	"VpcSecurityGroupIds": "VpcSecurityGroupId", "AvailabilityZones": "AvailabilityZone",
 	"SubnetIds": "SubnetIdentifier", "DBSecurityGroups": "DBSecurityGroupName",
 	"ProcessorFeatures": "ProcessorFeature", "Parameters": "Parameter", "Tags": "Tag",
+	"SourceIds": "SourceId", "EventCategories": "EventCategory",
 }
 
 // toQuery encodes a JSON value as AWS Query parameters under key.

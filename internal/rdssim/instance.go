@@ -103,6 +103,7 @@ type instance struct {
 	paramApply string // in-sync or pending-reboot
 	action     string // the action that started the current timeline (for events)
 	conn       connState
+	att        attached // roles, activity stream, backup replication, Aurora replicas (attachments.go)
 }
 
 func (i *instance) arn(s *Sim) string { return s.rdsARN(i.r.name, "db", i.id) }

@@ -150,6 +150,7 @@ type xmlDBInstance struct {
 	MultiTenant                           bool
 	EngineLifecycleSupport                string                `xml:",omitempty"`
 	DomainMemberships                     []xmlDomainMembership `xml:"DomainMemberships>DomainMembership"`
+	attachedInstanceXML
 }
 
 type xmlDomainMembership struct {
@@ -197,6 +198,7 @@ func (s *Sim) renderInstance(i *instance) *xmlDBInstance {
 		TagList:                      append([]Tag(nil), i.tags...), CustomerOwnedIpEnabled: c.CustomerOwnedIP,
 		BackupTarget: c.BackupTarget, NetworkType: c.NetworkType, DedicatedLogVolume: c.DedicatedLogVolume,
 		EngineLifecycleSupport: c.EngineLifecycleSupport,
+		attachedInstanceXML:    i.att.instanceXML(),
 	}
 	for _, d := range c.DomainMemberships {
 		x.DomainMemberships = append(x.DomainMemberships, xmlDomainMembership{Domain: d, Status: "joined"})

@@ -464,32 +464,38 @@ func requestTagKeys(tags []Tag) map[string][]string {
 // resourcesOf maps each RDS action to the (kind, identifier parameter) pairs it is
 // authorized against; the first pair is the resource a tag-on-create applies to.
 var resourcesOf = map[string][][2]string{
-	"DescribeDBInstances":             {{"db", "DBInstanceIdentifier"}},
-	"DescribeDBSnapshots":             {{"snapshot", "DBSnapshotIdentifier"}},
-	"DescribeDBClusters":              {{"cluster", "DBClusterIdentifier"}},
-	"DescribeDBClusterSnapshots":      {{"cluster-snapshot", "DBClusterSnapshotIdentifier"}},
-	"DescribeDBClusterEndpoints":      {{"cluster", "DBClusterIdentifier"}},
-	"DescribeDBParameters":            {{"pg", "DBParameterGroupName"}},
-	"DescribeDBClusterParameters":     {{"cluster-pg", "DBClusterParameterGroupName"}},
-	"CreateDBSnapshot":                {{"snapshot", "DBSnapshotIdentifier"}, {"db", "DBInstanceIdentifier"}},
-	"CopyDBSnapshot":                  {{"snapshot", "TargetDBSnapshotIdentifier"}, {"snapshot", "SourceDBSnapshotIdentifier"}, {"og", "OptionGroupName"}},
-	"RestoreDBInstanceFromDBSnapshot": {{"db", "DBInstanceIdentifier"}, {"snapshot", "DBSnapshotIdentifier"}, {"og", "OptionGroupName"}, {"pg", "DBParameterGroupName"}, {"subgrp", "DBSubnetGroupName"}},
-	"CreateDBInstanceReadReplica":     {{"db", "DBInstanceIdentifier"}, {"db", "SourceDBInstanceIdentifier"}, {"og", "OptionGroupName"}, {"pg", "DBParameterGroupName"}, {"subgrp", "DBSubnetGroupName"}},
-	"CreateDBInstance":                {{"db", "DBInstanceIdentifier"}, {"cluster", "DBClusterIdentifier"}, {"og", "OptionGroupName"}, {"pg", "DBParameterGroupName"}, {"subgrp", "DBSubnetGroupName"}},
-	"ModifyDBInstance":                {{"db", "DBInstanceIdentifier"}, {"og", "OptionGroupName"}, {"pg", "DBParameterGroupName"}},
-	"RebootDBInstance":                {{"db", "DBInstanceIdentifier"}},
-	"DeleteDBInstance":                {{"db", "DBInstanceIdentifier"}},
-	"PromoteReadReplica":              {{"db", "DBInstanceIdentifier"}},
-	"DeleteDBSnapshot":                {{"snapshot", "DBSnapshotIdentifier"}},
-	"CreateDBClusterSnapshot":         {{"cluster-snapshot", "DBClusterSnapshotIdentifier"}, {"cluster", "DBClusterIdentifier"}},
-	"CopyDBClusterSnapshot":           {{"cluster-snapshot", "TargetDBClusterSnapshotIdentifier"}, {"cluster-snapshot", "SourceDBClusterSnapshotIdentifier"}},
-	"RestoreDBClusterFromSnapshot":    {{"cluster", "DBClusterIdentifier"}, {"cluster-snapshot", "SnapshotIdentifier"}, {"cluster-pg", "DBClusterParameterGroupName"}, {"og", "OptionGroupName"}, {"subgrp", "DBSubnetGroupName"}},
-	"ModifyDBCluster":                 {{"cluster", "DBClusterIdentifier"}, {"cluster-pg", "DBClusterParameterGroupName"}, {"og", "OptionGroupName"}},
-	"DeleteDBCluster":                 {{"cluster", "DBClusterIdentifier"}},
-	"DeleteDBClusterSnapshot":         {{"cluster-snapshot", "DBClusterSnapshotIdentifier"}},
-	"CreateDBClusterEndpoint":         {{"cluster-endpoint", "DBClusterEndpointIdentifier"}, {"cluster", "DBClusterIdentifier"}},
-	"ModifyDBClusterEndpoint":         {{"cluster-endpoint", "DBClusterEndpointIdentifier"}},
-	"DeleteDBClusterEndpoint":         {{"cluster-endpoint", "DBClusterEndpointIdentifier"}},
+	"DescribeDBInstances":                    {{"db", "DBInstanceIdentifier"}},
+	"DescribeDBSnapshots":                    {{"snapshot", "DBSnapshotIdentifier"}},
+	"DescribeDBClusters":                     {{"cluster", "DBClusterIdentifier"}},
+	"DescribeDBClusterSnapshots":             {{"cluster-snapshot", "DBClusterSnapshotIdentifier"}},
+	"DescribeDBClusterEndpoints":             {{"cluster", "DBClusterIdentifier"}},
+	"DescribeDBParameters":                   {{"pg", "DBParameterGroupName"}},
+	"DescribeDBClusterParameters":            {{"cluster-pg", "DBClusterParameterGroupName"}},
+	"CreateDBSnapshot":                       {{"snapshot", "DBSnapshotIdentifier"}, {"db", "DBInstanceIdentifier"}},
+	"CopyDBSnapshot":                         {{"snapshot", "TargetDBSnapshotIdentifier"}, {"snapshot", "SourceDBSnapshotIdentifier"}, {"og", "OptionGroupName"}},
+	"RestoreDBInstanceFromDBSnapshot":        {{"db", "DBInstanceIdentifier"}, {"snapshot", "DBSnapshotIdentifier"}, {"og", "OptionGroupName"}, {"pg", "DBParameterGroupName"}, {"subgrp", "DBSubnetGroupName"}},
+	"CreateDBInstanceReadReplica":            {{"db", "DBInstanceIdentifier"}, {"db", "SourceDBInstanceIdentifier"}, {"og", "OptionGroupName"}, {"pg", "DBParameterGroupName"}, {"subgrp", "DBSubnetGroupName"}},
+	"CreateDBInstance":                       {{"db", "DBInstanceIdentifier"}, {"cluster", "DBClusterIdentifier"}, {"og", "OptionGroupName"}, {"pg", "DBParameterGroupName"}, {"subgrp", "DBSubnetGroupName"}},
+	"ModifyDBInstance":                       {{"db", "DBInstanceIdentifier"}, {"og", "OptionGroupName"}, {"pg", "DBParameterGroupName"}},
+	"RebootDBInstance":                       {{"db", "DBInstanceIdentifier"}},
+	"DeleteDBInstance":                       {{"db", "DBInstanceIdentifier"}},
+	"PromoteReadReplica":                     {{"db", "DBInstanceIdentifier"}},
+	"DeleteDBSnapshot":                       {{"snapshot", "DBSnapshotIdentifier"}},
+	"CreateDBClusterSnapshot":                {{"cluster-snapshot", "DBClusterSnapshotIdentifier"}, {"cluster", "DBClusterIdentifier"}},
+	"CopyDBClusterSnapshot":                  {{"cluster-snapshot", "TargetDBClusterSnapshotIdentifier"}, {"cluster-snapshot", "SourceDBClusterSnapshotIdentifier"}},
+	"RestoreDBClusterFromSnapshot":           {{"cluster", "DBClusterIdentifier"}, {"cluster-snapshot", "SnapshotIdentifier"}, {"cluster-pg", "DBClusterParameterGroupName"}, {"og", "OptionGroupName"}, {"subgrp", "DBSubnetGroupName"}},
+	"ModifyDBCluster":                        {{"cluster", "DBClusterIdentifier"}, {"cluster-pg", "DBClusterParameterGroupName"}, {"og", "OptionGroupName"}},
+	"DeleteDBCluster":                        {{"cluster", "DBClusterIdentifier"}},
+	"DeleteDBClusterSnapshot":                {{"cluster-snapshot", "DBClusterSnapshotIdentifier"}},
+	"CreateDBClusterEndpoint":                {{"cluster-endpoint", "DBClusterEndpointIdentifier"}, {"cluster", "DBClusterIdentifier"}},
+	"ModifyDBClusterEndpoint":                {{"cluster-endpoint", "DBClusterEndpointIdentifier"}},
+	"DeleteDBClusterEndpoint":                {{"cluster-endpoint", "DBClusterEndpointIdentifier"}},
+	"AddRoleToDBInstance":                    {{"db", "DBInstanceIdentifier"}},
+	"AddRoleToDBCluster":                     {{"cluster", "DBClusterIdentifier"}},
+	"DescribeEventSubscriptions":             {{"es", "SubscriptionName"}},
+	"CreateEventSubscription":                {{"es", "SubscriptionName"}},
+	"AddSourceIdentifierToSubscription":      {{"es", "SubscriptionName"}},
+	"RemoveSourceIdentifierFromSubscription": {{"es", "SubscriptionName"}},
 }
 
 // rdsChecks lists what an RDS request is authorized as: its action, then the dependent
@@ -530,6 +536,24 @@ func (s *Sim) rdsChecks(c *call) []authzCheck {
 			checks = append(checks, authzCheck{action: "rds:CreateDBSnapshot", resources: []string{res[0], snapARN}})
 			if inst := c.r.instances[strings.ToLower(c.p.get("DBInstanceIdentifier"))]; inst != nil && inst.cfg.CopyTagsToSnapshot && len(inst.tags) > 0 {
 				checks = append(checks, authzCheck{action: "rds:AddTagsToResource", resources: []string{snapARN}, keys: requestTagKeys(inst.tags)})
+			}
+		}
+	case "AddRoleToDBInstance", "AddRoleToDBCluster", "RestoreDBClusterFromSnapshot", "CreateDBCluster":
+		// Passing a role to RDS is authorized as iam:PassRole on the role (AWS's
+		// CloudFormation handler needs it to add associated roles,
+		// aws-cloudformation-resource-providers-rds pull request 90), with
+		// iam:PassedToService rds.amazonaws.com.
+		roles := []string{c.p.get("RoleArn")}
+		if items, _ := c.p.structs("AssociatedRoles", "DBClusterAssociatedRole"); c.action != "AddRoleToDBInstance" && c.action != "AddRoleToDBCluster" {
+			roles = nil
+			for _, it := range items {
+				roles = append(roles, it.get("RoleArn"))
+			}
+		}
+		for _, role := range roles {
+			if role != "" {
+				checks = append(checks, authzCheck{action: "iam:PassRole", resources: []string{role},
+					keys: map[string][]string{"iam:passedtoservice": {"rds.amazonaws.com"}}})
 			}
 		}
 	case "DeleteDBCluster":

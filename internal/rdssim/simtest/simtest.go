@@ -174,6 +174,21 @@ func (h *Harness) Connect(region, id string) error {
 	return nil
 }
 
+// Attach puts an attachment on a DB instance or cluster (rdssim.Sim.Attach).
+func (h *Harness) Attach(region string, a rdssim.Attachment) {
+	h.t.Helper()
+	if h.Sim != nil {
+		if err := h.Sim.Attach(region, a); err != nil {
+			h.t.Fatalf("simtest: attach: %v", err)
+		}
+		return
+	}
+	h.control(http.MethodPost, "/_sim/attach", struct {
+		Region string `json:"Region"`
+		rdssim.Attachment
+	}{region, a}, nil)
+}
+
 // Advance moves the virtual clock forward.
 func (h *Harness) Advance(d time.Duration) {
 	if h.Sim != nil {
