@@ -132,7 +132,7 @@ type cluster struct {
 	secretARN string
 	action    string
 	replicas  []*cluster // clusters whose ReplicationSourceIdentifier is this cluster
-	att       attached  // roles, activity stream (attachments.go)
+	att       attached   // roles, activity stream (attachments.go)
 }
 
 func (cl *cluster) arn(s *Sim) string { return s.rdsARN(cl.r.name, "cluster", cl.id) }
