@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -33,6 +33,10 @@ func policyEnv(t *testing.T) *env {
 	ledger := simpleSource("ledger")
 	ledger.MasterUserPassword, ledger.ManageMasterUserPassword = nil, aws.Bool(true)
 	e.createInstance(ledger)
+	// an IAM role association, which the migration re-adds (AddRoleToDBInstance, iam:PassRole)
+	_, err := e.rds.AddRoleToDBInstance(context.Background(), &rds.AddRoleToDBInstanceInput{DBInstanceIdentifier: aws.String("orders"),
+		RoleArn: aws.String(s3ImportRole), FeatureName: aws.String("S3_INTEGRATION")})
+	require.NoError(t, err)
 	return e
 }
 
@@ -86,10 +90,13 @@ var notExercised = map[string]string{
 	// The replication strategy's calls: the policy scenarios run the snapshot strategy; the
 	// replication strategy runs against the data plane (strategy_proof_test.go,
 	// integration/dataplane/strategy_test.go).
-	"rds:DescribeDBLogFiles":       "the replication strategy",
-	"rds:DownloadDBLogFilePortion": "the replication strategy",
-	"rds:DescribeDBParameters":     "the replication strategy (MySQL/MariaDB freeze)",
-	"rds:ModifyDBParameterGroup":   "the replication strategy (MySQL/MariaDB freeze)",
+	"rds:DescribeDBLogFiles":                     "the replication strategy",
+	"rds:DownloadDBLogFilePortion":               "the replication strategy",
+	"rds:DescribeDBParameters":                   "the replication strategy (MySQL/MariaDB freeze)",
+	"rds:ModifyDBParameterGroup":                 "the replication strategy (MySQL/MariaDB freeze)",
+	"rds:DescribeDBProxyTargets":                 "called per RDS Proxy; a proxy targeting the source is refused (attachments_test.go)",
+	"rds:AddSourceIdentifierToSubscription":      "only when AWS moved a subscription with the renamed source (attachments_test.go)",
+	"rds:RemoveSourceIdentifierFromSubscription": "only when AWS moved a subscription with the renamed source (attachments_test.go)",
 }
 
 func instancePolicy() *iampolicy.Document {
@@ -128,6 +135,9 @@ func TestMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
 			exercised = called["CreateSecurityGroup"] // tags given on create
 		case "secretsmanager:CreateSecret", "secretsmanager:TagResource":
 			exercised = secretsCreated(e) > secretsBefore // RDS creates and tags the new secret as the caller
+		}
+		if a == "iam:PassRole" {
+			exercised = called["AddRoleToDBInstance"] // associating a role passes it to RDS
 		}
 		if why, ok := notExercised[a]; ok {
 			assert.False(t, exercised, "%s is exercised now: drop it from notExercised (%s)", a, why)
@@ -178,6 +188,10 @@ func clusterPolicyEnv(t *testing.T) *env {
 		ManageMasterUserPassword: aws.Bool(true), ApplyImmediately: aws.Bool(true)})
 	require.NoError(t, err)
 	e.h.Advance(time.Hour)
+	// an IAM role association, which the restore carries (AssociatedRoles, iam:PassRole)
+	_, err = e.rds.AddRoleToDBCluster(context.Background(), &rds.AddRoleToDBClusterInput{DBClusterIdentifier: aws.String("shop"),
+		RoleArn: aws.String(s3ImportRole)})
+	require.NoError(t, err)
 	return e
 }
 
@@ -207,10 +221,14 @@ var clusterNotExercised = map[string]string{
 	// The replication strategy's calls: the policy scenarios run the snapshot strategy; the
 	// replication strategy runs against the data plane (strategy_proof_test.go,
 	// integration/dataplane/strategy_test.go).
-	"rds:DescribeDBLogFiles":       "the replication strategy",
-	"rds:DownloadDBLogFilePortion": "the replication strategy",
-	"rds:DescribeDBParameters":     "the replication strategy (MySQL/MariaDB freeze)",
-	"rds:ModifyDBParameterGroup":   "the replication strategy (MySQL/MariaDB freeze)",
+	"rds:DescribeDBLogFiles":                     "the replication strategy",
+	"rds:DownloadDBLogFilePortion":               "the replication strategy",
+	"rds:DescribeDBParameters":                   "the replication strategy (MySQL/MariaDB freeze)",
+	"rds:ModifyDBParameterGroup":                 "the replication strategy (MySQL/MariaDB freeze)",
+	"rds:AddRoleToDBInstance":                    "instance path only: a cluster's restore carries its roles",
+	"rds:DescribeDBProxyTargets":                 "called per RDS Proxy; a proxy targeting the source is refused (attachments_test.go)",
+	"rds:AddSourceIdentifierToSubscription":      "only when AWS moved a subscription with the renamed source (attachments_test.go)",
+	"rds:RemoveSourceIdentifierFromSubscription": "only when AWS moved a subscription with the renamed source (attachments_test.go)",
 }
 
 func TestClusterMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
@@ -237,6 +255,8 @@ func TestClusterMigrationSucceedsUnderThePrintedPolicy(t *testing.T) {
 				exercised = secretsCreated(e) > secretsBefore
 			case "ec2:CreateTags":
 				exercised = called["CreateSecurityGroup"] // tags given on create
+			case "iam:PassRole":
+				exercised = called["RestoreDBClusterFromSnapshot"] // the restore passes the source's roles
 			}
 			if _, ok := clusterNotExercised[a]; ok {
 				assert.False(t, exercised, "%s is exercised by the cluster scenario now", a)

@@ -9,18 +9,20 @@ import (
 
 func clusterFrom(region string, d *types.DBCluster) *model.Cluster {
 	cl := &model.Cluster{
-		ID:                model.NormalizeID(str(d.DBClusterIdentifier)),
-		ResourceID:        str(d.DbClusterResourceId),
-		ARN:               str(d.DBClusterArn),
-		Region:            region,
-		Status:            str(d.Status),
-		Endpoint:          str(d.Endpoint),
-		ReaderEndpoint:    str(d.ReaderEndpoint),
-		GlobalClusterID:   str(d.GlobalClusterIdentifier),
-		ReplicationSource: str(d.ReplicationSourceIdentifier),
-		CustomEndpoints:   append([]string(nil), d.CustomEndpoints...),
-		Settings:          clusterSettingsFrom(d),
-		Tags:              tagsFrom(d.TagList),
+		ID:                   model.NormalizeID(str(d.DBClusterIdentifier)),
+		ResourceID:           str(d.DbClusterResourceId),
+		ARN:                  str(d.DBClusterArn),
+		Region:               region,
+		Status:               str(d.Status),
+		Endpoint:             str(d.Endpoint),
+		ReaderEndpoint:       str(d.ReaderEndpoint),
+		GlobalClusterID:      str(d.GlobalClusterIdentifier),
+		ReplicationSource:    str(d.ReplicationSourceIdentifier),
+		CustomEndpoints:      append([]string(nil), d.CustomEndpoints...),
+		ReplicaClusters:      append([]string(nil), d.ReadReplicaIdentifiers...),
+		ActivityStreamStatus: string(d.ActivityStreamStatus),
+		Settings:             clusterSettingsFrom(d),
+		Tags:                 tagsFrom(d.TagList),
 	}
 	if d.MasterUserSecret != nil {
 		cl.MasterUserSecretARN = str(d.MasterUserSecret.SecretArn)

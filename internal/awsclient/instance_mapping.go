@@ -23,6 +23,8 @@ func instanceFrom(region string, d *types.DBInstance) *model.Instance {
 		Replicas:             append([]string(nil), d.ReadReplicaDBInstanceIdentifiers...),
 		PendingModifications: pendingModificationNames(d.PendingModifiedValues),
 		PercentProgress:      str(d.PercentProgress),
+		ReplicaClusters:      append([]string(nil), d.ReadReplicaDBClusterIdentifiers...),
+		ActivityStreamStatus: string(d.ActivityStreamStatus),
 		CreateTime:           timeOf(d.InstanceCreateTime),
 		Settings:             instanceSettingsFrom(d),
 		Tags:                 tagsFrom(d.TagList),
@@ -43,6 +45,9 @@ func instanceFrom(region string, d *types.DBInstance) *model.Instance {
 	if d.MasterUserSecret != nil {
 		inst.MasterUserSecretARN = str(d.MasterUserSecret.SecretArn)
 		inst.MasterUserSecretKmsKeyID = str(d.MasterUserSecret.KmsKeyId)
+	}
+	for _, b := range d.DBInstanceAutomatedBackupsReplications {
+		inst.BackupReplications = append(inst.BackupReplications, str(b.DBInstanceAutomatedBackupsArn))
 	}
 	if len(d.DBParameterGroups) > 0 {
 		inst.ParameterApplyStatus = str(d.DBParameterGroups[0].ParameterApplyStatus)

@@ -144,7 +144,10 @@ func New(o Options) *Document {
 	viaRDS := "rds." + region + ".amazonaws.com"
 
 	read := []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:DescribeOrderableDBInstanceOptions",
-		"rds:DescribeDBEngineVersions", "rds:DescribeAccountAttributes"}
+		"rds:DescribeDBEngineVersions", "rds:DescribeAccountAttributes",
+		// what stays with a renamed source (the preflight's inventory of attachments)
+		"rds:DescribeDBProxies", "rds:DescribeDBProxyTargets", "rds:DescribeIntegrations", "rds:DescribeBlueGreenDeployments",
+		"rds:DescribeEventSubscriptions"}
 	if o.Cluster {
 		// ListTagsForResource: custom endpoints come without their tags, which the migration
 		// reads to recreate them.
@@ -216,6 +219,16 @@ func New(o Options) *Document {
 		{Sid: "DeleteOwnSnapshots", Action: []string{"rds:DeleteDBSnapshot"},
 			Resource: []string{rds("snapshot", policyOurSnapshots)}, Condition: owned,
 			Why: "only the tool's tagged snapshots"},
+		{Sid: "AssociateRoles", Action: []string{"rds:AddRoleToDBInstance"},
+			Resource: []string{rds("db", policyTargets)}, Condition: owned,
+			Why: "the source's IAM roles are associated with the new instance, which a snapshot restore leaves without them"},
+		{Sid: "PassRolesToRDS", Action: []string{"iam:PassRole"},
+			Resource:  []string{fmt.Sprintf("arn:%s:iam::%s:role/*", partition, account)},
+			Condition: map[string]map[string][]string{"StringEquals": {"iam:PassedToService": {"rds.amazonaws.com"}}},
+			Why:       "associating a role passes it to RDS; the roles are the source's, whatever their names, so only the service is narrowed"},
+		{Sid: "KeepEventSubscriptions", Action: []string{"rds:AddSourceIdentifierToSubscription", "rds:RemoveSourceIdentifierFromSubscription"},
+			Resource: []string{rds("es", "*")},
+			Why:      "an event subscription that lists the source keeps its name after cutover; subscriptions are the operator's, untagged, any name"},
 		{Sid: "DescribeKeys", Action: []string{"kms:DescribeKey"},
 			Resource: []string{fmt.Sprintf("arn:%s:kms:%s:%s:key/*", partition, region, account)},
 			Why:      "resolves --kms-key (aliases are authorized against the key they name)"},

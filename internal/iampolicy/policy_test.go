@@ -58,7 +58,7 @@ func TestPolicyIsScopedAndValidJSON(t *testing.T) {
 		assert.NotEmpty(t, s.Why, s.Sid)
 		for _, r := range s.Resource {
 			if r != "*" {
-				assert.Regexp(t, `^arn:aws-cn:(rds|kms|ec2|secretsmanager):eu-west-1:123456789012:`, r, s.Sid)
+				assert.Regexp(t, `^arn:aws-cn:((rds|kms|ec2|secretsmanager):eu-west-1|iam:):123456789012:`, r, s.Sid)
 			}
 		}
 	}

@@ -83,6 +83,19 @@ type RDS interface {
 	// ReadLogFile reads a whole log file from its start (DownloadDBLogFilePortion, Marker 0,
 	// then each returned Marker until AdditionalDataPending is false).
 	ReadLogFile(ctx context.Context, instanceID, name string) (string, error)
+	// DescribeAttachments lists what names the DB instance (or, with cluster, the DB
+	// cluster) id of ARN arn and stays with it when it is renamed: RDS Proxy targets, zero-ETL
+	// integrations, blue/green deployments and event subscriptions (docs/aws-behaviour.md#attachments).
+	DescribeAttachments(ctx context.Context, id, arn string, cluster bool) (*Attachments, error)
+	// AddRole associates an IAM role with a DB instance (AddRoleToDBInstance) or, with
+	// cluster, a DB cluster (AddRoleToDBCluster). feature may be "" for a cluster.
+	AddRole(ctx context.Context, id, roleARN, feature string, cluster bool) error
+	// AddSubscriptionSource and RemoveSubscriptionSource change the source identifiers of an
+	// event subscription (AddSourceIdentifierToSubscription, RemoveSourceIdentifierFromSubscription).
+	AddSubscriptionSource(ctx context.Context, subscription, sourceID string) error
+	RemoveSubscriptionSource(ctx context.Context, subscription, sourceID string) error
+	// EventSubscription returns the source identifiers an event subscription lists.
+	EventSubscription(ctx context.Context, name string) ([]string, error)
 
 	// DescribeKey resolves a KMS key by id, ARN, alias name or alias ARN.
 	DescribeKey(ctx context.Context, ref string) (*Key, error)

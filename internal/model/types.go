@@ -117,8 +117,16 @@ type Instance struct {
 	MasterUserSecretARN string
 	// MasterUserSecretKmsKeyID is the KMS key that encrypts that secret.
 	MasterUserSecretKmsKeyID string
-	Settings                 InstanceSettings
-	Tags                     Tags
+	// ReplicaClusters are the Aurora read replica clusters of an RDS for MySQL instance
+	// (ReadReplicaDBClusterIdentifiers).
+	ReplicaClusters []string
+	// BackupReplications are the ARNs of the instance's automated backups replicated to other
+	// regions (DBInstanceAutomatedBackupsReplications).
+	BackupReplications []string
+	// ActivityStreamStatus is the database activity stream's status (stopped when none).
+	ActivityStreamStatus string
+	Settings             InstanceSettings
+	Tags                 Tags
 }
 
 // Snapshot is a described DB snapshot or DB cluster snapshot.
@@ -208,6 +216,11 @@ type Cluster struct {
 	// ReplicationSource is set when the cluster is a cross-region replica.
 	ReplicationSource string
 	CustomEndpoints   []string
+	// ReplicaClusters are the ARNs of the clusters replicating from this one
+	// (ReadReplicaIdentifiers), in this region or another.
+	ReplicaClusters []string
+	// ActivityStreamStatus is the database activity stream's status (stopped when none).
+	ActivityStreamStatus string
 	// MasterUserSecretARN is the cluster's managed master user secret ("" when none): the
 	// cluster holds it, its instances have none.
 	MasterUserSecretARN string
@@ -215,6 +228,20 @@ type Cluster struct {
 	MasterUserSecretKmsKeyID string
 	Settings                 ClusterSettings
 	Tags                     Tags
+}
+
+// Attachments are what names a DB instance or cluster and stays with it when a migration
+// renames it to its retired name (docs/aws-behaviour.md#attachments); each list is empty when
+// there is none.
+type Attachments struct {
+	// Proxies are the RDS Proxies with the source among their targets.
+	Proxies []string
+	// Integrations are the zero-ETL integrations whose source is the source's ARN.
+	Integrations []string
+	// BlueGreen are the blue/green deployments whose source (blue) is the source.
+	BlueGreen []string
+	// EventSubscriptions are the event subscriptions that list the source's identifier.
+	EventSubscriptions []string
 }
 
 // ClusterEndpoint is a custom endpoint of an Aurora cluster.

@@ -14,6 +14,8 @@ type clusterSource struct {
 	members   map[string]*model.Instance
 	endpoints []model.ClusterEndpoint
 	key       *model.Key
+	// subscriptions are the event subscriptions that list the cluster (attachments.go).
+	subscriptions []string
 }
 
 // planCluster describes the migration of an Aurora cluster. It makes no mutating call.
@@ -27,7 +29,7 @@ func (e *Engine) planCluster(ctx context.Context, api model.RDS, req MigrateRequ
 		return nil, err
 	}
 	return buildClusterPlan(clusterPlanInput{src: cs.cluster, members: cs.members, key: cs.key,
-		journal: newClusterJournal(cs.cluster, cs.members, cs.endpoints), freeze: freeze, freezeNote: note}), nil
+		journal: newClusterJournal(cs.cluster, cs.members, cs.endpoints), freeze: freeze, freezeNote: note, subscriptions: cs.subscriptions}), nil
 }
 
 // migrateCluster runs a new migration of an Aurora cluster from preflight to verify.
@@ -53,7 +55,7 @@ func (e *Engine) migrateCluster(ctx context.Context, api model.RDS, req MigrateR
 		return nil, err
 	}
 	plan := buildClusterPlan(clusterPlanInput{id: id, src: cs.cluster, members: cs.members, key: cs.key, journal: j,
-		freeze: freeze, freezeNote: note})
+		freeze: freeze, freezeNote: note, subscriptions: cs.subscriptions})
 	st := newState(plan, req)
 	st.Options.Freeze = plan.Freeze
 	st.Where = e.Where
@@ -131,7 +133,11 @@ func (e *Engine) inspectCluster(ctx context.Context, api model.RDS, req MigrateR
 	if err != nil {
 		return nil, err
 	}
-	return &clusterSource{cluster: cl, members: members, endpoints: eps, key: key}, nil
+	subscriptions, err := checkAttachments(ctx, api, cl.ID, cl.ARN, true, cl.ActivityStreamStatus, nil, cl.ReplicaClusters, retry) // attachments.go
+	if err != nil {
+		return nil, err
+	}
+	return &clusterSource{cluster: cl, members: members, endpoints: eps, key: key, subscriptions: subscriptions}, nil
 }
 
 // checkClusterNamesFree makes sure no resource already uses a name the migration will create.

@@ -56,6 +56,8 @@ type clusterPlanInput struct {
 	// freeze is how writes stop (chooseClusterFreeze); note says why it is not enforced.
 	freeze     FreezeMode
 	freezeNote string
+	// subscriptions are the event subscriptions that list the cluster (attachments.go).
+	subscriptions []string
 }
 
 // buildClusterPlan computes the plan of a cluster migration. It is pure.
@@ -94,7 +96,8 @@ func buildClusterPlan(in clusterPlanInput) *Plan {
 	p.EstimatedTotal, p.EstimatedDowntime = Duration(total), Duration(downtime)
 	p.Resources = clusterResources(src.Region, n, in.journal)
 	p.Settings = plannedClusterSettings(src, in.members, in.journal)
-	p.Warnings = clusterWarnings(src, n, in.journal)
+	p.Warnings = append(clusterWarnings(src, n, in.journal), attachmentWarnings(in.subscriptions, src.ID)...)
+	p.EventSubscriptions = in.subscriptions
 	if p.MasterUserSecret != nil {
 		p.Warnings = append(p.Warnings, masterSecretWarning("cluster", src.ID, p.MasterUserSecret))
 	}

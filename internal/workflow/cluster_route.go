@@ -32,7 +32,8 @@ const (
 // quick; a new member takes about as long as a new instance; renames reboot members.
 var clusterSteps = []step{
 	{
-		name: StepPreflight, actions: []string{"DescribeDBClusters", "DescribeDBInstances", "DescribeDBClusterEndpoints", "kms:DescribeKey", "DescribeDBEngineVersions", "DescribeAccountAttributes"},
+		name: StepPreflight, actions: []string{"DescribeDBClusters", "DescribeDBInstances", "DescribeDBClusterEndpoints", "kms:DescribeKey", "DescribeDBEngineVersions", "DescribeAccountAttributes",
+			"DescribeDBProxies", "DescribeDBProxyTargets", "DescribeIntegrations", "DescribeBlueGreenDeployments", "DescribeEventSubscriptions"},
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("check that cluster %s and its members are available, the key is usable and every name is free", p.Source)
 		},
@@ -75,7 +76,8 @@ var clusterSteps = []step{
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("restore cluster %s from %s encrypted with %s, with every restorable setting", n.Target, n.Snapshot, p.KmsKeyARN)
 		},
-		permissions: []string{"rds:AddTagsToResource", "kms:CreateGrant", "rds:DeleteDBCluster"},
+		// iam:PassRole: the source's IAM roles are passed (AssociatedRoles, attachments.go)
+		permissions: []string{"rds:AddTagsToResource", "kms:CreateGrant", "rds:DeleteDBCluster", "iam:PassRole"},
 		estimate:    estimate{base: 15 * time.Minute},
 		undo:        "rollback deletes the new cluster once its members are gone, with a final cluster snapshot once cutover has begun (it may have taken writes)",
 		observe:     observeClusterRestore, apply: applyClusterRestore, wait: waitClusterRestored,
@@ -158,6 +160,9 @@ var clusterSteps = []step{
 	},
 	{
 		name: StepVerify, actions: []string{"DescribeDBClusters", "DescribeDBInstances", "DescribeDBClusterEndpoints"},
+		// The event subscriptions of the source are read, and put back should one have
+		// lost the name (attachments.go).
+		permissions: []string{"rds:DescribeEventSubscriptions", "rds:AddSourceIdentifierToSubscription", "rds:RemoveSourceIdentifierFromSubscription"},
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("verify cluster %s is encrypted with the key, at its original endpoints, with every setting, member and tag", p.Source)
 		},

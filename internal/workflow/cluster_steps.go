@@ -329,6 +329,9 @@ func verifyCluster(ctx context.Context, r *run) error {
 		}
 	}
 	problems = append(problems, missingTags(r.cluster.src.Tags, cl.Tags, "cluster")...)
+	if err := keepSubscriptions(ctx, r, r.names.Retired); err != nil { // attachments.go
+		return err
+	}
 	for _, m := range r.journal().Members {
 		inst, err := r.newMember(ctx, m.ID)
 		if err != nil {

@@ -18,6 +18,7 @@ const (
 	StepCopy         = "encrypted-copy"
 	StepRestore      = "restore"
 	StepModify       = "modify"
+	StepAddRoles     = "add-roles"
 	StepParity       = "parity-check"
 	StepRenameSource = "cutover-retire-source"
 	StepRenameTarget = "cutover-promote-target"
@@ -31,7 +32,8 @@ const (
 // behaviours are in instance_steps.go; docs/steps.md says how to add a step.
 var instanceSteps = []step{
 	{
-		name: StepPreflight, actions: []string{"DescribeDBInstances", "kms:DescribeKey", "DescribeOrderableDBInstanceOptions", "DescribeDBEngineVersions", "DescribeAccountAttributes"},
+		name: StepPreflight, actions: []string{"DescribeDBInstances", "kms:DescribeKey", "DescribeOrderableDBInstanceOptions", "DescribeDBEngineVersions", "DescribeAccountAttributes",
+			"DescribeDBProxies", "DescribeDBProxyTargets", "DescribeIntegrations", "DescribeBlueGreenDeployments", "DescribeEventSubscriptions"},
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("check that %s is available, the key is usable and every name is free", p.Source)
 		},
@@ -126,6 +128,16 @@ var instanceSteps = []step{
 		observe:  observeModify, apply: applyModify, wait: waitTargetSettled,
 	},
 	{
+		// Planned only for a source with IAM role associations (buildInstancePlan): a
+		// restore takes none (attachments.go).
+		name: StepAddRoles, actions: []string{"AddRoleToDBInstance"}, mutating: true, downtime: true,
+		describe:    rolesDescription,
+		permissions: []string{"iam:PassRole", "rds:DescribeDBInstances"},
+		estimate:    estimate{base: time.Minute},
+		undo:        "nothing of its own: the associations belong to the new instance, which rollback deletes",
+		observe:     observeRoles, apply: applyRoles, wait: waitTargetSettled,
+	},
+	{
 		name: StepParity, actions: []string{"DescribeDBInstances"}, downtime: true,
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("compare every setting of %s with %s", n.Target, p.Source)
@@ -179,6 +191,9 @@ var instanceSteps = []step{
 	},
 	{
 		name: StepVerify, actions: []string{"DescribeDBInstances"},
+		// The event subscriptions of the source are read, and put back should one have
+		// lost the name (attachments.go).
+		permissions: []string{"rds:DescribeEventSubscriptions", "rds:AddSourceIdentifierToSubscription", "rds:RemoveSourceIdentifierFromSubscription"},
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("verify %s is encrypted with the key, at the original endpoint, with every setting and tag", p.Source)
 		},

@@ -675,6 +675,9 @@ func verifyTarget(ctx context.Context, r *run) error {
 		}
 	}
 	problems = append(problems, missingTags(r.src.Tags, inst.Tags, inst.ID)...)
+	if err := keepSubscriptions(ctx, r, r.names.Retired); err != nil { // attachments.go
+		return err
+	}
 	problems = append(problems, verifyReplicas(ctx, r)...)
 	if len(problems) > 0 {
 		return errorf(inst.ID, "inspect it, then rdsencrypt resume "+r.st.ID+" or rdsencrypt rollback "+r.st.ID, nil,

@@ -43,6 +43,11 @@ func (e *Engine) prepareInstance(ctx context.Context, api model.RDS, req Migrate
 	if err != nil {
 		return instancePlanInput{}, err
 	}
+	subscriptions, err := checkAttachments(ctx, api, src.ID, src.ARN, false, src.ActivityStreamStatus, src.BackupReplications, src.ReplicaClusters,
+		fmt.Sprintf("rdsencrypt plan --db %s --kms-key %s", src.ID, req.KmsKey)) // attachments.go
+	if err != nil {
+		return instancePlanInput{}, err
+	}
 	reps, err := e.discoverReplicas(ctx, src)
 	if err != nil {
 		return instancePlanInput{}, err
@@ -70,7 +75,7 @@ func (e *Engine) prepareInstance(ctx context.Context, api model.RDS, req Migrate
 	}
 	in := instancePlanInput{src: src, key: key, replicas: reps, keys: keys, order: order,
 		unusedKeys: unusedRegionKeys(src.Region, req.RegionKeys, reps), precopy: req.Options.Precopy,
-		freeze: freeze, freezeNote: freezeNote, writeRate: e.writeRate(ctx, api, src)}
+		freeze: freeze, freezeNote: freezeNote, writeRate: e.writeRate(ctx, api, src), subscriptions: subscriptions}
 	if err := e.chooseStrategy(ctx, &in, req.Options.Strategy); err != nil {
 		return instancePlanInput{}, err
 	}
@@ -198,7 +203,8 @@ func (e *Engine) newMigrationID(region, source, what string) (id string, release
 func newState(plan *Plan, req MigrateRequest) *State {
 	st := &State{Version: 1, ID: plan.MigrationID, Kind: plan.Kind, Region: plan.Region, Source: plan.Source,
 		Mode: plan.Mode, KmsKeyARN: plan.KmsKeyARN, RegionKeys: plan.RegionKeys, Options: req.Options, Status: StatusRunning,
-		Acknowledgements: plan.Acknowledgements, WriteGiBPerHour: plan.WriteGiBPerHour}
+		Acknowledgements: plan.Acknowledgements, WriteGiBPerHour: plan.WriteGiBPerHour,
+		EventSubscriptions: plan.EventSubscriptions}
 	if plan.MasterUserSecret != nil {
 		s := *plan.MasterUserSecret
 		st.MasterSecret = &s

@@ -42,24 +42,27 @@ type instancePlanInput struct {
 	strategy, strategyReason string
 	// findings are the replication preconditions found on the source.
 	findings []replication.Finding
+	// subscriptions are the event subscriptions that list the source (attachments.go).
+	subscriptions []string
 }
 
 func buildInstancePlan(in instancePlanInput) *Plan {
 	src, key := in.src, in.key
 	p := &Plan{
-		MigrationID:      in.id,
-		Kind:             KindInstance,
-		Region:           src.Region,
-		Source:           src.ID,
-		Engine:           src.Settings.Engine,
-		KmsKeyARN:        key.ARN,
-		AllocatedStorage: src.Settings.AllocatedStorage,
-		Mode:             modeFor(src.Settings.StorageEncrypted, src.Settings.KmsKeyID, key),
-		ReplicaOrder:     in.order,
-		Precopy:          in.precopy,
-		Freeze:           in.freeze,
-		FreezeNote:       in.freezeNote,
-		MasterUserSecret: masterSecretOf(src.MasterUserSecretARN, src.MasterUserSecretKmsKeyID),
+		MigrationID:        in.id,
+		Kind:               KindInstance,
+		Region:             src.Region,
+		Source:             src.ID,
+		Engine:             src.Settings.Engine,
+		KmsKeyARN:          key.ARN,
+		AllocatedStorage:   src.Settings.AllocatedStorage,
+		Mode:               modeFor(src.Settings.StorageEncrypted, src.Settings.KmsKeyID, key),
+		ReplicaOrder:       in.order,
+		Precopy:            in.precopy,
+		Freeze:             in.freeze,
+		FreezeNote:         in.freezeNote,
+		MasterUserSecret:   masterSecretOf(src.MasterUserSecretARN, src.MasterUserSecretKmsKeyID),
+		EventSubscriptions: in.subscriptions,
 	}
 	if p.Freeze == "" {
 		p.Freeze = FreezeNone
@@ -91,6 +94,9 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			order = replicationOrder()
 		}
 		for _, ps := range order {
+			if ps.name == StepAddRoles && len(src.Settings.AssociatedRoles) == 0 {
+				continue // nothing to associate
+			}
 			kind, subject := splitStep(ps.name)
 			if !managesPassword(kind, p.MasterUserSecret) {
 				continue
@@ -143,6 +149,7 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		p.Warnings = append(strategyWarnings(p), instanceWarnings(src, names)...)
 		p.Warnings = append(p.Warnings, freezeWarning(p, src.Settings.VpcSecurityGroupIDs, names))
 	}
+	p.Warnings = append(p.Warnings, attachmentWarnings(in.subscriptions, src.ID)...)
 	for _, n := range in.replicas {
 		rn := NamesFor(planID(in.id), n.inst.ID)
 		p.Resources = append(p.Resources,
@@ -236,6 +243,10 @@ func plannedSettings(inst *model.Instance, resource, created, inherited string, 
 			ps.Via = created
 		case r.Modify:
 			ps.Via = "modify"
+		case r.Setting == "AssociatedRoles" && created == "restore":
+			ps.Via = StepAddRoles // attachments.go
+		case r.Setting == "AssociatedRoles":
+			ps.Via = "not-carried"
 		case r.Compare:
 			ps.Via = inherited
 		default:
@@ -262,7 +273,7 @@ func instanceWarnings(src *model.Instance, names Names) []string {
 		w = append(w, masterSecretWarning("instance", src.ID, ms))
 	}
 	if len(s.AssociatedRoles) > 0 {
-		w = append(w, fmt.Sprintf("IAM role associations (%s) are not carried by a snapshot: re-add them with AddRoleToDBInstance", strings.Join(s.AssociatedRoles, ", ")))
+		w = append(w, fmt.Sprintf("IAM role associations (%s) are not carried by a snapshot: the add-roles step associates them with the new instance (AddRoleToDBInstance, which needs iam:PassRole on each role)", strings.Join(s.AssociatedRoles, ", ")))
 	}
 	if len(src.ID)+len("-old-xxxxxxxx") > maxInstanceID {
 		w = append(w, fmt.Sprintf("identifier %s is long: temporary names are shortened to %s and %s", src.ID, names.Target, names.Retired))

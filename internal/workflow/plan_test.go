@@ -51,7 +51,7 @@ func TestBuildInstancePlanRoutesSettings(t *testing.T) {
 	assert.Equal(t, "modify", via["MonitoringInterval"], "restore does not accept monitoring")
 	assert.Equal(t, "modify", via["PreferredMaintenanceWindow"])
 	assert.Equal(t, "snapshot", via["EngineVersion"])
-	assert.Equal(t, "not-carried", via["AssociatedRoles"])
+	assert.Equal(t, "add-roles", via["AssociatedRoles"])
 	assert.Len(t, p.Settings, len(model.InstanceSettingRoutes))
 }
 

@@ -143,7 +143,7 @@ func replicationOrder() []plannedStep {
 		case StepSnapshot:
 			add(StepReplPrepare, false)
 			add(s.name, false)
-		case StepCopy, StepRestore, StepModify:
+		case StepCopy, StepRestore, StepModify, StepAddRoles: // add-roles: planned only for a source with IAM roles
 			add(s.name, false)
 		case StepParity:
 			add(s.name, false)

@@ -28,9 +28,12 @@ type Plan struct {
 	Resources    []PlannedResource `json:"resources"`
 	Warnings     []string          `json:"warnings"`
 	// Acknowledgements an unattended run needs (AckIAMAuth), besides --yes.
-	Acknowledgements  []string `json:"acknowledgements,omitempty"`
-	EstimatedTotal    Duration `json:"estimated_total_seconds"`
-	EstimatedDowntime Duration `json:"estimated_downtime_seconds"`
+	Acknowledgements []string `json:"acknowledgements,omitempty"`
+	// EventSubscriptions are the event subscriptions that list the source by identifier
+	// (attachments.go).
+	EventSubscriptions []string `json:"event_subscriptions,omitempty"`
+	EstimatedTotal     Duration `json:"estimated_total_seconds"`
+	EstimatedDowntime  Duration `json:"estimated_downtime_seconds"`
 	// Precopy is the chosen strategy (RunOptions.Precopy); Strategies estimate both.
 	Precopy    bool               `json:"precopy"`
 	Strategies []StrategyEstimate `json:"strategies,omitempty"`

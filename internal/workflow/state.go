@@ -99,6 +99,8 @@ type State struct {
 	// MasterSecret is the source's managed master password secret and, after step
 	// manage-master-password, the new resource's (master_secret.go); nil when none.
 	MasterSecret *MasterSecret `json:"master_secret,omitempty"`
+	// EventSubscriptions list the source by identifier; verify checks they still do.
+	EventSubscriptions []string `json:"event_subscriptions,omitempty"`
 
 	// Freeze is the enforced freeze's record (RunOptions.Freeze enforce), once it started.
 	Freeze *FreezeState `json:"freeze,omitempty"`

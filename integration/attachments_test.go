@@ -1,0 +1,168 @@
+package integration
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+)
+
+// Issue 13 item 9: what names the source and stays with it when the cutover retires it.
+
+const s3ImportRole = "arn:aws:iam::123456789012:role/ledger-s3-import"
+
+func (e *env) subscribe(name string, ids ...string) {
+	e.t.Helper()
+	_, err := e.rds.CreateEventSubscription(context.Background(), &rds.CreateEventSubscriptionInput{SubscriptionName: aws.String(name),
+		SnsTopicArn: aws.String("arn:aws:sns:us-east-1:123456789012:ops"), SourceType: aws.String("db-instance"), SourceIds: ids})
+	require.NoError(e.t, err)
+}
+
+func (e *env) subscriptionSources(name string) []string {
+	e.t.Helper()
+	out, err := e.rds.DescribeEventSubscriptions(context.Background(), &rds.DescribeEventSubscriptionsInput{SubscriptionName: aws.String(name)})
+	require.NoError(e.t, err)
+	return out.EventSubscriptionsList[0].SourceIdsList
+}
+
+// The source's IAM roles reach the new instance (add-roles step, parity compares them), and
+// an event subscription naming it still names it after cutover.
+func TestRolesAndEventSubscriptionsFollowTheMigration(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/ledger")
+	e.createInstance(simpleSource("ledger"))
+	_, err := e.rds.AddRoleToDBInstance(context.Background(), &rds.AddRoleToDBInstanceInput{DBInstanceIdentifier: aws.String("ledger"),
+		RoleArn: aws.String(s3ImportRole), FeatureName: aws.String("s3Import")})
+	require.NoError(t, err)
+	e.subscribe("ops", "ledger")
+
+	plan, err := e.engine("", workflow.AutoApprove).Plan(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"})
+	require.NoError(t, err)
+	assert.Contains(t, stepNames(plan), workflow.StepAddRoles)
+	assert.Equal(t, []string{"ops"}, plan.EventSubscriptions)
+
+	rep, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"})
+	require.NoError(t, err)
+	assert.Empty(t, rep.Parity.Differences)
+	got := e.describe("ledger")
+	assert.True(t, got.Settings.StorageEncrypted)
+	assert.Equal(t, []string{"s3Import=" + s3ImportRole}, got.Settings.AssociatedRoles)
+	assert.Equal(t, []string{"ledger"}, e.subscriptionSources("ops"))
+}
+
+// Should AWS move a subscription's source identifier with the renamed source, verify puts
+// the name back and takes the retired name out.
+func TestVerifyPutsAnEventSubscriptionBack(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/ledger")
+	e.createInstance(simpleSource("ledger"))
+	e.subscribe("ops", "ledger")
+	retired := workflow.NamesFor(fixedID, "ledger").Retired
+	moved := false
+	approve := workflow.ApproverFunc(func(ctx context.Context, a workflow.Approval) (workflow.Decision, error) {
+		if a.Step == workflow.StepUnfreeze && !moved { // the cutover is done: both names have moved
+			moved = true
+			_, err := e.rds.RemoveSourceIdentifierFromSubscription(ctx, &rds.RemoveSourceIdentifierFromSubscriptionInput{
+				SubscriptionName: aws.String("ops"), SourceIdentifier: aws.String("ledger")})
+			require.NoError(t, err)
+			_, err = e.rds.AddSourceIdentifierToSubscription(ctx, &rds.AddSourceIdentifierToSubscriptionInput{
+				SubscriptionName: aws.String("ops"), SourceIdentifier: aws.String(retired)})
+			require.NoError(t, err)
+		}
+		return workflow.AutoApprove.Approve(ctx, a)
+	})
+	_, err := e.engine(fixedID, approve).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"})
+	require.NoError(t, err)
+	require.True(t, moved)
+	assert.Equal(t, []string{"ledger"}, e.subscriptionSources("ops"))
+}
+
+// Attachments the migration does not move are refused at preflight, before any side effect,
+// each named with the command to run.
+func TestPreflightRefusesAttachmentsThatStayWithTheSource(t *testing.T) {
+	cases := []struct {
+		attach rdssim.Attachment
+		says   []string
+	}{
+		{rdssim.Attachment{Kind: rdssim.AttachProxy, Source: "ledger", Name: "app-proxy"},
+			[]string{"RDS Proxy app-proxy", "aws rds deregister-db-proxy-targets --db-proxy-name app-proxy --db-instance-identifiers ledger"}},
+		{rdssim.Attachment{Kind: rdssim.AttachIntegration, Source: "ledger", Name: "to-redshift"},
+			[]string{"zero-ETL integration to-redshift", "aws rds delete-integration --integration-identifier to-redshift"}},
+		{rdssim.Attachment{Kind: rdssim.AttachBlueGreen, Source: "ledger", Name: "upgrade"},
+			[]string{"blue/green deployment bgd-", "aws rds delete-blue-green-deployment"}},
+		{rdssim.Attachment{Kind: rdssim.AttachActivityStream, Source: "ledger"},
+			[]string{"database activity stream (started)", "aws rds stop-activity-stream --resource-arn arn:aws:rds:us-east-1:"}},
+		{rdssim.Attachment{Kind: rdssim.AttachBackupReplication, Source: "ledger", Name: otherRegion},
+			[]string{"automated backups replicated to " + otherRegion, "aws rds stop-db-instance-automated-backups-replication --region " + otherRegion}},
+		{rdssim.Attachment{Kind: rdssim.AttachAuroraReplica, Source: "ledger", Name: "analytics"},
+			[]string{"Aurora read replica cluster analytics in " + region, "aws rds promote-read-replica-db-cluster --region " + region + " --db-cluster-identifier analytics"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.attach.Kind, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.createKey("alias/ledger")
+			e.createInstance(simpleSource("ledger"))
+			e.h.Attach(region, tc.attach)
+			before := e.h.Calls()
+			eng := e.engine(fixedID, workflow.AutoApprove)
+			req := workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"}
+			_, perr := eng.Plan(e.ctx(), req)
+			require.Error(t, perr, "plan shows the refusal too")
+			_, err := eng.Migrate(e.ctx(), req)
+			require.Error(t, err)
+			for _, s := range tc.says {
+				assert.Contains(t, err.Error(), s)
+			}
+			assert.Contains(t, workflow.NextOf(err), "rdsencrypt plan --db ledger --kms-key alias/ledger")
+			assert.NotContains(t, err.Error(), "\n")
+			assertNoMutatingCalls(t, before, e.h.Calls())
+		})
+	}
+}
+
+// An Aurora cluster with an RDS Proxy is refused like an instance; its IAM roles are carried
+// by the restore and compared by parity.
+func TestClusterAttachments(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/shop")
+	shopCluster(e)
+	_, err := e.rds.AddRoleToDBCluster(context.Background(), &rds.AddRoleToDBClusterInput{DBClusterIdentifier: aws.String("shop"),
+		RoleArn: aws.String(s3ImportRole)})
+	require.NoError(t, err)
+	e.h.Attach(region, rdssim.Attachment{Kind: rdssim.AttachProxy, Source: "shop", Cluster: true, Name: "shop-proxy"})
+	before := e.h.Calls()
+	_, err = e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), clusterRequest("shop", "alias/shop"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "RDS Proxy shop-proxy")
+	assert.Contains(t, err.Error(), "--db-cluster-identifiers shop")
+	assertNoMutatingCalls(t, before, e.h.Calls())
+
+	e2 := newEnv(t)
+	e2.createKey("alias/shop")
+	shopCluster(e2)
+	_, err = e2.rds.AddRoleToDBCluster(context.Background(), &rds.AddRoleToDBClusterInput{DBClusterIdentifier: aws.String("shop"),
+		RoleArn: aws.String(s3ImportRole), FeatureName: aws.String("s3Import")})
+	require.NoError(t, err)
+	rep, err := e2.engine(fixedID, workflow.AutoApprove).Migrate(e2.ctx(), clusterRequest("shop", "alias/shop"))
+	require.NoError(t, err)
+	assert.Empty(t, rep.Parity.Differences)
+	cl, err := e2.client.For(region).DescribeCluster(context.Background(), "shop")
+	require.NoError(t, err)
+	assert.True(t, cl.Settings.StorageEncrypted)
+	assert.Equal(t, []string{"s3Import=" + s3ImportRole}, cl.Settings.AssociatedRoles)
+}
+
+func stepNames(p *workflow.Plan) []string {
+	var out []string
+	for _, s := range p.Steps {
+		out = append(out, s.Name)
+	}
+	return out
+}
