@@ -141,6 +141,15 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	if plan.Strategy != workflow.StrategyReplication || !strings.Contains(plan.StrategyReason, "reached the database") {
 		t.Fatalf("auto chose %q: %s", plan.Strategy, plan.StrategyReason)
 	}
+	// It freezes in the database: no security group change is planned or journaled.
+	if plan.Freeze != workflow.FreezeSQL {
+		t.Fatalf("the replication plan's freeze is %q, want sql", plan.Freeze)
+	}
+	for _, res := range plan.Resources {
+		if res.Role == workflow.RoleFreezeGroup {
+			t.Fatalf("the replication plan creates a freeze group %s", res.Name)
+		}
+	}
 	for _, s := range plan.Steps {
 		if s.Name == workflow.StepSnapshot && s.Downtime {
 			t.Fatal("the snapshot is inside the write downtime under the replication strategy")

@@ -26,6 +26,11 @@ const (
 	// FreezeNone: nothing stops writes; on a terminal the freeze approval asks the operator to,
 	// unattended it is the acknowledgement that writes made after the final snapshot are lost.
 	FreezeNone FreezeMode = "none"
+	// FreezeSQL: the replication strategy stops writes in the database itself (its
+	// replication-freeze step: new writes refused, application sessions ended, position
+	// stable), after the freeze hook when one is given. It is not a --freeze choice: the
+	// strategy implies it, and no security group changes.
+	FreezeSQL FreezeMode = "sql"
 )
 
 // FreezeModes are the modes --freeze takes.
@@ -144,6 +149,22 @@ func freezeActions(m FreezeMode, kind string) []string {
 	return nil
 }
 
+// freezeForStrategy resolves the freeze once the strategy is known: the replication strategy
+// freezes in the database (FreezeSQL), so --freeze enforce or none, which describe the
+// snapshot strategy's freeze, are refused with it rather than journaled and shown in an
+// approval for a change that never happens.
+func freezeForStrategy(source, strategy string, asked, chosen FreezeMode, note string) (FreezeMode, string, error) {
+	if strategy != StrategyReplication {
+		return chosen, note, nil
+	}
+	switch asked {
+	case FreezeEnforce, FreezeNone:
+		return "", "", errorf(source, "drop --freeze (the replication strategy freezes in the database), or use --strategy snapshot with it", nil,
+			"--freeze %s applies to the snapshot strategy, and %s migrates with the replication strategy", asked, source)
+	}
+	return FreezeSQL, "", nil
+}
+
 // freezeWarning is the plan's line about the freeze: what enforce changes on the source,
 // or who stops writes and what is lost otherwise.
 func freezeWarning(p *Plan, groups []string, n Names) string {
@@ -157,6 +178,8 @@ func freezeWarning(p *Plan, groups []string, n Names) string {
 			p.Source, strings.Join(groups, ", "), n.FreezeGroup, rebooted, strings.Join(groups, ", "))
 	case FreezeHook:
 		return "the freeze hook must stop every write: " + LostWritesSentence + " (--freeze enforce closes the source instead)"
+	case FreezeSQL:
+		return "writes to " + p.Source + " stop in the database at the replication-freeze step (new writes refused, application sessions ended, position stable); its security groups are not changed"
 	}
 	w := "nothing stops writes (--freeze none): " + LostWritesSentence + "; stop the writers yourself before the freeze approval"
 	if p.FreezeNote != "" {

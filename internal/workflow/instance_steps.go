@@ -58,6 +58,17 @@ func freezeApproval(r *run, a *Approval) {
 	a.Details = append(a.Details, "Write downtime starts now and lasts until the cutover ends.")
 }
 
+// replFreezeApproval is the replication-freeze step's approval: what the SQL freeze does (no
+// security group changes; FreezeSQL).
+func replFreezeApproval(r *run, a *Approval) {
+	if h := r.st.Options.FreezeHook; h != "" {
+		a.Details = append(a.Details, "rdsencrypt runs the freeze hook first: "+redact.String(h))
+	}
+	a.Details = append(a.Details,
+		fmt.Sprintf("Freezes writes to %s in the database: new writes are refused, application sessions are ended, and the position must stay stable (MySQL, MariaDB: read_only in its DB parameter group). Its security groups are not changed.", r.st.Source),
+		"Write downtime starts now and lasts until the cutover ends.")
+}
+
 func applyFreeze(ctx context.Context, r *run) error {
 	if r.st.Options.freezeMode() == FreezeEnforce {
 		enforce := enforceFreeze

@@ -75,7 +75,7 @@ var replicationSteps = []step{
 		},
 		estimate: estimate{base: 10 * time.Second},
 		undo:     "rollback lets the source accept writes again",
-		observe:  observeReplFreeze, apply: applyReplFreeze, approval: freezeApproval,
+		observe:  observeReplFreeze, apply: applyReplFreeze, approval: replFreezeApproval,
 	},
 	{
 		name: StepReplDrain, downtime: true,

@@ -30,10 +30,12 @@ func (p Position) Before(q Position) bool {
 
 // recoveryLine is what crash recovery of a restored copy logs about the binary log position its
 // data ends at: mariabackup --prepare ("Last binlog file ./mysql-bin-changelog.000002, position
-// 1234"), and InnoDB's recovery in MySQL ("Last MySQL binlog file position 0 1234, file name
-// mysql-bin-changelog.000002").
+// 1234"), MariaDB's own InnoDB recovery, which quotes the name ("InnoDB: Last binlog file
+// './mysql-bin-changelog.000002', position 1234"), and InnoDB's recovery in MySQL before 8.0
+// ("Last MySQL binlog file position 0 1234, file name mysql-bin-changelog.000002"; 8.0 and
+// later no longer log it, which Checks.Problems refuses).
 var (
-	recoveryMaria = regexp.MustCompile(`Last binlog file (\S+), position (\d+)`)
+	recoveryMaria = regexp.MustCompile(`Last binlog file '?([^',\s]+)'?, position (\d+)`)
 	recoveryMySQL = regexp.MustCompile(`Last MySQL binlog file position \d+ (\d+), file name (\S+)`)
 )
 

@@ -12,6 +12,8 @@ func TestRecoveryPosition(t *testing.T) {
 	}{
 		{"[00] 2026-12-06 13:54:21 mariabackup: Last binlog file ./mysql-bin-changelog.000002, position 1234\n", "mysql-bin-changelog.000002:1234"},
 		{"2026-12-06T13:54:21 0 [Note] InnoDB: Last MySQL binlog file position 0 987, file name mysql-bin-changelog.000007\n", "mysql-bin-changelog.000007:987"},
+		// MariaDB's server recovery quotes the file name.
+		{"2026-12-06 13:54:21 0 [Note] InnoDB: Last binlog file './mysql-bin-changelog.000002', position 1234\n", "mysql-bin-changelog.000002:1234"},
 		// The last line counts.
 		{"Last binlog file ./b.000001, position 10\nLast binlog file ./b.000003, position 20\n", "b.000003:20"},
 	} {
@@ -47,11 +49,17 @@ func TestPositionOrder(t *testing.T) {
 }
 
 func TestProblems(t *testing.T) {
-	ok := Checks{BinaryLog: true, BinlogFormat: "ROW", RetentionHours: 24}
+	ok := Checks{Version: "10.11.6-MariaDB-log", MariaDB: true, BinaryLog: true, BinlogFormat: "ROW", RetentionHours: 24}
 	if p := ok.Problems(24); len(p) != 0 {
 		t.Fatalf("problems of a good source: %+v", p)
 	}
-	bad := Checks{BinaryLog: false, BinlogFormat: "MIXED", RetentionHours: 0, NoPrimaryKey: []string{"shop.audit"}, NotTransactional: []string{"shop.c (MyISAM)"}}
+	// MySQL 8.0 and later do not log the recovery position the start depends on: refused.
+	mysql80 := ok
+	mysql80.Version, mysql80.MariaDB = "8.0.39", false
+	if p := mysql80.Problems(24); len(p) != 1 || !p[0].Blocking || !strings.Contains(p[0].Fix, "--strategy snapshot") {
+		t.Fatalf("problems of a MySQL 8.0 source: %+v", p)
+	}
+	bad := Checks{Version: "10.11.6-MariaDB-log", MariaDB: true, BinaryLog: false, BinlogFormat: "MIXED", RetentionHours: 0, NoPrimaryKey: []string{"shop.audit"}, NotTransactional: []string{"shop.c (MyISAM)"}}
 	var blocking, changes int
 	var all []string
 	for _, p := range bad.Problems(5) {
