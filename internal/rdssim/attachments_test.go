@@ -189,3 +189,22 @@ func TestFixtureAttachments(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, tg.Targets, 1)
 }
+
+// binlog_format defaults to MIXED for MariaDB and MySQL up to 8.0, ROW for MySQL 8.4
+// (groups.go cites the user guide).
+func TestBinlogFormatDefaults(t *testing.T) {
+	t.Parallel()
+	h := fast(t)
+	c := h.RDS("us-east-1")
+	for group, want := range map[string]string{"default.mariadb10.11": "MIXED", "default.mysql8.0": "MIXED", "default.mysql8.4": "ROW"} {
+		out, err := c.DescribeDBParameters(ctx, &rds.DescribeDBParametersInput{DBParameterGroupName: aws.String(group)})
+		require.NoError(t, err, group)
+		got := ""
+		for _, p := range out.Parameters {
+			if aws.ToString(p.ParameterName) == "binlog_format" {
+				got = aws.ToString(p.ParameterValue)
+			}
+		}
+		assert.Equal(t, want, got, group)
+	}
+}

@@ -139,8 +139,17 @@ var (
 		DataType: "string", Allowed: "ON,OFF", Default: fixed("OFF")}
 	pMaxConnMySQL = paramDef{Name: "max_connections", Description: "The number of simultaneous client connections allowed.",
 		DataType: "integer", Allowed: "1-100000", Default: fixed("{DBInstanceClassMemory/12582880}")}
+	// binlog_format: MIXED is RDS's default for MariaDB ("The default binary logging format
+	// is mixed", user guide: Configuring MariaDB binary logging) and for MySQL up to 8.0; the
+	// mysql8.4 family defaults to ROW, MySQL 8.4's own default (its binlog_format is
+	// deprecated there).
 	pBinlog = paramDef{Name: "binlog_format", Description: "Binary logging format.", DataType: "string",
-		Allowed: "ROW,STATEMENT,MIXED", Default: fixed("ROW")}
+		Allowed: "ROW,STATEMENT,MIXED", Default: func(family string) string {
+			if family == "mysql8.4" {
+				return "ROW"
+			}
+			return "MIXED"
+		}}
 	pBinlogAurora = paramDef{Name: "binlog_format", Description: "Binary logging format.", DataType: "string",
 		Allowed: "OFF,ROW,STATEMENT,MIXED", Static: true, Default: fixed("OFF")}
 	pPerfSchema = paramDef{Name: "performance_schema", Description: "Enables or disables the Performance Schema.",
