@@ -309,6 +309,11 @@ func TestDemoWithoutATerminalRunsUnattended(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut.String())
 	assert.Contains(t, errOut.String(), "runs unattended")
 	assert.Contains(t, out.String(), "cleaned-up")
+	// The DNS line says why the simulator's names cannot be checked, and asks nothing the
+	// demo's user could act on.
+	all := out.String() + errOut.String()
+	assert.Contains(t, all, "a name of the demo's simulator, which no DNS serves")
+	assert.NotContains(t, all, "check from the applications' network")
 }
 
 // A journal that cannot be read is shown by status (text and JSON) as corrupt with the command
