@@ -223,6 +223,28 @@ func TestReportCountsEveryCall(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, callsSince(before, e.h.Calls()), rep.APICalls, "both runs together")
 	})
+	// Rollback and cleanup make their calls outside any step: they count too (issue 13 item 14).
+	for _, then := range []string{"rollback", "cleanup"} {
+		t.Run(then, func(t *testing.T) {
+			e := newEnv(t)
+			e.createKey("alias/ledger")
+			e.createInstance(simpleSource("ledger"))
+			eng := e.engine(fixedID, workflow.AutoApprove)
+			before := e.h.Calls()
+			_, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"})
+			require.NoError(t, err)
+			migrated := e.h.Calls()
+			var rep *workflow.Report
+			if then == "rollback" {
+				rep, err = eng.Rollback(e.ctx(), fixedID)
+			} else {
+				rep, err = eng.Cleanup(e.ctx(), fixedID)
+			}
+			require.NoError(t, err)
+			require.Positive(t, callsSince(migrated, e.h.Calls()), "%s made calls", then)
+			assert.Equal(t, callsSince(before, e.h.Calls()), rep.APICalls, "the migration and its %s together", then)
+		})
+	}
 }
 
 // TestBatchReportCountsEveryCall: in a batch, the migrations' api_calls add up to every call

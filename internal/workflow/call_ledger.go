@@ -7,7 +7,8 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 )
 
-// callLedger counts the AWS calls of one Migrate that no step counts: the preflight reads
+// callLedger counts the AWS calls of one Migrate, Resume, Rollback or Cleanup that no step
+// counts (a rollback's and a cleanup's calls are all outside the steps): the preflight reads
 // made before the run exists (source, key, replicas, names, other migrations) go to the
 // preflight step, once the run starts; calls after the steps, outside any step, to
 // State.OtherAPICalls. With the steps' own counts the report's api_calls is then every call
@@ -50,6 +51,9 @@ func attachLedger(ctx context.Context, r *run) {
 	early := l.early
 	l.early, l.run = nil, r
 	l.mu.Unlock()
+	r.mu.Lock()
+	r.ledgered = true
+	r.mu.Unlock()
 	for _, rec := range early {
 		r.recordCall(rec, 0)
 	}

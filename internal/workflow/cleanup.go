@@ -28,6 +28,8 @@ func (e *Engine) Cleanup(ctx context.Context, id string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	ctx = withCallLedger(ctx) // its calls count in the report's api_calls (call_ledger.go)
+	attachLedger(ctx, r)
 	r.announceJournal(PhaseCleanup, r.route.cleanupSummary(r).Summary)
 	return r.cleanup(ctx)
 }

@@ -94,7 +94,10 @@ func (e *Engine) notify(ev Event) {
 
 // run is one execution of a migration's steps by one process.
 type run struct {
-	e     *Engine
+	// ledgered: a call ledger counts and records the calls made outside any step
+	// (call_ledger.go), so the run's own observer leaves them to it.
+	ledgered bool
+	e        *Engine
 	st    *State
 	api   model.RDS
 	names Names
@@ -155,7 +158,15 @@ func (r *run) audit(rec journal.AuditRecord) {
 }
 
 // onCall counts an AWS call against the running step and records it in the audit trail.
-func (r *run) onCall(rec awsclient.CallRecord) { r.recordCall(rec, -1) }
+func (r *run) onCall(rec awsclient.CallRecord) {
+	r.mu.Lock()
+	outside := r.ledgered && r.step < 0
+	r.mu.Unlock()
+	if outside {
+		return // counted and recorded by the ledger (onOutsideCall)
+	}
+	r.recordCall(rec, -1)
+}
 
 // recordCall counts a call against step (-1: the running one; -2: none, already counted
 // elsewhere) and records it in the audit trail.

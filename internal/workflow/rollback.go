@@ -37,6 +37,8 @@ func (e *Engine) Rollback(ctx context.Context, id string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	ctx = withCallLedger(ctx) // its calls count in the report's api_calls (call_ledger.go)
+	attachLedger(ctx, r)
 	r.announceJournal(PhaseRollback, fmt.Sprintf("roll back migration %s: %s returns to its original state, everything the migration created is deleted", st.ID, st.Source))
 	return r.rollback(ctx)
 }
