@@ -98,10 +98,10 @@ type run struct {
 	// (call_ledger.go), so the run's own observer leaves them to it.
 	ledgered bool
 	e        *Engine
-	st    *State
-	api   model.RDS
-	names Names
-	key   *model.Key
+	st       *State
+	api      model.RDS
+	names    Names
+	key      *model.Key
 	// src is the source as described at the start of this run; only its settings and tags
 	// are used, which a migration never changes.
 	src   *model.Instance
