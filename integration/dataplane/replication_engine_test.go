@@ -319,11 +319,61 @@ func TestEngineNeedsOnlyRDSRights(t *testing.T) {
 		}
 		c.Close(e.ctx)
 	}
+	// An application role owns a database and a table the master does not (RDS: the master
+	// is no superuser, so it owns neither).
+	// As on RDS, the master owns the postgres database (here initdb's superuser does) and
+	// the data plane's own application database is made its business too.
+	e.exec(admin, "ALTER DATABASE postgres OWNER TO rdsmaster")
+	e.exec(admin, "GRANT app_admin TO rdsmaster")
+	e.exec(admin, "CREATE ROLE appowner LOGIN PASSWORD 'owner'")
+	e.exec(admin, "CREATE DATABASE appdb OWNER appowner")
+	for _, db := range []string{"src", "dst"} {
+		c, err := pgxConnect(e, inst, "rdsmaster", "rds-shaped", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.exec(c, "GRANT CREATE ON SCHEMA public TO appowner")
+		c.Close(e.ctx)
+		o, err := pgxConnect(e, inst, "appowner", "owner", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.exec(o, "CREATE TABLE ledger (id int PRIMARY KEY)")
+		o.Close(e.ctx)
+	}
 	eng := &postgres.Engine{}
 	n := replication.NamesFor("rights01")
 	ctx := e.ctx
-	if _, err := eng.Preconditions(ctx, src); err != nil {
+	findings, err := eng.Preconditions(ctx, src)
+	if err != nil {
 		t.Fatalf("preconditions: %v", err)
+	}
+	var blocked []string
+	for _, f := range findings {
+		if f.Severity == replication.Blocker {
+			if !strings.Contains(f.Do, `GRANT "appowner" TO "rdsmaster"`) {
+				t.Errorf("blocker %q: fix %q does not name the grant", f.What, f.Do)
+			}
+			blocked = append(blocked, f.Objects...)
+		}
+	}
+	if got := strings.Join(blocked, " "); got != "public.ledger appdb" {
+		t.Fatalf("blocked objects %q, want the app-owned table and database", got)
+	}
+	if _, err := eng.Freeze(ctx, src, n); err == nil || !strings.Contains(err.Error(), "appdb") {
+		t.Fatalf("freeze with a database the master cannot alter: %v, want an error naming appdb", err)
+	}
+	if got := e.rows(admin, "SELECT count(*) FROM pg_db_role_setting"); got != "0" {
+		t.Fatalf("the refused freeze left %s read-only setting(s)", got)
+	}
+	e.exec(admin, "GRANT appowner TO rdsmaster")
+	if findings, err = eng.Preconditions(ctx, src); err != nil {
+		t.Fatalf("preconditions: %v", err)
+	}
+	for _, f := range findings {
+		if f.Severity == replication.Blocker {
+			t.Fatalf("blocker after the grant: %s", f.What)
+		}
 	}
 	if _, err := eng.PrepareSource(ctx, src, n); err != nil {
 		t.Fatalf("prepare: %v", err)
@@ -363,6 +413,20 @@ func TestEngineNeedsOnlyRDSRights(t *testing.T) {
 	if got, err := eng.SyncSequences(ctx, src, dst); err != nil || got != 1 {
 		t.Fatalf("sequences %d: %v", got, err)
 	}
+	// The freeze is a default a session can override: the check before the cutover sees it.
+	if err := eng.CheckFrozen(ctx, src, n); err != nil {
+		t.Fatalf("check with no write since the freeze: %v", err)
+	}
+	rogue, err := pgxConnect(e, inst, "appuser", "app", "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.exec(rogue, "SET default_transaction_read_only = off")
+	e.exec(rogue, "UPDATE items SET v = 'after the freeze' WHERE id = 1")
+	rogue.Close(ctx)
+	if err := eng.CheckFrozen(ctx, src, n); err == nil || !strings.Contains(err.Error(), "1 row change(s)") {
+		t.Fatalf("check after a write that overrode the freeze: %v, want 1 row change", err)
+	}
 	if err := eng.Unfreeze(ctx, src); err != nil {
 		t.Fatalf("unfreeze: %v", err)
 	}
@@ -380,7 +444,7 @@ func TestEngineNeedsOnlyRDSRights(t *testing.T) {
 		t.Fatalf("dst's sequence continues at %s, want 51", got)
 	}
 	d.Close(ctx)
-	if left, err := eng.Leftovers(ctx, src); err != nil || len(left) != 3 {
+	if left, err := eng.Leftovers(ctx, src); err != nil || len(left) != 4 { // slot, check slot, publication, user
 		t.Fatalf("leftovers before cleanup %v: %v", left, err)
 	}
 	if err := eng.Cleanup(ctx, src, n); err != nil {

@@ -200,6 +200,13 @@ type Engine interface {
 	Leftovers(ctx context.Context, ep Endpoint) ([]string, error)
 }
 
+// FreezeChecker is implemented by engines whose freeze a session can override (PostgreSQL's
+// read-only default): CheckFrozen fails when a replicated table was written on src since
+// Freeze. The workflow calls it last before Detach, after Drain and Verify.
+type FreezeChecker interface {
+	CheckFrozen(ctx context.Context, src Endpoint, n Names) error
+}
+
 // ErrNotReplicating is wrapped by Lag and Drain when the target replicates from nothing (it
 // was detached, or never attached).
 var ErrNotReplicating = errors.New("no replication configured")

@@ -395,6 +395,13 @@ func applyReplDetach(ctx context.Context, r *run) error {
 		return err
 	}
 	n := replication.NamesFor(r.st.ID)
+	// Last look before the renames: the SQL freeze is advisory (docs/replication.md).
+	if fc, ok := db.eng.(replication.FreezeChecker); ok {
+		if err := fc.CheckFrozen(ctx, src, n); err != nil {
+			return r.dbError(err, "rdsencrypt rollback "+r.st.ID+" (then stop the writer and migrate again)",
+				"writes reached %s after the freeze, stopping before the cutover", r.st.Source)
+		}
+	}
 	if err := db.eng.Detach(ctx, dst, n); err != nil {
 		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot stop replication to %s", r.names.Target)
 	}

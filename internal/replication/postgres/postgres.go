@@ -161,6 +161,30 @@ func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]r
 				What: fmt.Sprintf("%d table(s) without a primary key or replica identity: once published, UPDATE and DELETE on them fail on the source and are not replicated (INSERT is)", len(noKey)),
 				Do:   "add a primary key, or approve ALTER TABLE ... REPLICA IDENTITY FULL, or use --strategy snapshot if the application updates them"})
 		}
+		// Publishing a table needs ownership of it and the freeze needs ownership of every
+		// database (ALTER DATABASE); RDS's master is no superuser, so both need membership of
+		// the owner's role (docs/replication.md#ownership).
+		notOwned, owners, err := notOwnedBy(ctx, c, `SELECT format('%I.%I', n.nspname, c.relname), pg_get_userbyid(c.relowner)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition
+			AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+			AND NOT pg_has_role(c.relowner, 'USAGE') ORDER BY 1`)
+		if err != nil {
+			return fmt.Errorf("list tables the user cannot publish: %w", err)
+		}
+		if len(notOwned) > 0 {
+			out = append(out, replication.Finding{Severity: replication.Blocker, Objects: notOwned,
+				What: fmt.Sprintf("%d table(s) owned by a role %s is not a member of: they cannot be added to the publication (must be owner of table)", len(notOwned), src.User),
+				Do:   grantDo(owners, src.User)})
+		}
+		dbs, dbOwners, err := notOwnedBy(ctx, c, unfreezableSQL)
+		if err != nil {
+			return fmt.Errorf("list databases the user cannot make read-only: %w", err)
+		}
+		if len(dbs) > 0 {
+			out = append(out, replication.Finding{Severity: replication.Blocker, Objects: dbs,
+				What: fmt.Sprintf("%d database(s) owned by a role %s is not a member of: the freeze cannot make them read-only, so they would stay writable", len(dbs), src.User),
+				Do:   grantDo(dbOwners, src.User)})
+		}
 		unlogged, err := strings1(ctx, c, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.relkind = 'r' AND c.relpersistence = 'u' ORDER BY 1`)
 		if err != nil {
@@ -443,6 +467,15 @@ func (e *Engine) Freeze(ctx context.Context, src replication.Endpoint, n replica
 		stable = time.Second
 	}
 	err := with(ctx, src, func(c *pgx.Conn) error {
+		// Never a subset: a database left writable takes writes the drain does not wait for.
+		refused, owners, err := notOwnedBy(ctx, c, unfreezableSQL)
+		if err != nil {
+			return fmt.Errorf("list databases the user cannot make read-only: %w", err)
+		}
+		if len(refused) > 0 {
+			return fmt.Errorf("cannot make database(s) %s read-only: %s is not a member of their owner %s (%s); nothing was frozen",
+				strings.Join(refused, ", "), src.User, strings.Join(owners, ", "), grantDo(owners, src.User))
+		}
 		dbs, err := alterableDatabases(ctx, c)
 		if err != nil {
 			return err
@@ -478,7 +511,12 @@ func (e *Engine) Freeze(ctx context.Context, src replication.Endpoint, n replica
 				return err
 			}
 			if before == after {
-				return nil
+				// The check slot starts here: CheckFrozen reads what was written since.
+				if err := dropSlot(ctx, c, checkSlot(n)); err != nil {
+					return err
+				}
+				_, err := ensureSlot(ctx, c, checkSlot(n))
+				return err
 			}
 			if attempt >= 20 {
 				return fmt.Errorf("writes continue on the source after its databases were made read-only (transaction ids %s to %s): a session overrides default_transaction_read_only", before, after)
@@ -486,6 +524,40 @@ func (e *Engine) Freeze(ctx context.Context, src replication.Endpoint, n replica
 		}
 	})
 	return f, err
+}
+
+// unfreezableSQL lists the connectable databases the user cannot ALTER, with their owners.
+const unfreezableSQL = `SELECT datname::text, pg_get_userbyid(datdba)::text FROM pg_database
+	WHERE datallowconn AND NOT datistemplate AND datname <> 'rdsadmin'
+	AND NOT pg_has_role(datdba, 'USAGE') AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) ORDER BY 1`
+
+// notOwnedBy runs q (object, owner rows) and returns the objects and their distinct owners.
+func notOwnedBy(ctx context.Context, c *pgx.Conn, q string) (objects, owners []string, err error) {
+	rows, err := c.Query(ctx, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	seen := map[string]bool{}
+	for rows.Next() {
+		var o, owner string
+		if err := rows.Scan(&o, &owner); err != nil {
+			return nil, nil, err
+		}
+		objects = append(objects, o)
+		if !seen[owner] {
+			seen[owner] = true
+			owners = append(owners, owner)
+		}
+	}
+	return objects, owners, rows.Err()
+}
+
+func grantDo(owners []string, user string) string {
+	var q []string
+	for _, o := range owners {
+		q = append(q, "GRANT "+ident(o)+" TO "+ident(user)+";")
+	}
+	return "run as the owner or the master user: " + strings.Join(q, " ") + " (or change the owner), then plan again; or use --strategy snapshot"
 }
 
 func alterableDatabases(ctx context.Context, c *pgx.Conn) ([]string, error) {
@@ -633,6 +705,42 @@ func (*Engine) SyncSequences(ctx context.Context, src, dst replication.Endpoint)
 	return n, err
 }
 
+// checkSlot names the logical slot Freeze creates once writes stopped; CheckFrozen peeks it.
+func checkSlot(n replication.Names) string { return n.Slot + "_frozen" }
+
+// CheckFrozen fails when a published table was written on src since Freeze: the read-only
+// default is advisory (SET default_transaction_read_only = off or BEGIN READ WRITE overrides
+// it). It decodes, without consuming, the changes in the slot Freeze created, through the
+// same pgoutput plugin and publication as the stream: only INSERT, UPDATE, DELETE and
+// TRUNCATE of published tables count, so WAL that changes no row (checkpoints, autovacuum,
+// hint bits, ANALYZE) does not. docs/replication.md#the-freeze-is-re-checked.
+func (*Engine) CheckFrozen(ctx context.Context, src replication.Endpoint, n replication.Names) error {
+	return with(ctx, src, func(c *pgx.Conn) error {
+		var check, stream bool
+		if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1),
+			EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $2)`, checkSlot(n), n.Slot).Scan(&check, &stream); err != nil {
+			return fmt.Errorf("look up slot %s: %w", checkSlot(n), err)
+		}
+		if !check {
+			if !stream {
+				return nil // Cleanup after an earlier successful check dropped both
+			}
+			return fmt.Errorf("slot %s, which records writes made after the freeze, is gone from the source: cannot prove nothing was written since", checkSlot(n))
+		}
+		var changes int64
+		// pgoutput message types: 'I' insert, 'U' update, 'D' delete, 'T' truncate.
+		if err := c.QueryRow(ctx, `SELECT count(*) FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL,
+			'proto_version', '1', 'publication_names', $2) WHERE get_byte(data, 0) IN (73, 85, 68, 84)`,
+			checkSlot(n), n.Publication).Scan(&changes); err != nil {
+			return fmt.Errorf("read the changes since the freeze from slot %s: %w", checkSlot(n), err)
+		}
+		if changes > 0 {
+			return fmt.Errorf("%d row change(s) were written to %s after the freeze (a session overrode default_transaction_read_only): they may not be on the target", changes, src.Host)
+		}
+		return nil
+	})
+}
+
 // Detach disables the subscription, detaches it from the source's slot (which Cleanup of
 // the source drops) and drops it.
 func (*Engine) Detach(ctx context.Context, dst replication.Endpoint, n replication.Names) error {
@@ -671,8 +779,12 @@ func (*Engine) Cleanup(ctx context.Context, ep replication.Endpoint, n replicati
 			if _, err := c.Exec(ctx, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, names.Slot); err != nil {
 				return fmt.Errorf("end the sender of slot %s: %w", names.Slot, err)
 			}
-			if err := dropSlot(ctx, c, names.Slot); err != nil {
-				return err
+			// The check slot after the stream's (CheckFrozen reads a missing pair as done)
+			// and before the publication it decodes through.
+			for _, slot := range []string{names.Slot, checkSlot(names)} {
+				if err := dropSlot(ctx, c, slot); err != nil {
+					return err
+				}
 			}
 			if _, err := c.Exec(ctx, "DROP PUBLICATION IF EXISTS "+ident(names.Publication)); err != nil {
 				return fmt.Errorf("drop publication %s: %w", names.Publication, err)
