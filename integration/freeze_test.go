@@ -176,6 +176,27 @@ func TestAFreezeGroupNotYetJournaledIsFoundByItsTags(t *testing.T) {
 	assert.Equal(t, []string{g.ID}, e.describe(names.Retired).Settings.VpcSecurityGroupIDs)
 }
 
+// A group carrying the migration's tags under another name is not the freeze group: the run
+// creates its own (the journaled name) and cleanup leaves the other one alone. Tags alone
+// never make a resource ours; the journal's name must match too.
+func TestAFreezeGroupTaggedOursUnderAnotherNameIsNeitherAdoptedNorDeleted(t *testing.T) {
+	e := freezeEnv(t)
+	src := e.describe("app")
+	other, err := e.client.Network(region).CreateSecurityGroup(e.ctx(), "copied-tags", "tags copied by hand", src.VpcID,
+		model.Tags{model.TagMigrationID: fixedID, model.TagSource: "app", model.TagRole: workflow.RoleFreezeGroup})
+	require.NoError(t, err)
+	eng := e.enforcing(e.engine(fixedID, workflow.AutoApprove))
+	_, err = eng.Migrate(e.ctx(), enforcedRequest())
+	require.NoError(t, err)
+	st, err := e.store.Load(fixedID)
+	require.NoError(t, err)
+	assert.NotEqual(t, other.ID, st.Freeze.GroupID, "the group named otherwise is not adopted")
+	_, err = eng.Cleanup(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.True(t, e.freezeGroupGone(st.Freeze.GroupID), "the journaled freeze group is deleted")
+	assert.False(t, e.freezeGroupGone(other.ID), "the group named otherwise is kept")
+}
+
 // A group of the same name that is not the migration's is never adopted.
 func TestAFreezeGroupNameTakenByAnotherGroupIsRefused(t *testing.T) {
 	e := freezeEnv(t)

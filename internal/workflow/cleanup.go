@@ -101,7 +101,7 @@ func cleanupInstance(ctx context.Context, r *run) error {
 	if err := r.deleteRetiredSource(ctx); err != nil {
 		return err
 	}
-	if err := r.deleteFreezeGroup(ctx); err != nil { // enforce.go: the retired source kept it
+	if err := r.deleteFreezeGroup(ctx, "rdsencrypt cleanup "+r.st.ID); err != nil { // enforce.go: the retired source kept it
 		return err
 	}
 	for _, id := range []string{r.names.Snapshot, r.names.PreEncryptedSnapshot, r.names.PreSnapshot} {

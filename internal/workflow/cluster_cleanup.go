@@ -49,7 +49,7 @@ func cleanupCluster(ctx context.Context, r *run) error {
 			return err
 		}
 	}
-	if err := r.deleteFreezeGroup(ctx); err != nil { // enforce.go: the retired cluster kept it
+	if err := r.deleteFreezeGroup(ctx, "rdsencrypt cleanup "+r.st.ID); err != nil { // enforce.go: the retired cluster kept it
 		return err
 	}
 	snap, err := r.waitClusterSnapshotAvailable(ctx, n.FinalSnapshot)

@@ -59,7 +59,7 @@ const metricGiveUp = 15 * time.Minute
 
 func (r *run) network() (model.Network, error) {
 	if r.e.Networks == nil {
-		return nil, errorf(r.st.Source, "rdsencrypt resume "+r.st.ID+" from the rdsencrypt command line", nil,
+		return nil, errorf(r.st.Source, "rdsencrypt resume "+r.st.ID, nil,
 			"this run has no EC2 and CloudWatch client, which the enforced write freeze of %s needs", r.st.Source)
 	}
 	return r.e.Networks(r.st.Region)
@@ -170,7 +170,7 @@ func (r *run) ensureFreezeGroup(ctx context.Context, net model.Network) (*model.
 		g, err = net.CreateSecurityGroup(ctx, r.names.FreezeGroup,
 			fmt.Sprintf("rdsencrypt %s: no inbound rule; closes %s to clients during its write freeze", r.st.ID, r.st.Source), fs.VpcID, tags)
 		if model.IsAlreadyExists(err) {
-			return nil, errorf(r.names.FreezeGroup, "delete or rename that security group, then rdsencrypt resume "+r.st.ID, err,
+			return nil, errorf(r.names.FreezeGroup, "delete that security group (a security group cannot be renamed), then rdsencrypt resume "+r.st.ID, err,
 				"security group %s exists in %s but is not tagged as migration %s's", r.names.FreezeGroup, fs.VpcID, r.st.ID)
 		}
 		if err != nil {
@@ -190,15 +190,16 @@ func (r *run) ensureFreezeGroup(ctx context.Context, net model.Network) (*model.
 	return g, r.checkFreezeGroup(g)
 }
 
-// findFreezeGroup is the group tagged as this migration's freeze group in the source's VPC,
-// or nil.
+// findFreezeGroup is the group tagged as this migration's freeze group in the source's VPC
+// that also has the name the journal derives for it (names.FreezeGroup), or nil: tags alone
+// never make a group ours.
 func (r *run) findFreezeGroup(ctx context.Context, net model.Network) (*model.SecurityGroup, error) {
 	groups, err := net.FindSecurityGroups(ctx, model.TagMigrationID, r.st.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, g := range groups {
-		if g.Tags[model.TagRole] == RoleFreezeGroup && (r.st.Freeze == nil || g.VpcID == r.st.Freeze.VpcID) {
+		if g.Name == r.names.FreezeGroup && g.Tags[model.TagRole] == RoleFreezeGroup && (r.st.Freeze == nil || g.VpcID == r.st.Freeze.VpcID) {
 			return &g, nil
 		}
 	}
@@ -282,13 +283,13 @@ func (r *run) undoEnforcedFreeze(ctx context.Context) error {
 	} else if !slices.Equal(src.Settings.VpcSecurityGroupIDs, fs.OriginalGroups) && fs.GroupID != "" {
 		r.log("%s's security groups (%s) were changed by someone else since the freeze: left as they are", src.ID, strings.Join(src.Settings.VpcSecurityGroupIDs, ", "))
 	}
-	return r.deleteFreezeGroup(ctx)
+	return r.deleteFreezeGroup(ctx, "rdsencrypt rollback "+r.st.ID)
 }
 
 // deleteFreezeGroup deletes the migration's freeze group, after checking that both the journal
 // and its tags say it is ours. A group still used by an instance is kept, with an error that
-// says so (the command can be run again).
-func (r *run) deleteFreezeGroup(ctx context.Context) error {
+// says so and names again, the command to run once it is free (rollback or cleanup).
+func (r *run) deleteFreezeGroup(ctx context.Context, again string) error {
 	fs := r.st.Freeze
 	if fs == nil {
 		return nil
@@ -312,13 +313,13 @@ func (r *run) deleteFreezeGroup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if g.Tags[model.TagMigrationID] != r.st.ID || g.Tags[model.TagRole] != RoleFreezeGroup {
-		return errorf(id, "inspect it; rdsencrypt status "+r.st.ID, nil, "security group %s is not tagged as migration %s's freeze group: not deleting it", id, r.st.ID)
+	if g.Tags[model.TagMigrationID] != r.st.ID || g.Tags[model.TagRole] != RoleFreezeGroup || g.Name != r.names.FreezeGroup {
+		return errorf(id, "rdsencrypt status "+r.st.ID, nil, "security group %s (%s) is not tagged and named as migration %s's freeze group %s: not deleting it", id, g.Name, r.st.ID, r.names.FreezeGroup)
 	}
 	r.log("deleting the freeze security group %s (%s)", g.ID, g.Name)
 	if err := net.DeleteSecurityGroup(ctx, id); err != nil && !model.IsNotFound(err) {
 		if model.IsInvalidState(err) {
-			return errorf(id, "run the same command again once no instance uses it", err, "security group %s is still in use", id)
+			return errorf(id, again, err, "security group %s is still in use", id)
 		}
 		return err
 	}

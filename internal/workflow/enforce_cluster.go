@@ -170,5 +170,5 @@ func (r *run) undoClusterFreeze(ctx context.Context) error {
 	} else if fs.GroupID != "" && !slices.Equal(cl.Settings.VpcSecurityGroupIDs, fs.OriginalGroups) {
 		r.log("cluster %s's security groups (%s) were changed by someone else since the freeze: left as they are", cl.ID, strings.Join(cl.Settings.VpcSecurityGroupIDs, ", "))
 	}
-	return r.deleteFreezeGroup(ctx)
+	return r.deleteFreezeGroup(ctx, "rdsencrypt rollback "+r.st.ID)
 }
