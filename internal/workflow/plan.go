@@ -142,6 +142,9 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		// The replication strategy freezes in the database (replication-freeze), not with
 		// the freeze-writes step: no freeze group.
 		p.Warnings = append(replicationWarnings(in.findings), instanceWarnings(src, names)...)
+		if replication.Family(src.Settings.Engine) == "mysql" {
+			p.Warnings = append(p.Warnings, retiredSourceWritableWarning(src.ID, names.Retired, src.Settings.DBParameterGroupName))
+		}
 	} else {
 		if p.Freeze == FreezeEnforce {
 			p.Resources = append(p.Resources, PlannedResource{Role: RoleFreezeGroup, Type: TypeSecurityGroup, Region: src.Region, Name: names.FreezeGroup})

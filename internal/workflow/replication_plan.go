@@ -84,6 +84,14 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 	return "", findings, nil
 }
 
+// retiredSourceWritableWarning says what a MySQL/MariaDB replication run does not yet close: the
+// restored instance shares the source's DB parameter group, so the unfreeze lifts read_only on
+// both, and the retired source accepts writes again after the cutover (nothing reaches it at
+// its retired name, but a client holding its old address can). docs/replication-mysql.md.
+func retiredSourceWritableWarning(source, retired, group string) string {
+	return fmt.Sprintf("replication (MySQL, MariaDB): after the cutover the retired source %s accepts writes again, because the new instance shares its DB parameter group %s and the unfreeze lifts read_only there; a client still holding %s's old address could write to it, and those writes are not on the new instance (cleanup deletes them with the retired source). Make sure clients reconnect by name", retired, group, source)
+}
+
 // replicationWarnings are the plan's lines for the replication strategy.
 func replicationWarnings(findings []replication.Finding) []string {
 	out := []string{"replication: writes continue during the snapshot, copy and restore; the freeze covers the drain, the verification, the sequences and the renames"}
