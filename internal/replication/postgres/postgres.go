@@ -146,8 +146,9 @@ func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]r
 			out = append(out, replication.Finding{Severity: replication.Blocker, What: "rds.logical_replication is off (wal_level is " + walLevel + ")",
 				Do: "set rds.logical_replication=1 in a custom DB parameter group copied from the instance's, attach it and reboot (its own downtime), or use --strategy snapshot"})
 		}
-		if freeSlots < 1 || freeSenders < 1 {
-			out = append(out, replication.Finding{Severity: replication.Blocker, What: "no free replication slot or WAL sender",
+		// Two slots: the stream's, and the one Freeze creates for CheckFrozen.
+		if freeSlots < 2 || freeSenders < 1 {
+			out = append(out, replication.Finding{Severity: replication.Blocker, What: fmt.Sprintf("%d free replication slot(s) (2 needed) and %d free WAL sender(s) (1 needed)", max(freeSlots, 0), max(freeSenders, 0)),
 				Do: "raise max_replication_slots and max_wal_senders in the parameter group, or drop an unused slot"})
 		}
 		noKey, err := strings1(ctx, c, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
