@@ -42,7 +42,7 @@ func start(t *testing.T, args ...string) (string, func() (int, string)) {
 
 func client(addr, region string) *rds.Client {
 	return rds.New(rds.Options{Region: region, BaseEndpoint: aws.String("http://" + addr),
-		Credentials: simtest.Credentials, Retryer: simtest.Retryer()})
+		Credentials: simtest.Credentials, Retryer: simtest.Retryer(), APIOptions: simtest.APIOptions()})
 }
 
 func TestServesTheExampleFleetPerRegion(t *testing.T) {

@@ -71,10 +71,10 @@ func Retryer() aws.Retryer {
 	})
 }
 
-// apiOptions are the middlewares of the harness clients: the request-body guard of
-// awsclient, without which a response can be cut off and a call applied twice (see
-// awsclient.GuardRequestBody).
-func apiOptions() []func(*middleware.Stack) error {
+// APIOptions are the middlewares of the harness clients, for any SDK client a test points at
+// a simulator: the request-body guard of awsclient, without which a response can be cut off
+// and a call applied twice (see awsclient.GuardRequestBody).
+func APIOptions() []func(*middleware.Stack) error {
 	return []func(*middleware.Stack) error{awsclient.GuardRequestBody}
 }
 
@@ -88,7 +88,7 @@ func (h *Harness) RDS(region string, optFns ...func(*rds.Options)) *rds.Client {
 		BaseEndpoint: aws.String(h.URL),
 		Credentials:  Credentials,
 		Retryer:      Retryer(),
-		APIOptions:   apiOptions(),
+		APIOptions:   APIOptions(),
 	}, optFns...)
 }
 
@@ -99,7 +99,7 @@ func (h *Harness) KMS(region string, optFns ...func(*kms.Options)) *kms.Client {
 		BaseEndpoint: aws.String(h.URL),
 		Credentials:  Credentials,
 		Retryer:      Retryer(),
-		APIOptions:   apiOptions(),
+		APIOptions:   APIOptions(),
 	}, optFns...)
 }
 
@@ -110,7 +110,7 @@ func (h *Harness) EC2(region string, optFns ...func(*ec2.Options)) *ec2.Client {
 		BaseEndpoint: aws.String(h.URL),
 		Credentials:  Credentials,
 		Retryer:      Retryer(),
-		APIOptions:   apiOptions(),
+		APIOptions:   APIOptions(),
 	}, optFns...)
 }
 
@@ -121,7 +121,7 @@ func (h *Harness) CloudWatch(region string, optFns ...func(*cloudwatch.Options))
 		BaseEndpoint: aws.String(h.URL),
 		Credentials:  Credentials,
 		Retryer:      Retryer(),
-		APIOptions:   apiOptions(),
+		APIOptions:   APIOptions(),
 	}, optFns...)
 }
 
@@ -132,7 +132,7 @@ func (h *Harness) SecretsManager(region string, optFns ...func(*secretsmanager.O
 		BaseEndpoint: aws.String(h.URL),
 		Credentials:  Credentials,
 		Retryer:      Retryer(),
-		APIOptions:   apiOptions(),
+		APIOptions:   APIOptions(),
 	}, optFns...)
 }
 
