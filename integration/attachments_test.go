@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -165,4 +166,31 @@ func stepNames(p *workflow.Plan) []string {
 		out = append(out, s.Name)
 	}
 	return out
+}
+
+// Issue 13 item 10 for Aurora: the Data API (EnableHttpEndpoint, which restore does not take)
+// and EngineLifecycleSupport (whose restore default enrols the cluster in paid Extended
+// Support) reach the new cluster, and parity compares them.
+func TestClusterDataAPIAndLifecycleAreCarried(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/shop")
+	shopCluster(e)
+	_, err := e.rds.ModifyDBCluster(context.Background(), &rds.ModifyDBClusterInput{DBClusterIdentifier: aws.String("shop"),
+		EnableHttpEndpoint: aws.Bool(true), EngineLifecycleSupport: aws.String("open-source-rds-extended-support-disabled"),
+		ApplyImmediately: aws.Bool(true)})
+	require.NoError(t, err)
+	e.h.Advance(time.Hour)
+	src, err := e.client.For(region).DescribeCluster(context.Background(), "shop")
+	require.NoError(t, err)
+	require.True(t, src.Settings.HTTPEndpointEnabled)
+	require.Equal(t, "open-source-rds-extended-support-disabled", src.Settings.EngineLifecycleSupport)
+
+	rep, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), clusterRequest("shop", "alias/shop"))
+	require.NoError(t, err)
+	assert.Empty(t, rep.Parity.Differences)
+	cl, err := e.client.For(region).DescribeCluster(context.Background(), "shop")
+	require.NoError(t, err)
+	assert.True(t, cl.Settings.StorageEncrypted)
+	assert.True(t, cl.Settings.HTTPEndpointEnabled, "Data API")
+	assert.Equal(t, "open-source-rds-extended-support-disabled", cl.Settings.EngineLifecycleSupport)
 }

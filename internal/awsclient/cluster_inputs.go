@@ -72,6 +72,9 @@ var restoreClusterSetters = map[model.Setting]setter[rds.RestoreDBClusterFromSna
 	"NetworkType": func(in *rds.RestoreDBClusterFromSnapshotInput, w, _ model.ClusterSettings) {
 		in.NetworkType = optString(w.NetworkType)
 	},
+	"EngineLifecycleSupport": func(in *rds.RestoreDBClusterFromSnapshotInput, w, _ model.ClusterSettings) {
+		in.EngineLifecycleSupport = optString(w.EngineLifecycleSupport)
+	},
 }
 
 // How each ClusterSettings field reaches ModifyDBCluster (Modify routes).
@@ -118,6 +121,12 @@ var modifyClusterSetters = map[model.Setting]setter[rds.ModifyDBClusterInput, mo
 	},
 	"NetworkType": func(in *rds.ModifyDBClusterInput, w, _ model.ClusterSettings) {
 		in.NetworkType = optString(w.NetworkType)
+	},
+	"EngineLifecycleSupport": func(in *rds.ModifyDBClusterInput, w, _ model.ClusterSettings) {
+		in.EngineLifecycleSupport = optString(w.EngineLifecycleSupport)
+	},
+	"HTTPEndpointEnabled": func(in *rds.ModifyDBClusterInput, w, _ model.ClusterSettings) {
+		in.EnableHttpEndpoint = aws.Bool(w.HTTPEndpointEnabled)
 	},
 }
 

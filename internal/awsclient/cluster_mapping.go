@@ -57,6 +57,8 @@ func clusterSettingsFrom(d *types.DBCluster) model.ClusterSettings {
 		EnabledCloudwatchLogsExports:     append([]string(nil), d.EnabledCloudwatchLogsExports...),
 		BacktrackWindow:                  aws.ToInt64(d.BacktrackWindow),
 		NetworkType:                      str(d.NetworkType),
+		HTTPEndpointEnabled:              aws.ToBool(d.HttpEndpointEnabled),
+		EngineLifecycleSupport:           str(d.EngineLifecycleSupport),
 		StorageEncrypted:                 storageEncrypted(d.StorageEncrypted, d.StorageEncryptionType),
 		KmsKeyID:                         str(d.KmsKeyId),
 		ManagedMasterUserSecret:          d.MasterUserSecret != nil,

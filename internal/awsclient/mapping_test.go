@@ -128,6 +128,8 @@ func TestClusterFromMapsEverySetting(t *testing.T) {
 		GlobalClusterIdentifier:          aws.String("g1"),
 		ReplicationSourceIdentifier:      aws.String("arn:src"),
 		ReadReplicaIdentifiers:           []string{"arn:aws:rds:us-west-2:123456789012:cluster:dr"},
+		HttpEndpointEnabled:              aws.Bool(true),
+		EngineLifecycleSupport:           aws.String("open-source-rds-extended-support-disabled"),
 		ActivityStreamStatus:             types.ActivityStreamStatusStarted,
 		CustomEndpoints:                  []string{"ep1.cluster-custom-abc.us-east-1.rds.amazonaws.com"},
 		Engine:                           aws.String("aurora-postgresql"),

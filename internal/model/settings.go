@@ -98,6 +98,9 @@ var ClusterSettingRoutes = []Route{
 	{Setting: "AssociatedRoles", Restore: true, Compare: true},
 	{Setting: "ManagedMasterUserSecret", Note: "Secrets Manager password: a restore has none; turned on with ModifyDBCluster ManageMasterUserPassword after cutover (a new secret is created)"},
 	{Setting: "NetworkType", Restore: true, Modify: true, Compare: true},
+	{Setting: "EngineLifecycleSupport", Restore: true, Modify: true, Compare: true,
+		Note: "restore's default enrols the new cluster in RDS Extended Support: the source's value is passed"},
+	{Setting: "HTTPEndpointEnabled", Modify: true, Compare: true, Note: "the RDS Data API: not a restore parameter, turned on by modify"},
 }
 
 // RouteOf returns the route of a setting in a table.

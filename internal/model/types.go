@@ -187,8 +187,12 @@ type ClusterSettings struct {
 	ServerlessV2MaxCapacity          float64
 	AssociatedRoles                  []string // "FeatureName=RoleArn"
 	NetworkType                      string
-	StorageEncrypted                 bool
-	KmsKeyID                         string
+	// HTTPEndpointEnabled is the RDS Data API (EnableHttpEndpoint; a restore leaves it off).
+	HTTPEndpointEnabled bool
+	// EngineLifecycleSupport: a restore's default enrols the cluster in RDS Extended Support.
+	EngineLifecycleSupport string
+	StorageEncrypted       bool
+	KmsKeyID               string
 	// ManagedMasterUserSecret is true when the master password is kept in Secrets Manager
 	// (Cluster.MasterUserSecretARN names the secret).
 	ManagedMasterUserSecret bool

@@ -117,6 +117,12 @@ func parseClusterSettings(p *params, c *clusterConfig, action string) {
 // other settings.
 func (s *Sim) finishClusterConfig(r *region, c *clusterConfig) *apiError {
 	eng := engines[c.Engine]
+	if c.EngineLifecycleSupport == "" {
+		// "Default: open-source-rds-extended-support" (SDK v1.133.0 doc comments of
+		// CreateDBClusterInput and RestoreDBClusterFromSnapshotInput.EngineLifecycleSupport):
+		// a restore does not keep the snapshot's value.
+		c.EngineLifecycleSupport = "open-source-rds-extended-support"
+	}
 	if !s.versionOffered(c.Engine, c.EngineVersion) { // engine_versions.go
 		return errVersionNotFound(c.Engine, c.EngineVersion)
 	}
