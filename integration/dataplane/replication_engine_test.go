@@ -3,6 +3,7 @@ package dataplane_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -356,6 +357,11 @@ func TestEngineNeedsOnlyRDSRights(t *testing.T) {
 			}
 			blocked = append(blocked, f.Objects...)
 		}
+	}
+	if !slices.ContainsFunc(findings, func(f replication.Finding) bool {
+		return f.Severity == replication.Warning && strings.Contains(f.What, "only database src is replicated") && slices.Contains(f.Objects, "appdb")
+	}) {
+		t.Errorf("no warning that the other databases (appdb...) are not replicated: %+v", findings)
 	}
 	if got := strings.Join(blocked, " "); got != "public.ledger appdb" {
 		t.Fatalf("blocked objects %q, want the app-owned table and database", got)

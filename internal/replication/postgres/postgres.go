@@ -186,6 +186,18 @@ func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]r
 				What: fmt.Sprintf("%d database(s) owned by a role %s is not a member of: the freeze cannot make them read-only, so they would stay writable", len(dbs), src.User),
 				Do:   grantDo(dbOwners, src.User)})
 		}
+		// The publication, slot and subscription are per database: only the one connected to
+		// is replicated (docs/replication.md).
+		others, err := strings1(ctx, c, `SELECT datname::text FROM pg_database WHERE NOT datistemplate AND datallowconn
+			AND datname <> current_database() AND datname <> 'rdsadmin' ORDER BY 1`)
+		if err != nil {
+			return fmt.Errorf("list the other databases: %w", err)
+		}
+		if len(others) > 0 {
+			out = append(out, replication.Finding{Severity: replication.Warning, Objects: others,
+				What: fmt.Sprintf("only database %s is replicated: writes made to the %d other database(s) after the snapshot are not on the new instance", src.Database, len(others)),
+				Do:   "use --strategy snapshot if the applications write to another database during the migration"})
+		}
 		unlogged, err := strings1(ctx, c, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.relkind = 'r' AND c.relpersistence = 'u' ORDER BY 1`)
 		if err != nil {
