@@ -195,7 +195,11 @@ func (a *app) migrateCommand() *cobra.Command {
 			if !a.opts.Yes && !a.streams.Terminal {
 				return errNeedsApproval
 			}
-			if err := a.checkUnattendedFreeze(o.Freeze, o.FreezeHook, o.Strategy); err != nil {
+			strategy := o.Strategy
+			if o.Cluster != "" {
+				strategy = "" // clusters migrate by snapshot whatever --strategy says: their freeze must be chosen
+			}
+			if err := a.checkUnattendedFreeze(o.Freeze, o.FreezeHook, strategy); err != nil {
 				return err
 			}
 			return a.interact(cmd.Context(), eng, func(ctx context.Context) (*workflow.Report, error) {

@@ -26,6 +26,11 @@ func TestYesWithoutAFreezeChoiceIsRefused(t *testing.T) {
 	assert.Contains(t, stderr, "--freeze enforce")
 	ids, _ := c.instanceIDs()
 	assert.ElementsMatch(t, []string{"ledger"}, ids, "nothing created")
+	// --strategy replication freezes in the database, but a cluster migrates by snapshot:
+	// it does not stand in for the freeze choice there.
+	_, stderr, code = c.run("migrate", "--cluster", "ledger-aurora", "--kms-key", "alias/cli", "--yes", "--strategy", "replication")
+	assert.Equal(t, exitUsage, code, stderr)
+	assert.Contains(t, stderr, workflow.LostWritesSentence)
 
 	f := newFleetCLI(t, 1)
 	before := f.h.Calls()
