@@ -455,6 +455,22 @@ func TestWritesResumeOnceTheEndpointNameFollows(t *testing.T) {
 	assert.Contains(t, rep.DNS, "not resolvable from here")
 }
 
+// TestClusterWritesResumeOnceTheWriterEndpointFollows: as for an instance, an Aurora
+// cluster's writer endpoint name must resolve where the new cluster's temporary writer
+// endpoint did before writes resume.
+func TestClusterWritesResumeOnceTheWriterEndpointFollows(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/shop")
+	src := shopCluster(e)
+	dns := &followingDNS{target: workflow.ClusterNamesFor(fixedID, "shop").Target, source: src.cluster.Endpoint, stale: 2}
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	eng.Resolver = dns
+	rep, err := eng.Migrate(e.ctx(), clusterRequest("shop", "alias/shop"))
+	require.NoError(t, err)
+	assert.Equal(t, src.cluster.Endpoint+" resolves to the new instance (10.0.0.2)", rep.DNS)
+	assert.Equal(t, 3, dns.sourceLookups, "waited through the stale answers")
+}
+
 // TestBatchNeedsTheIAMAuthAcknowledgement: a batch migrates unattended, so a database with IAM
 // database authentication on is refused at its preflight unless the batch was given the
 // acknowledgement.

@@ -156,6 +156,10 @@ func applyClusterPromote(ctx context.Context, r *run) error {
 			return r.swapRefused(src.ID, "the source cluster still answers to "+src.ID, []string{"it is not at its retired name " + n.Retired})
 		}
 		cl = target
+		r.noteTargetAddresses(ctx, cl.Endpoint) // dns.go: where the writer endpoint's name must point after the rename
+		if err := r.save(); err != nil {
+			return err
+		}
 	}
 	if err := r.renameClusterTo(ctx, cl, n.Target, r.st.Source); err != nil {
 		return err

@@ -117,10 +117,10 @@ func unfreezeApproval(r *run, a *Approval) {
 }
 
 func applyUnfreeze(ctx context.Context, r *run) error {
-	if r.st.Kind != KindCluster {
-		if err := r.awaitEndpointDNS(ctx); err != nil { // dns.go
-			return err
-		}
+	// dns.go: the instance's endpoint, or the cluster's writer endpoint, must resolve to the
+	// new resource before writes resume.
+	if err := r.awaitEndpointDNS(ctx); err != nil {
+		return err
 	}
 	if usesGroupFreeze(r.st) && r.phase == "" {
 		if err := r.thawAndCheck(ctx); err != nil { // replication_mysql.go
