@@ -73,11 +73,17 @@ func (e *Engine) chooseInstanceFreeze(o RunOptions, src *model.Instance) (mode F
 	case e.Networks == nil:
 		why = "this run has no EC2 and CloudWatch client"
 	}
+	return chooseFreeze(o, src.ID, src.ID, why)
+}
+
+// chooseFreeze applies the choice to a source named name (what, in messages) that enforce
+// cannot close for reason why ("" when it can).
+func chooseFreeze(o RunOptions, name, what, why string) (FreezeMode, string, error) {
 	switch o.Freeze {
 	case FreezeEnforce:
 		if why != "" {
-			return "", "", errorf(src.ID, "use --freeze hook with --freeze-hook CMD, or --freeze none", nil,
-				"rdsencrypt cannot enforce the write freeze of %s: %s", src.ID, why)
+			return "", "", errorf(name, "use --freeze hook with --freeze-hook CMD, or --freeze none", nil,
+				"rdsencrypt cannot enforce the write freeze of %s: %s", what, why)
 		}
 		return FreezeEnforce, "", nil
 	case FreezeHook, FreezeNone:
@@ -104,25 +110,7 @@ func (e *Engine) chooseClusterFreeze(o RunOptions, cluster string, members map[s
 	case e.Networks == nil:
 		why = "this run has no EC2 and CloudWatch client"
 	}
-	switch o.Freeze {
-	case FreezeEnforce:
-		if why != "" {
-			return "", "", errorf(cluster, "use --freeze hook with --freeze-hook CMD, or --freeze none", nil,
-				"rdsencrypt cannot enforce the write freeze of cluster %s: %s", cluster, why)
-		}
-		return FreezeEnforce, "", nil
-	case FreezeHook, FreezeNone:
-		return o.Freeze, "", nil
-	case "":
-		if o.FreezeHook != "" {
-			return FreezeHook, "", nil
-		}
-		if why == "" {
-			return FreezeEnforce, "", nil
-		}
-		return FreezeNone, "not enforced: " + why, nil
-	}
-	return "", "", fmt.Errorf("unknown freeze mode %q", o.Freeze)
+	return chooseFreeze(o, cluster, "cluster "+cluster, why)
 }
 
 // freezeStepText describes the freeze step of a plan or an approval.

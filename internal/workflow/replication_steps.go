@@ -104,6 +104,25 @@ func (r *run) replSource(ctx context.Context) (*dbRun, replication.Endpoint, err
 	return db, r.e.dbEndpoint(src, db.password), nil
 }
 
+// replBoth is what most replication steps start with: the source's engine and endpoint, and
+// the target's endpoint.
+func (r *run) replBoth(ctx context.Context) (*dbRun, replication.Endpoint, replication.Endpoint, error) {
+	db, src, err := r.replSource(ctx)
+	if err != nil {
+		return nil, replication.Endpoint{}, replication.Endpoint{}, err
+	}
+	dst, err := r.replTarget(ctx)
+	if err != nil {
+		return nil, replication.Endpoint{}, replication.Endpoint{}, err
+	}
+	return db, src, dst, nil
+}
+
+// resumeOrRollback is the next command of a replication step that stopped.
+func (r *run) resumeOrRollback() string {
+	return "rdsencrypt resume " + r.st.ID + ", or rdsencrypt rollback " + r.st.ID
+}
+
 func (r *run) replTarget(ctx context.Context) (replication.Endpoint, error) {
 	t, err := r.target(ctx)
 	if err != nil {
@@ -167,11 +186,7 @@ func blockers(fs []replication.Finding) []string {
 }
 
 func applyReplAttach(ctx context.Context, r *run) error {
-	db, src, err := r.replSource(ctx)
-	if err != nil {
-		return err
-	}
-	dst, err := r.replTarget(ctx)
+	db, src, dst, err := r.replBoth(ctx)
 	if err != nil {
 		return err
 	}
@@ -187,7 +202,7 @@ func applyReplAttach(ctx context.Context, r *run) error {
 		}
 	}
 	if err := db.eng.Attach(ctx, src, dst, replication.NamesFor(r.st.ID), st.StartPosition); err != nil {
-		return r.dbError(err, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, "cannot start replication to %s", r.names.Target)
+		return r.dbError(err, r.resumeOrRollback(), "cannot start replication to %s", r.names.Target)
 	}
 	r.log("replication from %s to %s started at %s", r.st.Source, r.names.Target, st.StartPosition)
 	return nil
@@ -218,11 +233,7 @@ func (r *run) recoveryEnd(ctx context.Context, eng replication.Engine) (string, 
 // waitReplCatchUp polls the lag until the target is close enough for the freeze, showing it
 // as progress. A stream found broken for a minute stops the step (resumable).
 func waitReplCatchUp(ctx context.Context, r *run) error {
-	db, src, err := r.replSource(ctx)
-	if err != nil {
-		return err
-	}
-	dst, err := r.replTarget(ctx)
+	db, src, dst, err := r.replBoth(ctx)
 	if err != nil {
 		return err
 	}
@@ -238,7 +249,7 @@ func waitReplCatchUp(ctx context.Context, r *run) error {
 			if brokenSince.IsZero() {
 				brokenSince = r.e.now()
 			} else if r.e.now().Sub(brokenSince) > time.Minute {
-				return r.dbError(nil, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, "replication is not running: %s", lag.Broken)
+				return r.dbError(nil, r.resumeOrRollback(), "replication is not running: %s", lag.Broken)
 			}
 		} else {
 			brokenSince = time.Time{}
@@ -278,11 +289,7 @@ func observeReplFreeze(ctx context.Context, r *run) (bool, error) {
 }
 
 func applyReplFreeze(ctx context.Context, r *run) error {
-	db, src, err := r.replSource(ctx)
-	if err != nil {
-		return err
-	}
-	dst, err := r.replTarget(ctx)
+	db, src, dst, err := r.replBoth(ctx)
 	if err != nil {
 		return err
 	}
@@ -313,7 +320,7 @@ func applyReplFreeze(ctx context.Context, r *run) error {
 	}
 	f, err := db.eng.Freeze(ctx, src, n)
 	if err != nil {
-		return r.dbError(err, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, "cannot freeze writes on %s", r.st.Source)
+		return r.dbError(err, r.resumeOrRollback(), "cannot freeze writes on %s", r.st.Source)
 	}
 	st.FrozenPosition, st.SessionsEnded = f.Position, f.SessionsEnded
 	r.log("writes frozen on %s at %s (AWS time %s): %d session(s) ended, position %s", r.st.Source,
@@ -322,11 +329,7 @@ func applyReplFreeze(ctx context.Context, r *run) error {
 }
 
 func applyReplDrain(ctx context.Context, r *run) error {
-	db, src, err := r.replSource(ctx)
-	if err != nil {
-		return err
-	}
-	dst, err := r.replTarget(ctx)
+	db, src, dst, err := r.replBoth(ctx)
 	if err != nil {
 		return err
 	}
@@ -334,7 +337,7 @@ func applyReplDrain(ctx context.Context, r *run) error {
 	began := r.e.now()
 	lag, err := db.eng.Drain(ctx, src, dst, replication.NamesFor(r.st.ID), st.FrozenPosition)
 	if err != nil {
-		return r.dbError(err, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, "cannot drain replication to %s", r.names.Target)
+		return r.dbError(err, r.resumeOrRollback(), "cannot drain replication to %s", r.names.Target)
 	}
 	st.DrainSeconds = r.e.now().Sub(began).Seconds()
 	r.log("drained in %.1f s: %s", st.DrainSeconds, lagText(lag))
@@ -342,17 +345,13 @@ func applyReplDrain(ctx context.Context, r *run) error {
 }
 
 func applyReplVerify(ctx context.Context, r *run) error {
-	db, src, err := r.replSource(ctx)
-	if err != nil {
-		return err
-	}
-	dst, err := r.replTarget(ctx)
+	db, src, dst, err := r.replBoth(ctx)
 	if err != nil {
 		return err
 	}
 	v, err := db.eng.Verify(ctx, src, dst)
 	if err != nil {
-		return r.dbError(err, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, "cannot verify %s against %s", r.names.Target, r.st.Source)
+		return r.dbError(err, r.resumeOrRollback(), "cannot verify %s against %s", r.names.Target, r.st.Source)
 	}
 	if d := v.Differences(); len(d) > 0 {
 		var list []string
@@ -369,28 +368,20 @@ func applyReplVerify(ctx context.Context, r *run) error {
 }
 
 func applyReplSequences(ctx context.Context, r *run) error {
-	db, src, err := r.replSource(ctx)
-	if err != nil {
-		return err
-	}
-	dst, err := r.replTarget(ctx)
+	db, src, dst, err := r.replBoth(ctx)
 	if err != nil {
 		return err
 	}
 	n, err := db.eng.SyncSequences(ctx, src, dst)
 	if err != nil {
-		return r.dbError(err, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, "cannot set the sequences of %s", r.names.Target)
+		return r.dbError(err, r.resumeOrRollback(), "cannot set the sequences of %s", r.names.Target)
 	}
 	r.replState().SequencesSynced = n
 	return nil
 }
 
 func applyReplDetach(ctx context.Context, r *run) error {
-	db, src, err := r.replSource(ctx)
-	if err != nil {
-		return err
-	}
-	dst, err := r.replTarget(ctx)
+	db, src, dst, err := r.replBoth(ctx)
 	if err != nil {
 		return err
 	}
