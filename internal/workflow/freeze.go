@@ -141,12 +141,18 @@ func freezeActions(m FreezeMode, kind string) []string {
 // freezes in the database (FreezeSQL), so --freeze enforce or none, which describe the
 // snapshot strategy's freeze, are refused with it rather than journaled and shown in an
 // approval for a change that never happens.
-func freezeForStrategy(source, strategy string, asked, chosen FreezeMode, note string) (FreezeMode, string, error) {
+//
+// With --strategy auto the choice stands for the databases auto migrates by snapshot (an
+// unattended run needs one), so there it is not refused: the note says it does not apply.
+func freezeForStrategy(source, strategy, askedStrategy string, asked, chosen FreezeMode, note string) (FreezeMode, string, error) {
 	if strategy != StrategyReplication {
 		return chosen, note, nil
 	}
 	switch asked {
 	case FreezeEnforce, FreezeNone:
+		if askedStrategy == StrategyAuto {
+			return FreezeSQL, fmt.Sprintf("--freeze %s applies to the snapshot strategy; auto chose replication, which freezes in the database", asked), nil
+		}
 		return "", "", errorf(source, "drop --freeze (the replication strategy freezes in the database), or use --strategy snapshot with it", nil,
 			"--freeze %s applies to the snapshot strategy, and %s migrates with the replication strategy", asked, source)
 	}

@@ -79,7 +79,7 @@ func (e *Engine) prepareInstance(ctx context.Context, api model.RDS, req Migrate
 	if err := e.chooseStrategy(ctx, &in, req.Options.Strategy); err != nil {
 		return instancePlanInput{}, err
 	}
-	if in.freeze, in.freezeNote, err = freezeForStrategy(src.ID, in.strategy, req.Options.Freeze, in.freeze, in.freezeNote); err != nil {
+	if in.freeze, in.freezeNote, err = freezeForStrategy(src.ID, in.strategy, req.Options.Strategy, req.Options.Freeze, in.freeze, in.freezeNote); err != nil {
 		return instancePlanInput{}, err
 	}
 	return in, nil
