@@ -37,7 +37,7 @@ func (s *Sim) serveSecrets(req *http.Request, body []byte) *response {
 	now := s.clock.now()
 	s.settle(now)
 	reqID := s.nextRequestID()
-	fail := func(e *apiError) *response { return kmsErrorResponse(e, reqID, now) }
+	fail := func(e *apiError) *response { return jsonErrorResponse(e, reqID, now) }
 	op := strings.TrimPrefix(req.Header.Get("X-Amz-Target"), secretsTargetPrefix)
 	s.calls[op]++
 	if e := s.faults.beforeCall(op, false); e != nil {

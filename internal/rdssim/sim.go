@@ -185,7 +185,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 				if isSecretsManager(req) {
 					e.Code = "InternalServiceError"
 				}
-				writeResponse(w, kmsErrorResponse(e, "internal", time.Now()))
+				writeResponse(w, jsonErrorResponse(e, "internal", time.Now()))
 				return
 			}
 			writeResponse(w, &response{status: 500, ctype: "text/xml", body: rdsErrorBody("internal", e), date: time.Now()})
@@ -331,7 +331,8 @@ func (s *Sim) serveRDS(req *http.Request, body []byte) *response {
 	return resp
 }
 
-func kmsErrorResponse(e *apiError, reqID string, date time.Time) *response {
+// jsonErrorResponse is an error in the awsJson1_1 protocol, which KMS and Secrets Manager share.
+func jsonErrorResponse(e *apiError, reqID string, date time.Time) *response {
 	body, _ := json.Marshal(map[string]string{"__type": e.Code, "message": e.Message})
 	return &response{status: e.Status, ctype: "application/x-amz-json-1.1", body: body, date: date, reqID: reqID}
 }
@@ -342,7 +343,7 @@ func (s *Sim) serveKMS(req *http.Request, body []byte) *response {
 	now := s.clock.now()
 	s.settle(now)
 	reqID := s.nextRequestID()
-	fail := func(e *apiError) *response { return kmsErrorResponse(e, reqID, now) }
+	fail := func(e *apiError) *response { return jsonErrorResponse(e, reqID, now) }
 	op := strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "TrentService.")
 	s.calls[op]++
 	if e := s.faults.beforeCall(op, false); e != nil {
