@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 
@@ -23,22 +24,12 @@ var enforceClusterPermissions = []string{"ec2:DescribeSecurityGroups", "ec2:Crea
 // clusterVPC is the VPC of a cluster, read from its members' DB subnet group; "" without
 // members.
 func clusterVPC(members map[string]*model.Instance) string {
-	for _, id := range slices.Sorted(mapKeys(members)) {
+	for _, id := range slices.Sorted(maps.Keys(members)) {
 		if v := members[id].VpcID; v != "" {
 			return v
 		}
 	}
 	return ""
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // enforceClusterFreeze closes the source cluster and its members to clients, ends their
