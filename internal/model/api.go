@@ -76,6 +76,21 @@ type RDS interface {
 	SetParameters(ctx context.Context, group string, values map[string]string) error
 	// ClusterParameterValue returns a parameter's value in a DB cluster parameter group.
 	ClusterParameterValue(ctx context.Context, group, name string) (string, error)
+	// CopyParameterGroup copies the DB parameter group source, with every parameter value
+	// it holds, to a new group target with the description and tags (CopyDBParameterGroup).
+	// AWS cannot copy a default group (default.<family>): its copy is a new group of the
+	// same family (CreateDBParameterGroup), which starts with the family's defaults, the
+	// default group's values (docs/aws-behaviour.md#parameter-groups).
+	CopyParameterGroup(ctx context.Context, source, target, description string, tags Tags) (*ParameterGroup, error)
+	// ParameterGroup describes a DB parameter group with its tags; nil, nil when it does not
+	// exist.
+	ParameterGroup(ctx context.Context, name string) (*ParameterGroup, error)
+	// Parameters returns the value of every parameter of a DB parameter group that has one
+	// (DescribeDBParameters), by name.
+	Parameters(ctx context.Context, group string) (map[string]string, error)
+	// DeleteParameterGroup deletes a DB parameter group (DeleteDBParameterGroup). AWS refuses
+	// default groups and groups a DB instance still uses (InvalidDBParameterGroupState).
+	DeleteParameterGroup(ctx context.Context, name string) error
 
 	// LogFiles lists the names of an instance's log files that contain the text
 	// (DescribeDBLogFiles FilenameContains), oldest first.

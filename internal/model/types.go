@@ -4,7 +4,10 @@
 // (internal/awsclient, the only importer of the SDK's service packages) implements.
 package model
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Tags is a resource's tag set, key to value.
 type Tags map[string]string
@@ -15,6 +18,20 @@ const (
 	TagSource      = "rdsencrypt:source"
 	TagRole        = "rdsencrypt:role"
 )
+
+// ParameterGroup is a DB parameter group.
+type ParameterGroup struct {
+	Name   string
+	Family string // DBParameterGroupFamily, e.g. mariadb10.11
+	ARN    string
+	Tags   Tags
+}
+
+// DefaultParameterGroup reports whether name is one of AWS's default DB parameter groups,
+// default.<family>: custom group names hold only letters, digits and hyphens.
+func DefaultParameterGroup(name string) bool {
+	return strings.HasPrefix(strings.ToLower(name), "default.")
+}
 
 // InstanceSettings are the settings of a DB instance that a migration must carry from the
 // source to its encrypted replacement (docs/aws-behaviour.md#restore and #read-replicas). The same struct is

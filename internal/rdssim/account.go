@@ -4,7 +4,8 @@ package rdssim
 // region. Names and meanings follow the SDK v1.133.0 doc comment of types.AccountQuota:
 // "ManualSnapshots - The number of manual DB instance snapshots per account. The used value
 // is the count of the manual DB instance snapshots in the account." (ManualClusterSnapshots
-// likewise for DB cluster snapshots). AWS counts them per region.
+// likewise for DB cluster snapshots), "DBParameterGroups - The number of DB parameter groups per
+// account, excluding default parameter groups". AWS counts them per region.
 
 func init() {
 	registerRDS("DescribeAccountAttributes", describeAccountAttributes)
@@ -26,5 +27,6 @@ func describeAccountAttributes(c *call) (any, error) {
 	return accountAttributesResult{AccountQuotas: []xmlAccountQuota{
 		{AccountQuotaName: "ManualSnapshots", Used: int64(manualSnapshotCount(r)), Max: max},
 		{AccountQuotaName: "ManualClusterSnapshots", Used: int64(manualClusterSnapshotCount(r)), Max: max},
+		{AccountQuotaName: "DBParameterGroups", Used: int64(customParamGroups(r)), Max: int64(s.opts.ParameterGroupQuota)},
 	}}, nil
 }

@@ -642,6 +642,11 @@ func createParamGroup(cluster bool) rdsHandler {
 		if err := p.Err(); err != nil {
 			return nil, err
 		}
+		if !cluster {
+			if e := s.checkParamGroupQuota(r); e != nil {
+				return nil, e
+			}
+		}
 		pg, e := s.newParamGroup(r, name, family, desc, cluster)
 		if e != nil {
 			return nil, e

@@ -31,6 +31,9 @@ type Options struct {
 	ManualClock bool
 	// ManualSnapshotQuota is the per-region limit of manual DB snapshots (default 100).
 	ManualSnapshotQuota int
+	// ParameterGroupQuota is the per-region limit of custom DB parameter groups (default
+	// 100).
+	ParameterGroupQuota int
 	// DataPlane makes every postgres, mysql and mariadb DB instance a real PostgreSQL or
 	// MariaDB server reached at its endpoint (dataplane.go, docs/data-plane.md). Call Close
 	// when done.
@@ -75,6 +78,9 @@ func New(opts Options) *Sim {
 	}
 	if opts.ManualSnapshotQuota <= 0 {
 		opts.ManualSnapshotQuota = 100
+	}
+	if opts.ParameterGroupQuota <= 0 {
+		opts.ParameterGroupQuota = 100
 	}
 	s := &Sim{opts: opts, account: opts.AccountID, dur: DefaultDurations(), clients: modelledClients{}}
 	if opts.DataPlane {
