@@ -215,7 +215,7 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 	}
 	var rep *fleet.BatchReport
 	if a.streams.Terminal && !a.opts.NoTUI {
-		rep = tui.RunFleet(ctx, tui.FleetOptions{Input: a.streams.In, Output: a.streams.Err}, plan.Items,
+		rep = tui.RunFleet(ctx, tui.FleetOptions{Input: a.streams.In, Output: a.streams.Err, Terminal: &a.terminal}, plan.Items,
 			func(ctx context.Context, obs fleet.Observer) *fleet.BatchReport {
 				b.Fleet = obs
 				return b.Run(ctx, plan)

@@ -518,7 +518,7 @@ func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(cont
 		usedTUI = true
 		rep, err = tui.Run(ctx, tui.Options{Input: a.streams.In, Output: a.streams.Err,
 			ResumeCommand: a.pasteable("rdsencrypt resume {id}"), RollbackCommand: a.pasteable("rdsencrypt rollback {id}"),
-			CleanupCommand: a.pasteable("rdsencrypt cleanup {id}"), Calls: a.opts.Debug},
+			CleanupCommand: a.pasteable("rdsencrypt cleanup {id}"), Calls: a.opts.Debug, Terminal: &a.terminal},
 			func(ctx context.Context, obs workflow.Observer, appr workflow.Approver) (*workflow.Report, error) {
 				eng.Observer, eng.Approver = obs, appr
 				return pasteableWork(ctx)

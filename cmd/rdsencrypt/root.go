@@ -13,12 +13,14 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/journal"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/output"
+	"github.com/rdsencrypt/rdsencrypt/internal/output/tui"
 	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication/mysql"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication/postgres"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
@@ -56,7 +58,8 @@ type app struct {
 	pasteAs func(string) string
 	// stateGoes: the state directory is removed when the command ends (demo without
 	// --state-dir), so no report points at a file in it.
-	stateGoes bool
+	stateGoes bool // terminal is shared by the full-screen UI and the password prompt, which borrows it.
+	terminal  tui.Terminal
 }
 
 // Main runs the command line and returns the exit code.
@@ -212,10 +215,21 @@ func (a *app) engineWith(ctx context.Context, cfg awsclient.Config) (*workflow.E
 		// stored; docs/replication.md#credentials).
 		Replication: map[string]replication.Engine{"postgres": postgres.New(), "mysql": mysql.New()},
 		Credentials: workflow.CredentialChain{Secrets: client.Secrets, SecretARN: a.opts.DBSecret,
-			EnvPassword: os.Getenv(workflow.EnvDBPassword)},
+			EnvPassword: os.Getenv(workflow.EnvDBPassword), Prompt: a.passwordPrompt()},
 		DBTLS: a.opts.DBTLS,
 	}
 	return eng, client, nil
+}
+
+// passwordPrompt is the last link of the credential chain: a prompt without echo, only when
+// standard input is a terminal a person types at.
+func (a *app) passwordPrompt() workflow.PasswordPrompt {
+	in, ok := a.streams.In.(*os.File)
+	if !ok || !a.streams.Terminal || !term.IsTerminal(int(in.Fd())) {
+		return nil
+	}
+	p := &output.PasswordPrompter{FD: int(in.Fd()), Out: a.streams.Err, Use: a.terminal.Use}
+	return p.Prompt
 }
 
 // errNeedsApproval explains why a mutating command does nothing without a terminal.

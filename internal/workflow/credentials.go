@@ -2,8 +2,8 @@ package workflow
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"time"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
@@ -11,9 +11,29 @@ import (
 // EnvDBPassword is the environment variable the master password may come from.
 const EnvDBPassword = "RDSENCRYPT_DB_PASSWORD"
 
+// DBLogin is who the tool connects to an instance's database as, and with what. It lives in
+// memory only: never journaled, logged or reported (Password prints as [REDACTED]).
+type DBLogin struct {
+	User     string
+	Password model.Password
+	// Expires is when Password stops being accepted for new connections (an IAM
+	// authentication token); zero when it does not expire.
+	Expires time.Time
+}
+
+// DBCredentials gives the login of an instance's database, for the replication strategy
+// (docs/replication.md#credentials).
+type DBCredentials interface {
+	Login(ctx context.Context, inst *model.Instance) (DBLogin, error)
+}
+
+// PasswordPrompt asks the operator for inst's master password. The command line provides
+// one when a person is at a terminal; the workflow never touches the terminal itself.
+type PasswordPrompt func(ctx context.Context, inst *model.Instance) (string, error)
+
 // CredentialChain finds an instance's master password, in the order docs/replication.md
 // gives: the instance's RDS-managed secret, else the --db-secret secret, else the
-// environment. It keeps nothing.
+// environment, else the prompt. It keeps nothing.
 type CredentialChain struct {
 	// Secrets reads Secrets Manager in a region; nil: no secret is read.
 	Secrets func(region string) model.Secrets
@@ -21,10 +41,13 @@ type CredentialChain struct {
 	SecretARN string
 	// EnvPassword is RDSENCRYPT_DB_PASSWORD's value ("" when unset).
 	EnvPassword string
+	// Prompt asks at a terminal; nil when no person can answer.
+	Prompt PasswordPrompt
 }
 
-// MasterPassword implements DBCredentials.
-func (c CredentialChain) MasterPassword(ctx context.Context, inst *model.Instance) (string, error) {
+// Login implements DBCredentials. The user is the secret's when a secret answers, else the
+// instance's master user.
+func (c CredentialChain) Login(ctx context.Context, inst *model.Instance) (DBLogin, error) {
 	if c.Secrets != nil {
 		for _, arn := range []string{inst.MasterUserSecretARN, c.SecretARN} {
 			if arn == "" {
@@ -32,13 +55,21 @@ func (c CredentialChain) MasterPassword(ctx context.Context, inst *model.Instanc
 			}
 			creds, err := c.Secrets(inst.Region).MasterCredentials(ctx, arn)
 			if err != nil {
-				return "", fmt.Errorf("read secret %s: %w", arn, err)
+				return DBLogin{}, fmt.Errorf("read secret %s: %w", arn, err)
 			}
-			return creds.Password.Reveal(), nil
+			return DBLogin{User: creds.Username, Password: creds.Password}, nil
 		}
 	}
-	if c.EnvPassword != "" {
-		return c.EnvPassword, nil
+	login := DBLogin{User: inst.MasterUsername, Password: model.Password(c.EnvPassword)}
+	if login.Password == "" && c.Prompt != nil {
+		pw, err := c.Prompt(ctx, inst)
+		if err != nil {
+			return DBLogin{}, fmt.Errorf("ask for the master password of %s: %w", inst.ID, err)
+		}
+		login.Password = model.Password(pw)
 	}
-	return "", errors.New("no managed master user secret, no --db-secret and no " + EnvDBPassword)
+	if login.Password == "" {
+		return DBLogin{}, fmt.Errorf("no master password for %s: it has no RDS-managed secret; pass --db-secret ARN, set %s, or run on a terminal to be asked", inst.ID, EnvDBPassword)
+	}
+	return login, nil
 }

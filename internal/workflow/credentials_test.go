@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
 type fakeSecrets map[string]string
@@ -25,21 +26,112 @@ func (f fakeSecrets) DescribeSecret(context.Context, string) (*model.Secret, err
 func TestCredentialChainOrder(t *testing.T) {
 	ctx := context.Background()
 	sec := fakeSecrets{"managed": "from-managed", "given": "from-flag"}
-	chain := CredentialChain{Secrets: func(string) model.Secrets { return sec }, SecretARN: "given", EnvPassword: "from-env"}
-	pw, err := chain.MasterPassword(ctx, &model.Instance{MasterUserSecretARN: "managed"})
+	asked := 0
+	chain := CredentialChain{Secrets: func(string) model.Secrets { return sec }, SecretARN: "given", EnvPassword: "from-env",
+		Prompt: func(_ context.Context, inst *model.Instance) (string, error) {
+			asked++
+			return "typed-for-" + inst.ID, nil
+		}}
+	login, err := chain.Login(ctx, &model.Instance{MasterUserSecretARN: "managed"})
 	require.NoError(t, err)
-	assert.Equal(t, "from-managed", pw, "the instance's managed secret first")
-	pw, err = chain.MasterPassword(ctx, &model.Instance{})
+	assert.Equal(t, DBLogin{User: "app", Password: "from-managed"}, login, "the instance's managed secret first")
+	login, err = chain.Login(ctx, &model.Instance{MasterUsername: "master"})
 	require.NoError(t, err)
-	assert.Equal(t, "from-flag", pw, "then --db-secret")
+	assert.Equal(t, model.Password("from-flag"), login.Password, "then --db-secret")
 	chain.SecretARN = ""
-	pw, err = chain.MasterPassword(ctx, &model.Instance{})
+	login, err = chain.Login(ctx, &model.Instance{MasterUsername: "master"})
 	require.NoError(t, err)
-	assert.Equal(t, "from-env", pw, "then the environment")
+	assert.Equal(t, DBLogin{User: "master", Password: "from-env"}, login, "then the environment, as the master user")
 	chain.EnvPassword = ""
-	_, err = chain.MasterPassword(ctx, &model.Instance{})
-	assert.ErrorContains(t, err, EnvDBPassword)
+	login, err = chain.Login(ctx, &model.Instance{ID: "db1", MasterUsername: "master"})
+	require.NoError(t, err)
+	assert.Equal(t, DBLogin{User: "master", Password: "typed-for-db1"}, login, "then the prompt")
+	assert.Equal(t, 1, asked, "asked only once the others had nothing")
+	chain.Prompt = nil
+	_, err = chain.Login(ctx, &model.Instance{ID: "db1"})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "\n")
+	for _, what := range []string{"db1", "--db-secret", EnvDBPassword, "terminal"} {
+		assert.Contains(t, err.Error(), what, "the error names what to provide")
+	}
 	chain.SecretARN = "missing"
-	_, err = chain.MasterPassword(ctx, &model.Instance{})
+	_, err = chain.Login(ctx, &model.Instance{})
 	assert.ErrorContains(t, err, "missing")
 }
+
+// describeByRID answers DescribeInstanceByResourceID from a map; nothing else is called.
+type describeByRID struct {
+	model.RDS
+	byRID map[string]*model.Instance
+}
+
+func (d describeByRID) DescribeInstanceByResourceID(_ context.Context, rid string) (*model.Instance, error) {
+	if inst, ok := d.byRID[rid]; ok {
+		return inst, nil
+	}
+	return nil, &model.Error{Op: "DescribeDBInstances", Resource: rid, Failure: model.FailureNotFound}
+}
+
+// Each instance logs in with its own password (review R17): the restored target with the
+// source's until step manage-master-password gives it its own secret; after that, the retired
+// source still with its own, not the new instance's. On the old code one password served the
+// whole run, so the retired source got the new instance's.
+func TestReplicationLoginIsPerInstance(t *testing.T) {
+	ctx := context.Background()
+	pg := model.InstanceSettings{Engine: "postgres"}
+	src := &model.Instance{ID: "shop", ResourceID: "db-SRC", MasterUserSecretARN: "arn:src", MasterUsername: "master", Settings: pg}
+	target := &model.Instance{ID: "shop-encrypted", ResourceID: "db-NEW", MasterUsername: "master", Settings: pg}
+	sec := fakeSecrets{"arn:src": "source-pw", "arn:new": "new-pw"}
+	e := &Engine{Replication: map[string]replication.Engine{"postgres": fakeEngine{}},
+		Credentials: CredentialChain{Secrets: func(string) model.Secrets { return sec }}}
+	newRun := func() *run {
+		return &run{e: e, st: &State{ID: "m1", Source: "shop", SourceRID: "db-SRC"},
+			api: describeByRID{byRID: map[string]*model.Instance{"db-SRC": src}}}
+	}
+	r := newRun()
+	ep, err := r.endpointOf(ctx, target)
+	require.NoError(t, err)
+	assert.Equal(t, "source-pw", ep.Password, "restored from the source's snapshot: the source's password")
+
+	// After cutover: the new instance has its own secret, the retired source keeps its own.
+	newInst := *target
+	newInst.ID, newInst.MasterUserSecretARN = "shop", "arn:new"
+	old := *src
+	old.ID = "shop-retired"
+	for _, order := range [][]*model.Instance{{&newInst, &old}, {&old, &newInst}} {
+		r := newRun()
+		for _, inst := range order {
+			ep, err := r.endpointOf(ctx, inst)
+			require.NoError(t, err)
+			want := map[string]string{"db-SRC": "source-pw", "db-NEW": "new-pw"}[inst.ResourceID]
+			assert.Equal(t, want, ep.Password, "%s logs in with its own password", inst.ID)
+		}
+	}
+}
+
+// A prompt is asked once per instance of a run: the target, restored from the source, does
+// not ask again; another migration's source is asked for its own.
+func TestReplicationPromptsOncePerInstance(t *testing.T) {
+	ctx := context.Background()
+	pg := model.InstanceSettings{Engine: "postgres"}
+	var asked []string
+	e := &Engine{Replication: map[string]replication.Engine{"postgres": fakeEngine{}},
+		Credentials: CredentialChain{Prompt: func(_ context.Context, inst *model.Instance) (string, error) {
+			asked = append(asked, inst.ID)
+			return inst.ID + "-pw", nil
+		}}}
+	for _, id := range []string{"orders", "billing"} {
+		src := &model.Instance{ID: id, ResourceID: "db-" + id, MasterUsername: "master", Settings: pg}
+		target := &model.Instance{ID: id + "-encrypted", ResourceID: "db-" + id + "-new", MasterUsername: "master", Settings: pg}
+		r := &run{e: e, st: &State{ID: id, Source: id, SourceRID: src.ResourceID},
+			api: describeByRID{byRID: map[string]*model.Instance{src.ResourceID: src}}}
+		for _, inst := range []*model.Instance{src, target, src} {
+			ep, err := r.endpointOf(ctx, inst)
+			require.NoError(t, err)
+			assert.Equal(t, id+"-pw", ep.Password)
+		}
+	}
+	assert.Equal(t, []string{"orders", "billing"}, asked)
+}
+
+type fakeEngine struct{ replication.Engine }

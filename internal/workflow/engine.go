@@ -114,8 +114,9 @@ type run struct {
 	cluster *clusterRun
 	// expect is the running step's expectation, for its waits (zero outside steps).
 	expect expectation
-	// db is the replication strategy's connection material, in memory only.
-	db *dbRun
+	// db is the replication strategy's connection material per instance (replicationOf),
+	// in memory only.
+	db map[string]*dbRun
 	// phase names the operation outside the steps (PhaseRollback, PhaseCleanup) for the
 	// events it sends, so that no event is about an unnamed step.
 	phase string

@@ -112,7 +112,7 @@ func (r *run) thawAndCheck(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := db.eng.Unfreeze(ctx, r.e.dbEndpoint(inst, db.password)); err != nil {
+	if err := db.eng.Unfreeze(ctx, r.e.dbEndpoint(inst, db.login)); err != nil {
 		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "%s does not accept writes yet", r.st.Source)
 	}
 	return nil
@@ -164,7 +164,11 @@ func (r *run) attachReverse(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	if err := rev.AttachReverse(ctx, r.e.dbEndpoint(newInst, db.password), r.e.dbEndpoint(old, db.password), replication.NamesFor(r.st.ID), st.ReverseStart); err != nil {
+	oldEP, err := r.endpointOf(ctx, old)
+	if err != nil {
+		return err
+	}
+	if err := rev.AttachReverse(ctx, r.e.dbEndpoint(newInst, db.login), oldEP, replication.NamesFor(r.st.ID), st.ReverseStart); err != nil {
 		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot start the reverse stream from %s to %s", r.st.Source, old.ID)
 	}
 	st.ReverseAttached = true
@@ -186,10 +190,14 @@ func (r *run) drainReverse(ctx context.Context, newInst, old *model.Instance) er
 	}
 	n := replication.NamesFor(r.st.ID)
 	next := "rdsencrypt rollback " + r.st.ID
+	oldEP, err := r.endpointOf(ctx, old)
+	if err != nil {
+		return err
+	}
 	if err := r.freezeGroup(ctx); err != nil {
 		return err
 	}
-	newEP, oldEP := r.e.dbEndpoint(newInst, db.password), r.e.dbEndpoint(old, db.password)
+	newEP := r.e.dbEndpoint(newInst, db.login)
 	f, err := db.eng.Freeze(ctx, newEP, n)
 	if err != nil {
 		return r.dbError(err, next, "cannot freeze writes on %s before rolling back", newInst.ID)
@@ -224,13 +232,17 @@ func (r *run) cleanupReverse(ctx context.Context) error {
 	}
 	n := replication.NamesFor(r.st.ID)
 	if old, err := r.source(ctx); err == nil && old.ID == r.names.Retired {
-		if err := db.eng.Cleanup(ctx, r.e.dbEndpoint(old, db.password), n); err != nil {
+		oldEP, err := r.endpointOf(ctx, old)
+		if err != nil {
+			return err
+		}
+		if err := db.eng.Cleanup(ctx, oldEP, n); err != nil {
 			return r.dbError(err, "rdsencrypt cleanup "+r.st.ID, "cannot stop the reverse stream into %s", old.ID)
 		}
 	} else if err != nil && !model.IsNotFound(err) {
 		return err
 	}
-	if err := db.eng.Cleanup(ctx, r.e.dbEndpoint(newInst, db.password), n); err != nil {
+	if err := db.eng.Cleanup(ctx, r.e.dbEndpoint(newInst, db.login), n); err != nil {
 		return r.dbError(err, "rdsencrypt cleanup "+r.st.ID, "cannot remove the replication user from %s", newInst.ID)
 	}
 	return nil

@@ -70,11 +70,11 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 			return problem, nil, nil
 		}
 	}
-	pw, err := e.Credentials.MasterPassword(ctx, in.src)
+	login, err := e.Credentials.Login(ctx, in.src)
 	if err != nil {
 		return "cannot obtain the master password: " + err.Error(), nil, nil
 	}
-	findings, err := e.Replication[family].Preconditions(ctx, e.dbEndpoint(in.src, pw))
+	findings, err := e.Replication[family].Preconditions(ctx, e.dbEndpoint(in.src, login))
 	if err != nil {
 		return "cannot reach the database: " + err.Error(), nil, nil
 	}

@@ -10,12 +10,6 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
-// DBCredentials gives the master password of an instance, for the replication strategy. It
-// is never stored: the run keeps it in memory (docs/replication.md#credentials).
-type DBCredentials interface {
-	MasterPassword(ctx context.Context, inst *model.Instance) (string, error)
-}
-
 // ReplicationState is the journal of the replication strategy: positions and figures, never
 // a password.
 type ReplicationState struct {
@@ -46,17 +40,22 @@ type ReplicationState struct {
 	ReverseDrained  bool   `json:"reverse_drained,omitempty"`
 }
 
-// dbRun is the replication strategy's in-memory material of one run.
+// dbRun is the replication strategy's in-memory material for one instance of a run.
 type dbRun struct {
-	eng      replication.Engine
-	password string
+	eng   replication.Engine
+	login DBLogin
 }
 
-// replicationOf returns the engine and the in-memory credentials of the run, resolving the
-// password once per run.
+// replicationOf returns the engine and the in-memory login of inst, resolved once per
+// instance and run (again when an expiring login nears its end). Each instance has its own
+// password (docs/replication.md#credentials): the source and, after cutover, the retired
+// source keep theirs; the new instance has its own once step manage-master-password gave it a
+// secret. Until then it was restored from the source's snapshot and has the source's master
+// password, so it logs in as the source does.
 func (r *run) replicationOf(ctx context.Context, inst *model.Instance) (*dbRun, error) {
-	if r.db != nil {
-		return r.db, nil
+	key := inst.ResourceID + "|" + inst.MasterUserSecretARN
+	if db := r.db[key]; db != nil && (db.login.Expires.IsZero() || time.Until(db.login.Expires) > time.Minute) {
+		return db, nil
 	}
 	family := replication.Family(inst.Settings.Engine)
 	eng := r.e.Replication[family]
@@ -67,17 +66,48 @@ func (r *run) replicationOf(ctx context.Context, inst *model.Instance) (*dbRun, 
 	if r.e.Credentials == nil {
 		return nil, errorf(r.st.Source, "rdsencrypt resume "+r.st.ID, nil, "no way to obtain the master password of %s", inst.ID)
 	}
-	pw, err := r.e.Credentials.MasterPassword(ctx, inst)
-	if err != nil {
-		return nil, errorf(inst.ID, "set RDSENCRYPT_DB_PASSWORD or pass --db-secret, then rdsencrypt resume "+r.st.ID, err,
-			"cannot obtain the master password of %s", inst.ID)
+	owner := inst
+	if inst.MasterUserSecretARN == "" && r.st.SourceRID != "" && inst.ResourceID != r.st.SourceRID {
+		src, err := r.source(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if src.ResourceID == r.st.SourceRID { // a fake or a changed API could answer another
+			owner = src
+		}
 	}
-	r.db = &dbRun{eng: eng, password: pw}
-	return r.db, nil
+	var login DBLogin
+	if owner != inst {
+		db, err := r.replicationOf(ctx, owner)
+		if err != nil {
+			return nil, err
+		}
+		login = db.login
+	} else {
+		var err error
+		if login, err = r.e.Credentials.Login(ctx, inst); err != nil {
+			return nil, errorf(inst.ID, "pass --db-secret ARN or set "+EnvDBPassword+", then rdsencrypt resume "+r.st.ID, err,
+				"cannot obtain the master password of %s", inst.ID)
+		}
+	}
+	if r.db == nil {
+		r.db = map[string]*dbRun{}
+	}
+	r.db[key] = &dbRun{eng: eng, login: login}
+	return r.db[key], nil
 }
 
-// dbEndpoint is how the tool reaches inst's database as its master user.
-func (e *Engine) dbEndpoint(inst *model.Instance, password string) replication.Endpoint {
+// endpointOf is inst's endpoint with inst's own login.
+func (r *run) endpointOf(ctx context.Context, inst *model.Instance) (replication.Endpoint, error) {
+	db, err := r.replicationOf(ctx, inst)
+	if err != nil {
+		return replication.Endpoint{}, err
+	}
+	return r.e.dbEndpoint(inst, db.login), nil
+}
+
+// dbEndpoint is how the tool reaches inst's database with login.
+func (e *Engine) dbEndpoint(inst *model.Instance, login DBLogin) replication.Endpoint {
 	db := inst.DBName
 	if db == "" && replication.Family(inst.Settings.Engine) == "postgres" {
 		db = "postgres"
@@ -86,8 +116,8 @@ func (e *Engine) dbEndpoint(inst *model.Instance, password string) replication.E
 	if tls == "" {
 		tls = "require"
 	}
-	return replication.Endpoint{Host: inst.Endpoint, Port: inst.Settings.Port, Database: db, User: inst.MasterUsername,
-		Password: password, TLS: tls}
+	return replication.Endpoint{Host: inst.Endpoint, Port: inst.Settings.Port, Database: db, User: login.User,
+		Password: login.Password.Reveal(), TLS: tls}
 }
 
 // replSource and replTarget describe the source and the target again and return their
@@ -101,7 +131,7 @@ func (r *run) replSource(ctx context.Context) (*dbRun, replication.Endpoint, err
 	if err != nil {
 		return nil, replication.Endpoint{}, err
 	}
-	return db, r.e.dbEndpoint(src, db.password), nil
+	return db, r.e.dbEndpoint(src, db.login), nil
 }
 
 // replBoth is what most replication steps start with: the source's engine and endpoint, and
@@ -128,11 +158,7 @@ func (r *run) replTarget(ctx context.Context) (replication.Endpoint, error) {
 	if err != nil {
 		return replication.Endpoint{}, err
 	}
-	db, err := r.replicationOf(ctx, t)
-	if err != nil {
-		return replication.Endpoint{}, err
-	}
-	return r.e.dbEndpoint(t, db.password), nil
+	return r.endpointOf(ctx, t)
 }
 
 func (r *run) replState() *ReplicationState {
@@ -417,7 +443,7 @@ func applyReplCleanupTarget(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	if err := db.eng.Cleanup(ctx, r.e.dbEndpoint(t, db.password), replication.NamesFor(r.st.ID)); err != nil {
+	if err := db.eng.Cleanup(ctx, r.e.dbEndpoint(t, db.login), replication.NamesFor(r.st.ID)); err != nil {
 		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot remove the replication objects from %s", t.ID)
 	}
 	return nil

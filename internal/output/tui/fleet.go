@@ -252,6 +252,8 @@ func truncate(s string, n int) string {
 type FleetOptions struct {
 	Input  io.Reader // default os.Stdin
 	Output io.Writer // default os.Stderr
+	// Terminal, when set, lets a password prompt use the terminal while the UI runs.
+	Terminal *Terminal
 }
 
 // RunFleet shows the fleet view while work runs the batch behind it, and returns the
@@ -269,13 +271,16 @@ func RunFleet(ctx context.Context, opts FleetOptions, items []fleet.BatchItem,
 	defer cancel()
 	m := NewFleetModel(items, lipgloss.NewRenderer(out), time.Now(), cancel)
 	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out), tea.WithContext(ctx))
+	detach := opts.Terminal.attach(p) // before work can ask for the terminal
 	result := make(chan *fleet.BatchReport, 1)
 	go func() {
 		rep := work(workCtx, fleet.ObserverFunc(func(ev fleet.Event) { p.Send(FleetEventMsg{Event: ev}) }))
 		result <- rep
 		p.Send(FleetDoneMsg{Report: rep})
 	}()
-	if _, err := p.Run(); err != nil {
+	_, err := p.Run()
+	detach()
+	if err != nil {
 		cancel() // the UI is gone: stop between steps, then wait for the journals
 		fmt.Fprintln(out, "rdsencrypt: stopping; waiting for running migrations to save their journals…")
 	}

@@ -20,6 +20,8 @@ type Options struct {
 	// Calls shows every AWS call in the event pane (--debug); otherwise the pane shows
 	// what changed, and only failed calls (the audit trail has them all).
 	Calls bool
+	// Terminal, when set, lets a password prompt use the terminal while the UI runs.
+	Terminal *Terminal
 }
 
 // commands are the follow-up commands the UI shows.

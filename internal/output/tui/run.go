@@ -39,6 +39,7 @@ func Run(ctx context.Context, opts Options, work Work) (*workflow.Report, error)
 	renderer := lipgloss.NewRenderer(out)
 	m := newModel(opts, modelConfig{renderer: renderer, cancel: cancel, animate: true, now: time.Now()})
 	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithContext(ctx))
+	detach := opts.Terminal.attach(p) // before work can ask for the terminal
 
 	uiDone := make(chan struct{})
 	obs := workflow.ObserverFunc(func(e workflow.Event) { p.Send(EventMsg{Event: e}) })
@@ -63,6 +64,7 @@ func Run(ctx context.Context, opts Options, work Work) (*workflow.Report, error)
 	}()
 
 	final, uiErr := p.Run()
+	detach()
 	close(uiDone)
 	var res DoneMsg
 	select {
