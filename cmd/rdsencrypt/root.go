@@ -228,7 +228,7 @@ func (a *app) passwordPrompt() workflow.PasswordPrompt {
 	if !ok || !a.streams.Terminal || !term.IsTerminal(int(in.Fd())) {
 		return nil
 	}
-	p := &output.PasswordPrompter{FD: int(in.Fd()), Out: a.streams.Err, Use: a.terminal.Use}
+	p := &tui.PasswordPrompter{FD: int(in.Fd()), Out: a.streams.Err, Use: a.terminal.Use}
 	return p.Prompt
 }
 

@@ -1,9 +1,8 @@
-package output
+package tui
 
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,24 +13,6 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
-// screen is what the terminal shows: everything read from the pseudo-terminal's master side.
-type screen struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *screen) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *screen) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // The prompt reads from a real pseudo-terminal with echo off: the password typed once the
 // question shows comes back, the terminal shows the question but never the password, and the
 // same instance is not asked twice in one process.
@@ -40,7 +21,7 @@ func TestPasswordPrompterReadsWithoutEcho(t *testing.T) {
 	require.NoError(t, err)
 	defer ptmx.Close()
 	defer tty.Close()
-	var shown screen
+	var shown screenBuffer
 	go func() {
 		buf := make([]byte, 256)
 		for {

@@ -1,4 +1,4 @@
-package output
+package tui
 
 import (
 	"context"
@@ -21,7 +21,7 @@ type PasswordPrompter struct {
 	FD  int
 	Out io.Writer
 	// Use, when set, runs the prompt with the terminal released from a running UI
-	// (tui.Terminal.Use).
+	// (Terminal.Use).
 	Use func(func() error) error
 
 	mu      sync.Mutex
