@@ -57,6 +57,47 @@ func TestRolesAndEventSubscriptionsFollowTheMigration(t *testing.T) {
 	assert.Equal(t, []string{"ledger"}, e.subscriptionSources("ops"))
 }
 
+// A read replica's IAM roles reach its replacement too (replica-add-roles step), in either
+// replica order, and its parity then finds no difference to accept.
+func TestReplicaRolesFollowTheMigration(t *testing.T) {
+	for _, order := range []string{workflow.ReplicasAfterCutover, workflow.ReplicasBeforeCutover} {
+		t.Run(order, func(t *testing.T) {
+			e := newEnv(t)
+			e.createKey("alias/ledger")
+			e.createInstance(simpleSource("ledger"))
+			_, err := e.rds.CreateDBInstanceReadReplica(context.Background(), &rds.CreateDBInstanceReadReplicaInput{
+				DBInstanceIdentifier: aws.String("ledger-r1"), SourceDBInstanceIdentifier: aws.String("ledger")})
+			require.NoError(t, err)
+			e.h.Advance(2 * time.Hour)
+			_, err = e.rds.AddRoleToDBInstance(context.Background(), &rds.AddRoleToDBInstanceInput{DBInstanceIdentifier: aws.String("ledger-r1"),
+				RoleArn: aws.String(s3ImportRole), FeatureName: aws.String("s3Import")})
+			require.NoError(t, err)
+			req := workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger", Options: workflow.RunOptions{Replicas: order}}
+
+			plan, err := e.engine("", workflow.AutoApprove).Plan(e.ctx(), req)
+			require.NoError(t, err)
+			steps := stepNames(plan)
+			assert.Contains(t, steps, workflow.StepReplicaRoles+":"+region+"/ledger-r1")
+			assert.NotContains(t, steps, workflow.StepAddRoles, "the primary has no roles")
+
+			var asked []string
+			approve := workflow.ApproverFunc(func(ctx context.Context, a workflow.Approval) (workflow.Decision, error) {
+				asked = append(asked, a.Details...)
+				return workflow.AutoApprove.Approve(ctx, a)
+			})
+			rep, err := e.engine(fixedID, approve).Migrate(e.ctx(), req)
+			require.NoError(t, err)
+			assert.Empty(t, rep.Parity.Differences)
+			for _, d := range asked {
+				assert.NotContains(t, d, "AssociatedRoles", "no approval asks about the roles")
+			}
+			got := e.describe("ledger-r1")
+			assert.True(t, got.Settings.StorageEncrypted)
+			assert.Equal(t, []string{"s3Import=" + s3ImportRole}, got.Settings.AssociatedRoles)
+		})
+	}
+}
+
 // Should AWS move a subscription's source identifier with the renamed source, verify puts
 // the name back and takes the retired name out.
 func TestVerifyPutsAnEventSubscriptionBack(t *testing.T) {

@@ -71,7 +71,7 @@ var InstanceSettingRoutes = []Route{
 	{Setting: "Domain", Note: "Kerberos (Active Directory) membership: a source with one is refused at preflight"},
 	{Setting: "TdeCredentialArn", Note: "Oracle TDE credential: a source with one is refused at preflight"},
 	{Setting: "ManagedMasterUserSecret", Note: "Secrets Manager password: a restore has none; turned on with ModifyDBInstance ManageMasterUserPassword after cutover (a new secret is created)"},
-	{Setting: "AssociatedRoles", Compare: true, Note: "IAM role associations are not part of a snapshot: the add-roles step re-adds them (AddRoleToDBInstance); a read replica's are not re-added, and parity shows them missing"},
+	{Setting: "AssociatedRoles", Compare: true, Note: "IAM role associations are not part of a snapshot: the add-roles step re-adds them (AddRoleToDBInstance); the replica-add-roles step re-adds a read replica's"},
 }
 
 // ClusterSettingRoutes is the table of docs/aws-behaviour.md#aurora-clusters, in plan order.

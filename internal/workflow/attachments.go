@@ -14,7 +14,8 @@ import (
 // migration or refused at preflight (and so by plan) with what to do:
 //
 //   - IAM role associations: a restored instance has none (RestoreDBInstanceFromDBSnapshot
-//     takes no roles); the add-roles step re-adds them (AddRoleToDBInstance) and parity
+//     takes no roles), nor a new read replica (CreateDBInstanceReadReplica takes none); the
+//     add-roles and replica-add-roles steps re-add them (AddRoleToDBInstance) and parity
 //     compares them. A cluster's restore takes them (AssociatedRoles), parity compares them.
 //   - Event subscriptions list sources by identifier, which the new resource takes at
 //     cutover: they follow the name. The verify step reads each one the preflight found and
@@ -111,21 +112,60 @@ func observeRoles(ctx context.Context, r *run) (bool, error) {
 	return len(missingRoles(r.src.Settings.AssociatedRoles, tgt.Settings.AssociatedRoles)) == 0, nil
 }
 
-// applyRoles associates each of the source's IAM roles with the new instance. A role
-// already there (an earlier attempt whose answer was lost) is success.
+// applyRoles associates each of the source's IAM roles with the new instance.
 func applyRoles(ctx context.Context, r *run) error {
 	tgt, err := r.target(ctx)
 	if err != nil {
 		return err
 	}
-	for _, role := range missingRoles(r.src.Settings.AssociatedRoles, tgt.Settings.AssociatedRoles) {
+	return r.addRoles(ctx, r.api, r.src.Settings.AssociatedRoles, tgt)
+}
+
+// addRoles associates with inst each role of want (the old instance's or replica's) that it
+// lacks. A role already there (an earlier attempt whose answer was lost) is success.
+func (r *run) addRoles(ctx context.Context, api model.RDS, want []string, inst *model.Instance) error {
+	for _, role := range missingRoles(want, inst.Settings.AssociatedRoles) {
 		feature, arn, _ := strings.Cut(role, "=")
-		if err := r.api.AddRole(ctx, tgt.ID, arn, feature, false); err != nil && model.FailureOf(err) != model.FailureAlreadyExists {
-			return errorf(tgt.ID, "check iam:PassRole on "+arn+", then rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, err,
-				"cannot associate IAM role %s (%s) with %s", arn, feature, tgt.ID)
+		if err := api.AddRole(ctx, inst.ID, arn, feature, false); err != nil && model.FailureOf(err) != model.FailureAlreadyExists {
+			return errorf(inst.ID, "check iam:PassRole on "+arn+", then rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, err,
+				"cannot associate IAM role %s (%s) with %s", arn, feature, inst.ID)
 		}
 	}
 	return nil
+}
+
+// observeReplicaRoles and applyReplicaRoles: the replica route's add-roles step. A read
+// replica is created without the old replica's roles (CreateDBInstanceReadReplica takes
+// none), and AWS adds a role only to an available instance (AddRoleToDBInstance).
+func observeReplicaRoles(ctx context.Context, r *run) (bool, error) {
+	rc, inst, err := r.replicaAndNew(ctx)
+	if err != nil {
+		return false, err
+	}
+	return len(missingRoles(rc.old.Settings.AssociatedRoles, inst.Settings.AssociatedRoles)) == 0, nil
+}
+
+func applyReplicaRoles(ctx context.Context, r *run) error {
+	rc, inst, err := r.replicaAndNew(ctx)
+	if err != nil {
+		return err
+	}
+	if inst, err = r.waitInstanceIn(ctx, rc.api, inst.ResourceID, settled); err != nil {
+		return err
+	}
+	return r.addRoles(ctx, rc.api, rc.old.Settings.AssociatedRoles, inst)
+}
+
+// rolesPlanned says whether an add-roles step has roles to add: the source's, or the
+// replica's it is about.
+func rolesPlanned(kind string, src *model.Instance, replica *model.Instance) bool {
+	switch kind {
+	case StepAddRoles:
+		return len(src.Settings.AssociatedRoles) > 0
+	case StepReplicaRoles:
+		return replica != nil && len(replica.Settings.AssociatedRoles) > 0
+	}
+	return true
 }
 
 func rolesDescription(p *Plan, n Names) string {

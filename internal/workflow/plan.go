@@ -94,10 +94,10 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			order = replicationOrder()
 		}
 		for _, ps := range order {
-			if ps.name == StepAddRoles && len(src.Settings.AssociatedRoles) == 0 {
+			kind, subject := splitStep(ps.name)
+			if !rolesPlanned(kind, src, replicaBySubject(in.replicas, subject)) {
 				continue // nothing to associate
 			}
-			kind, subject := splitStep(ps.name)
 			if !managesPassword(kind, p.MasterUserSecret) {
 				continue
 			}
@@ -249,7 +249,7 @@ func plannedSettings(inst *model.Instance, resource, created, inherited string, 
 		case r.Setting == "AssociatedRoles" && created == "restore":
 			ps.Via = StepAddRoles // attachments.go
 		case r.Setting == "AssociatedRoles":
-			ps.Via = "not-carried"
+			ps.Via = StepReplicaRoles
 		case r.Compare:
 			ps.Via = inherited
 		default:

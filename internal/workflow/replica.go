@@ -136,3 +136,13 @@ func replicaReports(st *State) []ReplicaReport {
 	}
 	return out
 }
+
+// replicaBySubject returns the replica a subject names, or nil.
+func replicaBySubject(replicas []replicaNode, subject string) *model.Instance {
+	for _, n := range replicas {
+		if subjectOf(n.inst.Region, n.inst.ID) == subject {
+			return n.inst
+		}
+	}
+	return nil
+}

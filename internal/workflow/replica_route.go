@@ -10,6 +10,7 @@ import (
 const (
 	StepReplicaCreate  = "replica-create"
 	StepReplicaModify  = "replica-modify"
+	StepReplicaRoles   = "replica-add-roles"
 	StepReplicaParity  = "replica-parity"
 	StepReplicaRetire  = "replica-retire"
 	StepReplicaPromote = "replica-promote"
@@ -42,6 +43,18 @@ var replicaPrepare = []step{
 		estimate: estimate{base: 5 * time.Minute},
 		undo:     "nothing of its own: it changes only the new replica, which rollback deletes",
 		observe:  observeReplicaModified, apply: applyReplicaModify, wait: waitReplicaModified,
+	},
+	{
+		// Planned only for a replica with IAM role associations (rolesPlanned): replica
+		// creation takes none (attachments.go).
+		name: StepReplicaRoles, actions: []string{"AddRoleToDBInstance"}, mutating: true,
+		describeSubject: func(p *Plan, subject string) string {
+			return fmt.Sprintf("associate %s's IAM roles with its replacement (replica creation does not carry them)", subject)
+		},
+		permissions: []string{"iam:PassRole"},
+		estimate:    estimate{base: time.Minute},
+		undo:        "nothing of its own: the associations belong to the new replica, which rollback deletes",
+		observe:     observeReplicaRoles, apply: applyReplicaRoles, wait: waitReplicaSettled,
 	},
 	{
 		name: StepReplicaParity, actions: []string{"DescribeDBInstances"},
