@@ -420,6 +420,12 @@ func TestMySQLEngineVerbs(t *testing.T) {
 	if _, err := e.maria(endpoint(srcInst), "shop").ExecContext(e.ctx, "CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(20)) ENGINE=InnoDB"); err != nil {
 		t.Fatal(err)
 	}
+	// A table the client does not write, for the verification ahead of the freeze.
+	for _, q := range []string{"CREATE TABLE cold (id INT PRIMARY KEY) ENGINE=InnoDB", "INSERT INTO cold VALUES (1)"} {
+		if _, err := e.maria(endpoint(srcInst), "shop").ExecContext(e.ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
 	eng := binlog.New().(*binlog.Engine)
 	eng.Quiet = 300 * time.Millisecond
 	src, names := mariaReplEndpoint(srcInst), replication.NamesFor("mig-verbs")
@@ -489,6 +495,20 @@ func TestMySQLEngineVerbs(t *testing.T) {
 		return err == nil && begin.Before(applied) && l.Bytes >= 0
 	})
 
+	// Verification ahead of the freeze, the client writing orders: cold is verified with its
+	// marker, orders (written during every try) is left to the freeze.
+	ahead, err := eng.VerifyAhead(e.ctx, src, dst, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := map[string]bool{}
+	for _, c := range ahead.Tables {
+		marked[c.Table] = c.Marker != ""
+	}
+	if !marked["`shop`.`cold`"] || marked["`shop`.`orders`"] {
+		t.Fatalf("verification ahead: %+v", ahead.Tables)
+	}
+
 	if _, err := eng.Freeze(e.ctx, src, names); !errors.Is(err, binlog.ErrNotReadOnly) {
 		t.Fatalf("Freeze of a source that takes writes: %v", err)
 	}
@@ -512,8 +532,13 @@ func TestMySQLEngineVerbs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.Tables) != 1 || len(v.Differences()) != 0 || v.Rows() != int64(len(ids)) {
+	if len(v.Tables) != 2 || len(v.Differences()) != 0 || v.Rows() != int64(len(ids))+1 {
 		t.Fatalf("verification %+v, %d commits", v, len(ids))
+	}
+	// Inside the freeze, cold stands from ahead and orders is compared.
+	changed, err := eng.VerifyChanged(e.ctx, src, dst, ahead.Tables)
+	if err != nil || len(changed.Tables) != 2 || changed.Ahead() != 1 || len(changed.Differences()) != 0 {
+		t.Fatalf("verification inside the freeze: %+v %v", changed, err)
 	}
 	// A difference is found: one row more on the target.
 	if _, err := e.maria(endpoint(dstInst), "shop").ExecContext(e.ctx, "INSERT INTO orders (note) VALUES ('stray')"); err != nil {
@@ -521,6 +546,9 @@ func TestMySQLEngineVerbs(t *testing.T) {
 	}
 	if v, err := eng.Verify(e.ctx, src, dst); err != nil || len(v.Differences()) != 1 {
 		t.Fatalf("verification after a stray row: %+v %v", v, err)
+	}
+	if v, err := eng.VerifyChanged(e.ctx, src, dst, ahead.Tables); err != nil || len(v.Differences()) != 1 || v.Differences()[0].Table != "`shop`.`orders`" {
+		t.Fatalf("verification inside the freeze after a stray row: %+v %v", v, err)
 	}
 	if _, err := e.maria(endpoint(dstInst), "shop").ExecContext(e.ctx, "DELETE FROM orders WHERE note = 'stray'"); err != nil {
 		t.Fatal(err)

@@ -195,6 +195,22 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 	})
 	t.Logf("lag during catch-up: %d bytes (source %s, applied %s)", lag.Bytes, lag.Source, lag.Applied)
 
+	// Verification ahead of the freeze, pgbench writing: then a table pgbench does not write
+	// (pgbench_branches) is written once on the source.
+	ahead, err := eng.VerifyAhead(ctx, src, dst, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := map[string]bool{}
+	for _, c := range ahead.Tables {
+		marked[c.Table] = c.Marker != ""
+	}
+	if !marked[`"public"."pgbench_branches"`] || !marked[`"public"."pgbench_tellers"`] {
+		t.Fatalf("tables pgbench does not write are not verified ahead: %+v", ahead.Tables)
+	}
+	sc := e.mustPG(endpoint(e.describe("orders")))
+	e.exec(sc, "UPDATE pgbench_branches SET filler = 'after the verification ahead' WHERE bid = 1")
+
 	freezeAt := time.Now()
 	frozen, err := eng.Freeze(ctx, src, n)
 	if err != nil {
@@ -212,6 +228,32 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 	if d := v.Differences(); len(d) > 0 || len(v.Tables) < 5 {
 		t.Fatalf("verification: %d tables, differences %+v", len(v.Tables), d)
 	}
+	// Inside the freeze only the tables written since the verification ahead are read again:
+	// pgbench_tellers stands from ahead, pgbench_branches (written after it) is compared.
+	changed, err := eng.VerifyChanged(ctx, src, dst, ahead.Tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carried := map[string]bool{}
+	for _, c := range changed.Tables {
+		carried[c.Table] = c.Ahead
+	}
+	if d := changed.Differences(); len(d) > 0 || len(changed.Tables) != len(v.Tables) || !carried[`"public"."pgbench_tellers"`] ||
+		carried[`"public"."pgbench_branches"`] || carried[`"public"."pgbench_accounts"`] || carried[`"public"."ledger"`] {
+		t.Fatalf("verification inside the freeze: %+v", changed.Tables)
+	}
+	t.Logf("verification inside the freeze: %d of %d tables stand from the verification ahead", changed.Ahead(), len(changed.Tables))
+	// A difference in a table written since is found.
+	tc := e.mustPG(endpoint(e.describe("orders-new")))
+	e.exec(tc, "UPDATE pgbench_branches SET bbalance = bbalance + 1 WHERE bid = 1")
+	planted, err := eng.VerifyChanged(ctx, src, dst, ahead.Tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := planted.Differences(); len(d) != 1 || d[0].Table != `"public"."pgbench_branches"` {
+		t.Fatalf("a difference planted in pgbench_branches on the target: differences %+v", d)
+	}
+	e.exec(tc, "UPDATE pgbench_branches SET bbalance = bbalance - 1 WHERE bid = 1")
 	seqs, err := eng.SyncSequences(ctx, src, dst)
 	if err != nil || seqs < 1 {
 		t.Fatalf("sequences synced %d: %v", seqs, err)

@@ -88,8 +88,8 @@ func PrintReport(w io.Writer, r *workflow.Report) {
 		if rp.LagAtFreezeBytes < 0 {
 			lag = fmt.Sprintf("%.0f s", rp.LagAtFreezeSeconds)
 		}
-		fmt.Fprintf(w, "strategy: replication (%s); lag at the freeze %s; drain %.1f s (local clock); verified %d tables, %d rows; %d sequences set\n",
-			rp.Engine, lag, rp.DrainSeconds, rp.TablesVerified, rp.RowsVerified, rp.SequencesSynced)
+		fmt.Fprintf(w, "strategy: replication (%s); lag at the freeze %s; drain %.1f s (local clock); verified %d tables, %d rows (%d ahead of the freeze, %d inside it in %.1f s); %d sequences set\n",
+			rp.Engine, lag, rp.DrainSeconds, rp.TablesVerified, rp.RowsVerified, rp.TablesAhead, rp.TablesInFreeze, rp.VerifySeconds, rp.SequencesSynced)
 	}
 	if r.DNS != "" {
 		fmt.Fprintln(w, "dns: "+r.DNS)

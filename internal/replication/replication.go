@@ -111,11 +111,17 @@ type Lag struct {
 
 // TableCheck is one table compared on both sides.
 type TableCheck struct {
-	Table          string
-	SourceRows     int64
-	TargetRows     int64
-	SourceChecksum string
-	TargetChecksum string
+	Table          string `json:"table"`
+	SourceRows     int64  `json:"source_rows"`
+	TargetRows     int64  `json:"target_rows"`
+	SourceChecksum string `json:"source_checksum"`
+	TargetChecksum string `json:"target_checksum"`
+	// Marker is the source's change marker read before the table was verified ahead of the
+	// freeze (AheadVerifier); "" when it was not. Engine-specific, opaque to the workflow.
+	Marker string `json:"marker,omitempty"`
+	// Ahead: inside the freeze, the table's marker had not moved, so the comparison made
+	// ahead of the freeze stands and the table was not read again.
+	Ahead bool `json:"ahead,omitempty"`
 }
 
 // Equal says both sides have the same rows.

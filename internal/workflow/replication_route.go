@@ -17,6 +17,7 @@ const (
 	StepReplPrepare   = "replication-prepare-source"
 	StepReplAttach    = "replication-attach"
 	StepReplCatchUp   = "replication-catch-up"
+	StepReplAhead     = "replication-verify-ahead"
 	StepReplFreeze    = "replication-freeze"
 	StepReplDrain     = "replication-drain"
 	StepReplVerify    = "replication-verify"
@@ -67,6 +68,16 @@ var replicationSteps = []step{
 		wait:     waitReplCatchUp,
 	},
 	{
+		name:  StepReplAhead,
+		local: "compares row counts and checksums of every table on both databases while writes continue",
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("verify every table of %s against %s while writes continue, noting each table's change marker: inside the freeze only the tables written since are compared again", n.Target, p.Source)
+		},
+		estimate: estimate{base: 10 * time.Second, perGB: 2 * time.Second},
+		undo:     "nothing to undo: it only reads",
+		apply:    applyReplAhead,
+	},
+	{
 		name: StepReplFreeze, mutating: true, downtime: true,
 		// MySQL and MariaDB: read_only through the source's DB parameter group (replication_mysql.go).
 		actions: []string{"DescribeDBParameters", "ModifyDBParameterGroup"},
@@ -89,11 +100,11 @@ var replicationSteps = []step{
 	},
 	{
 		name: StepReplVerify, downtime: true,
-		local: "compares row counts and checksums of every table on both databases",
+		local: "compares row counts and checksums of the tables written since they were verified ahead (of every table for an engine without change markers)",
 		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("compare row counts and checksums of every table of %s and %s; a difference stops before the cutover", p.Source, n.Target)
+			return fmt.Sprintf("compare row counts and checksums of the tables of %s written since the verification ahead, and of those it could not verify, with %s; a difference stops before the cutover", p.Source, n.Target)
 		},
-		estimate: estimate{base: 10 * time.Second, perGB: 2 * time.Second},
+		estimate: estimate{base: 10 * time.Second},
 		undo:     "nothing to undo: it only reads",
 		apply:    applyReplVerify,
 	},

@@ -40,23 +40,31 @@ func (c *Conn) Sums(ctx context.Context) ([]TableSum, error) {
 	}
 	out := make([]TableSum, 0, len(tables))
 	for _, st := range tables {
-		name := ident(st[0]) + "." + ident(st[1])
-		sum := TableSum{Table: st[0] + "." + st[1]}
-		if err := c.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+name).Scan(&sum.Rows); err != nil {
-			return nil, c.errorf("counting %s: %w", sum.Table, err)
-		}
-		var tname string
-		var cs sql.NullInt64
-		if err := c.db.QueryRowContext(ctx, "CHECKSUM TABLE "+name).Scan(&tname, &cs); err != nil {
-			return nil, c.errorf("CHECKSUM TABLE %s: %w", sum.Table, err)
-		}
-		sum.Checksum = -1
-		if cs.Valid {
-			sum.Checksum = cs.Int64
+		sum, err := c.sum(ctx, ident(st[0])+"."+ident(st[1]), st[0]+"."+st[1])
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, sum)
 	}
 	return out, nil
+}
+
+// sum counts and checksums one table (name quoted for SQL, table as shown).
+func (c *Conn) sum(ctx context.Context, name, table string) (TableSum, error) {
+	sum := TableSum{Table: table}
+	if err := c.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+name).Scan(&sum.Rows); err != nil {
+		return sum, c.errorf("counting %s: %w", table, err)
+	}
+	var tname string
+	var cs sql.NullInt64
+	if err := c.db.QueryRowContext(ctx, "CHECKSUM TABLE "+name).Scan(&tname, &cs); err != nil {
+		return sum, c.errorf("CHECKSUM TABLE %s: %w", table, err)
+	}
+	sum.Checksum = -1
+	if cs.Valid {
+		sum.Checksum = cs.Int64
+	}
+	return sum, nil
 }
 
 func ident(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

@@ -499,11 +499,21 @@ func (e *Engine) Freeze(ctx context.Context, src replication.Endpoint, n replica
 			}
 		}
 		f.FrozenDatabases = dbs
+		// From PostgreSQL 14 pg_terminate_backend can wait until the session is gone: a
+		// session flushes its statistics as it ends, and VerifyChanged reads them.
+		var version int
+		if err := c.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&version); err != nil {
+			return fmt.Errorf("read the server version: %w", err)
+		}
+		terminate := "pg_terminate_backend(a.pid)"
+		if version >= 140000 {
+			terminate = "pg_terminate_backend(a.pid, 10000)"
+		}
 		for attempt := 0; ; attempt++ {
 			var ended int
 			// Superusers' sessions only when the tool is one (RDS's only superuser is rdsadmin;
 			// pg_signal_backend may not signal a superuser's session).
-			if err := c.QueryRow(ctx, `SELECT count(*) FILTER (WHERE pg_terminate_backend(a.pid)) FROM pg_stat_activity a
+			if err := c.QueryRow(ctx, `SELECT count(*) FILTER (WHERE `+terminate+`) FROM pg_stat_activity a
 				JOIN pg_roles r ON r.oid = a.usesysid
 				WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
 				AND a.usename NOT IN ('rdsadmin', $1) AND a.application_name <> $2
