@@ -69,8 +69,14 @@ func (e *env) pgbenchInit(host string, port, scale int) {
 }
 
 func startPgbench(t testing.TB, host string, port, clients int) *pgbenchWriter {
+	return startPgbenchScript(t, host, port, clients, pgbenchScript)
+}
+
+// startPgbenchScript is startPgbench with another script (it must log a token as
+// pgbenchScript does, for the audit).
+func startPgbenchScript(t testing.TB, host string, port, clients int, script string) *pgbenchWriter {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "script.sql"), []byte(pgbenchScript), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "script.sql"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	w := &pgbenchWriter{t: t, dir: dir, host: host, port: port, clients: clients, stop: make(chan struct{}), done: make(chan struct{})}

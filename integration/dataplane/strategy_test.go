@@ -40,7 +40,7 @@ type toolEnv struct {
 	events []workflow.Event
 }
 
-func startTool(t *testing.T, speed float64) *toolEnv {
+func startTool(t testing.TB, speed float64) *toolEnv {
 	t.Helper()
 	dataplane.RequireEngine(t, dataplane.Postgres)
 	h := simtest.Start(t, rdssim.Options{DataPlane: true, Speed: speed})
