@@ -407,29 +407,43 @@ func TestSettingsOnceNeverReadAreCarried(t *testing.T) {
 	assertNoMutatingCalls(t, before, e2.h.Calls())
 }
 
-// followingDNS answers for the new instance's temporary name with its address, and for the
-// original name with the old address for the first lookups after the rename, then the new one.
+// followingDNS answers for the new resources' temporary names (by host name prefix, first
+// match) with their addresses at once, and for each original endpoint name with the old
+// address for the first stale lookups after the rename, then its new resource's.
 type followingDNS struct {
-	target, source string
-	stale          int
-	mu             sync.Mutex
-	sourceLookups  int
+	temp  [][2]string       // host name prefix, address
+	names map[string]string // original endpoint name -> the new resource's address
+	stale int
+
+	mu      sync.Mutex
+	lookups map[string]int
 }
 
 func (d *followingDNS) LookupHost(_ context.Context, host string) ([]string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	switch {
-	case strings.HasPrefix(host, d.target+"."):
-		return []string{"10.0.0.2"}, nil
-	case host == d.source:
-		d.sourceLookups++
-		if d.sourceLookups <= d.stale {
+	for _, t := range d.temp {
+		if strings.HasPrefix(host, t[0]) {
+			return []string{t[1]}, nil
+		}
+	}
+	if a, ok := d.names[host]; ok {
+		if d.lookups == nil {
+			d.lookups = map[string]int{}
+		}
+		d.lookups[host]++
+		if d.lookups[host] <= d.stale {
 			return []string{"10.0.0.1"}, nil
 		}
-		return []string{"10.0.0.2"}, nil
+		return []string{a}, nil
 	}
 	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+func (d *followingDNS) lookupsOf(host string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.lookups[host]
 }
 
 // TestWritesResumeOnceTheEndpointNameFollows: before unfreezing, the original endpoint name
@@ -439,13 +453,14 @@ func TestWritesResumeOnceTheEndpointNameFollows(t *testing.T) {
 	e := newEnv(t)
 	e.createKey("alias/ledger")
 	src := e.createInstance(simpleSource("ledger"))
-	dns := &followingDNS{target: workflow.NamesFor(fixedID, "ledger").Target, source: src.Endpoint, stale: 3}
+	dns := &followingDNS{temp: [][2]string{{workflow.NamesFor(fixedID, "ledger").Target + ".", "10.0.0.2"}},
+		names: map[string]string{src.Endpoint: "10.0.0.2"}, stale: 3}
 	eng := e.engine(fixedID, workflow.AutoApprove)
 	eng.Resolver = dns
 	rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"})
 	require.NoError(t, err)
 	assert.Equal(t, src.Endpoint+" resolves to the new instance (10.0.0.2)", rep.DNS)
-	assert.Equal(t, 4, dns.sourceLookups, "waited through the stale answers")
+	assert.Equal(t, 4, dns.lookupsOf(src.Endpoint), "waited through the stale answers")
 
 	e2 := newEnv(t)
 	e2.createKey("alias/ledger")
@@ -457,18 +472,63 @@ func TestWritesResumeOnceTheEndpointNameFollows(t *testing.T) {
 
 // TestClusterWritesResumeOnceTheWriterEndpointFollows: as for an instance, an Aurora
 // cluster's writer endpoint name must resolve where the new cluster's temporary writer
-// endpoint did before writes resume.
+// endpoint did before writes resume, and its reader endpoint name to one of the new
+// cluster's instances (here the new reader endpoint's address, which differs from the
+// writer's).
 func TestClusterWritesResumeOnceTheWriterEndpointFollows(t *testing.T) {
 	e := newEnv(t)
 	e.createKey("alias/shop")
 	src := shopCluster(e)
-	dns := &followingDNS{target: workflow.ClusterNamesFor(fixedID, "shop").Target, source: src.cluster.Endpoint, stale: 2}
+	target := workflow.ClusterNamesFor(fixedID, "shop").Target
+	dns := &followingDNS{temp: [][2]string{{target + ".cluster-ro-", "10.0.0.3"}, {target + ".", "10.0.0.2"}},
+		names: map[string]string{src.cluster.Endpoint: "10.0.0.2", src.cluster.ReaderEndpoint: "10.0.0.3"}, stale: 2}
 	eng := e.engine(fixedID, workflow.AutoApprove)
 	eng.Resolver = dns
 	rep, err := eng.Migrate(e.ctx(), clusterRequest("shop", "alias/shop"))
 	require.NoError(t, err)
-	assert.Equal(t, src.cluster.Endpoint+" resolves to the new instance (10.0.0.2)", rep.DNS)
-	assert.Equal(t, 3, dns.sourceLookups, "waited through the stale answers")
+	assert.Equal(t, src.cluster.Endpoint+" resolves to the new cluster's writer (10.0.0.2); "+
+		src.cluster.ReaderEndpoint+" resolves to the new cluster's instances (10.0.0.3)", rep.DNS)
+	assert.Equal(t, 3, dns.lookupsOf(src.cluster.Endpoint), "waited through the stale answers")
+	assert.Equal(t, 3, dns.lookupsOf(src.cluster.ReaderEndpoint), "waited through the reader's stale answers")
+}
+
+// TestReplicaEndpointsFollowTheirReplacements: each read replica's endpoint name must
+// resolve to its replacement once that took the name; with replicas swapped before cutover,
+// that is before writes resume.
+func TestReplicaEndpointsFollowTheirReplacements(t *testing.T) {
+	for _, order := range []string{workflow.ReplicasBeforeCutover, workflow.ReplicasAfterCutover} {
+		t.Run(order, func(t *testing.T) {
+			e := newEnv(t)
+			e.createKey("alias/ledger")
+			src := e.createInstance(simpleSource("ledger"))
+			_, err := e.rds.CreateDBInstanceReadReplica(context.Background(), &rds.CreateDBInstanceReadReplicaInput{
+				DBInstanceIdentifier: aws.String("ledger-r1"), SourceDBInstanceIdentifier: aws.String("ledger")})
+			require.NoError(t, err)
+			e.h.Advance(2 * time.Hour)
+			rep1 := e.describe("ledger-r1")
+			dns := &followingDNS{temp: [][2]string{{workflow.NamesFor(fixedID, "ledger").Target + ".", "10.0.0.2"},
+				{workflow.NamesFor(fixedID, "ledger-r1").Target + ".", "10.0.0.4"}},
+				names: map[string]string{src.Endpoint: "10.0.0.2", rep1.Endpoint: "10.0.0.4"}, stale: 2}
+			lookupsAtUnfreeze := -1
+			approve := workflow.ApproverFunc(func(ctx context.Context, a workflow.Approval) (workflow.Decision, error) {
+				if a.Step == workflow.StepUnfreeze {
+					lookupsAtUnfreeze = dns.lookupsOf(rep1.Endpoint)
+				}
+				return workflow.AutoApprove.Approve(ctx, a)
+			})
+			eng := e.engine(fixedID, approve)
+			eng.Resolver = dns
+			rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger",
+				Options: workflow.RunOptions{Replicas: order}})
+			require.NoError(t, err)
+			require.Len(t, rep.Replicas, 1)
+			assert.Equal(t, rep1.Endpoint+" resolves to the new replica (10.0.0.4)", rep.Replicas[0].DNS)
+			assert.Equal(t, 3, dns.lookupsOf(rep1.Endpoint), "waited through the stale answers")
+			if order == workflow.ReplicasBeforeCutover {
+				assert.Equal(t, 3, lookupsAtUnfreeze, "the replica's name followed before writes may resume")
+			}
+		})
+	}
 }
 
 // TestBatchNeedsTheIAMAuthAcknowledgement: a batch migrates unattended, so a database with IAM

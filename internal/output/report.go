@@ -102,6 +102,9 @@ func PrintReport(w io.Writer, r *workflow.Report) {
 		if rr.Swapped {
 			state = "swapped; served stale reads for " + (time.Duration(rr.StaleReadSeconds) * time.Second).String()
 		}
+		if rr.DNS != "" {
+			state += "; dns: " + rr.DNS
+		}
 		fmt.Fprintf(w, "replica %s: %s\n", rr.Replica, state)
 	}
 	for _, d := range r.Parity.Differences {

@@ -157,6 +157,9 @@ func applyClusterPromote(ctx context.Context, r *run) error {
 		}
 		cl = target
 		r.noteTargetAddresses(ctx, cl.Endpoint) // dns.go: where the writer endpoint's name must point after the rename
+		if err := r.noteReaderAddresses(ctx, cl); err != nil {
+			return err
+		}
 		if err := r.save(); err != nil {
 			return err
 		}

@@ -14,9 +14,12 @@ import (
 // deleted at cutover, so its definition must survive in the journal for a rollback to
 // recreate it.
 type ClusterJournal struct {
-	ReaderAddr string                  `json:"reader_endpoint"`
-	Members    []ClusterMemberRecord   `json:"members"` // the writer first
-	Endpoints  []ClusterEndpointRecord `json:"custom_endpoints,omitempty"`
+	ReaderAddr string `json:"reader_endpoint"`
+	// ReaderTargetAddrs are the addresses of the new cluster's reader endpoint and members
+	// before their rename; the reader endpoint's name must then resolve to one of them (dns.go).
+	ReaderTargetAddrs []string                `json:"reader_target_addresses,omitempty"`
+	Members           []ClusterMemberRecord   `json:"members"` // the writer first
+	Endpoints         []ClusterEndpointRecord `json:"custom_endpoints,omitempty"`
 }
 
 // ClusterMemberRecord is one member of the source cluster.

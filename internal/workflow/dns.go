@@ -6,6 +6,8 @@ import (
 	"net"
 	"slices"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
 // DNS after cutover (RDS User Guide, "Renaming a DB instance": the old name's DNS record is
@@ -13,7 +15,9 @@ import (
 // minutes"). Before saying writes may resume, the tool resolves the original endpoint name
 // from where it runs and waits until it points where the new instance's temporary name
 // pointed before the rename; when the names are not resolvable from here (a private zone,
-// no network), it says so and the operator checks from the applications' network.
+// no network), it says so and the operator checks from the applications' network. The same
+// holds for an Aurora cluster's writer and reader endpoints, and for each read replica's
+// endpoint once its replacement has taken its name (replica_steps.go).
 
 // Resolver looks up host names (net.Resolver implements it).
 type Resolver interface {
@@ -40,50 +44,113 @@ func (e *Engine) resolver() Resolver {
 	return net.DefaultResolver
 }
 
-// noteTargetAddresses resolves the new instance's temporary endpoint before it is renamed.
+// noteTargetAddresses resolves the new instance's (or cluster's writer) temporary endpoint
+// before it is renamed.
 func (r *run) noteTargetAddresses(ctx context.Context, host string) {
-	if host == "" || len(r.st.TargetAddrs) > 0 {
-		return
-	}
-	addrs, err := r.e.resolver().LookupHost(ctx, host)
-	if err == nil {
-		r.st.TargetAddrs = addrs
+	if len(r.st.TargetAddrs) == 0 {
+		r.st.TargetAddrs = r.addressesOf(ctx, host)
 	}
 }
 
-// awaitEndpointDNS waits until the original endpoint name resolves to the new instance, and
-// records what it found in the journal (the report's dns line).
-func (r *run) awaitEndpointDNS(ctx context.Context) error {
-	host := r.st.SourceAddr
-	if u, ok := r.e.resolver().(Unresolvable); ok && len(r.st.TargetAddrs) == 0 {
-		r.st.DNS = fmt.Sprintf("%s: %s", host, u.Why)
-		r.log("%s", r.st.DNS)
+// noteReaderAddresses resolves the new cluster's reader endpoint and its members' endpoints
+// before their rename: a reader endpoint's name points at one of the cluster's instances,
+// not always the same, so after the rename it must resolve to any of them.
+func (r *run) noteReaderAddresses(ctx context.Context, cl *model.Cluster) error {
+	j := r.journal()
+	if len(j.ReaderTargetAddrs) > 0 {
 		return nil
 	}
-	if len(r.st.TargetAddrs) == 0 {
-		r.st.DNS = fmt.Sprintf("%s: the new instance's address was not resolvable from here; check from the applications' network that %s resolves to the new instance before resuming writes", host, host)
-		r.log("%s", r.st.DNS)
-		return nil
+	hosts := []string{cl.ReaderEndpoint}
+	for _, m := range j.Members {
+		inst, err := r.newMember(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		if inst != nil {
+			hosts = append(hosts, inst.Endpoint)
+		}
+	}
+	j.ReaderTargetAddrs = r.addressesOf(ctx, hosts...)
+	return nil
+}
+
+// addressesOf resolves the new resource's names before their rename and returns every
+// address found: nil when none resolves from here.
+func (r *run) addressesOf(ctx context.Context, hosts ...string) []string {
+	var out []string
+	for _, h := range hosts {
+		if h == "" {
+			continue
+		}
+		if addrs, err := r.e.resolver().LookupHost(ctx, h); err == nil {
+			for _, a := range addrs {
+				if !slices.Contains(out, a) {
+					out = append(out, a)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// awaitEndpointDNS waits, before writes resume, until the original endpoint name resolves to
+// the new instance (for a cluster: the writer endpoint to the new writer, then the reader
+// endpoint to one of the new cluster's instances), and records what it found in the
+// journal (the report's dns line).
+func (r *run) awaitEndpointDNS(ctx context.Context) error {
+	what := "the new instance"
+	if r.st.Kind == KindCluster {
+		what = "the new cluster's writer"
+	}
+	line, err := r.awaitDNS(ctx, r.st.SourceAddr, r.st.TargetAddrs, what)
+	if err != nil {
+		return err
+	}
+	if j := r.st.Cluster; j != nil && j.ReaderAddr != "" {
+		reader, err := r.awaitDNS(ctx, j.ReaderAddr, j.ReaderTargetAddrs, "the new cluster's instances")
+		if err != nil {
+			return err
+		}
+		line += "; " + reader
+	}
+	r.st.DNS = line
+	return nil
+}
+
+// awaitDNS waits until host resolves to one of want, the addresses the new resource's names
+// resolved to before the rename, and returns the report's line about it: what it found, or
+// why it could not tell (nothing resolved from here, or caches still held the old address
+// after dnsWaitLimit).
+func (r *run) awaitDNS(ctx context.Context, host string, want []string, what string) (string, error) {
+	line, err := r.followDNS(ctx, host, want, what)
+	if err == nil {
+		r.log("%s", line)
+	}
+	return line, err
+}
+
+func (r *run) followDNS(ctx context.Context, host string, want []string, what string) (string, error) {
+	if u, ok := r.e.resolver().(Unresolvable); ok && len(want) == 0 {
+		return fmt.Sprintf("%s: %s", host, u.Why), nil
+	}
+	if len(want) == 0 {
+		return fmt.Sprintf("%s: %s's address was not resolvable from here; check from the applications' network that %s resolves to %s before resuming writes", host, what, host, what), nil
 	}
 	deadline := time.Now().Add(dnsWaitLimit)
 	wait := max(r.e.Poll.Min, 10*time.Millisecond)
 	for {
 		addrs, err := r.e.resolver().LookupHost(ctx, host)
-		if err == nil && slices.ContainsFunc(addrs, func(a string) bool { return slices.Contains(r.st.TargetAddrs, a) }) {
-			r.st.DNS = fmt.Sprintf("%s resolves to the new instance (%s)", host, addrs[0])
-			r.log("%s", r.st.DNS)
-			return nil
+		if err == nil && slices.ContainsFunc(addrs, func(a string) bool { return slices.Contains(want, a) }) {
+			return fmt.Sprintf("%s resolves to %s (%s)", host, what, addrs[0]), nil
 		}
 		if time.Now().After(deadline) {
-			r.st.DNS = fmt.Sprintf("%s still resolved to %v after %s, not to the new instance (%v): caches may still hold the old address", host, addrs, dnsWaitLimit, r.st.TargetAddrs)
-			r.log("%s", r.st.DNS)
-			return nil
+			return fmt.Sprintf("%s still resolved to %v after %s, not to %s (%v): caches may still hold the old address", host, addrs, dnsWaitLimit, what, want), nil
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return "", ctx.Err()
 		case <-t.C:
 		}
 		wait = min(wait*2, max(r.e.Poll.Max, time.Second))

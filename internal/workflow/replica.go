@@ -30,6 +30,10 @@ type ReplicaState struct {
 	TargetRID  string `json:"target_resource_id,omitempty"`
 	// PromotedAt is the AWS time the new replica answered at the old endpoint.
 	PromotedAt time.Time `json:"promoted_at,omitzero"`
+	// TargetAddrs are the addresses the new replica's temporary name resolved to before its
+	// rename; DNS says whether the old endpoint name followed (dns.go).
+	TargetAddrs []string `json:"target_addresses,omitempty"`
+	DNS         string   `json:"dns,omitempty"`
 }
 
 // Subject is how steps and events name the replica: region/identifier.
@@ -128,7 +132,7 @@ func (r *run) regionAPI(region string) (model.RDS, error) {
 func replicaReports(st *State) []ReplicaReport {
 	var out []ReplicaReport
 	for _, rs := range st.Replicas {
-		rr := ReplicaReport{Replica: rs.Subject(), Swapped: !rs.PromotedAt.IsZero()}
+		rr := ReplicaReport{Replica: rs.Subject(), Swapped: !rs.PromotedAt.IsZero(), DNS: rs.DNS}
 		if rr.Swapped && !st.UnfreezeAt.IsZero() && rs.PromotedAt.After(st.UnfreezeAt) {
 			rr.StaleReadSeconds = nonNegativeSeconds(rs.PromotedAt.Sub(st.UnfreezeAt))
 		}

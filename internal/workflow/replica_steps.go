@@ -298,6 +298,12 @@ func applyReplicaPromote(ctx context.Context, r *run) error {
 	if _, err := r.waitInstanceIn(ctx, rc.api, inst.ResourceID, settled); err != nil {
 		return err
 	}
+	if len(rc.rs.TargetAddrs) == 0 { // dns.go: where the old endpoint's name must point after the rename
+		rc.rs.TargetAddrs = r.addressesOf(ctx, inst.Endpoint)
+		if err := r.save(); err != nil {
+			return err
+		}
+	}
 	return r.renameInstance(ctx, rc.api, inst.ResourceID, inst.ID, rc.rs.ID)
 }
 
@@ -316,7 +322,10 @@ func waitReplicaPromoted(ctx context.Context, r *run) error {
 		rc.rs.PromotedAt = r.awsNow()
 	}
 	r.log("replica %s answers at %s, encrypted", rc.rs.Subject(), rc.rs.Endpoint)
-	return nil
+	// Before the migration goes on (to letting writes resume, when replicas are swapped
+	// before cutover), the name must resolve to the new replica (dns.go).
+	rc.rs.DNS, err = r.awaitDNS(ctx, rc.rs.Endpoint, rc.rs.TargetAddrs, "the new replica")
+	return err
 }
 
 // verifyReplicas checks every replacement replica: encrypted with its region's key, at the

@@ -137,6 +137,9 @@ type ReplicaReport struct {
 	// StaleReadSeconds runs from the end of the write freeze until the new replica answered
 	// at the old endpoint (AWS clock): the old replica served frozen data meanwhile.
 	StaleReadSeconds float64 `json:"stale_read_seconds"`
+	// DNS says whether the replica's endpoint name resolved to the new replica once it took
+	// the name, or that it was not resolvable from where the tool ran.
+	DNS string `json:"dns,omitempty"`
 }
 
 // StepReport is the outcome of one step.
