@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/iampolicy"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -94,6 +95,10 @@ var notExercised = map[string]string{
 	"rds:DownloadDBLogFilePortion":               "the replication strategy",
 	"rds:DescribeDBParameters":                   "the replication strategy (MySQL/MariaDB freeze)",
 	"rds:ModifyDBParameterGroup":                 "the replication strategy (MySQL/MariaDB freeze)",
+	"rds:CopyDBParameterGroup":                   "the replication strategy (MySQL/MariaDB: the new instance's parameter group copy)",
+	"rds:DescribeDBParameterGroups":              "the replication strategy (MySQL/MariaDB: the new instance's parameter group copy)",
+	"rds:DeleteDBParameterGroup":                 "the replication strategy (MySQL/MariaDB: rollback deletes the parameter group copy)",
+	"rds:ListTagsForResource":                    "the replication strategy (MySQL/MariaDB: the parameter group copy's tags)",
 	"rds:DescribeDBProxyTargets":                 "called per RDS Proxy; a proxy targeting the source is refused (attachments_test.go)",
 	"rds:AddSourceIdentifierToSubscription":      "only when AWS moved a subscription with the renamed source (attachments_test.go)",
 	"rds:RemoveSourceIdentifierFromSubscription": "only when AWS moved a subscription with the renamed source (attachments_test.go)",
@@ -225,6 +230,9 @@ var clusterNotExercised = map[string]string{
 	"rds:DownloadDBLogFilePortion":               "the replication strategy",
 	"rds:DescribeDBParameters":                   "the replication strategy (MySQL/MariaDB freeze)",
 	"rds:ModifyDBParameterGroup":                 "the replication strategy (MySQL/MariaDB freeze)",
+	"rds:CopyDBParameterGroup":                   "the replication strategy (MySQL/MariaDB: the new instance's parameter group copy)",
+	"rds:DescribeDBParameterGroups":              "the replication strategy (MySQL/MariaDB: the new instance's parameter group copy)",
+	"rds:DeleteDBParameterGroup":                 "the replication strategy (MySQL/MariaDB: rollback deletes the parameter group copy)",
 	"rds:AddRoleToDBInstance":                    "instance path only: a cluster's restore carries its roles",
 	"rds:DescribeDBProxyTargets":                 "called per RDS Proxy; a proxy targeting the source is refused (attachments_test.go)",
 	"rds:AddSourceIdentifierToSubscription":      "only when AWS moved a subscription with the renamed source (attachments_test.go)",
@@ -298,4 +306,33 @@ func TestEachClusterPolicyActionIsNeeded(t *testing.T) {
 			t.Logf("%s: %s", stage, err)
 		})
 	}
+}
+
+// The printed policy's parameter group statements, evaluated by the simulator as IAM would:
+// the replication strategy's copy of the source's group is allowed only with the migration
+// tag, its tags can be read, and only a group tagged as a migration's can be deleted (the
+// policy scenarios run the snapshot strategy, which makes no copy).
+func TestPolicyScopesTheParameterGroupCopy(t *testing.T) {
+	e := newEnv(t)
+	ctx := e.ctx()
+	for _, name := range []string{"app-params", "operators-params"} {
+		_, err := e.rds.CreateDBParameterGroup(ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(name),
+			DBParameterGroupFamily: aws.String("mariadb10.11"), Description: aws.String(name)})
+		require.NoError(t, err)
+	}
+	enforce(t, e, instancePolicy())
+	api := e.client.For(region)
+	ours := model.Tags{model.TagMigrationID: fixedID, model.TagRole: workflow.RoleParameterGroup}
+
+	_, err := api.CopyParameterGroup(ctx, "app-params", "untagged-copy", "copy", nil)
+	require.Equal(t, model.FailureAccessDenied, model.FailureOf(err), "a copy without the migration tag: %v", err)
+	name := workflow.ParameterGroupCopyName("app-params", fixedID)
+	_, err = api.CopyParameterGroup(ctx, "app-params", name, "copy", ours)
+	require.NoError(t, err)
+	pg, err := api.ParameterGroup(ctx, name)
+	require.NoError(t, err)
+	assert.Equal(t, ours, pg.Tags)
+	err = api.DeleteParameterGroup(ctx, "operators-params")
+	require.Equal(t, model.FailureAccessDenied, model.FailureOf(err), "deleting an untagged group: %v", err)
+	require.NoError(t, api.DeleteParameterGroup(ctx, name))
 }

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
@@ -39,6 +41,9 @@ const (
 	proofUser     = "app_admin"
 	proofPassword = "proof-s3cret-password"
 )
+
+// proofMigrationID is the id of every proof's migration.
+const proofMigrationID = "proof0001"
 
 // proofResult is what one migration under load measured.
 type proofResult struct {
@@ -142,9 +147,8 @@ func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, ro
 	led := startLedger(ldb, pause)
 	require.Eventually(t, func() bool { return led.count() >= 100 }, time.Minute, 10*time.Millisecond)
 
-	const migrationID = "proof0001"
 	newEngine := func(stopAt string, stop context.CancelFunc) *workflow.Engine {
-		eng := e.engine(migrationID, workflow.AutoApprove)
+		eng := e.engine(proofMigrationID, workflow.AutoApprove)
 		eng.Hooks = workflow.ShellHooks{}
 		eng.Poll = awsclient.PollOptions{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}
 		eng.Replication = map[string]replication.Engine{"mysql": binlog.New()}
@@ -175,7 +179,7 @@ func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, ro
 		if i == 0 {
 			rep, err = eng.Migrate(runCtx, req)
 		} else {
-			rep, err = eng.Resume(runCtx, migrationID)
+			rep, err = eng.Resume(runCtx, proofMigrationID)
 		}
 		stop()
 		if i < len(interrupt) {
@@ -192,7 +196,7 @@ func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, ro
 	after := led.count()
 	require.Eventually(t, func() bool { return led.count() >= after+100 }, time.Minute, 10*time.Millisecond)
 	if rollback {
-		rb, err := newEngine("", nil).Rollback(ctx, migrationID)
+		rb, err := newEngine("", nil).Rollback(ctx, proofMigrationID)
 		require.NoError(t, err)
 		require.Equal(t, workflow.StatusRolledBack, rb.Status, "rollback report %+v", rb)
 		back := led.count()
@@ -254,6 +258,14 @@ func TestReplicationStrategyUnderSysbench(t *testing.T) {
 	require.Zero(t, res.duplicated, "committed transactions duplicated")
 	require.NotNil(t, res.report.Replication)
 	require.Equal(t, 3, res.report.Replication.TablesVerified, "sbtest1, sbtest2 and ledger verified at the freeze")
+	// The retired source stays read-only (its own parameter group keeps read_only; the new
+	// primary has a copy): a client holding its address cannot write there (issue 17, R18).
+	retired := waitInstance(t, e, workflow.NamesFor(proofMigrationID, "shop").Retired, "available")
+	old := mariaAt(instAddr(retired), proofUser, proofPassword, "shop")
+	defer old.Close()
+	_, err := old.ExecContext(e.ctx(), "INSERT INTO sbtest1 (k, c, pad) VALUES (1, 'retired', 'retired')")
+	var me *mysql.MySQLError
+	require.True(t, errors.As(err, &me) && me.Number == 1290, "a write through the retired source's address: %v, want the read-only refusal (1290)", err)
 }
 
 // TestReplicationStrategyInterruptedResumes: the replication strategy stopped at the start of

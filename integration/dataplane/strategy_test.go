@@ -20,6 +20,7 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim/simtest"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
+	binlog "github.com/rdsencrypt/rdsencrypt/internal/replication/mysql"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication/postgres"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
@@ -40,9 +41,13 @@ type toolEnv struct {
 	events []workflow.Event
 }
 
-func startTool(t testing.TB, speed float64) *toolEnv {
+// startTool starts the simulator and the tool for engines (default PostgreSQL).
+func startTool(t testing.TB, speed float64, engines ...string) *toolEnv {
 	t.Helper()
-	dataplane.RequireEngine(t, dataplane.Postgres)
+	if len(engines) == 0 {
+		engines = []string{dataplane.Postgres}
+	}
+	dataplane.RequireEngine(t, engines...)
 	h := simtest.Start(t, rdssim.Options{DataPlane: true, Speed: speed})
 	if h.Sim == nil {
 		t.Skip("the data-plane tests drive the in-process simulator (RDSSIM_ENDPOINT is set)")
@@ -72,7 +77,7 @@ func (e *toolEnv) engine(id string) *workflow.Engine {
 		Poll:        awsclient.PollOptions{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond},
 		Resolver:    noDNS{},
 		NewID:       func() (string, error) { return id, nil },
-		Replication: map[string]replication.Engine{"postgres": postgres.New()},
+		Replication: map[string]replication.Engine{"postgres": postgres.New(), "mysql": binlog.New()},
 		Credentials: workflow.CredentialChain{EnvPassword: password},
 		DBTLS:       "prefer",
 	}

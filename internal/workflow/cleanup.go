@@ -76,7 +76,7 @@ func (r *run) cleanup(ctx context.Context) (*Report, error) {
 func instanceCleanupSummary(r *run) Approval {
 	return Approval{
 		Summary: fmt.Sprintf("delete the retired source %s (final snapshot %s)%s and the unencrypted snapshot %s", r.names.Retired, r.names.FinalSnapshot, retiredReplicaList(r), r.names.Snapshot),
-		Details: append(append(freezeGroupCleanupNote(r), "The encrypted instance "+r.st.Source+" is not touched.",
+		Details: append(append(append(freezeGroupCleanupNote(r), groupCopyCleanupNote(r)...), "The encrypted instance "+r.st.Source+" is not touched.",
 			"The encrypted snapshot "+r.names.EncryptedSnapshot+" is kept as a restore point.",
 			retainedBackupsNote(r.names.Retired, "instance")), masterSecretCleanupNote(r)...)}
 }
@@ -87,6 +87,17 @@ func freezeGroupCleanupNote(r *run) []string {
 		return nil
 	}
 	return []string{fmt.Sprintf("Then the freeze security group %s (%s), which the retired source kept.", r.names.FreezeGroup, r.st.Freeze.GroupID)}
+}
+
+// groupCopyCleanupNote says what cleanup does with the parameter groups of a MySQL/MariaDB
+// replication run: the copy stays, the source's group gets read_only back.
+func groupCopyCleanupNote(r *run) []string {
+	c := r.groupCopy()
+	if c == "" || r.st.Replication == nil || r.st.Replication.ReadOnlyGroup == "" {
+		return nil
+	}
+	return []string{fmt.Sprintf("The DB parameter group %s stays: it is the encrypted instance's own copy of %s. Once the retired source is deleted, %s gets read_only back as it was before the freeze.",
+		c, r.st.Replication.ReadOnlyGroup, r.st.Replication.ReadOnlyGroup)}
 }
 
 // cleanupInstance deletes the old replicas, the retired source with a final snapshot, then the
@@ -103,6 +114,13 @@ func cleanupInstance(ctx context.Context, r *run) error {
 	}
 	if err := r.deleteFreezeGroup(ctx, "rdsencrypt cleanup "+r.st.ID); err != nil { // enforce.go: the retired source kept it
 		return err
+	}
+	if r.groupCopy() != "" && usesGroupFreeze(r.st) {
+		// The retired source kept read_only in its group; with it deleted, the group gets its
+		// value back (replication_mysql.go).
+		if err := r.thawGroup(ctx, r.st.Replication.ReadOnlyGroup); err != nil {
+			return err
+		}
 	}
 	for _, id := range []string{r.names.Snapshot, r.names.PreEncryptedSnapshot, r.names.PreSnapshot} {
 		if err := r.deleteOwnedSnapshot(ctx, id); err != nil {

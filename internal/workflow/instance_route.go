@@ -236,5 +236,7 @@ func (instanceRoute) cleanupSummary(r *run) Approval            { return instanc
 // as the migration's.
 func (instanceRoute) undoAndCleanupActions() []string {
 	return []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:ModifyDBInstance", "rds:DeleteDBInstance",
-		"rds:CreateDBSnapshot", "rds:AddTagsToResource", "rds:DeleteDBSnapshot", "ec2:DescribeSecurityGroups", "ec2:DeleteSecurityGroup"}
+		"rds:CreateDBSnapshot", "rds:AddTagsToResource", "rds:DeleteDBSnapshot", "ec2:DescribeSecurityGroups", "ec2:DeleteSecurityGroup",
+		// the parameter group copy of a MySQL/MariaDB replication run (replication_group_copy.go)
+		"rds:DescribeDBParameterGroups", "rds:ListTagsForResource", "rds:DeleteDBParameterGroup"}
 }

@@ -509,6 +509,11 @@ func checkParity(ctx context.Context, r *run) error {
 		return r.refuseUnencrypted(inst.ID, r.st.Source, p)
 	}
 	diffs := compareSettings(model.InstanceSettingRoutes, r.st.Source, r.src.Settings, inst.Settings)
+	groupDiffs, err := r.groupValueDifferences(ctx, inst) // replication_group_copy.go
+	if err != nil {
+		return err
+	}
+	diffs = append(diffs, groupDiffs...)
 	if late := r.settingsToModifyIn(StepModifyLate, inst); len(late) > 0 {
 		// Applied after cutover, then compared by verify with every other setting.
 		r.log("parity: %s gets %s after cutover (modify-after-cutover)", inst.ID, joinSettings(late))
@@ -680,7 +685,11 @@ func verifyTarget(ctx context.Context, r *run) error {
 	if !strings.EqualFold(inst.Endpoint, r.st.SourceAddr) {
 		problems = append(problems, fmt.Sprintf("endpoint %s, not %s", inst.Endpoint, r.st.SourceAddr))
 	}
-	for _, d := range compareSettings(model.InstanceSettingRoutes, r.st.Source, r.src.Settings, inst.Settings) {
+	groupDiffs, err := r.groupValueDifferences(ctx, inst) // replication_group_copy.go
+	if err != nil {
+		return err
+	}
+	for _, d := range append(compareSettings(model.InstanceSettingRoutes, r.st.Source, r.src.Settings, inst.Settings), groupDiffs...) {
 		if !accepted(r.st.Differences, d) {
 			problems = append(problems, fmt.Sprintf("%s is %q, source has %q", d.Setting, d.Target, d.Source))
 		}

@@ -169,7 +169,10 @@ func (e *Engine) migrateInstance(ctx context.Context, api model.RDS, req Migrate
 		st.Replicas = append(st.Replicas, ReplicaState{ID: n.inst.ID, Region: n.inst.Region, Parent: n.parent,
 			ResourceID: n.inst.ResourceID, Endpoint: n.inst.Endpoint})
 	}
-	return e.start(ctx, plan, st, func(r *run) { r.src, r.key = src, in.key })
+	return e.start(ctx, plan, st, func(r *run) {
+		r.src, r.key = src, in.key
+		r.useGroupCopy() // replication_group_copy.go
+	})
 }
 
 // newMigrationID refuses a second migration of a source that has one unfinished, and
@@ -305,6 +308,7 @@ func reloadInstance(ctx context.Context, r *run) error {
 		src.Settings.VpcSecurityGroupIDs = slices.Clone(fs.OriginalGroups)
 	}
 	r.src, r.key = src, key
+	r.useGroupCopy() // replication_group_copy.go
 	return nil
 }
 
@@ -478,7 +482,21 @@ func actionLines(s step) []string {
 
 // planView is the minimal plan the step descriptions need.
 func (r *run) planView() *Plan {
-	return &Plan{Source: r.st.Source, KmsKeyARN: r.st.KmsKeyARN, Region: r.st.Region, Freeze: r.st.Options.freezeMode()}
+	p := &Plan{Source: r.st.Source, KmsKeyARN: r.st.KmsKeyARN, Region: r.st.Region, Freeze: r.st.Options.freezeMode()}
+	for _, res := range r.st.Resources {
+		p.Resources = append(p.Resources, PlannedResource{Role: res.Role, Type: res.Type, Region: res.Region, Name: res.Name})
+	}
+	return p
+}
+
+// resourceName is the name of the planned resource of role ("" when none).
+func (p *Plan) resourceName(role string) string {
+	for _, res := range p.Resources {
+		if res.Role == role {
+			return res.Name
+		}
+	}
+	return ""
 }
 
 // ourTags are the tags of every resource the migration creates.

@@ -21,6 +21,7 @@ const (
 	RoleFinalSnapshot        = "final-snapshot"    // taken when cleanup deletes the retired source
 	RoleRollbackSnapshot     = "rollback-snapshot" // taken when rollback deletes a target that took writes
 	RoleFreezeGroup          = "freeze-group"      // the ingress-free security group of an enforced freeze
+	RoleParameterGroup       = "parameter-group"   // the new instance's copy of the source's DB parameter group
 )
 
 // Resource types (Resource.Type, journaled as "kind").
@@ -31,12 +32,15 @@ const (
 	TypeDBClusterSnapshot = "db-cluster-snapshot"
 	TypeDBClusterEndpoint = "db-cluster-endpoint"
 	TypeSecurityGroup     = "security-group"
+	TypeDBParameterGroup  = "db-parameter-group"
 )
 
 const (
 	maxInstanceID = 63  // DB instance and cluster identifiers
 	maxSnapshotID = 255 // DB snapshot identifiers
 	maxGroupName  = 255 // EC2 security group names (CreateSecurityGroup)
+	// DB parameter group names (CopyDBParameterGroup TargetDBParameterGroupIdentifier)
+	maxParameterGroupName = 255
 )
 
 var migrationIDPattern = regexp.MustCompile(`^[a-z0-9]{8}$`)

@@ -98,6 +98,9 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			if !rolesPlanned(kind, src, replicaBySubject(in.replicas, subject)) {
 				continue // nothing to associate
 			}
+			if ps.name == StepReplCopyGroup && replication.Family(src.Settings.Engine) != "mysql" {
+				continue // only the MySQL/MariaDB freeze sets read_only in a parameter group
+			}
 			if !managesPassword(kind, p.MasterUserSecret) {
 				continue
 			}
@@ -143,7 +146,10 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		// the freeze-writes step: no freeze group.
 		p.Warnings = append(replicationWarnings(in.findings), instanceWarnings(src, names)...)
 		if replication.Family(src.Settings.Engine) == "mysql" {
-			p.Warnings = append(p.Warnings, retiredSourceWritableWarning(src.ID, names.Retired, src.Settings.DBParameterGroupName))
+			group := src.Settings.DBParameterGroupName
+			groupCopy := ParameterGroupCopyName(group, planID(in.id))
+			p.Resources = append(p.Resources, PlannedResource{Role: RoleParameterGroup, Type: TypeDBParameterGroup, Region: src.Region, Name: groupCopy})
+			p.Warnings = append(p.Warnings, groupCopyNote(src.ID, names.Retired, group, groupCopy))
 		}
 	} else {
 		if p.Freeze == FreezeEnforce {

@@ -15,9 +15,11 @@ import (
 // the tool can make the server refuse writes (and FLUSH TABLES WITH READ LOCK is refused on
 // RDS). read_only is dynamic, so ApplyMethod immediate applies it at once to the running
 // servers of every instance using the group (docs/replication-mysql.md#lag-freeze-drain-verification).
-// The restored target carries the source's group, so it is read_only too until the unfreeze:
-// its replication thread still applies, and writes resume on it when the group's read_only is
-// put back.
+// The restored target has a copy of the source's group (replication_group_copy.go): the freeze
+// sets read_only in both, so the target is read_only too until the unfreeze (its replication
+// thread still applies); the unfreeze lifts it in the copy only, and the retired source stays
+// read_only. A journal from before the copy has the target share the source's group, and the
+// unfreeze lifts read_only on both.
 
 const readOnlyParameter = "read_only"
 
@@ -52,8 +54,9 @@ func mysqlGroupProblem(ctx context.Context, api model.RDS, src *model.Instance) 
 	return "", nil
 }
 
-// freezeGroup sets read_only=1 in the source's parameter group, journaling the group and the
-// value it had first, before the engine checks the freeze.
+// freezeGroup sets read_only=1 in the source's parameter group and in the new instance's copy,
+// journaling the source's group and the value it had first, before the engine checks the
+// freeze.
 func (r *run) freezeGroup(ctx context.Context) error {
 	st := r.replState()
 	if st.ReadOnlyGroup == "" {
@@ -71,17 +74,38 @@ func (r *run) freezeGroup(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := r.api.SetParameters(ctx, st.ReadOnlyGroup, map[string]string{readOnlyParameter: "1"}); err != nil {
-		return errorf(r.st.Source, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, err,
-			"cannot set read_only in the parameter group %s", st.ReadOnlyGroup)
+	for _, group := range r.frozenGroups() {
+		if err := r.api.SetParameters(ctx, group, map[string]string{readOnlyParameter: "1"}); err != nil {
+			return errorf(r.st.Source, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, err,
+				"cannot set read_only in the parameter group %s", group)
+		}
+		r.log("read_only=1 in the parameter group %s (applied at once to the instances that use it)", group)
 	}
-	r.log("read_only=1 in the parameter group %s (applied at once to %s and %s)", st.ReadOnlyGroup, r.st.Source, r.names.Target)
 	return nil
 }
 
-// thawGroup puts read_only back in the group: its earlier value when it had one of 0/1, else
-// 0 (the default {TrueIfReplica} is 0 for an instance that is not a replica).
-func (r *run) thawGroup(ctx context.Context) error {
+// frozenGroups are the groups the freeze sets read_only in: the source's and the new
+// instance's copy, when it has one.
+func (r *run) frozenGroups() []string {
+	groups := []string{r.st.Replication.ReadOnlyGroup}
+	if c := r.groupCopy(); c != "" {
+		groups = append(groups, c)
+	}
+	return groups
+}
+
+// newInstanceGroup is the group whose read_only the unfreeze lifts: the new instance's copy,
+// or, in a journal from before the copy, the group it shares with the source.
+func (r *run) newInstanceGroup() string {
+	if c := r.groupCopy(); c != "" {
+		return c
+	}
+	return r.replState().ReadOnlyGroup
+}
+
+// thawGroup puts read_only back in group: the source's group's earlier value when it had one
+// of 0/1, else 0 (the default {TrueIfReplica} is 0 for an instance that is not a replica).
+func (r *run) thawGroup(ctx context.Context, group string) error {
 	st := r.st.Replication
 	if st == nil || st.ReadOnlyGroup == "" {
 		return nil
@@ -90,19 +114,23 @@ func (r *run) thawGroup(ctx context.Context) error {
 	if st.ReadOnlyBefore == "1" {
 		value = "1"
 	}
-	if err := r.api.SetParameters(ctx, st.ReadOnlyGroup, map[string]string{readOnlyParameter: value}); err != nil {
-		return errorf(r.st.Source, "set read_only="+value+" in the parameter group "+st.ReadOnlyGroup+" by hand, then rdsencrypt resume "+r.st.ID, err,
-			"cannot put read_only back in the parameter group %s", st.ReadOnlyGroup)
+	if err := r.api.SetParameters(ctx, group, map[string]string{readOnlyParameter: value}); err != nil {
+		return errorf(r.st.Source, "set read_only="+value+" in the parameter group "+group+" by hand, then rdsencrypt resume "+r.st.ID, err,
+			"cannot put read_only back in the parameter group %s", group)
 	}
-	r.log("read_only=%s in the parameter group %s again", value, st.ReadOnlyGroup)
+	r.log("read_only=%s in the parameter group %s again", value, group)
 	return nil
 }
 
-// thawAndCheck lifts the group freeze and checks, on the instance now at the source's name,
-// that writes are accepted again.
+// thawAndCheck lifts the freeze in the new instance's group and checks, on the instance now
+// at the source's name, that writes are accepted again. The retired source keeps read_only
+// when the new instance has its own copy.
 func (r *run) thawAndCheck(ctx context.Context) error {
-	if err := r.thawGroup(ctx); err != nil {
+	if err := r.thawGroup(ctx, r.newInstanceGroup()); err != nil {
 		return err
+	}
+	if r.groupCopy() != "" {
+		r.log("the retired source %s keeps read_only=1 in %s until cleanup deletes it or rollback renames it back", r.names.Retired, r.st.Replication.ReadOnlyGroup)
 	}
 	inst, err := r.api.DescribeInstance(ctx, r.st.Source)
 	if err != nil {
@@ -176,8 +204,8 @@ func (r *run) attachReverse(ctx context.Context) error {
 	return r.save()
 }
 
-// drainReverse, in a rollback after cutover, freezes the new instance (read_only in the group
-// it shares with the retired source), waits until the retired source has applied every write
+// drainReverse, in a rollback after cutover, freezes the new instance (read_only in its copy
+// of the group; the retired source's has kept it since the freeze), waits until the retired source has applied every write
 // made on it, and stops the reverse stream.
 func (r *run) drainReverse(ctx context.Context, newInst, old *model.Instance) error {
 	st := r.st.Replication

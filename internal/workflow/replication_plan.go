@@ -84,12 +84,12 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 	return "", findings, nil
 }
 
-// retiredSourceWritableWarning says what a MySQL/MariaDB replication run does not yet close: the
-// restored instance shares the source's DB parameter group, so the unfreeze lifts read_only on
-// both, and the retired source accepts writes again after the cutover (nothing reaches it at
-// its retired name, but a client holding its old address can). docs/replication-mysql.md.
-func retiredSourceWritableWarning(source, retired, group string) string {
-	return fmt.Sprintf("replication (MySQL, MariaDB): after the cutover the retired source %s accepts writes again, because the new instance shares its DB parameter group %s and the unfreeze lifts read_only there; a client still holding %s's old address could write to it, and those writes are not on the new instance (cleanup deletes them with the retired source). Make sure clients reconnect by name", retired, group, source)
+// groupCopyNote is the plan's line on the new instance's copy of the source's parameter group
+// (replication_group_copy.go, docs/replication-mysql.md#parameter-groups).
+func groupCopyNote(source, retired, group, groupCopy string) string {
+	return fmt.Sprintf("replication (MySQL, MariaDB): the new instance gets %s, a tagged copy of %s's DB parameter group %s, and keeps it after the migration (cleanup does not delete it; rollback does). "+
+		"The freeze sets read_only=1 in both groups; the unfreeze lifts it in the copy only, so the retired source %s stays read-only until cleanup deletes it (then %s gets its read_only back) or rollback renames it back",
+		groupCopy, source, group, retired, group)
 }
 
 // replicationWarnings are the plan's lines for the replication strategy.

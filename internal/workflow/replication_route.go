@@ -49,6 +49,17 @@ var replicationSteps = []step{
 		apply:    applyReplPrepare,
 	},
 	{
+		name: StepReplCopyGroup, actions: []string{"CopyDBParameterGroup", "DescribeDBParameterGroups"},
+		permissions: []string{"rds:AddTagsToResource", "rds:ListTagsForResource"}, mutating: true,
+		// MySQL and MariaDB only (replication_group_copy.go); planned by buildInstancePlan.
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("copy %s's DB parameter group to %s, tagged, for the new instance: the unfreeze lifts read_only in the copy only, so the retired source stays read-only", p.Source, p.resourceName(RoleParameterGroup))
+		},
+		estimate: estimate{base: 5 * time.Second},
+		undo:     "rollback deletes the copy once the new instance is gone; after a completed migration the new instance keeps it",
+		observe:  observeGroupCopy, apply: applyGroupCopy,
+	},
+	{
 		name: StepReplAttach, actions: []string{"DescribeDBLogFiles", "DownloadDBLogFilePortion"}, mutating: true,
 		describe: func(p *Plan, n Names) string {
 			return fmt.Sprintf("read where %s's recovery ended from its log and start replication from %s to it there", n.Target, p.Source)
@@ -153,13 +164,14 @@ func replicationOrder() []plannedStep {
 			continue
 		case StepSnapshot:
 			add(StepReplPrepare, false)
+			add(StepReplCopyGroup, false) // MySQL and MariaDB only; minutes before the restore uses it (AWS asks for 5)
 			add(s.name, false)
 		case StepCopy, StepRestore, StepModify, StepAddRoles: // add-roles: planned only for a source with IAM roles
 			add(s.name, false)
 		case StepParity:
 			add(s.name, false)
 			for _, r := range replicationSteps {
-				if r.name != StepReplPrepare && r.name != StepReplCleanup {
+				if r.name != StepReplPrepare && r.name != StepReplCopyGroup && r.name != StepReplCleanup {
 					add(r.name, r.downtime)
 				}
 			}

@@ -28,10 +28,10 @@ func TestReplicationOrderFreezesOnlyForTheCutover(t *testing.T) {
 	for i, ps := range order {
 		assert.Equal(t, i >= freeze && i < unfreeze, ps.downtime, "step %s", ps.name)
 	}
-	assert.Equal(t, []string{StepPreflight, StepReplPrepare, StepSnapshot, StepCopy, StepRestore, StepModify, StepAddRoles, StepParity,
+	assert.Equal(t, []string{StepPreflight, StepReplPrepare, StepReplCopyGroup, StepSnapshot, StepCopy, StepRestore, StepModify, StepAddRoles, StepParity,
 		StepReplAttach, StepReplCatchUp, StepReplAhead, StepReplFreeze, StepReplDrain, StepReplVerify, StepReplSequences, StepReplDetach,
 		StepRenameSource, StepRenameTarget, StepUnfreeze, StepModifyLate, StepVerify, StepReplCleanup,
-		StepManagePassword}, names) // add-roles and the last one are planned only for a source with IAM roles, a managed password
+		StepManagePassword}, names) // copy-parameter-group, add-roles and the last one are planned only for MySQL/MariaDB, a source with IAM roles, a managed password
 	assert.NotContains(t, names, StepFreeze, "the SQL freeze replaces the operator's freeze")
 }
 

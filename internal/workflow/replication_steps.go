@@ -503,8 +503,8 @@ func undoReplication(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	if usesGroupFreeze(r.st) {
-		if err := r.thawGroup(ctx); err != nil {
+	if usesGroupFreeze(r.st) && r.st.Replication.ReadOnlyGroup != "" {
+		if err := r.thawGroup(ctx, r.st.Replication.ReadOnlyGroup); err != nil { // the source's group
 			return err
 		}
 	}

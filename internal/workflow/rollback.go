@@ -162,6 +162,9 @@ func undoInstance(ctx context.Context, r *run) error {
 			return err
 		}
 	}
+	if err := r.deleteGroupCopy(ctx); err != nil { // replication_group_copy.go: once no instance uses it
+		return err
+	}
 	if final != "" {
 		// Tagged even when a resumed rollback finds the new instance already gone.
 		if _, err := r.api.DescribeSnapshot(ctx, final); err == nil {

@@ -1,0 +1,145 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+)
+
+// The new instance's own DB parameter group (MySQL, MariaDB under the replication strategy;
+// docs/replication-mysql.md#parameter-groups). The freeze sets read_only in the source's
+// group; had the new instance that group too, the unfreeze would lift read_only on both, and
+// the retired source would accept writes from any client still holding its address. So the
+// new instance is restored with a tagged copy of the source's group: the freeze sets
+// read_only in both, the unfreeze lifts it in the copy only, and the retired source stays
+// read-only until cleanup deletes it or rollback puts it back at its name.
+
+// StepReplCopyGroup copies the source's DB parameter group for the new instance.
+const StepReplCopyGroup = "replication-copy-parameter-group"
+
+// ParameterGroupCopyName is the name of migration id's copy of the DB parameter group group:
+// "<group>-rdsencrypt-<id>", shortened to AWS's 255 characters (letters, digits, hyphens; no
+// trailing or double hyphen).
+func ParameterGroupCopyName(group, id string) string {
+	return withSuffix(group, "-rdsencrypt-"+id, maxParameterGroupName)
+}
+
+// groupCopy is the journaled name of the new instance's parameter group copy ("" for a
+// migration without one: another engine, the snapshot strategy, or a journal from before).
+func (r *run) groupCopy() string {
+	if res := r.resource(RoleParameterGroup); res != nil {
+		return res.Name
+	}
+	return ""
+}
+
+// useGroupCopy makes the copy the parameter group the new instance is restored with, modified
+// to, and compared in: the source as the run sees it, with the copy's name for its group.
+func (r *run) useGroupCopy() {
+	if c := r.groupCopy(); c != "" && r.src != nil {
+		src := *r.src
+		src.Settings.DBParameterGroupName = c
+		r.src = &src
+	}
+}
+
+func observeGroupCopy(ctx context.Context, r *run) (bool, error) {
+	pg, err := r.api.ParameterGroup(ctx, r.groupCopy())
+	if err != nil || pg == nil {
+		return false, err
+	}
+	return true, r.checkGroupCopy(pg)
+}
+
+// applyGroupCopy copies the source's group (read now, not from the plan) to the journaled
+// name, tagged as the migration's. A group already there under that name is adopted only
+// when its tags say it is this migration's copy (a run stopped after the call).
+func applyGroupCopy(ctx context.Context, r *run) error {
+	src, err := r.source(ctx)
+	if err != nil {
+		return err
+	}
+	from, name := src.Settings.DBParameterGroupName, r.groupCopy()
+	r.log("copying the DB parameter group %s of %s to %s for the new instance", from, src.ID, name)
+	_, err = r.api.CopyParameterGroup(ctx, from, name,
+		fmt.Sprintf("rdsencrypt %s: copy of %s for the encrypted %s", r.st.ID, from, r.st.Source), r.ourTags(RoleParameterGroup))
+	if model.IsAlreadyExists(err) {
+		pg, err := r.api.ParameterGroup(ctx, name)
+		if err != nil || pg == nil {
+			return err
+		}
+		return r.checkGroupCopy(pg)
+	}
+	if err != nil {
+		return errorf(name, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, err,
+			"cannot copy the DB parameter group %s to %s", from, name)
+	}
+	return nil
+}
+
+// checkGroupCopy refuses a group under the copy's name that is not tagged as this
+// migration's copy: the journal's name alone never makes a group ours.
+func (r *run) checkGroupCopy(pg *model.ParameterGroup) error {
+	if pg.Tags[model.TagMigrationID] != r.st.ID || pg.Tags[model.TagRole] != RoleParameterGroup {
+		return errorf(pg.Name, "delete or rename that DB parameter group if it is not needed, then rdsencrypt resume "+r.st.ID+"; or rdsencrypt rollback "+r.st.ID, nil,
+			"DB parameter group %s exists but is not tagged as migration %s's copy: not using it", pg.Name, r.st.ID)
+	}
+	return nil
+}
+
+// groupValueDifferences compares, by value, the parameters of the source's group and of the
+// new instance's copy, but for read_only, which the freeze and the unfreeze set apart: the
+// copy matches when it holds every value of the source's group (a copy AWS had not finished,
+// or a change made to the source's group since, shows here).
+func (r *run) groupValueDifferences(ctx context.Context, target *model.Instance) ([]Difference, error) {
+	c := r.groupCopy()
+	if c == "" || target.Settings.DBParameterGroupName != c {
+		return nil, nil // the name comparison reports another group
+	}
+	src, err := r.source(ctx)
+	if err != nil {
+		return nil, err
+	}
+	want, err := r.api.Parameters(ctx, src.Settings.DBParameterGroupName)
+	if err != nil {
+		return nil, err
+	}
+	got, err := r.api.Parameters(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var diffs []Difference
+	names := slices.Concat(slices.Collect(maps.Keys(want)), slices.Collect(maps.Keys(got)))
+	slices.Sort(names)
+	for _, name := range slices.Compact(names) {
+		if name != readOnlyParameter && want[name] != got[name] {
+			diffs = append(diffs, Difference{Resource: r.st.Source, Setting: "DBParameterGroupName parameter " + name,
+				Source: src.Settings.DBParameterGroupName + ": " + want[name], Target: c + ": " + got[name]})
+		}
+	}
+	return diffs, nil
+}
+
+// deleteGroupCopy deletes the copy in a rollback, once the new instance is gone, after
+// checking that both the journal and its tags say it is ours.
+func (r *run) deleteGroupCopy(ctx context.Context) error {
+	name := r.groupCopy()
+	if name == "" {
+		return nil
+	}
+	pg, err := r.api.ParameterGroup(ctx, name)
+	if err != nil || pg == nil {
+		return err
+	}
+	if err := r.checkGroupCopy(pg); err != nil {
+		return err
+	}
+	r.log("deleting the DB parameter group %s, the new instance's copy", name)
+	if err := r.api.DeleteParameterGroup(ctx, name); err != nil && !model.IsNotFound(err) {
+		return errorf(name, "rdsencrypt rollback "+r.st.ID, err, "cannot delete the DB parameter group %s", name)
+	}
+	return nil
+}
