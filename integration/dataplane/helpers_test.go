@@ -98,15 +98,19 @@ func endpoint(inst types.DBInstance) string {
 	return net.JoinHostPort(aws.ToString(inst.Endpoint.Address), strconv.Itoa(int(aws.ToInt32(inst.Endpoint.Port))))
 }
 
-func (e *env) pg(addr string) (*pgx.Conn, error) {
+func (e *env) pg(addr string) (*pgx.Conn, error) { return e.pgIn(addr, "shop") }
+
+func (e *env) pgIn(addr, db string) (*pgx.Conn, error) {
 	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
 	defer cancel()
-	return pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@%s/shop?sslmode=disable&connect_timeout=10", master, password, addr))
+	return pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable&connect_timeout=10", master, password, addr, db))
 }
 
-func (e *env) mustPG(addr string) *pgx.Conn {
+func (e *env) mustPG(addr string) *pgx.Conn { return e.mustPGIn(addr, "shop") }
+
+func (e *env) mustPGIn(addr, db string) *pgx.Conn {
 	e.t.Helper()
-	c, err := e.pg(addr)
+	c, err := e.pgIn(addr, db)
 	if err != nil {
 		e.t.Fatalf("connect to %s: %v", addr, err)
 	}

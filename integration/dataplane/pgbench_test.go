@@ -41,6 +41,7 @@ type pgbenchWriter struct {
 	dir     string
 	host    string
 	port    int
+	db      string
 	clients int
 	stop    chan struct{}
 	done    chan struct{}
@@ -56,15 +57,18 @@ func pgbenchEnv() []string {
 	return append(os.Environ(), "PGPASSWORD="+password, "PGCONNECT_TIMEOUT=2")
 }
 
-// pgbenchInit loads the pgbench tables (scale) and the ledger.
-func (e *env) pgbenchInit(host string, port, scale int) {
+// pgbenchInit loads the pgbench tables (scale) and the ledger into the database shop.
+func (e *env) pgbenchInit(host string, port, scale int) { e.pgbenchInitIn(host, port, scale, "shop") }
+
+// pgbenchInitIn loads the pgbench tables (scale) and the ledger into database db.
+func (e *env) pgbenchInitIn(host string, port, scale int, db string) {
 	e.t.Helper()
-	cmd := exec.CommandContext(e.ctx, pgbenchBin(), "-i", "-s", strconv.Itoa(scale), "-q", "-h", host, "-p", strconv.Itoa(port), "-U", master, "shop")
+	cmd := exec.CommandContext(e.ctx, pgbenchBin(), "-i", "-s", strconv.Itoa(scale), "-q", "-h", host, "-p", strconv.Itoa(port), "-U", master, db)
 	cmd.Env = pgbenchEnv()
 	if out, err := cmd.CombinedOutput(); err != nil {
-		e.t.Fatalf("pgbench -i: %v\n%s", err, out)
+		e.t.Fatalf("pgbench -i %s: %v\n%s", db, err, out)
 	}
-	c := e.mustPG(fmt.Sprintf("%s:%d", host, port))
+	c := e.mustPGIn(fmt.Sprintf("%s:%d", host, port), db)
 	e.exec(c, "CREATE TABLE ledger (id bigserial PRIMARY KEY, token text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())")
 }
 
@@ -75,11 +79,16 @@ func startPgbench(t testing.TB, host string, port, clients int) *pgbenchWriter {
 // startPgbenchScript is startPgbench with another script (it must log a token as
 // pgbenchScript does, for the audit).
 func startPgbenchScript(t testing.TB, host string, port, clients int, script string) *pgbenchWriter {
+	return startPgbenchIn(t, host, port, clients, "shop", script)
+}
+
+// startPgbenchIn is startPgbenchScript writing to database db.
+func startPgbenchIn(t testing.TB, host string, port, clients int, db, script string) *pgbenchWriter {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "script.sql"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w := &pgbenchWriter{t: t, dir: dir, host: host, port: port, clients: clients, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &pgbenchWriter{t: t, dir: dir, host: host, port: port, db: db, clients: clients, stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	t.Cleanup(w.Stop)
 	return w
@@ -100,7 +109,7 @@ func (w *pgbenchWriter) run() {
 		cmd := exec.Command(pgbenchBin(), "-n", "-C", "-c", strconv.Itoa(w.clients), "-j", "1", "-T", "2",
 			"-l", "--log-prefix", filepath.Join(w.dir, fmt.Sprintf("r%d", round)),
 			"-D", "round="+strconv.Itoa(round), "-D", "n=0", "-D", "scale=1",
-			"-f", filepath.Join(w.dir, "script.sql"), "-h", w.host, "-p", strconv.Itoa(w.port), "-U", master, "shop")
+			"-f", filepath.Join(w.dir, "script.sql"), "-h", w.host, "-p", strconv.Itoa(w.port), "-U", master, w.db)
 		cmd.Env = pgbenchEnv()
 		out, err := cmd.CombinedOutput()
 		if err != nil {

@@ -337,6 +337,12 @@ func hasFinding(fs []replication.Finding, word string) bool {
 func TestEngineNeedsOnlyRDSRights(t *testing.T) {
 	e := start(t, dataplane.Postgres)
 	e.logicalGroup("logical")
+	// Five databases (shop, postgres, src, dst, appdb), one subscription each on a target.
+	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String("logical"),
+		Parameters: []types.Parameter{{ParameterName: aws.String("max_logical_replication_workers"), ParameterValue: aws.String("8"),
+			ApplyMethod: types.ApplyMethodPendingReboot}}}); err != nil {
+		t.Fatal(err)
+	}
 	inst := e.create("orders", "postgres", func(in *rds.CreateDBInstanceInput) {
 		in.DBParameterGroupName, in.BackupRetentionPeriod = aws.String("logical"), aws.Int32(0)
 	})
@@ -401,12 +407,13 @@ func TestEngineNeedsOnlyRDSRights(t *testing.T) {
 		}
 	}
 	if !slices.ContainsFunc(findings, func(f replication.Finding) bool {
-		return f.Severity == replication.Warning && strings.Contains(f.What, "only database src is replicated") && slices.Contains(f.Objects, "appdb")
+		return strings.Contains(f.What, "every database is replicated") && slices.Contains(f.Objects, "appdb") && slices.Contains(f.Objects, "src")
 	}) {
-		t.Errorf("no warning that the other databases (appdb...) are not replicated: %+v", findings)
+		t.Errorf("no finding that lists every database (appdb, src...) as replicated: %+v", findings)
 	}
-	if got := strings.Join(blocked, " "); got != "public.ledger appdb" {
-		t.Fatalf("blocked objects %q, want the app-owned table and database", got)
+	// Every database is checked, each object named with its database.
+	if got := strings.Join(blocked, " "); got != "appdb dst.public.ledger src.public.ledger" {
+		t.Fatalf("blocked objects %q, want the app-owned database and tables", got)
 	}
 	if _, err := eng.Freeze(ctx, src, n); err == nil || !strings.Contains(err.Error(), "appdb") {
 		t.Fatalf("freeze with a database the master cannot alter: %v, want an error naming appdb", err)

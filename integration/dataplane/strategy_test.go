@@ -98,6 +98,20 @@ func (e *toolEnv) waitAvailable(id string) types.DBInstance {
 	return inst
 }
 
+// createLogical creates a PostgreSQL instance (database shop) in a new parameter group
+// with logical replication on, and waits until it is available.
+func (e *toolEnv) createLogical(id string) types.DBInstance {
+	e.t.Helper()
+	e.logicalGroup("logical")
+	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(id), Engine: aws.String("postgres"),
+		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
+		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), DBParameterGroupName: aws.String("logical"),
+		BackupRetentionPeriod: aws.Int32(0)}); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.waitAvailable(id)
+}
+
 func (e *toolEnv) lagEvents() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -118,14 +132,7 @@ func (e *toolEnv) lagEvents() []string {
 // for both.
 func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	e := startTool(t, 300)
-	e.logicalGroup("logical")
-	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("orders"), Engine: aws.String("postgres"),
-		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
-		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), DBParameterGroupName: aws.String("logical"),
-		BackupRetentionPeriod: aws.Int32(0)}); err != nil {
-		t.Fatal(err)
-	}
-	inst := e.waitAvailable("orders")
+	inst := e.createLogical("orders")
 	host, port := aws.ToString(inst.Endpoint.Address), int(aws.ToInt32(inst.Endpoint.Port))
 	e.pgbenchInit(host, port, 1)
 	key, err := e.h.KMS(region).CreateKey(e.ctx, &kms.CreateKeyInput{})

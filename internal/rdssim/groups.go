@@ -167,6 +167,10 @@ var (
 		DataType: "integer", Allowed: "5-8388607", Static: true, Default: fixed("20")}
 	pMaxSenders = paramDef{Name: "max_wal_senders", Description: "Sets the maximum number of simultaneously running WAL sender processes.",
 		DataType: "integer", Allowed: "5-8388607", Static: true, Default: fixed("20")}
+	// max_logical_replication_workers: PostgreSQL's default (4), static (runtime-config-replication,
+	// "This parameter can only be set at server start"); a subscriber needs one per subscription.
+	pMaxLogicalWorkers = paramDef{Name: "max_logical_replication_workers", Description: "Maximum number of logical replication worker processes.",
+		DataType: "integer", Allowed: "0-262143", Static: true, Default: fixed("4")}
 	pTxReadOnly = paramDef{Name: "default_transaction_read_only", Description: "Sets the default read-only status of new transactions.",
 		DataType: "boolean", Allowed: "0,1", Default: fixed("0")}
 	pReadOnly = paramDef{Name: "read_only", Description: "When set to 1, only users with admin rights can modify data.",
@@ -194,7 +198,7 @@ func paramDefs(family string, cluster bool) []paramDef {
 	case strings.HasPrefix(family, "mariadb"):
 		return []paramDef{pBinlog, pMaxConnMySQL, pPerfSchema, pRequireTLS, pReadOnly, pTrustCreators}
 	case strings.HasPrefix(family, "postgres"):
-		return []paramDef{pLogMinDuration, pMaxConnPG, pForceSSL, pPreload, pLogicalRepl, pMaxSlots, pMaxSenders, pTxReadOnly}
+		return []paramDef{pLogMinDuration, pMaxConnPG, pForceSSL, pPreload, pLogicalRepl, pMaxSlots, pMaxSenders, pMaxLogicalWorkers, pTxReadOnly}
 	}
 	return nil
 }

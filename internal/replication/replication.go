@@ -22,6 +22,8 @@ package replication
 import (
 	"context"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 )
@@ -41,10 +43,27 @@ type Endpoint struct {
 	// TLS: "require" (default: refuse a server without TLS), "prefer", "disable". The
 	// simulator's servers have no TLS, so tests and the simulator demo pass "prefer".
 	TLS string
+	// Databases (PostgreSQL) are the databases replicated, each with its own publication,
+	// slot and subscription named by Names.In; the workflow journals the list when the
+	// migration starts (DatabaseLister) and passes it on both endpoints. Empty: Database alone,
+	// with Names as they are (a journal from before the list existed).
+	Databases []string
 }
 
 // String names the endpoint without its password.
 func (e Endpoint) String() string { return e.User + "@" + e.Host }
+
+// In is ep connected to database db.
+func (e Endpoint) In(db string) Endpoint {
+	e.Database = db
+	return e
+}
+
+// DatabaseLister is implemented by an engine whose replication is per database (PostgreSQL):
+// Databases lists, on src, every database the migration must replicate.
+type DatabaseLister interface {
+	Databases(ctx context.Context, src Endpoint) ([]string, error)
+}
 
 // Names are the names of the objects of one migration, the same on every call.
 type Names struct {
@@ -75,6 +94,17 @@ func NamesFor(migrationID string) Names {
 		Subscription: Prefix + id,
 		User:         Prefix + id,
 	}
+}
+
+// In are the names of the objects of database db. PostgreSQL's publications and
+// subscriptions are per database but its slot names are cluster-wide, so every name carries
+// an 8-hex-digit FNV-1a hash of the database's name (any name, any bytes, a fixed length:
+// the slot name stays within [a-z0-9_] and 63 bytes with its "_rev" and "_frozen" suffixes).
+func (n Names) In(db string) Names {
+	h := fnv.New32a()
+	h.Write([]byte(db))
+	sfx := fmt.Sprintf("_%08x", h.Sum32())
+	return Names{Slot: n.Slot + sfx, Publication: n.Publication + sfx, Subscription: n.Subscription + sfx, User: n.User}
 }
 
 // Reverse are the names of the reverse stream (new -> old after cutover).
@@ -216,6 +246,11 @@ type FreezeChecker interface {
 // ErrNotReplicating is wrapped by Lag and Drain when the target replicates from nothing (it
 // was detached, or never attached).
 var ErrNotReplicating = errors.New("no replication configured")
+
+// ErrDatabasesChanged is wrapped by Freeze and CheckFrozen when a database was created or
+// dropped on the source since the migration listed them (DDL is not replicated): the
+// migration cannot finish without losing writes; it is rolled back and started again.
+var ErrDatabasesChanged = errors.New("databases created or dropped since the migration began")
 
 // Poll is the interval at which verbs that wait (Drain, Freeze's stability check) look again.
 var Poll = 200 * time.Millisecond

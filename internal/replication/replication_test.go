@@ -1,6 +1,7 @@
 package replication
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -36,4 +37,19 @@ func TestFamily(t *testing.T) {
 	assert.Equal(t, "mysql", Family("mariadb"))
 	assert.Equal(t, "mysql", Family("mysql"))
 	assert.Equal(t, "", Family("aurora-postgresql"))
+}
+
+func TestNamesInADatabaseAreDistinctSlotNamesWithinTheIdentifierLimit(t *testing.T) {
+	n := NamesFor("a-very-long-migration-identifier-0123456789")
+	long := strings.Repeat("é", 31) // 62 bytes: PostgreSQL's longest database name is 63
+	a, b, c := n.In("shop"), n.In("Shop"), n.In(long)
+	assert.Equal(t, a, n.In("shop"), "deterministic")
+	assert.NotEqual(t, a.Slot, b.Slot, "slot names are cluster-wide: one per database")
+	for _, in := range []Names{a, b, c} {
+		for _, name := range []string{in.Slot, in.Reverse().Slot + "_frozen", in.Publication, in.Subscription} {
+			assert.LessOrEqual(t, len(name), 63, name)
+			assert.Regexp(t, `^[a-z0-9_]+$`, name, "a slot name's characters")
+		}
+		assert.Equal(t, n.User, in.User, "one replication user for every database")
+	}
 }

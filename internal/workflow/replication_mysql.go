@@ -140,7 +140,7 @@ func (r *run) thawAndCheck(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := db.eng.Unfreeze(ctx, r.e.dbEndpoint(inst, db.login)); err != nil {
+	if err := db.eng.Unfreeze(ctx, r.replEndpoint(inst, db.login)); err != nil {
 		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "%s does not accept writes yet", r.st.Source)
 	}
 	return nil
@@ -196,7 +196,7 @@ func (r *run) attachReverse(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := rev.AttachReverse(ctx, r.e.dbEndpoint(newInst, db.login), oldEP, replication.NamesFor(r.st.ID), st.ReverseStart); err != nil {
+	if err := rev.AttachReverse(ctx, r.replEndpoint(newInst, db.login), oldEP, replication.NamesFor(r.st.ID), st.ReverseStart); err != nil {
 		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot start the reverse stream from %s to %s", r.st.Source, old.ID)
 	}
 	st.ReverseAttached = true
@@ -225,7 +225,7 @@ func (r *run) drainReverse(ctx context.Context, newInst, old *model.Instance) er
 	if err := r.freezeGroup(ctx); err != nil {
 		return err
 	}
-	newEP := r.e.dbEndpoint(newInst, db.login)
+	newEP := r.replEndpoint(newInst, db.login)
 	f, err := db.eng.Freeze(ctx, newEP, n)
 	if err != nil {
 		return r.dbError(err, next, "cannot freeze writes on %s before rolling back", newInst.ID)
@@ -270,7 +270,7 @@ func (r *run) cleanupReverse(ctx context.Context) error {
 	} else if err != nil && !model.IsNotFound(err) {
 		return err
 	}
-	if err := db.eng.Cleanup(ctx, r.e.dbEndpoint(newInst, db.login), n); err != nil {
+	if err := db.eng.Cleanup(ctx, r.replEndpoint(newInst, db.login), n); err != nil {
 		return r.dbError(err, "rdsencrypt cleanup "+r.st.ID, "cannot remove the replication user from %s", newInst.ID)
 	}
 	return nil

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -14,6 +15,11 @@ import (
 // a password.
 type ReplicationState struct {
 	Engine string `json:"engine"` // replication.Family
+	// Databases (PostgreSQL) are the databases replicated, each with its own publication,
+	// slot and subscription, listed before any of them exists; every replication verb works
+	// on this list, and the freeze stops when the instance's databases differ from it.
+	// Empty in a journal from before the list: the connected database alone.
+	Databases []string `json:"databases,omitempty"`
 	// PreparedAt is the source's position when the slot was made (before the snapshot).
 	PreparedAt string `json:"prepared_at,omitempty"`
 	// StartPosition is where the stream starts on the target: its recovery end.
@@ -111,7 +117,17 @@ func (r *run) endpointOf(ctx context.Context, inst *model.Instance) (replication
 	if err != nil {
 		return replication.Endpoint{}, err
 	}
-	return r.e.dbEndpoint(inst, db.login), nil
+	return r.replEndpoint(inst, db.login), nil
+}
+
+// replEndpoint is dbEndpoint with the journaled databases of the migration: the endpoint
+// every replication verb of this run is given, on either side.
+func (r *run) replEndpoint(inst *model.Instance, login DBLogin) replication.Endpoint {
+	ep := r.e.dbEndpoint(inst, login)
+	if r.st.Replication != nil {
+		ep.Databases = r.st.Replication.Databases
+	}
+	return ep
 }
 
 // dbEndpoint is how the tool reaches inst's database with login.
@@ -139,7 +155,7 @@ func (r *run) replSource(ctx context.Context) (*dbRun, replication.Endpoint, err
 	if err != nil {
 		return nil, replication.Endpoint{}, err
 	}
-	return db, r.e.dbEndpoint(src, db.login), nil
+	return db, r.replEndpoint(src, db.login), nil
 }
 
 // replBoth is what most replication steps start with: the source's engine and endpoint, and
@@ -195,6 +211,12 @@ func applyReplPrepare(ctx context.Context, r *run) error {
 	}
 	st := r.replState()
 	if st.Engine == "" { // journaled before any object exists, so rollback looks for them
+		if lister, ok := db.eng.(replication.DatabaseLister); ok {
+			if st.Databases, err = lister.Databases(ctx, src); err != nil {
+				return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot list the databases of %s", r.st.Source)
+			}
+			src.Databases = st.Databases
+		}
 		st.Engine = db.eng.Name()
 		if err := r.save(); err != nil {
 			return err
@@ -205,7 +227,11 @@ func applyReplPrepare(ctx context.Context, r *run) error {
 		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot prepare replication on %s", r.st.Source)
 	}
 	st.PreparedAt = pos
-	r.log("replication prepared on %s at %s", r.st.Source, pos)
+	if len(st.Databases) > 0 {
+		r.log("replication prepared on %s at %s for database(s) %s", r.st.Source, pos, strings.Join(st.Databases, ", "))
+	} else {
+		r.log("replication prepared on %s at %s", r.st.Source, pos)
+	}
 	return nil
 }
 
@@ -353,6 +379,9 @@ func applyReplFreeze(ctx context.Context, r *run) error {
 		}
 	}
 	f, err := db.eng.Freeze(ctx, src, n)
+	if errors.Is(err, replication.ErrDatabasesChanged) {
+		return r.dbError(err, "rdsencrypt rollback "+r.st.ID+" (then migrate again)", "cannot freeze writes on %s", r.st.Source)
+	}
 	if err != nil {
 		return r.dbError(err, r.resumeOrRollback(), "cannot freeze writes on %s", r.st.Source)
 	}
@@ -487,7 +516,7 @@ func applyReplCleanupTarget(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	if err := db.eng.Cleanup(ctx, r.e.dbEndpoint(t, db.login), replication.NamesFor(r.st.ID)); err != nil {
+	if err := db.eng.Cleanup(ctx, r.replEndpoint(t, db.login), replication.NamesFor(r.st.ID)); err != nil {
 		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot remove the replication objects from %s", t.ID)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,17 +126,91 @@ func strings1(ctx context.Context, c *pgx.Conn, q string, args ...any) ([]string
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// Preconditions checks the source: logical WAL, tables UPDATE and DELETE could not be
-// replicated for, unlogged tables, large objects, sequences, DDL.
+// databasesSQL lists the databases a migration replicates: every one that takes
+// connections, but the templates (template0 refuses connections, template1 and any other
+// template is a pattern for CREATE DATABASE) and rdsadmin, RDS's own database, which the
+// master user may not connect to.
+const databasesSQL = `SELECT datname::text FROM pg_database WHERE datallowconn AND NOT datistemplate AND datname <> 'rdsadmin' ORDER BY 1`
+
+// Databases lists the databases of src that a migration replicates, each with its own
+// publication, slot and subscription (docs/replication.md#every-database).
+func (*Engine) Databases(ctx context.Context, src replication.Endpoint) ([]string, error) {
+	var dbs []string
+	err := with(ctx, src, func(c *pgx.Conn) error {
+		var err error
+		dbs, err = listDatabases(ctx, c)
+		return err
+	})
+	return dbs, err
+}
+
+func listDatabases(ctx context.Context, c *pgx.Conn) ([]string, error) {
+	dbs, err := strings1(ctx, c, databasesSQL)
+	if err != nil {
+		return nil, fmt.Errorf("list the databases: %w", err)
+	}
+	seen := map[string]string{}
+	for _, d := range dbs {
+		slot := replication.Names{}.In(d).Slot
+		if other, ok := seen[slot]; ok {
+			return nil, fmt.Errorf("databases %s and %s have the same hash in the names of their replication objects: rename one, or use --strategy snapshot", other, d)
+		}
+		seen[slot] = d
+	}
+	return dbs, nil
+}
+
+// stream is one database's share of a migration: the database and its objects' names.
+type stream struct {
+	db    string
+	names replication.Names
+}
+
+// streams are the databases of ep (Endpoint.Databases; without a list, the connected one
+// with n as it is) and their objects' names.
+func streams(ep replication.Endpoint, n replication.Names) []stream {
+	if len(ep.Databases) == 0 {
+		db := ep.Database
+		if db == "" {
+			db = "postgres"
+		}
+		return []stream{{db: db, names: n}}
+	}
+	out := make([]stream, 0, len(ep.Databases))
+	for _, d := range ep.Databases {
+		out = append(out, stream{db: d, names: n.In(d)})
+	}
+	return out
+}
+
+// each runs f connected to each database of ep in turn; an error names the database.
+func each(ctx context.Context, ep replication.Endpoint, n replication.Names, f func(c *pgx.Conn, s stream) error) error {
+	for _, s := range streams(ep, n) {
+		if err := with(ctx, ep.In(s.db), func(c *pgx.Conn) error { return f(c, s) }); err != nil {
+			return fmt.Errorf("database %s: %w", s.db, err)
+		}
+	}
+	return nil
+}
+
+// Preconditions checks the source: logical WAL, enough slots, senders and apply workers for
+// every database, and in each database the tables UPDATE and DELETE could not be replicated
+// for, tables the user cannot publish, unlogged tables, large objects, sequences.
 func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]replication.Finding, error) {
 	var out []replication.Finding
+	var dbs []string
 	err := with(ctx, src, func(c *pgx.Conn) error {
+		var err error
+		if dbs, err = listDatabases(ctx, c); err != nil {
+			return err
+		}
 		var walLevel string
 		var version int
-		var freeSlots, freeSenders int
+		var freeSlots, freeSenders, workers int
 		if err := c.QueryRow(ctx, `SELECT current_setting('wal_level'), current_setting('server_version_num')::int,
 			current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots),
-			current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)`).Scan(&walLevel, &version, &freeSlots, &freeSenders); err != nil {
+			current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication),
+			current_setting('max_logical_replication_workers')::int`).Scan(&walLevel, &version, &freeSlots, &freeSenders, &workers); err != nil {
 			return fmt.Errorf("read settings: %w", err)
 		}
 		if version < 100000 {
@@ -146,101 +221,129 @@ func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]r
 			out = append(out, replication.Finding{Severity: replication.Blocker, What: "rds.logical_replication is off (wal_level is " + walLevel + ")",
 				Do: "set rds.logical_replication=1 in a custom DB parameter group copied from the instance's, attach it and reboot (its own downtime), or use --strategy snapshot"})
 		}
-		// Two slots: the stream's, and the one Freeze creates for CheckFrozen.
-		if freeSlots < 2 || freeSenders < 1 {
-			out = append(out, replication.Finding{Severity: replication.Blocker, What: fmt.Sprintf("%d free replication slot(s) (2 needed) and %d free WAL sender(s) (1 needed)", max(freeSlots, 0), max(freeSenders, 0)),
+		// Per database two slots (the stream's, and the one Freeze creates for CheckFrozen)
+		// and one WAL sender.
+		if freeSlots < 2*len(dbs) || freeSenders < len(dbs) {
+			out = append(out, replication.Finding{Severity: replication.Blocker, Objects: dbs,
+				What: fmt.Sprintf("%d free replication slot(s) (%d needed: 2 per database) and %d free WAL sender(s) (%d needed: 1 per database)",
+					max(freeSlots, 0), 2*len(dbs), max(freeSenders, 0), len(dbs)),
 				Do: "raise max_replication_slots and max_wal_senders in the parameter group, or drop an unused slot"})
 		}
-		noKey, err := strings1(ctx, c, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		// The new instance is restored with the source's parameter group: one apply worker
+		// per subscription, that is per database.
+		if workers < len(dbs) {
+			out = append(out, replication.Finding{Severity: replication.Blocker, Objects: dbs,
+				What: fmt.Sprintf("max_logical_replication_workers is %d: the new instance needs %d, one subscription per database", workers, len(dbs)),
+				Do:   "raise max_logical_replication_workers (and max_worker_processes) in the parameter group, or use --strategy snapshot"})
+		}
+		refused, dbOwners, err := notOwnedBy(ctx, c, unfreezableSQL)
+		if err != nil {
+			return fmt.Errorf("list databases the user cannot make read-only: %w", err)
+		}
+		if len(refused) > 0 {
+			out = append(out, replication.Finding{Severity: replication.Blocker, Objects: refused,
+				What: fmt.Sprintf("%d database(s) owned by a role %s is not a member of: the freeze cannot make them read-only, so they would stay writable", len(refused), src.User),
+				Do:   grantDo(dbOwners, src.User)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var noKey, notOwned, owners, unlogged, withLargeObjects []string
+	var largeObjects, sequences int64
+	all := src
+	all.Databases = dbs
+	err = each(ctx, all, replication.Names{}, func(c *pgx.Conn, s stream) error {
+		keyless, err := strings1(ctx, c, `SELECT format('%I.%I.%I', current_database(), n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
 			AND (c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))) ORDER BY 1`)
 		if err != nil {
 			return fmt.Errorf("list tables without a replica identity: %w", err)
 		}
-		if len(noKey) > 0 {
-			out = append(out, replication.Finding{Severity: replication.Warning, Objects: noKey,
-				What: fmt.Sprintf("%d table(s) without a primary key or replica identity: once published, UPDATE and DELETE on them fail on the source and are not replicated (INSERT is)", len(noKey)),
-				Do:   "add a primary key, or approve ALTER TABLE ... REPLICA IDENTITY FULL, or use --strategy snapshot if the application updates them"})
-		}
+		noKey = append(noKey, keyless...)
 		// Publishing a table needs ownership of it and the freeze needs ownership of every
 		// database (ALTER DATABASE); RDS's master is no superuser, so both need membership of
 		// the owner's role (docs/replication.md#ownership).
-		notOwned, owners, err := notOwnedBy(ctx, c, `SELECT format('%I.%I', n.nspname, c.relname), pg_get_userbyid(c.relowner)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		tables, tableOwners, err := notOwnedBy(ctx, c, `SELECT format('%I.%I.%I', current_database(), n.nspname, c.relname), pg_get_userbyid(c.relowner)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition
 			AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
 			AND NOT pg_has_role(c.relowner, 'USAGE') ORDER BY 1`)
 		if err != nil {
 			return fmt.Errorf("list tables the user cannot publish: %w", err)
 		}
-		if len(notOwned) > 0 {
-			out = append(out, replication.Finding{Severity: replication.Blocker, Objects: notOwned,
-				What: fmt.Sprintf("%d table(s) owned by a role %s is not a member of: they cannot be added to the publication (must be owner of table)", len(notOwned), src.User),
-				Do:   grantDo(owners, src.User)})
+		notOwned = append(notOwned, tables...)
+		for _, o := range tableOwners {
+			if !slices.Contains(owners, o) {
+				owners = append(owners, o)
+			}
 		}
-		dbs, dbOwners, err := notOwnedBy(ctx, c, unfreezableSQL)
-		if err != nil {
-			return fmt.Errorf("list databases the user cannot make read-only: %w", err)
-		}
-		if len(dbs) > 0 {
-			out = append(out, replication.Finding{Severity: replication.Blocker, Objects: dbs,
-				What: fmt.Sprintf("%d database(s) owned by a role %s is not a member of: the freeze cannot make them read-only, so they would stay writable", len(dbs), src.User),
-				Do:   grantDo(dbOwners, src.User)})
-		}
-		// The publication, slot and subscription are per database: only the one connected to
-		// is replicated (docs/replication.md).
-		others, err := strings1(ctx, c, `SELECT datname::text FROM pg_database WHERE NOT datistemplate AND datallowconn
-			AND datname <> current_database() AND datname <> 'rdsadmin' ORDER BY 1`)
-		if err != nil {
-			return fmt.Errorf("list the other databases: %w", err)
-		}
-		if len(others) > 0 {
-			out = append(out, replication.Finding{Severity: replication.Warning, Objects: others,
-				What: fmt.Sprintf("only database %s is replicated: writes made to the %d other database(s) after the snapshot are not on the new instance", src.Database, len(others)),
-				Do:   "use --strategy snapshot if the applications write to another database during the migration"})
-		}
-		unlogged, err := strings1(ctx, c, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		u, err := strings1(ctx, c, `SELECT format('%I.%I.%I', current_database(), n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.relkind = 'r' AND c.relpersistence = 'u' ORDER BY 1`)
 		if err != nil {
 			return fmt.Errorf("list unlogged tables: %w", err)
 		}
-		if len(unlogged) > 0 {
-			out = append(out, replication.Finding{Severity: replication.Warning, Objects: unlogged,
-				What: "unlogged tables are neither in the snapshot nor replicated", Do: "make them logged (ALTER TABLE ... SET LOGGED) if their rows matter"})
-		}
-		var largeObjects, sequences int64
-		if err := c.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_largeobject_metadata), (SELECT count(*) FROM pg_sequences)`).Scan(&largeObjects, &sequences); err != nil {
+		unlogged = append(unlogged, u...)
+		var lo, seqs int64
+		if err := c.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_largeobject_metadata), (SELECT count(*) FROM pg_sequences)`).Scan(&lo, &seqs); err != nil {
 			return fmt.Errorf("count large objects and sequences: %w", err)
 		}
-		if largeObjects > 0 {
-			out = append(out, replication.Finding{Severity: replication.Warning, What: fmt.Sprintf("%d large object(s): large objects are not replicated; those written after the snapshot are lost", largeObjects),
-				Do: "stop writing large objects during the migration, or use --strategy snapshot"})
+		if lo > 0 {
+			withLargeObjects = append(withLargeObjects, fmt.Sprintf("%s (%d)", s.db, lo))
 		}
-		if sequences > 0 {
-			out = append(out, replication.Finding{Severity: replication.Warning, What: fmt.Sprintf("%d sequence(s): sequences are not replicated; the cutover sets them on the new instance while writes are frozen", sequences),
-				Do: "nothing: informational"})
-		}
-		out = append(out, replication.Finding{Severity: replication.Warning, What: "DDL (CREATE/ALTER/DROP) is not replicated: a table changed or created after the snapshot breaks replication or is missing",
-			Do: "make no schema change until the cutover"})
+		largeObjects += lo
+		sequences += seqs
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	if len(noKey) > 0 {
+		out = append(out, replication.Finding{Severity: replication.Warning, Objects: noKey,
+			What: fmt.Sprintf("%d table(s) without a primary key or replica identity: once published, UPDATE and DELETE on them fail on the source and are not replicated (INSERT is)", len(noKey)),
+			Do:   "add a primary key, or approve ALTER TABLE ... REPLICA IDENTITY FULL, or use --strategy snapshot if the application updates them"})
+	}
+	if len(notOwned) > 0 {
+		out = append(out, replication.Finding{Severity: replication.Blocker, Objects: notOwned,
+			What: fmt.Sprintf("%d table(s) owned by a role %s is not a member of: they cannot be added to the publication (must be owner of table)", len(notOwned), src.User),
+			Do:   grantDo(owners, src.User)})
+	}
+	if len(unlogged) > 0 {
+		out = append(out, replication.Finding{Severity: replication.Warning, Objects: unlogged,
+			What: "unlogged tables are neither in the snapshot nor replicated", Do: "make them logged (ALTER TABLE ... SET LOGGED) if their rows matter"})
+	}
+	if largeObjects > 0 {
+		out = append(out, replication.Finding{Severity: replication.Warning, Objects: withLargeObjects,
+			What: fmt.Sprintf("%d large object(s): large objects are not replicated; those written after the snapshot are lost", largeObjects),
+			Do:   "stop writing large objects during the migration, or use --strategy snapshot"})
+	}
+	if sequences > 0 {
+		out = append(out, replication.Finding{Severity: replication.Warning, What: fmt.Sprintf("%d sequence(s): sequences are not replicated; the cutover sets them on the new instance while writes are frozen", sequences),
+			Do: "nothing: informational"})
+	}
+	out = append(out, replication.Finding{Severity: replication.Warning, Objects: dbs,
+		What: fmt.Sprintf("every database is replicated (%d), each with its own publication, slot and subscription; DDL (CREATE/ALTER/DROP) is not: a table changed or created after the snapshot breaks replication or is missing, and a database created or dropped stops the cutover", len(dbs)),
+		Do:   "make no schema change and create or drop no database until the cutover"})
+	return out, nil
 }
 
 // PrepareSource creates the replication user (LOGIN, REPLICATION: nothing else; the
-// subscription copies no data so it needs no SELECT), the publication of every user table
-// and the logical slot. The slot is created last: it is the position the stream starts from,
-// and it exists before the snapshot, so every change after it is kept for the subscriber.
+// subscription copies no data so it needs no SELECT) and, in every database, the publication
+// of every user table and the logical slot (a logical slot belongs to one database). A slot
+// is created last in its database: it is the position its stream starts from, and it exists
+// before the snapshot, so every change after it is kept for the subscriber. It returns the
+// last slot's position.
 func (*Engine) PrepareSource(ctx context.Context, src replication.Endpoint, n replication.Names) (string, error) {
+	if err := with(ctx, src, func(c *pgx.Conn) error { return ensureUser(ctx, c, n.User) }); err != nil {
+		return "", err
+	}
 	var pos string
-	err := with(ctx, src, func(c *pgx.Conn) error {
-		if err := ensureUser(ctx, c, n.User); err != nil {
-			return err
-		}
-		if err := ensurePublication(ctx, c, n.Publication); err != nil {
+	err := each(ctx, src, n, func(c *pgx.Conn, s stream) error {
+		if err := ensurePublication(ctx, c, s.names.Publication); err != nil {
 			return err
 		}
 		var err error
-		pos, err = ensureSlot(ctx, c, n.Slot)
+		pos, err = ensureSlot(ctx, c, s.names.Slot)
 		return err
 	})
 	return pos, err
@@ -360,9 +463,11 @@ func parseLSN(s string) (uint64, error) {
 
 func formatLSN(v uint64) string { return fmt.Sprintf("%X/%X", v>>32, v&0xffffffff) }
 
-// Attach creates the subscription on dst without copying data and without a slot of its
-// own, advances its origin to start, and enables it. The replication user's password is
-// reset on src first: it is kept only in the subscription.
+// Attach creates, in every database of dst, the subscription to the same database of src,
+// without copying data and without a slot of its own, advances its origin to start (the
+// restored instance's recovery end: the same for every database, the WAL is the instance's)
+// and enables it. The replication user's password is reset on src first: it is kept only in
+// the subscriptions.
 func (*Engine) Attach(ctx context.Context, src, dst replication.Endpoint, n replication.Names, start string) error {
 	if _, err := parseLSN(start); err != nil {
 		return err
@@ -372,12 +477,14 @@ func (*Engine) Attach(ctx context.Context, src, dst replication.Endpoint, n repl
 		return err
 	}
 	if err := with(ctx, src, func(c *pgx.Conn) error {
-		var exists bool
-		if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, n.Slot).Scan(&exists); err != nil {
-			return err
-		}
-		if !exists {
-			return fmt.Errorf("replication slot %s is gone from the source: replication cannot start without a gap; roll back and migrate again", n.Slot)
+		for _, s := range streams(src, n) {
+			var exists bool
+			if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, s.names.Slot).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return fmt.Errorf("replication slot %s of database %s is gone from the source: replication cannot start without a gap; roll back and migrate again", s.names.Slot, s.db)
+			}
 		}
 		if _, err := c.Exec(ctx, "ALTER ROLE "+ident(n.User)+" PASSWORD "+literal(pw)); err != nil {
 			return fmt.Errorf("set the password of %s: %w", n.User, redactErr(err, pw))
@@ -386,17 +493,14 @@ func (*Engine) Attach(ctx context.Context, src, dst replication.Endpoint, n repl
 	}); err != nil {
 		return err
 	}
-	db := src.Database
-	if db == "" {
-		db = "postgres"
-	}
 	tls := src.TLS
 	if tls == "" {
 		tls = "require"
 	}
-	conninfo := fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=%s sslmode=%s application_name=%s",
-		src.Host, src.Port, n.User, pw, db, tls, n.Subscription)
-	return with(ctx, dst, func(c *pgx.Conn) error {
+	return each(ctx, dst, n, func(c *pgx.Conn, s stream) error {
+		n := s.names
+		conninfo := fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=%s sslmode=%s application_name=%s",
+			src.Host, src.Port, n.User, pw, conninfoValue(s.db), tls, n.Subscription)
 		// The restore may carry copies of the source's slots (RDS does; pg_basebackup does
 		// not): a copy would keep WAL on the new instance forever.
 		if _, err := c.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, n.Slot); err != nil {
@@ -440,31 +544,49 @@ func (*Engine) Attach(ctx context.Context, src, dst replication.Endpoint, n repl
 	})
 }
 
-// Lag compares the source's WAL position with what the subscriber confirmed on the slot.
+// conninfoValue quotes a value of a libpq connection string (a database name may hold
+// spaces or quotes): single quotes, with backslash and single quote escaped.
+func conninfoValue(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
+}
+
+// Lag compares the source's WAL position with what the subscribers confirmed on the slots,
+// one per database: the least advanced slot is the lag (Bytes its distance, Applied its
+// position), and one slot without a subscriber makes the stream broken.
 func (*Engine) Lag(ctx context.Context, src, dst replication.Endpoint, n replication.Names) (replication.Lag, error) {
 	var l replication.Lag
 	err := with(ctx, src, func(c *pgx.Conn) error {
-		var confirmed *string
-		var active bool
-		err := c.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text, confirmed_flush_lsn::text, active,
-			coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint
-			FROM pg_replication_slots WHERE slot_name = $1`, n.Slot).Scan(&l.Source, &confirmed, &active, &l.Bytes)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("replication slot %s is gone from the source: replication is broken; roll back and migrate again", n.Slot)
+		var least uint64
+		for i, s := range streams(src, n) {
+			var confirmed *string
+			var active bool
+			var bytes int64
+			err := c.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text, confirmed_flush_lsn::text, active,
+				coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint
+				FROM pg_replication_slots WHERE slot_name = $1`, s.names.Slot).Scan(&l.Source, &confirmed, &active, &bytes)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("replication slot %s of database %s is gone from the source: replication is broken; roll back and migrate again", s.names.Slot, s.db)
+			}
+			if err != nil {
+				return fmt.Errorf("read slot %s: %w", s.names.Slot, err)
+			}
+			l.Bytes = max(l.Bytes, bytes)
+			if !active && l.Broken == "" {
+				l.Broken = "no subscriber is connected to slot " + s.names.Slot + " of database " + s.db
+			}
+			if confirmed == nil {
+				l.Applied, least = "", 0
+				continue
+			}
+			at, err := parseLSN(*confirmed)
+			if err != nil {
+				return err
+			}
+			if i == 0 || (least != 0 && at < least) {
+				l.Applied, least = *confirmed, at
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("read slot %s: %w", n.Slot, err)
-		}
-		if confirmed != nil {
-			l.Applied = *confirmed
-		}
-		if !active {
-			l.Broken = "no subscriber is connected to slot " + n.Slot
-		}
-		if l.Bytes < 0 {
-			l.Bytes = 0
-		}
-		l.Caught = l.Bytes == 0
+		l.Caught = l.Bytes == 0 && l.Applied != ""
 		return nil
 	})
 	return l, err
@@ -488,6 +610,9 @@ func (e *Engine) Freeze(ctx context.Context, src replication.Endpoint, n replica
 		if len(refused) > 0 {
 			return fmt.Errorf("cannot make database(s) %s read-only: %s is not a member of their owner %s (%s); nothing was frozen",
 				strings.Join(refused, ", "), src.User, strings.Join(owners, ", "), grantDo(owners, src.User))
+		}
+		if err := sameDatabases(ctx, c, src); err != nil {
+			return fmt.Errorf("%w; nothing was frozen", err)
 		}
 		dbs, err := alterableDatabases(ctx, c)
 		if err != nil {
@@ -534,19 +659,62 @@ func (e *Engine) Freeze(ctx context.Context, src replication.Endpoint, n replica
 				return err
 			}
 			if before == after {
-				// The check slot starts here: CheckFrozen reads what was written since.
-				if err := dropSlot(ctx, c, checkSlot(n)); err != nil {
-					return err
-				}
-				_, err := ensureSlot(ctx, c, checkSlot(n))
-				return err
+				return nil
 			}
 			if attempt >= 20 {
 				return fmt.Errorf("writes continue on the source after its databases were made read-only (transaction ids %s to %s): a session overrides default_transaction_read_only", before, after)
 			}
 		}
 	})
+	if err != nil {
+		return f, err
+	}
+	// A check slot per database starts here (a logical slot decodes its own database's
+	// changes only): CheckFrozen reads what was written since.
+	err = each(ctx, src, n, func(c *pgx.Conn, s stream) error {
+		if err := dropSlot(ctx, c, checkSlot(s.names)); err != nil {
+			return err
+		}
+		_, err := ensureSlot(ctx, c, checkSlot(s.names))
+		return err
+	})
 	return f, err
+}
+
+// sameDatabases fails when the databases of the instance are no longer those the migration
+// replicates (ep.Databases): DDL is not replicated, so a database created since has no
+// stream and its writes would be lost, and one dropped would come back on the new instance.
+func sameDatabases(ctx context.Context, c *pgx.Conn, ep replication.Endpoint) error {
+	if len(ep.Databases) == 0 {
+		return nil
+	}
+	now, err := listDatabases(ctx, c)
+	if err != nil {
+		return err
+	}
+	var created, dropped []string
+	for _, d := range now {
+		if !slices.Contains(ep.Databases, d) {
+			created = append(created, d)
+		}
+	}
+	for _, d := range ep.Databases {
+		if !slices.Contains(now, d) {
+			dropped = append(dropped, d)
+		}
+	}
+	if len(created)+len(dropped) == 0 {
+		return nil
+	}
+	var what []string
+	if len(created) > 0 {
+		what = append(what, "created "+strings.Join(created, ", "))
+	}
+	if len(dropped) > 0 {
+		what = append(what, "dropped "+strings.Join(dropped, ", "))
+	}
+	return fmt.Errorf("%w (%s on %s): DDL is not replicated, so the new instance would miss their writes or bring a dropped one back",
+		replication.ErrDatabasesChanged, strings.Join(what, "; "), ep.Host)
 }
 
 // unfreezableSQL lists the connectable databases the user cannot ALTER, with their owners.
@@ -644,8 +812,27 @@ func checksumSQL(table string) string {
 	return "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint::numeric), 0)::text FROM " + table + " t"
 }
 
-// Verify compares row counts and checksums of every user table of src with dst.
+// Verify compares row counts and checksums of every user table of every database of src
+// with dst. With more than one database a table is named database.schema.table.
 func (*Engine) Verify(ctx context.Context, src, dst replication.Endpoint) (replication.Verification, error) {
+	if len(src.Databases) == 0 {
+		return verifyDatabase(ctx, src, dst)
+	}
+	var v replication.Verification
+	for _, s := range streams(src, replication.Names{}) {
+		one, err := verifyDatabase(ctx, src.In(s.db), dst.In(s.db))
+		if err != nil {
+			return v, fmt.Errorf("database %s: %w", s.db, err)
+		}
+		for _, t := range one.Tables {
+			t.Table = ident(s.db) + "." + t.Table
+			v.Tables = append(v.Tables, t)
+		}
+	}
+	return v, nil
+}
+
+func verifyDatabase(ctx context.Context, src, dst replication.Endpoint) (replication.Verification, error) {
 	var v replication.Verification
 	sums := func(ep replication.Endpoint, tables []string, set func(i int, rows int64, sum string)) error {
 		return with(ctx, ep, func(c *pgx.Conn) error {
@@ -684,8 +871,23 @@ func (*Engine) Verify(ctx context.Context, src, dst replication.Endpoint) (repli
 	return v, err
 }
 
-// SyncSequences sets each sequence of dst to its state on src.
+// SyncSequences sets each sequence of every database of dst to its state on src.
 func (*Engine) SyncSequences(ctx context.Context, src, dst replication.Endpoint) (int, error) {
+	if len(src.Databases) == 0 {
+		return syncSequences(ctx, src, dst)
+	}
+	total := 0
+	for _, s := range streams(src, replication.Names{}) {
+		n, err := syncSequences(ctx, src.In(s.db), dst.In(s.db))
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("database %s: %w", s.db, err)
+		}
+	}
+	return total, nil
+}
+
+func syncSequences(ctx context.Context, src, dst replication.Endpoint) (int, error) {
 	type seq struct {
 		name   string
 		last   *int64
@@ -738,7 +940,11 @@ func checkSlot(n replication.Names) string { return n.Slot + "_frozen" }
 // TRUNCATE of published tables count, so WAL that changes no row (checkpoints, autovacuum,
 // hint bits, ANALYZE) does not. docs/replication.md#the-freeze-is-re-checked.
 func (*Engine) CheckFrozen(ctx context.Context, src replication.Endpoint, n replication.Names) error {
-	return with(ctx, src, func(c *pgx.Conn) error {
+	if err := with(ctx, src, func(c *pgx.Conn) error { return sameDatabases(ctx, c, src) }); err != nil {
+		return err
+	}
+	return each(ctx, src, n, func(c *pgx.Conn, s stream) error {
+		n := s.names
 		var check, stream bool
 		if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1),
 			EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $2)`, checkSlot(n), n.Slot).Scan(&check, &stream); err != nil {
@@ -764,10 +970,10 @@ func (*Engine) CheckFrozen(ctx context.Context, src replication.Endpoint, n repl
 	})
 }
 
-// Detach disables the subscription, detaches it from the source's slot (which Cleanup of
-// the source drops) and drops it.
+// Detach disables the subscription of every database, detaches it from the source's slot
+// (which Cleanup of the source drops) and drops it.
 func (*Engine) Detach(ctx context.Context, dst replication.Endpoint, n replication.Names) error {
-	return with(ctx, dst, func(c *pgx.Conn) error { return dropSubscription(ctx, c, n.Subscription) })
+	return each(ctx, dst, n, func(c *pgx.Conn, s stream) error { return dropSubscription(ctx, c, s.names.Subscription) })
 }
 
 func dropSubscription(ctx context.Context, c *pgx.Conn, sub string) error {
@@ -790,34 +996,48 @@ func dropSubscription(ctx context.Context, c *pgx.Conn, sub string) error {
 	return nil
 }
 
-// Cleanup removes the subscription, slot, publication and user of n (and of the reverse
-// stream) from ep.
+// Cleanup removes the subscription, slot, publication (of the stream and of the reverse
+// stream) of every database, then the user, from ep. A database gone from ep is skipped: a
+// logical slot keeps its database from being dropped, so nothing of ours was left in it.
 func (*Engine) Cleanup(ctx context.Context, ep replication.Endpoint, n replication.Names) error {
-	return with(ctx, ep, func(c *pgx.Conn) error {
-		for _, names := range []replication.Names{n, n.Reverse()} {
-			if err := dropSubscription(ctx, c, names.Subscription); err != nil {
-				return err
-			}
-			// An active slot is held by a WAL sender: end it first.
-			if _, err := c.Exec(ctx, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, names.Slot); err != nil {
-				return fmt.Errorf("end the sender of slot %s: %w", names.Slot, err)
-			}
-			// The check slot after the stream's (CheckFrozen reads a missing pair as done)
-			// and before the publication it decodes through.
-			for _, slot := range []string{names.Slot, checkSlot(names)} {
-				if err := dropSlot(ctx, c, slot); err != nil {
-					return err
-				}
-			}
-			if _, err := c.Exec(ctx, "DROP PUBLICATION IF EXISTS "+ident(names.Publication)); err != nil {
-				return fmt.Errorf("drop publication %s: %w", names.Publication, err)
-			}
+	for _, s := range streams(ep, n) {
+		err := with(ctx, ep.In(s.db), func(c *pgx.Conn) error { return cleanupDatabase(ctx, c, s) })
+		if isCode(err, "3D000") { // invalid_catalog_name: the database does not exist
+			continue
 		}
+		if err != nil {
+			return fmt.Errorf("database %s: %w", s.db, err)
+		}
+	}
+	return with(ctx, ep, func(c *pgx.Conn) error {
 		if _, err := c.Exec(ctx, "DROP ROLE IF EXISTS "+ident(n.User)); err != nil {
 			return fmt.Errorf("drop role %s: %w", n.User, err)
 		}
 		return nil
 	})
+}
+
+func cleanupDatabase(ctx context.Context, c *pgx.Conn, s stream) error {
+	for _, names := range []replication.Names{s.names, s.names.Reverse()} {
+		if err := dropSubscription(ctx, c, names.Subscription); err != nil {
+			return err
+		}
+		// An active slot is held by a WAL sender: end it first.
+		if _, err := c.Exec(ctx, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, names.Slot); err != nil {
+			return fmt.Errorf("end the sender of slot %s: %w", names.Slot, err)
+		}
+		// The check slot after the stream's (CheckFrozen reads a missing pair as done)
+		// and before the publication it decodes through.
+		for _, slot := range []string{names.Slot, checkSlot(names)} {
+			if err := dropSlot(ctx, c, slot); err != nil {
+				return err
+			}
+		}
+		if _, err := c.Exec(ctx, "DROP PUBLICATION IF EXISTS "+ident(names.Publication)); err != nil {
+			return fmt.Errorf("drop publication %s: %w", names.Publication, err)
+		}
+	}
+	return nil
 }
 
 // dropSlot drops a slot, waiting briefly for a just-ended sender to release it.
@@ -838,17 +1058,32 @@ func dropSlot(ctx context.Context, c *pgx.Conn, slot string) error {
 	}
 }
 
-// Leftovers lists the tool's slots, publications, subscriptions and roles on ep.
+// Leftovers lists the tool's slots, subscriptions and roles on ep (cluster-wide catalogs),
+// and its publications in every database (a publication belongs to one database).
 func (*Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]string, error) {
-	var out []string
+	like := strings.ReplaceAll(replication.Prefix, "_", `\_`) + "%"
+	var out, dbs []string
 	err := with(ctx, ep, func(c *pgx.Conn) error {
 		var err error
+		if dbs, err = listDatabases(ctx, c); err != nil {
+			return err
+		}
 		out, err = strings1(ctx, c, `SELECT kind || ' ' || name FROM (
 			SELECT 'slot' AS kind, slot_name::text AS name FROM pg_replication_slots
-			UNION ALL SELECT 'publication', pubname::text FROM pg_publication
 			UNION ALL SELECT 'subscription', subname::text FROM pg_subscription
-			UNION ALL SELECT 'role', rolname::text FROM pg_roles) o WHERE name LIKE $1 ORDER BY 1`, strings.ReplaceAll(replication.Prefix, "_", `\_`)+"%")
+			UNION ALL SELECT 'role', rolname::text FROM pg_roles) o WHERE name LIKE $1 ORDER BY 1`, like)
 		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	all := ep
+	all.Databases = dbs
+	err = each(ctx, all, replication.Names{}, func(c *pgx.Conn, s stream) error {
+		pubs, err := strings1(ctx, c, `SELECT 'publication ' || pubname::text FROM pg_publication WHERE pubname LIKE $1 ORDER BY 1`, like)
+		out = append(out, pubs...)
+		return err
+	})
+	slices.Sort(out)
 	return out, err
 }
