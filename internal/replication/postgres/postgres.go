@@ -813,62 +813,9 @@ func checksumSQL(table string) string {
 }
 
 // Verify compares row counts and checksums of every user table of every database of src
-// with dst. With more than one database a table is named database.schema.table.
-func (*Engine) Verify(ctx context.Context, src, dst replication.Endpoint) (replication.Verification, error) {
-	if len(src.Databases) == 0 {
-		return verifyDatabase(ctx, src, dst)
-	}
-	var v replication.Verification
-	for _, s := range streams(src, replication.Names{}) {
-		one, err := verifyDatabase(ctx, src.In(s.db), dst.In(s.db))
-		if err != nil {
-			return v, fmt.Errorf("database %s: %w", s.db, err)
-		}
-		for _, t := range one.Tables {
-			t.Table = ident(s.db) + "." + t.Table
-			v.Tables = append(v.Tables, t)
-		}
-	}
-	return v, nil
-}
-
-func verifyDatabase(ctx context.Context, src, dst replication.Endpoint) (replication.Verification, error) {
-	var v replication.Verification
-	sums := func(ep replication.Endpoint, tables []string, set func(i int, rows int64, sum string)) error {
-		return with(ctx, ep, func(c *pgx.Conn) error {
-			if tables == nil {
-				var err error
-				if tables, err = userTables(ctx, c); err != nil {
-					return err
-				}
-				for _, t := range tables {
-					v.Tables = append(v.Tables, replication.TableCheck{Table: t})
-				}
-			}
-			for i, t := range tables {
-				var rows int64
-				var sum string
-				if err := c.QueryRow(ctx, checksumSQL(t)).Scan(&rows, &sum); err != nil {
-					if isCode(err, "42P01") { // missing on this side
-						set(i, -1, "missing")
-						continue
-					}
-					return fmt.Errorf("checksum %s on %s: %w", t, ep.Host, err)
-				}
-				set(i, rows, sum)
-			}
-			return nil
-		})
-	}
-	if err := sums(src, nil, func(i int, rows int64, sum string) { v.Tables[i].SourceRows, v.Tables[i].SourceChecksum = rows, sum }); err != nil {
-		return v, err
-	}
-	tables := make([]string, len(v.Tables))
-	for i, t := range v.Tables {
-		tables[i] = t.Table
-	}
-	err := sums(dst, tables, func(i int, rows int64, sum string) { v.Tables[i].TargetRows, v.Tables[i].TargetChecksum = rows, sum })
-	return v, err
+// and dst. With Endpoint.Databases a table is named database.schema.table.
+func (e *Engine) Verify(ctx context.Context, src, dst replication.Endpoint) (replication.Verification, error) {
+	return replication.ChangedVerify(ctx, tables{e}, src, dst, nil)
 }
 
 // SyncSequences sets each sequence of every database of dst to its state on src.

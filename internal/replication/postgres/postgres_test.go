@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
 func TestStartPositionIsOnePastTheLastReplayedRecord(t *testing.T) {
@@ -52,3 +54,23 @@ func TestErrorsNeverCarryThePassword(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+func TestQualifiedTableNamesSplitBackIntoTheirDatabase(t *testing.T) {
+	for _, db := range []string{"shop", `we"ird.db`, "é x"} {
+		name := qualify(db, ident("public", "t.1"))
+		got, rest := splitDatabase(name)
+		assert.Equal(t, db, got, name)
+		assert.Equal(t, `"public"."t.1"`, rest)
+	}
+	assert.Equal(t, `"public"."t"`, qualify("", `"public"."t"`), "no database list: the connected database's names")
+}
+
+func TestStreamsNameEveryDatabaseOrTheConnectedOne(t *testing.T) {
+	n := replication.NamesFor("m1")
+	one := streams(replication.Endpoint{Database: "shop"}, n)
+	assert.Equal(t, []stream{{db: "shop", names: n}}, one, "a journal without the list keeps its names")
+	two := streams(replication.Endpoint{Database: "shop", Databases: []string{"crm", "shop"}}, n)
+	require.Len(t, two, 2)
+	assert.Equal(t, n.In("crm"), two[0].names)
+	assert.NotEqual(t, two[0].names.Slot, two[1].names.Slot)
+}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -21,18 +22,26 @@ func (e *Engine) VerifyChanged(ctx context.Context, src, dst replication.Endpoin
 	return replication.ChangedVerify(ctx, tables{e}, src, dst, ahead)
 }
 
-// tables is the engine's replication.Tables.
+// tables is the engine's replication.Tables. With Endpoint.Databases a table is named
+// "database"."schema"."table" and each is read in its database; without, "schema"."table"
+// in the connected database.
 type tables struct{ e *Engine }
 
 func (tables) List(ctx context.Context, ep replication.Endpoint) ([]string, error) {
 	var out []string
-	err := with(ctx, ep, func(c *pgx.Conn) (err error) { out, err = userTables(ctx, c); return err })
+	err := inDatabases(ctx, ep, nil, func(c *pgx.Conn, db string, _ []string) error {
+		names, err := userTables(ctx, c)
+		for _, t := range names {
+			out = append(out, qualify(db, t))
+		}
+		return err
+	})
 	return out, err
 }
 
 func (tables) Sums(ctx context.Context, ep replication.Endpoint, names []string) (map[string]replication.Sum, error) {
 	out := map[string]replication.Sum{}
-	err := with(ctx, ep, func(c *pgx.Conn) error {
+	err := inDatabases(ctx, ep, names, func(c *pgx.Conn, db string, names []string) error {
 		for _, t := range names {
 			var s replication.Sum
 			if err := c.QueryRow(ctx, checksumSQL(t)).Scan(&s.Rows, &s.Checksum); err != nil {
@@ -41,11 +50,57 @@ func (tables) Sums(ctx context.Context, ep replication.Endpoint, names []string)
 				}
 				return fmt.Errorf("checksum %s on %s: %w", t, ep.Host, err)
 			}
-			out[t] = s
+			out[qualify(db, t)] = s
 		}
 		return nil
 	})
 	return out, err
+}
+
+// qualify names table t of database db ("" without Endpoint.Databases).
+func qualify(db, t string) string {
+	if db == "" {
+		return t
+	}
+	return ident(db) + "." + t
+}
+
+// inDatabases runs f in each database of ep (ep.Databases; without, the connected one, db "")
+// with the names of tables there, unqualified; with tables nil, in every database.
+func inDatabases(ctx context.Context, ep replication.Endpoint, tables []string, f func(c *pgx.Conn, db string, tables []string) error) error {
+	if len(ep.Databases) == 0 {
+		return with(ctx, ep, func(c *pgx.Conn) error { return f(c, "", tables) })
+	}
+	byDB := map[string][]string{}
+	for _, t := range tables {
+		db, rest := splitDatabase(t)
+		byDB[db] = append(byDB[db], rest)
+	}
+	for _, db := range ep.Databases {
+		if tables != nil && len(byDB[db]) == 0 {
+			continue
+		}
+		if err := with(ctx, ep.In(db), func(c *pgx.Conn) error { return f(c, db, byDB[db]) }); err != nil {
+			return fmt.Errorf("database %s: %w", db, err)
+		}
+	}
+	return nil
+}
+
+// splitDatabase splits a qualified name into its database and the rest: the first quoted
+// identifier ("" inside it is a quote) and what follows its dot.
+func splitDatabase(name string) (db, rest string) {
+	for i := 1; i < len(name); i++ {
+		if name[i] != '"' {
+			continue
+		}
+		if i+1 < len(name) && name[i+1] == '"' {
+			i++
+			continue
+		}
+		return strings.ReplaceAll(name[1:i], `""`, `"`), strings.TrimPrefix(name[i+1:], ".")
+	}
+	return "", name
 }
 
 // markersSQL reads each table's change marker: its file node (TRUNCATE, VACUUM FULL and
@@ -70,7 +125,7 @@ func (tables) Markers(ctx context.Context, src replication.Endpoint, names []str
 		want[t] = true
 	}
 	out := map[string]string{}
-	err := with(ctx, src, func(c *pgx.Conn) error {
+	err := inDatabases(ctx, src, names, func(c *pgx.Conn, db string, _ []string) error {
 		// A fresh snapshot of the statistics (stats_fetch_consistency caches them per transaction).
 		if _, err := c.Exec(ctx, "SELECT pg_stat_clear_snapshot()"); err != nil {
 			return fmt.Errorf("clear the statistics snapshot: %w", err)
@@ -85,7 +140,7 @@ func (tables) Markers(ctx context.Context, src replication.Endpoint, names []str
 			if err := rows.Scan(&s, &t, &m); err != nil {
 				return err
 			}
-			if name := ident(s, t); want[name] {
+			if name := qualify(db, ident(s, t)); want[name] {
 				out[name] = m
 			}
 		}
