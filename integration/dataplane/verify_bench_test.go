@@ -118,10 +118,12 @@ func verifyBenchOnce(b *testing.B, scale int) {
 		}
 		gap, _ := longestGap(cs)
 		rp := rep.Replication
-		b.Logf("scale %d (database %s), %s: freeze verification %.1f s (local clock; %d tables inside it, %d stood from ahead; %d rows); "+
+		line := fmt.Sprintf("scale %d (database %s), %s: freeze verification %.1f s (local clock; %d tables inside it, %d stood from ahead; %d rows); "+
 			"write downtime %.0f s on the AWS clock (speed %d: %.1f s of local time); longest gap between commits %.1f s (local clock); drain %.1f s; committed %d, lost %d",
 			scale, size, run.name, rp.VerifySeconds, rp.TablesInFreeze, rp.TablesAhead, rp.RowsVerified,
 			rep.DowntimeSeconds, speed, rep.DowntimeSeconds/speed, gap.Seconds(), rp.DrainSeconds, a.committed, a.lost)
+		b.Log(line)
+		fmt.Fprintln(os.Stderr, line) // at once: a long run's log is otherwise printed at its end
 		// The retired source and the snapshots are not needed again: their data directories go.
 		e.dropAllBut("orders")
 	}

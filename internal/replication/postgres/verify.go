@@ -112,7 +112,7 @@ func splitDatabase(name string) (db, rest string) {
 // PostgreSQL 15 (statistics in shared memory, flushed at the latest when a session ends; before
 // 15 a collector process received them by UDP and could drop them) and track_counts on.
 const markersSQL = `SELECT n.nspname, c.relname,
-	CASE WHEN c.relkind = 'p' OR current_setting('server_version_num')::int < 150000 OR current_setting('track_counts') <> 'on' THEN ''
+	CASE WHEN c.relkind = 'p' OR s.relid IS NULL OR current_setting('server_version_num')::int < 150000 OR current_setting('track_counts') <> 'on' THEN ''
 	ELSE concat_ws(':', c.relfilenode, s.n_tup_ins, s.n_tup_upd, s.n_tup_del,
 		(SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()),
 		pg_postmaster_start_time(), (SELECT stats_reset FROM pg_stat_bgwriter)) END
