@@ -45,8 +45,8 @@ type Tables interface {
 	CaughtUp(ctx context.Context, src, dst Endpoint, n Names) error
 }
 
-// AheadTries is how many times VerifyAhead compares a table that differs (the target lags
-// behind a table being written) before leaving it to the freeze.
+// AheadTries is how many times VerifyAhead compares a table that differs while its marker
+// stayed put (the target lagged) before leaving it to the freeze.
 var AheadTries = 3
 
 // AheadWait bounds each try's wait for the target to apply what the source had committed.
@@ -55,7 +55,8 @@ var AheadWait = 2 * time.Minute
 // AheadVerify is VerifyAhead on an engine's Tables. Each try reads the markers, then the
 // source's sums, then waits until dst has applied what src had committed by then, then reads
 // dst's sums, then the markers again: a table whose sums agree and whose marker did not move
-// is verified. Its marker (the first read) is kept: if it has not moved by the freeze, no row
+// is verified; one that differs without having been written meanwhile is tried again, one
+// written meanwhile is left to the freeze. Its marker (the first read) is kept: if it has not moved by the freeze, no row
 // of the table changed since before its source sums were read, and dst had applied every
 // change made before those sums, so both sides still hold what was compared.
 func AheadVerify(ctx context.Context, t Tables, src, dst Endpoint, n Names) (Verification, error) {
@@ -93,11 +94,18 @@ func AheadVerify(ctx context.Context, t Tables, src, dst Endpoint, n Names) (Ver
 		var next []string
 		for _, name := range pending {
 			c := check(name, ss, ds)
-			if c.Equal() && still[name] && markers[name] != "" {
+			switch {
+			case markers[name] == "":
+				// no marker: the freeze compares it, whatever it is now
+			case c.Equal() && still[name]:
 				c.Marker = markers[name]
-			} else {
+			case still[name]:
+				// it differs though not written meanwhile: the target lagged (or the marker
+				// did, as PostgreSQL's statistics may for a second): try again
 				next = append(next, name)
 			}
+			// A table written during its own comparison is being written: a new try would
+			// race the same writer and read the table again for nothing; the freeze compares it.
 			checks[name] = c
 		}
 		pending = next
