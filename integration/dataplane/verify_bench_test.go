@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,7 +43,8 @@ func (f fullVerification) CheckFrozen(ctx context.Context, src replication.Endpo
 // ahead with a writer that leaves pgbench_accounts alone, and with the TPC-B-like writer that
 // updates it. It logs the freeze's verification time (local clock), the tool's write downtime
 // (AWS clock, at the simulator's speed) and the longest gap between two commits the client
-// saw (local clock); 0 commits lost is checked. Run:
+// saw (local clock); 0 commits lost is checked. RDSSIM_VERIFY_RUNS (e.g. "0,1") picks runs
+// by their index. Run:
 //
 //	RDSSIM_VERIFY_SCALES=70,280 go test ./integration/dataplane -run '^$' -bench VerificationInTheFreeze -benchtime 1x -timeout 60m
 func BenchmarkVerificationInTheFreeze(b *testing.B) {
@@ -90,6 +92,9 @@ func verifyBenchOnce(b *testing.B, scale int) {
 		{"verified ahead, TPC-B-like writer updates pgbench_accounts", false, pgbenchScript},
 	}
 	for i, run := range runs {
+		if only := os.Getenv("RDSSIM_VERIFY_RUNS"); only != "" && !slices.Contains(strings.Split(only, ","), strconv.Itoa(i)) {
+			continue
+		}
 		inst := e.waitAvailable("orders")
 		host, port := aws.ToString(inst.Endpoint.Address), int(aws.ToInt32(inst.Endpoint.Port))
 		key, err := e.h.KMS(region).CreateKey(e.ctx, &kms.CreateKeyInput{})
