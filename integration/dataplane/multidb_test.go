@@ -1,13 +1,20 @@
 package dataplane_test
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication/postgres"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -78,4 +85,114 @@ func TestReplicationStrategyReplicatesEveryDatabase(t *testing.T) {
 	}
 	t.Logf("write downtime %.0f s on the AWS clock; drain %.1f s; %d tables, %d rows verified; %d sequences",
 		rep.DowntimeSeconds, rp.DrainSeconds, rp.TablesVerified, rp.RowsVerified, rp.SequencesSynced)
+}
+
+// TestADatabaseCreatedDuringTheMigrationStopsIt: DDL is not replicated, so a database
+// created after the list was journaled has no stream. The route stops at the freeze with
+// nothing frozen, the databases named and rollback as the next command; resume stops again
+// (the journaled list stands); rollback drops every database's publication and slot and the
+// source takes writes.
+func TestADatabaseCreatedDuringTheMigrationStopsIt(t *testing.T) {
+	e := startTool(t, 300)
+	inst := e.createLogical("orders")
+	admin := e.mustPG(endpoint(inst))
+	e.exec(admin, "CREATE DATABASE crm")
+	for _, db := range []string{"shop", "crm"} {
+		e.exec(e.mustPGIn(endpoint(inst), db), "CREATE TABLE items (id int PRIMARY KEY)")
+	}
+	key, err := e.h.KMS(region).CreateKey(e.ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: aws.ToString(key.KeyMetadata.Arn),
+		Options: workflow.RunOptions{Strategy: workflow.StrategyReplication}}
+	runCtx, stop := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { // once the stream runs, a database appears
+		for runCtx.Err() == nil {
+			if len(e.lagEvents()) > 0 {
+				_, err := admin.Exec(runCtx, "CREATE DATABASE late")
+				done <- err
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		done <- errors.New("the stream never ran")
+	}()
+	_, err = e.engine("late0001").Migrate(e.ctx, req)
+	stop()
+	if cerr := <-done; cerr != nil {
+		t.Fatalf("create database late: %v (migrate: %v)", cerr, err)
+	}
+	for _, run := range []string{"migrate", "resume"} {
+		if err == nil || !strings.Contains(err.Error(), "created late") || !strings.Contains(err.Error(), "rdsencrypt rollback late0001") || strings.Contains(err.Error(), "\n") {
+			t.Fatalf("%s with a database created during the migration: %v", run, err)
+		}
+		if got := e.rows(admin, "SELECT count(*)::text FROM pg_db_role_setting"); got != "0" {
+			t.Fatalf("%s: the refused freeze left %s read-only setting(s)", run, got)
+		}
+		_, err = e.engine("late0001").Resume(e.ctx, "late0001")
+	}
+	if _, err := e.engine("late0001").Rollback(e.ctx, "late0001"); err != nil {
+		t.Fatalf("rollback: %v", err)
+	}
+	if left, err := postgres.New().Leftovers(e.ctx, pgEndpoint(e.waitAvailable("orders"))); err != nil || len(left) > 0 {
+		t.Fatalf("replication objects left on the source after rollback: %v %v", left, err)
+	}
+	e.exec(e.mustPGIn(endpoint(inst), "crm"), "INSERT INTO items VALUES (1)")
+}
+
+// TestTheFreezeCheckCoversEveryDatabase: each database has its own check slot (a logical
+// slot decodes its own database), so a write in any database that overrides the read-only
+// default stops the cutover; so does a database created while frozen. Cleanup drops the
+// objects of every database.
+func TestTheFreezeCheckCoversEveryDatabase(t *testing.T) {
+	e := start(t, dataplane.Postgres)
+	e.logicalGroup("logical")
+	inst := e.create("orders", "postgres", func(in *rds.CreateDBInstanceInput) {
+		in.DBParameterGroupName, in.BackupRetentionPeriod = aws.String("logical"), aws.Int32(0)
+	})
+	e.exec(e.mustPG(endpoint(inst)), "CREATE DATABASE crm")
+	for _, db := range []string{"shop", "crm"} {
+		e.exec(e.mustPGIn(endpoint(inst), db), "CREATE TABLE items (id int PRIMARY KEY)")
+	}
+	eng := &postgres.Engine{StableFor: 200 * time.Millisecond}
+	n := replication.NamesFor("check001")
+	src := pgEndpoint(inst)
+	dbs, err := eng.Databases(e.ctx, src)
+	if err != nil || !slices.Equal(dbs, []string{"crm", "postgres", "shop"}) {
+		t.Fatalf("databases %v: %v", dbs, err)
+	}
+	src.Databases = dbs
+	if _, err := eng.PrepareSource(e.ctx, src, n); err != nil {
+		t.Fatalf("prepare: %v", err)
+	}
+	if _, err := eng.Freeze(e.ctx, src, n); err != nil {
+		t.Fatalf("freeze: %v", err)
+	}
+	if err := eng.CheckFrozen(e.ctx, src, n); err != nil {
+		t.Fatalf("check with no write since the freeze: %v", err)
+	}
+	rogue := e.mustPGIn(endpoint(inst), "crm")
+	e.exec(rogue, "SET default_transaction_read_only = off")
+	e.exec(rogue, "INSERT INTO items VALUES (1)")
+	if err := eng.CheckFrozen(e.ctx, src, n); err == nil || !strings.Contains(err.Error(), "database crm") || !strings.Contains(err.Error(), "1 row change(s)") {
+		t.Fatalf("check after a write to crm that overrode the freeze: %v", err)
+	}
+	e.exec(rogue, "CREATE DATABASE late")
+	if err := eng.CheckFrozen(e.ctx, src, n); !errors.Is(err, replication.ErrDatabasesChanged) || !strings.Contains(err.Error(), "created late") {
+		t.Fatalf("check after a database was created while frozen: %v", err)
+	}
+	if left, err := eng.Leftovers(e.ctx, src); err != nil || len(left) != 10 { // 3 slots, 3 check slots, 3 publications, the user
+		t.Fatalf("leftovers before cleanup %v: %v", left, err)
+	}
+	if err := eng.Cleanup(e.ctx, src, n); err != nil {
+		t.Fatalf("cleanup: %v", err)
+	}
+	if left, err := eng.Leftovers(e.ctx, src); err != nil || len(left) != 0 {
+		t.Fatalf("leftovers after cleanup %v: %v", left, err)
+	}
+	if err := eng.Unfreeze(e.ctx, src); err != nil {
+		t.Fatal(err)
+	}
 }
