@@ -1,8 +1,8 @@
 package dataplane_test
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -104,26 +104,13 @@ func TestADatabaseCreatedDuringTheMigrationStopsIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The freeze hook, which runs just before the freeze, makes the database (once).
+	createLate := fmt.Sprintf(`echo "SELECT 'CREATE DATABASE late' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'late') \gexec" | `+
+		"PGPASSWORD=%s /usr/lib/postgresql/15/bin/psql -h %s -p %d -U %s -d shop -v ON_ERROR_STOP=1",
+		password, aws.ToString(inst.Endpoint.Address), aws.ToInt32(inst.Endpoint.Port), master)
 	req := workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: aws.ToString(key.KeyMetadata.Arn),
-		Options: workflow.RunOptions{Strategy: workflow.StrategyReplication}}
-	runCtx, stop := context.WithCancel(e.ctx)
-	done := make(chan error, 1)
-	go func() { // once the stream runs, a database appears
-		for runCtx.Err() == nil {
-			if len(e.lagEvents()) > 0 {
-				_, err := admin.Exec(runCtx, "CREATE DATABASE late")
-				done <- err
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		done <- errors.New("the stream never ran")
-	}()
+		Options: workflow.RunOptions{Strategy: workflow.StrategyReplication, FreezeHook: createLate}}
 	_, err = e.engine("late0001").Migrate(e.ctx, req)
-	stop()
-	if cerr := <-done; cerr != nil {
-		t.Fatalf("create database late: %v (migrate: %v)", cerr, err)
-	}
 	for _, run := range []string{"migrate", "resume"} {
 		if err == nil || !strings.Contains(err.Error(), "created late") || !strings.Contains(err.Error(), "rdsencrypt rollback late0001") || strings.Contains(err.Error(), "\n") {
 			t.Fatalf("%s with a database created during the migration: %v", run, err)
