@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/go-sql-driver/mysql"
@@ -62,11 +61,7 @@ func TestReplicationStrategyKeepsRetiredSourceReadOnly(t *testing.T) {
 	if err := insertErr(src, e, 1); err != nil {
 		t.Fatal(err)
 	}
-	key, err := e.h.KMS(region).CreateKey(e.ctx, &kms.CreateKeyInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := workflow.MigrateRequest{Region: region, Source: "shop", KmsKey: aws.ToString(key.KeyMetadata.Arn),
+	req := workflow.MigrateRequest{Region: region, Source: "shop", KmsKey: e.createKey(),
 		Options: workflow.RunOptions{Strategy: workflow.StrategyReplication}}
 	rep, err := e.engine(id).Migrate(e.ctx, req)
 	if err != nil {

@@ -84,16 +84,20 @@ func (e *toolEnv) engine(id string) *workflow.Engine {
 }
 
 // waitAvailable polls (real time) until the instance is available.
-func (e *toolEnv) waitAvailable(id string) types.DBInstance {
+func (e *toolEnv) waitAvailable(id string) types.DBInstance { return e.waitInstance(id, "available") }
+
+// waitInstance polls until the instance has the status (real time: the AWS clock runs fast,
+// the servers' work does not; a busy machine gets minutes).
+func (e *toolEnv) waitInstance(id, status string) types.DBInstance {
 	e.t.Helper()
 	var inst types.DBInstance
-	e.eventually(id+" available", func() bool {
+	e.within(id+" "+status, 5*time.Minute, func() bool {
 		out, err := e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
 		if err != nil {
 			return false
 		}
 		inst = out.DBInstances[0]
-		return aws.ToString(inst.DBInstanceStatus) == "available"
+		return aws.ToString(inst.DBInstanceStatus) == status
 	})
 	return inst
 }
@@ -110,6 +114,25 @@ func (e *toolEnv) createLogical(id string) types.DBInstance {
 		e.t.Fatal(err)
 	}
 	return e.waitAvailable(id)
+}
+
+// waitSnapshot polls until the DB snapshot is available.
+func (e *toolEnv) waitSnapshot(id string) {
+	e.t.Helper()
+	e.within(id+" available", 5*time.Minute, func() bool {
+		out, err := e.rds.DescribeDBSnapshots(e.ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(id)})
+		return err == nil && aws.ToString(out.DBSnapshots[0].Status) == "available"
+	})
+}
+
+// createKey creates a customer managed KMS key and returns its ARN.
+func (e *toolEnv) createKey() string {
+	e.t.Helper()
+	key, err := e.h.KMS(region).CreateKey(e.ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return aws.ToString(key.KeyMetadata.Arn)
 }
 
 func (e *toolEnv) lagEvents() []string {
@@ -135,11 +158,7 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	inst := e.createLogical("orders")
 	host, port := aws.ToString(inst.Endpoint.Address), int(aws.ToInt32(inst.Endpoint.Port))
 	e.pgbenchInit(host, port, 1)
-	key, err := e.h.KMS(region).CreateKey(e.ctx, &kms.CreateKeyInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyARN := aws.ToString(key.KeyMetadata.Arn)
+	keyARN := e.createKey()
 	w := startPgbench(t, host, port, 2)
 	e.eventually("pgbench commits", func() bool { return len(w.Commits()) > 20 })
 
@@ -239,13 +258,10 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	// The instance is now encrypted with keyARN: the comparison re-keys it with a second key,
 	// so the snapshot strategy really snapshots, copies and restores (the same key would leave
 	// it nothing to do, and no downtime to compare).
-	key2, err := e.h.KMS(region).CreateKey(e.ctx, &kms.CreateKeyInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	key2 := e.createKey()
 	w2 := startPgbench(t, host, port, 2)
 	e.eventually("pgbench commits before the snapshot strategy", func() bool { return len(w2.Commits()) > 20 })
-	rep2, err := e.engine("snap0001").Migrate(e.ctx, workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: aws.ToString(key2.KeyMetadata.Arn),
+	rep2, err := e.engine("snap0001").Migrate(e.ctx, workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: key2,
 		Options: workflow.RunOptions{Strategy: workflow.StrategySnapshot, Freeze: workflow.FreezeHook, FreezeHook: freeze, UnfreezeHook: unfreeze, Precopy: true}})
 	if err != nil {
 		t.Fatalf("snapshot strategy: %v", err)
