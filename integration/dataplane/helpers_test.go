@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/go-sql-driver/mysql"
@@ -211,4 +212,14 @@ func (e *env) downloadLog(id, part string) string {
 		e.t.Fatalf("the log file of %s named like %s: %v, %d files", id, part, err, len(files.DescribeDBLogFiles))
 	}
 	return e.readLog(id, aws.ToString(files.DescribeDBLogFiles[0].LogFileName), 0)
+}
+
+// createKey creates a customer managed KMS key and returns its ARN.
+func (e *env) createKey() string {
+	e.t.Helper()
+	key, err := e.h.KMS(region).CreateKey(e.ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return aws.ToString(key.KeyMetadata.Arn)
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 
@@ -123,16 +122,6 @@ func (e *toolEnv) waitSnapshot(id string) {
 		out, err := e.rds.DescribeDBSnapshots(e.ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(id)})
 		return err == nil && aws.ToString(out.DBSnapshots[0].Status) == "available"
 	})
-}
-
-// createKey creates a customer managed KMS key and returns its ARN.
-func (e *toolEnv) createKey() string {
-	e.t.Helper()
-	key, err := e.h.KMS(region).CreateKey(e.ctx, &kms.CreateKeyInput{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return aws.ToString(key.KeyMetadata.Arn)
 }
 
 func (e *toolEnv) lagEvents() []string {
