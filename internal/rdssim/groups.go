@@ -584,6 +584,11 @@ func (s *Sim) newParamGroup(r *region, name, family, desc string, cluster bool) 
 	if g.paramGroup(name, cluster) != nil {
 		return nil, errf("DBParameterGroupAlreadyExists", "Parameter group %s already exists", name)
 	}
+	if !cluster {
+		if e := s.checkParamGroupQuota(r); e != nil {
+			return nil, e
+		}
+	}
 	engine, ok := families()[family]
 	if !ok || (cluster && !engines[engine].Aurora) {
 		return nil, errInvalidValue("The parameter DBParameterGroupFamily has an invalid value: %s", family)
@@ -645,11 +650,6 @@ func createParamGroup(cluster bool) rdsHandler {
 		tags, _ := p.tags("Tags")
 		if err := p.Err(); err != nil {
 			return nil, err
-		}
-		if !cluster {
-			if e := s.checkParamGroupQuota(r); e != nil {
-				return nil, e
-			}
 		}
 		pg, e := s.newParamGroup(r, name, family, desc, cluster)
 		if e != nil {

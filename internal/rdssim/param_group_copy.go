@@ -79,12 +79,6 @@ func copyParamGroup(c *call) (any, error) {
 	if !validIdentifier(target, 255) {
 		return nil, errBadIdentifier("TargetDBParameterGroupIdentifier")
 	}
-	if groups(r).params[strings.ToLower(target)] != nil {
-		return nil, errf("DBParameterGroupAlreadyExists", "Parameter group %s already exists", strings.ToLower(target))
-	}
-	if e := s.checkParamGroupQuota(r); e != nil {
-		return nil, e
-	}
 	pg, e := s.newParamGroup(r, target, src.family, desc, false)
 	if e != nil {
 		return nil, e
