@@ -29,6 +29,8 @@ func TestReplicationStrategyReplicatesEveryDatabase(t *testing.T) {
 	inst := e.createLogical("orders")
 	host, port := aws.ToString(inst.Endpoint.Address), int(aws.ToInt32(inst.Endpoint.Port))
 	e.exec(e.mustPG(endpoint(inst)), "CREATE DATABASE crm")
+	// Hardened as some are: only the roles granted it may connect (the master is one).
+	e.exec(e.mustPG(endpoint(inst)), "REVOKE CONNECT ON DATABASE crm FROM PUBLIC")
 	dbs := []string{"shop", "crm"}
 	writers := map[string]*pgbenchWriter{}
 	for _, db := range dbs {
@@ -77,6 +79,9 @@ func TestReplicationStrategyReplicatesEveryDatabase(t *testing.T) {
 		if a.lost != 0 || a.duplicated != 0 {
 			t.Errorf("database %s: %d lost (%v), %d duplicated", db, a.lost, a.lostTokens[:min(5, len(a.lostTokens))], a.duplicated)
 		}
+	}
+	if left, err := postgres.New().Leftovers(e.ctx, pgEndpoint(final)); err != nil || len(left) > 0 {
+		t.Errorf("replication objects left on the new instance: %v %v", left, err)
 	}
 	rp := rep.Replication
 	// pgbench's four tables and the ledger in each database, compared inside the freeze.

@@ -327,8 +327,9 @@ func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]r
 	return out, nil
 }
 
-// PrepareSource creates the replication user (LOGIN, REPLICATION: nothing else; the
-// subscription copies no data so it needs no SELECT) and, in every database, the publication
+// PrepareSource creates the replication user (LOGIN, REPLICATION, CONNECT on the replicated
+// databases: nothing else; the subscription copies no data so it needs no SELECT) and, in
+// every database, the publication
 // of every user table and the logical slot (a logical slot belongs to one database). A slot
 // is created last in its database: it is the position its stream starts from, and it exists
 // before the snapshot, so every change after it is kept for the subscriber. It returns the
@@ -339,6 +340,11 @@ func (*Engine) PrepareSource(ctx context.Context, src replication.Endpoint, n re
 	}
 	var pos string
 	err := each(ctx, src, n, func(c *pgx.Conn, s stream) error {
+		// The subscriber connects to every database as the user: a database may have
+		// revoked CONNECT from PUBLIC.
+		if _, err := c.Exec(ctx, "GRANT CONNECT ON DATABASE "+ident(s.db)+" TO "+ident(n.User)); err != nil {
+			return fmt.Errorf("let %s connect: %w", n.User, err)
+		}
 		if err := ensurePublication(ctx, c, s.names.Publication); err != nil {
 			return err
 		}
@@ -957,6 +963,19 @@ func (*Engine) Cleanup(ctx context.Context, ep replication.Endpoint, n replicati
 		}
 	}
 	return with(ctx, ep, func(c *pgx.Conn) error {
+		var exists bool
+		if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, n.User).Scan(&exists); err != nil {
+			return fmt.Errorf("look up role %s: %w", n.User, err)
+		}
+		if !exists {
+			return nil
+		}
+		// A role with privileges cannot be dropped: PrepareSource's CONNECT grants go first.
+		for _, s := range streams(ep, n) {
+			if _, err := c.Exec(ctx, "REVOKE CONNECT ON DATABASE "+ident(s.db)+" FROM "+ident(n.User)); err != nil && !isCode(err, "3D000") {
+				return fmt.Errorf("revoke %s's CONNECT on %s: %w", n.User, s.db, err)
+			}
+		}
 		if _, err := c.Exec(ctx, "DROP ROLE IF EXISTS "+ident(n.User)); err != nil {
 			return fmt.Errorf("drop role %s: %w", n.User, err)
 		}
