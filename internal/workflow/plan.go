@@ -82,6 +82,23 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 	p.Settings = plannedInstanceSettings(src)
 	p.WriteGiBPerHour = in.writeRate
 	modifies := modifyParts(src, p.Settings)
+	p.Resources = []PlannedResource{
+		{Role: RoleSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.Snapshot},
+		{Role: RoleEncryptedSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.EncryptedSnapshot},
+		{Role: RoleTarget, Type: TypeDBInstance, Region: src.Region, Name: names.Target},
+		{Role: RoleRetiredSource, Type: TypeDBInstance, Region: src.Region, Name: names.Retired},
+	}
+	if in.precopy {
+		p.Resources = append(p.Resources,
+			PlannedResource{Role: RolePreSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreSnapshot},
+			PlannedResource{Role: RolePreEncryptedSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreEncryptedSnapshot})
+	}
+	group, groupCopy := src.Settings.DBParameterGroupName, ""
+	if in.strategy == StrategyReplication && replication.Family(src.Settings.Engine) == "mysql" {
+		// the new instance's copy of the source's parameter group, named by its step (replication_group_copy.go)
+		groupCopy = ParameterGroupCopyName(group, planID(in.id))
+		p.Resources = append(p.Resources, PlannedResource{Role: RoleParameterGroup, Type: TypeDBParameterGroup, Region: src.Region, Name: groupCopy})
+	}
 	for _, precopy := range []bool{true, false} {
 		var total, downtime time.Duration
 		m := estimateModel{src: src, precopy: precopy, freeze: p.Freeze, modifies: modifies}
@@ -98,7 +115,7 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			if !rolesPlanned(kind, src, replicaBySubject(in.replicas, subject)) {
 				continue // nothing to associate
 			}
-			if ps.name == StepReplCopyGroup && replication.Family(src.Settings.Engine) != "mysql" {
+			if ps.name == StepReplCopyGroup && groupCopy == "" {
 				continue // only the MySQL/MariaDB freeze sets read_only in a parameter group
 			}
 			if !managesPassword(kind, p.MasterUserSecret) {
@@ -129,26 +146,12 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			p.EstimatedTotal, p.EstimatedDowntime = Duration(total), Duration(downtime)
 		}
 	}
-	p.Resources = []PlannedResource{
-		{Role: RoleSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.Snapshot},
-		{Role: RoleEncryptedSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.EncryptedSnapshot},
-		{Role: RoleTarget, Type: TypeDBInstance, Region: src.Region, Name: names.Target},
-		{Role: RoleRetiredSource, Type: TypeDBInstance, Region: src.Region, Name: names.Retired},
-	}
-	if in.precopy {
-		p.Resources = append(p.Resources,
-			PlannedResource{Role: RolePreSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreSnapshot},
-			PlannedResource{Role: RolePreEncryptedSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreEncryptedSnapshot})
-	}
 	p.Strategy, p.StrategyReason = in.strategy, in.strategyReason
 	if in.strategy == StrategyReplication {
 		// The replication strategy freezes in the database (replication-freeze), not with
 		// the freeze-writes step: no freeze group.
 		p.Warnings = append(replicationWarnings(in.findings), instanceWarnings(src, names)...)
-		if replication.Family(src.Settings.Engine) == "mysql" {
-			group := src.Settings.DBParameterGroupName
-			groupCopy := ParameterGroupCopyName(group, planID(in.id))
-			p.Resources = append(p.Resources, PlannedResource{Role: RoleParameterGroup, Type: TypeDBParameterGroup, Region: src.Region, Name: groupCopy})
+		if groupCopy != "" {
 			p.Warnings = append(p.Warnings, groupCopyNote(src.ID, names.Retired, group, groupCopy))
 		}
 	} else {

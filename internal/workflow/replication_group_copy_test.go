@@ -1,0 +1,52 @@
+package workflow
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A MySQL/MariaDB replication plan lists the copy of the source's parameter group as a step
+// and a resource, named for the migration, and says the retired source stays read-only; a
+// PostgreSQL replication plan and a snapshot plan make no copy.
+func TestReplicationPlanCopiesTheParameterGroup(t *testing.T) {
+	src := sampleSource()
+	src.Settings.Engine, src.Settings.DBParameterGroupName = "mariadb", "orders-params"
+	p := buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: src, key: sampleKey, strategy: StrategyReplication})
+	want := "orders-params-rdsencrypt-0a1b2c3d"
+	assert.Equal(t, want, p.resourceName(RoleParameterGroup))
+	var step *PlannedStep
+	for i := range p.Steps {
+		if p.Steps[i].Name == StepReplCopyGroup {
+			step = &p.Steps[i]
+		}
+	}
+	require.NotNil(t, step, "no %s step", StepReplCopyGroup)
+	assert.Contains(t, step.Description, want)
+	assert.True(t, step.Mutating)
+	assert.Contains(t, strings.Join(p.Warnings, "\n"), "stays read-only until cleanup")
+	assert.NotContains(t, strings.Join(p.Warnings, "\n"), "accepts writes again")
+
+	for _, other := range []*Plan{
+		buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: src, key: sampleKey, strategy: StrategySnapshot}),
+		buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: func() *model.Instance { s := *src; s.Settings.Engine = "postgres"; return &s }(), key: sampleKey, strategy: StrategyReplication}),
+	} {
+		assert.Empty(t, other.resourceName(RoleParameterGroup))
+		for _, s := range other.Steps {
+			assert.NotEqual(t, StepReplCopyGroup, s.Name)
+		}
+	}
+}
+
+// The copy's name keeps AWS's identifier rules however long the source's group name is.
+func TestParameterGroupCopyName(t *testing.T) {
+	assert.Equal(t, "app-rdsencrypt-0a1b2c3d", ParameterGroupCopyName("app", "0a1b2c3d"))
+	long := ParameterGroupCopyName(strings.Repeat("a", 240)+"-b", "0a1b2c3d")
+	assert.Len(t, long, 255)
+	assert.NotContains(t, long, "--")
+	assert.True(t, strings.HasSuffix(long, "-rdsencrypt-0a1b2c3d"))
+}
