@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -69,6 +70,9 @@ func BenchmarkVerificationInTheFreeze(b *testing.B) {
 func verifyBenchOnce(b *testing.B, scale int) {
 	const speed = 300
 	e := startTool(b, speed)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // loading and comparing GiBs outlasts startTool's 10 minutes
+	b.Cleanup(cancel)
+	e.ctx = ctx
 	e.logicalGroup("logical")
 	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("orders"), Engine: aws.String("postgres"),
 		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(int32(20 + scale/10)), MasterUsername: aws.String(master),
