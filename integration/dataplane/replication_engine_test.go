@@ -376,6 +376,7 @@ func TestEngineNeedsOnlyRDSRights(t *testing.T) {
 	e.exec(admin, "GRANT app_admin TO rdsmaster")
 	e.exec(admin, "CREATE ROLE appowner LOGIN PASSWORD 'owner'")
 	e.exec(admin, "CREATE DATABASE appdb OWNER appowner")
+	e.exec(admin, "REVOKE CONNECT ON DATABASE appdb FROM PUBLIC") // only its owner's members connect
 	for _, db := range []string{"src", "dst"} {
 		c, err := pgxConnect(e, inst, "rdsmaster", "rds-shaped", db)
 		if err != nil {
@@ -400,7 +401,7 @@ func TestEngineNeedsOnlyRDSRights(t *testing.T) {
 	var blocked []string
 	for _, f := range findings {
 		if f.Severity == replication.Blocker {
-			if !strings.Contains(f.Do, `GRANT "appowner" TO "rdsmaster"`) {
+			if !strings.Contains(f.Do, `GRANT "appowner" TO "rdsmaster"`) && !strings.Contains(f.Do, `GRANT CONNECT ON DATABASE "appdb" TO "rdsmaster"`) {
 				t.Errorf("blocker %q: fix %q does not name the grant", f.What, f.Do)
 			}
 			blocked = append(blocked, f.Objects...)
@@ -412,8 +413,8 @@ func TestEngineNeedsOnlyRDSRights(t *testing.T) {
 		t.Errorf("no finding that lists every database (appdb, src...) as replicated: %+v", findings)
 	}
 	// Every database is checked, each object named with its database.
-	if got := strings.Join(blocked, " "); got != "appdb dst.public.ledger src.public.ledger" {
-		t.Fatalf("blocked objects %q, want the app-owned database and tables", got)
+	if got := strings.Join(blocked, " "); got != "appdb appdb dst.public.ledger src.public.ledger" {
+		t.Fatalf("blocked objects %q, want the app-owned database (closed to the master, and not alterable) and tables", got)
 	}
 	if _, err := eng.Freeze(ctx, src, n); err == nil || !strings.Contains(err.Error(), "appdb") {
 		t.Fatalf("freeze with a database the master cannot alter: %v, want an error naming appdb", err)

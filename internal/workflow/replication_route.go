@@ -42,10 +42,10 @@ var replicationSteps = []step{
 		name: StepReplPrepare, mutating: true,
 		local: "connects to the source database as the master user",
 		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("create on %s the replication user, publication and slot (before the snapshot, so the stream starts where the snapshot ends)", p.Source)
+			return fmt.Sprintf("create on %s the replication user and, in every database (PostgreSQL), a publication and slot (before the snapshot, so the stream starts where the snapshot ends)", p.Source)
 		},
 		estimate: estimate{base: 10 * time.Second},
-		undo:     "rollback and cleanup drop the replication user, publication and slot from the source",
+		undo:     "rollback and cleanup drop the replication user, publications and slots from the source",
 		apply:    applyReplPrepare,
 	},
 	{

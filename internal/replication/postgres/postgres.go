@@ -198,7 +198,7 @@ func each(ctx context.Context, ep replication.Endpoint, n replication.Names, f f
 // for, tables the user cannot publish, unlogged tables, large objects, sequences.
 func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]replication.Finding, error) {
 	var out []replication.Finding
-	var dbs []string
+	var dbs, closed []string
 	err := with(ctx, src, func(c *pgx.Conn) error {
 		var err error
 		if dbs, err = listDatabases(ctx, c); err != nil {
@@ -236,6 +236,20 @@ func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]r
 				What: fmt.Sprintf("max_logical_replication_workers is %d: the new instance needs %d, one subscription per database", workers, len(dbs)),
 				Do:   "raise max_logical_replication_workers (and max_worker_processes) in the parameter group, or use --strategy snapshot"})
 		}
+		closed, err = strings1(ctx, c, `SELECT datname::text FROM pg_database WHERE datallowconn AND NOT datistemplate AND datname <> 'rdsadmin'
+			AND NOT has_database_privilege(datname, 'CONNECT') ORDER BY 1`)
+		if err != nil {
+			return fmt.Errorf("list the databases the user cannot connect to: %w", err)
+		}
+		if len(closed) > 0 {
+			var grants []string
+			for _, d := range closed {
+				grants = append(grants, "GRANT CONNECT ON DATABASE "+ident(d)+" TO "+ident(src.User)+";")
+			}
+			out = append(out, replication.Finding{Severity: replication.Blocker, Objects: closed,
+				What: fmt.Sprintf("%d database(s) %s may not connect to: they cannot be replicated, checked or frozen", len(closed), src.User),
+				Do:   "run as their owner: " + strings.Join(grants, " ") + " then plan again; or use --strategy snapshot"})
+		}
 		refused, dbOwners, err := notOwnedBy(ctx, c, unfreezableSQL)
 		if err != nil {
 			return fmt.Errorf("list databases the user cannot make read-only: %w", err)
@@ -252,8 +266,8 @@ func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]r
 	}
 	var noKey, notOwned, owners, unlogged, withLargeObjects []string
 	var largeObjects, sequences int64
-	all := src
-	all.Databases = dbs
+	all := src // the databases the user may connect to
+	all.Databases = slices.DeleteFunc(slices.Clone(dbs), func(d string) bool { return slices.Contains(closed, d) })
 	err = each(ctx, all, replication.Names{}, func(c *pgx.Conn, s stream) error {
 		keyless, err := strings1(ctx, c, `SELECT format('%I.%I.%I', current_database(), n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
