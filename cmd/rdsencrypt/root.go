@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,6 +45,10 @@ type globalOptions struct {
 	// DBSecret and DBTLS are how the replication strategy reaches the databases.
 	DBSecret string
 	DBTLS    string
+	// DBCABundle is the PEM file of CAs the database servers are verified with; dbRoots
+	// are its certificates.
+	DBCABundle string
+	dbRoots    *x509.CertPool
 }
 
 // app is what the commands share: options, streams, and how to build an engine.
@@ -109,7 +115,8 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 	f.StringVarP(&a.opts.Output, "output", "o", "text", "output format: text or json")
 	f.BoolVar(&a.opts.Debug, "debug", false, "log every AWS call and its wire traffic to stderr")
 	f.StringVar(&a.opts.DBSecret, "db-secret", "", "replication strategy: ARN of a Secrets Manager secret holding the master user's {\"username\",\"password\"} (used when the instance has no RDS-managed secret; else "+workflow.EnvDBPassword+")")
-	f.StringVar(&a.opts.DBTLS, "db-tls", "require", "replication strategy: TLS to the databases: require, prefer or disable")
+	f.StringVar(&a.opts.DBTLS, "db-tls", "require", "replication strategy: TLS to the databases: require (the server's certificate and name verified), prefer or disable (neither verifies)")
+	f.StringVar(&a.opts.DBCABundle, strings.TrimPrefix(workflow.FlagDBCABundle, "--"), "", "replication strategy: PEM file of the CAs database certificates chain to, e.g. RDS's https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem (default: the system's roots, which do not hold RDS's CAs)")
 	_ = root.RegisterFlagCompletionFunc("db-tls", completeValues("require", "prefer", "disable"))
 	_ = root.RegisterFlagCompletionFunc("output", completeValues("text", "json"))
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
@@ -130,6 +137,13 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 		}
 		if a.opts.DBTLS != "require" && a.opts.DBTLS != "prefer" && a.opts.DBTLS != "disable" {
 			return usagef("--db-tls must be require, prefer or disable, not %q", a.opts.DBTLS)
+		}
+		if a.opts.DBCABundle != "" {
+			roots, err := readCABundle(a.opts.DBCABundle)
+			if err != nil {
+				return usageError{err.Error()}
+			}
+			a.opts.dbRoots = roots
 		}
 		return nil
 	}
@@ -216,9 +230,23 @@ func (a *app) engineWith(ctx context.Context, cfg awsclient.Config) (*workflow.E
 		Replication: map[string]replication.Engine{"postgres": postgres.New(), "mysql": mysql.New()},
 		Credentials: workflow.CredentialChain{Secrets: client.Secrets, SecretARN: a.opts.DBSecret,
 			EnvPassword: os.Getenv(workflow.EnvDBPassword), Prompt: a.passwordPrompt()},
-		DBTLS: a.opts.DBTLS,
+		DBTLS:     a.opts.DBTLS,
+		DBRootCAs: a.opts.dbRoots,
 	}
 	return eng, client, nil
+}
+
+// readCABundle reads the PEM certificates of --db-ca-bundle.
+func readCABundle(file string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", workflow.FlagDBCABundle, err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s %s holds no PEM certificate (RDS's bundle: https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem)", workflow.FlagDBCABundle, file)
+	}
+	return roots, nil
 }
 
 // passwordPrompt is the last link of the credential chain: a prompt without echo, only when

@@ -11,9 +11,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
 	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 )
 
@@ -80,7 +82,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		}
 	}()
 	if o.dataPlane {
-		log.Info("data plane on", "root", sim.DataRoot())
+		// The servers' certificates chain to this CA: rdsencrypt --db-ca-bundle takes it
+		// where it would take RDS's global-bundle.pem (docs/data-plane.md#tls).
+		log.Info("data plane on", "root", sim.DataRoot(), "ca_bundle", filepath.Join(sim.DataRoot(), dataplane.CAFile))
 	}
 	if err := loadFleet(sim, o); err != nil {
 		log.Error("rdssim: loading the fleet", "err", err)

@@ -2,6 +2,7 @@ package dataplane_test
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"errors"
 	"slices"
@@ -20,16 +21,23 @@ import (
 	binlog "github.com/rdsencrypt/rdsencrypt/internal/replication/mysql"
 )
 
-// binlogEndpoint is how the binlog package reaches an instance of the data plane: its servers
-// have no TLS, so TLS is used only when offered (docs/replication-mysql.md).
+// binlogEndpoint is how the binlog package reaches an instance of the data plane: over TLS,
+// the server verified with the data plane's CA (docs/data-plane.md#tls).
 func binlogEndpoint(inst types.DBInstance) binlog.Endpoint {
-	return binlog.Endpoint{Host: aws.ToString(inst.Endpoint.Address), Port: int(aws.ToInt32(inst.Endpoint.Port)),
-		User: master, Password: password, TLS: binlog.TLSPreferred}
+	host := aws.ToString(inst.Endpoint.Address)
+	return binlog.Endpoint{Host: host, Port: int(aws.ToInt32(inst.Endpoint.Port)),
+		User: master, Password: password, TLS: binlog.TLSVerify, TLSConfig: verifiedTLS(host)}
+}
+
+// verifiedTLS verifies a data-plane server named host.
+func verifiedTLS(host string) *tls.Config {
+	return &tls.Config{ServerName: host, RootCAs: dataPlaneCAs(), MinVersion: tls.VersionTLS12}
 }
 
 func (e *env) binlogConnByEndpoint(ep replication.Endpoint) *binlog.Conn {
 	e.t.Helper()
-	c, err := binlog.Open(e.ctx, binlog.Endpoint{Host: ep.Host, Port: int(ep.Port), User: ep.User, Password: ep.Password, TLS: binlog.TLSPreferred})
+	c, err := binlog.Open(e.ctx, binlog.Endpoint{Host: ep.Host, Port: int(ep.Port), User: ep.User, Password: ep.Password,
+		TLS: binlog.TLSVerify, TLSConfig: verifiedTLS(ep.Host)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -138,12 +146,15 @@ func TestBinlogReplicationPieces(t *testing.T) {
 		}
 	}
 
-	// TLS is required by default: the data plane offers none, so the default refuses.
-	plain := binlogEndpoint(srcInst)
-	plain.TLS = ""
-	if c, err := binlog.Open(e.ctx, plain); err == nil {
-		c.Close()
-		t.Fatal("a connection without TLS succeeded in the default (verify) mode")
+	// TLS is verified by default: with the system's roots, which do not hold the data
+	// plane's CA (nor RDS's), the connection is refused (review R13).
+	systemRoots := binlogEndpoint(srcInst)
+	systemRoots.TLS, systemRoots.TLSConfig = "", nil
+	if c, err := binlog.Open(e.ctx, systemRoots); err == nil || !strings.Contains(err.Error(), "certificate signed by unknown authority") {
+		if c != nil {
+			c.Close()
+		}
+		t.Fatalf("a connection verified with the system's roots: %v", err)
 	}
 
 	checks, err := src.Check(e.ctx)
@@ -395,7 +406,7 @@ func (e *env) restoreEncrypted(id, newID string) types.DBInstance {
 
 func mariaReplEndpoint(inst types.DBInstance) replication.Endpoint {
 	return replication.Endpoint{Host: aws.ToString(inst.Endpoint.Address), Port: aws.ToInt32(inst.Endpoint.Port),
-		User: master, Password: password, TLS: "prefer"}
+		User: master, Password: password, TLS: "require", RootCAs: dataPlaneCAs()}
 }
 
 // TestMySQLEngineVerbs runs the mysql engine through replication.Engine and

@@ -6,9 +6,15 @@ package dataplane_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"strconv"
 	"strings"
@@ -39,6 +45,37 @@ type env struct {
 	h   *simtest.Harness
 	rds *rds.Client
 	ctx context.Context
+}
+
+// dataPlaneCAs are the CAs the data plane's servers' certificates chain to: what a client
+// gets from --db-ca-bundle (docs/data-plane.md#tls).
+func dataPlaneCAs() *x509.CertPool {
+	pool, err := dataplane.CertPool()
+	if err != nil {
+		panic(err)
+	}
+	return pool
+}
+
+// otherCAs are CAs that signed no data-plane server.
+func otherCAs(t testing.TB) *x509.CertPool {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "another CA"}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return pool
 }
 
 // start runs an in-process simulator with a data plane on a manual virtual clock.

@@ -22,7 +22,7 @@ import (
 
 func pgEndpoint(inst types.DBInstance) replication.Endpoint {
 	return replication.Endpoint{Host: aws.ToString(inst.Endpoint.Address), Port: aws.ToInt32(inst.Endpoint.Port),
-		Database: "shop", User: master, Password: password, TLS: "prefer"}
+		Database: "shop", User: master, Password: password, TLS: "require", RootCAs: dataPlaneCAs()}
 }
 
 // logicalGroup creates a parameter group with rds.logical_replication on.
@@ -194,6 +194,16 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 		return lag.Broken == ""
 	})
 	t.Logf("lag during catch-up: %d bytes (source %s, applied %s)", lag.Bytes, lag.Source, lag.Applied)
+	// The subscription reaches the source over TLS and verifies it (verify-full against the
+	// target's ssl_cert_file chain): the walsender's session on the source is encrypted.
+	srcConn := e.mustPG(endpoint(inst))
+	if got := e.rows(srcConn, `SELECT string_agg(s.ssl::text, ',') FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)
+		WHERE r.application_name = '`+n.Subscription+`'`); got != "true" {
+		t.Fatalf("the subscription's session on the source: ssl=%q, want true", got)
+	}
+	if got := e.rows(e.mustPG(endpoint(e.describe("orders-new"))), `SELECT (subconninfo LIKE '%sslmode=verify-full sslrootcert=%')::text FROM pg_subscription WHERE subname = '`+n.Subscription+`'`); got != "true" {
+		t.Fatalf("the subscription verifies the source: %q", got)
+	}
 
 	// Verification ahead of the freeze, pgbench writing: then a table pgbench does not write
 	// (pgbench_branches) is written once on the source.

@@ -123,7 +123,7 @@ func migrateUnderLoad(t *testing.T, e *toolEnv, inst rdstypes.DBInstance, tables
 	require.Eventually(t, func() bool { return led.count() >= 100 }, time.Minute, 10*time.Millisecond)
 
 	newEngine := func(stopAt string, stop context.CancelFunc) *workflow.Engine {
-		eng := e.engine(proofMigrationID) // the data plane's servers have no TLS: DBTLS prefer
+		eng := e.engine(proofMigrationID) // TLS required and verified (dataPlaneCAs)
 		eng.Approver, eng.Hooks = workflow.AutoApprove, workflow.ShellHooks{}
 		eng.Networks = nil // no enforced freeze, no CloudWatch write rate: the proofs freeze by hook or in SQL
 		if stopAt != "" {

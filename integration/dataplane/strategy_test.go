@@ -78,7 +78,7 @@ func (e *toolEnv) engine(id string) *workflow.Engine {
 		NewID:       func() (string, error) { return id, nil },
 		Replication: map[string]replication.Engine{"postgres": postgres.New(), "mysql": binlog.New()},
 		Credentials: workflow.CredentialChain{EnvPassword: password},
-		DBTLS:       "prefer",
+		DBRootCAs:   dataPlaneCAs(), // TLS required (the default), servers verified
 	}
 }
 
@@ -150,6 +150,18 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	keyARN := e.createKey()
 	w := startPgbench(t, host, port, 2)
 	e.eventually("pgbench commits", func() bool { return len(w.Commits()) > 20 })
+
+	// A CA bundle the server's certificate does not chain to: refused, in one line naming the
+	// instance and the flag (review R13).
+	wrongCA := e.engine("repl0000")
+	wrongCA.DBRootCAs = otherCAs(t)
+	_, err := wrongCA.Plan(e.ctx, workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: keyARN,
+		Options: workflow.RunOptions{Strategy: workflow.StrategyReplication}})
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "orders") ||
+		!strings.Contains(err.Error(), workflow.FlagDBCABundle) || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("plan with a CA bundle that did not sign the server: %v", err)
+	}
+	t.Logf("with the wrong CA: %v", err)
 
 	// The plan says which strategy and why.
 	eng := e.engine("repl0001")

@@ -68,6 +68,7 @@ type Manager struct {
 	seq     int
 
 	spawn chan spawnReq
+	ca    *authority // signs the servers' certificates (tls.go)
 }
 
 // rootPrefix names the temporary roots; ownerFile in a root holds the pid of its simulator.
@@ -91,7 +92,14 @@ func NewManager() (*Manager, error) {
 	if err := os.Chmod(root, 0o711); err != nil {
 		return nil, fmt.Errorf("data plane: %w", err)
 	}
-	m := &Manager{root: root, servers: map[*Server]bool{}, spawn: make(chan spawnReq)}
+	ca, err := processAuthority()
+	if err != nil {
+		return nil, fmt.Errorf("data plane: certificate authority: %w", err)
+	}
+	m := &Manager{root: root, servers: map[*Server]bool{}, spawn: make(chan spawnReq), ca: ca}
+	if err := os.WriteFile(filepath.Join(root, CAFile), ca.pem, 0o644); err != nil {
+		return nil, fmt.Errorf("data plane: %w", err)
+	}
 	go m.spawner()
 	return m, nil
 }
@@ -145,7 +153,7 @@ func (m *Manager) Reset() {
 	}
 	entries, _ := os.ReadDir(m.root)
 	for _, e := range entries {
-		if e.Name() != ownerFile {
+		if e.Name() != ownerFile && e.Name() != CAFile {
 			_ = os.RemoveAll(filepath.Join(m.root, e.Name()))
 		}
 	}

@@ -59,6 +59,7 @@ func TestPostgresCreateBackupRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkServerTLS(ctx, t, m, s, "admin", "s3cret-pw")
 	c := pgConn(t, ctx, s.Addr(), "admin", "s3cret-pw", "shop")
 	var super bool
 	var roles string
@@ -110,6 +111,7 @@ func TestMariaDBCreateBackupRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkServerTLS(ctx, t, m, s, "admin", "s3cret-pw")
 	db := mariaDB(t, s.Addr(), "admin", "s3cret-pw", "shop")
 	var grants []string
 	rows, err := db.QueryContext(ctx, "SHOW GRANTS")

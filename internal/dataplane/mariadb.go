@@ -35,7 +35,10 @@ performance_schema=OFF
 max_connections=40
 sync_binlog=0
 log_slave_updates=ON
-`, s.dataDir(), s.runDir(), s.runDir(), s.runDir(), s.port, s.id)
+ssl_cert=%s
+ssl_key=%s
+ssl_ca=%s
+`, s.dataDir(), s.runDir(), s.runDir(), s.runDir(), s.port, s.id, s.certFile(), s.keyFile(), s.caFile())
 	if binlog {
 		// RDS: binary logging is on when automated backups are on.
 		fmt.Fprintf(&b, "log_bin=mysql-bin-changelog\nbinlog_format=%s\n", mariaBinlogFormat(settings))

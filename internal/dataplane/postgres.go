@@ -134,6 +134,8 @@ func (s *Server) pgWriteSettings(settings map[string]string) error {
 	sort.Strings(names)
 	var b strings.Builder
 	b.WriteString("# Written by the simulator from the instance's DB parameter group.\n")
+	// TLS as on RDS: the server's certificate, signed by the data plane's CA (tls.go).
+	fmt.Fprintf(&b, "ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n", s.certFile(), s.keyFile())
 	for _, k := range names {
 		fmt.Fprintf(&b, "%s = '%s'\n", k, conf[k])
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +33,10 @@ type Server struct {
 	settings  map[string]string
 	binlog    bool
 	destroyed bool
+	// tlsHosts are the addresses the server's certificate names besides 127.0.0.1
+	// (ServeAs); serial is the certificate's serial number (tls.go).
+	tlsHosts []string
+	serial   *big.Int
 }
 
 // Engine returns Postgres or MariaDB.
@@ -66,6 +71,9 @@ func (m *Manager) newServer(engine string) (*Server, error) {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.writeCert(); err != nil { // mariadb-install-db reads the configuration already
+		return nil, err
 	}
 	return s, chownTree(dir, engine)
 }

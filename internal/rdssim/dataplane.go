@@ -413,6 +413,15 @@ func (s *Sim) dataRoute(i *instance, n *dataNode, open bool) {
 	if !open {
 		return
 	}
+	// The server's certificate names the endpoint address before the endpoint opens, as an
+	// RDS instance's certificate names its endpoint (docs/data-plane.md#tls).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	err := n.srv.ServeAs(ctx, s.data.address(i.r.name, i.id))
+	cancel()
+	if err != nil {
+		s.emit(s.clock.now(), i.r.name, "instance", i.id, i.rid, "endpoint-error: "+err.Error(), i.action)
+		return
+	}
 	p := s.data.proxies[addr]
 	if p == nil {
 		p = dataplane.NewProxy(addr)

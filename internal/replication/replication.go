@@ -21,6 +21,7 @@ package replication
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -40,14 +41,18 @@ type Endpoint struct {
 	Database string // PostgreSQL: the database to connect to (the instance's DBName, else "postgres"); MySQL: unused
 	User     string
 	Password string
-	// TLS: "require" (default: refuse a server without TLS), "prefer", "disable". The
-	// simulator's servers have no TLS, so tests and the simulator demo pass "prefer".
+	// TLS: "require" (default): TLS, the server's certificate verified against RootCAs and
+	// its name against Host (PostgreSQL sslmode verify-full); "prefer" and "disable" only
+	// when the operator asks (--db-tls), neither verifies anything.
 	TLS string
 	// Databases (PostgreSQL) are the databases replicated, each with its own publication,
 	// slot and subscription named by Names.In; the workflow journals the list when the
 	// migration starts (DatabaseLister) and passes it on both endpoints. Empty: Database alone,
 	// with Names as they are (a journal from before the list existed).
 	Databases []string
+	// RootCAs are the authorities a server's certificate must chain to (--db-ca-bundle: RDS's
+	// global-bundle.pem); nil: the system's roots.
+	RootCAs *x509.CertPool
 }
 
 // String names the endpoint without its password.

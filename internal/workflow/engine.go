@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,9 +44,12 @@ type Engine struct {
 	Replication map[string]replication.Engine
 	// Credentials gives the master password the replication strategy connects with.
 	Credentials DBCredentials
-	// DBTLS is how the replication strategy uses TLS to the databases: "require" (default),
-	// "prefer", "disable".
+	// DBTLS is how the replication strategy uses TLS to the databases: "require" (default:
+	// TLS, the server's certificate and name verified), "prefer", "disable".
 	DBTLS string
+	// DBRootCAs are the CAs database servers' certificates must chain to (--db-ca-bundle);
+	// nil: the system's roots.
+	DBRootCAs *x509.CertPool
 }
 
 // MigrateRequest starts a migration of one DB instance or Aurora cluster.

@@ -76,7 +76,11 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 	}
 	findings, err := e.Replication[family].Preconditions(ctx, e.dbEndpoint(in.src, login))
 	if err != nil {
-		return "cannot reach the database: " + err.Error(), nil, nil
+		reason := "cannot reach the database: " + err.Error()
+		if untrustedCertificate(err) {
+			reason += "; pass the CA bundle its certificate chains to (RDS: global-bundle.pem) with " + FlagDBCABundle + " FILE"
+		}
+		return reason, nil, nil
 	}
 	if b := blockers(findings); len(b) > 0 {
 		return strings.Join(b, "; "), findings, nil

@@ -2,6 +2,8 @@ package workflow
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -136,12 +138,12 @@ func (e *Engine) dbEndpoint(inst *model.Instance, login DBLogin) replication.End
 	if db == "" && replication.Family(inst.Settings.Engine) == "postgres" {
 		db = "postgres"
 	}
-	tls := e.DBTLS
-	if tls == "" {
-		tls = "require"
+	mode := e.DBTLS
+	if mode == "" {
+		mode = "require"
 	}
 	return replication.Endpoint{Host: inst.Endpoint, Port: inst.Settings.Port, Database: db, User: login.User,
-		Password: login.Password.Reveal(), TLS: tls}
+		Password: login.Password.Reveal(), TLS: mode, RootCAs: e.DBRootCAs}
 }
 
 // replSource and replTarget describe the source and the target again and return their
@@ -194,7 +196,23 @@ func (r *run) replState() *ReplicationState {
 
 // dbError names the database and the next command.
 func (r *run) dbError(err error, next, format string, args ...any) error {
+	if untrustedCertificate(err) {
+		next = "pass the CA bundle the server's certificate chains to (RDS: global-bundle.pem) with " + FlagDBCABundle + " FILE, then " + next
+	}
 	return errorf(r.st.Source, next, err, format, args...)
+}
+
+// FlagDBCABundle is the flag that names the CA bundle database servers are verified with.
+const FlagDBCABundle = "--db-ca-bundle"
+
+// untrustedCertificate reports whether err is a database server's certificate that did not
+// verify: not signed by a trusted CA, or not for the endpoint's name.
+func untrustedCertificate(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	return err != nil && (errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &host) || errors.As(err, &verify))
 }
 
 func applyReplPrepare(ctx context.Context, r *run) error {

@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	gotls "crypto/tls"
 	"errors"
 	"fmt"
 	"strconv"
@@ -46,7 +47,11 @@ func (e *Engine) open(ctx context.Context, ep replication.Endpoint) (*Conn, erro
 	default:
 		return nil, fmt.Errorf("database %s: unknown TLS mode %q (require, prefer or disable)", ep, ep.TLS)
 	}
-	return Open(ctx, Endpoint{Host: ep.Host, Port: int(ep.Port), User: ep.User, Password: ep.Password, TLS: tls})
+	var cfg *gotls.Config
+	if tls == TLSVerify {
+		cfg = &gotls.Config{ServerName: ep.Host, RootCAs: ep.RootCAs, MinVersion: gotls.VersionTLS12}
+	}
+	return Open(ctx, Endpoint{Host: ep.Host, Port: int(ep.Port), User: ep.User, Password: ep.Password, TLS: tls, TLSConfig: cfg})
 }
 
 func (e *Engine) with(ctx context.Context, ep replication.Endpoint, fn func(*Conn) error) error {

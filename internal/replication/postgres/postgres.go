@@ -44,17 +44,27 @@ func connect(ctx context.Context, ep replication.Endpoint) (*pgx.Conn, error) {
 	if db == "" {
 		db = "postgres"
 	}
-	tls := ep.TLS
-	if tls == "" {
-		tls = "require"
+	sslmode := ep.TLS
+	if sslmode == "" || sslmode == "require" {
+		// PostgreSQL's "require" encrypts without checking whom it talks to; verify-full
+		// checks the chain and the host name (PostgreSQL manual, "SSL Support", 34.19.1).
+		sslmode = "verify-full"
 	}
 	u := url.URL{Scheme: "postgres", User: url.UserPassword(ep.User, ep.Password),
 		Host: fmt.Sprintf("%s:%d", ep.Host, ep.Port), Path: "/" + db}
-	q := url.Values{"sslmode": {tls}, "application_name": {ApplicationName}, "connect_timeout": {"10"}}
+	q := url.Values{"sslmode": {sslmode}, "application_name": {ApplicationName}, "connect_timeout": {"10"}}
 	u.RawQuery = q.Encode()
 	cfg, err := pgx.ParseConfig(u.String())
 	if err != nil {
 		return nil, fmt.Errorf("connection settings for %s: %w", ep, redactErr(err, ep.Password))
+	}
+	if sslmode == "verify-full" && ep.RootCAs != nil {
+		cfg.TLSConfig.RootCAs = ep.RootCAs
+		for _, f := range cfg.Fallbacks {
+			if f.TLSConfig != nil {
+				f.TLSConfig.RootCAs = ep.RootCAs
+			}
+		}
 	}
 	// The tool's own sessions write on a frozen source (cleanup, unfreeze): Freeze's
 	// read-only default is for the application's sessions.
@@ -64,6 +74,24 @@ func connect(ctx context.Context, ep replication.Endpoint) (*pgx.Conn, error) {
 		return nil, fmt.Errorf("connect to %s:%d as %s: %w", ep.Host, ep.Port, ep.User, redactErr(err, ep.Password))
 	}
 	return c, nil
+}
+
+// subscriberTLS is the TLS part of a subscription's connection string. The subscriber is a
+// server connecting to the publisher, and verifies it as the tool does (verify-full) when the
+// tool's own TLS mode is "require": against the CA bundle in the subscriber's own
+// ssl_cert_file, which on RDS holds the RDS CA chain (AWS Knowledge Center, "root
+// certificate file ... does not exist" with sslmode verify-full: point sslrootcert at
+// ssl_cert_file), as on the data plane (docs/data-plane.md#tls).
+func subscriberTLS(ctx context.Context, c *pgx.Conn, mode string) (string, error) {
+	if mode == "prefer" || mode == "disable" {
+		return "sslmode=" + mode, nil
+	}
+	var file string
+	if err := c.QueryRow(ctx, "SHOW ssl_cert_file").Scan(&file); err != nil {
+		return "", fmt.Errorf("read ssl_cert_file, the CA bundle the subscription verifies the source with: %w", err)
+	}
+	quoted := "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(file) + "'"
+	return "sslmode=verify-full sslrootcert=" + quoted, nil
 }
 
 // redactErr keeps a password out of an error text.
@@ -513,14 +541,14 @@ func (*Engine) Attach(ctx context.Context, src, dst replication.Endpoint, n repl
 	}); err != nil {
 		return err
 	}
-	tls := src.TLS
-	if tls == "" {
-		tls = "require"
-	}
 	return each(ctx, dst, n, func(c *pgx.Conn, s stream) error {
 		n := s.names
-		conninfo := fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=%s sslmode=%s application_name=%s",
-			src.Host, src.Port, n.User, pw, conninfoValue(s.db), tls, n.Subscription)
+		ssl, err := subscriberTLS(ctx, c, src.TLS)
+		if err != nil {
+			return err
+		}
+		conninfo := fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=%s %s application_name=%s",
+			src.Host, src.Port, n.User, pw, conninfoValue(s.db), ssl, n.Subscription)
 		// The restore may carry copies of the source's slots (RDS does; pg_basebackup does
 		// not): a copy would keep WAL on the new instance forever.
 		if _, err := c.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, n.Slot); err != nil {
@@ -528,7 +556,7 @@ func (*Engine) Attach(ctx context.Context, src, dst replication.Endpoint, n repl
 		}
 		var enabled bool
 		var origin string
-		err := c.QueryRow(ctx, `SELECT s.subenabled, coalesce(o.remote_lsn, '0/0')::text FROM pg_subscription s
+		err = c.QueryRow(ctx, `SELECT s.subenabled, coalesce(o.remote_lsn, '0/0')::text FROM pg_subscription s
 			LEFT JOIN pg_replication_origin_status o ON o.external_id = 'pg_' || s.oid
 			WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`, n.Subscription).Scan(&enabled, &origin)
 		switch {
