@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -269,4 +270,89 @@ func TestDescribeAccountAttributesCountsManualSnapshots(t *testing.T) {
 	assert.Equal(t, int64(2), used)
 	_, err := c.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("q"), DBSnapshotIdentifier: aws.String("q3")})
 	assert.Equal(t, "SnapshotQuotaExceeded", apiCode(t, err))
+}
+
+// TestClusterDatabaseInsightsAndDomain: an Aurora cluster's Database Insights mode is
+// standard unless set; advanced needs Performance Insights kept 465 days, set in the same
+// request (CreateDBCluster / ModifyDBCluster DatabaseInsightsMode doc comments, read
+// strictly); RestoreDBClusterFromSnapshot takes Performance Insights and the Active Directory
+// domain but not the mode, so a restored cluster is standard until modified. Domain "none"
+// leaves the domain (ModifyDBCluster).
+func TestClusterDatabaseInsightsAndDomain(t *testing.T) {
+	t.Parallel()
+	h := fast(t)
+	c := h.RDS("us-east-1")
+	avail := rds.NewDBClusterAvailableWaiter(c, func(o *rds.DBClusterAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = time.Millisecond, 5*time.Millisecond
+	})
+	wait := func(id string) {
+		t.Helper()
+		require.NoError(t, avail.Wait(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(id)}, 10*time.Second))
+	}
+
+	in := auroraMySQLInput("ad")
+	in.DatabaseInsightsMode = types.DatabaseInsightsModeAdvanced
+	_, err := c.CreateDBCluster(ctx, in)
+	assert.Equal(t, "To turn on Database Insights advanced mode for a DB cluster, set EnablePerformanceInsights to true and PerformanceInsightsRetentionPeriod to 465.", apiMessage(t, err))
+	assert.Equal(t, "InvalidParameterCombination", apiCode(t, err))
+	in.EnablePerformanceInsights, in.PerformanceInsightsRetentionPeriod = aws.Bool(true), aws.Int32(465)
+	in.Domain, in.DomainIAMRoleName = aws.String("d-1234567890"), aws.String("rds-directory")
+	_, err = c.CreateDBCluster(ctx, in)
+	require.NoError(t, err)
+	wait("ad")
+	cl := describeCluster(t, c, "ad")
+	assert.Equal(t, types.DatabaseInsightsModeAdvanced, cl.DatabaseInsightsMode)
+	assert.True(t, aws.ToBool(cl.PerformanceInsightsEnabled))
+	assert.Equal(t, int32(465), aws.ToInt32(cl.PerformanceInsightsRetentionPeriod))
+	assert.Contains(t, aws.ToString(cl.PerformanceInsightsKMSKeyId), ":key/", "the account's aws/rds key by default")
+	require.Len(t, cl.DomainMemberships, 1)
+	assert.Equal(t, "d-1234567890", aws.ToString(cl.DomainMemberships[0].Domain))
+	assert.Equal(t, "rds-directory", aws.ToString(cl.DomainMemberships[0].IAMRoleName))
+
+	plain := auroraMySQLInput("plain")
+	_, err = c.CreateDBCluster(ctx, plain)
+	require.NoError(t, err)
+	wait("plain")
+	cl = describeCluster(t, c, "plain")
+	assert.Equal(t, types.DatabaseInsightsModeStandard, cl.DatabaseInsightsMode)
+	assert.False(t, aws.ToBool(cl.PerformanceInsightsEnabled))
+	assert.Empty(t, cl.DomainMemberships)
+	_, err = c.ModifyDBCluster(ctx, &rds.ModifyDBClusterInput{DBClusterIdentifier: aws.String("plain"), ApplyImmediately: aws.Bool(true),
+		DatabaseInsightsMode: types.DatabaseInsightsModeAdvanced})
+	assert.Equal(t, "InvalidParameterCombination", apiCode(t, err))
+	_, err = c.ModifyDBCluster(ctx, &rds.ModifyDBClusterInput{DBClusterIdentifier: aws.String("plain"), ApplyImmediately: aws.Bool(true),
+		DatabaseInsightsMode: types.DatabaseInsightsModeAdvanced, EnablePerformanceInsights: aws.Bool(true), PerformanceInsightsRetentionPeriod: aws.Int32(465)})
+	require.NoError(t, err)
+	wait("plain")
+	assert.Equal(t, types.DatabaseInsightsModeAdvanced, describeCluster(t, c, "plain").DatabaseInsightsMode)
+
+	// A restore keeps neither the mode nor the domain, and takes only the domain and
+	// Performance Insights.
+	_, err = c.CreateDBClusterSnapshot(ctx, &rds.CreateDBClusterSnapshotInput{DBClusterIdentifier: aws.String("ad"), DBClusterSnapshotIdentifier: aws.String("ad-snap")})
+	require.NoError(t, err)
+	advanceUntilClusterSnapshot(t, h, c, "ad-snap", "available")
+	_, err = c.RestoreDBClusterFromSnapshot(ctx, &rds.RestoreDBClusterFromSnapshotInput{DBClusterIdentifier: aws.String("bare"),
+		Engine: aws.String("aurora-mysql"), SnapshotIdentifier: aws.String("ad-snap")})
+	require.NoError(t, err)
+	wait("bare")
+	cl = describeCluster(t, c, "bare")
+	assert.Equal(t, types.DatabaseInsightsModeStandard, cl.DatabaseInsightsMode)
+	assert.False(t, aws.ToBool(cl.PerformanceInsightsEnabled))
+	assert.Empty(t, cl.DomainMemberships)
+	_, err = c.RestoreDBClusterFromSnapshot(ctx, &rds.RestoreDBClusterFromSnapshotInput{DBClusterIdentifier: aws.String("carried"),
+		Engine: aws.String("aurora-mysql"), SnapshotIdentifier: aws.String("ad-snap"), Domain: aws.String("d-1234567890"),
+		DomainIAMRoleName: aws.String("rds-directory"), EnablePerformanceInsights: aws.Bool(true), PerformanceInsightsRetentionPeriod: aws.Int32(465)})
+	require.NoError(t, err)
+	wait("carried")
+	cl = describeCluster(t, c, "carried")
+	assert.Equal(t, types.DatabaseInsightsModeStandard, cl.DatabaseInsightsMode, "restore takes no DatabaseInsightsMode")
+	assert.Equal(t, int32(465), aws.ToInt32(cl.PerformanceInsightsRetentionPeriod))
+	require.Len(t, cl.DomainMemberships, 1)
+	assert.Equal(t, "d-1234567890", aws.ToString(cl.DomainMemberships[0].Domain))
+
+	_, err = c.ModifyDBCluster(ctx, &rds.ModifyDBClusterInput{DBClusterIdentifier: aws.String("carried"), ApplyImmediately: aws.Bool(true),
+		Domain: aws.String("none")})
+	require.NoError(t, err)
+	wait("carried")
+	assert.Empty(t, describeCluster(t, c, "carried").DomainMemberships)
 }

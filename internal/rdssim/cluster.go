@@ -92,9 +92,13 @@ type clusterConfig struct {
 	ManageMasterUserPassword          bool
 	MasterUserSecretKmsKeyArn         string
 	HTTPEndpoint                      bool
-	GlobalClusterIdentifier           string
-	ReplicationSourceIdentifier       string
-	VolumeGiB                         int32
+	insights                          // Performance Insights and Database Insights (insights.go)
+	// Domain and DomainIAMRoleName: the Active Directory directory of Kerberos
+	// authentication, and the role RDS calls Directory Service with.
+	Domain, DomainIAMRoleName   string
+	GlobalClusterIdentifier     string
+	ReplicationSourceIdentifier string
+	VolumeGiB                   int32
 }
 
 func (c clusterConfig) clone() clusterConfig {

@@ -27,8 +27,32 @@ func auroraEngine(engine string) *apiError {
 
 // parseClusterSettings reads the members shared by CreateDBCluster, RestoreDBClusterFromSnapshot
 // and ModifyDBCluster (same wire names). Each action reads only what its API accepts: restore
-// has no PreferredMaintenanceWindow and no StorageEncrypted; modify has no DatabaseName.
-func parseClusterSettings(p *params, c *clusterConfig, action string) {
+// has no PreferredMaintenanceWindow, no StorageEncrypted and no DatabaseInsightsMode; modify
+// has no DatabaseName (SDK v1.133.0 input types).
+func (s *Sim) parseClusterSettings(p *params, r *region, c *clusterConfig, action string) {
+	was := c.DatabaseInsightsMode
+	s.parseInsights(p, r, &c.insights, action != "RestoreDBClusterFromSnapshot")
+	// "If you change the value from standard to advanced, you must set the
+	// PerformanceInsightsEnabled parameter to true and the PerformanceInsightsRetentionPeriod
+	// parameter to 465" (ModifyDBClusterInput.DatabaseInsightsMode; CreateDBClusterInput's
+	// says the same). Read strictly: in the same request.
+	if c.DatabaseInsightsMode == "advanced" && was != "advanced" {
+		if on, days := p.boolp("EnablePerformanceInsights"), p.intp("PerformanceInsightsRetentionPeriod"); on == nil || !*on || days == nil || *days != 465 {
+			p.fail(errCombination("To turn on Database Insights advanced mode for a DB cluster, set EnablePerformanceInsights to true and PerformanceInsightsRetentionPeriod to 465."))
+		}
+	}
+	// "The Active Directory directory ID to move the DB cluster to. Specify none to remove
+	// the cluster from its current domain." (ModifyDBClusterInput.Domain); create and restore
+	// take Domain and DomainIAMRoleName too ("Valid for: Aurora DB clusters only").
+	if v, ok := p.str("Domain"); ok {
+		c.Domain = v
+		if strings.EqualFold(v, "none") {
+			c.Domain, c.DomainIAMRoleName = "", ""
+		}
+	}
+	if v, ok := p.str("DomainIAMRoleName"); ok && c.Domain != "" {
+		c.DomainIAMRoleName = v
+	}
 	if v := p.intp("Port"); v != nil {
 		c.Port = *v
 	}
@@ -162,6 +186,9 @@ func (s *Sim) finishClusterConfig(r *region, c *clusterConfig) *apiError {
 			return errInvalidValue("Serverless v2 capacity must be in steps of 0.5 ACU with 0 <= MinCapacity <= MaxCapacity, 1 <= MaxCapacity <= 256.")
 		}
 	}
+	if e := s.finishInsights(r, &c.insights); e != nil {
+		return e
+	}
 	switch c.NetworkType {
 	case "":
 		c.NetworkType = "IPV4"
@@ -230,7 +257,7 @@ func createDBCluster(c *call) (any, error) {
 	if v, ok := p.str("EngineMode"); ok && v != "provisioned" {
 		return nil, errInvalidValue("The engine mode %s isn't supported for %s %s. Use provisioned with ServerlessV2ScalingConfiguration for Aurora Serverless v2.", v, engine, cfg.EngineVersion)
 	}
-	parseClusterSettings(p, &cfg, c.action)
+	s.parseClusterSettings(p, r, &cfg, c.action)
 	cfg.MasterUsername = p.get("MasterUsername")
 	encrypted := p.boolp("StorageEncrypted")
 	kmsRef, hasKMS := p.str("KmsKeyId")
@@ -411,7 +438,7 @@ func modifyDBCluster(c *call) (any, error) {
 	// ApplyImmediately; Aurora applies every other change at once (ModifyDBCluster API doc).
 	immediate := p.boolean("ApplyImmediately", false)
 	newCfg := cl.cfg.clone()
-	parseClusterSettings(p, &newCfg, c.action)
+	s.parseClusterSettings(p, r, &newCfg, c.action)
 	if l, ok := p.list("CloudwatchLogsExportConfiguration.EnableLogTypes", "member"); ok {
 		newCfg.LogExports = appendMissing(newCfg.LogExports, l)
 	}
@@ -542,7 +569,8 @@ func sameClusterConfig(a, b clusterConfig) bool {
 				a.CopyTagsToSnapshot == b.CopyTagsToSnapshot && a.DeletionProtection == b.DeletionProtection &&
 				a.IAMAuth == b.IAMAuth && a.BacktrackWindow == b.BacktrackWindow && a.StorageType == b.StorageType &&
 				a.NetworkType == b.NetworkType && a.AutoMinorVersionUpgrade == b.AutoMinorVersionUpgrade &&
-				a.HTTPEndpoint == b.HTTPEndpoint && a.EngineLifecycleSupport == b.EngineLifecycleSupport
+				a.HTTPEndpoint == b.HTTPEndpoint && a.EngineLifecycleSupport == b.EngineLifecycleSupport &&
+				a.insights == b.insights && a.Domain == b.Domain && a.DomainIAMRoleName == b.DomainIAMRoleName
 		}()
 }
 

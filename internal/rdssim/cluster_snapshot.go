@@ -446,7 +446,7 @@ func restoreDBClusterFromSnapshot(c *call) (any, error) {
 	if v, ok := p.str("EngineVersion"); ok {
 		cfg.EngineVersion = v
 	}
-	parseClusterSettings(p, &cfg, c.action)
+	s.parseClusterSettings(p, r, &cfg, c.action)
 	kmsRef, hasKMS := p.str("KmsKeyId")
 	tags, _ := p.tags("Tags")
 	if err := p.Err(); err != nil {

@@ -28,59 +28,63 @@ type xmlServerlessV2 struct {
 }
 
 type xmlDBCluster struct {
-	AllocatedStorage                 int32
-	AvailabilityZones                []string `xml:"AvailabilityZones>AvailabilityZone"`
-	BackupRetentionPeriod            int32
-	DatabaseName                     string `xml:",omitempty"`
-	DBClusterIdentifier              string
-	DBClusterParameterGroup          string
-	DBSubnetGroup                    string
-	Status                           string
-	EarliestRestorableTime           string   `xml:",omitempty"`
-	Endpoint                         string   `xml:",omitempty"`
-	ReaderEndpoint                   string   `xml:",omitempty"`
-	CustomEndpoints                  []string `xml:"CustomEndpoints>member"`
-	MultiAZ                          bool
-	Engine                           string
-	EngineVersion                    string
-	LatestRestorableTime             string `xml:",omitempty"`
-	Port                             int32
-	MasterUsername                   string `xml:",omitempty"`
-	PreferredBackupWindow            string
-	PreferredMaintenanceWindow       string
-	ReplicationSourceIdentifier      string             `xml:",omitempty"`
-	ReadReplicaIdentifiers           []string           `xml:"ReadReplicaIdentifiers>ReadReplicaIdentifier"`
-	DBClusterMembers                 []xmlClusterMember `xml:"DBClusterMembers>DBClusterMember"`
-	VpcSecurityGroups                []xmlVpcSG         `xml:"VpcSecurityGroups>VpcSecurityGroupMembership"`
-	HostedZoneId                     string
-	StorageEncrypted                 bool
-	StorageEncryptionType            string
-	KmsKeyId                         string `xml:",omitempty"`
-	DbClusterResourceId              string
-	DBClusterArn                     string
-	IAMDatabaseAuthenticationEnabled bool
-	ClusterCreateTime                string
-	EarliestBacktrackTime            string   `xml:",omitempty"`
-	BacktrackWindow                  *int64   `xml:",omitempty"`
-	BacktrackConsumedChangeRecords   *int64   `xml:",omitempty"`
-	EnabledCloudwatchLogsExports     []string `xml:"EnabledCloudwatchLogsExports>member"`
-	Capacity                         *int32   `xml:",omitempty"`
-	EngineMode                       string
-	PendingModifiedValues            *clusterPending `xml:",omitempty"`
-	DeletionProtection               bool
-	HttpEndpointEnabled              bool
-	CopyTagsToSnapshot               bool
-	CrossAccountClone                bool
-	TagList                          []Tag  `xml:"TagList>Tag"`
-	GlobalClusterIdentifier          string `xml:",omitempty"`
-	GlobalWriteForwardingRequested   *bool  `xml:",omitempty"`
-	AutoMinorVersionUpgrade          bool
-	NetworkType                      string           `xml:",omitempty"`
-	ServerlessV2ScalingConfiguration *xmlServerlessV2 `xml:",omitempty"`
-	MasterUserSecret                 *xmlSecret       `xml:",omitempty"`
-	StorageType                      string
-	EngineLifecycleSupport           string `xml:",omitempty"`
-	DatabaseInsightsMode             string `xml:",omitempty"`
+	AllocatedStorage                   int32
+	AvailabilityZones                  []string `xml:"AvailabilityZones>AvailabilityZone"`
+	BackupRetentionPeriod              int32
+	DatabaseName                       string `xml:",omitempty"`
+	DBClusterIdentifier                string
+	DBClusterParameterGroup            string
+	DBSubnetGroup                      string
+	Status                             string
+	EarliestRestorableTime             string   `xml:",omitempty"`
+	Endpoint                           string   `xml:",omitempty"`
+	ReaderEndpoint                     string   `xml:",omitempty"`
+	CustomEndpoints                    []string `xml:"CustomEndpoints>member"`
+	MultiAZ                            bool
+	Engine                             string
+	EngineVersion                      string
+	LatestRestorableTime               string `xml:",omitempty"`
+	Port                               int32
+	MasterUsername                     string `xml:",omitempty"`
+	PreferredBackupWindow              string
+	PreferredMaintenanceWindow         string
+	ReplicationSourceIdentifier        string             `xml:",omitempty"`
+	ReadReplicaIdentifiers             []string           `xml:"ReadReplicaIdentifiers>ReadReplicaIdentifier"`
+	DBClusterMembers                   []xmlClusterMember `xml:"DBClusterMembers>DBClusterMember"`
+	VpcSecurityGroups                  []xmlVpcSG         `xml:"VpcSecurityGroups>VpcSecurityGroupMembership"`
+	HostedZoneId                       string
+	StorageEncrypted                   bool
+	StorageEncryptionType              string
+	KmsKeyId                           string `xml:",omitempty"`
+	DbClusterResourceId                string
+	DBClusterArn                       string
+	IAMDatabaseAuthenticationEnabled   bool
+	ClusterCreateTime                  string
+	EarliestBacktrackTime              string   `xml:",omitempty"`
+	BacktrackWindow                    *int64   `xml:",omitempty"`
+	BacktrackConsumedChangeRecords     *int64   `xml:",omitempty"`
+	EnabledCloudwatchLogsExports       []string `xml:"EnabledCloudwatchLogsExports>member"`
+	Capacity                           *int32   `xml:",omitempty"`
+	EngineMode                         string
+	PendingModifiedValues              *clusterPending `xml:",omitempty"`
+	DeletionProtection                 bool
+	HttpEndpointEnabled                bool
+	CopyTagsToSnapshot                 bool
+	CrossAccountClone                  bool
+	TagList                            []Tag  `xml:"TagList>Tag"`
+	GlobalClusterIdentifier            string `xml:",omitempty"`
+	GlobalWriteForwardingRequested     *bool  `xml:",omitempty"`
+	AutoMinorVersionUpgrade            bool
+	NetworkType                        string           `xml:",omitempty"`
+	ServerlessV2ScalingConfiguration   *xmlServerlessV2 `xml:",omitempty"`
+	MasterUserSecret                   *xmlSecret       `xml:",omitempty"`
+	StorageType                        string
+	EngineLifecycleSupport             string `xml:",omitempty"`
+	DatabaseInsightsMode               string `xml:",omitempty"`
+	PerformanceInsightsEnabled         bool
+	PerformanceInsightsKMSKeyId        string                `xml:",omitempty"`
+	PerformanceInsightsRetentionPeriod *int32                `xml:",omitempty"`
+	DomainMemberships                  []xmlDomainMembership `xml:"DomainMemberships>DomainMembership"`
 	attachedClusterXML
 }
 
@@ -105,7 +109,14 @@ func (s *Sim) renderCluster(cl *cluster, now time.Time) *xmlDBCluster {
 		CopyTagsToSnapshot: c.CopyTagsToSnapshot, TagList: append([]Tag(nil), cl.tags...),
 		GlobalClusterIdentifier: c.GlobalClusterIdentifier, AutoMinorVersionUpgrade: c.AutoMinorVersionUpgrade,
 		NetworkType: c.NetworkType, StorageType: c.StorageType, EngineLifecycleSupport: c.EngineLifecycleSupport,
-		DatabaseInsightsMode: "standard", attachedClusterXML: cl.att.clusterXML(),
+		DatabaseInsightsMode: c.DatabaseInsightsMode, PerformanceInsightsEnabled: c.PIEnabled,
+		PerformanceInsightsKMSKeyId: c.PIKMSKeyID, attachedClusterXML: cl.att.clusterXML(),
+	}
+	if c.PIEnabled {
+		x.PerformanceInsightsRetentionPeriod = i32p(c.PIRetention)
+	}
+	if c.Domain != "" {
+		x.DomainMemberships = []xmlDomainMembership{{Domain: c.Domain, Status: "joined", IAMRoleName: c.DomainIAMRoleName}}
 	}
 	if c.StorageEncrypted {
 		x.StorageEncryptionType = "sse-kms"

@@ -53,10 +53,7 @@ type instanceConfig struct {
 	BackupTarget              string
 	MonitoringInterval        int32
 	MonitoringRoleArn         string
-	PIEnabled                 bool
-	PIKMSKeyID                string
-	PIRetention               int32
-	DatabaseInsightsMode      string
+	insights                  // Performance Insights and Database Insights (insights.go)
 	StorageEncrypted          bool
 	KmsKeyArn                 string
 	ManageMasterUserPassword  bool

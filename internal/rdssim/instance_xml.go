@@ -154,8 +154,9 @@ type xmlDBInstance struct {
 }
 
 type xmlDomainMembership struct {
-	Domain string
-	Status string
+	Domain      string
+	Status      string
+	IAMRoleName string `xml:",omitempty"`
 }
 
 func i32p(v int32) *int32 { return &v }

@@ -123,23 +123,7 @@ func (s *Sim) parseMonitoringSettings(p *params, r *region, c *instanceConfig) {
 	if v, ok := p.str("MonitoringRoleArn"); ok {
 		c.MonitoringRoleArn = v
 	}
-	if b := p.boolp("EnablePerformanceInsights"); b != nil {
-		c.PIEnabled = *b
-	}
-	if v, ok := p.str("PerformanceInsightsKMSKeyId"); ok && v != "" {
-		k, e := s.usableKey(r, v)
-		if e != nil {
-			p.fail(e)
-		} else {
-			c.PIKMSKeyID = k.arn
-		}
-	}
-	if v := p.intp("PerformanceInsightsRetentionPeriod"); v != nil {
-		c.PIRetention = *v
-	}
-	if v, ok := p.str("DatabaseInsightsMode"); ok {
-		c.DatabaseInsightsMode = v
-	}
+	s.parseInsights(p, r, &c.insights, true)
 }
 
 // parseBackupSettings reads BackupRetentionPeriod and PreferredBackupWindow.
@@ -229,28 +213,8 @@ func (s *Sim) finishConfig(r *region, c *instanceConfig) *apiError {
 	if c.MonitoringInterval == 0 {
 		c.MonitoringRoleArn = ""
 	}
-	if c.PIEnabled {
-		if c.PIRetention == 0 {
-			c.PIRetention = 7
-		}
-		if !(c.PIRetention == 7 || c.PIRetention == 731 || (c.PIRetention%31 == 0 && c.PIRetention <= 713)) {
-			return errInvalidValue("Invalid Performance Insights retention period %d.", c.PIRetention)
-		}
-		if c.PIKMSKeyID == "" {
-			c.PIKMSKeyID = s.managedKey(r, "alias/aws/rds").arn
-		}
-	} else {
-		c.PIKMSKeyID, c.PIRetention = "", 0
-	}
-	switch c.DatabaseInsightsMode {
-	case "", "standard":
-		c.DatabaseInsightsMode = "standard"
-	case "advanced":
-		if !c.PIEnabled || c.PIRetention < 465 {
-			return errCombination("Database Insights advanced mode requires Performance Insights with a retention period of at least 465 days.")
-		}
-	default:
-		return errInvalidValue("Invalid DatabaseInsightsMode %s.", c.DatabaseInsightsMode)
+	if e := s.finishInsights(r, &c.insights); e != nil {
+		return e
 	}
 	if c.CACertificate == "" {
 		c.CACertificate = defaultCA
