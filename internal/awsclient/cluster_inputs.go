@@ -75,6 +75,21 @@ var restoreClusterSetters = map[model.Setting]setter[rds.RestoreDBClusterFromSna
 	"EngineLifecycleSupport": func(in *rds.RestoreDBClusterFromSnapshotInput, w, _ model.ClusterSettings) {
 		in.EngineLifecycleSupport = optString(w.EngineLifecycleSupport)
 	},
+	"PerformanceInsightsEnabled": func(in *rds.RestoreDBClusterFromSnapshotInput, w, _ model.ClusterSettings) {
+		in.EnablePerformanceInsights = aws.Bool(w.PerformanceInsightsEnabled)
+	},
+	"PerformanceInsightsKMSKeyID": func(in *rds.RestoreDBClusterFromSnapshotInput, w, _ model.ClusterSettings) {
+		in.PerformanceInsightsKMSKeyId = optString(w.PerformanceInsightsKMSKeyID)
+	},
+	"PerformanceInsightsRetentionPeriod": func(in *rds.RestoreDBClusterFromSnapshotInput, w, _ model.ClusterSettings) {
+		in.PerformanceInsightsRetentionPeriod = optPositive(w.PerformanceInsightsRetentionPeriod)
+	},
+	"Domain": func(in *rds.RestoreDBClusterFromSnapshotInput, w, _ model.ClusterSettings) {
+		in.Domain = optString(w.Domain)
+	},
+	"DomainIAMRoleName": func(in *rds.RestoreDBClusterFromSnapshotInput, w, _ model.ClusterSettings) {
+		in.DomainIAMRoleName = optString(w.DomainIAMRoleName)
+	},
 }
 
 // How each ClusterSettings field reaches ModifyDBCluster (Modify routes).
@@ -127,6 +142,34 @@ var modifyClusterSetters = map[model.Setting]setter[rds.ModifyDBClusterInput, mo
 	},
 	"HTTPEndpointEnabled": func(in *rds.ModifyDBClusterInput, w, _ model.ClusterSettings) {
 		in.EnableHttpEndpoint = aws.Bool(w.HTTPEndpointEnabled)
+	},
+	"PerformanceInsightsEnabled": func(in *rds.ModifyDBClusterInput, w, _ model.ClusterSettings) {
+		in.EnablePerformanceInsights = aws.Bool(w.PerformanceInsightsEnabled)
+	},
+	"PerformanceInsightsKMSKeyID": func(in *rds.ModifyDBClusterInput, w, _ model.ClusterSettings) {
+		in.PerformanceInsightsKMSKeyId = optString(w.PerformanceInsightsKMSKeyID)
+	},
+	"PerformanceInsightsRetentionPeriod": func(in *rds.ModifyDBClusterInput, w, _ model.ClusterSettings) {
+		in.PerformanceInsightsRetentionPeriod = optPositive(w.PerformanceInsightsRetentionPeriod)
+	},
+	// "If you change the value from standard to advanced, you must set the
+	// PerformanceInsightsEnabled parameter to true and the PerformanceInsightsRetentionPeriod
+	// parameter to 465" (ModifyDBClusterInput.DatabaseInsightsMode): sent together.
+	"DatabaseInsightsMode": func(in *rds.ModifyDBClusterInput, w, _ model.ClusterSettings) {
+		in.DatabaseInsightsMode = types.DatabaseInsightsMode(w.DatabaseInsightsMode)
+		if w.DatabaseInsightsMode == string(types.DatabaseInsightsModeAdvanced) {
+			in.EnablePerformanceInsights = aws.Bool(w.PerformanceInsightsEnabled)
+			in.PerformanceInsightsRetentionPeriod = optPositive(w.PerformanceInsightsRetentionPeriod)
+		}
+	},
+	"Domain": func(in *rds.ModifyDBClusterInput, w, _ model.ClusterSettings) {
+		in.Domain = aws.String(w.Domain)
+		if w.Domain == "" {
+			in.Domain = aws.String("none") // "Specify none to remove the cluster from its current domain"
+		}
+	},
+	"DomainIAMRoleName": func(in *rds.ModifyDBClusterInput, w, _ model.ClusterSettings) {
+		in.DomainIAMRoleName = optString(w.DomainIAMRoleName)
 	},
 }
 

@@ -59,6 +59,9 @@ func clusterSettingsFrom(d *types.DBCluster) model.ClusterSettings {
 		NetworkType:                      str(d.NetworkType),
 		HTTPEndpointEnabled:              aws.ToBool(d.HttpEndpointEnabled),
 		EngineLifecycleSupport:           str(d.EngineLifecycleSupport),
+		PerformanceInsightsEnabled:       aws.ToBool(d.PerformanceInsightsEnabled),
+		PerformanceInsightsKMSKeyID:      str(d.PerformanceInsightsKMSKeyId),
+		DatabaseInsightsMode:             string(d.DatabaseInsightsMode),
 		StorageEncrypted:                 storageEncrypted(d.StorageEncrypted, d.StorageEncryptionType),
 		KmsKeyID:                         str(d.KmsKeyId),
 		ManagedMasterUserSecret:          d.MasterUserSecret != nil,
@@ -72,6 +75,12 @@ func clusterSettingsFrom(d *types.DBCluster) model.ClusterSettings {
 	}
 	for _, r := range d.AssociatedRoles {
 		s.AssociatedRoles = append(s.AssociatedRoles, str(r.FeatureName)+"="+str(r.RoleArn))
+	}
+	if s.PerformanceInsightsEnabled {
+		s.PerformanceInsightsRetentionPeriod = aws.ToInt32(d.PerformanceInsightsRetentionPeriod)
+	}
+	if len(d.DomainMemberships) > 0 {
+		s.Domain, s.DomainIAMRoleName = str(d.DomainMemberships[0].Domain), str(d.DomainMemberships[0].IAMRoleName)
 	}
 	return s
 }

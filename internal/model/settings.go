@@ -101,6 +101,13 @@ var ClusterSettingRoutes = []Route{
 	{Setting: "EngineLifecycleSupport", Restore: true, Modify: true, Compare: true,
 		Note: "restore's default enrols the new cluster in RDS Extended Support: the source's value is passed"},
 	{Setting: "HTTPEndpointEnabled", Modify: true, Compare: true, Note: "the RDS Data API: not a restore parameter, turned on by modify"},
+	{Setting: "PerformanceInsightsEnabled", Restore: true, Modify: true, Compare: true},
+	{Setting: "PerformanceInsightsKMSKeyID", Restore: true, Modify: true, Compare: true},
+	{Setting: "PerformanceInsightsRetentionPeriod", Restore: true, Modify: true, Compare: true},
+	{Setting: "DatabaseInsightsMode", Modify: true, Compare: true, AfterCutover: true,
+		Note: "not a restore parameter (a restored cluster is standard): set by ModifyDBCluster after cutover, with Performance Insights"},
+	{Setting: "Domain", Restore: true, Modify: true, Compare: true, Note: "Kerberos (Active Directory): passed to the restore with DomainIAMRoleName"},
+	{Setting: "DomainIAMRoleName", Restore: true, Modify: true, Compare: true},
 }
 
 // RouteOf returns the route of a setting in a table.

@@ -208,8 +208,18 @@ type ClusterSettings struct {
 	HTTPEndpointEnabled bool
 	// EngineLifecycleSupport: a restore's default enrols the cluster in RDS Extended Support.
 	EngineLifecycleSupport string
-	StorageEncrypted       bool
-	KmsKeyID               string
+	// Performance Insights and Database Insights at the cluster level; a restore takes the
+	// first three, not the mode (DatabaseInsightsMode is standard or advanced).
+	PerformanceInsightsEnabled         bool
+	PerformanceInsightsKMSKeyID        string
+	PerformanceInsightsRetentionPeriod int32
+	DatabaseInsightsMode               string
+	// Domain is the Active Directory directory of Kerberos authentication (the first domain
+	// membership), DomainIAMRoleName the role RDS calls Directory Service with.
+	Domain            string
+	DomainIAMRoleName string
+	StorageEncrypted  bool
+	KmsKeyID          string
 	// ManagedMasterUserSecret is true when the master password is kept in Secrets Manager
 	// (Cluster.MasterUserSecretARN names the secret).
 	ManagedMasterUserSecret bool

@@ -74,7 +74,7 @@ func buildClusterPlan(in clusterPlanInput) *Plan {
 	var total, downtime time.Duration
 	for _, name := range clusterStepOrder(in.journal) {
 		kind, subject := splitStep(name)
-		if !managesPassword(kind, p.MasterUserSecret) {
+		if !managesPassword(kind, p.MasterUserSecret) || kind == StepModifyLate && !clusterLateSettings(src.Settings) {
 			continue
 		}
 		info, _ := stepByName(clusterSteps, kind)

@@ -159,6 +159,18 @@ var clusterSteps = []step{
 		apply:    applyUnfreeze, approval: unfreezeApproval,
 	},
 	{
+		// After writes resume, as for an instance: the settings that change neither what
+		// applications write nor how they connect and that a restore does not take (Database
+		// Insights mode). Planned only when the source has one (clusterLateSettings).
+		name: StepModifyLate, actions: []string{"ModifyDBCluster"}, mutating: true,
+		describe: func(p *Plan, n Names) string {
+			return fmt.Sprintf("apply to the encrypted cluster %s the settings a restore does not take and that do not affect writes (Database Insights mode)", p.Source)
+		},
+		estimate: estimate{base: time.Minute},
+		undo:     "nothing of its own: it changes only the encrypted cluster; a later rollback renames it back and deletes it with a final snapshot",
+		observe:  observeClusterModifyLate, apply: applyClusterModifyLate, wait: waitClusterModifiedLate,
+	},
+	{
 		name: StepVerify, actions: []string{"DescribeDBClusters", "DescribeDBInstances", "DescribeDBClusterEndpoints"},
 		// The event subscriptions of the source are read, and put back should one have
 		// lost the name (attachments.go).

@@ -182,8 +182,10 @@ func waitClusterRestored(ctx context.Context, r *run) error {
 	return r.keyLostDuring(ctx, "the encrypted cluster "+cl.ID, err)
 }
 
-func clusterSettingsToModify(r *run, cl *model.Cluster) []model.Setting {
-	return settingsToModify(model.ClusterSettingRoutes, r.cluster.src.Settings, cl.Settings)
+// clusterSettingsToModify lists the settings step (modify or modify-after-cutover) applies
+// that differ on the new cluster (model.Route AfterCutover, as for an instance).
+func clusterSettingsToModify(r *run, step string, cl *model.Cluster) []model.Setting {
+	return r.modifyPart(step, model.ClusterSettingRoutes, settingsToModify(model.ClusterSettingRoutes, r.cluster.src.Settings, cl.Settings))
 }
 
 func observeClusterModify(ctx context.Context, r *run) (bool, error) {
@@ -191,10 +193,16 @@ func observeClusterModify(ctx context.Context, r *run) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return len(clusterSettingsToModify(r, cl)) == 0, nil
+	return len(clusterSettingsToModify(r, StepModify, cl)) == 0, nil
 }
 
 func applyClusterModify(ctx context.Context, r *run) error {
+	return r.modifyClusterIn(ctx, StepModify)
+}
+
+// modifyClusterIn applies the settings of step (modify, or modify-after-cutover) to the new
+// cluster.
+func (r *run) modifyClusterIn(ctx context.Context, step string) error {
 	cl, err := r.targetCluster(ctx)
 	if err != nil {
 		return err
@@ -202,23 +210,51 @@ func applyClusterModify(ctx context.Context, r *run) error {
 	if cl, err = r.waitCluster(ctx, cl.ResourceID, model.IsClusterAvailable); err != nil {
 		return err
 	}
-	fields := clusterSettingsToModify(r, cl)
+	fields := clusterSettingsToModify(r, step, cl)
 	if len(fields) == 0 {
 		return nil
 	}
-	r.log("modifying cluster %s: %s", cl.ID, joinSettings(fields))
+	r.log("modifying cluster %s (%s): %s", cl.ID, step, joinSettings(fields))
 	return r.modifyCluster(ctx, cl.ID, r.cluster.src.Settings, fields)
 }
 
 func waitClusterModified(ctx context.Context, r *run) error {
+	return r.waitClusterModifiedIn(ctx, StepModify)
+}
+
+func (r *run) waitClusterModifiedIn(ctx context.Context, step string) error {
 	cl, err := r.targetCluster(ctx)
 	if err != nil {
 		return err
 	}
 	_, err = r.waitCluster(ctx, cl.ResourceID, func(c *model.Cluster) bool {
-		return model.IsClusterAvailable(c) && len(clusterSettingsToModify(r, c)) == 0
+		return model.IsClusterAvailable(c) && len(clusterSettingsToModify(r, step, c)) == 0
 	})
 	return err
+}
+
+// observeClusterModifyLate, applyClusterModifyLate, waitClusterModifiedLate: the cluster's
+// modify-after-cutover step, for the settings that wait until writes resume.
+func observeClusterModifyLate(ctx context.Context, r *run) (bool, error) {
+	cl, err := r.targetCluster(ctx)
+	if err != nil {
+		return false, err
+	}
+	return len(clusterSettingsToModify(r, StepModifyLate, cl)) == 0, nil
+}
+
+func applyClusterModifyLate(ctx context.Context, r *run) error {
+	return r.modifyClusterIn(ctx, StepModifyLate)
+}
+
+func waitClusterModifiedLate(ctx context.Context, r *run) error {
+	return r.waitClusterModifiedIn(ctx, StepModifyLate)
+}
+
+// clusterLateSettings says whether a source has a setting a restore does not give and that
+// waits for modify-after-cutover: a Database Insights mode other than standard.
+func clusterLateSettings(s model.ClusterSettings) bool {
+	return s.DatabaseInsightsMode != "" && s.DatabaseInsightsMode != "standard"
 }
 
 // --- parity -------------------------------------------------------------------------------
@@ -269,6 +305,13 @@ func checkClusterParity(ctx context.Context, r *run) error {
 	diffs, err := r.clusterDifferences(ctx, cl)
 	if err != nil {
 		return err
+	}
+	if late := clusterSettingsToModify(r, StepModifyLate, cl); len(late) > 0 {
+		// Applied after cutover, then compared by verify with every other setting.
+		r.log("parity: cluster %s gets %s after cutover (modify-after-cutover)", cl.ID, joinSettings(late))
+		diffs = slices.DeleteFunc(diffs, func(d Difference) bool {
+			return d.Resource == r.st.Source && slices.Contains(late, model.Setting(d.Setting))
+		})
 	}
 	r.st.Differences = diffs
 	if len(diffs) == 0 {

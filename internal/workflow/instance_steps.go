@@ -409,7 +409,12 @@ func settingsToModifyNow(r *run, target *model.Instance) []model.Setting {
 // (model.Route AfterCutover). A journal from before modify-after-cutover existed has the
 // modify step apply them all, in the freeze, as it was approved.
 func (r *run) settingsToModifyIn(step string, target *model.Instance) []model.Setting {
-	all := settingsToModify(model.InstanceSettingRoutes, r.src.Settings, target.Settings)
+	return r.modifyPart(step, model.InstanceSettingRoutes, settingsToModify(model.InstanceSettingRoutes, r.src.Settings, target.Settings))
+}
+
+// modifyPart is the part of the settings to modify (all, from table) that step applies, an
+// instance's or a cluster's.
+func (r *run) modifyPart(step string, table []model.Route, all []model.Setting) []model.Setting {
 	late := r.hasStep(StepModifyLate)
 	switch {
 	case step == StepModify && !late:
@@ -417,7 +422,10 @@ func (r *run) settingsToModifyIn(step string, target *model.Instance) []model.Se
 	case step != StepModify && (step != StepModifyLate || !late):
 		return nil
 	}
-	return slices.DeleteFunc(all, func(s model.Setting) bool { return afterCutover(s) != (step == StepModifyLate) })
+	return slices.DeleteFunc(all, func(s model.Setting) bool {
+		route, _ := model.RouteOf(table, s)
+		return route.AfterCutover != (step == StepModifyLate)
+	})
 }
 
 // afterCutover says whether a setting of an instance waits for modify-after-cutover.
