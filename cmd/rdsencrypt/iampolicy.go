@@ -33,7 +33,7 @@ is and where AWS does not allow narrowing it further.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			doc := iampolicy.New(iampolicy.Options{Cluster: o.Cluster, CrossRegion: o.CrossRegion,
-				Partition: o.Partition, Account: o.Account, Region: a.opts.Region})
+				Partition: o.Partition, Account: o.Account, Region: a.opts.Region, DBIAMUser: a.opts.DBIAMUser})
 			b, err := doc.JSON()
 			if err != nil {
 				return err

@@ -49,6 +49,9 @@ type globalOptions struct {
 	// are its certificates.
 	DBCABundle string
 	dbRoots    *x509.CertPool
+	// DBIAMUser connects as this database user with IAM authentication tokens where the
+	// instance has IAM database authentication on.
+	DBIAMUser string
 }
 
 // app is what the commands share: options, streams, and how to build an engine.
@@ -117,6 +120,7 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 	f.StringVar(&a.opts.DBSecret, "db-secret", "", "replication strategy: ARN of a Secrets Manager secret holding the master user's {\"username\",\"password\"} (used when the instance has no RDS-managed secret; else "+workflow.EnvDBPassword+")")
 	f.StringVar(&a.opts.DBTLS, "db-tls", "require", "replication strategy: TLS to the databases: require (the server's certificate and name verified), prefer or disable (neither verifies)")
 	f.StringVar(&a.opts.DBCABundle, strings.TrimPrefix(workflow.FlagDBCABundle, "--"), "", "replication strategy: PEM file of the CAs database certificates chain to, e.g. RDS's https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem (default: the system's roots, which do not hold RDS's CAs)")
+	f.StringVar(&a.opts.DBIAMUser, "db-iam-user", "", "replication strategy: on instances with IAM database authentication on, connect as this database user with IAM authentication tokens (rds-db:connect; the user needs rds_iam / AWSAuthenticationPlugin and the rights the strategy needs) instead of the master password; TLS required")
 	_ = root.RegisterFlagCompletionFunc("db-tls", completeValues("require", "prefer", "disable"))
 	_ = root.RegisterFlagCompletionFunc("output", completeValues("text", "json"))
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
@@ -137,6 +141,9 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 		}
 		if a.opts.DBTLS != "require" && a.opts.DBTLS != "prefer" && a.opts.DBTLS != "disable" {
 			return usagef("--db-tls must be require, prefer or disable, not %q", a.opts.DBTLS)
+		}
+		if a.opts.DBIAMUser != "" && a.opts.DBTLS != "require" {
+			return usagef("--db-iam-user needs --db-tls require: RDS accepts IAM authentication tokens over TLS only")
 		}
 		if a.opts.DBCABundle != "" {
 			roots, err := readCABundle(a.opts.DBCABundle)
@@ -229,7 +236,8 @@ func (a *app) engineWith(ctx context.Context, cfg awsclient.Config) (*workflow.E
 		// stored; docs/replication.md#credentials).
 		Replication: map[string]replication.Engine{"postgres": postgres.New(), "mysql": mysql.New()},
 		Credentials: workflow.CredentialChain{Secrets: client.Secrets, SecretARN: a.opts.DBSecret,
-			EnvPassword: os.Getenv(workflow.EnvDBPassword), Prompt: a.passwordPrompt()},
+			EnvPassword: os.Getenv(workflow.EnvDBPassword), Prompt: a.passwordPrompt(),
+			IAMUser: a.opts.DBIAMUser, Token: client.DBAuthToken},
 		DBTLS:     a.opts.DBTLS,
 		DBRootCAs: a.opts.dbRoots,
 	}

@@ -55,6 +55,9 @@ type Options struct {
 	Partition   string // default "aws"
 	Account     string // default "*"
 	Region      string // default "*"; always "*" with CrossRegion
+	// DBIAMUser is rdsencrypt's --db-iam-user: the replication strategy connects to
+	// databases as this user with IAM authentication tokens (rds-db:connect).
+	DBIAMUser string
 }
 
 // Document is an IAM policy document.
@@ -300,6 +303,15 @@ func New(o Options) *Document {
 			s.Effect = "Allow"
 			kept = append(kept, s)
 		}
+	}
+	if o.DBIAMUser != "" {
+		// Service Authorization Reference, "Amazon RDS IAM Authentication": rds-db:connect on
+		// arn:${Partition}:rds-db:${Region}:${Account}:dbuser:${DbiResourceId}/${DbUserName}.
+		// The source's and the new instance's resource ids differ and the new one is not known
+		// before the restore, hence any resource id, for that one user name.
+		kept = append(kept, Statement{Sid: "DatabaseIAMAuthentication", Effect: "Allow", Action: []string{"rds-db:connect"},
+			Resource: []string{fmt.Sprintf("arn:%s:rds-db:%s:%s:dbuser:*/%s", partition, region, account, o.DBIAMUser)},
+			Why:      "--db-iam-user: the replication strategy's connections to the source and the new instance with IAM authentication tokens, as that database user only"})
 	}
 	return &Document{Version: "2012-10-17", Statement: kept}
 }

@@ -69,3 +69,20 @@ func TestPolicyIsScopedAndValidJSON(t *testing.T) {
 	}
 	assert.NotContains(t, doc.Without("rds:DeleteDBSnapshot").Actions(), "rds:DeleteDBSnapshot")
 }
+
+// --db-iam-user adds rds-db:connect for that database user on any instance (the new one's
+// resource id is not known before the restore); without it, no database access at all.
+func TestDBIAMUserAddsConnectForThatUser(t *testing.T) {
+	without := New(Options{Region: "us-east-1", Account: "123456789012"})
+	assert.NotContains(t, without.Actions(), "rds-db:connect")
+	doc := New(Options{Region: "us-east-1", Account: "123456789012", DBIAMUser: "migrator"})
+	var found bool
+	for _, s := range doc.Statement {
+		if slices.Contains(s.Action, "rds-db:connect") {
+			found = true
+			assert.Equal(t, []string{"rds-db:connect"}, s.Action)
+			assert.Equal(t, []string{"arn:aws:rds-db:us-east-1:123456789012:dbuser:*/migrator"}, s.Resource)
+		}
+	}
+	require.True(t, found)
+}

@@ -50,6 +50,9 @@ type Endpoint struct {
 	// migration starts (DatabaseLister) and passes it on both endpoints. Empty: Database alone,
 	// with Names as they are (a journal from before the list existed).
 	Databases []string
+	// Token: Password is an IAM database authentication token, which RDS accepts over TLS
+	// only; MySQL sends it with the cleartext authentication plugin.
+	Token bool
 	// RootCAs are the authorities a server's certificate must chain to (--db-ca-bundle: RDS's
 	// global-bundle.pem); nil: the system's roots.
 	RootCAs *x509.CertPool

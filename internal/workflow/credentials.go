@@ -19,7 +19,18 @@ type DBLogin struct {
 	// Expires is when Password stops being accepted for new connections (an IAM
 	// authentication token); zero when it does not expire.
 	Expires time.Time
+	// Token: Password is an IAM database authentication token for this instance's endpoint
+	// (it cannot be reused for another instance).
+	Token bool
 }
+
+// TokenBuilder builds an IAM database authentication token for user at host:port in region
+// (awsclient.Client.DBAuthToken).
+type TokenBuilder func(ctx context.Context, region, host string, port int32, user string) (string, error)
+
+// tokenLife is how long the tool uses an IAM token: RDS accepts it for 15 minutes for new
+// connections; a minute is kept in hand.
+const tokenLife = 14 * time.Minute
 
 // DBCredentials gives the login of an instance's database, for the replication strategy
 // (docs/replication.md#credentials).
@@ -43,11 +54,25 @@ type CredentialChain struct {
 	EnvPassword string
 	// Prompt asks at a terminal; nil when no person can answer.
 	Prompt PasswordPrompt
+	// IAMUser is --db-iam-user: on an instance with IAM database authentication on, the tool
+	// connects as this database user with a token from Token instead of a password. The
+	// user must exist in the database with the rds_iam role (PostgreSQL) or the
+	// AWSAuthenticationPlugin (MySQL/MariaDB) and the rights the replication strategy needs.
+	IAMUser string
+	Token   TokenBuilder
 }
 
-// Login implements DBCredentials. The user is the secret's when a secret answers, else the
-// instance's master user.
+// Login implements DBCredentials. With --db-iam-user, an instance with IAM database
+// authentication on gets a token for that user; otherwise the user is the secret's when a
+// secret answers, else the instance's master user.
 func (c CredentialChain) Login(ctx context.Context, inst *model.Instance) (DBLogin, error) {
+	if c.IAMUser != "" && c.Token != nil && inst.Settings.IAMDatabaseAuthenticationEnabled {
+		token, err := c.Token(ctx, inst.Region, inst.Endpoint, inst.Settings.Port, c.IAMUser)
+		if err != nil {
+			return DBLogin{}, err
+		}
+		return DBLogin{User: c.IAMUser, Password: model.Password(token), Expires: time.Now().Add(tokenLife), Token: true}, nil
+	}
 	if c.Secrets != nil {
 		for _, arn := range []string{inst.MasterUserSecretARN, c.SecretARN} {
 			if arn == "" {

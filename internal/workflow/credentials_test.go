@@ -2,7 +2,9 @@ package workflow
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -135,3 +137,41 @@ func TestReplicationPromptsOncePerInstance(t *testing.T) {
 }
 
 type fakeEngine struct{ replication.Engine }
+
+// With --db-iam-user, an instance with IAM database authentication on gets a token for its
+// own endpoint, one that expires; an instance without it falls back to the password chain.
+// The restored target, which otherwise logs in as the source, gets a token of its own.
+func TestIAMTokenPerInstanceEndpoint(t *testing.T) {
+	ctx := context.Background()
+	var built []string
+	chain := CredentialChain{EnvPassword: "env-pw", IAMUser: "migrator",
+		Token: func(_ context.Context, region, host string, port int32, user string) (string, error) {
+			built = append(built, fmt.Sprintf("%s %s:%d %s", region, host, port, user))
+			return "token-for-" + host, nil
+		}}
+	iam := model.InstanceSettings{Engine: "postgres", Port: 5432, IAMDatabaseAuthenticationEnabled: true}
+	login, err := chain.Login(ctx, &model.Instance{ID: "db1", Region: "eu-west-1", Endpoint: "db1.example", MasterUsername: "master", Settings: iam})
+	require.NoError(t, err)
+	assert.Equal(t, "migrator", login.User)
+	assert.Equal(t, model.Password("token-for-db1.example"), login.Password)
+	assert.True(t, login.Token)
+	assert.WithinDuration(t, time.Now().Add(tokenLife), login.Expires, time.Minute)
+	login, err = chain.Login(ctx, &model.Instance{ID: "db2", Endpoint: "db2.example", MasterUsername: "master",
+		Settings: model.InstanceSettings{Engine: "postgres", Port: 5432}})
+	require.NoError(t, err)
+	assert.Equal(t, DBLogin{User: "master", Password: "env-pw"}, login, "IAM authentication off: the password chain")
+
+	src := &model.Instance{ID: "shop", ResourceID: "db-SRC", Region: "eu-west-1", Endpoint: "shop.example", MasterUsername: "master", Settings: iam}
+	target := &model.Instance{ID: "shop-new", ResourceID: "db-NEW", Region: "eu-west-1", Endpoint: "shop-new.example", MasterUsername: "master", Settings: iam}
+	built = nil
+	e := &Engine{Replication: map[string]replication.Engine{"postgres": fakeEngine{}}, Credentials: chain}
+	r := &run{e: e, st: &State{ID: "m1", Source: "shop", SourceRID: "db-SRC"},
+		api: describeByRID{byRID: map[string]*model.Instance{"db-SRC": src}}}
+	ep, err := r.endpointOf(ctx, target)
+	require.NoError(t, err)
+	assert.Equal(t, "token-for-shop-new.example", ep.Password, "a token is for one endpoint")
+	assert.True(t, ep.Token)
+	assert.Equal(t, "migrator", ep.User)
+	assert.Contains(t, built, "eu-west-1 shop-new.example:5432 migrator")
+	assert.Equal(t, "[REDACTED]", fmt.Sprint(DBLogin{Password: "token"}.Password), "a token prints redacted")
+}

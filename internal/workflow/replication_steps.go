@@ -99,7 +99,8 @@ func (r *run) replicationOf(ctx context.Context, inst *model.Instance) (*dbRun, 
 			return nil, err
 		}
 		login = db.login
-	} else {
+	}
+	if owner == inst || login.Token { // a token is for one endpoint: inst gets its own
 		var err error
 		if login, err = r.e.Credentials.Login(ctx, inst); err != nil {
 			return nil, errorf(inst.ID, "pass --db-secret ARN or set "+EnvDBPassword+", then rdsencrypt resume "+r.st.ID, err,
@@ -143,7 +144,7 @@ func (e *Engine) dbEndpoint(inst *model.Instance, login DBLogin) replication.End
 		mode = "require"
 	}
 	return replication.Endpoint{Host: inst.Endpoint, Port: inst.Settings.Port, Database: db, User: login.User,
-		Password: login.Password.Reveal(), TLS: mode, RootCAs: e.DBRootCAs}
+		Password: login.Password.Reveal(), TLS: mode, RootCAs: e.DBRootCAs, Token: login.Token}
 }
 
 // replSource and replTarget describe the source and the target again and return their

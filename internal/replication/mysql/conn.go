@@ -43,6 +43,10 @@ type Endpoint struct {
 	TLS string
 	// TLSConfig, when set with TLSVerify, holds the roots (RDS CA bundle) and server name.
 	TLSConfig *tls.Config
+	// Cleartext: Password is an IAM authentication token, which RDS takes through the
+	// cleartext authentication plugin (RDS user guide, "Connecting to your DB instance using
+	// IAM authentication from the command line": --enable-cleartext-plugin); TLSVerify only.
+	Cleartext bool
 }
 
 // Addr is host:port.
@@ -63,6 +67,10 @@ func Open(ctx context.Context, ep Endpoint) (*Conn, error) {
 	// CREATE USER ... IDENTIFIED BY takes no placeholder in a prepared statement: the driver
 	// quotes arguments into the text instead.
 	cfg.InterpolateParams = true
+	if ep.Cleartext && ep.TLS != "" && ep.TLS != TLSVerify {
+		return nil, fmt.Errorf("database %s: an IAM authentication token is sent only over verified TLS", ep.Addr())
+	}
+	cfg.AllowCleartextPasswords = ep.Cleartext
 	switch ep.TLS {
 	case "", TLSVerify:
 		t := &tls.Config{ServerName: ep.Host, MinVersion: tls.VersionTLS12}

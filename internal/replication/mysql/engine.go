@@ -51,7 +51,7 @@ func (e *Engine) open(ctx context.Context, ep replication.Endpoint) (*Conn, erro
 	if tls == TLSVerify {
 		cfg = &gotls.Config{ServerName: ep.Host, RootCAs: ep.RootCAs, MinVersion: gotls.VersionTLS12}
 	}
-	return Open(ctx, Endpoint{Host: ep.Host, Port: int(ep.Port), User: ep.User, Password: ep.Password, TLS: tls, TLSConfig: cfg})
+	return Open(ctx, Endpoint{Host: ep.Host, Port: int(ep.Port), User: ep.User, Password: ep.Password, TLS: tls, TLSConfig: cfg, Cleartext: ep.Token})
 }
 
 func (e *Engine) with(ctx context.Context, ep replication.Endpoint, fn func(*Conn) error) error {
