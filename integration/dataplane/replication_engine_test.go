@@ -2,6 +2,7 @@ package dataplane_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -270,6 +271,14 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 	}
 	if err := eng.Detach(ctx, dst, n); err != nil {
 		t.Fatal(err)
+	}
+	// A drain run again after the detach (a resumed rollback after cutover freezes again, at a
+	// later position the slot never reaches) ends with ErrNotReplicating instead of waiting.
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	_, err = eng.Drain(waitCtx, src, dst, n, "FF/0")
+	cancel()
+	if !errors.Is(err, replication.ErrNotReplicating) {
+		t.Fatalf("drain after the detach: %v, want ErrNotReplicating", err)
 	}
 	if err := eng.Cleanup(ctx, src, n); err != nil {
 		t.Fatal(err)

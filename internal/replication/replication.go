@@ -79,6 +79,9 @@ type Names struct {
 	Publication  string // PostgreSQL publication
 	Subscription string // PostgreSQL subscription on the target (reverse: on the old source)
 	User         string // the replication user the tool creates with least privilege
+	// reversed marks the names of the reverse stream (Reverse), so that In puts the
+	// database's hash before the "_rev" suffix.
+	reversed bool
 }
 
 // NamesFor derives the names from a migration id: lower case, [a-z0-9_], under 63 bytes
@@ -108,16 +111,33 @@ func NamesFor(migrationID string) Names {
 // subscriptions are per database but its slot names are cluster-wide, so every name carries
 // an 8-hex-digit FNV-1a hash of the database's name (any name, any bytes, a fixed length:
 // the slot name stays within [a-z0-9_] and 63 bytes with its "_rev" and "_frozen" suffixes).
+// In and Reverse commute: n.Reverse().In(db) == n.In(db).Reverse().
 func (n Names) In(db string) Names {
+	if n.reversed {
+		return n.forward().In(db).Reverse()
+	}
 	h := fnv.New32a()
 	h.Write([]byte(db))
 	sfx := fmt.Sprintf("_%08x", h.Sum32())
 	return Names{Slot: n.Slot + sfx, Publication: n.Publication + sfx, Subscription: n.Subscription + sfx, User: n.User}
 }
 
-// Reverse are the names of the reverse stream (new -> old after cutover).
+const reverseSuffix = "_rev"
+
+// Reverse are the names of the reverse stream (new -> old after cutover); the names of a
+// reverse stream are their own Reverse.
 func (n Names) Reverse() Names {
-	return Names{Slot: n.Slot + "_rev", Publication: n.Publication + "_rev", Subscription: n.Subscription + "_rev", User: n.User}
+	if n.reversed {
+		return n
+	}
+	return Names{Slot: n.Slot + reverseSuffix, Publication: n.Publication + reverseSuffix, Subscription: n.Subscription + reverseSuffix,
+		User: n.User, reversed: true}
+}
+
+// forward undoes Reverse.
+func (n Names) forward() Names {
+	return Names{Slot: strings.TrimSuffix(n.Slot, reverseSuffix), Publication: strings.TrimSuffix(n.Publication, reverseSuffix),
+		Subscription: strings.TrimSuffix(n.Subscription, reverseSuffix), User: n.User}
 }
 
 // Severity of a finding.

@@ -53,3 +53,16 @@ func TestNamesInADatabaseAreDistinctSlotNamesWithinTheIdentifierLimit(t *testing
 		assert.Equal(t, n.User, in.User, "one replication user for every database")
 	}
 }
+
+// The reverse stream's verbs receive n.Reverse() and name each database's objects with In,
+// while Cleanup drops n.In(db).Reverse(): both must name the same objects, also for a
+// migration id that itself ends in "rev".
+func TestReverseNamesInADatabaseAreTheDatabasesReverseNames(t *testing.T) {
+	for _, id := range []string{"20261206T1400-AbC7", "m-rev"} {
+		n := NamesFor(id)
+		assert.Equal(t, n.In("shop").Reverse(), n.Reverse().In("shop"), id)
+		assert.Equal(t, n.In("shop").Slot+"_rev", n.Reverse().In("shop").Slot, id)
+		assert.Equal(t, n.Reverse(), n.Reverse().Reverse(), "the reverse names are their own reverse")
+		assert.NotEqual(t, n.In("shop").Slot, n.Reverse().In("shop").Slot)
+	}
+}

@@ -106,7 +106,7 @@ func cleanupInstance(ctx context.Context, r *run) error {
 	if err := deleteRetiredReplicas(ctx, r); err != nil {
 		return err
 	}
-	if err := r.cleanupReverse(ctx); err != nil { // replication_mysql.go
+	if err := r.cleanupReverse(ctx); err != nil { // replication_reverse.go
 		return err
 	}
 	if err := r.deleteRetiredSource(ctx); err != nil {

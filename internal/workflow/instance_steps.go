@@ -138,7 +138,7 @@ func applyUnfreeze(ctx context.Context, r *run) error {
 	r.st.UnfreezeAt = r.awsNow()
 	r.log("writes may resume on %s", r.st.Source)
 	if r.phase == "" {
-		if err := r.attachReverse(ctx); err != nil { // replication_mysql.go
+		if err := r.attachReverse(ctx, "rdsencrypt resume "+r.st.ID); err != nil { // replication_reverse.go
 			return err
 		}
 	}

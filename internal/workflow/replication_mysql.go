@@ -2,12 +2,10 @@ package workflow
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
-	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
 // MySQL and MariaDB under the replication strategy freeze writes with read_only set through
@@ -142,136 +140,6 @@ func (r *run) thawAndCheck(ctx context.Context) error {
 	}
 	if err := db.eng.Unfreeze(ctx, r.replEndpoint(inst, db.login)); err != nil {
 		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "%s does not accept writes yet", r.st.Source)
-	}
-	return nil
-}
-
-// The reverse stream (an engine that implements replication.Reverser: MySQL and MariaDB). At
-// the detach, inside the freeze, the new instance's position is journaled; once writes resume
-// on it, the retired source replicates from it, so that a rollback after cutover loses no write
-// made on the new instance: it freezes the new instance, drains the reverse stream into the
-// retired source, detaches it, and only then renames back. Cleanup stops it.
-
-// prepareReverse journals where the reverse stream starts: the new instance's position while
-// writes are frozen.
-func (r *run) prepareReverse(ctx context.Context, db *dbRun, dst replication.Endpoint, n replication.Names) error {
-	rev, ok := db.eng.(replication.Reverser)
-	st := r.replState()
-	if !ok || st.ReverseStart != "" {
-		return nil
-	}
-	pos, err := rev.PrepareReverse(ctx, dst, n)
-	if err != nil {
-		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot read where the reverse stream from %s starts", r.names.Target)
-	}
-	st.ReverseStart = pos
-	r.log("the reverse stream from the new instance will start at %s", pos)
-	return r.save()
-}
-
-// attachReverse starts the reverse stream into the retired source once both answer at their
-// new names.
-func (r *run) attachReverse(ctx context.Context) error {
-	st := r.st.Replication
-	if st == nil || st.ReverseStart == "" || st.ReverseAttached {
-		return nil
-	}
-	newInst, err := r.api.DescribeInstance(ctx, r.st.Source)
-	if err != nil {
-		return err
-	}
-	old, err := r.source(ctx)
-	if err != nil {
-		return err
-	}
-	db, err := r.replicationOf(ctx, newInst)
-	if err != nil {
-		return err
-	}
-	rev, ok := db.eng.(replication.Reverser)
-	if !ok {
-		return nil
-	}
-	oldEP, err := r.endpointOf(ctx, old)
-	if err != nil {
-		return err
-	}
-	if err := rev.AttachReverse(ctx, r.replEndpoint(newInst, db.login), oldEP, replication.NamesFor(r.st.ID), st.ReverseStart); err != nil {
-		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot start the reverse stream from %s to %s", r.st.Source, old.ID)
-	}
-	st.ReverseAttached = true
-	r.log("the retired source %s replicates from %s: a rollback loses no write made after the cutover", old.ID, r.st.Source)
-	return r.save()
-}
-
-// drainReverse, in a rollback after cutover, freezes the new instance (read_only in its copy
-// of the group; the retired source's has kept it since the freeze), waits until the retired source has applied every write
-// made on it, and stops the reverse stream.
-func (r *run) drainReverse(ctx context.Context, newInst, old *model.Instance) error {
-	st := r.st.Replication
-	if st == nil || !st.ReverseAttached || st.ReverseDrained {
-		return nil
-	}
-	db, err := r.replicationOf(ctx, newInst)
-	if err != nil {
-		return err
-	}
-	n := replication.NamesFor(r.st.ID)
-	next := "rdsencrypt rollback " + r.st.ID
-	oldEP, err := r.endpointOf(ctx, old)
-	if err != nil {
-		return err
-	}
-	if err := r.freezeGroup(ctx); err != nil {
-		return err
-	}
-	newEP := r.replEndpoint(newInst, db.login)
-	f, err := db.eng.Freeze(ctx, newEP, n)
-	if err != nil {
-		return r.dbError(err, next, "cannot freeze writes on %s before rolling back", newInst.ID)
-	}
-	if _, err := db.eng.Drain(ctx, newEP, oldEP, n, f.Position); errors.Is(err, replication.ErrNotReplicating) {
-		// Detached by an earlier run of this rollback, which drains before it detaches.
-		r.log("the reverse stream into %s was already drained and stopped", old.ID)
-	} else if err != nil {
-		return r.dbError(err, next, "cannot drain the reverse stream into %s", old.ID)
-	}
-	if err := db.eng.Detach(ctx, oldEP, n); err != nil {
-		return r.dbError(err, next, "cannot stop the reverse stream into %s", old.ID)
-	}
-	st.ReverseDrained = true
-	r.log("every write made on %s up to %s is on %s; the reverse stream is stopped", newInst.ID, f.Position, old.ID)
-	return r.save()
-}
-
-// cleanupReverse stops the reverse stream and drops the replication user on both instances.
-func (r *run) cleanupReverse(ctx context.Context) error {
-	st := r.st.Replication
-	if st == nil || !st.ReverseAttached {
-		return nil
-	}
-	newInst, err := r.api.DescribeInstance(ctx, r.st.Source)
-	if err != nil {
-		return err
-	}
-	db, err := r.replicationOf(ctx, newInst)
-	if err != nil {
-		return err
-	}
-	n := replication.NamesFor(r.st.ID)
-	if old, err := r.source(ctx); err == nil && old.ID == r.names.Retired {
-		oldEP, err := r.endpointOf(ctx, old)
-		if err != nil {
-			return err
-		}
-		if err := db.eng.Cleanup(ctx, oldEP, n); err != nil {
-			return r.dbError(err, "rdsencrypt cleanup "+r.st.ID, "cannot stop the reverse stream into %s", old.ID)
-		}
-	} else if err != nil && !model.IsNotFound(err) {
-		return err
-	}
-	if err := db.eng.Cleanup(ctx, r.replEndpoint(newInst, db.login), n); err != nil {
-		return r.dbError(err, "rdsencrypt cleanup "+r.st.ID, "cannot remove the replication user from %s", newInst.ID)
 	}
 	return nil
 }

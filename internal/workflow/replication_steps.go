@@ -470,12 +470,8 @@ func applyReplVerify(ctx context.Context, r *run) error {
 		return r.dbError(err, r.resumeOrRollback(), "cannot verify %s against %s", r.names.Target, r.st.Source)
 	}
 	if d := v.Differences(); len(d) > 0 {
-		var list []string
-		for _, t := range d[:min(5, len(d))] {
-			list = append(list, fmt.Sprintf("%s (%d rows, %d on the new instance)", t.Table, t.SourceRows, t.TargetRows))
-		}
 		return r.dbError(nil, "rdsencrypt rollback "+r.st.ID, "%d of %d tables differ on %s, stopping before the cutover: %s",
-			len(d), len(v.Tables), r.names.Target, strings.Join(list, ", "))
+			len(d), len(v.Tables), r.names.Target, tableList(d))
 	}
 	st.TablesVerified, st.RowsVerified = len(v.Tables), v.Rows()
 	st.TablesAhead, st.TablesInFreeze = v.Ahead(), len(v.Tables)-v.Ahead()
@@ -483,6 +479,15 @@ func applyReplVerify(ctx context.Context, r *run) error {
 	r.log("verified %d tables, %d rows: equal on both (%d unchanged since verified ahead of the freeze, %d compared inside it in %.1f s)",
 		st.TablesVerified, st.RowsVerified, st.TablesAhead, st.TablesInFreeze, st.VerifySeconds)
 	return nil
+}
+
+// tableList names up to five differing tables with their row counts on both sides.
+func tableList(d []replication.TableCheck) string {
+	var list []string
+	for _, t := range d[:min(5, len(d))] {
+		list = append(list, fmt.Sprintf("%s (%d rows, %d on the other side)", t.Table, t.SourceRows, t.TargetRows))
+	}
+	return strings.Join(list, ", ")
 }
 
 func applyReplSequences(ctx context.Context, r *run) error {
@@ -517,7 +522,7 @@ func applyReplDetach(ctx context.Context, r *run) error {
 	if err := db.eng.Cleanup(ctx, src, n); err != nil {
 		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "cannot remove the replication objects from %s", r.st.Source)
 	}
-	return r.prepareReverse(ctx, db, dst, n) // replication_mysql.go
+	return r.prepareReverse(ctx, db, dst, n) // replication_reverse.go
 }
 
 // applyReplCleanupTarget removes from the new instance (now at the source's name) the copies

@@ -136,7 +136,7 @@ func undoInstance(ctx context.Context, r *run) error {
 		if p := r.tagProblems(target.Tags); len(p) > 0 {
 			return r.swapRefused(target.ID, target.ID+" is not the new instance of migration "+r.st.ID, p)
 		}
-		if err := r.drainReverse(ctx, target, src); err != nil { // replication_mysql.go
+		if err := r.drainReverse(ctx, target, src); err != nil { // replication_reverse.go
 			return err
 		}
 		r.log("renaming %s back to %s", target.ID, r.names.Target)

@@ -34,7 +34,11 @@ type Engine struct {
 // New returns the engine.
 func New() replication.Engine { return &Engine{} }
 
-var _ replication.Engine = (*Engine)(nil)
+var (
+	_ replication.Engine        = (*Engine)(nil)
+	_ replication.Reverser      = (*Engine)(nil)
+	_ replication.FreezeChecker = (*Engine)(nil)
+)
 
 // Name is the engine family.
 func (*Engine) Name() string { return "postgres" }
@@ -825,7 +829,9 @@ func (*Engine) Unfreeze(ctx context.Context, ep replication.Endpoint) error {
 }
 
 // Drain waits until the subscriber has confirmed the frozen position on the slot. The
-// subscriber confirms at least every wal_receiver_status_interval (10 s by default).
+// subscriber confirms at least every wal_receiver_status_interval (10 s by default). A slot
+// without a subscriber while dst has no subscription for it wraps
+// replication.ErrNotReplicating.
 func (e *Engine) Drain(ctx context.Context, src, dst replication.Endpoint, n replication.Names, frozen string) (replication.Lag, error) {
 	want, err := parseLSN(frozen)
 	if err != nil {
@@ -835,6 +841,11 @@ func (e *Engine) Drain(ctx context.Context, src, dst replication.Endpoint, n rep
 		l, err := e.Lag(ctx, src, dst, n)
 		if err != nil {
 			return l, err
+		}
+		if l.Broken != "" {
+			if err := subscribed(ctx, dst, n); err != nil {
+				return l, err
+			}
 		}
 		if l.Applied != "" {
 			got, err := parseLSN(l.Applied)
@@ -852,6 +863,27 @@ func (e *Engine) Drain(ctx context.Context, src, dst replication.Endpoint, n rep
 		case <-time.After(replication.Poll):
 		}
 	}
+}
+
+// subscribed wraps replication.ErrNotReplicating when a database of dst is known to have no
+// subscription left (Detach ran, which comes after a completed drain), so that a drain run
+// again after its detach does not wait for ever. dst not answering is no answer: the drain
+// goes on waiting.
+func subscribed(ctx context.Context, dst replication.Endpoint, n replication.Names) error {
+	var gone string
+	if each(ctx, dst, n, func(c *pgx.Conn, s stream) error {
+		var exists bool
+		if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_subscription WHERE subname = $1)`, s.names.Subscription).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists && gone == "" {
+			gone = s.names.Subscription + " of database " + s.db
+		}
+		return nil
+	}) == nil && gone != "" {
+		return fmt.Errorf("subscription %s is gone from %s: %w", gone, dst.Host, replication.ErrNotReplicating)
+	}
+	return nil
 }
 
 // checksumSQL counts a table's rows and sums the first 60 bits of each row's md5: equal
@@ -1094,4 +1126,25 @@ func (*Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]string
 	})
 	slices.Sort(out)
 	return out, err
+}
+
+// PrepareReverse creates on the new primary, inside the freeze (it takes no write yet and is
+// identical to the old source: drained, verified, its sequences set), the reverse stream's
+// publication and logical slot in every database (PrepareSource with n.Reverse()), with the
+// replication user the snapshot carried. The slots' consistent points are where the reverse
+// stream starts: every write committed on the new primary after them is kept for the old
+// source. It returns the last slot's position: no transaction commits on the frozen new
+// primary between the first slot and the last, so each database's stream may start there.
+// docs/replication.md#the-reverse-stream-postgresql.
+func (e *Engine) PrepareReverse(ctx context.Context, newPrimary replication.Endpoint, n replication.Names) (string, error) {
+	return e.PrepareSource(ctx, newPrimary, n.Reverse())
+}
+
+// AttachReverse subscribes every database of the old source to the same database of the new
+// primary through its reverse slot, copying no data (Attach with n.Reverse()). The old source
+// stays frozen: default_transaction_read_only refuses the application's writes, while the
+// subscriptions' apply workers write through the executor's replication entry points, which
+// that setting does not check.
+func (e *Engine) AttachReverse(ctx context.Context, newPrimary, old replication.Endpoint, n replication.Names, start string) error {
+	return e.Attach(ctx, newPrimary, old, n.Reverse(), start)
 }
