@@ -80,8 +80,23 @@ func TestReplicationStrategyReplicatesEveryDatabase(t *testing.T) {
 			t.Errorf("database %s: %d lost (%v), %d duplicated", db, a.lost, a.lostTokens[:min(5, len(a.lostTokens))], a.duplicated)
 		}
 	}
+	// The reverse stream runs in every database until cleanup (docs/replication.md, "The
+	// reverse stream (PostgreSQL)"); cleanup removes it with the rest.
+	left, err := postgres.New().Leftovers(e.ctx, pgEndpoint(final))
+	var reverseSlots int
+	for _, o := range left {
+		if strings.HasPrefix(o, "slot ") && strings.HasSuffix(o, "_rev") {
+			reverseSlots++
+		}
+	}
+	if err != nil || reverseSlots != 3 {
+		t.Errorf("replication objects on the new instance before cleanup: %v %v, want a reverse slot in each of the 3 databases", left, err)
+	}
+	if _, err := e.engine("multi001").Cleanup(e.ctx, "multi001"); err != nil {
+		t.Fatalf("cleanup: %v", err)
+	}
 	if left, err := postgres.New().Leftovers(e.ctx, pgEndpoint(final)); err != nil || len(left) > 0 {
-		t.Errorf("replication objects left on the new instance: %v %v", left, err)
+		t.Errorf("replication objects left on the new instance after cleanup: %v %v", left, err)
 	}
 	rp := rep.Replication
 	// pgbench's four tables and the ledger in each database, compared inside the freeze.
