@@ -280,6 +280,12 @@ var ErrNotReplicating = errors.New("no replication configured")
 // migration cannot finish without losing writes; it is rolled back and started again.
 var ErrDatabasesChanged = errors.New("databases created or dropped since the migration began")
 
+// ErrStreamLost is wrapped by Lag, Drain and Attach when the stream's position on the source
+// is gone (PostgreSQL: the slot was dropped; MySQL/MariaDB: the binary log the replica needs
+// was purged): replication cannot go on without a gap, so the migration can only be rolled
+// back. Any other error of Lag (the source rebooting, a connection refused) may pass.
+var ErrStreamLost = errors.New("the stream's position on the source is lost")
+
 // Poll is the interval at which verbs that wait (Drain, Freeze's stability check) look again.
 var Poll = 200 * time.Millisecond
 

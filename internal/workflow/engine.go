@@ -50,6 +50,10 @@ type Engine struct {
 	// DBRootCAs are the CAs database servers' certificates must chain to (--db-ca-bundle);
 	// nil: the system's roots.
 	DBRootCAs *x509.CertPool
+	// StreamGrace is how long the replication catch-up waits for a stream that stopped (the
+	// source rebooting, no subscriber connected) to run again by itself before it stops the
+	// run, resumable (replication_steps.go); 0: a minute.
+	StreamGrace time.Duration
 }
 
 // MigrateRequest starts a migration of one DB instance or Aurora cluster.

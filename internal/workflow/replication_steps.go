@@ -310,43 +310,62 @@ func (r *run) recoveryEnd(ctx context.Context, eng replication.Engine) (string, 
 }
 
 // waitReplCatchUp polls the lag until the target is close enough for the freeze, showing it
-// as progress. A stream found broken for a minute stops the step (resumable).
+// as progress. A lost stream (its position gone from the source) stops the step at once,
+// for a rollback; a stream that stopped or a source that does not answer (a reboot) is
+// shown and waited for up to Engine.StreamGrace, then stops the step, resumable.
 func waitReplCatchUp(ctx context.Context, r *run) error {
 	db, src, dst, err := r.replBoth(ctx)
 	if err != nil {
 		return err
 	}
 	n := replication.NamesFor(r.st.ID)
+	grace := r.e.StreamGrace
+	if grace <= 0 {
+		grace = time.Minute
+	}
 	var first int64 = -1
 	var brokenSince time.Time
 	for {
 		lag, err := db.eng.Lag(ctx, src, dst, n)
-		if err != nil {
-			return r.dbError(err, "rdsencrypt rollback "+r.st.ID, "replication from %s is broken", r.st.Source)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, replication.ErrStreamLost):
+			return r.dbError(err, "rdsencrypt rollback "+r.st.ID+" (the stream cannot go on without a gap)",
+				"replication from %s to %s is lost (%s takes writes)", r.st.Source, r.names.Target, r.st.Source)
+		case err != nil:
+			lag = replication.Lag{Bytes: -1, Broken: err.Error()}
 		}
 		if lag.Broken != "" {
 			if brokenSince.IsZero() {
 				brokenSince = r.e.now()
-			} else if r.e.now().Sub(brokenSince) > time.Minute {
-				return r.dbError(nil, r.resumeOrRollback(), "replication is not running: %s", lag.Broken)
+				r.log("replication from %s to %s stopped: %s; waiting up to %s for it to run again", r.st.Source, r.names.Target, lag.Broken, grace)
 			}
+			if r.e.now().Sub(brokenSince) >= grace {
+				return r.dbError(nil, r.resumeOrRollback(), "replication from %s to %s stopped during the catch-up and did not run again within %s: %s (%s takes writes)",
+					r.st.Source, r.names.Target, grace, lag.Broken, r.st.Source)
+			}
+			r.notify(Event{Type: EventStepProgress, Resource: r.names.Target, Status: "replication stopped", Percent: -1, Message: lag.Broken})
 		} else {
+			if !brokenSince.IsZero() {
+				r.log("replication from %s to %s runs again", r.st.Source, r.names.Target)
+			}
 			brokenSince = time.Time{}
-		}
-		pct := -1
-		if lag.Bytes >= 0 {
-			if first < 0 || lag.Bytes > first {
-				first = lag.Bytes
+			pct := -1
+			if lag.Bytes >= 0 {
+				if first < 0 || lag.Bytes > first {
+					first = lag.Bytes
+				}
+				if first > 0 {
+					pct = int(100 - 100*lag.Bytes/first)
+				} else {
+					pct = 100
+				}
 			}
-			if first > 0 {
-				pct = int(100 - 100*lag.Bytes/first)
-			} else {
-				pct = 100
+			r.notify(Event{Type: EventStepProgress, Resource: r.names.Target, Status: "replicating", Percent: pct, Message: lagText(lag)})
+			if lag.Caught || (lag.Bytes >= 0 && lag.Bytes <= catchUpBytes) || (lag.Bytes < 0 && lag.Seconds <= catchUpSeconds) {
+				return nil
 			}
-		}
-		r.notify(Event{Type: EventStepProgress, Resource: r.names.Target, Status: "replicating", Percent: pct, Message: lagText(lag)})
-		if lag.Broken == "" && (lag.Caught || (lag.Bytes >= 0 && lag.Bytes <= catchUpBytes) || (lag.Bytes < 0 && lag.Seconds <= catchUpSeconds)) {
-			return nil
 		}
 		select {
 		case <-ctx.Done():

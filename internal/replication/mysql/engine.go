@@ -216,10 +216,17 @@ func (e *Engine) Lag(ctx context.Context, src, dst replication.Endpoint, n repli
 		return toLag(l), d.errorf("%w", replication.ErrNotReplicating)
 	}
 	if msg := st.Broken(); msg != "" {
+		if st.LastIOErrno == errBinlogGone && !st.IORunning {
+			return toLag(l), d.errorf("replication broken: %s: %w", msg, replication.ErrStreamLost)
+		}
 		return toLag(l), d.errorf("replication broken: %s", msg)
 	}
 	return toLag(l), nil
 }
+
+// errBinlogGone is ER_MASTER_FATAL_ERROR_READING_BINLOG, the replica's I/O error when the
+// source has purged the binary log it needs (MariaDB's and MySQL's error references).
+const errBinlogGone = 1236
 
 // ErrNotReadOnly is Freeze's answer on a source whose read_only is off: without SUPER, only
 // the DB parameter group can set it, which is the workflow's AWS call.

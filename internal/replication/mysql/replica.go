@@ -78,6 +78,9 @@ type ReplicaStatus struct {
 	SecondsBehind int
 	LastIOError   string
 	LastSQLError  string
+	// LastIOErrno is Last_IO_Errno: 1236 (ER_MASTER_FATAL_ERROR_READING_BINLOG) when the
+	// source no longer has the binary log the replica needs (purged).
+	LastIOErrno int
 }
 
 // Running reports both replication threads running.
@@ -115,6 +118,7 @@ func (c *Conn) ReplicaStatus(ctx context.Context) (ReplicaStatus, error) {
 		st.SecondsBehind, _ = strconv.Atoi(v)
 	}
 	st.LastIOError, st.LastSQLError = m["Last_IO_Error"], m["Last_SQL_Error"]
+	st.LastIOErrno, _ = strconv.Atoi(m["Last_IO_Errno"])
 	return st, nil
 }
 

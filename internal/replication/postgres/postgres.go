@@ -535,7 +535,7 @@ func (*Engine) Attach(ctx context.Context, src, dst replication.Endpoint, n repl
 				return err
 			}
 			if !exists {
-				return fmt.Errorf("replication slot %s of database %s is gone from the source: replication cannot start without a gap; roll back and migrate again", s.names.Slot, s.db)
+				return fmt.Errorf("replication slot %s of database %s is gone from the source: %w", s.names.Slot, s.db, replication.ErrStreamLost)
 			}
 		}
 		if _, err := c.Exec(ctx, "ALTER ROLE "+ident(n.User)+" PASSWORD "+literal(pw)); err != nil {
@@ -617,7 +617,7 @@ func (*Engine) Lag(ctx context.Context, src, dst replication.Endpoint, n replica
 				coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint
 				FROM pg_replication_slots WHERE slot_name = $1`, s.names.Slot).Scan(&l.Source, &confirmed, &active, &bytes)
 			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("replication slot %s of database %s is gone from the source: replication is broken; roll back and migrate again", s.names.Slot, s.db)
+				return fmt.Errorf("replication slot %s of database %s is gone from the source: %w", s.names.Slot, s.db, replication.ErrStreamLost)
 			}
 			if err != nil {
 				return fmt.Errorf("read slot %s: %w", s.names.Slot, err)

@@ -1,0 +1,162 @@
+package dataplane_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication/postgres"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+)
+
+// breakAtCatchUp returns eng with an observer that runs fault once, synchronously, when the
+// catch-up step starts: the fault is in place before the step's first look at the stream.
+func (e *toolEnv) breakAtCatchUp(eng *workflow.Engine, fault func()) *workflow.Engine {
+	var once sync.Once
+	next := eng.Observer
+	eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
+		if ev.Type == workflow.EventStepStarted && ev.Step == workflow.StepReplCatchUp {
+			once.Do(fault)
+		}
+		next.Notify(ev)
+	})
+	return eng
+}
+
+// requireStoppedInCatchUp checks a run stopped by a broken stream: a one-line error naming
+// the source and what broke, with next as the next command; the catch-up failed and the
+// freeze never began.
+func (e *toolEnv) requireStoppedInCatchUp(id string, err error, broken, next string) {
+	e.t.Helper()
+	if err == nil {
+		e.t.Fatal("the run went on with a broken stream")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") || !strings.Contains(msg, "orders") || !strings.Contains(msg, broken) || !strings.Contains(workflow.NextOf(err), next) {
+		e.t.Fatalf("error %q (next %q): want one line naming orders and %q, next %q", msg, workflow.NextOf(err), broken, next)
+	}
+	st, lerr := e.store.Load(id)
+	if lerr != nil {
+		e.t.Fatal(lerr)
+	}
+	for _, s := range st.Steps {
+		if (s.Name == workflow.StepReplCatchUp && s.Status != workflow.StepFailed) || (s.Name == workflow.StepReplFreeze && s.Status != workflow.StepPending) {
+			e.t.Fatalf("step %s is %s", s.Name, s.Status)
+		}
+	}
+	if !st.FreezeAt.IsZero() {
+		e.t.Fatal("the source was frozen")
+	}
+}
+
+// auditFinal stops the writer and checks every commit it saw is on instance id once.
+func (e *toolEnv) auditFinal(w *pgbenchWriter, id string) {
+	e.t.Helper()
+	w.Stop()
+	cs := w.Commits()
+	c := e.mustPG(endpoint(e.waitAvailable(id)))
+	a := auditTokens(e.ctx, e.t, c, "ledger", cs)
+	e.t.Logf("%s: committed %d, lost %d, duplicated %d, committed unseen %d", id, a.committed, a.lost, a.duplicated, a.unacknowledged)
+	if a.lost != 0 || a.duplicated != 0 {
+		e.t.Errorf("%d lost (%v), %d duplicated", a.lost, a.lostTokens[:min(5, len(a.lostTokens))], a.duplicated)
+	}
+}
+
+// TestCatchUpSlotDroppedStopsForRollback: the migration's slot is dropped on the source (its
+// sender ended first, as an operator or a cleanup job would) while the catch-up runs. The
+// run stops in the catch-up, not at the cutover, with the slot named and rollback as the next
+// command (the stream's start is lost); the source was never frozen and keeps taking writes;
+// the rollback leaves nothing of the tool on it and no commit is lost.
+func TestCatchUpSlotDroppedStopsForRollback(t *testing.T) {
+	e := startTool(t, 300)
+	host, port, keyARN := e.pgbenchSource("orders")
+	w := startPgbench(t, host, port, 2)
+	e.eventually("pgbench commits", func() bool { return len(w.Commits()) > 20 })
+	const id = "lost0001"
+	slot := replication.NamesFor(id).In("shop").Slot // the stream of the database pgbench writes to
+	src := e.mustPG(endpoint(e.describe("orders")))
+	eng := e.breakAtCatchUp(e.engine(id), func() {
+		e.eventually("the slot is dropped", func() bool {
+			_, err := src.Exec(e.ctx, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, slot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = src.Exec(e.ctx, `SELECT pg_drop_replication_slot($1)`, slot)
+			return err == nil
+		})
+	})
+	_, err := eng.Migrate(e.ctx, workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: keyARN,
+		Options: workflow.RunOptions{Strategy: workflow.StrategyReplication}})
+	e.requireStoppedInCatchUp(id, err, "slot "+slot, "rdsencrypt rollback "+id)
+	t.Logf("stopped: %v (next: %s)", err, workflow.NextOf(err))
+	stopped := len(w.Commits())
+	e.eventually("pgbench commits on the source after the stop", func() bool { return len(w.Commits()) > stopped+10 })
+
+	rep, err := e.engine(id).Rollback(e.ctx, id)
+	if err != nil || rep.Status != workflow.StatusRolledBack {
+		t.Fatalf("rollback: %v %+v", err, rep)
+	}
+	if left, err := postgres.New().Leftovers(e.ctx, pgEndpoint(e.describe("orders"))); err != nil || len(left) > 0 {
+		t.Errorf("replication objects left on the source: %v %v", left, err)
+	}
+	if enc := e.describe("orders").StorageEncrypted; aws.ToBool(enc) {
+		t.Error("the source was replaced")
+	}
+	rolled := len(w.Commits())
+	e.eventually("pgbench commits on the source after the rollback", func() bool { return len(w.Commits()) > rolled+10 })
+	e.auditFinal(w, "orders")
+}
+
+// TestCatchUpSourceRebootStopsForResume: the source reboots while the catch-up runs (every
+// session ends, the subscription's connection too). With no grace the run stops in the
+// catch-up, resumable (the slot keeps the stream's position); the source keeps taking
+// writes; resume finds the subscription connected again and completes with no commit lost.
+// With the default grace (a minute) the catch-up would wait for the stream instead.
+func TestCatchUpSourceRebootStopsForResume(t *testing.T) {
+	e := startTool(t, 300)
+	host, port, keyARN := e.pgbenchSource("orders")
+	w := startPgbench(t, host, port, 2)
+	e.eventually("pgbench commits", func() bool { return len(w.Commits()) > 20 })
+	const id = "boot0001"
+	eng := e.breakAtCatchUp(e.engine(id), func() {
+		if _, err := e.rds.RebootDBInstance(e.ctx, &rds.RebootDBInstanceInput{DBInstanceIdentifier: aws.String("orders")}); err != nil {
+			t.Fatal(err)
+		}
+		e.waitAvailable("orders") // rebooted: the subscription's connection ended with the server
+	})
+	eng.StreamGrace = time.Nanosecond
+	_, err := eng.Migrate(e.ctx, workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: keyARN,
+		Options: workflow.RunOptions{Strategy: workflow.StrategyReplication}})
+	e.requireStoppedInCatchUp(id, err, "stopped during the catch-up", "rdsencrypt resume "+id)
+	t.Logf("stopped: %v (next: %s)", err, workflow.NextOf(err))
+	stopped := len(w.Commits())
+	e.eventually("pgbench commits on the source after the stop", func() bool { return len(w.Commits()) > stopped+10 })
+
+	rep, err := e.engine(id).Resume(e.ctx, id)
+	if err != nil || rep.Status != workflow.StatusCompleted {
+		t.Fatalf("resume: %v %+v", err, rep)
+	}
+	final := e.waitAvailable("orders")
+	if !aws.ToBool(final.StorageEncrypted) {
+		t.Fatal("orders is not encrypted after the migration")
+	}
+	after := len(w.Commits())
+	e.eventually("pgbench commits on the encrypted instance", func() bool { return len(w.Commits()) > after+10 })
+	e.auditFinal(w, "orders")
+}
+
+// pgbenchSource creates a PostgreSQL instance id with logical replication on, loads
+// pgbench's tables (scale 1) and the ledger, and creates a KMS key; it returns the
+// instance's endpoint and the key's ARN.
+func (e *toolEnv) pgbenchSource(id string) (host string, port int, keyARN string) {
+	e.t.Helper()
+	inst := e.createLogical(id)
+	host, port = aws.ToString(inst.Endpoint.Address), int(aws.ToInt32(inst.Endpoint.Port))
+	e.pgbenchInit(host, port, 1)
+	return host, port, e.createKey()
+}

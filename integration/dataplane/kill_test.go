@@ -1,0 +1,211 @@
+package dataplane_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/replication/postgres"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+)
+
+// tool is the rdsencrypt binary, built for the test, pointed at the in-process simulator.
+type tool struct {
+	t     *testing.T
+	ctx   context.Context
+	bin   string
+	url   string
+	state string
+	store *workflow.Store
+}
+
+func buildTool(t *testing.T, e *toolEnv) *tool {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "rdsencrypt")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/rdsencrypt/rdsencrypt/cmd/rdsencrypt").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	state := t.TempDir()
+	store, err := workflow.OpenStore(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tool{t: t, ctx: e.ctx, bin: bin, url: e.h.URL, state: state, store: store}
+}
+
+// command is the binary with args, as an operator runs it: the master password from the
+// environment, the simulator's servers reached without TLS, output to a log file.
+func (tl *tool) command(name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(tl.ctx, tl.bin, append([]string{"--endpoint-url", tl.url, "--region", region, "--state-dir", tl.state,
+		"--poll-interval", "20ms", "--db-tls", "prefer", "--output", "json"}, args...)...)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDEXAMPLEDATA", "AWS_SECRET_ACCESS_KEY=data-plane-secret",
+		"AWS_PROFILE=", "AWS_CONFIG_FILE="+filepath.Join(tl.state, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(tl.state, "none"),
+		workflow.EnvDBPassword+"="+password)
+	log, err := os.Create(filepath.Join(tl.state, name+".log"))
+	if err != nil {
+		tl.t.Fatal(err)
+	}
+	tl.t.Cleanup(func() { log.Close() })
+	cmd.Stdout, cmd.Stderr = log, log
+	return cmd
+}
+
+// run runs the binary to its end and returns its exit code.
+func (tl *tool) run(name string, args ...string) int {
+	tl.t.Helper()
+	cmd := tl.command(name, args...)
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode()
+	}
+	if err != nil {
+		tl.t.Fatal(err)
+	}
+	return 0
+}
+
+// output is what run name printed.
+func (tl *tool) output(name string) string {
+	b, _ := os.ReadFile(filepath.Join(tl.state, name+".log"))
+	return string(b)
+}
+
+// journal is the migration's journal as the running process last wrote it, nil before it
+// writes one.
+func (tl *tool) journal() *workflow.State {
+	states, _, err := tl.store.List()
+	if err != nil || len(states) == 0 {
+		return nil
+	}
+	return states[0]
+}
+
+func stepStatus(st *workflow.State, step string) string {
+	if st == nil {
+		return ""
+	}
+	for _, s := range st.Steps {
+		if s.Name == step {
+			return s.Status
+		}
+	}
+	return ""
+}
+
+// killWhen starts the binary and sends it SIGKILL the moment its journal satisfies at (polled
+// as the process writes it: no sleep decides the instant). on, when set, runs once when its
+// condition first holds, while the process runs. It fails the test when the process ends
+// first, and returns the journal as the killed process left it.
+func (tl *tool) killWhen(name string, at func(*workflow.State) bool, onWhen func(*workflow.State) bool, on func(), args ...string) *workflow.State {
+	tl.t.Helper()
+	cmd := tl.command(name, args...)
+	if err := cmd.Start(); err != nil {
+		tl.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	tl.t.Cleanup(func() { _ = cmd.Process.Kill() })
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		select {
+		case err := <-done:
+			tl.t.Fatalf("%s ended (%v) before the kill point:\n%s", name, err, tl.output(name))
+		default:
+		}
+		st := tl.journal()
+		if on != nil && onWhen(st) {
+			on()
+			on = nil
+		}
+		if at(st) {
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				tl.t.Fatal(err)
+			}
+			<-done
+			return tl.journal()
+		}
+		if time.Now().After(deadline) {
+			tl.t.Fatalf("%s: the kill point did not come within 5 minutes:\n%s", name, tl.output(name))
+		}
+		time.Sleep(time.Millisecond) // polling a file another process writes
+	}
+}
+
+// TestKill9DuringCatchUpAndCutover runs `rdsencrypt migrate --strategy replication` as a
+// process while pgbench writes through the instance's endpoint, kills it with SIGKILL during
+// the catch-up, resumes it with a new process, kills that one between the rename of the
+// source and the rename of the new instance (the instance's name is held by neither), and
+// resumes again. The migration completes and every transaction pgbench saw commit is on the
+// final instance exactly once.
+func TestKill9DuringCatchUpAndCutover(t *testing.T) {
+	e := startTool(t, 300)
+	host, port, keyARN := e.pgbenchSource("orders")
+	tl := buildTool(t, e)
+	w := startPgbench(t, host, port, 2)
+	e.eventually("pgbench commits", func() bool { return len(w.Commits()) > 20 })
+
+	// A burst of WAL (every account row updated) while the new instance is restored, so the
+	// catch-up has more than its 1 MiB threshold to apply and runs for at least one poll.
+	src := e.mustPG(fmt.Sprintf("%s:%d", host, port))
+	burst := func() { e.exec(src, "UPDATE pgbench_accounts SET filler = md5(aid::text)") }
+	restoring := func(st *workflow.State) bool {
+		s := stepStatus(st, workflow.StepRestore)
+		return s == workflow.StepRunning || s == workflow.StepDone
+	}
+	catchingUp := func(st *workflow.State) bool { return stepStatus(st, workflow.StepReplCatchUp) == workflow.StepRunning }
+	st := tl.killWhen("migrate", catchingUp, restoring, burst,
+		"migrate", "--db", "orders", "--kms-key", keyARN, "--strategy", "replication", "--yes")
+	if got := stepStatus(st, workflow.StepReplCatchUp); got != workflow.StepRunning {
+		t.Fatalf("killed with the catch-up %q, want it running", got)
+	}
+	id := st.ID
+	killed := len(w.Commits())
+	e.eventually("pgbench commits while no rdsencrypt runs", func() bool { return len(w.Commits()) > killed+10 })
+
+	// The riskiest instant of the cutover: the source renamed away, the new instance not yet
+	// at the name, writes frozen.
+	promoting := func(st *workflow.State) bool {
+		return stepStatus(st, workflow.StepRenameSource) == workflow.StepDone && stepStatus(st, workflow.StepRenameTarget) == workflow.StepRunning
+	}
+	st = tl.killWhen("resume1", promoting, nil, nil, "resume", id, "--yes")
+	if st.Status != workflow.StatusRunning || stepStatus(st, workflow.StepRenameTarget) != workflow.StepRunning {
+		t.Fatalf("killed in status %s with %s %q", st.Status, workflow.StepRenameTarget, stepStatus(st, workflow.StepRenameTarget))
+	}
+
+	if code := tl.run("resume2", "resume", id, "--yes"); code != 0 {
+		t.Fatalf("resume after the kill in the cutover exited %d:\n%s", code, tl.output("resume2"))
+	}
+	if st := tl.journal(); st.Status != workflow.StatusCompleted {
+		t.Fatalf("after resume the migration is %s: %s", st.Status, st.LastError)
+	}
+	final := e.waitAvailable("orders")
+	if !aws.ToBool(final.StorageEncrypted) {
+		t.Fatal("orders is not encrypted after the migration")
+	}
+	after := len(w.Commits())
+	e.eventually("pgbench commits on the encrypted instance", func() bool { return len(w.Commits()) > after+20 })
+	w.Stop()
+	cs := w.Commits()
+	fc := e.mustPG(endpoint(final))
+	for _, table := range []string{"pgbench_history", "ledger"} {
+		a := auditTokens(e.ctx, t, fc, table, cs)
+		t.Logf("kill -9 in catch-up and cutover, %s: committed %d, lost %d, duplicated %d, committed unseen %d", table, a.committed, a.lost, a.duplicated, a.unacknowledged)
+		if a.lost != 0 || a.duplicated != 0 {
+			t.Errorf("%s: %d lost (%v), %d duplicated", table, a.lost, a.lostTokens[:min(5, len(a.lostTokens))], a.duplicated)
+		}
+	}
+	if left, err := postgres.New().Leftovers(e.ctx, pgEndpoint(final)); err != nil || len(left) > 0 {
+		t.Errorf("replication objects left on the new instance: %v %v", left, err)
+	}
+	gap, _ := longestGap(cs)
+	t.Logf("longest gap between pgbench commits %.1f s (local clock, two kills included)", gap.Seconds())
+}
