@@ -32,7 +32,11 @@ key), public accessibility, IAM database authentication, TLS enforced by the par
 (rds.force_ssl, require_secure_transport), log exports to CloudWatch Logs, deletion
 protection, backup retention, and read replicas with their encryption. Each gap is a finding
 with a severity and its fix; unencrypted storage names the rdsencrypt command that fixes it.
-It makes read-only calls only.`,
+For PostgreSQL, MySQL and MariaDB instances it also looks into the database for replication
+objects a migration left (slots, publications, subscriptions, users named rdsencrypt_*: a
+forgotten slot fills the storage), as the master user from the instance's RDS-managed secret,
+--db-secret or ` + workflow.EnvDBPassword + `; an instance it cannot log into is reported
+"not checked". It makes read-only calls and queries only.`,
 		Example: `  rdsencrypt scan
   rdsencrypt scan --region us-east-1 --region eu-west-1 --kms-key alias/rdsencrypt
   rdsencrypt scan -o json`,
@@ -45,6 +49,12 @@ It makes read-only calls only.`,
 			eng, regions, err := a.fleetEngine(cmd.Context(), regions, nil)
 			if err != nil {
 				return err
+			}
+			// The look into the databases uses the credential chain without its prompt:
+			// an instance without a password is reported "not checked".
+			if ch, ok := eng.Credentials.(workflow.CredentialChain); ok {
+				ch.Prompt = nil
+				eng.Credentials = ch
 			}
 			rep, err := fleet.Scan(cmd.Context(), eng, regions, o.KmsKey)
 			if err != nil {

@@ -2,18 +2,22 @@ package dataplane_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/rdsencrypt/rdsencrypt/internal/replication/postgres"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -49,12 +53,14 @@ func (tl *tool) command(name string, args ...string) *exec.Cmd {
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDEXAMPLEDATA", "AWS_SECRET_ACCESS_KEY=data-plane-secret",
 		"AWS_PROFILE=", "AWS_CONFIG_FILE="+filepath.Join(tl.state, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(tl.state, "none"),
 		workflow.EnvDBPassword+"="+password)
-	log, err := os.Create(filepath.Join(tl.state, name+".log"))
-	if err != nil {
-		tl.t.Fatal(err)
+	for i, f := range []*io.Writer{&cmd.Stdout, &cmd.Stderr} {
+		fh, err := os.Create(filepath.Join(tl.state, name+[]string{".out", ".err"}[i]))
+		if err != nil {
+			tl.t.Fatal(err)
+		}
+		tl.t.Cleanup(func() { fh.Close() })
+		*f = fh
 	}
-	tl.t.Cleanup(func() { log.Close() })
-	cmd.Stdout, cmd.Stderr = log, log
 	return cmd
 }
 
@@ -73,10 +79,65 @@ func (tl *tool) run(name string, args ...string) int {
 	return 0
 }
 
-// output is what run name printed.
+// output is what run name printed: its standard output, then its standard error.
 func (tl *tool) output(name string) string {
-	b, _ := os.ReadFile(filepath.Join(tl.state, name+".log"))
-	return string(b)
+	out, _ := os.ReadFile(filepath.Join(tl.state, name+".out"))
+	errOut, _ := os.ReadFile(filepath.Join(tl.state, name+".err"))
+	return string(out) + string(errOut)
+}
+
+// scanned is the part of `rdsencrypt scan --output json` about rdsencrypt's objects.
+type scanned struct {
+	Resources []struct {
+		ID          string `json:"id"`
+		Replication *struct {
+			Checked    bool   `json:"checked"`
+			NotChecked string `json:"not_checked"`
+			Objects    []struct {
+				Object, Migration, Fix string
+			} `json:"objects"`
+		} `json:"replication_objects"`
+	} `json:"resources"`
+}
+
+// scan runs `rdsencrypt scan` (env overrides the command's environment) and returns its
+// JSON report and its table.
+func (tl *tool) scan(name string, env ...string) (scanned, string) {
+	tl.t.Helper()
+	var rep scanned
+	for _, format := range []string{"json", "text"} {
+		cmd := tl.command(name+"-"+format, "scan", "--output", format)
+		cmd.Env = append(cmd.Env, env...)
+		if err := cmd.Run(); err != nil {
+			tl.t.Fatalf("scan: %v\n%s", err, tl.output(name+"-"+format))
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(tl.state, name+"-json.out"))
+	if err != nil {
+		tl.t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		tl.t.Fatalf("scan's JSON: %v\n%s", err, b)
+	}
+	return rep, tl.output(name + "-text")
+}
+
+// leftoversOn lists what scan reported on instance id: the objects, each "object -> fix",
+// or "not checked: why".
+func (s scanned) leftoversOn(id string) []string {
+	var out []string
+	for _, r := range s.Resources {
+		if r.ID != id || r.Replication == nil {
+			continue
+		}
+		if !r.Replication.Checked {
+			return []string{"not checked: " + r.Replication.NotChecked}
+		}
+		for _, o := range r.Replication.Objects {
+			out = append(out, o.Object+" -> "+o.Fix)
+		}
+	}
+	return out
 }
 
 // journal is the migration's journal as the running process last wrote it, nil before it
@@ -169,6 +230,25 @@ func TestKill9DuringCatchUpAndCutover(t *testing.T) {
 	}
 	id := st.ID
 	killed := len(w.Commits())
+
+	// scan reports the slot the killed run left on the source, with the command that removes
+	// it; without a password it says it did not look, and still succeeds.
+	slot := replication.NamesFor(id).Slot
+	rep, table := tl.scan("scan1")
+	want := "slot " + slot + " -> rdsencrypt rollback " + id
+	if got := rep.leftoversOn("orders"); !slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, want) }) {
+		t.Fatalf("scan's objects on orders %q, want %q", got, want)
+	}
+	if !strings.Contains(table, "slot "+slot) || !strings.Contains(table, "fix: rdsencrypt rollback "+id) {
+		t.Fatalf("scan's table does not name the slot and its fix:\n%s", table)
+	}
+	rep, table = tl.scan("scan2", workflow.EnvDBPassword+"=")
+	if got := rep.leftoversOn("orders"); len(got) != 1 || !strings.HasPrefix(got[0], "not checked: no credentials") {
+		t.Fatalf("scan without a password: %q", got)
+	}
+	if !strings.Contains(table, "not checked on "+region+" orders: no credentials") {
+		t.Fatalf("scan's table without a password:\n%s", table)
+	}
 	e.eventually("pgbench commits while no rdsencrypt runs", func() bool { return len(w.Commits()) > killed+10 })
 
 	// The riskiest instant of the cutover: the source renamed away, the new instance not yet
@@ -203,8 +283,11 @@ func TestKill9DuringCatchUpAndCutover(t *testing.T) {
 			t.Errorf("%s: %d lost (%v), %d duplicated", table, a.lost, a.lostTokens[:min(5, len(a.lostTokens))], a.duplicated)
 		}
 	}
-	if left, err := postgres.New().Leftovers(e.ctx, pgEndpoint(final)); err != nil || len(left) > 0 {
-		t.Errorf("replication objects left on the new instance: %v %v", left, err)
+	rep, _ = tl.scan("scan3")
+	for _, r := range rep.Resources {
+		if got := rep.leftoversOn(r.ID); len(got) > 0 || r.Replication == nil || !r.Replication.Checked {
+			t.Errorf("after the migration scan finds on %s: %q", r.ID, got)
+		}
 	}
 	gap, _ := longestGap(cs)
 	t.Logf("longest gap between pgbench commits %.1f s (local clock, two kills included)", gap.Seconds())

@@ -50,6 +50,7 @@ const (
 	CheckBackups            = "backup-retention"
 	CheckReplicaEncryption  = "replica-encryption"
 	CheckKeyReadable        = "kms-key-readable"
+	CheckReplicationObjects = "rdsencrypt-replication-left"
 )
 
 // MinBackupRetentionDays is the retention below which backups are reported (Security Hub RDS.11).
@@ -111,7 +112,34 @@ type ScanResource struct {
 	Replicas        []ScanReplica `json:"replicas,omitempty"`
 	Members         []string      `json:"members,omitempty"`
 	Tags            model.Tags    `json:"tags,omitempty"`
-	Findings        []Finding     `json:"findings"`
+	// Replication is what the scan found of rdsencrypt's replication objects in the
+	// database (instances with a replication engine; nil for the others).
+	Replication *ScanReplication `json:"replication_objects,omitempty"`
+	Findings    []Finding        `json:"findings"`
+}
+
+// ScanReplication is the look into one instance's database for the replication objects a
+// migration left (a forgotten slot keeps the source's WAL until its storage is full).
+type ScanReplication struct {
+	Checked bool `json:"checked"`
+	// NotChecked says why the database was not looked into (no credentials, not available).
+	NotChecked string              `json:"not_checked,omitempty"`
+	Objects    []workflow.Leftover `json:"objects,omitempty"`
+}
+
+// AddLeftovers records what the look into r's database found, each object a finding: high
+// for a slot (it holds WAL, which fills the storage), low for the rest.
+func (r *ScanResource) AddLeftovers(objects []workflow.Leftover) {
+	r.Replication = &ScanReplication{Checked: true, Objects: objects}
+	for _, l := range objects {
+		sev, why := SeverityLow, "it grants nothing to applications but should go with its migration"
+		if strings.HasPrefix(l.Object, "slot ") {
+			sev, why = SeverityHigh, "it keeps every WAL file from its position on, until the storage is full"
+		}
+		r.Findings = append(r.Findings, Finding{Check: CheckReplicationObjects, Severity: sev,
+			Message: fmt.Sprintf("rdsencrypt replication object left: %s: %s", l.Object, why), Fix: l.Fix})
+	}
+	sortFindings(r.Findings)
 }
 
 // Worst returns the most severe finding's severity, or "" when there is none.

@@ -2,8 +2,10 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/redact"
@@ -52,7 +54,11 @@ func Scan(ctx context.Context, e *workflow.Engine, regions []string, kmsKey stri
 				members[inst.ClusterID] = append(members[inst.ClusterID], inst)
 				continue
 			}
-			rep.Resources = append(rep.Resources, AnalyzeInstance(inst, facts))
+			res := AnalyzeInstance(inst, facts)
+			if e.ChecksReplication(inst.Settings.Engine) {
+				lookForLeftovers(ctx, e, &inst, &res)
+			}
+			rep.Resources = append(rep.Resources, res)
 		}
 		for _, c := range f.clusters {
 			rep.Resources = append(rep.Resources, AnalyzeCluster(c, members[c.ID], facts))
@@ -139,3 +145,27 @@ func readScanFacts(ctx context.Context, api model.RDS, f regionFleet, facts *Sca
 	}
 	return problems
 }
+
+// lookForLeftovers looks into inst's database for the tool's replication objects. It never
+// fails the scan: an instance it cannot look into is reported "not checked" with why.
+func lookForLeftovers(ctx context.Context, e *workflow.Engine, inst *model.Instance, res *ScanResource) {
+	if inst.Status != "available" {
+		res.Replication = &ScanReplication{NotChecked: "status " + inst.Status}
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, leftoverTimeout)
+	defer cancel()
+	objects, err := e.ReplicationLeftovers(cctx, inst)
+	if err != nil {
+		why := redact.String(err.Error())
+		if errors.Is(err, workflow.ErrNotChecked) {
+			why = "no credentials: the instance has no RDS-managed secret; pass --db-secret ARN or set " + workflow.EnvDBPassword
+		}
+		res.Replication = &ScanReplication{NotChecked: why}
+		return
+	}
+	res.AddLeftovers(objects)
+}
+
+// leftoverTimeout bounds the look into one database.
+const leftoverTimeout = 20 * time.Second

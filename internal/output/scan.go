@@ -16,11 +16,11 @@ func PrintScan(w io.Writer, rep *fleet.ScanReport) {
 		fmt.Fprintf(w, "no DB instances or clusters in %s\n", strings.Join(rep.Regions, ", "))
 	} else {
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "REGION\tKIND\tID\tENGINE\tENCRYPTED\tPUBLIC\tIAM AUTH\tTLS\tLOG EXPORTS\tDEL PROT\tBACKUPS\tREPLICAS\tFINDINGS")
+		fmt.Fprintln(tw, "REGION\tKIND\tID\tENGINE\tENCRYPTED\tPUBLIC\tIAM AUTH\tTLS\tLOG EXPORTS\tDEL PROT\tBACKUPS\tREPLICAS\tRDSENCRYPT OBJECTS\tFINDINGS")
 		for _, r := range rep.Resources {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t%s\t%s\t%dd\t%s\t%s\n", r.Region, r.Kind, r.ID, r.Engine, r.EngineVersion,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t%s\t%s\t%dd\t%s\t%s\t%s\n", r.Region, r.Kind, r.ID, r.Engine, r.EngineVersion,
 				encryptionCell(r), yesNoCell(r.PubliclyAccessible), yesNoCell(r.IAMAuth), r.TLSEnforced, Dash(strings.Join(r.LogExports, ",")),
-				yesNoCell(r.DeletionProt), r.BackupRetention, replicasCell(r), findingsCell(r))
+				yesNoCell(r.DeletionProt), r.BackupRetention, replicasCell(r), leftoversCell(r), findingsCell(r))
 		}
 		tw.Flush()
 	}
@@ -51,9 +51,27 @@ func PrintScan(w io.Writer, rep *fleet.ScanReport) {
 	if s.Unencrypted > 0 {
 		fmt.Fprintf(w, "Encrypt them all: rdsencrypt batch --region %s --kms-key KEY --dry-run\n", strings.Join(rep.Regions, " --region "))
 	}
+	for _, r := range rep.Resources {
+		if r.Replication != nil && !r.Replication.Checked {
+			fmt.Fprintf(w, "rdsencrypt replication objects not checked on %s %s: %s\n", r.Region, r.ID, r.Replication.NotChecked)
+		}
+	}
 	for _, e := range rep.Errors {
 		fmt.Fprintln(w, "could not read: "+e)
 	}
+}
+
+// leftoversCell is what the look into the database found of the tool's replication objects.
+func leftoversCell(r fleet.ScanResource) string {
+	switch {
+	case r.Replication == nil:
+		return "-"
+	case !r.Replication.Checked:
+		return "not checked"
+	case len(r.Replication.Objects) == 0:
+		return "none"
+	}
+	return fmt.Sprintf("%d LEFT", len(r.Replication.Objects))
 }
 
 func encryptionCell(r fleet.ScanResource) string {
