@@ -233,7 +233,7 @@ func TestKill9DuringCatchUpAndCutover(t *testing.T) {
 
 	// scan reports the slot the killed run left on the source, with the command that removes
 	// it; without a password it says it did not look, and still succeeds.
-	slot := replication.NamesFor(id).Slot
+	slot := replication.NamesFor(id).In("shop").Slot // the stream of the database pgbench writes to
 	rep, table := tl.scan("scan1")
 	want := "slot " + slot + " -> rdsencrypt rollback " + id
 	if got := rep.leftoversOn("orders"); !slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, want) }) {

@@ -88,9 +88,9 @@ func dropSQL(engine, object string) string {
 	case engine == "postgres" && kind == "slot":
 		return fmt.Sprintf("SELECT pg_drop_replication_slot('%s')", name)
 	case engine == "postgres" && kind == "publication":
-		return "DROP PUBLICATION " + name
+		return "DROP PUBLICATION " + name + " (connected to the database that has it)"
 	case engine == "postgres" && kind == "subscription":
-		return fmt.Sprintf("ALTER SUBSCRIPTION %s DISABLE; ALTER SUBSCRIPTION %s SET (slot_name = NONE); DROP SUBSCRIPTION %s", name, name, name)
+		return fmt.Sprintf("ALTER SUBSCRIPTION %s DISABLE; ALTER SUBSCRIPTION %s SET (slot_name = NONE); DROP SUBSCRIPTION %s (connected to its database)", name, name, name)
 	case engine == "postgres" && kind == "role":
 		return "DROP ROLE " + name
 	case kind == "user":
