@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
@@ -155,4 +156,24 @@ func TestScanFactsArePerRegion(t *testing.T) {
 	assert.Equal(t, FactYes, AnalyzeInstance(model.Instance{ID: "a", Region: "us-east-1", Settings: s}, facts).TLSEnforced)
 	assert.Equal(t, FactNo, AnalyzeInstance(model.Instance{ID: "a", Region: "eu-west-1", Settings: s}, facts).TLSEnforced,
 		"a group of the same name in another region is another group")
+}
+
+// TestAddLeftovers: a slot left by a migration is a high finding (it fills the storage), the
+// other objects low ones, each with the fix it came with.
+func TestAddLeftovers(t *testing.T) {
+	r := ScanResource{Findings: []Finding{{Check: CheckBackups, Severity: SeverityMedium}}}
+	r.AddLeftovers([]workflow.Leftover{{Object: "role rdsencrypt_a", Fix: "DROP ROLE rdsencrypt_a"},
+		{Object: "slot rdsencrypt_a", Migration: "a", Fix: "rdsencrypt rollback a"}})
+	if r.Replication == nil || !r.Replication.Checked || len(r.Replication.Objects) != 2 {
+		t.Fatalf("replication %+v", r.Replication)
+	}
+	got := []string{}
+	for _, f := range r.Findings {
+		got = append(got, string(f.Severity)+" "+f.Check+" "+f.Fix)
+	}
+	want := []string{"high " + CheckReplicationObjects + " rdsencrypt rollback a", "medium " + CheckBackups + " ",
+		"low " + CheckReplicationObjects + " DROP ROLE rdsencrypt_a"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("findings %q, want %q", got, want)
+	}
 }
