@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
@@ -38,6 +39,13 @@ func buildTool(t *testing.T, e *toolEnv) *tool {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	state := t.TempDir()
+	ca, err := dataplane.CA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(state, "ca.pem"), ca, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	store, err := workflow.OpenStore(state)
 	if err != nil {
 		t.Fatal(err)
@@ -46,10 +54,10 @@ func buildTool(t *testing.T, e *toolEnv) *tool {
 }
 
 // command is the binary with args, as an operator runs it: the master password from the
-// environment, the simulator's servers reached without TLS, output to a log file.
+// environment, TLS verified against the data plane's CA, output to files.
 func (tl *tool) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(tl.ctx, tl.bin, append([]string{"--endpoint-url", tl.url, "--region", region, "--state-dir", tl.state,
-		"--poll-interval", "20ms", "--db-tls", "prefer", "--output", "json"}, args...)...)
+		"--poll-interval", "20ms", "--db-tls", "require", "--db-ca-bundle", filepath.Join(tl.state, "ca.pem"), "--output", "json"}, args...)...)
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDEXAMPLEDATA", "AWS_SECRET_ACCESS_KEY=data-plane-secret",
 		"AWS_PROFILE=", "AWS_CONFIG_FILE="+filepath.Join(tl.state, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(tl.state, "none"),
 		workflow.EnvDBPassword+"="+password)
