@@ -20,14 +20,7 @@ import (
 // freeze is re-checked").
 func TestAWriteThatOverridesTheSQLFreezeStopsTheCutover(t *testing.T) {
 	e := startTool(t, 300)
-	e.logicalGroup("logical")
-	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("orders"), Engine: aws.String("postgres"),
-		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
-		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), DBParameterGroupName: aws.String("logical"),
-		BackupRetentionPeriod: aws.Int32(0)}); err != nil {
-		t.Fatal(err)
-	}
-	inst := e.waitAvailable("orders")
+	inst := e.createLogical("orders")
 	addr := endpoint(inst)
 	c := e.mustPG(addr)
 	e.exec(c, "CREATE TABLE ledger (id bigserial PRIMARY KEY, token text NOT NULL)")

@@ -192,6 +192,19 @@ type audit struct {
 	lostTokens                                  []string
 }
 
+// auditPgbench audits cs against both tables pgbench writes a token to on c, logs the figures
+// under what, and fails the test on a lost or duplicated commit.
+func (e *env) auditPgbench(c *pgx.Conn, cs []commit, what string) {
+	e.t.Helper()
+	for _, table := range []string{"pgbench_history", "ledger"} {
+		a := auditTokens(e.ctx, e.t, c, table, cs)
+		e.t.Logf("%s, %s: committed %d, lost %d, duplicated %d, committed unseen %d", what, table, a.committed, a.lost, a.duplicated, a.unacknowledged)
+		if a.lost != 0 || a.duplicated != 0 {
+			e.t.Errorf("%s: %d lost (%v), %d duplicated", table, a.lost, a.lostTokens[:min(5, len(a.lostTokens))], a.duplicated)
+		}
+	}
+}
+
 func auditTokens(ctx context.Context, t testing.TB, c *pgx.Conn, table string, cs []commit) audit {
 	t.Helper()
 	column := "token"
