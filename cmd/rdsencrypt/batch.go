@@ -156,9 +156,7 @@ func (a *app) runBatch(ctx context.Context, o *batchOptions) error {
 			return err
 		}
 	}
-	if a.opts.AckIAMAuth {
-		req.Acknowledge = []string{workflow.AckIAMAuth}
-	}
+	req.Acknowledge = a.acknowledgements()
 	regions, err := normalizeRegions(o.Regions)
 	if err != nil {
 		return err

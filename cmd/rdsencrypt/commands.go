@@ -503,10 +503,8 @@ func (a *app) interact(ctx context.Context, eng *workflow.Engine, work func(cont
 	case a.opts.Yes || !a.streams.Terminal || a.opts.NoTUI:
 		eng.Observer = &output.PlainObserver{Out: a.streams.Err, Calls: a.opts.Debug}
 		switch {
-		case a.opts.Yes && a.opts.AckIAMAuth:
-			eng.Approver = workflow.AutoApproveAcknowledging(workflow.AckIAMAuth)
 		case a.opts.Yes:
-			eng.Approver = workflow.AutoApproveAcknowledging() // IAM auth needs --acknowledge-iam-auth
+			eng.Approver = workflow.AutoApproveAcknowledging(a.acknowledgements()...) // e.g. IAM auth needs --acknowledge-iam-auth
 		case !a.streams.Terminal:
 			// the caller made sure nothing is left to ask (a rolled-back or cleaned-up migration)
 			eng.Approver = workflow.RefuseApprover

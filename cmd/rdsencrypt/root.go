@@ -40,8 +40,12 @@ type globalOptions struct {
 	// AckIAMAuth acknowledges, for an unattended run, that IAM database authentication
 	// policies must follow the new resource id.
 	AckIAMAuth bool
-	Debug      bool
-	NoTUI      bool
+	// AckSourceReboot acknowledges, for an unattended run, the replication strategy's change
+	// to the source: a copy of its DB parameter group with rds.logical_replication on, and a
+	// reboot.
+	AckSourceReboot bool
+	Debug           bool
+	NoTUI           bool
 	// DBSecret and DBTLS are how the replication strategy reaches the databases.
 	DBSecret string
 	DBTLS    string
@@ -171,12 +175,26 @@ migration resumes where it stopped, and until cleanup it can be rolled back.`,
 	return root
 }
 
-// addAskFlags adds --yes and --no-tui to a command that asks for approval.
+// acknowledgements are what --acknowledge-* gave for an unattended run.
+func (a *app) acknowledgements() []string {
+	var out []string
+	if a.opts.AckIAMAuth {
+		out = append(out, workflow.AckIAMAuth)
+	}
+	if a.opts.AckSourceReboot {
+		out = append(out, workflow.AckSourceReboot)
+	}
+	return out
+}
+
+// addAskFlags adds --yes, --no-tui and the acknowledgements to a command that asks for approval.
 func (a *app) addAskFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVarP(&a.opts.Yes, "yes", "y", false, "approve every step without asking (parity differences still stop before cutover)")
 	cmd.Flags().BoolVar(&a.opts.NoTUI, "no-tui", false, "on a terminal, ask with plain line prompts instead of the full-screen UI")
 	cmd.Flags().BoolVar(&a.opts.AckIAMAuth, "acknowledge-iam-auth", false,
 		"with --yes: IAM database authentication is on and you will update the rds-db:connect policies to the new resource id (see plan)")
+	cmd.Flags().BoolVar(&a.opts.AckSourceReboot, "acknowledge-source-reboot", false,
+		"with --yes: the replication strategy may copy the source's DB parameter group with rds.logical_replication=1, put it on the source and reboot it (see plan)")
 }
 
 func (a *app) logger() *slog.Logger {

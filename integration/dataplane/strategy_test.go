@@ -107,9 +107,16 @@ func (e *toolEnv) waitInstance(id, status string) types.DBInstance {
 func (e *toolEnv) createLogical(id string) types.DBInstance {
 	e.t.Helper()
 	e.logicalGroup("logical")
+	return e.createPostgres(id, "logical")
+}
+
+// createPostgres creates a PostgreSQL instance on the DB parameter group group and waits
+// until it is available.
+func (e *toolEnv) createPostgres(id, group string) types.DBInstance {
+	e.t.Helper()
 	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(id), Engine: aws.String("postgres"),
 		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
-		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), DBParameterGroupName: aws.String("logical"),
+		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), DBParameterGroupName: aws.String(group),
 		BackupRetentionPeriod: aws.Int32(0)}); err != nil {
 		e.t.Fatal(err)
 	}
@@ -142,10 +149,13 @@ func (e *toolEnv) lagEvents() []string {
 // through its endpoint for the whole migration, interrupted once during the catch-up and
 // resumed; then the snapshot strategy on the same database, with a freeze hook, for the
 // comparison. Every transaction pgbench saw commit is on the final instance exactly once,
-// for both.
+// for both. The source starts with rds.logical_replication off, in the application's own
+// parameter group: the route's source change copies the group with it on, puts the copy on
+// the source and reboots it while pgbench writes.
 func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	e := startTool(t, 300)
-	inst := e.createLogical("orders")
+	e.appGroup("app") // rds.logical_replication off: the route's source change turns it on
+	inst := e.createPostgres("orders", "app")
 	host, port := aws.ToString(inst.Endpoint.Address), int(aws.ToInt32(inst.Endpoint.Port))
 	e.pgbenchInit(host, port, 1)
 	keyARN := e.createKey()
@@ -173,6 +183,9 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	}
 	if plan.Strategy != workflow.StrategyReplication || !strings.Contains(plan.StrategyReason, "reached the database") {
 		t.Fatalf("auto chose %q: %s", plan.Strategy, plan.StrategyReason)
+	}
+	if plan.SourceChange == nil || plan.SourceChange.ParameterGroup != "app" {
+		t.Fatalf("the plan has no source change for rds.logical_replication off: %+v", plan.SourceChange)
 	}
 	// It freezes in the database: no security group change is planned or journaled.
 	if plan.Freeze != workflow.FreezeSQL {
@@ -219,6 +232,11 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	if !aws.ToBool(final.StorageEncrypted) {
 		t.Fatal("orders is not encrypted after the migration")
 	}
+	// The new instance keeps the application's parameters, in the copy it was restored with.
+	e.requireGroup("orders", workflow.ParameterGroupCopyName("app", "repl0001"))
+	if v := e.parameters(workflow.ParameterGroupCopyName("app", "repl0001"))["log_min_duration_statement"]; v != "250" {
+		t.Fatalf("the new instance's parameter group has log_min_duration_statement %q", v)
+	}
 	after := len(w.Commits())
 	e.eventually("pgbench commits on the encrypted instance", func() bool { return len(w.Commits()) > after+20 })
 	w.Stop()
@@ -241,6 +259,9 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 		t.Errorf("replication objects left on the new instance after cleanup: %v %v", left, err)
 	}
 	gap, _ := longestGap(cs)
+	from, to := e.stepWindow(workflow.StepReplSourceGroup)
+	t.Logf("source change (copy of app with rds.logical_replication=1, modify, reboot): step took %.1f s (local clock); longest gap between pgbench commits during it %.1f s",
+		to.Sub(from).Seconds(), gapDuring(cs, from, to).Seconds())
 	rp := rep.Replication
 	if rp == nil || rp.TablesVerified < 5 || rp.RowsVerified < 100000 {
 		t.Fatalf("report's replication figures %+v", rp)

@@ -129,6 +129,19 @@ func (c *regionClient) SnapshotQuota(ctx context.Context, cluster bool) (used, m
 // guide, "Modifying parameters in a DB parameter group"; ModifyDBParameterGroup's doc comment:
 // "Changes to dynamic parameters are applied immediately"). AWS refuses default groups.
 func (c *regionClient) SetParameters(ctx context.Context, group string, values map[string]string) error {
+	return c.setParameters(ctx, group, values, types.ApplyMethodImmediate)
+}
+
+// SetParametersAtReboot is SetParameters with ApplyMethod pending-reboot, the only method a
+// static parameter takes: "You can use the immediate value with dynamic parameters only. You
+// can use the pending-reboot value for both dynamic and static parameters, and changes are
+// applied when you reboot the DB instance without failover" (ModifyDBParameterGroup API
+// reference, Parameters).
+func (c *regionClient) SetParametersAtReboot(ctx context.Context, group string, values map[string]string) error {
+	return c.setParameters(ctx, group, values, types.ApplyMethodPendingReboot)
+}
+
+func (c *regionClient) setParameters(ctx context.Context, group string, values map[string]string, method types.ApplyMethod) error {
 	ctx = withTarget(ctx, group)
 	names := make([]string, 0, len(values))
 	for n := range values {
@@ -138,7 +151,7 @@ func (c *regionClient) SetParameters(ctx context.Context, group string, values m
 	params := make([]types.Parameter, 0, len(names))
 	for _, n := range names {
 		params = append(params, types.Parameter{ParameterName: aws.String(n), ParameterValue: aws.String(values[n]),
-			ApplyMethod: types.ApplyMethodImmediate})
+			ApplyMethod: method})
 	}
 	_, err := c.rds.ModifyDBParameterGroup(ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String(group), Parameters: params})
 	return translateError("ModifyDBParameterGroup", group, err)

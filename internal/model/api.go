@@ -74,6 +74,10 @@ type RDS interface {
 	// SetParameters sets parameters of a DB parameter group with ApplyMethod immediate
 	// (dynamic parameters apply at once to every instance using the group).
 	SetParameters(ctx context.Context, group string, values map[string]string) error
+	// SetParametersAtReboot sets parameters of a DB parameter group with ApplyMethod
+	// pending-reboot: each instance using the group applies them at its next reboot. Static
+	// parameters (rds.logical_replication) accept only this method.
+	SetParametersAtReboot(ctx context.Context, group string, values map[string]string) error
 	// ClusterParameterValue returns a parameter's value in a DB cluster parameter group.
 	ClusterParameterValue(ctx context.Context, group, name string) (string, error)
 	// CopyParameterGroup copies the DB parameter group source, with every parameter value

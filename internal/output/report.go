@@ -3,6 +3,8 @@ package output
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -24,6 +26,12 @@ func PrintPlan(w io.Writer, p *workflow.Plan) {
 	}
 	if p.StrategyReason != "" && p.Strategy == workflow.StrategyReplication || strings.HasPrefix(p.StrategyReason, "auto") {
 		fmt.Fprintf(w, "Strategy: %s\n", p.StrategyReason)
+	}
+	if c := p.SourceChange; c != nil {
+		fmt.Fprintf(w, "Source change (step %s, approved on its own, undone by rollback): copy DB parameter group %s to %s (tags %s) with %s, put it on %s (ModifyDBInstance) and reboot %s\n",
+			workflow.StepReplSourceGroup, c.ParameterGroup, c.Copy, keyValues(c.Tags), keyValues(c.Parameters), c.Instance, c.Instance)
+		fmt.Fprintf(w, "Source downtime: %s for the reboot of %s, before the snapshot (not in the write downtime below); --yes needs --acknowledge-%s\n",
+			secs(c.Downtime), c.Instance, workflow.AckSourceReboot)
 	}
 	fmt.Fprintf(w, "Estimated time %s, of which write downtime %s (estimates, not promises)\n\n", secs(p.EstimatedTotal), secs(p.EstimatedDowntime))
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
@@ -53,6 +61,15 @@ func PrintPlan(w io.Writer, p *workflow.Plan) {
 			fmt.Fprintln(w, "  ! "+x)
 		}
 	}
+}
+
+// keyValues writes a map as sorted k=v pairs.
+func keyValues[M ~map[string]string](m M) string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, k+"="+m[k])
+	}
+	return strings.Join(out, ",")
 }
 
 // PrintReport writes where one migration stands: its steps, API calls, downtime, replicas,

@@ -153,6 +153,10 @@ type Finding struct {
 	Do       string // e.g. "set it to 1 in a custom parameter group and reboot"
 	// Objects the finding is about (tables without a primary key...).
 	Objects []string
+	// Parameter and Value: the DB parameter group setting that lifts a blocker
+	// (rds.logical_replication=1), when that is its fix; the workflow may then plan the
+	// change to the source's parameter group instead of stopping (docs/replication.md).
+	Parameter, Value string
 }
 
 // Lag is how far the target is behind the source.

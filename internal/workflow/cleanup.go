@@ -89,10 +89,14 @@ func freezeGroupCleanupNote(r *run) []string {
 	return []string{fmt.Sprintf("Then the freeze security group %s (%s), which the retired source kept.", r.names.FreezeGroup, r.st.Freeze.GroupID)}
 }
 
-// groupCopyCleanupNote says what cleanup does with the parameter groups of a MySQL/MariaDB
-// replication run: the copy stays, the source's group gets read_only back.
+// groupCopyCleanupNote says what cleanup does with the parameter groups of a replication
+// run: the copy stays; a MySQL/MariaDB source's group gets read_only back.
 func groupCopyCleanupNote(r *run) []string {
 	c := r.groupCopy()
+	if sg := r.st.SourceGroup; c != "" && sg != nil {
+		return []string{fmt.Sprintf("The DB parameter group %s (%s with %s=1) stays: the encrypted instance was restored with it.",
+			c, sg.Original, logicalReplication)}
+	}
 	if c == "" || r.st.Replication == nil || r.st.Replication.ReadOnlyGroup == "" {
 		return nil
 	}

@@ -98,10 +98,15 @@ func (e *Engine) checkAcknowledged(source string, needs []string) error {
 		return nil
 	}
 	for _, need := range needs {
-		if !ack.Acknowledges(need) {
-			return errorf(source, "read the plan's IAM warning (rdsencrypt plan), plan the rds-db:connect policy update, then run again with --yes --acknowledge-"+need, nil,
-				"%s has IAM database authentication on and its resource id changes: an unattended run needs --acknowledge-%s", source, need)
+		if ack.Acknowledges(need) {
+			continue
 		}
+		if need == AckSourceReboot { // replication_source_group.go
+			return errorf(source, "read the plan's source change (rdsencrypt plan), then run again with --yes --acknowledge-"+need+", or use --strategy snapshot", nil,
+				"the replication strategy changes %s's DB parameter group and reboots it (rds.logical_replication is off): an unattended run needs --acknowledge-%s", source, need)
+		}
+		return errorf(source, "read the plan's IAM warning (rdsencrypt plan), plan the rds-db:connect policy update, then run again with --yes --acknowledge-"+need, nil,
+			"%s has IAM database authentication on and its resource id changes: an unattended run needs --acknowledge-%s", source, need)
 	}
 	return nil
 }

@@ -211,6 +211,9 @@ func newState(plan *Plan, req MigrateRequest) *State {
 		Mode: plan.Mode, KmsKeyARN: plan.KmsKeyARN, RegionKeys: plan.RegionKeys, Options: req.Options, Status: StatusRunning,
 		Acknowledgements: plan.Acknowledgements, WriteGiBPerHour: plan.WriteGiBPerHour,
 		EventSubscriptions: plan.EventSubscriptions}
+	if c := plan.SourceChange; c != nil { // before any call; the copy is a planned resource (replication_source_group.go)
+		st.SourceGroup = &SourceGroupState{Original: c.ParameterGroup}
+	}
 	if plan.MasterUserSecret != nil {
 		s := *plan.MasterUserSecret
 		st.MasterSecret = &s
@@ -482,7 +485,8 @@ func actionLines(s step) []string {
 
 // planView is the minimal plan the step descriptions need.
 func (r *run) planView() *Plan {
-	p := &Plan{Source: r.st.Source, KmsKeyARN: r.st.KmsKeyARN, Region: r.st.Region, Freeze: r.st.Options.freezeMode()}
+	p := &Plan{Source: r.st.Source, KmsKeyARN: r.st.KmsKeyARN, Region: r.st.Region, Freeze: r.st.Options.freezeMode(),
+		SourceChange: r.sourceChangeView()}
 	for _, res := range r.st.Resources {
 		p.Resources = append(p.Resources, PlannedResource{Role: res.Role, Type: res.Type, Region: res.Region, Name: res.Name})
 	}
@@ -501,7 +505,7 @@ func (p *Plan) resourceName(role string) string {
 
 // ourTags are the tags of every resource the migration creates.
 func (r *run) ourTags(role string) model.Tags {
-	return model.Tags{model.TagMigrationID: r.st.ID, model.TagSource: r.st.Source, model.TagRole: role}
+	return migrationTags(r.st.ID, r.st.Source, role)
 }
 
 // targetTags are the source's tags plus ours: restore applies only the tags it is given.

@@ -42,6 +42,9 @@ type instancePlanInput struct {
 	strategy, strategyReason string
 	// findings are the replication preconditions found on the source.
 	findings []replication.Finding
+	// sourceChange: the replication strategy changes the source's DB parameter group first
+	// (replication_source_group.go).
+	sourceChange bool
 	// subscriptions are the event subscriptions that list the source (attachments.go).
 	subscriptions []string
 }
@@ -94,10 +97,15 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			PlannedResource{Role: RolePreEncryptedSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreEncryptedSnapshot})
 	}
 	group, groupCopy := src.Settings.DBParameterGroupName, ""
-	if in.strategy == StrategyReplication && replication.Family(src.Settings.Engine) == "mysql" {
-		// the new instance's copy of the source's parameter group, named by its step (replication_group_copy.go)
+	if in.strategy == StrategyReplication && (replication.Family(src.Settings.Engine) == "mysql" || in.sourceChange) {
+		// the new instance's copy of the source's parameter group, named by its step
+		// (replication_group_copy.go); PostgreSQL's source change puts it on the source first
+		// (replication_source_group.go)
 		groupCopy = ParameterGroupCopyName(group, planID(in.id))
 		p.Resources = append(p.Resources, PlannedResource{Role: RoleParameterGroup, Type: TypeDBParameterGroup, Region: src.Region, Name: groupCopy})
+	}
+	if in.sourceChange {
+		p.SourceChange = plannedSourceChange(in.id, src, groupCopy)
 	}
 	for _, precopy := range []bool{true, false} {
 		var total, downtime time.Duration
@@ -115,8 +123,11 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			if !rolesPlanned(kind, src, replicaBySubject(in.replicas, subject)) {
 				continue // nothing to associate
 			}
-			if ps.name == StepReplCopyGroup && groupCopy == "" {
+			if ps.name == StepReplCopyGroup && (groupCopy == "" || p.SourceChange != nil) {
 				continue // only the MySQL/MariaDB freeze sets read_only in a parameter group
+			}
+			if ps.name == StepReplSourceGroup && p.SourceChange == nil {
+				continue // rds.logical_replication is on already (replication_source_group.go)
 			}
 			if !managesPassword(kind, p.MasterUserSecret) {
 				continue
@@ -151,7 +162,9 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		// The replication strategy freezes in the database (replication-freeze), not with
 		// the freeze-writes step: no freeze group.
 		p.Warnings = append(replicationWarnings(in.findings), instanceWarnings(src, names)...)
-		if groupCopy != "" {
+		if c := p.SourceChange; c != nil {
+			p.Warnings = append(p.Warnings, sourceChangeWarning(c))
+		} else if groupCopy != "" {
 			p.Warnings = append(p.Warnings, groupCopyNote(src.ID, names.Retired, group, groupCopy))
 		}
 	} else {
@@ -183,6 +196,9 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			p.Warnings = append(p.Warnings, iamAuthWarning("read replica "+n.inst.ID, n.inst.ARN, n.inst.ResourceID))
 			p.Acknowledgements = []string{AckIAMAuth}
 		}
+	}
+	if p.SourceChange != nil {
+		p.Acknowledgements = append(p.Acknowledgements, AckSourceReboot)
 	}
 	p.Warnings = append(p.Warnings, unusedKeyWarnings(src.ID, in.unusedKeys)...)
 	return p

@@ -22,9 +22,9 @@ func (e *Engine) chooseStrategy(ctx context.Context, in *instancePlanInput, aske
 	default:
 		return errorf(in.src.ID, "use --strategy snapshot, replication or auto", nil, "unknown strategy %q", asked)
 	}
-	reason, findings, err := e.replicationUsable(ctx, in)
+	reason, findings, change, err := e.replicationUsable(ctx, in)
 	if err == nil && reason == "" {
-		in.strategy, in.findings, in.precopy = StrategyReplication, findings, false
+		in.strategy, in.findings, in.precopy, in.sourceChange = StrategyReplication, findings, false, change
 		in.strategyReason = fmt.Sprintf("replication: the %s engine replicates and the tool reached the database; writes continue until the cutover", replication.Family(in.src.Settings.Engine))
 		if asked == StrategyReplication {
 			in.strategyReason = "--strategy replication: writes continue until the cutover"
@@ -41,38 +41,39 @@ func (e *Engine) chooseStrategy(ctx context.Context, in *instancePlanInput, aske
 	return nil
 }
 
-// replicationUsable returns why replication cannot be used ("" when it can) and the
-// source's findings.
-func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (string, []replication.Finding, error) {
+// replicationUsable returns why replication cannot be used ("" when it can), the source's
+// findings, and whether the source's parameter group must change first (PostgreSQL with
+// rds.logical_replication off: replication_source_group.go).
+func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (string, []replication.Finding, bool, error) {
 	family := replication.Family(in.src.Settings.Engine)
 	switch {
 	case family == "":
-		return fmt.Sprintf("engine %s has no replication strategy (PostgreSQL, MySQL and MariaDB instances do; Aurora clusters use the snapshot route)", in.src.Settings.Engine), nil, nil
+		return fmt.Sprintf("engine %s has no replication strategy (PostgreSQL, MySQL and MariaDB instances do; Aurora clusters use the snapshot route)", in.src.Settings.Engine), nil, false, nil
 	case e.Replication[family] == nil:
-		return "this rdsencrypt has no " + family + " replication engine", nil, nil
+		return "this rdsencrypt has no " + family + " replication engine", nil, false, nil
 	case len(in.replicas) > 0:
-		return "the source has read replicas, which the replication strategy does not recreate yet", nil, nil
+		return "the source has read replicas, which the replication strategy does not recreate yet", nil, false, nil
 	case e.Credentials == nil:
-		return "no way to obtain the master password", nil, nil
+		return "no way to obtain the master password", nil, false, nil
 	case in.src.Endpoint == "":
-		return "the source has no endpoint", nil, nil
+		return "the source has no endpoint", nil, false, nil
+	}
+	api, err := e.Clients(in.src.Region)
+	if err != nil {
+		return "", nil, false, err
 	}
 	if family == "mysql" {
-		api, err := e.Clients(in.src.Region)
-		if err != nil {
-			return "", nil, err
-		}
 		problem, err := mysqlGroupProblem(ctx, api, in.src) // replication_mysql.go
 		if err != nil {
-			return "", nil, err
+			return "", nil, false, err
 		}
 		if problem != "" {
-			return problem, nil, nil
+			return problem, nil, false, nil
 		}
 	}
 	login, err := e.Credentials.Login(ctx, in.src)
 	if err != nil {
-		return "cannot obtain the master password: " + err.Error(), nil, nil
+		return "cannot obtain the master password: " + err.Error(), nil, false, nil
 	}
 	findings, err := e.Replication[family].Preconditions(ctx, e.dbEndpoint(in.src, login))
 	if err != nil {
@@ -80,12 +81,16 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 		if untrustedCertificate(err) {
 			reason += "; pass the CA bundle its certificate chains to (RDS: global-bundle.pem) with " + FlagDBCABundle + " FILE"
 		}
-		return reason, nil, nil
+		return reason, nil, false, nil
+	}
+	findings, change, err := planSourceChange(ctx, api, in.src, findings)
+	if err != nil {
+		return "", nil, false, err
 	}
 	if b := blockers(findings); len(b) > 0 {
-		return strings.Join(b, "; "), findings, nil
+		return strings.Join(b, "; "), findings, false, nil
 	}
-	return "", findings, nil
+	return "", findings, change, nil
 }
 
 // groupCopyNote is the plan's line on the new instance's copy of the source's parameter group

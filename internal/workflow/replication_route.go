@@ -39,6 +39,20 @@ const (
 // replication_steps.go.
 var replicationSteps = []step{
 	{
+		// Planned only when the source's rds.logical_replication is off (PostgreSQL):
+		// replication_source_group.go.
+		name: StepReplSourceGroup, mutating: true,
+		actions: []string{"DescribeDBParameterGroups", "CopyDBParameterGroup", "DescribeDBParameters", "ModifyDBParameterGroup", "ModifyDBInstance", "RebootDBInstance"},
+		// the copy's tags are given on create and read back before it is adopted; a default
+		// group is copied as a new group of its family (CopyParameterGroup); its users are
+		// listed before rollback deletes it
+		permissions: []string{"rds:AddTagsToResource", "rds:ListTagsForResource", "rds:CreateDBParameterGroup", "rds:DescribeDBInstances", "rds:DeleteDBParameterGroup"},
+		describe:    describeSourceGroup,
+		estimate:    estimate{base: enforceModifyEstimate + sourceRebootEstimate},
+		undo:        "rollback puts the source's own DB parameter group back (modify and reboot) and deletes the copy when its tags and the journal say it is ours; after a cutover the new instance keeps the copy",
+		apply:       applySourceGroup, approval: sourceGroupApproval,
+	},
+	{
 		name: StepReplPrepare, mutating: true,
 		local: "connects to the source database as the master user",
 		describe: func(p *Plan, n Names) string {
@@ -163,6 +177,7 @@ func replicationOrder() []plannedStep {
 		case StepPreSnapshot, StepPreCopy, StepFreeze:
 			continue
 		case StepSnapshot:
+			add(StepReplSourceGroup, false) // planned only when needed (buildInstancePlan)
 			add(StepReplPrepare, false)
 			add(StepReplCopyGroup, false) // MySQL and MariaDB only; minutes before the restore uses it (AWS asks for 5)
 			add(s.name, false)
@@ -171,7 +186,7 @@ func replicationOrder() []plannedStep {
 		case StepParity:
 			add(s.name, false)
 			for _, r := range replicationSteps {
-				if r.name != StepReplPrepare && r.name != StepReplCopyGroup && r.name != StepReplCleanup {
+				if r.name != StepReplSourceGroup && r.name != StepReplPrepare && r.name != StepReplCopyGroup && r.name != StepReplCleanup {
 					add(r.name, r.downtime)
 				}
 			}

@@ -44,6 +44,9 @@ type Plan struct {
 	// Strategy is snapshot or replication (--strategy auto resolved), StrategyReason why.
 	Strategy       string `json:"strategy,omitempty"`
 	StrategyReason string `json:"strategy_reason,omitempty"`
+	// SourceChange is a change to the source the replication strategy needs (its DB
+	// parameter group, and a reboot), approved on its own; nil when none.
+	SourceChange *SourceChange `json:"source_change,omitempty"`
 	// MasterUserSecret is the source's managed master password secret, if any: the new
 	// resource gets a new one after cutover (master_secret.go).
 	MasterUserSecret *MasterSecret `json:"master_user_secret,omitempty"`

@@ -59,6 +59,10 @@ func (r *run) rollback(ctx context.Context) (*Report, error) {
 		a.Details = append(a.Details, fmt.Sprintf("The encrypted %s is deleted with final snapshot %s: writes made to it since cutover are kept there (tagged %s=%s), not copied back to the source.",
 			what, final, model.TagMigrationID, r.st.ID))
 	}
+	if sg := r.st.SourceGroup; sg != nil && sg.Modified {
+		a.Details = append(a.Details, fmt.Sprintf("%s gets its DB parameter group %s back in place of %s and reboots (about %s of downtime); the copy is deleted.",
+			r.st.Source, sg.Original, r.groupCopy(), sourceRebootEstimate))
+	}
 	if r.st.Status != StatusRollingBack {
 		d, err := r.approve(ctx, a)
 		if err != nil {
@@ -154,6 +158,9 @@ func undoInstance(ctx context.Context, r *run) error {
 		return err
 	}
 	if err := undoReplication(ctx, r); err != nil {
+		return err
+	}
+	if err := r.undoSourceGroup(ctx); err != nil { // replication_source_group.go: after the slots are gone
 		return err
 	}
 	final := r.rollbackSnapshot()

@@ -83,6 +83,9 @@ type State struct {
 	Differences []Difference   `json:"parity_differences,omitempty"`
 	// Replication is the replication strategy's progress (nil for the snapshot strategy).
 	Replication *ReplicationState `json:"replication,omitempty"`
+	// SourceGroup is the replication strategy's change to the source's DB parameter group,
+	// journaled at the start when the plan has one (replication_source_group.go).
+	SourceGroup *SourceGroupState `json:"source_group,omitempty"`
 	LastError   string            `json:"last_error,omitempty"`
 	// OtherAPICalls counts the calls made outside any step (reading the journal's resources
 	// back on resume, say); the steps count the rest (call_ledger.go).

@@ -251,7 +251,8 @@ func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]r
 		}
 		if walLevel != "logical" {
 			out = append(out, replication.Finding{Severity: replication.Blocker, What: "rds.logical_replication is off (wal_level is " + walLevel + ")",
-				Do: "set rds.logical_replication=1 in a custom DB parameter group copied from the instance's, attach it and reboot (its own downtime), or use --strategy snapshot"})
+				Do:        "set rds.logical_replication=1 in a custom DB parameter group copied from the instance's, attach it and reboot (its own downtime), or use --strategy snapshot",
+				Parameter: "rds.logical_replication", Value: "1"})
 		}
 		// Per database two slots (the stream's, and the one Freeze creates for CheckFrozen)
 		// and one WAL sender.
