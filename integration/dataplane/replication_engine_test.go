@@ -29,13 +29,18 @@ func pgEndpoint(inst types.DBInstance) replication.Endpoint {
 // logicalGroup creates a parameter group with rds.logical_replication on.
 func (e *env) logicalGroup(name string) {
 	e.t.Helper()
+	e.paramGroup(name, "logical replication", "rds.logical_replication", "1", types.ApplyMethodPendingReboot)
+}
+
+// paramGroup creates a postgres16 DB parameter group with one parameter set.
+func (e *env) paramGroup(name, description, parameter, value string, method types.ApplyMethod) {
+	e.t.Helper()
 	if _, err := e.rds.CreateDBParameterGroup(e.ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(name),
-		DBParameterGroupFamily: aws.String("postgres16"), Description: aws.String("logical replication")}); err != nil {
+		DBParameterGroupFamily: aws.String("postgres16"), Description: aws.String(description)}); err != nil {
 		e.t.Fatal(err)
 	}
 	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String(name),
-		Parameters: []types.Parameter{{ParameterName: aws.String("rds.logical_replication"), ParameterValue: aws.String("1"),
-			ApplyMethod: types.ApplyMethodPendingReboot}}}); err != nil {
+		Parameters: []types.Parameter{{ParameterName: aws.String(parameter), ParameterValue: aws.String(value), ApplyMethod: method}}}); err != nil {
 		e.t.Fatal(err)
 	}
 }

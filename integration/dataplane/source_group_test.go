@@ -26,15 +26,7 @@ import (
 // default) and one parameter of the application's, which every copy must keep.
 func (e *env) appGroup(name string) {
 	e.t.Helper()
-	if _, err := e.rds.CreateDBParameterGroup(e.ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(name),
-		DBParameterGroupFamily: aws.String("postgres16"), Description: aws.String("the application's parameters")}); err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String(name),
-		Parameters: []types.Parameter{{ParameterName: aws.String("log_min_duration_statement"), ParameterValue: aws.String("250"),
-			ApplyMethod: types.ApplyMethodImmediate}}}); err != nil {
-		e.t.Fatal(err)
-	}
+	e.paramGroup(name, "the application's parameters", "log_min_duration_statement", "250", types.ApplyMethodImmediate)
 }
 
 // parameters reads a DB parameter group's values by name.
