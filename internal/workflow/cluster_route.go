@@ -89,7 +89,7 @@ var clusterSteps = []step{
 		},
 		estimate: estimate{base: 3 * time.Minute},
 		undo:     "nothing of its own: it changes only the new cluster, which rollback deletes",
-		observe:  observeClusterModify, apply: applyClusterModify, wait: waitClusterModified,
+		observe:  observeClusterModify(StepModify), apply: applyClusterModify(StepModify), wait: waitClusterModified(StepModify),
 	},
 	{
 		name: StepMember, actions: []string{"CreateDBInstance", "ModifyDBInstance"}, mutating: true, downtime: true,
@@ -168,7 +168,7 @@ var clusterSteps = []step{
 		},
 		estimate: estimate{base: time.Minute},
 		undo:     "nothing of its own: it changes only the encrypted cluster; a later rollback renames it back and deletes it with a final snapshot",
-		observe:  observeClusterModifyLate, apply: applyClusterModifyLate, wait: waitClusterModifiedLate,
+		observe:  observeClusterModify(StepModifyLate), apply: applyClusterModify(StepModifyLate), wait: waitClusterModified(StepModifyLate),
 	},
 	{
 		name: StepVerify, actions: []string{"DescribeDBClusters", "DescribeDBInstances", "DescribeDBClusterEndpoints"},

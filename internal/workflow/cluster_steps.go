@@ -188,67 +188,48 @@ func clusterSettingsToModify(r *run, step string, cl *model.Cluster) []model.Set
 	return r.modifyPart(step, model.ClusterSettingRoutes, settingsToModify(model.ClusterSettingRoutes, r.cluster.src.Settings, cl.Settings))
 }
 
-func observeClusterModify(ctx context.Context, r *run) (bool, error) {
-	cl, err := r.targetCluster(ctx)
-	if err != nil {
-		return false, err
+// observeClusterModify, applyClusterModify and waitClusterModified are the behaviours of the
+// cluster's modify step (StepModify) and of its modify-after-cutover step (StepModifyLate),
+// for the settings that wait until writes resume.
+func observeClusterModify(step string) func(context.Context, *run) (bool, error) {
+	return func(ctx context.Context, r *run) (bool, error) {
+		cl, err := r.targetCluster(ctx)
+		if err != nil {
+			return false, err
+		}
+		return len(clusterSettingsToModify(r, step, cl)) == 0, nil
 	}
-	return len(clusterSettingsToModify(r, StepModify, cl)) == 0, nil
 }
 
-func applyClusterModify(ctx context.Context, r *run) error {
-	return r.modifyClusterIn(ctx, StepModify)
+func applyClusterModify(step string) func(context.Context, *run) error {
+	return func(ctx context.Context, r *run) error {
+		cl, err := r.targetCluster(ctx)
+		if err != nil {
+			return err
+		}
+		if cl, err = r.waitCluster(ctx, cl.ResourceID, model.IsClusterAvailable); err != nil {
+			return err
+		}
+		fields := clusterSettingsToModify(r, step, cl)
+		if len(fields) == 0 {
+			return nil
+		}
+		r.log("modifying cluster %s (%s): %s", cl.ID, step, joinSettings(fields))
+		return r.modifyCluster(ctx, cl.ID, r.cluster.src.Settings, fields)
+	}
 }
 
-// modifyClusterIn applies the settings of step (modify, or modify-after-cutover) to the new
-// cluster.
-func (r *run) modifyClusterIn(ctx context.Context, step string) error {
-	cl, err := r.targetCluster(ctx)
-	if err != nil {
+func waitClusterModified(step string) func(context.Context, *run) error {
+	return func(ctx context.Context, r *run) error {
+		cl, err := r.targetCluster(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = r.waitCluster(ctx, cl.ResourceID, func(c *model.Cluster) bool {
+			return model.IsClusterAvailable(c) && len(clusterSettingsToModify(r, step, c)) == 0
+		})
 		return err
 	}
-	if cl, err = r.waitCluster(ctx, cl.ResourceID, model.IsClusterAvailable); err != nil {
-		return err
-	}
-	fields := clusterSettingsToModify(r, step, cl)
-	if len(fields) == 0 {
-		return nil
-	}
-	r.log("modifying cluster %s (%s): %s", cl.ID, step, joinSettings(fields))
-	return r.modifyCluster(ctx, cl.ID, r.cluster.src.Settings, fields)
-}
-
-func waitClusterModified(ctx context.Context, r *run) error {
-	return r.waitClusterModifiedIn(ctx, StepModify)
-}
-
-func (r *run) waitClusterModifiedIn(ctx context.Context, step string) error {
-	cl, err := r.targetCluster(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = r.waitCluster(ctx, cl.ResourceID, func(c *model.Cluster) bool {
-		return model.IsClusterAvailable(c) && len(clusterSettingsToModify(r, step, c)) == 0
-	})
-	return err
-}
-
-// observeClusterModifyLate, applyClusterModifyLate, waitClusterModifiedLate: the cluster's
-// modify-after-cutover step, for the settings that wait until writes resume.
-func observeClusterModifyLate(ctx context.Context, r *run) (bool, error) {
-	cl, err := r.targetCluster(ctx)
-	if err != nil {
-		return false, err
-	}
-	return len(clusterSettingsToModify(r, StepModifyLate, cl)) == 0, nil
-}
-
-func applyClusterModifyLate(ctx context.Context, r *run) error {
-	return r.modifyClusterIn(ctx, StepModifyLate)
-}
-
-func waitClusterModifiedLate(ctx context.Context, r *run) error {
-	return r.waitClusterModifiedIn(ctx, StepModifyLate)
 }
 
 // clusterLateSettings says whether a source has a setting a restore does not give and that
