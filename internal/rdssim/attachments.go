@@ -120,50 +120,53 @@ func validRoleARN(arn string) bool {
 }
 
 func addRoleToDBInstance(c *call) (any, error) {
-	s, p, r := c.sim, c.p, c.r
-	id := p.required("DBInstanceIdentifier")
-	arn := p.required("RoleArn")
-	feature := p.required("FeatureName")
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	if !validRoleARN(arn) {
-		return nil, errInvalidValue("Invalid role ARN: %s", arn)
-	}
-	i, e := s.instanceByRef(r, id)
-	if e != nil {
-		return nil, e
-	}
-	if i.status != statusAvailable {
-		return nil, errf("InvalidDBInstanceState", "DB instance %s is not available: to add a role to a DB instance, the status of the DB instance must be available.", i.id)
-	}
-	if e := i.att.addRole(arn, feature, "DBInstanceRoleAlreadyExists",
-		"The specified RoleArn or FeatureName value is already associated with the DB instance."); e != nil {
-		return nil, e
-	}
-	return nil, nil
+	return addRoleTo(c, "DBInstanceIdentifier", true, func(ref string) (*attached, *apiError) {
+		i, e := c.sim.instanceByRef(c.r, ref)
+		if e != nil {
+			return nil, e
+		}
+		if i.status != statusAvailable {
+			return nil, errf("InvalidDBInstanceState", "DB instance %s is not available: to add a role to a DB instance, the status of the DB instance must be available.", i.id)
+		}
+		return &i.att, nil
+	}, "DBInstanceRoleAlreadyExists", "The specified RoleArn or FeatureName value is already associated with the DB instance.")
 }
 
 func addRoleToDBCluster(c *call) (any, error) {
-	s, p, r := c.sim, c.p, c.r
-	id := p.required("DBClusterIdentifier")
+	return addRoleTo(c, "DBClusterIdentifier", false, func(ref string) (*attached, *apiError) {
+		cl, e := c.sim.clusterByRef(c.r, ref)
+		if e != nil {
+			return nil, e
+		}
+		if cl.status != statusAvailable {
+			return nil, errf("InvalidDBClusterStateFault", "DB cluster %s is not available.", cl.id)
+		}
+		return &cl.att, nil
+	}, "DBClusterRoleAlreadyExists", "The specified IAM role Amazon Resource Name (ARN) is already associated with the specified DB cluster.")
+}
+
+// addRoleTo is AddRoleToDBInstance and AddRoleToDBCluster: idParam names the resource, which
+// find returns the attachments of once it is available; FeatureName is required for an
+// instance only (SDK input types).
+func addRoleTo(c *call, idParam string, featureRequired bool, find func(ref string) (*attached, *apiError), existsCode, existsMsg string) (any, error) {
+	p := c.p
+	id := p.required(idParam)
 	arn := p.required("RoleArn")
 	feature := p.get("FeatureName")
+	if featureRequired {
+		feature = p.required("FeatureName")
+	}
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	if !validRoleARN(arn) {
 		return nil, errInvalidValue("Invalid role ARN: %s", arn)
 	}
-	cl, e := s.clusterByRef(r, id)
+	att, e := find(id)
 	if e != nil {
 		return nil, e
 	}
-	if cl.status != statusAvailable {
-		return nil, errf("InvalidDBClusterStateFault", "DB cluster %s is not available.", cl.id)
-	}
-	if e := cl.att.addRole(arn, feature, "DBClusterRoleAlreadyExists",
-		"The specified IAM role Amazon Resource Name (ARN) is already associated with the specified DB cluster."); e != nil {
+	if e := att.addRole(arn, feature, existsCode, existsMsg); e != nil {
 		return nil, e
 	}
 	return nil, nil
