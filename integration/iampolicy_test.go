@@ -89,8 +89,8 @@ func runPolicyScenario(t *testing.T, e *env) (stage string, err error) {
 var notExercised = map[string]string{
 	"rds:CreateDBInstanceReadReplica": "the scenario's sources have no read replicas (replica_test.go migrates some)",
 	// The replication strategy's calls: the policy scenarios run the snapshot strategy; the
-	// replication strategy runs against the data plane (integration/dataplane:
-	// strategy_proof_test.go, strategy_test.go, group_copy_test.go).
+	// replication strategy runs against the data plane (strategy_proof_test.go,
+	// integration/dataplane: strategy_test.go, group_copy_test.go).
 	"rds:DescribeDBLogFiles":                     "the replication strategy",
 	"rds:DownloadDBLogFilePortion":               "the replication strategy",
 	"rds:DescribeDBParameters":                   "the replication strategy (MySQL/MariaDB freeze)",
@@ -225,8 +225,8 @@ var clusterNotExercised = map[string]string{
 	"rds:DescribeDBSnapshots":                "instance path only",
 	"rds:DescribeOrderableDBInstanceOptions": "instance preflight",
 	// The replication strategy's calls: the policy scenarios run the snapshot strategy; the
-	// replication strategy runs against the data plane (integration/dataplane:
-	// strategy_proof_test.go, strategy_test.go, group_copy_test.go).
+	// replication strategy runs against the data plane (strategy_proof_test.go,
+	// integration/dataplane: strategy_test.go, group_copy_test.go).
 	"rds:DescribeDBLogFiles":                     "the replication strategy",
 	"rds:DownloadDBLogFilePortion":               "the replication strategy",
 	"rds:DescribeDBParameters":                   "the replication strategy (MySQL/MariaDB freeze)",

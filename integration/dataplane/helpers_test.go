@@ -218,18 +218,13 @@ func (e *env) within(what string, limit time.Duration, cond func() bool) {
 	}
 }
 
-// readLog reads a log file from its start, lines per portion (0: AWS's default).
 func (e *env) readLog(id, name string, lines int32) string {
 	e.t.Helper()
 	var b strings.Builder
 	marker := aws.String("0")
-	var perPortion *int32
-	if lines > 0 {
-		perPortion = aws.Int32(lines)
-	}
 	for {
 		out, err := e.rds.DownloadDBLogFilePortion(e.ctx, &rds.DownloadDBLogFilePortionInput{DBInstanceIdentifier: aws.String(id),
-			LogFileName: aws.String(name), Marker: marker, NumberOfLines: perPortion})
+			LogFileName: aws.String(name), Marker: marker, NumberOfLines: aws.Int32(lines)})
 		if err != nil {
 			e.t.Fatalf("download %s of %s: %v", name, id, err)
 		}
@@ -239,16 +234,6 @@ func (e *env) readLog(id, name string, lines int32) string {
 		}
 		marker = out.Marker
 	}
-}
-
-// downloadLog reads the whole log file of the instance whose name contains part.
-func (e *env) downloadLog(id, part string) string {
-	e.t.Helper()
-	files, err := e.rds.DescribeDBLogFiles(e.ctx, &rds.DescribeDBLogFilesInput{DBInstanceIdentifier: aws.String(id), FilenameContains: aws.String(part)})
-	if err != nil || len(files.DescribeDBLogFiles) != 1 {
-		e.t.Fatalf("the log file of %s named like %s: %v, %d files", id, part, err, len(files.DescribeDBLogFiles))
-	}
-	return e.readLog(id, aws.ToString(files.DescribeDBLogFiles[0].LogFileName), 0)
 }
 
 // createKey creates a customer managed KMS key and returns its ARN.

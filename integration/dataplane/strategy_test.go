@@ -123,15 +123,6 @@ func (e *toolEnv) createPostgres(id, group string) types.DBInstance {
 	return e.waitAvailable(id)
 }
 
-// waitSnapshot polls until the DB snapshot is available.
-func (e *toolEnv) waitSnapshot(id string) {
-	e.t.Helper()
-	e.within(id+" available", 5*time.Minute, func() bool {
-		out, err := e.rds.DescribeDBSnapshots(e.ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(id)})
-		return err == nil && aws.ToString(out.DBSnapshots[0].Status) == "available"
-	})
-}
-
 func (e *toolEnv) lagEvents() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -1,4 +1,4 @@
-package dataplane_test
+package integration
 
 import (
 	"context"
@@ -170,6 +170,11 @@ type ledger struct {
 	done      chan struct{}
 }
 
+type commit struct {
+	txn int64
+	at  time.Time
+}
+
 const ledgerTable = "CREATE TABLE IF NOT EXISTS ledger (row_id BIGINT AUTO_INCREMENT PRIMARY KEY, txn BIGINT NOT NULL, at DATETIME(6) NOT NULL, KEY (txn)) ENGINE=InnoDB"
 
 func startLedger(db *sql.DB, pauseFile string) *ledger {
@@ -197,7 +202,7 @@ func (l *ledger) loop() {
 		l.mu.Lock()
 		switch {
 		case err == nil:
-			l.committed = append(l.committed, commit{token: strconv.FormatInt(txn, 10), at: now})
+			l.committed = append(l.committed, commit{txn, now})
 		case errors.Is(err, errCommitUnknown):
 			l.unknown++
 		default:
@@ -249,6 +254,18 @@ func (l *ledger) stop() []commit {
 	return slices.Clone(l.committed)
 }
 
+// longestGap is the longest time between two consecutive commits, and when it began.
+func longestGap(cs []commit) (time.Duration, time.Time) {
+	var gap time.Duration
+	var at time.Time
+	for i := 1; i < len(cs); i++ {
+		if d := cs[i].at.Sub(cs[i-1].at); d > gap {
+			gap, at = d, cs[i-1].at
+		}
+	}
+	return gap, at
+}
+
 // account compares the commits the client saw with the ledger rows of the final instance:
 // lost (seen committed, absent), duplicated (present more than once), and rows the client did
 // not see commit (an unknown outcome that did commit).
@@ -258,19 +275,19 @@ func account(ctx context.Context, db *sql.DB, cs []commit) (lost, duplicated, ex
 		return 0, 0, 0, err
 	}
 	defer rows.Close()
-	have := map[string]int{}
+	have := map[int64]int{}
 	for rows.Next() {
 		var txn int64
 		var n int
 		if err := rows.Scan(&txn, &n); err != nil {
 			return 0, 0, 0, err
 		}
-		have[strconv.FormatInt(txn, 10)] = n
+		have[txn] = n
 	}
-	seen := map[string]bool{}
+	seen := map[int64]bool{}
 	for _, c := range cs {
-		seen[c.token] = true
-		switch n := have[c.token]; {
+		seen[c.txn] = true
+		switch n := have[c.txn]; {
 		case n == 0:
 			lost++
 		case n > 1:

@@ -1,4 +1,4 @@
-package dataplane_test
+package integration
 
 import (
 	"context"
@@ -16,6 +16,34 @@ import (
 	binlog "github.com/rdsencrypt/rdsencrypt/internal/replication/mysql"
 )
 
+// waitInstance polls until the instance has the status (real time: the AWS clock runs fast).
+func waitInstance(t *testing.T, e *env, id, status string) rdstypes.DBInstance {
+	t.Helper()
+	var inst rdstypes.DBInstance
+	require.Eventually(t, func() bool {
+		out, err := e.rds.DescribeDBInstances(context.Background(), &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
+		if err != nil {
+			return false
+		}
+		inst = out.DBInstances[0]
+		return aws.ToString(inst.DBInstanceStatus) == status
+	}, 5*time.Minute, 20*time.Millisecond, "%s never %s", id, status)
+	return inst
+}
+
+func waitSnapshot(t *testing.T, e *env, id string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		out, err := e.rds.DescribeDBSnapshots(context.Background(), &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(id)})
+		return err == nil && aws.ToString(out.DBSnapshots[0].Status) == "available"
+	}, 5*time.Minute, 20*time.Millisecond)
+}
+
+func endpointOf(inst rdstypes.DBInstance) replication.Endpoint {
+	return replication.Endpoint{Host: aws.ToString(inst.Endpoint.Address), Port: aws.ToInt32(inst.Endpoint.Port),
+		User: proofUser, Password: proofPassword, TLS: "prefer"}
+}
+
 // TestScriptedReplicationCutoverUnderSysbench runs the replication strategy's sequence for a
 // MariaDB instance, scripted here with the SDK and the mysql engine (the route that will run it
 // from `migrate --strategy replication` is not on main yet), while sysbench and the ledger
@@ -30,13 +58,13 @@ func TestScriptedReplicationCutoverUnderSysbench(t *testing.T) {
 	ctx := context.Background()
 	const tables, rows = 2, 2000
 	inst := proofSource(t, e, "shop", proofStorage(t), tables, rows)
-	addr := endpoint(inst)
+	addr := instAddr(inst)
 	eng := binlog.New().(*binlog.Engine)
 	names := replication.NamesFor("proof-shop")
-	src := mariaReplEndpoint(inst)
+	src := endpointOf(inst)
 
-	load := startSysbench(sysbenchArgs(addr, master, password, "shop", tables, rows), t.TempDir()+"/never")
-	ldb := mariaAt(addr, master, password, "shop")
+	load := startSysbench(sysbenchArgs(addr, proofUser, proofPassword, "shop", tables, rows), t.TempDir()+"/never")
+	ldb := mariaAt(addr, proofUser, proofPassword, "shop")
 	defer ldb.Close()
 	led := startLedger(ldb, t.TempDir()+"/never")
 	require.Eventually(t, func() bool { return led.count() >= 100 }, time.Minute, 10*time.Millisecond)
@@ -48,18 +76,18 @@ func TestScriptedReplicationCutoverUnderSysbench(t *testing.T) {
 	awsStart := e.h.Now()
 	_, err = e.rds.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("shop"), DBSnapshotIdentifier: aws.String("shop-snap")})
 	require.NoError(t, err)
-	e.waitSnapshot("shop-snap")
-	key := e.createKey()
+	waitSnapshot(t, e, "shop-snap")
+	key := e.createKey("alias/proof-script")
 	_, err = e.rds.CopyDBSnapshot(ctx, &rds.CopyDBSnapshotInput{SourceDBSnapshotIdentifier: aws.String("shop-snap"),
 		TargetDBSnapshotIdentifier: aws.String("shop-snap-enc"), KmsKeyId: aws.String(key)})
 	require.NoError(t, err)
-	e.waitSnapshot("shop-snap-enc")
+	waitSnapshot(t, e, "shop-snap-enc")
 	_, err = e.rds.RestoreDBInstanceFromDBSnapshot(ctx, &rds.RestoreDBInstanceFromDBSnapshotInput{
 		DBInstanceIdentifier: aws.String("shop-new"), DBSnapshotIdentifier: aws.String("shop-snap-enc")})
 	require.NoError(t, err)
-	newInst := e.waitInstance("shop-new", "available")
-	dst := mariaReplEndpoint(newInst)
-	logText := e.downloadLog("shop-new", eng.RecoveryLog())
+	newInst := waitInstance(t, e, "shop-new", "available")
+	dst := endpointOf(newInst)
+	logText := downloadLog(t, e, "shop-new", eng.RecoveryLog())
 	start, ok, err := eng.StartPosition(logText)
 	require.NoError(t, err)
 	require.True(t, ok, "no start position in the restored instance's log")
@@ -99,27 +127,27 @@ func TestScriptedReplicationCutoverUnderSysbench(t *testing.T) {
 			NewDBInstanceIdentifier: aws.String("shop"), ApplyImmediately: aws.Bool(true)})
 		return err == nil
 	}, 5*time.Minute, 20*time.Millisecond, "the name never came free")
-	final := e.waitInstance("shop", "available")
+	final := waitInstance(t, e, "shop", "available")
 	unfreezeAWS, unfreezeReal := e.h.Now(), time.Now()
-	require.Equal(t, addr, endpoint(final), "the original name's address moved")
-	old := e.waitInstance("shop-old", "available")
-	require.NoError(t, eng.AttachReverse(ctx, mariaReplEndpoint(final), mariaReplEndpoint(old), names, reverseStart))
+	require.Equal(t, addr, instAddr(final), "the original name's address moved")
+	old := waitInstance(t, e, "shop-old", "available")
+	require.NoError(t, eng.AttachReverse(ctx, endpointOf(final), endpointOf(old), names, reverseStart))
 
 	after := led.count()
 	require.Eventually(t, func() bool { return led.count() >= after+200 }, time.Minute, 10*time.Millisecond)
 	starts := load.stop()
 	cs := led.stop()
-	fdb := mariaAt(addr, master, password, "shop")
+	fdb := mariaAt(addr, proofUser, proofPassword, "shop")
 	defer fdb.Close()
 	lost, dup, extra, err := account(ctx, fdb, cs)
 	require.NoError(t, err)
 	// The reverse stream brings every write made on the new instance to the old one.
 	require.Eventually(t, func() bool {
-		l, err := eng.Lag(ctx, mariaReplEndpoint(final), mariaReplEndpoint(old), names)
+		l, err := eng.Lag(ctx, endpointOf(final), endpointOf(old), names)
 		require.NoError(t, err)
 		return l.Caught
 	}, 2*time.Minute, 50*time.Millisecond)
-	back, err := eng.Verify(ctx, mariaReplEndpoint(final), mariaReplEndpoint(old))
+	back, err := eng.Verify(ctx, endpointOf(final), endpointOf(old))
 	require.NoError(t, err)
 	gap, gapAt := longestGap(cs)
 	led.mu.Lock()
@@ -143,9 +171,30 @@ func TestScriptedReplicationCutoverUnderSysbench(t *testing.T) {
 	require.Zero(t, dup, "committed transactions duplicated")
 	require.Empty(t, back.Differences(), "old instance after the reverse stream")
 
-	for _, ep := range []replication.Endpoint{mariaReplEndpoint(final), mariaReplEndpoint(old)} {
+	for _, ep := range []replication.Endpoint{endpointOf(final), endpointOf(old)} {
 		if err := eng.Cleanup(ctx, ep, names); err != nil && !errors.Is(err, binlog.ErrNotReadOnly) && !strings.Contains(err.Error(), "read_only") {
 			t.Fatal(err)
 		}
+	}
+}
+
+// downloadLog reads the whole log file whose name contains part.
+func downloadLog(t *testing.T, e *env, id, part string) string {
+	t.Helper()
+	ctx := context.Background()
+	files, err := e.rds.DescribeDBLogFiles(ctx, &rds.DescribeDBLogFilesInput{DBInstanceIdentifier: aws.String(id), FilenameContains: aws.String(part)})
+	require.NoError(t, err)
+	require.Len(t, files.DescribeDBLogFiles, 1)
+	var b strings.Builder
+	marker := aws.String("0")
+	for {
+		out, err := e.rds.DownloadDBLogFilePortion(ctx, &rds.DownloadDBLogFilePortionInput{DBInstanceIdentifier: aws.String(id),
+			LogFileName: files.DescribeDBLogFiles[0].LogFileName, Marker: marker})
+		require.NoError(t, err)
+		b.WriteString(aws.ToString(out.LogFileData))
+		if !aws.ToBool(out.AdditionalDataPending) {
+			return b.String()
+		}
+		marker = out.Marker
 	}
 }

@@ -1,9 +1,10 @@
-package dataplane_test
+package integration
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +18,11 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
+	binlog "github.com/rdsencrypt/rdsencrypt/internal/replication/mysql"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -32,6 +37,11 @@ var proofSpeed = func() int {
 	return 600
 }()
 
+const (
+	proofUser     = "app_admin"
+	proofPassword = "proof-s3cret-password"
+)
+
 // proofMigrationID is the id of every proof's migration.
 const proofMigrationID = "proof0001"
 
@@ -45,7 +55,7 @@ type proofResult struct {
 }
 
 // proofSource creates a MariaDB instance with binlog_format ROW and sysbench's tables.
-func proofSource(t *testing.T, e *toolEnv, id string, storageGiB int32, tables, rows int) rdstypes.DBInstance {
+func proofSource(t *testing.T, e *env, id string, storageGiB int32, tables, rows int) rdstypes.DBInstance {
 	t.Helper()
 	ctx := context.Background()
 	_, err := e.rds.CreateDBParameterGroup(ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(id + "-params"),
@@ -55,14 +65,22 @@ func proofSource(t *testing.T, e *toolEnv, id string, storageGiB int32, tables, 
 		Parameters: []rdstypes.Parameter{{ParameterName: aws.String("binlog_format"), ParameterValue: aws.String("ROW"), ApplyMethod: rdstypes.ApplyMethodImmediate}}})
 	require.NoError(t, err)
 	_, err = e.rds.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(id), Engine: aws.String("mariadb"),
-		DBInstanceClass: aws.String("db.t3.medium"), AllocatedStorage: aws.Int32(storageGiB), MasterUsername: aws.String(master),
-		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), BackupRetentionPeriod: aws.Int32(1),
+		DBInstanceClass: aws.String("db.t3.medium"), AllocatedStorage: aws.Int32(storageGiB), MasterUsername: aws.String(proofUser),
+		MasterUserPassword: aws.String(proofPassword), DBName: aws.String("shop"), BackupRetentionPeriod: aws.Int32(1),
 		DBParameterGroupName: aws.String(id + "-params")})
 	require.NoError(t, err)
-	inst := e.waitAvailable(id)
-	addr := endpoint(inst)
-	require.NoError(t, sysbenchPrepare(sysbenchArgs(addr, master, password, "shop", tables, rows)))
-	db := mariaAt(addr, master, password, "shop")
+	var inst rdstypes.DBInstance
+	require.Eventually(t, func() bool {
+		out, err := e.rds.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
+		if err != nil {
+			return false
+		}
+		inst = out.DBInstances[0]
+		return aws.ToString(inst.DBInstanceStatus) == "available"
+	}, 5*time.Minute, 50*time.Millisecond)
+	addr := instAddr(inst)
+	require.NoError(t, sysbenchPrepare(sysbenchArgs(addr, proofUser, proofPassword, "shop", tables, rows)))
+	db := mariaAt(addr, proofUser, proofPassword, "shop")
 	defer db.Close()
 	_, err = db.ExecContext(ctx, ledgerTable)
 	require.NoError(t, err)
@@ -83,16 +101,23 @@ func proofStorage(t *testing.T) int32 {
 	return int32(n)
 }
 
-func proofEnv(t *testing.T) *toolEnv {
+func instAddr(inst rdstypes.DBInstance) string {
+	return net.JoinHostPort(aws.ToString(inst.Endpoint.Address), strconv.Itoa(int(aws.ToInt32(inst.Endpoint.Port))))
+}
+
+func proofEnv(t *testing.T) *env {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("the write-downtime proof runs real servers and sysbench")
 	}
+	dataplane.RequireEngine(t, dataplane.MariaDB)
 	if _, err := exec.LookPath("sysbench"); err != nil {
 		t.Skip("sysbench is not installed (apt-get install -y sysbench)")
 	}
-	e := startTool(t, float64(proofSpeed), dataplane.MariaDB)
-	e.ctx = t.Context() // no deadline: go test's -timeout catches a hang; a wall-clock bound fails a busy machine
+	e := newEnvWith(t, rdssim.Options{Speed: float64(proofSpeed), DataPlane: true})
+	if e.h.Sim == nil {
+		t.Skip("the proof needs the in-process simulator's data plane")
+	}
 	return e
 }
 
@@ -106,26 +131,29 @@ func proofEnv(t *testing.T) *toolEnv {
 //
 // rollback, when set, rolls the completed migration back while the clients still write, and
 // accounts the commits on the instance then at the endpoint: the source again.
-func migrateUnderLoad(t *testing.T, e *toolEnv, inst rdstypes.DBInstance, tables, rows int, opts workflow.RunOptions, rollback bool, interrupt ...string) proofResult {
+func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, rows int, opts workflow.RunOptions, rollback bool, interrupt ...string) proofResult {
 	t.Helper()
-	ctx := e.ctx
-	id, addr := aws.ToString(inst.DBInstanceIdentifier), endpoint(inst)
+	ctx := e.ctx()
+	id, addr := aws.ToString(inst.DBInstanceIdentifier), instAddr(inst)
 	pause := filepath.Join(t.TempDir(), "paused")
 	if opts.FreezeHook == "" && opts.Strategy != workflow.StrategyReplication {
 		// The snapshot strategy's freeze: the hooks pause sysbench and the ledger client. The
 		// replication strategy freezes in the database; the clients never pause.
 		opts.FreezeHook, opts.UnfreezeHook = "touch "+pause, "rm -f "+pause
 	}
-	load := startSysbench(sysbenchArgs(addr, master, password, "shop", tables, rows), pause)
-	ldb := mariaAt(addr, master, password, "shop")
+	load := startSysbench(sysbenchArgs(addr, proofUser, proofPassword, "shop", tables, rows), pause)
+	ldb := mariaAt(addr, proofUser, proofPassword, "shop")
 	defer ldb.Close()
 	led := startLedger(ldb, pause)
 	require.Eventually(t, func() bool { return led.count() >= 100 }, time.Minute, 10*time.Millisecond)
 
 	newEngine := func(stopAt string, stop context.CancelFunc) *workflow.Engine {
-		eng := e.engine(proofMigrationID) // TLS required and verified (dataPlaneCAs)
-		eng.Approver, eng.Hooks = workflow.AutoApprove, workflow.ShellHooks{}
-		eng.Networks = nil // no enforced freeze, no CloudWatch write rate: the proofs freeze by hook or in SQL
+		eng := e.engine(proofMigrationID, workflow.AutoApprove)
+		eng.Hooks = workflow.ShellHooks{}
+		eng.Poll = awsclient.PollOptions{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}
+		eng.Replication = map[string]replication.Engine{"mysql": binlog.New()}
+		eng.Credentials = workflow.CredentialChain{EnvPassword: proofPassword}
+		eng.DBTLS = "prefer" // the data plane's servers have no TLS
 		if stopAt != "" {
 			next := eng.Observer
 			eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
@@ -137,7 +165,7 @@ func migrateUnderLoad(t *testing.T, e *toolEnv, inst rdstypes.DBInstance, tables
 		}
 		return eng
 	}
-	key := e.createKey()
+	key := e.createKey("alias/proof-" + id)
 	req := workflow.MigrateRequest{Region: region, Source: id, KmsKey: key, Options: opts}
 	var rep *workflow.Report
 	var err error
@@ -180,7 +208,7 @@ func migrateUnderLoad(t *testing.T, e *toolEnv, inst rdstypes.DBInstance, tables
 	starts := load.stop()
 	cs := led.stop()
 
-	final := mariaAt(addr, master, password, "shop")
+	final := mariaAt(addr, proofUser, proofPassword, "shop")
 	defer final.Close()
 	lost, dup, extra, err := account(ctx, final, cs)
 	require.NoError(t, err)
@@ -232,10 +260,10 @@ func TestReplicationStrategyUnderSysbench(t *testing.T) {
 	require.Equal(t, 3, res.report.Replication.TablesVerified, "sbtest1, sbtest2 and ledger verified at the freeze")
 	// The retired source stays read-only (its own parameter group keeps read_only; the new
 	// primary has a copy): a client holding its address cannot write there (issue 17, R18).
-	retired := e.waitInstance(workflow.NamesFor(proofMigrationID, "shop").Retired, "available")
-	old := mariaAt(endpoint(retired), master, password, "shop")
+	retired := waitInstance(t, e, workflow.NamesFor(proofMigrationID, "shop").Retired, "available")
+	old := mariaAt(instAddr(retired), proofUser, proofPassword, "shop")
 	defer old.Close()
-	_, err := old.ExecContext(e.ctx, "INSERT INTO sbtest1 (k, c, pad) VALUES (1, 'retired', 'retired')")
+	_, err := old.ExecContext(e.ctx(), "INSERT INTO sbtest1 (k, c, pad) VALUES (1, 'retired', 'retired')")
 	var me *mysql.MySQLError
 	require.True(t, errors.As(err, &me) && me.Number == 1290, "a write through the retired source's address: %v, want the read-only refusal (1290)", err)
 }
