@@ -54,17 +54,35 @@ func (e *toolEnv) requireStoppedInCatchUp(id string, err error, broken, next str
 	}
 }
 
-// auditFinal stops the writer and checks every commit it saw is on instance id once.
-func (e *toolEnv) auditFinal(w *pgbenchWriter, id string) {
+// auditFinal waits for more commits on instance id (more than 20 since the call), stops
+// the writer and checks every commit it saw is in each table of id exactly once.
+func (e *toolEnv) auditFinal(w *pgbenchWriter, id, what string, tables ...string) []commit {
 	e.t.Helper()
+	after := len(w.Commits())
+	e.eventually("pgbench commits on "+id, func() bool { return len(w.Commits()) > after+20 })
 	w.Stop()
 	cs := w.Commits()
 	c := e.mustPG(endpoint(e.waitAvailable(id)))
-	a := auditTokens(e.ctx, e.t, c, "ledger", cs)
-	e.t.Logf("%s: committed %d, lost %d, duplicated %d, committed unseen %d", id, a.committed, a.lost, a.duplicated, a.unacknowledged)
-	if a.lost != 0 || a.duplicated != 0 {
-		e.t.Errorf("%d lost (%v), %d duplicated", a.lost, a.lostTokens[:min(5, len(a.lostTokens))], a.duplicated)
+	for _, table := range tables {
+		a := auditTokens(e.ctx, e.t, c, table, cs)
+		e.t.Logf("%s, %s: committed %d, lost %d, duplicated %d, committed unseen %d", what, table, a.committed, a.lost, a.duplicated, a.unacknowledged)
+		if a.lost != 0 || a.duplicated != 0 {
+			e.t.Errorf("%s: %d lost (%v), %d duplicated", table, a.lost, a.lostTokens[:min(5, len(a.lostTokens))], a.duplicated)
+		}
 	}
+	return cs
+}
+
+// migrateFaulty runs the replication strategy with eng on orders and checks it stopped in
+// the catch-up (requireStoppedInCatchUp) and that the source still takes writes.
+func (e *toolEnv) migrateFaulty(eng *workflow.Engine, w *pgbenchWriter, id, keyARN, broken, next string) {
+	e.t.Helper()
+	_, err := eng.Migrate(e.ctx, workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: keyARN,
+		Options: workflow.RunOptions{Strategy: workflow.StrategyReplication}})
+	e.requireStoppedInCatchUp(id, err, broken, next)
+	e.t.Logf("stopped: %v (next: %s)", err, workflow.NextOf(err))
+	stopped := len(w.Commits())
+	e.eventually("pgbench commits on the source after the stop", func() bool { return len(w.Commits()) > stopped+10 })
 }
 
 // TestCatchUpSlotDroppedStopsForRollback: the migration's slot is dropped on the source (its
@@ -90,12 +108,7 @@ func TestCatchUpSlotDroppedStopsForRollback(t *testing.T) {
 			return err == nil
 		})
 	})
-	_, err := eng.Migrate(e.ctx, workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: keyARN,
-		Options: workflow.RunOptions{Strategy: workflow.StrategyReplication}})
-	e.requireStoppedInCatchUp(id, err, "slot "+slot, "rdsencrypt rollback "+id)
-	t.Logf("stopped: %v (next: %s)", err, workflow.NextOf(err))
-	stopped := len(w.Commits())
-	e.eventually("pgbench commits on the source after the stop", func() bool { return len(w.Commits()) > stopped+10 })
+	e.migrateFaulty(eng, w, id, keyARN, "slot "+slot, "rdsencrypt rollback "+id)
 
 	rep, err := e.engine(id).Rollback(e.ctx, id)
 	if err != nil || rep.Status != workflow.StatusRolledBack {
@@ -107,9 +120,7 @@ func TestCatchUpSlotDroppedStopsForRollback(t *testing.T) {
 	if enc := e.describe("orders").StorageEncrypted; aws.ToBool(enc) {
 		t.Error("the source was replaced")
 	}
-	rolled := len(w.Commits())
-	e.eventually("pgbench commits on the source after the rollback", func() bool { return len(w.Commits()) > rolled+10 })
-	e.auditFinal(w, "orders")
+	e.auditFinal(w, "orders", "slot dropped, rolled back", "ledger")
 }
 
 // TestCatchUpSourceRebootStopsForResume: the source reboots while the catch-up runs (every
@@ -130,12 +141,7 @@ func TestCatchUpSourceRebootStopsForResume(t *testing.T) {
 		e.waitAvailable("orders") // rebooted: the subscription's connection ended with the server
 	})
 	eng.StreamGrace = time.Nanosecond
-	_, err := eng.Migrate(e.ctx, workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: keyARN,
-		Options: workflow.RunOptions{Strategy: workflow.StrategyReplication}})
-	e.requireStoppedInCatchUp(id, err, "stopped during the catch-up", "rdsencrypt resume "+id)
-	t.Logf("stopped: %v (next: %s)", err, workflow.NextOf(err))
-	stopped := len(w.Commits())
-	e.eventually("pgbench commits on the source after the stop", func() bool { return len(w.Commits()) > stopped+10 })
+	e.migrateFaulty(eng, w, id, keyARN, "stopped during the catch-up", "rdsencrypt resume "+id)
 
 	rep, err := e.engine(id).Resume(e.ctx, id)
 	if err != nil || rep.Status != workflow.StatusCompleted {
@@ -145,9 +151,7 @@ func TestCatchUpSourceRebootStopsForResume(t *testing.T) {
 	if !aws.ToBool(final.StorageEncrypted) {
 		t.Fatal("orders is not encrypted after the migration")
 	}
-	after := len(w.Commits())
-	e.eventually("pgbench commits on the encrypted instance", func() bool { return len(w.Commits()) > after+10 })
-	e.auditFinal(w, "orders")
+	e.auditFinal(w, "orders", "source rebooted, resumed", "ledger")
 }
 
 // pgbenchSource creates a PostgreSQL instance id with logical replication on, loads
