@@ -31,68 +31,39 @@ func errSecretNotFound() *apiError {
 	return smErr("ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
 }
 
-func (s *Sim) serveSecrets(req *http.Request, body []byte) *response {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.clock.now()
-	s.settle(now)
-	reqID := s.nextRequestID()
-	fail := func(e *apiError) *response { return jsonErrorResponse(e, reqID, now) }
-	op := strings.TrimPrefix(req.Header.Get("X-Amz-Target"), secretsTargetPrefix)
-	s.calls[op]++
-	if e := s.faults.beforeCall(op, false); e != nil {
-		return fail(e)
-	}
-	h, ok := secretsHandlers[op]
-	if !ok {
-		return fail(smErr("UnknownOperationException", "Unknown operation "+op))
-	}
-	r, aerr := s.regionOf(req, "secretsmanager")
-	if aerr != nil {
-		if aerr.Code == "SignatureDoesNotMatch" {
-			aerr = &apiError{Code: "InvalidSignatureException", Message: aerr.Message, Status: 400}
+// secretsService is Secrets Manager over awsJson1_1: every operation names one secret.
+var secretsService = jsonService{target: secretsTargetPrefix, signing: "secretsmanager", internal: "InternalServiceError",
+	known: func(op string) bool { _, ok := secretsHandlers[op]; return ok },
+	serve: func(c *call) (any, *apiError) {
+		s, r := c.sim, c.r
+		var in struct{ SecretId string }
+		if err := json.Unmarshal(c.body, &in); err != nil {
+			return nil, smErr("SerializationException", "Could not parse request body: "+err.Error())
 		}
-		return fail(aerr)
-	}
-	var in struct{ SecretId string }
-	if len(body) == 0 {
-		body = []byte("{}")
-	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		return fail(smErr("SerializationException", "Could not parse request body: "+err.Error()))
-	}
-	if in.SecretId == "" {
-		return fail(smErr("ValidationException", "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: Member must not be null"))
-	}
-	sec := s.secretByID(r, in.SecretId)
-	res := in.SecretId
-	switch {
-	case sec != nil:
-		res = sec.arn
-	case !strings.HasPrefix(res, "arn:"):
-		res = "arn:aws:secretsmanager:" + r.name + ":" + s.account + ":secret:" + in.SecretId
-	}
-	// Secrets Manager refuses with AccessDeniedException (Service Authorization Reference,
-	// AWS Secrets Manager: secretsmanager:GetSecretValue and secretsmanager:DescribeSecret
-	// on the secret's ARN).
-	c := &call{sim: s, r: r, now: now, action: op, body: body, req: req, denyCode: "AccessDeniedException",
-		checks: []authzCheck{{action: "secretsmanager:" + op, resources: []string{res}}}}
-	if e := s.authorize(c); e != nil {
-		return fail(e)
-	}
-	if sec == nil {
-		return fail(errSecretNotFound())
-	}
-	result, herr := h(c, sec)
-	if herr != nil {
-		return fail(herr)
-	}
-	out, err := json.Marshal(result)
-	if err != nil {
-		return fail(&apiError{Code: "InternalServiceError", Message: err.Error(), Status: 500})
-	}
-	return &response{status: 200, ctype: "application/x-amz-json-1.1", body: out, date: now, reqID: reqID}
-}
+		if in.SecretId == "" {
+			return nil, smErr("ValidationException", "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: Member must not be null")
+		}
+		sec := s.secretByID(r, in.SecretId)
+		res := in.SecretId
+		switch {
+		case sec != nil:
+			res = sec.arn
+		case !strings.HasPrefix(res, "arn:"):
+			res = "arn:aws:secretsmanager:" + r.name + ":" + s.account + ":secret:" + in.SecretId
+		}
+		// Secrets Manager refuses with AccessDeniedException (Service Authorization Reference,
+		// AWS Secrets Manager: secretsmanager:GetSecretValue and secretsmanager:DescribeSecret
+		// on the secret's ARN).
+		c.denyCode = "AccessDeniedException"
+		c.checks = []authzCheck{{action: "secretsmanager:" + c.action, resources: []string{res}}}
+		if e := s.authorize(c); e != nil {
+			return nil, e
+		}
+		if sec == nil {
+			return nil, errSecretNotFound()
+		}
+		return secretsHandlers[c.action](c, sec)
+	}}
 
 func getSecretValue(c *call, sec *secret) (any, *apiError) {
 	var in struct{ VersionId, VersionStage string }

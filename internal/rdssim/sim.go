@@ -209,9 +209,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	var resp *response
 	switch {
 	case isKMS:
-		resp = s.serveKMS(req, body)
+		resp = s.serveJSON(req, body, kmsService)
 	case isSecretsManager(req):
-		resp = s.serveSecrets(req, body)
+		resp = s.serveJSON(req, body, secretsService)
 	case isCloudWatch(req):
 		resp = s.serveCloudWatch(req, body)
 	case isEC2(req, body):
@@ -343,23 +343,35 @@ func jsonErrorResponse(e *apiError, reqID string, date time.Time) *response {
 	return &response{status: e.Status, ctype: "application/x-amz-json-1.1", body: body, date: date, reqID: reqID}
 }
 
-func (s *Sim) serveKMS(req *http.Request, body []byte) *response {
+// jsonService is a service of the awsJson1_1 protocol, which KMS and Secrets Manager share:
+// the operation is named by the X-Amz-Target header, the request and answer are JSON.
+type jsonService struct {
+	target   string // X-Amz-Target prefix of the operations
+	signing  string // the SigV4 service name
+	internal string // the error code of an internal failure
+	known    func(op string) bool
+	// serve runs a known operation on the locked, settled simulator.
+	serve func(c *call) (any, *apiError)
+}
+
+// serveJSON is the request handling every awsJson1_1 service shares: the lock, the clock, the
+// request id, the call count and faults, the region and signature, and the JSON answer.
+func (s *Sim) serveJSON(req *http.Request, body []byte, svc jsonService) *response {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock.now()
 	s.settle(now)
 	reqID := s.nextRequestID()
 	fail := func(e *apiError) *response { return jsonErrorResponse(e, reqID, now) }
-	op := strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "TrentService.")
+	op := strings.TrimPrefix(req.Header.Get("X-Amz-Target"), svc.target)
 	s.calls[op]++
 	if e := s.faults.beforeCall(op, false); e != nil {
 		return fail(e)
 	}
-	h, ok := kmsHandlers[op]
-	if !ok {
+	if !svc.known(op) {
 		return fail(&apiError{Code: "UnknownOperationException", Message: "Unknown operation " + op, Status: 400})
 	}
-	r, aerr := s.regionOf(req, "kms")
+	r, aerr := s.regionOf(req, svc.signing)
 	if aerr != nil {
 		if aerr.Code == "SignatureDoesNotMatch" {
 			aerr = &apiError{Code: "InvalidSignatureException", Message: aerr.Message, Status: 400}
@@ -369,24 +381,34 @@ func (s *Sim) serveKMS(req *http.Request, body []byte) *response {
 	if len(body) == 0 {
 		body = []byte("{}")
 	}
-	c := &call{sim: s, r: r, now: now, action: op, body: body, req: req}
-	if e := s.authorize(c); e != nil {
+	result, e := svc.serve(&call{sim: s, r: r, now: now, action: op, body: body, req: req})
+	if e != nil {
 		return fail(e)
-	}
-	result, herr := h(c)
-	if herr != nil {
-		var ae *apiError
-		if !errors.As(herr, &ae) {
-			ae = &apiError{Code: "KMSInternalException", Message: herr.Error(), Status: 500}
-		}
-		return fail(ae)
 	}
 	if result == nil {
 		result = struct{}{}
 	}
 	out, err := json.Marshal(result)
 	if err != nil {
-		return fail(&apiError{Code: "KMSInternalException", Message: err.Error(), Status: 500})
+		return fail(&apiError{Code: svc.internal, Message: err.Error(), Status: 500})
 	}
 	return &response{status: 200, ctype: "application/x-amz-json-1.1", body: out, date: now, reqID: reqID}
 }
+
+// kmsService is KMS over awsJson1_1.
+var kmsService = jsonService{target: "TrentService.", signing: "kms", internal: "KMSInternalException",
+	known: func(op string) bool { _, ok := kmsHandlers[op]; return ok },
+	serve: func(c *call) (any, *apiError) {
+		if e := c.sim.authorize(c); e != nil {
+			return nil, e
+		}
+		result, herr := kmsHandlers[c.action](c)
+		if herr != nil {
+			var ae *apiError
+			if !errors.As(herr, &ae) {
+				ae = &apiError{Code: "KMSInternalException", Message: herr.Error(), Status: 500}
+			}
+			return nil, ae
+		}
+		return result, nil
+	}}
