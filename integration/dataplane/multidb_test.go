@@ -57,16 +57,7 @@ func TestReplicationStrategyReplicatesEveryDatabase(t *testing.T) {
 		t.Errorf("the plan does not list every database as replicated: %q", plan.Warnings)
 	}
 	rep, err := eng.Migrate(e.ctx, req)
-	if err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	if rep.Status != workflow.StatusCompleted {
-		t.Fatalf("run ended %s: %s", rep.Status, rep.Error)
-	}
-	final := e.waitAvailable("orders")
-	if !aws.ToBool(final.StorageEncrypted) {
-		t.Fatal("orders is not encrypted after the migration")
-	}
+	final := e.encryptedAfter("migrate", rep, err, "orders")
 	for _, db := range dbs {
 		after := len(writers[db].Commits())
 		e.eventually("pgbench commits in "+db+" on the encrypted instance", func() bool { return len(writers[db].Commits()) > after+10 })

@@ -123,6 +123,23 @@ func (e *toolEnv) createPostgres(id, group string) types.DBInstance {
 	return e.waitAvailable(id)
 }
 
+// encryptedAfter fails the test unless the run (what) completed and instance id is
+// encrypted, and returns the instance.
+func (e *toolEnv) encryptedAfter(what string, rep *workflow.Report, err error, id string) types.DBInstance {
+	e.t.Helper()
+	if err != nil {
+		e.t.Fatalf("%s: %v", what, err)
+	}
+	if rep.Status != workflow.StatusCompleted {
+		e.t.Fatalf("%s ended %s: %s", what, rep.Status, rep.Error)
+	}
+	inst := e.waitAvailable(id)
+	if !aws.ToBool(inst.StorageEncrypted) {
+		e.t.Fatalf("%s is not encrypted after the migration", id)
+	}
+	return inst
+}
+
 func (e *toolEnv) lagEvents() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -213,16 +230,7 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	interrupted := len(w.Commits())
 	e.eventually("pgbench keeps committing while the migration is interrupted", func() bool { return len(w.Commits()) > interrupted+10 })
 	rep, err := e.engine("repl0001").Resume(e.ctx, "repl0001")
-	if err != nil {
-		t.Fatalf("resume: %v", err)
-	}
-	if rep.Status != workflow.StatusCompleted {
-		t.Fatalf("resumed run ended %s: %s", rep.Status, rep.Error)
-	}
-	final := e.waitAvailable("orders")
-	if !aws.ToBool(final.StorageEncrypted) {
-		t.Fatal("orders is not encrypted after the migration")
-	}
+	final := e.encryptedAfter("resume", rep, err, "orders")
 	// The new instance keeps the application's parameters, in the copy it was restored with.
 	e.requireGroup("orders", workflow.ParameterGroupCopyName("app", "repl0001"))
 	if v := e.parameters(workflow.ParameterGroupCopyName("app", "repl0001"))["log_min_duration_statement"]; v != "250" {
