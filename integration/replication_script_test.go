@@ -41,7 +41,7 @@ func waitSnapshot(t *testing.T, e *env, id string) {
 
 func endpointOf(inst rdstypes.DBInstance) replication.Endpoint {
 	return replication.Endpoint{Host: aws.ToString(inst.Endpoint.Address), Port: aws.ToInt32(inst.Endpoint.Port),
-		User: proofUser, Password: proofPassword, TLS: "prefer"}
+		User: proofUser, Password: proofPassword, TLS: "require", RootCAs: proofCAs()}
 }
 
 // TestScriptedReplicationCutoverUnderSysbench runs the replication strategy's sequence for a

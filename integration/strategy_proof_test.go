@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -25,6 +26,16 @@ import (
 	binlog "github.com/rdsencrypt/rdsencrypt/internal/replication/mysql"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
+
+// proofCAs are the CAs the data plane's servers' certificates chain to: what a client gets
+// from --db-ca-bundle (docs/data-plane.md#tls).
+func proofCAs() *x509.CertPool {
+	pool, err := dataplane.CertPool()
+	if err != nil {
+		panic(err)
+	}
+	return pool
+}
 
 // proofSpeed runs the AWS clock RDSENCRYPT_PROOF_SPEED (default 600) times faster than the
 // real one: a migration's hour of snapshot, copy and restore takes seconds, while the
@@ -153,7 +164,7 @@ func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, ro
 		eng.Poll = awsclient.PollOptions{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}
 		eng.Replication = map[string]replication.Engine{"mysql": binlog.New()}
 		eng.Credentials = workflow.CredentialChain{EnvPassword: proofPassword}
-		eng.DBTLS = "prefer" // the data plane's servers have no TLS
+		eng.DBRootCAs = proofCAs() // TLS required (the default), servers verified
 		if stopAt != "" {
 			next := eng.Observer
 			eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
