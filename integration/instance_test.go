@@ -330,17 +330,12 @@ func TestKeyDisabledMidMigration(t *testing.T) {
 	in := simpleSource("ledger")
 	in.AllocatedStorage = aws.Int32(200) // an encrypted copy of about 40 virtual minutes
 	e.createInstance(in)
+	// the key goes away one virtual minute after the encrypted copy starts: the simulator
+	// schedules it with the copy itself, so a slow machine cannot let the copy finish first
+	// (an observer calling DisableKey after CopyDBSnapshot returned could land 40 virtual
+	// minutes late under load)
+	e.h.Faults(rdssim.FaultRequest{DisableKeys: []rdssim.KeyDisableAt{{Region: region, KeyID: key, AfterSeconds: 60, OnCopy: true}}})
 	eng := e.engine(fixedID, workflow.AutoApprove)
-	prev := eng.Observer
-	disabled := false
-	eng.Observer = workflow.ObserverFunc(func(ev workflow.Event) {
-		prev.Notify(ev)
-		if ev.Type == workflow.EventAPICall && ev.Call.Action == "CopyDBSnapshot" && ev.Call.Error == "" && !disabled {
-			disabled = true // the copy has started: the key goes away under it
-			_, err := e.kms.DisableKey(context.Background(), &kms.DisableKeyInput{KeyId: aws.String(key)})
-			require.NoError(t, err)
-		}
-	})
 	rep, err := eng.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
 	require.Error(t, err)
 	require.NotNil(t, rep)

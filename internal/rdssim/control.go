@@ -35,11 +35,15 @@ type ResourceRef struct {
 }
 
 // KeyDisableAt disables a KMS key at a virtual time (At) or after AfterSeconds of virtual time.
+// With OnCopy, AfterSeconds counts from the moment the next CopyDBSnapshot that encrypts with
+// the key is accepted: the disable is scheduled in the same step as the copy, so it lands
+// while the copy runs however slowly the caller reacts.
 type KeyDisableAt struct {
 	Region       string    `json:"region"`
 	KeyID        string    `json:"key_id"`
 	At           time.Time `json:"at,omitempty"`
 	AfterSeconds float64   `json:"after_seconds,omitempty"`
+	OnCopy       bool      `json:"on_copy,omitempty"`
 }
 
 // Stats is the body of GET /_sim/stats.
@@ -150,6 +154,12 @@ func (s *Sim) ApplyFaults(fr FaultRequest) error {
 		s.FailNextRestore(s.regionOrDefault(f.Region), f.ID)
 	}
 	for _, k := range fr.DisableKeys {
+		if k.OnCopy {
+			if err := s.DisableKeyOnCopy(s.regionOrDefault(k.Region), k.KeyID, time.Duration(k.AfterSeconds*float64(time.Second))); err != nil {
+				return err
+			}
+			continue
+		}
 		at := k.At
 		if at.IsZero() {
 			at = s.Now().Add(time.Duration(k.AfterSeconds * float64(time.Second)))

@@ -41,10 +41,13 @@ type faultState struct {
 	throttled    int
 	failSnapshot map[string]bool // region/snapshot id: the next snapshot or copy with this id fails
 	failRestore  map[string]bool // region/instance id: the next restore into this id fails
+	// key ARN: the key is disabled this long after the next copy that encrypts with it starts
+	disableOnCopy map[string]time.Duration
 }
 
 func newFaultState() faultState {
-	return faultState{failSnapshot: map[string]bool{}, failRestore: map[string]bool{}}
+	return faultState{failSnapshot: map[string]bool{}, failRestore: map[string]bool{},
+		disableOnCopy: map[string]time.Duration{}}
 }
 
 // beforeCall applies throttling and injected call failures to one incoming call.

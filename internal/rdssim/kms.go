@@ -146,6 +146,41 @@ var keyLossHooks []func(s *Sim, k *kmsKey, at time.Time)
 
 func onKeyLoss(h func(s *Sim, k *kmsKey, at time.Time)) { keyLossHooks = append(keyLossHooks, h) }
 
+// DisableKeyOnCopy disables the key after (virtual time) the next CopyDBSnapshot that encrypts
+// with it is accepted (see KeyDisableAt.OnCopy).
+func (s *Sim) DisableKeyOnCopy(region, keyRef string, after time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, err := s.faultKey(region, keyRef)
+	if err != nil {
+		return err
+	}
+	s.faults.disableOnCopy[k.arn] = after
+	return nil
+}
+
+// faultKey finds the key a fault names.
+func (s *Sim) faultKey(region, keyRef string) (*kmsKey, error) {
+	r := s.regions[region]
+	if r == nil {
+		return nil, fmt.Errorf("rdssim: unknown region %q", region)
+	}
+	k, _ := s.findKey(r, keyRef)
+	if k == nil {
+		return nil, fmt.Errorf("rdssim: no key %q in %s", keyRef, region)
+	}
+	return k, nil
+}
+
+// disableKeyLater disables the key at a virtual time unless it changed state meanwhile.
+func (s *Sim) disableKeyLater(k *kmsKey, at time.Time) {
+	s.at(at, func(at time.Time) {
+		if k.state == keyEnabled {
+			s.setKeyState(k, keyDisabled, at, "DisableKey")
+		}
+	})
+}
+
 // DisableKeyAt disables the KMS key (id, ARN or alias) of region at virtual time at (at once
 // if at is not in the future), as if DisableKey had been called then.
 func (s *Sim) DisableKeyAt(region, keyRef string, at time.Time) error {
@@ -153,22 +188,14 @@ func (s *Sim) DisableKeyAt(region, keyRef string, at time.Time) error {
 	defer s.mu.Unlock()
 	now := s.clock.now()
 	s.settle(now)
-	r := s.regions[region]
-	if r == nil {
-		return fmt.Errorf("rdssim: unknown region %q", region)
-	}
-	k, _ := s.findKey(r, keyRef)
-	if k == nil {
-		return fmt.Errorf("rdssim: no key %q in %s", keyRef, region)
+	k, err := s.faultKey(region, keyRef)
+	if err != nil {
+		return err
 	}
 	if !at.After(now) {
 		s.setKeyState(k, keyDisabled, now, "DisableKey")
 		return nil
 	}
-	s.at(at, func(at time.Time) {
-		if k.state == keyEnabled {
-			s.setKeyState(k, keyDisabled, at, "DisableKey")
-		}
-	})
+	s.disableKeyLater(k, at)
 	return nil
 }

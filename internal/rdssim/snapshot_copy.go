@@ -128,6 +128,10 @@ func copyDBSnapshot(c *call) (any, error) {
 		s.setSnapshotStatus(sn, snapAvailable, at, c.action)
 	}})
 	s.timeline(sn, c.now, steps...)
+	if after, armed := s.faults.disableOnCopy[cfg.KmsKeyArn]; armed && key != nil {
+		delete(s.faults.disableOnCopy, cfg.KmsKeyArn)
+		s.disableKeyLater(key, c.now.Add(after))
+	}
 	return dbSnapshotResult{DBSnapshot: s.renderSnapshot(sn, c.now)}, nil
 }
 

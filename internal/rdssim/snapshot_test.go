@@ -150,6 +150,16 @@ func TestSnapshotFailureInjectionAndKeyLoss(t *testing.T) {
 	h.Faults(rdssim.FaultRequest{DisableKeys: []rdssim.KeyDisableAt{{Region: "us-east-1", KeyID: k2, AfterSeconds: 60}}})
 	h.Advance(time.Hour)
 	assert.Equal(t, "inaccessible-encryption-credentials", aws.ToString(describeOne(t, c, "restored").DBInstanceStatus))
+
+	// A key armed to go away with the next copy stays usable until a copy with it starts, then
+	// fails that copy however long the caller waits.
+	k3 := newKey(t, h, "us-east-1", "alias/k3")
+	h.Faults(rdssim.FaultRequest{DisableKeys: []rdssim.KeyDisableAt{{Region: "us-east-1", KeyID: k3, AfterSeconds: 60, OnCopy: true}}})
+	h.Advance(time.Hour)
+	_, err = c.CopyDBSnapshot(ctx, &rds.CopyDBSnapshotInput{SourceDBSnapshotIdentifier: aws.String("plain"), TargetDBSnapshotIdentifier: aws.String("enc4"), KmsKeyId: aws.String(k3)})
+	require.NoError(t, err, "the key is still enabled when the copy is asked for")
+	h.Advance(24 * time.Hour)
+	assert.Equal(t, "failed", aws.ToString(advanceUntilSnapshot(t, h, c, "enc4", "failed").Status))
 }
 
 func TestCrossRegionCopy(t *testing.T) {
