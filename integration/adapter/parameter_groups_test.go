@@ -10,6 +10,7 @@ import (
 
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
 // CopyParameterGroup, ParameterGroup, Parameters and DeleteParameterGroup over HTTP: a custom
@@ -51,6 +52,14 @@ func TestParameterGroupCopyDescribeDelete(t *testing.T) {
 	cp, err = e.api.Parameters(ctx, "default-rdsencrypt-m1")
 	require.NoError(t, err)
 	assert.Equal(t, defaults, cp)
+
+	// The copy of a default group, named as a migration names it: AWS refuses a period in a
+	// group's name ("default.postgres15-rdsencrypt-m1"), the migration's name has none.
+	_, err = e.api.CopyParameterGroup(ctx, "default.postgres15", "default.postgres15-rdsencrypt-m1", "copy", tags)
+	requireKind(t, model.FailureInvalidParameter, err)
+	pgDef, err := e.api.CopyParameterGroup(ctx, "default.postgres15", workflow.ParameterGroupCopyName("default.postgres15", "m1"), "copy", tags)
+	require.NoError(t, err)
+	assert.Equal(t, "default-postgres15-rdsencrypt-m1", pgDef.Name)
 
 	_, err = e.api.CopyParameterGroup(ctx, "app-params", "app-params-rdsencrypt-m1", "copy", tags)
 	requireKind(t, model.FailureAlreadyExists, err)

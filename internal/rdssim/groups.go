@@ -577,7 +577,17 @@ func describeOptionGroups(c *call) (any, error) {
 
 func (s *Sim) newParamGroup(r *region, name, family, desc string, cluster bool) (*paramGroup, *apiError) {
 	g := groups(r)
-	if !validIdentifier(strings.ReplaceAll(name, ".", "-"), 255) {
+	// A custom group's name "must be 1 to 255 letters, numbers, or hyphens; first character
+	// must be a letter; can't end with a hyphen or contain two consecutive hyphens" (SDK doc
+	// comments of CreateDBParameterGroupInput.DBParameterGroupName and
+	// CopyDBParameterGroupInput.TargetDBParameterGroupIdentifier): no period. Only AWS's own
+	// default groups ("default.postgres15", made in groups) carry one. A cluster group's
+	// name keeps the simulator's earlier, looser check (periods allowed): UNVERIFIED.
+	checked := name
+	if cluster {
+		checked = strings.ReplaceAll(name, ".", "-")
+	}
+	if !validIdentifier(checked, 255) {
 		return nil, errBadIdentifier("DBParameterGroupName")
 	}
 	name = strings.ToLower(name)

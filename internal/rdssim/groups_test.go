@@ -85,6 +85,14 @@ func TestParameterGroupsAndTLSParameters(t *testing.T) {
 	_, err = c.CreateDBParameterGroup(ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String("x"),
 		DBParameterGroupFamily: aws.String("postgres99"), Description: aws.String("bad family")})
 	assert.Equal(t, "InvalidParameterValue", apiCode(t, err))
+	// A custom group's name is letters, digits and single hyphens (SDK doc of
+	// CreateDBParameterGroupInput.DBParameterGroupName): the period of AWS's own default groups
+	// is refused in a custom one.
+	for _, bad := range []string{"a.b", "default.postgres14-copy", "1a", "a-", "a--b", "a_b"} {
+		_, err = c.CreateDBParameterGroup(ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(bad),
+			DBParameterGroupFamily: aws.String("postgres14"), Description: aws.String("bad name")})
+		assert.Equal(t, "InvalidParameterValue", apiCode(t, err), bad)
+	}
 
 	_, err = c.ModifyDBParameterGroup(ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String("pg-strict"),
 		Parameters: []types.Parameter{{ParameterName: aws.String("rds.force_ssl"), ParameterValue: aws.String("1"), ApplyMethod: types.ApplyMethodImmediate}}})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
@@ -21,10 +22,35 @@ import (
 const StepReplCopyGroup = "replication-copy-parameter-group"
 
 // ParameterGroupCopyName is the name of migration id's copy of the DB parameter group group:
-// "<group>-rdsencrypt-<id>", shortened to AWS's 255 characters (letters, digits, hyphens; no
-// trailing or double hyphen).
+// "<group>-rdsencrypt-<id>", shortened to AWS's 255 characters. A name AWS takes is "1 to 255
+// letters, numbers, or hyphens; first character must be a letter; can't end with a hyphen or
+// contain two consecutive hyphens" (CreateDBParameterGroupInput.DBParameterGroupName), so the
+// group's name is made into one first: the default groups' period ("default.postgres15")
+// becomes a hyphen ("default-postgres15-rdsencrypt-<id>").
 func ParameterGroupCopyName(group, id string) string {
-	return withSuffix(group, "-rdsencrypt-"+id, maxParameterGroupName)
+	return withSuffix(parameterGroupBase(group), "-rdsencrypt-"+id, maxParameterGroupName)
+}
+
+// parameterGroupBase turns a group's name into letters, digits and single hyphens starting
+// with a letter: every other character becomes a hyphen.
+func parameterGroupBase(group string) string {
+	var b strings.Builder
+	for _, c := range group {
+		letter, digit := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z', c >= '0' && c <= '9'
+		switch {
+		case letter || digit:
+			if b.Len() == 0 && digit {
+				b.WriteString("pg-")
+			}
+			b.WriteRune(c)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	if b.Len() == 0 {
+		return "pg"
+	}
+	return b.String()
 }
 
 // groupCopy is the journaled name of the new instance's parameter group copy ("" for a

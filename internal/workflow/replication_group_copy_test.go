@@ -49,4 +49,8 @@ func TestParameterGroupCopyName(t *testing.T) {
 	assert.Len(t, long, 255)
 	assert.NotContains(t, long, "--")
 	assert.True(t, strings.HasSuffix(long, "-rdsencrypt-0a1b2c3d"))
+	// AWS refuses a period in a group's name: the default groups' one becomes a hyphen.
+	assert.Equal(t, "default-postgres15-rdsencrypt-0a1b2c3d", ParameterGroupCopyName("default.postgres15", "0a1b2c3d"))
+	assert.Equal(t, "default-mariadb10-11-rdsencrypt-0a1b2c3d", ParameterGroupCopyName("default.mariadb10.11", "0a1b2c3d"))
+	assert.Equal(t, "pg-9x-y-rdsencrypt-0a1b2c3d", ParameterGroupCopyName("9x..y_", "0a1b2c3d"))
 }
