@@ -11,13 +11,13 @@ import (
 // freeze does not grow with the data (docs/replication.md#verification-ahead-of-the-freeze).
 type AheadVerifier interface {
 	// VerifyAhead compares every table of src with dst once dst has caught up, while src
-	// takes writes. A table that agrees comes back with Marker set: its source change marker,
-	// read before its rows were. A table that still differs after a few tries (lag) comes back
+	// takes writes. A table that agrees comes back with Marker and TargetMarker set: each
+	// side's change marker, read before that side's rows were. A table that still differs after a few tries (lag) comes back
 	// without a marker and is verified inside the freeze.
 	VerifyAhead(ctx context.Context, src, dst Endpoint, n Names) (Verification, error)
 	// VerifyChanged compares, with src frozen and dst drained (the consistent point), every
-	// table that ahead did not verify or whose marker moved since, and carries the others
-	// from ahead with Ahead set.
+	// table that ahead did not verify or whose marker moved since on either side, and carries
+	// the others from ahead with Ahead set.
 	VerifyChanged(ctx context.Context, src, dst Endpoint, ahead []TableCheck) (Verification, error)
 }
 
@@ -34,13 +34,13 @@ type Tables interface {
 	List(ctx context.Context, ep Endpoint) ([]string, error)
 	// Sums counts and checksums tables on ep (Rows -1, Checksum "missing" for one not there).
 	Sums(ctx context.Context, ep Endpoint, tables []string) (map[string]Sum, error)
-	// Markers reads the change markers of tables on src ("" for a table that has none: it is
-	// verified inside the freeze).
-	Markers(ctx context.Context, src Endpoint, tables []string) (map[string]string, error)
-	// Unchanged says which tables certainly did not change on src since their markers were
-	// read. frozen: src is frozen and drained (the engine may wait there for what makes its
-	// markers exact); any doubt is "changed".
-	Unchanged(ctx context.Context, src Endpoint, markers map[string]string, frozen bool) (map[string]bool, error)
+	// Markers reads the change markers of tables on ep, the source or the target ("" for a
+	// table that has none: it is verified inside the freeze).
+	Markers(ctx context.Context, ep Endpoint, tables []string) (map[string]string, error)
+	// Unchanged says which tables certainly did not change on ep since their markers were
+	// read there. frozen: the source is frozen and the target drained (the engine may wait
+	// there for what makes its markers exact); any doubt is "changed".
+	Unchanged(ctx context.Context, ep Endpoint, markers map[string]string, frozen bool) (map[string]bool, error)
 	// CaughtUp waits until dst has applied everything src had committed when it was called.
 	CaughtUp(ctx context.Context, src, dst Endpoint, n Names) error
 }
@@ -54,11 +54,13 @@ var AheadWait = 2 * time.Minute
 
 // AheadVerify is VerifyAhead on an engine's Tables. Each try reads the markers, then the
 // source's sums, then waits until dst has applied what src had committed by then, then reads
-// dst's sums, then the markers again: a table whose sums agree and whose marker did not move
-// is verified; one that differs without having been written meanwhile is tried again, one
-// written meanwhile is left to the freeze. Its marker (the first read) is kept: if it has not moved by the freeze, no row
-// of the table changed since before its source sums were read, and dst had applied every
-// change made before those sums, so both sides still hold what was compared.
+// dst's markers and sums, then the source's markers again: a table whose sums agree and whose
+// marker did not move is verified; one that differs without having been written meanwhile is
+// tried again, one written meanwhile is left to the freeze. Both sides' markers (the first
+// read on each) are kept: if neither has moved by the freeze, no row of the table changed on
+// the source since before its source sums were read, dst had applied every change made before
+// those sums, and nothing (the stream or a client of dst) changed it on dst since before its
+// dst sums were read, so both sides still hold what was compared.
 func AheadVerify(ctx context.Context, t Tables, src, dst Endpoint, n Names) (Verification, error) {
 	pending, err := t.List(ctx, src)
 	if err != nil {
@@ -83,6 +85,10 @@ func AheadVerify(ctx context.Context, t Tables, src, dst Endpoint, n Names) (Ver
 		if err != nil {
 			return Verification{}, err
 		}
+		dm, err := t.Markers(ctx, dst, pending)
+		if err != nil {
+			return Verification{}, err
+		}
 		ds, err := t.Sums(ctx, dst, pending)
 		if err != nil {
 			return Verification{}, err
@@ -95,10 +101,10 @@ func AheadVerify(ctx context.Context, t Tables, src, dst Endpoint, n Names) (Ver
 		for _, name := range pending {
 			c := check(name, ss, ds)
 			switch {
-			case markers[name] == "":
+			case markers[name] == "" || dm[name] == "":
 				// no marker: the freeze compares it, whatever it is now
 			case c.Equal() && still[name]:
-				c.Marker = markers[name]
+				c.Marker, c.TargetMarker = markers[name], dm[name]
 			case still[name]:
 				// it differs though not written meanwhile: the target lagged (or the marker
 				// did, as PostgreSQL's statistics may for a second): try again
@@ -114,7 +120,9 @@ func AheadVerify(ctx context.Context, t Tables, src, dst Endpoint, n Names) (Ver
 }
 
 // ChangedVerify is VerifyChanged on an engine's Tables: the tables of both sides, less those
-// ahead verified whose markers did not move, are compared now.
+// ahead verified whose markers did not move on either side, are compared now. The target's
+// marker catches a row changed on the target outside the stream (a stray client, a trigger,
+// a hand-made fix) in a table the source did not write since.
 func ChangedVerify(ctx context.Context, t Tables, src, dst Endpoint, ahead []TableCheck) (Verification, error) {
 	names := map[string]bool{}
 	for _, ep := range []Endpoint{src, dst} {
@@ -126,19 +134,26 @@ func ChangedVerify(ctx context.Context, t Tables, src, dst Endpoint, ahead []Tab
 			names[name] = true
 		}
 	}
-	markers := map[string]string{}
+	markers, targetMarkers := map[string]string{}, map[string]string{}
 	verified := map[string]TableCheck{}
 	for _, c := range ahead {
-		if names[c.Table] && c.Marker != "" && c.Equal() {
-			markers[c.Table] = c.Marker
+		if names[c.Table] && c.Marker != "" && c.TargetMarker != "" && c.Equal() {
+			markers[c.Table], targetMarkers[c.Table] = c.Marker, c.TargetMarker
 			verified[c.Table] = c
 		}
 	}
 	still := map[string]bool{}
 	if len(markers) > 0 {
-		var err error
-		if still, err = t.Unchanged(ctx, src, markers, true); err != nil {
+		onSrc, err := t.Unchanged(ctx, src, markers, true)
+		if err != nil {
 			return Verification{}, err
+		}
+		onDst, err := t.Unchanged(ctx, dst, targetMarkers, true)
+		if err != nil {
+			return Verification{}, err
+		}
+		for name := range markers {
+			still[name] = onSrc[name] && onDst[name]
 		}
 	}
 	checks := map[string]TableCheck{}

@@ -7,18 +7,19 @@ import (
 )
 
 // fakeTables is two in-memory databases: a table's content is a number, its marker the count
-// of writes to it on the source. sumsRead counts the tables each side summed.
+// of writes to it on that side. sumsRead counts the tables each side summed.
 type fakeTables struct {
-	src, dst map[string]int
-	writes   map[string]int
-	noMarker map[string]bool
-	sumsRead map[string]int // by "src"/"dst"
+	src, dst  map[string]int
+	writes    map[string]int // on the source
+	dstWrites map[string]int // on the target (the stream's and others')
+	noMarker  map[string]bool
+	sumsRead  map[string]int // by "src"/"dst"
 	// onCaughtUp runs while VerifyAhead waits for the target (writes in flight).
 	onCaughtUp func()
 }
 
 func newFake(tables ...string) *fakeTables {
-	f := &fakeTables{src: map[string]int{}, dst: map[string]int{}, writes: map[string]int{}, noMarker: map[string]bool{}, sumsRead: map[string]int{}}
+	f := &fakeTables{src: map[string]int{}, dst: map[string]int{}, writes: map[string]int{}, dstWrites: map[string]int{}, noMarker: map[string]bool{}, sumsRead: map[string]int{}}
 	for _, t := range tables {
 		f.src[t], f.dst[t] = 1, 1
 	}
@@ -30,6 +31,7 @@ func (f *fakeTables) write(t string, v int, replicate bool) {
 	f.writes[t]++
 	if replicate {
 		f.dst[t] = v
+		f.dstWrites[t]++
 	}
 }
 
@@ -61,11 +63,15 @@ func (f *fakeTables) Sums(_ context.Context, ep Endpoint, tables []string) (map[
 	return out, nil
 }
 
-func (f *fakeTables) Markers(_ context.Context, _ Endpoint, tables []string) (map[string]string, error) {
+func (f *fakeTables) Markers(_ context.Context, ep Endpoint, tables []string) (map[string]string, error) {
+	writes := f.writes
+	if _, side := f.side(ep); side == "dst" {
+		writes = f.dstWrites
+	}
 	out := map[string]string{}
 	for _, t := range tables {
 		if !f.noMarker[t] {
-			out[t] = fmt.Sprint(f.writes[t])
+			out[t] = fmt.Sprint(writes[t])
 		}
 	}
 	return out, nil
@@ -169,5 +175,50 @@ func TestChangedVerifyFindsATableOnOneSideOnly(t *testing.T) {
 	}
 	if d := v.Differences(); len(d) != 1 || d[0].Table != "extra" || d[0].SourceRows != -1 {
 		t.Fatalf("differences %+v", d)
+	}
+}
+
+// A row changed on the target only (not through the stream) after the verification ahead, in
+// a table the source did not write since, is compared inside the freeze and found (review S1).
+func TestChangedVerifyFindsAChangeMadeOnTheTargetOnly(t *testing.T) {
+	f := newFake("cold", "touched")
+	ahead, err := AheadVerify(context.Background(), f, srcEP, dstEP, Names{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ahead.Tables {
+		if c.Marker == "" || c.TargetMarker == "" || !c.Equal() {
+			t.Fatalf("ahead: %+v not verified with both markers", c)
+		}
+	}
+	f.dst["touched"] = 9 // a client of the target
+	f.dstWrites["touched"]++
+	f.sumsRead = map[string]int{}
+	v, err := ChangedVerify(context.Background(), f, srcEP, dstEP, ahead.Tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Ahead() != 1 || f.sumsRead["src"] != 1 || f.sumsRead["dst"] != 1 {
+		t.Fatalf("%d carried from ahead, sums read %v; want cold only carried and touched read on each side", v.Ahead(), f.sumsRead)
+	}
+	if d := v.Differences(); len(d) != 1 || d[0].Table != "touched" {
+		t.Fatalf("differences %+v, want touched", d)
+	}
+}
+
+// A journal written before the target's marker existed carries nothing from ahead.
+func TestChangedVerifyComparesATableWithoutTargetMarker(t *testing.T) {
+	f := newFake("a")
+	ahead, err := AheadVerify(context.Background(), f, srcEP, dstEP, Names{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead.Tables[0].TargetMarker = ""
+	v, err := ChangedVerify(context.Background(), f, srcEP, dstEP, ahead.Tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Ahead() != 0 || len(v.Differences()) != 0 {
+		t.Fatalf("%d carried, differences %+v", v.Ahead(), v.Differences())
 	}
 }

@@ -181,7 +181,10 @@ type TableCheck struct {
 	// Marker is the source's change marker read before the table was verified ahead of the
 	// freeze (AheadVerifier); "" when it was not. Engine-specific, opaque to the workflow.
 	Marker string `json:"marker,omitempty"`
-	// Ahead: inside the freeze, the table's marker had not moved, so the comparison made
+	// TargetMarker is the target's change marker read before the target's sums ahead of the
+	// freeze; a table carried from ahead needs both markers unmoved.
+	TargetMarker string `json:"target_marker,omitempty"`
+	// Ahead: inside the freeze, the table's markers had not moved, so the comparison made
 	// ahead of the freeze stands and the table was not read again.
 	Ahead bool `json:"ahead,omitempty"`
 }
