@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,6 +30,14 @@ type Engine struct {
 	// StableFor is how long the source must assign no transaction id for Freeze to call it
 	// stable (default 1 s).
 	StableFor time.Duration
+	// SessionWait bounds how long the verification inside the freeze waits for sessions its
+	// change markers cannot account for to end (default 10 s); past it every table is compared.
+	SessionWait time.Duration
+
+	mu sync.Mutex
+	// frozenAt is, per source (host:port), the server's clock once Freeze had made every
+	// database read-only: sessions that started later cannot have written (review S2).
+	frozenAt map[string]time.Time
 }
 
 // New returns the engine.
@@ -677,6 +686,16 @@ func (e *Engine) Freeze(ctx context.Context, src replication.Endpoint, n replica
 			}
 		}
 		f.FrozenDatabases = dbs
+		var at time.Time
+		if err := c.QueryRow(ctx, "SELECT clock_timestamp()").Scan(&at); err != nil {
+			return fmt.Errorf("read the server's clock: %w", err)
+		}
+		e.mu.Lock()
+		if e.frozenAt == nil {
+			e.frozenAt = map[string]time.Time{}
+		}
+		e.frozenAt[hostPort(src)] = at
+		e.mu.Unlock()
 		// From PostgreSQL 14 pg_terminate_backend can wait until the session is gone: a
 		// session flushes its statistics as it ends, and VerifyChanged reads them.
 		var version int

@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -149,11 +151,28 @@ func (tables) Markers(ctx context.Context, src replication.Endpoint, names []str
 	return out, err
 }
 
-// Unchanged compares the markers with the source's now. Inside the freeze the counts are
-// complete: Freeze waited until every session it ended was gone, and a session flushes its
-// counts as it ends; the sessions that start afterwards are read-only (a write that overrides
-// it is caught by CheckFrozen before any rename).
-func (t tables) Unchanged(ctx context.Context, src replication.Endpoint, markers map[string]string, _ bool) (map[string]bool, error) {
+// Unchanged compares the markers with ep's now. A session flushes its counts at the latest as
+// it ends (before it leaves pg_stat_activity), but while it lives it may hold counts not yet
+// flushed. So inside the freeze (frozen) the counts are complete only once no client session
+// is left that could have written: every one but the tool's own, rdsadmin's and, on a source
+// this process froze, those started after the freeze (read-only; a write that overrides it is
+// caught by CheckFrozen before any rename). Unchanged waits up to SessionWait for the others
+// to end (Freeze ended the source's; a pg_terminate_backend that timed out, a session Freeze
+// may not signal, a client of the target), then calls every table changed (review S2).
+func (t tables) Unchanged(ctx context.Context, src replication.Endpoint, markers map[string]string, frozen bool) (map[string]bool, error) {
+	out := map[string]bool{}
+	if frozen {
+		quiet, err := t.e.noWriterLeft(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		if !quiet {
+			for name := range markers {
+				out[name] = false
+			}
+			return out, nil
+		}
+	}
 	var names []string
 	for name := range markers {
 		names = append(names, name)
@@ -162,7 +181,6 @@ func (t tables) Unchanged(ctx context.Context, src replication.Endpoint, markers
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]bool{}
 	for name, m := range markers {
 		out[name] = m != "" && now[name] == m
 	}
@@ -179,4 +197,47 @@ func (t tables) CaughtUp(ctx context.Context, src, dst replication.Endpoint, n r
 	}
 	_, err := t.e.Drain(ctx, src, dst, n, pos)
 	return err
+}
+
+// noWriterLeft waits up to SessionWait until ep has no client session whose unflushed counts
+// a marker could miss (see Unchanged); false when one is still there.
+func (e *Engine) noWriterLeft(ctx context.Context, ep replication.Endpoint) (bool, error) {
+	e.mu.Lock()
+	at, ok := e.frozenAt[hostPort(ep)]
+	e.mu.Unlock()
+	var since *time.Time // nil: every session counts (the target, or a freeze made by another process)
+	if ok {
+		since = &at
+	}
+	wait := e.SessionWait
+	if wait <= 0 {
+		wait = 10 * time.Second
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		var left int
+		if err := with(ctx, ep, func(c *pgx.Conn) error {
+			return c.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+				AND application_name <> $1 AND usename IS DISTINCT FROM 'rdsadmin'
+				AND ($2::timestamptz IS NULL OR backend_start < $2)`, ApplicationName, since).Scan(&left)
+		}); err != nil {
+			return false, fmt.Errorf("list the sessions on %s: %w", ep.Host, err)
+		}
+		if left == 0 {
+			return true, nil
+		}
+		if time.Now().After(deadline) {
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func hostPort(ep replication.Endpoint) string {
+	return ep.Host + ":" + strconv.Itoa(int(ep.Port))
 }
