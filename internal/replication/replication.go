@@ -278,6 +278,13 @@ type FreezeChecker interface {
 	CheckFrozen(ctx context.Context, src Endpoint, n Names) error
 }
 
+// SlotLister is implemented by engines whose source needs logical decoding kept on while a
+// logical slot exists (PostgreSQL refuses to start with a logical slot and wal_level below
+// logical): LogicalSlots lists every logical slot on ep, whoever made it.
+type SlotLister interface {
+	LogicalSlots(ctx context.Context, ep Endpoint) ([]string, error)
+}
+
 // ErrNotReplicating is wrapped by Lag and Drain when the target replicates from nothing (it
 // was detached, or never attached).
 var ErrNotReplicating = errors.New("no replication configured")

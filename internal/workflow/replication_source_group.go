@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -251,8 +252,11 @@ func (r *run) applyGroupWithReboot(ctx context.Context, group string, rebootedAt
 }
 
 // undoSourceGroup, in a rollback once the source is back at its name and its replication
-// objects are gone (a logical slot left behind would keep PostgreSQL from starting with
-// wal_level below logical): the source's own group back, and a reboot to apply it.
+// objects are gone: the source's own group back, and a reboot to apply it. undoReplication
+// calls it while the source is still frozen, so that the rollback cuts writes once.
+// A logical slot left on the source would keep PostgreSQL from starting with wal_level below
+// logical (the source down after the reboot), so any logical slot still there (someone else's:
+// ours are dropped first) stops the rollback before the modify and the reboot.
 func (r *run) undoSourceGroup(ctx context.Context) error {
 	sg := r.st.SourceGroup
 	if sg == nil || !sg.Modified {
@@ -265,19 +269,52 @@ func (r *run) undoSourceGroup(ctx context.Context) error {
 	if src, err = r.settle(ctx, src); err != nil {
 		return err
 	}
-	switch group, groupCopy := src.Settings.DBParameterGroupName, r.groupCopy(); {
-	case strings.EqualFold(group, groupCopy):
+	group, groupCopy := src.Settings.DBParameterGroupName, r.groupCopy()
+	on := strings.EqualFold(group, groupCopy)
+	switch {
+	case !on && !strings.EqualFold(group, sg.Original):
+		r.log("%s's DB parameter group (%s) was changed by someone else since the migration put %s on it: left as it is", src.ID, group, groupCopy)
+		return nil
+	}
+	if on || src.ParameterApplyStatus == model.ParameterPendingReboot { // a reboot to come
+		if err := r.refuseForeignSlots(ctx); err != nil {
+			return err
+		}
+	}
+	if on {
 		r.log("putting the DB parameter group %s back on %s (%s off again)", sg.Original, src.ID, logicalReplication)
 		if _, err := r.api.ModifyInstance(ctx, src.ID, model.InstanceSettings{DBParameterGroupName: sg.Original},
 			[]model.Setting{"DBParameterGroupName"}); err != nil && !model.IsNothingToModify(err) {
 			return err
 		}
-	case !strings.EqualFold(group, sg.Original):
-		r.log("%s's DB parameter group (%s) was changed by someone else since the migration put %s on it: left as it is", src.ID, group, groupCopy)
-		return nil
 	}
 	var rebooted time.Time
 	return r.applyGroupWithReboot(ctx, sg.Original, &rebooted)
+}
+
+// errForeignSlots is wrapped by refuseForeignSlots' refusal.
+var errForeignSlots = errors.New("logical replication slots on the source")
+
+// refuseForeignSlots fails, naming them, when the source holds logical replication slots.
+func (r *run) refuseForeignSlots(ctx context.Context) error {
+	db, ep, err := r.replSource(ctx)
+	if err != nil {
+		return err
+	}
+	lister, ok := db.eng.(replication.SlotLister)
+	if !ok {
+		return nil
+	}
+	slots, err := lister.LogicalSlots(ctx, ep)
+	if err != nil {
+		return r.dbError(err, "rdsencrypt rollback "+r.st.ID, "cannot list the logical replication slots of %s before putting %s back", r.st.Source, r.st.SourceGroup.Original)
+	}
+	if len(slots) == 0 {
+		return nil
+	}
+	return errorf(r.st.Source, fmt.Sprintf("drop them on %s (SELECT pg_drop_replication_slot(name)), then rdsencrypt rollback %s", r.st.Source, r.st.ID), errForeignSlots,
+		"%s holds logical replication slots not of this migration (%s): with %s off again (%s) PostgreSQL would not start after the reboot, so %s was not rebooted",
+		r.st.Source, strings.Join(slots, ", "), logicalReplication, r.st.SourceGroup.Original, r.st.Source)
 }
 
 // sourceChangeView is the plan view's source change, from the journal.

@@ -80,3 +80,53 @@ func TestSourceChangeStepIsPlannedOnlyWhenNeeded(t *testing.T) {
 	r := &run{st: st}
 	assert.Equal(t, "app-rdsencrypt-abcd1234", r.groupCopy(), "the copy's name is journaled before any call")
 }
+
+// slotEngine is a PostgreSQL engine whose source holds the given logical slots.
+type slotEngine struct {
+	fakeEngine
+	slots []string
+}
+
+func (s slotEngine) LogicalSlots(context.Context, replication.Endpoint) ([]string, error) {
+	return s.slots, nil
+}
+
+// noChange answers the source's description and fails the test on a modify or a reboot.
+type noChange struct {
+	describeByRID
+	t *testing.T
+}
+
+func (n noChange) ModifyInstance(context.Context, string, model.InstanceSettings, []model.Setting) (*model.Instance, error) {
+	n.t.Fatal("the source was modified")
+	return nil, nil
+}
+
+func (n noChange) RebootInstance(context.Context, string) (*model.Instance, error) {
+	n.t.Fatal("the source was rebooted")
+	return nil, nil
+}
+
+// Review S10: rollback does not put the source back on a group with logical decoding off (and
+// reboot it) while a logical slot is on it, someone else's: PostgreSQL would not start. It
+// stops with a one-line error naming the slots and the next command. On the old code the
+// source was modified and rebooted.
+func TestRollbackRefusesTheRebootWithForeignLogicalSlots(t *testing.T) {
+	ctx := context.Background()
+	src := &model.Instance{ID: "ledger", ResourceID: "db-SRC", Status: model.StatusAvailable, MasterUserSecretARN: "arn:src", MasterUsername: "master",
+		Region: "us-east-1", Settings: model.InstanceSettings{Engine: "postgres", DBParameterGroupName: "app-rdsencrypt-abcd1234", AllocatedStorage: 20}}
+	planned := *src
+	planned.Settings.DBParameterGroupName = "app"
+	p := buildInstancePlan(instancePlanInput{id: "abcd1234", src: &planned, key: &model.Key{ARN: "arn:aws:kms:us-east-1:111122223333:key/k"},
+		strategy: StrategyReplication, sourceChange: true})
+	st := newState(p, MigrateRequest{})
+	st.SourceRID, st.SourceGroup.Modified = "db-SRC", true
+	e := &Engine{Replication: map[string]replication.Engine{"postgres": slotEngine{slots: []string{"debezium", "dms_1"}}},
+		Credentials: CredentialChain{Secrets: func(string) model.Secrets { return fakeSecrets{"arn:src": "pw"} }}}
+	r := &run{e: e, st: st, api: noChange{describeByRID: describeByRID{byRID: map[string]*model.Instance{"db-SRC": src}}, t: t}}
+	err := r.undoSourceGroup(ctx)
+	require.ErrorIs(t, err, errForeignSlots)
+	assert.Contains(t, err.Error(), "debezium, dms_1")
+	assert.Equal(t, "drop them on ledger (SELECT pg_drop_replication_slot(name)), then rdsencrypt rollback "+st.ID, NextOf(err))
+	assert.NotContains(t, err.Error(), "\n")
+}

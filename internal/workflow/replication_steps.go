@@ -583,11 +583,17 @@ func undoReplication(ctx context.Context, r *run) error {
 	if err := db.eng.Cleanup(ctx, src, replication.NamesFor(r.st.ID)); err != nil {
 		return r.dbError(err, "rdsencrypt rollback "+r.st.ID, "cannot remove the replication objects from %s", r.st.Source)
 	}
+	// The source change is undone while the source is still frozen: one cut of writes, not
+	// two. Refused for someone else's logical slot, the source gets its writes back first.
+	undone := r.undoSourceGroup(ctx) // replication_source_group.go
+	if undone != nil && !errors.Is(undone, errForeignSlots) {
+		return undone
+	}
 	if r.st.Replication.FrozenPosition != "" || !r.st.FreezeAt.IsZero() {
 		if err := db.eng.Unfreeze(ctx, src); err != nil {
 			return r.dbError(err, "rdsencrypt rollback "+r.st.ID, "cannot let %s accept writes again", r.st.Source)
 		}
 		r.log("%s accepts writes again", r.st.Source)
 	}
-	return nil
+	return undone
 }

@@ -1148,6 +1148,18 @@ func (*Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]string
 	return out, err
 }
 
+// LogicalSlots lists the logical replication slots on ep (slots belong to the server, not to
+// one database). PostgreSQL does not start with one while wal_level is below logical.
+func (*Engine) LogicalSlots(ctx context.Context, ep replication.Endpoint) ([]string, error) {
+	var out []string
+	err := with(ctx, ep, func(c *pgx.Conn) error {
+		var err error
+		out, err = strings1(ctx, c, `SELECT slot_name::text FROM pg_replication_slots WHERE slot_type = 'logical' ORDER BY 1`)
+		return err
+	})
+	return out, err
+}
+
 // PrepareReverse creates on the new primary, inside the freeze (it takes no write yet and is
 // identical to the old source: drained, verified, its sequences set), the reverse stream's
 // publication and logical slot in every database (PrepareSource with n.Reverse()), with the
