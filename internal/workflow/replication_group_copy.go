@@ -116,6 +116,24 @@ func (r *run) checkGroupCopy(pg *model.ParameterGroup) error {
 	return nil
 }
 
+// recheckGroupCopy, before a parameter write to group, re-reads the tags when group is the
+// migration's copy: a copy deleted by hand and made again by someone else under the same name
+// is not ours to change (the journal's name alone never makes it ours).
+func (r *run) recheckGroupCopy(ctx context.Context, group string) error {
+	c := r.groupCopy()
+	if c == "" || !strings.EqualFold(group, c) {
+		return nil
+	}
+	pg, err := r.api.ParameterGroup(ctx, c)
+	if err != nil {
+		return err
+	}
+	if pg == nil {
+		return errorf(c, "rdsencrypt rollback "+r.st.ID, nil, "DB parameter group %s, migration %s's copy, no longer exists", c, r.st.ID)
+	}
+	return r.checkGroupCopy(pg)
+}
+
 // groupValueDifferences compares, by value, the parameters of the source's group and of the
 // new instance's copy, but for read_only, which the freeze and the unfreeze set apart: the
 // copy matches when it holds every value of the source's group (a copy AWS had not finished,

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -53,4 +54,47 @@ func TestParameterGroupCopyName(t *testing.T) {
 	assert.Equal(t, "default-postgres15-rdsencrypt-0a1b2c3d", ParameterGroupCopyName("default.postgres15", "0a1b2c3d"))
 	assert.Equal(t, "default-mariadb10-11-rdsencrypt-0a1b2c3d", ParameterGroupCopyName("default.mariadb10.11", "0a1b2c3d"))
 	assert.Equal(t, "pg-9x-y-rdsencrypt-0a1b2c3d", ParameterGroupCopyName("9x..y_", "0a1b2c3d"))
+}
+
+// copyGroups answers ParameterGroup with the given group and records the parameter writes.
+type copyGroups struct {
+	model.RDS
+	pg     *model.ParameterGroup
+	writes *[]string
+}
+
+func (c copyGroups) ParameterGroup(context.Context, string) (*model.ParameterGroup, error) {
+	return c.pg, nil
+}
+
+func (c copyGroups) SetParameters(_ context.Context, group string, _ map[string]string) error {
+	*c.writes = append(*c.writes, group)
+	return nil
+}
+
+// Review S6: read_only is written to the copy only while its tags say it is this migration's:
+// a copy deleted and made again under the same name by someone else is left alone. On the old
+// code the journal's name alone was enough.
+func TestCopyTagsRecheckedBeforeEveryWrite(t *testing.T) {
+	ctx := context.Background()
+	src := sampleSource()
+	src.Settings.Engine, src.Settings.DBParameterGroupName = "mariadb", "orders-params"
+	st := newState(buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: src, key: sampleKey, strategy: StrategyReplication}), MigrateRequest{})
+	st.Replication = &ReplicationState{ReadOnlyGroup: "orders-params", ReadOnlyBefore: "0"}
+	copyName := "orders-params-rdsencrypt-0a1b2c3d"
+	var writes []string
+	foreign := &model.ParameterGroup{Name: copyName, Tags: model.Tags{model.TagMigrationID: "other", model.TagRole: RoleParameterGroup}}
+	r := &run{e: &Engine{}, st: st, api: copyGroups{pg: foreign, writes: &writes}}
+	err := r.thawGroup(ctx, copyName)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not tagged as migration "+st.ID)
+	require.NoError(t, r.thawGroup(ctx, "orders-params"), "the source's group is the operator's own: no copy tags to check")
+	assert.Equal(t, []string{"orders-params"}, writes)
+
+	r.api = copyGroups{pg: nil, writes: &writes}
+	require.Error(t, r.thawGroup(ctx, copyName), "a copy gone is not written")
+	ours := &model.ParameterGroup{Name: copyName, Tags: r.ourTags(RoleParameterGroup)}
+	r.api = copyGroups{pg: ours, writes: &writes}
+	require.NoError(t, r.thawGroup(ctx, copyName))
+	assert.Equal(t, []string{"orders-params", copyName}, writes)
 }

@@ -73,6 +73,9 @@ func (r *run) freezeGroup(ctx context.Context) error {
 		}
 	}
 	for _, group := range r.frozenGroups() {
+		if err := r.recheckGroupCopy(ctx, group); err != nil {
+			return err
+		}
 		if err := r.api.SetParameters(ctx, group, map[string]string{readOnlyParameter: "1"}); err != nil {
 			return errorf(r.st.Source, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, err,
 				"cannot set read_only in the parameter group %s", group)
@@ -111,6 +114,9 @@ func (r *run) thawGroup(ctx context.Context, group string) error {
 	value := "0"
 	if st.ReadOnlyBefore == "1" {
 		value = "1"
+	}
+	if err := r.recheckGroupCopy(ctx, group); err != nil {
+		return err
 	}
 	if err := r.api.SetParameters(ctx, group, map[string]string{readOnlyParameter: value}); err != nil {
 		return errorf(r.st.Source, "set read_only="+value+" in the parameter group "+group+" by hand, then rdsencrypt resume "+r.st.ID, err,
