@@ -133,6 +133,9 @@ func PrintReport(w io.Writer, r *workflow.Report) {
 	if r.Audit != nil {
 		fmt.Fprintln(w, "audit trail: "+r.Audit.String())
 	}
+	for _, x := range r.Warnings {
+		fmt.Fprintln(w, "! "+x)
+	}
 	if r.Next != "" {
 		fmt.Fprintln(w, "next: "+r.Next)
 	}

@@ -583,6 +583,9 @@ func cutoverApproval(r *run, a *Approval) {
 		a.Details = append(a.Details, iamAuthDetails(r.st.SourceARN, r.st.SourceRID, newRID)...)
 	}
 	a.Details = append(a.Details, masterSecretDetails(r)...)
+	if rp := r.st.Replication; rp != nil && rp.Engine == "postgres" {
+		a.Details = append(a.Details, reverseWALWarning(r.st.ID, r.st.Source, r.names.Retired))
+	}
 }
 
 func (r *run) source(ctx context.Context) (*model.Instance, error) {

@@ -162,6 +162,9 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		// The replication strategy freezes in the database (replication-freeze), not with
 		// the freeze-writes step: no freeze group.
 		p.Warnings = append(replicationWarnings(in.findings), instanceWarnings(src, names)...)
+		if replication.Family(src.Settings.Engine) == "postgres" {
+			p.Warnings = append(p.Warnings, reverseWALWarning(planID(in.id), src.ID, names.Retired))
+		}
 		if c := p.SourceChange; c != nil {
 			p.Warnings = append(p.Warnings, sourceChangeWarning(c))
 		} else if groupCopy != "" {

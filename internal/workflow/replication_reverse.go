@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
@@ -14,6 +15,28 @@ import (
 // on it, the retired source replicates from it, so that a rollback after cutover loses no write
 // made on the new instance: it freezes the new instance, drains the reverse stream into the
 // retired source, detaches it, and only then renames back. Cleanup stops it.
+
+// reverseWALWarning is the line the plan, the cutover approval and the completion report
+// carry for a PostgreSQL replication run: after the cutover the new (production) instance keeps
+// a logical slot per database for the retired source until cleanup, and a slot that stops
+// advancing keeps WAL without bound (RDS's max_slot_wal_keep_size is -1 by default).
+// docs/replication.md#the-reverse-stream-postgresql.
+func reverseWALWarning(id, source, retired string) string {
+	return fmt.Sprintf("replication (PostgreSQL): after the cutover the new %s keeps WAL for the retired source %s (logical slot %s* per database) until rdsencrypt cleanup %s; "+
+		"DDL on the new instance, stopping, rebooting or deleting %s, or an apply conflict stops that slot and the WAL it holds grows until storage runs out (writes then fail). "+
+		"Run `rdsencrypt cleanup %s` (or rollback) before DDL on the new instance or stopping the retired one; rdsencrypt status %s and rdsencrypt scan show the WAL each slot holds",
+		source, retired, replication.NamesFor(id).Reverse().Slot, id, retired, id, id)
+}
+
+// keepsReverseWAL says whether a migration's new instance may hold reverse slots now: a
+// PostgreSQL replication run that prepared the reverse stream and has not removed it.
+func keepsReverseWAL(st *State) bool {
+	rp := st.Replication
+	if rp == nil || rp.Engine != "postgres" || rp.ReverseStart == "" || rp.ReverseDrained {
+		return false
+	}
+	return st.Status != StatusRolledBack && st.Status != StatusCleanedUp
+}
 
 // prepareReverse journals where the reverse stream starts: the new instance's position while
 // writes are frozen.

@@ -126,6 +126,9 @@ type Report struct {
 	// drain time on the local clock, tables and rows verified).
 	Strategy    string            `json:"strategy,omitempty"`
 	Replication *ReplicationState `json:"replication,omitempty"`
+	// Warnings are what the operator must know about the migration as it stands (a
+	// PostgreSQL replication run: the new instance keeps WAL for the retired source).
+	Warnings []string `json:"warnings,omitempty"`
 	// Next is the command the operator should run next, if any.
 	Next  string `json:"next,omitempty"`
 	Error string `json:"error,omitempty"`

@@ -259,6 +259,9 @@ func (m Model) summaryView(w int) string {
 		if len(cleanup) > 0 {
 			lines = append(lines, "It deletes:", bullets(cleanup, w))
 		}
+		for _, x := range r.Warnings {
+			lines = append(lines, m.st.notice.Render(wrap("! "+x, w)))
+		}
 		clean = m.section("Cleanup", strings.Join(lines, "\n"))
 	} else if r.Next != "" {
 		clean = indentWrap("Next: ", m.st.command.Render(r.Next), w)
