@@ -24,8 +24,8 @@ import (
 func reverseWALWarning(id, source, retired string) string {
 	return fmt.Sprintf("replication (PostgreSQL): after the cutover the new %s keeps WAL for the retired source %s (logical slot %s* per database) until rdsencrypt cleanup %s; "+
 		"DDL on the new instance, stopping, rebooting or deleting %s, or an apply conflict stops that slot and the WAL it holds grows until storage runs out (writes then fail). "+
-		"Run `rdsencrypt cleanup %s` (or rollback) before DDL on the new instance or stopping the retired one; rdsencrypt status %s and rdsencrypt scan show the WAL each slot holds",
-		source, retired, replication.NamesFor(id).Reverse().Slot, id, retired, id, id)
+		"Run `rdsencrypt cleanup %s` (or rollback) before DDL on the new instance or stopping the retired one",
+		source, retired, replication.NamesFor(id).Reverse().Slot, id, retired, id)
 }
 
 // keepsReverseWAL says whether a migration's new instance may hold reverse slots now: a
