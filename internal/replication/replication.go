@@ -169,6 +169,9 @@ type Lag struct {
 	// Broken says why the stream is not running ("" when it runs): no subscriber on the
 	// slot, the replica's SQL thread stopped with an error...
 	Broken string
+	// Warning is what the operator should know while the stream runs ("" when nothing):
+	// a PostgreSQL slot whose WAL is about to be removed (wal_status unreserved)...
+	Warning string
 }
 
 // TableCheck is one table compared on both sides.

@@ -376,10 +376,14 @@ func waitReplCatchUp(ctx context.Context, r *run) error {
 }
 
 func lagText(l replication.Lag) string {
+	text := fmt.Sprintf("lag %.0f s (source at %s, applied %s)", l.Seconds, l.Source, l.Applied)
 	if l.Bytes >= 0 {
-		return fmt.Sprintf("lag %d bytes (source at %s, applied %s)", l.Bytes, l.Source, l.Applied)
+		text = fmt.Sprintf("lag %d bytes (source at %s, applied %s)", l.Bytes, l.Source, l.Applied)
 	}
-	return fmt.Sprintf("lag %.0f s (source at %s, applied %s)", l.Seconds, l.Source, l.Applied)
+	if l.Warning != "" {
+		text += "; warning: " + l.Warning
+	}
+	return text
 }
 
 func observeReplFreeze(ctx context.Context, r *run) (bool, error) {

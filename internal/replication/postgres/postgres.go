@@ -540,12 +540,16 @@ func (*Engine) Attach(ctx context.Context, src, dst replication.Endpoint, n repl
 	}
 	if err := with(ctx, src, func(c *pgx.Conn) error {
 		for _, s := range streams(src, n) {
-			var exists bool
-			if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, s.names.Slot).Scan(&exists); err != nil {
+			var walStatus string
+			err := c.QueryRow(ctx, `SELECT coalesce(wal_status, '') FROM pg_replication_slots WHERE slot_name = $1`, s.names.Slot).Scan(&walStatus)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("replication slot %s of database %s is gone from the source: %w", s.names.Slot, s.db, replication.ErrStreamLost)
+			}
+			if err != nil {
 				return err
 			}
-			if !exists {
-				return fmt.Errorf("replication slot %s of database %s is gone from the source: %w", s.names.Slot, s.db, replication.ErrStreamLost)
+			if _, err := slotWAL(walStatus, s.names.Slot, s.db); err != nil {
+				return err
 			}
 		}
 		if _, err := c.Exec(ctx, "ALTER ROLE "+ident(n.User)+" PASSWORD "+literal(pw)); err != nil {
@@ -623,14 +627,22 @@ func (*Engine) Lag(ctx context.Context, src, dst replication.Endpoint, n replica
 			var confirmed *string
 			var active bool
 			var bytes int64
+			var walStatus string
 			err := c.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text, confirmed_flush_lsn::text, active,
-				coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint
-				FROM pg_replication_slots WHERE slot_name = $1`, s.names.Slot).Scan(&l.Source, &confirmed, &active, &bytes)
+				coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint, coalesce(wal_status, '')
+				FROM pg_replication_slots WHERE slot_name = $1`, s.names.Slot).Scan(&l.Source, &confirmed, &active, &bytes, &walStatus)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return fmt.Errorf("replication slot %s of database %s is gone from the source: %w", s.names.Slot, s.db, replication.ErrStreamLost)
 			}
 			if err != nil {
 				return fmt.Errorf("read slot %s: %w", s.names.Slot, err)
+			}
+			warning, err := slotWAL(walStatus, s.names.Slot, s.db)
+			if err != nil {
+				return err
+			}
+			if l.Warning == "" {
+				l.Warning = warning
 			}
 			l.Bytes = max(l.Bytes, bytes)
 			if !active && l.Broken == "" {
@@ -652,6 +664,24 @@ func (*Engine) Lag(ctx context.Context, src, dst replication.Endpoint, n replica
 		return nil
 	})
 	return l, err
+}
+
+// slotWAL reads a slot's pg_replication_slots.wal_status (PostgreSQL 13+; "" before): "lost"
+// means PostgreSQL invalidated the slot because the WAL it needs was removed
+// (max_slot_wal_keep_size reached): the subscriber can never go on, so the stream is lost
+// (replication.ErrStreamLost), not merely stopped. "unreserved" means that WAL is past
+// max_slot_wal_keep_size and will be removed at the next checkpoint unless the subscriber
+// catches up: a warning. "reserved" and "extended" are normal. (PostgreSQL manual,
+// pg_replication_slots: "lost means that some required WAL files have been removed and this
+// slot is no longer usable"; unreserved "can return to reserved or extended".)
+func slotWAL(walStatus, slot, db string) (warning string, err error) {
+	switch walStatus {
+	case "lost":
+		return "", fmt.Errorf("replication slot %s of database %s was invalidated by the source: WAL it needs was removed (max_slot_wal_keep_size): %w", slot, db, replication.ErrStreamLost)
+	case "unreserved":
+		return "slot " + slot + " of database " + db + " holds WAL past max_slot_wal_keep_size: it is lost at the next checkpoint unless the target catches up", nil
+	}
+	return "", nil
 }
 
 // Freeze makes every database the user may alter read-only for new sessions, ends the

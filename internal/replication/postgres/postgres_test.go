@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -73,4 +75,21 @@ func TestStreamsNameEveryDatabaseOrTheConnectedOne(t *testing.T) {
 	require.Len(t, two, 2)
 	assert.Equal(t, n.In("crm"), two[0].names)
 	assert.NotEqual(t, two[0].names.Slot, two[1].names.Slot)
+}
+
+// A slot PostgreSQL invalidated (wal_status lost) is a lost stream, to be rolled back, not a
+// stopped one to wait for; unreserved is a warning; the other states pass (review S3).
+func TestSlotWALStatus(t *testing.T) {
+	for _, tc := range []struct {
+		status      string
+		lost, warns bool
+	}{{"lost", true, false}, {"unreserved", false, true}, {"reserved", false, false}, {"extended", false, false}, {"", false, false}} {
+		warning, err := slotWAL(tc.status, "s1", "shop")
+		if errors.Is(err, replication.ErrStreamLost) != tc.lost || (warning != "") != tc.warns {
+			t.Errorf("wal_status %q: warning %q, err %v", tc.status, warning, err)
+		}
+		if tc.lost && !strings.Contains(err.Error(), "max_slot_wal_keep_size") {
+			t.Errorf("wal_status lost: %v does not say why", err)
+		}
+	}
 }
