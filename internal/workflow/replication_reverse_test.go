@@ -1,6 +1,8 @@
 package workflow
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -8,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
 // A PostgreSQL replication run says, in its plan, in the cutover approval and in the
@@ -50,4 +53,35 @@ func TestReverseWALIsStatedWhereTheOperatorReads(t *testing.T) {
 	assert.Empty(t, ReportOf(st).Warnings, "cleanup removed the slots")
 	st.Status, st.Replication.ReverseDrained = StatusRolledBack, true
 	assert.Empty(t, ReportOf(st).Warnings)
+}
+
+// databasesChanged is an engine whose freeze finds a database created since the migration
+// began, as the PostgreSQL engine's does.
+type databasesChanged struct{ replication.Engine }
+
+func (databasesChanged) Freeze(context.Context, replication.Endpoint, replication.Names) (replication.Frozen, error) {
+	return replication.Frozen{}, fmt.Errorf("%w (created reports on shop.example): DDL is not replicated", replication.ErrDatabasesChanged)
+}
+
+// A database created on the new instance after the cutover stops a rollback with a message
+// naming it and a next step that ends the stop (copy it, drop it, roll back again; or keep
+// the new instance), not "rdsencrypt rollback ID", which failed the same way for ever (review S14).
+func TestRollbackNamesADatabaseCreatedAfterTheCutover(t *testing.T) {
+	pg := model.InstanceSettings{Engine: "postgres", Port: 5432}
+	old := &model.Instance{ID: "shop-old", ResourceID: "db-SRC", Endpoint: "shop-old.example", MasterUsername: "master", Settings: pg}
+	newInst := &model.Instance{ID: "shop", ResourceID: "db-NEW", Endpoint: "shop.example", MasterUsername: "master", Settings: pg}
+	e := &Engine{Replication: map[string]replication.Engine{"postgres": databasesChanged{}}, Credentials: CredentialChain{EnvPassword: "pw"}}
+	st := &State{ID: "m1", Source: "shop", SourceRID: "db-SRC", Options: RunOptions{Strategy: StrategyReplication},
+		Replication: &ReplicationState{Engine: "postgres", ReverseStart: "0/1", ReverseAttached: true}}
+	r := &run{e: e, st: st, api: describeByRID{byRID: map[string]*model.Instance{"db-SRC": old}}}
+	err := r.drainReverse(context.Background(), newInst, old)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "created reports", "the database is named")
+	assert.Contains(t, err.Error(), "has no reverse stream into shop-old")
+	next := NextOf(err)
+	assert.Contains(t, next, "drop it on shop")
+	assert.Contains(t, next, "pg_dump from shop, pg_restore into shop-old")
+	assert.Contains(t, next, "rdsencrypt cleanup m1")
+	assert.NotEqual(t, "rdsencrypt rollback m1", next)
+	assert.False(t, st.Replication.ReverseDrained)
 }
