@@ -22,6 +22,9 @@ type DBLogin struct {
 	// Token: Password is an IAM database authentication token for this instance's endpoint
 	// (it cannot be reused for another instance).
 	Token bool
+	// Host is the endpoint a token was built for: the cutover's renames move an instance to
+	// another endpoint, where its cached token is of no use.
+	Host string
 }
 
 // TokenBuilder builds an IAM database authentication token for user at host:port in region
@@ -71,7 +74,7 @@ func (c CredentialChain) Login(ctx context.Context, inst *model.Instance) (DBLog
 		if err != nil {
 			return DBLogin{}, err
 		}
-		return DBLogin{User: c.IAMUser, Password: model.Password(token), Expires: time.Now().Add(tokenLife), Token: true}, nil
+		return DBLogin{User: c.IAMUser, Password: model.Password(token), Expires: time.Now().Add(tokenLife), Token: true, Host: inst.Endpoint}, nil
 	}
 	if c.Secrets != nil {
 		for _, arn := range []string{inst.MasterUserSecretARN, c.SecretARN} {

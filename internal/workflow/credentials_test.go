@@ -175,3 +175,30 @@ func TestIAMTokenPerInstanceEndpoint(t *testing.T) {
 	assert.Contains(t, built, "eu-west-1 shop-new.example:5432 migrator")
 	assert.Equal(t, "[REDACTED]", fmt.Sprint(DBLogin{Password: "token"}.Password), "a token prints redacted")
 }
+
+// The cutover renames the new instance to the source's name: the same ResourceID answers at
+// another endpoint, and the token cached for the old one is not reused (review S4).
+func TestIAMTokenFollowsTheRename(t *testing.T) {
+	ctx := context.Background()
+	var hosts []string
+	chain := CredentialChain{IAMUser: "migrator",
+		Token: func(_ context.Context, _, host string, _ int32, _ string) (string, error) {
+			hosts = append(hosts, host)
+			return "token-for-" + host, nil
+		}}
+	iam := model.InstanceSettings{Engine: "postgres", Port: 5432, IAMDatabaseAuthenticationEnabled: true}
+	newInst := &model.Instance{ID: "shop-new", ResourceID: "db-NEW", Endpoint: "shop-new.example", MasterUsername: "master", Settings: iam}
+	e := &Engine{Replication: map[string]replication.Engine{"postgres": fakeEngine{}}, Credentials: chain}
+	r := &run{e: e, st: &State{ID: "m1", Source: "shop"}}
+	for range 2 {
+		ep, err := r.endpointOf(ctx, newInst)
+		require.NoError(t, err)
+		assert.Equal(t, "token-for-shop-new.example", ep.Password)
+	}
+	renamed := *newInst
+	renamed.ID, renamed.Endpoint = "shop", "shop.example"
+	ep, err := r.endpointOf(ctx, &renamed)
+	require.NoError(t, err)
+	assert.Equal(t, "token-for-shop.example", ep.Password, "a token for the endpoint the instance has now")
+	assert.Equal(t, []string{"shop-new.example", "shop.example"}, hosts, "one token per endpoint, cached while it stands")
+}

@@ -63,14 +63,16 @@ type dbRun struct {
 }
 
 // replicationOf returns the engine and the in-memory login of inst, resolved once per
-// instance and run (again when an expiring login nears its end). Each instance has its own
+// instance and run (again when an expiring login nears its end, or when a token was built for
+// the endpoint the instance had before a rename: review S4). Each instance has its own
 // password (docs/replication.md#credentials): the source and, after cutover, the retired
 // source keep theirs; the new instance has its own once step manage-master-password gave it a
 // secret. Until then it was restored from the source's snapshot and has the source's master
 // password, so it logs in as the source does.
 func (r *run) replicationOf(ctx context.Context, inst *model.Instance) (*dbRun, error) {
 	key := inst.ResourceID + "|" + inst.MasterUserSecretARN
-	if db := r.db[key]; db != nil && (db.login.Expires.IsZero() || time.Until(db.login.Expires) > time.Minute) {
+	if db := r.db[key]; db != nil && (db.login.Expires.IsZero() || time.Until(db.login.Expires) > time.Minute) &&
+		(!db.login.Token || db.login.Host == inst.Endpoint) {
 		return db, nil
 	}
 	family := replication.Family(inst.Settings.Engine)
