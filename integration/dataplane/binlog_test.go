@@ -606,7 +606,7 @@ func TestMySQLEngineVerbs(t *testing.T) {
 		t.Fatalf("leftovers on the old source: %q %v", left, err)
 	}
 	setParam("read_only", "0")
-	if err := eng.Unfreeze(e.ctx, src); err != nil {
+	if err := eng.Unfreeze(e.ctx, src, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, ep := range []replication.Endpoint{dst, src} {

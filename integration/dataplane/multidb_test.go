@@ -165,6 +165,12 @@ func TestTheFreezeCheckCoversEveryDatabase(t *testing.T) {
 	if _, err := eng.PrepareSource(e.ctx, src, n); err != nil {
 		t.Fatalf("prepare: %v", err)
 	}
+	// crm's owner made it read-only by default on purpose: the unfreeze leaves it so (review S9).
+	e.exec(e.mustPG(endpoint(inst)), "ALTER DATABASE crm SET default_transaction_read_only = on")
+	readOnly, err := eng.ReadOnlyDatabases(e.ctx, src)
+	if err != nil || !slices.Equal(readOnly, []string{"crm"}) {
+		t.Fatalf("databases read-only before the freeze %v: %v", readOnly, err)
+	}
 	if _, err := eng.Freeze(e.ctx, src, n); err != nil {
 		t.Fatalf("freeze: %v", err)
 	}
@@ -190,7 +196,11 @@ func TestTheFreezeCheckCoversEveryDatabase(t *testing.T) {
 	if left, err := eng.Leftovers(e.ctx, src); err != nil || len(left) != 0 {
 		t.Fatalf("leftovers after cleanup %v: %v", left, err)
 	}
-	if err := eng.Unfreeze(e.ctx, src); err != nil {
+	if err := eng.Unfreeze(e.ctx, src, readOnly); err != nil {
 		t.Fatal(err)
+	}
+	if got := e.rows(e.mustPG(endpoint(inst)), `SELECT string_agg(d.datname, ',' ORDER BY d.datname) FROM pg_db_role_setting s
+		JOIN pg_database d ON d.oid = s.setdatabase WHERE s.setrole = 0 AND 'default_transaction_read_only=on' = ANY (s.setconfig)`); got != "crm" {
+		t.Fatalf("read-only by default after the unfreeze: %q, want crm only", got)
 	}
 }

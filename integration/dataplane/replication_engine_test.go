@@ -348,7 +348,7 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 	virtualSnapshot := e.snapshotCopyRestore("orders", "orders-new2", "s")
 	virtualSnapshot += e.swapNames("orders", "orders-new2", "orders-old2")
 	// The snapshot was taken frozen: the new instance carries the read-only default.
-	if err := eng.Unfreeze(ctx, pgEndpoint(e.describe("orders"))); err != nil {
+	if err := eng.Unfreeze(ctx, pgEndpoint(e.describe("orders")), nil); err != nil {
 		t.Fatal(err)
 	}
 	before = len(w2.Commits())
@@ -528,7 +528,7 @@ func TestEngineNeedsOnlyRDSRights(t *testing.T) {
 	if err := eng.CheckFrozen(ctx, src, n); err == nil || !strings.Contains(err.Error(), "1 row change(s)") {
 		t.Fatalf("check after a write that overrode the freeze: %v, want 1 row change", err)
 	}
-	if err := eng.Unfreeze(ctx, src); err != nil {
+	if err := eng.Unfreeze(ctx, src, nil); err != nil {
 		t.Fatalf("unfreeze: %v", err)
 	}
 	app3, err := pgxConnect(e, inst, "appuser", "app", "src")

@@ -222,6 +222,14 @@ func (v Verification) Rows() int64 {
 	return n
 }
 
+// ReadOnlyLister is implemented by an engine whose Freeze sets a per-database default that
+// an owner may have set on purpose (PostgreSQL: default_transaction_read_only on an archive
+// database). The workflow journals the list before the first Freeze and passes it to
+// Unfreeze, which leaves those databases read-only.
+type ReadOnlyLister interface {
+	ReadOnlyDatabases(ctx context.Context, ep Endpoint) ([]string, error)
+}
+
 // Frozen is what a SQL-level freeze did.
 type Frozen struct {
 	Position        string // the source's position once stable
@@ -256,8 +264,9 @@ type Engine interface {
 	// sessions ended, position stable. It is verified before it returns.
 	Freeze(ctx context.Context, src Endpoint, n Names) (Frozen, error)
 	// Unfreeze undoes Freeze on ep (the old source after a rollback, or never after cutover:
-	// the old source stays frozen once retired).
-	Unfreeze(ctx context.Context, ep Endpoint) error
+	// the old source stays frozen once retired). keep are databases that were read-only
+	// before the freeze (ReadOnlyLister): they stay so.
+	Unfreeze(ctx context.Context, ep Endpoint, keep []string) error
 	// Drain waits until dst has applied everything up to the frozen position.
 	Drain(ctx context.Context, src, dst Endpoint, n Names, frozen string) (Lag, error)
 	// Verify compares row counts and checksums of every replicated table; call it while

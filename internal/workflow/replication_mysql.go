@@ -144,7 +144,7 @@ func (r *run) thawAndCheck(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := db.eng.Unfreeze(ctx, r.replEndpoint(inst, db.login)); err != nil {
+	if err := db.eng.Unfreeze(ctx, r.replEndpoint(inst, db.login), r.replState().ReadOnlyDatabases); err != nil {
 		return r.dbError(err, "rdsencrypt resume "+r.st.ID, "%s does not accept writes yet", r.st.Source)
 	}
 	return nil

@@ -28,6 +28,10 @@ type ReplicationState struct {
 	StartPosition string `json:"start_position,omitempty"`
 	// FrozenPosition is the source's position once writes were frozen and stable.
 	FrozenPosition string `json:"frozen_position,omitempty"`
+	// ReadOnlyDatabases were read-only by their own setting before the freeze
+	// (replication.ReadOnlyLister): Unfreeze leaves them so. Read and journaled before the
+	// first Freeze, so a Freeze resumed after a kill does not take its own work for theirs.
+	ReadOnlyDatabases []string `json:"read_only_databases,omitempty"`
 	SessionsEnded  int    `json:"sessions_ended,omitempty"`
 	// LagAtFreezeBytes / LagAtFreezeSeconds: the lag when the freeze began.
 	LagAtFreezeBytes   int64   `json:"lag_at_freeze_bytes,omitempty"`
@@ -412,6 +416,11 @@ func applyReplFreeze(ctx context.Context, r *run) error {
 		}
 	}
 	if r.st.FreezeAt.IsZero() {
+		if l, ok := db.eng.(replication.ReadOnlyLister); ok {
+			if st.ReadOnlyDatabases, err = l.ReadOnlyDatabases(ctx, src); err != nil {
+				return r.dbError(err, r.resumeOrRollback(), "cannot freeze writes on %s", r.st.Source)
+			}
+		}
 		r.st.FreezeAt = r.awsNow()
 		if err := r.save(); err != nil {
 			return err
@@ -596,7 +605,7 @@ func undoReplication(ctx context.Context, r *run) error {
 		return undone
 	}
 	if r.st.Replication.FrozenPosition != "" || !r.st.FreezeAt.IsZero() {
-		if err := db.eng.Unfreeze(ctx, src); err != nil {
+		if err := db.eng.Unfreeze(ctx, src, r.replState().ReadOnlyDatabases); err != nil {
 			return r.dbError(err, "rdsencrypt rollback "+r.st.ID, "cannot let %s accept writes again", r.st.Source)
 		}
 		r.log("%s accepts writes again", r.st.Source)

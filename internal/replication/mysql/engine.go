@@ -270,7 +270,7 @@ func (e *Engine) Freeze(ctx context.Context, src replication.Endpoint, n replica
 
 // Unfreeze checks that writes are accepted again (read_only is lifted through the parameter
 // group by the workflow).
-func (e *Engine) Unfreeze(ctx context.Context, ep replication.Endpoint) error {
+func (e *Engine) Unfreeze(ctx context.Context, ep replication.Endpoint, _ []string) error {
 	return e.with(ctx, ep, func(c *Conn) error {
 		ro, err := c.ReadOnly(ctx)
 		if err != nil {

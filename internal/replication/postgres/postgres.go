@@ -862,14 +862,37 @@ func alterableDatabases(ctx context.Context, c *pgx.Conn) ([]string, error) {
 	return dbs, nil
 }
 
-// Unfreeze removes the read-only default Freeze set.
-func (*Engine) Unfreeze(ctx context.Context, ep replication.Endpoint) error {
+// ReadOnlyDatabases lists the databases whose own setting (pg_db_role_setting for every role)
+// already makes new sessions read-only: Freeze's ALTER DATABASE cannot be told apart from it
+// afterwards, so the workflow journals this list before the freeze (review S9).
+func (*Engine) ReadOnlyDatabases(ctx context.Context, ep replication.Endpoint) ([]string, error) {
+	var dbs []string
+	err := with(ctx, ep, func(c *pgx.Conn) (err error) {
+		dbs, err = strings1(ctx, c, `SELECT d.datname FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+			WHERE s.setrole = 0 AND EXISTS (SELECT 1 FROM unnest(s.setconfig) AS cfg
+				WHERE lower(cfg) IN ('default_transaction_read_only=on', 'default_transaction_read_only=true',
+					'default_transaction_read_only=yes', 'default_transaction_read_only=1'))
+			ORDER BY 1`)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list databases read-only by default on %s: %w", ep.Host, err)
+	}
+	return dbs, nil
+}
+
+// Unfreeze removes the read-only default Freeze set, except on the databases in keep (read-only
+// before the freeze).
+func (*Engine) Unfreeze(ctx context.Context, ep replication.Endpoint, keep []string) error {
 	return with(ctx, ep, func(c *pgx.Conn) error {
 		dbs, err := alterableDatabases(ctx, c)
 		if err != nil {
 			return err
 		}
 		for _, d := range dbs {
+			if slices.Contains(keep, d) {
+				continue
+			}
 			if _, err := c.Exec(ctx, "ALTER DATABASE "+ident(d)+" RESET default_transaction_read_only"); err != nil {
 				return fmt.Errorf("let database %s accept writes: %w", d, err)
 			}
