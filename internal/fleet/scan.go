@@ -132,6 +132,11 @@ type ScanReplication struct {
 func (r *ScanResource) AddLeftovers(objects []workflow.Leftover) {
 	r.Replication = &ScanReplication{Checked: true, Objects: objects}
 	for _, l := range objects {
+		if l.InUse {
+			r.Findings = append(r.Findings, Finding{Check: CheckReplicationObjects, Severity: SeverityLow,
+				Message: fmt.Sprintf("rdsencrypt replication object %s: in use by migration %s (running)", l.Object, l.Migration)})
+			continue
+		}
 		sev, why := SeverityLow, "it grants nothing to applications but should go with its migration"
 		if strings.HasPrefix(l.Object, "slot ") {
 			sev, why = SeverityHigh, "it keeps every WAL file from its position on, until the storage is full"

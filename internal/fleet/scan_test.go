@@ -163,16 +163,18 @@ func TestScanFactsArePerRegion(t *testing.T) {
 func TestAddLeftovers(t *testing.T) {
 	r := ScanResource{Findings: []Finding{{Check: CheckBackups, Severity: SeverityMedium}}}
 	r.AddLeftovers([]workflow.Leftover{{Object: "role rdsencrypt_a", Fix: "DROP ROLE rdsencrypt_a"},
-		{Object: "slot rdsencrypt_a", Migration: "a", Fix: "rdsencrypt rollback a"}})
-	if r.Replication == nil || !r.Replication.Checked || len(r.Replication.Objects) != 2 {
+		{Object: "slot rdsencrypt_a", Migration: "a", Fix: "rdsencrypt rollback a"},
+		{Object: "slot rdsencrypt_b", Migration: "b", InUse: true}})
+	if r.Replication == nil || !r.Replication.Checked || len(r.Replication.Objects) != 3 {
 		t.Fatalf("replication %+v", r.Replication)
 	}
 	got := []string{}
 	for _, f := range r.Findings {
 		got = append(got, string(f.Severity)+" "+f.Check+" "+f.Fix)
 	}
+	// A running migration's slot (review S11) is low, with no fix.
 	want := []string{"high " + CheckReplicationObjects + " rdsencrypt rollback a", "medium " + CheckBackups + " ",
-		"low " + CheckReplicationObjects + " DROP ROLE rdsencrypt_a"}
+		"low " + CheckReplicationObjects + " DROP ROLE rdsencrypt_a", "low " + CheckReplicationObjects + " "}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("findings %q, want %q", got, want)
 	}

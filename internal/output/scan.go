@@ -36,7 +36,9 @@ func PrintScan(w io.Writer, rep *fleet.ScanReport) {
 		fmt.Fprintf(w, "\n%s %s %s\n", r.Region, r.Kind, r.ID)
 		for _, f := range r.Findings {
 			fmt.Fprintf(w, "  %-8s %-28s %s\n", strings.ToUpper(string(f.Severity)), f.Check, f.Message)
-			fmt.Fprintf(w, "  %-8s %-28s fix: %s\n", "", "", f.Fix)
+			if f.Fix != "" { // a replication object in use by a running migration has none
+				fmt.Fprintf(w, "  %-8s %-28s fix: %s\n", "", "", f.Fix)
+			}
 		}
 	}
 	s := rep.Summary

@@ -20,8 +20,12 @@ type Leftover struct {
 	// Migration is the id of the journaled migration the object belongs to, "" when no
 	// journal here names it.
 	Migration string `json:"migration,omitempty"`
-	// Fix is the command that removes it: rollback or cleanup of its migration, else SQL.
+	// Fix is the command that removes it: rollback or cleanup of its migration, else SQL;
+	// "" when the object is in use by a running migration (InUse).
 	Fix string `json:"fix"`
+	// InUse is true when its migration is running now (journal status running, its lock
+	// held by a live process): the object is working, not left over.
+	InUse bool `json:"in_use,omitempty"`
 }
 
 // ReplicationLeftovers lists the tool's replication objects (named replication.Prefix...)
@@ -53,10 +57,12 @@ func (e *Engine) ReplicationLeftovers(ctx context.Context, inst *model.Instance)
 		l := Leftover{Object: o, Fix: dropSQL(eng.Name(), o)}
 		if st := owner(states, o); st != nil {
 			l.Migration = st.ID
-			switch st.Status {
-			case StatusCompleted:
+			switch {
+			case st.Status == StatusRunning && e.Store.Held(st.ID):
+				l.Fix, l.InUse = "", true
+			case st.Status == StatusCompleted:
 				l.Fix = "rdsencrypt cleanup " + st.ID
-			case StatusRolledBack, StatusCleanedUp, StatusNothingToDo:
+			case st.Status == StatusRolledBack, st.Status == StatusCleanedUp, st.Status == StatusNothingToDo:
 				// its own commands are done with it: only SQL removes the object now
 			default:
 				l.Fix = "rdsencrypt rollback " + st.ID + " (or rdsencrypt resume " + st.ID + " to finish it)"

@@ -1,9 +1,14 @@
 package workflow
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
@@ -43,4 +48,42 @@ func TestLeftoverOwner(t *testing.T) {
 	if got := dropSQL("mysql", "user rdsencrypt_x"); got != "DROP USER rdsencrypt_x" {
 		t.Errorf("user's SQL %q", got)
 	}
+}
+
+// leftoversOf is an engine whose database holds the given objects.
+type leftoversOf struct {
+	replication.Engine
+	objects []string
+}
+
+func (l leftoversOf) Name() string { return "postgres" }
+
+func (l leftoversOf) Leftovers(context.Context, replication.Endpoint) ([]string, error) {
+	return l.objects, nil
+}
+
+// A running migration's slot, its lock held by a live process, is in use, not left over: no
+// fix (scan used to say "rdsencrypt rollback ID" for a healthy catch-up, review S11). The
+// same journal with nobody holding the lock (the process died) keeps the rollback/resume fix.
+func TestLeftoversOfARunningMigrationAreInUse(t *testing.T) {
+	store, err := OpenStore(t.TempDir())
+	require.NoError(t, err)
+	require.NoError(t, store.Save(&State{ID: "abcd1234", Source: "shop", Status: StatusRunning}))
+	slot := "slot " + replication.NamesFor("abcd1234").Slot
+	e := &Engine{Store: store, Credentials: CredentialChain{EnvPassword: "pw"},
+		Replication: map[string]replication.Engine{"postgres": leftoversOf{objects: []string{slot}}}}
+	inst := &model.Instance{ID: "shop", Endpoint: "shop.example", MasterUsername: "master", Settings: model.InstanceSettings{Engine: "postgres", Port: 5432}}
+
+	release, err := store.Lock("abcd1234")
+	require.NoError(t, err)
+	left, err := e.ReplicationLeftovers(context.Background(), inst)
+	require.NoError(t, err)
+	assert.Equal(t, []Leftover{{Object: slot, Migration: "abcd1234", InUse: true}}, left)
+
+	require.NoError(t, release())
+	left, err = e.ReplicationLeftovers(context.Background(), inst)
+	require.NoError(t, err)
+	require.Len(t, left, 1)
+	assert.False(t, left[0].InUse)
+	assert.Equal(t, "rdsencrypt rollback abcd1234 (or rdsencrypt resume abcd1234 to finish it)", left[0].Fix)
 }
