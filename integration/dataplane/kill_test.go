@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
@@ -171,8 +173,8 @@ func stepStatus(st *workflow.State, step string) string {
 }
 
 // killWhen starts the binary and sends it SIGKILL the moment its journal satisfies at (polled
-// as the process writes it: no sleep decides the instant). on, when set, runs once when its
-// condition first holds, while the process runs. It fails the test when the process ends
+// as the process writes it: no sleep decides the instant). on, when set, runs at each poll
+// its condition holds, while the process runs. It fails the test when the process ends
 // first, and returns the journal as the killed process left it.
 func (tl *tool) killWhen(name string, at func(*workflow.State) bool, onWhen func(*workflow.State) bool, on func(), args ...string) *workflow.State {
 	tl.t.Helper()
@@ -193,7 +195,6 @@ func (tl *tool) killWhen(name string, at func(*workflow.State) bool, onWhen func
 		st := tl.journal()
 		if on != nil && onWhen(st) {
 			on()
-			on = nil
 		}
 		if at(st) {
 			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -223,16 +224,37 @@ func TestKill9DuringCatchUpAndCutover(t *testing.T) {
 	e.eventually("pgbench commits", func() bool { return len(w.Commits()) > 20 })
 
 	// A burst of WAL (every account row updated) while the new instance is restored, so the
-	// catch-up has more than its 1 MiB threshold to apply and runs for at least one poll.
+	// catch-up has more than its 1 MiB threshold to apply. Once the new instance is restored, a
+	// transaction on it holds pgbench_history in SHARE mode, which every pgbench transaction
+	// inserts into: the stream cannot apply the next one, the lag stays above the threshold and
+	// the catch-up runs until the kill, however slowly this machine runs (reads still pass, so
+	// nothing the tool does before the catch-up waits for the lock). Released after the kill.
 	src := e.mustPG(fmt.Sprintf("%s:%d", host, port))
-	burst := func() { e.exec(src, "UPDATE pgbench_accounts SET filler = md5(aid::text)") }
+	var hold pgx.Tx
 	restoring := func(st *workflow.State) bool {
 		s := stepStatus(st, workflow.StepRestore)
-		return s == workflow.StepRunning || s == workflow.StepDone
+		return (s == workflow.StepRunning && hold == nil) || s == workflow.StepDone
+	}
+	stage := 0
+	onRestore := func() {
+		if stage == 0 {
+			e.exec(src, "UPDATE pgbench_accounts SET filler = md5(aid::text)")
+			stage = 1
+		}
+		if stage == 1 && stepStatus(tl.journal(), workflow.StepRestore) == workflow.StepDone {
+			hold = e.holdTable(e.waitAvailable(targetOf(tl.journal())), "pgbench_history")
+			stage = 2
+		}
 	}
 	catchingUp := func(st *workflow.State) bool { return stepStatus(st, workflow.StepReplCatchUp) == workflow.StepRunning }
-	st := tl.killWhen("migrate", catchingUp, restoring, burst,
+	st := tl.killWhen("migrate", catchingUp, func(st *workflow.State) bool { return stage < 2 && restoring(st) }, onRestore,
 		"migrate", "--db", "orders", "--kms-key", keyARN, "--strategy", "replication", "--yes")
+	t.Logf("the catch-up was held by a lock on the new instance: %v", hold != nil)
+	if hold != nil {
+		if err := hold.Rollback(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if got := stepStatus(st, workflow.StepReplCatchUp); got != workflow.StepRunning {
 		t.Fatalf("killed with the catch-up %q, want it running", got)
 	}
@@ -295,4 +317,26 @@ func TestKill9DuringCatchUpAndCutover(t *testing.T) {
 	}
 	gap, _ := longestGap(cs)
 	t.Logf("longest gap between pgbench commits %.1f s (local clock, two kills included)", gap.Seconds())
+}
+
+// targetOf is the new instance's name in a journal.
+func targetOf(st *workflow.State) string {
+	for _, r := range st.Resources {
+		if r.Role == workflow.RoleTarget {
+			return r.Name
+		}
+	}
+	return ""
+}
+
+// holdTable opens a transaction on inst that holds table in SHARE mode (reads pass, writes
+// wait) until the caller ends it.
+func (e *toolEnv) holdTable(inst types.DBInstance, table string) pgx.Tx {
+	e.t.Helper()
+	tx, err := e.mustPG(endpoint(inst)).Begin(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.exec(tx.Conn(), "LOCK TABLE "+table+" IN SHARE MODE")
+	return tx
 }
