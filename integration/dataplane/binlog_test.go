@@ -602,7 +602,7 @@ func TestMySQLEngineVerbs(t *testing.T) {
 		t.Fatalf("cleanup of a read_only old source: %v", err)
 	}
 	left, err := eng.Leftovers(e.ctx, src)
-	if err != nil || len(left) != 1 || left[0] != "user "+names.User {
+	if err != nil || len(left) != 1 || left[0].Object != "user "+names.User {
 		t.Fatalf("leftovers on the old source: %q %v", left, err)
 	}
 	setParam("read_only", "0")

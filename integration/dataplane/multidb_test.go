@@ -76,7 +76,7 @@ func TestReplicationStrategyReplicatesEveryDatabase(t *testing.T) {
 	left, err := postgres.New().Leftovers(e.ctx, pgEndpoint(final))
 	var reverseSlots int
 	for _, o := range left {
-		if strings.HasPrefix(o, "slot ") && strings.HasSuffix(o, "_rev") {
+		if strings.HasPrefix(o.Object, "slot ") && strings.HasSuffix(o.Object, "_rev") {
 			reverseSlots++
 		}
 	}

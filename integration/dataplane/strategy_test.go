@@ -246,8 +246,11 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	// (PostgreSQL)"): its slots and publications, and the user and publications the snapshot
 	// carried, stay on the new instance; cleanup removes them with the retired source.
 	left, err := postgres.New().Leftovers(e.ctx, pgEndpoint(final))
-	if err != nil || !slices.ContainsFunc(left, func(o string) bool {
-		return strings.HasPrefix(o, "slot rdsencrypt_repl0001_") && strings.HasSuffix(o, "_rev")
+	// Each reverse slot comes with the WAL it keeps on the new instance (review S7): a slot
+	// the reverse stream reads has a restart_lsn, so a size, never -1.
+	if err != nil || !slices.ContainsFunc(left, func(o replication.Leftover) bool {
+		return strings.HasPrefix(o.Object, "slot rdsencrypt_repl0001_") && strings.HasSuffix(o.Object, "_rev") &&
+			o.Slot != nil && o.Slot.RetainedWAL >= 0
 	}) {
 		t.Errorf("replication objects on the new instance before cleanup: %v %v, want the reverse stream's slots", left, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 
 	"github.com/stretchr/testify/assert"
@@ -177,5 +178,28 @@ func TestAddLeftovers(t *testing.T) {
 		"low " + CheckReplicationObjects + " DROP ROLE rdsencrypt_a", "low " + CheckReplicationObjects + " "}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("findings %q, want %q", got, want)
+	}
+}
+
+// A reverse slot of a completed migration is rated by its state (review S7): read and small is
+// low (working until cleanup); not read, or keeping more than SlotWALWarnBytes, is high, and
+// the message says which and how much WAL it keeps.
+func TestSlotLeftoverIsRatedByItsState(t *testing.T) {
+	cleanup := "rdsencrypt cleanup abcd1234"
+	for _, c := range []struct {
+		slot *replication.SlotState
+		sev  Severity
+		says string
+	}{
+		{&replication.SlotState{Active: true, RetainedWAL: 64 << 20}, SeverityLow, "read by the reverse stream of migration abcd1234, keeps 64 MiB of WAL"},
+		{&replication.SlotState{Active: false, RetainedWAL: 64 << 20}, SeverityHigh, "NOT read by anyone, keeps 64 MiB of WAL"},
+		{&replication.SlotState{Active: true, RetainedWAL: 3 << 30}, SeverityHigh, "read, but keeps 3072 MiB of WAL (over 1024 MiB)"},
+		{nil, SeverityHigh, "until the storage is full"},
+	} {
+		r := ScanResource{}
+		r.AddLeftovers([]workflow.Leftover{{Object: "slot rdsencrypt_abcd1234_rev", Migration: "abcd1234", Fix: cleanup, Slot: c.slot}})
+		if len(r.Findings) != 1 || r.Findings[0].Severity != c.sev || !strings.Contains(r.Findings[0].Message, c.says) || r.Findings[0].Fix != cleanup {
+			t.Errorf("slot %+v: %+v, want %s saying %q", c.slot, r.Findings, c.sev, c.says)
+		}
 	}
 }

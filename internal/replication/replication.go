@@ -279,8 +279,9 @@ type Engine interface {
 	Detach(ctx context.Context, dst Endpoint, n Names) error
 	// Cleanup removes every object of n from ep, on either side; missing objects are fine.
 	Cleanup(ctx context.Context, ep Endpoint, n Names) error
-	// Leftovers lists the tool's objects left on ep (by Prefix), for scan.
-	Leftovers(ctx context.Context, ep Endpoint) ([]string, error)
+	// Leftovers lists the tool's objects left on ep (by Prefix), for scan; a PostgreSQL
+	// slot comes with its state (Leftover.Slot).
+	Leftovers(ctx context.Context, ep Endpoint) ([]Leftover, error)
 }
 
 // FreezeChecker is implemented by engines whose freeze a session can override (PostgreSQL's
@@ -336,4 +337,33 @@ type Reverser interface {
 	PrepareReverse(ctx context.Context, newPrimary Endpoint, n Names) (string, error)
 	// AttachReverse starts the reverse stream into the old source once it is reachable.
 	AttachReverse(ctx context.Context, newPrimary, old Endpoint, n Names, start string) error
+}
+
+// Leftover is one of the tool's objects on a database, as Leftovers finds it.
+type Leftover struct {
+	Object string // "slot rdsencrypt_...", "publication ...", "user ...", ...
+	// Slot is a replication slot's state now; nil for any other object.
+	Slot *SlotState
+}
+
+// String is the object's name, as Leftovers named it.
+func (l Leftover) String() string { return l.Object }
+
+// SlotState is what a replication slot costs its server now.
+type SlotState struct {
+	// Active says a walsender reads the slot now (a subscription is attached).
+	Active bool `json:"active"`
+	// RetainedWAL is the WAL the slot keeps on the server, in bytes:
+	// pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn); -1 when the slot keeps none it
+	// knows of (no restart_lsn: invalidated, or never reserved).
+	RetainedWAL int64 `json:"retained_wal_bytes"`
+}
+
+// Objects are the leftovers' names.
+func Objects(ls []Leftover) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Object
+	}
+	return out
 }

@@ -26,6 +26,9 @@ type Leftover struct {
 	// InUse is true when its migration is running now (journal status running, its lock
 	// held by a live process): the object is working, not left over.
 	InUse bool `json:"in_use,omitempty"`
+	// Slot is a replication slot's state: whether it is read now and the WAL it keeps on
+	// the instance (docs/replication.md#leftovers); nil for any other object.
+	Slot *replication.SlotState `json:"slot,omitempty"`
 }
 
 // ReplicationLeftovers lists the tool's replication objects (named replication.Prefix...)
@@ -54,8 +57,8 @@ func (e *Engine) ReplicationLeftovers(ctx context.Context, inst *model.Instance)
 	}
 	out := make([]Leftover, 0, len(objects))
 	for _, o := range objects {
-		l := Leftover{Object: o, Fix: dropSQL(eng.Name(), o)}
-		if st := owner(states, o); st != nil {
+		l := Leftover{Object: o.Object, Fix: dropSQL(eng.Name(), o.Object), Slot: o.Slot}
+		if st := owner(states, o.Object); st != nil {
 			l.Migration = st.ID
 			switch {
 			case st.Status == StatusRunning && e.Store.Held(st.ID):

@@ -58,8 +58,12 @@ type leftoversOf struct {
 
 func (l leftoversOf) Name() string { return "postgres" }
 
-func (l leftoversOf) Leftovers(context.Context, replication.Endpoint) ([]string, error) {
-	return l.objects, nil
+func (l leftoversOf) Leftovers(context.Context, replication.Endpoint) ([]replication.Leftover, error) {
+	out := make([]replication.Leftover, len(l.objects))
+	for i, o := range l.objects {
+		out[i] = replication.Leftover{Object: o}
+	}
+	return out, nil
 }
 
 // A running migration's slot, its lock held by a live process, is in use, not left over: no

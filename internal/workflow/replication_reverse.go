@@ -24,7 +24,7 @@ import (
 func reverseWALWarning(id, source, retired string) string {
 	return fmt.Sprintf("replication (PostgreSQL): after the cutover the new %s keeps WAL for the retired source %s (logical slot %s* per database) until rdsencrypt cleanup %s; "+
 		"DDL on the new instance, stopping, rebooting or deleting %s, or an apply conflict stops that slot and the WAL it holds grows until storage runs out (writes then fail). "+
-		"Run `rdsencrypt cleanup %s` (or rollback) before DDL on the new instance or stopping the retired one",
+		"Run `rdsencrypt cleanup %s` (or rollback) before DDL on the new instance or stopping the retired one; rdsencrypt scan shows the WAL each slot keeps",
 		source, retired, replication.NamesFor(id).Reverse().Slot, id, retired, id)
 }
 

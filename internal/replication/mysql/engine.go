@@ -378,15 +378,15 @@ func (c *Conn) replicaUser(ctx context.Context) (string, error) {
 }
 
 // Leftovers lists the tool's replication users on ep and a replication that runs as one.
-func (e *Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]string, error) {
-	var out []string
+func (e *Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]replication.Leftover, error) {
+	var out []replication.Leftover
 	err := e.with(ctx, ep, func(c *Conn) error {
 		users, err := c.Users(ctx)
 		if err != nil {
 			return err
 		}
 		for _, u := range users {
-			out = append(out, "user "+u)
+			out = append(out, replication.Leftover{Object: "user " + u})
 		}
 		if ru, err := c.replicaUser(ctx); err != nil {
 			return err
@@ -395,7 +395,7 @@ func (e *Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]stri
 			if err != nil {
 				return err
 			}
-			out = append(out, fmt.Sprintf("replication from %s:%d as %s", st.SourceHost, st.SourcePort, ru))
+			out = append(out, replication.Leftover{Object: fmt.Sprintf("replication from %s:%d as %s", st.SourceHost, st.SourcePort, ru)})
 		}
 		return nil
 	})

@@ -1173,19 +1173,41 @@ func dropSlot(ctx context.Context, c *pgx.Conn, slot string) error {
 
 // Leftovers lists the tool's slots, subscriptions and roles on ep (cluster-wide catalogs),
 // and its publications in every database (a publication belongs to one database).
-func (*Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]string, error) {
+func (*Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]replication.Leftover, error) {
 	like := strings.ReplaceAll(replication.Prefix, "_", `\_`) + "%"
-	var out, dbs []string
+	var out []replication.Leftover
+	var dbs []string
 	err := with(ctx, ep, func(c *pgx.Conn) error {
 		var err error
 		if dbs, err = listDatabases(ctx, c); err != nil {
 			return err
 		}
-		out, err = strings1(ctx, c, `SELECT kind || ' ' || name FROM (
-			SELECT 'slot' AS kind, slot_name::text AS name FROM pg_replication_slots
-			UNION ALL SELECT 'subscription', subname::text FROM pg_subscription
+		others, err := strings1(ctx, c, `SELECT kind || ' ' || name FROM (
+			SELECT 'subscription' AS kind, subname::text AS name FROM pg_subscription
 			UNION ALL SELECT 'role', rolname::text FROM pg_roles) o WHERE name LIKE $1 ORDER BY 1`, like)
-		return err
+		for _, o := range others {
+			out = append(out, replication.Leftover{Object: o})
+		}
+		if err != nil {
+			return err
+		}
+		// The WAL a slot keeps: from its restart_lsn to the server's current position.
+		rows, err := c.Query(ctx, `SELECT slot_name::text, active,
+			COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), -1)::bigint
+			FROM pg_replication_slots WHERE slot_name LIKE $1 ORDER BY 1`, like)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var name string
+			var st replication.SlotState
+			if err := rows.Scan(&name, &st.Active, &st.RetainedWAL); err != nil {
+				return err
+			}
+			out = append(out, replication.Leftover{Object: "slot " + name, Slot: &st})
+		}
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, err
@@ -1194,10 +1216,12 @@ func (*Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]string
 	all.Databases = dbs
 	err = each(ctx, all, replication.Names{}, func(c *pgx.Conn, s stream) error {
 		pubs, err := strings1(ctx, c, `SELECT 'publication ' || pubname::text FROM pg_publication WHERE pubname LIKE $1 ORDER BY 1`, like)
-		out = append(out, pubs...)
+		for _, p := range pubs {
+			out = append(out, replication.Leftover{Object: p})
+		}
 		return err
 	})
-	slices.Sort(out)
+	slices.SortFunc(out, func(a, b replication.Leftover) int { return strings.Compare(a.Object, b.Object) })
 	return out, err
 }
 
