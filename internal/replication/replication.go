@@ -358,12 +358,3 @@ type SlotState struct {
 	// knows of (no restart_lsn: invalidated, or never reserved).
 	RetainedWAL int64 `json:"retained_wal_bytes"`
 }
-
-// Objects are the leftovers' names.
-func Objects(ls []Leftover) []string {
-	out := make([]string, len(ls))
-	for i, l := range ls {
-		out[i] = l.Object
-	}
-	return out
-}
