@@ -141,6 +141,20 @@ func (c *regionClient) SetParametersAtReboot(ctx context.Context, group string, 
 	return c.setParameters(ctx, group, values, types.ApplyMethodPendingReboot)
 }
 
+// ResetParameters resets parameters of a DB parameter group to the engine default
+// (ResetDBParameterGroup: "To reset specific parameters, provide a list of the following:
+// ParameterName and ApplyMethod"), ResetAllParameters false: its default is to reset them all.
+func (c *regionClient) ResetParameters(ctx context.Context, group string, names []string) error {
+	ctx = withTarget(ctx, group)
+	params := make([]types.Parameter, 0, len(names))
+	for _, n := range names {
+		params = append(params, types.Parameter{ParameterName: aws.String(n), ApplyMethod: types.ApplyMethodImmediate})
+	}
+	_, err := c.rds.ResetDBParameterGroup(ctx, &rds.ResetDBParameterGroupInput{DBParameterGroupName: aws.String(group),
+		ResetAllParameters: aws.Bool(false), Parameters: params})
+	return translateError("ResetDBParameterGroup", group, err)
+}
+
 func (c *regionClient) setParameters(ctx context.Context, group string, values map[string]string, method types.ApplyMethod) error {
 	ctx = withTarget(ctx, group)
 	names := make([]string, 0, len(values))

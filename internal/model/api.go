@@ -78,6 +78,9 @@ type RDS interface {
 	// pending-reboot: each instance using the group applies them at its next reboot. Static
 	// parameters (rds.logical_replication) accept only this method.
 	SetParametersAtReboot(ctx context.Context, group string, values map[string]string) error
+	// ResetParameters puts parameters of a DB parameter group back to their engine default
+	// (ResetDBParameterGroup, ApplyMethod immediate): the group no longer sets them.
+	ResetParameters(ctx context.Context, group string, names []string) error
 	// ClusterParameterValue returns a parameter's value in a DB cluster parameter group.
 	ClusterParameterValue(ctx context.Context, group, name string) (string, error)
 	// CopyParameterGroup copies the DB parameter group source, with every parameter value

@@ -475,6 +475,7 @@ var resourcesOf = map[string][][2]string{
 	"CreateDBParameterGroup":          {{"pg", "DBParameterGroupName"}},
 	"CopyDBParameterGroup":            {{"pg", "TargetDBParameterGroupIdentifier"}, {"pg", "SourceDBParameterGroupIdentifier"}},
 	"ModifyDBParameterGroup":          {{"pg", "DBParameterGroupName"}},
+	"ResetDBParameterGroup":           {{"pg", "DBParameterGroupName"}},
 	"DeleteDBParameterGroup":          {{"pg", "DBParameterGroupName"}},
 	"CreateDBSnapshot":                {{"snapshot", "DBSnapshotIdentifier"}, {"db", "DBInstanceIdentifier"}},
 	"CopyDBSnapshot":                  {{"snapshot", "TargetDBSnapshotIdentifier"}, {"snapshot", "SourceDBSnapshotIdentifier"}, {"og", "OptionGroupName"}},

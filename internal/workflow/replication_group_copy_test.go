@@ -98,3 +98,35 @@ func TestCopyTagsRecheckedBeforeEveryWrite(t *testing.T) {
 	require.NoError(t, r.thawGroup(ctx, copyName))
 	assert.Equal(t, []string{"orders-params", copyName}, writes)
 }
+
+// resets records ResetParameters calls and fails the test on SetParameters.
+type resets struct {
+	copyGroups
+	t     *testing.T
+	reset *[]string
+}
+
+func (r resets) ResetParameters(_ context.Context, group string, names []string) error {
+	*r.reset = append(*r.reset, group+":"+strings.Join(names, ","))
+	return nil
+}
+
+func (r resets) SetParameters(context.Context, string, map[string]string) error {
+	r.t.Fatal("read_only was set explicitly where it was the engine default")
+	return nil
+}
+
+// Review S12: where read_only was the engine default in the source's group ({TrueIfReplica}),
+// rollback and cleanup put the default back with a reset, not an explicit 0 a replica made
+// later with the group would inherit. On the old code read_only=0 was written.
+func TestThawRestoresTheEngineDefault(t *testing.T) {
+	ctx := context.Background()
+	src := sampleSource()
+	src.Settings.Engine, src.Settings.DBParameterGroupName = "mariadb", "orders-params"
+	st := newState(buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: src, key: sampleKey, strategy: StrategyReplication}), MigrateRequest{})
+	st.Replication = &ReplicationState{ReadOnlyGroup: "orders-params", ReadOnlyBefore: "{TrueIfReplica}"}
+	var done []string
+	r := &run{e: &Engine{}, st: st, api: resets{t: t, reset: &done}}
+	require.NoError(t, r.thawGroup(ctx, "orders-params"))
+	assert.Equal(t, []string{"orders-params:read_only"}, done)
+}

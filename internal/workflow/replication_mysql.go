@@ -104,20 +104,28 @@ func (r *run) newInstanceGroup() string {
 	return r.replState().ReadOnlyGroup
 }
 
-// thawGroup puts read_only back in group: the source's group's earlier value when it had one
-// of 0/1, else 0 (the default {TrueIfReplica} is 0 for an instance that is not a replica).
+// thawGroup puts read_only back in group: the source's group's earlier value when the group
+// set one (0 or 1, the only values a group can hold), else the engine default
+// ({TrueIfReplica}: 0 on an instance that is not a replica, 1 on a replica), put back with
+// ResetDBParameterGroup, so that the group is as it was, not set to an explicit 0 a replica
+// later made with it would inherit (review S12).
 func (r *run) thawGroup(ctx context.Context, group string) error {
 	st := r.st.Replication
 	if st == nil || st.ReadOnlyGroup == "" {
 		return nil
 	}
-	value := "0"
-	if st.ReadOnlyBefore == "1" {
-		value = "1"
-	}
 	if err := r.recheckGroupCopy(ctx, group); err != nil {
 		return err
 	}
+	if st.ReadOnlyBefore != "0" && st.ReadOnlyBefore != "1" {
+		if err := r.api.ResetParameters(ctx, group, []string{readOnlyParameter}); err != nil {
+			return errorf(r.st.Source, "reset read_only to its engine default in the parameter group "+group+" by hand, then rdsencrypt resume "+r.st.ID, err,
+				"cannot put read_only back to its engine default in the parameter group %s", group)
+		}
+		r.log("read_only back to its engine default (%s) in the parameter group %s", st.ReadOnlyBefore, group)
+		return nil
+	}
+	value := st.ReadOnlyBefore
 	if err := r.api.SetParameters(ctx, group, map[string]string{readOnlyParameter: value}); err != nil {
 		return errorf(r.st.Source, "set read_only="+value+" in the parameter group "+group+" by hand, then rdsencrypt resume "+r.st.ID, err,
 			"cannot put read_only back in the parameter group %s", group)
