@@ -51,7 +51,7 @@ func readmeCommands(t *testing.T) []string {
 // readmeNotRun are the README lines this test does not run, with the reason; any other line
 // must be run, so a new example cannot go untested.
 var readmeNotRun = map[string]string{
-	"go test -race -shuffle=on -timeout 20m ./...": "the whole suite, this test included",
+	"go test -race -shuffle=on -timeout 20m ./...":                                              "the whole suite, this test included",
 	"apt-get update && apt-get install -y postgresql-15 mariadb-server mariadb-backup sysbench": "installs system packages",
 	"go run ./cmd/rdssim --data-plane --example-fleet=false":                                    "needs those packages; the data-plane tests run it",
 }

@@ -32,7 +32,7 @@ type ReplicationState struct {
 	// (replication.ReadOnlyLister): Unfreeze leaves them so. Read and journaled before the
 	// first Freeze, so a Freeze resumed after a kill does not take its own work for theirs.
 	ReadOnlyDatabases []string `json:"read_only_databases,omitempty"`
-	SessionsEnded  int    `json:"sessions_ended,omitempty"`
+	SessionsEnded     int      `json:"sessions_ended,omitempty"`
 	// LagAtFreezeBytes / LagAtFreezeSeconds: the lag when the freeze began.
 	LagAtFreezeBytes   int64   `json:"lag_at_freeze_bytes,omitempty"`
 	LagAtFreezeSeconds float64 `json:"lag_at_freeze_seconds,omitempty"`
