@@ -262,11 +262,8 @@ func (r *run) undoEnforcedFreeze(ctx context.Context) error {
 	if fs == nil {
 		return nil
 	}
-	src, err := r.source(ctx)
+	src, err := r.settledSource(ctx)
 	if err != nil {
-		return err
-	}
-	if src, err = r.settle(ctx, src); err != nil {
 		return err
 	}
 	if fs.GroupID != "" && slices.Contains(src.Settings.VpcSecurityGroupIDs, fs.GroupID) {

@@ -262,11 +262,8 @@ func (r *run) undoSourceGroup(ctx context.Context) error {
 	if sg == nil || !sg.Modified {
 		return nil
 	}
-	src, err := r.source(ctx)
+	src, err := r.settledSource(ctx)
 	if err != nil {
-		return err
-	}
-	if src, err = r.settle(ctx, src); err != nil {
 		return err
 	}
 	group, groupCopy := src.Settings.DBParameterGroupName, r.groupCopy()

@@ -196,6 +196,15 @@ func undoInstance(ctx context.Context, r *run) error {
 	return nil
 }
 
+// settledSource is the source once no change is under way on it (settle).
+func (r *run) settledSource(ctx context.Context) (*model.Instance, error) {
+	src, err := r.source(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.settle(ctx, src)
+}
+
 // settle waits until an instance is done with what it is doing (a rename, a modify, a
 // creation), unless it failed or is being deleted, and returns it as it then is.
 func (r *run) settle(ctx context.Context, inst *model.Instance) (*model.Instance, error) {
