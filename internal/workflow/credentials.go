@@ -19,12 +19,22 @@ type DBLogin struct {
 	// Expires is when Password stops being accepted for new connections (an IAM
 	// authentication token); zero when it does not expire.
 	Expires time.Time
-	// Token: Password is an IAM database authentication token for this instance's endpoint
-	// (it cannot be reused for another instance).
-	Token bool
-	// Host is the endpoint a token was built for: the cutover's renames move an instance to
-	// another endpoint, where its cached token is of no use.
+	// Host is the endpoint an IAM database authentication token was built for, "" for a
+	// password: a token serves no other instance, and the cutover's renames move an
+	// instance to another endpoint, where its cached token is of no use.
 	Host string
+}
+
+// IsToken says whether Password is an IAM database authentication token.
+func (l DBLogin) IsToken() bool { return l.Host != "" }
+
+// usableAt says whether the login still serves new connections to host: a token only at the
+// endpoint it was built for, and only with more than a minute of its life left.
+func (l DBLogin) usableAt(host string) bool {
+	if !l.IsToken() {
+		return true
+	}
+	return l.Host == host && time.Until(l.Expires) > time.Minute
 }
 
 // TokenBuilder builds an IAM database authentication token for user at host:port in region
@@ -74,7 +84,7 @@ func (c CredentialChain) Login(ctx context.Context, inst *model.Instance) (DBLog
 		if err != nil {
 			return DBLogin{}, err
 		}
-		return DBLogin{User: c.IAMUser, Password: model.Password(token), Expires: time.Now().Add(tokenLife), Token: true, Host: inst.Endpoint}, nil
+		return DBLogin{User: c.IAMUser, Password: model.Password(token), Expires: time.Now().Add(tokenLife), Host: inst.Endpoint}, nil
 	}
 	if c.Secrets != nil {
 		for _, arn := range []string{inst.MasterUserSecretARN, c.SecretARN} {

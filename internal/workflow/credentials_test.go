@@ -154,7 +154,7 @@ func TestIAMTokenPerInstanceEndpoint(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "migrator", login.User)
 	assert.Equal(t, model.Password("token-for-db1.example"), login.Password)
-	assert.True(t, login.Token)
+	assert.True(t, login.IsToken())
 	assert.WithinDuration(t, time.Now().Add(tokenLife), login.Expires, time.Minute)
 	login, err = chain.Login(ctx, &model.Instance{ID: "db2", Endpoint: "db2.example", MasterUsername: "master",
 		Settings: model.InstanceSettings{Engine: "postgres", Port: 5432}})

@@ -75,8 +75,7 @@ type dbRun struct {
 // password, so it logs in as the source does.
 func (r *run) replicationOf(ctx context.Context, inst *model.Instance) (*dbRun, error) {
 	key := inst.ResourceID + "|" + inst.MasterUserSecretARN
-	if db := r.db[key]; db != nil && (db.login.Expires.IsZero() || time.Until(db.login.Expires) > time.Minute) &&
-		(!db.login.Token || db.login.Host == inst.Endpoint) {
+	if db := r.db[key]; db != nil && db.login.usableAt(inst.Endpoint) {
 		return db, nil
 	}
 	family := replication.Family(inst.Settings.Engine)
@@ -106,7 +105,7 @@ func (r *run) replicationOf(ctx context.Context, inst *model.Instance) (*dbRun, 
 		}
 		login = db.login
 	}
-	if owner == inst || login.Token { // a token is for one endpoint: inst gets its own
+	if owner == inst || login.IsToken() { // a token is for one endpoint: inst gets its own
 		var err error
 		if login, err = r.e.Credentials.Login(ctx, inst); err != nil {
 			return nil, errorf(inst.ID, "pass --db-secret ARN or set "+EnvDBPassword+", then rdsencrypt resume "+r.st.ID, err,
@@ -150,7 +149,7 @@ func (e *Engine) dbEndpoint(inst *model.Instance, login DBLogin) replication.End
 		mode = "require"
 	}
 	return replication.Endpoint{Host: inst.Endpoint, Port: inst.Settings.Port, Database: db, User: login.User,
-		Password: login.Password.Reveal(), TLS: mode, RootCAs: e.DBRootCAs, Token: login.Token}
+		Password: login.Password.Reveal(), TLS: mode, RootCAs: e.DBRootCAs, Token: login.IsToken()}
 }
 
 // replSource and replTarget describe the source and the target again and return their
