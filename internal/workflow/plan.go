@@ -49,6 +49,20 @@ type instancePlanInput struct {
 	subscriptions []string
 }
 
+// instanceStepPlanned says whether the plan of an instance has step name (of kind, about
+// subject): a step with nothing to do for this source is left out.
+func instanceStepPlanned(p *Plan, in instancePlanInput, name, kind, subject, groupCopy string) bool {
+	switch {
+	case !rolesPlanned(kind, in.src, replicaBySubject(in.replicas, subject)):
+		return false // nothing to associate
+	case name == StepReplCopyGroup && (groupCopy == "" || p.SourceChange != nil):
+		return false // only the MySQL/MariaDB freeze sets read_only in a parameter group
+	case name == StepReplSourceGroup && p.SourceChange == nil:
+		return false // rds.logical_replication is on already (replication_source_group.go)
+	}
+	return managesPassword(kind, p.MasterUserSecret)
+}
+
 func buildInstancePlan(in instancePlanInput) *Plan {
 	src, key := in.src, in.key
 	p := &Plan{
@@ -120,16 +134,7 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		}
 		for _, ps := range order {
 			kind, subject := splitStep(ps.name)
-			if !rolesPlanned(kind, src, replicaBySubject(in.replicas, subject)) {
-				continue // nothing to associate
-			}
-			if ps.name == StepReplCopyGroup && (groupCopy == "" || p.SourceChange != nil) {
-				continue // only the MySQL/MariaDB freeze sets read_only in a parameter group
-			}
-			if ps.name == StepReplSourceGroup && p.SourceChange == nil {
-				continue // rds.logical_replication is on already (replication_source_group.go)
-			}
-			if !managesPassword(kind, p.MasterUserSecret) {
+			if !instanceStepPlanned(p, in, ps.name, kind, subject, groupCopy) {
 				continue
 			}
 			info, _ := stepByName(allInstanceSteps, kind)
