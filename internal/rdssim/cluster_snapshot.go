@@ -486,5 +486,8 @@ func restoreDBClusterFromSnapshot(c *call) (any, error) {
 	} else {
 		s.provisionCluster(cl, c.now, build, c.action)
 	}
+	if cfg.StorageEncrypted {
+		s.keyUsed(cfg.KmsKeyArn, KeyUseRestore, c.now)
+	}
 	return dbClusterResult{DBCluster: s.renderCluster(cl, c.now)}, nil
 }

@@ -2,6 +2,7 @@ package rdssim
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -37,13 +38,16 @@ type ResourceRef struct {
 // KeyDisableAt disables a KMS key at a virtual time (At) or after AfterSeconds of virtual time.
 // With OnCopy, AfterSeconds counts from the moment the next CopyDBSnapshot that encrypts with
 // the key is accepted: the disable is scheduled in the same step as the copy, so it lands
-// while the copy runs however slowly the caller reacts.
+// while the copy runs however slowly the caller reacts. OnRestore does the same from the next
+// restore (RestoreDBInstanceFromDBSnapshot or RestoreDBClusterFromSnapshot) whose new resource
+// is encrypted with the key.
 type KeyDisableAt struct {
 	Region       string    `json:"region"`
 	KeyID        string    `json:"key_id"`
 	At           time.Time `json:"at,omitempty"`
 	AfterSeconds float64   `json:"after_seconds,omitempty"`
 	OnCopy       bool      `json:"on_copy,omitempty"`
+	OnRestore    bool      `json:"on_restore,omitempty"`
 }
 
 // Stats is the body of GET /_sim/stats.
@@ -154,8 +158,15 @@ func (s *Sim) ApplyFaults(fr FaultRequest) error {
 		s.FailNextRestore(s.regionOrDefault(f.Region), f.ID)
 	}
 	for _, k := range fr.DisableKeys {
-		if k.OnCopy {
-			if err := s.DisableKeyOnCopy(s.regionOrDefault(k.Region), k.KeyID, time.Duration(k.AfterSeconds*float64(time.Second))); err != nil {
+		if k.OnCopy && k.OnRestore {
+			return fmt.Errorf("rdssim: disable_keys %s: on_copy and on_restore are exclusive", k.KeyID)
+		}
+		if k.OnCopy || k.OnRestore {
+			use := KeyUseCopy
+			if k.OnRestore {
+				use = KeyUseRestore
+			}
+			if err := s.DisableKeyOnUse(s.regionOrDefault(k.Region), k.KeyID, use, time.Duration(k.AfterSeconds*float64(time.Second))); err != nil {
 				return err
 			}
 			continue

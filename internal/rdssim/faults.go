@@ -41,13 +41,16 @@ type faultState struct {
 	throttled    int
 	failSnapshot map[string]bool // region/snapshot id: the next snapshot or copy with this id fails
 	failRestore  map[string]bool // region/instance id: the next restore into this id fails
-	// key ARN: the key is disabled this long after the next copy that encrypts with it starts
-	disableOnCopy map[string]time.Duration
+	// the key is disabled this long after the next call of its kind that uses it is accepted
+	disableOnUse map[keyUse]time.Duration
 }
+
+// keyUse is a KMS key and the kind of call that arms its disable: KeyUseCopy or KeyUseRestore.
+type keyUse struct{ arn, use string }
 
 func newFaultState() faultState {
 	return faultState{failSnapshot: map[string]bool{}, failRestore: map[string]bool{},
-		disableOnCopy: map[string]time.Duration{}}
+		disableOnUse: map[keyUse]time.Duration{}}
 }
 
 // beforeCall applies throttling and injected call failures to one incoming call.

@@ -146,17 +146,41 @@ var keyLossHooks []func(s *Sim, k *kmsKey, at time.Time)
 
 func onKeyLoss(h func(s *Sim, k *kmsKey, at time.Time)) { keyLossHooks = append(keyLossHooks, h) }
 
-// DisableKeyOnCopy disables the key after (virtual time) the next CopyDBSnapshot that encrypts
-// with it is accepted (see KeyDisableAt.OnCopy).
-func (s *Sim) DisableKeyOnCopy(region, keyRef string, after time.Duration) error {
+// The kinds of call that can arm a key's disable (KeyDisableAt.OnCopy, KeyDisableAt.OnRestore).
+const (
+	KeyUseCopy    = "copy"    // CopyDBSnapshot that encrypts with the key
+	KeyUseRestore = "restore" // RestoreDBInstanceFromDBSnapshot / RestoreDBClusterFromSnapshot into the key
+)
+
+// DisableKeyOnUse disables the key after (virtual time) the next call of the kind use
+// (KeyUseCopy, KeyUseRestore) that uses it is accepted.
+func (s *Sim) DisableKeyOnUse(region, keyRef, use string, after time.Duration) error {
+	if use != KeyUseCopy && use != KeyUseRestore {
+		return fmt.Errorf("rdssim: unknown key use %q", use)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, err := s.faultKey(region, keyRef)
 	if err != nil {
 		return err
 	}
-	s.faults.disableOnCopy[k.arn] = after
+	s.faults.disableOnUse[keyUse{k.arn, use}] = after
 	return nil
+}
+
+// keyUsed is called, under the lock, by a call of kind use accepted at now with the key arn:
+// a disable armed for that use is scheduled in the same step, so it lands inside the call's
+// timeline however slowly the caller reacts.
+func (s *Sim) keyUsed(arn, use string, now time.Time) {
+	ku := keyUse{arn, use}
+	after, armed := s.faults.disableOnUse[ku]
+	if !armed {
+		return
+	}
+	delete(s.faults.disableOnUse, ku)
+	if k := s.keyByARN(arn); k != nil {
+		s.disableKeyLater(k, now.Add(after))
+	}
 }
 
 // faultKey finds the key a fault names.

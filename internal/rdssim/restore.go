@@ -161,5 +161,8 @@ func restoreDBInstanceFromDBSnapshot(c *call) (any, error) {
 		fail = statusIncompatibleRest
 	}
 	s.provision(inst, c.now, build, c.action, fail)
+	if cfg.StorageEncrypted {
+		s.keyUsed(cfg.KmsKeyArn, KeyUseRestore, c.now)
+	}
 	return dbInstanceResult{DBInstance: s.renderInstance(inst)}, nil
 }

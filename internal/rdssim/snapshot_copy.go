@@ -128,9 +128,8 @@ func copyDBSnapshot(c *call) (any, error) {
 		s.setSnapshotStatus(sn, snapAvailable, at, c.action)
 	}})
 	s.timeline(sn, c.now, steps...)
-	if after, armed := s.faults.disableOnCopy[cfg.KmsKeyArn]; armed && key != nil {
-		delete(s.faults.disableOnCopy, cfg.KmsKeyArn)
-		s.disableKeyLater(key, c.now.Add(after))
+	if key != nil {
+		s.keyUsed(cfg.KmsKeyArn, KeyUseCopy, c.now)
 	}
 	return dbSnapshotResult{DBSnapshot: s.renderSnapshot(sn, c.now)}, nil
 }

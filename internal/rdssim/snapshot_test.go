@@ -160,6 +160,18 @@ func TestSnapshotFailureInjectionAndKeyLoss(t *testing.T) {
 	require.NoError(t, err, "the key is still enabled when the copy is asked for")
 	h.Advance(24 * time.Hour)
 	assert.Equal(t, "failed", aws.ToString(advanceUntilSnapshot(t, h, c, "enc4", "failed").Status))
+
+	// Armed to go away with the next restore into it: usable until the restore is accepted,
+	// then the restoring instance loses its credentials however long the caller waits.
+	k4 := newKey(t, h, "us-east-1", "alias/k4")
+	_, err = c.CopyDBSnapshot(ctx, &rds.CopyDBSnapshotInput{SourceDBSnapshotIdentifier: aws.String("plain"), TargetDBSnapshotIdentifier: aws.String("enc5"), KmsKeyId: aws.String(k4)})
+	require.NoError(t, err)
+	h.Faults(rdssim.FaultRequest{DisableKeys: []rdssim.KeyDisableAt{{Region: "us-east-1", KeyID: k4, AfterSeconds: 60, OnRestore: true}}})
+	advanceUntilSnapshot(t, h, c, "enc5", "available")
+	_, err = c.RestoreDBInstanceFromDBSnapshot(ctx, &rds.RestoreDBInstanceFromDBSnapshotInput{DBInstanceIdentifier: aws.String("restored2"), DBSnapshotIdentifier: aws.String("enc5")})
+	require.NoError(t, err, "the key is still enabled when the restore is asked for")
+	h.Advance(24 * time.Hour)
+	assert.Equal(t, "inaccessible-encryption-credentials", aws.ToString(describeOne(t, c, "restored2").DBInstanceStatus))
 }
 
 func TestCrossRegionCopy(t *testing.T) {
