@@ -2,8 +2,10 @@ package dataplane_test
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sort"
 	"strings"
@@ -173,6 +175,7 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 	if !hasFinding(findings, "sequence") {
 		t.Errorf("findings %v do not mention the ledger's sequence", findings)
 	}
+	checkHostName(t, e, eng, src)
 	e.eventually("pgbench commits", func() bool { return len(w.Commits()) > 20 })
 	if _, err := eng.PrepareSource(ctx, src, n); err != nil {
 		t.Fatal(err)
@@ -560,4 +563,36 @@ func pgxConnect(e *env, inst types.DBInstance, user, pw, db string) (*pgx.Conn, 
 	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
 	defer cancel()
 	return pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", user, pw, endpoint(inst), db))
+}
+
+// checkHostName: the engine's verify-full checks the server's name, not only its chain
+// (review S17). The same server, reached through a forwarder at an address its certificate
+// does not list, with the right CA pool: a PostgreSQL engine verb refuses it with a name
+// mismatch; at the instance's own address (src) the same verb answers. verify-ca (the chain
+// only) would connect through the forwarder.
+func checkHostName(t *testing.T, e *env, eng *postgres.Engine, src replication.Endpoint) {
+	t.Helper()
+	// 127.0.0.0/16 is kept clear of the simulator's endpoint addresses; the certificates
+	// name 127.0.0.1 and localhost, not this one.
+	ln, err := net.Listen("tcp", "127.0.99.1:0") // only to pick a free port
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	fwd := dataplane.NewProxy(fmt.Sprintf("127.0.99.1:%d", port))
+	if err := fwd.Open(net.JoinHostPort(src.Host, fmt.Sprint(src.Port))); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fwd.Close)
+	if _, err := eng.Databases(e.ctx, src); err != nil {
+		t.Fatalf("at the instance's address: %v", err)
+	}
+	other := src
+	other.Host, other.Port = "127.0.99.1", int32(port)
+	_, err = eng.Databases(e.ctx, other)
+	var mismatch x509.HostnameError
+	if !errors.As(err, &mismatch) || !strings.Contains(err.Error(), "127.0.99.1") {
+		t.Fatalf("a server whose certificate does not name 127.0.99.1 was accepted there, or refused for another reason: %v", err)
+	}
 }
