@@ -185,12 +185,21 @@ func TestSourceChangeForLogicalReplication(t *testing.T) {
 		id := fmt.Sprintf("kill%04d", i)
 		copyName := workflow.ParameterGroupCopyName("app", id)
 		var reboots int
+		var copied, modified time.Time // AWS times of the copy and of the modify onto it
 		var mu sync.Mutex
 		count := func(ev workflow.Event) {
-			if ev.Type == workflow.EventAPICall && ev.Call.Action == "RebootDBInstance" && ev.Call.Error == "" {
-				mu.Lock()
+			if ev.Type != workflow.EventAPICall || ev.Call.Error != "" || ev.Step != workflow.StepReplSourceGroup {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch ev.Call.Action {
+			case "RebootDBInstance":
 				reboots++
-				mu.Unlock()
+			case "CopyDBParameterGroup":
+				copied = ev.Call.AWSTime
+			case "ModifyDBInstance":
+				modified = ev.Call.AWSTime
 			}
 		}
 		ctx, kill := context.WithCancel(e.ctx)
@@ -227,6 +236,11 @@ func TestSourceChangeForLogicalReplication(t *testing.T) {
 		}
 		if reboots != 1 {
 			t.Errorf("killed after %s: the source was rebooted %d times, want 1", action, reboots)
+		}
+		// Review S13: the source is put on the copy no sooner than AWS's 5 minutes after it
+		// was made, also by a run resumed in between.
+		if copied.IsZero() || modified.Sub(copied) < 5*time.Minute {
+			t.Errorf("killed after %s: the copy at %s, the modify onto it at %s (AWS clock): want 5 minutes between", action, copied, modified)
 		}
 		if _, err := e.engine(id).Rollback(e.ctx, id); err != nil {
 			t.Fatalf("rollback after %s: %v", action, err)

@@ -23,6 +23,15 @@ import (
 //   - DBParameterGroups quota: "The number of DB parameter groups per account, excluding
 //     default parameter groups" (per region, like every RDS quota); a create or copy past it
 //     is DBParameterGroupQuotaExceeded.
+//   - Not modelled: the settle time. The RDS API reference (CreateDBParameterGroup) asks to
+//     "wait at least 5 minutes before creating your first DB instance that uses that DB
+//     parameter group as the default parameter group", which "allows Amazon RDS to fully
+//     complete the create action", and to verify the group with DescribeDBParameters; the
+//     Aurora user guide says the same of a copy ("Copying a DB cluster parameter group"). That
+//     is advice: what an early user or an early DescribeDBParameters sees is not documented,
+//     so the simulator shows the copy's values at once and refuses no early use. The tool
+//     waits and compares all the same (internal/workflow, settleGroupCopy); its tests plant a
+//     difference by writing to the copy.
 
 func init() {
 	registerRDS("CopyDBParameterGroup", copyParamGroup)

@@ -317,6 +317,9 @@ func applyRestore(ctx context.Context, r *run) error {
 	if err := r.replaceFailedTarget(ctx); err != nil {
 		return err
 	}
+	if err := r.settleCopyBeforeRestore(ctx); err != nil { // replication_group_copy.go
+		return err
+	}
 	inst, err := r.api.RestoreInstance(ctx, model.RestoreInstanceInput{ID: r.names.Target,
 		SnapshotID: r.names.EncryptedSnapshot, Settings: r.src.Settings, Carry: restoreCarry(r.src.Settings),
 		Tags: r.targetTags()})

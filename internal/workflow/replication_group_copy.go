@@ -6,7 +6,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
@@ -81,8 +83,10 @@ func observeGroupCopy(ctx context.Context, r *run) (bool, error) {
 }
 
 // applyGroupCopy copies the source's group (read now, not from the plan) to the journaled
-// name, tagged as the migration's. A group already there under that name is adopted only
-// when its tags say it is this migration's copy (a run stopped after the call).
+// name, tagged as the migration's and with the group it copies (TagOriginalParameterGroup),
+// and journals when it was made (AWS clock: settleGroupCopy counts from it). A group already
+// there under that name is adopted only when its tags say it is this migration's copy (a run
+// stopped after the call).
 func applyGroupCopy(ctx context.Context, r *run) error {
 	src, err := r.source(ctx)
 	if err != nil {
@@ -91,7 +95,7 @@ func applyGroupCopy(ctx context.Context, r *run) error {
 	from, name := src.Settings.DBParameterGroupName, r.groupCopy()
 	r.log("copying the DB parameter group %s of %s to %s for the new instance", from, src.ID, name)
 	_, err = r.api.CopyParameterGroup(ctx, from, name,
-		fmt.Sprintf("rdsencrypt %s: copy of %s for the encrypted %s", r.st.ID, from, r.st.Source), r.ourTags(RoleParameterGroup))
+		fmt.Sprintf("rdsencrypt %s: copy of %s for the encrypted %s", r.st.ID, from, r.st.Source), groupCopyTags(r.ourTags(RoleParameterGroup), from))
 	if model.IsAlreadyExists(err) {
 		pg, err := r.api.ParameterGroup(ctx, name)
 		if err != nil || pg == nil {
@@ -103,7 +107,114 @@ func applyGroupCopy(ctx context.Context, r *run) error {
 		return errorf(name, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, err,
 			"cannot copy the DB parameter group %s to %s", from, name)
 	}
+	if res := r.resource(RoleParameterGroup); res != nil {
+		res.CreatedAt = r.awsNow()
+	}
+	return r.save()
+}
+
+// TagOriginalParameterGroup on the copy names the DB parameter group it copies, so that a
+// journal rebuilt from tags knows which group to put back on the source (rebuildSourceGroup).
+const TagOriginalParameterGroup = "rdsencrypt:original-parameter-group"
+
+// groupCopyTags are the copy's tags: the migration's, and the group it copies.
+func groupCopyTags(ours model.Tags, original string) model.Tags {
+	tags := maps.Clone(ours)
+	tags[TagOriginalParameterGroup] = original
+	return tags
+}
+
+// groupSettle is how long AWS asks to wait between creating or copying a DB parameter group
+// and an instance using it, reading the group meanwhile (docs/aws-behaviour.md#parameter-groups).
+const groupSettle = 5 * time.Minute
+
+// settleGroupCopy comes before the copy's first use (put on the source, or the new instance
+// restored with it, as use says): it waits on AWS's clock until groupSettle has passed since
+// the copy was made, reading the copy meanwhile (its tags must still say it is ours), then
+// compares the copy with original value by value, but for the parameters the migration
+// itself set in it (ignore), and stops on a difference. The time is journaled when the copy
+// is made; a copy whose time the journal lacks (a run stopped right after the call, a journal
+// from before) counts from now.
+func (r *run) settleGroupCopy(ctx context.Context, original, use string, ignore ...string) error {
+	res := r.resource(RoleParameterGroup)
+	if res == nil {
+		return nil
+	}
+	if res.CreatedAt.IsZero() {
+		res.CreatedAt = r.awsNow()
+		if err := r.save(); err != nil {
+			return err
+		}
+	}
+	ready := res.CreatedAt.Add(groupSettle)
+	if now := r.awsNow(); now.Before(ready) {
+		r.log("waiting %s, until %s (AWS time), before %s: AWS asks for %s between copying a DB parameter group and an instance using it",
+			ready.Sub(now).Round(time.Second), ready.Format("15:04:05"), use, groupSettle)
+	}
+	_, err := awsclient.Poll(ctx, r.e.Poll, func(ctx context.Context) (*model.ParameterGroup, error) {
+		return r.api.ParameterGroup(ctx, res.Name)
+	}, func(pg *model.ParameterGroup) (bool, error) {
+		if pg == nil {
+			return false, errorf(res.Name, "rdsencrypt rollback "+r.st.ID, nil, "DB parameter group %s, migration %s's copy, no longer exists", res.Name, r.st.ID)
+		}
+		if err := r.checkGroupCopy(pg); err != nil {
+			return false, err
+		}
+		return !r.awsNow().Before(ready), nil
+	}, nil)
+	if err != nil {
+		return err
+	}
+	diffs, err := r.parameterDifferences(ctx, original, res.Name, ignore...)
+	if err != nil {
+		return err
+	}
+	if len(diffs) > 0 {
+		d := diffs[0]
+		return errorf(res.Name, fmt.Sprintf("make %s in %s match %s (or delete the copy), then rdsencrypt resume %s; or rdsencrypt rollback %s", d.name, res.Name, original, r.st.ID, r.st.ID), nil,
+			"the DB parameter group %s differs from %s, which it copies, in %d parameter(s), first %s (%q in the copy, %q in %s), %s after the copy: not %s",
+			res.Name, original, len(diffs), d.name, d.got, d.want, original, groupSettle, use)
+	}
+	r.log("the DB parameter group %s holds every value of %s", res.Name, original)
 	return nil
+}
+
+// settleCopyBeforeRestore settles the copy before the new instance is restored with it, when
+// that is its first use: not after the source change, which put it on the source first.
+func (r *run) settleCopyBeforeRestore(ctx context.Context) error {
+	if r.groupCopy() == "" || r.st.SourceGroup != nil {
+		return nil
+	}
+	src, err := r.source(ctx)
+	if err != nil {
+		return err
+	}
+	return r.settleGroupCopy(ctx, src.Settings.DBParameterGroupName, "restoring "+r.names.Target+" with it")
+}
+
+// parameterDifference is one parameter whose value differs between two DB parameter groups.
+type parameterDifference struct{ name, want, got string }
+
+// parameterDifferences compares, by value and by name, the parameters of group want with
+// those of group got, but for the parameters ignored.
+func (r *run) parameterDifferences(ctx context.Context, want, got string, ignore ...string) ([]parameterDifference, error) {
+	wantValues, err := r.api.Parameters(ctx, want)
+	if err != nil {
+		return nil, err
+	}
+	gotValues, err := r.api.Parameters(ctx, got)
+	if err != nil {
+		return nil, err
+	}
+	var diffs []parameterDifference
+	names := slices.Concat(slices.Collect(maps.Keys(wantValues)), slices.Collect(maps.Keys(gotValues)))
+	slices.Sort(names)
+	for _, name := range slices.Compact(names) {
+		if !slices.Contains(ignore, name) && wantValues[name] != gotValues[name] {
+			diffs = append(diffs, parameterDifference{name: name, want: wantValues[name], got: gotValues[name]})
+		}
+	}
+	return diffs, nil
 }
 
 // checkGroupCopy refuses a group under the copy's name that is not tagged as this
@@ -147,22 +258,15 @@ func (r *run) groupValueDifferences(ctx context.Context, target *model.Instance)
 	if err != nil {
 		return nil, err
 	}
-	want, err := r.api.Parameters(ctx, src.Settings.DBParameterGroupName)
-	if err != nil {
-		return nil, err
-	}
-	got, err := r.api.Parameters(ctx, c)
+	group := src.Settings.DBParameterGroupName
+	found, err := r.parameterDifferences(ctx, group, c, readOnlyParameter)
 	if err != nil {
 		return nil, err
 	}
 	var diffs []Difference
-	names := slices.Concat(slices.Collect(maps.Keys(want)), slices.Collect(maps.Keys(got)))
-	slices.Sort(names)
-	for _, name := range slices.Compact(names) {
-		if name != readOnlyParameter && want[name] != got[name] {
-			diffs = append(diffs, Difference{Resource: r.st.Source, Setting: "DBParameterGroupName parameter " + name,
-				Source: src.Settings.DBParameterGroupName + ": " + want[name], Target: c + ": " + got[name]})
-		}
+	for _, d := range found {
+		diffs = append(diffs, Difference{Resource: r.st.Source, Setting: "DBParameterGroupName parameter " + d.name,
+			Source: group + ": " + d.want, Target: c + ": " + d.got})
 	}
 	return diffs, nil
 }

@@ -48,7 +48,7 @@ var replicationSteps = []step{
 		// listed before rollback deletes it
 		permissions: []string{"rds:AddTagsToResource", "rds:ListTagsForResource", "rds:CreateDBParameterGroup", "rds:DescribeDBInstances", "rds:DeleteDBParameterGroup"},
 		describe:    describeSourceGroup,
-		estimate:    estimate{base: enforceModifyEstimate + sourceRebootEstimate},
+		estimate:    estimate{base: groupSettle + enforceModifyEstimate + sourceRebootEstimate},
 		undo:        "rollback puts the source's own DB parameter group back (modify and reboot) and deletes the copy when its tags and the journal say it is ours; after a cutover the new instance keeps the copy",
 		apply:       applySourceGroup, approval: sourceGroupApproval,
 	},
@@ -67,7 +67,8 @@ var replicationSteps = []step{
 		permissions: []string{"rds:AddTagsToResource", "rds:ListTagsForResource"}, mutating: true,
 		// MySQL and MariaDB only (replication_group_copy.go); planned by buildInstancePlan.
 		describe: func(p *Plan, n Names) string {
-			return fmt.Sprintf("copy %s's DB parameter group to %s, tagged, for the new instance: the unfreeze lifts read_only in the copy only, so the retired source stays read-only", p.Source, p.resourceName(RoleParameterGroup))
+			return fmt.Sprintf("copy %s's DB parameter group to %s, tagged, for the new instance: the unfreeze lifts read_only in the copy only, so the retired source stays read-only; "+
+				"the restore uses it no sooner than %s after the copy (AWS asks for it) and once it holds every value of the source's group", p.Source, p.resourceName(RoleParameterGroup), groupSettle)
 		},
 		estimate: estimate{base: 5 * time.Second},
 		undo:     "rollback deletes the copy once the new instance is gone; after a completed migration the new instance keeps it",
@@ -179,7 +180,11 @@ func replicationOrder() []plannedStep {
 		case StepSnapshot:
 			add(StepReplSourceGroup, false) // planned only when needed (buildInstancePlan)
 			add(StepReplPrepare, false)
-			add(StepReplCopyGroup, false) // MySQL and MariaDB only; minutes before the restore uses it (AWS asks for 5)
+			// MySQL and MariaDB only. The restore waits until groupSettle after it
+			// (settleCopyBeforeRestore); the snapshot and its copy between are estimated at
+			// 4 min + 18 s/GiB, over 5 min from RDS's smallest storage (20 GiB), so the wait
+			// adds nothing to the estimate.
+			add(StepReplCopyGroup, false)
 			add(s.name, false)
 		case StepCopy, StepRestore, StepModify, StepAddRoles: // add-roles: planned only for a source with IAM roles
 			add(s.name, false)

@@ -21,8 +21,9 @@ import (
 //  2. the source's DB parameter group is copied (CopyDBParameterGroup), tagged as the
 //     migration's, or a copy found under the journaled name is adopted when its tags say so;
 //  3. rds.logical_replication=1 in the copy, ApplyMethod pending-reboot (a static parameter);
-//  4. ModifyDBInstance puts the copy on the source, then RebootDBInstance applies it: the
-//     reboot is the source's downtime;
+//  4. 5 minutes after the copy (AWS clock, journaled), as AWS asks, the copy is compared with
+//     the source's group value by value (settleGroupCopy); then ModifyDBInstance puts the copy
+//     on the source, and RebootDBInstance applies it: the reboot is the source's downtime;
 //  5. the source is available with ParameterApplyStatus in-sync, the copy reads 1 and the
 //     database reports wal_level=logical (the engine's preconditions).
 //
@@ -85,9 +86,9 @@ func plannedSourceChange(id string, src *model.Instance, groupCopy string) *Sour
 
 // sourceChangeWarning is the plan's line for the source change.
 func sourceChangeWarning(c *SourceChange) string {
-	return fmt.Sprintf("source change (approved on its own; rollback undoes it): %s has %s off; its DB parameter group %s is copied to %s with %s=1 and the copy put on %s, "+
+	return fmt.Sprintf("source change (approved on its own; rollback undoes it): %s has %s off; its DB parameter group %s is copied to %s with %s=1 and, %s later (AWS asks for it) and once the copy holds every other value of %s, the copy is put on %s, "+
 		"which then reboots: about %s of downtime before the snapshot, not counted in the write downtime; the new instance keeps the copy; an unattended run (--yes) needs --acknowledge-%s",
-		c.Instance, logicalReplication, c.ParameterGroup, c.Copy, logicalReplication, c.Instance, time.Duration(c.Downtime), AckSourceReboot)
+		c.Instance, logicalReplication, c.ParameterGroup, c.Copy, logicalReplication, groupSettle, c.ParameterGroup, c.Instance, time.Duration(c.Downtime), AckSourceReboot)
 }
 
 // logicalOffFinding returns the engine's finding that the source change lifts, if any.
@@ -124,10 +125,11 @@ func planSourceChange(ctx context.Context, api model.RDS, src *model.Instance, f
 
 func describeSourceGroup(p *Plan, n Names) string {
 	if c := p.SourceChange; c != nil {
-		return fmt.Sprintf("copy the DB parameter group %s of %s to %s with %s=1, put the copy on %s and reboot it (about %s of downtime, before the snapshot; rollback puts %s back)",
-			c.ParameterGroup, p.Source, c.Copy, logicalReplication, p.Source, time.Duration(c.Downtime), c.ParameterGroup)
+		return fmt.Sprintf("copy the DB parameter group %s of %s to %s with %s=1, wait %s (AWS asks for it) and compare the copy with %s value by value, put the copy on %s and reboot it (about %s of downtime, before the snapshot; rollback puts %s back)",
+			c.ParameterGroup, p.Source, c.Copy, logicalReplication, groupSettle, c.ParameterGroup, p.Source, time.Duration(c.Downtime), c.ParameterGroup)
 	}
-	return fmt.Sprintf("copy the DB parameter group of %s to %s with %s=1, put the copy on %s and reboot it", p.Source, p.resourceName(RoleParameterGroup), logicalReplication, p.Source)
+	return fmt.Sprintf("copy the DB parameter group of %s to %s with %s=1, wait %s (AWS asks for it) and compare the copy with the original, put the copy on %s and reboot it",
+		p.Source, p.resourceName(RoleParameterGroup), logicalReplication, groupSettle, p.Source)
 }
 
 func sourceGroupApproval(r *run, a *Approval) {
@@ -137,7 +139,8 @@ func sourceGroupApproval(r *run, a *Approval) {
 	}
 	a.Downtime = true
 	a.Details = append(a.Details,
-		fmt.Sprintf("Changes the source %s: its DB parameter group %s is replaced by the copy %s, tagged as this migration's, with %s=1.", r.st.Source, sg.Original, r.groupCopy(), logicalReplication),
+		fmt.Sprintf("Changes the source %s: its DB parameter group %s is replaced by the copy %s, tagged as this migration's, with %s=1, %s after the copy (AWS asks for it) and only when the copy holds every other value of %s.",
+			r.st.Source, sg.Original, r.groupCopy(), logicalReplication, groupSettle, sg.Original),
 		fmt.Sprintf("%s reboots to apply it: it refuses connections for about %s (its own downtime, before the snapshot; the write freeze comes later).", r.st.Source, sourceRebootEstimate),
 		fmt.Sprintf("The new instance is restored with the copy. Rollback puts %s back on %s (another reboot) and deletes the copy.", sg.Original, r.st.Source))
 	a.Instructions = append(a.Instructions, fmt.Sprintf("Applications lose their connections to %s during the reboot and must reconnect.", r.st.Source))
@@ -182,6 +185,11 @@ func applySourceGroup(ctx context.Context, r *run) error {
 		}
 	}
 	if !on {
+		// AWS's 5 minutes between the copy and its first use, then the copy compared with the
+		// original: the production source reboots onto it (replication_group_copy.go).
+		if err := r.settleGroupCopy(ctx, sg.Original, "putting it on "+src.ID, logicalReplication); err != nil {
+			return err
+		}
 		if src, err = r.settle(ctx, src); err != nil {
 			return err
 		}

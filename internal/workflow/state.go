@@ -143,6 +143,9 @@ type Resource struct {
 	Region     string `json:"region"`
 	Name       string `json:"name"`                  // identifier the tool gives it
 	ResourceID string `json:"resource_id,omitempty"` // DbiResourceId once known
+	// CreatedAt is when the tool made it (AWS clock), kept where an AWS rule counts from it:
+	// a DB parameter group copy is used only groupSettle after (replication_group_copy.go).
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 // StepState is the journal record of one step.
