@@ -431,8 +431,11 @@ func TestMySQLEngineVerbs(t *testing.T) {
 	if _, err := e.maria(endpoint(srcInst), "shop").ExecContext(e.ctx, "CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(20)) ENGINE=InnoDB"); err != nil {
 		t.Fatal(err)
 	}
-	// A table the client does not write, for the verification ahead of the freeze.
-	for _, q := range []string{"CREATE TABLE cold (id INT PRIMARY KEY) ENGINE=InnoDB", "INSERT INTO cold VALUES (1)"} {
+	// Tables the client does not write, for the verification ahead of the freeze: cold stays
+	// as it is, warm and emptied are written once after their comparison ahead.
+	for _, q := range []string{"CREATE TABLE cold (id INT PRIMARY KEY) ENGINE=InnoDB", "INSERT INTO cold VALUES (1)",
+		"CREATE TABLE warm (id INT PRIMARY KEY) ENGINE=InnoDB", "INSERT INTO warm VALUES (1)",
+		"CREATE TABLE emptied (id INT PRIMARY KEY) ENGINE=InnoDB", "INSERT INTO emptied VALUES (1)"} {
 		if _, err := e.maria(endpoint(srcInst), "shop").ExecContext(e.ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -516,8 +519,14 @@ func TestMySQLEngineVerbs(t *testing.T) {
 	for _, c := range ahead.Tables {
 		marked[c.Table] = c.Marker != ""
 	}
-	if !marked["`shop`.`cold`"] || marked["`shop`.`orders`"] {
+	if !marked["`shop`.`cold`"] || !marked["`shop`.`warm`"] || !marked["`shop`.`emptied`"] || marked["`shop`.`orders`"] {
 		t.Fatalf("verification ahead: %+v", ahead.Tables)
+	}
+	// A row event (Table_map) names warm, a Query event (TRUNCATE) names emptied.
+	for _, q := range []string{"UPDATE warm SET id = 2", "TRUNCATE TABLE emptied"} {
+		if _, err := e.maria(endpoint(srcInst), "shop").ExecContext(e.ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	if _, err := eng.Freeze(e.ctx, src, names); !errors.Is(err, binlog.ErrNotReadOnly) {
@@ -543,27 +552,33 @@ func TestMySQLEngineVerbs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.Tables) != 2 || len(v.Differences()) != 0 || v.Rows() != int64(len(ids))+1 {
+	if len(v.Tables) != 4 || len(v.Differences()) != 0 || v.Rows() != int64(len(ids))+2 {
 		t.Fatalf("verification %+v, %d commits", v, len(ids))
 	}
-	// Inside the freeze both are compared: orders was written, and cold, though unchanged on
-	// both sides, has no UPDATE_TIME on the target (not written there since the server
-	// started), so its target marker cannot say it stood still (review S1: both sides' markers).
+	// Inside the freeze cold is not compared again: no event of the source's binary log since
+	// its comparison ahead names it, and the target logged none of its own (review S18);
+	// orders, warm and emptied are.
 	changed, err := eng.VerifyChanged(e.ctx, src, dst, ahead.Tables)
-	if err != nil || len(changed.Tables) != 2 || changed.Ahead() != 0 || len(changed.Differences()) != 0 {
+	if err != nil || len(changed.Tables) != 4 || changed.Ahead() != 1 || len(changed.Differences()) != 0 || changed.Warning != "" {
 		t.Fatalf("verification inside the freeze: %+v %v", changed, err)
 	}
-	// A difference is found: one row more on the target.
-	if _, err := e.maria(endpoint(dstInst), "shop").ExecContext(e.ctx, "INSERT INTO orders (note) VALUES ('stray')"); err != nil {
+	for _, c := range changed.Tables {
+		if c.Ahead != (c.Table == "`shop`.`cold`") {
+			t.Fatalf("verification inside the freeze: %+v", changed.Tables)
+		}
+	}
+	// A row written on the target outside the stream, in cold, which the source did not
+	// write: the target's own binary log names it, so cold is compared and differs.
+	if _, err := e.maria(endpoint(dstInst), "shop").ExecContext(e.ctx, "INSERT INTO cold VALUES (2)"); err != nil {
 		t.Fatal(err)
 	}
 	if v, err := eng.Verify(e.ctx, src, dst); err != nil || len(v.Differences()) != 1 {
 		t.Fatalf("verification after a stray row: %+v %v", v, err)
 	}
-	if v, err := eng.VerifyChanged(e.ctx, src, dst, ahead.Tables); err != nil || len(v.Differences()) != 1 || v.Differences()[0].Table != "`shop`.`orders`" {
+	if v, err := eng.VerifyChanged(e.ctx, src, dst, ahead.Tables); err != nil || len(v.Differences()) != 1 || v.Differences()[0].Table != "`shop`.`cold`" {
 		t.Fatalf("verification inside the freeze after a stray row: %+v %v", v, err)
 	}
-	if _, err := e.maria(endpoint(dstInst), "shop").ExecContext(e.ctx, "DELETE FROM orders WHERE note = 'stray'"); err != nil {
+	if _, err := e.maria(endpoint(dstInst), "shop").ExecContext(e.ctx, "DELETE FROM cold WHERE id = 2"); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {

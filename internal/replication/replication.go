@@ -200,6 +200,9 @@ func (t TableCheck) Equal() bool {
 // Verification is the comparison of every replicated table.
 type Verification struct {
 	Tables []TableCheck
+	// Warning is what the operator should know about how the tables were compared ("" when
+	// nothing), e.g. why tables verified ahead of the freeze were compared again inside it.
+	Warning string
 }
 
 // Differences lists the tables that differ.

@@ -475,6 +475,9 @@ func applyReplAhead(ctx context.Context, r *run) error {
 	if err != nil {
 		return r.dbError(err, r.resumeOrRollback(), "cannot verify %s against %s ahead of the freeze", r.names.Target, r.st.Source)
 	}
+	if v.Warning != "" {
+		r.log("warning: %s", v.Warning)
+	}
 	st := r.replState()
 	st.VerifiedAhead = nil
 	for _, t := range v.Tables {
@@ -501,6 +504,9 @@ func applyReplVerify(ctx context.Context, r *run) error {
 	}
 	if err != nil {
 		return r.dbError(err, r.resumeOrRollback(), "cannot verify %s against %s", r.names.Target, r.st.Source)
+	}
+	if v.Warning != "" {
+		r.log("warning: %s", v.Warning)
 	}
 	if d := v.Differences(); len(d) > 0 {
 		return r.dbError(nil, "rdsencrypt rollback "+r.st.ID, "%d of %d tables differ on %s, stopping before the cutover: %s",

@@ -23,6 +23,9 @@ type Engine struct {
 	// Quiet is how long the source's binary log must stay at the same position for Freeze
 	// to call it stable.
 	Quiet time.Duration
+	// scans is what was read of each server's binary log for the verification ahead of the
+	// freeze (changes.go).
+	scans scanCache
 }
 
 // New is the engine with a 24-hour retention requirement.
