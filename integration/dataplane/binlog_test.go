@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -509,6 +510,20 @@ func TestMySQLEngineVerbs(t *testing.T) {
 		return err == nil && begin.Before(applied) && l.Bytes >= 0
 	})
 
+	// A client's write in flight on the target (logged to its binary log before it commits):
+	// the target gives no marker, so nothing is verified ahead for now.
+	tx, err := e.maria(endpoint(dstInst), "shop").BeginTx(e.ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(e.ctx, "INSERT INTO cold VALUES (3)"); err != nil {
+		t.Fatal(err)
+	}
+	inFlight, err := eng.VerifyAhead(e.ctx, src, dst, names)
+	if rb := tx.Rollback(); err != nil || rb != nil || slices.ContainsFunc(inFlight.Tables, func(c replication.TableCheck) bool { return c.TargetMarker != "" }) {
+		t.Fatalf("verification ahead, a write in flight on the target: %+v %v %v", inFlight, err, rb)
+	}
+
 	// Verification ahead of the freeze, the client writing orders: cold is verified with its
 	// marker, orders (written during every try) is left to the freeze.
 	ahead, err := eng.VerifyAhead(e.ctx, src, dst, names)
@@ -522,8 +537,9 @@ func TestMySQLEngineVerbs(t *testing.T) {
 	if !marked["`shop`.`cold`"] || !marked["`shop`.`warm`"] || !marked["`shop`.`emptied`"] || marked["`shop`.`orders`"] {
 		t.Fatalf("verification ahead: %+v", ahead.Tables)
 	}
-	// A row event (Table_map) names warm, a Query event (TRUNCATE) names emptied.
-	for _, q := range []string{"UPDATE warm SET id = 2", "TRUNCATE TABLE emptied"} {
+	// A row event (Table_map) names warm, a Query event (TRUNCATE) names emptied; the
+	// source's binary log moves to a new file between the two (the reading goes on there).
+	for _, q := range []string{"UPDATE warm SET id = 2", "FLUSH BINARY LOGS", "TRUNCATE TABLE emptied"} {
 		if _, err := e.maria(endpoint(srcInst), "shop").ExecContext(e.ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -566,6 +582,21 @@ func TestMySQLEngineVerbs(t *testing.T) {
 		if c.Ahead != (c.Table == "`shop`.`cold`") {
 			t.Fatalf("verification inside the freeze: %+v", changed.Tables)
 		}
+	}
+	// A marker in a binary log file no longer on the source (purged): nothing can be known
+	// of cold, which is compared, with a warning.
+	var srcID int64
+	if err := e.maria(endpoint(srcInst), "shop").QueryRowContext(e.ctx, "SELECT @@server_id").Scan(&srcID); err != nil {
+		t.Fatal(err)
+	}
+	purged := slices.Clone(ahead.Tables)
+	for i := range purged {
+		if purged[i].Table == "`shop`.`cold`" {
+			purged[i].Marker = fmt.Sprintf("binlog:%d:mysql-bin-changelog.000000:4", srcID)
+		}
+	}
+	if v, err := eng.VerifyChanged(e.ctx, src, dst, purged); err != nil || v.Ahead() != 0 || !strings.Contains(v.Warning, "no longer on the server") {
+		t.Fatalf("verification inside the freeze, the marker's file purged: %+v %v", v, err)
 	}
 	// A row written on the target outside the stream, in cold, which the source did not
 	// write: the target's own binary log names it, so cold is compared and differs.
