@@ -29,8 +29,21 @@ type Session struct {
 // serviceUsers are never ended: RDS's own, the server's threads, and replication connections.
 var serviceUsers = map[string]bool{"rdsadmin": true, "rdsrepladmin": true, "system user": true, "event_scheduler": true}
 
-// Sessions lists the client sessions other than this pool's own, RDS's, the server's, and the
-// replication connections (Binlog Dump): the sessions a freeze ends.
+// handshakeUser is PROCESSLIST's USER of a connection that has not authenticated yet (MariaDB
+// and MySQL): the server learns the user name only from the client's authentication packet.
+const handshakeUser = "unauthenticated user"
+
+// Sessions lists the client sessions other than this pool's own, RDS's, the server's, the
+// replication connections (Binlog Dump) and the connections still in their handshake: the
+// sessions a freeze ends.
+//
+// A connection in its handshake is left alone because it may be a replica's I/O thread
+// connecting to this source (for the first time after the attach, or again after losing its
+// connection): until it authenticates, it cannot be told from an application's connection,
+// and ending it stops the stream the drain waits for (the replica then waits MariaDB's
+// connect retry, 60 s, inside the freeze). Leaving an application's connection in its
+// handshake loses nothing: it has run no statement and holds no transaction or lock, and once
+// it authenticates read_only binds it like every session opened after this list was read.
 func (c *Conn) Sessions(ctx context.Context) ([]Session, error) {
 	conn, err := c.db.Conn(ctx)
 	if err != nil {
@@ -38,7 +51,8 @@ func (c *Conn) Sessions(ctx context.Context) ([]Session, error) {
 	}
 	defer conn.Close()
 	rows, err := conn.QueryContext(ctx, `SELECT ID, USER, IFNULL(HOST, ''), IFNULL(COMMAND, '') FROM information_schema.PROCESSLIST
-	  WHERE ID <> CONNECTION_ID() AND COMMAND NOT LIKE 'Binlog Dump%' AND COMMAND NOT IN ('Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker')`)
+	  WHERE ID <> CONNECTION_ID() AND COMMAND NOT LIKE 'Binlog Dump%' AND COMMAND NOT IN ('Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker')
+	  AND USER <> ?`, handshakeUser)
 	if err != nil {
 		return nil, c.errorf("listing sessions: %w", err)
 	}
