@@ -285,7 +285,7 @@ func TestBinlogReplicationPieces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dst.WaitApplied(e.ctx, stable, 50*time.Millisecond); err != nil {
+	if _, _, err := dst.WaitApplied(e.ctx, stable, 50*time.Millisecond, binlog.Reconnect{}); err != nil {
 		t.Fatal(err)
 	}
 	ids := w.halt()
@@ -351,7 +351,7 @@ func TestBinlogReplicationPieces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := src.WaitApplied(e.ctx, after, 50*time.Millisecond); err != nil {
+	if _, _, err := src.WaitApplied(e.ctx, after, 50*time.Millisecond, binlog.Reconnect{}); err != nil {
 		t.Fatal(err)
 	}
 	var n int

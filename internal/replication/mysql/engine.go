@@ -26,6 +26,11 @@ type Engine struct {
 	// scans is what was read of each server's binary log for the verification ahead of the
 	// freeze (changes.go).
 	scans scanCache
+	// Reconnect is how Lag and Drain treat a replica that is not connected to its source
+	// (zero: the defaults, reconnect.go).
+	Reconnect Reconnect
+
+	down reconnects // Lag's follow-ups of replicas not connected to their source
 }
 
 // New is the engine with a 24-hour retention requirement.
@@ -199,7 +204,9 @@ func toLag(l Lag) replication.Lag {
 }
 
 // Lag compares the source's binary log end with the target's applied position; a broken
-// replication is an error carrying the server's message.
+// replication is an error carrying the server's message. A replica not connected to its source
+// is restarted and reported in the Lag's Warning until Reconnect's bound, then an error
+// (reconnect.go).
 func (e *Engine) Lag(ctx context.Context, src, dst replication.Endpoint, n replication.Names) (replication.Lag, error) {
 	s, err := e.open(ctx, src)
 	if err != nil {
@@ -218,13 +225,21 @@ func (e *Engine) Lag(ctx context.Context, src, dst replication.Endpoint, n repli
 	if !st.Configured {
 		return toLag(l), d.errorf("%w", replication.ErrNotReplicating)
 	}
-	if msg := st.Broken(); msg != "" {
-		if st.LastIOErrno == errBinlogGone && !st.IORunning {
-			return toLag(l), d.errorf("replication broken: %s: %w", msg, replication.ErrStreamLost)
-		}
-		return toLag(l), d.errorf("replication broken: %s", msg)
+	if err := d.brokenErr(st); err != nil {
+		return toLag(l), err
 	}
-	return toLag(l), nil
+	out := toLag(l)
+	step := e.down.step(d.addr, st, time.Now(), e.Reconnect)
+	if step.broken != "" {
+		return out, d.errorf("replication broken: %s", step.broken)
+	}
+	if step.restart {
+		if err := d.Restart(ctx); err != nil {
+			return out, err
+		}
+	}
+	out.Warning = step.warning
+	return out, nil
 }
 
 // errBinlogGone is ER_MASTER_FATAL_ERROR_READING_BINLOG, the replica's I/O error when the
@@ -293,12 +308,13 @@ func (e *Engine) Drain(ctx context.Context, src, dst replication.Endpoint, n rep
 		return replication.Lag{}, err
 	}
 	var st ReplicaStatus
+	var warning string
 	err = e.with(ctx, dst, func(d *Conn) error {
-		st, err = d.WaitApplied(ctx, p, replication.Poll)
+		st, warning, err = d.WaitApplied(ctx, p, replication.Poll, e.Reconnect)
 		return err
 	})
 	return replication.Lag{Source: p.String(), Applied: st.Executed.String(), Seconds: float64(st.SecondsBehind),
-		Caught: err == nil}, err
+		Caught: err == nil, Warning: warning}, err
 }
 
 // Verify compares COUNT(*) and CHECKSUM TABLE of every base table on both sides.

@@ -122,28 +122,58 @@ func (c *Conn) StablePosition(ctx context.Context, quiet, interval time.Duration
 }
 
 // WaitApplied waits until the replica has applied the source's log up to p (the drain),
-// polling every interval. It returns the replication error at once when replication breaks.
-func (c *Conn) WaitApplied(ctx context.Context, p Position, interval time.Duration) (ReplicaStatus, error) {
+// polling every interval. It returns the replication error at once when replication breaks
+// (wrapping replication.ErrStreamLost when the binary log it needs is gone). An I/O thread that
+// is not connected to its source is restarted and waited for within rc (reconnect.go); past
+// rc's bound the drain stops with an error. warning says what happened meanwhile ("" when
+// the replica stayed connected).
+func (c *Conn) WaitApplied(ctx context.Context, p Position, interval time.Duration, rc Reconnect) (st ReplicaStatus, warning string, err error) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var down reconnect
 	for {
 		st, err := c.ReplicaStatus(ctx)
 		if err != nil {
-			return st, err
+			return st, warning, err
 		}
 		if !st.Configured {
-			return st, c.errorf("%w", replication.ErrNotReplicating)
+			return st, warning, c.errorf("%w", replication.ErrNotReplicating)
 		}
-		if msg := st.Broken(); msg != "" {
-			return st, c.errorf("replication broken: %s", msg)
+		if err := c.brokenErr(st); err != nil {
+			return st, warning, err
 		}
 		if !st.Executed.Before(p) && st.Executed.File != "" {
-			return st, nil
+			return st, warning, nil
+		}
+		step, _ := down.step(st, time.Now(), rc)
+		if step.broken != "" {
+			return st, warning, c.errorf("replication broken: %s", step.broken)
+		}
+		if step.warning != "" {
+			warning = step.warning
+		}
+		if step.restart {
+			if err := c.Restart(ctx); err != nil {
+				return st, warning, err
+			}
 		}
 		select {
 		case <-ctx.Done():
-			return st, c.errorf("replication applied %s, not yet %s (%w)", st.Executed, p, ctx.Err())
+			return st, warning, c.errorf("replication applied %s, not yet %s (%w)", st.Executed, p, ctx.Err())
 		case <-t.C:
 		}
 	}
+}
+
+// brokenErr is the error of a replica whose replication is broken (Broken), nil when it is not;
+// a lost stream (Lost) wraps replication.ErrStreamLost.
+func (c *Conn) brokenErr(st ReplicaStatus) error {
+	msg := st.Broken()
+	switch {
+	case msg == "":
+		return nil
+	case st.Lost():
+		return c.errorf("replication broken: %s: %w", msg, replication.ErrStreamLost)
+	}
+	return c.errorf("replication broken: %s", msg)
 }

@@ -66,8 +66,12 @@ type ReplicaStatus struct {
 	Configured bool // a source is set
 	SourceHost string
 	SourcePort int
-	IORunning  bool
-	SQLRunning bool
+	IORunning  bool // Slave_IO_Running Yes: connected to the source
+	// IOConnecting is Slave_IO_Running Connecting: the I/O thread runs but is not connected
+	// to its source (connecting for the first time, or again after losing its connection,
+	// perhaps waiting MASTER_CONNECT_RETRY after a failed attempt, Last_IO_Error set).
+	IOConnecting bool
+	SQLRunning   bool
 	// Executed is the source's position up to which events are applied here
 	// (Relay_Master_Log_File, Exec_Master_Log_Pos).
 	Executed Position
@@ -86,16 +90,23 @@ type ReplicaStatus struct {
 // Running reports both replication threads running.
 func (s ReplicaStatus) Running() bool { return s.IORunning && s.SQLRunning }
 
-// Broken returns the replication error, "" when there is none.
+// Broken returns the error that stopped replication, "" when there is none: an SQL thread
+// error, or an I/O thread that stopped with an error (the binary log it needs gone: Lost). An
+// I/O thread that is still connecting to its source is not broken (its last error says why its
+// last attempt failed): Lag and Drain wait it out up to a bound (reconnect.go).
 func (s ReplicaStatus) Broken() string {
 	if s.LastSQLError != "" {
 		return "SQL thread: " + s.LastSQLError
 	}
-	if s.LastIOError != "" && !s.IORunning {
+	if s.LastIOError != "" && !s.IORunning && (!s.IOConnecting || s.Lost()) {
 		return "I/O thread: " + s.LastIOError
 	}
 	return ""
 }
+
+// Lost reports that the source no longer has the binary log the replica needs: the stream
+// cannot go on without a gap (replication.ErrStreamLost).
+func (s ReplicaStatus) Lost() bool { return s.LastIOErrno == errBinlogGone && !s.IORunning }
 
 // ReplicaStatus reads SHOW SLAVE STATUS (MariaDB's and MySQL 5.7's name; MySQL 8.0.22 and
 // later also answer SHOW REPLICA STATUS with _Source names, which MariaDB 10.11 does not use).
@@ -108,6 +119,7 @@ func (c *Conn) ReplicaStatus(ctx context.Context) (ReplicaStatus, error) {
 	st.SourceHost = m["Master_Host"]
 	st.SourcePort, _ = strconv.Atoi(m["Master_Port"])
 	st.IORunning = strings.EqualFold(m["Slave_IO_Running"], "Yes")
+	st.IOConnecting = strings.EqualFold(m["Slave_IO_Running"], "Connecting")
 	st.SQLRunning = strings.EqualFold(m["Slave_SQL_Running"], "Yes")
 	st.Executed.File = m["Relay_Master_Log_File"]
 	st.Executed.Pos, _ = strconv.ParseInt(m["Exec_Master_Log_Pos"], 10, 64)
