@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -252,6 +253,43 @@ func TestSourceChangeForLogicalReplication(t *testing.T) {
 		if e.groupExists(copyName) {
 			t.Fatalf("rollback left the copy %s", copyName)
 		}
+	}
+
+	// Review S19: the journal lost right after the source change (nothing else tagged yet) is
+	// rebuilt from tags (resume --source): the copy names the group it copies in its tags, so
+	// the rollback puts the application's group back on the source and deletes the copy.
+	const lostID = "lost0001"
+	lostCopy := workflow.ParameterGroupCopyName("app", lostID)
+	lost := e.engine(lostID)
+	lost.Approver = workflow.ApproverFunc(func(_ context.Context, a workflow.Approval) (workflow.Decision, error) {
+		if a.Step == workflow.StepReplPrepare {
+			return workflow.Quit, nil
+		}
+		return workflow.Approve, nil
+	})
+	if _, err := lost.Migrate(e.ctx, req); !errors.Is(err, workflow.ErrStopped) {
+		t.Fatalf("migrate up to the replication objects: %v", err)
+	}
+	e.requireGroup("ledger", lostCopy)
+	if err := os.Remove(e.store.JournalPath(lostID)); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := e.engine(lostID).Rebuild(e.ctx, workflow.KindInstance, region, "ledger")
+	if err != nil || rebuilt != lostID {
+		t.Fatalf("rebuild from tags: %q, %v", rebuilt, err)
+	}
+	if st, err := e.store.Load(lostID); err != nil || st.SourceGroup == nil || st.SourceGroup.Original != "app" || !st.SourceGroup.Modified {
+		t.Fatalf("the rebuilt journal's source change: %+v (%v)", st, err)
+	}
+	if rep, err := e.engine(lostID).Rollback(e.ctx, lostID); err != nil || rep.Status != workflow.StatusRolledBack {
+		t.Fatalf("rollback of the rebuilt journal: %v (%+v)", err, rep)
+	}
+	e.requireGroup("ledger", "app")
+	if got := e.walLevel("ledger"); got != "replica" {
+		t.Fatalf("after the rollback of the rebuilt journal the source runs wal_level %s", got)
+	}
+	if e.groupExists(lostCopy) {
+		t.Fatalf("the rollback of the rebuilt journal left the copy %s", lostCopy)
 	}
 
 	// The route with the change up to the freeze, then rollback: the new instance carries the

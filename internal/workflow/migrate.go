@@ -316,6 +316,10 @@ func reloadInstance(ctx context.Context, r *run) error {
 }
 
 func (r *run) reloadKey(ctx context.Context) (*model.Key, error) {
+	if r.st.KmsKeyARN == "" { // rebuildInstance: only the source change was made
+		return nil, errorf(r.st.Source, "rdsencrypt rollback "+r.st.ID+", then plan again", nil,
+			"the journal of migration %s was rebuilt from tags before any encrypted resource existed and does not know its KMS key: it can only be rolled back", r.st.ID)
+	}
 	key, err := r.api.DescribeKey(ctx, r.st.KmsKeyARN)
 	if err != nil {
 		return nil, errorf(r.st.KmsKeyARN, "rdsencrypt rollback "+r.st.ID, err, "cannot describe KMS key %s", r.st.KmsKeyARN)

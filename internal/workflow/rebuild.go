@@ -62,6 +62,11 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 			target = &insts[i]
 		}
 	}
+	if id, err := groupCopyMigration(ctx, api, source); err != nil {
+		return "", err
+	} else if id != "" {
+		ids[id] = true // the source change came before any snapshot
+	}
 	id, err := onlyMigrationID(ids, source, region, "rdsencrypt migrate --db "+source)
 	if err != nil {
 		return "", err
@@ -89,10 +94,16 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	if keyARN == "" {
 		keyARN = preKey // the pre-copy's encrypted copy uses the migration's key
 	}
-	if keyARN == "" {
+	groupCopy, err := rebuiltGroupCopy(ctx, api, region, id, source, src, target)
+	if err != nil {
+		return "", err
+	}
+	if keyARN == "" && (groupCopy == nil || groupCopy.SourceGroup == nil) {
 		return "", errorf(source, "no rollback is possible without a journal: delete the snapshot "+names.Snapshot+" and start again with rdsencrypt migrate", nil,
 			"cannot tell the KMS key of migration %s: no encrypted resource exists yet", id)
 	}
+	// Without a key (only the source change was made), the journal serves the rollback alone:
+	// resume refuses it (reloadKey).
 	now := e.now()
 	st := &State{Version: 1, ID: id, Kind: KindInstance, Region: region, Source: source, SourceARN: src.ARN,
 		SourceRID: src.ResourceID, SourceAddr: renamedAddress(src.Endpoint, source), Mode: ModeEncrypt,
@@ -135,6 +146,10 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	if err := e.rebuildFreeze(ctx, st, names, frozen); err != nil {
 		return "", err
 	}
+	if groupCopy != nil {
+		st.Resources = append(st.Resources, groupCopy.Resource)
+		st.SourceGroup = groupCopy.SourceGroup
+	}
 	return e.saveRebuilt(st, "journal rebuilt from AWS tags")
 }
 
@@ -170,6 +185,76 @@ func (e *Engine) rebuildFreeze(ctx context.Context, st *State, names Names, froz
 		st.Resources = append(st.Resources, Resource{Role: RoleFreezeGroup, Type: TypeSecurityGroup, Region: st.Region, Name: names.FreezeGroup, ResourceID: g.ID})
 	}
 	return nil
+}
+
+// groupCopyMigration is the migration id of the DB parameter group the instance named source
+// carries when that group is a migration's copy made for source ("" otherwise): the replication
+// strategy's source change puts it on the source before anything else is tagged.
+func groupCopyMigration(ctx context.Context, api model.RDS, source string) (string, error) {
+	inst, err := api.DescribeInstance(ctx, source)
+	if model.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	pg, err := ourGroupCopy(ctx, api, inst.Settings.DBParameterGroupName, "", source)
+	if err != nil || pg == nil {
+		return "", err
+	}
+	return pg.Tags[model.TagMigrationID], nil
+}
+
+// ourGroupCopy describes the DB parameter group name when its tags say it is the copy of
+// migration id (any migration when id is "") of source; nil otherwise.
+func ourGroupCopy(ctx context.Context, api model.RDS, name, id, source string) (*model.ParameterGroup, error) {
+	if name == "" || model.DefaultParameterGroup(name) {
+		return nil, nil
+	}
+	pg, err := api.ParameterGroup(ctx, name)
+	if err != nil || pg == nil {
+		return nil, err
+	}
+	if pg.Tags[model.TagRole] != RoleParameterGroup || pg.Tags[model.TagSource] != source || pg.Tags[model.TagMigrationID] == "" ||
+		id != "" && pg.Tags[model.TagMigrationID] != id {
+		return nil, nil
+	}
+	return pg, nil
+}
+
+// rebuiltCopy is the migration's DB parameter group copy found from tags, and the source
+// change when the source carries it.
+type rebuiltCopy struct {
+	Resource    Resource
+	SourceGroup *SourceGroupState
+}
+
+// rebuiltGroupCopy recovers the copy of the source's DB parameter group that migration id made
+// (the replication strategy's) from its tags: found on the source, on the new instance, or
+// under the name the copy of the source's group gets; nil when there is none. When the source
+// carries it, the source change was made: its original group comes from the copy's
+// TagOriginalParameterGroup, so that rollback puts it back (undoSourceGroup says what to run
+// when a copy made before that tag lacks it).
+func rebuiltGroupCopy(ctx context.Context, api model.RDS, region, id, source string, src, target *model.Instance) (*rebuiltCopy, error) {
+	names := []string{src.Settings.DBParameterGroupName, ParameterGroupCopyName(src.Settings.DBParameterGroupName, id)}
+	if target != nil {
+		names = append(names, target.Settings.DBParameterGroupName)
+	}
+	for _, name := range names {
+		pg, err := ourGroupCopy(ctx, api, name, id, source)
+		if err != nil {
+			return nil, errorf(name, "fix the cause (credentials, permissions), then retry", err, "cannot read the DB parameter group %s of migration %s", name, id)
+		}
+		if pg == nil {
+			continue
+		}
+		found := &rebuiltCopy{Resource: Resource{Role: RoleParameterGroup, Type: TypeDBParameterGroup, Region: region, Name: pg.Name}}
+		if strings.EqualFold(src.Settings.DBParameterGroupName, pg.Name) {
+			found.SourceGroup = &SourceGroupState{Original: pg.Tags[TagOriginalParameterGroup], Modified: true}
+		}
+		return found, nil
+	}
+	return nil, nil
 }
 
 // onlyMigrationID returns the one migration id found on the tagged resources of source, or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,7 +81,7 @@ func migrationTags(id, source, role string) model.Tags {
 // copy groupCopy.
 func plannedSourceChange(id string, src *model.Instance, groupCopy string) *SourceChange {
 	return &SourceChange{Instance: src.ID, ParameterGroup: src.Settings.DBParameterGroupName, Copy: groupCopy,
-		Parameters: map[string]string{logicalReplication: "1"}, Tags: migrationTags(planID(id), src.ID, RoleParameterGroup),
+		Parameters: map[string]string{logicalReplication: "1"}, Tags: groupCopyTags(migrationTags(planID(id), src.ID, RoleParameterGroup), src.Settings.DBParameterGroupName),
 		Downtime: Duration(sourceRebootEstimate)}
 }
 
@@ -286,6 +287,14 @@ func (r *run) undoSourceGroup(ctx context.Context) error {
 			return err
 		}
 	}
+	if on && sg.Original == "" {
+		// A journal rebuilt from the tags of a copy made before TagOriginalParameterGroup.
+		return errorf(src.ID, fmt.Sprintf("aws rds describe-db-parameter-groups --db-parameter-group-name %s (its description names the group it copies), "+
+			"then aws rds modify-db-instance --db-instance-identifier %s --db-parameter-group-name <that group> --apply-immediately, "+
+			"then aws rds reboot-db-instance --db-instance-identifier %s, then rdsencrypt rollback %s", groupCopy, src.ID, src.ID, r.st.ID), nil,
+			"%s carries %s, migration %s's copy of its DB parameter group, and the journal (rebuilt from tags) does not say which group it copied: not put back",
+			src.ID, groupCopy, r.st.ID)
+	}
 	if on {
 		r.log("putting the DB parameter group %s back on %s (%s off again)", sg.Original, src.ID, logicalReplication)
 		if _, err := r.api.ModifyInstance(ctx, src.ID, model.InstanceSettings{DBParameterGroupName: sg.Original},
@@ -317,9 +326,14 @@ func (r *run) refuseForeignSlots(ctx context.Context) error {
 	if len(slots) == 0 {
 		return nil
 	}
+	whose := "not of this migration"
+	if ours := replication.NamesFor(r.st.ID).Slot; slices.ContainsFunc(slots, func(s string) bool { return strings.HasPrefix(s, ours) }) {
+		// our own are dropped before, unless the journal was rebuilt from tags and lists none
+		whose = "the journal does not list (" + ours + "* are this migration's)"
+	}
 	return errorf(r.st.Source, fmt.Sprintf("drop them on %s (SELECT pg_drop_replication_slot(name)), then rdsencrypt rollback %s", r.st.Source, r.st.ID), errForeignSlots,
-		"%s holds logical replication slots not of this migration (%s): with %s off again (%s) PostgreSQL would not start after the reboot, so %s was not rebooted",
-		r.st.Source, strings.Join(slots, ", "), logicalReplication, r.st.SourceGroup.Original, r.st.Source)
+		"%s holds logical replication slots %s (%s): with %s off again (%s) PostgreSQL would not start after the reboot, so %s was not rebooted",
+		r.st.Source, whose, strings.Join(slots, ", "), logicalReplication, r.st.SourceGroup.Original, r.st.Source)
 }
 
 // sourceChangeView is the plan view's source change, from the journal.
@@ -329,6 +343,6 @@ func (r *run) sourceChangeView() *SourceChange {
 		return nil
 	}
 	return &SourceChange{Instance: r.st.Source, ParameterGroup: sg.Original, Copy: r.groupCopy(),
-		Parameters: map[string]string{logicalReplication: "1"}, Tags: r.ourTags(RoleParameterGroup),
+		Parameters: map[string]string{logicalReplication: "1"}, Tags: groupCopyTags(r.ourTags(RoleParameterGroup), sg.Original),
 		Downtime: Duration(sourceRebootEstimate)}
 }

@@ -70,7 +70,9 @@ func TestSourceChangeStepIsPlannedOnlyWhenNeeded(t *testing.T) {
 	assert.Equal(t, []string{StepPreflight, StepReplSourceGroup, StepReplPrepare}, names(p)[:3])
 	require.NotNil(t, p.SourceChange)
 	assert.Equal(t, "app-rdsencrypt-abcd1234", p.SourceChange.Copy)
-	assert.Equal(t, migrationTags("abcd1234", "ledger", RoleParameterGroup), p.SourceChange.Tags)
+	tags := migrationTags("abcd1234", "ledger", RoleParameterGroup)
+	tags[TagOriginalParameterGroup] = "app" // a journal rebuilt from tags knows what to put back (review S19)
+	assert.Equal(t, tags, p.SourceChange.Tags)
 	assert.Contains(t, p.Acknowledgements, AckSourceReboot)
 	assert.NotContains(t, names(p), StepReplCopyGroup, "the source change makes the copy")
 	assert.Contains(t, p.Resources, PlannedResource{Role: RoleParameterGroup, Type: TypeDBParameterGroup, Region: "us-east-1", Name: "app-rdsencrypt-abcd1234"})
@@ -129,4 +131,45 @@ func TestRollbackRefusesTheRebootWithForeignLogicalSlots(t *testing.T) {
 	assert.Contains(t, err.Error(), "debezium, dms_1")
 	assert.Equal(t, "drop them on ledger (SELECT pg_drop_replication_slot(name)), then rdsencrypt rollback "+st.ID, NextOf(err))
 	assert.NotContains(t, err.Error(), "\n")
+}
+
+// Review S19: a journal rebuilt from the tags of a copy made without the original group's tag
+// cannot tell which group to put back: rollback touches nothing and says, on one line, the
+// commands that put it back by hand. The journal's own slots, which a rebuilt journal does not
+// list, are named as the migration's.
+func TestRollbackOfARebuiltJournalWithoutTheOriginalSaysWhatToRun(t *testing.T) {
+	ctx := context.Background()
+	src := &model.Instance{ID: "ledger", ResourceID: "db-SRC", Status: model.StatusAvailable, MasterUserSecretARN: "arn:src", MasterUsername: "master",
+		Region: "us-east-1", Settings: model.InstanceSettings{Engine: "postgres", DBParameterGroupName: "app-rdsencrypt-abcd1234", AllocatedStorage: 20}}
+	st := &State{ID: "abcd1234", Kind: KindInstance, Region: "us-east-1", Source: "ledger", SourceRID: "db-SRC",
+		Resources:   []Resource{{Role: RoleParameterGroup, Type: TypeDBParameterGroup, Region: "us-east-1", Name: "app-rdsencrypt-abcd1234"}},
+		SourceGroup: &SourceGroupState{Modified: true}}
+	engine := func(slots ...string) *Engine {
+		return &Engine{Replication: map[string]replication.Engine{"postgres": slotEngine{slots: slots}},
+			Credentials: CredentialChain{Secrets: func(string) model.Secrets { return fakeSecrets{"arn:src": "pw"} }}}
+	}
+	api := noChange{describeByRID: describeByRID{byRID: map[string]*model.Instance{"db-SRC": src}}, t: t}
+	err := (&run{e: engine(), st: st, api: api}).undoSourceGroup(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "does not say which group it copied")
+	assert.Equal(t, "aws rds describe-db-parameter-groups --db-parameter-group-name app-rdsencrypt-abcd1234 (its description names the group it copies), "+
+		"then aws rds modify-db-instance --db-instance-identifier ledger --db-parameter-group-name <that group> --apply-immediately, "+
+		"then aws rds reboot-db-instance --db-instance-identifier ledger, then rdsencrypt rollback abcd1234", NextOf(err))
+	assert.NotContains(t, err.Error(), "\n")
+
+	ours := replication.NamesFor("abcd1234").In("ledger").Slot
+	err = (&run{e: engine(ours), st: st, api: api}).undoSourceGroup(ctx)
+	require.ErrorIs(t, err, errForeignSlots)
+	assert.Contains(t, err.Error(), "the journal does not list")
+	assert.NotContains(t, err.Error(), "not of this migration")
+}
+
+// A journal rebuilt before any encrypted resource existed does not know the KMS key: resume
+// refuses it and says to roll back.
+func TestAKeylessRebuiltJournalCanOnlyBeRolledBack(t *testing.T) {
+	r := &run{e: &Engine{}, st: &State{ID: "abcd1234", Source: "ledger"}}
+	_, err := r.reloadKey(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "can only be rolled back")
+	assert.Equal(t, "rdsencrypt rollback abcd1234, then plan again", NextOf(err))
 }

@@ -59,7 +59,10 @@ func (r *run) rollback(ctx context.Context) (*Report, error) {
 		a.Details = append(a.Details, fmt.Sprintf("The encrypted %s is deleted with final snapshot %s: writes made to it since cutover are kept there (tagged %s=%s), not copied back to the source.",
 			what, final, model.TagMigrationID, r.st.ID))
 	}
-	if sg := r.st.SourceGroup; sg != nil && sg.Modified {
+	if sg := r.st.SourceGroup; sg != nil && sg.Modified && sg.Original == "" {
+		a.Details = append(a.Details, fmt.Sprintf("%s may carry %s, this migration's copy of its DB parameter group, and the journal (rebuilt from tags) does not say which group it copied: the rollback stops there with the commands to put it back.",
+			r.st.Source, r.groupCopy()))
+	} else if sg != nil && sg.Modified {
 		a.Details = append(a.Details, fmt.Sprintf("%s gets its DB parameter group %s back in place of %s and reboots (about %s of downtime); the copy is deleted.",
 			r.st.Source, sg.Original, r.groupCopy(), sourceRebootEstimate))
 	}
