@@ -55,6 +55,16 @@ func PrintPlan(w io.Writer, p *workflow.Plan) {
 	for _, r := range p.Resources {
 		fmt.Fprintf(w, "  %-24s %-20s %s\n", r.Role, r.Type, r.Name)
 	}
+	if len(p.Renames) > 0 {
+		fmt.Fprintln(w, "\nCutover renames, in order (each second rename starts once the first has freed the name):")
+		for _, r := range p.Renames {
+			mark := ""
+			if r.Downtime {
+				mark = " [downtime]"
+			}
+			fmt.Fprintf(w, "  %s: %s -> %s (%s)%s\n", r.Step, r.From, r.To, r.Region, mark)
+		}
+	}
 	if len(p.Warnings) > 0 {
 		fmt.Fprintln(w, "\nWarnings:")
 		for _, x := range p.Warnings {

@@ -130,7 +130,7 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			if precopy {
 				continue
 			}
-			order = replicationOrder()
+			order = replicationOrder(in.replicas, p.ReplicaOrder)
 		}
 		for _, ps := range order {
 			kind, subject := splitStep(ps.name)
@@ -194,7 +194,8 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		}
 		p.Settings = append(p.Settings, plannedReplicaSettings(n.inst, parentRegion)...)
 	}
-	p.Warnings = append(p.Warnings, replicaWarnings(in.replicas, p.ReplicaOrder)...)
+	p.Renames = plannedRenames(p.Steps, src, names, planID(in.id))
+	p.Warnings = append(p.Warnings, replicaWarnings(in.replicas, p.ReplicaOrder, in.strategy, p.Steps)...)
 	if src.Settings.IAMDatabaseAuthenticationEnabled {
 		p.Warnings = append(p.Warnings, iamAuthWarning("instance", src.ARN, src.ResourceID))
 		p.Acknowledgements = []string{AckIAMAuth}

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
@@ -60,7 +61,7 @@ func plannedReplicaSettings(rep *model.Instance, parentRegion string) []PlannedS
 		func(r model.Route) bool { return r.Replica })
 }
 
-func replicaWarnings(replicas []replicaNode, order string) []string {
+func replicaWarnings(replicas []replicaNode, order, strategy string, steps []PlannedStep) []string {
 	if len(replicas) == 0 {
 		return nil
 	}
@@ -73,10 +74,57 @@ func replicaWarnings(replicas []replicaNode, order string) []string {
 		list = append(list, s)
 	}
 	w := []string{fmt.Sprintf("read replicas are recreated encrypted and swapped into their names: %s", strings.Join(list, ", "))}
+	if strategy == StrategyReplication {
+		// docs/replication.md#read-replicas
+		w = append(w, fmt.Sprintf("replication: each new read replica is created from the new instance (or its new parent) once the stream is attached, while writes continue; it follows the new instance, which receives the stream. Building them takes about %s, outside the write downtime",
+			roundMinutes(stepsEstimate(steps, replicaPrepare))))
+		if order == ReplicasBeforeCutover {
+			return append(w, fmt.Sprintf("replicas before cutover: each replica's rename pair runs inside the freeze, after the primary's: no read of the old replicas once writes resume, but the write downtime includes about %s of replica renames",
+				roundMinutes(stepsEstimate(steps, replicaSwap))))
+		}
+		return append(w, "replicas after cutover (the default): writes resume after the primary's rename pair; each old replica keeps answering reads at its name, fed through the retired source by the reverse stream, until its own rename pair right after the unfreeze (its name does not answer between the two renames)")
+	}
 	if order == ReplicasBeforeCutover {
 		w = append(w, "replicas before cutover: no stale reads, but the write downtime includes creating every replica")
 	} else {
 		w = append(w, "replicas after cutover: shorter write downtime, but each old replica serves frozen (stale) data from the end of the freeze until its own swap")
 	}
 	return w
+}
+
+// stepsEstimate sums the planned estimates of the steps of the given kinds.
+func stepsEstimate(steps []PlannedStep, kinds []step) Duration {
+	var d Duration
+	for _, ps := range steps {
+		kind, _ := splitStep(ps.Name)
+		if slices.ContainsFunc(kinds, func(s step) bool { return s.name == kind }) {
+			d += ps.Estimate
+		}
+	}
+	return d
+}
+
+// plannedRenames lists the cutover's renames in the order of the planned steps.
+func plannedRenames(steps []PlannedStep, src *model.Instance, names Names, id string) []PlannedRename {
+	var out []PlannedRename
+	for _, ps := range steps {
+		kind, subject := splitStep(ps.Name)
+		region, replica, _ := strings.Cut(subject, "/")
+		rn := NamesFor(id, replica)
+		pr := PlannedRename{Step: ps.Name, Region: region, Downtime: ps.Downtime}
+		switch kind {
+		case StepRenameSource:
+			pr.Region, pr.From, pr.To = src.Region, src.ID, names.Retired
+		case StepRenameTarget:
+			pr.Region, pr.From, pr.To = src.Region, names.Target, src.ID
+		case StepReplicaRetire:
+			pr.From, pr.To = replica, rn.Retired
+		case StepReplicaPromote:
+			pr.From, pr.To = rn.Target, replica
+		default:
+			continue
+		}
+		out = append(out, pr)
+	}
+	return out
 }

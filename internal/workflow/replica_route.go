@@ -72,9 +72,10 @@ var replicaSwap = []step{
 	{
 		name: StepReplicaRetire, actions: []string{"ModifyDBInstance"}, mutating: true,
 		describeSubject: func(p *Plan, subject string) string {
-			return fmt.Sprintf("rename the old replica %s to its retired name (its endpoint stops answering)", subject)
+			return fmt.Sprintf("rename the old replica %s to its retired name (its endpoint stops answering; the name is free after about 30 s)", subject)
 		},
-		estimate: estimate{base: 10 * time.Minute},
+		// The new replica's rename starts as soon as the name is free (waitReplicaRetired).
+		estimate: estimate{base: 30 * time.Second},
 		undo:     "rollback renames the old replica back to its name and waits until its endpoint answers",
 		observe:  observeReplicaRetired, apply: applyReplicaRetire, wait: waitReplicaRetired,
 	},

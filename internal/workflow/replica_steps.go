@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
 
@@ -268,14 +269,15 @@ func applyReplicaRetire(ctx context.Context, r *run) error {
 	return r.renameInstance(ctx, rc.api, rc.rs.ResourceID, rc.rs.ID, rc.names.Retired)
 }
 
+// waitReplicaRetired waits until the old replica answers to its retired name, so that its
+// name is free for the new replica, as waitRetired does for the primary: the new replica's
+// rename starts then, not once the renamed replica is available again (minutes later).
 func waitReplicaRetired(ctx context.Context, r *run) error {
 	rc, err := r.replica(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = r.waitInstanceIn(ctx, rc.api, rc.rs.ResourceID, func(i *model.Instance) bool {
-		return i.ID == rc.names.Retired && settled(i)
-	})
+	_, err = until(ctx, r, awsclient.InstanceRenamed(rc.api, rc.rs.ResourceID, rc.names.Retired))
 	return err
 }
 

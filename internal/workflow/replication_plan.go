@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
 // chooseStrategy resolves --strategy for an instance plan. replication (asked, or chosen by
-// auto) needs: an engine this tool replicates, no read replicas (the replication route does
-// not recreate them yet), a password, and the source's database reachable with no blocking
+// auto) needs: an engine this tool replicates, no read replicas unless PostgreSQL (the
+// route recreates a PostgreSQL replica tree, replicationOrder), a password, and the source's database reachable with no blocking
 // precondition. auto falls back to snapshot, saying why; replication asked for explicitly
 // fails with the reason.
 func (e *Engine) chooseStrategy(ctx context.Context, in *instancePlanInput, asked string) error {
@@ -51,8 +52,10 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 		return fmt.Sprintf("engine %s has no replication strategy (PostgreSQL, MySQL and MariaDB instances do; Aurora clusters use the snapshot route)", in.src.Settings.Engine), nil, false, nil
 	case e.Replication[family] == nil:
 		return "this rdsencrypt has no " + family + " replication engine", nil, false, nil
-	case len(in.replicas) > 0:
-		return "the source has read replicas, which the replication strategy does not recreate yet", nil, false, nil
+	case len(in.replicas) > 0 && family != "postgres":
+		// MySQL, MariaDB: the target is a binlog replica of the source; its own read replicas
+		// are not built yet (docs/replication.md#read-replicas).
+		return "the source has read replicas, which the replication strategy recreates for PostgreSQL only so far", nil, false, nil
 	case e.Credentials == nil:
 		return "no way to obtain the master password", nil, false, nil
 	case in.src.Endpoint == "":
@@ -118,14 +121,24 @@ func replicationWarnings(findings []replication.Finding) []string {
 }
 
 // downtime says whether a step runs inside the write freeze in this run: the replication
-// strategy moves the snapshot, copy, restore, modify and parity out of it.
+// strategy moves the snapshot, copy, restore, modify and parity out of it, and the replica
+// swaps into it only when replicas are swapped before writes resume.
 func (r *run) downtime(s step) bool {
 	if r.st.Options.Strategy == StrategyReplication {
-		for _, ps := range replicationOrder() {
-			if ps.name == s.name {
+		for _, ps := range replicationOrder(r.journaledReplicas(), r.st.Options.Replicas) {
+			if kind, _ := splitStep(ps.name); kind == s.name {
 				return ps.downtime
 			}
 		}
 	}
 	return s.downtime
+}
+
+// journaledReplicas are the run's replicas as plan nodes (their names only).
+func (r *run) journaledReplicas() []replicaNode {
+	var out []replicaNode
+	for _, rs := range r.st.Replicas {
+		out = append(out, replicaNode{inst: &model.Instance{ID: rs.ID, Region: rs.Region}, parent: rs.Parent})
+	}
+	return out
 }

@@ -170,9 +170,27 @@ var replicationSteps = []step{
 // copy, restore, modify and parity run while writes continue (no pre-copy: nothing in the
 // freeze is a snapshot), replication catches the target up, and the freeze covers only the
 // drain, the verification, the sequences and the rename pair.
-func replicationOrder() []plannedStep {
+//
+// Read replicas (PostgreSQL): the replica route's preparation (replicaPrepare) runs for each
+// replica right after the stream is attached, while writes continue: each new replica is a
+// physical replica of the target, which receives the stream, so it follows every write and
+// its build time is outside the freeze; the catch-up then waits for the lag those builds let
+// grow. The swaps (replicaSwap) run after the unfreeze (ReplicasAfterCutover, the default:
+// the write downtime is the primary's rename pair only, and each old replica keeps serving
+// reads, fed by the reverse stream through the retired source, until its own swap), or inside
+// the freeze right after the primary's pair (ReplicasBeforeCutover: no read of the old tree
+// once writes resume, but each swap is write downtime). docs/replication.md#read-replicas.
+func replicationOrder(replicas []replicaNode, order string) []plannedStep {
+	before := order == ReplicasBeforeCutover
 	var out []plannedStep
 	add := func(name string, downtime bool) { out = append(out, plannedStep{name, downtime}) }
+	addReplicas := func(steps []step, downtime bool) {
+		for _, n := range replicas {
+			for _, s := range steps {
+				add(stepName(s.name, subjectOf(n.inst.Region, n.inst.ID)), downtime)
+			}
+		}
+	}
 	for _, s := range instanceSteps {
 		switch s.name {
 		case StepPreSnapshot, StepPreCopy, StepFreeze:
@@ -194,6 +212,19 @@ func replicationOrder() []plannedStep {
 				if r.name != StepReplSourceGroup && r.name != StepReplPrepare && r.name != StepReplCopyGroup && r.name != StepReplCleanup {
 					add(r.name, r.downtime)
 				}
+				if r.name == StepReplAttach {
+					addReplicas(replicaPrepare, false)
+				}
+			}
+		case StepRenameTarget:
+			add(s.name, s.downtime)
+			if before {
+				addReplicas(replicaSwap, true)
+			}
+		case StepUnfreeze:
+			add(s.name, s.downtime)
+			if !before {
+				addReplicas(replicaSwap, false)
 			}
 		case StepVerify:
 			add(s.name, false)

@@ -1,16 +1,21 @@
 package workflow
 
 import (
+	"context"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
 // The replication strategy's freeze covers only the drain, the verification, the sequences,
 // the detach and the renames: everything from its freeze to the unfreeze, nothing before.
 func TestReplicationOrderFreezesOnlyForTheCutover(t *testing.T) {
-	order := replicationOrder()
+	order := replicationOrder(nil, "")
 	var names []string
 	freeze, unfreeze := -1, -1
 	for i, ps := range order {
@@ -35,10 +40,87 @@ func TestReplicationOrderFreezesOnlyForTheCutover(t *testing.T) {
 	assert.NotContains(t, names, StepFreeze, "the SQL freeze replaces the operator's freeze")
 }
 
+// A PostgreSQL source's read replicas: the new ones are built right after the stream is
+// attached, before the catch-up and the freeze (their build time is outside it); their rename
+// pairs follow the unfreeze, or the primary's pair inside the freeze when asked before the
+// cutover. Parents come before their children in both.
+func TestReplicationOrderRecreatesReplicasBeforeTheFreeze(t *testing.T) {
+	reps := []replicaNode{{inst: &model.Instance{ID: "orders-ro", Region: "us-east-1"}},
+		{inst: &model.Instance{ID: "orders-ro-2", Region: "us-east-1"}, parent: "us-east-1/orders-ro"}}
+	index := func(order []plannedStep, name string) int {
+		return slices.IndexFunc(order, func(ps plannedStep) bool { return ps.name == name })
+	}
+	for _, o := range []string{ReplicasAfterCutover, ReplicasBeforeCutover} {
+		order := replicationOrder(reps, o)
+		attach, catchUp, freeze := index(order, StepReplAttach), index(order, StepReplCatchUp), index(order, StepReplFreeze)
+		promote, unfreeze := index(order, StepRenameTarget), index(order, StepUnfreeze)
+		for _, sub := range []string{"us-east-1/orders-ro", "us-east-1/orders-ro-2"} {
+			for _, s := range replicaPrepare {
+				i := index(order, stepName(s.name, sub))
+				require.True(t, i > attach && i < catchUp, "%s %s at %d: between attach %d and catch-up %d", o, s.name, i, attach, catchUp)
+				assert.False(t, order[i].downtime, "%s %s", o, s.name)
+			}
+			for _, s := range replicaSwap {
+				i := index(order, stepName(s.name, sub))
+				if o == ReplicasBeforeCutover {
+					require.True(t, i > promote && i < unfreeze, "%s %s inside the freeze after the primary's pair", o, s.name)
+				} else {
+					require.True(t, i > unfreeze, "%s %s after the unfreeze", o, s.name)
+				}
+				assert.Equal(t, o == ReplicasBeforeCutover, order[i].downtime, "%s %s", o, s.name)
+			}
+		}
+		assert.Less(t, index(order, stepName(StepReplicaCreate, "us-east-1/orders-ro")), index(order, stepName(StepReplicaCreate, "us-east-1/orders-ro-2")), "a parent before its child")
+		assert.Less(t, catchUp, freeze)
+	}
+}
+
+// The run's downtime of a replica step follows the journaled replica order.
+func TestRunDowntimeOfReplicaSteps(t *testing.T) {
+	retire, _ := stepByName(allInstanceSteps, StepReplicaRetire)
+	create, _ := stepByName(allInstanceSteps, StepReplicaCreate)
+	r := &run{st: &State{Options: RunOptions{Strategy: StrategyReplication, Replicas: ReplicasAfterCutover},
+		Replicas: []ReplicaState{{ID: "orders-ro", Region: "us-east-1"}}}}
+	assert.False(t, r.downtime(retire))
+	assert.False(t, r.downtime(create))
+	r.st.Options.Replicas = ReplicasBeforeCutover
+	assert.True(t, r.downtime(retire))
+	assert.False(t, r.downtime(create))
+}
+
 func TestRunDowntimeFollowsTheStrategy(t *testing.T) {
 	snap, _ := stepByName(allInstanceSteps, StepSnapshot)
 	r := &run{st: &State{Options: RunOptions{Strategy: StrategyReplication}}}
 	assert.False(t, r.downtime(snap))
 	r.st.Options.Strategy = StrategySnapshot
 	assert.True(t, r.downtime(snap))
+}
+
+// A source with read replicas: the replication strategy takes a PostgreSQL one (it recreates
+// the tree, replicationOrder) and goes on to its other preconditions; it still refuses a
+// MySQL or MariaDB one, whose target is a binlog replica (docs/replication.md#read-replicas),
+// and auto then falls back to the snapshot strategy saying so. On the old code the
+// PostgreSQL source was refused too ("does not recreate yet").
+func TestReplicationTakesAPostgresReplicaTree(t *testing.T) {
+	ctx := context.Background()
+	e := &Engine{Replication: map[string]replication.Engine{"postgres": fakeEngine{}, "mysql": fakeEngine{}}}
+	reps := []replicaNode{{inst: &model.Instance{ID: "orders-ro", Region: "us-east-1"}}}
+	for _, engine := range []string{"postgres", "mariadb", "mysql"} {
+		in := &instancePlanInput{src: &model.Instance{ID: "orders", Region: "us-east-1", Endpoint: "orders.example",
+			Settings: model.InstanceSettings{Engine: engine}}, replicas: reps}
+		reason, _, _, err := e.replicationUsable(ctx, in)
+		require.NoError(t, err)
+		if engine == "postgres" {
+			assert.Equal(t, "no way to obtain the master password", reason, "the replicas pass; the next precondition speaks")
+			continue
+		}
+		assert.Contains(t, reason, "read replicas", engine)
+		require.NoError(t, e.chooseStrategy(ctx, in, StrategyAuto))
+		assert.Equal(t, StrategySnapshot, in.strategy, engine)
+		assert.Contains(t, in.strategyReason, "recreates for PostgreSQL only", engine)
+		err = e.chooseStrategy(ctx, in, StrategyReplication)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "orders")
+		assert.NotContains(t, err.Error(), "\n")
+	}
 }

@@ -26,7 +26,9 @@ type Plan struct {
 	Steps        []PlannedStep     `json:"steps"`
 	Settings     []PlannedSetting  `json:"settings"`
 	Resources    []PlannedResource `json:"resources"`
-	Warnings     []string          `json:"warnings"`
+	// Renames are the cutover's renames (the primary's pair, each replica's pair), in order.
+	Renames  []PlannedRename `json:"cutover_renames,omitempty"`
+	Warnings []string        `json:"warnings"`
 	// Acknowledgements an unattended run needs (AckIAMAuth), besides --yes.
 	Acknowledgements []string `json:"acknowledgements,omitempty"`
 	// EventSubscriptions are the event subscriptions that list the source by identifier
@@ -83,6 +85,16 @@ type PlannedSetting struct {
 	// Via is "restore", "modify", "replica", "snapshot" (inherited), or "not-carried".
 	Via  string `json:"via"`
 	Note string `json:"note,omitempty"`
+}
+
+// PlannedRename is one rename of the cutover, in the order the migration makes them: the
+// second rename of a pair starts as soon as the first has freed the name.
+type PlannedRename struct {
+	Step     string `json:"step"`
+	Region   string `json:"region"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	Downtime bool   `json:"downtime"` // while application writes are frozen
 }
 
 // PlannedResource is a resource the migration will create or rename.

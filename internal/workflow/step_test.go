@@ -47,7 +47,7 @@ func TestDowntimeIsBetweenFreezeAndUnfreeze(t *testing.T) {
 		for _, s := range steps {
 			kind, _ := splitStep(s.name)
 			switch kind {
-			case StepFreeze:
+			case StepFreeze, StepReplFreeze:
 				frozen = true
 			case StepUnfreeze:
 				frozen = false
@@ -59,6 +59,7 @@ func TestDowntimeIsBetweenFreezeAndUnfreeze(t *testing.T) {
 	reps[0].inst.ID, reps[1].inst.ID = "orders-ro", "orders-ro-2"
 	for _, order := range []string{ReplicasAfterCutover, ReplicasBeforeCutover} {
 		check("instance "+order, instanceStepOrder(reps, order, true))
+		check("replication "+order, replicationOrder(reps, order))
 	}
 	var cluster []plannedStep
 	for _, s := range clusterSteps {
