@@ -24,7 +24,8 @@ import (
 // at their retired names, keep following the retired source, fed by the reverse stream.
 // Then a rollback after the cutover swaps every name back, deletes the new tree (the new
 // instance with a final snapshot) and loses no commit: the old replicas, back at their names,
-// have every row. docs/replication.md#read-replicas.
+// have every row. A second migration, rolled back before its cutover, deletes the new tree and
+// leaves the old one as it was. docs/replication.md#read-replicas.
 func TestReplicationStrategyRecreatesTheReplicaTree(t *testing.T) {
 	e := startTool(t, 300)
 	e.logicalGroup("logical")
@@ -66,7 +67,8 @@ func TestReplicationStrategyRecreatesTheReplicaTree(t *testing.T) {
 	for _, r := range plan.Renames {
 		renames = append(renames, r.From+">"+r.To)
 	}
-	ro, ro2, src := workflow.NamesFor(id, "orders-ro"), workflow.NamesFor(id, "orders-ro-2"), workflow.NamesFor(id, "orders")
+	// Before the migration exists its id is shown as xxxxxxxx.
+	ro, ro2, src := workflow.NamesFor("xxxxxxxx", "orders-ro"), workflow.NamesFor("xxxxxxxx", "orders-ro-2"), workflow.NamesFor("xxxxxxxx", "orders")
 	want := []string{"orders>" + src.Retired, src.Target + ">orders", "orders-ro>" + ro.Retired, ro.Target + ">orders-ro",
 		"orders-ro-2>" + ro2.Retired, ro2.Target + ">orders-ro-2"}
 	if !slices.Equal(renames, want) {
@@ -95,8 +97,21 @@ func TestReplicationStrategyRecreatesTheReplicaTree(t *testing.T) {
 	if err == nil {
 		t.Fatal("the interrupted run finished")
 	}
-	rep, err := e.engine(id).Resume(e.ctx, id)
+	resumed := e.engine(id)
+	var asked []string
+	resumed.Approver = workflow.ApproverFunc(func(_ context.Context, a workflow.Approval) (workflow.Decision, error) {
+		asked = append(asked, a.Step)
+		return workflow.Approve, nil
+	})
+	rep, err := resumed.Resume(e.ctx, id)
 	e.encryptedAfter("resume", rep, err, "orders")
+	// A replica's rename pair is one approval, as the primary's: its name does not answer
+	// between the two renames, so the second one must not wait for an operator.
+	for _, sub := range []string{"orders-ro", "orders-ro-2"} {
+		if !slices.Contains(asked, workflow.StepReplicaRetire+":"+region+"/"+sub) || slices.Contains(asked, workflow.StepReplicaPromote+":"+region+"/"+sub) {
+			t.Errorf("approvals asked %v: want %s's retire asked and its promote covered by it", asked, sub)
+		}
+	}
 	if !finishedBefore(rep, workflow.StepReplicaCreate+":"+region+"/orders-ro-2", workflow.StepReplFreeze) {
 		t.Errorf("the replicas were not built before the freeze: %s", stepTimes(rep))
 	}
@@ -148,10 +163,46 @@ func TestReplicationStrategyRecreatesTheReplicaTree(t *testing.T) {
 			}
 		}
 	}
-	if _, err := e.rds.DescribeDBSnapshots(e.ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(src.RollbackSnapshot)}); err != nil {
-		t.Errorf("the new instance's final snapshot %s: %v", src.RollbackSnapshot, err)
+	if final := workflow.NamesFor(id, "orders").RollbackSnapshot; !e.snapshotExists(final) {
+		t.Errorf("the new instance's final snapshot %s does not exist", final)
 	}
 	t.Logf("replica tree: write downtime %.0f s (AWS clock, report); %s", rep.DowntimeSeconds, stepTimes(rep))
+
+	// A second migration of the same tree, rolled back at the freeze's approval: the new
+	// replicas and the new instance, built while writes flowed, are deleted (before the
+	// cutover: no final snapshot, the source's data is intact), the old tree is untouched.
+	const id2 = "tree0002"
+	w2 := startPgbench(t, host, port, 2)
+	e.eventually("pgbench commits before the second migration", func() bool { return len(w2.Commits()) > 20 })
+	eng2 := e.engine(id2)
+	eng2.Approver = workflow.ApproverFunc(func(_ context.Context, a workflow.Approval) (workflow.Decision, error) {
+		if a.Step == workflow.StepReplFreeze {
+			return workflow.Rollback, nil
+		}
+		return workflow.Approve, nil
+	})
+	rep2, err := eng2.Migrate(e.ctx, req)
+	if err != nil || rep2.Status != workflow.StatusRolledBack {
+		t.Fatalf("migration rolled back at the freeze: %v %+v", err, rep2)
+	}
+	if !finishedBefore(rep2, workflow.StepReplicaParity+":"+region+"/orders-ro-2", workflow.StepReplCatchUp) {
+		t.Errorf("the second migration did not build the replicas before the rollback: %s", stepTimes(rep2))
+	}
+	after = len(w2.Commits())
+	e.eventually("pgbench commits after the rollback before the cutover", func() bool { return len(w2.Commits()) > after+20 })
+	w2.Stop()
+	e.auditPgbench(e.mustPG(endpoint(e.waitAvailable("orders"))), w2.Commits(), "replica tree: rollback before cutover")
+	for _, name := range []string{"orders", "orders-ro", "orders-ro-2"} {
+		if inst := e.waitAvailable(name); aws.ToBool(inst.StorageEncrypted) {
+			t.Errorf("%s is encrypted after a rollback before the cutover", name)
+		}
+		if _, err := e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(workflow.NamesFor(id2, name).Target)}); err == nil {
+			t.Errorf("%s still exists after the rollback", workflow.NamesFor(id2, name).Target)
+		}
+	}
+	if final := workflow.NamesFor(id2, "orders").RollbackSnapshot; e.snapshotExists(final) {
+		t.Errorf("a rollback before the cutover took final snapshot %s", final)
+	}
 }
 
 // readReplica creates a read replica of source and waits until both are available.
@@ -173,6 +224,12 @@ func (e *toolEnv) hasLedgerRow(inst types.DBInstance, id string) {
 		var have bool
 		return c.QueryRow(e.ctx, "SELECT EXISTS (SELECT 1 FROM ledger WHERE id = "+id+")").Scan(&have) == nil && have
 	})
+}
+
+// snapshotExists says whether the DB snapshot exists.
+func (e *toolEnv) snapshotExists(id string) bool {
+	_, err := e.rds.DescribeDBSnapshots(e.ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(id)})
+	return err == nil
 }
 
 // stepStarted says whether the run has started the step.

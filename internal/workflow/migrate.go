@@ -417,10 +417,11 @@ func (r *run) runStep(ctx context.Context, s step, ss *StepState) error {
 		}
 		started = done
 	}
-	covered := s.approvedWith != "" && r.stepStatus(s.approvedWith) == StepDone
+	pair := stepName(s.approvedWith, r.subject) // a replica's pair is about the same replica
+	covered := s.approvedWith != "" && r.stepStatus(pair) == StepDone
 	if covered && !started && ss.Status != StepRunning {
 		r.audit(journal.AuditRecord{Type: journal.AuditApproval, Step: ss.Name, Decision: Approve.String(),
-			Message: "covered by the approval of " + s.approvedWith + ": one cutover"})
+			Message: "covered by the approval of " + pair + ": one cutover"})
 	}
 	if !started && ss.Status != StepRunning && s.mutating && !covered {
 		a := Approval{Step: ss.Name, Summary: s.text(r.planView(), r.names, r.subject),

@@ -86,6 +86,8 @@ var replicaSwap = []step{
 		},
 		estimate: estimate{base: 10 * time.Minute},
 		undo:     "rollback first renames the new replica back to its temporary name, which frees the old replica's name",
-		observe:  observeReplicaPromoted, apply: applyReplicaPromote, wait: waitReplicaPromoted,
+		// One operation with the retire: the replica's name does not answer between the two,
+		// so the second rename does not wait for another approval.
+		observe: observeReplicaPromoted, apply: applyReplicaPromote, wait: waitReplicaPromoted, approvedWith: StepReplicaRetire,
 	},
 }
