@@ -82,21 +82,9 @@ func TestReplicationStrategyRecreatesTheReplicaTree(t *testing.T) {
 
 	// Interrupt the run while the chain's second replica is being built, then resume.
 	req.Options.Strategy = workflow.StrategyReplication
-	runCtx, stop := context.WithCancel(e.ctx)
-	go func() {
-		for runCtx.Err() == nil {
-			if e.stepStarted(workflow.StepReplicaCreate + ":" + region + "/orders-ro-2") {
-				stop()
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	_, err = eng.Migrate(runCtx, req)
-	stop()
-	if err == nil {
-		t.Fatal("the interrupted run finished")
-	}
+	e.migrateInterrupted(eng, req, func() bool {
+		return e.stepStarted(workflow.StepReplicaCreate + ":" + region + "/orders-ro-2")
+	})
 	resumed := e.engine(id)
 	var asked []string
 	resumed.Approver = workflow.ApproverFunc(func(_ context.Context, a workflow.Approval) (workflow.Decision, error) {
@@ -137,18 +125,7 @@ func TestReplicationStrategyRecreatesTheReplicaTree(t *testing.T) {
 		e.hasLedgerRow(retired, newest)
 	}
 
-	rb, err := e.engine(id).Rollback(e.ctx, id)
-	if err != nil || rb.Status != workflow.StatusRolledBack {
-		t.Fatalf("rollback after the cutover: %v %+v", err, rb)
-	}
-	final := e.waitAvailable("orders")
-	if aws.ToBool(final.StorageEncrypted) {
-		t.Fatal("orders is still the encrypted instance after the rollback")
-	}
-	after := len(w.Commits())
-	e.eventually("pgbench commits on the source after the rollback", func() bool { return len(w.Commits()) > after+20 })
-	w.Stop()
-	cs := w.Commits()
+	final, cs := e.rollbackUnderPgbench(id, w)
 	e.auditPgbench(e.mustPG(endpoint(final)), cs, "replica tree: replication, then rollback after cutover")
 	last := e.rows(e.mustPG(endpoint(final)), "SELECT max(id)::text FROM ledger")
 	for _, name := range []string{"orders-ro", "orders-ro-2"} {
@@ -188,7 +165,7 @@ func TestReplicationStrategyRecreatesTheReplicaTree(t *testing.T) {
 	if !finishedBefore(rep2, workflow.StepReplicaParity+":"+region+"/orders-ro-2", workflow.StepReplCatchUp) {
 		t.Errorf("the second migration did not build the replicas before the rollback: %s", stepTimes(rep2))
 	}
-	after = len(w2.Commits())
+	after := len(w2.Commits())
 	e.eventually("pgbench commits after the rollback before the cutover", func() bool { return len(w2.Commits()) > after+20 })
 	w2.Stop()
 	e.auditPgbench(e.mustPG(endpoint(e.waitAvailable("orders"))), w2.Commits(), "replica tree: rollback before cutover")

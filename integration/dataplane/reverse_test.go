@@ -58,21 +58,7 @@ func TestReplicationRollbackAfterCutoverLosesNoCommit(t *testing.T) {
 	}
 
 	rollbackAt := time.Now()
-	rb, err := e.engine(id).Rollback(e.ctx, id)
-	if err != nil {
-		t.Fatalf("rollback: %v", err)
-	}
-	if rb.Status != workflow.StatusRolledBack {
-		t.Fatalf("rollback ended %s: %s", rb.Status, rb.Error)
-	}
-	final := e.waitAvailable("orders")
-	if aws.ToBool(final.StorageEncrypted) {
-		t.Fatal("orders is still the encrypted instance after the rollback")
-	}
-	after := len(w.Commits())
-	e.eventually("pgbench commits on the source after the rollback", func() bool { return len(w.Commits()) > after+20 })
-	w.Stop()
-	cs := w.Commits()
+	final, cs := e.rollbackUnderPgbench(id, w)
 	fc := e.mustPG(endpoint(final))
 	e.auditPgbench(fc, cs, "replication then rollback after cutover")
 	// The rollback compared every table of both instances (row counts and checksums) before

@@ -212,21 +212,7 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 
 	// Interrupt the run during the catch-up (the context ends, as on Ctrl-C), then resume.
 	req.Options.Strategy = workflow.StrategyReplication
-	runCtx, stop := context.WithCancel(e.ctx)
-	go func() {
-		for runCtx.Err() == nil {
-			if len(e.lagEvents()) > 0 {
-				stop()
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	_, err = eng.Migrate(runCtx, req)
-	stop()
-	if err == nil {
-		t.Fatal("the interrupted run finished")
-	}
+	e.migrateInterrupted(eng, req, func() bool { return len(e.lagEvents()) > 0 })
 	interrupted := len(w.Commits())
 	e.eventually("pgbench keeps committing while the migration is interrupted", func() bool { return len(w.Commits()) > interrupted+10 })
 	rep, err := e.engine("repl0001").Resume(e.ctx, "repl0001")
@@ -317,6 +303,48 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	if !finishedBefore(rep2, workflow.StepFreeze, workflow.StepSnapshot) || !finishedBefore(rep2, workflow.StepFreeze, workflow.StepRestore) {
 		t.Errorf("snapshot strategy: the final snapshot and the restore are not inside the freeze: %s", stepTimes(rep2))
 	}
+}
+
+// migrateInterrupted starts the migration and ends its context (as Ctrl-C does) once when
+// holds; the run must stop there, unfinished.
+func (e *toolEnv) migrateInterrupted(eng *workflow.Engine, req workflow.MigrateRequest, when func() bool) {
+	e.t.Helper()
+	runCtx, stop := context.WithCancel(e.ctx)
+	go func() {
+		for runCtx.Err() == nil {
+			if when() {
+				stop()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	_, err := eng.Migrate(runCtx, req)
+	stop()
+	if err == nil {
+		e.t.Fatal("the interrupted run finished")
+	}
+}
+
+// rollbackUnderPgbench rolls migration id back while w writes, requires orders back
+// unencrypted and taking w's commits, stops w and returns orders and every commit w saw.
+func (e *toolEnv) rollbackUnderPgbench(id string, w *pgbenchWriter) (types.DBInstance, []commit) {
+	e.t.Helper()
+	rb, err := e.engine(id).Rollback(e.ctx, id)
+	if err != nil {
+		e.t.Fatalf("rollback: %v", err)
+	}
+	if rb.Status != workflow.StatusRolledBack {
+		e.t.Fatalf("rollback ended %s: %s", rb.Status, rb.Error)
+	}
+	final := e.waitAvailable("orders")
+	if aws.ToBool(final.StorageEncrypted) {
+		e.t.Fatal("orders is still the encrypted instance after the rollback")
+	}
+	after := len(w.Commits())
+	e.eventually("pgbench commits on the source after the rollback", func() bool { return len(w.Commits()) > after+20 })
+	w.Stop()
+	return final, w.Commits()
 }
 
 // finishedBefore says whether the report's step first finished before its step then started.

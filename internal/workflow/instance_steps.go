@@ -578,6 +578,7 @@ func cutoverApproval(r *run, a *Approval) {
 	a.Details = append(a.Details,
 		fmt.Sprintf("1. rename %s -> %s", r.st.Source, r.names.Retired),
 		fmt.Sprintf("2. rename %s -> %s, then wait for %s", r.names.Target, r.st.Source, r.st.SourceAddr))
+	a.Details = append(a.Details, replicaPairLines(r)...)
 	if r.src != nil && r.src.Settings.IAMDatabaseAuthenticationEnabled {
 		newRID := ""
 		if res := r.resource(RoleTarget); res != nil {

@@ -92,6 +92,27 @@ func replicaWarnings(replicas []replicaNode, order, strategy string, steps []Pla
 	return w
 }
 
+// replicaPairLines tell the cutover's approval when each read replica's rename pair follows
+// (each pair is approved on its own).
+func replicaPairLines(r *run) []string {
+	if len(r.st.Replicas) == 0 {
+		return nil
+	}
+	when := "then, after writes resume,"
+	if r.st.Options.Replicas == ReplicasBeforeCutover {
+		when = "then, before writes resume,"
+	}
+	if r.st.Options.Strategy != StrategyReplication && r.st.Options.Replicas != ReplicasBeforeCutover {
+		when = "after writes resume, once each new replica is built,"
+	}
+	var pairs []string
+	for _, rs := range r.st.Replicas {
+		n := NamesFor(r.st.ID, rs.ID)
+		pairs = append(pairs, fmt.Sprintf("%s -> %s and %s -> %s", rs.ID, n.Retired, n.Target, rs.ID))
+	}
+	return []string{fmt.Sprintf("3. %s each read replica's pair, one approval each: %s", when, strings.Join(pairs, "; "))}
+}
+
 // stepsEstimate sums the planned estimates of the steps of the given kinds.
 func stepsEstimate(steps []PlannedStep, kinds []step) Duration {
 	var d Duration

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -123,4 +124,21 @@ func TestReplicationTakesAPostgresReplicaTree(t *testing.T) {
 		assert.Contains(t, err.Error(), "orders")
 		assert.NotContains(t, err.Error(), "\n")
 	}
+}
+
+// The cutover's approval names each replica's rename pair and when it runs.
+func TestCutoverApprovalNamesTheReplicaPairs(t *testing.T) {
+	r := &run{st: &State{ID: "m1", Source: "orders", Options: RunOptions{Strategy: StrategyReplication, Replicas: ReplicasAfterCutover},
+		Replicas: []ReplicaState{{ID: "orders-ro", Region: "us-east-1"}}}}
+	r.names = NamesFor("m1", "orders")
+	var a Approval
+	cutoverApproval(r, &a)
+	n := NamesFor("m1", "orders-ro")
+	text := strings.Join(a.Details, "\n")
+	assert.Contains(t, text, "after writes resume")
+	assert.Contains(t, text, "orders-ro -> "+n.Retired+" and "+n.Target+" -> orders-ro")
+	r.st.Options.Replicas = ReplicasBeforeCutover
+	a = Approval{}
+	cutoverApproval(r, &a)
+	assert.Contains(t, strings.Join(a.Details, "\n"), "before writes resume")
 }
