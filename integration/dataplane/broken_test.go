@@ -1,6 +1,7 @@
 package dataplane_test
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -92,14 +93,24 @@ func TestCatchUpSlotDroppedStopsForRollback(t *testing.T) {
 	slot := replication.NamesFor(id).In("shop").Slot // the stream of the database pgbench writes to
 	src := e.mustPG(endpoint(e.describe("orders")))
 	eng := e.breakAtCatchUp(e.engine(id), func() {
-		e.eventually("the slot is dropped", func() bool {
-			_, err := src.Exec(e.ctx, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, slot)
+		// With scan's SQL for the slot, run once as printed while the subscription reads
+		// the slot (and retries after its sender is ended).
+		var drop string
+		e.eventually("the subscription reads the slot", func() bool {
+			left, err := postgres.New().Leftovers(e.ctx, pgEndpoint(e.describe("orders")))
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = src.Exec(e.ctx, `SELECT pg_drop_replication_slot($1)`, slot)
-			return err == nil
+			i := slices.IndexFunc(left, func(l replication.Leftover) bool { return l.Object == "slot "+slot })
+			if i < 0 || left[i].Slot == nil || !left[i].Slot.Active {
+				return false
+			}
+			drop = left[i].Drop
+			return true
 		})
+		if _, err := src.Exec(e.ctx, drop); err != nil {
+			t.Fatalf("%q as printed: %v", drop, err)
+		}
 	})
 	e.migrateFaulty(eng, w, id, keyARN, "slot "+slot, "rdsencrypt rollback "+id)
 

@@ -548,14 +548,50 @@ func TestEngineNeedsOnlyRDSRights(t *testing.T) {
 		t.Fatalf("dst's sequence continues at %s, want 51", got)
 	}
 	d.Close(ctx)
-	if left, err := eng.Leftovers(ctx, src); err != nil || len(left) != 4 { // slot, check slot, publication, user
+	// A second migration's objects, left behind: scan's SQL for each runs as printed, as
+	// the master user (not a superuser), and removes them.
+	other := replication.NamesFor("rights02")
+	if _, err := eng.PrepareSource(ctx, src, other); err != nil {
+		t.Fatalf("prepare %s: %v", other.Slot, err)
+	}
+	left, err := eng.Leftovers(ctx, src)
+	if err != nil || len(left) != 7 { // slot, the freeze's check slot, publication, user; rights02's but the check slot
 		t.Fatalf("leftovers before cleanup %v: %v", left, err)
+	}
+	for _, l := range left {
+		if strings.Contains(l.Object, other.Slot) || strings.Contains(l.Object, other.User) {
+			dropAsPrinted(t, e, inst, l)
+		}
+	}
+	if left, err := eng.Leftovers(ctx, src); err != nil || len(left) != 4 {
+		t.Fatalf("leftovers after the printed SQL %v: %v", left, err)
 	}
 	if err := eng.Cleanup(ctx, src, n); err != nil {
 		t.Fatalf("cleanup: %v", err)
 	}
 	if left, err := eng.Leftovers(ctx, src); err != nil || len(left) != 0 {
 		t.Fatalf("leftovers after cleanup %v: %v", left, err)
+	}
+}
+
+// dropAsPrinted runs a leftover's SQL as scan prints it, as the master user, connected to the
+// database it names ("(connected to database X)") or else to the instance's first one.
+func dropAsPrinted(t *testing.T, e *env, inst types.DBInstance, l replication.Leftover) {
+	t.Helper()
+	sql, db := l.Drop, "src"
+	if i := strings.Index(sql, " (connected to database "); i >= 0 {
+		sql, db = sql[:i], strings.TrimSuffix(sql[i+len(" (connected to database "):], ")")
+	}
+	if sql == "" {
+		t.Fatalf("%s: no SQL to remove it", l.Object)
+	}
+	c, err := pgxConnect(e, inst, "rdsmaster", "rds-shaped", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(e.ctx)
+	if _, err := c.Exec(e.ctx, sql); err != nil {
+		t.Fatalf("%s: %q as printed: %v", l.Object, l.Drop, err)
 	}
 }
 

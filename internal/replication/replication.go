@@ -345,6 +345,10 @@ type Reverser interface {
 // Leftover is one of the tool's objects on a database, as Leftovers finds it.
 type Leftover struct {
 	Object string // "slot rdsencrypt_...", "publication ...", "user ...", ...
+	// Drop is the SQL that removes the object, to run as printed as the master user (where it
+	// says so, connected to the database it names): scan prints it for an object no migration
+	// here can remove.
+	Drop string
 	// Slot is a replication slot's state now; nil for any other object.
 	Slot *SlotState
 }

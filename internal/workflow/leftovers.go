@@ -57,7 +57,7 @@ func (e *Engine) ReplicationLeftovers(ctx context.Context, inst *model.Instance)
 	}
 	out := make([]Leftover, 0, len(objects))
 	for _, o := range objects {
-		l := Leftover{Object: o.Object, Fix: dropSQL(eng.Name(), o.Object), Slot: o.Slot}
+		l := Leftover{Object: o.Object, Fix: o.Drop, Slot: o.Slot}
 		if st := owner(states, o.Object); st != nil {
 			l.Migration = st.ID
 			switch {
@@ -88,31 +88,6 @@ func owner(states []*State, object string) *State {
 		}
 	}
 	return nil
-}
-
-// dropSQL is the statement that removes object, as the engine's Leftovers names it.
-func dropSQL(engine, object string) string {
-	kind, name, _ := strings.Cut(object, " ")
-	switch {
-	case engine == "postgres" && kind == "slot":
-		// pg_drop_replication_slot refuses an active slot: end its walsender first (a
-		// subscription that still uses it retries after wal_retrieve_retry_interval, 5 s).
-		return fmt.Sprintf("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '%s' AND active; SELECT pg_drop_replication_slot('%s')", name, name)
-	case engine == "postgres" && kind == "publication":
-		return "DROP PUBLICATION " + name + " (connected to the database that has it)"
-	case engine == "postgres" && kind == "subscription":
-		return fmt.Sprintf("ALTER SUBSCRIPTION %s DISABLE; ALTER SUBSCRIPTION %s SET (slot_name = NONE); DROP SUBSCRIPTION %s (connected to its database)", name, name, name)
-	case engine == "postgres" && kind == "role":
-		// The replication user holds CONNECT on every replicated database, which DROP ROLE
-		// refuses to leave dangling: revoke those grants first, as Cleanup does.
-		return fmt.Sprintf("DO $$DECLARE d text; BEGIN FOR d IN SELECT datname FROM pg_database, aclexplode(datacl) a WHERE a.grantee = '%s'::regrole LOOP "+
-			"EXECUTE format('REVOKE CONNECT ON DATABASE %%I FROM %s', d); END LOOP; END$$; DROP ROLE %s", name, name, name)
-	case kind == "user":
-		return "DROP USER " + name
-	case kind == "replication":
-		return "CALL mysql.rds_stop_replication; CALL mysql.rds_reset_external_master"
-	}
-	return "remove " + object
 }
 
 // ChecksReplication reports whether the engine has a replication engine for an RDS engine

@@ -405,7 +405,7 @@ func (e *Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]repl
 			return err
 		}
 		for _, u := range users {
-			out = append(out, replication.Leftover{Object: "user " + u})
+			out = append(out, replication.Leftover{Object: "user " + u, Drop: "DROP USER " + u})
 		}
 		if ru, err := c.replicaUser(ctx); err != nil {
 			return err
@@ -414,7 +414,8 @@ func (e *Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]repl
 			if err != nil {
 				return err
 			}
-			out = append(out, replication.Leftover{Object: fmt.Sprintf("replication from %s:%d as %s", st.SourceHost, st.SourcePort, ru)})
+			out = append(out, replication.Leftover{Object: fmt.Sprintf("replication from %s:%d as %s", st.SourceHost, st.SourcePort, ru),
+				Drop: "CALL mysql.rds_stop_replication; CALL mysql.rds_reset_external_master"})
 		}
 		return nil
 	})

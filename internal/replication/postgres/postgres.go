@@ -1182,11 +1182,13 @@ func (*Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]replic
 		if dbs, err = listDatabases(ctx, c); err != nil {
 			return err
 		}
-		others, err := strings1(ctx, c, `SELECT kind || ' ' || name FROM (
-			SELECT 'subscription' AS kind, subname::text AS name FROM pg_subscription
-			UNION ALL SELECT 'role', rolname::text FROM pg_roles) o WHERE name LIKE $1 ORDER BY 1`, like)
+		others, err := strings1(ctx, c, `SELECT kind || ' ' || name || ' ' || db FROM (
+			SELECT 'subscription' AS kind, subname::text AS name, d.datname::text AS db FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid
+			UNION ALL SELECT 'role', rolname::text, '' FROM pg_roles) o WHERE name LIKE $1 ORDER BY 1`, like)
 		for _, o := range others {
-			out = append(out, replication.Leftover{Object: o})
+			kind, rest, _ := strings.Cut(o, " ")
+			name, db, _ := strings.Cut(rest, " ")
+			out = append(out, replication.Leftover{Object: kind + " " + name, Drop: dropSQL(kind, name, db)})
 		}
 		if err != nil {
 			return err
@@ -1205,7 +1207,7 @@ func (*Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]replic
 			if err := rows.Scan(&name, &st.Active, &st.RetainedWAL); err != nil {
 				return err
 			}
-			out = append(out, replication.Leftover{Object: "slot " + name, Slot: &st})
+			out = append(out, replication.Leftover{Object: "slot " + name, Drop: dropSQL("slot", name, ""), Slot: &st})
 		}
 		return rows.Err()
 	})
@@ -1215,14 +1217,42 @@ func (*Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]replic
 	all := ep
 	all.Databases = dbs
 	err = each(ctx, all, replication.Names{}, func(c *pgx.Conn, s stream) error {
-		pubs, err := strings1(ctx, c, `SELECT 'publication ' || pubname::text FROM pg_publication WHERE pubname LIKE $1 ORDER BY 1`, like)
+		pubs, err := strings1(ctx, c, `SELECT pubname::text FROM pg_publication WHERE pubname LIKE $1 ORDER BY 1`, like)
 		for _, p := range pubs {
-			out = append(out, replication.Leftover{Object: p})
+			out = append(out, replication.Leftover{Object: "publication " + p, Drop: dropSQL("publication", p, s.db)})
 		}
 		return err
 	})
 	slices.SortFunc(out, func(a, b replication.Leftover) int { return strings.Compare(a.Object, b.Object) })
 	return out, err
+}
+
+// dropSQL is the SQL that removes one of the tool's objects (kind as Leftovers names it; db:
+// the database a subscription or publication belongs to), as scan prints it: it must run as
+// printed in psql as the master user.
+func dropSQL(kind, name, db string) string {
+	switch kind {
+	case "slot":
+		// pg_drop_replication_slot refuses an active slot, and pg_terminate_backend only
+		// signals its walsender (which may also come back: a subscription retries after
+		// wal_retrieve_retry_interval): end the walsender and drop, again while the slot is
+		// still in use (object_in_use), for up to 10 s. A DO block, so it runs on every
+		// version (pg_terminate_backend's wait argument is PostgreSQL 14+).
+		return fmt.Sprintf("DO $$BEGIN FOR i IN 1..100 LOOP "+
+			"PERFORM pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '%s' AND active_pid IS NOT NULL; "+
+			"BEGIN PERFORM pg_drop_replication_slot('%s'); RETURN; EXCEPTION WHEN object_in_use THEN PERFORM pg_sleep(0.1); END; "+
+			"END LOOP; PERFORM pg_drop_replication_slot('%s'); END$$", name, name, name)
+	case "publication":
+		return fmt.Sprintf("DROP PUBLICATION %s (connected to database %s)", name, db)
+	case "subscription":
+		return fmt.Sprintf("ALTER SUBSCRIPTION %s DISABLE; ALTER SUBSCRIPTION %s SET (slot_name = NONE); DROP SUBSCRIPTION %s (connected to database %s)", name, name, name, db)
+	case "role":
+		// The replication user holds CONNECT on every replicated database, which DROP ROLE
+		// refuses to leave dangling: revoke those grants first, as Cleanup does.
+		return fmt.Sprintf("DO $$DECLARE d text; BEGIN FOR d IN SELECT datname FROM pg_database, aclexplode(datacl) a WHERE a.grantee = '%s'::regrole LOOP "+
+			"EXECUTE format('REVOKE CONNECT ON DATABASE %%I FROM %s', d); END LOOP; END$$; DROP ROLE %s", name, name, name)
+	}
+	return ""
 }
 
 // LogicalSlots lists the logical replication slots on ep (slots belong to the server, not to
