@@ -268,9 +268,7 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	// replication strategy's freeze; the unfreeze hook lifts it on the new instance, which
 	// the snapshot carried it to).
 	host, port = aws.ToString(final.Endpoint.Address), int(aws.ToInt32(final.Endpoint.Port))
-	psql := fmt.Sprintf("PGPASSWORD=%s /usr/lib/postgresql/15/bin/psql -h %s -p %d -U %s -d shop -v ON_ERROR_STOP=1", password, host, port, master)
-	freeze := psql + ` -c "ALTER DATABASE shop SET default_transaction_read_only = on" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'"`
-	unfreeze := psql + ` -c "SET default_transaction_read_only = off" -c "ALTER DATABASE shop RESET default_transaction_read_only"`
+	freeze, unfreeze := sqlFreezeHooks(host, port)
 	// The instance is now encrypted with keyARN: the comparison re-keys it with a second key,
 	// so the snapshot strategy really snapshots, copies and restores (the same key would leave
 	// it nothing to do, and no downtime to compare).
@@ -345,6 +343,17 @@ func (e *toolEnv) rollbackUnderPgbench(id string, w *pgbenchWriter) (types.DBIns
 	e.eventually("pgbench commits on the source after the rollback", func() bool { return len(w.Commits()) > after+20 })
 	w.Stop()
 	return final, w.Commits()
+}
+
+// sqlFreezeHooks are --freeze-hook and --unfreeze-hook commands for the snapshot strategy
+// that stop and restart writes to database shop at host:port in SQL, as the replication
+// strategy's freeze does: the database read-only by default and the client sessions ended;
+// the unfreeze lifts it on the new instance, which the snapshot carried it to.
+func sqlFreezeHooks(host string, port int) (freeze, unfreeze string) {
+	psql := fmt.Sprintf("PGPASSWORD=%s /usr/lib/postgresql/15/bin/psql -h %s -p %d -U %s -d shop -v ON_ERROR_STOP=1", password, host, port, master)
+	freeze = psql + ` -c "ALTER DATABASE shop SET default_transaction_read_only = on" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'"`
+	unfreeze = psql + ` -c "SET default_transaction_read_only = off" -c "ALTER DATABASE shop RESET default_transaction_read_only"`
+	return freeze, unfreeze
 }
 
 // finishedBefore says whether the report's step first finished before its step then started.
