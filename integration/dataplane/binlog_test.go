@@ -574,7 +574,20 @@ func TestMySQLEngineVerbs(t *testing.T) {
 	// Inside the freeze cold is not compared again: no event of the source's binary log since
 	// its comparison ahead names it, and the target logged none of its own (review S18);
 	// orders, warm and emptied are.
+	// Advance (right before the freeze in the workflow; here on an engine that has read
+	// nothing yet) reads both logs up to now: its verification inside the freeze reads none of
+	// what eng, which did not advance, reads there.
+	advanced := binlog.New().(*binlog.Engine)
+	if err := advanced.Advance(e.ctx, src, dst, ahead.Tables); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := advanced.VerifyChanged(e.ctx, src, dst, ahead.Tables); err != nil || v.Ahead() != 1 || !strings.HasPrefix(v.Note, "read 0 binary log events") {
+		t.Fatalf("verification inside the freeze after Advance: %+v %v", v, err)
+	}
 	changed, err := eng.VerifyChanged(e.ctx, src, dst, ahead.Tables)
+	if err == nil && strings.HasPrefix(changed.Note, "read 0 ") {
+		t.Fatalf("verification inside the freeze without Advance: %s", changed.Note)
+	}
 	if err != nil || len(changed.Tables) != 4 || changed.Ahead() != 1 || len(changed.Differences()) != 0 || changed.Warning != "" {
 		t.Fatalf("verification inside the freeze: %+v %v", changed, err)
 	}

@@ -21,6 +21,14 @@ type AheadVerifier interface {
 	VerifyChanged(ctx context.Context, src, dst Endpoint, ahead []TableCheck) (Verification, error)
 }
 
+// Advancer is implemented by an AheadVerifier whose check of the markers reads what was written
+// since them (MySQL/MariaDB: the binary logs, docs/replication-mysql.md#verification-ahead-of-the-freeze).
+// Advance, called right before the freeze with the tables verified ahead, reads up to then, so
+// that VerifyChanged, inside the freeze, reads only what was written since.
+type Advancer interface {
+	Advance(ctx context.Context, src, dst Endpoint, ahead []TableCheck) error
+}
+
 // Sum is one table's row count and checksum on one side; Rows -1 when the table is missing.
 type Sum struct {
 	Rows     int64

@@ -203,6 +203,8 @@ type Verification struct {
 	// Warning is what the operator should know about how the tables were compared ("" when
 	// nothing), e.g. why tables verified ahead of the freeze were compared again inside it.
 	Warning string
+	// Note says, for the run's log, what finding the changed tables took ("" when nothing).
+	Note string
 }
 
 // Differences lists the tables that differ.

@@ -26,6 +26,8 @@ type Changes struct {
 	// All is the last event that may have changed any table (one not understood, DDL that
 	// names none, a write in statement format that may fire triggers); zero if none.
 	All Position
+	// Events counts the events read.
+	Events int
 }
 
 // Since says whether table certainly did not change at or after p in the stretch read.
@@ -106,6 +108,7 @@ func (c *Conn) readEvents(ctx context.Context, ch *Changes, end Position) (n int
 			return n, false, c.errorf("SHOW BINLOG EVENTS: %w", err)
 		}
 		n++
+		ch.Events++
 		at := Position{File: ev.file, Pos: ev.pos}
 		if !at.Before(end) {
 			return n, true, rows.Err()
