@@ -18,8 +18,8 @@ import (
 // replicas (orders -> orders-ro -> orders-ro-2; the data plane backs every replica with a
 // streaming standby) migrated by the replication strategy while pgbench writes through the
 // source's endpoint: auto chooses replication; the new replicas are built from the new
-// instance while writes continue (outside the freeze), the run is interrupted during one of
-// those builds and resumed; the cutover renames the primary, then each replica; the new
+// instance while writes continue (outside the freeze), the tool is killed (SIGKILL) during one
+// of those builds and resumed; the cutover renames the primary, then each replica; the new
 // replicas answer at the old names, encrypted, following the new instance; the old ones,
 // at their retired names, keep following the retired source, fed by the reverse stream.
 // Then a rollback after the cutover swaps every name back, deletes the new tree (the new
@@ -53,8 +53,7 @@ func TestReplicationStrategyRecreatesTheReplicaTree(t *testing.T) {
 	w := startPgbench(t, host, port, 2)
 	e.eventually("pgbench commits", func() bool { return len(w.Commits()) > 20 })
 
-	const id = "tree0001"
-	eng := e.engine(id)
+	eng := e.engine("tree0000")
 	req := workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: key, Options: workflow.RunOptions{Strategy: workflow.StrategyAuto}}
 	plan, err := eng.Plan(e.ctx, req)
 	if err != nil {
@@ -80,11 +79,17 @@ func TestReplicationStrategyRecreatesTheReplicaTree(t *testing.T) {
 		}
 	}
 
-	// Interrupt the run while the chain's second replica is being built, then resume.
-	req.Options.Strategy = workflow.StrategyReplication
-	e.migrateInterrupted(eng, req, func() bool {
-		return e.stepStarted(workflow.StepReplicaCreate + ":" + region + "/orders-ro-2")
-	})
+	// `rdsencrypt migrate` as a process, killed (SIGKILL) once the creation of the chain's
+	// second replica is journaled as called, while that replica is being built; then resumed.
+	tl := buildTool(t, e)
+	e.store = tl.store // the in-process engine takes the killed process's journal over
+	st := tl.killWhen("migrate", func(st *workflow.State) bool {
+		return slices.ContainsFunc(st.Replicas, func(rs workflow.ReplicaState) bool { return rs.ID == "orders-ro-2" && rs.TargetRID != "" })
+	}, nil, nil, "migrate", "--db", "orders", "--kms-key", key, "--strategy", "replication", "--yes")
+	id := st.ID
+	if got := stepStatus(st, workflow.StepReplicaCreate+":"+region+"/orders-ro-2"); got != workflow.StepRunning {
+		t.Fatalf("killed with the second replica's creation %q, want it running", got)
+	}
 	resumed := e.engine(id)
 	var asked []string
 	resumed.Approver = workflow.ApproverFunc(func(_ context.Context, a workflow.Approval) (workflow.Decision, error) {

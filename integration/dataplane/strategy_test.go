@@ -212,7 +212,21 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 
 	// Interrupt the run during the catch-up (the context ends, as on Ctrl-C), then resume.
 	req.Options.Strategy = workflow.StrategyReplication
-	e.migrateInterrupted(eng, req, func() bool { return len(e.lagEvents()) > 0 })
+	runCtx, stop := context.WithCancel(e.ctx)
+	go func() {
+		for runCtx.Err() == nil {
+			if len(e.lagEvents()) > 0 {
+				stop()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	_, err = eng.Migrate(runCtx, req)
+	stop()
+	if err == nil {
+		t.Fatal("the interrupted run finished")
+	}
 	interrupted := len(w.Commits())
 	e.eventually("pgbench keeps committing while the migration is interrupted", func() bool { return len(w.Commits()) > interrupted+10 })
 	rep, err := e.engine("repl0001").Resume(e.ctx, "repl0001")
@@ -300,27 +314,6 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	}
 	if !finishedBefore(rep2, workflow.StepFreeze, workflow.StepSnapshot) || !finishedBefore(rep2, workflow.StepFreeze, workflow.StepRestore) {
 		t.Errorf("snapshot strategy: the final snapshot and the restore are not inside the freeze: %s", stepTimes(rep2))
-	}
-}
-
-// migrateInterrupted starts the migration and ends its context (as Ctrl-C does) once when
-// holds; the run must stop there, unfinished.
-func (e *toolEnv) migrateInterrupted(eng *workflow.Engine, req workflow.MigrateRequest, when func() bool) {
-	e.t.Helper()
-	runCtx, stop := context.WithCancel(e.ctx)
-	go func() {
-		for runCtx.Err() == nil {
-			if when() {
-				stop()
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	_, err := eng.Migrate(runCtx, req)
-	stop()
-	if err == nil {
-		e.t.Fatal("the interrupted run finished")
 	}
 }
 
