@@ -111,6 +111,11 @@ func TestReplicationStrategyRecreatesTheReplicaTree(t *testing.T) {
 	if !finishedBefore(rep, workflow.StepUnfreeze, workflow.StepReplicaRetire+":"+region+"/orders-ro") {
 		t.Errorf("the replicas were renamed before writes resumed: %s", stepTimes(rep))
 	}
+	for _, rr := range rep.Replicas {
+		if !rr.Swapped || !rr.Followed || rr.StaleReadSeconds != 0 {
+			t.Errorf("report on replica %+v: want swapped, following the reverse stream until then", rr)
+		}
+	}
 	cutover := len(w.Commits())
 	e.eventually("pgbench commits on the encrypted instance", func() bool { return len(w.Commits()) > cutover+30 })
 

@@ -126,7 +126,10 @@ func PrintReport(w io.Writer, r *workflow.Report) {
 	}
 	for _, rr := range r.Replicas {
 		state := "not swapped yet"
-		if rr.Swapped {
+		switch {
+		case rr.Swapped && rr.Followed:
+			state = "swapped after writes resumed; until then the old replica followed the retired source (reverse stream), no frozen reads"
+		case rr.Swapped:
 			state = "swapped; served stale reads for " + (time.Duration(rr.StaleReadSeconds) * time.Second).String()
 		}
 		if rr.DNS != "" {

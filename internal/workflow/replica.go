@@ -133,7 +133,8 @@ func replicaReports(st *State) []ReplicaReport {
 	var out []ReplicaReport
 	for _, rs := range st.Replicas {
 		rr := ReplicaReport{Replica: rs.Subject(), Swapped: !rs.PromotedAt.IsZero(), DNS: rs.DNS}
-		if rr.Swapped && !st.UnfreezeAt.IsZero() && rs.PromotedAt.After(st.UnfreezeAt) {
+		rr.Followed = st.Replication != nil && st.Replication.ReverseAttached && rs.PromotedAt.After(st.UnfreezeAt)
+		if rr.Swapped && !rr.Followed && !st.UnfreezeAt.IsZero() && rs.PromotedAt.After(st.UnfreezeAt) {
 			rr.StaleReadSeconds = nonNegativeSeconds(rs.PromotedAt.Sub(st.UnfreezeAt))
 		}
 		out = append(out, rr)

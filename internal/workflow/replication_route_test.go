@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -141,4 +142,17 @@ func TestCutoverApprovalNamesTheReplicaPairs(t *testing.T) {
 	a = Approval{}
 	cutoverApproval(r, &a)
 	assert.Contains(t, strings.Join(a.Details, "\n"), "before writes resume")
+}
+
+// Under the replication strategy an old replica swapped after the unfreeze followed the
+// retired source, fed by the reverse stream: the report counts no stale reads for it.
+func TestReplicaReportFollowedTheReverseStream(t *testing.T) {
+	unfreeze := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	st := &State{UnfreezeAt: unfreeze, Replicas: []ReplicaState{{ID: "orders-ro", Region: "us-east-1", PromotedAt: unfreeze.Add(90 * time.Second)}}}
+	assert.Equal(t, 90.0, replicaReports(st)[0].StaleReadSeconds, "snapshot strategy: frozen data until the swap")
+	assert.False(t, replicaReports(st)[0].Followed)
+	st.Replication = &ReplicationState{Engine: "postgres", ReverseStart: "0/1", ReverseAttached: true}
+	rr := replicaReports(st)[0]
+	assert.True(t, rr.Followed)
+	assert.Zero(t, rr.StaleReadSeconds)
 }

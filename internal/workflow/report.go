@@ -155,6 +155,10 @@ type ReplicaReport struct {
 	// StaleReadSeconds runs from the end of the write freeze until the new replica answered
 	// at the old endpoint (AWS clock): the old replica served frozen data meanwhile.
 	StaleReadSeconds float64 `json:"stale_read_seconds"`
+	// Followed: the old replica was not frozen until its swap but followed the retired
+	// source, which the reverse stream fed with the new instance's writes (replication
+	// strategy, docs/replication.md#read-replicas); StaleReadSeconds is then 0.
+	Followed bool `json:"followed_reverse_stream,omitempty"`
 	// DNS says whether the replica's endpoint name resolved to the new replica once it took
 	// the name, or that it was not resolvable from where the tool ran.
 	DNS string `json:"dns,omitempty"`
