@@ -84,7 +84,7 @@ func TestReplicationStrategyRecreatesTheReplicaTree(t *testing.T) {
 	tl := buildTool(t, e)
 	e.store = tl.store // the in-process engine takes the killed process's journal over
 	st := tl.killWhen("migrate", func(st *workflow.State) bool {
-		return slices.ContainsFunc(st.Replicas, func(rs workflow.ReplicaState) bool { return rs.ID == "orders-ro-2" && rs.TargetRID != "" })
+		return st != nil && slices.ContainsFunc(st.Replicas, func(rs workflow.ReplicaState) bool { return rs.ID == "orders-ro-2" && rs.TargetRID != "" })
 	}, nil, nil, "migrate", "--db", "orders", "--kms-key", key, "--strategy", "replication", "--yes")
 	id := st.ID
 	if got := stepStatus(st, workflow.StepReplicaCreate+":"+region+"/orders-ro-2"); got != workflow.StepRunning {
