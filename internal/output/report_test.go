@@ -24,3 +24,26 @@ func TestReportCarriesItsWarnings(t *testing.T) {
 	assert.Contains(t, js.String(), `"warnings": [`)
 	assert.Contains(t, js.String(), line)
 }
+
+// The plan's cutover renames, in order and with their downtime mark, reach the text plan and
+// the JSON one; a replica swapped after the unfreeze under the replication strategy is not
+// reported as having served stale reads.
+func TestPlanShowsTheCutoverRenames(t *testing.T) {
+	p := workflow.Plan{Kind: workflow.KindInstance, Source: "orders", Mode: workflow.ModeEncrypt, Renames: []workflow.PlannedRename{
+		{Step: workflow.StepRenameSource, Region: "us-east-1", From: "orders", To: "orders-old-m1", Downtime: true},
+		{Step: workflow.StepReplicaRetire + ":us-east-1/orders-ro", Region: "us-east-1", From: "orders-ro", To: "orders-ro-old-m1"}}}
+	var text bytes.Buffer
+	PrintPlan(&text, &p)
+	assert.Contains(t, text.String(), "Cutover renames, in order")
+	assert.Contains(t, text.String(), "  cutover-retire-source: orders -> orders-old-m1 (us-east-1) [downtime]\n  replica-retire:us-east-1/orders-ro: orders-ro -> orders-ro-old-m1 (us-east-1)\n")
+	var js bytes.Buffer
+	require.NoError(t, WriteJSON(&js, &p))
+	assert.Contains(t, js.String(), `"cutover_renames": [`)
+
+	r := workflow.Report{MigrationID: "m1", Source: "orders", Kind: workflow.KindInstance, Status: workflow.StatusCompleted,
+		Replicas: []workflow.ReplicaReport{{Replica: "us-east-1/orders-ro", Swapped: true, Followed: true}}}
+	text.Reset()
+	PrintReport(&text, &r)
+	assert.Contains(t, text.String(), "followed the retired source")
+	assert.NotContains(t, text.String(), "stale reads")
+}
