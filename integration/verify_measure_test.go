@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -37,9 +38,9 @@ func TestMariaDBFreezeVerificationMeasured(t *testing.T) {
 	rp := res.report.Replication
 	require.NotNil(t, rp)
 	line := fmt.Sprintf("%d sysbench tables x %d rows (%d MB), sysbench writing sbtest1 only: freeze verification %.2f s (local clock); "+
-		"%d tables compared inside the freeze, %d stood from ahead; %d rows verified; drain %.2f s; write downtime %s (AWS clock, speed %d); commits %d, lost %d",
+		"%d tables compared inside the freeze, %d stood from ahead; %d rows verified; drain %.2f s; write downtime %s (AWS clock, speed %d); longest gap between commits %s (local clock); commits %d, lost %d, duplicated %d",
 		tables, rows, size>>20, rp.VerifySeconds, rp.TablesInFreeze, rp.TablesAhead, rp.RowsVerified, rp.DrainSeconds,
-		res.toolDowntime, proofSpeed, res.commits, res.lost)
+		res.toolDowntime, proofSpeed, res.gap.Round(time.Millisecond), res.commits, res.lost, res.duplicated)
 	t.Log(line)
 	fmt.Fprintln(os.Stderr, line)
 	require.Zero(t, res.lost, "committed transactions lost")

@@ -161,7 +161,7 @@ func verifyBenchOnce(b *testing.B, scale, gib int) {
 			line += fmt.Sprintf("; freeze verification %.1f s (local clock; %d tables inside it, %d stood from ahead; %d rows); drain %.1f s",
 				rp.VerifySeconds, rp.TablesInFreeze, rp.TablesAhead, rp.RowsVerified, rp.DrainSeconds)
 		}
-		logNow(b, line)
+		logNow(b, line+"; steps (s): "+stepSeconds(rep))
 		// The retired source and the snapshots are not needed again: their data directories go.
 		e.dropAllBut("orders")
 	}
@@ -171,6 +171,18 @@ func verifyBenchOnce(b *testing.B, scale, gib int) {
 func logNow(b *testing.B, line string) {
 	b.Log(line)
 	fmt.Fprintln(os.Stderr, line)
+}
+
+// stepSeconds lists each step of the report with the seconds it took, as the report's times
+// count them.
+func stepSeconds(rep *workflow.Report) string {
+	var parts []string
+	for _, s := range rep.Steps {
+		if s.StartedAt != nil && s.FinishedAt != nil {
+			parts = append(parts, fmt.Sprintf("%s %.0f", s.Name, s.FinishedAt.Sub(*s.StartedAt).Seconds()))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // loadAverage is the machine's 1-, 5- and 15-minute load averages (the figures of a run move
