@@ -74,8 +74,8 @@ func (r *reconnect) step(st ReplicaStatus, now time.Time, rc Reconnect) (s recon
 		return s, false
 	}
 	// An error shown means an attempt failed and the thread waits for the next one; restart,
-	// but not more often than every (a source that is down is not hammered), and not again
-	// for the error an earlier restart answered while the new attempt may still be under way.
+	// but not more often than every: a source that is down is not hammered, and the attempt a
+	// restart began has time to finish (the error that restart answered may still show).
 	if st.LastIOError != "" && (r.restarted.IsZero() || now.Sub(r.restarted) >= every) {
 		s.restart = true
 		r.restarted, r.lastError = now, st.LastIOError
