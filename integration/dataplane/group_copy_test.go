@@ -3,6 +3,7 @@ package dataplane_test
 import (
 	"database/sql"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -126,6 +127,19 @@ func TestReplicationStrategyKeepsRetiredSourceReadOnly(t *testing.T) {
 	var n int
 	if err := e.maria(endpoint(back), "shop").QueryRowContext(e.ctx, "SELECT COUNT(*) FROM items WHERE v IN (1, 3, 4)").Scan(&n); err != nil || n != 3 {
 		t.Errorf("rows 1 (before), 3 (on the new primary, reverse-replicated) and 4 (after the rollback) on the source: %d, %v", n, err)
+	}
+	// The group never set read_only: after the rollback it holds RDS's default again, not a
+	// user value 0 (review S12: a replica later made with the group stays read-only).
+	params, err := e.rds.DescribeDBParameters(e.ctx, &rds.DescribeDBParametersInput{DBParameterGroupName: aws.String(group)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(params.Parameters, func(p types.Parameter) bool { return aws.ToString(p.ParameterName) == "read_only" })
+	if i < 0 {
+		t.Fatalf("no read_only in %s", group)
+	}
+	if p := params.Parameters[i]; aws.ToString(p.Source) == "user" || aws.ToString(p.ParameterValue) != "{TrueIfReplica}" {
+		t.Errorf("%s's read_only after the rollback: %s (source %s), want the default {TrueIfReplica}", group, aws.ToString(p.ParameterValue), aws.ToString(p.Source))
 	}
 	_, err = e.rds.DescribeDBParameterGroups(e.ctx, &rds.DescribeDBParameterGroupsInput{DBParameterGroupName: aws.String(groupCopy)})
 	var nf *types.DBParameterGroupNotFoundFault

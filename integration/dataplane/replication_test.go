@@ -256,11 +256,17 @@ func TestMariaDBReplicationWithRDSProcedures(t *testing.T) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // TestMariaDBReadReplicaFollowsThenPromoted: a MariaDB read replica is a binlog replica with
-// read_only on (the master user has no READ_ONLY ADMIN, so it cannot write there); after
-// PromoteReadReplica it takes writes and no longer follows.
+// read_only on (the master user has no READ_ONLY ADMIN, so it cannot write there), also after
+// its group's read_only is set to 0 and reset to the engine default {TrueIfReplica} (as the
+// tool's thaw does on the source's group); after PromoteReadReplica it takes writes and no
+// longer follows.
 func TestMariaDBReadReplicaFollowsThenPromoted(t *testing.T) {
 	e := start(t, dataplane.MariaDB)
-	src := e.maria(endpoint(e.create("shop", "mariadb")), "shop")
+	if _, err := e.rds.CreateDBParameterGroup(e.ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String("shared"),
+		DBParameterGroupFamily: aws.String("mariadb10.11"), Description: aws.String("the source's and its replica's")}); err != nil {
+		t.Fatal(err)
+	}
+	src := e.maria(endpoint(e.create("shop", "mariadb", func(in *rds.CreateDBInstanceInput) { in.DBParameterGroupName = aws.String("shared") })), "shop")
 	if _, err := src.ExecContext(e.ctx, "CREATE TABLE t (v VARCHAR(20)) ENGINE=InnoDB"); err != nil {
 		t.Fatal(err)
 	}
@@ -281,6 +287,16 @@ func TestMariaDBReadReplicaFollowsThenPromoted(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.eventually("the replica has the source's row", func() bool { return count("followed") == 1 })
+	readOnly := types.Parameter{ParameterName: aws.String("read_only"), ParameterValue: aws.String("0"), ApplyMethod: types.ApplyMethodImmediate}
+	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String("shared"),
+		Parameters: []types.Parameter{readOnly}}); err != nil {
+		t.Fatal(err)
+	}
+	readOnly.ParameterValue = nil
+	if _, err := e.rds.ResetDBParameterGroup(e.ctx, &rds.ResetDBParameterGroupInput{DBParameterGroupName: aws.String("shared"),
+		ResetAllParameters: aws.Bool(false), Parameters: []types.Parameter{readOnly}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := rep.ExecContext(e.ctx, "INSERT INTO t VALUES ('x')"); err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Fatalf("write on the replica: %v", err)
 	}

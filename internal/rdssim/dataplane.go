@@ -229,8 +229,8 @@ func (s *Sim) dataSettings(i *instance) map[string]string {
 			out[x.ParameterName] = x.ParameterValue
 		}
 	}
-	if pg.paramValue("read_only") == "{TrueIfReplica}" && i.source != nil {
-		out["read_only"] = "1"
+	if v := pg.paramValue("read_only"); v == "{TrueIfReplica}" {
+		out["read_only"] = runningValue(i, v)
 	}
 	return out
 }
@@ -539,8 +539,12 @@ func (s *Sim) dataApplyGroup(r *region, pg *paramGroup, immediate map[string]str
 			i.paramApply = "pending-reboot"
 		}
 		if len(immediate) > 0 && n.idle() && n.srv != nil {
+			values := make(map[string]string, len(immediate))
+			for k, v := range immediate {
+				values[k] = runningValue(i, v)
+			}
 			ctx, cancel := dataCtx()
-			if err := n.srv.ApplyDynamic(ctx, immediate); err != nil {
+			if err := n.srv.ApplyDynamic(ctx, values); err != nil {
 				s.emit(s.clock.now(), r.name, "instance", i.id, i.rid, "parameter-error: "+err.Error(), "ModifyDBParameterGroup")
 			}
 			cancel()

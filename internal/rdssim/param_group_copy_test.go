@@ -165,4 +165,5 @@ func TestResetParameterGroup(t *testing.T) {
 
 	assert.Equal(t, "InvalidParameterValue", apiCode(t, reset("default.mariadb10.11", "read_only")))
 	assert.Equal(t, "InvalidParameterValue", apiCode(t, reset("app", "nope")))
+	assert.Equal(t, "InvalidParameterCombination", apiCode(t, reset("app", "performance_schema")), "immediate is for dynamic parameters only")
 }

@@ -48,8 +48,14 @@ func resetParamGroup(c *call) (any, error) {
 	var names []string
 	for _, it := range items {
 		n := it.get("ParameterName")
-		if _, ok := defs[n]; !ok {
+		d, ok := defs[n]
+		if !ok {
 			return nil, errInvalidValue("Could not find parameter with name: %s", n)
+		}
+		// "You can use the immediate value with dynamic parameters only" (the SDK's doc of
+		// ResetDBParameterGroupInput.Parameters), as ModifyDBParameterGroup checks it.
+		if it.get("ApplyMethod") == "immediate" && d.Static {
+			return nil, errCombination("cannot use immediate apply method for static parameter")
 		}
 		names = append(names, n)
 	}
@@ -64,8 +70,8 @@ func resetParamGroup(c *call) (any, error) {
 		delete(pg.methods, n)
 		if defs[n].Static {
 			pendingReboot = true
-		} else if v := runningDefault(defs[n].Default(pg.family)); v != "" {
-			immediate[n] = v
+		} else if v := defs[n].Default(pg.family); v != "" {
+			immediate[n] = v // an engine default such as {TrueIfReplica}: each server resolves it
 		}
 	}
 	s.dataApplyGroup(r, pg, immediate, pendingReboot)
@@ -73,10 +79,13 @@ func resetParamGroup(c *call) (any, error) {
 	return resetParamGroupResult{DBParameterGroupName: pg.name}, nil
 }
 
-// runningDefault is the value a server that is not a replica runs with for an engine
-// default: MySQL/MariaDB's read_only default {TrueIfReplica} is 0 on a primary.
-func runningDefault(v string) string {
+// runningValue is the value server i runs with for a parameter value: MySQL/MariaDB's read_only
+// default {TrueIfReplica} is 1 on a read replica, 0 on any other instance.
+func runningValue(i *instance, v string) string {
 	if v == "{TrueIfReplica}" {
+		if i.source != nil {
+			return "1"
+		}
 		return "0"
 	}
 	return v
