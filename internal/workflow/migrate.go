@@ -405,6 +405,21 @@ func (r *run) runSteps(ctx context.Context) error {
 	return nil
 }
 
+// approvalCoveredBy names the earlier step whose approval covers s once it is done, or "":
+// the first rename of its pair (approvedWith, about the same subject: a replica's pair is
+// about one replica), and, for a replica's retire when replicas are swapped before writes
+// resume, the cutover's first rename, whose approval lists every replica pair
+// (replicaPairLines): no prompt per replica while writes are frozen.
+func (r *run) approvalCoveredBy(s step) string {
+	switch {
+	case s.approvedWith != "":
+		return stepName(s.approvedWith, r.subject)
+	case s.name == StepReplicaRetire && r.st.Options.Replicas == ReplicasBeforeCutover:
+		return StepRenameSource
+	}
+	return ""
+}
+
 // runStep runs one step by the contract of docs/steps.md: observe AWS, ask for approval
 // unless the effect is there, journal the intent, apply, wait, journal the outcome.
 func (r *run) runStep(ctx context.Context, s step, ss *StepState) error {
@@ -417,8 +432,8 @@ func (r *run) runStep(ctx context.Context, s step, ss *StepState) error {
 		}
 		started = done
 	}
-	pair := stepName(s.approvedWith, r.subject) // a replica's pair is about the same replica
-	covered := s.approvedWith != "" && r.stepStatus(pair) == StepDone
+	pair := r.approvalCoveredBy(s)
+	covered := pair != "" && r.stepStatus(pair) == StepDone
 	if covered && !started && ss.Status != StepRunning {
 		r.audit(journal.AuditRecord{Type: journal.AuditApproval, Step: ss.Name, Decision: Approve.String(),
 			Message: "covered by the approval of " + pair + ": one cutover"})

@@ -98,19 +98,19 @@ func replicaPairLines(r *run) []string {
 	if len(r.st.Replicas) == 0 {
 		return nil
 	}
-	when := "then, after writes resume,"
-	if r.st.Options.Replicas == ReplicasBeforeCutover {
-		when = "then, before writes resume,"
-	}
-	if r.st.Options.Strategy != StrategyReplication && r.st.Options.Replicas != ReplicasBeforeCutover {
-		when = "after writes resume, once each new replica is built,"
+	when := "then, after writes resume, each read replica's pair, one approval each:"
+	switch {
+	case r.st.Options.Replicas == ReplicasBeforeCutover:
+		when = "then, before writes resume, each read replica's pair, covered by this approval:"
+	case r.st.Options.Strategy != StrategyReplication:
+		when = "after writes resume, once each new replica is built, each read replica's pair, one approval each:"
 	}
 	var pairs []string
 	for _, rs := range r.st.Replicas {
 		n := NamesFor(r.st.ID, rs.ID)
 		pairs = append(pairs, fmt.Sprintf("%s -> %s and %s -> %s", rs.ID, n.Retired, n.Target, rs.ID))
 	}
-	return []string{fmt.Sprintf("3. %s each read replica's pair, one approval each: %s", when, strings.Join(pairs, "; "))}
+	return []string{fmt.Sprintf("3. %s %s", when, strings.Join(pairs, "; "))}
 }
 
 // stepsEstimate sums the planned estimates of the steps of the given kinds.

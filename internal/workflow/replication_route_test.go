@@ -141,7 +141,28 @@ func TestCutoverApprovalNamesTheReplicaPairs(t *testing.T) {
 	r.st.Options.Replicas = ReplicasBeforeCutover
 	a = Approval{}
 	cutoverApproval(r, &a)
-	assert.Contains(t, strings.Join(a.Details, "\n"), "before writes resume")
+	assert.Contains(t, strings.Join(a.Details, "\n"), "before writes resume, each read replica's pair, covered by this approval")
+}
+
+// Which approval covers a step (review T10): a replica's promote is covered by its own retire;
+// its retire by the cutover's approval only when replicas are swapped inside the freeze
+// (before-cutover), else it asks, writes running. On the old code every retire asked, inside
+// the freeze too.
+func TestReplicaPairApprovals(t *testing.T) {
+	retire, _ := stepByName(allInstanceSteps, StepReplicaRetire)
+	promote, _ := stepByName(allInstanceSteps, StepReplicaPromote)
+	target, _ := stepByName(allInstanceSteps, StepRenameTarget)
+	create, _ := stepByName(allInstanceSteps, StepReplicaCreate)
+	for _, strategy := range []string{StrategySnapshot, StrategyReplication} {
+		r := &run{st: &State{Options: RunOptions{Strategy: strategy, Replicas: ReplicasAfterCutover}}, subject: "us-east-1/orders-ro"}
+		assert.Equal(t, StepReplicaRetire+":us-east-1/orders-ro", r.approvalCoveredBy(promote))
+		assert.Empty(t, r.approvalCoveredBy(retire), "after the cutover, writes running: the pair is approved on its own")
+		assert.Empty(t, r.approvalCoveredBy(create))
+		r.st.Options.Replicas = ReplicasBeforeCutover
+		assert.Equal(t, StepRenameSource, r.approvalCoveredBy(retire), "inside the freeze: the cutover's approval")
+		r.subject = ""
+		assert.Equal(t, StepRenameSource, r.approvalCoveredBy(target))
+	}
 }
 
 // Under the replication strategy an old replica swapped after the unfreeze followed the
