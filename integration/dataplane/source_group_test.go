@@ -82,6 +82,19 @@ func (e *toolEnv) requireGroup(id, group string) {
 	}
 }
 
+// requireSourceBack checks that after (a rollback) put ledger back on the application's group,
+// applied (logical decoding off again), and deleted the copy.
+func (e *toolEnv) requireSourceBack(after, copyName string) {
+	e.t.Helper()
+	e.requireGroup("ledger", "app")
+	if got := e.walLevel("ledger"); got != "replica" {
+		e.t.Fatalf("after %s the source runs wal_level %s", after, got)
+	}
+	if e.groupExists(copyName) {
+		e.t.Fatalf("%s left the copy %s", after, copyName)
+	}
+}
+
 // stepWindow is when a step ran (local clock), from its events.
 func (e *toolEnv) stepWindow(step string) (from, to time.Time) {
 	e.mu.Lock()
@@ -246,13 +259,7 @@ func TestSourceChangeForLogicalReplication(t *testing.T) {
 		if _, err := e.engine(id).Rollback(e.ctx, id); err != nil {
 			t.Fatalf("rollback after %s: %v", action, err)
 		}
-		e.requireGroup("ledger", "app")
-		if got := e.walLevel("ledger"); got != "replica" {
-			t.Fatalf("after the rollback the source runs wal_level %s", got)
-		}
-		if e.groupExists(copyName) {
-			t.Fatalf("rollback left the copy %s", copyName)
-		}
+		e.requireSourceBack("the rollback after "+action, copyName)
 	}
 
 	// Review S19: the journal lost right after the source change (nothing else tagged yet) is
@@ -284,13 +291,7 @@ func TestSourceChangeForLogicalReplication(t *testing.T) {
 	if rep, err := e.engine(lostID).Rollback(e.ctx, lostID); err != nil || rep.Status != workflow.StatusRolledBack {
 		t.Fatalf("rollback of the rebuilt journal: %v (%+v)", err, rep)
 	}
-	e.requireGroup("ledger", "app")
-	if got := e.walLevel("ledger"); got != "replica" {
-		t.Fatalf("after the rollback of the rebuilt journal the source runs wal_level %s", got)
-	}
-	if e.groupExists(lostCopy) {
-		t.Fatalf("the rollback of the rebuilt journal left the copy %s", lostCopy)
-	}
+	e.requireSourceBack("the rollback of the rebuilt journal", lostCopy)
 
 	// The route with the change up to the freeze, then rollback: the new instance carries the
 	// copy, so the copy goes only once the new instance is gone.
@@ -309,13 +310,7 @@ func TestSourceChangeForLogicalReplication(t *testing.T) {
 	if err != nil || rep.Status != workflow.StatusRolledBack {
 		t.Fatalf("migrate then rollback at the freeze: %v (%+v)", err, rep)
 	}
-	e.requireGroup("ledger", "app")
-	if got := e.walLevel("ledger"); got != "replica" {
-		t.Fatalf("after the rollback the source runs wal_level %s", got)
-	}
-	if e.groupExists(workflow.ParameterGroupCopyName("app", "full0001")) {
-		t.Fatal("rollback left the copy")
-	}
+	e.requireSourceBack("the rollback at the freeze", workflow.ParameterGroupCopyName("app", "full0001"))
 	if _, err := e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("ledger-enc-full0001")}); err == nil {
 		t.Fatal("rollback left the new instance")
 	}
