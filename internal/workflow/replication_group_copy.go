@@ -114,7 +114,7 @@ func applyGroupCopy(ctx context.Context, r *run) error {
 }
 
 // TagOriginalParameterGroup on the copy names the DB parameter group it copies, so that a
-// journal rebuilt from tags knows which group to put back on the source (rebuildSourceGroup).
+// journal rebuilt from tags knows which group to put back on the source (rebuiltGroupCopy).
 const TagOriginalParameterGroup = "rdsencrypt:original-parameter-group"
 
 // groupCopyTags are the copy's tags: the migration's, and the group it copies.
@@ -150,6 +150,7 @@ func (r *run) settleGroupCopy(ctx context.Context, original, use string, ignore 
 	if now := r.awsNow(); now.Before(ready) {
 		r.log("waiting %s, until %s (AWS time), before %s: AWS asks for %s between copying a DB parameter group and an instance using it",
 			ready.Sub(now).Round(time.Second), ready.Format("15:04:05"), use, groupSettle)
+		r.notify(Event{Type: EventStepProgress, Resource: res.Name, Status: "settling until " + ready.Format("15:04:05")})
 	}
 	_, err := awsclient.Poll(ctx, r.e.Poll, func(ctx context.Context) (*model.ParameterGroup, error) {
 		return r.api.ParameterGroup(ctx, res.Name)
@@ -170,10 +171,18 @@ func (r *run) settleGroupCopy(ctx context.Context, original, use string, ignore 
 		return err
 	}
 	if len(diffs) > 0 {
-		d := diffs[0]
-		return errorf(res.Name, fmt.Sprintf("make %s in %s match %s (or delete the copy), then rdsencrypt resume %s; or rdsencrypt rollback %s", d.name, res.Name, original, r.st.ID, r.st.ID), nil,
-			"the DB parameter group %s differs from %s, which it copies, in %d parameter(s), first %s (%q in the copy, %q in %s), %s after the copy: not %s",
-			res.Name, original, len(diffs), d.name, d.got, d.want, original, groupSettle, use)
+		d, names := diffs[0], make([]string, len(diffs))
+		for i, d := range diffs {
+			names[i] = d.name
+		}
+		// The copy made to match the original (pending-reboot suits static and dynamic ones).
+		match := fmt.Sprintf("aws rds modify-db-parameter-group --db-parameter-group-name %s --parameters ParameterName=%s,ParameterValue=%s,ApplyMethod=pending-reboot", res.Name, d.name, d.want)
+		if d.want == "" {
+			match = fmt.Sprintf("aws rds reset-db-parameter-group --db-parameter-group-name %s --parameters ParameterName=%s,ApplyMethod=pending-reboot", res.Name, d.name)
+		}
+		return errorf(res.Name, fmt.Sprintf("%s (likewise for each parameter listed), then rdsencrypt resume %s; or rdsencrypt rollback %s", match, r.st.ID, r.st.ID), nil,
+			"the DB parameter group %s differs from %s, which it copies, %s after the copy, in %s (%s: %q in the copy, %q in %s): not %s",
+			res.Name, original, groupSettle, strings.Join(names, ", "), d.name, d.got, d.want, original, use)
 	}
 	r.log("the DB parameter group %s holds every value of %s", res.Name, original)
 	return nil

@@ -144,8 +144,9 @@ func TestCopyDifferingFromItsOriginalStops(t *testing.T) {
 	require.ErrorAs(t, err, &e)
 	assert.Contains(t, e.Problem, copyName)
 	assert.Contains(t, e.Problem, "orders-params")
-	assert.Contains(t, e.Problem, `max_connections ("100" in the copy, "500" in orders-params)`)
-	assert.Contains(t, e.Next, "rdsencrypt resume "+r.st.ID)
+	assert.Contains(t, e.Problem, `max_connections: "100" in the copy, "500" in orders-params`)
+	assert.Equal(t, "aws rds modify-db-parameter-group --db-parameter-group-name "+copyName+" --parameters ParameterName=max_connections,ParameterValue=500,ApplyMethod=pending-reboot"+
+		" (likewise for each parameter listed), then rdsencrypt resume "+r.st.ID+"; or rdsencrypt rollback "+r.st.ID, e.Next)
 	assert.NotContains(t, e.Error(), "\n")
 
 	aws.groups[copyName]["max_connections"] = "500"
