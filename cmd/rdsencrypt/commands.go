@@ -11,6 +11,7 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/journal"
 	"github.com/rdsencrypt/rdsencrypt/internal/output"
 	"github.com/rdsencrypt/rdsencrypt/internal/output/tui"
+	"github.com/rdsencrypt/rdsencrypt/internal/redact"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
@@ -407,7 +408,12 @@ func (a *app) statusCommand() *cobra.Command {
 		Short: "List migrations and where each stands (reads only the local journals)",
 		Long: `status lists the migrations of the state directory from their journals, without an AWS
 call. A migration whose journal says it is running while no process holds its lock was
-interrupted (kill -9, a crash, a reboot): status says so and how to continue it.`,
+interrupted (kill -9, a crash, a reboot): status says so and how to continue it.
+
+status MIGRATION-ID of a PostgreSQL replication migration between its cutover and cleanup also
+reads the reverse stream's slots on the new instance (one DescribeDBInstances and a database
+session as the master user, credentials as for migrate): whether each is read and the WAL it
+keeps, with a warning when one is not read, keeps more than 1 GiB, or was invalidated.`,
 		Example:           "  rdsencrypt status\n  rdsencrypt status 0a1b2c3d -o json",
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: a.completeMigrationIDs(anyStatus),
@@ -424,7 +430,11 @@ interrupted (kill -9, a crash, a reboot): status says so and how to continue it.
 				if err != nil {
 					return err
 				}
-				return a.printReport(statusReport(store, st))
+				rep := statusReport(store, st)
+				if workflow.KeepsReverseWAL(st) {
+					a.readReverseSlots(cmd.Context(), rep, st)
+				}
+				return a.printReport(rep)
 			}
 			states, problems, err := store.List()
 			if err != nil {
@@ -477,6 +487,20 @@ interrupted (kill -9, a crash, a reboot): status says so and how to continue it.
 
 // statusReport is the report of a journal as status shows it: an interrupted migration
 // says so and how to continue.
+// readReverseSlots adds to rep the reverse slots st keeps on its new instance; a failure to
+// read them is a warning in the report, not the command's error.
+func (a *app) readReverseSlots(ctx context.Context, rep *workflow.Report, st *workflow.State) {
+	eng, _, err := a.engineWith(ctx, a.awsConfig(st.Region))
+	var slots []workflow.Leftover
+	if err == nil {
+		slots, err = eng.ReverseSlots(ctx, st)
+	}
+	if err != nil {
+		err = errors.New(redact.String(output.OneLine(err.Error())))
+	}
+	workflow.AddReverseSlots(rep, st, slots, err)
+}
+
 func statusReport(store *workflow.Store, st *workflow.State) *workflow.Report {
 	rep := workflow.ReportOf(st)
 	if store.Interrupted(st) {

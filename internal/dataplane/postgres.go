@@ -114,7 +114,7 @@ func pgSettings(settings map[string]string) map[string]string {
 		out["max_replication_slots"] = "20"
 		out["max_wal_senders"] = "20"
 	}
-	for _, name := range []string{"max_replication_slots", "max_wal_senders", "max_logical_replication_workers", "log_min_duration_statement"} {
+	for _, name := range []string{"max_replication_slots", "max_wal_senders", "max_logical_replication_workers", "log_min_duration_statement", "max_slot_wal_keep_size"} {
 		if v, ok := settings[name]; ok && isInt(v) {
 			out[name] = v
 		}

@@ -147,33 +147,21 @@ func (r *ScanResource) AddLeftovers(objects []workflow.Leftover) {
 	sortFindings(r.Findings)
 }
 
-// SlotWALWarnBytes is the WAL a slot may keep before scan warns about it: 1 GiB, small next to
-// RDS storage (20 GiB at least) yet hours of a busy instance's writes, so a stalled slot is
-// reported long before it fills the disk (docs/replication.md#leftovers).
-const SlotWALWarnBytes = 1 << 30
-
 // slotSeverity rates a slot: the reverse stream's slot of a completed migration (its fix is
-// cleanup) that is read now and keeps less than SlotWALWarnBytes is working as planned (low);
-// any other slot, one nobody reads, or one keeping more, fills the storage (high).
+// cleanup) with nothing to warn about (workflow.SlotWarning: read now, keeping less than
+// workflow.SlotWALWarnBytes) is working as planned (low); any other slot fills the storage (high).
 func slotSeverity(l workflow.Leftover) (Severity, string) {
-	const grows = "it keeps every WAL file from its position on, until the storage is full"
 	st := l.Slot
 	if st == nil {
-		return SeverityHigh, grows
+		return SeverityHigh, workflow.SlotGrows
 	}
-	kept := "keeps an unknown amount of WAL (no restart_lsn)"
-	if st.RetainedWAL >= 0 {
-		kept = fmt.Sprintf("keeps %d MiB of WAL", st.RetainedWAL>>20)
+	if w := workflow.SlotWarning(st); w != "" {
+		return SeverityHigh, w
 	}
-	switch {
-	case !st.Active:
-		return SeverityHigh, "NOT read by anyone, " + kept + ": " + grows
-	case st.RetainedWAL > SlotWALWarnBytes:
-		return SeverityHigh, fmt.Sprintf("read, but %s (over %d MiB): its reader is behind; %s", kept, SlotWALWarnBytes>>20, grows)
-	case strings.HasPrefix(l.Fix, "rdsencrypt cleanup "):
-		return SeverityLow, "read by the reverse stream of migration " + l.Migration + ", " + kept + "; it stays until cleanup, which removes it"
+	if strings.HasPrefix(l.Fix, "rdsencrypt cleanup ") {
+		return SeverityLow, "read by the reverse stream of migration " + l.Migration + ", " + workflow.SlotKept(st) + "; it stays until cleanup, which removes it"
 	}
-	return SeverityHigh, "read, " + kept + ": " + grows
+	return SeverityHigh, "read, " + workflow.SlotKept(st) + ": " + workflow.SlotGrows
 }
 
 // Worst returns the most severe finding's severity, or "" when there is none.

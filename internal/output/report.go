@@ -115,8 +115,17 @@ func PrintReport(w io.Writer, r *workflow.Report) {
 		if rp.LagAtFreezeBytes < 0 {
 			lag = fmt.Sprintf("%.0f s", rp.LagAtFreezeSeconds)
 		}
-		fmt.Fprintf(w, "strategy: replication (%s); lag at the freeze %s; drain %.1f s (local clock); verified %d tables, %d rows (%d ahead of the freeze, %d inside it in %.1f s); %d sequences set\n",
-			rp.Engine, lag, rp.DrainSeconds, rp.TablesVerified, rp.RowsVerified, rp.TablesAhead, rp.TablesInFreeze, rp.VerifySeconds, rp.SequencesSynced)
+		fmt.Fprintf(w, "strategy: replication (%s); lag at the freeze %s; %s\n", rp.Engine, lag, drainText(rp.DrainFigures))
+		if rd := rp.ReverseDrain; rd != nil {
+			fmt.Fprintf(w, "rollback after cutover: reverse stream into the retired source %s\n", drainText(*rd))
+		}
+	}
+	for _, l := range r.ReverseSlots {
+		state := "read by the retired source"
+		if !l.Slot.Active {
+			state = "NOT read"
+		}
+		fmt.Fprintf(w, "reverse %s: %s, %s, wal_status %s\n", l.Object, state, workflow.SlotKept(l.Slot), Dash(l.Slot.WALStatus))
 	}
 	if r.DNS != "" {
 		fmt.Fprintln(w, "dns: "+r.DNS)
@@ -152,6 +161,12 @@ func PrintReport(w io.Writer, r *workflow.Report) {
 	if r.Next != "" {
 		fmt.Fprintln(w, "next: "+r.Next)
 	}
+}
+
+// drainText is a cutover's figures inside its freeze.
+func drainText(f workflow.DrainFigures) string {
+	return fmt.Sprintf("drain %.1f s (local clock); verified %d tables, %d rows (%d ahead of the freeze, %d inside it in %.1f s); %d sequences set",
+		f.DrainSeconds, f.TablesVerified, f.RowsVerified, f.TablesAhead, f.TablesInFreeze, f.VerifySeconds, f.SequencesSynced)
 }
 
 // PrintStatus writes one line per migration (the status command).

@@ -171,6 +171,12 @@ var (
 	// "This parameter can only be set at server start"); a subscriber needs one per subscription.
 	pMaxLogicalWorkers = paramDef{Name: "max_logical_replication_workers", Description: "Maximum number of logical replication worker processes.",
 		DataType: "integer", Allowed: "0-262143", Static: true, Default: fixed("4")}
+	// max_slot_wal_keep_size: PostgreSQL 13+, MB, -1 (keep all WAL a slot needs) by default,
+	// reloaded without a restart (runtime-config-replication: "can only be set in the
+	// postgresql.conf file or on the server command line", i.e. sighup: RDS applies it at
+	// once).
+	pMaxSlotWALKeep = paramDef{Name: "max_slot_wal_keep_size", Description: "Sets the maximum WAL size that can be reserved by replication slots.",
+		DataType: "integer", Allowed: "-1-2147483647", Default: fixed("-1")}
 	pTxReadOnly = paramDef{Name: "default_transaction_read_only", Description: "Sets the default read-only status of new transactions.",
 		DataType: "boolean", Allowed: "0,1", Default: fixed("0")}
 	pReadOnly = paramDef{Name: "read_only", Description: "When set to 1, only users with admin rights can modify data.",
@@ -198,7 +204,7 @@ func paramDefs(family string, cluster bool) []paramDef {
 	case strings.HasPrefix(family, "mariadb"):
 		return []paramDef{pBinlog, pMaxConnMySQL, pPerfSchema, pRequireTLS, pReadOnly, pTrustCreators}
 	case strings.HasPrefix(family, "postgres"):
-		return []paramDef{pLogMinDuration, pMaxConnPG, pForceSSL, pPreload, pLogicalRepl, pMaxSlots, pMaxSenders, pMaxLogicalWorkers, pTxReadOnly}
+		return []paramDef{pLogMinDuration, pMaxConnPG, pForceSSL, pPreload, pLogicalRepl, pMaxSlots, pMaxSenders, pMaxLogicalWorkers, pMaxSlotWALKeep, pTxReadOnly}
 	}
 	return nil
 }

@@ -366,4 +366,8 @@ type SlotState struct {
 	// pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn); -1 when the slot keeps none it
 	// knows of (no restart_lsn: invalidated, or never reserved).
 	RetainedWAL int64 `json:"retained_wal_bytes"`
+	// WALStatus is pg_replication_slots.wal_status (PostgreSQL 13+): "reserved" or "extended"
+	// (normal), "unreserved" (past max_slot_wal_keep_size: removed at the next checkpoint
+	// unless its reader catches up), "lost" (invalidated: its reader can never go on).
+	WALStatus string `json:"wal_status,omitempty"`
 }

@@ -97,6 +97,10 @@ func groupCopyCleanupNote(r *run) []string {
 		return []string{fmt.Sprintf("The DB parameter group %s (%s with %s=1) stays: the encrypted instance was restored with it.",
 			c, sg.Original, logicalReplication)}
 	}
+	if rp := r.st.Replication; c != "" && rp != nil && rp.ReverseWALBoundMB > 0 {
+		return []string{fmt.Sprintf("The DB parameter group %s stays: it is the encrypted instance's own copy of the source's group. Its %s (%d MB, the bound on the reverse slots' WAL) goes back to the engine default once the reverse slots are dropped.",
+			c, maxSlotWALKeepSize, rp.ReverseWALBoundMB)}
+	}
 	if c == "" || r.st.Replication == nil || r.st.Replication.ReadOnlyGroup == "" {
 		return nil
 	}

@@ -95,3 +95,36 @@ func owner(states []*State, object string) *State {
 func (e *Engine) ChecksReplication(rdsEngine string) bool {
 	return e.Replication[replication.Family(rdsEngine)] != nil
 }
+
+// SlotWALWarnBytes is the WAL a slot may keep before scan and status warn about it: 1 GiB,
+// small next to RDS storage (20 GiB at least) yet hours of a busy instance's writes, so a
+// stalled slot is reported long before it fills the disk (docs/replication.md#leftovers).
+const SlotWALWarnBytes = 1 << 30
+
+// SlotGrows is what a slot that is not read does to its server.
+const SlotGrows = "it keeps every WAL file from its position on, until the storage is full"
+
+// SlotKept says how much WAL a slot keeps.
+func SlotKept(st *replication.SlotState) string {
+	if st.RetainedWAL < 0 {
+		return "keeps an unknown amount of WAL (no restart_lsn)"
+	}
+	return fmt.Sprintf("keeps %d MiB of WAL", st.RetainedWAL>>20)
+}
+
+// SlotWarning is what an operator must know about a slot's state, "" when it is read and
+// keeps less than SlotWALWarnBytes: invalidated (wal_status lost), past
+// max_slot_wal_keep_size (unreserved), read by no one, or its reader behind.
+func SlotWarning(st *replication.SlotState) string {
+	switch {
+	case st.WALStatus == "lost":
+		return "invalidated by PostgreSQL (wal_status lost: max_slot_wal_keep_size reached): its reader can never go on"
+	case st.WALStatus == "unreserved":
+		return "past max_slot_wal_keep_size (wal_status unreserved), " + SlotKept(st) + ": PostgreSQL invalidates it at the next checkpoint unless its reader catches up"
+	case !st.Active:
+		return "NOT read by anyone, " + SlotKept(st) + ": " + SlotGrows
+	case st.RetainedWAL > SlotWALWarnBytes:
+		return fmt.Sprintf("read, but %s (over %d MiB): its reader is behind; %s", SlotKept(st), SlotWALWarnBytes>>20, SlotGrows)
+	}
+	return ""
+}

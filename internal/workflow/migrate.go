@@ -550,10 +550,13 @@ func (r *run) ownedBy(tags model.Tags) bool {
 	return tags[model.TagMigrationID] == r.st.ID
 }
 
-func (r *run) resource(role string) *Resource {
-	for i := range r.st.Resources {
-		if r.st.Resources[i].Role == role {
-			return &r.st.Resources[i]
+func (r *run) resource(role string) *Resource { return r.st.resource(role) }
+
+// resource is the journal's resource of role, nil when it has none.
+func (st *State) resource(role string) *Resource {
+	for i := range st.Resources {
+		if st.Resources[i].Role == role {
+			return &st.Resources[i]
 		}
 	}
 	return nil

@@ -111,9 +111,11 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			PlannedResource{Role: RolePreEncryptedSnapshot, Type: TypeDBSnapshot, Region: src.Region, Name: names.PreEncryptedSnapshot})
 	}
 	group, groupCopy := src.Settings.DBParameterGroupName, ""
-	if in.strategy == StrategyReplication && (replication.Family(src.Settings.Engine) == "mysql" || in.sourceChange) {
+	if in.strategy == StrategyReplication && replication.Family(src.Settings.Engine) != "" {
 		// the new instance's copy of the source's parameter group, named by its step
-		// (replication_group_copy.go); PostgreSQL's source change puts it on the source first
+		// (replication_group_copy.go): MySQL/MariaDB's read_only and PostgreSQL's bound on
+		// the reverse slots' WAL (replication_reverse.go) are set in it, never in the
+		// operator's group; PostgreSQL's source change puts it on the source first
 		// (replication_source_group.go)
 		groupCopy = ParameterGroupCopyName(group, planID(in.id))
 		p.Resources = append(p.Resources, PlannedResource{Role: RoleParameterGroup, Type: TypeDBParameterGroup, Region: src.Region, Name: groupCopy})
@@ -168,12 +170,12 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		// the freeze-writes step: no freeze group.
 		p.Warnings = append(replicationWarnings(in.findings), instanceWarnings(src, names)...)
 		if replication.Family(src.Settings.Engine) == "postgres" {
-			p.Warnings = append(p.Warnings, reverseWALWarning(planID(in.id), src.ID, names.Retired))
+			p.Warnings = append(p.Warnings, reverseWALWarning(planID(in.id), src.ID, names.Retired, groupCopy, reverseWALBoundMB(src.Settings.AllocatedStorage)))
 		}
 		if c := p.SourceChange; c != nil {
 			p.Warnings = append(p.Warnings, sourceChangeWarning(c))
 		} else if groupCopy != "" {
-			p.Warnings = append(p.Warnings, groupCopyNote(src.ID, names.Retired, group, groupCopy))
+			p.Warnings = append(p.Warnings, groupCopyNote(src.Settings.Engine, src.ID, names.Retired, group, groupCopy))
 		}
 	} else {
 		if p.Freeze == FreezeEnforce {

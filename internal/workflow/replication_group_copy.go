@@ -57,8 +57,10 @@ func parameterGroupBase(group string) string {
 
 // groupCopy is the journaled name of the new instance's parameter group copy ("" for a
 // migration without one: another engine, the snapshot strategy, or a journal from before).
-func (r *run) groupCopy() string {
-	if res := r.resource(RoleParameterGroup); res != nil {
+func (r *run) groupCopy() string { return r.st.groupCopy() }
+
+func (st *State) groupCopy() string {
+	if res := st.resource(RoleParameterGroup); res != nil {
 		return res.Name
 	}
 	return ""
@@ -254,8 +256,13 @@ func (r *run) recheckGroupCopy(ctx context.Context, group string) error {
 	return r.checkGroupCopy(pg)
 }
 
+// setApartInCopy names the parameters the migration sets in the copy alone: read_only (the
+// freeze and the unfreeze, replication_mysql.go) and max_slot_wal_keep_size (the bound on the
+// reverse slots' WAL, replication_reverse.go).
+var setApartInCopy = []string{readOnlyParameter, maxSlotWALKeepSize}
+
 // groupValueDifferences compares, by value, the parameters of the source's group and of the
-// new instance's copy, but for read_only, which the freeze and the unfreeze set apart: the
+// new instance's copy, but for those the migration sets apart (setApartInCopy): the
 // copy matches when it holds every value of the source's group (a copy AWS had not finished,
 // or a change made to the source's group since, shows here).
 func (r *run) groupValueDifferences(ctx context.Context, target *model.Instance) ([]Difference, error) {
@@ -268,7 +275,7 @@ func (r *run) groupValueDifferences(ctx context.Context, target *model.Instance)
 		return nil, err
 	}
 	group := src.Settings.DBParameterGroupName
-	found, err := r.parameterDifferences(ctx, group, c, readOnlyParameter)
+	found, err := r.parameterDifferences(ctx, group, c, setApartInCopy...)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 
 // A MySQL/MariaDB replication plan lists the copy of the source's parameter group as a step
 // and a resource, named for the migration, and says the retired source stays read-only; a
-// PostgreSQL replication plan and a snapshot plan make no copy.
+// PostgreSQL replication plan makes one too, a snapshot plan none.
 func TestReplicationPlanCopiesTheParameterGroup(t *testing.T) {
 	src := sampleSource()
 	src.Settings.Engine, src.Settings.DBParameterGroupName = "mariadb", "orders-params"
@@ -32,15 +32,29 @@ func TestReplicationPlanCopiesTheParameterGroup(t *testing.T) {
 	assert.Contains(t, strings.Join(p.Warnings, "\n"), "stays read-only until cleanup")
 	assert.NotContains(t, strings.Join(p.Warnings, "\n"), "accepts writes again")
 
-	for _, other := range []*Plan{
-		buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: src, key: sampleKey, strategy: StrategySnapshot}),
-		buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: func() *model.Instance { s := *src; s.Settings.Engine = "postgres"; return &s }(), key: sampleKey, strategy: StrategyReplication}),
-	} {
-		assert.Empty(t, other.resourceName(RoleParameterGroup))
-		for _, s := range other.Steps {
-			assert.NotEqual(t, StepReplCopyGroup, s.Name)
+	snap := buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: src, key: sampleKey, strategy: StrategySnapshot})
+	assert.Empty(t, snap.resourceName(RoleParameterGroup))
+	for _, s := range snap.Steps {
+		assert.NotEqual(t, StepReplCopyGroup, s.Name)
+	}
+
+	// PostgreSQL: the copy carries the bound on the reverse slots' WAL (review S7), so the new
+	// instance gets one too; the plan says a change to the source's group does not reach it.
+	pgSrc := *src
+	pgSrc.Settings.Engine = "postgres"
+	pg := buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: &pgSrc, key: sampleKey, strategy: StrategyReplication})
+	assert.Equal(t, want, pg.resourceName(RoleParameterGroup))
+	step = nil
+	for i := range pg.Steps {
+		if pg.Steps[i].Name == StepReplCopyGroup {
+			step = &pg.Steps[i]
 		}
 	}
+	require.NotNil(t, step, "no %s step in the PostgreSQL plan", StepReplCopyGroup)
+	assert.Contains(t, step.Description, "bound on the WAL its reverse slots keep")
+	warnings := strings.Join(pg.Warnings, "\n")
+	assert.Contains(t, warnings, "a later change to orders-params does not reach the new instance")
+	assert.NotContains(t, warnings, "read_only")
 }
 
 // The copy's name keeps AWS's identifier rules however long the source's group name is.

@@ -98,7 +98,12 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 
 // groupCopyNote is the plan's line on the new instance's copy of the source's parameter group
 // (replication_group_copy.go, docs/replication-mysql.md#parameter-groups).
-func groupCopyNote(source, retired, group, groupCopy string) string {
+func groupCopyNote(engine, source, retired, group, groupCopy string) string {
+	if replication.Family(engine) == "postgres" {
+		return fmt.Sprintf("replication (PostgreSQL): the new instance gets %s, a tagged copy of %s's DB parameter group %s, and keeps it after the migration (cleanup does not delete it; rollback does): "+
+			"the bound on the WAL its reverse slots keep is set there, not in %s; a later change to %s does not reach the new instance, make it in %s too",
+			groupCopy, source, group, group, group, groupCopy)
+	}
 	return fmt.Sprintf("replication (MySQL, MariaDB): the new instance gets %s, a tagged copy of %s's DB parameter group %s, and keeps it after the migration (cleanup does not delete it; rollback does). "+
 		"The freeze sets read_only=1 in both groups; the unfreeze lifts it in the copy only, so the retired source %s stays read-only until cleanup deletes it (then %s gets its read_only back) or rollback renames it back",
 		groupCopy, source, group, retired, group)

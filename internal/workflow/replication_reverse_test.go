@@ -34,20 +34,28 @@ func TestReverseWALIsStatedWhereTheOperatorReads(t *testing.T) {
 	line := walLine(p.Warnings)
 	require.NotEmpty(t, line, "plan warnings: %q", p.Warnings)
 	for _, want := range []string{"ledger", NamesFor("abcd1234", "ledger").Retired, "rdsencrypt_", "_rev",
-		"DDL on the new instance", "stopping", "storage runs out", "(or rollback) before DDL on the new instance or stopping the retired one"} {
+		"DDL on the new instance", "stopping", "(or rollback) before DDL on the new instance or stopping the retired one",
+		// the bound (review S7): a tenth of the 20 GiB, in the new instance's own copy of the group
+		"max_slot_wal_keep_size=2048 MB", "app-rdsencrypt-abcd1234", "a rollback is then refused", "rdsencrypt status abcd1234"} {
 		assert.Contains(t, line, want)
 	}
+	assert.NotContains(t, line, "storage runs out")
 	assert.Empty(t, walLine(plan("mariadb", StrategyReplication).Warnings), "MariaDB's reverse stream holds binlogs by retention, not a slot")
+	assert.Equal(t, int64(1024), reverseWALBoundMB(5), "at least 1 GiB")
+	assert.Equal(t, int64(102400), reverseWALBoundMB(1000))
 	assert.Empty(t, walLine(plan("postgres", StrategySnapshot).Warnings))
 
 	st := newState(p, MigrateRequest{})
 	st.Replication = &ReplicationState{Engine: "postgres", ReverseStart: "0/16B3748"}
-	r := &run{st: st, names: NamesFor(st.ID, st.Source)}
+	r := &run{st: st, names: NamesFor(st.ID, st.Source), src: &model.Instance{ID: "ledger", Settings: model.InstanceSettings{Engine: "postgres", AllocatedStorage: 20}}}
 	var a Approval
 	cutoverApproval(r, &a)
 	assert.Equal(t, line, walLine(a.Details), "the cutover approval carries the plan's line")
 
 	st.Status = StatusCompleted
+	unbounded := walLine(ReportOf(st).Warnings)
+	assert.Contains(t, unbounded, "storage runs out", "a journal whose bound was not set says the WAL is unbounded")
+	st.Replication.ReverseWALBoundMB = 2048
 	assert.Equal(t, []string{line}, ReportOf(st).Warnings, "the completion report carries it")
 	st.Status = StatusCleanedUp
 	assert.Empty(t, ReportOf(st).Warnings, "cleanup removed the slots")
@@ -61,6 +69,49 @@ type databasesChanged struct{ replication.Engine }
 
 func (databasesChanged) Freeze(context.Context, replication.Endpoint, replication.Names) (replication.Frozen, error) {
 	return replication.Frozen{}, fmt.Errorf("%w (created reports on shop.example): DDL is not replicated", replication.ErrDatabasesChanged)
+}
+
+func (databasesChanged) Lag(context.Context, replication.Endpoint, replication.Endpoint, replication.Names) (replication.Lag, error) {
+	return replication.Lag{}, nil
+}
+
+// reverseLost is an engine whose reverse slot on the new instance was invalidated
+// (max_slot_wal_keep_size reached), as the PostgreSQL engine's Lag reports it; it counts the
+// freezes it was asked for.
+type reverseLost struct {
+	replication.Engine
+	freezes *int
+}
+
+func (reverseLost) Lag(_ context.Context, src, _ replication.Endpoint, n replication.Names) (replication.Lag, error) {
+	return replication.Lag{}, fmt.Errorf("replication slot %s of database shop was invalidated by the source: WAL it needs was removed (max_slot_wal_keep_size): %w", n.Slot, replication.ErrStreamLost)
+}
+
+func (e reverseLost) Freeze(context.Context, replication.Endpoint, replication.Names) (replication.Frozen, error) {
+	*e.freezes++
+	return replication.Frozen{}, fmt.Errorf("not expected")
+}
+
+// A rollback after cutover whose reverse stream is lost (its slot invalidated by
+// max_slot_wal_keep_size, or dropped) refuses before it freezes the new instance, saying that
+// the writes made there since are on it only, with keeping it (cleanup) as the next command.
+func TestRollbackRefusesALostReverseStream(t *testing.T) {
+	pg := model.InstanceSettings{Engine: "postgres", Port: 5432}
+	old := &model.Instance{ID: "shop-old", ResourceID: "db-SRC", Endpoint: "shop-old.example", MasterUsername: "master", Settings: pg}
+	newInst := &model.Instance{ID: "shop", ResourceID: "db-NEW", Endpoint: "shop.example", MasterUsername: "master", Settings: pg}
+	var freezes int
+	e := &Engine{Replication: map[string]replication.Engine{"postgres": reverseLost{freezes: &freezes}}, Credentials: CredentialChain{EnvPassword: "pw"}}
+	st := &State{ID: "m1", Source: "shop", SourceRID: "db-SRC", Options: RunOptions{Strategy: StrategyReplication},
+		Replication: &ReplicationState{Engine: "postgres", ReverseStart: "0/1", ReverseAttached: true}}
+	r := &run{e: e, st: st, api: describeByRID{byRID: map[string]*model.Instance{"db-SRC": old}}}
+	err := r.drainReverse(context.Background(), newInst, old)
+	require.ErrorIs(t, err, replication.ErrStreamLost)
+	assert.Contains(t, err.Error(), "the reverse stream from shop into shop-old is lost")
+	assert.Contains(t, err.Error(), "exist only there")
+	assert.Contains(t, err.Error(), "nothing was changed")
+	assert.Contains(t, NextOf(err), "rdsencrypt cleanup m1")
+	assert.Zero(t, freezes, "the new instance is not frozen for a rollback that cannot happen")
+	assert.False(t, st.Replication.ReverseDrained)
 }
 
 // A database created on the new instance after the cutover stops a rollback with a message
@@ -84,4 +135,37 @@ func TestRollbackNamesADatabaseCreatedAfterTheCutover(t *testing.T) {
 	assert.Contains(t, next, "rdsencrypt cleanup m1")
 	assert.NotEqual(t, "rdsencrypt rollback m1", next)
 	assert.False(t, st.Replication.ReverseDrained)
+}
+
+// status ID (review S7): each reverse slot is in the report; one that is not read, keeps more
+// than SlotWALWarnBytes or was invalidated gets a warning saying what it means and what to do;
+// no slot left, or no look possible, is a warning too.
+func TestStatusWarnsAboutReverseSlots(t *testing.T) {
+	st := &State{ID: "m1", Source: "shop", Status: StatusCompleted, Replication: &ReplicationState{Engine: "postgres", ReverseStart: "0/1", ReverseAttached: true, ReverseWALBoundMB: 2048}}
+	require.True(t, KeepsReverseWAL(st))
+	slot := func(name string, s replication.SlotState) Leftover { return Leftover{Object: "slot " + name, Slot: &s} }
+	slots := []Leftover{
+		slot("rdsencrypt_m1_a_rev", replication.SlotState{Active: true, RetainedWAL: 1 << 20, WALStatus: "reserved"}),
+		slot("rdsencrypt_m1_b_rev", replication.SlotState{Active: false, RetainedWAL: 300 << 20, WALStatus: "reserved"}),
+		slot("rdsencrypt_m1_c_rev", replication.SlotState{Active: true, RetainedWAL: 3 << 30, WALStatus: "unreserved"}),
+		slot("rdsencrypt_m1_d_rev", replication.SlotState{Active: false, RetainedWAL: -1, WALStatus: "lost"}),
+	}
+	var rep Report
+	AddReverseSlots(&rep, st, slots, nil)
+	assert.Equal(t, slots, rep.ReverseSlots)
+	require.Len(t, rep.Warnings, 3, "%q", rep.Warnings)
+	assert.Contains(t, rep.Warnings[0], "reverse slot rdsencrypt_m1_b_rev on shop: NOT read by anyone, keeps 300 MiB of WAL")
+	assert.Contains(t, rep.Warnings[0], "max_slot_wal_keep_size=2048 MB")
+	assert.Contains(t, rep.Warnings[0], "is the retired source "+NamesFor("m1", "shop").Retired+" running? rdsencrypt cleanup m1")
+	assert.Contains(t, rep.Warnings[1], "wal_status unreserved")
+	assert.Contains(t, rep.Warnings[2], "invalidated")
+	assert.Contains(t, rep.Warnings[2], "a rollback is refused now")
+
+	rep = Report{}
+	AddReverseSlots(&rep, st, nil, nil)
+	require.Len(t, rep.Warnings, 1)
+	assert.Contains(t, rep.Warnings[0], "no reverse slot of migration m1 on shop")
+	rep = Report{}
+	AddReverseSlots(&rep, st, nil, fmt.Errorf("connect: refused"))
+	assert.Equal(t, []string{"the reverse slots on shop were not read: connect: refused"}, rep.Warnings)
 }

@@ -3,6 +3,8 @@ package workflow
 import (
 	"fmt"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
 // Strategies of an instance migration (RunOptions.Strategy; docs/replication.md).
@@ -65,8 +67,13 @@ var replicationSteps = []step{
 	{
 		name: StepReplCopyGroup, actions: []string{"CopyDBParameterGroup", "DescribeDBParameterGroups"},
 		permissions: []string{"rds:AddTagsToResource", "rds:ListTagsForResource"}, mutating: true,
-		// MySQL and MariaDB only (replication_group_copy.go); planned by buildInstancePlan.
+		// Planned by buildInstancePlan when the source change does not make the copy
+		// (replication_group_copy.go).
 		describe: func(p *Plan, n Names) string {
+			if replication.Family(p.Engine) == "postgres" {
+				return fmt.Sprintf("copy %s's DB parameter group to %s, tagged, for the new instance: the bound on the WAL its reverse slots keep is set in the copy at the cutover, not in %s's group; "+
+					"the restore uses it no sooner than %s after the copy (AWS asks for it) and once it holds every value of the source's group", p.Source, p.resourceName(RoleParameterGroup), p.Source, groupSettle)
+			}
 			return fmt.Sprintf("copy %s's DB parameter group to %s, tagged, for the new instance: the unfreeze lifts read_only in the copy only, so the retired source stays read-only; "+
 				"the restore uses it no sooner than %s after the copy (AWS asks for it) and once it holds every value of the source's group", p.Source, p.resourceName(RoleParameterGroup), groupSettle)
 		},

@@ -36,19 +36,11 @@ type ReplicationState struct {
 	// LagAtFreezeBytes / LagAtFreezeSeconds: the lag when the freeze began.
 	LagAtFreezeBytes   int64   `json:"lag_at_freeze_bytes,omitempty"`
 	LagAtFreezeSeconds float64 `json:"lag_at_freeze_seconds,omitempty"`
-	// DrainSeconds is the drain's time on the local clock.
-	DrainSeconds   float64 `json:"drain_seconds,omitempty"`
-	TablesVerified int     `json:"tables_verified,omitempty"`
-	RowsVerified   int64   `json:"rows_verified,omitempty"`
+	// DrainFigures are the forward cutover's drain, verification and sequences.
+	DrainFigures
 	// VerifiedAhead are the tables verified while writes continued, with their change markers
 	// (replication.AheadVerifier); the freeze compares again only those whose marker moved.
 	VerifiedAhead []replication.TableCheck `json:"verified_ahead,omitempty"`
-	// TablesAhead are the tables whose comparison ahead of the freeze stood at the freeze (not
-	// read again), TablesInFreeze those compared inside it, in VerifySeconds (local clock).
-	TablesAhead     int     `json:"tables_ahead,omitempty"`
-	TablesInFreeze  int     `json:"tables_in_freeze,omitempty"`
-	VerifySeconds   float64 `json:"verify_seconds,omitempty"`
-	SequencesSynced int     `json:"sequences_synced,omitempty"`
 	// ReadOnlyGroup is the DB parameter group whose read_only froze a MySQL/MariaDB source
 	// (replication_mysql.go), and ReadOnlyBefore the value it had before.
 	ReadOnlyGroup  string `json:"read_only_group,omitempty"`
@@ -58,6 +50,40 @@ type ReplicationState struct {
 	ReverseStart    string `json:"reverse_start,omitempty"`
 	ReverseAttached bool   `json:"reverse_attached,omitempty"`
 	ReverseDrained  bool   `json:"reverse_drained,omitempty"`
+	// ReverseWALBoundMB is the max_slot_wal_keep_size set for the reverse slots in the new
+	// instance's copy of the group at the cutover (PostgreSQL; 0: not set).
+	ReverseWALBoundMB int64 `json:"reverse_wal_bound_mb,omitempty"`
+	// ReverseDrain are the figures of a rollback after cutover: the reverse stream drained
+	// into the retired source, both verified, the sequences set (replication_reverse.go).
+	ReverseDrain *DrainFigures `json:"reverse_drain,omitempty"`
+}
+
+// DrainFigures are a cutover's figures inside its freeze: the drain's time, the tables and
+// rows verified, and the sequences set.
+type DrainFigures struct {
+	// DrainSeconds is the drain's time on the local clock.
+	DrainSeconds   float64 `json:"drain_seconds,omitempty"`
+	TablesVerified int     `json:"tables_verified,omitempty"`
+	RowsVerified   int64   `json:"rows_verified,omitempty"`
+	// TablesAhead are the tables whose comparison ahead of the freeze stood at the freeze (not
+	// read again), TablesInFreeze those compared inside it, in VerifySeconds (local clock).
+	TablesAhead     int     `json:"tables_ahead,omitempty"`
+	TablesInFreeze  int     `json:"tables_in_freeze,omitempty"`
+	VerifySeconds   float64 `json:"verify_seconds,omitempty"`
+	SequencesSynced int     `json:"sequences_synced,omitempty"`
+}
+
+// verified records a verification that took since began.
+func (f *DrainFigures) verified(v replication.Verification, took time.Duration) {
+	f.TablesVerified, f.RowsVerified = len(v.Tables), v.Rows()
+	f.TablesAhead, f.TablesInFreeze = v.Ahead(), len(v.Tables)-v.Ahead()
+	f.VerifySeconds = took.Seconds()
+}
+
+// verifiedText is the log's account of a verification.
+func (f *DrainFigures) verifiedText() string {
+	return fmt.Sprintf("verified %d tables, %d rows: equal on both (%d unchanged since verified ahead of the freeze, %d compared inside it in %.1f s)",
+		f.TablesVerified, f.RowsVerified, f.TablesAhead, f.TablesInFreeze, f.VerifySeconds)
 }
 
 // dbRun is the replication strategy's in-memory material for one instance of a run.
@@ -472,26 +498,19 @@ func applyReplAhead(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	av, ok := db.eng.(replication.AheadVerifier)
-	if !ok {
+	if _, ok := db.eng.(replication.AheadVerifier); !ok {
 		r.log("the %s engine has no change markers: every table is verified inside the freeze", db.eng.Name())
 		return nil
 	}
-	v, err := av.VerifyAhead(ctx, src, dst, replication.NamesFor(r.st.ID))
+	v, ahead, err := verifyAhead(ctx, db.eng, src, dst, replication.NamesFor(r.st.ID))
 	if err != nil {
 		return r.dbError(err, r.resumeOrRollback(), "cannot verify %s against %s ahead of the freeze", r.names.Target, r.st.Source)
 	}
 	if v.Warning != "" {
 		r.log("warning: %s", v.Warning)
 	}
-	st := r.replState()
-	st.VerifiedAhead = nil
-	for _, t := range v.Tables {
-		if t.Marker != "" {
-			st.VerifiedAhead = append(st.VerifiedAhead, t)
-		}
-	}
-	r.log("verified %d of %d tables ahead of the freeze; the freeze compares the rest and those written since", len(st.VerifiedAhead), len(v.Tables))
+	r.replState().VerifiedAhead = ahead
+	r.log("verified %d of %d tables ahead of the freeze; the freeze compares the rest and those written since", len(ahead), len(v.Tables))
 	return nil
 }
 
@@ -502,12 +521,7 @@ func applyReplVerify(ctx context.Context, r *run) error {
 	}
 	st := r.replState()
 	began := r.e.now()
-	var v replication.Verification
-	if av, ok := db.eng.(replication.AheadVerifier); ok && len(st.VerifiedAhead) > 0 {
-		v, err = av.VerifyChanged(ctx, src, dst, st.VerifiedAhead)
-	} else {
-		v, err = db.eng.Verify(ctx, src, dst)
-	}
+	v, err := verifyChanged(ctx, db.eng, src, dst, st.VerifiedAhead)
 	if err != nil {
 		return r.dbError(err, r.resumeOrRollback(), "cannot verify %s against %s", r.names.Target, r.st.Source)
 	}
@@ -518,15 +532,41 @@ func applyReplVerify(ctx context.Context, r *run) error {
 		return r.dbError(nil, "rdsencrypt rollback "+r.st.ID, "%d of %d tables differ on %s, stopping before the cutover: %s",
 			len(d), len(v.Tables), r.names.Target, tableList(d))
 	}
-	st.TablesVerified, st.RowsVerified = len(v.Tables), v.Rows()
-	st.TablesAhead, st.TablesInFreeze = v.Ahead(), len(v.Tables)-v.Ahead()
-	st.VerifySeconds = r.e.now().Sub(began).Seconds()
-	r.log("verified %d tables, %d rows: equal on both (%d unchanged since verified ahead of the freeze, %d compared inside it in %.1f s)",
-		st.TablesVerified, st.RowsVerified, st.TablesAhead, st.TablesInFreeze, st.VerifySeconds)
+	st.verified(v, r.e.now().Sub(began))
+	r.log("%s", st.verifiedText())
 	if v.Note != "" {
 		r.log("%s", v.Note)
 	}
 	return nil
+}
+
+// verifyAhead verifies the tables of dst against src while src takes writes, for an engine
+// with change markers; it returns those that agreed, with their markers, for verifyChanged.
+func verifyAhead(ctx context.Context, eng replication.Engine, src, dst replication.Endpoint, n replication.Names) (replication.Verification, []replication.TableCheck, error) {
+	av, ok := eng.(replication.AheadVerifier)
+	if !ok {
+		return replication.Verification{}, nil, nil
+	}
+	v, err := av.VerifyAhead(ctx, src, dst, n)
+	if err != nil {
+		return v, nil, err
+	}
+	var ahead []replication.TableCheck
+	for _, t := range v.Tables {
+		if t.Marker != "" {
+			ahead = append(ahead, t)
+		}
+	}
+	return v, ahead, nil
+}
+
+// verifyChanged verifies, src frozen and dst drained, the tables that changed since ahead
+// (every table for an engine without change markers, or with nothing verified ahead).
+func verifyChanged(ctx context.Context, eng replication.Engine, src, dst replication.Endpoint, ahead []replication.TableCheck) (replication.Verification, error) {
+	if av, ok := eng.(replication.AheadVerifier); ok && len(ahead) > 0 {
+		return av.VerifyChanged(ctx, src, dst, ahead)
+	}
+	return eng.Verify(ctx, src, dst)
 }
 
 // tableList names up to five differing tables with their row counts on both sides.

@@ -138,6 +138,9 @@ type Report struct {
 	// drain time on the local clock, tables and rows verified).
 	Strategy    string            `json:"strategy,omitempty"`
 	Replication *ReplicationState `json:"replication,omitempty"`
+	// ReverseSlots are the reverse stream's slots on the new instance as `status ID` read them
+	// (PostgreSQL, from the cutover until cleanup): read or not, the WAL each keeps.
+	ReverseSlots []Leftover `json:"reverse_slots,omitempty"`
 	// Warnings are what the operator must know about the migration as it stands (a
 	// PostgreSQL replication run: the new instance keeps WAL for the retired source).
 	Warnings []string `json:"warnings,omitempty"`

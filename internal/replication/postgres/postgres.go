@@ -1195,7 +1195,7 @@ func (*Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]replic
 		}
 		// The WAL a slot keeps: from its restart_lsn to the server's current position.
 		rows, err := c.Query(ctx, `SELECT slot_name::text, active,
-			COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), -1)::bigint
+			COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), -1)::bigint, COALESCE(wal_status, '')
 			FROM pg_replication_slots WHERE slot_name LIKE $1 ORDER BY 1`, like)
 		if err != nil {
 			return err
@@ -1204,7 +1204,7 @@ func (*Engine) Leftovers(ctx context.Context, ep replication.Endpoint) ([]replic
 		for rows.Next() {
 			var name string
 			var st replication.SlotState
-			if err := rows.Scan(&name, &st.Active, &st.RetainedWAL); err != nil {
+			if err := rows.Scan(&name, &st.Active, &st.RetainedWAL, &st.WALStatus); err != nil {
 				return err
 			}
 			out = append(out, replication.Leftover{Object: "slot " + name, Drop: dropSQL("slot", name, ""), Slot: &st})
