@@ -273,7 +273,7 @@ func ReportOf(st *State) *Report {
 	case StatusCompleted:
 		rep.Next = fmt.Sprintf("rdsencrypt cleanup %s   (when the encrypted database has proven itself)", st.ID)
 	}
-	if keepsReverseWAL(st) && st.Status == StatusCompleted {
+	if KeepsReverseWAL(st) && st.Status == StatusCompleted {
 		rep.Warnings = append(rep.Warnings, reverseWALWarning(st.ID, st.Source, NamesFor(st.ID, st.Source).Retired, st.groupCopy(), st.Replication.ReverseWALBoundMB))
 	}
 	return rep

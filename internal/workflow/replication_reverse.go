@@ -94,15 +94,11 @@ func (r *run) boundReverseWAL(ctx context.Context, next string) error {
 	return r.save()
 }
 
-// KeepsReverseWAL says whether a migration's new instance may hold reverse slots now (status
-// then reads them: ReverseSlots).
-func KeepsReverseWAL(st *State) bool { return keepsReverseWAL(st) }
-
 // ReverseSlots reads, for status, the reverse slots migration st keeps on its new instance
 // now, each with its state (active, WAL kept, wal_status): one DescribeDBInstances and a
 // session as the master user. None when st keeps none.
 func (e *Engine) ReverseSlots(ctx context.Context, st *State) ([]Leftover, error) {
-	if !keepsReverseWAL(st) {
+	if !KeepsReverseWAL(st) {
 		return nil, nil
 	}
 	api, err := e.Clients(st.Region)
@@ -157,9 +153,10 @@ func AddReverseSlots(rep *Report, st *State, slots []Leftover, err error) {
 	}
 }
 
-// keepsReverseWAL says whether a migration's new instance may hold reverse slots now: a
-// PostgreSQL replication run that prepared the reverse stream and has not removed it.
-func keepsReverseWAL(st *State) bool {
+// KeepsReverseWAL says whether a migration's new instance may hold reverse slots now: a
+// PostgreSQL replication run that prepared the reverse stream and has not removed it (status
+// then reads them: ReverseSlots).
+func KeepsReverseWAL(st *State) bool {
 	rp := st.Replication
 	if rp == nil || rp.Engine != "postgres" || rp.ReverseStart == "" || rp.ReverseDrained {
 		return false
