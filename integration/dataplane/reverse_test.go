@@ -79,6 +79,10 @@ func TestReplicationRollbackAfterCutoverLosesNoCommit(t *testing.T) {
 	}
 	// ... and reports it, as the forward cutover does: every table, some of them (those
 	// pgbench does not write) standing from the pass ahead of the new instance's freeze.
+	rb, _, err := e.engine(id).Status(id)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rd := rb.Replication.ReverseDrain
 	if rd == nil || rd.TablesVerified < 5 || rd.RowsVerified < 100000 || rd.TablesAhead < 1 || rd.TablesAhead+rd.TablesInFreeze != rd.TablesVerified {
 		t.Fatalf("the rollback's report: reverse drain %+v, want every table verified, some ahead of the freeze", rd)
