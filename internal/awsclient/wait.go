@@ -138,6 +138,7 @@ func (w Wait[T]) Until(ctx context.Context, watch Watch) (T, error) {
 	}
 	// The wait starts at its first answer: AWS's clock is read fresh from it.
 	var since time.Time
+	var told bool // OnStill heard at least once
 	limit := GiveUpAfter(watch.Expect)
 	nextStill, stillStep := firstStill(watch.Expect), max(firstStill(watch.Expect)/2, time.Minute)
 	p := poller[T]{
@@ -161,12 +162,16 @@ func (w Wait[T]) Until(ctx context.Context, watch Watch) (T, error) {
 			}
 			o := w.observed(v)
 			still := Still{What: w.What, ID: o.ID, Target: w.Target, Status: o.Status, Waited: waited}
-			if waited >= limit {
+			// A wait gives up only after it said it is still waiting, and one more poll: a
+			// clock that jumped past the limit between two polls (a suspended laptop, a
+			// stalled process) gets one more look at the resource before the wait ends.
+			if waited >= limit && told {
 				return false, &StuckError{Still: still, Expect: watch.Expect}
 			}
 			if watch.OnStill != nil {
 				watch.OnStill(still)
 			}
+			told = true
 			for nextStill <= waited {
 				nextStill, stillStep = nextStill+stillStep, 2*stillStep
 			}

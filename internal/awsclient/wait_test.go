@@ -100,6 +100,20 @@ func TestWaitSaysItIsStillWaitingThenGivesUp(t *testing.T) {
 	assert.True(t, strings.Contains(err.Error(), "app-new"))
 }
 
+// A clock that jumps past the limit between two polls (a suspended laptop, a stalled
+// process): the wait says it is still waiting and looks once more before it gives up.
+func TestWaitPastTheLimitAtOnceSaysSoBeforeGivingUp(t *testing.T) {
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := &scriptedInstance{statuses: []string{"modifying"}, now: start, tick: 2 * time.Hour}
+	var still []string
+	_, err := instanceWait(s, nil).Until(t.Context(), Watch{Poll: tiny, Clock: s.clock, Expect: 10 * time.Minute,
+		OnStill: func(st Still) { still = append(still, st.String()) }})
+	var stuck *StuckError
+	require.ErrorAs(t, err, &stuck)
+	assert.Equal(t, []string{"still waiting for DB instance app-new to be available (now modifying, 120 min)"}, still)
+	assert.Equal(t, 3, s.calls, "the first answer starts the wait, the second is told, the third gives up")
+}
+
 func TestGiveUpAfterIsGenerous(t *testing.T) {
 	assert.Equal(t, 70*time.Minute, GiveUpAfter(10*time.Minute))
 	assert.Equal(t, 8*time.Hour, GiveUpAfter(2*time.Hour))
