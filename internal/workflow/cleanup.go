@@ -90,22 +90,28 @@ func freezeGroupCleanupNote(r *run) []string {
 }
 
 // groupCopyCleanupNote says what cleanup does with the parameter groups of a replication
-// run: the copy stays; a MySQL/MariaDB source's group gets read_only back.
+// run: the copy stays (with PostgreSQL's bound on the reverse slots' WAL reset); a
+// MySQL/MariaDB source's group gets read_only back.
 func groupCopyCleanupNote(r *run) []string {
-	c := r.groupCopy()
-	if sg := r.st.SourceGroup; c != "" && sg != nil {
-		return []string{fmt.Sprintf("The DB parameter group %s (%s with %s=1) stays: the encrypted instance was restored with it.",
-			c, sg.Original, logicalReplication)}
-	}
-	if rp := r.st.Replication; c != "" && rp != nil && rp.ReverseWALBoundMB > 0 {
-		return []string{fmt.Sprintf("The DB parameter group %s stays: it is the encrypted instance's own copy of the source's group. Its %s (%d MB, the bound on the reverse slots' WAL) goes back to the engine default once the reverse slots are dropped.",
-			c, maxSlotWALKeepSize, rp.ReverseWALBoundMB)}
-	}
-	if c == "" || r.st.Replication == nil || r.st.Replication.ReadOnlyGroup == "" {
+	c, rp := r.groupCopy(), r.st.Replication
+	var notes []string
+	switch sg := r.st.SourceGroup; {
+	case c == "":
 		return nil
+	case sg != nil:
+		notes = append(notes, fmt.Sprintf("The DB parameter group %s (%s with %s=1) stays: the encrypted instance was restored with it.",
+			c, sg.Original, logicalReplication))
+	case rp != nil && rp.ReadOnlyGroup != "":
+		notes = append(notes, fmt.Sprintf("The DB parameter group %s stays: it is the encrypted instance's own copy of %s. Once the retired source is deleted, %s gets read_only back as it was before the freeze.",
+			c, rp.ReadOnlyGroup, rp.ReadOnlyGroup))
+	default:
+		notes = append(notes, fmt.Sprintf("The DB parameter group %s stays: it is the encrypted instance's own copy of the source's group.", c))
 	}
-	return []string{fmt.Sprintf("The DB parameter group %s stays: it is the encrypted instance's own copy of %s. Once the retired source is deleted, %s gets read_only back as it was before the freeze.",
-		c, r.st.Replication.ReadOnlyGroup, r.st.Replication.ReadOnlyGroup)}
+	if rp != nil && rp.ReverseWALBoundMB > 0 {
+		notes = append(notes, fmt.Sprintf("In %s, %s (%d MB, the bound on the reverse slots' WAL) goes back to the engine default once the reverse slots are dropped.",
+			c, maxSlotWALKeepSize, rp.ReverseWALBoundMB))
+	}
+	return notes
 }
 
 // cleanupInstance deletes the old replicas, the retired source with a final snapshot, then the

@@ -169,3 +169,16 @@ func TestStatusWarnsAboutReverseSlots(t *testing.T) {
 	AddReverseSlots(&rep, st, nil, fmt.Errorf("connect: refused"))
 	assert.Equal(t, []string{"the reverse slots on shop were not read: connect: refused"}, rep.Warnings)
 }
+
+// Cleanup's approval says the bound on the reverse slots' WAL is reset in the copy, which stays
+// with the encrypted instance, also when the source change made the copy.
+func TestCleanupSaysTheReverseWALBoundIsReset(t *testing.T) {
+	for _, sg := range []*SourceGroupState{nil, {Original: "app", Modified: true}} {
+		st := &State{ID: "m1", Source: "shop", Resources: []Resource{{Role: RoleParameterGroup, Name: "app-rdsencrypt-m1"}},
+			SourceGroup: sg, Replication: &ReplicationState{Engine: "postgres", ReverseStart: "0/1", ReverseWALBoundMB: 2048}}
+		notes := strings.Join(groupCopyCleanupNote(&run{st: st}), " ")
+		assert.Contains(t, notes, "The DB parameter group app-rdsencrypt-m1 ")
+		assert.Contains(t, notes, "stays")
+		assert.Contains(t, notes, "max_slot_wal_keep_size (2048 MB, the bound on the reverse slots' WAL) goes back to the engine default")
+	}
+}
