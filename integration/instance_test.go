@@ -429,6 +429,42 @@ func TestJournalLostIsRebuiltFromTags(t *testing.T) {
 	assert.ElementsMatch(t, []string{"ledger", workflow.NamesFor(fixedID, "ledger").Retired}, e.instanceIDs())
 }
 
+// An instance migrated once keeps that migration's tags (role target, its id) and its kept
+// snapshots; the journal of a later migration of the same name (here a rekey) stopped after
+// its restore is still rebuilt, for the later id: the finished migration's end state (its
+// instance at the source's name, no retired source left) is not a migration to resume
+// (review T9; rebuild used to refuse "resources of several migrations").
+func TestJournalLostIsRebuiltAfterAFinishedMigrationOfTheName(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	newKey := e.createKey("alias/k2")
+	e.createInstance(simpleSource("ledger"))
+	first := e.engine(fixedID, workflow.AutoApprove)
+	_, err := first.Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.NoError(t, err)
+	_, err = first.Cleanup(e.ctx(), fixedID)
+	require.NoError(t, err)
+	require.Equal(t, fixedID, e.describe("ledger").Tags[model.TagMigrationID], "the finished migration's tags stay")
+
+	const laterID = "4e5f6a7b"
+	later := e.engine(laterID, workflow.AutoApprove)
+	ctx := e.cancelAt(later, func(ev workflow.Event) bool {
+		return ev.Type == workflow.EventStepDone && ev.Step == workflow.StepRestore
+	})
+	_, err = later.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: newKey})
+	require.ErrorIs(t, err, workflow.ErrStopped)
+	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), laterID+".json")))
+
+	id, err := later.Rebuild(e.ctx(), workflow.KindInstance, region, "ledger")
+	require.NoError(t, err)
+	assert.Equal(t, laterID, id)
+	rep, err := later.Resume(e.ctx(), id)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	assert.Equal(t, newKey, e.describe("ledger").Settings.KmsKeyID)
+	assert.ElementsMatch(t, []string{"ledger", workflow.NamesFor(laterID, "ledger").Retired}, e.instanceIDs())
+}
+
 func TestParityDifferenceStopsBeforeCutover(t *testing.T) {
 	e := newEnv(t)
 	e.createKey("alias/k")

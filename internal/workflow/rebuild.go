@@ -34,32 +34,20 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	if err != nil {
 		return "", err
 	}
-	var encKey, preKey string
-	precopy, frozen := false, false
 	for _, s := range snaps {
 		if s.Tags[model.TagSource] == source && s.Tags[model.TagMigrationID] != "" {
 			ids[s.Tags[model.TagMigrationID]] = true
-			switch s.Tags[model.TagRole] {
-			case RoleEncryptedSnapshot:
-				encKey, frozen = s.KmsKeyID, true
-			case RoleSnapshot:
-				frozen = true
-			case RolePreEncryptedSnapshot:
-				preKey, precopy = s.KmsKeyID, true
-			case RolePreSnapshot:
-				precopy = true
-			}
 		}
 	}
 	insts, err := api.ListInstances(ctx)
 	if err != nil {
 		return "", err
 	}
-	var target *model.Instance
+	targets := map[string]*model.Instance{} // by migration id
 	for i := range insts {
 		if insts[i].Tags[model.TagSource] == source && insts[i].Tags[model.TagRole] == RoleTarget {
 			ids[insts[i].Tags[model.TagMigrationID]] = true
-			target = &insts[i]
+			targets[insts[i].Tags[model.TagMigrationID]] = &insts[i]
 		}
 	}
 	if id, err := groupCopyMigration(ctx, api, source); err != nil {
@@ -67,9 +55,30 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	} else if id != "" {
 		ids[id] = true // the source change came before any snapshot
 	}
+	if err := dropFinished(ctx, api, ids, targets, source); err != nil {
+		return "", err
+	}
 	id, err := onlyMigrationID(ids, source, region, "rdsencrypt migrate --db "+source)
 	if err != nil {
 		return "", err
+	}
+	target := targets[id]
+	var encKey, preKey string
+	precopy, frozen := false, false
+	for _, s := range snaps {
+		if s.Tags[model.TagSource] != source || s.Tags[model.TagMigrationID] != id {
+			continue // another migration's: a finished one keeps its encrypted and final snapshots
+		}
+		switch s.Tags[model.TagRole] {
+		case RoleEncryptedSnapshot:
+			encKey, frozen = s.KmsKeyID, true
+		case RoleSnapshot:
+			frozen = true
+		case RolePreEncryptedSnapshot:
+			preKey, precopy = s.KmsKeyID, true
+		case RolePreSnapshot:
+			precopy = true
+		}
 	}
 	names := NamesFor(id, source)
 	var targetRID string
@@ -257,6 +266,30 @@ func rebuiltGroupCopy(ctx context.Context, api model.RDS, region, id, source str
 	return nil, nil
 }
 
+// dropFinished removes from ids, while other ids remain, each migration whose only trace is
+// the end state of a finished one: its encrypted instance at the source's name (with its
+// tags, its snapshots kept as restore points, its DB parameter group copy) and no retired
+// source left. An instance migrated once is the source of the next migration of that name,
+// whose journal is the one to rebuild (review T9).
+func dropFinished(ctx context.Context, api model.RDS, ids map[string]bool, targets map[string]*model.Instance, source string) error {
+	for id := range ids {
+		// Only one instance has the source's name, so at most one id is dropped.
+		if t := targets[id]; len(ids) < 2 || t == nil || t.ID != source {
+			continue
+		}
+		retired := NamesFor(id, source).Retired
+		_, err := api.DescribeInstance(ctx, retired)
+		if err == nil {
+			continue // cutover made, not cleaned up: that migration is not finished
+		}
+		if !model.IsNotFound(err) {
+			return errorf(retired, "fix the cause (credentials, permissions), then retry", err, "cannot look for the retired source of migration %s", id)
+		}
+		delete(ids, id)
+	}
+	return nil
+}
+
 // onlyMigrationID returns the one migration id found on the tagged resources of source, or
 // says that there is none (start one with migrate) or several.
 func onlyMigrationID(ids map[string]bool, source, region, migrate string) (string, error) {
@@ -265,8 +298,14 @@ func onlyMigrationID(ids map[string]bool, source, region, migrate string) (strin
 			"no resource tagged %s=%s found in %s", model.TagSource, source, region)
 	}
 	if len(ids) > 1 {
-		return "", errorf(source, "roll back the others by hand, or pass one id: rdsencrypt resume <id>", nil,
-			"resources of several migrations of %s exist (%s)", source, strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
+		// Resume of an id needs its journal file: a command naming an id alone cannot run.
+		sorted := slices.Sorted(maps.Keys(ids))
+		var choices []string
+		for _, id := range sorted {
+			choices = append(choices, "restore "+id+".json from a backup into the state directory, then rdsencrypt resume "+id)
+		}
+		return "", errorf(source, strings.Join(choices, "; or ")+"; then roll the other back with its journal, or by hand (its resources carry the tag "+model.TagMigrationID+")", nil,
+			"resources of several unfinished migrations of %s exist (%s): which one to rebuild cannot be told from tags", source, strings.Join(sorted, ", "))
 	}
 	id := slices.Collect(maps.Keys(ids))[0]
 	if !ValidMigrationID(id) {
