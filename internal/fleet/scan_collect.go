@@ -49,6 +49,7 @@ func Scan(ctx context.Context, e *workflow.Engine, regions []string, kmsKey stri
 		}
 		rep.Errors = append(rep.Errors, readScanFacts(ctx, api, f, &facts)...)
 		members := map[string][]model.Instance{}
+		var tagged map[string]bool // read once per region, when a database is looked into
 		for _, inst := range f.instances {
 			if inst.ClusterID != "" {
 				members[inst.ClusterID] = append(members[inst.ClusterID], inst)
@@ -56,7 +57,13 @@ func Scan(ctx context.Context, e *workflow.Engine, regions []string, kmsKey stri
 			}
 			res := AnalyzeInstance(inst, facts)
 			if e.ChecksReplication(inst.Settings.Engine) {
-				lookForLeftovers(ctx, e, &inst, &res)
+				if tagged == nil {
+					var problem string
+					if tagged, problem = taggedMigrations(ctx, api, f); problem != "" {
+						rep.Errors = append(rep.Errors, problem)
+					}
+				}
+				lookForLeftovers(ctx, e, &inst, tagged, &res)
 			}
 			rep.Resources = append(rep.Resources, res)
 		}
@@ -148,14 +155,14 @@ func readScanFacts(ctx context.Context, api model.RDS, f regionFleet, facts *Sca
 
 // lookForLeftovers looks into inst's database for the tool's replication objects. It never
 // fails the scan: an instance it cannot look into is reported "not checked" with why.
-func lookForLeftovers(ctx context.Context, e *workflow.Engine, inst *model.Instance, res *ScanResource) {
+func lookForLeftovers(ctx context.Context, e *workflow.Engine, inst *model.Instance, tagged map[string]bool, res *ScanResource) {
 	if inst.Status != "available" {
 		res.Replication = &ScanReplication{NotChecked: "status " + inst.Status}
 		return
 	}
 	cctx, cancel := context.WithTimeout(ctx, leftoverTimeout)
 	defer cancel()
-	objects, err := e.ReplicationLeftovers(cctx, inst)
+	objects, err := e.ReplicationLeftovers(cctx, inst, tagged)
 	if err != nil {
 		why := redact.String(err.Error())
 		if errors.Is(err, workflow.ErrNotChecked) {
@@ -165,6 +172,33 @@ func lookForLeftovers(ctx context.Context, e *workflow.Engine, inst *model.Insta
 		return
 	}
 	res.AddLeftovers(objects)
+}
+
+// taggedMigrations are the migration ids (model.TagMigrationID) on the region's DB
+// instances, DB clusters and DB snapshots: a migration running from another machine, whose
+// replication objects must not get a drop as their fix. A snapshot list that cannot be read
+// is reported; the ids of the instances and clusters still count.
+func taggedMigrations(ctx context.Context, api model.RDS, f regionFleet) (map[string]bool, string) {
+	ids := map[string]bool{}
+	add := func(tags model.Tags) {
+		if id := tags[model.TagMigrationID]; id != "" {
+			ids[id] = true
+		}
+	}
+	for _, inst := range f.instances {
+		add(inst.Tags)
+	}
+	for _, c := range f.clusters {
+		add(c.Tags)
+	}
+	snaps, err := api.ListSnapshots(ctx)
+	if err != nil {
+		return ids, fmt.Sprintf("%s: list DB snapshots: %s", f.region, redact.String(err.Error()))
+	}
+	for _, s := range snaps {
+		add(s.Tags)
+	}
+	return ids, ""
 }
 
 // leftoverTimeout bounds the look into one database.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
@@ -32,10 +34,12 @@ type Leftover struct {
 }
 
 // ReplicationLeftovers lists the tool's replication objects (named replication.Prefix...)
-// on inst's database, each with how to remove it (docs/replication.md#leftovers). It
-// connects as the master user with the engine's credentials; without them it returns an
-// error wrapping ErrNotChecked.
-func (e *Engine) ReplicationLeftovers(ctx context.Context, inst *model.Instance) ([]Leftover, error) {
+// on inst's database, each with how to remove it (docs/replication.md#leftovers). tagged
+// are the migration ids on AWS resources of inst's region (model.TagMigrationID): an object
+// of such a migration whose journal is not here (the migration runs from another machine)
+// gets no SQL fix. It connects as the master user with the engine's credentials; without
+// them it returns an error wrapping ErrNotChecked.
+func (e *Engine) ReplicationLeftovers(ctx context.Context, inst *model.Instance, tagged map[string]bool) ([]Leftover, error) {
 	eng := e.Replication[replication.Family(inst.Settings.Engine)]
 	if eng == nil {
 		return nil, fmt.Errorf("%w: no replication engine for %s", ErrNotChecked, inst.Settings.Engine)
@@ -70,24 +74,44 @@ func (e *Engine) ReplicationLeftovers(ctx context.Context, inst *model.Instance)
 			default:
 				l.Fix = "rdsencrypt rollback " + st.ID + " (or rdsencrypt resume " + st.ID + " to finish it)"
 			}
+		} else if id := taggedOwner(tagged, o.Object); id != "" {
+			// Its drop would destroy a migration running elsewhere (review T6).
+			l.Migration = id
+			l.Fix = "none here: it belongs to migration " + id + ", whose journal is not on this machine (resources tagged " +
+				model.TagMigrationID + "=" + id + " exist): run rdsencrypt scan, cleanup " + id + " or rollback " + id + " where its journal is"
 		}
 		out = append(out, l)
 	}
 	return out, nil
 }
 
-// owner is the migration whose names the object carries: exactly, or followed by "_"
-// (the freeze check's slot, the reverse stream's, one per database).
+// owner is the journaled migration whose names the object carries.
 func owner(states []*State, object string) *State {
-	name := object[strings.LastIndex(object, " ")+1:]
-	name = strings.Trim(name[:strings.IndexByte(name+"@", '@')], "'`")
 	for _, st := range states {
-		own := replication.NamesFor(st.ID).Slot
-		if name == own || strings.HasPrefix(name, own+"_") {
+		if carries(object, st.ID) {
 			return st
 		}
 	}
 	return nil
+}
+
+// taggedOwner is the id of tagged whose names the object carries, "" when none does.
+func taggedOwner(tagged map[string]bool, object string) string {
+	for _, id := range slices.Sorted(maps.Keys(tagged)) {
+		if carries(object, id) {
+			return id
+		}
+	}
+	return ""
+}
+
+// carries reports whether the object has the names of migration id: exactly, or followed by
+// "_" (the freeze check's slot, the reverse stream's, one per database).
+func carries(object, id string) bool {
+	name := object[strings.LastIndex(object, " ")+1:]
+	name = strings.Trim(name[:strings.IndexByte(name+"@", '@')], "'`")
+	own := replication.NamesFor(id).Slot
+	return name == own || strings.HasPrefix(name, own+"_")
 }
 
 // ChecksReplication reports whether the engine has a replication engine for an RDS engine

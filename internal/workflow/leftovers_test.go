@@ -36,7 +36,7 @@ func TestLeftoverOwner(t *testing.T) {
 	}
 }
 
-// leftoversOf is an engine whose database holds the given objects.
+// leftoversOf is an engine whose database holds the given objects, each with its SQL drop.
 type leftoversOf struct {
 	replication.Engine
 	objects []string
@@ -47,7 +47,7 @@ func (l leftoversOf) Name() string { return "postgres" }
 func (l leftoversOf) Leftovers(context.Context, replication.Endpoint) ([]replication.Leftover, error) {
 	out := make([]replication.Leftover, len(l.objects))
 	for i, o := range l.objects {
-		out[i] = replication.Leftover{Object: o}
+		out[i] = replication.Leftover{Object: o, Drop: "DROP " + o}
 	}
 	return out, nil
 }
@@ -66,14 +66,38 @@ func TestLeftoversOfARunningMigrationAreInUse(t *testing.T) {
 
 	release, err := store.Lock("abcd1234")
 	require.NoError(t, err)
-	left, err := e.ReplicationLeftovers(context.Background(), inst)
+	left, err := e.ReplicationLeftovers(context.Background(), inst, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []Leftover{{Object: slot, Migration: "abcd1234", InUse: true}}, left)
 
 	require.NoError(t, release())
-	left, err = e.ReplicationLeftovers(context.Background(), inst)
+	left, err = e.ReplicationLeftovers(context.Background(), inst, nil)
 	require.NoError(t, err)
 	require.Len(t, left, 1)
 	assert.False(t, left[0].InUse)
 	assert.Equal(t, "rdsencrypt rollback abcd1234 (or rdsencrypt resume abcd1234 to finish it)", left[0].Fix)
+}
+
+// A migration run from another machine has no journal here, but AWS resources tagged with
+// its id: its slot's fix is to go where its journal is, never the SQL that drops it (review
+// T6: scan from a laptop told the operator to destroy a live migration's stream). Only an
+// object of a migration with neither journal nor tagged resources gets its SQL.
+func TestLeftoversOfAMigrationElsewhereGetNoDrop(t *testing.T) {
+	store, err := OpenStore(t.TempDir())
+	require.NoError(t, err)
+	running := "slot " + replication.NamesFor("abcd1234").In("shop").Slot
+	gone := "slot " + replication.NamesFor("ffff0000").Slot
+	eng := leftoversOf{objects: []string{running, gone}}
+	e := &Engine{Store: store, Credentials: CredentialChain{EnvPassword: "pw"},
+		Replication: map[string]replication.Engine{"postgres": eng}}
+	inst := &model.Instance{ID: "shop", Endpoint: "shop.example", MasterUsername: "master", Settings: model.InstanceSettings{Engine: "postgres", Port: 5432}}
+
+	left, err := e.ReplicationLeftovers(context.Background(), inst, map[string]bool{"abcd1234": true, "other": true})
+	require.NoError(t, err)
+	require.Len(t, left, 2)
+	assert.Equal(t, "abcd1234", left[0].Migration)
+	assert.NotContains(t, left[0].Fix, "DROP")
+	assert.Contains(t, left[0].Fix, "migration abcd1234, whose journal is not on this machine")
+	assert.Equal(t, "", left[1].Migration)
+	assert.Equal(t, "DROP "+gone, left[1].Fix)
 }

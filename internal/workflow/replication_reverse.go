@@ -109,7 +109,7 @@ func (e *Engine) ReverseSlots(ctx context.Context, st *State) ([]Leftover, error
 	if err != nil {
 		return nil, err
 	}
-	objects, err := e.ReplicationLeftovers(ctx, inst)
+	objects, err := e.ReplicationLeftovers(ctx, inst, nil) // st is journaled here
 	if err != nil {
 		return nil, err
 	}
