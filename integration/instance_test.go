@@ -411,20 +411,7 @@ func TestJournalLostIsRebuiltFromTags(t *testing.T) {
 	e := newEnv(t)
 	e.createKey("alias/k")
 	src := e.createInstance(simpleSource("ledger"))
-	eng := e.engine(fixedID, workflow.AutoApprove)
-	ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
-		return ev.Type == workflow.EventStepDone && ev.Step == workflow.StepRestore
-	})
-	_, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
-	require.ErrorIs(t, err, workflow.ErrStopped)
-	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), fixedID+".json")))
-
-	id, err := eng.Rebuild(e.ctx(), workflow.KindInstance, region, "ledger")
-	require.NoError(t, err)
-	assert.Equal(t, fixedID, id)
-	rep, err := eng.Resume(e.ctx(), id)
-	require.NoError(t, err)
-	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	resumeRebuiltAfterRestore(t, e, fixedID, "alias/k")
 	assert.Equal(t, src.Endpoint, e.describe("ledger").Endpoint)
 	assert.ElementsMatch(t, []string{"ledger", workflow.NamesFor(fixedID, "ledger").Retired}, e.instanceIDs())
 }
@@ -447,22 +434,29 @@ func TestJournalLostIsRebuiltAfterAFinishedMigrationOfTheName(t *testing.T) {
 	require.Equal(t, fixedID, e.describe("ledger").Tags[model.TagMigrationID], "the finished migration's tags stay")
 
 	const laterID = "4e5f6a7b"
-	later := e.engine(laterID, workflow.AutoApprove)
-	ctx := e.cancelAt(later, func(ev workflow.Event) bool {
-		return ev.Type == workflow.EventStepDone && ev.Step == workflow.StepRestore
-	})
-	_, err = later.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: newKey})
-	require.ErrorIs(t, err, workflow.ErrStopped)
-	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), laterID+".json")))
-
-	id, err := later.Rebuild(e.ctx(), workflow.KindInstance, region, "ledger")
-	require.NoError(t, err)
-	assert.Equal(t, laterID, id)
-	rep, err := later.Resume(e.ctx(), id)
-	require.NoError(t, err)
-	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	resumeRebuiltAfterRestore(t, e, laterID, newKey)
 	assert.Equal(t, newKey, e.describe("ledger").Settings.KmsKeyID)
 	assert.ElementsMatch(t, []string{"ledger", workflow.NamesFor(laterID, "ledger").Retired}, e.instanceIDs())
+}
+
+// resumeRebuiltAfterRestore migrates ledger as migration id to key, stops it after its
+// restore, deletes its journal, rebuilds it from the tags (id expected) and resumes it to the end.
+func resumeRebuiltAfterRestore(t *testing.T, e *env, id, key string) {
+	t.Helper()
+	eng := e.engine(id, workflow.AutoApprove)
+	ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
+		return ev.Type == workflow.EventStepDone && ev.Step == workflow.StepRestore
+	})
+	_, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: key})
+	require.ErrorIs(t, err, workflow.ErrStopped)
+	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), id+".json")))
+
+	got, err := eng.Rebuild(e.ctx(), workflow.KindInstance, region, "ledger")
+	require.NoError(t, err)
+	require.Equal(t, id, got)
+	rep, err := eng.Resume(e.ctx(), got)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
 }
 
 func TestParityDifferenceStopsBeforeCutover(t *testing.T) {
