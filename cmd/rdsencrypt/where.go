@@ -53,7 +53,7 @@ func (a *app) pasteable(msg string) string {
 		b.WriteString("rdsencrypt")
 		for _, f := range flags {
 			if !strings.Contains(rest, f.name+" ") && !strings.Contains(rest, f.name+"=") {
-				b.WriteString(" " + f.name + " " + shellQuote(f.value))
+				b.WriteString(" " + f.name + " " + workflow.ShellQuote(f.value))
 			}
 		}
 		b.WriteString(" " + msg[m[2]:m[3]])
@@ -78,16 +78,6 @@ func (a *app) globalFlags() []globalFlag {
 }
 
 type globalFlag struct{ name, value string }
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+%", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
 
 // pasteableResult makes the commands of a report and of an error pasteable (see pasteable).
 func (a *app) pasteableResult(rep *workflow.Report, err error) {

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -177,12 +178,7 @@ func (r *run) settleGroupCopy(ctx context.Context, original, use string, ignore 
 		for i, d := range diffs {
 			names[i] = d.name
 		}
-		// The copy made to match the original (pending-reboot suits static and dynamic ones).
-		match := fmt.Sprintf("aws rds modify-db-parameter-group --db-parameter-group-name %s --parameters ParameterName=%s,ParameterValue=%s,ApplyMethod=pending-reboot", res.Name, d.name, d.want)
-		if d.want == "" {
-			match = fmt.Sprintf("aws rds reset-db-parameter-group --db-parameter-group-name %s --parameters ParameterName=%s,ApplyMethod=pending-reboot", res.Name, d.name)
-		}
-		return errorf(res.Name, fmt.Sprintf("%s (likewise for each parameter listed), then rdsencrypt resume %s; or rdsencrypt rollback %s", match, r.st.ID, r.st.ID), nil,
+		return errorf(res.Name, fmt.Sprintf("%s, then rdsencrypt resume %s; or rdsencrypt rollback %s", matchCommands(res.Name, diffs), r.st.ID, r.st.ID), nil,
 			"the DB parameter group %s differs from %s, which it copies, %s after the copy, in %s (%s: %q in the copy, %q in %s): not %s",
 			res.Name, original, groupSettle, strings.Join(names, ", "), d.name, d.got, d.want, original, use)
 	}
@@ -201,6 +197,50 @@ func (r *run) settleCopyBeforeRestore(ctx context.Context) error {
 		return err
 	}
 	return r.settleGroupCopy(ctx, src.Settings.DBParameterGroupName, "restoring "+r.names.Target+" with it")
+}
+
+// matchCommands are the AWS CLI commands that make group hold the wanted value of every
+// difference: modify-db-parameter-group for a value, reset-db-parameter-group for a parameter
+// the original leaves at its default; pending-reboot suits static and dynamic parameters
+// alike. The parameters go in the CLI's JSON form, quoted for a POSIX shell, so that values
+// with commas, spaces, quotes or $ (shared_preload_libraries, search_path) run as printed;
+// AWS takes at most 20 parameters a call.
+func matchCommands(group string, diffs []parameterDifference) string {
+	type param struct {
+		ParameterName  string
+		ParameterValue *string `json:",omitempty"`
+		ApplyMethod    string
+	}
+	var modify, reset []param
+	for _, d := range diffs {
+		if d.want == "" {
+			reset = append(reset, param{ParameterName: d.name, ApplyMethod: "pending-reboot"})
+		} else {
+			modify = append(modify, param{ParameterName: d.name, ParameterValue: &d.want, ApplyMethod: "pending-reboot"})
+		}
+	}
+	var cmds []string
+	for _, c := range []struct {
+		verb   string
+		params []param
+	}{{"modify-db-parameter-group", modify}, {"reset-db-parameter-group", reset}} {
+		for chunk := range slices.Chunk(c.params, 20) {
+			js, _ := json.Marshal(chunk) // strings and a pointer to one: cannot fail
+			cmds = append(cmds, fmt.Sprintf("aws rds %s --db-parameter-group-name %s --parameters %s", c.verb, group, ShellQuote(string(js))))
+		}
+	}
+	return strings.Join(cmds, " && ")
+}
+
+// ShellQuote quotes s as one word for a POSIX shell when it needs it: next commands print
+// values as they run.
+func ShellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // parameterDifference is one parameter whose value differs between two DB parameter groups.

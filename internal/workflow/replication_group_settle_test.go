@@ -2,7 +2,10 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,12 +148,51 @@ func TestCopyDifferingFromItsOriginalStops(t *testing.T) {
 	assert.Contains(t, e.Problem, copyName)
 	assert.Contains(t, e.Problem, "orders-params")
 	assert.Contains(t, e.Problem, `max_connections: "100" in the copy, "500" in orders-params`)
-	assert.Equal(t, "aws rds modify-db-parameter-group --db-parameter-group-name "+copyName+" --parameters ParameterName=max_connections,ParameterValue=500,ApplyMethod=pending-reboot"+
-		" (likewise for each parameter listed), then rdsencrypt resume "+r.st.ID+"; or rdsencrypt rollback "+r.st.ID, e.Next)
+	assert.Equal(t, "aws rds modify-db-parameter-group --db-parameter-group-name "+copyName+
+		` --parameters '[{"ParameterName":"max_connections","ParameterValue":"500","ApplyMethod":"pending-reboot"}]'`+
+		", then rdsencrypt resume "+r.st.ID+"; or rdsencrypt rollback "+r.st.ID, e.Next)
 	assert.NotContains(t, e.Error(), "\n")
 
 	aws.groups[copyName]["max_connections"] = "500"
 	aws.groups[copyName][logicalReplication] = "1"
 	require.Error(t, r.settleGroupCopy(ctx, "orders-params", "putting it on orders"), "a parameter the migration did not set")
 	require.NoError(t, r.settleGroupCopy(ctx, "orders-params", "putting it on orders", logicalReplication))
+}
+
+// The commands that make a copy match its original run as printed in a POSIX shell, for
+// values with commas, spaces, quotes and $ (review T11): each --parameters word, as the
+// shell passes it to the AWS CLI, is JSON naming every differing parameter with its value.
+func TestMatchCommandsRunAsPrinted(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no POSIX shell here")
+	}
+	diffs := []parameterDifference{
+		{name: "shared_preload_libraries", want: "pg_stat_statements,pg_cron"},
+		{name: "search_path", want: `"$user", public`},
+		{name: "application_name", want: "it's"},
+		{name: "work_mem"}, // the original leaves it at its default: reset
+	}
+	cmds := matchCommands("orders-params-rdsencrypt-x", diffs)
+	type param struct{ ParameterName, ParameterValue, ApplyMethod string }
+	got := map[string]param{}
+	for _, cmd := range strings.Split(cmds, " && ") {
+		// The shell prints each word the AWS CLI would get, one per line (JSON has no newline).
+		out, err := exec.Command(sh, "-c", "printf '%s\\n' "+strings.TrimPrefix(cmd, "aws ")).Output()
+		require.NoError(t, err, cmd)
+		words := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+		require.Equal(t, "--parameters", words[len(words)-2], cmd)
+		var ps []param
+		require.NoError(t, json.Unmarshal([]byte(words[len(words)-1]), &ps), cmd)
+		for _, p := range ps {
+			assert.Equal(t, "pending-reboot", p.ApplyMethod)
+			got[words[1]+" "+p.ParameterName] = p
+		}
+	}
+	assert.Equal(t, map[string]param{
+		"modify-db-parameter-group shared_preload_libraries": {"shared_preload_libraries", "pg_stat_statements,pg_cron", "pending-reboot"},
+		"modify-db-parameter-group search_path":              {"search_path", `"$user", public`, "pending-reboot"},
+		"modify-db-parameter-group application_name":         {"application_name", "it's", "pending-reboot"},
+		"reset-db-parameter-group work_mem":                  {"work_mem", "", "pending-reboot"},
+	}, got)
 }
