@@ -113,6 +113,28 @@ func TestCopyTagsRecheckedBeforeEveryWrite(t *testing.T) {
 	assert.Equal(t, []string{"orders-params", copyName}, writes)
 }
 
+// Review T7: the freeze checks the copy's tags before it writes read_only anywhere: a copy
+// that is no longer this migration's stops it with the source's group untouched (production
+// still writable). On the old code the source's group was written first.
+func TestFreezeChecksTheCopyBeforeWritingTheSource(t *testing.T) {
+	ctx := context.Background()
+	src := sampleSource()
+	src.Settings.Engine, src.Settings.DBParameterGroupName = "mariadb", "orders-params"
+	st := newState(buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: src, key: sampleKey, strategy: StrategyReplication}), MigrateRequest{})
+	st.Replication = &ReplicationState{ReadOnlyGroup: "orders-params", ReadOnlyBefore: "0"}
+	copyName := "orders-params-rdsencrypt-0a1b2c3d"
+	var writes []string
+	foreign := &model.ParameterGroup{Name: copyName, Tags: model.Tags{model.TagMigrationID: "other", model.TagRole: RoleParameterGroup}}
+	r := &run{e: &Engine{}, st: st, api: copyGroups{pg: foreign, writes: &writes}}
+	require.Equal(t, []string{"orders-params", copyName}, r.frozenGroups())
+	require.Error(t, r.freezeGroup(ctx))
+	assert.Empty(t, writes, "nothing written")
+
+	r.api = copyGroups{pg: &model.ParameterGroup{Name: copyName, Tags: r.ourTags(RoleParameterGroup)}, writes: &writes}
+	require.NoError(t, r.freezeGroup(ctx))
+	assert.Equal(t, []string{"orders-params", copyName}, writes)
+}
+
 // resets records ResetParameters calls and fails the test on SetParameters.
 type resets struct {
 	copyGroups

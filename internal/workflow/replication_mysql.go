@@ -72,10 +72,14 @@ func (r *run) freezeGroup(ctx context.Context) error {
 			return err
 		}
 	}
+	// Every group is checked before any is written: a copy that is no longer this migration's
+	// stops the freeze before the source's group makes production read-only (review T7).
 	for _, group := range r.frozenGroups() {
 		if err := r.recheckGroupCopy(ctx, group); err != nil {
 			return err
 		}
+	}
+	for _, group := range r.frozenGroups() {
 		if err := r.api.SetParameters(ctx, group, map[string]string{readOnlyParameter: "1"}); err != nil {
 			return errorf(r.st.Source, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, err,
 				"cannot set read_only in the parameter group %s", group)
