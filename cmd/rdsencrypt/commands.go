@@ -405,14 +405,15 @@ func (a *app) runOnMigration(ctx context.Context, id string, op func(*workflow.E
 func (a *app) statusCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "status [MIGRATION-ID]",
-		Short: "List migrations and where each stands (reads only the local journals)",
+		Short: "List migrations and where each stands, from the local journals",
 		Long: `status lists the migrations of the state directory from their journals, without an AWS
-call. A migration whose journal says it is running while no process holds its lock was
+call (but for the case below). A migration whose journal says it is running while no process holds its lock was
 interrupted (kill -9, a crash, a reboot): status says so and how to continue it.
 
 status MIGRATION-ID of a PostgreSQL replication migration between its cutover and cleanup also
 reads the reverse stream's slots on the new instance (one DescribeDBInstances and a database
-session as the master user, credentials as for migrate): whether each is read and the WAL it
+session as the master user, credentials as for migrate but never a prompt: without a secret,
+--db-secret or RDSENCRYPT_DB_PASSWORD it says it could not read them): whether each is read and the WAL it
 keeps, with a warning when one is not read, keeps more than 1 GiB, or was invalidated.`,
 		Example:           "  rdsencrypt status\n  rdsencrypt status 0a1b2c3d -o json",
 		Args:              cobra.MaximumNArgs(1),
@@ -485,14 +486,17 @@ keeps, with a warning when one is not read, keeps more than 1 GiB, or was invali
 	}
 }
 
-// statusReport is the report of a journal as status shows it: an interrupted migration
-// says so and how to continue.
 // readReverseSlots adds to rep the reverse slots st keeps on its new instance; a failure to
-// read them is a warning in the report, not the command's error.
+// read them is a warning in the report, not the command's error. Like scan, it uses the
+// credential chain without its prompt: status never asks for a password.
 func (a *app) readReverseSlots(ctx context.Context, rep *workflow.Report, st *workflow.State) {
 	eng, _, err := a.engineWith(ctx, a.awsConfig(st.Region))
 	var slots []workflow.Leftover
 	if err == nil {
+		if ch, ok := eng.Credentials.(workflow.CredentialChain); ok {
+			ch.Prompt = nil
+			eng.Credentials = ch
+		}
 		slots, err = eng.ReverseSlots(ctx, st)
 	}
 	if err != nil {
@@ -501,6 +505,8 @@ func (a *app) readReverseSlots(ctx context.Context, rep *workflow.Report, st *wo
 	workflow.AddReverseSlots(rep, st, slots, err)
 }
 
+// statusReport is the report of a journal as status shows it: an interrupted migration
+// says so and how to continue.
 func statusReport(store *workflow.Store, st *workflow.State) *workflow.Report {
 	rep := workflow.ReportOf(st)
 	if store.Interrupted(st) {
