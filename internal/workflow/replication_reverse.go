@@ -273,7 +273,10 @@ func (r *run) drainReverse(ctx context.Context, newInst, old *model.Instance) er
 		// A database made on the new instance after the cutover has no reverse stream: its
 		// writes would not reach the retired source, and this check fails again until it is
 		// gone from the new instance (review S14).
-		return r.dbError(err, fmt.Sprintf("if you need its data, copy it to %s (pg_dump from %s, pg_restore into %s), then drop it on %s and run rdsencrypt rollback %s again; or keep the new instance: rdsencrypt cleanup %s",
+		// The retired source is frozen (default_transaction_read_only in every database): a
+		// restore there needs the setting off for its own session, which a client's startup
+		// options override (review T5).
+		return r.dbError(err, fmt.Sprintf("if you need its data, copy it to %s (pg_dump -Fc from %s, then PGOPTIONS='-c default_transaction_read_only=off' pg_restore -C -d postgres into %s, which stays read-only otherwise), then drop it on %s and run rdsencrypt rollback %s again; or keep the new instance: rdsencrypt cleanup %s",
 			old.ID, newInst.ID, old.ID, newInst.ID, r.st.ID, r.st.ID),
 			"cannot roll back %s: the databases of %s changed after the cutover, and a database created there has no reverse stream into %s", r.st.ID, newInst.ID, old.ID)
 	}

@@ -131,7 +131,7 @@ func TestRollbackNamesADatabaseCreatedAfterTheCutover(t *testing.T) {
 	assert.Contains(t, err.Error(), "has no reverse stream into shop-old")
 	next := NextOf(err)
 	assert.Contains(t, next, "drop it on shop")
-	assert.Contains(t, next, "pg_dump from shop, pg_restore into shop-old")
+	assert.Contains(t, next, "pg_dump -Fc from shop, then PGOPTIONS='-c default_transaction_read_only=off' pg_restore -C -d postgres into shop-old")
 	assert.Contains(t, next, "rdsencrypt cleanup m1")
 	assert.NotEqual(t, "rdsencrypt rollback m1", next)
 	assert.False(t, st.Replication.ReverseDrained)
