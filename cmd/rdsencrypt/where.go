@@ -30,9 +30,16 @@ func (a *app) useJournal(st *workflow.State) {
 // commandMention finds "rdsencrypt <command>" in a message: a command the tool prints.
 var commandMention = regexp.MustCompile(`\brdsencrypt (resume|rollback|cleanup|status|migrate|plan|batch|scan|iam-policy|demo)\b`)
 
-// pasteable makes every command a message mentions runnable as printed: it carries the
-// global flags of this invocation (state directory, region, endpoint, profile), which a
-// command run later from another shell would otherwise lose. It is idempotent.
+// awsMention finds "aws <service> <operation>" in a message: an AWS CLI command the tool
+// prints (modify a parameter group, enable a key, reboot the source...).
+var awsMention = regexp.MustCompile(`\baws ([a-z][a-z0-9-]* [a-z][a-z0-9-]*)\b`)
+
+// pasteable makes every command a message mentions runnable as printed: an rdsencrypt command
+// carries the global flags of this invocation (state directory, region, endpoint, profile),
+// which a command run later from another shell would otherwise lose; an aws command carries
+// the region, endpoint and profile, so it acts on the account and region the migration runs
+// in, not on the shell's defaults (review T16: a same-named instance elsewhere). It is
+// idempotent.
 func (a *app) pasteable(msg string) string {
 	if a.pasteAs != nil {
 		return a.pasteAs(msg)
@@ -41,16 +48,34 @@ func (a *app) pasteable(msg string) string {
 	if len(flags) == 0 {
 		return msg
 	}
+	var awsFlags []globalFlag
+	for _, f := range flags {
+		if f.name != "--state-dir" {
+			awsFlags = append(awsFlags, f)
+		}
+	}
+	msg = withFlags(msg, commandMention, "rdsencrypt", flags)
+	return withFlags(msg, awsMention, "aws", awsFlags)
+}
+
+// withFlags writes flags after each command mention finds (program and its first submatch),
+// but for the flags the command already has up to the end of its clause (a separator, or the
+// next command).
+func withFlags(msg string, mention *regexp.Regexp, program string, flags []globalFlag) string {
+	if len(flags) == 0 {
+		return msg
+	}
 	var b strings.Builder
 	last := 0
-	for _, m := range commandMention.FindAllStringSubmatchIndex(msg, -1) {
-		// the command runs to the end of its clause; flags it already has are not repeated
+	for _, m := range mention.FindAllStringSubmatchIndex(msg, -1) {
 		rest := msg[m[1]:]
-		if end := strings.IndexAny(rest, ";\n)"); end >= 0 {
-			rest = rest[:end]
+		for _, stop := range []string{";", "\n", ")", "&&", ", ", "rdsencrypt ", "aws "} {
+			if end := strings.Index(rest, stop); end >= 0 {
+				rest = rest[:end]
+			}
 		}
 		b.WriteString(msg[last:m[0]])
-		b.WriteString("rdsencrypt")
+		b.WriteString(program)
 		for _, f := range flags {
 			if !strings.Contains(rest, f.name+" ") && !strings.Contains(rest, f.name+"=") {
 				b.WriteString(" " + f.name + " " + workflow.ShellQuote(f.value))
