@@ -79,6 +79,12 @@ func (e *Engine) ReplicationLeftovers(ctx context.Context, inst *model.Instance,
 			l.Migration = id
 			l.Fix = "none here: it belongs to migration " + id + ", whose journal is not on this machine (resources tagged " +
 				model.TagMigrationID + "=" + id + " exist): run rdsencrypt scan, cleanup " + id + " or rollback " + id + " where its journal is"
+			// A finished migration's tags stay for good: when its journal is lost everywhere,
+			// the SQL is the only way left (review T15). Not for a slot being read: a live
+			// stream reads it.
+			if o.Drop != "" && (o.Slot == nil || !o.Slot.Active) {
+				l.Fix += "; only if migration " + id + " runs nowhere and its journal is lost for good: " + o.Drop
+			}
 		}
 		out = append(out, l)
 	}

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,6 +41,7 @@ func TestLeftoverOwner(t *testing.T) {
 type leftoversOf struct {
 	replication.Engine
 	objects []string
+	active  map[string]bool // slots a stream reads now
 }
 
 func (l leftoversOf) Name() string { return "postgres" }
@@ -48,6 +50,9 @@ func (l leftoversOf) Leftovers(context.Context, replication.Endpoint) ([]replica
 	out := make([]replication.Leftover, len(l.objects))
 	for i, o := range l.objects {
 		out[i] = replication.Leftover{Object: o, Drop: "DROP " + o}
+		if strings.HasPrefix(o, "slot ") {
+			out[i].Slot = &replication.SlotState{Active: l.active[o]}
+		}
 	}
 	return out, nil
 }
@@ -68,7 +73,7 @@ func TestLeftoversOfARunningMigrationAreInUse(t *testing.T) {
 	require.NoError(t, err)
 	left, err := e.ReplicationLeftovers(context.Background(), inst, nil)
 	require.NoError(t, err)
-	assert.Equal(t, []Leftover{{Object: slot, Migration: "abcd1234", InUse: true}}, left)
+	assert.Equal(t, []Leftover{{Object: slot, Migration: "abcd1234", InUse: true, Slot: &replication.SlotState{}}}, left)
 
 	require.NoError(t, release())
 	left, err = e.ReplicationLeftovers(context.Background(), inst, nil)
@@ -86,18 +91,22 @@ func TestLeftoversOfAMigrationElsewhereGetNoDrop(t *testing.T) {
 	store, err := OpenStore(t.TempDir())
 	require.NoError(t, err)
 	running := "slot " + replication.NamesFor("abcd1234").In("shop").Slot
+	idle := "publication " + replication.NamesFor("abcd1234").In("shop").Publication
 	gone := "slot " + replication.NamesFor("ffff0000").Slot
-	eng := leftoversOf{objects: []string{running, gone}}
+	eng := leftoversOf{objects: []string{running, idle, gone}, active: map[string]bool{running: true}}
 	e := &Engine{Store: store, Credentials: CredentialChain{EnvPassword: "pw"},
 		Replication: map[string]replication.Engine{"postgres": eng}}
 	inst := &model.Instance{ID: "shop", Endpoint: "shop.example", MasterUsername: "master", Settings: model.InstanceSettings{Engine: "postgres", Port: 5432}}
 
 	left, err := e.ReplicationLeftovers(context.Background(), inst, map[string]bool{"abcd1234": true, "other": true})
 	require.NoError(t, err)
-	require.Len(t, left, 2)
+	require.Len(t, left, 3)
 	assert.Equal(t, "abcd1234", left[0].Migration)
-	assert.NotContains(t, left[0].Fix, "DROP")
+	assert.NotContains(t, left[0].Fix, "DROP", "a slot a stream reads: the migration lives")
 	assert.Contains(t, left[0].Fix, "migration abcd1234, whose journal is not on this machine")
-	assert.Equal(t, "", left[1].Migration)
-	assert.Equal(t, "DROP "+gone, left[1].Fix)
+	// Review T15: a finished migration's tags stay, so the SQL stays available, on condition.
+	assert.Equal(t, "abcd1234", left[1].Migration)
+	assert.Contains(t, left[1].Fix, "where its journal is; only if migration abcd1234 runs nowhere and its journal is lost for good: DROP "+idle)
+	assert.Equal(t, "", left[2].Migration)
+	assert.Equal(t, "DROP "+gone, left[2].Fix)
 }
