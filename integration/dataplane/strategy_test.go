@@ -163,6 +163,12 @@ func (e *toolEnv) lagEvents() []string {
 func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	e := startTool(t, 300)
 	e.appGroup("app") // rds.logical_replication off: the route's source change turns it on
+	// The operator's own bound on the WAL slots keep (review T14): larger than the tool's
+	// (2048 MB for 20 GiB), so the cutover replaces it in the copy and cleanup puts it back.
+	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String("app"),
+		Parameters: []types.Parameter{{ParameterName: aws.String("max_slot_wal_keep_size"), ParameterValue: aws.String("51200"), ApplyMethod: types.ApplyMethodImmediate}}}); err != nil {
+		t.Fatal(err)
+	}
 	inst := e.createPostgres("orders", "app")
 	host, port := aws.ToString(inst.Endpoint.Address), int(aws.ToInt32(inst.Endpoint.Port))
 	e.pgbenchInit(host, port, 1)
@@ -236,6 +242,9 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	if v := e.parameters(workflow.ParameterGroupCopyName("app", "repl0001"))["log_min_duration_statement"]; v != "250" {
 		t.Fatalf("the new instance's parameter group has log_min_duration_statement %q", v)
 	}
+	if v := e.parameters(workflow.ParameterGroupCopyName("app", "repl0001"))["max_slot_wal_keep_size"]; v != "2048" {
+		t.Fatalf("the new instance's parameter group has max_slot_wal_keep_size %q after the cutover, want the tool's 2048", v)
+	}
 	after := len(w.Commits())
 	e.eventually("pgbench commits on the encrypted instance", func() bool { return len(w.Commits()) > after+20 })
 	w.Stop()
@@ -259,6 +268,9 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	}
 	if left, err := postgres.New().Leftovers(e.ctx, pgEndpoint(final)); err != nil || len(left) > 0 {
 		t.Errorf("replication objects left on the new instance after cleanup: %v %v", left, err)
+	}
+	if v := e.parameters(workflow.ParameterGroupCopyName("app", "repl0001"))["max_slot_wal_keep_size"]; v != "51200" {
+		t.Errorf("the new instance's parameter group has max_slot_wal_keep_size %q after cleanup, want the source group's 51200 back", v)
 	}
 	gap, _ := longestGap(cs)
 	from, to := e.stepWindow(workflow.StepReplSourceGroup)

@@ -108,8 +108,12 @@ func groupCopyCleanupNote(r *run) []string {
 		notes = append(notes, fmt.Sprintf("The DB parameter group %s stays: it is the encrypted instance's own copy of the source's group.", c))
 	}
 	if rp != nil && rp.ReverseWALBoundMB > 0 {
-		notes = append(notes, fmt.Sprintf("In %s, %s (%d MB, the bound on the reverse slots' WAL) goes back to the engine default once the reverse slots are dropped.",
-			c, maxSlotWALKeepSize, rp.ReverseWALBoundMB))
+		back := "the engine default (-1: unbounded)"
+		if v := rp.ReverseWALBoundBefore; v != "" && v != "-1" {
+			back = v + " MB, the value the group had before the cutover"
+		}
+		notes = append(notes, fmt.Sprintf("In %s, %s (%d MB, the bound on every replication slot's WAL since the cutover) goes back to %s once the reverse slots are dropped.",
+			c, maxSlotWALKeepSize, rp.ReverseWALBoundMB, back))
 	}
 	return notes
 }

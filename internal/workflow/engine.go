@@ -274,7 +274,7 @@ func ReportOf(st *State) *Report {
 		rep.Next = fmt.Sprintf("rdsencrypt cleanup %s   (when the encrypted database has proven itself)", st.ID)
 	}
 	if KeepsReverseWAL(st) && st.Status == StatusCompleted {
-		rep.Warnings = append(rep.Warnings, reverseWALWarning(st.ID, st.Source, NamesFor(st.ID, st.Source).Retired, st.groupCopy(), st.Replication.ReverseWALBoundMB))
+		rep.Warnings = append(rep.Warnings, reverseWALWarning(st.ID, st.Source, NamesFor(st.ID, st.Source).Retired, st.groupCopy(), st.Replication.ReverseWALBoundMB, crossRegionReplicas(st.Region, st.Replicas)))
 	}
 	return rep
 }

@@ -588,7 +588,7 @@ func cutoverApproval(r *run, a *Approval) {
 	}
 	a.Details = append(a.Details, masterSecretDetails(r)...)
 	if rp := r.st.Replication; rp != nil && rp.Engine == "postgres" {
-		a.Details = append(a.Details, reverseWALWarning(r.st.ID, r.st.Source, r.names.Retired, r.groupCopy(), r.reverseWALBound()))
+		a.Details = append(a.Details, reverseWALWarning(r.st.ID, r.st.Source, r.names.Retired, r.groupCopy(), r.reverseWALBound(), crossRegionReplicas(r.st.Region, r.st.Replicas)))
 	}
 }
 

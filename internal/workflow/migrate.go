@@ -165,10 +165,7 @@ func (e *Engine) migrateInstance(ctx context.Context, api model.RDS, req Migrate
 	st.Options.Replicas = plan.ReplicaOrder
 	st.Options.Freeze = plan.Freeze
 	st.Options.Strategy, st.Options.Precopy = in.strategy, in.precopy
-	for _, n := range in.replicas {
-		st.Replicas = append(st.Replicas, ReplicaState{ID: n.inst.ID, Region: n.inst.Region, Parent: n.parent,
-			ResourceID: n.inst.ResourceID, Endpoint: n.inst.Endpoint})
-	}
+	st.Replicas = replicaStatesOf(in.replicas)
 	return e.start(ctx, plan, st, func(r *run) {
 		r.src, r.key = src, in.key
 		r.useGroupCopy() // replication_group_copy.go

@@ -170,7 +170,7 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		// the freeze-writes step: no freeze group.
 		p.Warnings = append(replicationWarnings(in.findings), instanceWarnings(src, names)...)
 		if replication.Family(src.Settings.Engine) == "postgres" {
-			p.Warnings = append(p.Warnings, reverseWALWarning(planID(in.id), src.ID, names.Retired, groupCopy, reverseWALBoundMB(src.Settings.AllocatedStorage)))
+			p.Warnings = append(p.Warnings, reverseWALWarning(planID(in.id), src.ID, names.Retired, groupCopy, reverseWALBoundMB(src.Settings.AllocatedStorage), crossRegionReplicas(src.Region, replicaStatesOf(in.replicas))))
 		}
 		if c := p.SourceChange; c != nil {
 			p.Warnings = append(p.Warnings, sourceChangeWarning(c))

@@ -47,6 +47,28 @@ type replicaNode struct {
 	parent string // subject of the parent replica; "" for the primary
 }
 
+// replicaStatesOf is the journal's record of the replica tree nodes, before any is recreated.
+func replicaStatesOf(nodes []replicaNode) []ReplicaState {
+	var out []ReplicaState
+	for _, n := range nodes {
+		out = append(out, ReplicaState{ID: n.inst.ID, Region: n.inst.Region, Parent: n.parent,
+			ResourceID: n.inst.ResourceID, Endpoint: n.inst.Endpoint})
+	}
+	return out
+}
+
+// crossRegionReplicas names the replicas that read from the primary (in region) from another
+// Region: each keeps a physical replication slot on the primary (PostgreSQL).
+func crossRegionReplicas(region string, replicas []ReplicaState) []string {
+	var out []string
+	for _, rs := range replicas {
+		if rs.Parent == "" && rs.Region != region {
+			out = append(out, rs.ID+" ("+rs.Region+")")
+		}
+	}
+	return out
+}
+
 // discoverReplicas walks the replica tree of src breadth first, so every parent comes before
 // its children: same-region replicas are listed by identifier, cross-region ones by ARN, and
 // cascading replicas (MySQL, MariaDB) under their parent replica.

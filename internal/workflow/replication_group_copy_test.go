@@ -51,8 +51,9 @@ func TestReplicationPlanCopiesTheParameterGroup(t *testing.T) {
 		}
 	}
 	require.NotNil(t, step, "no %s step in the PostgreSQL plan", StepReplCopyGroup)
-	assert.Contains(t, step.Description, "bound on the WAL its reverse slots keep")
+	assert.Contains(t, step.Description, "bound on the WAL its replication slots keep (max_slot_wal_keep_size: every slot on it until cleanup, the reverse ones included)")
 	warnings := strings.Join(pg.Warnings, "\n")
+	assert.Contains(t, warnings, "max_slot_wal_keep_size, every slot on it until cleanup, the reverse ones included", "the group copy note says the bound is server-wide (review T12)")
 	assert.Contains(t, warnings, "a later change to orders-params does not reach the new instance")
 	assert.NotContains(t, warnings, "read_only")
 }

@@ -101,7 +101,7 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 func groupCopyNote(engine, source, retired, group, groupCopy string) string {
 	if replication.Family(engine) == "postgres" {
 		return fmt.Sprintf("replication (PostgreSQL): the new instance gets %s, a tagged copy of %s's DB parameter group %s, and keeps it after the migration (cleanup does not delete it; rollback does): "+
-			"the bound on the WAL its reverse slots keep is set there, not in %s; a later change to %s does not reach the new instance, make it in %s too",
+			"the bound on the WAL its replication slots keep (max_slot_wal_keep_size, every slot on it until cleanup, the reverse ones included) is set there, not in %s; a later change to %s does not reach the new instance, make it in %s too",
 			groupCopy, source, group, group, group, groupCopy)
 	}
 	return fmt.Sprintf("replication (MySQL, MariaDB): the new instance gets %s, a tagged copy of %s's DB parameter group %s, and keeps it after the migration (cleanup does not delete it; rollback does). "+

@@ -24,16 +24,23 @@ import (
 // a logical slot per database for the retired source until cleanup, and a slot that stops
 // advancing keeps WAL: up to boundMB (max_slot_wal_keep_size in the new instance's own group
 // copy, set at the cutover), or, with no bound (0: a journal from before it), until storage
-// runs out (RDS's max_slot_wal_keep_size is -1 by default).
+// runs out (RDS's max_slot_wal_keep_size is -1 by default). The bound is server-wide: it also
+// bounds every other slot on the new instance, those of crossRegion (the cross-Region read
+// replicas the plan knows of) included (review T12).
 // docs/replication.md#the-reverse-stream-postgresql.
-func reverseWALWarning(id, source, retired, groupCopy string, boundMB int64) string {
+func reverseWALWarning(id, source, retired, groupCopy string, boundMB int64, crossRegion []string) string {
 	n := replication.NamesFor(id)
 	line := fmt.Sprintf("replication (PostgreSQL): after the cutover the new %s keeps WAL for the retired source %s (logical slot %s_*%s per database) until rdsencrypt cleanup %s; "+
 		"DDL on the new instance, stopping, rebooting or deleting %s, or an apply conflict stops that slot and the WAL it holds grows ",
 		source, retired, n.Slot, strings.TrimPrefix(n.Reverse().Slot, n.Slot), id, retired)
 	if boundMB > 0 {
-		line += fmt.Sprintf("up to max_slot_wal_keep_size=%d MB (%s, set in %s's own DB parameter group %s at the cutover); past it PostgreSQL invalidates the slot instead of filling the storage, "+
+		line += fmt.Sprintf("up to max_slot_wal_keep_size=%d MB (%s, or the copied group's own value when smaller; set in %s's own DB parameter group %s at the cutover); past it PostgreSQL invalidates the slot instead of filling the storage, "+
 			"and a rollback is then refused: the writes made since exist only on %s. ", boundMB, reverseWALBoundRule, source, groupCopy, source)
+		line += fmt.Sprintf("The bound applies to every replication slot on %s until cleanup, including cross-Region read replicas' and other tools' slots (CDC): one that falls further behind is invalidated too (a cross-Region replica must then be recreated, a CDC pipeline re-snapshots)", source)
+		if len(crossRegion) > 0 {
+			line += fmt.Sprintf("; here the slot of the cross-Region read replica(s) %s", strings.Join(crossRegion, ", "))
+		}
+		line += ". "
 	} else {
 		line += "until storage runs out (writes then fail). "
 	}
@@ -75,23 +82,54 @@ func (r *run) reverseWALBound() int64 {
 // cutover (dynamic: applied at once), after the forward stream's slots are gone from the
 // source: the copy also sits on the source when the source change made it, and a bound there
 // before the cutover could invalidate the forward stream during a long restore. The copy's
-// tags are checked first: only a group both journal and tags say is ours is changed.
+// tags are checked first: only a group both journal and tags say is ours is changed. The
+// copy's value before is read and journaled first (ReverseWALBoundBefore); a bound the
+// operator set there that is smaller than the tool's stays (review T14).
 func (r *run) boundReverseWAL(ctx context.Context, next string) error {
-	bound := r.reverseWALBound()
-	if bound == 0 || r.st.Replication.ReverseWALBoundMB > 0 {
+	bound, rp := r.reverseWALBound(), r.st.Replication
+	if bound == 0 || rp.ReverseWALBoundMB > 0 {
 		return nil
 	}
 	c := r.groupCopy()
 	if err := r.recheckGroupCopy(ctx, c); err != nil {
 		return err
 	}
+	if rp.ReverseWALBoundBefore == "" {
+		before, err := r.api.ParameterValue(ctx, c, maxSlotWALKeepSize)
+		if err != nil {
+			return errorf(c, next, err, "cannot read %s in the DB parameter group %s", maxSlotWALKeepSize, c)
+		}
+		if before == "" {
+			before = "-1" // the group sets none: the engine default
+		}
+		rp.ReverseWALBoundBefore = before
+		if err := r.save(); err != nil {
+			return err
+		}
+	}
+	if theirs, ok := operatorWALBound(rp.ReverseWALBoundBefore); ok && theirs <= bound {
+		rp.ReverseWALBoundMB = theirs
+		r.log("%s stays %d MB in the DB parameter group %s, the value the source's group set (the tool's bound would be %d MB): every replication slot of %s that falls further behind, the reverse ones included, is invalidated instead of filling its storage",
+			maxSlotWALKeepSize, theirs, c, bound, r.st.Source)
+		return r.save()
+	}
 	value := strconv.FormatInt(bound, 10)
 	if err := r.api.SetParameters(ctx, c, map[string]string{maxSlotWALKeepSize: value}); err != nil {
 		return errorf(c, next, err, "cannot set %s=%s in the DB parameter group %s", maxSlotWALKeepSize, value, c)
 	}
-	r.st.Replication.ReverseWALBoundMB = bound
-	r.log("%s=%s MB in the DB parameter group %s: a reverse slot of %s that falls further behind is invalidated instead of filling its storage", maxSlotWALKeepSize, value, c, r.st.Source)
+	rp.ReverseWALBoundMB = bound
+	r.log("%s=%s MB in the DB parameter group %s (was %s, put back at cleanup): every replication slot of %s that falls further behind, the reverse ones and other tools' and cross-Region replicas' included, is invalidated instead of filling its storage",
+		maxSlotWALKeepSize, value, c, rp.ReverseWALBoundBefore, r.st.Source)
 	return r.save()
+}
+
+// operatorWALBound is the bound (MB) a journaled max_slot_wal_keep_size value sets that the
+// tool keeps when smaller than its own: false for -1 (unbounded, the engine default) and 0 (no
+// WAL kept past a checkpoint: the reverse stream needs some, so the tool's bound replaces it
+// until cleanup puts it back).
+func operatorWALBound(value string) (int64, bool) {
+	mb, err := strconv.ParseInt(value, 10, 64)
+	return mb, err == nil && mb > 0
 }
 
 // ReverseSlots reads, for status, the reverse slots migration st keeps on its new instance
@@ -377,7 +415,8 @@ func (r *run) cleanupReverse(ctx context.Context) error {
 }
 
 // unboundReverseWAL, in cleanup once the reverse slots are gone, puts max_slot_wal_keep_size
-// in the new instance's copy back to its engine default: the bound was for the reverse
+// in the new instance's copy back as it was before the cutover: the operator's bound when the
+// copied group set one (review T14), else the engine default: the bound was for the reverse
 // stream, and a logical slot someone makes later on the instance is theirs to bound.
 func (r *run) unboundReverseWAL(ctx context.Context) error {
 	rp, c := r.st.Replication, r.groupCopy()
@@ -387,10 +426,17 @@ func (r *run) unboundReverseWAL(ctx context.Context) error {
 	if err := r.recheckGroupCopy(ctx, c); err != nil {
 		return err
 	}
-	if err := r.api.ResetParameters(ctx, c, []string{maxSlotWALKeepSize}); err != nil {
-		return errorf(c, "rdsencrypt cleanup "+r.st.ID, err, "cannot put %s back to its default in the DB parameter group %s", maxSlotWALKeepSize, c)
+	if value := rp.ReverseWALBoundBefore; value != "" && value != "-1" {
+		if err := r.api.SetParameters(ctx, c, map[string]string{maxSlotWALKeepSize: value}); err != nil {
+			return errorf(c, "rdsencrypt cleanup "+r.st.ID, err, "cannot put %s=%s back in the DB parameter group %s", maxSlotWALKeepSize, value, c)
+		}
+		r.log("%s=%s MB in the DB parameter group %s again, the value it had before the cutover", maxSlotWALKeepSize, value, c)
+	} else {
+		if err := r.api.ResetParameters(ctx, c, []string{maxSlotWALKeepSize}); err != nil {
+			return errorf(c, "rdsencrypt cleanup "+r.st.ID, err, "cannot put %s back to its default in the DB parameter group %s", maxSlotWALKeepSize, c)
+		}
+		r.log("%s back to its default in the DB parameter group %s: the reverse slots it bounded are gone", maxSlotWALKeepSize, c)
 	}
 	rp.ReverseWALBoundMB = 0
-	r.log("%s back to its default in the DB parameter group %s: the reverse slots it bounded are gone", maxSlotWALKeepSize, c)
 	return r.save()
 }

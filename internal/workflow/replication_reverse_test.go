@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -40,6 +41,19 @@ func TestReverseWALIsStatedWhereTheOperatorReads(t *testing.T) {
 		assert.Contains(t, line, want)
 	}
 	assert.NotContains(t, line, "storage runs out")
+	// The bound is server-wide (review T12): it is said to bound every slot on the new
+	// instance, and, when the tree has cross-Region read replicas, theirs by name.
+	assert.Contains(t, line, "The bound applies to every replication slot on ledger until cleanup, including cross-Region read replicas' and other tools' slots")
+	assert.NotContains(t, line, "here the slot of the cross-Region")
+	withReplicas := func() *Plan {
+		src := &model.Instance{ID: "ledger", Region: "us-east-1", Settings: model.InstanceSettings{Engine: "postgres", DBParameterGroupName: "app", AllocatedStorage: 20}}
+		near := &model.Instance{ID: "ledger-ro", Region: "us-east-1"}
+		far := &model.Instance{ID: "ledger-eu", Region: "eu-west-1"}
+		return buildInstancePlan(instancePlanInput{id: "abcd1234", src: src, key: key, strategy: StrategyReplication,
+			replicas: []replicaNode{{inst: near}, {inst: far}}})
+	}
+	assert.Contains(t, walLine(withReplicas().Warnings), "here the slot of the cross-Region read replica(s) ledger-eu (eu-west-1).")
+	assert.NotContains(t, walLine(withReplicas().Warnings), "ledger-ro", "a same-Region replica is named nowhere in the line")
 	assert.Empty(t, walLine(plan("mariadb", StrategyReplication).Warnings), "MariaDB's reverse stream holds binlogs by retention, not a slot")
 	assert.Equal(t, int64(1024), reverseWALBoundMB(5), "at least 1 GiB")
 	assert.Equal(t, int64(102400), reverseWALBoundMB(1000))
@@ -179,6 +193,91 @@ func TestCleanupSaysTheReverseWALBoundIsReset(t *testing.T) {
 		notes := strings.Join(groupCopyCleanupNote(&run{st: st}), " ")
 		assert.Contains(t, notes, "The DB parameter group app-rdsencrypt-m1 ")
 		assert.Contains(t, notes, "stays")
-		assert.Contains(t, notes, "max_slot_wal_keep_size (2048 MB, the bound on the reverse slots' WAL) goes back to the engine default")
+		assert.Contains(t, notes, "max_slot_wal_keep_size (2048 MB, the bound on every replication slot's WAL since the cutover) goes back to the engine default")
+	}
+}
+
+// walGroup is the new instance's copy of the group: its tags, and the values it sets, read,
+// written and reset as DescribeDBParameters / ModifyDBParameterGroup / ResetDBParameterGroup
+// do (a reset parameter reads as its engine default, -1).
+type walGroup struct {
+	model.RDS
+	pg     *model.ParameterGroup
+	values map[string]string
+}
+
+func (g walGroup) ParameterGroup(context.Context, string) (*model.ParameterGroup, error) {
+	return g.pg, nil
+}
+
+func (g walGroup) ParameterValue(_ context.Context, _, name string) (string, error) {
+	if v, ok := g.values[name]; ok {
+		return v, nil
+	}
+	return "-1", nil
+}
+
+func (g walGroup) SetParameters(_ context.Context, _ string, values map[string]string) error {
+	for k, v := range values {
+		g.values[k] = v
+	}
+	return nil
+}
+
+func (g walGroup) ResetParameters(_ context.Context, _ string, names []string) error {
+	for _, n := range names {
+		delete(g.values, n)
+	}
+	return nil
+}
+
+// Review T14: the operator's own max_slot_wal_keep_size in the copied group is journaled
+// before the cutover writes the tool's bound, kept when smaller, and put back at cleanup;
+// only a group that set none is reset to the engine default. On the old code the copy read
+// -1 (reset) after cleanup whatever it held before.
+func TestReverseWALBoundKeepsTheOperatorsValue(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, before       string // "" : the group sets none
+		during             int64  // the bound between cutover and cleanup
+		after              string // the copy's value after cleanup ("-1": the engine default)
+		sets               bool   // whether the cutover writes the tool's bound
+		cleanupNoteContain string
+	}{
+		{name: "default", during: 2048, after: "-1", sets: true, cleanupNoteContain: "goes back to the engine default"},
+		{name: "larger bound", before: "51200", during: 2048, after: "51200", sets: true, cleanupNoteContain: "goes back to 51200 MB, the value the group had before the cutover"},
+		{name: "smaller bound", before: "1024", during: 1024, after: "1024", cleanupNoteContain: "goes back to 1024 MB"},
+		{name: "zero", before: "0", during: 2048, after: "0", sets: true, cleanupNoteContain: "goes back to 0 MB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &model.Instance{ID: "ledger", Region: "us-east-1", Settings: model.InstanceSettings{Engine: "postgres", DBParameterGroupName: "app", AllocatedStorage: 20}}
+			st := newState(buildInstancePlan(instancePlanInput{id: "abcd1234", src: src, key: sampleKey, strategy: StrategyReplication}), MigrateRequest{})
+			st.Resources = append(st.Resources, Resource{Role: RoleParameterGroup, Name: "app-rdsencrypt-abcd1234"})
+			st.Replication = &ReplicationState{Engine: "postgres", ReverseStart: "0/1"}
+			r := &run{e: &Engine{Store: newTestStore(t)}, st: st, names: NamesFor(st.ID, st.Source), src: src}
+			g := walGroup{pg: &model.ParameterGroup{Name: "app-rdsencrypt-abcd1234", Tags: r.ourTags(RoleParameterGroup)}, values: map[string]string{}}
+			if tc.before != "" {
+				g.values[maxSlotWALKeepSize] = tc.before
+			}
+			r.api = g
+
+			require.NoError(t, r.boundReverseWAL(ctx, "rdsencrypt resume abcd1234"))
+			assert.Equal(t, tc.during, st.Replication.ReverseWALBoundMB)
+			assert.Equal(t, fmt.Sprint(tc.during), g.values[maxSlotWALKeepSize], "the copy holds the smaller bound")
+			assert.Equal(t, cmp.Or(tc.before, "-1"), st.Replication.ReverseWALBoundBefore, "the value before is journaled")
+			if !tc.sets {
+				assert.Equal(t, tc.before, g.values[maxSlotWALKeepSize], "the operator's smaller bound is not rewritten")
+			}
+			require.NoError(t, r.boundReverseWAL(ctx, "rdsencrypt resume abcd1234"), "resumed")
+			assert.Equal(t, cmp.Or(tc.before, "-1"), st.Replication.ReverseWALBoundBefore, "a resume does not read the tool's own value as the operator's")
+
+			assert.Contains(t, strings.Join(groupCopyCleanupNote(r), " "), tc.cleanupNoteContain)
+			require.NoError(t, r.unboundReverseWAL(ctx))
+			got, _ := g.ParameterValue(ctx, "", maxSlotWALKeepSize)
+			assert.Equal(t, tc.after, got, "after cleanup")
+			_, set := g.values[maxSlotWALKeepSize]
+			assert.Equal(t, tc.before != "", set, "a group that set none is reset, one that set a value gets it back")
+			assert.Zero(t, st.Replication.ReverseWALBoundMB)
+		})
 	}
 }

@@ -71,7 +71,7 @@ var replicationSteps = []step{
 		// (replication_group_copy.go).
 		describe: func(p *Plan, n Names) string {
 			if replication.Family(p.Engine) == "postgres" {
-				return fmt.Sprintf("copy %s's DB parameter group to %s, tagged, for the new instance: the bound on the WAL its reverse slots keep is set in the copy at the cutover, not in %s's group; "+
+				return fmt.Sprintf("copy %s's DB parameter group to %s, tagged, for the new instance: the bound on the WAL its replication slots keep (max_slot_wal_keep_size: every slot on it until cleanup, the reverse ones included) is set in the copy at the cutover, not in %s's group; "+
 					"the restore uses it no sooner than %s after the copy (AWS asks for it) and once it holds every value of the source's group", p.Source, p.resourceName(RoleParameterGroup), p.Source, groupSettle)
 			}
 			return fmt.Sprintf("copy %s's DB parameter group to %s, tagged, for the new instance: the unfreeze lifts read_only in the copy only, so the retired source stays read-only; "+

@@ -53,6 +53,10 @@ type ReplicationState struct {
 	// ReverseWALBoundMB is the max_slot_wal_keep_size set for the reverse slots in the new
 	// instance's copy of the group at the cutover (PostgreSQL; 0: not set).
 	ReverseWALBoundMB int64 `json:"reverse_wal_bound_mb,omitempty"`
+	// ReverseWALBoundBefore is the copy's max_slot_wal_keep_size before the bound, read and
+	// journaled before it is written ("-1" when the group set none): cleanup puts back a
+	// bound the operator had (review T14).
+	ReverseWALBoundBefore string `json:"reverse_wal_bound_before,omitempty"`
 	// ReverseDrain are the figures of a rollback after cutover: the reverse stream drained
 	// into the retired source, both verified, the sequences set (replication_reverse.go).
 	ReverseDrain *DrainFigures `json:"reverse_drain,omitempty"`
