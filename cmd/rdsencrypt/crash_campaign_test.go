@@ -81,49 +81,52 @@ func killAt(t *testing.T, c *cli, bin, action string, nth int, extra time.Durati
 	return killAfter(t, c, bin, nil, action, nth, extra, args...)
 }
 
-// killAfter is killAt counting the calls from the moment from() first holds.
+// killAfter is killAt counting only the calls made once from holds (nil: every call). The
+// simulator holds the answer of each call counted (rdssim HoldCalls): the process waits for
+// it, so its journal is as it was when it made the call while from is read, and the kill
+// lands right after the nth call, before its answer (with extra, at a moment after the
+// answer), however loaded the machine is.
 func killAfter(t *testing.T, c *cli, bin string, from func() bool, action string, nth int, extra time.Duration, args ...string) bool {
 	t.Helper()
-	count := func() int {
-		calls := c.h.Calls()
+	held, stop := c.h.Sim.HoldCalls(func(a string) bool {
 		if action == "" {
-			return countMutating(calls)
+			return mutating(a)
 		}
-		return calls[action]
-	}
-	base := count()
+		return a == action
+	})
+	defer stop()
 	cmd := exec.Command(bin, c.args(args...)...)
 	require.NoError(t, cmd.Start())
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	deadline := time.Now().Add(120 * time.Second)
-	for from != nil && !from() {
+	deadline := time.NewTimer(120 * time.Second)
+	defer deadline.Stop()
+	for seen := 0; ; {
 		select {
 		case <-done:
 			return false
-		default:
+		case <-deadline.C:
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			t.Fatalf("%s %d never called", action, nth)
+		case h := <-held:
+			if from == nil || from() {
+				seen++
+			}
+			if seen < nth {
+				h.Release()
+				continue
+			}
+			if extra > 0 {
+				h.Release()
+				time.Sleep(extra) // a random moment after the call, not a synchronisation
+			}
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			stop() // the answers held go; the caller is gone
+			<-done
+			return true
 		}
-		require.True(t, time.Now().Before(deadline), "the starting point never came")
-		time.Sleep(200 * time.Microsecond) // polling a file another process writes
 	}
-	if from != nil {
-		base = count()
-	}
-	for count() < base+nth {
-		select {
-		case <-done:
-			return false
-		default:
-		}
-		require.True(t, time.Now().Before(deadline), "%s %d never called", action, nth)
-		time.Sleep(200 * time.Microsecond) // watching another process's calls
-	}
-	if extra > 0 {
-		time.Sleep(extra) // a random moment after the call, not a synchronisation
-	}
-	_ = cmd.Process.Signal(syscall.SIGKILL)
-	<-done
-	return true
 }
 
 // onlyMigration is the id of the only journal in the CLI's state directory.

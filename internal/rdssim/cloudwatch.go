@@ -141,7 +141,7 @@ func (s *Sim) serveCloudWatch(req *http.Request, body []byte) *response {
 		return resp
 	}
 	op := strings.TrimPrefix(req.URL.Path, cloudWatchPath)
-	s.calls[op]++
+	s.count(req, op)
 	if e := s.faults.beforeCall(op, true); e != nil {
 		if e.Code == "Throttling" {
 			return fail(cwError("ThrottlingException", "Throttling", "Rate exceeded", 400))

@@ -175,7 +175,7 @@ func (s *Sim) serveEC2(req *http.Request, body []byte) *response {
 	if action == "" {
 		return fail(errMissing("Action"))
 	}
-	s.calls[action]++
+	s.count(req, action)
 	if e := s.faults.beforeCall(action, true); e != nil {
 		if e.Code == "Throttling" {
 			e = &apiError{Code: "RequestLimitExceeded", Message: "Request limit exceeded.", Status: 503}

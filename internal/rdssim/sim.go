@@ -1,6 +1,7 @@
 package rdssim
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +44,7 @@ type Options struct {
 // Sim is the simulator. It implements http.Handler; every method is safe for concurrent use.
 type Sim struct {
 	mu      sync.Mutex
+	held    holds // HoldCalls
 	opts    Options
 	account string
 	dur     DurationModel
@@ -206,6 +208,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "read body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	var action string // the call's action or operation, once counted (count)
+	req = req.WithContext(context.WithValue(req.Context(), actionKey{}, &action))
 	var resp *response
 	switch {
 	case isKMS:
@@ -219,6 +223,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	default:
 		resp = s.serveRDS(req, body)
 	}
+	s.holdAnswer(req, action)
 	writeResponse(w, resp)
 }
 
@@ -296,7 +301,7 @@ func (s *Sim) serveRDS(req *http.Request, body []byte) *response {
 	if action == "" {
 		return fail(errMissing("Action"))
 	}
-	s.calls[action]++
+	s.count(req, action)
 	if e := s.faults.beforeCall(action, true); e != nil {
 		return fail(e)
 	}
@@ -364,7 +369,7 @@ func (s *Sim) serveJSON(req *http.Request, body []byte, svc jsonService) *respon
 	reqID := s.nextRequestID()
 	fail := func(e *apiError) *response { return jsonErrorResponse(e, reqID, now) }
 	op := strings.TrimPrefix(req.Header.Get("X-Amz-Target"), svc.target)
-	s.calls[op]++
+	s.count(req, op)
 	if e := s.faults.beforeCall(op, false); e != nil {
 		return fail(e)
 	}
