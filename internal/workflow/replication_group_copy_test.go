@@ -87,31 +87,37 @@ func (c copyGroups) SetParameters(_ context.Context, group string, _ map[string]
 	return nil
 }
 
+// mariadbWithForeignCopy is a MariaDB replication run whose parameter group copy is tagged
+// as another migration's, and the list of groups it writes.
+func mariadbWithForeignCopy() (r *run, copyName string, writes *[]string) {
+	src := sampleSource()
+	src.Settings.Engine, src.Settings.DBParameterGroupName = "mariadb", "orders-params"
+	st := newState(buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: src, key: sampleKey, strategy: StrategyReplication}), MigrateRequest{})
+	st.Replication = &ReplicationState{ReadOnlyGroup: "orders-params", ReadOnlyBefore: "0"}
+	copyName, writes = "orders-params-rdsencrypt-0a1b2c3d", &[]string{}
+	foreign := &model.ParameterGroup{Name: copyName, Tags: model.Tags{model.TagMigrationID: "other", model.TagRole: RoleParameterGroup}}
+	return &run{e: &Engine{}, st: st, api: copyGroups{pg: foreign, writes: writes}}, copyName, writes
+}
+
 // Review S6: read_only is written to the copy only while its tags say it is this migration's:
 // a copy deleted and made again under the same name by someone else is left alone. On the old
 // code the journal's name alone was enough.
 func TestCopyTagsRecheckedBeforeEveryWrite(t *testing.T) {
 	ctx := context.Background()
-	src := sampleSource()
-	src.Settings.Engine, src.Settings.DBParameterGroupName = "mariadb", "orders-params"
-	st := newState(buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: src, key: sampleKey, strategy: StrategyReplication}), MigrateRequest{})
-	st.Replication = &ReplicationState{ReadOnlyGroup: "orders-params", ReadOnlyBefore: "0"}
-	copyName := "orders-params-rdsencrypt-0a1b2c3d"
-	var writes []string
-	foreign := &model.ParameterGroup{Name: copyName, Tags: model.Tags{model.TagMigrationID: "other", model.TagRole: RoleParameterGroup}}
-	r := &run{e: &Engine{}, st: st, api: copyGroups{pg: foreign, writes: &writes}}
+	r, copyName, writes := mariadbWithForeignCopy()
+	st := r.st
 	err := r.thawGroup(ctx, copyName)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not tagged as migration "+st.ID)
 	require.NoError(t, r.thawGroup(ctx, "orders-params"), "the source's group is the operator's own: no copy tags to check")
-	assert.Equal(t, []string{"orders-params"}, writes)
+	assert.Equal(t, []string{"orders-params"}, *writes)
 
-	r.api = copyGroups{pg: nil, writes: &writes}
+	r.api = copyGroups{pg: nil, writes: writes}
 	require.Error(t, r.thawGroup(ctx, copyName), "a copy gone is not written")
 	ours := &model.ParameterGroup{Name: copyName, Tags: r.ourTags(RoleParameterGroup)}
-	r.api = copyGroups{pg: ours, writes: &writes}
+	r.api = copyGroups{pg: ours, writes: writes}
 	require.NoError(t, r.thawGroup(ctx, copyName))
-	assert.Equal(t, []string{"orders-params", copyName}, writes)
+	assert.Equal(t, []string{"orders-params", copyName}, *writes)
 }
 
 // Review T7: the freeze checks the copy's tags before it writes read_only anywhere: a copy
@@ -119,21 +125,14 @@ func TestCopyTagsRecheckedBeforeEveryWrite(t *testing.T) {
 // still writable). On the old code the source's group was written first.
 func TestFreezeChecksTheCopyBeforeWritingTheSource(t *testing.T) {
 	ctx := context.Background()
-	src := sampleSource()
-	src.Settings.Engine, src.Settings.DBParameterGroupName = "mariadb", "orders-params"
-	st := newState(buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: src, key: sampleKey, strategy: StrategyReplication}), MigrateRequest{})
-	st.Replication = &ReplicationState{ReadOnlyGroup: "orders-params", ReadOnlyBefore: "0"}
-	copyName := "orders-params-rdsencrypt-0a1b2c3d"
-	var writes []string
-	foreign := &model.ParameterGroup{Name: copyName, Tags: model.Tags{model.TagMigrationID: "other", model.TagRole: RoleParameterGroup}}
-	r := &run{e: &Engine{}, st: st, api: copyGroups{pg: foreign, writes: &writes}}
+	r, copyName, writes := mariadbWithForeignCopy()
 	require.Equal(t, []string{"orders-params", copyName}, r.frozenGroups())
 	require.Error(t, r.freezeGroup(ctx))
-	assert.Empty(t, writes, "nothing written")
+	assert.Empty(t, *writes, "nothing written")
 
-	r.api = copyGroups{pg: &model.ParameterGroup{Name: copyName, Tags: r.ourTags(RoleParameterGroup)}, writes: &writes}
+	r.api = copyGroups{pg: &model.ParameterGroup{Name: copyName, Tags: r.ourTags(RoleParameterGroup)}, writes: writes}
 	require.NoError(t, r.freezeGroup(ctx))
-	assert.Equal(t, []string{"orders-params", copyName}, writes)
+	assert.Equal(t, []string{"orders-params", copyName}, *writes)
 }
 
 // resets records ResetParameters calls and fails the test on SetParameters.
