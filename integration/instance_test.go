@@ -437,6 +437,13 @@ func TestJournalLostIsRebuiltAfterAFinishedMigrationOfTheName(t *testing.T) {
 	resumeRebuiltAfterRestore(t, e, laterID, newKey)
 	assert.Equal(t, newKey, e.describe("ledger").Settings.KmsKeyID)
 	assert.ElementsMatch(t, []string{"ledger", workflow.NamesFor(laterID, "ledger").Retired}, e.instanceIDs())
+
+	// Its journal lost again after its cutover, before its cleanup: the first migration's
+	// instance is now the later one's retired source, and the later one is still rebuilt.
+	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), laterID+".json")))
+	got, err := e.engine(laterID, workflow.AutoApprove).Rebuild(e.ctx(), workflow.KindInstance, region, "ledger")
+	require.NoError(t, err)
+	assert.Equal(t, laterID, got)
 }
 
 // resumeRebuiltAfterRestore migrates ledger as migration id to key, stops it after its

@@ -270,11 +270,14 @@ func rebuiltGroupCopy(ctx context.Context, api model.RDS, region, id, source str
 // the end state of a finished one: its encrypted instance at the source's name (with its
 // tags, its snapshots kept as restore points, its DB parameter group copy) and no retired
 // source left. An instance migrated once is the source of the next migration of that name,
-// whose journal is the one to rebuild (review T9).
+// whose journal is the one to rebuild (review T9); after that next migration's cutover it
+// sits at the next one's retired name.
 func dropFinished(ctx context.Context, api model.RDS, ids map[string]bool, targets map[string]*model.Instance, source string) error {
 	for id := range ids {
-		// Only one instance has the source's name, so at most one id is dropped.
-		if t := targets[id]; len(ids) < 2 || t == nil || t.ID != source {
+		// Only one instance is the source (at its name, or retired by another id), so at
+		// most one id is dropped.
+		t := targets[id]
+		if len(ids) < 2 || t == nil || t.ID != source && !retiredByAnother(t.ID, id, ids, source) {
 			continue
 		}
 		retired := NamesFor(id, source).Retired
@@ -288,6 +291,17 @@ func dropFinished(ctx context.Context, api model.RDS, ids map[string]bool, targe
 		delete(ids, id)
 	}
 	return nil
+}
+
+// retiredByAnother reports whether name is the retired name of source under an id of ids
+// other than id.
+func retiredByAnother(name, id string, ids map[string]bool, source string) bool {
+	for other := range ids {
+		if other != id && name == NamesFor(other, source).Retired {
+			return true
+		}
+	}
+	return false
 }
 
 // onlyMigrationID returns the one migration id found on the tagged resources of source, or
