@@ -493,16 +493,22 @@ func (a *app) readReverseSlots(ctx context.Context, rep *workflow.Report, st *wo
 	eng, _, err := a.engineWith(ctx, a.awsConfig(st.Region))
 	var slots []workflow.Leftover
 	if err == nil {
-		if ch, ok := eng.Credentials.(workflow.CredentialChain); ok {
-			ch.Prompt = nil
-			eng.Credentials = ch
-		}
+		withoutPrompt(eng)
 		slots, err = eng.ReverseSlots(ctx, st)
 	}
 	if err != nil {
 		err = errors.New(redact.String(output.OneLine(err.Error())))
 	}
 	workflow.AddReverseSlots(rep, st, slots, err)
+}
+
+// withoutPrompt makes eng's credential chain never prompt for a password: the commands that
+// only look (scan, status) report a database they could not log in to instead of asking.
+func withoutPrompt(eng *workflow.Engine) {
+	if ch, ok := eng.Credentials.(workflow.CredentialChain); ok {
+		ch.Prompt = nil
+		eng.Credentials = ch
+	}
 }
 
 // statusReport is the report of a journal as status shows it: an interrupted migration

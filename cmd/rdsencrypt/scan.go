@@ -50,12 +50,8 @@ forgotten slot fills the storage), as the master user from the instance's RDS-ma
 			if err != nil {
 				return err
 			}
-			// The look into the databases uses the credential chain without its prompt:
-			// an instance without a password is reported "not checked".
-			if ch, ok := eng.Credentials.(workflow.CredentialChain); ok {
-				ch.Prompt = nil
-				eng.Credentials = ch
-			}
+			// an instance without a password is reported "not checked"
+			withoutPrompt(eng)
 			rep, err := fleet.Scan(cmd.Context(), eng, regions, o.KmsKey)
 			if err != nil {
 				return err

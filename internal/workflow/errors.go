@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 )
@@ -74,4 +75,15 @@ func (r *run) keyLostDuring(ctx context.Context, work string, err error) error {
 			"KMS key %s became inaccessible while %s was made", r.st.KmsKeyARN, work)
 	}
 	return err
+}
+
+// ShellQuote quotes s as one word for a POSIX shell when it needs it: next commands print
+// values as they run.
+func ShellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

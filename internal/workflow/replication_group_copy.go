@@ -232,17 +232,6 @@ func matchCommands(group string, diffs []parameterDifference) string {
 	return strings.Join(cmds, " && ")
 }
 
-// ShellQuote quotes s as one word for a POSIX shell when it needs it: next commands print
-// values as they run.
-func ShellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+%", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // parameterDifference is one parameter whose value differs between two DB parameter groups.
 type parameterDifference struct{ name, want, got string }
 
