@@ -132,6 +132,26 @@ func (e *env) create(id, engine string, opts ...func(*rds.CreateDBInstanceInput)
 }
 
 // endpoint returns host:port of an instance's endpoint.
+// relay opens a dataplane.Proxy on host (a free port) to target and returns it with its port;
+// the test closes it at its end.
+func relay(t *testing.T, host, target string) (*dataplane.Proxy, int) {
+	t.Helper()
+	p := dataplane.NewProxy(net.JoinHostPort(host, "0"))
+	if err := p.Open(target); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	_, port, err := net.SplitHostPort(p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, n
+}
+
 func endpoint(inst types.DBInstance) string {
 	return net.JoinHostPort(aws.ToString(inst.Endpoint.Address), strconv.Itoa(int(aws.ToInt32(inst.Endpoint.Port))))
 }

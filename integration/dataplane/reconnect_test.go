@@ -4,10 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"io"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,112 +17,6 @@ import (
 	binlog "github.com/rdsencrypt/rdsencrypt/internal/replication/mysql"
 )
 
-// gate stands between a replica and its source's endpoint. It can hold what the replica sends
-// on a new connection (the source's session then waits in its handshake), refuse new
-// connections (closed at once, as by a source that is down) and drop the open ones.
-type gate struct {
-	ln     net.Listener
-	target string
-
-	mu       sync.Mutex
-	held     chan struct{} // non-nil: the client side of new connections waits until it is closed
-	refusing bool
-	conns    map[net.Conn]bool
-	accepted int
-}
-
-func newGate(t *testing.T, target string) *gate {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gate{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	go g.serve()
-	t.Cleanup(func() {
-		ln.Close()
-		g.release()
-		g.drop()
-	})
-	return g
-}
-
-func (g *gate) port() int { return g.ln.Addr().(*net.TCPAddr).Port }
-
-func (g *gate) serve() {
-	for {
-		c, err := g.ln.Accept()
-		if err != nil {
-			return
-		}
-		g.mu.Lock()
-		if g.refusing {
-			g.mu.Unlock()
-			c.Close()
-			continue
-		}
-		g.accepted++
-		g.conns[c] = true
-		held := g.held
-		g.mu.Unlock()
-		go g.forward(c, held)
-	}
-}
-
-func (g *gate) forward(c net.Conn, held chan struct{}) {
-	up, err := net.Dial("tcp", g.target)
-	if err != nil {
-		c.Close()
-		return
-	}
-	g.mu.Lock()
-	g.conns[up] = true
-	g.mu.Unlock()
-	go func() { _, _ = io.Copy(c, up); c.Close() }()
-	if held != nil {
-		<-held
-	}
-	_, _ = io.Copy(up, c)
-	up.Close()
-}
-
-// hold makes the client side of the connections accepted from now on wait until release.
-func (g *gate) hold() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.held = make(chan struct{})
-}
-
-func (g *gate) release() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.held != nil {
-		close(g.held)
-		g.held = nil
-	}
-}
-
-func (g *gate) refuse(refuse bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.refusing = refuse
-}
-
-// drop closes every connection forwarded so far.
-func (g *gate) drop() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for c := range g.conns {
-		c.Close()
-		delete(g.conns, c)
-	}
-}
-
-func (g *gate) count() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.accepted
-}
-
 // setParam sets one parameter of a DB parameter group, applied at once.
 func (e *env) setParam(group, name, value string) {
 	e.t.Helper()
@@ -137,7 +28,8 @@ func (e *env) setParam(group, name, value string) {
 
 // TestMariaDBReplicaReconnects: the MariaDB freeze and drain keep the stream when the replica's
 // connection to its source is in its handshake or lost, and still stop at once on a broken one.
-// The replica reaches its source through a gate that holds, refuses or drops its connections.
+// The replica reaches its source through a dataplane.Proxy that holds, refuses or drops its
+// connections.
 //
 //  1. The freeze leaves the replica's connection in its handshake alone (the CI failure of
 //     TestScriptedReplicationCutoverUnderSysbench: the first connection after the attach,
@@ -187,11 +79,11 @@ func TestMariaDBReplicaReconnects(t *testing.T) {
 	if err := sc.EnsureUser(e.ctx, names.User, replPassword, true); err != nil {
 		t.Fatal(err)
 	}
-	g := newGate(t, endpoint(srcInst))
-	viaGate := binlog.Source{Host: "127.0.0.1", Port: g.port(), User: names.User, Password: replPassword, SSL: true}
+	g, port := relay(t, "127.0.0.1", endpoint(srcInst))
+	viaProxy := binlog.Source{Host: "127.0.0.1", Port: port, User: names.User, Password: replPassword, SSL: true}
 	attach := func(p binlog.Position) {
 		t.Helper()
-		if err := dc.Attach(e.ctx, viaGate, p); err != nil {
+		if err := dc.Attach(e.ctx, viaProxy, p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -211,7 +103,7 @@ func TestMariaDBReplicaReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	insert(5)
-	g.hold()
+	g.Hold()
 	attach(begin)
 	var handshake int64
 	e.eventually("the replica's connection waits in its handshake on the source", func() bool {
@@ -226,19 +118,19 @@ func TestMariaDBReplicaReconnects(t *testing.T) {
 	if err := sdb.QueryRowContext(e.ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?", handshake).Scan(&left); err != nil || left != 1 {
 		t.Fatalf("the freeze ended the replica's connection in its handshake (%d left, %v)", left, err)
 	}
-	g.release()
+	g.Release()
 	lag, err := eng.Drain(e.ctx, src, dst, names, frozen.Position)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.count() != 1 || lag.Warning != "" {
-		t.Fatalf("the replica connected %d times (drain's warning %q): want its first connection only", g.count(), lag.Warning)
+	if g.Accepted() != 1 || lag.Warning != "" {
+		t.Fatalf("the replica connected %d times (drain's warning %q): want its first connection only", g.Accepted(), lag.Warning)
 	}
 
 	// 2. The replica lost its source, waits to retry, and the drain restarts it.
 	e.setParam("shop-params", "read_only", "0")
-	g.refuse(true)
-	g.drop()
+	g.Admit(false)
+	g.Drop()
 	e.eventually("the replica waits to retry its source", waitingToRetry)
 	insert(5) // the replica can only get these by connecting again
 	e.setParam("shop-params", "read_only", "1")
@@ -246,13 +138,13 @@ func TestMariaDBReplicaReconnects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.refuse(false)
+	g.Admit(true)
 	lag, err = eng.Drain(e.ctx, src, dst, names, frozen.Position)
 	if err != nil {
 		t.Fatalf("drain of a replica that lost its source: %v", err)
 	}
-	if !strings.Contains(lag.Warning, "restarted") || g.count() < 2 {
-		t.Fatalf("drain's warning %q, %d connections: want the replica restarted", lag.Warning, g.count())
+	if !strings.Contains(lag.Warning, "restarted") || g.Accepted() < 2 {
+		t.Fatalf("drain's warning %q, %d connections: want the replica restarted", lag.Warning, g.Accepted())
 	}
 	if v, err := eng.Verify(e.ctx, src, dst); err != nil || len(v.Differences()) != 0 || v.Rows() != int64(next) {
 		t.Fatalf("verification after the drain: %+v %v (%d rows written)", v, err, next)
@@ -260,8 +152,8 @@ func TestMariaDBReplicaReconnects(t *testing.T) {
 
 	// 3. Past the bound: an error, not a lost stream.
 	e.setParam("shop-params", "read_only", "0")
-	g.refuse(true)
-	g.drop()
+	g.Admit(false)
+	g.Drop()
 	e.eventually("the replica waits to retry its source", waitingToRetry)
 	insert(1)
 	end, err := sc.MasterStatus(e.ctx)
@@ -283,7 +175,7 @@ func TestMariaDBReplicaReconnects(t *testing.T) {
 		}
 		return err != nil && strings.Contains(err.Error(), "not connected to the source")
 	})
-	g.refuse(false)
+	g.Admit(true)
 
 	// 4. Broken at once: the binary log gone (1236), an SQL thread error.
 	patient := binlog.New().(*binlog.Engine)

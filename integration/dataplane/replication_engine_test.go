@@ -610,23 +610,13 @@ func checkHostName(t *testing.T, e *env, eng *postgres.Engine, src replication.E
 	t.Helper()
 	// 127.0.0.0/16 is kept clear of the simulator's endpoint addresses; the certificates
 	// name 127.0.0.1 and localhost, not this one.
-	ln, err := net.Listen("tcp", "127.0.99.1:0") // only to pick a free port
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	fwd := dataplane.NewProxy(fmt.Sprintf("127.0.99.1:%d", port))
-	if err := fwd.Open(net.JoinHostPort(src.Host, fmt.Sprint(src.Port))); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fwd.Close)
+	_, port := relay(t, "127.0.99.1", net.JoinHostPort(src.Host, fmt.Sprint(src.Port)))
 	if _, err := eng.Databases(e.ctx, src); err != nil {
 		t.Fatalf("at the instance's address: %v", err)
 	}
 	other := src
 	other.Host, other.Port = "127.0.99.1", int32(port)
-	_, err = eng.Databases(e.ctx, other)
+	_, err := eng.Databases(e.ctx, other)
 	var mismatch x509.HostnameError
 	if !errors.As(err, &mismatch) || !strings.Contains(err.Error(), "127.0.99.1") {
 		t.Fatalf("a server whose certificate does not name 127.0.99.1 was accepted there, or refused for another reason: %v", err)
