@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
 )
 
 // This file is the load of the write-downtime proofs (issue 17): sysbench writing through the
@@ -163,16 +164,11 @@ type ledger struct {
 	db        *sql.DB
 	pauseFile string
 	mu        sync.Mutex
-	committed []commit
+	committed []dataplane.Commit // Key: the transaction's txn
 	unknown   int
 	failed    int
 	stopCh    chan struct{}
 	done      chan struct{}
-}
-
-type commit struct {
-	txn int64
-	at  time.Time
 }
 
 const ledgerTable = "CREATE TABLE IF NOT EXISTS ledger (row_id BIGINT AUTO_INCREMENT PRIMARY KEY, txn BIGINT NOT NULL, at DATETIME(6) NOT NULL, KEY (txn)) ENGINE=InnoDB"
@@ -202,7 +198,7 @@ func (l *ledger) loop() {
 		l.mu.Lock()
 		switch {
 		case err == nil:
-			l.committed = append(l.committed, commit{txn, now})
+			l.committed = append(l.committed, dataplane.Commit{Key: strconv.FormatInt(txn, 10), At: now})
 		case errors.Is(err, errCommitUnknown):
 			l.unknown++
 		default:
@@ -246,7 +242,7 @@ func (l *ledger) count() int {
 	return len(l.committed)
 }
 
-func (l *ledger) stop() []commit {
+func (l *ledger) stop() []dataplane.Commit {
 	close(l.stopCh)
 	<-l.done
 	l.mu.Lock()
@@ -254,53 +250,21 @@ func (l *ledger) stop() []commit {
 	return slices.Clone(l.committed)
 }
 
-// longestGap is the longest time between two consecutive commits, and when it began.
-func longestGap(cs []commit) (time.Duration, time.Time) {
-	var gap time.Duration
-	var at time.Time
-	for i := 1; i < len(cs); i++ {
-		if d := cs[i].at.Sub(cs[i-1].at); d > gap {
-			gap, at = d, cs[i-1].at
-		}
-	}
-	return gap, at
-}
-
-// account compares the commits the client saw with the ledger rows of the final instance:
-// lost (seen committed, absent), duplicated (present more than once), and rows the client did
-// not see commit (an unknown outcome that did commit).
-func account(ctx context.Context, db *sql.DB, cs []commit) (lost, duplicated, extra int, err error) {
+// account audits the commits the client saw against the ledger rows of the final instance.
+func account(ctx context.Context, db *sql.DB, cs []dataplane.Commit) (dataplane.Audit, error) {
 	rows, err := db.QueryContext(ctx, "SELECT txn, COUNT(*) FROM ledger GROUP BY txn")
 	if err != nil {
-		return 0, 0, 0, err
+		return dataplane.Audit{}, err
 	}
 	defer rows.Close()
-	have := map[int64]int{}
+	have := map[string]int{}
 	for rows.Next() {
-		var txn int64
+		var txn string
 		var n int
 		if err := rows.Scan(&txn, &n); err != nil {
-			return 0, 0, 0, err
+			return dataplane.Audit{}, err
 		}
 		have[txn] = n
 	}
-	seen := map[int64]bool{}
-	for _, c := range cs {
-		seen[c.txn] = true
-		switch n := have[c.txn]; {
-		case n == 0:
-			lost++
-		case n > 1:
-			duplicated++
-		}
-	}
-	for txn, n := range have {
-		if !seen[txn] {
-			extra++
-		}
-		if n > 1 && !seen[txn] {
-			duplicated++
-		}
-	}
-	return lost, duplicated, extra, rows.Err()
+	return dataplane.AuditCommits(cs, have), rows.Err()
 }

@@ -221,11 +221,11 @@ func migrateUnderLoad(t *testing.T, e *env, inst rdstypes.DBInstance, tables, ro
 
 	final := mariaAt(addr, proofUser, proofPassword, "shop")
 	defer final.Close()
-	lost, dup, extra, err := account(ctx, final, cs)
+	a, err := account(ctx, final, cs)
 	require.NoError(t, err)
-	gap, _ := longestGap(cs)
+	gap, _ := dataplane.LongestGap(cs)
 	led.mu.Lock()
-	res := proofResult{commits: len(cs), lost: lost, duplicated: dup, extra: extra, unknown: led.unknown, failed: led.failed,
+	res := proofResult{commits: a.Committed, lost: a.Lost, duplicated: a.Duplicated, extra: a.Unacknowledged, unknown: led.unknown, failed: led.failed,
 		gap: gap, toolDowntime: time.Duration(rep.DowntimeSeconds * float64(time.Second)), sysbenchStarts: starts, report: rep}
 	led.mu.Unlock()
 	return res
@@ -238,6 +238,14 @@ func (r proofResult) log(t *testing.T, what string) {
 		r.toolDowntime.Round(time.Second), r.sysbenchStarts)
 }
 
+// lostNothing logs the result under what and fails the test on a lost or duplicated commit.
+func (r proofResult) lostNothing(t *testing.T, what string) {
+	t.Helper()
+	r.log(t, what)
+	require.Zero(t, r.lost, "committed transactions lost")
+	require.Zero(t, r.duplicated, "committed transactions duplicated")
+}
+
 // TestSnapshotStrategyUnderSysbench: the snapshot strategy, with sysbench and the ledger client
 // paused by the freeze hook and resumed by the unfreeze hook, loses no committed write; its
 // write downtime (logged) contains the snapshot, copy and restore.
@@ -245,9 +253,7 @@ func TestSnapshotStrategyUnderSysbench(t *testing.T) {
 	e := proofEnv(t)
 	inst := proofSource(t, e, "shop", proofStorage(t), 2, 2000)
 	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{}, false)
-	res.log(t, fmt.Sprintf("snapshot strategy, %d GiB", proofStorage(t)))
-	require.Zero(t, res.lost, "committed transactions lost")
-	require.Zero(t, res.duplicated, "committed transactions duplicated")
+	res.lostNothing(t, fmt.Sprintf("snapshot strategy, %d GiB", proofStorage(t)))
 }
 
 // TestReplicationStrategyUnderSysbench: the tool's replication strategy (migrate --strategy
@@ -259,14 +265,12 @@ func TestReplicationStrategyUnderSysbench(t *testing.T) {
 	e := proofEnv(t)
 	inst := proofSource(t, e, "shop", proofStorage(t), 2, 2000)
 	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{Strategy: workflow.StrategyReplication}, false)
-	res.log(t, fmt.Sprintf("replication strategy, %d GiB", proofStorage(t)))
+	res.lostNothing(t, fmt.Sprintf("replication strategy, %d GiB", proofStorage(t)))
 	if rp := res.report.Replication; rp != nil {
 		t.Logf("tool's replication figures: lag at freeze %d bytes, drain %.3f s (local clock), %d tables and %d rows verified, %d sessions ended, frozen at %s",
 			rp.LagAtFreezeBytes, rp.DrainSeconds, rp.TablesVerified, rp.RowsVerified, rp.SessionsEnded, rp.FrozenPosition)
 	}
 	require.Equal(t, workflow.StrategyReplication, res.report.Strategy)
-	require.Zero(t, res.lost, "committed transactions lost")
-	require.Zero(t, res.duplicated, "committed transactions duplicated")
 	require.NotNil(t, res.report.Replication)
 	require.Equal(t, 3, res.report.Replication.TablesVerified, "sbtest1, sbtest2 and ledger verified at the freeze")
 	// The retired source stays read-only (its own parameter group keeps read_only; the new
@@ -288,9 +292,7 @@ func TestReplicationStrategyInterruptedResumes(t *testing.T) {
 	inst := proofSource(t, e, "shop", proofStorage(t), 2, 2000)
 	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{Strategy: workflow.StrategyReplication}, false,
 		workflow.StepReplCatchUp, workflow.StepReplDrain)
-	res.log(t, fmt.Sprintf("replication strategy interrupted twice, %d GiB", proofStorage(t)))
-	require.Zero(t, res.lost, "committed transactions lost")
-	require.Zero(t, res.duplicated, "committed transactions duplicated")
+	res.lostNothing(t, fmt.Sprintf("replication strategy interrupted twice, %d GiB", proofStorage(t)))
 }
 
 // TestReplicationStrategyRollbackAfterCutover: after a completed replication migration the
@@ -302,8 +304,6 @@ func TestReplicationStrategyRollbackAfterCutover(t *testing.T) {
 	e := proofEnv(t)
 	inst := proofSource(t, e, "shop", proofStorage(t), 2, 2000)
 	res := migrateUnderLoad(t, e, inst, 2, 2000, workflow.RunOptions{Strategy: workflow.StrategyReplication}, true)
-	res.log(t, fmt.Sprintf("replication strategy then rollback after cutover, %d GiB", proofStorage(t)))
+	res.lostNothing(t, fmt.Sprintf("replication strategy then rollback after cutover, %d GiB", proofStorage(t)))
 	require.True(t, res.report.Replication != nil && res.report.Replication.ReverseAttached, "no reverse stream after the cutover")
-	require.Zero(t, res.lost, "committed transactions lost")
-	require.Zero(t, res.duplicated, "committed transactions duplicated")
 }

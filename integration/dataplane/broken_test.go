@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication/postgres"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
@@ -57,7 +58,7 @@ func (e *toolEnv) requireStoppedInCatchUp(id string, err error, broken, next str
 
 // auditFinal waits for more commits on instance id (more than 20 since the call), stops
 // the writer and audits every commit it saw against id (auditPgbench).
-func (e *toolEnv) auditFinal(w *pgbenchWriter, id, what string) []commit {
+func (e *toolEnv) auditFinal(w *pgbenchWriter, id, what string) []dataplane.Commit {
 	e.t.Helper()
 	after := len(w.Commits())
 	e.eventually("pgbench commits on "+id, func() bool { return len(w.Commits()) > after+20 })

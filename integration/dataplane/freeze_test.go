@@ -108,19 +108,19 @@ func TestEnforcedFreezeLosesNoCommit(t *testing.T) {
 			w.Stop()
 			cs := w.Commits()
 			a := auditTokens(e.ctx, t, e.mustPG(endpoint(final)), "ledger", cs)
-			gap, _ := longestGap(cs)
+			gap, _ := dataplane.LongestGap(cs)
 			t.Logf("--freeze %s: committed %d, lost %d, duplicated %d; write downtime %.0f s on the AWS clock; longest gap between commits %.1f s (local clock)",
-				mode, a.committed, a.lost, a.duplicated, rep.DowntimeSeconds, gap.Seconds())
-			if a.duplicated != 0 {
-				t.Errorf("%d duplicated", a.duplicated)
+				mode, a.Committed, a.Lost, a.Duplicated, rep.DowntimeSeconds, gap.Seconds())
+			if a.Duplicated != 0 {
+				t.Errorf("%d duplicated", a.Duplicated)
 			}
 			switch mode {
 			case workflow.FreezeEnforce:
-				if a.lost != 0 {
-					t.Errorf("--freeze enforce lost %d commits (%v)", a.lost, a.lostTokens[:min(5, len(a.lostTokens))])
+				if a.Lost != 0 {
+					t.Errorf("--freeze enforce lost %d commits (%v)", a.Lost, a.LostKeys[:min(5, len(a.LostKeys))])
 				}
 			case workflow.FreezeNone:
-				if a.lost == 0 {
+				if a.Lost == 0 {
 					t.Error("--freeze none lost nothing: the test does not tell an enforced freeze from none")
 				}
 			}

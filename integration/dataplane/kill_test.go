@@ -315,7 +315,7 @@ func TestKill9DuringCatchUpAndCutover(t *testing.T) {
 			}
 		}
 	}
-	gap, _ := longestGap(cs)
+	gap, _ := dataplane.LongestGap(cs)
 	t.Logf("longest gap between pgbench commits %.1f s (local clock, two kills included)", gap.Seconds())
 }
 

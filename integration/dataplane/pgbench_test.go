@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
 )
 
 // pgbenchScript is a TPC-B-like transaction that also records a token naming it: round,
@@ -130,23 +131,17 @@ func (w *pgbenchWriter) Stop() {
 	<-w.done
 }
 
-// commit is one transaction pgbench saw commit.
-type commit struct {
-	token string
-	at    time.Time
-}
-
 // Commits reads pgbench's logs: every line with a latency is a committed transaction
 // (pgbench writes "failed" or "skipped" instead, and nothing for an aborted client's last
 // transaction). Within a round a client's transactions run in order and it aborts at its
 // first error, so its committed transactions are n = 1..k.
-func (w *pgbenchWriter) Commits() []commit {
+func (w *pgbenchWriter) Commits() []dataplane.Commit {
 	w.t.Helper()
 	files, err := filepath.Glob(filepath.Join(w.dir, "r*.*"))
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	var out []commit
+	var out []dataplane.Commit
 	for _, f := range files {
 		round := strings.TrimPrefix(strings.SplitN(filepath.Base(f), ".", 2)[0], "r")
 		fh, err := os.Open(f)
@@ -166,46 +161,36 @@ func (w *pgbenchWriter) Commits() []commit {
 			sec, _ := strconv.ParseInt(fs[4], 10, 64)
 			usec, _ := strconv.ParseInt(fs[5], 10, 64)
 			perClient[fs[0]]++
-			out = append(out, commit{token: fmt.Sprintf("%s-%s-%d", round, fs[0], perClient[fs[0]]), at: time.Unix(sec, usec*1000)})
+			out = append(out, dataplane.Commit{Key: fmt.Sprintf("%s-%s-%d", round, fs[0], perClient[fs[0]]), At: time.Unix(sec, usec*1000)})
 		}
 		fh.Close()
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
+	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out
 }
 
-// longestGap is the longest time between two consecutive commits, and when it began.
-func longestGap(cs []commit) (time.Duration, time.Time) {
-	var gap time.Duration
-	var at time.Time
-	for i := 1; i < len(cs); i++ {
-		if d := cs[i].at.Sub(cs[i-1].at); d > gap {
-			gap, at = d, cs[i-1].at
-		}
-	}
-	return gap, at
-}
-
-// audit compares what pgbench saw commit with the tokens on the final instance.
-type audit struct {
-	committed, lost, duplicated, unacknowledged int
-	lostTokens                                  []string
-}
-
-// auditPgbench audits cs against both tables pgbench writes a token to on c, logs the figures
-// under what, and fails the test on a lost or duplicated commit.
-func (e *env) auditPgbench(c *pgx.Conn, cs []commit, what string) {
+// auditPgbench audits cs against both tables pgbench writes a token to on c (auditTable).
+func (e *env) auditPgbench(c *pgx.Conn, cs []dataplane.Commit, what string) {
 	e.t.Helper()
 	for _, table := range []string{"pgbench_history", "ledger"} {
-		a := auditTokens(e.ctx, e.t, c, table, cs)
-		e.t.Logf("%s, %s: committed %d, lost %d, duplicated %d, committed unseen %d", what, table, a.committed, a.lost, a.duplicated, a.unacknowledged)
-		if a.lost != 0 || a.duplicated != 0 {
-			e.t.Errorf("%s: %d lost (%v), %d duplicated", table, a.lost, a.lostTokens[:min(5, len(a.lostTokens))], a.duplicated)
-		}
+		auditTable(e.ctx, e.t, c, table, cs, what)
 	}
 }
 
-func auditTokens(ctx context.Context, t testing.TB, c *pgx.Conn, table string, cs []commit) audit {
+// auditTable audits cs against table on c, logs the figures under what, and fails the test on
+// a lost or duplicated commit.
+func auditTable(ctx context.Context, t testing.TB, c *pgx.Conn, table string, cs []dataplane.Commit, what string) dataplane.Audit {
+	t.Helper()
+	a := auditTokens(ctx, t, c, table, cs)
+	t.Logf("%s, %s: %s", what, table, a)
+	if err := a.Err(); err != nil {
+		t.Errorf("%s, %s: %v", what, table, err)
+	}
+	return a
+}
+
+// auditTokens audits cs against the tokens in table on c.
+func auditTokens(ctx context.Context, t testing.TB, c *pgx.Conn, table string, cs []dataplane.Commit) dataplane.Audit {
 	t.Helper()
 	column := "token"
 	if table == "pgbench_history" {
@@ -227,25 +212,5 @@ func auditTokens(ctx context.Context, t testing.TB, c *pgx.Conn, table string, c
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	a := audit{committed: len(cs)}
-	seen := map[string]bool{}
-	for _, cm := range cs {
-		seen[cm.token] = true
-		switch n := have[cm.token]; {
-		case n == 0:
-			a.lost++
-			a.lostTokens = append(a.lostTokens, cm.token)
-		case n > 1:
-			a.duplicated++
-		}
-	}
-	for tok, n := range have {
-		if !seen[tok] {
-			a.unacknowledged++ // committed on the server, the client never saw the answer
-			if n > 1 {
-				a.duplicated++
-			}
-		}
-	}
-	return a
+	return dataplane.AuditCommits(cs, have)
 }

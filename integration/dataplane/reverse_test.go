@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication/postgres"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
@@ -91,14 +92,14 @@ func TestReplicationRollbackAfterCutoverLosesNoCommit(t *testing.T) {
 	if err != nil || len(left) > 0 {
 		t.Errorf("replication objects left on the source after the rollback: %v %v", left, err)
 	}
-	var late []commit
+	var late []dataplane.Commit
 	for _, c := range cs {
-		if !c.at.Before(rollbackAt) {
+		if !c.At.Before(rollbackAt) {
 			late = append(late, c)
 		}
 	}
-	gap, gapAt := longestGap(cs)
-	rollbackGap, _ := longestGap(late)
+	gap, gapAt := dataplane.LongestGap(cs)
+	rollbackGap, _ := dataplane.LongestGap(late)
 	t.Logf("replication then rollback: %d commits (%d after the rollback began); longest gap between commits %.1f s at %s, %.1f s from the rollback on (local clock); "+
 		"the migration's write downtime %.0f s (AWS clock, report); %s; reverse drain %+v", len(cs), len(late), gap.Seconds(), gapAt.Format("15:04:05.000"),
 		rollbackGap.Seconds(), rep.DowntimeSeconds, verified, *rd)

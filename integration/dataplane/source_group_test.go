@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
 	"github.com/rdsencrypt/rdsencrypt/internal/iampolicy"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/output"
@@ -112,11 +113,11 @@ func (e *toolEnv) stepWindow(step string) (from, to time.Time) {
 }
 
 // gapDuring is the longest gap between two commits that overlaps [from, to].
-func gapDuring(cs []commit, from, to time.Time) time.Duration {
+func gapDuring(cs []dataplane.Commit, from, to time.Time) time.Duration {
 	var gap time.Duration
 	for i := 1; i < len(cs); i++ {
-		if cs[i].at.After(from) && cs[i-1].at.Before(to) {
-			gap = max(gap, cs[i].at.Sub(cs[i-1].at))
+		if cs[i].At.After(from) && cs[i-1].At.Before(to) {
+			gap = max(gap, cs[i].At.Sub(cs[i-1].At))
 		}
 	}
 	return gap

@@ -272,7 +272,7 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	if v := e.parameters(workflow.ParameterGroupCopyName("app", "repl0001"))["max_slot_wal_keep_size"]; v != "51200" {
 		t.Errorf("the new instance's parameter group has max_slot_wal_keep_size %q after cleanup, want the source group's 51200 back", v)
 	}
-	gap, _ := longestGap(cs)
+	gap, _ := dataplane.LongestGap(cs)
 	from, to := e.stepWindow(workflow.StepReplSourceGroup)
 	t.Logf("source change (copy of app with rds.logical_replication=1, modify, reboot): step took %.1f s (local clock); longest gap between pgbench commits during it %.1f s",
 		to.Sub(from).Seconds(), gapDuring(cs, from, to).Seconds())
@@ -311,12 +311,12 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 	w2.Stop()
 	cs2 := w2.Commits()
 	a2 := auditTokens(e.ctx, t, e.mustPG(endpoint(e.waitAvailable("orders"))), "ledger", cs2)
-	if a2.lost != 0 || a2.duplicated != 0 {
-		t.Errorf("snapshot strategy: %d lost, %d duplicated", a2.lost, a2.duplicated)
+	if a2.Lost != 0 || a2.Duplicated != 0 {
+		t.Errorf("snapshot strategy: %d lost, %d duplicated", a2.Lost, a2.Duplicated)
 	}
-	gap2, _ := longestGap(cs2)
+	gap2, _ := dataplane.LongestGap(cs2)
 	t.Logf("snapshot strategy: committed %d, lost %d, duplicated %d; write downtime %.0f s on the AWS clock (report); longest gap between pgbench commits %.1f s (local clock)",
-		a2.committed, a2.lost, a2.duplicated, rep2.DowntimeSeconds, gap2.Seconds())
+		a2.Committed, a2.Lost, a2.Duplicated, rep2.DowntimeSeconds, gap2.Seconds())
 	// The two downtimes depend on how fast this machine runs the freeze, drain and
 	// verification (each local second is 300 on the AWS clock), so they are logged above, not
 	// compared. What the strategies promise is the order of their steps: the replication
@@ -331,7 +331,7 @@ func TestReplicationStrategyLosesNoCommit(t *testing.T) {
 
 // rollbackUnderPgbench rolls migration id back while w writes, requires orders back
 // unencrypted and taking w's commits, stops w and returns orders and every commit w saw.
-func (e *toolEnv) rollbackUnderPgbench(id string, w *pgbenchWriter) (types.DBInstance, []commit) {
+func (e *toolEnv) rollbackUnderPgbench(id string, w *pgbenchWriter) (types.DBInstance, []dataplane.Commit) {
 	e.t.Helper()
 	rb, err := e.engine(id).Rollback(e.ctx, id)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
@@ -150,13 +151,13 @@ func verifyBenchOnce(b *testing.B, scale, gib int) {
 		w.Stop()
 		cs := w.Commits()
 		a := auditTokens(e.ctx, b, e.mustPG(endpoint(final)), "ledger", cs)
-		if a.lost != 0 || a.duplicated != 0 {
-			b.Errorf("%s: %d lost, %d duplicated", run.name, a.lost, a.duplicated)
+		if a.Lost != 0 || a.Duplicated != 0 {
+			b.Errorf("%s: %d lost, %d duplicated", run.name, a.Lost, a.Duplicated)
 		}
-		gap, _ := longestGap(cs)
+		gap, _ := dataplane.LongestGap(cs)
 		line := fmt.Sprintf("scale %d (database %s, %d GiB allocated), %s: write downtime %.0f s on the AWS clock (speed %d: %.1f s of local time); "+
 			"longest gap between commits %.1f s (local clock); migration %.0f s (local clock); committed %d, lost %d, duplicated %d; load average %s at the start, %s at the end",
-			scale, size, gib, run.name, rep.DowntimeSeconds, speed, rep.DowntimeSeconds/speed, gap.Seconds(), took.Seconds(), a.committed, a.lost, a.duplicated, load, loadAverage())
+			scale, size, gib, run.name, rep.DowntimeSeconds, speed, rep.DowntimeSeconds/speed, gap.Seconds(), took.Seconds(), a.Committed, a.Lost, a.Duplicated, load, loadAverage())
 		if rp := rep.Replication; rp != nil {
 			line += fmt.Sprintf("; freeze verification %.1f s (local clock; %d tables inside it, %d stood from ahead; %d rows); drain %.1f s",
 				rp.VerifySeconds, rp.TablesInFreeze, rp.TablesAhead, rp.RowsVerified, rp.DrainSeconds)
