@@ -560,6 +560,42 @@ func TestClusterJournalLostIsRebuiltFromTags(t *testing.T) {
 	}
 }
 
+// A cluster migrated once keeps that migration's tags (role target on the cluster and its
+// members, its id); the journal of a later migration of the same name (a rekey) is still
+// rebuilt, for the later id: stopped after its restore, and again after its cutover, when the
+// first migration's cluster sits at the later one's retired name (review T9, as
+// TestJournalLostIsRebuiltAfterAFinishedMigrationOfTheName for an instance).
+func TestClusterJournalLostIsRebuiltAfterAFinishedMigrationOfTheName(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	newKey := e.createKey("alias/k2")
+	smallCluster(e)
+	first := e.engine(fixedID, workflow.AutoApprove)
+	_, err := first.Migrate(e.ctx(), clusterRequest("shop", "alias/k"))
+	require.NoError(t, err)
+	_, err = first.Cleanup(e.ctx(), fixedID)
+	require.NoError(t, err)
+	require.Equal(t, fixedID, e.describeAurora("shop").cluster.Tags[model.TagMigrationID], "the finished migration's tags stay")
+
+	const laterID = "4e5f6a7b"
+	resumeRebuiltAfterRestore(t, e, laterID, clusterRequest("shop", newKey))
+	assert.Equal(t, newKey, e.describeAurora("shop").cluster.Settings.KmsKeyID)
+	assert.ElementsMatch(t, []string{"shop", workflow.ClusterNamesFor(laterID, "shop").Retired}, e.clusterIDs())
+
+	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), laterID+".json")))
+	got, err := e.engine(laterID, workflow.AutoApprove).Rebuild(e.ctx(), workflow.KindCluster, region, "shop")
+	require.NoError(t, err)
+	assert.Equal(t, laterID, got)
+	later := e.engine(laterID, workflow.AutoApprove)
+	rep, err := later.Resume(e.ctx(), laterID)
+	require.NoError(t, err)
+	require.Equal(t, workflow.StatusCompleted, rep.Status)
+	rep, err = later.Cleanup(e.ctx(), laterID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCleanedUp, rep.Status)
+	assert.Equal(t, []string{"shop"}, e.clusterIDs())
+}
+
 // clusterStopPoints are the instants a cluster migration is interrupted at: after each step,
 // and in the middle of each mutating step, right after its first side effect (the first
 // successful mutating AWS call), before the step's waits end.

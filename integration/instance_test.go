@@ -411,7 +411,7 @@ func TestJournalLostIsRebuiltFromTags(t *testing.T) {
 	e := newEnv(t)
 	e.createKey("alias/k")
 	src := e.createInstance(simpleSource("ledger"))
-	resumeRebuiltAfterRestore(t, e, fixedID, "alias/k")
+	resumeRebuiltAfterRestore(t, e, fixedID, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
 	assert.Equal(t, src.Endpoint, e.describe("ledger").Endpoint)
 	assert.ElementsMatch(t, []string{"ledger", workflow.NamesFor(fixedID, "ledger").Retired}, e.instanceIDs())
 }
@@ -434,7 +434,7 @@ func TestJournalLostIsRebuiltAfterAFinishedMigrationOfTheName(t *testing.T) {
 	require.Equal(t, fixedID, e.describe("ledger").Tags[model.TagMigrationID], "the finished migration's tags stay")
 
 	const laterID = "4e5f6a7b"
-	resumeRebuiltAfterRestore(t, e, laterID, newKey)
+	resumeRebuiltAfterRestore(t, e, laterID, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: newKey})
 	assert.Equal(t, newKey, e.describe("ledger").Settings.KmsKeyID)
 	assert.ElementsMatch(t, []string{"ledger", workflow.NamesFor(laterID, "ledger").Retired}, e.instanceIDs())
 
@@ -446,19 +446,19 @@ func TestJournalLostIsRebuiltAfterAFinishedMigrationOfTheName(t *testing.T) {
 	assert.Equal(t, laterID, got)
 }
 
-// resumeRebuiltAfterRestore migrates ledger as migration id to key, stops it after its
-// restore, deletes its journal, rebuilds it from the tags (id expected) and resumes it to the end.
-func resumeRebuiltAfterRestore(t *testing.T, e *env, id, key string) {
+// resumeRebuiltAfterRestore runs req as migration id, stops it after its restore, deletes its
+// journal, rebuilds it from the tags (id expected) and resumes it to the end.
+func resumeRebuiltAfterRestore(t *testing.T, e *env, id string, req workflow.MigrateRequest) {
 	t.Helper()
 	eng := e.engine(id, workflow.AutoApprove)
 	ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
 		return ev.Type == workflow.EventStepDone && ev.Step == workflow.StepRestore
 	})
-	_, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: key})
+	_, err := eng.Migrate(ctx, req)
 	require.ErrorIs(t, err, workflow.ErrStopped)
 	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), id+".json")))
 
-	got, err := eng.Rebuild(e.ctx(), workflow.KindInstance, region, "ledger")
+	got, err := eng.Rebuild(e.ctx(), req.Kind, region, req.Source)
 	require.NoError(t, err)
 	require.Equal(t, id, got)
 	rep, err := eng.Resume(e.ctx(), got)

@@ -25,28 +25,39 @@ func (e *Engine) rebuildCluster(ctx context.Context, api model.RDS, region, sour
 	if err != nil {
 		return "", err
 	}
-	var target *model.Cluster
+	targets := map[string]*model.Cluster{} // by migration id
+	targetIDs := map[string]string{}
 	for i := range clusters {
 		if clusters[i].Tags[model.TagSource] == source && clusters[i].Tags[model.TagRole] == RoleTarget {
-			ids[clusters[i].Tags[model.TagMigrationID]] = true
-			target = &clusters[i]
+			id := clusters[i].Tags[model.TagMigrationID]
+			ids[id] = true
+			targets[id], targetIDs[id] = &clusters[i], clusters[i].ID
 		}
 	}
 	insts, err := api.ListInstances(ctx)
 	if err != nil {
 		return "", err
 	}
-	newMembers := map[string]*model.Instance{} // by original member id
+	members := map[string]map[string]*model.Instance{} // new members by migration id, then original member id
 	for i := range insts {
 		if orig, ok := sourceMemberOfRole(insts[i].Tags[model.TagRole]); ok && insts[i].Tags[model.TagSource] == source {
-			ids[insts[i].Tags[model.TagMigrationID]] = true
-			newMembers[orig] = &insts[i]
+			id := insts[i].Tags[model.TagMigrationID]
+			ids[id] = true
+			if members[id] == nil {
+				members[id] = map[string]*model.Instance{}
+			}
+			members[id][orig] = &insts[i]
 		}
+	}
+	if err := dropFinished(ctx, ids, targetIDs, source, func(id string) string { return ClusterNamesFor(id, source).Retired },
+		existsBy(api.DescribeCluster)); err != nil {
+		return "", err
 	}
 	id, err := onlyMigrationID(ids, source, region, "rdsencrypt migrate --cluster "+source)
 	if err != nil {
 		return "", err
 	}
+	target, newMembers := targets[id], members[id]
 	n := ClusterNamesFor(id, source)
 	var targetRID string
 	if target != nil {

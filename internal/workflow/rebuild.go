@@ -55,7 +55,12 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	} else if id != "" {
 		ids[id] = true // the source change came before any snapshot
 	}
-	if err := dropFinished(ctx, api, ids, targets, source); err != nil {
+	targetIDs := map[string]string{}
+	for id, t := range targets {
+		targetIDs[id] = t.ID
+	}
+	if err := dropFinished(ctx, ids, targetIDs, source, func(id string) string { return NamesFor(id, source).Retired },
+		existsBy(api.DescribeInstance)); err != nil {
 		return "", err
 	}
 	id, err := onlyMigrationID(ids, source, region, "rdsencrypt migrate --db "+source)
@@ -267,41 +272,53 @@ func rebuiltGroupCopy(ctx context.Context, api model.RDS, region, id, source str
 }
 
 // dropFinished removes from ids, while other ids remain, each migration whose only trace is
-// the end state of a finished one: its encrypted instance at the source's name (with its
-// tags, its snapshots kept as restore points, its DB parameter group copy) and no retired
-// source left. An instance migrated once is the source of the next migration of that name,
-// whose journal is the one to rebuild (review T9); after that next migration's cutover it
-// sits at the next one's retired name.
-func dropFinished(ctx context.Context, api model.RDS, ids map[string]bool, targets map[string]*model.Instance, source string) error {
+// the end state of a finished one: its encrypted instance or cluster at the source's name
+// (with its tags, its snapshots kept as restore points, its DB parameter group copy) and no
+// retired source left. A resource migrated once is the source of the next migration of that
+// name, whose journal is the one to rebuild (review T9); after that next migration's cutover
+// it sits at the next one's retired name. targets maps an id to its target's identifier now;
+// retired names an id's retired source, exists says whether a resource of that name exists.
+func dropFinished(ctx context.Context, ids map[string]bool, targets map[string]string, source string,
+	retired func(id string) string, exists func(ctx context.Context, name string) (bool, error),
+) error {
 	for id := range ids {
-		// Only one instance is the source (at its name, or retired by another id), so at
+		// Only one resource is the source (at its name, or retired by another id), so at
 		// most one id is dropped.
-		t := targets[id]
-		if len(ids) < 2 || t == nil || t.ID != source && !retiredByAnother(t.ID, id, ids, source) {
+		t, ok := targets[id]
+		if len(ids) < 2 || !ok || t != source && !retiredByAnother(t, id, ids, retired) {
 			continue
 		}
-		retired := NamesFor(id, source).Retired
-		_, err := api.DescribeInstance(ctx, retired)
-		if err == nil {
-			continue // cutover made, not cleaned up: that migration is not finished
+		found, err := exists(ctx, retired(id))
+		if err != nil {
+			return errorf(retired(id), "fix the cause (credentials, permissions), then retry", err, "cannot look for the retired source of migration %s", id)
 		}
-		if !model.IsNotFound(err) {
-			return errorf(retired, "fix the cause (credentials, permissions), then retry", err, "cannot look for the retired source of migration %s", id)
+		if !found {
+			delete(ids, id) // with the retired source there, the cutover is made, not cleaned up: not finished
 		}
-		delete(ids, id)
 	}
 	return nil
 }
 
-// retiredByAnother reports whether name is the retired name of source under an id of ids
+// retiredByAnother reports whether name is the retired name of the source under an id of ids
 // other than id.
-func retiredByAnother(name, id string, ids map[string]bool, source string) bool {
+func retiredByAnother(name, id string, ids map[string]bool, retired func(id string) string) bool {
 	for other := range ids {
-		if other != id && name == NamesFor(other, source).Retired {
+		if other != id && name == retired(other) {
 			return true
 		}
 	}
 	return false
+}
+
+// existsBy turns a describe call into dropFinished's exists: not found is false, other errors stay.
+func existsBy[T any](describe func(context.Context, string) (T, error)) func(context.Context, string) (bool, error) {
+	return func(ctx context.Context, name string) (bool, error) {
+		_, err := describe(ctx, name)
+		if model.IsNotFound(err) {
+			return false, nil
+		}
+		return err == nil, err
+	}
 }
 
 // onlyMigrationID returns the one migration id found on the tagged resources of source, or
