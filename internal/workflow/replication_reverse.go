@@ -53,9 +53,11 @@ const reverseWALBoundRule = "a tenth of the allocated storage, at least 1024 MB"
 // reverseWALBoundMB is the max_slot_wal_keep_size (MB) set for the new instance's reverse
 // slots: a tenth of its allocated storage, at least 1 GiB. Enough for the retired source to be
 // rebooted or briefly unreachable without losing its stream under a normal write rate, small
-// enough that a stream stopped for good leaves nine tenths of the storage to the data. The
-// storage in use is not known to the tool (FreeStorageSpace is a CloudWatch metric): an
-// instance fuller than nine tenths is not protected by it.
+// enough that a stream stopped for good leaves nine tenths of the storage to the data. It
+// follows the allocated storage, not the free storage (CloudWatch's FreeStorageSpace, not read:
+// docs/replication.md#the-reverse-stream-postgresql): an instance fuller than nine tenths is
+// not protected by it. The PostgreSQL engine refuses versions before 13, which lack
+// max_slot_wal_keep_size, so the bound is only ever written where the parameter exists.
 func reverseWALBoundMB(allocatedGiB int32) int64 {
 	return max(1024, int64(allocatedGiB)*1024/10)
 }

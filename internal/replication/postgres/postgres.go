@@ -254,9 +254,8 @@ func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]r
 			current_setting('max_logical_replication_workers')::int`).Scan(&walLevel, &version, &freeSlots, &freeSenders, &workers); err != nil {
 			return fmt.Errorf("read settings: %w", err)
 		}
-		if version < 100000 {
-			out = append(out, replication.Finding{Severity: replication.Blocker, What: fmt.Sprintf("PostgreSQL %d has no logical replication (10 or later)", version/10000),
-				Do: "upgrade the engine, or use --strategy snapshot"})
+		if f := versionFinding(version); f != nil {
+			out = append(out, *f)
 		}
 		if walLevel != "logical" {
 			out = append(out, replication.Finding{Severity: replication.Blocker, What: "rds.logical_replication is off (wal_level is " + walLevel + ")",
@@ -666,7 +665,29 @@ func (*Engine) Lag(ctx context.Context, src, dst replication.Endpoint, n replica
 	return l, err
 }
 
-// slotWAL reads a slot's pg_replication_slots.wal_status (PostgreSQL 13+; "" before): "lost"
+// minVersion is the oldest PostgreSQL (server_version_num) the engine runs on: 13. Logical
+// replication exists from 10, but the engine reads pg_replication_slots.wal_status (Lag,
+// Leftovers), ends the freeze on pg_snapshot_xmax(pg_current_snapshot()), and bounds the
+// reverse slots with max_slot_wal_keep_size: all three came with PostgreSQL 13 (release notes;
+// pg_current_snapshot replaced txid_current_snapshot, commit 4c04be9). On 10 to 12 the run
+// would fail in its catch-up (column wal_status does not exist) and the cutover could not
+// write the bound (RDS's postgres10-12 groups have no max_slot_wal_keep_size), so the plan
+// refuses the strategy there instead.
+const minVersion = 130000
+
+// versionFinding is the blocker for a server older than minVersion, nil otherwise.
+func versionFinding(version int) *replication.Finding {
+	if version >= minVersion {
+		return nil
+	}
+	what := fmt.Sprintf("PostgreSQL %d has no logical replication (10 or later)", version/10000)
+	if version >= 100000 {
+		what = fmt.Sprintf("PostgreSQL %d: the replication strategy needs 13 or later (it reads wal_status and pg_current_snapshot and bounds its slots' WAL with max_slot_wal_keep_size, all from 13)", version/10000)
+	}
+	return &replication.Finding{Severity: replication.Blocker, What: what, Do: "upgrade the engine to 13 or later, or use --strategy snapshot"}
+}
+
+// slotWAL reads a slot's pg_replication_slots.wal_status (PostgreSQL 13+, minVersion): "lost"
 // means PostgreSQL invalidated the slot because the WAL it needs was removed
 // (max_slot_wal_keep_size reached): the subscriber can never go on, so the stream is lost
 // (replication.ErrStreamLost), not merely stopped. "unreserved" means that WAL is past

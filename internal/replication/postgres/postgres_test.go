@@ -93,3 +93,22 @@ func TestSlotWALStatus(t *testing.T) {
 		}
 	}
 }
+
+// PostgreSQL 10 to 12 have logical replication but not what the engine reads and writes
+// (wal_status, pg_current_snapshot, max_slot_wal_keep_size): a blocker naming 13, not a run
+// that fails in its catch-up.
+func TestVersionsBefore13AreRefused(t *testing.T) {
+	for _, c := range []struct {
+		version int
+		want    string
+	}{{90624, "PostgreSQL 9 has no logical replication"}, {100023, "PostgreSQL 10: the replication strategy needs 13 or later"},
+		{120022, "PostgreSQL 12: the replication strategy needs 13 or later"}, {130018, ""}, {170002, ""}} {
+		f := versionFinding(c.version)
+		switch {
+		case c.want == "" && f != nil:
+			t.Errorf("%d: %+v, want no finding", c.version, f)
+		case c.want != "" && (f == nil || f.Severity != replication.Blocker || !strings.Contains(f.What, c.want) || !strings.Contains(f.Do, "--strategy snapshot")):
+			t.Errorf("%d: %+v, want a blocker %q", c.version, f, c.want)
+		}
+	}
+}
