@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,9 +39,16 @@ func TestMariaDBFreezeVerificationMeasured(t *testing.T) {
 	rp := res.report.Replication
 	require.NotNil(t, rp)
 	line := fmt.Sprintf("%d sysbench tables x %d rows (%d MB), sysbench writing sbtest1 only: freeze verification %.2f s (local clock); "+
-		"%d tables compared inside the freeze, %d stood from ahead; %d rows verified; drain %.2f s; write downtime %s (AWS clock, speed %d); longest gap between commits %s (local clock); commits %d, lost %d, duplicated %d",
-		tables, rows, size>>20, rp.VerifySeconds, rp.TablesInFreeze, rp.TablesAhead, rp.RowsVerified, rp.DrainSeconds,
+		"%d tables compared inside the freeze, %d stood from ahead; %d rows verified; lag at the freeze %d bytes, %.0f s; drain %.2f s; write downtime %s (AWS clock, speed %d); longest gap between commits %s (local clock); commits %d, lost %d, duplicated %d",
+		tables, rows, size>>20, rp.VerifySeconds, rp.TablesInFreeze, rp.TablesAhead, rp.RowsVerified, rp.LagAtFreezeBytes, rp.LagAtFreezeSeconds, rp.DrainSeconds,
 		res.toolDowntime, proofSpeed, res.gap.Round(time.Millisecond), res.commits, res.lost, res.duplicated)
+	var steps []string // each step's seconds (local clock): the catch-up, the verification ahead, ...
+	for _, s := range res.report.Steps {
+		if s.StartedAt != nil && s.FinishedAt != nil {
+			steps = append(steps, fmt.Sprintf("%s %.0f", s.Name, s.FinishedAt.Sub(*s.StartedAt).Seconds()))
+		}
+	}
+	line += "; steps (s): " + strings.Join(steps, ", ")
 	t.Log(line)
 	fmt.Fprintln(os.Stderr, line)
 	require.Zero(t, res.lost, "committed transactions lost")
