@@ -289,6 +289,19 @@ type Engine interface {
 	Leftovers(ctx context.Context, ep Endpoint) ([]Leftover, error)
 }
 
+// ReplicaPositioner is implemented by engines whose start position can be read from a read
+// replica of the source stopped at a known point (MySQL: its restored instances do not log
+// where their data ends). The workflow snapshots the stopped replica instead of the source.
+type ReplicaPositioner interface {
+	// StopReplica waits until replica has applied what src had logged when called, stops its
+	// replication and returns the source position its data ends at; on a replica already
+	// stopped it returns that position.
+	StopReplica(ctx context.Context, src, replica Endpoint) (string, error)
+	// StoppedAt returns that position while replica's replication stays stopped, an error
+	// when it runs.
+	StoppedAt(ctx context.Context, replica Endpoint) (string, error)
+}
+
 // FreezeChecker is implemented by engines whose freeze a session can override (PostgreSQL's
 // read-only default): CheckFrozen fails when a replicated table was written on src since
 // Freeze. The workflow calls it last before Detach, after Drain and Verify.

@@ -167,14 +167,6 @@ type Problem struct {
 // estimated to take hoursNeeded hours.
 func (ch Checks) Problems(hoursNeeded int) []Problem {
 	var out []Problem
-	if !ch.MariaDB {
-		// The start position is where the restored instance's crash recovery says its data
-		// ends (docs/replication-mysql.md). MySQL 8.0 stopped keeping the binary log position
-		// in InnoDB's system header and logging it at recovery (only a debug build prints it),
-		// and RDS for MySQL runs 8.0 and later: the position cannot be read there.
-		out = append(out, Problem{What: "MySQL " + ch.Version + " does not log the binary log position its data ends at when a restored instance recovers, so no start position consistent with the snapshot can be read",
-			Fix: "use --strategy snapshot (coordinates from a read replica stopped with mysql.rds_stop_replication, the other documented way, are not built yet)", Blocking: true})
-	}
 	if !ch.BinaryLog {
 		out = append(out, Problem{What: "binary log off (automated backups off)",
 			Fix: "turn automated backups on (backup retention period 1 or more); the change takes a reboot", Blocking: true})

@@ -2,8 +2,11 @@ package mysql
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
+
+	driver "github.com/go-sql-driver/mysql"
 )
 
 // Source is what a replica needs to connect to its source's binary log.
@@ -108,30 +111,55 @@ func (s ReplicaStatus) Broken() string {
 // cannot go on without a gap (replication.ErrStreamLost).
 func (s ReplicaStatus) Lost() bool { return s.LastIOErrno == errBinlogGone && !s.IORunning }
 
-// ReplicaStatus reads SHOW SLAVE STATUS (MariaDB's and MySQL 5.7's name; MySQL 8.0.22 and
-// later also answer SHOW REPLICA STATUS with _Source names, which MariaDB 10.11 does not use).
+// ReplicaStatus reads SHOW REPLICA STATUS (MySQL 8.0.22 and later, MariaDB 10.5.1 and later;
+// MySQL 8.4 knows no other), or SHOW SLAVE STATUS on a server older than that (statusFrom reads
+// either's columns).
 func (c *Conn) ReplicaStatus(ctx context.Context) (ReplicaStatus, error) {
-	m, err := c.rowMap(ctx, "SHOW SLAVE STATUS")
+	m, err := c.rowMap(ctx, "SHOW REPLICA STATUS")
+	var me *driver.MySQLError
+	if errors.As(err, &me) && me.Number == errParse {
+		m, err = c.rowMap(ctx, "SHOW SLAVE STATUS")
+	}
 	if err != nil || m == nil {
 		return ReplicaStatus{}, err
 	}
-	st := ReplicaStatus{Configured: m["Master_Host"] != ""}
-	st.SourceHost = m["Master_Host"]
-	st.SourcePort, _ = strconv.Atoi(m["Master_Port"])
-	st.IORunning = strings.EqualFold(m["Slave_IO_Running"], "Yes")
-	st.IOConnecting = strings.EqualFold(m["Slave_IO_Running"], "Connecting")
-	st.SQLRunning = strings.EqualFold(m["Slave_SQL_Running"], "Yes")
-	st.Executed.File = m["Relay_Master_Log_File"]
-	st.Executed.Pos, _ = strconv.ParseInt(m["Exec_Master_Log_Pos"], 10, 64)
-	st.Read.File = m["Master_Log_File"]
-	st.Read.Pos, _ = strconv.ParseInt(m["Read_Master_Log_Pos"], 10, 64)
+	return statusFrom(m), nil
+}
+
+// errParse is ER_PARSE_ERROR: a server older than SHOW REPLICA STATUS.
+const errParse = 1064
+
+// statusFrom reads a replica status row under either set of column names: MySQL 8.0.22 and
+// later answer SHOW REPLICA STATUS with Source/Replica names (Relay_Source_Log_File,
+// Exec_Source_Log_Pos, Replica_SQL_Running, Seconds_Behind_Source; MySQL reference manual,
+// "SHOW REPLICA STATUS Statement"), MariaDB (either statement) and MySQL's SHOW SLAVE STATUS
+// with Master/Slave names (Relay_Master_Log_File, Exec_Master_Log_Pos, Slave_SQL_Running,
+// Seconds_Behind_Master).
+func statusFrom(m map[string]string) ReplicaStatus {
+	col := func(source, master string) string {
+		if v, ok := m[source]; ok {
+			return v
+		}
+		return m[master]
+	}
+	st := ReplicaStatus{Configured: col("Source_Host", "Master_Host") != ""}
+	st.SourceHost = col("Source_Host", "Master_Host")
+	st.SourcePort, _ = strconv.Atoi(col("Source_Port", "Master_Port"))
+	io := col("Replica_IO_Running", "Slave_IO_Running")
+	st.IORunning = strings.EqualFold(io, "Yes")
+	st.IOConnecting = strings.EqualFold(io, "Connecting")
+	st.SQLRunning = strings.EqualFold(col("Replica_SQL_Running", "Slave_SQL_Running"), "Yes")
+	st.Executed.File = col("Relay_Source_Log_File", "Relay_Master_Log_File")
+	st.Executed.Pos, _ = strconv.ParseInt(col("Exec_Source_Log_Pos", "Exec_Master_Log_Pos"), 10, 64)
+	st.Read.File = col("Source_Log_File", "Master_Log_File")
+	st.Read.Pos, _ = strconv.ParseInt(col("Read_Source_Log_Pos", "Read_Master_Log_Pos"), 10, 64)
 	st.SecondsBehind = -1
-	if v := m["Seconds_Behind_Master"]; v != "" {
+	if v := col("Seconds_Behind_Source", "Seconds_Behind_Master"); v != "" {
 		st.SecondsBehind, _ = strconv.Atoi(v)
 	}
 	st.LastIOError, st.LastSQLError = m["Last_IO_Error"], m["Last_SQL_Error"]
 	st.LastIOErrno, _ = strconv.Atoi(m["Last_IO_Errno"])
-	return st, nil
+	return st
 }
 
 // Lag is how far a replica is behind its source.
