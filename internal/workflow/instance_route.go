@@ -83,6 +83,9 @@ var instanceSteps = []step{
 	{
 		name: StepSnapshot, actions: []string{"CreateDBSnapshot"}, mutating: true, downtime: true,
 		describe: func(p *Plan, n Names) string {
+			if replica := p.resourceName(RolePositionReplica); replica != "" {
+				return fmt.Sprintf("snapshot the temporary replica %s, stopped at the start position, as %s (replication, MySQL: its data is %s's up to that position)", replica, n.Snapshot, p.Source)
+			}
 			return fmt.Sprintf("snapshot %s as %s", p.Source, n.Snapshot)
 		},
 		permissions: []string{"rds:DescribeDBSnapshots", "rds:AddTagsToResource", "rds:DeleteDBSnapshot"}, // a failed one is taken again

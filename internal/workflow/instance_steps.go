@@ -13,7 +13,7 @@ import (
 )
 
 // allInstanceSteps are the steps an instance migration may have, replicas included.
-var allInstanceSteps = slices.Concat(instanceSteps, replicaSteps, replicationSteps)
+var allInstanceSteps = slices.Concat(instanceSteps, replicaSteps, replicationSteps, positionSteps)
 
 // preflightAgain re-checks, at the start of the run, that the source and key are still usable.
 func preflightAgain(ctx context.Context, r *run) error {
@@ -188,8 +188,14 @@ func replaceFailedSnapshot(ctx context.Context, r *run, id string) error {
 	return r.waitSnapshotGone(ctx, id)
 }
 
+// applySnapshot snapshots the source, or the stopped temporary replica of an RDS for MySQL
+// source under the replication strategy (replication_position.go).
 func applySnapshot(ctx context.Context, r *run) error {
-	return takeSnapshot(ctx, r, r.names.Snapshot, RoleSnapshot)
+	of, err := r.positionSnapshotSource(ctx)
+	if err != nil {
+		return err
+	}
+	return takeSnapshotOf(ctx, r, of, r.names.Snapshot, RoleSnapshot)
 }
 
 // applyPreSnapshot takes the pre-copy's snapshot while writes continue.
@@ -204,10 +210,15 @@ func applyPreSnapshot(ctx context.Context, r *run) error {
 }
 
 func takeSnapshot(ctx context.Context, r *run, id, role string) error {
+	return takeSnapshotOf(ctx, r, r.st.Source, id, role)
+}
+
+// takeSnapshotOf snapshots the instance named of as id.
+func takeSnapshotOf(ctx context.Context, r *run, of, id, role string) error {
 	if err := replaceFailedSnapshot(ctx, r, id); err != nil {
 		return err
 	}
-	_, err := r.api.CreateSnapshot(ctx, r.st.Source, id, r.ourTags(role))
+	_, err := r.api.CreateSnapshot(ctx, of, id, r.ourTags(role))
 	if model.IsAlreadyExists(err) {
 		return nil // ours, from an interrupted attempt: observe checked the tags
 	}

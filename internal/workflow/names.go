@@ -69,6 +69,9 @@ type Names struct {
 	FinalSnapshot        string
 	RollbackSnapshot     string
 	FreezeGroup          string // the ingress-free security group of an enforced freeze
+	// PositionReplica is the temporary read replica an RDS for MySQL source's replication
+	// strategy reads its start position from (replication_position.go).
+	PositionReplica string
 }
 
 // NamesFor derives the names of a migration from its id and the source identifier. Names
@@ -85,6 +88,7 @@ func NamesFor(migrationID, source string) Names {
 		FinalSnapshot:        withPrefix("rdsencrypt-"+migrationID+"-", source, "-final", maxSnapshotID),
 		RollbackSnapshot:     withPrefix("rdsencrypt-"+migrationID+"-", source, "-rolled-back", maxSnapshotID),
 		FreezeGroup:          withPrefix("rdsencrypt-"+migrationID+"-", source, "-freeze", maxGroupName),
+		PositionReplica:      withSuffix(source, "-pos-"+migrationID, maxInstanceID),
 	}
 }
 

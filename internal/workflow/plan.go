@@ -59,6 +59,8 @@ func instanceStepPlanned(p *Plan, in instancePlanInput, name, kind, subject, gro
 		return false // only the MySQL/MariaDB freeze sets read_only in a parameter group
 	case name == StepReplSourceGroup && p.SourceChange == nil:
 		return false // rds.logical_replication is on already (replication_source_group.go)
+	case (name == StepReplPosReplica || name == StepReplPosStop || name == StepReplPosDelete) && p.resourceName(RolePositionReplica) == "":
+		return false // RDS for MySQL only (replication_position.go)
 	}
 	return managesPassword(kind, p.MasterUserSecret)
 }
@@ -120,6 +122,9 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		groupCopy = ParameterGroupCopyName(group, planID(in.id))
 		p.Resources = append(p.Resources, PlannedResource{Role: RoleParameterGroup, Type: TypeDBParameterGroup, Region: src.Region, Name: groupCopy})
 	}
+	if in.strategy == StrategyReplication && startsFromReplica(src.Settings.Engine) {
+		p.Resources = append(p.Resources, PlannedResource{Role: RolePositionReplica, Type: TypeDBInstance, Region: src.Region, Name: names.PositionReplica})
+	}
 	if in.sourceChange {
 		p.SourceChange = plannedSourceChange(in.id, src, groupCopy)
 	}
@@ -171,6 +176,9 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 		p.Warnings = append(replicationWarnings(in.findings), instanceWarnings(src, names)...)
 		if replication.Family(src.Settings.Engine) == "postgres" {
 			p.Warnings = append(p.Warnings, reverseWALWarning(planID(in.id), src.ID, names.Retired, groupCopy, reverseWALBoundMB(src.Settings.AllocatedStorage), crossRegionReplicas(src.Region, replicaStatesOf(in.replicas))))
+		}
+		if startsFromReplica(src.Settings.Engine) {
+			p.Warnings = append(p.Warnings, positionReplicaNote(src, names))
 		}
 		if c := p.SourceChange; c != nil {
 			p.Warnings = append(p.Warnings, sourceChangeWarning(c))

@@ -56,6 +56,12 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 		// MySQL, MariaDB: the target is a binlog replica of the source; its own read replicas
 		// are not built yet (docs/replication.md#read-replicas).
 		return "the source has read replicas, which the replication strategy recreates for PostgreSQL only so far", nil, false, nil
+	case startsFromReplica(in.src.Settings.Engine) && in.src.MasterUserSecretARN != "":
+		// The start position is read from a temporary read replica (replication_position.go),
+		// and RDS refuses one of a MySQL instance whose master password Secrets Manager
+		// manages (CreateDBInstanceReadReplica: "Creating read replicas for source instance
+		// with engine mysql where ManageMasterUserPassword is enabled is not supported").
+		return "the start position of an RDS for MySQL source is read from a temporary read replica, and RDS creates no read replica of a MySQL instance whose master password Secrets Manager manages", nil, false, nil
 	case e.Credentials == nil:
 		return "no way to obtain the master password", nil, false, nil
 	case in.src.Endpoint == "":

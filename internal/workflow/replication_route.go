@@ -84,6 +84,9 @@ var replicationSteps = []step{
 	{
 		name: StepReplAttach, actions: []string{"DescribeDBLogFiles", "DownloadDBLogFilePortion"}, mutating: true,
 		describe: func(p *Plan, n Names) string {
+			if replica := p.resourceName(RolePositionReplica); replica != "" {
+				return fmt.Sprintf("start replication from %s to %s at the position %s stopped at", p.Source, n.Target, replica)
+			}
 			return fmt.Sprintf("read where %s's recovery ended from its log and start replication from %s to it there", n.Target, p.Source)
 		},
 		estimate: estimate{base: 30 * time.Second},
@@ -210,8 +213,15 @@ func replicationOrder(replicas []replicaNode, order string) []plannedStep {
 			// 4 min + 18 s/GiB, over 5 min from RDS's smallest storage (20 GiB), so the wait
 			// adds nothing to the estimate.
 			add(StepReplCopyGroup, false)
+			// RDS for MySQL only: the start position from a temporary read replica, whose
+			// snapshot the migration takes (replication_position.go).
+			add(StepReplPosReplica, false)
+			add(StepReplPosStop, false)
 			add(s.name, false)
-		case StepCopy, StepRestore, StepModify, StepAddRoles: // add-roles: planned only for a source with IAM roles
+		case StepRestore:
+			add(s.name, false)
+			add(StepReplPosDelete, false) // MySQL only
+		case StepCopy, StepModify, StepAddRoles: // add-roles: planned only for a source with IAM roles
 			add(s.name, false)
 		case StepParity:
 			add(s.name, false)

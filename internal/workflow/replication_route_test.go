@@ -35,10 +35,10 @@ func TestReplicationOrderFreezesOnlyForTheCutover(t *testing.T) {
 	for i, ps := range order {
 		assert.Equal(t, i >= freeze && i < unfreeze, ps.downtime, "step %s", ps.name)
 	}
-	assert.Equal(t, []string{StepPreflight, StepReplSourceGroup, StepReplPrepare, StepReplCopyGroup, StepSnapshot, StepCopy, StepRestore, StepModify, StepAddRoles, StepParity,
+	assert.Equal(t, []string{StepPreflight, StepReplSourceGroup, StepReplPrepare, StepReplCopyGroup, StepReplPosReplica, StepReplPosStop, StepSnapshot, StepCopy, StepRestore, StepReplPosDelete, StepModify, StepAddRoles, StepParity,
 		StepReplAttach, StepReplCatchUp, StepReplAhead, StepReplFreeze, StepReplDrain, StepReplVerify, StepReplSequences, StepReplDetach,
 		StepRenameSource, StepRenameTarget, StepUnfreeze, StepModifyLate, StepVerify, StepReplCleanup,
-		StepManagePassword}, names) // planned only when needed: the source's parameter group (PostgreSQL, rds.logical_replication off), copy-parameter-group (MySQL/MariaDB), add-roles (IAM roles), the last one (a managed password)
+		StepManagePassword}, names) // planned only when needed: the source's parameter group (PostgreSQL, rds.logical_replication off), copy-parameter-group (MySQL/MariaDB), the temporary replica's three (RDS for MySQL), add-roles (IAM roles), the last one (a managed password)
 	assert.NotContains(t, names, StepFreeze, "the SQL freeze replaces the operator's freeze")
 }
 

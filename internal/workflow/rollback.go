@@ -166,6 +166,9 @@ func undoInstance(ctx context.Context, r *run) error {
 	if err := r.undoSourceGroup(ctx); err != nil { // replication_source_group.go: after the slots are gone
 		return err
 	}
+	if err := r.undoPositionReplica(ctx); err != nil { // replication_position.go
+		return err
+	}
 	final := r.rollbackSnapshot()
 	if target != nil {
 		if err := r.deleteOwnedInstanceIn(ctx, r.api, target.ResourceID, final); err != nil {
@@ -280,8 +283,10 @@ func (r *run) rollbackSnapshotName() string {
 
 // journalCreated reports whether the journal records resourceID as created by the migration.
 func (r *run) journalCreated(resourceID string) bool {
-	if res := r.resource(RoleTarget); res != nil && res.ResourceID == resourceID {
-		return true
+	for _, role := range []string{RoleTarget, RolePositionReplica} {
+		if res := r.resource(role); res != nil && res.ResourceID == resourceID {
+			return true
+		}
 	}
 	for _, rs := range r.st.Replicas {
 		if rs.TargetRID == resourceID {
