@@ -1,0 +1,169 @@
+package dataplane_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
+	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+)
+
+// TestMySQLStartsFromATemporaryReplica migrates an RDS `mysql` instance (MariaDB stands in for
+// MySQL in the data plane: docs/replication-mysql.md#mariadb-stands-in-for-mysql) with
+// `rdsencrypt migrate --strategy replication` as a process, while a client commits inserts
+// through the instance's endpoint for the whole run. The start position comes from a temporary
+// read replica: the process is killed with SIGKILL while the replica is being created (after the
+// create call), at its stop, and at its deletion, and resumed each time by a new process. The
+// migration completes; the replica existed tagged as the migration's temporary replica, the
+// migration's snapshot was taken of it, and it is gone; every insert the client saw commit is on
+// the final instance exactly once.
+func TestMySQLStartsFromATemporaryReplica(t *testing.T) {
+	e := startTool(t, 300, dataplane.MariaDB)
+	const group = "shop-params"
+	if _, err := e.rds.CreateDBParameterGroup(e.ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(group),
+		DBParameterGroupFamily: aws.String("mysql8.0"), Description: aws.String("binlog_format ROW")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String(group),
+		Parameters: []types.Parameter{{ParameterName: aws.String("binlog_format"), ParameterValue: aws.String("ROW"), ApplyMethod: types.ApplyMethodImmediate}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("shop"), Engine: aws.String("mysql"),
+		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
+		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), DBParameterGroupName: aws.String(group),
+		BackupRetentionPeriod: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	src := e.waitAvailable("shop")
+	db := e.maria(endpoint(src), "shop")
+	if _, err := db.ExecContext(e.ctx, "CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(10)) ENGINE=InnoDB"); err != nil {
+		t.Fatal(err)
+	}
+	keyARN := e.createKey()
+
+	// The plan names the temporary replica and snapshots it instead of the source.
+	plan, err := e.engine("plan0001").Plan(e.ctx, workflow.MigrateRequest{Region: region, Source: "shop", KmsKey: keyARN,
+		Options: workflow.RunOptions{Strategy: workflow.StrategyAuto}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Strategy != workflow.StrategyReplication {
+		t.Fatalf("auto chose %s for a mysql instance: %s", plan.Strategy, plan.StrategyReason)
+	}
+	var planned string
+	for _, r := range plan.Resources {
+		if r.Role == workflow.RolePositionReplica {
+			planned = r.Name
+		}
+	}
+	if !strings.HasPrefix(planned, "shop-pos-") || !strings.Contains(strings.Join(plan.Warnings, "\n"), "the start position is read from "+planned) {
+		t.Fatalf("the plan's temporary replica %q; warnings:\n%s", planned, strings.Join(plan.Warnings, "\n"))
+	}
+
+	c := startCommitter(e.ctx, e.maria(endpoint(src), "shop"))
+	e.eventually("the client commits", func() bool { return c.count() > 20 })
+	tl := buildTool(t, e)
+	posReplica := func(st *workflow.State) *workflow.Resource {
+		if st != nil {
+			for i := range st.Resources {
+				if st.Resources[i].Role == workflow.RolePositionReplica {
+					return &st.Resources[i]
+				}
+			}
+		}
+		return nil
+	}
+	creating := func(st *workflow.State) bool {
+		r := posReplica(st)
+		return stepStatus(st, workflow.StepReplPosReplica) == workflow.StepRunning && r != nil && r.ResourceID != ""
+	}
+	st := tl.killWhen("migrate", creating, nil, nil, "migrate", "--db", "shop", "--kms-key", keyARN, "--strategy", "replication", "--yes")
+	id := st.ID
+	replica := workflow.NamesFor(id, "shop").PositionReplica
+	out, err := e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(replica)})
+	if err != nil {
+		t.Fatalf("the temporary replica %s after the kill: %v", replica, err)
+	}
+	tags := map[string]string{}
+	for _, tg := range out.DBInstances[0].TagList {
+		tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	if tags[model.TagMigrationID] != id || tags[model.TagRole] != workflow.RolePositionReplica ||
+		aws.ToString(out.DBInstances[0].ReadReplicaSourceDBInstanceIdentifier) != "shop" {
+		t.Fatalf("the temporary replica %s: tags %v, source %q", replica, tags, aws.ToString(out.DBInstances[0].ReadReplicaSourceDBInstanceIdentifier))
+	}
+
+	stopping := func(st *workflow.State) bool {
+		s := stepStatus(st, workflow.StepReplPosStop)
+		return s == workflow.StepRunning || s == workflow.StepDone
+	}
+	tl.killWhen("resume1", stopping, nil, nil, "resume", id, "--yes")
+	deleting := func(st *workflow.State) bool { return stepStatus(st, workflow.StepReplPosDelete) == workflow.StepRunning }
+	st = tl.killWhen("resume2", deleting, nil, nil, "resume", id, "--yes")
+	start := st.Replication.StartPosition
+	if start == "" {
+		t.Fatal("no start position journaled before the temporary replica's deletion")
+	}
+	if code := tl.run("resume3", "resume", id, "--yes"); code != 0 {
+		t.Fatalf("resume after the kill at the replica's deletion exited %d:\n%s", code, tl.output("resume3"))
+	}
+	if st := tl.journal(); st.Status != workflow.StatusCompleted || st.Replication.StartPosition != start {
+		t.Fatalf("after resume the migration is %s (%s), start position %s (was %s)", st.Status, st.LastError, st.Replication.StartPosition, start)
+	}
+
+	// The snapshot was taken of the stopped replica, which is gone.
+	snaps, err := e.rds.DescribeDBSnapshots(e.ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(workflow.NamesFor(id, "shop").Snapshot)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(snaps.DBSnapshots[0].DBInstanceIdentifier); got != replica {
+		t.Errorf("the migration's snapshot is of %s, want the temporary replica %s", got, replica)
+	}
+	_, err = e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(replica)})
+	var nf *types.DBInstanceNotFoundFault
+	if !errors.As(err, &nf) {
+		t.Errorf("the temporary replica after the migration: %v, want DBInstanceNotFound", err)
+	}
+
+	final := e.waitAvailable("shop")
+	if !aws.ToBool(final.StorageEncrypted) {
+		t.Fatal("shop is not encrypted after the migration")
+	}
+	after := c.count()
+	e.eventually("the client commits on the encrypted instance", func() bool { return c.count() > after+20 })
+	ids := c.halt()
+	rows, err := e.maria(endpoint(final), "shop").QueryContext(e.ctx, "SELECT id FROM orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	have := map[int64]int{}
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		have[v]++
+	}
+	var lost, duplicated int
+	for _, v := range ids {
+		switch have[v] {
+		case 0:
+			lost++
+		case 1:
+		default:
+			duplicated++
+		}
+	}
+	if lost != 0 || duplicated != 0 {
+		t.Errorf("of %d commits the client saw, %d lost and %d duplicated on the final instance", len(ids), lost, duplicated)
+	}
+	t.Logf("temporary replica %s, start position %s; %d commits seen by the client, %d lost, %d duplicated; %d rows on the final instance",
+		replica, start, len(ids), lost, duplicated, len(have))
+}
