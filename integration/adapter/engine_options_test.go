@@ -14,7 +14,7 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/awsclient"
 )
 
-func TestSupportsEncryptionAndParameterValue(t *testing.T) {
+func TestSupportsEncryptionAndParameter(t *testing.T) {
 	e := startSim(t, awsclient.Config{})
 	ctx := e.ctx(t)
 	raw := e.h.RDS("us-east-1")
@@ -31,28 +31,29 @@ func TestSupportsEncryptionAndParameterValue(t *testing.T) {
 	src := e.seedInstance(t, "us-east-1", "app", func(in *rds.CreateDBInstanceInput) { in.DBParameterGroupName = aws.String("app-params") })
 	assert.Equal(t, "app-params", src.Settings.DBParameterGroupName)
 
-	v, err := e.api.ParameterValue(ctx, "app-params", "require_secure_transport")
+	v, err := e.api.Parameter(ctx, "app-params", "require_secure_transport")
 	require.NoError(t, err)
-	assert.Equal(t, "1", v)
+	assert.Equal(t, model.Parameter{Value: "1", Source: model.ParameterSourceUser}, v)
 	require.NoError(t, e.api.SetParameters(ctx, "app-params", map[string]string{"read_only": "1", "require_secure_transport": "0"}))
 	for name, want := range map[string]string{"read_only": "1", "require_secure_transport": "0"} {
-		v, err := e.api.ParameterValue(ctx, "app-params", name)
+		v, err := e.api.Parameter(ctx, "app-params", name)
 		require.NoError(t, err)
-		assert.Equal(t, want, v, name)
+		assert.Equal(t, model.Parameter{Value: want, Source: model.ParameterSourceUser}, v, name)
 	}
 	requireKind(t, model.FailureNotFound, e.api.SetParameters(ctx, "missing-params", map[string]string{"read_only": "1"}))
 	require.NoError(t, e.api.ResetParameters(ctx, "app-params", []string{"read_only"}))
-	v, err = e.api.ParameterValue(ctx, "app-params", "read_only")
+	v, err = e.api.Parameter(ctx, "app-params", "read_only")
 	require.NoError(t, err)
-	assert.Equal(t, "{TrueIfReplica}", v, "the engine default again")
-	v, err = e.api.ParameterValue(ctx, "app-params", "require_secure_transport")
+	assert.Equal(t, "{TrueIfReplica}", v.Value, "the engine default again")
+	assert.False(t, v.ByUser(), "the engine default again: Source %q", v.Source)
+	v, err = e.api.Parameter(ctx, "app-params", "require_secure_transport")
 	require.NoError(t, err)
-	assert.Equal(t, "0", v, "only the named parameter is reset")
+	assert.Equal(t, "0", v.Value, "only the named parameter is reset")
 	requireKind(t, model.FailureNotFound, e.api.ResetParameters(ctx, "missing-params", []string{"read_only"}))
-	v, err = e.api.ParameterValue(ctx, "app-params", "no_such_parameter")
+	v, err = e.api.Parameter(ctx, "app-params", "no_such_parameter")
 	require.NoError(t, err)
-	assert.Empty(t, v)
-	_, err = e.api.ParameterValue(ctx, "missing-params", "max_connections")
+	assert.Zero(t, v)
+	_, err = e.api.Parameter(ctx, "missing-params", "max_connections")
 	requireKind(t, model.FailureNotFound, err)
 
 	ok, err := e.api.SupportsEncryption(ctx, "mysql", src.Settings.EngineVersion, "db.t3.micro")

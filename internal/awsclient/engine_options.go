@@ -48,22 +48,22 @@ func (c *regionClient) orderableEncryption(ctx context.Context, engine, engineVe
 	return false, found, nil
 }
 
-// ParameterValue pages through a DB parameter group until it finds the parameter.
-func (c *regionClient) ParameterValue(ctx context.Context, group, name string) (string, error) {
+// Parameter pages through a DB parameter group until it finds the parameter.
+func (c *regionClient) Parameter(ctx context.Context, group, name string) (model.Parameter, error) {
 	ctx = withTarget(ctx, group)
 	pages := rds.NewDescribeDBParametersPaginator(c.rds, &rds.DescribeDBParametersInput{DBParameterGroupName: aws.String(group)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return "", translateError("DescribeDBParameters", group, err)
+			return model.Parameter{}, translateError("DescribeDBParameters", group, err)
 		}
 		for _, p := range page.Parameters {
 			if str(p.ParameterName) == name {
-				return str(p.ParameterValue), nil
+				return model.Parameter{Value: str(p.ParameterValue), Source: str(p.Source)}, nil
 			}
 		}
 	}
-	return "", nil
+	return model.Parameter{}, nil
 }
 
 // ClusterParameterValue pages through a DB cluster parameter group until it finds the

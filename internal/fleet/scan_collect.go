@@ -112,7 +112,9 @@ func readScanFacts(ctx context.Context, api model.RDS, f regionFleet, facts *Sca
 		if cluster {
 			v, err = api.ClusterParameterValue(ctx, group, name)
 		} else {
-			v, err = api.ParameterValue(ctx, group, name)
+			var p model.Parameter
+			p, err = api.Parameter(ctx, group, name)
+			v = p.Value
 		}
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: parameter %s of group %s: %s", f.region, name, group, redact.String(err.Error())))

@@ -69,8 +69,9 @@ type RDS interface {
 	// SnapshotQuota returns the region's manual DB snapshot quota and its use
 	// (DescribeAccountAttributes ManualSnapshots), or the cluster snapshot one.
 	SnapshotQuota(ctx context.Context, cluster bool) (used, max int, err error)
-	// ParameterValue returns a parameter's value in a DB parameter group ("" when unset).
-	ParameterValue(ctx context.Context, group, name string) (string, error)
+	// Parameter returns a parameter of a DB parameter group, its value and its source (the
+	// zero Parameter when the group does not list it).
+	Parameter(ctx context.Context, group, name string) (Parameter, error)
 	// SetParameters sets parameters of a DB parameter group with ApplyMethod immediate
 	// (dynamic parameters apply at once to every instance using the group).
 	SetParameters(ctx context.Context, group string, values map[string]string) error

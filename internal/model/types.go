@@ -27,6 +27,23 @@ type ParameterGroup struct {
 	Tags   Tags
 }
 
+// Parameter is a parameter of a DB parameter group as DescribeDBParameters lists it: its value
+// ("" when it has none) and where the value comes from.
+type Parameter struct {
+	Value string
+	// Source is "user" when the group sets the value itself, "system" or "engine-default"
+	// when it is the family's default (DescribeDBParameters: Source, "user | system |
+	// engine-default").
+	Source string
+}
+
+// ParameterSourceUser is the Source of a value the group sets itself.
+const ParameterSourceUser = "user"
+
+// ByUser reports whether the group sets the value itself: an operator's value, not the
+// family's default, whatever the value reads.
+func (p Parameter) ByUser() bool { return p.Source == ParameterSourceUser }
+
 // DefaultParameterGroup reports whether name is one of AWS's default DB parameter groups,
 // default.<family>: custom group names hold only letters, digits and hyphens.
 func DefaultParameterGroup(name string) bool {

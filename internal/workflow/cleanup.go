@@ -109,8 +109,13 @@ func groupCopyCleanupNote(r *run) []string {
 	}
 	if rp != nil && rp.ReverseWALBoundMB > 0 {
 		back := "the engine default (-1: unbounded)"
-		if v := rp.ReverseWALBoundBefore; v != "" && v != "-1" {
-			back = v + " MB, the value the group had before the cutover"
+		if v := rp.ReverseWALBoundBefore; rp.walBoundWasOperators() {
+			if v == "-1" {
+				v = "-1 (unbounded)"
+			} else {
+				v += " MB"
+			}
+			back = v + ", the value the group had before the cutover"
 		}
 		notes = append(notes, fmt.Sprintf("In %s, %s (%d MB, the bound on every replication slot's WAL since the cutover) goes back to %s once the reverse slots are dropped.",
 			c, maxSlotWALKeepSize, rp.ReverseWALBoundMB, back))

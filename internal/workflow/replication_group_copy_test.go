@@ -152,17 +152,26 @@ func (r resets) SetParameters(context.Context, string, map[string]string) error 
 	return nil
 }
 
-// Review S12: where read_only was the engine default in the source's group ({TrueIfReplica}),
-// rollback and cleanup put the default back with a reset, not an explicit 0 a replica made
-// later with the group would inherit. On the old code read_only=0 was written.
+// Review S12: where read_only was the engine default in the source's group, rollback and
+// cleanup put the default back with a reset, not an explicit value a replica made later with
+// the group would inherit. Judged by DescribeDBParameters' Source when journaled (a default
+// that reads "0" is still a default: the old rule, by value, wrote read_only=0), by the value
+// in a journal from before the Source was kept ({TrueIfReplica} is the default).
 func TestThawRestoresTheEngineDefault(t *testing.T) {
 	ctx := context.Background()
 	src := sampleSource()
 	src.Settings.Engine, src.Settings.DBParameterGroupName = "mariadb", "orders-params"
-	st := newState(buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: src, key: sampleKey, strategy: StrategyReplication}), MigrateRequest{})
-	st.Replication = &ReplicationState{ReadOnlyGroup: "orders-params", ReadOnlyBefore: "{TrueIfReplica}"}
-	var done []string
-	r := &run{e: &Engine{}, st: st, api: resets{t: t, reset: &done}}
-	require.NoError(t, r.thawGroup(ctx, "orders-params"))
-	assert.Equal(t, []string{"orders-params:read_only"}, done)
+	for _, before := range []ReplicationState{
+		{ReadOnlyBefore: "{TrueIfReplica}"},
+		{ReadOnlyBefore: "{TrueIfReplica}", ReadOnlyBeforeSource: "system"},
+		{ReadOnlyBefore: "0", ReadOnlyBeforeSource: "engine-default"},
+	} {
+		st := newState(buildInstancePlan(instancePlanInput{id: "0a1b2c3d", src: src, key: sampleKey, strategy: StrategyReplication}), MigrateRequest{})
+		st.Replication = &before
+		st.Replication.ReadOnlyGroup = "orders-params"
+		var done []string
+		r := &run{e: &Engine{}, st: st, api: resets{t: t, reset: &done}}
+		require.NoError(t, r.thawGroup(ctx, "orders-params"))
+		assert.Equal(t, []string{"orders-params:read_only"}, done, "before %+v", before)
+	}
 }

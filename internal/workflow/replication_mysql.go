@@ -62,12 +62,12 @@ func (r *run) freezeGroup(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		before, err := r.api.ParameterValue(ctx, src.Settings.DBParameterGroupName, readOnlyParameter)
+		before, err := r.api.Parameter(ctx, src.Settings.DBParameterGroupName, readOnlyParameter)
 		if err != nil {
 			return errorf(r.st.Source, "rdsencrypt resume "+r.st.ID+", or rdsencrypt rollback "+r.st.ID, err,
 				"cannot read read_only of the parameter group %s", src.Settings.DBParameterGroupName)
 		}
-		st.ReadOnlyGroup, st.ReadOnlyBefore = src.Settings.DBParameterGroupName, before
+		st.ReadOnlyGroup, st.ReadOnlyBefore, st.ReadOnlyBeforeSource = src.Settings.DBParameterGroupName, before.Value, before.Source
 		if err := r.save(); err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func (r *run) thawGroup(ctx context.Context, group string) error {
 	if err := r.recheckGroupCopy(ctx, group); err != nil {
 		return err
 	}
-	if st.ReadOnlyBefore != "0" && st.ReadOnlyBefore != "1" {
+	if !st.readOnlyWasOperators() {
 		if err := r.api.ResetParameters(ctx, group, []string{readOnlyParameter}); err != nil {
 			return errorf(r.st.Source, "reset read_only to its engine default in the parameter group "+group+" by hand, then rdsencrypt resume "+r.st.ID, err,
 				"cannot put read_only back to its engine default in the parameter group %s", group)

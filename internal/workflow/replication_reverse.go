@@ -97,19 +97,19 @@ func (r *run) boundReverseWAL(ctx context.Context, next string) error {
 		return err
 	}
 	if rp.ReverseWALBoundBefore == "" {
-		before, err := r.api.ParameterValue(ctx, c, maxSlotWALKeepSize)
+		before, err := r.api.Parameter(ctx, c, maxSlotWALKeepSize)
 		if err != nil {
 			return errorf(c, next, err, "cannot read %s in the DB parameter group %s", maxSlotWALKeepSize, c)
 		}
-		if before == "" {
-			before = "-1" // the group sets none: the engine default
+		if before.Value == "" {
+			before.Value = "-1" // the group sets none: the engine default
 		}
-		rp.ReverseWALBoundBefore = before
+		rp.ReverseWALBoundBefore, rp.ReverseWALBoundBeforeSource = before.Value, before.Source
 		if err := r.save(); err != nil {
 			return err
 		}
 	}
-	if theirs, ok := operatorWALBound(rp.ReverseWALBoundBefore); ok && theirs <= bound {
+	if theirs, ok := operatorWALBound(rp.ReverseWALBoundBefore); ok && rp.walBoundWasOperators() && theirs <= bound {
 		rp.ReverseWALBoundMB = theirs
 		r.log("%s stays %d MB in the DB parameter group %s, the value the source's group set (the tool's bound would be %d MB): every replication slot of %s that falls further behind, the reverse ones included, is invalidated instead of filling its storage",
 			maxSlotWALKeepSize, theirs, c, bound, r.st.Source)
@@ -428,7 +428,7 @@ func (r *run) unboundReverseWAL(ctx context.Context) error {
 	if err := r.recheckGroupCopy(ctx, c); err != nil {
 		return err
 	}
-	if value := rp.ReverseWALBoundBefore; value != "" && value != "-1" {
+	if value := rp.ReverseWALBoundBefore; rp.walBoundWasOperators() {
 		if err := r.api.SetParameters(ctx, c, map[string]string{maxSlotWALKeepSize: value}); err != nil {
 			return errorf(c, "rdsencrypt cleanup "+r.st.ID, err, "cannot put %s=%s back in the DB parameter group %s", maxSlotWALKeepSize, value, c)
 		}

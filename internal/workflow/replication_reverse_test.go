@@ -199,7 +199,7 @@ func TestCleanupSaysTheReverseWALBoundIsReset(t *testing.T) {
 
 // walGroup is the new instance's copy of the group: its tags, and the values it sets, read,
 // written and reset as DescribeDBParameters / ModifyDBParameterGroup / ResetDBParameterGroup
-// do (a reset parameter reads as its engine default, -1).
+// do (a value it sets has Source user; a reset parameter reads as its engine default, -1).
 type walGroup struct {
 	model.RDS
 	pg     *model.ParameterGroup
@@ -210,11 +210,11 @@ func (g walGroup) ParameterGroup(context.Context, string) (*model.ParameterGroup
 	return g.pg, nil
 }
 
-func (g walGroup) ParameterValue(_ context.Context, _, name string) (string, error) {
+func (g walGroup) Parameter(_ context.Context, _, name string) (model.Parameter, error) {
 	if v, ok := g.values[name]; ok {
-		return v, nil
+		return model.Parameter{Value: v, Source: model.ParameterSourceUser}, nil
 	}
-	return "-1", nil
+	return model.Parameter{Value: "-1", Source: "engine-default"}, nil
 }
 
 func (g walGroup) SetParameters(_ context.Context, _ string, values map[string]string) error {
@@ -248,6 +248,9 @@ func TestReverseWALBoundKeepsTheOperatorsValue(t *testing.T) {
 		{name: "larger bound", before: "51200", during: 2048, after: "51200", sets: true, cleanupNoteContain: "goes back to 51200 MB, the value the group had before the cutover"},
 		{name: "smaller bound", before: "1024", during: 1024, after: "1024", cleanupNoteContain: "goes back to 1024 MB"},
 		{name: "zero", before: "0", during: 2048, after: "0", sets: true, cleanupNoteContain: "goes back to 0 MB"},
+		// The operator's own -1 (Source user) is put back as theirs, not reset to the
+		// default that reads the same: the old rule judged by the value and reset it.
+		{name: "unbounded by the operator", before: "-1", during: 2048, after: "-1", sets: true, cleanupNoteContain: "goes back to -1 (unbounded), the value the group had"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := &model.Instance{ID: "ledger", Region: "us-east-1", Settings: model.InstanceSettings{Engine: "postgres", DBParameterGroupName: "app", AllocatedStorage: 20}}
@@ -273,8 +276,8 @@ func TestReverseWALBoundKeepsTheOperatorsValue(t *testing.T) {
 
 			assert.Contains(t, strings.Join(groupCopyCleanupNote(r), " "), tc.cleanupNoteContain)
 			require.NoError(t, r.unboundReverseWAL(ctx))
-			got, _ := g.ParameterValue(ctx, "", maxSlotWALKeepSize)
-			assert.Equal(t, tc.after, got, "after cleanup")
+			got, _ := g.Parameter(ctx, "", maxSlotWALKeepSize)
+			assert.Equal(t, tc.after, got.Value, "after cleanup")
 			_, set := g.values[maxSlotWALKeepSize]
 			assert.Equal(t, tc.before != "", set, "a group that set none is reset, one that set a value gets it back")
 			assert.Zero(t, st.Replication.ReverseWALBoundMB)

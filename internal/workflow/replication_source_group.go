@@ -112,11 +112,11 @@ func planSourceChange(ctx context.Context, api model.RDS, src *model.Instance, f
 		return fs, false, nil
 	}
 	group := src.Settings.DBParameterGroupName
-	value, err := api.ParameterValue(ctx, group, logicalReplication)
+	p, err := api.Parameter(ctx, group, logicalReplication)
 	if err != nil {
 		return nil, false, err
 	}
-	if value == "1" {
+	if p.Value == "1" {
 		fs[i].Do = fmt.Sprintf("the DB parameter group %s already has %s=1 (ParameterApplyStatus %s): reboot %s to apply it (its own downtime), then plan again",
 			group, logicalReplication, src.ParameterApplyStatus, src.ID)
 		return fs, false, nil
@@ -175,11 +175,11 @@ func applySourceGroup(ctx context.Context, r *run) error {
 			return err
 		}
 	}
-	value, err := r.api.ParameterValue(ctx, groupCopy, logicalReplication)
+	p, err := r.api.Parameter(ctx, groupCopy, logicalReplication)
 	if err != nil {
 		return err
 	}
-	if value != "1" {
+	if p.Value != "1" {
 		r.log("setting %s=1 in the DB parameter group %s (static: applied at the reboot)", logicalReplication, groupCopy)
 		if err := r.api.SetParametersAtReboot(ctx, groupCopy, map[string]string{logicalReplication: "1"}); err != nil {
 			return errorf(groupCopy, next, err, "cannot set %s=1 in the DB parameter group %s", logicalReplication, groupCopy)
@@ -210,10 +210,10 @@ func applySourceGroup(ctx context.Context, r *run) error {
 		return err
 	}
 	// The parameter reads 1 and the database runs with logical decoding.
-	if value, err = r.api.ParameterValue(ctx, groupCopy, logicalReplication); err != nil {
+	if p, err = r.api.Parameter(ctx, groupCopy, logicalReplication); err != nil {
 		return err
-	} else if value != "1" {
-		return errorf(groupCopy, next, nil, "%s is %q in the DB parameter group %s after the reboot of %s", logicalReplication, value, groupCopy, r.st.Source)
+	} else if p.Value != "1" {
+		return errorf(groupCopy, next, nil, "%s is %q in the DB parameter group %s after the reboot of %s", logicalReplication, p.Value, groupCopy, r.st.Source)
 	}
 	db, ep, err := r.replSource(ctx)
 	if err != nil {

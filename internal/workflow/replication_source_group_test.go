@@ -11,14 +11,14 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
-// groupValues answers ParameterValue from a map; planSourceChange calls nothing else.
+// groupValues answers Parameter from a map; planSourceChange calls nothing else.
 type groupValues struct {
 	model.RDS
 	values map[string]string // group/parameter -> value
 }
 
-func (g groupValues) ParameterValue(_ context.Context, group, name string) (string, error) {
-	return g.values[group+"/"+name], nil
+func (g groupValues) Parameter(_ context.Context, group, name string) (model.Parameter, error) {
+	return model.Parameter{Value: g.values[group+"/"+name], Source: model.ParameterSourceUser}, nil
 }
 
 // The plan changes the source only when the engine says rds.logical_replication is off and

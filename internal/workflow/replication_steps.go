@@ -42,9 +42,11 @@ type ReplicationState struct {
 	// (replication.AheadVerifier); the freeze compares again only those whose marker moved.
 	VerifiedAhead []replication.TableCheck `json:"verified_ahead,omitempty"`
 	// ReadOnlyGroup is the DB parameter group whose read_only froze a MySQL/MariaDB source
-	// (replication_mysql.go), and ReadOnlyBefore the value it had before.
-	ReadOnlyGroup  string `json:"read_only_group,omitempty"`
-	ReadOnlyBefore string `json:"read_only_before,omitempty"`
+	// (replication_mysql.go), ReadOnlyBefore the value it had before and ReadOnlyBeforeSource
+	// where that value came from (DescribeDBParameters' Source: "user" is the operator's).
+	ReadOnlyGroup        string `json:"read_only_group,omitempty"`
+	ReadOnlyBefore       string `json:"read_only_before,omitempty"`
+	ReadOnlyBeforeSource string `json:"read_only_before_source,omitempty"`
 	// ReverseStart is where the reverse stream (new -> retired source) starts, read inside the
 	// freeze; ReverseAttached once it runs; ReverseDrained once a rollback drained it.
 	ReverseStart    string `json:"reverse_start,omitempty"`
@@ -57,6 +59,8 @@ type ReplicationState struct {
 	// journaled before it is written ("-1" when the group set none): cleanup puts back a
 	// bound the operator had (review T14).
 	ReverseWALBoundBefore string `json:"reverse_wal_bound_before,omitempty"`
+	// ReverseWALBoundBeforeSource is where that value came from ("user": the operator's).
+	ReverseWALBoundBeforeSource string `json:"reverse_wal_bound_before_source,omitempty"`
 	// ReverseDrain are the figures of a rollback after cutover: the reverse stream drained
 	// into the retired source, both verified, the sequences set (replication_reverse.go).
 	ReverseDrain *DrainFigures `json:"reverse_drain,omitempty"`
@@ -669,4 +673,29 @@ func undoReplication(ctx context.Context, r *run) error {
 		r.log("%s accepts writes again", r.st.Source)
 	}
 	return undone
+}
+
+// operatorsValue says whether a parameter value journaled before the tool changed it was the
+// operator's, to be put back as such, rather than the family's default, to be reset: by its
+// Source (DescribeDBParameters: "user" when the group sets it), journaled with it; a journal
+// from before the Source was kept has only the value, and plain says whether that value is one
+// the operator sets (review T14, S12: the old rule, by value alone, took a default that reads
+// like a plain value for the operator's and wrote it into the group).
+func operatorsValue(source string, plain bool) bool {
+	if source != "" {
+		return source == model.ParameterSourceUser
+	}
+	return plain
+}
+
+// readOnlyWasOperators says whether the freeze's group set read_only itself before the freeze.
+func (rp *ReplicationState) readOnlyWasOperators() bool {
+	return operatorsValue(rp.ReadOnlyBeforeSource, rp.ReadOnlyBefore == "0" || rp.ReadOnlyBefore == "1")
+}
+
+// walBoundWasOperators says whether the new instance's copy set max_slot_wal_keep_size itself
+// before the cutover's bound.
+func (rp *ReplicationState) walBoundWasOperators() bool {
+	v := rp.ReverseWALBoundBefore
+	return operatorsValue(rp.ReverseWALBoundBeforeSource, v != "" && v != "-1")
 }
