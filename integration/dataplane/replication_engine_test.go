@@ -216,18 +216,27 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 	}
 	dc.Close(ctx) // a client session left open on the target makes every table compared inside the freeze
 
-	// Verification ahead of the freeze, pgbench writing: then a table pgbench does not write
-	// (pgbench_branches) is written once on the source.
+	// Verification ahead of the freeze, pgbench writing pgbench_accounts, pgbench_history and
+	// ledger: every table with a key is verified ahead from the keys decoded from the verify
+	// slots on both sides; pgbench_history has no key and is written, so the freeze compares it
+	// in full.
 	ahead, err := eng.VerifyAhead(ctx, src, dst, n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	marked := map[string]bool{}
 	for _, c := range ahead.Tables {
-		marked[c.Table] = c.Marker != ""
+		marked[c.Table] = strings.HasPrefix(c.Marker, "keys:") && strings.HasPrefix(c.TargetMarker, "keys:")
 	}
-	if !marked[`"public"."pgbench_branches"`] || !marked[`"public"."pgbench_tellers"`] {
-		t.Fatalf("tables pgbench does not write are not verified ahead: %+v", ahead.Tables)
+	if !marked[`"public"."pgbench_accounts"`] || !marked[`"public"."ledger"`] || !marked[`"public"."pgbench_branches"`] ||
+		!marked[`"public"."pgbench_tellers"`] || marked[`"public"."pgbench_history"`] {
+		t.Fatalf("tables verified ahead from keys: %+v", ahead.Tables)
+	}
+	// Right before the freeze the workflow consumes the slots (Advance): the freeze decodes only
+	// what was written since. A table pgbench does not write (pgbench_branches) is written once
+	// on the source after that.
+	if err := eng.Advance(ctx, src, dst, ahead.Tables); err != nil {
+		t.Fatal(err)
 	}
 	sc := e.mustPG(endpoint(e.describe("orders")))
 	e.exec(sc, "UPDATE pgbench_branches SET filler = 'after the verification ahead' WHERE bid = 1")
@@ -249,51 +258,71 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 	if d := v.Differences(); len(d) > 0 || len(v.Tables) < 5 {
 		t.Fatalf("verification: %d tables, differences %+v", len(v.Tables), d)
 	}
-	// Inside the freeze only the tables written since the verification ahead are read again:
-	// pgbench_tellers stands from ahead, pgbench_branches (written after it) is compared.
+	// Inside the freeze, for each table verified ahead, only the rows of the keys changed since
+	// the slots' starts are compared: pgbench_tellers (not written) stands as it was, the others
+	// by their changed keys; pgbench_history is compared in full.
+	byTable := func(v replication.Verification) map[string]replication.TableCheck {
+		out := map[string]replication.TableCheck{}
+		for _, c := range v.Tables {
+			out[c.Table] = c
+		}
+		return out
+	}
 	changed, err := eng.VerifyChanged(ctx, src, dst, ahead.Tables)
 	if err != nil {
 		t.Fatal(err)
 	}
-	carried := map[string]bool{}
-	for _, c := range changed.Tables {
-		carried[c.Table] = c.Ahead
+	got := byTable(changed)
+	if d := changed.Differences(); len(d) > 0 || len(changed.Tables) != len(v.Tables) ||
+		!got[`"public"."pgbench_tellers"`].Ahead || got[`"public"."pgbench_tellers"`].KeysCompared != 0 ||
+		!got[`"public"."pgbench_branches"`].Ahead || got[`"public"."pgbench_branches"`].KeysCompared != 1 ||
+		!got[`"public"."pgbench_accounts"`].Ahead || got[`"public"."pgbench_accounts"`].KeysCompared < 1 ||
+		!got[`"public"."ledger"`].Ahead || got[`"public"."ledger"`].KeysCompared < 1 || got[`"public"."pgbench_history"`].Ahead ||
+		!strings.Contains(changed.Note, `"public"."pgbench_accounts": `) || changed.Warning != "" {
+		t.Fatalf("verification inside the freeze: %+v (note %q, warning %q)", changed.Tables, changed.Note, changed.Warning)
 	}
-	if d := changed.Differences(); len(d) > 0 || len(changed.Tables) != len(v.Tables) || !carried[`"public"."pgbench_tellers"`] ||
-		carried[`"public"."pgbench_branches"`] || carried[`"public"."pgbench_accounts"`] || carried[`"public"."ledger"`] {
-		t.Fatalf("verification inside the freeze: %+v", changed.Tables)
-	}
-	t.Logf("verification inside the freeze: %d of %d tables stand from the verification ahead", changed.Ahead(), len(changed.Tables))
-	// A difference in a table written since is found.
+	t.Logf("verification inside the freeze: %d of %d tables stand from the verification ahead; %s", changed.Ahead(), len(changed.Tables), changed.Note)
+	// A difference in a row written since is found by its key.
 	tc := e.mustPG(endpoint(e.describe("orders-new")))
 	e.exec(tc, "UPDATE pgbench_branches SET bbalance = bbalance + 1 WHERE bid = 1")
 	planted, err := eng.VerifyChanged(ctx, src, dst, ahead.Tables)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := planted.Differences(); len(d) != 1 || d[0].Table != `"public"."pgbench_branches"` {
+	if d := planted.Differences(); len(d) != 1 || d[0].Table != `"public"."pgbench_branches"` || d[0].KeysCompared != 1 {
 		t.Fatalf("a difference planted in pgbench_branches on the target: differences %+v", d)
 	}
 	e.exec(tc, "UPDATE pgbench_branches SET bbalance = bbalance - 1 WHERE bid = 1")
-	// A row changed on the target only, in a table that stood from ahead (the source did not
-	// write it since), is found too: by a session still open (its counts may not be flushed
-	// yet: review S2), then by one that has ended (the target's marker moved: review S1).
-	eng.SessionWait = time.Second
+	// A row changed on the target only, in a table the source did not write since, is found
+	// too: the target's verify slot decodes the write, while its session is still open.
 	e.exec(tc, "UPDATE pgbench_tellers SET tbalance = tbalance + 1 WHERE tid = 1")
-	for _, open := range []bool{true, false} {
-		if !open {
-			tc.Close(ctx) // the session ends; the row stays different
-		}
-		planted, err = eng.VerifyChanged(ctx, src, dst, ahead.Tables)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := planted.Differences(); len(d) != 1 || d[0].Table != `"public"."pgbench_tellers"` {
-			t.Fatalf("a difference planted in pgbench_tellers on the target (session open: %v): differences %+v", open, d)
-		}
+	planted, err = eng.VerifyChanged(ctx, src, dst, ahead.Tables)
+	if err != nil {
+		t.Fatal(err)
 	}
-	tc = e.mustPG(endpoint(e.describe("orders-new")))
+	if d := planted.Differences(); len(d) != 1 || d[0].Table != `"public"."pgbench_tellers"` || d[0].KeysCompared != 1 ||
+		!strings.Contains(planted.Warning, "key (tid)=(1)") {
+		t.Fatalf("a difference planted in pgbench_tellers on the target: differences %+v, warning %q", d, planted.Warning)
+	}
 	e.exec(tc, "UPDATE pgbench_tellers SET tbalance = tbalance - 1 WHERE tid = 1")
+	// A process that did not consume the slots itself (a resume after Advance) does not have
+	// the keys consumed: it compares those tables in full, and says why.
+	restarted, err := (&postgres.Engine{}).VerifyChanged(ctx, src, dst, ahead.Tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := restarted.Differences(); len(d) > 0 || restarted.Ahead() != 0 || !strings.Contains(restarted.Warning, "earlier run") {
+		t.Fatalf("verification by a process without the consumed keys: %+v, warning %q", restarted.Tables, restarted.Warning)
+	}
+	// The target's verify slot gone: the same.
+	e.exec(tc, "SELECT pg_drop_replication_slot('"+n.Slot+"_vfy')")
+	gone, err := eng.VerifyChanged(ctx, src, dst, ahead.Tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := gone.Differences(); len(d) > 0 || gone.Ahead() != 0 || !strings.Contains(gone.Warning, "is gone") {
+		t.Fatalf("verification without the target's verify slot: %+v, warning %q", gone.Tables, gone.Warning)
+	}
 	seqs, err := eng.SyncSequences(ctx, src, dst)
 	if err != nil || seqs < 1 {
 		t.Fatalf("sequences synced %d: %v", seqs, err)

@@ -165,8 +165,12 @@ func PrintReport(w io.Writer, r *workflow.Report) {
 
 // drainText is a cutover's figures inside its freeze.
 func drainText(f workflow.DrainFigures) string {
-	return fmt.Sprintf("drain %.1f s (local clock); verified %d tables, %d rows (%d ahead of the freeze, %d inside it in %.1f s); %d sequences set",
-		f.DrainSeconds, f.TablesVerified, f.RowsVerified, f.TablesAhead, f.TablesInFreeze, f.VerifySeconds, f.SequencesSynced)
+	byKeys := ""
+	if f.TablesByKeys > 0 {
+		byKeys = fmt.Sprintf(", %d of them by their %d changed keys inside it", f.TablesByKeys, f.KeysCompared)
+	}
+	return fmt.Sprintf("drain %.1f s (local clock); verified %d tables, %d rows (%d ahead of the freeze%s, %d in full inside it in %.1f s); %d sequences set",
+		f.DrainSeconds, f.TablesVerified, f.RowsVerified, f.TablesAhead, byKeys, f.TablesInFreeze, f.VerifySeconds, f.SequencesSynced)
 }
 
 // PrintStatus writes one line per migration (the status command).

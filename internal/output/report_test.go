@@ -52,14 +52,16 @@ func TestPlanShowsTheCutoverRenames(t *testing.T) {
 // how many stood from the pass ahead) in the text report and the JSON one, as the forward
 // cutover does.
 func TestRollbackReportsTheReverseDrain(t *testing.T) {
-	rd := workflow.DrainFigures{DrainSeconds: 1.5, TablesVerified: 5, RowsVerified: 100042, TablesAhead: 3, TablesInFreeze: 2, VerifySeconds: 0.3, SequencesSynced: 2}
+	rd := workflow.DrainFigures{DrainSeconds: 1.5, TablesVerified: 5, RowsVerified: 100042, TablesAhead: 3, TablesInFreeze: 2, VerifySeconds: 0.3, SequencesSynced: 2,
+		TablesByKeys: 1, KeysCompared: 12345}
 	r := workflow.Report{MigrationID: "0a1b2c3d", Source: "ledger", Kind: workflow.KindInstance, Region: "us-east-1", Status: workflow.StatusRolledBack,
 		Strategy: workflow.StrategyReplication, Replication: &workflow.ReplicationState{Engine: "postgres", ReverseDrain: &rd}}
 	var text bytes.Buffer
 	PrintReport(&text, &r)
-	assert.Contains(t, text.String(), "rollback after cutover: reverse stream into the retired source drain 1.5 s (local clock); verified 5 tables, 100042 rows (3 ahead of the freeze, 2 inside it in 0.3 s); 2 sequences set\n")
+	assert.Contains(t, text.String(), "rollback after cutover: reverse stream into the retired source drain 1.5 s (local clock); verified 5 tables, 100042 rows (3 ahead of the freeze, 1 of them by their 12345 changed keys inside it, 2 in full inside it in 0.3 s); 2 sequences set\n")
 	var js bytes.Buffer
 	require.NoError(t, WriteJSON(&js, &r))
 	assert.Contains(t, js.String(), `"reverse_drain": {`)
 	assert.Contains(t, js.String(), `"rows_verified": 100042`)
+	assert.Contains(t, js.String(), `"keys_compared": 12345`)
 }

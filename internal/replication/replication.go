@@ -190,6 +190,10 @@ type TableCheck struct {
 	// Ahead: inside the freeze, the table's markers had not moved, so the comparison made
 	// ahead of the freeze stands and the table was not read again.
 	Ahead bool `json:"ahead,omitempty"`
+	// KeysCompared is, inside the freeze, how many keys changed since the verification ahead
+	// had their rows compared one by one (PostgreSQL: keys decoded from a slot); the other
+	// rows stand from ahead.
+	KeysCompared int64 `json:"keys_compared,omitempty"`
 }
 
 // Equal says both sides have the same rows.

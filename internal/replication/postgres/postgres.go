@@ -38,6 +38,9 @@ type Engine struct {
 	// frozenAt is, per source (host:port), the server's clock once Freeze had made every
 	// database read-only: sessions that started later cannot have written (review S2).
 	frozenAt map[string]time.Time
+	// read are the keys Advance consumed from the verify slots, per host:port/slot
+	// (verify_keys.go).
+	read map[string]*readKeys
 }
 
 // New returns the engine.
@@ -262,12 +265,12 @@ func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]r
 				Do:        "set rds.logical_replication=1 in a custom DB parameter group copied from the instance's, attach it and reboot (its own downtime), or use --strategy snapshot",
 				Parameter: "rds.logical_replication", Value: "1"})
 		}
-		// Per database two slots (the stream's, and the one Freeze creates for CheckFrozen)
-		// and one WAL sender.
-		if freeSlots < 2*len(dbs) || freeSenders < len(dbs) {
+		// Per database three slots (the stream's, the verification's and the one Freeze
+		// creates for CheckFrozen) and one WAL sender.
+		if freeSlots < 3*len(dbs) || freeSenders < len(dbs) {
 			out = append(out, replication.Finding{Severity: replication.Blocker, Objects: dbs,
-				What: fmt.Sprintf("%d free replication slot(s) (%d needed: 2 per database) and %d free WAL sender(s) (%d needed: 1 per database)",
-					max(freeSlots, 0), 2*len(dbs), max(freeSenders, 0), len(dbs)),
+				What: fmt.Sprintf("%d free replication slot(s) (%d needed: 3 per database) and %d free WAL sender(s) (%d needed: 1 per database)",
+					max(freeSlots, 0), 3*len(dbs), max(freeSenders, 0), len(dbs)),
 				Do: "raise max_replication_slots and max_wal_senders in the parameter group, or drop an unused slot"})
 		}
 		// The new instance is restored with the source's parameter group: one apply worker
@@ -400,7 +403,7 @@ func (*Engine) PrepareSource(ctx context.Context, src replication.Endpoint, n re
 		if _, err := c.Exec(ctx, "GRANT CONNECT ON DATABASE "+ident(s.db)+" TO "+ident(n.User)); err != nil {
 			return fmt.Errorf("let %s connect: %w", n.User, err)
 		}
-		if err := ensurePublication(ctx, c, s.names.Publication); err != nil {
+		if err := ensurePublication(ctx, c, s.names.Publication, ""); err != nil {
 			return err
 		}
 		var err error
@@ -441,7 +444,8 @@ func ensureUser(ctx context.Context, c *pgx.Conn, user string) error {
 	return nil
 }
 
-func ensurePublication(ctx context.Context, c *pgx.Conn, pub string) error {
+// ensurePublication creates publication pub of every user table, with options ("" or " WITH (...)").
+func ensurePublication(ctx context.Context, c *pgx.Conn, pub, options string) error {
 	var exists bool
 	if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)`, pub).Scan(&exists); err != nil {
 		return fmt.Errorf("look up publication %s: %w", pub, err)
@@ -458,6 +462,7 @@ func ensurePublication(ctx context.Context, c *pgx.Conn, pub string) error {
 	if len(tables) > 0 {
 		q += " FOR TABLE " + strings.Join(tables, ", ")
 	}
+	q += options
 	if _, err := c.Exec(ctx, q); err != nil && !isCode(err, "42710") {
 		return fmt.Errorf("create publication %s: %w", pub, err)
 	}
@@ -982,14 +987,17 @@ func subscribed(ctx context.Context, dst replication.Endpoint, n replication.Nam
 
 // checksumSQL counts a table's rows and sums the first 60 bits of each row's md5: equal
 // whatever the order, and a lost or duplicated row changes it.
-func checksumSQL(table string) string {
-	return "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint::numeric), 0)::text FROM " + table + " t"
+func checksumSQL(table string) string { return sumSQL(table + " t") }
+
+// sumSQL is checksumSQL over the rows of from, in which the table is t.
+func sumSQL(from string) string {
+	return "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint::numeric), 0)::text FROM " + from
 }
 
 // Verify compares row counts and checksums of every user table of every database of src
 // and dst. With Endpoint.Databases a table is named database.schema.table.
 func (e *Engine) Verify(ctx context.Context, src, dst replication.Endpoint) (replication.Verification, error) {
-	return replication.ChangedVerify(ctx, tables{e}, src, dst, nil)
+	return replication.ChangedVerify(ctx, tables{e: e}, src, dst, nil)
 }
 
 // SyncSequences sets each sequence of every database of dst to its state on src.
@@ -1092,9 +1100,15 @@ func (*Engine) CheckFrozen(ctx context.Context, src replication.Endpoint, n repl
 }
 
 // Detach disables the subscription of every database, detaches it from the source's slot
-// (which Cleanup of the source drops) and drops it.
+// (which Cleanup of the source drops) and drops it, and drops the target's verify slot and
+// publication (verify_keys.go): the new instance carries none after the cutover.
 func (*Engine) Detach(ctx context.Context, dst replication.Endpoint, n replication.Names) error {
-	return each(ctx, dst, n, func(c *pgx.Conn, s stream) error { return dropSubscription(ctx, c, s.names.Subscription) })
+	return each(ctx, dst, n, func(c *pgx.Conn, s stream) error {
+		if err := dropSubscription(ctx, c, s.names.Subscription); err != nil {
+			return err
+		}
+		return dropVerifySlot(ctx, c, s.names)
+	})
 }
 
 func dropSubscription(ctx context.Context, c *pgx.Conn, sub string) error {
@@ -1118,7 +1132,7 @@ func dropSubscription(ctx context.Context, c *pgx.Conn, sub string) error {
 }
 
 // Cleanup removes the subscription, slot, publication (of the stream and of the reverse
-// stream) of every database, then the user, from ep. A database gone from ep is skipped: a
+// stream), the verify slot and publication of every database, then the user, from ep. A database gone from ep is skipped: a
 // logical slot keeps its database from being dropped, so nothing of ours was left in it.
 func (*Engine) Cleanup(ctx context.Context, ep replication.Endpoint, n replication.Names) error {
 	for _, s := range streams(ep, n) {
@@ -1152,6 +1166,10 @@ func (*Engine) Cleanup(ctx context.Context, ep replication.Endpoint, n replicati
 }
 
 func cleanupDatabase(ctx context.Context, c *pgx.Conn, s stream) error {
+	// The verify slot keeps WAL as long as it exists (verify_keys.go).
+	if err := dropVerifySlot(ctx, c, s.names); err != nil {
+		return err
+	}
 	for _, names := range []replication.Names{s.names, s.names.Reverse()} {
 		if err := dropSubscription(ctx, c, names.Subscription); err != nil {
 			return err

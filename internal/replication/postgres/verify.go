@@ -14,27 +14,23 @@ import (
 
 var _ replication.AheadVerifier = (*Engine)(nil)
 
-// VerifyAhead compares every table while the source takes writes (docs/replication.md#verification-ahead-of-the-freeze).
-func (e *Engine) VerifyAhead(ctx context.Context, src, dst replication.Endpoint, n replication.Names) (replication.Verification, error) {
-	return replication.AheadVerify(ctx, tables{e}, src, dst, n)
-}
-
-// VerifyChanged compares, inside the freeze, the tables whose markers moved since VerifyAhead.
-func (e *Engine) VerifyChanged(ctx context.Context, src, dst replication.Endpoint, ahead []replication.TableCheck) (replication.Verification, error) {
-	return replication.ChangedVerify(ctx, tables{e}, src, dst, ahead)
-}
-
 // tables is the engine's replication.Tables. With Endpoint.Databases a table is named
 // "database"."schema"."table" and each is read in its database; without, "schema"."table"
 // in the connected database.
-type tables struct{ e *Engine }
+// skip are tables another comparison settled (verify_keys.go): List leaves them out.
+type tables struct {
+	e    *Engine
+	skip map[string]replication.TableCheck
+}
 
-func (tables) List(ctx context.Context, ep replication.Endpoint) ([]string, error) {
+func (t tables) List(ctx context.Context, ep replication.Endpoint) ([]string, error) {
 	var out []string
 	err := inDatabases(ctx, ep, nil, func(c *pgx.Conn, db string, _ []string) error {
 		names, err := userTables(ctx, c)
-		for _, t := range names {
-			out = append(out, qualify(db, t))
+		for _, name := range names {
+			if _, ok := t.skip[qualify(db, name)]; !ok {
+				out = append(out, qualify(db, name))
+			}
 		}
 		return err
 	})

@@ -1,0 +1,850 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
+)
+
+// Verification from changed keys (docs/replication.md#verification-ahead-of-the-freeze): a
+// *verify slot* on each side, with the pgoutput plugin and a publication of every user table,
+// records from its start every row change of either side. Ahead of the freeze each table is
+// compared in one snapshot per side, less the rows whose keys the slots saw changed; inside
+// the freeze only the rows of the keys changed since the slots' starts are compared, found by
+// their keys through the index.
+
+var _ replication.Advancer = (*Engine)(nil)
+
+// verifySlot and verifyPublication name, on each side, the slot whose changes the verification
+// decodes and the publication it decodes through.
+func verifySlot(n replication.Names) string        { return n.Slot + "_vfy" }
+func verifyPublication(n replication.Names) string { return n.Publication + "_vfy" }
+
+// keysPrefix starts the marker of a table verified from keys: "keys:<slot>@<start>", the
+// slot on that side and the position it decodes from; any other marker is a change-statistics
+// marker (verify.go: a journal from before keys).
+const keysPrefix = "keys:"
+
+func keysMarker(slot, start string) string { return keysPrefix + slot + "@" + start }
+
+func parseKeysMarker(m string) (slot, start string, ok bool) {
+	rest, ok := strings.CutPrefix(m, keysPrefix)
+	if !ok {
+		return "", "", false
+	}
+	return strings.Cut(rest, "@")
+}
+
+// keyBatch is how many keys one lookup sends.
+var keyBatch = 20000
+
+// keyChanges is what a slot's changes did to one table.
+type keyChanges struct {
+	// whole says why the keys do not account for the table's changes ("" when they do): it was
+	// truncated, it has no usable key, a key came without its value. The table is then compared
+	// in full.
+	whole string
+	cols  []string        // the key's columns
+	keys  map[string]bool // each changed key: its columns' text joined by NUL, which text cannot hold
+}
+
+func (k *keyChanges) drop(why string) {
+	if k.whole == "" {
+		k.whole = why
+	}
+	k.keys = nil
+}
+
+// changeSet is the changed keys of each table (qualified as tables.List names it).
+type changeSet map[string]*keyChanges
+
+// merge adds o's changes to s.
+func (s changeSet) merge(o changeSet) {
+	for name, k := range o {
+		m := s[name]
+		if m == nil {
+			m = &keyChanges{cols: k.cols, keys: map[string]bool{}}
+			s[name] = m
+		}
+		switch {
+		case m.whole != "":
+		case k.whole != "":
+			m.drop(k.whole)
+		case !slices.Equal(m.cols, k.cols):
+			m.drop("its key columns changed")
+		default:
+			for key := range k.keys {
+				m.keys[key] = true
+			}
+		}
+	}
+}
+
+// decoder reads pgoutput messages (protocol 1) into a changeSet: an insert gives its new key,
+// an update its new key and, when the key changed, the old one ('K'), a delete its old key; a
+// truncate, or a change of a table whose replica identity is FULL or nothing, makes the table
+// compared in full.
+type decoder struct {
+	db   string // the qualifier of the tables' names: "" without Endpoint.Databases
+	rels map[uint32]*pglogrepl.RelationMessage
+	set  changeSet
+}
+
+func newDecoder(db string, set changeSet) *decoder {
+	return &decoder{db: db, rels: map[uint32]*pglogrepl.RelationMessage{}, set: set}
+}
+
+func (d *decoder) add(data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	m, err := pglogrepl.Parse(data)
+	if err != nil {
+		return fmt.Errorf("decode a pgoutput message %q: %w", data[0], err)
+	}
+	switch m := m.(type) {
+	case *pglogrepl.RelationMessage:
+		d.rels[m.RelationID] = m
+	case *pglogrepl.InsertMessage:
+		return d.key(m.RelationID, m.Tuple)
+	case *pglogrepl.UpdateMessage:
+		if m.OldTuple != nil {
+			if err := d.key(m.RelationID, m.OldTuple); err != nil {
+				return err
+			}
+		}
+		return d.key(m.RelationID, m.NewTuple)
+	case *pglogrepl.DeleteMessage:
+		return d.key(m.RelationID, m.OldTuple)
+	case *pglogrepl.TruncateMessage:
+		for _, id := range m.RelationIDs {
+			_, k, err := d.table(id)
+			if err != nil {
+				return err
+			}
+			k.drop("it was truncated")
+		}
+	}
+	return nil
+}
+
+// table is the relation of a change and its entry in the set.
+func (d *decoder) table(id uint32) (*pglogrepl.RelationMessage, *keyChanges, error) {
+	rel, ok := d.rels[id]
+	if !ok {
+		return nil, nil, fmt.Errorf("a change of relation %d came before its relation message", id)
+	}
+	name := qualify(d.db, ident(rel.Namespace, rel.RelationName))
+	k := d.set[name]
+	if k == nil {
+		k = &keyChanges{keys: map[string]bool{}}
+		for _, c := range rel.Columns {
+			if c.Flags&1 != 0 {
+				k.cols = append(k.cols, c.Name)
+			}
+		}
+		switch {
+		case rel.ReplicaIdentity == 'f':
+			k.drop("its replica identity is FULL")
+		case rel.ReplicaIdentity == 'n' || len(k.cols) == 0:
+			k.drop("it has no primary key or replica identity index")
+		}
+		d.set[name] = k
+	}
+	return rel, k, nil
+}
+
+// key records the key of tuple, a change of relation id.
+func (d *decoder) key(id uint32, tuple *pglogrepl.TupleData) error {
+	rel, k, err := d.table(id)
+	if err != nil || k.whole != "" {
+		return err
+	}
+	if tuple == nil || len(tuple.Columns) != len(rel.Columns) {
+		k.drop("a change came without its key")
+		return nil
+	}
+	parts := make([]string, 0, len(k.cols))
+	for i, c := range rel.Columns {
+		if c.Flags&1 == 0 {
+			continue
+		}
+		if v := tuple.Columns[i]; v.DataType == pglogrepl.TupleDataTypeText {
+			parts = append(parts, string(v.Data))
+		} else {
+			k.drop(fmt.Sprintf("key column %s came without its value (%q)", c.Name, v.DataType))
+			return nil
+		}
+	}
+	if len(parts) != len(k.cols) {
+		k.drop("its key columns changed")
+		return nil
+	}
+	k.keys[strings.Join(parts, "\x00")] = true
+	return nil
+}
+
+// changesSQL decodes a slot's changes from its position to now through its publication: only
+// relation, insert, update, delete and truncate messages ('R', 'I', 'U', 'D', 'T').
+func changesSQL(consume bool) string {
+	f := "pg_logical_slot_peek_binary_changes"
+	if consume {
+		f = "pg_logical_slot_get_binary_changes"
+	}
+	return `SELECT data FROM ` + f + `($1, NULL, NULL, 'proto_version', '1', 'publication_names', $2)
+		WHERE get_byte(data, 0) IN (82, 73, 85, 68, 84)`
+}
+
+// readChanges decodes slot (through pub) on c into d; consume: the slot moves past them.
+func readChanges(ctx context.Context, c *pgx.Conn, slot, pub string, consume bool, d *decoder) error {
+	rows, err := c.Query(ctx, changesSQL(consume), slot, pub)
+	if err != nil {
+		return fmt.Errorf("decode the changes of slot %s: %w", slot, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return err
+		}
+		if err := d.add(data); err != nil {
+			return fmt.Errorf("slot %s: %w", slot, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("decode the changes of slot %s: %w", slot, err)
+	}
+	return nil
+}
+
+// keySession sets what the text of a value depends on, the same on both sides, so that a key
+// decoded on one side reads back on the other and a row's text hashes alike.
+func keySession(ctx context.Context, c *pgx.Conn) error {
+	for _, q := range []string{"SET DateStyle = 'ISO, YMD'", "SET IntervalStyle = 'postgres'", "SET TimeZone = 'UTC'", "SET extra_float_digits = 3", "SET bytea_output = 'hex'"} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// onBoth runs f for the source (0) and the target (1) at once: they are different servers.
+func onBoth(f func(side int) error) error {
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(i)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// ensureVerifySlot creates, in the connected database, the verify publication (every user
+// table; changes of a partition published as its root's, which is the table the verification
+// lists) and then the verify slot, and returns the slot's position: the changes committed after
+// it are decoded. PostgreSQL's slot creation waits for the transactions running then to end.
+func ensureVerifySlot(ctx context.Context, c *pgx.Conn, n replication.Names) (string, error) {
+	if err := ensurePublication(ctx, c, verifyPublication(n), " WITH (publish_via_partition_root = true)"); err != nil {
+		return "", err
+	}
+	return ensureSlot(ctx, c, verifySlot(n))
+}
+
+// dropVerifySlot drops the verify slot and publication of n in the connected database.
+func dropVerifySlot(ctx context.Context, c *pgx.Conn, n replication.Names) error {
+	if err := dropSlot(ctx, c, verifySlot(n)); err != nil {
+		return err
+	}
+	if _, err := c.Exec(ctx, "DROP PUBLICATION IF EXISTS "+ident(verifyPublication(n))); err != nil {
+		return fmt.Errorf("drop publication %s: %w", verifyPublication(n), err)
+	}
+	return nil
+}
+
+// VerifyAhead compares every table while the source takes writes, from keys decoded from a
+// slot on each side (docs/replication.md#verification-ahead-of-the-freeze): PostgreSQL 13 or
+// later on both sides (publish_via_partition_root); before, the change statistics (verify.go).
+func (e *Engine) VerifyAhead(ctx context.Context, src, dst replication.Endpoint, n replication.Names) (replication.Verification, error) {
+	ok := true
+	for _, ep := range []replication.Endpoint{src, dst} {
+		if err := with(ctx, ep, func(c *pgx.Conn) error {
+			var version int
+			err := c.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&version)
+			ok = ok && version >= 130000
+			return err
+		}); err != nil {
+			return replication.Verification{}, err
+		}
+	}
+	if !ok {
+		return replication.AheadVerify(ctx, tables{e: e}, src, dst, n)
+	}
+	// 1. The verify slots, on the source then on the target, in every database.
+	type started struct {
+		s          stream
+		src, dst   string // each side's slot start
+		qualifier  string
+		srcEP, dEP replication.Endpoint
+	}
+	var all []started
+	for _, s := range streams(src, n) {
+		st := started{s: s, srcEP: src.In(s.db), dEP: dst.In(s.db)}
+		if len(src.Databases) > 0 {
+			st.qualifier = s.db
+		} else {
+			st.srcEP, st.dEP = src, dst
+		}
+		for i, ep := range []replication.Endpoint{st.srcEP, st.dEP} {
+			err := with(ctx, ep, func(c *pgx.Conn) error {
+				pos, err := ensureVerifySlot(ctx, c, s.names)
+				if i == 0 {
+					st.src = pos
+				} else {
+					st.dst = pos
+				}
+				return err
+			})
+			if err != nil {
+				return replication.Verification{}, fmt.Errorf("database %s on %s: %w", s.db, ep.Host, err)
+			}
+		}
+		all = append(all, st)
+	}
+	// 2. The target applies every commit made before the source's slots started.
+	waitCtx, cancel := context.WithTimeout(ctx, replication.AheadWait)
+	err := tables{e: e}.CaughtUp(waitCtx, src, dst, n)
+	cancel()
+	if err != nil && ctx.Err() == nil && waitCtx.Err() != nil {
+		return replication.Verification{Warning: fmt.Sprintf("%s did not catch up with %s within %s: every table is compared inside the freeze", dst.Host, src.Host, replication.AheadWait)}, nil
+	}
+	if err != nil {
+		return replication.Verification{}, err
+	}
+	var v replication.Verification
+	for _, st := range all {
+		checks, err := aheadByKeys(ctx, st.srcEP, st.dEP, st.s.names, st.qualifier, [2]string{st.src, st.dst})
+		if err != nil {
+			return replication.Verification{}, fmt.Errorf("database %s: %w", st.s.db, err)
+		}
+		v.Tables = append(v.Tables, checks...)
+	}
+	sort.Slice(v.Tables, func(i, j int) bool { return v.Tables[i].Table < v.Tables[j].Table })
+	return v, nil
+}
+
+// snapshotSide is one side's REPEATABLE READ transaction of the verification ahead.
+type snapshotSide struct {
+	c         *pgx.Conn
+	sums      map[string]replication.Sum
+	published map[string]bool
+}
+
+// aheadByKeys is steps 3 to 5 of the verification ahead in one database: each side's sums in one
+// snapshot, the keys both slots saw changed since their starts, the sums of those keys' rows in
+// the same snapshots, and the comparison of the rest.
+func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replication.Names, db string, start [2]string) ([]replication.TableCheck, error) {
+	eps := [2]replication.Endpoint{src, dst}
+	var sides [2]*snapshotSide
+	defer func() {
+		for _, s := range sides {
+			if s != nil {
+				s.c.Close(context.WithoutCancel(ctx))
+			}
+		}
+	}()
+	err := onBoth(func(i int) error {
+		c, err := connect(ctx, eps[i])
+		if err != nil {
+			return err
+		}
+		side := &snapshotSide{c: c, sums: map[string]replication.Sum{}, published: map[string]bool{}}
+		sides[i] = side
+		if err := keySession(ctx, c); err != nil {
+			return err
+		}
+		if _, err := c.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
+			return fmt.Errorf("begin the snapshot on %s: %w", eps[i].Host, err)
+		}
+		names, err := userTables(ctx, c) // the snapshot is taken here
+		if err != nil {
+			return err
+		}
+		rows, err := c.Query(ctx, `SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1`, verifyPublication(n))
+		if err != nil {
+			return fmt.Errorf("list the tables of publication %s: %w", verifyPublication(n), err)
+		}
+		var schema, table string
+		if _, err := pgx.ForEachRow(rows, []any{&schema, &table}, func() error {
+			side.published[qualify(db, ident(schema, table))] = true
+			return nil
+		}); err != nil {
+			return fmt.Errorf("list the tables of publication %s: %w", verifyPublication(n), err)
+		}
+		for _, t := range names {
+			var s replication.Sum
+			if err := c.QueryRow(ctx, checksumSQL(t)).Scan(&s.Rows, &s.Checksum); err != nil {
+				return fmt.Errorf("checksum %s on %s: %w", t, eps[i].Host, err)
+			}
+			side.sums[qualify(db, t)] = s
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, redactBoth(err, src, dst)
+	}
+	// 4. The keys changed on either side since its slot's start, read after both snapshots.
+	changed := changeSet{}
+	for _, ep := range eps {
+		set := changeSet{}
+		if err := with(ctx, ep, func(c *pgx.Conn) error {
+			if err := keySession(ctx, c); err != nil {
+				return err
+			}
+			return readChanges(ctx, c, verifySlot(n), verifyPublication(n), false, newDecoder(db, set))
+		}); err != nil {
+			return nil, fmt.Errorf("on %s: %w", ep.Host, err)
+		}
+		changed.merge(set)
+	}
+	// 5. Each table less its changed keys' rows, in the same snapshots.
+	names := map[string]bool{}
+	for _, s := range sides {
+		for name := range s.sums {
+			names[name] = true
+		}
+	}
+	var out []replication.TableCheck
+	for name := range names {
+		check := replication.TableCheck{Table: name, SourceRows: -1, TargetRows: -1, SourceChecksum: "missing", TargetChecksum: "missing"}
+		ss, inSrc := sides[0].sums[name]
+		ds, inDst := sides[1].sums[name]
+		if inSrc {
+			check.SourceRows, check.SourceChecksum = ss.Rows, ss.Checksum
+		}
+		if inDst {
+			check.TargetRows, check.TargetChecksum = ds.Rows, ds.Checksum
+		}
+		k := changed[name]
+		if !inSrc || !inDst || !sides[0].published[name] || !sides[1].published[name] || (k != nil && k.whole != "") {
+			out = append(out, check) // compared inside the freeze, in full
+			continue
+		}
+		if k != nil && len(k.keys) > 0 {
+			var less [2]replication.Sum
+			err := onBoth(func(i int) error {
+				var err error
+				less[i], err = keyedSum(ctx, sides[i].c, strings.TrimPrefix(name, qualify(db, "")), k)
+				return err
+			})
+			if err != nil {
+				return nil, redactBoth(err, src, dst)
+			}
+			if ss, err = subtract(ss, less[0]); err == nil {
+				ds, err = subtract(ds, less[1])
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			check.SourceRows, check.SourceChecksum, check.TargetRows, check.TargetChecksum = ss.Rows, ss.Checksum, ds.Rows, ds.Checksum
+		}
+		if check.Equal() {
+			check.Marker, check.TargetMarker = keysMarker(verifySlot(n), start[0]), keysMarker(verifySlot(n), start[1])
+		}
+		out = append(out, check)
+	}
+	for _, s := range sides {
+		if _, err := s.c.Exec(ctx, "COMMIT"); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func redactBoth(err error, src, dst replication.Endpoint) error {
+	return redactErr(redactErr(err, src.Password), dst.Password)
+}
+
+// subtract is a's rows and checksum less b's.
+func subtract(a, b replication.Sum) (replication.Sum, error) {
+	x, ok := new(big.Int).SetString(a.Checksum, 10)
+	y, ok2 := new(big.Int).SetString(b.Checksum, 10)
+	if !ok || !ok2 {
+		return replication.Sum{}, fmt.Errorf("checksums %q and %q are not numbers", a.Checksum, b.Checksum)
+	}
+	return replication.Sum{Rows: a.Rows - b.Rows, Checksum: x.Sub(x, y).String()}, nil
+}
+
+// keyColumns is the key's columns of table on c and their types, to look rows up by key.
+func keyColumns(ctx context.Context, c *pgx.Conn, table string, cols []string) ([]string, error) {
+	types, err := strings1(ctx, c, `SELECT format_type(a.atttypid, a.atttypmod) FROM unnest($2::text[]) WITH ORDINALITY AS w(name, i)
+		JOIN pg_attribute a ON a.attrelid = $1::regclass AND a.attname = w.name AND NOT a.attisdropped ORDER BY w.i`, table, cols)
+	if err != nil {
+		return nil, fmt.Errorf("read the key columns of %s: %w", table, err)
+	}
+	if len(types) != len(cols) {
+		return nil, fmt.Errorf("%s has no columns %s", table, strings.Join(cols, ", "))
+	}
+	return types, nil
+}
+
+// byKeys is table joined with the keys in the arrays $1.. (one text[] per key column, cast to
+// the column's type, so the lookup uses the key's index), the table as t and the keys as k.
+func byKeys(table string, cols, types []string) string {
+	var args, names, on []string
+	for i, col := range cols {
+		args = append(args, fmt.Sprintf("$%d::text[]", i+1))
+		names = append(names, fmt.Sprintf("k%d", i))
+		on = append(on, fmt.Sprintf("t.%s = k.k%d::%s", ident(col), i, types[i]))
+	}
+	return table + " t JOIN unnest(" + strings.Join(args, ", ") + ") AS k(" + strings.Join(names, ", ") + ") ON " + strings.Join(on, " AND ")
+}
+
+// batches cuts keys (sorted) into column arrays of at most keyBatch keys.
+func batches(keys map[string]bool, ncols int) [][]any {
+	all := make([]string, 0, len(keys))
+	for k := range keys {
+		all = append(all, k)
+	}
+	sort.Strings(all)
+	var out [][]any
+	for len(all) > 0 {
+		part := all[:min(keyBatch, len(all))]
+		all = all[len(part):]
+		cols := make([][]string, ncols)
+		for _, key := range part {
+			for i, v := range strings.SplitN(key, "\x00", ncols) {
+				cols[i] = append(cols[i], v)
+			}
+		}
+		args := make([]any, ncols)
+		for i := range cols {
+			args[i] = cols[i]
+		}
+		out = append(out, args)
+	}
+	return out
+}
+
+// keyedSum is the count and checksum (checksumSQL's) of table's rows whose keys are in k.
+func keyedSum(ctx context.Context, c *pgx.Conn, table string, k *keyChanges) (replication.Sum, error) {
+	types, err := keyColumns(ctx, c, table, k.cols)
+	if err != nil {
+		return replication.Sum{}, err
+	}
+	total := replication.Sum{Checksum: "0"}
+	for _, args := range batches(k.keys, len(k.cols)) {
+		var s replication.Sum
+		if err := c.QueryRow(ctx, sumSQL(byKeys(table, k.cols, types)), args...).Scan(&s.Rows, &s.Checksum); err != nil {
+			return replication.Sum{}, fmt.Errorf("checksum the changed rows of %s: %w", table, err)
+		}
+		if total, err = subtract(total, replication.Sum{Rows: -s.Rows, Checksum: "-" + s.Checksum}); err != nil {
+			return replication.Sum{}, err
+		}
+	}
+	return total, nil
+}
+
+// rowHashes reads the md5 of the text of each row of table whose key is in k, by key.
+func rowHashes(ctx context.Context, c *pgx.Conn, table string, k *keyChanges) (map[string]string, error) {
+	types, err := keyColumns(ctx, c, table, k.cols)
+	if err != nil {
+		return nil, err
+	}
+	var sel []string
+	for i := range k.cols {
+		sel = append(sel, fmt.Sprintf("k.k%d", i))
+	}
+	q := "SELECT " + strings.Join(sel, ", ") + ", md5(t::text) FROM " + byKeys(table, k.cols, types)
+	out := map[string]string{}
+	vals := make([]string, len(k.cols)+1)
+	dest := make([]any, len(vals))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	for _, args := range batches(k.keys, len(k.cols)) {
+		rows, err := c.Query(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read the changed rows of %s: %w", table, err)
+		}
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[strings.Join(vals[:len(k.cols)], "\x00")] = vals[len(k.cols)]
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read the changed rows of %s: %w", table, err)
+		}
+	}
+	return out, nil
+}
+
+// keyGroup is the tables of one database verified ahead from its verify slots.
+type keyGroup struct {
+	db      string    // "" without Endpoint.Databases
+	markers [2]string // the source's and the target's
+	checks  []replication.TableCheck
+}
+
+// on is ep connected to the group's database.
+func (g *keyGroup) on(ep replication.Endpoint) replication.Endpoint {
+	if g.db == "" {
+		return ep
+	}
+	return ep.In(g.db)
+}
+
+// keyGroups sorts the tables verified ahead from keys by database and slots; rest are those
+// with change-statistics markers (a journal from before keys) or none.
+func keyGroups(src replication.Endpoint, ahead []replication.TableCheck) (groups []*keyGroup, rest []replication.TableCheck) {
+	byKey := map[string]*keyGroup{}
+	for _, c := range ahead {
+		_, _, ok := parseKeysMarker(c.Marker)
+		_, _, ok2 := parseKeysMarker(c.TargetMarker)
+		if !ok || !ok2 || !c.Equal() {
+			rest = append(rest, c)
+			continue
+		}
+		db := ""
+		if len(src.Databases) > 0 {
+			db, _ = splitDatabase(c.Table)
+		}
+		id := db + "\x00" + c.Marker + "\x00" + c.TargetMarker
+		g := byKey[id]
+		if g == nil {
+			g = &keyGroup{db: db, markers: [2]string{c.Marker, c.TargetMarker}}
+			byKey[id] = g
+			groups = append(groups, g)
+		}
+		g.checks = append(g.checks, c)
+	}
+	return groups, rest
+}
+
+// readKeys are the keys this process consumed from a verify slot (Advance), up to upTo, the
+// slot's position after.
+type readKeys struct {
+	upTo string
+	set  changeSet
+}
+
+// slotChanges decodes the verify slot of marker on ep (connected to database db): the keys
+// changed since the slot's start. consume (Advance) moves the slot on and keeps the keys in
+// the engine; without, the slot is peeked and the keys kept add to what it consumed. why says
+// why the slot cannot account for the changes since its start (gone, invalidated, consumed by
+// another process): its tables are then compared in full.
+func (e *Engine) slotChanges(ctx context.Context, ep replication.Endpoint, db, marker string, consume bool) (set changeSet, why string, err error) {
+	slot, start, _ := parseKeysMarker(marker)
+	key := hostPort(ep) + "/" + slot
+	err = with(ctx, ep, func(c *pgx.Conn) error {
+		var confirmed *string
+		var walStatus string
+		err := c.QueryRow(ctx, `SELECT confirmed_flush_lsn::text, coalesce(wal_status, '') FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&confirmed, &walStatus)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			why = "slot " + slot + " is gone from " + ep.Host
+			return nil
+		case err != nil:
+			return fmt.Errorf("look up slot %s: %w", slot, err)
+		case walStatus == "lost" || confirmed == nil:
+			why = "slot " + slot + " on " + ep.Host + " was invalidated (the WAL it needs was removed)"
+			return nil
+		}
+		set = changeSet{}
+		if *confirmed != start {
+			e.mu.Lock()
+			r := e.read[key]
+			e.mu.Unlock()
+			if r == nil || r.upTo != *confirmed {
+				why = "slot " + slot + " on " + ep.Host + " was read past " + start + " by an earlier run of the tool, whose keys are lost"
+				return nil
+			}
+			set.merge(r.set)
+		}
+		if err := keySession(ctx, c); err != nil {
+			return err
+		}
+		// The publication has the slot's name (verifySlot, verifyPublication).
+		if err := readChanges(ctx, c, slot, slot, consume, newDecoder(db, set)); err != nil {
+			return err
+		}
+		if !consume {
+			return nil
+		}
+		if err := c.QueryRow(ctx, `SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&confirmed); err != nil || confirmed == nil {
+			return fmt.Errorf("look up slot %s: %w", slot, err)
+		}
+		e.mu.Lock()
+		if e.read == nil {
+			e.read = map[string]*readKeys{}
+		}
+		e.read[key] = &readKeys{upTo: *confirmed, set: set}
+		e.mu.Unlock()
+		return nil
+	})
+	return set, why, err
+}
+
+// Advance consumes, right before the freeze, both sides' verify slots up to now and keeps the
+// keys they held in the engine, so that the verification inside the freeze decodes only what
+// was written since. A process started later has not these keys: it compares those tables in
+// full (slotChanges).
+func (e *Engine) Advance(ctx context.Context, src, dst replication.Endpoint, ahead []replication.TableCheck) error {
+	groups, _ := keyGroups(src, ahead)
+	for _, g := range groups {
+		for i, ep := range []replication.Endpoint{src, dst} {
+			if _, _, err := e.slotChanges(ctx, g.on(ep), g.db, g.markers[i], true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// VerifyChanged compares, inside the freeze, the rows of the keys changed since the verify
+// slots' starts for the tables verified ahead from keys, and in full every other table (those
+// with change-statistics markers as verify.go does).
+func (e *Engine) VerifyChanged(ctx context.Context, src, dst replication.Endpoint, ahead []replication.TableCheck) (replication.Verification, error) {
+	groups, rest := keyGroups(src, ahead)
+	done := map[string]replication.TableCheck{}
+	var notes, warnings []string
+	if len(groups) > 0 {
+		present := map[string]int{}
+		for _, ep := range []replication.Endpoint{src, dst} {
+			list, err := tables{e: e}.List(ctx, ep)
+			if err != nil {
+				return replication.Verification{}, err
+			}
+			for _, name := range list {
+				present[name]++
+			}
+		}
+		for _, g := range groups {
+			checks, note, warning, err := e.changedByKeys(ctx, src, dst, g, present)
+			if err != nil {
+				return replication.Verification{}, err
+			}
+			for _, c := range checks {
+				done[c.Table] = c
+			}
+			notes, warnings = append(notes, note...), append(warnings, warning...)
+		}
+	}
+	v, err := replication.ChangedVerify(ctx, tables{e: e, skip: done}, src, dst, rest)
+	if err != nil {
+		return v, err
+	}
+	for _, c := range done {
+		v.Tables = append(v.Tables, c)
+	}
+	sort.Slice(v.Tables, func(i, j int) bool { return v.Tables[i].Table < v.Tables[j].Table })
+	v.Note = strings.Join(append(notes, nonEmpty(v.Note)...), "; ")
+	v.Warning = strings.Join(append(warnings, nonEmpty(v.Warning)...), "; ")
+	return v, nil
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// changedByKeys settles the tables of g that the keys account for: unchanged since the
+// verification ahead on both sides (carried), or their changed keys' rows compared now. The
+// others (slot gone, table truncated, keyless, missing on a side) are left to the comparison in
+// full, with a note or warning saying why.
+func (e *Engine) changedByKeys(ctx context.Context, src, dst replication.Endpoint, g *keyGroup, present map[string]int) (checks []replication.TableCheck, notes, warnings []string, err error) {
+	eps := [2]replication.Endpoint{g.on(src), g.on(dst)}
+	changed := changeSet{}
+	for i, ep := range eps {
+		set, why, err := e.slotChanges(ctx, ep, g.db, g.markers[i], false)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("read the changes since the verification ahead on %s: %w", ep.Host, err)
+		}
+		if why != "" {
+			return nil, nil, []string{fmt.Sprintf("%s: the %d table(s) verified ahead there are compared in full", why, len(g.checks))}, nil
+		}
+		changed.merge(set)
+	}
+	var conns [2]*pgx.Conn
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close(context.WithoutCancel(ctx))
+			}
+		}
+	}()
+	for _, c := range g.checks {
+		k := changed[c.Table]
+		switch {
+		case present[c.Table] != 2:
+			continue // missing on a side: compared in full, which says so
+		case k != nil && k.whole != "":
+			notes = append(notes, fmt.Sprintf("%s compared in full: %s", c.Table, k.whole))
+			continue
+		case k == nil || len(k.keys) == 0:
+			c.Ahead = true
+			checks = append(checks, c)
+			continue
+		}
+		var hashes [2]map[string]string
+		err := onBoth(func(i int) error {
+			if conns[i] == nil {
+				c, err := connect(ctx, eps[i])
+				if err != nil {
+					return err
+				}
+				conns[i] = c
+				if err := keySession(ctx, c); err != nil {
+					return err
+				}
+			}
+			var err error
+			hashes[i], err = rowHashes(ctx, conns[i], strings.TrimPrefix(c.Table, qualify(g.db, "")), k)
+			return err
+		})
+		if err != nil {
+			return nil, nil, nil, redactBoth(err, src, dst)
+		}
+		c.Ahead, c.KeysCompared = true, int64(len(k.keys))
+		notes = append(notes, fmt.Sprintf("%s: %d changed keys compared", c.Table, len(k.keys)))
+		if differ := differingKeys(hashes[0], hashes[1], k); len(differ) > 0 {
+			c.SourceRows, c.TargetRows = int64(len(hashes[0])), int64(len(hashes[1]))
+			c.SourceChecksum = fmt.Sprintf("%d of %d changed keys differ", len(differ), len(k.keys))
+			c.TargetChecksum = "key " + strings.Join(differ[:min(3, len(differ))], ", key ")
+			warnings = append(warnings, fmt.Sprintf("%s differs by key: %s", c.Table, c.TargetChecksum))
+		}
+		checks = append(checks, c)
+	}
+	return checks, notes, warnings, nil
+}
+
+// differingKeys names the keys whose rows differ: on one side only, or with different texts.
+func differingKeys(src, dst map[string]string, k *keyChanges) []string {
+	var out []string
+	for key := range k.keys {
+		s, inSrc := src[key]
+		d, inDst := dst[key]
+		if inSrc != inDst || s != d {
+			out = append(out, "("+strings.Join(k.cols, ", ")+")=("+strings.ReplaceAll(key, "\x00", ", ")+")")
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,209 @@
+package postgres
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
+)
+
+// The messages below are built as pgoutput (protocol 1) encodes them: PostgreSQL manual,
+// "Logical Replication Message Formats" (Relation, Insert, Update, Delete, Truncate, TupleData).
+
+type col struct {
+	name string
+	key  bool
+}
+
+func relationMsg(id uint32, schema, table string, identity byte, cols ...col) []byte {
+	b := []byte{'R'}
+	b = binary.BigEndian.AppendUint32(b, id)
+	b = append(append(b, schema...), 0)
+	b = append(append(b, table...), 0)
+	b = append(b, identity)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(cols)))
+	for _, c := range cols {
+		flags := byte(0)
+		if c.key {
+			flags = 1
+		}
+		b = append(b, flags)
+		b = append(append(b, c.name...), 0)
+		b = binary.BigEndian.AppendUint32(b, 23) // int4
+		b = binary.BigEndian.AppendUint32(b, 0xffffffff)
+	}
+	return b
+}
+
+// tuple encodes values: nil is NULL ('n'), "\x00u" an unchanged TOAST value ('u'), else text.
+func tuple(values ...*string) []byte {
+	b := binary.BigEndian.AppendUint16(nil, uint16(len(values)))
+	for _, v := range values {
+		switch {
+		case v == nil:
+			b = append(b, 'n')
+		case *v == "\x00u":
+			b = append(b, 'u')
+		default:
+			b = append(b, 't')
+			b = binary.BigEndian.AppendUint32(b, uint32(len(*v)))
+			b = append(b, *v...)
+		}
+	}
+	return b
+}
+
+func s(v string) *string { return &v }
+
+func insertMsg(id uint32, t []byte) []byte {
+	return append(binary.BigEndian.AppendUint32([]byte{'I'}, id), append([]byte{'N'}, t...)...)
+}
+
+func updateMsg(id uint32, oldKind byte, old, t []byte) []byte {
+	b := binary.BigEndian.AppendUint32([]byte{'U'}, id)
+	if oldKind != 0 {
+		b = append(append(b, oldKind), old...)
+	}
+	return append(append(b, 'N'), t...)
+}
+
+func deleteMsg(id uint32, kind byte, old []byte) []byte {
+	return append(append(binary.BigEndian.AppendUint32([]byte{'D'}, id), kind), old...)
+}
+
+func truncateMsg(ids ...uint32) []byte {
+	b := binary.BigEndian.AppendUint32([]byte{'T'}, uint32(len(ids)))
+	b = append(b, 0)
+	for _, id := range ids {
+		b = binary.BigEndian.AppendUint32(b, id)
+	}
+	return b
+}
+
+func decode(t *testing.T, db string, msgs ...[]byte) changeSet {
+	t.Helper()
+	set := changeSet{}
+	d := newDecoder(db, set)
+	for _, m := range msgs {
+		require.NoError(t, d.add(m))
+	}
+	return set
+}
+
+func keysOf(k *keyChanges) []string {
+	var out []string
+	for key := range k.keys {
+		out = append(out, key)
+	}
+	return out
+}
+
+func TestKeysFromPgoutputMessages(t *testing.T) {
+	accounts := relationMsg(16401, "public", "pgbench_accounts", 'd', col{"aid", true}, col{"bid", false}, col{"abalance", false}, col{"filler", false})
+	set := decode(t, "",
+		accounts,
+		insertMsg(16401, tuple(s("7"), s("1"), s("0"), nil)),
+		// an update that keeps the key sends no old tuple
+		updateMsg(16401, 0, nil, tuple(s("42"), s("1"), s("-5"), s("\x00u"))),
+		// an update of the key sends the old key ('K'), with the other columns NULL
+		updateMsg(16401, 'K', tuple(s("8"), nil, nil, nil), tuple(s("9"), s("1"), s("0"), nil)),
+		deleteMsg(16401, 'K', tuple(s("100"), nil, nil, nil)),
+	)
+	k := set[`"public"."pgbench_accounts"`]
+	require.NotNil(t, k)
+	assert.Empty(t, k.whole)
+	assert.Equal(t, []string{"aid"}, k.cols)
+	assert.ElementsMatch(t, []string{"7", "42", "8", "9", "100"}, keysOf(k), "an unchanged TOAST value outside the key does not matter")
+}
+
+func TestCompositeKeysAreQualifiedByDatabase(t *testing.T) {
+	lines := relationMsg(5, "sales", "order lines", 'i', col{"order_id", true}, col{"note", false}, col{"line", true})
+	set := decode(t, "shop",
+		lines,
+		insertMsg(5, tuple(s("1"), s("a, b"), s("2"))),
+		deleteMsg(5, 'K', tuple(s("3"), nil, s("4"))),
+	)
+	k := set[`"shop"."sales"."order lines"`]
+	require.NotNil(t, k, "%v", set)
+	assert.Equal(t, []string{"order_id", "line"}, k.cols)
+	assert.ElementsMatch(t, []string{"1\x002", "3\x004"}, keysOf(k))
+	// the batches carry one array per key column, in the key's order
+	b := batches(k.keys, 2)
+	require.Len(t, b, 1)
+	assert.Equal(t, []any{[]string{"1", "3"}, []string{"2", "4"}}, b[0])
+	assert.Equal(t, `"sales"."order lines" t JOIN unnest($1::text[], $2::text[]) AS k(k0, k1) ON t."order_id" = k.k0::integer AND t."line" = k.k1::bigint`,
+		byKeys(`"sales"."order lines"`, k.cols, []string{"integer", "bigint"}))
+}
+
+func TestTablesTheKeysCannotAccountFor(t *testing.T) {
+	set := decode(t, "",
+		relationMsg(1, "public", "history", 'd', col{"tid", false}, col{"delta", false}), // no primary key
+		relationMsg(2, "public", "full", 'f', col{"a", true}, col{"b", true}),
+		relationMsg(3, "public", "truncated", 'd', col{"id", true}),
+		relationMsg(4, "public", "toasted", 'i', col{"doc", true}),
+		relationMsg(5, "public", "untouched", 'd', col{"id", true}),
+		insertMsg(1, tuple(s("1"), s("5"))),
+		updateMsg(2, 'O', tuple(s("1"), s("2")), tuple(s("1"), s("3"))),
+		insertMsg(3, tuple(s("1"))),
+		truncateMsg(3),
+		updateMsg(4, 0, nil, tuple(s("\x00u"))),
+	)
+	for table, why := range map[string]string{
+		`"public"."history"`:   "no primary key",
+		`"public"."full"`:      "FULL",
+		`"public"."truncated"`: "truncated",
+		`"public"."toasted"`:   "without its value",
+	} {
+		require.NotNil(t, set[table], table)
+		assert.Contains(t, set[table].whole, why, table)
+		assert.Empty(t, set[table].keys, table)
+	}
+	assert.Nil(t, set[`"public"."untouched"`], "a relation message alone is no change")
+
+	// merged with a set in which the truncated table had keys, it stays whole
+	other := decode(t, "", relationMsg(3, "public", "truncated", 'd', col{"id", true}), insertMsg(3, tuple(s("9"))))
+	other.merge(set)
+	assert.Contains(t, other[`"public"."truncated"`].whole, "truncated")
+}
+
+func TestAChangeBeforeItsRelationIsAnError(t *testing.T) {
+	d := newDecoder("", changeSet{})
+	assert.ErrorContains(t, d.add(insertMsg(9, tuple(s("1")))), "before its relation message")
+}
+
+func TestKeysMarkers(t *testing.T) {
+	slot, start, ok := parseKeysMarker(keysMarker("rdsencrypt_m1_0a1b2c3d_vfy", "0/16B3748"))
+	assert.True(t, ok)
+	assert.Equal(t, "rdsencrypt_m1_0a1b2c3d_vfy", slot)
+	assert.Equal(t, "0/16B3748", start)
+	_, _, ok = parseKeysMarker("16384:12:3:0:2026-12-06 ...") // a change-statistics marker
+	assert.False(t, ok)
+
+	n := replication.NamesFor("0123456789abcdef0123456789").In("a database")
+	assert.Equal(t, verifySlot(n), verifyPublication(n), "slotChanges decodes through the publication of the slot's name")
+	assert.LessOrEqual(t, len(verifySlot(n)), 63)
+
+	ahead := []replication.TableCheck{
+		{Table: `"shop"."public"."a"`, Marker: keysMarker("s1", "0/1"), TargetMarker: keysMarker("s1", "0/2"), SourceRows: 1, TargetRows: 1},
+		{Table: `"shop"."public"."b"`, Marker: keysMarker("s1", "0/1"), TargetMarker: keysMarker("s1", "0/2")},
+		{Table: `"crm"."public"."c"`, Marker: keysMarker("s2", "0/1"), TargetMarker: keysMarker("s2", "0/2")},
+		{Table: `"crm"."public"."d"`, Marker: "16384:1:2:3", TargetMarker: "16384:1:2:3"},
+	}
+	groups, rest := keyGroups(replication.Endpoint{Databases: []string{"shop", "crm"}}, ahead)
+	require.Len(t, groups, 2)
+	assert.Equal(t, "shop", groups[0].db)
+	assert.Len(t, groups[0].checks, 2)
+	assert.Equal(t, "crm", groups[1].db)
+	assert.Equal(t, []replication.TableCheck{ahead[3]}, rest)
+}
+
+func TestSubtract(t *testing.T) {
+	got, err := subtract(replication.Sum{Rows: 10, Checksum: "123456789012345678901234567890"}, replication.Sum{Rows: 3, Checksum: "1000"})
+	require.NoError(t, err)
+	assert.Equal(t, replication.Sum{Rows: 7, Checksum: "123456789012345678901234566890"}, got)
+	_, err = subtract(replication.Sum{Checksum: "missing"}, replication.Sum{Checksum: "0"})
+	assert.Error(t, err)
+}
