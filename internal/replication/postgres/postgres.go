@@ -1166,11 +1166,11 @@ func (*Engine) Cleanup(ctx context.Context, ep replication.Endpoint, n replicati
 }
 
 func cleanupDatabase(ctx context.Context, c *pgx.Conn, s stream) error {
-	// The verify slot keeps WAL as long as it exists (verify_keys.go).
-	if err := dropVerifySlot(ctx, c, s.names); err != nil {
-		return err
-	}
 	for _, names := range []replication.Names{s.names, s.names.Reverse()} {
+		// The verify slot keeps WAL as long as it exists (verify_keys.go).
+		if err := dropVerifySlot(ctx, c, names); err != nil {
+			return err
+		}
 		if err := dropSubscription(ctx, c, names.Subscription); err != nil {
 			return err
 		}
