@@ -276,23 +276,9 @@ func dropVerifySlot(ctx context.Context, c *pgx.Conn, n replication.Names) error
 }
 
 // VerifyAhead compares every table while the source takes writes, from keys decoded from a
-// slot on each side (docs/replication.md#verification-ahead-of-the-freeze): PostgreSQL 13 or
-// later on both sides (publish_via_partition_root); before, the change statistics (verify.go).
+// slot on each side (docs/replication.md#verification-ahead-of-the-freeze; publish_via_partition_root
+// needs PostgreSQL 13, the engine's minVersion).
 func (e *Engine) VerifyAhead(ctx context.Context, src, dst replication.Endpoint, n replication.Names) (replication.Verification, error) {
-	ok := true
-	for _, ep := range []replication.Endpoint{src, dst} {
-		if err := with(ctx, ep, func(c *pgx.Conn) error {
-			var version int
-			err := c.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&version)
-			ok = ok && version >= 130000
-			return err
-		}); err != nil {
-			return replication.Verification{}, err
-		}
-	}
-	if !ok {
-		return replication.AheadVerify(ctx, tables{e: e}, src, dst, n)
-	}
 	// 1. The verify slots, on the source then on the target, in every database.
 	type started struct {
 		s          stream
