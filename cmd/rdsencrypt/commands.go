@@ -488,7 +488,8 @@ keeps, with a warning when one is not read, keeps more than 1 GiB, or was invali
 
 // readReverseSlots adds to rep the reverse slots st keeps on its new instance; a failure to
 // read them is a warning in the report, not the command's error. Like scan, it uses the
-// credential chain without its prompt: status never asks for a password.
+// credential chain without its prompt: status never asks for a password
+// (TestStatusNeverPromptsForAPassword).
 func (a *app) readReverseSlots(ctx context.Context, rep *workflow.Report, st *workflow.State) {
 	eng, _, err := a.engineWith(ctx, a.awsConfig(st.Region))
 	var slots []workflow.Leftover
