@@ -305,6 +305,21 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 		t.Fatalf("a difference planted in pgbench_tellers on the target: differences %+v, warning %q", d, planted.Warning)
 	}
 	e.exec(tc, "UPDATE pgbench_tellers SET tbalance = tbalance - 1 WHERE tid = 1")
+	// A stray write on the target to a row of the table pgbench writes on the source all along
+	// (pgbench_accounts) is found by its key among the changed keys; the table is not read in full.
+	filler := e.rows(tc, "SELECT filler FROM pgbench_accounts WHERE aid = 1")
+	e.exec(tc, "UPDATE pgbench_accounts SET filler = 'a stray write' WHERE aid = 1")
+	planted, err = eng.VerifyChanged(ctx, src, dst, ahead.Tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// aid 1 is one more changed key, unless pgbench had changed it already
+	more := func(c replication.TableCheck) int64 { return c.KeysCompared - got[c.Table].KeysCompared }
+	if d := planted.Differences(); len(d) != 1 || d[0].Table != `"public"."pgbench_accounts"` || more(d[0]) < 0 || more(d[0]) > 1 ||
+		!strings.Contains(planted.Warning, "key (aid)=(1)") {
+		t.Fatalf("a stray write to pgbench_accounts on the target: differences %+v, warning %q", d, planted.Warning)
+	}
+	e.exec(tc, "UPDATE pgbench_accounts SET filler = '"+filler+"' WHERE aid = 1")
 	// A process that did not consume the slots itself (a resume after Advance) does not have
 	// the keys consumed: it compares those tables in full, and says why.
 	restarted, err := (&postgres.Engine{}).VerifyChanged(ctx, src, dst, ahead.Tables)
