@@ -320,6 +320,19 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 		t.Fatalf("a stray write to pgbench_accounts on the target: differences %+v, warning %q", d, planted.Warning)
 	}
 	e.exec(tc, "UPDATE pgbench_accounts SET filler = '"+filler+"' WHERE aid = 1")
+	// DDL changes rows without a message in any slot (review U2): a rewrite on the target
+	// (ALTER COLUMN ... TYPE ... USING) changes the table's shape, and the table is compared in
+	// full.
+	e.exec(tc, "ALTER TABLE pgbench_tellers ALTER COLUMN tbalance TYPE bigint USING tbalance + 1")
+	planted, err = eng.VerifyChanged(ctx, src, dst, ahead.Tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := planted.Differences(); len(d) != 1 || d[0].Table != `"public"."pgbench_tellers"` || d[0].Ahead ||
+		!strings.Contains(planted.Note, `"public"."pgbench_tellers" compared in full: its definition or storage changed`) {
+		t.Fatalf("a rewrite of pgbench_tellers on the target: differences %+v, note %q", d, planted.Note)
+	}
+	e.exec(tc, "ALTER TABLE pgbench_tellers ALTER COLUMN tbalance TYPE integer USING tbalance - 1")
 	// A process that did not consume the slots itself (a resume after Advance) does not have
 	// the keys consumed: it compares those tables in full, and says why.
 	restarted, err := (&postgres.Engine{}).VerifyChanged(ctx, src, dst, ahead.Tables)

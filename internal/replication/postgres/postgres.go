@@ -265,12 +265,13 @@ func (*Engine) Preconditions(ctx context.Context, src replication.Endpoint) ([]r
 				Do:        "set rds.logical_replication=1 in a custom DB parameter group copied from the instance's, attach it and reboot (its own downtime), or use --strategy snapshot",
 				Parameter: "rds.logical_replication", Value: "1"})
 		}
-		// Per database three slots (the stream's, the verification's and the one Freeze
-		// creates for CheckFrozen) and one WAL sender.
-		if freeSlots < 3*len(dbs) || freeSenders < len(dbs) {
+		// Per database two slots (the stream's, and the one Freeze creates for CheckFrozen)
+		// and one WAL sender; the new instance, restored with the same settings, holds the
+		// verification's slot (verify_keys.go) and later the reverse stream's.
+		if freeSlots < 2*len(dbs) || freeSenders < len(dbs) {
 			out = append(out, replication.Finding{Severity: replication.Blocker, Objects: dbs,
-				What: fmt.Sprintf("%d free replication slot(s) (%d needed: 3 per database) and %d free WAL sender(s) (%d needed: 1 per database)",
-					max(freeSlots, 0), 3*len(dbs), max(freeSenders, 0), len(dbs)),
+				What: fmt.Sprintf("%d free replication slot(s) (%d needed: 2 per database) and %d free WAL sender(s) (%d needed: 1 per database)",
+					max(freeSlots, 0), 2*len(dbs), max(freeSenders, 0), len(dbs)),
 				Do: "raise max_replication_slots and max_wal_senders in the parameter group, or drop an unused slot"})
 		}
 		// The new instance is restored with the source's parameter group: one apply worker

@@ -30,19 +30,27 @@ var _ replication.Advancer = (*Engine)(nil)
 func verifySlot(n replication.Names) string        { return n.Slot + "_vfy" }
 func verifyPublication(n replication.Names) string { return n.Publication + "_vfy" }
 
-// keysPrefix starts the marker of a table verified from keys: "keys:<slot>@<start>", the
-// slot on that side and the position it decodes from; any other marker is a change-statistics
-// marker (verify.go: a journal from before keys).
+// keysPrefix starts the marker of a table verified from keys: "keys:<slot>@<start>#<shape>",
+// the target's verify slot, the position it decodes from, and the table's shape on that side
+// (shapeSQL); any other marker is a change-statistics marker (verify.go: a journal from before
+// keys).
 const keysPrefix = "keys:"
 
-func keysMarker(slot, start string) string { return keysPrefix + slot + "@" + start }
+func keysMarker(slot, start, shape string) string {
+	return keysPrefix + slot + "@" + start + "#" + shape
+}
 
-func parseKeysMarker(m string) (slot, start string, ok bool) {
+func parseKeysMarker(m string) (slot, start, shape string, ok bool) {
 	rest, ok := strings.CutPrefix(m, keysPrefix)
 	if !ok {
-		return "", "", false
+		return "", "", "", false
 	}
-	return strings.Cut(rest, "@")
+	rest, shape, ok = strings.Cut(rest, "#")
+	if !ok {
+		return "", "", "", false
+	}
+	slot, start, ok = strings.Cut(rest, "@")
+	return slot, start, shape, ok
 }
 
 // keyBatch is how many keys one lookup sends.
@@ -275,14 +283,15 @@ func dropVerifySlot(ctx context.Context, c *pgx.Conn, n replication.Names) error
 	return nil
 }
 
-// VerifyAhead compares every table while the source takes writes, from keys decoded from a
-// slot on each side (docs/replication.md#verification-ahead-of-the-freeze; publish_via_partition_root
-// needs PostgreSQL 13, the engine's minVersion).
+// VerifyAhead compares every table while the source takes writes, from keys decoded from the
+// target's verify slot (docs/replication.md#postgresql-the-changed-keys-decoded-from-a-slot;
+// publish_via_partition_root needs PostgreSQL 13, the engine's minVersion). The source gets no
+// slot: the target's sees every source commit the stream applies there, and every other write.
 func (e *Engine) VerifyAhead(ctx context.Context, src, dst replication.Endpoint, n replication.Names) (replication.Verification, error) {
-	// 1. The verify slots, on the source then on the target, in every database.
+	// 1. The target's verify slot in every database: its start B.
 	type started struct {
 		s          stream
-		src, dst   string // each side's slot start
+		start      string
 		qualifier  string
 		srcEP, dEP replication.Endpoint
 	}
@@ -294,37 +303,38 @@ func (e *Engine) VerifyAhead(ctx context.Context, src, dst replication.Endpoint,
 		} else {
 			st.srcEP, st.dEP = src, dst
 		}
-		for i, ep := range []replication.Endpoint{st.srcEP, st.dEP} {
-			err := with(ctx, ep, func(c *pgx.Conn) error {
-				pos, err := ensureVerifySlot(ctx, c, s.names)
-				if i == 0 {
-					st.src = pos
-				} else {
-					st.dst = pos
-				}
-				return err
-			})
-			if err != nil {
-				return replication.Verification{}, fmt.Errorf("database %s on %s: %w", s.db, ep.Host, err)
-			}
+		if err := with(ctx, st.dEP, func(c *pgx.Conn) error {
+			var err error
+			st.start, err = ensureVerifySlot(ctx, c, s.names)
+			return err
+		}); err != nil {
+			return replication.Verification{}, fmt.Errorf("database %s on %s: %w", s.db, dst.Host, err)
 		}
 		all = append(all, st)
 	}
-	// 2. The target applies every commit made before the source's slots started.
-	waitCtx, cancel := context.WithTimeout(ctx, replication.AheadWait)
-	err := tables{e: e}.CaughtUp(waitCtx, src, dst, n)
-	cancel()
-	if err != nil && ctx.Err() == nil && waitCtx.Err() != nil {
-		return replication.Verification{Warning: fmt.Sprintf("%s did not catch up with %s within %s: every table is compared inside the freeze", dst.Host, src.Host, replication.AheadWait)}, nil
+	// caughtUp waits until the target applied every source commit made before it was called.
+	caughtUp := func() (bool, error) {
+		waitCtx, cancel := context.WithTimeout(ctx, replication.AheadWait)
+		defer cancel()
+		err := tables{e: e}.CaughtUp(waitCtx, src, dst, n)
+		if err != nil && ctx.Err() == nil && waitCtx.Err() != nil {
+			return false, nil
+		}
+		return err == nil, err
 	}
-	if err != nil {
-		return replication.Verification{}, err
+	lagged := replication.Verification{Warning: fmt.Sprintf("%s did not catch up with %s within %s: the tables are compared inside the freeze", dst.Host, src.Host, replication.AheadWait)}
+	// 2. The target applies every source commit made before B: the source's rows as of then.
+	if ok, err := caughtUp(); !ok || err != nil {
+		return lagged, err
 	}
 	var v replication.Verification
 	for _, st := range all {
-		checks, err := aheadByKeys(ctx, st.srcEP, st.dEP, st.s.names, st.qualifier, [2]string{st.src, st.dst})
+		checks, ok, err := aheadByKeys(ctx, st.srcEP, st.dEP, st.s.names, st.qualifier, st.start, caughtUp)
 		if err != nil {
 			return replication.Verification{}, fmt.Errorf("database %s: %w", st.s.db, err)
+		}
+		if !ok {
+			return lagged, nil
 		}
 		v.Tables = append(v.Tables, checks...)
 	}
@@ -336,13 +346,51 @@ func (e *Engine) VerifyAhead(ctx context.Context, src, dst replication.Endpoint,
 type snapshotSide struct {
 	c         *pgx.Conn
 	sums      map[string]replication.Sum
+	shapes    map[string]string
 	published map[string]bool
 }
 
-// aheadByKeys is steps 3 to 5 of the verification ahead in one database: each side's sums in one
-// snapshot, the keys both slots saw changed since their starts, the sums of those keys' rows in
-// the same snapshots, and the comparison of the rest.
-func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replication.Names, db string, start [2]string) ([]replication.TableCheck, error) {
+// shapeSQL reads what changes a table's rows, or which rows it has, without a row change a
+// slot decodes: its oid (DROP and CREATE, a rename swap), its file node (a rewrite: ALTER
+// COLUMN TYPE ... USING, VACUUM FULL, CLUSTER; TRUNCATE), its columns (ADD COLUMN ... DEFAULT
+// fills every row without writing one), its key and replica identity, and for a partitioned
+// table each partition and its file node (TRUNCATE of a partition sends no message through a
+// publication that publishes via the root; ATTACH and DETACH send none at all). Any difference
+// between the verification ahead and the freeze: the table is compared in full.
+const shapeSQL = `SELECT n.nspname, c.relname, md5(concat_ws('|', c.oid, c.relfilenode, c.relreplident,
+	(SELECT string_agg(concat_ws(':', a.attnum, a.attname, a.atttypid, a.atttypmod, a.attisdropped, a.attgenerated), ',' ORDER BY a.attnum)
+		FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0),
+	(SELECT string_agg(concat_ws(':', i.indexrelid, i.indkey::text), ',' ORDER BY i.indexrelid)
+		FROM pg_index i WHERE i.indrelid = c.oid AND (i.indisprimary OR i.indisreplident)),
+	(SELECT string_agg(concat_ws(':', p.relid, pc.relfilenode), ',' ORDER BY p.relid)
+		FROM pg_partition_tree(c.oid) p JOIN pg_class pc ON pc.oid = p.relid WHERE c.relkind = 'p')))
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition`
+
+// shapes reads shapeSQL on c, names qualified with db.
+func shapes(ctx context.Context, c *pgx.Conn, db string) (map[string]string, error) {
+	rows, err := c.Query(ctx, shapeSQL)
+	if err != nil {
+		return nil, fmt.Errorf("read the tables' definitions: %w", err)
+	}
+	out := map[string]string{}
+	var schema, table, shape string
+	_, err = pgx.ForEachRow(rows, []any{&schema, &table, &shape}, func() error {
+		out[qualify(db, ident(schema, table))] = shape
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the tables' definitions: %w", err)
+	}
+	return out, nil
+}
+
+// aheadByKeys is steps 3 to 5 of the verification ahead in one database: each side's sums and
+// shapes in one snapshot, a second catch-up (the target applies every source commit made
+// before the source's snapshot), the keys the target's slot saw changed since B, the sums of
+// those keys' rows in the same snapshots, and the comparison of the rest. ok is false when the
+// target did not catch up in time.
+func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replication.Names, db, start string, caughtUp func() (bool, error)) (_ []replication.TableCheck, ok bool, _ error) {
 	eps := [2]replication.Endpoint{src, dst}
 	var sides [2]*snapshotSide
 	defer func() {
@@ -369,16 +417,21 @@ func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replicati
 		if err != nil {
 			return err
 		}
-		rows, err := c.Query(ctx, `SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1`, verifyPublication(n))
-		if err != nil {
-			return fmt.Errorf("list the tables of publication %s: %w", verifyPublication(n), err)
+		if side.shapes, err = shapes(ctx, c, db); err != nil {
+			return err
 		}
-		var schema, table string
-		if _, err := pgx.ForEachRow(rows, []any{&schema, &table}, func() error {
-			side.published[qualify(db, ident(schema, table))] = true
-			return nil
-		}); err != nil {
-			return fmt.Errorf("list the tables of publication %s: %w", verifyPublication(n), err)
+		if i == 1 {
+			rows, err := c.Query(ctx, `SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1`, verifyPublication(n))
+			if err != nil {
+				return fmt.Errorf("list the tables of publication %s: %w", verifyPublication(n), err)
+			}
+			var schema, table string
+			if _, err := pgx.ForEachRow(rows, []any{&schema, &table}, func() error {
+				side.published[qualify(db, ident(schema, table))] = true
+				return nil
+			}); err != nil {
+				return fmt.Errorf("list the tables of publication %s: %w", verifyPublication(n), err)
+			}
 		}
 		for _, t := range names {
 			var s replication.Sum
@@ -390,21 +443,21 @@ func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replicati
 		return nil
 	})
 	if err != nil {
-		return nil, redactBoth(err, src, dst)
+		return nil, false, redactBoth(err, src, dst)
 	}
-	// 4. The keys changed on either side since its slot's start, read after both snapshots.
+	// 4. The target applies every source commit made before the source's snapshot; then the
+	// keys its slot saw changed since B.
+	if ok, err := caughtUp(); !ok || err != nil {
+		return nil, false, err
+	}
 	changed := changeSet{}
-	for _, ep := range eps {
-		set := changeSet{}
-		if err := with(ctx, ep, func(c *pgx.Conn) error {
-			if err := keySession(ctx, c); err != nil {
-				return err
-			}
-			return readChanges(ctx, c, verifySlot(n), verifyPublication(n), false, newDecoder(db, set))
-		}); err != nil {
-			return nil, fmt.Errorf("on %s: %w", ep.Host, err)
+	if err := with(ctx, dst, func(c *pgx.Conn) error {
+		if err := keySession(ctx, c); err != nil {
+			return err
 		}
-		changed.merge(set)
+		return readChanges(ctx, c, verifySlot(n), verifyPublication(n), false, newDecoder(db, changed))
+	}); err != nil {
+		return nil, false, fmt.Errorf("on %s: %w", dst.Host, err)
 	}
 	// 5. Each table less its changed keys' rows, in the same snapshots.
 	names := map[string]bool{}
@@ -425,7 +478,7 @@ func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replicati
 			check.TargetRows, check.TargetChecksum = ds.Rows, ds.Checksum
 		}
 		k := changed[name]
-		if !inSrc || !inDst || !sides[0].published[name] || !sides[1].published[name] || (k != nil && k.whole != "") {
+		if !inSrc || !inDst || !sides[1].published[name] || (k != nil && k.whole != "") {
 			out = append(out, check) // compared inside the freeze, in full
 			continue
 		}
@@ -437,27 +490,28 @@ func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replicati
 				return err
 			})
 			if err != nil {
-				return nil, redactBoth(err, src, dst)
+				return nil, false, redactBoth(err, src, dst)
 			}
 			if ss, err = subtract(ss, less[0]); err == nil {
 				ds, err = subtract(ds, less[1])
 			}
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", name, err)
+				return nil, false, fmt.Errorf("%s: %w", name, err)
 			}
 			check.SourceRows, check.SourceChecksum, check.TargetRows, check.TargetChecksum = ss.Rows, ss.Checksum, ds.Rows, ds.Checksum
 		}
 		if check.Equal() {
-			check.Marker, check.TargetMarker = keysMarker(verifySlot(n), start[0]), keysMarker(verifySlot(n), start[1])
+			check.Marker = keysMarker(verifySlot(n), start, sides[0].shapes[name])
+			check.TargetMarker = keysMarker(verifySlot(n), start, sides[1].shapes[name])
 		}
 		out = append(out, check)
 	}
 	for _, s := range sides {
 		if _, err := s.c.Exec(ctx, "COMMIT"); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return out, nil
+	return out, true, nil
 }
 
 func redactBoth(err error, src, dst replication.Endpoint) error {
@@ -582,9 +636,9 @@ func rowHashes(ctx context.Context, c *pgx.Conn, table string, k *keyChanges) (m
 
 // keyGroup is the tables of one database verified ahead from its verify slots.
 type keyGroup struct {
-	db      string    // "" without Endpoint.Databases
-	markers [2]string // the source's and the target's
-	checks  []replication.TableCheck
+	db          string // "" without Endpoint.Databases
+	slot, start string // the target's verify slot and its start
+	checks      []replication.TableCheck
 }
 
 // on is ep connected to the group's database.
@@ -600,8 +654,8 @@ func (g *keyGroup) on(ep replication.Endpoint) replication.Endpoint {
 func keyGroups(src replication.Endpoint, ahead []replication.TableCheck) (groups []*keyGroup, rest []replication.TableCheck) {
 	byKey := map[string]*keyGroup{}
 	for _, c := range ahead {
-		_, _, ok := parseKeysMarker(c.Marker)
-		_, _, ok2 := parseKeysMarker(c.TargetMarker)
+		_, _, _, ok := parseKeysMarker(c.Marker)
+		slot, start, _, ok2 := parseKeysMarker(c.TargetMarker)
 		if !ok || !ok2 || !c.Equal() {
 			rest = append(rest, c)
 			continue
@@ -610,10 +664,10 @@ func keyGroups(src replication.Endpoint, ahead []replication.TableCheck) (groups
 		if len(src.Databases) > 0 {
 			db, _ = splitDatabase(c.Table)
 		}
-		id := db + "\x00" + c.Marker + "\x00" + c.TargetMarker
+		id := db + "\x00" + slot + "\x00" + start
 		g := byKey[id]
 		if g == nil {
-			g = &keyGroup{db: db, markers: [2]string{c.Marker, c.TargetMarker}}
+			g = &keyGroup{db: db, slot: slot, start: start}
 			byKey[id] = g
 			groups = append(groups, g)
 		}
@@ -629,13 +683,13 @@ type readKeys struct {
 	set  changeSet
 }
 
-// slotChanges decodes the verify slot of marker on ep (connected to database db): the keys
+// slotChanges decodes the verify slot of g on ep (the target, connected to g's database): the keys
 // changed since the slot's start. consume (Advance) moves the slot on and keeps the keys in
 // the engine; without, the slot is peeked and the keys kept add to what it consumed. why says
 // why the slot cannot account for the changes since its start (gone, invalidated, consumed by
 // another process): its tables are then compared in full.
-func (e *Engine) slotChanges(ctx context.Context, ep replication.Endpoint, db, marker string, consume bool) (set changeSet, why string, err error) {
-	slot, start, _ := parseKeysMarker(marker)
+func (e *Engine) slotChanges(ctx context.Context, ep replication.Endpoint, g *keyGroup, consume bool) (set changeSet, why string, err error) {
+	slot, start, db := g.slot, g.start, g.db
 	key := hostPort(ep) + "/" + slot
 	err = with(ctx, ep, func(c *pgx.Conn) error {
 		var confirmed *string
@@ -686,17 +740,15 @@ func (e *Engine) slotChanges(ctx context.Context, ep replication.Endpoint, db, m
 	return set, why, err
 }
 
-// Advance consumes, right before the freeze, both sides' verify slots up to now and keeps the
+// Advance consumes, right before the freeze, the target's verify slots up to now and keeps the
 // keys they held in the engine, so that the verification inside the freeze decodes only what
 // was written since. A process started later has not these keys: it compares those tables in
 // full (slotChanges).
 func (e *Engine) Advance(ctx context.Context, src, dst replication.Endpoint, ahead []replication.TableCheck) error {
 	groups, _ := keyGroups(src, ahead)
 	for _, g := range groups {
-		for i, ep := range []replication.Endpoint{src, dst} {
-			if _, _, err := e.slotChanges(ctx, g.on(ep), g.db, g.markers[i], true); err != nil {
-				return err
-			}
+		if _, _, err := e.slotChanges(ctx, g.on(dst), g, true); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -757,16 +809,22 @@ func nonEmpty(s string) []string {
 // full, with a note or warning saying why.
 func (e *Engine) changedByKeys(ctx context.Context, src, dst replication.Endpoint, g *keyGroup, present map[string]int) (checks []replication.TableCheck, notes, warnings []string, err error) {
 	eps := [2]replication.Endpoint{g.on(src), g.on(dst)}
-	changed := changeSet{}
+	changed, why, err := e.slotChanges(ctx, eps[1], g, false)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read the changes since the verification ahead on %s: %w", dst.Host, err)
+	}
+	if why != "" {
+		return nil, nil, []string{fmt.Sprintf("%s: the %d table(s) verified ahead there are compared in full", why, len(g.checks))}, nil
+	}
+	var now [2]map[string]string
 	for i, ep := range eps {
-		set, why, err := e.slotChanges(ctx, ep, g.db, g.markers[i], false)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("read the changes since the verification ahead on %s: %w", ep.Host, err)
+		if err := with(ctx, ep, func(c *pgx.Conn) error {
+			var err error
+			now[i], err = shapes(ctx, c, g.db)
+			return err
+		}); err != nil {
+			return nil, nil, nil, fmt.Errorf("on %s: %w", ep.Host, err)
 		}
-		if why != "" {
-			return nil, nil, []string{fmt.Sprintf("%s: the %d table(s) verified ahead there are compared in full", why, len(g.checks))}, nil
-		}
-		changed.merge(set)
 	}
 	var conns [2]*pgx.Conn
 	defer func() {
@@ -781,6 +839,9 @@ func (e *Engine) changedByKeys(ctx context.Context, src, dst replication.Endpoin
 		switch {
 		case present[c.Table] != 2:
 			continue // missing on a side: compared in full, which says so
+		case !sameShape(c.Marker, now[0][c.Table]) || !sameShape(c.TargetMarker, now[1][c.Table]):
+			notes = append(notes, fmt.Sprintf("%s compared in full: its definition or storage changed since the verification ahead (DDL, TRUNCATE of a partition, VACUUM FULL)", c.Table))
+			continue
 		case k != nil && k.whole != "":
 			notes = append(notes, fmt.Sprintf("%s compared in full: %s", c.Table, k.whole))
 			continue
@@ -819,6 +880,12 @@ func (e *Engine) changedByKeys(ctx context.Context, src, dst replication.Endpoin
 		checks = append(checks, c)
 	}
 	return checks, notes, warnings, nil
+}
+
+// sameShape says the shape in marker is shape (shapeSQL).
+func sameShape(marker, shape string) bool {
+	_, _, was, ok := parseKeysMarker(marker)
+	return ok && shape != "" && was == shape
 }
 
 // differingKeys names the keys whose rows differ: on one side only, or with different texts.

@@ -175,11 +175,16 @@ func TestAChangeBeforeItsRelationIsAnError(t *testing.T) {
 }
 
 func TestKeysMarkers(t *testing.T) {
-	slot, start, ok := parseKeysMarker(keysMarker("rdsencrypt_m1_0a1b2c3d_vfy", "0/16B3748"))
+	m := keysMarker("rdsencrypt_m1_0a1b2c3d_vfy", "0/16B3748", "9e107d9d372bb6826bd81d3542a419d6")
+	slot, start, shape, ok := parseKeysMarker(m)
 	assert.True(t, ok)
 	assert.Equal(t, "rdsencrypt_m1_0a1b2c3d_vfy", slot)
 	assert.Equal(t, "0/16B3748", start)
-	_, _, ok = parseKeysMarker("16384:12:3:0:2026-12-06 ...") // a change-statistics marker
+	assert.Equal(t, "9e107d9d372bb6826bd81d3542a419d6", shape)
+	assert.True(t, sameShape(m, "9e107d9d372bb6826bd81d3542a419d6"))
+	assert.False(t, sameShape(m, "e4d909c290d0fb1ca068ffaddf22cbd0"), "a table rewritten, altered or swapped since")
+	assert.False(t, sameShape(m, ""), "a table gone since")
+	_, _, _, ok = parseKeysMarker("16384:12:3:0:2026-12-06 ...") // a change-statistics marker
 	assert.False(t, ok)
 
 	n := replication.NamesFor("0123456789abcdef0123456789").In("a database")
@@ -187,17 +192,20 @@ func TestKeysMarkers(t *testing.T) {
 	assert.LessOrEqual(t, len(verifySlot(n)), 63)
 
 	ahead := []replication.TableCheck{
-		{Table: `"shop"."public"."a"`, Marker: keysMarker("s1", "0/1"), TargetMarker: keysMarker("s1", "0/2"), SourceRows: 1, TargetRows: 1},
-		{Table: `"shop"."public"."b"`, Marker: keysMarker("s1", "0/1"), TargetMarker: keysMarker("s1", "0/2")},
-		{Table: `"crm"."public"."c"`, Marker: keysMarker("s2", "0/1"), TargetMarker: keysMarker("s2", "0/2")},
+		{Table: `"shop"."public"."a"`, Marker: keysMarker("s1", "0/1", "a1"), TargetMarker: keysMarker("s1", "0/1", "a2"), SourceRows: 1, TargetRows: 1},
+		{Table: `"shop"."public"."b"`, Marker: keysMarker("s1", "0/1", "b1"), TargetMarker: keysMarker("s1", "0/1", "b2")},
+		{Table: `"crm"."public"."c"`, Marker: keysMarker("s2", "0/2", "c1"), TargetMarker: keysMarker("s2", "0/2", "c2")},
 		{Table: `"crm"."public"."d"`, Marker: "16384:1:2:3", TargetMarker: "16384:1:2:3"},
+		{Table: `"crm"."public"."e"`, Marker: keysMarker("s2", "0/2", "e1"), TargetMarker: keysMarker("s2", "0/2", "e2"), SourceRows: 1, TargetRows: 2},
 	}
 	groups, rest := keyGroups(replication.Endpoint{Databases: []string{"shop", "crm"}}, ahead)
 	require.Len(t, groups, 2)
 	assert.Equal(t, "shop", groups[0].db)
+	assert.Equal(t, "s1", groups[0].slot)
+	assert.Equal(t, "0/1", groups[0].start)
 	assert.Len(t, groups[0].checks, 2)
 	assert.Equal(t, "crm", groups[1].db)
-	assert.Equal(t, []replication.TableCheck{ahead[3]}, rest)
+	assert.Equal(t, []replication.TableCheck{ahead[3], ahead[4]}, rest, "a statistics marker, and a table that differed ahead, are not verified by keys")
 }
 
 func TestSubtract(t *testing.T) {
