@@ -275,6 +275,10 @@ func (e *Engine) Resume(ctx context.Context, id string) (*Report, error) {
 	if err := e.checkAcknowledged(st.Source, st.Acknowledgements); err != nil {
 		return ReportOf(st), err
 	}
+	if rp := st.Replication; rp != nil && rp.RebuiltFromTags {
+		return ReportOf(st), errorf(st.Source, "rdsencrypt rollback "+st.ID+", then migrate again", nil,
+			"the journal of migration %s (replication strategy) was rebuilt from tags, which hold neither the stream's position nor the freeze's state: it cannot go forward, only be rolled back (the replication objects are dropped from %s)", st.ID, st.Source)
+	}
 	r, err := e.newRun(st)
 	if err != nil {
 		return nil, err

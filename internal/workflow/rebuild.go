@@ -9,6 +9,7 @@ import (
 
 	"github.com/rdsencrypt/rdsencrypt/internal/journal"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
 // Rebuild recreates a lost or corrupt journal of the unfinished migration of source (a DB
@@ -142,15 +143,49 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 			Resource{Role: RolePreSnapshot, Type: TypeDBSnapshot, Region: region, Name: names.PreSnapshot},
 			Resource{Role: RolePreEncryptedSnapshot, Type: TypeDBSnapshot, Region: region, Name: names.PreEncryptedSnapshot})
 	}
-	for _, s := range instanceSteps {
-		if (s.name == StepPreSnapshot || s.name == StepPreCopy) && !precopy || !managesPassword(s.name, st.MasterSecret) {
+	var order []string
+	if groupCopy != nil {
+		// Only the replication strategy copies the source's DB parameter group: its snapshot
+		// was taken while writes went on, and the stream's position, the freeze's state and
+		// the reverse stream's start are in no tag. The journal serves the rollback alone
+		// (Resume refuses it), which drops the replication objects from the source.
+		st.Options.Strategy = StrategyReplication
+		st.Replication = &ReplicationState{Engine: replication.Family(src.Settings.Engine), RebuiltFromTags: true}
+		frozen = false
+		for _, ps := range replicationOrder(nil, "") {
+			switch ps.name {
+			case StepReplSourceGroup:
+				if groupCopy.SourceGroup == nil {
+					continue
+				}
+			case StepReplCopyGroup:
+				if groupCopy.SourceGroup != nil {
+					continue
+				}
+			case StepReplPosReplica, StepReplPosStop, StepReplPosDelete:
+				if !startsFromReplica(src.Settings.Engine) {
+					continue
+				}
+			}
+			order = append(order, ps.name)
+		}
+	} else {
+		for _, s := range instanceSteps {
+			if (s.name == StepPreSnapshot || s.name == StepPreCopy) && !precopy {
+				continue
+			}
+			order = append(order, s.name)
+		}
+	}
+	for _, name := range order {
+		if !managesPassword(name, st.MasterSecret) {
 			continue
 		}
 		status := StepPending
-		if s.name == StepPreflight {
+		if name == StepPreflight {
 			status = StepDone
 		}
-		st.Steps = append(st.Steps, StepState{Name: s.name, Status: status})
+		st.Steps = append(st.Steps, StepState{Name: name, Status: status})
 	}
 	// The final snapshot or what follows it exists, so writes were frozen when it was made; the
 	// freeze time is unknown. Pre-copy snapshots alone are made while writes continue.

@@ -61,6 +61,9 @@ type ReplicationState struct {
 	ReverseWALBoundBefore string `json:"reverse_wal_bound_before,omitempty"`
 	// ReverseWALBoundBeforeSource is where that value came from ("user": the operator's).
 	ReverseWALBoundBeforeSource string `json:"reverse_wal_bound_before_source,omitempty"`
+	// RebuiltFromTags: the journal was rebuilt from tags (rebuild.go), which hold none of the
+	// above: it serves the rollback alone.
+	RebuiltFromTags bool `json:"rebuilt_from_tags,omitempty"`
 	// ReverseDrain are the figures of a rollback after cutover: the reverse stream drained
 	// into the retired source, both verified, the sequences set (replication_reverse.go).
 	ReverseDrain *DrainFigures `json:"reverse_drain,omitempty"`
@@ -671,6 +674,20 @@ func undoReplication(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	if rp := r.st.Replication; rp.RebuiltFromTags && len(rp.Databases) == 0 {
+		// The journal's list of databases is in no tag: every database the engine replicates
+		// now (objects missing from one are fine to Cleanup).
+		if lister, ok := db.eng.(replication.DatabaseLister); ok {
+			dbs, err := lister.Databases(ctx, src)
+			if err != nil {
+				return r.dbError(err, "rdsencrypt rollback "+r.st.ID, "cannot list the databases of %s", r.st.Source)
+			}
+			rp.Databases, src.Databases = dbs, dbs
+			if err := r.save(); err != nil {
+				return err
+			}
+		}
+	}
 	if usesGroupFreeze(r.st) && r.st.Replication.ReadOnlyGroup != "" {
 		if err := r.thawGroup(ctx, r.st.Replication.ReadOnlyGroup); err != nil { // the source's group
 			return err
@@ -684,6 +701,13 @@ func undoReplication(ctx context.Context, r *run) error {
 	undone := r.undoSourceGroup(ctx) // replication_source_group.go
 	if undone != nil && !errors.Is(undone, errForeignSlots) {
 		return undone
+	}
+	if r.st.Replication.RebuiltFromTags {
+		// Whether the freeze ran, and which databases were read-only before it, is in no tag:
+		// lifting it blindly could make an owner's read-only database writable.
+		r.log("warning: the journal was rebuilt from tags: if %s still refuses writes (the migration stopped inside its freeze), lift the freeze by hand: "+
+			"PostgreSQL: ALTER DATABASE <name> RESET default_transaction_read_only in each database the freeze made read-only; MySQL, MariaDB: read_only back in %s's DB parameter group",
+			r.st.Source, r.st.Source)
 	}
 	if r.st.Replication.FrozenPosition != "" || !r.st.FreezeAt.IsZero() {
 		if err := db.eng.Unfreeze(ctx, src, r.replState().ReadOnlyDatabases); err != nil {
