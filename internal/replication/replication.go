@@ -361,6 +361,20 @@ type Reverser interface {
 	AttachReverse(ctx context.Context, newPrimary, old Endpoint, n Names, start string) error
 }
 
+// ReadReplicas is implemented by an engine whose RDS read replicas receive only what their
+// primary writes to its own log (MySQL, MariaDB: binary log replication). The replication
+// strategy builds the new instance's read replicas while the stream feeds it, and the old
+// replicas follow the retired source while the reverse stream feeds that
+// (docs/replication.md#read-replicas).
+type ReadReplicas interface {
+	// Cascades returns why a read replica of ep would not receive the changes ep applies as a
+	// replica itself ("" when it would).
+	Cascades(ctx context.Context, ep Endpoint) (string, error)
+	// ReplicaLag reads how far replica, an RDS read replica of primary, is behind it; a
+	// replication that stopped is an error carrying the server's message.
+	ReplicaLag(ctx context.Context, primary, replica Endpoint) (Lag, error)
+}
+
 // Leftover is one of the tool's objects on a database, as Leftovers finds it.
 type Leftover struct {
 	Object string // "slot rdsencrypt_...", "publication ...", "user ...", ...

@@ -71,26 +71,29 @@ func observeReplicaCreated(ctx context.Context, r *run) (bool, error) {
 	return !model.IsInstanceFailed(inst.Status), nil
 }
 
-// replicaParent returns the new instance the replacement replicates from: the new primary,
-// or the replacement of the parent replica; as an identifier, or an ARN across regions.
-func (r *run) replicaParent(ctx context.Context, rc *replicaCtx) (ref, region string, err error) {
-	var parent *model.Instance
+// replicaParentInstance is the new instance the replacement replicates from: the new
+// primary, or the replacement of the parent replica.
+func (r *run) replicaParentInstance(ctx context.Context, rc *replicaCtx) (*model.Instance, error) {
 	if rc.rs.Parent == "" {
-		parent, err = r.target(ctx)
-	} else {
-		prs, perr := r.replicaOf(rc.rs.Parent)
-		if perr != nil {
-			return "", "", perr
-		}
-		api, aerr := r.regionAPI(prs.Region)
-		if aerr != nil {
-			return "", "", aerr
-		}
-		if prs.TargetRID == "" {
-			return "", "", fmt.Errorf("replacement of %s not created before its child %s", prs.Subject(), rc.rs.Subject())
-		}
-		parent, err = api.DescribeInstanceByResourceID(ctx, prs.TargetRID)
+		return r.target(ctx)
 	}
+	prs, err := r.replicaOf(rc.rs.Parent)
+	if err != nil {
+		return nil, err
+	}
+	api, err := r.regionAPI(prs.Region)
+	if err != nil {
+		return nil, err
+	}
+	if prs.TargetRID == "" {
+		return nil, fmt.Errorf("replacement of %s not created before its child %s", prs.Subject(), rc.rs.Subject())
+	}
+	return api.DescribeInstanceByResourceID(ctx, prs.TargetRID)
+}
+
+// replicaParent is replicaParentInstance as an identifier, or an ARN across regions.
+func (r *run) replicaParent(ctx context.Context, rc *replicaCtx) (ref, region string, err error) {
+	parent, err := r.replicaParentInstance(ctx, rc)
 	if err != nil {
 		return "", "", err
 	}
@@ -126,6 +129,11 @@ func applyReplicaCreate(ctx context.Context, r *run) error {
 	}
 	if err := r.settleParent(ctx, rc); err != nil {
 		return err
+	}
+	if rc.rs.Parent == "" {
+		if err := r.checkCascades(ctx, rc); err != nil {
+			return err
+		}
 	}
 	in := model.ReadReplicaInput{ID: rc.names.Target, Source: parentRef, Settings: rc.old.Settings,
 		Carry: replicaCarry(rc.old.Settings, replicaCreation(parentRegion, rc.rs.Region)), Tags: r.replicaTags(rc.old)}
@@ -262,6 +270,9 @@ func applyReplicaRetire(ctx context.Context, r *run) error {
 	}
 	if rc.old.ID == rc.names.Retired || rc.old.PendingRename == rc.names.Retired {
 		return nil
+	}
+	if err := r.waitReplicaCaughtUp(ctx, rc); err != nil {
+		return err
 	}
 	if _, err := r.waitInstanceIn(ctx, rc.api, rc.rs.ResourceID, settled); err != nil {
 		return err

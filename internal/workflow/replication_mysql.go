@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
@@ -28,8 +29,12 @@ func usesGroupFreeze(st *State) bool {
 
 // mysqlGroupProblem says why the source's parameter group cannot carry the freeze ("" when it
 // can): AWS refuses to modify a default group, and a group other instances use would freeze
-// them too.
-func mysqlGroupProblem(ctx context.Context, api model.RDS, src *model.Instance) (string, error) {
+// them too. The source's own read replicas (replicas, same region) may share it: RDS creates a
+// read replica with its source's group (CreateDBInstanceReadReplica: "All other attributes
+// (including DB security groups and DB parameter groups) are inherited from the source"), and
+// a replica is read-only already (read_only {TrueIfReplica}), so the freeze changes nothing
+// for it, unless the group sets read_only=0 (writable replicas).
+func mysqlGroupProblem(ctx context.Context, api model.RDS, src *model.Instance, replicas []string) (string, error) {
 	group := src.Settings.DBParameterGroupName
 	if group == "" || strings.HasPrefix(group, "default.") {
 		return fmt.Sprintf("%s uses the default DB parameter group %q, which cannot be modified, and the freeze sets read_only in it: "+
@@ -39,15 +44,29 @@ func mysqlGroupProblem(ctx context.Context, api model.RDS, src *model.Instance) 
 	if err != nil {
 		return "", err
 	}
-	var others []string
+	var others, replicasOn []string
 	for _, i := range insts {
-		if i.ID != src.ID && i.Settings.DBParameterGroupName == group {
+		switch {
+		case i.ID == src.ID || i.Settings.DBParameterGroupName != group:
+		case slices.Contains(replicas, i.ID):
+			replicasOn = append(replicasOn, i.ID)
+		default:
 			others = append(others, i.ID)
 		}
 	}
 	if len(others) > 0 {
 		return fmt.Sprintf("the DB parameter group %s of %s is also used by %s, which the freeze (read_only in the group) would freeze too: "+
 			"give %s a group of its own before the migration", group, src.ID, strings.Join(others, ", "), src.ID), nil
+	}
+	if len(replicasOn) > 0 {
+		params, err := api.Parameters(ctx, group)
+		if err != nil {
+			return "", err
+		}
+		if v := params[readOnlyParameter]; v == "0" || strings.EqualFold(v, "off") {
+			return fmt.Sprintf("the DB parameter group %s sets read_only=0 and %s's read replicas %s use it: the freeze (read_only=1 in the group) would make them refuse writes until cleanup; "+
+				"give them a group of their own, or reset read_only to its default {TrueIfReplica}, before the migration", group, src.ID, strings.Join(replicasOn, ", ")), nil
+		}
 	}
 	return "", nil
 }

@@ -10,9 +10,10 @@ import (
 )
 
 // chooseStrategy resolves --strategy for an instance plan. replication (asked, or chosen by
-// auto) needs: an engine this tool replicates, no read replicas unless PostgreSQL (the
-// route recreates a PostgreSQL replica tree, replicationOrder), a password, and the source's database reachable with no blocking
-// precondition. auto falls back to snapshot, saying why; replication asked for explicitly
+// auto) needs: an engine this tool replicates, a password, the source's database reachable
+// with no blocking precondition, and, for a source with read replicas (the route recreates the
+// tree, replicationOrder), MySQL and MariaDB servers that pass replicated writes on to their
+// replicas (log_slave_updates). auto falls back to snapshot, saying why; replication asked for explicitly
 // fails with the reason.
 func (e *Engine) chooseStrategy(ctx context.Context, in *instancePlanInput, asked string) error {
 	switch asked {
@@ -52,10 +53,10 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 		return fmt.Sprintf("engine %s has no replication strategy (PostgreSQL, MySQL and MariaDB instances do; Aurora clusters use the snapshot route)", in.src.Settings.Engine), nil, false, nil
 	case e.Replication[family] == nil:
 		return "this rdsencrypt has no " + family + " replication engine", nil, false, nil
-	case len(in.replicas) > 0 && family != "postgres":
+	case len(in.replicas) > 0 && family != "postgres" && !readReplicasOf(e.Replication[family]):
 		// MySQL, MariaDB: the target is a binlog replica of the source; its own read replicas
-		// are not built yet (docs/replication.md#read-replicas).
-		return "the source has read replicas, which the replication strategy recreates for PostgreSQL only so far", nil, false, nil
+		// receive the stream only through its binary log (docs/replication.md#read-replicas).
+		return "the source has read replicas, which this rdsencrypt's " + family + " replication engine cannot recreate", nil, false, nil
 	case startsFromReplica(in.src.Settings.Engine) && in.src.MasterUserSecretARN != "":
 		// The start position is read from a temporary read replica (replication_position.go),
 		// and RDS refuses one of a MySQL instance whose master password Secrets Manager
@@ -72,7 +73,13 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 		return "", nil, false, err
 	}
 	if family == "mysql" {
-		problem, err := mysqlGroupProblem(ctx, api, in.src) // replication_mysql.go
+		var replicas []string
+		for _, n := range in.replicas {
+			if n.inst.Region == in.src.Region {
+				replicas = append(replicas, n.inst.ID)
+			}
+		}
+		problem, err := mysqlGroupProblem(ctx, api, in.src, replicas) // replication_mysql.go
 		if err != nil {
 			return "", nil, false, err
 		}
@@ -85,6 +92,18 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 		return "cannot obtain the master password: " + err.Error(), nil, false, nil
 	}
 	findings, err := e.Replication[family].Preconditions(ctx, e.dbEndpoint(in.src, login))
+	if err == nil && len(in.replicas) > 0 {
+		if rr, ok := e.Replication[family].(replication.ReadReplicas); ok {
+			// The old replicas follow the retired source after the cutover, fed by the
+			// reverse stream through its binary log; the new instance, restored with a copy
+			// of the source's parameter group, passes the stream on to its replicas the same
+			// way (checked again on it before its first replica is built).
+			var why string
+			if why, err = rr.Cascades(ctx, e.dbEndpoint(in.src, login)); err == nil && why != "" {
+				return "the source has read replicas and " + why, findings, false, nil
+			}
+		}
+	}
 	if err != nil {
 		reason := "cannot reach the database: " + err.Error()
 		if untrustedCertificate(err) {
@@ -100,6 +119,14 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 		return strings.Join(b, "; "), findings, false, nil
 	}
 	return "", findings, change, nil
+}
+
+// readReplicasOf reports an engine that recreates read replicas under the replication strategy:
+// PostgreSQL's are physical standbys of the new instance, which need nothing of the engine;
+// binlog replicas (MySQL, MariaDB) need the engine's ReadReplicas.
+func readReplicasOf(eng replication.Engine) bool {
+	_, ok := eng.(replication.ReadReplicas)
+	return ok
 }
 
 // groupCopyNote is the plan's line on the new instance's copy of the source's parameter group

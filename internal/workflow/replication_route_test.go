@@ -98,32 +98,98 @@ func TestRunDowntimeFollowsTheStrategy(t *testing.T) {
 	assert.True(t, r.downtime(snap))
 }
 
-// A source with read replicas: the replication strategy takes a PostgreSQL one (it recreates
-// the tree, replicationOrder) and goes on to its other preconditions; it still refuses a
-// MySQL or MariaDB one, whose target is a binlog replica (docs/replication.md#read-replicas),
-// and auto then falls back to the snapshot strategy saying so. On the old code the
-// PostgreSQL source was refused too ("does not recreate yet").
-func TestReplicationTakesAPostgresReplicaTree(t *testing.T) {
+// binlogTree is a MySQL/MariaDB engine whose source passes the writes it applies on to its
+// replicas, or not (log_slave_updates).
+type binlogTree struct {
+	replication.Engine
+	cascades string
+}
+
+func (binlogTree) Preconditions(context.Context, replication.Endpoint) ([]replication.Finding, error) {
+	return nil, nil
+}
+
+func (b binlogTree) Cascades(context.Context, replication.Endpoint) (string, error) {
+	return b.cascades, nil
+}
+
+func (binlogTree) ReplicaLag(context.Context, replication.Endpoint, replication.Endpoint) (replication.Lag, error) {
+	return replication.Lag{}, nil
+}
+
+// groupUsers answers ListInstances and the shared group's parameters.
+type groupUsers struct {
+	model.RDS
+	insts    []model.Instance
+	readOnly string
+}
+
+func (g groupUsers) ListInstances(context.Context) ([]model.Instance, error) { return g.insts, nil }
+
+func (g groupUsers) Parameters(context.Context, string) (map[string]string, error) {
+	return map[string]string{"read_only": g.readOnly}, nil
+}
+
+// A source with read replicas takes the replication strategy: PostgreSQL's tree, and MySQL's
+// and MariaDB's when the engine recreates binlog replicas (replication.ReadReplicas) and the
+// source logs the writes it applies (log_slave_updates); the replicas may share the source's
+// parameter group unless it makes them writable. On the old code every MySQL/MariaDB source
+// with replicas was refused ("recreates for PostgreSQL only so far").
+func TestReplicationTakesAReplicaTree(t *testing.T) {
 	ctx := context.Background()
-	e := &Engine{Replication: map[string]replication.Engine{"postgres": fakeEngine{}, "mysql": fakeEngine{}}}
 	reps := []replicaNode{{inst: &model.Instance{ID: "orders-ro", Region: "us-east-1"}}}
-	for _, engine := range []string{"postgres", "mariadb", "mysql"} {
-		in := &instancePlanInput{src: &model.Instance{ID: "orders", Region: "us-east-1", Endpoint: "orders.example",
-			Settings: model.InstanceSettings{Engine: engine}}, replicas: reps}
-		reason, _, _, err := e.replicationUsable(ctx, in)
-		require.NoError(t, err)
-		if engine == "postgres" {
-			assert.Equal(t, "no way to obtain the master password", reason, "the replicas pass; the next precondition speaks")
-			continue
-		}
-		assert.Contains(t, reason, "read replicas", engine)
+	source := func(engine string) *instancePlanInput {
+		return &instancePlanInput{src: &model.Instance{ID: "orders", Region: "us-east-1", Endpoint: "orders.example",
+			Settings: model.InstanceSettings{Engine: engine, DBParameterGroupName: "orders-params"}}, replicas: reps}
+	}
+	e := &Engine{Replication: map[string]replication.Engine{"postgres": fakeEngine{}, "mysql": fakeEngine{}}}
+	reason, _, _, err := e.replicationUsable(ctx, source("postgres"))
+	require.NoError(t, err)
+	assert.Equal(t, "no way to obtain the master password", reason, "the replicas pass; the next precondition speaks")
+
+	// An engine that cannot recreate binlog replicas refuses them: auto picks snapshot.
+	in := source("mariadb")
+	reason, _, _, err = e.replicationUsable(ctx, in)
+	require.NoError(t, err)
+	assert.Contains(t, reason, "read replicas")
+	require.NoError(t, e.chooseStrategy(ctx, in, StrategyAuto))
+	assert.Equal(t, StrategySnapshot, in.strategy)
+	err = e.chooseStrategy(ctx, in, StrategyReplication)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "orders")
+	assert.NotContains(t, err.Error(), "\n")
+
+	api := groupUsers{insts: []model.Instance{*source("mariadb").src,
+		{ID: "orders-ro", Region: "us-east-1", Settings: model.InstanceSettings{Engine: "mariadb", DBParameterGroupName: "orders-params"}}}, readOnly: "{TrueIfReplica}"}
+	for _, engine := range []string{"mariadb", "mysql"} {
+		e := &Engine{Replication: map[string]replication.Engine{"mysql": binlogTree{}}, Credentials: CredentialChain{EnvPassword: "pw"},
+			Clients: func(string) (model.RDS, error) { return api, nil }}
+		in := source(engine)
 		require.NoError(t, e.chooseStrategy(ctx, in, StrategyAuto))
-		assert.Equal(t, StrategySnapshot, in.strategy, engine)
-		assert.Contains(t, in.strategyReason, "recreates for PostgreSQL only", engine)
-		err = e.chooseStrategy(ctx, in, StrategyReplication)
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "orders")
-		assert.NotContains(t, err.Error(), "\n")
+		assert.Equal(t, StrategyReplication, in.strategy, "%s with a read replica on its own group: %s", engine, in.strategyReason)
+
+		e.Replication["mysql"] = binlogTree{cascades: "log_slave_updates is OFF on orders.example: its read replicas would not receive the writes it applies from the replication stream"}
+		in = source(engine)
+		require.NoError(t, e.chooseStrategy(ctx, in, StrategyAuto))
+		assert.Equal(t, StrategySnapshot, in.strategy)
+		assert.Contains(t, in.strategyReason, "read replicas and log_slave_updates is OFF", engine)
+
+		e.Replication["mysql"] = binlogTree{}
+		writable := api
+		writable.readOnly = "0"
+		e.Clients = func(string) (model.RDS, error) { return writable, nil }
+		in = source(engine)
+		require.NoError(t, e.chooseStrategy(ctx, in, StrategyAuto))
+		assert.Equal(t, StrategySnapshot, in.strategy)
+		assert.Contains(t, in.strategyReason, "read_only=0 and orders's read replicas orders-ro use it", engine)
+
+		other := api
+		other.insts = append(slices.Clone(api.insts), model.Instance{ID: "billing", Settings: model.InstanceSettings{DBParameterGroupName: "orders-params"}})
+		e.Clients = func(string) (model.RDS, error) { return other, nil }
+		in = source(engine)
+		require.NoError(t, e.chooseStrategy(ctx, in, StrategyAuto))
+		assert.Contains(t, in.strategyReason, "also used by billing,", "an instance outside the tree on the group is still refused")
+		assert.NotContains(t, in.strategyReason, "orders-ro")
 	}
 }
 

@@ -377,10 +377,7 @@ func waitReplCatchUp(ctx context.Context, r *run) error {
 		return err
 	}
 	n := replication.NamesFor(r.st.ID)
-	grace := r.e.StreamGrace
-	if grace <= 0 {
-		grace = time.Minute
-	}
+	grace := r.e.streamGrace()
 	var first int64 = -1
 	var brokenSince time.Time
 	for {
@@ -421,7 +418,7 @@ func waitReplCatchUp(ctx context.Context, r *run) error {
 				}
 			}
 			r.notify(Event{Type: EventStepProgress, Resource: r.names.Target, Status: "replicating", Percent: pct, Message: lagText(lag)})
-			if lag.Caught || (lag.Bytes >= 0 && lag.Bytes <= catchUpBytes) || (lag.Bytes < 0 && lag.Seconds <= catchUpSeconds) {
+			if caughtUp(lag) {
 				return nil
 			}
 		}
