@@ -221,7 +221,5 @@ func (e *toolEnv) snapshotExists(id string) bool {
 
 // stepStarted says whether the run has started the step.
 func (e *toolEnv) stepStarted(step string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return slices.ContainsFunc(e.events, func(ev workflow.Event) bool { return ev.Type == workflow.EventStepStarted && ev.Step == step })
+	return e.eventSeen(func(ev workflow.Event) bool { return ev.Type == workflow.EventStepStarted && ev.Step == step })
 }

@@ -100,7 +100,7 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 			// way (checked again on it before its first replica is built).
 			var why string
 			if why, err = rr.Cascades(ctx, e.dbEndpoint(in.src, login)); err == nil && why != "" {
-				return "the source has read replicas and " + why, findings, false, nil
+				return fmt.Sprintf("%s has read replicas and %s", in.src.ID, why), findings, false, nil
 			}
 		}
 	}

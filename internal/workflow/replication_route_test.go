@@ -168,11 +168,11 @@ func TestReplicationTakesAReplicaTree(t *testing.T) {
 		require.NoError(t, e.chooseStrategy(ctx, in, StrategyAuto))
 		assert.Equal(t, StrategyReplication, in.strategy, "%s with a read replica on its own group: %s", engine, in.strategyReason)
 
-		e.Replication["mysql"] = binlogTree{cascades: "log_slave_updates is OFF on orders.example: its read replicas would not receive the writes it applies from the replication stream"}
+		e.Replication["mysql"] = binlogTree{cascades: "log_slave_updates is OFF there: read replicas of it would not receive the writes it applies as a replica (the replication stream)"}
 		in = source(engine)
 		require.NoError(t, e.chooseStrategy(ctx, in, StrategyAuto))
 		assert.Equal(t, StrategySnapshot, in.strategy)
-		assert.Contains(t, in.strategyReason, "read replicas and log_slave_updates is OFF", engine)
+		assert.Contains(t, in.strategyReason, "orders has read replicas and log_slave_updates is OFF", engine)
 
 		e.Replication["mysql"] = binlogTree{}
 		writable := api

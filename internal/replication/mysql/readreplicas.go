@@ -33,7 +33,7 @@ func (e *Engine) Cascades(ctx context.Context, ep replication.Endpoint) (string,
 	err := e.with(ctx, ep, func(c *Conn) error {
 		on, err := c.LogsReplicatedEvents(ctx)
 		if !on && err == nil {
-			why = "log_slave_updates is OFF on " + ep.Host + ": its read replicas would not receive the writes it applies from the replication stream"
+			why = "log_slave_updates is OFF there: read replicas of it would not receive the writes it applies as a replica (the replication stream)"
 		}
 		return err
 	})

@@ -1,0 +1,206 @@
+package dataplane_test
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
+	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
+)
+
+// TestMariaDBReplicationStrategyRecreatesTheReplica: a MariaDB source with a read replica
+// (shop -> shop-ro, on the source's parameter group as RDS gives it; the data plane backs the
+// replica with a binlog replica of the source's server) migrated by the replication strategy
+// while a client commits through the source's endpoint: auto chooses replication; the new
+// replica is built from the new instance, itself a binlog replica of the source, while writes
+// continue (it receives the stream through the new instance's binary log, log_slave_updates);
+// the cutover renames the primary, then the replica after writes resume; the new replica
+// answers at the old name, encrypted, with the rows written on the new primary after the
+// cutover; the old one, at its retired name, has them too (the reverse stream feeds the
+// retired source, whose binary log feeds it). A rollback after the cutover puts every name
+// back and loses no commit. docs/replication.md#read-replicas.
+func TestMariaDBReplicationStrategyRecreatesTheReplica(t *testing.T) {
+	e := startTool(t, 300, dataplane.MariaDB)
+	const id, group = "mrep0001", "shop-params"
+	e.mariaSource("shop", group)
+	src := e.maria(endpoint(e.waitAvailable("shop")), "shop")
+	if _, err := src.ExecContext(e.ctx, "CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(8)) ENGINE=InnoDB"); err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(e.readReplica("shop-ro", "shop").DBParameterGroups[0].DBParameterGroupName); got != group {
+		t.Fatalf("the replica has the group %s, want its source's %s (CreateDBInstanceReadReplica inherits it)", got, group)
+	}
+	// The client writes through the source's address: after the cutover the name, and so the
+	// address, is the new instance's; after the rollback the source's again.
+	w := startCommitter(e.ctx, e.maria(endpoint(e.waitAvailable("shop")), ""))
+	e.eventually("commits on the source", func() bool { return w.count() > 20 })
+
+	req := workflow.MigrateRequest{Region: region, Source: "shop", KmsKey: e.createKey(), Options: workflow.RunOptions{Strategy: workflow.StrategyAuto}}
+	eng := e.engine(id)
+	plan, err := eng.Plan(e.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Strategy != workflow.StrategyReplication {
+		t.Fatalf("auto chose %q for a MariaDB source with a read replica: %s", plan.Strategy, plan.StrategyReason)
+	}
+	var renames []string
+	for _, r := range plan.Renames {
+		renames = append(renames, r.From+">"+r.To)
+	}
+	ro, shop := workflow.NamesFor("xxxxxxxx", "shop-ro"), workflow.NamesFor("xxxxxxxx", "shop")
+	if want := []string{"shop>" + shop.Retired, shop.Target + ">shop", "shop-ro>" + ro.Retired, ro.Target + ">shop-ro"}; !slices.Equal(renames, want) {
+		t.Fatalf("the plan's cutover renames %v, want %v", renames, want)
+	}
+
+	rep, err := eng.Migrate(e.ctx, req)
+	e.encryptedAfter("migrate", rep, err, "shop")
+	sub := workflow.StepReplicaCreate + ":" + region + "/shop-ro"
+	if !finishedBefore(rep, sub, workflow.StepReplFreeze) {
+		t.Errorf("the replica was not built before the freeze: %s", stepTimes(rep))
+	}
+	if !finishedBefore(rep, workflow.StepUnfreeze, workflow.StepReplicaRetire+":"+region+"/shop-ro") {
+		t.Errorf("the replica was renamed before writes resumed: %s", stepTimes(rep))
+	}
+	// The rename pair waited until the new replica had caught up with the new instance.
+	if !e.eventSeen(func(ev workflow.Event) bool {
+		return ev.Type == workflow.EventStepProgress && ev.Resource == workflow.NamesFor(id, "shop-ro").Target && strings.HasPrefix(ev.Status, "catching up with ")
+	}) {
+		t.Error("replica-retire did not wait for the new replica to catch up")
+	}
+	cutover := w.count()
+	e.eventually("commits on the encrypted instance", func() bool { return w.count() > cutover+30 })
+
+	// The new replica answers at the old name, encrypted, on the old replica's group, and has a
+	// row committed on the new primary after the cutover; the old one, at its retired name,
+	// has it too.
+	newest := maxID(e, e.waitAvailable("shop"))
+	r := e.waitAvailable("shop-ro")
+	if !aws.ToBool(r.StorageEncrypted) {
+		t.Error("shop-ro is not encrypted after the migration")
+	}
+	if got := aws.ToString(r.DBParameterGroups[0].DBParameterGroupName); got != group {
+		t.Errorf("the new shop-ro has the group %s, want the old replica's %s", got, group)
+	}
+	e.hasOrder(r, newest)
+	retired := e.waitAvailable(workflow.NamesFor(id, "shop-ro").Retired)
+	if aws.ToBool(retired.StorageEncrypted) {
+		t.Error("the old replica is encrypted")
+	}
+	e.hasOrder(retired, newest)
+	for _, inst := range []types.DBInstance{r, retired} {
+		if _, err := e.maria(endpoint(inst), "shop").ExecContext(e.ctx, "INSERT INTO orders (note) VALUES ('r')"); !readOnlyRefusal(err) {
+			t.Errorf("a write on the replica %s: %v, want the read-only refusal", aws.ToString(inst.DBInstanceIdentifier), err)
+		}
+	}
+
+	// Rollback after the cutover: the names go back, the new tree is deleted, no commit lost.
+	rb, err := e.engine(id).Rollback(e.ctx, id)
+	if err != nil || rb.Status != workflow.StatusRolledBack {
+		t.Fatalf("rollback: %v %+v", err, rb)
+	}
+	final := e.waitAvailable("shop")
+	if aws.ToBool(final.StorageEncrypted) {
+		t.Fatal("shop is still the encrypted instance after the rollback")
+	}
+	after := w.count()
+	e.eventually("commits on the source after the rollback", func() bool { return w.count() > after+20 })
+	ids := w.halt()
+	e.auditOrders(final, ids)
+	last := maxID(e, final)
+	back := e.waitAvailable("shop-ro")
+	if aws.ToBool(back.StorageEncrypted) {
+		t.Error("shop-ro is still the encrypted replica after the rollback")
+	}
+	e.hasOrder(back, last)
+	for _, gone := range []string{workflow.NamesFor(id, "shop-ro").Target, workflow.NamesFor(id, "shop-ro").Retired} {
+		if _, err := e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(gone)}); err == nil {
+			t.Errorf("%s still exists after the rollback", gone)
+		}
+	}
+	t.Logf("MariaDB replica: %d commits, 0 lost; write downtime %.0f s (AWS clock, report); %s", len(ids), rep.DowntimeSeconds, stepTimes(rep))
+}
+
+// eventSeen says whether the run reported an event that matches.
+func (e *toolEnv) eventSeen(match func(workflow.Event) bool) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.ContainsFunc(e.events, match)
+}
+
+// mariaSource creates a MariaDB instance (database shop, backups on) in a new parameter group
+// with binlog_format ROW, and waits until it is available.
+func (e *toolEnv) mariaSource(id, group string) types.DBInstance {
+	e.t.Helper()
+	if _, err := e.rds.CreateDBParameterGroup(e.ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(group),
+		DBParameterGroupFamily: aws.String("mariadb10.11"), Description: aws.String("binlog_format ROW")}); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String(group),
+		Parameters: []types.Parameter{{ParameterName: aws.String("binlog_format"), ParameterValue: aws.String("ROW"), ApplyMethod: types.ApplyMethodImmediate}}}); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(id), Engine: aws.String("mariadb"),
+		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
+		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), DBParameterGroupName: aws.String(group),
+		BackupRetentionPeriod: aws.Int32(1)}); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.waitAvailable(id)
+}
+
+// maxID is the newest committed order on inst.
+func maxID(e *toolEnv, inst types.DBInstance) int64 {
+	e.t.Helper()
+	var id int64
+	if err := e.maria(endpoint(inst), "shop").QueryRowContext(e.ctx, "SELECT MAX(id) FROM orders").Scan(&id); err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+// hasOrder waits until inst has the order id (it follows the writes).
+func (e *toolEnv) hasOrder(inst types.DBInstance, id int64) {
+	e.t.Helper()
+	db := e.maria(endpoint(inst), "shop")
+	e.within(aws.ToString(inst.DBInstanceIdentifier)+" has order "+strconv.FormatInt(id, 10), 2*time.Minute, func() bool {
+		var n int
+		return db.QueryRowContext(e.ctx, "SELECT COUNT(*) FROM orders WHERE id = ?", id).Scan(&n) == nil && n == 1
+	})
+}
+
+// auditOrders checks every order the client saw commit is on inst (the ids are the primary
+// key: none can be there twice).
+func (e *toolEnv) auditOrders(inst types.DBInstance, ids []int64) {
+	e.t.Helper()
+	db := e.maria(endpoint(inst), "shop")
+	have := map[int64]bool{}
+	rows, err := db.QueryContext(e.ctx, "SELECT id FROM orders")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			e.t.Fatal(err)
+		}
+		have[id] = true
+	}
+	lost := 0
+	for _, id := range ids {
+		if !have[id] {
+			lost++
+		}
+	}
+	if lost > 0 || len(ids) == 0 {
+		e.t.Errorf("%d of %d committed orders lost", lost, len(ids))
+	}
+}
