@@ -25,7 +25,8 @@ import (
 // answers at the old name, encrypted, with the rows written on the new primary after the
 // cutover; the old one, at its retired name, has them too (the reverse stream feeds the
 // retired source, whose binary log feeds it). A rollback after the cutover puts every name
-// back and loses no commit. docs/replication.md#read-replicas.
+// back and loses no commit. A second migration with --replicas before-cutover renames the replica
+// inside the freeze and loses no commit either. docs/replication.md#mysql-and-mariadb-replicas.
 func TestMariaDBReplicationStrategyRecreatesTheReplica(t *testing.T) {
 	e := startTool(t, 300, dataplane.MariaDB)
 	const id, group = "mrep0001", "shop-params"
@@ -60,6 +61,11 @@ func TestMariaDBReplicationStrategyRecreatesTheReplica(t *testing.T) {
 		t.Fatalf("the plan's cutover renames %v, want %v", renames, want)
 	}
 
+	for _, s := range plan.Steps {
+		if s.Name == workflow.StepReplicaRetire+":"+region+"/shop-ro" && !strings.Contains(s.Description, "caught up with its parent") {
+			t.Errorf("the plan's %s does not say it waits for the new replica: %s", s.Name, s.Description)
+		}
+	}
 	rep, err := eng.Migrate(e.ctx, req)
 	e.encryptedAfter("migrate", rep, err, "shop")
 	sub := workflow.StepReplicaCreate + ":" + region + "/shop-ro"
@@ -112,20 +118,38 @@ func TestMariaDBReplicationStrategyRecreatesTheReplica(t *testing.T) {
 	}
 	after := w.count()
 	e.eventually("commits on the source after the rollback", func() bool { return w.count() > after+20 })
-	ids := w.halt()
-	e.auditOrders(final, ids)
-	last := maxID(e, final)
 	back := e.waitAvailable("shop-ro")
 	if aws.ToBool(back.StorageEncrypted) {
 		t.Error("shop-ro is still the encrypted replica after the rollback")
 	}
-	e.hasOrder(back, last)
+	e.hasOrder(back, maxID(e, final))
 	for _, gone := range []string{workflow.NamesFor(id, "shop-ro").Target, workflow.NamesFor(id, "shop-ro").Retired} {
 		if _, err := e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(gone)}); err == nil {
 			t.Errorf("%s still exists after the rollback", gone)
 		}
 	}
-	t.Logf("MariaDB replica: %d commits, 0 lost; write downtime %.0f s (AWS clock, report); %s", len(ids), rep.DowntimeSeconds, stepTimes(rep))
+	t.Logf("MariaDB replica, after-cutover order: write downtime %.0f s (AWS clock, report); %s", rep.DowntimeSeconds, stepTimes(rep))
+
+	// A second migration of the same tree with --replicas before-cutover: the replica's pair
+	// runs inside the freeze, after it has caught up with the frozen new instance.
+	const id2 = "mrep0002"
+	req.Options.Replicas = workflow.ReplicasBeforeCutover
+	rep2, err := e.engine(id2).Migrate(e.ctx, req)
+	e.encryptedAfter("migrate, replicas before the cutover", rep2, err, "shop")
+	if !finishedBefore(rep2, workflow.StepReplicaPromote+":"+region+"/shop-ro", workflow.StepUnfreeze) {
+		t.Errorf("the replica was not renamed inside the freeze: %s", stepTimes(rep2))
+	}
+	cutover = w.count()
+	e.eventually("commits on the second encrypted instance", func() bool { return w.count() > cutover+30 })
+	primary := e.waitAvailable("shop")
+	ids := w.halt()
+	e.auditOrders(primary, ids)
+	r2 := e.waitAvailable("shop-ro")
+	if !aws.ToBool(r2.StorageEncrypted) {
+		t.Error("shop-ro is not encrypted after the second migration")
+	}
+	e.hasOrder(r2, maxID(e, primary))
+	t.Logf("MariaDB replica: %d commits through two migrations and a rollback, 0 lost; before-cutover write downtime %.0f s (AWS clock, report)", len(ids), rep2.DowntimeSeconds)
 }
 
 // eventSeen says whether the run reported an event that matches.

@@ -128,6 +128,7 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 	if in.sourceChange {
 		p.SourceChange = plannedSourceChange(in.id, src, groupCopy)
 	}
+	p.Strategy, p.StrategyReason = in.strategy, in.strategyReason // the steps' descriptions read it
 	for _, precopy := range []bool{true, false} {
 		var total, downtime time.Duration
 		m := estimateModel{src: src, precopy: precopy, freeze: p.Freeze, modifies: modifies}
@@ -169,7 +170,6 @@ func buildInstancePlan(in instancePlanInput) *Plan {
 			p.EstimatedTotal, p.EstimatedDowntime = Duration(total), Duration(downtime)
 		}
 	}
-	p.Strategy, p.StrategyReason = in.strategy, in.strategyReason
 	if in.strategy == StrategyReplication {
 		// The replication strategy freezes in the database (replication-freeze), not with
 		// the freeze-writes step: no freeze group.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
 // Replica step kinds; each runs once per replica, named "<kind>:<region>/<id>".
@@ -72,7 +74,11 @@ var replicaSwap = []step{
 	{
 		name: StepReplicaRetire, actions: []string{"ModifyDBInstance"}, mutating: true,
 		describeSubject: func(p *Plan, subject string) string {
-			return fmt.Sprintf("rename the old replica %s to its retired name (its endpoint stops answering; the name is free after about 30 s)", subject)
+			first := ""
+			if p.Strategy == StrategyReplication && replication.Family(p.Engine) == "mysql" {
+				first = "once the new replica has caught up with its parent (binary log position), "
+			}
+			return fmt.Sprintf("%srename the old replica %s to its retired name (its endpoint stops answering; the name is free after about 30 s)", first, subject)
 		},
 		// The new replica's rename starts as soon as the name is free (waitReplicaRetired).
 		estimate: estimate{base: 30 * time.Second},
