@@ -59,11 +59,11 @@ func mysqlGroupProblem(ctx context.Context, api model.RDS, src *model.Instance, 
 			"give %s a group of its own before the migration", group, src.ID, strings.Join(others, ", "), src.ID), nil
 	}
 	if len(replicasOn) > 0 {
-		params, err := api.Parameters(ctx, group)
+		ro, err := api.Parameter(ctx, group, readOnlyParameter)
 		if err != nil {
 			return "", err
 		}
-		if v := params[readOnlyParameter]; v == "0" || strings.EqualFold(v, "off") {
+		if ro.Value == "0" || strings.EqualFold(ro.Value, "off") {
 			return fmt.Sprintf("the DB parameter group %s sets read_only=0 and %s's read replicas %s use it: the freeze (read_only=1 in the group) would make them refuse writes until cleanup; "+
 				"give them a group of their own, or reset read_only to its default {TrueIfReplica}, before the migration", group, src.ID, strings.Join(replicasOn, ", ")), nil
 		}

@@ -126,8 +126,11 @@ type groupUsers struct {
 
 func (g groupUsers) ListInstances(context.Context) ([]model.Instance, error) { return g.insts, nil }
 
-func (g groupUsers) Parameters(context.Context, string) (map[string]string, error) {
-	return map[string]string{"read_only": g.readOnly}, nil
+func (g groupUsers) Parameter(_ context.Context, _, name string) (model.Parameter, error) {
+	if name != "read_only" {
+		return model.Parameter{}, nil
+	}
+	return model.Parameter{Value: g.readOnly, Source: model.ParameterSourceUser}, nil
 }
 
 // A source with read replicas takes the replication strategy: PostgreSQL's tree, and MySQL's
