@@ -68,6 +68,12 @@ type committer struct {
 }
 
 func startCommitter(ctx context.Context, db *sql.DB) *committer {
+	return startPacedCommitter(ctx, db, 0)
+}
+
+// startPacedCommitter is startCommitter waiting pace after each commit: a client whose rate a
+// single-threaded replica outruns on a loaded machine, so that a catch-up converges.
+func startPacedCommitter(ctx context.Context, db *sql.DB, pace time.Duration) *committer {
 	c := &committer{db: db, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
@@ -85,11 +91,15 @@ func startCommitter(ctx context.Context, db *sql.DB) *committer {
 				c.ids = append(c.ids, id)
 			}
 			c.mu.Unlock()
+			wait := pace
 			if err != nil {
+				wait = 20 * time.Millisecond
+			}
+			if wait > 0 {
 				select {
 				case <-c.stop:
 					return
-				case <-time.After(20 * time.Millisecond):
+				case <-time.After(wait):
 				}
 			}
 		}

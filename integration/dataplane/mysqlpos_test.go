@@ -4,12 +4,14 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
+	"github.com/rdsencrypt/rdsencrypt/internal/iampolicy"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
@@ -22,7 +24,7 @@ import (
 // create call), at its stop, and at its deletion, and resumed each time by a new process. The
 // migration completes; the replica existed tagged as the migration's temporary replica, the
 // migration's snapshot was taken of it, and it is gone; every insert the client saw commit is on
-// the final instance exactly once.
+// the final instance exactly once. All of it under the IAM policy `rdsencrypt iam-policy` prints.
 func TestMySQLStartsFromATemporaryReplica(t *testing.T) {
 	e := startTool(t, 300, dataplane.MariaDB)
 	const group = "shop-params"
@@ -46,6 +48,13 @@ func TestMySQLStartsFromATemporaryReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	keyARN := e.createKey()
+	// Everything below runs under the policy rdsencrypt iam-policy prints: the temporary replica
+	// is created with its tags and deleted there.
+	policy, err := iampolicy.New(iampolicy.Options{Region: region}).JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h.EnforcePolicy(policy)
 
 	// The plan names the temporary replica and snapshots it instead of the source.
 	plan, err := e.engine("plan0001").Plan(e.ctx, workflow.MigrateRequest{Region: region, Source: "shop", KmsKey: keyARN,
@@ -66,7 +75,10 @@ func TestMySQLStartsFromATemporaryReplica(t *testing.T) {
 		t.Fatalf("the plan's temporary replica %q; warnings:\n%s", planned, strings.Join(plan.Warnings, "\n"))
 	}
 
-	c := startCommitter(e.ctx, e.maria(endpoint(src), "shop"))
+	// At most about 200 commits a second: the new instance's single replication thread must
+	// outrun the client on a loaded machine for the catch-up to end (a client at full speed
+	// kept the lag at 1-4 MB for minutes at load average 16).
+	c := startPacedCommitter(e.ctx, e.maria(endpoint(src), "shop"), 5*time.Millisecond)
 	e.eventually("the client commits", func() bool { return c.count() > 20 })
 	tl := buildTool(t, e)
 	posReplica := func(st *workflow.State) *workflow.Resource {

@@ -117,6 +117,9 @@ var replicationSteps = []step{
 		name: StepReplFreeze, mutating: true, downtime: true,
 		// MySQL and MariaDB: read_only through the source's DB parameter group (replication_mysql.go).
 		actions: []string{"DescribeDBParameters", "ModifyDBParameterGroup"},
+		// the unfreeze and rollback put read_only back, with a reset when it was the engine
+		// default (replication_mysql.go thawGroup); no step of its own declares that call
+		permissions: []string{"rds:ResetDBParameterGroup"},
 		describe: func(p *Plan, n Names) string {
 			return "freeze writes to " + p.Source + " in the database (MySQL, MariaDB: read_only in its DB parameter group): new writes refused, application sessions ended, position stable (write downtime starts here)"
 		},
