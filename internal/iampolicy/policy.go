@@ -119,6 +119,9 @@ const (
 	policyOurSnapshots = "rdsencrypt-*" // unencrypted, encrypted and final snapshots
 	policyTargets      = "*-enc-*"      // the new resource until cutover
 	policyRetired      = "*-old-*"      // the source after cutover
+	// the temporary read replica an RDS for MySQL source's replication strategy reads its
+	// start position from (Names.PositionReplica)
+	policyPositionReplicas = "*-pos-*"
 )
 
 // New returns the least-privilege policy for the selected migrations: instance migrations
@@ -172,10 +175,10 @@ func New(o Options) *Document {
 		{Sid: "CreateReplicas", Action: []string{"rds:CreateDBInstanceReadReplica"},
 			Resource:  []string{rds("db", "*"), rds("og", "*"), rds("pg", "*"), rds("subgrp", "*")},
 			Condition: ours,
-			Why:       "recreates read replicas off the new primary, with the migration tag; the call is authorized against the replica's source as well, so db is not narrowed by name"},
+			Why:       "recreates read replicas off the new primary, and creates the temporary read replica of a MySQL source (replication strategy), with the migration tag; the call is authorized against the replica's source as well, so db is not narrowed by name"},
 		{Sid: "TagOwnInstances", Action: []string{"rds:AddTagsToResource"},
-			Resource: []string{rds("db", policyTargets)}, Condition: ours,
-			Why: "tag-on-create of the new instance (AWS authorizes request tags as rds:AddTagsToResource)"},
+			Resource: []string{rds("db", policyTargets), rds("db", policyPositionReplicas)}, Condition: ours,
+			Why: "tag-on-create of the new instance and of the temporary read replica (MySQL) (AWS authorizes request tags as rds:AddTagsToResource)"},
 		{Sid: "TagOwnSnapshots", Action: []string{"rds:AddTagsToResource"},
 			Resource: []string{rds("snapshot", policyOurSnapshots)},
 			Why:      "tag-on-create of the tool's snapshots, the tags RDS copies from the source onto the final snapshot (no migration tag), then the migration tags on it; narrowed by name only"},
@@ -226,8 +229,8 @@ func New(o Options) *Document {
 			Resource: []string{rds("pg", "*")}, Condition: owned,
 			Why: "rollback deletes the parameter group copy, only one tagged as a migration's"},
 		{Sid: "DeleteOwnInstances", Action: []string{"rds:DeleteDBInstance"},
-			Resource: []string{rds("db", policyTargets)}, Condition: owned,
-			Why: "rollback deletes the new instance after renaming it back to its temporary name"},
+			Resource: []string{rds("db", policyTargets), rds("db", policyPositionReplicas)}, Condition: owned,
+			Why: "rollback deletes the new instance after renaming it back to its temporary name; the temporary read replica (MySQL) is deleted after the restore or by rollback"},
 		{Sid: "DeleteRetiredSource", Action: []string{"rds:DeleteDBInstance"},
 			Resource: []string{rds("db", policyRetired)},
 			Why:      "cleanup deletes the retired source, which is untagged: narrowed by its retired name only; IAM cannot require its final snapshot (the tool always takes one)"},
