@@ -236,9 +236,12 @@ func readChanges(ctx context.Context, c *pgx.Conn, slot, pub string, consume boo
 }
 
 // keySession sets what the text of a value depends on, the same on both sides, so that a key
-// decoded on one side reads back on the other and a row's text hashes alike.
+// decoded on one side reads back on the other and a row's text hashes alike; and lifts, for the
+// tool's own session, the database's statement and idle-in-transaction timeouts, which would
+// end the verification ahead's snapshot half way.
 func keySession(ctx context.Context, c *pgx.Conn) error {
-	for _, q := range []string{"SET DateStyle = 'ISO, YMD'", "SET IntervalStyle = 'postgres'", "SET TimeZone = 'UTC'", "SET extra_float_digits = 3", "SET bytea_output = 'hex'"} {
+	for _, q := range []string{"SET DateStyle = 'ISO, YMD'", "SET IntervalStyle = 'postgres'", "SET TimeZone = 'UTC'", "SET extra_float_digits = 3", "SET bytea_output = 'hex'",
+		"SET statement_timeout = 0", "SET idle_in_transaction_session_timeout = 0"} {
 		if _, err := c.Exec(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
 		}
