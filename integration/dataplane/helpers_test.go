@@ -131,7 +131,6 @@ func (e *env) create(id, engine string, opts ...func(*rds.CreateDBInstanceInput)
 	return e.requireStatus(id, "available")
 }
 
-// endpoint returns host:port of an instance's endpoint.
 // relay opens a dataplane.Proxy on host (a free port) to target and returns it with its port;
 // the test closes it at its end.
 func relay(t *testing.T, host, target string) (*dataplane.Proxy, int) {
@@ -152,6 +151,7 @@ func relay(t *testing.T, host, target string) (*dataplane.Proxy, int) {
 	return p, n
 }
 
+// endpoint returns host:port of an instance's endpoint.
 func endpoint(inst types.DBInstance) string {
 	return net.JoinHostPort(aws.ToString(inst.Endpoint.Address), strconv.Itoa(int(aws.ToInt32(inst.Endpoint.Port))))
 }
