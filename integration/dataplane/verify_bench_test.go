@@ -159,8 +159,8 @@ func verifyBenchOnce(b *testing.B, scale, gib int) {
 			"longest gap between commits %.1f s (local clock); migration %.0f s (local clock); committed %d, lost %d, duplicated %d; load average %s at the start, %s at the end",
 			scale, size, gib, run.name, rep.DowntimeSeconds, speed, rep.DowntimeSeconds/speed, gap.Seconds(), took.Seconds(), a.Committed, a.Lost, a.Duplicated, load, loadAverage())
 		if rp := rep.Replication; rp != nil {
-			line += fmt.Sprintf("; freeze verification %.1f s (local clock; %d tables inside it, %d stood from ahead; %d rows); lag at the freeze %d bytes; drain %.1f s",
-				rp.VerifySeconds, rp.TablesInFreeze, rp.TablesAhead, rp.RowsVerified, rp.LagAtFreezeBytes, rp.DrainSeconds)
+			line += fmt.Sprintf("; freeze verification %.1f s (local clock; %d tables inside it, %d stood from ahead, %d of those by their %d changed keys; %d rows); lag at the freeze %d bytes; drain %.1f s",
+				rp.VerifySeconds, rp.TablesInFreeze, rp.TablesAhead, rp.TablesByKeys, rp.KeysCompared, rp.RowsVerified, rp.LagAtFreezeBytes, rp.DrainSeconds)
 		}
 		logNow(b, line+"; steps (s): "+stepSeconds(rep))
 		// The retired source and the snapshots are not needed again: their data directories go.
