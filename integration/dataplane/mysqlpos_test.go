@@ -1,6 +1,7 @@
 package dataplane_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -16,6 +17,28 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
 
+// createMySQL creates an RDS `mysql` instance id (database shop, automated backups on) on a DB
+// parameter group of its own with binlog_format ROW, and waits until it is available.
+func (e *toolEnv) createMySQL(id string) types.DBInstance {
+	e.t.Helper()
+	group := id + "-params"
+	if _, err := e.rds.CreateDBParameterGroup(e.ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(group),
+		DBParameterGroupFamily: aws.String("mysql8.0"), Description: aws.String("binlog_format ROW")}); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String(group),
+		Parameters: []types.Parameter{{ParameterName: aws.String("binlog_format"), ParameterValue: aws.String("ROW"), ApplyMethod: types.ApplyMethodImmediate}}}); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(id), Engine: aws.String("mysql"),
+		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
+		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), DBParameterGroupName: aws.String(group),
+		BackupRetentionPeriod: aws.Int32(1)}); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.waitAvailable(id)
+}
+
 // TestMySQLStartsFromATemporaryReplica migrates an RDS `mysql` instance (MariaDB stands in for
 // MySQL in the data plane: docs/replication-mysql.md#mariadb-stands-in-for-mysql) with
 // `rdsencrypt migrate --strategy replication` as a process, while a client commits inserts
@@ -27,22 +50,7 @@ import (
 // the final instance exactly once. All of it under the IAM policy `rdsencrypt iam-policy` prints.
 func TestMySQLStartsFromATemporaryReplica(t *testing.T) {
 	e := startTool(t, 300, dataplane.MariaDB)
-	const group = "shop-params"
-	if _, err := e.rds.CreateDBParameterGroup(e.ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(group),
-		DBParameterGroupFamily: aws.String("mysql8.0"), Description: aws.String("binlog_format ROW")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String(group),
-		Parameters: []types.Parameter{{ParameterName: aws.String("binlog_format"), ParameterValue: aws.String("ROW"), ApplyMethod: types.ApplyMethodImmediate}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("shop"), Engine: aws.String("mysql"),
-		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
-		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), DBParameterGroupName: aws.String(group),
-		BackupRetentionPeriod: aws.Int32(1)}); err != nil {
-		t.Fatal(err)
-	}
-	src := e.waitAvailable("shop")
+	src := e.createMySQL("shop")
 	db := e.maria(endpoint(src), "shop")
 	if _, err := db.ExecContext(e.ctx, "CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(10)) ENGINE=InnoDB"); err != nil {
 		t.Fatal(err)
@@ -175,4 +183,52 @@ func TestMySQLStartsFromATemporaryReplica(t *testing.T) {
 	}
 	t.Logf("temporary replica %s, start position %s; %d commits seen by the client, %d lost, %d duplicated, %d present but unacknowledged",
 		replica, start, a.Committed, a.Lost, a.Duplicated, a.Unacknowledged)
+}
+
+// TestMySQLRollbackDeletesTheTemporaryReplica: a MySQL migration stopped at the snapshot's
+// approval, once the temporary replica is created and stopped, then rolled back. Rollback
+// refuses to delete the replica while its role tag says it is not the migration's temporary
+// replica (one line naming it), and deletes it once the tag is back; the source is as before.
+func TestMySQLRollbackDeletesTheTemporaryReplica(t *testing.T) {
+	e := startTool(t, 300, dataplane.MariaDB)
+	e.createMySQL("shop")
+	const id = "rbpos001"
+	eng := e.engine(id)
+	eng.Approver = workflow.ApproverFunc(func(_ context.Context, a workflow.Approval) (workflow.Decision, error) {
+		if a.Step == workflow.StepSnapshot {
+			return workflow.Quit, nil
+		}
+		return workflow.Approve, nil
+	})
+	if _, err := eng.Migrate(e.ctx, workflow.MigrateRequest{Region: region, Source: "shop", KmsKey: e.createKey(),
+		Options: workflow.RunOptions{Strategy: workflow.StrategyReplication}}); err == nil {
+		t.Fatal("the migration did not stop at the snapshot's approval")
+	}
+	replica := e.waitAvailable(workflow.NamesFor(id, "shop").PositionReplica)
+	arn := replica.DBInstanceArn
+	if _, err := e.rds.RemoveTagsFromResource(e.ctx, &rds.RemoveTagsFromResourceInput{ResourceName: arn, TagKeys: []string{model.TagRole}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.engine(id).Rollback(e.ctx, id)
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), aws.ToString(replica.DBInstanceIdentifier)) {
+		t.Fatalf("rollback with the replica's role tag removed: %v, want a one-line refusal naming it", err)
+	}
+	t.Logf("rollback with the replica's role tag removed: %v", err)
+	e.waitAvailable(aws.ToString(replica.DBInstanceIdentifier)) // not deleted
+	if _, err := e.rds.AddTagsToResource(e.ctx, &rds.AddTagsToResourceInput{ResourceName: arn,
+		Tags: []types.Tag{{Key: aws.String(model.TagRole), Value: aws.String(workflow.RolePositionReplica)}}}); err != nil {
+		t.Fatal(err)
+	}
+	rb, err := e.engine(id).Rollback(e.ctx, id)
+	if err != nil || rb.Status != workflow.StatusRolledBack {
+		t.Fatalf("rollback: %v (%+v)", err, rb)
+	}
+	_, err = e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: replica.DBInstanceIdentifier})
+	var nf *types.DBInstanceNotFoundFault
+	if !errors.As(err, &nf) {
+		t.Errorf("the temporary replica after the rollback: %v, want DBInstanceNotFound", err)
+	}
+	if src := e.waitAvailable("shop"); aws.ToBool(src.StorageEncrypted) {
+		t.Error("shop is encrypted after a rollback before the snapshot")
+	}
 }
