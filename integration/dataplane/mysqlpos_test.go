@@ -3,6 +3,7 @@ package dataplane_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -188,7 +189,8 @@ func TestMySQLStartsFromATemporaryReplica(t *testing.T) {
 // TestMySQLRollbackDeletesTheTemporaryReplica: a MySQL migration stopped at the snapshot's
 // approval, once the temporary replica is created and stopped, then rolled back. Rollback
 // refuses to delete the replica while its role tag says it is not the migration's temporary
-// replica (one line naming it), and deletes it once the tag is back; the source is as before.
+// replica (one line naming it); once the tag is back and the journal lost, the journal rebuilt
+// from the tags names the replica and the rollback deletes it; the source is as before.
 func TestMySQLRollbackDeletesTheTemporaryReplica(t *testing.T) {
 	e := startTool(t, 300, dataplane.MariaDB)
 	e.createMySQL("shop")
@@ -218,6 +220,14 @@ func TestMySQLRollbackDeletesTheTemporaryReplica(t *testing.T) {
 	if _, err := e.rds.AddTagsToResource(e.ctx, &rds.AddTagsToResourceInput{ResourceName: arn,
 		Tags: []types.Tag{{Key: aws.String(model.TagRole), Value: aws.String(workflow.RolePositionReplica)}}}); err != nil {
 		t.Fatal(err)
+	}
+	// The journal lost too: rebuilt from the tags, it names the temporary replica (the source's
+	// replica, which alone would make the rebuild refuse: "involves read replicas").
+	if err := os.Remove(e.store.JournalPath(id)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.engine(id).Rebuild(e.ctx, workflow.KindInstance, region, "shop"); err != nil || got != id {
+		t.Fatalf("rebuild with the temporary replica present: %q, %v", got, err)
 	}
 	rb, err := e.engine(id).Rollback(e.ctx, id)
 	if err != nil || rb.Status != workflow.StatusRolledBack {

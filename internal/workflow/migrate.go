@@ -317,7 +317,7 @@ func reloadInstance(ctx context.Context, r *run) error {
 }
 
 func (r *run) reloadKey(ctx context.Context) (*model.Key, error) {
-	if r.st.KmsKeyARN == "" { // rebuildInstance: only the source change was made
+	if r.st.KmsKeyARN == "" { // rebuildInstance: only the source change or the temporary replica was made
 		return nil, errorf(r.st.Source, "rdsencrypt rollback "+r.st.ID+", then plan again", nil,
 			"the journal of migration %s was rebuilt from tags before any encrypted resource existed and does not know its KMS key: it can only be rolled back", r.st.ID)
 	}

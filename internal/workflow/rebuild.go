@@ -50,6 +50,9 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 			ids[insts[i].Tags[model.TagMigrationID]] = true
 			targets[insts[i].Tags[model.TagMigrationID]] = &insts[i]
 		}
+		if insts[i].Tags[model.TagSource] == source && insts[i].Tags[model.TagRole] == RolePositionReplica && insts[i].Tags[model.TagMigrationID] != "" {
+			ids[insts[i].Tags[model.TagMigrationID]] = true // a MySQL migration before its snapshot
+		}
 	}
 	if id, err := groupCopyMigration(ctx, api, source); err != nil {
 		return "", err
@@ -96,6 +99,15 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	if err != nil {
 		return "", errorf(source, "rdsencrypt status", err, "cannot find the source of migration %s", id)
 	}
+	// The temporary read replica of a MySQL source (replication_position.go) is the source's
+	// replica but not part of its tree: journaled so that the rollback deletes it.
+	var posReplica *model.Instance
+	for i := range insts {
+		if t := insts[i].Tags; t[model.TagMigrationID] == id && t[model.TagSource] == source && t[model.TagRole] == RolePositionReplica {
+			posReplica = &insts[i]
+			src.Replicas = slices.DeleteFunc(slices.Clone(src.Replicas), func(r string) bool { return r == insts[i].ID })
+		}
+	}
 	if len(src.Replicas) > 0 {
 		// The replica tree and which replacements exist cannot be told apart from tags alone
 		// with certainty; guessing could orphan or delete a replica.
@@ -113,12 +125,12 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	if err != nil {
 		return "", err
 	}
-	if keyARN == "" && (groupCopy == nil || groupCopy.SourceGroup == nil) {
+	if keyARN == "" && (groupCopy == nil || groupCopy.SourceGroup == nil) && posReplica == nil {
 		return "", errorf(source, "no rollback is possible without a journal: delete the snapshot "+names.Snapshot+" and start again with rdsencrypt migrate", nil,
 			"cannot tell the KMS key of migration %s: no encrypted resource exists yet", id)
 	}
-	// Without a key (only the source change was made), the journal serves the rollback alone:
-	// resume refuses it (reloadKey).
+	// Without a key (only the source change or the temporary replica was made), the journal
+	// serves the rollback alone: resume refuses it (reloadKey).
 	now := e.now()
 	st := &State{Version: 1, ID: id, Kind: KindInstance, Region: region, Source: source, SourceARN: src.ARN,
 		SourceRID: src.ResourceID, SourceAddr: renamedAddress(src.Endpoint, source), Mode: ModeEncrypt,
@@ -136,6 +148,10 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	if target != nil {
 		st.Resources[2].ResourceID = target.ResourceID
 		frozen = true
+	}
+	if posReplica != nil {
+		st.Resources = append(st.Resources, Resource{Role: RolePositionReplica, Type: TypeDBInstance, Region: region,
+			Name: names.PositionReplica, ResourceID: posReplica.ResourceID})
 	}
 	if precopy {
 		st.Options.Precopy = true
