@@ -585,10 +585,17 @@ func (*Engine) Attach(ctx context.Context, src, dst replication.Endpoint, n repl
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			// connect (the default) so the publication's tables are recorded as ready: with
-			// copy_data=false they start applying at once.
+			// copy_data=false they start applying at once. streaming = off (PostgreSQL 14+;
+			// the default up to 17, 18 defaults to parallel): a source transaction is applied
+			// only once it committed, which the check for skipped transactions relies on
+			// (docs/replication.md#postgresql-a-transaction-the-subscription-skipped).
+			streaming, err := streamingOff(ctx, c)
+			if err != nil {
+				return err
+			}
 			if _, err := c.Exec(ctx, "CREATE SUBSCRIPTION "+ident(n.Subscription)+" CONNECTION "+literal(conninfo)+
 				" PUBLICATION "+ident(n.Publication)+" WITH (create_slot = false, slot_name = "+literal(n.Slot)+
-				", copy_data = false, enabled = false)"); err != nil {
+				", copy_data = false, enabled = false"+streaming+")"); err != nil {
 				return fmt.Errorf("create subscription %s: %w", n.Subscription, redactErr(err, pw))
 			}
 			origin = "0/0"
@@ -613,6 +620,25 @@ func (*Engine) Attach(ctx context.Context, src, dst replication.Endpoint, n repl
 		}
 		return nil
 	})
+}
+
+// streamingOff is the subscription option that turns off the streaming of transactions in
+// progress on c's server (PostgreSQL 14+), "" before 14, which has no such option.
+func streamingOff(ctx context.Context, c *pgx.Conn) (string, error) {
+	version, err := serverVersion(ctx, c)
+	if err != nil || version < 140000 {
+		return "", err
+	}
+	return ", streaming = off", nil
+}
+
+// serverVersion is c's server_version_num.
+func serverVersion(ctx context.Context, c *pgx.Conn) (int, error) {
+	var version int
+	if err := c.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&version); err != nil {
+		return 0, fmt.Errorf("read the server version: %w", err)
+	}
+	return version, nil
 }
 
 // conninfoValue quotes a value of a libpq connection string (a database name may hold
@@ -755,9 +781,9 @@ func (e *Engine) Freeze(ctx context.Context, src replication.Endpoint, n replica
 		e.mu.Unlock()
 		// From PostgreSQL 14 pg_terminate_backend can wait until the session is gone: a
 		// session flushes its statistics as it ends, and VerifyChanged reads them.
-		var version int
-		if err := c.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&version); err != nil {
-			return fmt.Errorf("read the server version: %w", err)
+		version, err := serverVersion(ctx, c)
+		if err != nil {
+			return err
 		}
 		terminate := "pg_terminate_backend(a.pid)"
 		if version >= 140000 {

@@ -30,27 +30,33 @@ var _ replication.Advancer = (*Engine)(nil)
 func verifySlot(n replication.Names) string        { return n.Slot + "_vfy" }
 func verifyPublication(n replication.Names) string { return n.Publication + "_vfy" }
 
-// keysPrefix starts the marker of a table verified from keys: "keys:<slot>@<start>#<shape>",
-// the target's verify slot, the position it decodes from, and the table's shape on that side
-// (shapeSQL); any other marker is a change-statistics marker (verify.go: a journal from before
-// keys).
+// verifiedSubscription is the subscription whose applies the verify slot named slot decodes:
+// the slot's name less "_vfy" (replication.Names gives the slot and the subscription one name).
+func verifiedSubscription(slot string) string { return strings.TrimSuffix(slot, "_vfy") }
+
+// keysPrefix starts the marker of a table verified from keys:
+// "keys:<slot>@<start>!<guard>#<shape>", the target's verify slot, the position it decodes
+// from, the subscription's error counts read before the snapshots (verify_skip.go), and the
+// table's shape on that side (shapeSQL); any other marker is a change-statistics marker
+// (verify.go: a journal from before keys). A marker from before the guard has no "!<guard>".
 const keysPrefix = "keys:"
 
-func keysMarker(slot, start, shape string) string {
-	return keysPrefix + slot + "@" + start + "#" + shape
+func keysMarker(slot, start, guard, shape string) string {
+	return keysPrefix + slot + "@" + start + "!" + guard + "#" + shape
 }
 
-func parseKeysMarker(m string) (slot, start, shape string, ok bool) {
+func parseKeysMarker(m string) (slot, start, guard, shape string, ok bool) {
 	rest, ok := strings.CutPrefix(m, keysPrefix)
 	if !ok {
-		return "", "", "", false
+		return "", "", "", "", false
 	}
 	rest, shape, ok = strings.Cut(rest, "#")
 	if !ok {
-		return "", "", "", false
+		return "", "", "", "", false
 	}
 	slot, start, ok = strings.Cut(rest, "@")
-	return slot, start, shape, ok
+	start, guard, _ = strings.Cut(start, "!")
+	return slot, start, guard, shape, ok
 }
 
 // keyBatch is how many keys one lookup sends.
@@ -295,6 +301,7 @@ func (e *Engine) VerifyAhead(ctx context.Context, src, dst replication.Endpoint,
 	type started struct {
 		s          stream
 		start      string
+		guard      string // the subscription's error counts before the snapshots (verify_skip.go)
 		qualifier  string
 		srcEP, dEP replication.Endpoint
 	}
@@ -308,7 +315,12 @@ func (e *Engine) VerifyAhead(ctx context.Context, src, dst replication.Endpoint,
 		}
 		if err := with(ctx, st.dEP, func(c *pgx.Conn) error {
 			var err error
-			st.start, err = ensureVerifySlot(ctx, c, s.names)
+			if st.start, err = ensureVerifySlot(ctx, c, s.names); err != nil {
+				return err
+			}
+			// Read before any snapshot of step 3: a transaction committed after the
+			// source's snapshot fails, if it does, after this reading.
+			st.guard, err = readSkipGuard(ctx, c, s.names.Subscription)
 			return err
 		}); err != nil {
 			return replication.Verification{}, fmt.Errorf("database %s on %s: %w", s.db, dst.Host, err)
@@ -332,7 +344,7 @@ func (e *Engine) VerifyAhead(ctx context.Context, src, dst replication.Endpoint,
 	}
 	var v replication.Verification
 	for _, st := range all {
-		checks, ok, err := aheadByKeys(ctx, st.srcEP, st.dEP, st.s.names, st.qualifier, st.start, caughtUp)
+		checks, ok, err := aheadByKeys(ctx, st.srcEP, st.dEP, st.s.names, st.qualifier, st.start, st.guard, caughtUp)
 		if err != nil {
 			return replication.Verification{}, fmt.Errorf("database %s: %w", st.s.db, err)
 		}
@@ -393,7 +405,7 @@ func shapes(ctx context.Context, c *pgx.Conn, db string) (map[string]string, err
 // before the source's snapshot), the keys the target's slot saw changed since B, the sums of
 // those keys' rows in the same snapshots, and the comparison of the rest. ok is false when the
 // target did not catch up in time.
-func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replication.Names, db, start string, caughtUp func() (bool, error)) (_ []replication.TableCheck, ok bool, _ error) {
+func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replication.Names, db, start, guard string, caughtUp func() (bool, error)) (_ []replication.TableCheck, ok bool, _ error) {
 	eps := [2]replication.Endpoint{src, dst}
 	var sides [2]*snapshotSide
 	defer func() {
@@ -504,8 +516,8 @@ func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replicati
 			check.SourceRows, check.SourceChecksum, check.TargetRows, check.TargetChecksum = ss.Rows, ss.Checksum, ds.Rows, ds.Checksum
 		}
 		if check.Equal() {
-			check.Marker = keysMarker(verifySlot(n), start, sides[0].shapes[name])
-			check.TargetMarker = keysMarker(verifySlot(n), start, sides[1].shapes[name])
+			check.Marker = keysMarker(verifySlot(n), start, guard, sides[0].shapes[name])
+			check.TargetMarker = keysMarker(verifySlot(n), start, guard, sides[1].shapes[name])
 		}
 		out = append(out, check)
 	}
@@ -641,6 +653,7 @@ func rowHashes(ctx context.Context, c *pgx.Conn, table string, k *keyChanges) (m
 type keyGroup struct {
 	db          string // "" without Endpoint.Databases
 	slot, start string // the target's verify slot and its start
+	guard       string // the subscription's error counts before the verification ahead
 	checks      []replication.TableCheck
 }
 
@@ -657,8 +670,8 @@ func (g *keyGroup) on(ep replication.Endpoint) replication.Endpoint {
 func keyGroups(src replication.Endpoint, ahead []replication.TableCheck) (groups []*keyGroup, rest []replication.TableCheck) {
 	byKey := map[string]*keyGroup{}
 	for _, c := range ahead {
-		_, _, _, ok := parseKeysMarker(c.Marker)
-		slot, start, _, ok2 := parseKeysMarker(c.TargetMarker)
+		_, _, _, _, ok := parseKeysMarker(c.Marker)
+		slot, start, guard, _, ok2 := parseKeysMarker(c.TargetMarker)
 		if !ok || !ok2 || !c.Equal() {
 			rest = append(rest, c)
 			continue
@@ -670,7 +683,7 @@ func keyGroups(src replication.Endpoint, ahead []replication.TableCheck) (groups
 		id := db + "\x00" + slot + "\x00" + start
 		g := byKey[id]
 		if g == nil {
-			g = &keyGroup{db: db, slot: slot, start: start}
+			g = &keyGroup{db: db, slot: slot, start: start, guard: guard}
 			byKey[id] = g
 			groups = append(groups, g)
 		}
@@ -816,6 +829,19 @@ func (e *Engine) changedByKeys(ctx context.Context, src, dst replication.Endpoin
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("read the changes since the verification ahead on %s: %w", dst.Host, err)
 	}
+	if why == "" {
+		// After the drain: every source commit made before the freeze was applied, or skipped.
+		sub := verifiedSubscription(g.slot)
+		var guard string
+		if err := with(ctx, eps[1], func(c *pgx.Conn) error {
+			var err error
+			guard, err = readSkipGuard(ctx, c, sub)
+			return err
+		}); err != nil {
+			return nil, nil, nil, fmt.Errorf("on %s: %w", dst.Host, err)
+		}
+		why = skipGuardWhy(sub, dst.Host, g.guard, guard)
+	}
 	if why != "" {
 		return nil, nil, []string{fmt.Sprintf("%s: the %d table(s) verified ahead there are compared in full", why, len(g.checks))}, nil
 	}
@@ -887,7 +913,7 @@ func (e *Engine) changedByKeys(ctx context.Context, src, dst replication.Endpoin
 
 // sameShape says the shape in marker is shape (shapeSQL).
 func sameShape(marker, shape string) bool {
-	_, _, was, ok := parseKeysMarker(marker)
+	_, _, _, was, ok := parseKeysMarker(marker)
 	return ok && shape != "" && was == shape
 }
 

@@ -175,31 +175,40 @@ func TestAChangeBeforeItsRelationIsAnError(t *testing.T) {
 }
 
 func TestKeysMarkers(t *testing.T) {
-	m := keysMarker("rdsencrypt_m1_0a1b2c3d_vfy", "0/16B3748", "9e107d9d372bb6826bd81d3542a419d6")
-	slot, start, shape, ok := parseKeysMarker(m)
+	guard := skipGuard{sub: "16399", skipLSN: "0/0", applyErrors: 2, reset: "", started: "2026-12-06 23:50:01.5+00", crashed: "2026-12-06 23:50:01.2+00"}.String()
+	m := keysMarker("rdsencrypt_m1_0a1b2c3d_vfy", "0/16B3748", guard, "9e107d9d372bb6826bd81d3542a419d6")
+	slot, start, g, shape, ok := parseKeysMarker(m)
 	assert.True(t, ok)
 	assert.Equal(t, "rdsencrypt_m1_0a1b2c3d_vfy", slot)
 	assert.Equal(t, "0/16B3748", start)
+	assert.Equal(t, guard, g)
 	assert.Equal(t, "9e107d9d372bb6826bd81d3542a419d6", shape)
+	_, start, g, _, ok = parseKeysMarker("keys:s@0/1#abc") // from before the guard
+	assert.True(t, ok)
+	assert.Equal(t, "0/1", start)
+	assert.Empty(t, g)
 	assert.True(t, sameShape(m, "9e107d9d372bb6826bd81d3542a419d6"))
 	assert.False(t, sameShape(m, "e4d909c290d0fb1ca068ffaddf22cbd0"), "a table rewritten, altered or swapped since")
 	assert.False(t, sameShape(m, ""), "a table gone since")
-	_, _, _, ok = parseKeysMarker("16384:12:3:0:2026-12-06 ...") // a change-statistics marker
+	_, _, _, _, ok = parseKeysMarker("16384:12:3:0:2026-12-06 ...") // a change-statistics marker
 	assert.False(t, ok)
 
 	n := replication.NamesFor("0123456789abcdef0123456789").In("a database")
 	assert.Equal(t, verifySlot(n), verifyPublication(n), "slotChanges decodes through the publication of the slot's name")
+	assert.Equal(t, n.Subscription, verifiedSubscription(verifySlot(n)))
 	assert.LessOrEqual(t, len(verifySlot(n)), 63)
 
 	ahead := []replication.TableCheck{
-		{Table: `"shop"."public"."a"`, Marker: keysMarker("s1", "0/1", "a1"), TargetMarker: keysMarker("s1", "0/1", "a2"), SourceRows: 1, TargetRows: 1},
-		{Table: `"shop"."public"."b"`, Marker: keysMarker("s1", "0/1", "b1"), TargetMarker: keysMarker("s1", "0/1", "b2")},
-		{Table: `"crm"."public"."c"`, Marker: keysMarker("s2", "0/2", "c1"), TargetMarker: keysMarker("s2", "0/2", "c2")},
+		{Table: `"shop"."public"."a"`, Marker: keysMarker("s1", "0/1", "", "a1"), TargetMarker: keysMarker("s1", "0/1", "", "a2"), SourceRows: 1, TargetRows: 1},
+		{Table: `"shop"."public"."b"`, Marker: keysMarker("s1", "0/1", "", "b1"), TargetMarker: keysMarker("s1", "0/1", "", "b2")},
+		{Table: `"crm"."public"."c"`, Marker: keysMarker("s2", "0/2", "", "c1"), TargetMarker: keysMarker("s2", "0/2", "", "c2")},
 		{Table: `"crm"."public"."d"`, Marker: "16384:1:2:3", TargetMarker: "16384:1:2:3"},
-		{Table: `"crm"."public"."e"`, Marker: keysMarker("s2", "0/2", "e1"), TargetMarker: keysMarker("s2", "0/2", "e2"), SourceRows: 1, TargetRows: 2},
+		{Table: `"crm"."public"."e"`, Marker: keysMarker("s2", "0/2", "", "e1"), TargetMarker: keysMarker("s2", "0/2", "", "e2"), SourceRows: 1, TargetRows: 2},
 	}
+	ahead[0].TargetMarker = keysMarker("s1", "0/1", guard, "a2")
 	groups, rest := keyGroups(replication.Endpoint{Databases: []string{"shop", "crm"}}, ahead)
 	require.Len(t, groups, 2)
+	assert.Equal(t, guard, groups[0].guard, "the target's marker carries the reading")
 	assert.Equal(t, "shop", groups[0].db)
 	assert.Equal(t, "s1", groups[0].slot)
 	assert.Equal(t, "0/1", groups[0].start)
@@ -214,4 +223,40 @@ func TestSubtract(t *testing.T) {
 	assert.Equal(t, replication.Sum{Rows: 7, Checksum: "123456789012345678901234566890"}, got)
 	_, err = subtract(replication.Sum{Checksum: "missing"}, replication.Sum{Checksum: "0"})
 	assert.Error(t, err)
+}
+
+func TestSkipGuard(t *testing.T) {
+	was := skipGuard{sub: "16399", skipLSN: "0/0", applyErrors: 3, syncErrors: 0, reset: "", started: "2026-12-06 23:50:01.5+00", crashed: "2026-12-06 23:50:01.2+00"}
+	g, ok := parseSkipGuard(was.String())
+	require.True(t, ok)
+	assert.Equal(t, was, g)
+	for _, bad := range []string{"", "16399,0/0,x,0,,a,b", "1,2,3"} {
+		_, ok := parseSkipGuard(bad)
+		assert.False(t, ok, bad)
+	}
+	why := func(now skipGuard) string {
+		return skipGuardWhy("rdsencrypt_m1", "new.example", was.String(), now.String())
+	}
+	assert.Empty(t, why(was), "errors before the verification ahead: their transactions committed before the source's snapshot, which the comparison ahead saw")
+	for _, c := range []struct {
+		name string
+		now  func(g skipGuard) skipGuard
+		want string
+	}{
+		{"an apply error since", func(g skipGuard) skipGuard { g.applyErrors++; return g }, "failed 1 time(s) since the verification ahead"},
+		{"a sync error since", func(g skipGuard) skipGuard { g.syncErrors += 2; return g }, "failed 2 time(s)"},
+		{"a skip pending", func(g skipGuard) skipGuard { g.skipLSN = "0/14C0378"; return g }, "SKIP (lsn = 0/14C0378)"},
+		{"the counts reset", func(g skipGuard) skipGuard { g.applyErrors, g.reset = 0, "2026-12-07 00:10:00+00"; return g }, "were reset"},
+		{"a restart", func(g skipGuard) skipGuard { g.started = "2026-12-07 00:10:00+00"; return g }, "restarted"},
+		{"a crash (the statistics discarded)", func(g skipGuard) skipGuard { g.crashed = "2026-12-07 00:10:00+00"; g.applyErrors = 3; return g }, "restarted"},
+		{"another subscription of that name", func(g skipGuard) skipGuard { g.sub = "16500"; return g }, "created again"},
+	} {
+		assert.Contains(t, why(c.now(was)), c.want, c.name)
+	}
+	pending := was
+	pending.skipLSN = "0/14C0378"
+	assert.Contains(t, skipGuardWhy("s", "h", pending.String(), was.String()), "SKIP (lsn = 0/14C0378)", "a skip pending ahead, consumed since")
+	assert.Contains(t, skipGuardWhy("s", "h", was.String(), ""), "gone")
+	assert.Contains(t, skipGuardWhy("s", "h", "", was.String()), "not read ahead", "a marker from before the guard")
+	assert.Empty(t, skipGuardWhy("s", "h", noSkipStats, noSkipStats), "PostgreSQL 13 and 14 have no counts: the blind spot the docs state")
 }
