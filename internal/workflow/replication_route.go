@@ -107,6 +107,9 @@ var replicationSteps = []step{
 		name:  StepReplAhead,
 		local: "compares row counts and checksums of every table on both databases while writes continue",
 		describe: func(p *Plan, n Names) string {
+			if replication.Family(p.Engine) == "postgres" {
+				return fmt.Sprintf("verify every table of %s against %s while writes continue, noting the keys written since: inside the freeze only those keys' rows are compared again (a table without a key, or whose shape changed, in full)", n.Target, p.Source)
+			}
 			return fmt.Sprintf("verify every table of %s against %s while writes continue, noting each table's change marker: inside the freeze only the tables written since are compared again", n.Target, p.Source)
 		},
 		estimate: estimate{base: 10 * time.Second, perGB: 2 * time.Second},

@@ -246,3 +246,14 @@ func TestReplicaReportFollowedTheReverseStream(t *testing.T) {
 	assert.True(t, rr.Followed)
 	assert.Zero(t, rr.StaleReadSeconds)
 }
+
+// The plan says what the freeze compares again after the verification ahead: the rows of the
+// changed keys for PostgreSQL, the tables written since for MySQL and MariaDB.
+func TestVerifyAheadSaysWhatTheFreezeComparesAgain(t *testing.T) {
+	s, ok := stepByName(allInstanceSteps, StepReplAhead)
+	require.True(t, ok)
+	n := NamesFor("m0000001", "shop")
+	for engine, want := range map[string]string{"postgres": "only those keys' rows", "mysql": "only the tables written since", "mariadb": "only the tables written since"} {
+		assert.Contains(t, s.describe(&Plan{Source: "shop", Engine: engine}, n), want, engine)
+	}
+}

@@ -712,7 +712,7 @@ func versionFinding(version int) *replication.Finding {
 	if version >= minVersion {
 		return nil
 	}
-	what := fmt.Sprintf("PostgreSQL %d has no logical replication (10 or later)", version/10000)
+	what := fmt.Sprintf("PostgreSQL %d has no logical replication: the replication strategy needs 13 or later", version/10000)
 	if version >= 100000 {
 		what = fmt.Sprintf("PostgreSQL %d: the replication strategy needs 13 or later (it reads wal_status and pg_current_snapshot and bounds its slots' WAL with max_slot_wal_keep_size, all from 13)", version/10000)
 	}

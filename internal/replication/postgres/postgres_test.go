@@ -101,7 +101,7 @@ func TestVersionsBefore13AreRefused(t *testing.T) {
 	for _, c := range []struct {
 		version int
 		want    string
-	}{{90624, "PostgreSQL 9 has no logical replication"}, {100023, "PostgreSQL 10: the replication strategy needs 13 or later"},
+	}{{90624, "PostgreSQL 9 has no logical replication: the replication strategy needs 13 or later"}, {100023, "PostgreSQL 10: the replication strategy needs 13 or later"},
 		{120022, "PostgreSQL 12: the replication strategy needs 13 or later"}, {130018, ""}, {170002, ""}} {
 		f := versionFinding(c.version)
 		switch {
