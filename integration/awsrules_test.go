@@ -176,6 +176,73 @@ func TestPreflightRefusesWhatAWSCannotRestore(t *testing.T) {
 	})
 }
 
+// TestSnapshotQuotaCountsThePlannedSteps: the quota check counts the snapshots of the steps
+// actually planned, and the final snapshot of cleanup. With the pre-copy (the CLI's default)
+// an instance migration holds five at its peak: precopy-snapshot, precopy-encrypted-copy,
+// snapshot, encrypted-copy, then cleanup's final snapshot before it deletes the others; three
+// without it; an Aurora cluster two (its snapshot is restored encrypted, no copy). Each is
+// refused below its peak, before any side effect (a quota of 3 used to let the pre-copy run
+// and fail at encrypted-copy, inside the write freeze), and runs through cleanup at exactly it.
+func TestSnapshotQuotaCountsThePlannedSteps(t *testing.T) {
+	precopy := workflow.MigrateRequest{Region: region, Source: "full", KmsKey: "alias/full", Options: workflow.RunOptions{Precopy: true}}
+	t.Run("precopy-refused-at-3", func(t *testing.T) {
+		e := newEnvWith(t, rdssim.Options{Speed: testSpeed, ManualSnapshotQuota: 3})
+		e.createKey("alias/full")
+		e.createInstance(simpleSource("full"))
+		before := e.h.Calls()
+		_, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), precopy)
+		require.Error(t, err)
+		assertNoMutatingCalls(t, before, e.h.Calls())
+		_, planErr := e.engine("", nil).Plan(e.ctx(), precopy)
+		require.Error(t, planErr, "plan refuses as migrate does")
+		assert.Contains(t, err.Error(), "the migration of full needs 5 manual DB snapshots and us-east-1 has 0 of its 3 in use")
+		assert.Contains(t, err.Error(), "precopy-snapshot, precopy-encrypted-copy, snapshot, encrypted-copy")
+		assert.NotContains(t, err.Error(), "\n")
+		next := workflow.NextOf(err)
+		assert.Contains(t, next, "Manual DB instance snapshots")
+		assert.Contains(t, next, "or without the pre-copy, which needs 3: rdsencrypt plan --db full --kms-key alias/full --precopy=false")
+
+		// The way out it names fits exactly: the migration without the pre-copy, then its
+		// cleanup (the final snapshot is the third).
+		noPrecopy := precopy
+		noPrecopy.Options.Precopy = false
+		migrateAndCleanUp(t, e, noPrecopy)
+	})
+	t.Run("precopy-fits-at-5", func(t *testing.T) {
+		e := newEnvWith(t, rdssim.Options{Speed: testSpeed, ManualSnapshotQuota: 5})
+		e.createKey("alias/full")
+		e.createInstance(simpleSource("full"))
+		migrateAndCleanUp(t, e, precopy)
+	})
+	t.Run("cluster-refused-at-1-fits-at-2", func(t *testing.T) {
+		e := newEnvWith(t, rdssim.Options{Speed: testSpeed, ManualSnapshotQuota: 1})
+		e.createKey("alias/shop")
+		shopCluster(e)
+		before := e.h.Calls()
+		_, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), clusterRequest("shop", "alias/shop"))
+		require.Error(t, err)
+		assertNoMutatingCalls(t, before, e.h.Calls())
+		assert.Contains(t, err.Error(), "the migration of shop needs 2 manual DB cluster snapshots and us-east-1 has 0 of its 1 in use")
+		assert.Contains(t, workflow.NextOf(err), "rdsencrypt plan --cluster shop --kms-key alias/shop")
+
+		e = newEnvWith(t, rdssim.Options{Speed: testSpeed, ManualSnapshotQuota: 2})
+		e.createKey("alias/shop")
+		shopCluster(e)
+		migrateAndCleanUp(t, e, clusterRequest("shop", "alias/shop"))
+	})
+}
+
+// migrateAndCleanUp runs a migration through to cleanup, which takes the final snapshot: the
+// peak of its snapshots.
+func migrateAndCleanUp(t *testing.T, e *env, req workflow.MigrateRequest) {
+	t.Helper()
+	rep, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), req)
+	require.NoError(t, err)
+	require.Equal(t, workflow.StatusCompleted, rep.Status)
+	_, err = e.engine("", workflow.AutoApprove).Cleanup(e.ctx(), fixedID)
+	require.NoError(t, err, "cleanup's final snapshot fits")
+}
+
 // callsSince sums the simulator's call counts made since before.
 func callsSince(before, after map[string]int) int {
 	n := 0

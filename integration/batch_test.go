@@ -173,7 +173,9 @@ func byID(rep *fleet.BatchReport, source string) *fleet.BatchMigration {
 }
 
 func TestBatchOfFiftyInstancesAndThreeClustersUnderThrottling(t *testing.T) {
-	f := newFleetEnv(t, fleetOptions{speed: 100000, rate: 500, burst: 20})
+	// 50 migrations keep 100 DB snapshots until their cleanups, whose final snapshots need
+	// one more: the account's quota is raised to fit (the batch plan refuses what does not).
+	f := newFleetEnv(t, fleetOptions{speed: 100000, rate: 500, burst: 20, snapshotQuota: 101})
 	key := createKeyIn(t, f.h.KMS(region), "alias/fleet")
 	ids := f.createFleet("ledger", 50)
 	clusters := []string{"shop-a", "shop-b", "shop-c"}
@@ -284,6 +286,44 @@ func TestBatchIsolatesFailures(t *testing.T) {
 		assert.Equal(t, workflow.StatusCompleted, r.Status)
 	}
 	assert.Empty(t, f.failedCalls())
+}
+
+// TestBatchRefusesWhatTheSnapshotQuotaCannotHold: each migration's preflight counts its own
+// snapshots only; a batch's migrations keep theirs until their cleanups, so together they can
+// exceed the quota (a migration would then fail at its encrypted copy, inside its write
+// freeze). Quota 5: two migrations (2 each without the pre-copy) and one cleanup's final
+// snapshot fit exactly; the third is failed at the plan, before any call of its own, and the
+// two others complete and clean up.
+func TestBatchRefusesWhatTheSnapshotQuotaCannotHold(t *testing.T) {
+	f := newFleetEnv(t, fleetOptions{speed: 100000, rate: 500, burst: 20, snapshotQuota: 5})
+	createKeyIn(t, f.h.KMS(region), "alias/fleet")
+	ids := f.createFleet("ledger", 3)
+	migrationIDs := map[string]string{ids[0]: "0c000000", ids[1]: "0c000001", ids[2]: "0c000002"}
+	b := f.batch(migrationIDs)
+	plan, err := b.Plan(f.ctx(), fleet.BatchRequest{Regions: []string{region}, KmsKey: "alias/fleet",
+		Concurrency: 3, Cutover: fleet.CutoverAuto})
+	require.NoError(t, err)
+	require.Equal(t, 2, plan.Planned())
+	failed := plan.PlanFailures()
+	require.Len(t, failed, 1)
+	assert.Equal(t, ids[2], failed[0].Source, "the migrations are fitted in the plan's order")
+	assert.Contains(t, failed[0].Skip, "the manual DB snapshots quota of us-east-1 is 5, 0 in use: the 2 migrations of the batch planned before it need 5")
+	assert.Contains(t, failed[0].Next, "Manual DB instance snapshots")
+	assert.Contains(t, failed[0].Next, "rdsencrypt plan --db ledger-002 --kms-key alias/fleet")
+
+	rep := b.Run(f.ctx(), plan)
+	assert.Equal(t, fleet.OutcomeCompleted, byID(rep, ids[0]).Outcome, byID(rep, ids[0]).Reason)
+	assert.Equal(t, fleet.OutcomeCompleted, byID(rep, ids[1]).Outcome, byID(rep, ids[1]).Reason)
+	assert.Equal(t, fleet.OutcomeFailed, byID(rep, ids[2]).Outcome)
+	assert.Empty(t, byID(rep, ids[2]).MigrationID, "no migration of ledger-002 was started")
+	assert.Empty(t, f.failedCalls(), "no snapshot was refused")
+	eng := b.Base
+	eng.Approver = workflow.AutoApprove
+	for _, source := range ids[:2] {
+		r, err := eng.Cleanup(f.ctx(), migrationIDs[source])
+		require.NoError(t, err, "cleanup of %s: its final snapshot fits", source)
+		assert.Equal(t, workflow.StatusCleanedUp, r.Status)
+	}
 }
 
 func (f *fleetEnv) describeID(id string) string {

@@ -251,57 +251,89 @@ func (b *Batch) Plan(ctx context.Context, req BatchRequest) (*BatchPlan, error) 
 	b.planItems(ctx, bp)
 	for _, region := range req.Regions {
 		if _, listed := existing[region]; listed {
-			bp.Warnings = append(bp.Warnings, b.quotaWarnings(ctx, bp, region, existing[region])...)
+			for _, cluster := range []bool{false, true} {
+				b.fitSnapshotQuota(ctx, bp, region, cluster)
+			}
+			bp.Warnings = append(bp.Warnings, b.quotaWarnings(bp, region, existing[region])...)
 		}
 	}
 	return bp, ctx.Err()
 }
 
-// Default RDS quotas per region (Service Quotas; accounts can have them raised). A batch
-// keeps two snapshots and one extra instance per migrated instance until cleanup.
-const (
-	defaultSnapshotQuota = 100
-	defaultInstanceQuota = 40
-)
+// defaultInstanceQuota is RDS's default DB instance quota per region (Service Quotas;
+// accounts can have it raised). A batch keeps one extra instance per migrated instance until
+// cleanup.
+const defaultInstanceQuota = 40
 
-// quotaWarnings compares what the planned migrations of a region will create with AWS's
-// default quotas, counting what the region already holds.
-func (b *Batch) quotaWarnings(ctx context.Context, bp *BatchPlan, region string, instances int) []string {
-	created := map[string]int{}
+// quotaWarnings compares the instances the planned migrations of a region will create with
+// AWS's default quota, counting what the region already holds.
+func (b *Batch) quotaWarnings(bp *BatchPlan, region string, instances int) []string {
+	created := 0
 	for _, it := range bp.Items {
 		if it.Region != region || it.Plan == nil {
 			continue
 		}
 		for _, r := range it.Plan.Resources {
-			if r.Role != workflow.RoleRetiredSource {
-				created[r.Type]++
+			if r.Role != workflow.RoleRetiredSource && r.Type == workflow.TypeDBInstance {
+				created++
 			}
 		}
 	}
+	if created > 0 && instances+created > defaultInstanceQuota {
+		return []string{fmt.Sprintf("%s: the batch creates %d DB instances (kept until cleanup) next to %d existing; RDS's default quota is %d per region: "+
+			"check yours (aws rds describe-account-attributes) and raise it, or run the batch in parts with cleanups between them",
+			region, created, instances, defaultInstanceQuota)}
+	}
+	return nil
+}
+
+// fitSnapshotQuota refuses, at the plan, the migrations of a region whose manual snapshots
+// (DB snapshots, or DB cluster snapshots) would not fit in its quota with those of the
+// migrations planned before them. Each migration's own preflight counted only itself
+// (workflow.SnapshotsNeeded); a batch's migrations keep their snapshots until each is cleaned
+// up, so together they need the sum of their steps' snapshots, plus the final snapshot of
+// one cleanup or rollback. A migration that does not fit is failed at the plan, before any
+// side effect, instead of failing inside its write freeze; the others run.
+func (b *Batch) fitSnapshotQuota(ctx context.Context, bp *BatchPlan, region string, cluster bool) {
+	var items []*BatchItem
+	for i := range bp.Items {
+		it := &bp.Items[i]
+		if it.Region == region && it.Plan != nil && it.Skip == "" && workflow.SnapshotsNeeded(it.Plan).Cluster == cluster {
+			items = append(items, it)
+		}
+	}
+	if len(items) == 0 {
+		return
+	}
+	kind, quota := workflow.SnapshotKind(cluster)
 	api, err := b.Base.Clients(region)
+	var used, max int
+	if err == nil {
+		used, max, err = api.SnapshotQuota(ctx, cluster)
+	}
 	if err != nil {
-		return nil
+		bp.Warnings = append(bp.Warnings, fmt.Sprintf("%s: cannot read the manual %s quota (%s): only each migration's own preflight checks it, not the batch's sum",
+			region, kind, oneLineErr(err)))
+		return
 	}
-	var w []string
-	quota := func(typ, what string, have int, limit int) {
-		if n := created[typ]; n > 0 && have+n > limit {
-			w = append(w, fmt.Sprintf("%s: the batch creates %d %s (kept until cleanup) next to %d existing; RDS's default quota is %d per region: "+
-				"check yours (aws rds describe-account-attributes) and raise it, or run the batch in parts with cleanups between them",
-				region, n, what, have, limit))
+	total, fitted := used+1, 0 // the final snapshot of one cleanup or rollback
+	for _, it := range items {
+		n := len(workflow.SnapshotsNeeded(it.Plan).Steps)
+		if total+n <= max {
+			total += n
+			fitted++
+			continue
 		}
-	}
-	if created[workflow.TypeDBSnapshot] > 0 {
-		if s, err := api.ListSnapshots(ctx); err == nil {
-			quota(workflow.TypeDBSnapshot, "manual DB snapshots", len(s), defaultSnapshotQuota)
+		flag := "--db"
+		if cluster {
+			flag = "--cluster"
 		}
+		it.Plan, it.PlanFailed = nil, true
+		it.Skip = fmt.Sprintf("cannot be planned: the manual %s quota of %s is %d, %d in use: the %d migrations of the batch planned before it need %d until their cleanup (and one cleanup's final snapshot), this one %d more",
+			kind, region, max, used, fitted, total-used, n)
+		it.Next = fmt.Sprintf("delete manual %s you no longer need, or raise the quota (Service Quotas: Amazon RDS, %q), or clean up the batch's migrations first (rdsencrypt cleanup ID), then rdsencrypt plan %s %s --kms-key %s",
+			kind, quota, flag, it.Source, bp.Request.keyFor(region))
 	}
-	if created[workflow.TypeDBClusterSnapshot] > 0 {
-		if s, err := api.ListClusterSnapshots(ctx); err == nil {
-			quota(workflow.TypeDBClusterSnapshot, "manual DB cluster snapshots", len(s), defaultSnapshotQuota)
-		}
-	}
-	quota(workflow.TypeDBInstance, "DB instances", instances, defaultInstanceQuota)
-	return w
 }
 
 // consider adds a listed database to the plan, as a candidate or with the reason to skip it.

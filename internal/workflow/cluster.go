@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
@@ -28,8 +27,12 @@ func (e *Engine) planCluster(ctx context.Context, api model.RDS, req MigrateRequ
 	if err != nil {
 		return nil, err
 	}
-	return buildClusterPlan(clusterPlanInput{src: cs.cluster, members: cs.members, key: cs.key,
-		journal: newClusterJournal(cs.cluster, cs.members, cs.endpoints), freeze: freeze, freezeNote: note, subscriptions: cs.subscriptions}), nil
+	p := buildClusterPlan(clusterPlanInput{src: cs.cluster, members: cs.members, key: cs.key,
+		journal: newClusterJournal(cs.cluster, cs.members, cs.endpoints), freeze: freeze, freezeNote: note, subscriptions: cs.subscriptions})
+	if err := checkSnapshotQuota(ctx, api, p, planCommand(KindCluster, cs.cluster.ID, req.KmsKey)); err != nil { // preflight_rules.go
+		return nil, err
+	}
+	return p, nil
 }
 
 // migrateCluster runs a new migration of an Aurora cluster from preflight to verify.
@@ -56,6 +59,9 @@ func (e *Engine) migrateCluster(ctx context.Context, api model.RDS, req MigrateR
 	}
 	plan := buildClusterPlan(clusterPlanInput{id: id, src: cs.cluster, members: cs.members, key: cs.key, journal: j,
 		freeze: freeze, freezeNote: note, subscriptions: cs.subscriptions})
+	if err := checkSnapshotQuota(ctx, api, plan, planCommand(KindCluster, cs.cluster.ID, req.KmsKey)); err != nil { // preflight_rules.go
+		return nil, err
+	}
 	st := newState(plan, req)
 	st.Options.Freeze = plan.Freeze
 	st.Where = e.Where
@@ -82,7 +88,7 @@ func (e *Engine) inspectCluster(ctx context.Context, api model.RDS, req MigrateR
 		}
 		return nil, errorf(req.Source, "check credentials and --region, then retry", err, "cannot describe DB cluster %s", req.Source)
 	}
-	retry := fmt.Sprintf("rdsencrypt plan --cluster %s --kms-key %s", cl.ID, req.KmsKey)
+	retry := planCommand(KindCluster, cl.ID, req.KmsKey)
 	if cl.GlobalClusterID != "" {
 		return nil, errorf(cl.ID, "detach it with RemoveFromGlobalCluster and migrate it on its own (then build a new global database from it), or re-create the global database by hand", nil,
 			"DB cluster %s belongs to global database %s, which rdsencrypt does not migrate", cl.ID, cl.GlobalClusterID)
@@ -103,9 +109,6 @@ func (e *Engine) inspectCluster(ctx context.Context, api model.RDS, req MigrateR
 		return nil, errorf(cl.ID, "wait until it is available, then: "+retry, nil, "DB cluster %s is %q, not available", cl.ID, cl.Status)
 	}
 	if err := checkEngineVersionOffered(ctx, api, cl.ID, cl.Settings.Engine, cl.Settings.EngineVersion, retry); err != nil { // preflight_rules.go
-		return nil, err
-	}
-	if err := checkSnapshotQuota(ctx, api, cl.ID, true, retry); err != nil {
 		return nil, err
 	}
 	members := map[string]*model.Instance{}

@@ -218,7 +218,11 @@ func (instanceRoute) plan(ctx context.Context, e *Engine, api model.RDS, req Mig
 	if err != nil {
 		return nil, err
 	}
-	return buildInstancePlan(in), nil
+	p := buildInstancePlan(in)
+	if err := checkSnapshotQuota(ctx, api, p, planCommand(KindInstance, in.src.ID, req.KmsKey)); err != nil { // preflight_rules.go
+		return nil, err
+	}
+	return p, nil
 }
 
 func (instanceRoute) start(ctx context.Context, e *Engine, api model.RDS, req MigrateRequest) (*Report, error) {

@@ -44,7 +44,7 @@ func (e *Engine) prepareInstance(ctx context.Context, api model.RDS, req Migrate
 		return instancePlanInput{}, err
 	}
 	subscriptions, err := checkAttachments(ctx, api, src.ID, src.ARN, false, src.ActivityStreamStatus, src.BackupReplications, src.ReplicaClusters,
-		fmt.Sprintf("rdsencrypt plan --db %s --kms-key %s", src.ID, req.KmsKey)) // attachments.go
+		planCommand(KindInstance, src.ID, req.KmsKey)) // attachments.go
 	if err != nil {
 		return instancePlanInput{}, err
 	}
@@ -159,6 +159,9 @@ func (e *Engine) migrateInstance(ctx context.Context, api model.RDS, req Migrate
 		}
 	}
 	plan := buildInstancePlan(in)
+	if err := checkSnapshotQuota(ctx, api, plan, planCommand(KindInstance, src.ID, req.KmsKey)); err != nil { // preflight_rules.go
+		return nil, err
+	}
 	st := newState(plan, req)
 	st.Where = e.Where
 	st.SourceARN, st.SourceRID, st.SourceAddr = src.ARN, src.ResourceID, src.Endpoint

@@ -20,7 +20,7 @@ func (e *Engine) inspect(ctx context.Context, api model.RDS, req MigrateRequest)
 		}
 		return nil, nil, errorf(req.Source, "check credentials and --region, then retry", err, "cannot describe DB instance %s", req.Source)
 	}
-	retry := fmt.Sprintf("rdsencrypt plan --db %s --kms-key %s", src.ID, req.KmsKey)
+	retry := planCommand(KindInstance, src.ID, req.KmsKey)
 	if err := checkInstanceKind(src, req.KmsKey); err != nil { // preflight_rules.go
 		return nil, nil, err
 	}
@@ -51,10 +51,16 @@ func (e *Engine) inspect(ctx context.Context, api model.RDS, req MigrateRequest)
 	if err := checkEngineVersionOffered(ctx, api, src.ID, src.Settings.Engine, src.Settings.EngineVersion, retry); err != nil {
 		return nil, nil, err
 	}
-	if err := checkSnapshotQuota(ctx, api, src.ID, false, retry); err != nil {
-		return nil, nil, err
-	}
 	return src, key, nil
+}
+
+// planCommand is the plan command of a source, which a refusal names to run again.
+func planCommand(kind, source, kmsKey string) string {
+	flag := "--db"
+	if kind == KindCluster {
+		flag = "--cluster"
+	}
+	return fmt.Sprintf("rdsencrypt plan %s %s --kms-key %s", flag, source, kmsKey)
 }
 
 // describeUsableKey resolves a key reference and checks it is enabled and in the region.

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
@@ -10,11 +11,6 @@ import (
 
 // Preflight checks for sources AWS cannot restore, or rdsencrypt cannot move, and for the
 // snapshot quota: each refuses before any side effect, saying what to do.
-
-// snapshotsPerMigration is how many manual snapshots a migration has at its peak: the
-// snapshot, its encrypted copy, and the final snapshot of cleanup (or of a rollback after
-// cutover) taken before the unencrypted snapshot is deleted.
-const snapshotsPerMigration = 3
 
 // checkInstanceKind refuses RDS Custom instances and members of Multi-AZ DB clusters.
 //   - RDS Custom (engines custom-*): renaming does not apply the same way and a restore needs
@@ -63,21 +59,81 @@ func checkEngineVersionOffered(ctx context.Context, api model.RDS, resource, eng
 		"%s runs %s %s, which AWS no longer offers (DescribeDBEngineVersions): a snapshot of it cannot be restored without an upgrade", resource, engine, version)
 }
 
-// checkSnapshotQuota refuses a migration that would exceed the region's manual snapshot quota
-// (DescribeAccountAttributes ManualSnapshots, or ManualClusterSnapshots; 100 by default),
-// counting the snapshots it will create.
-func checkSnapshotQuota(ctx context.Context, api model.RDS, resource string, cluster bool, retry string) error {
-	used, max, err := api.SnapshotQuota(ctx, cluster)
-	if err != nil {
-		return errorf(resource, "check rds:DescribeAccountAttributes permission, then retry: "+retry, err, "cannot read the manual snapshot quota of %s", api.Region())
+// SnapshotNeed is what a planned migration takes of its region's manual snapshot quota
+// (DescribeAccountAttributes: ManualSnapshots for DB snapshots, ManualClusterSnapshots for DB
+// cluster snapshots, two separate quotas; 100 each by default).
+type SnapshotNeed struct {
+	// Cluster: DB cluster snapshots (an Aurora cluster's route), else DB snapshots.
+	Cluster bool
+	// Steps are the planned steps that create a manual snapshot (CreateDBSnapshot,
+	// CopyDBSnapshot, or their cluster counterparts), in order: each keeps its snapshot until
+	// cleanup or rollback deletes it (docs/precopy.md). Read replicas and the temporary
+	// replica of the replication strategy add none: AWS takes no final snapshot of a replica.
+	Steps []string
+}
+
+// Peak is how many manual snapshots the migration holds at its peak: its steps' snapshots,
+// and the final snapshot that cleanup takes of the retired source (or a rollback after the
+// cutover of the new instance or cluster) before it deletes them.
+func (n SnapshotNeed) Peak() int { return len(n.Steps) + 1 }
+
+// SnapshotsNeeded counts, from the plan's steps, the manual snapshots its migration holds.
+func SnapshotsNeeded(p *Plan) SnapshotNeed {
+	n := SnapshotNeed{Cluster: p.Kind == KindCluster}
+	for _, s := range p.Steps {
+		if slices.ContainsFunc(s.Actions, createsManualSnapshot) {
+			n.Steps = append(n.Steps, s.Name)
+		}
 	}
-	if used+snapshotsPerMigration <= max {
+	return n
+}
+
+// createsManualSnapshot: the AWS calls that make a manual snapshot.
+func createsManualSnapshot(action string) bool {
+	switch action {
+	case "CreateDBSnapshot", "CopyDBSnapshot", "CreateDBClusterSnapshot", "CopyDBClusterSnapshot":
+		return true
+	}
+	return false
+}
+
+// SnapshotKind names the snapshots of a quota, and the quota as Service Quotas lists it.
+func SnapshotKind(cluster bool) (kind, quota string) {
+	if cluster {
+		return "DB cluster snapshots", "Manual DB cluster snapshots"
+	}
+	return "DB snapshots", "Manual DB instance snapshots"
+}
+
+// checkSnapshotQuota refuses a migration whose snapshots, at their peak (SnapshotsNeeded),
+// would not fit in what the region's manual snapshot quota has left: AWS would refuse one of
+// them with SnapshotQuotaExceeded, the encrypted copy inside the write freeze at worst.
+// retry is the plan command to run again.
+func checkSnapshotQuota(ctx context.Context, api model.RDS, p *Plan, retry string) error {
+	need := SnapshotsNeeded(p)
+	used, max, err := api.SnapshotQuota(ctx, need.Cluster)
+	if err != nil {
+		return errorf(p.Source, "check rds:DescribeAccountAttributes permission, then retry: "+retry, err, "cannot read the manual snapshot quota of %s", api.Region())
+	}
+	if used+need.Peak() <= max {
 		return nil
 	}
-	kind, quota := "DB snapshots", "Manual DB instance snapshots"
-	if cluster {
-		kind, quota = "DB cluster snapshots", "Manual DB cluster snapshots"
+	kind, quota := SnapshotKind(need.Cluster)
+	next := fmt.Sprintf("delete manual %s you no longer need, or raise the quota (Service Quotas: Amazon RDS, %q), then %s", kind, quota, retry)
+	if pre := need.without(StepPreSnapshot, StepPreCopy); pre.Peak() < need.Peak() && used+pre.Peak() <= max {
+		next += fmt.Sprintf("; or without the pre-copy, which needs %d: %s --precopy=false", pre.Peak(), retry)
 	}
-	return errorf(resource, fmt.Sprintf("delete manual %s you no longer need, or raise the quota (Service Quotas: Amazon RDS, %q), then %s", kind, quota, retry), nil,
-		"the migration of %s needs %d manual %s and %s has %d of its %d in use", resource, snapshotsPerMigration, kind, api.Region(), used, max)
+	return errorf(p.Source, next, nil, "the migration of %s needs %d manual %s and %s has %d of its %d in use (its steps %s keep one each until cleanup, whose final snapshot is one more)",
+		p.Source, need.Peak(), kind, api.Region(), used, max, strings.Join(need.Steps, ", "))
+}
+
+// without is the need with the given steps left out.
+func (n SnapshotNeed) without(steps ...string) SnapshotNeed {
+	out := SnapshotNeed{Cluster: n.Cluster}
+	for _, s := range n.Steps {
+		if !slices.Contains(steps, s) {
+			out.Steps = append(out.Steps, s)
+		}
+	}
+	return out
 }
