@@ -41,20 +41,7 @@ func readOnlyRefusal(err error) bool {
 func TestReplicationStrategyKeepsRetiredSourceReadOnly(t *testing.T) {
 	e := startTool(t, 300, dataplane.MariaDB)
 	const id, group = "grp00001", "shop-params"
-	if _, err := e.rds.CreateDBParameterGroup(e.ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(group),
-		DBParameterGroupFamily: aws.String("mariadb10.11"), Description: aws.String("binlog_format ROW")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String(group),
-		Parameters: []types.Parameter{{ParameterName: aws.String("binlog_format"), ParameterValue: aws.String("ROW"), ApplyMethod: types.ApplyMethodImmediate}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("shop"), Engine: aws.String("mariadb"),
-		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
-		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), DBParameterGroupName: aws.String(group),
-		BackupRetentionPeriod: aws.Int32(1)}); err != nil {
-		t.Fatal(err)
-	}
+	e.mariaSource("shop", group)
 	src := e.maria(endpoint(e.waitAvailable("shop")), "shop")
 	if _, err := src.ExecContext(e.ctx, "CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY, v INT) ENGINE=InnoDB"); err != nil {
 		t.Fatal(err)

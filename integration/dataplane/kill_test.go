@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
+	"github.com/rdsencrypt/rdsencrypt/internal/rdssim"
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 	"github.com/rdsencrypt/rdsencrypt/internal/workflow"
 )
@@ -32,6 +33,7 @@ type tool struct {
 	url   string
 	state string
 	store *workflow.Store
+	sim   *rdssim.Sim
 }
 
 func buildTool(t *testing.T, e *toolEnv) *tool {
@@ -52,7 +54,7 @@ func buildTool(t *testing.T, e *toolEnv) *tool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &tool{t: t, ctx: e.ctx, bin: bin, url: e.h.URL, state: state, store: store}
+	return &tool{t: t, ctx: e.ctx, bin: bin, url: e.h.URL, state: state, store: store, sim: e.h.Sim}
 }
 
 // command is the binary with args, as an operator runs it: the master password from the
@@ -208,6 +210,40 @@ func (tl *tool) killWhen(name string, at func(*workflow.State) bool, onWhen func
 		}
 		time.Sleep(time.Millisecond) // polling a file another process writes
 	}
+}
+
+// killAtCall starts the binary and sends it SIGKILL at its first call of action made while its
+// journal satisfies at: the simulator serves that call and holds its answer (rdssim
+// HoldCalls), so the process, which makes its calls one at a time, is killed right after the
+// call, before it knows the outcome, with the journal read while it waits. Unlike killWhen's
+// poll, which a loaded machine can delay past the point, the kill cannot land late. Nothing
+// else may call the simulator meanwhile. It fails the test when the process ends first, and
+// returns the journal as the killed process left it.
+func (tl *tool) killAtCall(name, action string, at func(*workflow.State) bool, args ...string) *workflow.State {
+	tl.t.Helper()
+	held, stop := tl.sim.HoldCalls(func(a string) bool { return a == action && at(tl.journal()) })
+	defer stop()
+	cmd := tl.command(name, args...)
+	if err := cmd.Start(); err != nil {
+		tl.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	tl.t.Cleanup(func() { _ = cmd.Process.Kill() })
+	deadline := time.NewTimer(5 * time.Minute)
+	defer deadline.Stop()
+	select {
+	case err := <-done:
+		tl.t.Fatalf("%s ended (%v) before its %s call:\n%s", name, err, action, tl.output(name))
+	case <-deadline.C:
+		tl.t.Fatalf("%s: no %s call at the kill point within 5 minutes:\n%s", name, action, tl.output(name))
+	case <-held:
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			tl.t.Fatal(err)
+		}
+		<-done
+	}
+	return tl.journal()
 }
 
 // TestKill9DuringCatchUpAndCutover runs `rdsencrypt migrate --strategy replication` as a

@@ -18,18 +18,19 @@ import (
 // TestMariaDBReplicationStrategyRecreatesTheReplica: a MariaDB source with a read replica
 // (shop -> shop-ro, on the source's parameter group as RDS gives it; the data plane backs the
 // replica with a binlog replica of the source's server) migrated by the replication strategy
-// while a client commits through the source's endpoint: auto chooses replication; the new
-// replica is built from the new instance, itself a binlog replica of the source, while writes
-// continue (it receives the stream through the new instance's binary log, log_slave_updates);
-// the cutover renames the primary, then the replica after writes resume; the new replica
-// answers at the old name, encrypted, with the rows written on the new primary after the
-// cutover; the old one, at its retired name, has them too (the reverse stream feeds the
-// retired source, whose binary log feeds it). A rollback after the cutover puts every name
-// back and loses no commit. A second migration with --replicas before-cutover renames the replica
-// inside the freeze and loses no commit either. docs/replication.md#mysql-and-mariadb-replicas.
+// while a client commits through the source's endpoint: auto chooses replication; the tool, run
+// as a process, is killed (SIGKILL) right after its call that creates the new replica, and
+// resumed; the new replica is built from the new instance, itself a binlog replica of the
+// source, while writes continue (it receives the stream through the new instance's binary log,
+// log_slave_updates); the cutover renames the primary, then the replica after writes resume;
+// the new replica answers at the old name, encrypted, with the rows written on the new primary
+// after the cutover; the old one, at its retired name, has them too (the reverse stream feeds
+// the retired source, whose binary log feeds it). A rollback after the cutover puts every name
+// back and loses no commit. A second migration with --replicas before-cutover renames the
+// replica inside the freeze and loses no commit either. docs/replication.md#mysql-and-mariadb-replicas.
 func TestMariaDBReplicationStrategyRecreatesTheReplica(t *testing.T) {
 	e := startTool(t, 300, dataplane.MariaDB)
-	const id, group = "mrep0001", "shop-params"
+	const group = "shop-params"
 	e.mariaSource("shop", group)
 	src := e.maria(endpoint(e.waitAvailable("shop")), "shop")
 	if _, err := src.ExecContext(e.ctx, "CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(8)) ENGINE=InnoDB"); err != nil {
@@ -43,32 +44,34 @@ func TestMariaDBReplicationStrategyRecreatesTheReplica(t *testing.T) {
 	w := startCommitter(e.ctx, e.maria(endpoint(e.waitAvailable("shop")), ""))
 	e.eventually("commits on the source", func() bool { return w.count() > 20 })
 
-	req := workflow.MigrateRequest{Region: region, Source: "shop", KmsKey: e.createKey(), Options: workflow.RunOptions{Strategy: workflow.StrategyAuto}}
-	eng := e.engine(id)
-	plan, err := eng.Plan(e.ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if plan.Strategy != workflow.StrategyReplication {
-		t.Fatalf("auto chose %q for a MariaDB source with a read replica: %s", plan.Strategy, plan.StrategyReason)
-	}
-	var renames []string
-	for _, r := range plan.Renames {
-		renames = append(renames, r.From+">"+r.To)
-	}
-	ro, shop := workflow.NamesFor("xxxxxxxx", "shop-ro"), workflow.NamesFor("xxxxxxxx", "shop")
-	if want := []string{"shop>" + shop.Retired, shop.Target + ">shop", "shop-ro>" + ro.Retired, ro.Target + ">shop-ro"}; !slices.Equal(renames, want) {
-		t.Fatalf("the plan's cutover renames %v, want %v", renames, want)
-	}
-
+	key := e.createKey()
+	req := workflow.MigrateRequest{Region: region, Source: "shop", KmsKey: key, Options: workflow.RunOptions{Strategy: workflow.StrategyAuto}}
+	plan := e.planTree(e.engine("mrep0000"), req, "shop", "shop-ro")
 	for _, s := range plan.Steps {
 		if s.Name == workflow.StepReplicaRetire+":"+region+"/shop-ro" && !strings.Contains(s.Description, "caught up with its parent") {
 			t.Errorf("the plan's %s does not say it waits for the new replica: %s", s.Name, s.Description)
 		}
 	}
-	rep, err := eng.Migrate(e.ctx, req)
-	e.encryptedAfter("migrate", rep, err, "shop")
+	// `rdsencrypt migrate` as a process, killed (SIGKILL) right after its call that creates the
+	// new replica, before the answer: the replica is being built from the new instance and the
+	// journal does not have its resource id (resume finds it by its name and our tags); then
+	// resumed in process.
+	tl := buildTool(t, e)
+	e.store = tl.store // the in-process engine takes the killed process's journal over
 	sub := workflow.StepReplicaCreate + ":" + region + "/shop-ro"
+	st := tl.killAtCall("migrate", "CreateDBInstanceReadReplica", func(st *workflow.State) bool { return stepStatus(st, sub) == workflow.StepRunning },
+		"migrate", "--db", "shop", "--kms-key", key, "--strategy", "replication", "--yes")
+	id := st.ID
+	if i := slices.IndexFunc(st.Replicas, func(rs workflow.ReplicaState) bool { return rs.ID == "shop-ro" }); i < 0 || st.Replicas[i].TargetRID != "" {
+		t.Fatalf("killed with the replicas journaled %+v, want shop-ro without its replacement's resource id", st.Replicas)
+	}
+	out, err := e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(workflow.NamesFor(id, "shop-ro").Target)})
+	if err != nil {
+		t.Fatalf("the new replica after the kill: %v", err)
+	}
+	t.Logf("killed with the new replica %s", aws.ToString(out.DBInstances[0].DBInstanceStatus))
+	rep, err := e.engine(id).Resume(e.ctx, id)
+	e.encryptedAfter("resume", rep, err, "shop")
 	if !finishedBefore(rep, sub, workflow.StepReplFreeze) {
 		t.Errorf("the replica was not built before the freeze: %s", stepTimes(rep))
 	}

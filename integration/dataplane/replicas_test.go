@@ -55,41 +55,29 @@ func TestReplicationStrategyRecreatesTheReplicaTree(t *testing.T) {
 
 	eng := e.engine("tree0000")
 	req := workflow.MigrateRequest{Region: region, Source: "orders", KmsKey: key, Options: workflow.RunOptions{Strategy: workflow.StrategyAuto}}
-	plan, err := eng.Plan(e.ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if plan.Strategy != workflow.StrategyReplication {
-		t.Fatalf("auto chose %q for a source with read replicas: %s", plan.Strategy, plan.StrategyReason)
-	}
-	var renames []string
-	for _, r := range plan.Renames {
-		renames = append(renames, r.From+">"+r.To)
-	}
-	// Before the migration exists its id is shown as xxxxxxxx.
-	ro, ro2, src := workflow.NamesFor("xxxxxxxx", "orders-ro"), workflow.NamesFor("xxxxxxxx", "orders-ro-2"), workflow.NamesFor("xxxxxxxx", "orders")
-	want := []string{"orders>" + src.Retired, src.Target + ">orders", "orders-ro>" + ro.Retired, ro.Target + ">orders-ro",
-		"orders-ro-2>" + ro2.Retired, ro2.Target + ">orders-ro-2"}
-	if !slices.Equal(renames, want) {
-		t.Fatalf("the plan's cutover renames %v, want %v", renames, want)
-	}
+	plan := e.planTree(eng, req, "orders", "orders-ro", "orders-ro-2")
 	for _, s := range plan.Steps {
 		if strings.HasPrefix(s.Name, workflow.StepReplicaCreate+":") && s.Downtime {
 			t.Fatalf("%s is inside the write downtime", s.Name)
 		}
 	}
 
-	// `rdsencrypt migrate` as a process, killed (SIGKILL) once the creation of the chain's
-	// second replica is journaled as called, while that replica is being built; then resumed.
+	// `rdsencrypt migrate` as a process, killed (SIGKILL) at its first look at the chain's second
+	// replica once that replica's creation is journaled (its resource id with it): the replica
+	// is being built and the process waits for it; then resumed.
 	tl := buildTool(t, e)
 	e.store = tl.store // the in-process engine takes the killed process's journal over
-	st := tl.killWhen("migrate", func(st *workflow.State) bool {
-		return st != nil && slices.ContainsFunc(st.Replicas, func(rs workflow.ReplicaState) bool { return rs.ID == "orders-ro-2" && rs.TargetRID != "" })
-	}, nil, nil, "migrate", "--db", "orders", "--kms-key", key, "--strategy", "replication", "--yes")
+	sub := workflow.StepReplicaCreate + ":" + region + "/orders-ro-2"
+	st := tl.killAtCall("migrate", "DescribeDBInstances", func(st *workflow.State) bool {
+		return stepStatus(st, sub) == workflow.StepRunning && st != nil &&
+			slices.ContainsFunc(st.Replicas, func(rs workflow.ReplicaState) bool { return rs.ID == "orders-ro-2" && rs.TargetRID != "" })
+	}, "migrate", "--db", "orders", "--kms-key", key, "--strategy", "replication", "--yes")
 	id := st.ID
-	if got := stepStatus(st, workflow.StepReplicaCreate+":"+region+"/orders-ro-2"); got != workflow.StepRunning {
-		t.Fatalf("killed with the second replica's creation %q, want it running", got)
+	out, err := e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(workflow.NamesFor(id, "orders-ro-2").Target)})
+	if err != nil {
+		t.Fatalf("the second new replica after the kill: %v", err)
 	}
+	t.Logf("killed with the second new replica %s", aws.ToString(out.DBInstances[0].DBInstanceStatus))
 	resumed := e.engine(id)
 	var asked []string
 	resumed.Approver = workflow.ApproverFunc(func(_ context.Context, a workflow.Approval) (workflow.Decision, error) {
@@ -190,6 +178,31 @@ func TestReplicationStrategyRecreatesTheReplicaTree(t *testing.T) {
 	if final := workflow.NamesFor(id2, "orders").RollbackSnapshot; e.snapshotExists(final) {
 		t.Errorf("a rollback before the cutover took final snapshot %s", final)
 	}
+}
+
+// planTree plans req, which auto must resolve to the replication strategy, and checks that its
+// cutover renames are each instance's pair, in the order given (the primary first).
+func (e *toolEnv) planTree(eng *workflow.Engine, req workflow.MigrateRequest, tree ...string) *workflow.Plan {
+	e.t.Helper()
+	plan, err := eng.Plan(e.ctx, req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if plan.Strategy != workflow.StrategyReplication {
+		e.t.Fatalf("auto chose %q for a source with read replicas: %s", plan.Strategy, plan.StrategyReason)
+	}
+	var renames, want []string
+	for _, r := range plan.Renames {
+		renames = append(renames, r.From+">"+r.To)
+	}
+	for _, id := range tree {
+		n := workflow.NamesFor("xxxxxxxx", id) // before the migration exists its id is shown so
+		want = append(want, id+">"+n.Retired, n.Target+">"+id)
+	}
+	if !slices.Equal(renames, want) {
+		e.t.Fatalf("the plan's cutover renames %v, want %v", renames, want)
+	}
+	return plan
 }
 
 // readReplica creates a read replica of source and waits until both are available.
