@@ -227,9 +227,9 @@ func TestPostgresReplicationLosesNoCommit(t *testing.T) {
 	dc.Close(ctx) // a client session left open on the target makes every table compared inside the freeze
 
 	// Verification ahead of the freeze, pgbench writing pgbench_accounts, pgbench_history and
-	// ledger: every table with a key is verified ahead from the keys decoded from the verify
-	// slots on both sides; pgbench_history has no key and is written, so the freeze compares it
-	// in full.
+	// ledger: every table with a key is verified ahead from the keys decoded from the target's
+	// verify slot (the source has none); pgbench_history has no key and is written, so the
+	// freeze compares it in full.
 	ahead, err := eng.VerifyAhead(ctx, src, dst, n)
 	if err != nil {
 		t.Fatal(err)

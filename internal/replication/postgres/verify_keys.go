@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/md5"
 	"errors"
 	"fmt"
 	"math/big"
@@ -16,12 +17,14 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
-// Verification from changed keys (docs/replication.md#verification-ahead-of-the-freeze): a
-// *verify slot* on each side, with the pgoutput plugin and a publication of every user table,
-// records from its start every row change of either side. Ahead of the freeze each table is
-// compared in one snapshot per side, less the rows whose keys the slots saw changed; inside
-// the freeze only the rows of the keys changed since the slots' starts are compared, found by
-// their keys through the index.
+// Verification from changed keys (docs/replication.md#postgresql-the-changed-keys-decoded-from-a-slot):
+// a *verify slot* on the target, with the pgoutput plugin and a publication of every user
+// table, records from its start every row change there: the source's, as the stream applies
+// them, and any other writer's. Ahead of the freeze each table is compared in one snapshot per
+// side, less the rows whose keys the slot saw changed; inside the freeze only the rows of the
+// keys changed since the slot's start are compared, found by their keys through the index. A
+// table the stream does not carry, or a source transaction the subscription skipped, is not
+// seen by the slot: those are compared in full (carriedSQL, verify_skip.go).
 
 var _ replication.Advancer = (*Engine)(nil)
 
@@ -31,7 +34,8 @@ func verifySlot(n replication.Names) string        { return n.Slot + "_vfy" }
 func verifyPublication(n replication.Names) string { return n.Publication + "_vfy" }
 
 // verifiedSubscription is the subscription whose applies the verify slot named slot decodes:
-// the slot's name less "_vfy" (replication.Names gives the slot and the subscription one name).
+// the slot's name less "_vfy" (replication.Names gives the slot, the stream's publication and
+// the subscription one name).
 func verifiedSubscription(slot string) string { return strings.TrimSuffix(slot, "_vfy") }
 
 // keysPrefix starts the marker of a table verified from keys:
@@ -129,6 +133,16 @@ func (d *decoder) add(data []byte) error {
 	switch m := m.(type) {
 	case *pglogrepl.RelationMessage:
 		d.rels[m.RelationID] = m
+		// pgoutput sends a relation again after DDL changed it: keys recorded under other key
+		// columns (in this decoding, or merged from an earlier one) cannot be looked up by
+		// these (review V3).
+		if k := d.set[qualify(d.db, ident(m.Namespace, m.RelationName))]; k != nil && k.whole == "" {
+			if why := unkeyed(m); why != "" {
+				k.drop(why)
+			} else if !slices.Equal(k.cols, keyCols(m)) {
+				k.drop("its key columns changed")
+			}
+		}
 	case *pglogrepl.InsertMessage:
 		return d.key(m.RelationID, m.Tuple)
 	case *pglogrepl.UpdateMessage:
@@ -161,21 +175,35 @@ func (d *decoder) table(id uint32) (*pglogrepl.RelationMessage, *keyChanges, err
 	name := qualify(d.db, ident(rel.Namespace, rel.RelationName))
 	k := d.set[name]
 	if k == nil {
-		k = &keyChanges{keys: map[string]bool{}}
-		for _, c := range rel.Columns {
-			if c.Flags&1 != 0 {
-				k.cols = append(k.cols, c.Name)
-			}
-		}
-		switch {
-		case rel.ReplicaIdentity == 'f':
-			k.drop("its replica identity is FULL")
-		case rel.ReplicaIdentity == 'n' || len(k.cols) == 0:
-			k.drop("it has no primary key or replica identity index")
+		k = &keyChanges{keys: map[string]bool{}, cols: keyCols(rel)}
+		if why := unkeyed(rel); why != "" {
+			k.drop(why)
 		}
 		d.set[name] = k
 	}
 	return rel, k, nil
+}
+
+// keyCols are the key's columns of rel (flag 1: the primary key or replica identity index).
+func keyCols(rel *pglogrepl.RelationMessage) []string {
+	var cols []string
+	for _, c := range rel.Columns {
+		if c.Flags&1 != 0 {
+			cols = append(cols, c.Name)
+		}
+	}
+	return cols
+}
+
+// unkeyed says why rel's changes cannot be accounted for by keys, "" when they can.
+func unkeyed(rel *pglogrepl.RelationMessage) string {
+	switch {
+	case rel.ReplicaIdentity == 'f':
+		return "its replica identity is FULL"
+	case rel.ReplicaIdentity == 'n' || len(keyCols(rel)) == 0:
+		return "it has no primary key or replica identity index"
+	}
+	return ""
 }
 
 // key records the key of tuple, a change of relation id.
@@ -362,6 +390,7 @@ type snapshotSide struct {
 	c         *pgx.Conn
 	sums      map[string]replication.Sum
 	shapes    map[string]string
+	uncarried map[string]bool // tables the stream does not carry (carriedSQL)
 	published map[string]bool
 }
 
@@ -381,6 +410,85 @@ const shapeSQL = `SELECT n.nspname, c.relname, md5(concat_ws('|', c.oid, c.relfi
 		FROM pg_partition_tree(c.oid) p JOIN pg_class pc ON pc.oid = p.relid WHERE c.relkind = 'p')))
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition`
+
+// carriedSQL says, for each table of shapeSQL, whether the stream carries every leaf of its
+// partition tree (the table itself when not partitioned) from the source to the target: on the
+// source, the rows of the stream's publication ($1) in pg_publication_rel that publish the leaf
+// (itself or an ancestor: FOR TABLE of a partitioned table covers its later partitions); on the
+// target, the leaf's state in the subscription's ($1) pg_subscription_rel (the apply worker
+// drops the changes of a relation not there: a partition created after the subscription).
+// "-" for a leaf not carried. A table the stream does not carry gets no source write decoded
+// by the target's slot, so the keys cannot account for it (review V1).
+var carriedSQL = [2]string{
+	`SELECT n.nspname, c.relname, (SELECT string_agg(coalesce((SELECT string_agg(pr.oid::text, '.' ORDER BY pr.oid)
+		FROM pg_publication_rel pr JOIN pg_publication pb ON pb.oid = pr.prpubid
+		WHERE pb.pubname = $1 AND (pr.prrelid = p.relid OR pr.prrelid IN (SELECT relid FROM pg_partition_ancestors(p.relid)))), '-'), ',' ORDER BY p.relid)
+		FROM `+leavesSQL+`)
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition`,
+	`SELECT n.nspname, c.relname, (SELECT string_agg(coalesce((SELECT r.srsubstate::text FROM pg_subscription_rel r
+		JOIN pg_subscription s ON s.oid = r.srsubid
+		WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND r.srrelid = p.relid), '-'), ',' ORDER BY p.relid)
+		FROM `+leavesSQL+`)
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition`,
+}
+
+// leavesSQL are the leaves (relid) of table c's partition tree: c itself when it is not
+// partitioned (pg_partition_tree lists nothing for a table outside any partition tree).
+const leavesSQL = `(SELECT c.oid AS relid WHERE c.relkind = 'r'
+		UNION ALL SELECT t.relid FROM pg_partition_tree(c.oid) t WHERE c.relkind = 'p' AND t.isleaf) p`
+
+// carried says whether carriedSQL's answer for a table on side (0 the source, 1 the target)
+// is that the stream carries it: every leaf published, or every leaf ready ('r') in the
+// subscription. A partitioned table without partitions has no rows to carry.
+func carried(side int, leaves string) bool {
+	if leaves == "" {
+		return true
+	}
+	for _, l := range strings.Split(leaves, ",") {
+		if l == "-" || (side == 1 && l != "r") {
+			return false
+		}
+	}
+	return true
+}
+
+// streamShapes is shapes on side (0 the source, 1 the target) with what carriedSQL says of
+// each table folded into its shape, so that a table leaving the publication or the
+// subscription since (or dropped from and added again to the publication: another
+// pg_publication_rel row) has another shape; and the tables the stream does not carry now.
+// stream names the stream's publication on the source, its subscription on the target.
+func streamShapes(ctx context.Context, c *pgx.Conn, db string, side int, stream string) (map[string]string, map[string]bool, error) {
+	out, err := shapes(ctx, c, db)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := c.Query(ctx, carriedSQL[side], stream)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read what the stream carries: %w", err)
+	}
+	uncarried := map[string]bool{}
+	var schema, table string
+	var leaves *string
+	_, err = pgx.ForEachRow(rows, []any{&schema, &table, &leaves}, func() error {
+		name, l := qualify(db, ident(schema, table)), ""
+		if leaves != nil {
+			l = *leaves
+		}
+		if !carried(side, l) {
+			uncarried[name] = true
+		}
+		if shape, ok := out[name]; ok {
+			out[name] = fmt.Sprintf("%x", md5.Sum([]byte(shape+"|"+l)))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read what the stream carries: %w", err)
+	}
+	return out, uncarried, nil
+}
 
 // shapes reads shapeSQL on c, names qualified with db.
 func shapes(ctx context.Context, c *pgx.Conn, db string) (map[string]string, error) {
@@ -432,7 +540,7 @@ func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replicati
 		if err != nil {
 			return err
 		}
-		if side.shapes, err = shapes(ctx, c, db); err != nil {
+		if side.shapes, side.uncarried, err = streamShapes(ctx, c, db, i, [2]string{n.Publication, n.Subscription}[i]); err != nil {
 			return err
 		}
 		if i == 1 {
@@ -493,7 +601,7 @@ func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replicati
 			check.TargetRows, check.TargetChecksum = ds.Rows, ds.Checksum
 		}
 		k := changed[name]
-		if !inSrc || !inDst || !sides[1].published[name] || (k != nil && k.whole != "") {
+		if !inSrc || !inDst || !sides[1].published[name] || sides[0].uncarried[name] || sides[1].uncarried[name] || (k != nil && k.whole != "") {
 			out = append(out, check) // compared inside the freeze, in full
 			continue
 		}
@@ -846,10 +954,12 @@ func (e *Engine) changedByKeys(ctx context.Context, src, dst replication.Endpoin
 		return nil, nil, []string{fmt.Sprintf("%s: the %d table(s) verified ahead there are compared in full", why, len(g.checks))}, nil
 	}
 	var now [2]map[string]string
+	var uncarried [2]map[string]bool
 	for i, ep := range eps {
 		if err := with(ctx, ep, func(c *pgx.Conn) error {
 			var err error
-			now[i], err = shapes(ctx, c, g.db)
+			// The stream's publication and subscription have one name (verifiedSubscription).
+			now[i], uncarried[i], err = streamShapes(ctx, c, g.db, i, verifiedSubscription(g.slot))
 			return err
 		}); err != nil {
 			return nil, nil, nil, fmt.Errorf("on %s: %w", ep.Host, err)
@@ -868,6 +978,9 @@ func (e *Engine) changedByKeys(ctx context.Context, src, dst replication.Endpoin
 		switch {
 		case present[c.Table] != 2:
 			continue // missing on a side: compared in full, which says so
+		case uncarried[0][c.Table] || uncarried[1][c.Table]:
+			notes = append(notes, fmt.Sprintf("%s compared in full: the stream does not carry it (not in its publication on the source, or not ready in its subscription on the target)", c.Table))
+			continue
 		case !sameShape(c.Marker, now[0][c.Table]) || !sameShape(c.TargetMarker, now[1][c.Table]):
 			notes = append(notes, fmt.Sprintf("%s compared in full: its definition or storage changed since the verification ahead (DDL, TRUNCATE of a partition, VACUUM FULL)", c.Table))
 			continue

@@ -196,6 +196,7 @@ func TestKeysMarkers(t *testing.T) {
 	n := replication.NamesFor("0123456789abcdef0123456789").In("a database")
 	assert.Equal(t, verifySlot(n), verifyPublication(n), "slotChanges decodes through the publication of the slot's name")
 	assert.Equal(t, n.Subscription, verifiedSubscription(verifySlot(n)))
+	assert.Equal(t, n.Publication, verifiedSubscription(verifySlot(n)), "changedByKeys reads the stream's publication by that name too")
 	assert.LessOrEqual(t, len(verifySlot(n)), 63)
 
 	ahead := []replication.TableCheck{
@@ -259,4 +260,44 @@ func TestSkipGuard(t *testing.T) {
 	assert.Contains(t, skipGuardWhy("s", "h", was.String(), ""), "gone")
 	assert.Contains(t, skipGuardWhy("s", "h", "", was.String()), "not read ahead", "a marker from before the guard")
 	assert.Empty(t, skipGuardWhy("s", "h", noSkipStats, noSkipStats), "PostgreSQL 13 and 14 have no counts: the blind spot the docs state")
+}
+
+func TestARelationSentAgainWithAnotherKey(t *testing.T) {
+	// pgoutput sends a relation again after DDL (review V3): ALTER TABLE c DROP CONSTRAINT
+	// c_pkey, ADD PRIMARY KEY (b) between two changes of one decoding.
+	set := decode(t, "",
+		relationMsg(7, "public", "c", 'd', col{"a", true}, col{"b", false}),
+		insertMsg(7, tuple(s("1"), s("1001"))),
+		relationMsg(7, "public", "c", 'd', col{"a", false}, col{"b", true}),
+		insertMsg(7, tuple(s("5"), s("1005"))),
+		relationMsg(8, "public", "same", 'd', col{"id", true}),
+		insertMsg(8, tuple(s("1"))),
+		relationMsg(8, "public", "same", 'd', col{"id", true}), // sent again, same key
+		insertMsg(8, tuple(s("2"))),
+		relationMsg(9, "public", "full", 'd', col{"id", true}),
+		insertMsg(9, tuple(s("1"))),
+		relationMsg(9, "public", "full", 'f', col{"id", true}), // REPLICA IDENTITY FULL since
+	)
+	assert.Contains(t, set[`"public"."c"`].whole, "key columns changed")
+	assert.Empty(t, set[`"public"."c"`].keys)
+	assert.Empty(t, set[`"public"."same"`].whole)
+	assert.ElementsMatch(t, []string{"1", "2"}, keysOf(set[`"public"."same"`]))
+	assert.Contains(t, set[`"public"."full"`].whole, "FULL")
+
+	// Keys merged from an earlier decoding (Advance's) and a relation whose key changed since.
+	earlier := decode(t, "", relationMsg(7, "public", "c", 'd', col{"a", true}, col{"b", false}), insertMsg(7, tuple(s("1"), s("1001"))))
+	d := newDecoder("", earlier)
+	require.NoError(t, d.add(relationMsg(7, "public", "c", 'd', col{"a", false}, col{"b", true})))
+	require.NoError(t, d.add(insertMsg(7, tuple(s("5"), s("1005")))))
+	assert.Contains(t, earlier[`"public"."c"`].whole, "key columns changed")
+}
+
+func TestCarried(t *testing.T) {
+	assert.True(t, carried(0, "16500"), "published")
+	assert.True(t, carried(0, "16500.16501,16502"), "two leaves, one published twice")
+	assert.False(t, carried(0, "16500,-"), "a leaf not in the publication (a table created after the stream started)")
+	assert.True(t, carried(1, "r,r"))
+	assert.False(t, carried(1, "r,-"), "a partition created after the subscription: not in pg_subscription_rel")
+	assert.False(t, carried(1, "d"), "not ready")
+	assert.True(t, carried(0, ""), "a partitioned table without partitions")
 }
