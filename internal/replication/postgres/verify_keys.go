@@ -423,13 +423,13 @@ var carriedSQL = [2]string{
 	`SELECT n.nspname, c.relname, (SELECT string_agg(coalesce((SELECT string_agg(pr.oid::text, '.' ORDER BY pr.oid)
 		FROM pg_publication_rel pr JOIN pg_publication pb ON pb.oid = pr.prpubid
 		WHERE pb.pubname = $1 AND (pr.prrelid = p.relid OR pr.prrelid IN (SELECT relid FROM pg_partition_ancestors(p.relid)))), '-'), ',' ORDER BY p.relid)
-		FROM `+leavesSQL+`)
+		FROM ` + leavesSQL + `)
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition`,
 	`SELECT n.nspname, c.relname, (SELECT string_agg(coalesce((SELECT r.srsubstate::text FROM pg_subscription_rel r
 		JOIN pg_subscription s ON s.oid = r.srsubid
 		WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND r.srrelid = p.relid), '-'), ',' ORDER BY p.relid)
-		FROM `+leavesSQL+`)
+		FROM ` + leavesSQL + `)
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition`,
 }
