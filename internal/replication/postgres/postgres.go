@@ -33,6 +33,10 @@ type Engine struct {
 	// SessionWait bounds how long the verification inside the freeze waits for sessions its
 	// change markers cannot account for to end (default 10 s); past it every table is compared.
 	SessionWait time.Duration
+	// MaxKeys bounds the changed keys the verification from keys holds in memory for one
+	// database (default DefaultMaxKeys): past it the table holding the most is dropped to the
+	// comparison in full (verify_keys.go, decoder.shed).
+	MaxKeys int
 
 	mu sync.Mutex
 	// frozenAt is, per source (host:port), the server's clock once Freeze had made every

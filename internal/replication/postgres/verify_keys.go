@@ -66,6 +66,36 @@ func parseKeysMarker(m string) (slot, start, guard, shape string, ok bool) {
 // keyBatch is how many keys one lookup sends.
 var keyBatch = 20000
 
+// DefaultMaxKeys is the default of Engine.MaxKeys: the changed keys held for one database.
+// A key is kept as a Go string in a map (its text, 16 bytes of header, and the map's entry
+// and spare room: 60 to 100 bytes for an integer or UUID key), so two million keys hold
+// 120 to 200 MB; comparing them inside the freeze is 100 lookups of keyBatch keys per side.
+const DefaultMaxKeys = 2_000_000
+
+// keyShare is the share of a table's rows past which, once its changed keys need more than one
+// lookup batch, the freeze compares the table in full rather than by key: a lookup reads an
+// index path and a heap page per key in the keys' order, a full comparison reads the table
+// in order once, so past a tenth of the rows the lookups no longer save much and can cost
+// more.
+const keyShare = 10
+
+func (e *Engine) maxKeys() int {
+	if e.MaxKeys > 0 {
+		return e.MaxKeys
+	}
+	return DefaultMaxKeys
+}
+
+// manyKeys says why a table of rows rows with keys changed keys is compared in full inside
+// the freeze rather than by key ("" when by key): more keys than one lookup batch and than a
+// keyShare-th of its rows.
+func manyKeys(keys int, rows int64) string {
+	if keys <= keyBatch || int64(keys)*keyShare <= rows {
+		return ""
+	}
+	return fmt.Sprintf("%d changed keys, more than a tenth of its %d rows: one pass over the table costs less than a lookup per key", keys, rows)
+}
+
 // keyChanges is what a slot's changes did to one table.
 type keyChanges struct {
 	// whole says why the keys do not account for the table's changes ("" when they do): it was
@@ -112,14 +142,39 @@ func (s changeSet) merge(o changeSet) {
 // an update its new key and, when the key changed, the old one ('K'), a delete its old key; a
 // truncate, or a change of a table whose replica identity is FULL or nothing, makes the table
 // compared in full.
+//
+// At most max keys are held in set (0: no bound): past it, the table holding the most has its
+// keys dropped and is compared in full (review V11: the keys run from the verification ahead's
+// start, so a long wait for the freeze's approval makes them grow without end).
 type decoder struct {
 	db   string // the qualifier of the tables' names: "" without Endpoint.Databases
 	rels map[uint32]*pglogrepl.RelationMessage
 	set  changeSet
+	max  int // the bound on the keys held in set; 0: none
+	held int // the keys held in set
 }
 
-func newDecoder(db string, set changeSet) *decoder {
-	return &decoder{db: db, rels: map[uint32]*pglogrepl.RelationMessage{}, set: set}
+func newDecoder(db string, set changeSet, bound int) *decoder {
+	d := &decoder{db: db, rels: map[uint32]*pglogrepl.RelationMessage{}, set: set, max: bound}
+	for _, k := range set {
+		d.held += len(k.keys)
+	}
+	return d
+}
+
+// shed drops the keys of the table holding the most, which is then compared in full.
+func (d *decoder) shed() {
+	var most *keyChanges
+	for _, k := range d.set {
+		if most == nil || len(k.keys) > len(most.keys) {
+			most = k
+		}
+	}
+	if most == nil || len(most.keys) == 0 {
+		return
+	}
+	d.held -= len(most.keys)
+	most.drop(fmt.Sprintf("more changed keys than the %d the verification holds in memory", d.max))
 }
 
 func (d *decoder) add(data []byte) error {
@@ -232,7 +287,18 @@ func (d *decoder) key(id uint32, tuple *pglogrepl.TupleData) error {
 		k.drop("its key columns changed")
 		return nil
 	}
-	k.keys[strings.Join(parts, "\x00")] = true
+	key := strings.Join(parts, "\x00")
+	if k.keys[key] {
+		return nil
+	}
+	if d.max > 0 && d.held >= d.max {
+		d.shed()
+		if k.whole != "" {
+			return nil
+		}
+	}
+	k.keys[key] = true
+	d.held++
 	return nil
 }
 
@@ -372,7 +438,7 @@ func (e *Engine) VerifyAhead(ctx context.Context, src, dst replication.Endpoint,
 	}
 	var v replication.Verification
 	for _, st := range all {
-		checks, ok, err := aheadByKeys(ctx, st.srcEP, st.dEP, st.s.names, st.qualifier, st.start, st.guard, caughtUp)
+		checks, ok, err := aheadByKeys(ctx, st.srcEP, st.dEP, st.s.names, st.qualifier, st.start, st.guard, e.maxKeys(), caughtUp)
 		if err != nil {
 			return replication.Verification{}, fmt.Errorf("database %s: %w", st.s.db, err)
 		}
@@ -513,7 +579,7 @@ func shapes(ctx context.Context, c *pgx.Conn, db string) (map[string]string, err
 // before the source's snapshot), the keys the target's slot saw changed since B, the sums of
 // those keys' rows in the same snapshots, and the comparison of the rest. ok is false when the
 // target did not catch up in time.
-func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replication.Names, db, start, guard string, caughtUp func() (bool, error)) (_ []replication.TableCheck, ok bool, _ error) {
+func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replication.Names, db, start, guard string, maxKeys int, caughtUp func() (bool, error)) (_ []replication.TableCheck, ok bool, _ error) {
 	eps := [2]replication.Endpoint{src, dst}
 	var sides [2]*snapshotSide
 	defer func() {
@@ -578,7 +644,7 @@ func aheadByKeys(ctx context.Context, src, dst replication.Endpoint, n replicati
 		if err := keySession(ctx, c); err != nil {
 			return err
 		}
-		return readChanges(ctx, c, verifySlot(n), verifyPublication(n), false, newDecoder(db, changed))
+		return readChanges(ctx, c, verifySlot(n), verifyPublication(n), false, newDecoder(db, changed, maxKeys))
 	}); err != nil {
 		return nil, false, fmt.Errorf("on %s: %w", dst.Host, err)
 	}
@@ -844,7 +910,7 @@ func (e *Engine) slotChanges(ctx context.Context, ep replication.Endpoint, g *ke
 			return err
 		}
 		// The publication has the slot's name (verifySlot, verifyPublication).
-		if err := readChanges(ctx, c, slot, slot, consume, newDecoder(db, set)); err != nil {
+		if err := readChanges(ctx, c, slot, slot, consume, newDecoder(db, set, e.maxKeys())); err != nil {
 			return err
 		}
 		if !consume {
@@ -990,6 +1056,9 @@ func (e *Engine) changedByKeys(ctx context.Context, src, dst replication.Endpoin
 		case k == nil || len(k.keys) == 0:
 			c.Ahead = true
 			checks = append(checks, c)
+			continue
+		case manyKeys(len(k.keys), max(c.SourceRows, c.TargetRows)) != "":
+			notes = append(notes, fmt.Sprintf("%s compared in full: %s", c.Table, manyKeys(len(k.keys), max(c.SourceRows, c.TargetRows))))
 			continue
 		}
 		var hashes [2]map[string]string

@@ -86,7 +86,7 @@ func truncateMsg(ids ...uint32) []byte {
 func decode(t *testing.T, db string, msgs ...[]byte) changeSet {
 	t.Helper()
 	set := changeSet{}
-	d := newDecoder(db, set)
+	d := newDecoder(db, set, 0)
 	for _, m := range msgs {
 		require.NoError(t, d.add(m))
 	}
@@ -169,8 +169,48 @@ func TestTablesTheKeysCannotAccountFor(t *testing.T) {
 	assert.Contains(t, other[`"public"."truncated"`].whole, "truncated")
 }
 
+// The keys held are bounded (review V11): past the bound the table holding the most is
+// dropped to the comparison in full, its keys freed; a key seen again costs nothing; the keys
+// of a set carried from Advance count.
+func TestTheKeysHeldAreBounded(t *testing.T) {
+	set := changeSet{}
+	d := newDecoder("", set, 3)
+	for _, m := range [][]byte{
+		relationMsg(1, "public", "accounts", 'd', col{"aid", true}),
+		relationMsg(2, "public", "ledger", 'd', col{"id", true}),
+		insertMsg(1, tuple(s("1"))), insertMsg(1, tuple(s("2"))),
+		insertMsg(2, tuple(s("10"))),
+		insertMsg(2, tuple(s("10"))), // seen again: still 3 held
+	} {
+		require.NoError(t, d.add(m))
+	}
+	assert.Equal(t, 3, d.held)
+	assert.Empty(t, set[`"public"."accounts"`].whole, "at the bound, not past it")
+	require.NoError(t, d.add(insertMsg(2, tuple(s("11"))))) // a fourth key: accounts, holding the most, goes
+	assert.Contains(t, set[`"public"."accounts"`].whole, "more changed keys than the 3")
+	assert.Empty(t, set[`"public"."accounts"`].keys)
+	assert.ElementsMatch(t, []string{"10", "11"}, keysOf(set[`"public"."ledger"`]))
+	require.NoError(t, d.add(insertMsg(1, tuple(s("3")))), "a table dropped takes no more keys")
+	assert.Equal(t, 2, d.held)
+
+	// The set Advance consumed counts from the start.
+	carried := newDecoder("", set, 3)
+	assert.Equal(t, 2, carried.held)
+	for _, m := range [][]byte{relationMsg(2, "public", "ledger", 'd', col{"id", true}), insertMsg(2, tuple(s("12"))), insertMsg(2, tuple(s("13")))} {
+		require.NoError(t, carried.add(m))
+	}
+	assert.Contains(t, set[`"public"."ledger"`].whole, "more changed keys than the 3", "the table holding the most is the one growing")
+	assert.Zero(t, carried.held)
+}
+
+func TestManyKeysAreComparedInFull(t *testing.T) {
+	assert.Empty(t, manyKeys(keyBatch, 1), "one lookup batch is always by key")
+	assert.Empty(t, manyKeys(keyBatch+1, 10*int64(keyBatch+1)), "a tenth of the rows")
+	assert.Contains(t, manyKeys(keyBatch+1, 10*int64(keyBatch+1)-1), "more than a tenth of its")
+}
+
 func TestAChangeBeforeItsRelationIsAnError(t *testing.T) {
-	d := newDecoder("", changeSet{})
+	d := newDecoder("", changeSet{}, 0)
 	assert.ErrorContains(t, d.add(insertMsg(9, tuple(s("1")))), "before its relation message")
 }
 
@@ -286,7 +326,7 @@ func TestARelationSentAgainWithAnotherKey(t *testing.T) {
 
 	// Keys merged from an earlier decoding (Advance's) and a relation whose key changed since.
 	earlier := decode(t, "", relationMsg(7, "public", "c", 'd', col{"a", true}, col{"b", false}), insertMsg(7, tuple(s("1"), s("1001"))))
-	d := newDecoder("", earlier)
+	d := newDecoder("", earlier, 0)
 	require.NoError(t, d.add(relationMsg(7, "public", "c", 'd', col{"a", false}, col{"b", true})))
 	require.NoError(t, d.add(insertMsg(7, tuple(s("5"), s("1005")))))
 	assert.Contains(t, earlier[`"public"."c"`].whole, "key columns changed")
