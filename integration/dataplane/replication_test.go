@@ -2,6 +2,7 @@ package dataplane_test
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
 )
@@ -153,7 +156,8 @@ func TestLogicalReplicationAfterReboot(t *testing.T) {
 }
 
 // TestMariaDBReplicationWithRDSProcedures: the master user, who has no SUPER, sets up binlog
-// replication between two MariaDB instances with RDS's mysql.rds_* procedures.
+// replication between two MariaDB instances with RDS's mysql.rds_* procedures, and reads the
+// replica's status through mysql.rds_replica_status, SHOW SLAVE STATUS being refused to it.
 func TestMariaDBReplicationWithRDSProcedures(t *testing.T) {
 	e := start(t, dataplane.MariaDB)
 	srcInst := e.create("shop-src", "mariadb")
@@ -216,6 +220,22 @@ func TestMariaDBReplicationWithRDSProcedures(t *testing.T) {
 		return n
 	}
 	e.eventually("the row written on the source arrives", func() bool { return count("replicated") == 1 })
+	// RDS for MariaDB 10.5+ grants the master user no REPLICA MONITOR: SHOW SLAVE STATUS is
+	// refused, mysql.rds_replica_status answers instead, and the engine reads the status so.
+	for _, q := range []string{"SHOW SLAVE STATUS", "SHOW REPLICA STATUS"} {
+		var me *mysql.MySQLError
+		rows, err := dst.QueryContext(e.ctx, q)
+		if err == nil {
+			rows.Close()
+		}
+		if !errors.As(err, &me) || me.Number != 1227 {
+			t.Fatalf("%s as the master user: %v, want access denied (1227)", q, err)
+		}
+	}
+	st, err := e.binlogConn(dstInst).ReplicaStatus(e.ctx)
+	if err != nil || !st.Configured || !st.SQLRunning || st.SourceUser != "repl" || st.Executed.Pos == 0 {
+		t.Fatalf("the engine's replica status as the master user: %+v, %v", st, err)
+	}
 	execAll(dst, "CALL mysql.rds_stop_replication")
 	execAll(src, "INSERT INTO t VALUES ('stopped')")
 	execAll(dst, "CALL mysql.rds_start_replication")

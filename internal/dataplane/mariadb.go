@@ -163,11 +163,12 @@ func (s *Server) mariaCreate(ctx context.Context, spec Spec) error {
 }
 
 // masterPrivileges is RDS for MariaDB's master user grant (RDS user guide, "Master user account
-// privileges": MariaDB). BINLOG MONITOR and SLAVE MONITOR are MariaDB 10.5+'s names of what
-// REPLICATION CLIENT covered.
+// privileges": MariaDB), REPLICATION CLIENT being BINLOG MONITOR in MariaDB 10.5 and later. It
+// has no SLAVE MONITOR (REPLICA MONITOR): SHOW SLAVE STATUS is refused to the master user, who
+// calls mysql.rds_replica_status instead (RDS user guide, "mysql.rds_replica_status").
 const masterPrivileges = "SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, REFERENCES, INDEX, ALTER, " +
-	"SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR, " +
-	"CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT, TRIGGER"
+	"SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, REPLICATION CLIENT, " +
+	"CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT, TRIGGER, REPLICATION SLAVE"
 
 func mariaUser(name string) string { return quoteLiteral(name) + "@'%'" }
 

@@ -76,6 +76,14 @@ var rdsProcedures = []string{
 	  SELECT 'Slave is down or disabled' AS Message;
 	END`,
 
+	// The master user has no SLAVE MONITOR (masterPrivileges): this is how it reads the replica
+	// status. RDS's answers with Source/Replica column names (its user guide's example), this
+	// one with SHOW SLAVE STATUS's own; the tool reads either.
+	`CREATE DEFINER='rdsadmin'@'localhost' PROCEDURE mysql.rds_replica_status()
+	BEGIN
+	  SHOW SLAVE STATUS;
+	END`,
+
 	`CREATE DEFINER='rdsadmin'@'localhost' PROCEDURE mysql.rds_reset_external_master()
 	BEGIN
 	  STOP SLAVE;

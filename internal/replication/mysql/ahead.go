@@ -232,11 +232,11 @@ func (c *Conn) changeMarker(ctx context.Context) (string, error) {
 	if logBin != 1 {
 		return "", nil
 	}
-	st, err := c.rowMap(ctx, "SHOW SLAVE STATUS")
+	st, err := c.ReplicaStatus(ctx)
 	if err != nil {
 		return "", err
 	}
-	own := st != nil && strings.HasPrefix(st["Master_User"], replication.Prefix)
+	own := st.Configured && strings.HasPrefix(st.SourceUser, replication.Prefix)
 	p, err := c.MasterStatus(ctx)
 	if err != nil {
 		return "", err

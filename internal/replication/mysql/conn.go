@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	driver "github.com/go-sql-driver/mysql"
@@ -56,6 +57,9 @@ func (e Endpoint) Addr() string { return net.JoinHostPort(e.Host, strconv.Itoa(e
 type Conn struct {
 	db   *sql.DB
 	addr string
+	// statusByProcedure: SHOW REPLICA STATUS was refused here, mysql.rds_replica_status
+	// answers instead (ReplicaStatus).
+	statusByProcedure atomic.Bool
 }
 
 // Open connects to the endpoint and checks that the server answers.

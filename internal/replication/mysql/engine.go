@@ -389,11 +389,8 @@ func (e *Engine) Cleanup(ctx context.Context, ep replication.Endpoint, n replica
 }
 
 func (c *Conn) replicaUser(ctx context.Context) (string, error) {
-	m, err := c.rowMap(ctx, "SHOW SLAVE STATUS")
-	if err != nil || m == nil {
-		return "", err
-	}
-	return m["Master_User"], nil
+	st, err := c.ReplicaStatus(ctx)
+	return st.SourceUser, err
 }
 
 // Leftovers lists the tool's replication users on ep and a replication that runs as one.

@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -69,7 +70,8 @@ type ReplicaStatus struct {
 	Configured bool // a source is set
 	SourceHost string
 	SourcePort int
-	IORunning  bool // Slave_IO_Running Yes: connected to the source
+	SourceUser string // the replication user on the source (Master_User)
+	IORunning  bool   // Slave_IO_Running Yes: connected to the source
 	// IOConnecting is Slave_IO_Running Connecting: the I/O thread runs but is not connected
 	// to its source (connecting for the first time, or again after losing its connection,
 	// perhaps waiting MASTER_CONNECT_RETRY after a failed attempt, Last_IO_Error set).
@@ -112,19 +114,55 @@ func (s ReplicaStatus) Broken() string {
 func (s ReplicaStatus) Lost() bool { return s.LastIOErrno == errBinlogGone && !s.IORunning }
 
 // ReplicaStatus reads SHOW REPLICA STATUS (MySQL 8.0.22 and later, MariaDB 10.5.1 and later;
-// MySQL 8.4 knows no other), or SHOW SLAVE STATUS on a server older than that (statusFrom reads
-// either's columns).
+// MySQL 8.4 knows no other), SHOW SLAVE STATUS on a server older than that, or CALL
+// mysql.rds_replica_status where the master user may run neither (statusFrom reads the columns
+// of any of them): RDS for MariaDB 10.5 and later do not grant the master user the privilege
+// these statements need there (REPLICA MONITOR) and offer that procedure instead (RDS user
+// guide, "mysql.rds_replica_status"). The statement is chosen by the server's refusal, not by
+// its version: once refused, the connection calls the procedure from then on.
 func (c *Conn) ReplicaStatus(ctx context.Context) (ReplicaStatus, error) {
+	if c.statusByProcedure.Load() {
+		return c.replicaStatusBy(ctx, rdsReplicaStatus)
+	}
 	m, err := c.rowMap(ctx, "SHOW REPLICA STATUS")
-	var me *driver.MySQLError
-	if errors.As(err, &me) && me.Number == errParse {
+	if isServerError(err, errParse) {
 		m, err = c.rowMap(ctx, "SHOW SLAVE STATUS")
+	}
+	if isServerError(err, errSpecificAccessDenied) {
+		st, perr := c.replicaStatusBy(ctx, rdsReplicaStatus)
+		if perr != nil {
+			return ReplicaStatus{}, fmt.Errorf("%w; and %w", err, perr)
+		}
+		c.statusByProcedure.Store(true)
+		return st, nil
 	}
 	if err != nil || m == nil {
 		return ReplicaStatus{}, err
 	}
 	return statusFrom(m), nil
 }
+
+// rdsReplicaStatus is RDS for MariaDB's procedure answering as SHOW REPLICA STATUS does, for a
+// master user refused that statement (MariaDB 10.5 and later).
+const rdsReplicaStatus = "CALL mysql.rds_replica_status"
+
+func (c *Conn) replicaStatusBy(ctx context.Context, q string) (ReplicaStatus, error) {
+	m, err := c.rowMap(ctx, q)
+	if err != nil || m == nil {
+		return ReplicaStatus{}, err
+	}
+	return statusFrom(m), nil
+}
+
+// isServerError reports a server error of that number.
+func isServerError(err error, number uint16) bool {
+	var me *driver.MySQLError
+	return errors.As(err, &me) && me.Number == number
+}
+
+// errSpecificAccessDenied is ER_SPECIFIC_ACCESS_DENIED_ERROR ("Access denied; you need (at
+// least one of) the ... privilege(s) for this operation").
+const errSpecificAccessDenied = 1227
 
 // errParse is ER_PARSE_ERROR: a server older than SHOW REPLICA STATUS.
 const errParse = 1064
@@ -145,6 +183,7 @@ func statusFrom(m map[string]string) ReplicaStatus {
 	st := ReplicaStatus{Configured: col("Source_Host", "Master_Host") != ""}
 	st.SourceHost = col("Source_Host", "Master_Host")
 	st.SourcePort, _ = strconv.Atoi(col("Source_Port", "Master_Port"))
+	st.SourceUser = col("Source_User", "Master_User")
 	io := col("Replica_IO_Running", "Slave_IO_Running")
 	st.IORunning = strings.EqualFold(io, "Yes")
 	st.IOConnecting = strings.EqualFold(io, "Connecting")
