@@ -203,6 +203,54 @@ func TestClusterAttachments(t *testing.T) {
 	assert.Equal(t, []string{"s3Import=" + s3ImportRole}, cl.Settings.AssociatedRoles)
 }
 
+// TestClusterAttachmentsThatStayWithTheSource: besides an RDS Proxy, a zero-ETL integration,
+// a blue/green deployment, a started activity stream and a cross-region Aurora replica
+// cluster stay with the source cluster when the cutover retires it: each is refused at
+// preflight, before any side effect, with the command that detaches it.
+func TestClusterAttachmentsThatStayWithTheSource(t *testing.T) {
+	cases := []struct {
+		name   string
+		attach func(e *env, src auroraSource)
+		says   []string
+	}{
+		{"integration", func(e *env, _ auroraSource) {
+			e.h.Attach(region, rdssim.Attachment{Kind: rdssim.AttachIntegration, Source: "shop", Cluster: true, Name: "to-redshift"})
+		}, []string{"DB cluster shop has zero-ETL integration to-redshift", "aws rds delete-integration --integration-identifier to-redshift"}},
+		{"blue-green", func(e *env, _ auroraSource) {
+			e.h.Attach(region, rdssim.Attachment{Kind: rdssim.AttachBlueGreen, Source: "shop", Cluster: true, Name: "upgrade"})
+		}, []string{"blue/green deployment bgd-", "aws rds delete-blue-green-deployment"}},
+		{"activity-stream", func(e *env, _ auroraSource) {
+			e.h.Attach(region, rdssim.Attachment{Kind: rdssim.AttachActivityStream, Source: "shop", Cluster: true})
+		}, []string{"database activity stream (started)", "aws rds stop-activity-stream --resource-arn arn:aws:rds:us-east-1:"}},
+		{"replica-cluster", func(e *env, src auroraSource) {
+			_, err := e.h.RDS(otherRegion).CreateDBCluster(context.Background(), &rds.CreateDBClusterInput{DBClusterIdentifier: aws.String("shop-eu"),
+				Engine: aws.String("aurora-mysql"), ReplicationSourceIdentifier: aws.String(src.cluster.ARN), SourceRegion: aws.String(region)})
+			require.NoError(e.t, err)
+			e.h.Advance(time.Hour)
+		}, []string{"Aurora read replica cluster shop-eu in " + otherRegion, "aws rds promote-read-replica-db-cluster --region " + otherRegion + " --db-cluster-identifier shop-eu"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.createKey("alias/shop")
+			tc.attach(e, shopCluster(e))
+			before := e.h.Calls()
+			eng := e.engine(fixedID, workflow.AutoApprove)
+			_, perr := eng.Plan(e.ctx(), clusterRequest("shop", "alias/shop"))
+			require.Error(t, perr, "plan shows the refusal too")
+			_, err := eng.Migrate(e.ctx(), clusterRequest("shop", "alias/shop"))
+			require.Error(t, err)
+			for _, s := range tc.says {
+				assert.Contains(t, err.Error(), s)
+			}
+			assert.Contains(t, workflow.NextOf(err), "rdsencrypt plan --cluster shop --kms-key alias/shop")
+			assert.NotContains(t, err.Error(), "\n")
+			assertNoMutatingCalls(t, before, e.h.Calls())
+		})
+	}
+}
+
 func stepNames(p *workflow.Plan) []string {
 	var out []string
 	for _, s := range p.Steps {

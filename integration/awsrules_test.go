@@ -629,3 +629,175 @@ func TestBatchNeedsTheIAMAuthAcknowledgement(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterIAMAuthNeedsAnAcknowledgementUnattended: for an Aurora cluster the rds-db:connect
+// policies name the cluster's resource id (dbuser:cluster-…/*): the plan names it, an
+// unattended run without the acknowledgement is refused before any side effect, and the
+// cutover approval names the old and new cluster resource ids.
+func TestClusterIAMAuthNeedsAnAcknowledgementUnattended(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/shop")
+	src := shopCluster(e)
+	require.True(t, src.cluster.Settings.IAMDatabaseAuthenticationEnabled)
+	require.True(t, strings.HasPrefix(src.cluster.ResourceID, "cluster-"), src.cluster.ResourceID)
+	req := clusterRequest("shop", "alias/shop")
+
+	plan, err := e.engine("", nil).Plan(e.ctx(), req)
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(plan.Warnings, "\n"),
+		"arn:aws:rds-db:us-east-1:"+e.h.Sim.AccountID()+":dbuser:"+src.cluster.ResourceID+"/*")
+	assert.Equal(t, []string{workflow.AckIAMAuth}, plan.Acknowledgements)
+
+	before := e.h.Calls()
+	_, err = e.engine(fixedID, workflow.AutoApproveAcknowledging()).Migrate(e.ctx(), req)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "shop has IAM database authentication on")
+	assert.Contains(t, workflow.NextOf(err), "--acknowledge-iam-auth")
+	assertNoMutatingCalls(t, before, e.h.Calls())
+
+	var cutover workflow.Approval
+	acked := workflow.AutoApproveAcknowledging(workflow.AckIAMAuth)
+	rec := struct {
+		workflow.Approver
+		workflow.Acknowledger
+	}{workflow.ApproverFunc(func(ctx context.Context, a workflow.Approval) (workflow.Decision, error) {
+		if a.Step == workflow.StepRenameSource {
+			cutover = a
+		}
+		return acked.Approve(ctx, a)
+	}), acked.(workflow.Acknowledger)}
+	rep, err := e.engine(fixedID, rec).Migrate(e.ctx(), req)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	got := e.describeAurora("shop").cluster
+	require.NotEqual(t, src.cluster.ResourceID, got.ResourceID)
+	details := strings.Join(cutover.Details, "\n")
+	assert.Contains(t, details, "from "+src.cluster.ResourceID+" to "+got.ResourceID)
+	assert.Contains(t, details, "dbuser:"+got.ResourceID+"/*")
+}
+
+// TestReplicaIAMAuthNeedsAnAcknowledgementUnattended: a read replica with IAM database
+// authentication on (the primary without) gets its own plan warning naming its resource id,
+// and an unattended run needs the acknowledgement for it too; with it, the new replica keeps
+// IAM authentication.
+func TestReplicaIAMAuthNeedsAnAcknowledgementUnattended(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.createKey("alias/ledger")
+	e.createInstance(simpleSource("ledger"))
+	_, err := e.rds.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("ledger-r1"),
+		SourceDBInstanceIdentifier: aws.String("ledger")})
+	require.NoError(t, err)
+	e.h.Advance(2 * time.Hour)
+	_, err = e.rds.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("ledger-r1"),
+		EnableIAMDatabaseAuthentication: aws.Bool(true), ApplyImmediately: aws.Bool(true)})
+	require.NoError(t, err)
+	e.h.Advance(time.Hour)
+	replica := e.describe("ledger-r1")
+	require.True(t, replica.Settings.IAMDatabaseAuthenticationEnabled)
+	require.False(t, e.describe("ledger").Settings.IAMDatabaseAuthenticationEnabled)
+	req := workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/ledger"}
+
+	plan, err := e.engine("", nil).Plan(e.ctx(), req)
+	require.NoError(t, err)
+	warnings := strings.Join(plan.Warnings, "\n")
+	assert.Contains(t, warnings, "the read replica ledger-r1's resource id "+replica.ResourceID)
+	assert.Contains(t, warnings, "dbuser:"+replica.ResourceID+"/*")
+	assert.Equal(t, []string{workflow.AckIAMAuth}, plan.Acknowledgements)
+
+	before := e.h.Calls()
+	_, err = e.engine(fixedID, workflow.AutoApproveAcknowledging()).Migrate(e.ctx(), req)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "needs --acknowledge-iam-auth")
+	assertNoMutatingCalls(t, before, e.h.Calls())
+
+	rep, err := e.engine(fixedID, workflow.AutoApproveAcknowledging(workflow.AckIAMAuth)).Migrate(e.ctx(), req)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	got := e.describe("ledger-r1")
+	assert.NotEqual(t, replica.ResourceID, got.ResourceID)
+	assert.True(t, got.Settings.StorageEncrypted)
+	assert.True(t, got.Settings.IAMDatabaseAuthenticationEnabled)
+}
+
+// TestClusterPreflightRefusesWhatAWSCannotRestore: on the cluster route too, an Aurora engine
+// version AWS no longer offers is refused at preflight, before any side effect.
+func TestClusterPreflightRefusesWhatAWSCannotRestore(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/shop")
+	src := shopCluster(e)
+	version := src.cluster.Settings.EngineVersion
+	e.h.Sim.RetireEngineVersion("aurora-mysql", version)
+	before := e.h.Calls()
+	_, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), clusterRequest("shop", "alias/shop"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "shop runs aurora-mysql "+version+", which AWS no longer offers")
+	assert.Contains(t, workflow.NextOf(err), "describe-db-engine-versions --engine aurora-mysql")
+	assertNoMutatingCalls(t, before, e.h.Calls())
+	assert.Positive(t, e.h.Calls()["DescribeDBEngineVersions"]-before["DescribeDBEngineVersions"])
+}
+
+// TestOracleMountedReplicaStaysMounted: an Oracle read replica in mounted mode (ReplicaMode,
+// which CreateDBInstanceReadReplica defaults to open-read-only) is re-created mounted, and
+// parity compares the mode.
+func TestOracleMountedReplicaStaysMounted(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/erp")
+	in := simpleSource("erp")
+	in.Engine, in.EngineVersion, in.LicenseModel = aws.String("oracle-ee"), nil, aws.String("bring-your-own-license")
+	in.DBInstanceClass, in.MasterUsername = aws.String("db.m5.large"), aws.String("admin")
+	e.createInstance(in)
+	_, err := e.rds.CreateDBInstanceReadReplica(context.Background(), &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("erp-standby"),
+		SourceDBInstanceIdentifier: aws.String("erp"), ReplicaMode: rdstypes.ReplicaModeMounted})
+	require.NoError(t, err)
+	e.h.Advance(2 * time.Hour)
+	old := e.describe("erp-standby")
+	require.Equal(t, "mounted", old.Settings.ReplicaMode)
+
+	rep, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "erp", KmsKey: "alias/erp"})
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusCompleted, rep.Status)
+	assert.Empty(t, rep.Parity.Differences)
+	got := e.describe("erp-standby")
+	assert.NotEqual(t, old.ResourceID, got.ResourceID, "replaced")
+	assert.True(t, got.Settings.StorageEncrypted)
+	assert.Equal(t, "mounted", got.Settings.ReplicaMode)
+	assertSameSettings(t, old.Settings, got.Settings, "erp-standby")
+}
+
+// TestSQLServerWithAReplicaMigrates: an RDS for SQL Server Enterprise Edition instance with a
+// same-region read replica (SQL Server has no cross-region replicas): neither the restore nor
+// the replica's re-creation may send a storage parameter, the snapshot's and the source's
+// storage apply.
+func TestSQLServerWithAReplicaMigrates(t *testing.T) {
+	for _, order := range []string{workflow.ReplicasAfterCutover, workflow.ReplicasBeforeCutover} {
+		t.Run(order, func(t *testing.T) {
+			e := newEnv(t)
+			e.createKey("alias/erp")
+			in := simpleSource("erp")
+			in.Engine, in.EngineVersion, in.LicenseModel = aws.String("sqlserver-ee"), nil, aws.String("license-included")
+			in.DBInstanceClass, in.MasterUsername, in.AllocatedStorage = aws.String("db.m5.xlarge"), aws.String("admin"), aws.Int32(200)
+			in.StorageType, in.Iops = aws.String("io1"), aws.Int32(4000)
+			src := e.createInstance(in)
+			_, err := e.rds.CreateDBInstanceReadReplica(context.Background(), &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("erp-read"),
+				SourceDBInstanceIdentifier: aws.String("erp")})
+			require.NoError(t, err)
+			e.h.Advance(2 * time.Hour)
+			old := e.describe("erp-read")
+
+			rep, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), workflow.MigrateRequest{Region: region, Source: "erp", KmsKey: "alias/erp",
+				Options: workflow.RunOptions{Replicas: order}})
+			require.NoError(t, err)
+			assert.Equal(t, workflow.StatusCompleted, rep.Status)
+			assert.Empty(t, rep.Parity.Differences)
+			got := e.describe("erp")
+			assert.True(t, got.Settings.StorageEncrypted)
+			assertSameSettings(t, src.Settings, got.Settings, "erp")
+			r := e.describe("erp-read")
+			assert.NotEqual(t, old.ResourceID, r.ResourceID, "replica replaced")
+			assert.True(t, r.Settings.StorageEncrypted)
+			assertSameSettings(t, old.Settings, r.Settings, "erp-read")
+			assert.Equal(t, "erp", lastPart(r.ReplicaSource))
+		})
+	}
+}

@@ -507,3 +507,27 @@ func waitForStatus(t *testing.T, store *workflow.Store, id, status string) {
 	}
 	t.Fatalf("migration %s never reached %s", id, status)
 }
+
+// --yes on a source with IAM database authentication on is refused before any change unless
+// --acknowledge-iam-auth is given: the flag reaches the engine's approver.
+func TestAcknowledgeIAMAuthFlag(t *testing.T) {
+	c := newCLI(t, 20000)
+	fleet := `{"Regions": {"us-east-1": {
+		"Keys": [{"Description": "cli test key", "Aliases": ["alias/cli"]}],
+		"Instances": [{"DBInstanceIdentifier": "ledger", "DBInstanceClass": "db.t3.medium", "Engine": "postgres",
+			"EngineVersion": "16.6", "MasterUsername": "postgres", "MasterUserPassword": "cli-Passw0rd-x",
+			"AllocatedStorage": 20, "BackupRetentionPeriod": 7, "EnableIAMDatabaseAuthentication": true}]}}}`
+	require.NoError(t, c.h.Sim.LoadFixture(strings.NewReader(fleet)))
+
+	before := c.h.Calls()
+	_, stderr, code := c.run("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes", "--freeze", "none")
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, stderr, "ledger has IAM database authentication on and its resource id changes: an unattended run needs --acknowledge-iam-auth")
+	assert.Contains(t, stderr, "--yes --acknowledge-iam-auth")
+	assert.Empty(t, mutatingCalls(before, c.h.Calls()))
+
+	_, stderr, code = c.run("migrate", "--db", "ledger", "--kms-key", "alias/cli", "--yes", "--freeze", "none", "--acknowledge-iam-auth")
+	require.Equal(t, exitOK, code, stderr)
+	_, encrypted := c.instanceIDs()
+	assert.True(t, encrypted["ledger"])
+}

@@ -356,3 +356,62 @@ func TestClusterDatabaseInsightsAndDomain(t *testing.T) {
 	wait("carried")
 	assert.Empty(t, describeCluster(t, c, "carried").DomainMemberships)
 }
+
+// DeleteDBInstance and DeleteDBCluster remove the automated backups with the resource unless
+// told DeleteAutomatedBackups=false (SDK v1.133.0 doc comments of
+// DeleteDBInstanceInput.DeleteAutomatedBackups and DeleteDBClusterInput.DeleteAutomatedBackups:
+// "The default is to remove automated backups immediately after the DB instance [cluster] is
+// deleted"); a final snapshot does not change that.
+func TestDeleteAutomatedBackupsDefaultsToRemovingThem(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		keep *bool
+	}{{"unset", nil}, {"true", aws.Bool(true)}, {"false", aws.Bool(false)}} {
+		keep, kept := tc.keep, tc.keep != nil && !*tc.keep
+		h := manual(t)
+		c := h.RDS("us-east-1")
+
+		inst := createAvailable(t, h, c, mysqlInput("db"))
+		automated := func() int {
+			out, err := c.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{SnapshotType: aws.String("automated")})
+			require.NoError(t, err)
+			n := 0
+			for _, sn := range out.DBSnapshots {
+				if aws.ToString(sn.DbiResourceId) == aws.ToString(inst.DbiResourceId) {
+					n++
+				}
+			}
+			return n
+		}
+		require.Positive(t, automated(), "the initial backup")
+		_, err := c.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String("db"),
+			FinalDBSnapshotIdentifier: aws.String("db-final"), DeleteAutomatedBackups: keep})
+		require.NoError(t, err)
+		h.Advance(2 * time.Hour)
+		_, err = c.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("db")})
+		require.Equal(t, "DBInstanceNotFound", apiCode(t, err))
+		assert.Equal(t, kept, automated() > 0, "DeleteAutomatedBackups %s: instance backups kept", tc.name)
+
+		cl := createCluster(t, h, c, auroraMySQLInput("shop"))
+		clusterAutomated := func() int {
+			out, err := c.DescribeDBClusterSnapshots(ctx, &rds.DescribeDBClusterSnapshotsInput{SnapshotType: aws.String("automated")})
+			require.NoError(t, err)
+			n := 0
+			for _, sn := range out.DBClusterSnapshots {
+				if aws.ToString(sn.DbClusterResourceId) == aws.ToString(cl.DbClusterResourceId) {
+					n++
+				}
+			}
+			return n
+		}
+		require.Positive(t, clusterAutomated(), "the initial backup")
+		_, err = c.DeleteDBCluster(ctx, &rds.DeleteDBClusterInput{DBClusterIdentifier: aws.String("shop"),
+			FinalDBSnapshotIdentifier: aws.String("shop-final"), DeleteAutomatedBackups: keep})
+		require.NoError(t, err)
+		h.Advance(2 * time.Hour)
+		_, err = c.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String("shop")})
+		require.Equal(t, "DBClusterNotFoundFault", apiCode(t, err))
+		assert.Equal(t, kept, clusterAutomated() > 0, "DeleteAutomatedBackups %s: cluster backups kept", tc.name)
+	}
+}
