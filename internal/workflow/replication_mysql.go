@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
@@ -21,6 +22,36 @@ import (
 // unfreeze lifts read_only on both.
 
 const readOnlyParameter = "read_only"
+
+// mysqlRenamedProcedures says why the replication strategy refuses an RDS for MySQL source of
+// version 8.4 or later ("" otherwise): RDS for MySQL 8.4 has only the _source names of the
+// replication procedures the engine calls under their _master names (mysql.rds_set_external_master
+// became rds_set_external_source, rds_reset_external_master rds_reset_external_source: RDS user
+// guide, "Configuring, starting, and stopping binary log (binlog) replication"), and MySQL 8.4
+// removed SHOW MASTER STATUS, which the engine reads (docs/replication-mysql.md#mysql-84). The
+// target is restored from the source's snapshot, so it runs the same version.
+func mysqlRenamedProcedures(src *model.Instance) string {
+	if src.Settings.Engine != "mysql" {
+		return ""
+	}
+	major, minor, ok := majorMinor(src.Settings.EngineVersion)
+	if !ok || major < 8 || major == 8 && minor < 4 {
+		return ""
+	}
+	return fmt.Sprintf("%s runs MySQL %s: RDS for MySQL 8.4 and later renamed the replication procedures this rdsencrypt calls (mysql.rds_set_external_master, rds_reset_external_master) and MySQL 8.4 removed SHOW MASTER STATUS, "+
+		"so the replication strategy supports MySQL 8.0 only; --strategy snapshot migrates it", src.ID, src.Settings.EngineVersion)
+}
+
+// majorMinor reads the first two numbers of an engine version ("8.4.3": 8, 4).
+func majorMinor(version string) (int, int, bool) {
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) < 2 {
+		return 0, 0, false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(parts[1])
+	return major, minor, err1 == nil && err2 == nil
+}
 
 // usesGroupFreeze reports whether this run's engine freezes through the parameter group.
 func usesGroupFreeze(st *State) bool {

@@ -57,6 +57,8 @@ func (e *Engine) replicationUsable(ctx context.Context, in *instancePlanInput) (
 		// MySQL, MariaDB: the target is a binlog replica of the source; its own read replicas
 		// receive the stream only through its binary log (docs/replication.md#read-replicas).
 		return "the source has read replicas, which this rdsencrypt's " + family + " replication engine cannot recreate", nil, false, nil
+	case mysqlRenamedProcedures(in.src) != "":
+		return mysqlRenamedProcedures(in.src), nil, false, nil // replication_mysql.go
 	case startsFromReplica(in.src.Settings.Engine) && in.src.MasterUserSecretARN != "":
 		// The start position is read from a temporary read replica (replication_position.go),
 		// and RDS refuses one of a MySQL instance whose master password Secrets Manager

@@ -79,3 +79,32 @@ func TestMySQLWithManagedPasswordFallsBackToSnapshot(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "no way to obtain the master password", reason)
 }
+
+// RDS for MySQL 8.4 and later have only the _source names of the replication procedures the
+// engine calls by their _master names, and no SHOW MASTER STATUS: the replication strategy
+// refuses such a source at plan, auto falls back to the snapshot strategy saying why, and
+// --strategy replication is refused in one line naming --strategy snapshot. MySQL 8.0 and
+// MariaDB pass this check (the next precondition speaks). On the old code an 8.4 source went on
+// to the next precondition like 8.0.
+func TestMySQL84FallsBackToSnapshot(t *testing.T) {
+	ctx := context.Background()
+	e := &Engine{Replication: map[string]replication.Engine{"mysql": fakeEngine{}}}
+	for _, version := range []string{"8.4.3", "9.1.0"} {
+		in := &instancePlanInput{src: &model.Instance{ID: "orders", Region: "us-east-1", Endpoint: "orders.example",
+			Settings: model.InstanceSettings{Engine: "mysql", EngineVersion: version}}}
+		require.NoError(t, e.chooseStrategy(ctx, in, StrategyAuto))
+		assert.Equal(t, StrategySnapshot, in.strategy, version)
+		assert.Contains(t, in.strategyReason, "auto chose snapshot: orders runs MySQL "+version+": RDS for MySQL 8.4 and later renamed the replication procedures")
+		err := e.chooseStrategy(ctx, in, StrategyReplication)
+		require.Error(t, err, version)
+		assert.NotContains(t, err.Error(), "\n")
+		assert.Contains(t, err.Error(), "--strategy snapshot")
+		assert.Contains(t, err.Error(), "MySQL "+version)
+	}
+	for _, s := range []model.InstanceSettings{{Engine: "mysql", EngineVersion: "8.0.39"}, {Engine: "mariadb", EngineVersion: "11.4.3"}, {Engine: "mysql"}} {
+		in := &instancePlanInput{src: &model.Instance{ID: "orders", Region: "us-east-1", Endpoint: "orders.example", Settings: s}}
+		reason, _, _, err := e.replicationUsable(ctx, in)
+		require.NoError(t, err)
+		assert.Equal(t, "no way to obtain the master password", reason, s.EngineVersion)
+	}
+}
