@@ -2,6 +2,7 @@ package dataplane_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/rdsencrypt/rdsencrypt/internal/dataplane"
 	"github.com/rdsencrypt/rdsencrypt/internal/iampolicy"
@@ -240,5 +242,114 @@ func TestMySQLRollbackDeletesTheTemporaryReplica(t *testing.T) {
 	}
 	if src := e.waitAvailable("shop"); aws.ToBool(src.StorageEncrypted) {
 		t.Error("shop is encrypted after a rollback before the snapshot")
+	}
+}
+
+// TestMySQLSnapshotRefusedWhenTheTemporaryReplicaRanAgain: while the migration's snapshot of
+// the stopped temporary replica is being taken (after the check before it), the replica's
+// replication is started again (mysql.rds_start_replication, as an operator could) and applies
+// a write made on the source meanwhile. Once the snapshot is available the migration stops with
+// one line naming the replica and the rollback, before the journaled position is used as the
+// stream's start (no attach); the rollback deletes the replica. On the old code the snapshot
+// step completed and the migration went on to the copy.
+func TestMySQLSnapshotRefusedWhenTheTemporaryReplicaRanAgain(t *testing.T) {
+	e := startTool(t, 300, dataplane.MariaDB)
+	src := e.createMySQL("shop")
+	if _, err := e.maria(endpoint(src), "shop").ExecContext(e.ctx, "CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(10)) ENGINE=InnoDB"); err != nil {
+		t.Fatal(err)
+	}
+	const id = "restart1"
+	replica := workflow.NamesFor(id, "shop").PositionReplica
+	held, stop := e.h.Sim.HoldCalls(func(action string) bool { return action == "CreateDBSnapshot" })
+	defer stop()
+	restarted := make(chan error, 1)
+	go func() {
+		select {
+		case h := <-held:
+			defer h.Release()
+			restarted <- restartReplication(e, endpoint(src), replica)
+		case <-e.ctx.Done():
+			restarted <- e.ctx.Err()
+		}
+	}()
+	eng := e.engine(id)
+	eng.Approver = workflow.ApproverFunc(func(_ context.Context, a workflow.Approval) (workflow.Decision, error) {
+		if a.Step == workflow.StepCopy {
+			return workflow.Quit, nil
+		}
+		return workflow.Approve, nil
+	})
+	_, err := eng.Migrate(e.ctx, workflow.MigrateRequest{Region: region, Source: "shop", KmsKey: e.createKey(),
+		Options: workflow.RunOptions{Strategy: workflow.StrategyReplication}})
+	if rerr := <-restarted; rerr != nil {
+		t.Fatalf("starting the temporary replica's replication again: %v", rerr)
+	}
+	if err == nil || errors.Is(err, workflow.ErrStopped) || strings.Contains(err.Error(), "\n") ||
+		!strings.Contains(err.Error(), replica+" did not stay stopped at the start position") || !strings.Contains(err.Error(), "rdsencrypt rollback "+id) {
+		t.Fatalf("migration with the temporary replica run again during the snapshot: %v, want one line naming %s and the rollback", err, replica)
+	}
+	t.Logf("refused: %v", err)
+	st, lerr := e.store.Load(id)
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	if s := stepStatus(st, workflow.StepSnapshot); s != workflow.StepFailed {
+		t.Errorf("the snapshot step is %s, want failed", s)
+	}
+	if s := stepStatus(st, workflow.StepReplAttach); s != workflow.StepPending {
+		t.Errorf("the attach step is %s, want pending: the start position was used", s)
+	}
+	rb, err := e.engine(id).Rollback(e.ctx, id)
+	if err != nil || rb.Status != workflow.StatusRolledBack {
+		t.Fatalf("rollback: %v (%+v)", err, rb)
+	}
+	_, err = e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(replica)})
+	var nf *types.DBInstanceNotFoundFault
+	if !errors.As(err, &nf) {
+		t.Errorf("the temporary replica after the rollback: %v, want DBInstanceNotFound", err)
+	}
+}
+
+// restartReplication writes a row on the source at addr and starts the replication of its
+// temporary replica named replica again, as its master user, until the row is there.
+func restartReplication(e *toolEnv, addr, replica string) error {
+	out, err := e.rds.DescribeDBInstances(e.ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(replica)})
+	if err != nil {
+		return err
+	}
+	open := func(addr, db string) (*sql.DB, error) {
+		cfg := mysql.NewConfig()
+		cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = master, password, "tcp", addr, db
+		return sql.Open("mysql", cfg.FormatDSN())
+	}
+	src, err := open(addr, "shop")
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if _, err := src.ExecContext(e.ctx, "INSERT INTO orders (note) VALUES ('after')"); err != nil {
+		return err
+	}
+	rep, err := open(endpoint(out.DBInstances[0]), "shop")
+	if err != nil {
+		return err
+	}
+	defer rep.Close()
+	if _, err := rep.ExecContext(e.ctx, "CALL mysql.rds_start_replication"); err != nil {
+		return err
+	}
+	for {
+		var n int
+		if err := rep.QueryRowContext(e.ctx, "SELECT COUNT(*) FROM orders WHERE note = 'after'").Scan(&n); err != nil {
+			return err
+		}
+		if n == 1 {
+			return nil
+		}
+		select {
+		case <-e.ctx.Done():
+			return e.ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }

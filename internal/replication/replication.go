@@ -302,7 +302,7 @@ type ReplicaPositioner interface {
 	// stopped it returns that position.
 	StopReplica(ctx context.Context, src, replica Endpoint) (string, error)
 	// StoppedAt returns that position while replica's replication stays stopped, an error
-	// when it runs.
+	// wrapping ErrReplicaRunning when it runs (ErrNotReplicating when it has no source).
 	StoppedAt(ctx context.Context, replica Endpoint) (string, error)
 }
 
@@ -328,6 +328,10 @@ var ErrNotReplicating = errors.New("no replication configured")
 // dropped on the source since the migration listed them (DDL is not replicated): the
 // migration cannot finish without losing writes; it is rolled back and started again.
 var ErrDatabasesChanged = errors.New("databases created or dropped since the migration began")
+
+// ErrReplicaRunning is wrapped by ReplicaPositioner.StoppedAt when the replica's replication
+// runs again: its data no longer ends at the position it was stopped at.
+var ErrReplicaRunning = errors.New("replication runs again")
 
 // ErrStreamLost is wrapped by Lag, Drain and Attach when the stream's position on the source
 // is gone (PostgreSQL: the slot was dropped; MySQL/MariaDB: the binary log the replica needs

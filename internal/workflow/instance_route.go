@@ -92,7 +92,7 @@ var instanceSteps = []step{
 		estimate:    estimate{base: time.Minute, perGB: 6 * time.Second},
 		undo:        "rollback deletes the unencrypted snapshot (tagged and journaled as ours)",
 		observe:     observeSnapshot(func(n Names) string { return n.Snapshot }), apply: applySnapshot,
-		wait: waitSnapshot(func(n Names) string { return n.Snapshot }),
+		wait: waitMigrationSnapshot,
 	},
 	{
 		name: StepCopy, actions: []string{"CopyDBSnapshot"}, mutating: true, downtime: true,

@@ -198,6 +198,16 @@ func applySnapshot(ctx context.Context, r *run) error {
 	return takeSnapshotOf(ctx, r, of, r.names.Snapshot, RoleSnapshot)
 }
 
+// waitMigrationSnapshot waits until the migration's snapshot is available; of a temporary
+// replica, it then checks the replica stayed stopped at the start position meanwhile
+// (replication_position.go).
+func waitMigrationSnapshot(ctx context.Context, r *run) error {
+	if err := waitSnapshot(func(n Names) string { return n.Snapshot })(ctx, r); err != nil {
+		return err
+	}
+	return r.checkSnapshotPosition(ctx)
+}
+
 // applyPreSnapshot takes the pre-copy's snapshot while writes continue.
 func applyPreSnapshot(ctx context.Context, r *run) error {
 	if r.st.PrecopyAt.IsZero() {

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -199,18 +200,59 @@ func (r *run) positionSnapshotSource(ctx context.Context) (string, error) {
 	if r.resource(RolePositionReplica) == nil {
 		return r.st.Source, nil
 	}
+	inst, err := r.positionReplicaStopped(ctx)
+	if err != nil {
+		return "", r.dbError(err, "rdsencrypt rollback "+r.st.ID, "the temporary replica %s is no longer stopped at the start position", r.resource(RolePositionReplica).Name)
+	}
+	return inst.ID, nil
+}
+
+// checkSnapshotPosition runs once the migration's snapshot of the temporary replica is
+// available: the replica must still be stopped at the journaled start position. Checked before
+// the snapshot only, a replica whose replication ran again meanwhile (mysql.rds_start_replication,
+// a restart) may have applied writes past that position into the snapshot, and replication
+// started there would apply them twice on the new instance. Stopped at the same position
+// before and after, its data did not change in between: applying a write moves the position.
+// A replica that ran again can only be rolled back; a database that cannot be reached may be
+// checked again by resume.
+func (r *run) checkSnapshotPosition(ctx context.Context) error {
+	res := r.resource(RolePositionReplica)
+	if res == nil {
+		return nil
+	}
+	_, err := r.positionReplicaStopped(ctx)
+	var moved errMovedPosition
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &moved) || errors.Is(err, replication.ErrReplicaRunning) || errors.Is(err, replication.ErrNotReplicating):
+		return errorf(res.Name, "rdsencrypt rollback "+r.st.ID, err,
+			"the temporary replica %s did not stay stopped at the start position %s while snapshot %s was taken: the snapshot may hold writes past it",
+			res.Name, r.replState().StartPosition, r.names.Snapshot)
+	default:
+		return r.dbError(err, r.resumeOrRollback(), "cannot check that the temporary replica %s stayed stopped at the start position while snapshot %s was taken", res.Name, r.names.Snapshot)
+	}
+}
+
+// positionReplicaStopped checks that the temporary replica is stopped at the journaled start
+// position; errMovedPosition when it is stopped elsewhere.
+func (r *run) positionReplicaStopped(ctx context.Context) (*model.Instance, error) {
 	pos, inst, replica, err := r.positioner(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	at, err := pos.StoppedAt(ctx, replica)
 	if err == nil && at != r.replState().StartPosition {
-		err = fmt.Errorf("its data ends at %s, the journal's start position is %s", at, r.replState().StartPosition)
+		err = errMovedPosition{at: at, journaled: r.replState().StartPosition}
 	}
-	if err != nil {
-		return "", r.dbError(err, "rdsencrypt rollback "+r.st.ID, "the temporary replica %s is no longer stopped at the start position", inst.ID)
-	}
-	return inst.ID, nil
+	return inst, err
+}
+
+// errMovedPosition: the temporary replica is stopped, at another position than the journal's.
+type errMovedPosition struct{ at, journaled string }
+
+func (e errMovedPosition) Error() string {
+	return fmt.Sprintf("its data ends at %s, the journal's start position is %s", e.at, e.journaled)
 }
 
 func observePositionReplicaGone(ctx context.Context, r *run) (bool, error) {

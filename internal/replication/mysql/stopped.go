@@ -87,7 +87,7 @@ func (c *Conn) stoppedPosition(ctx context.Context, interval time.Duration) (Pos
 		case st.Executed.IsZero() || st.Executed.Pos == 0:
 			return Position{}, c.errorf("no applied position in the replica status")
 		case st.SQLRunning && interval == 0:
-			return Position{}, c.errorf("replication runs again (it was stopped at a known position): its data no longer ends there")
+			return Position{}, c.errorf("%w (it was stopped at a known position): its data no longer ends there", replication.ErrReplicaRunning)
 		case !st.SQLRunning && (interval == 0 || st.Executed == last):
 			return st.Executed, nil
 		}
