@@ -560,6 +560,47 @@ func TestClusterJournalLostIsRebuiltFromTags(t *testing.T) {
 	}
 }
 
+// A cluster migration's journal lost after the cutover and rebuilt from tags records the
+// cutover: the rollback asks to stop writes and deletes the encrypted cluster with its final
+// snapshot (review V15, as TestJournalLostAfterTheCutoverRollsBackWithTheFinalSnapshot for an
+// instance: the encrypted cluster was deleted with no snapshot).
+func TestClusterJournalLostAfterTheCutoverRollsBackWithTheFinalSnapshot(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	src := smallCluster(e)
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
+		return ev.Type == workflow.EventStepDone && ev.Step == workflow.StepUnfreeze
+	})
+	_, err := eng.Migrate(ctx, clusterRequest("shop", "alias/k"))
+	require.ErrorIs(t, err, workflow.ErrStopped)
+	encrypted := e.describeAurora("shop").cluster
+	require.True(t, encrypted.Settings.StorageEncrypted, "the cutover is made: the encrypted cluster has the name")
+	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), fixedID+".json")))
+
+	got, err := eng.Rebuild(e.ctx(), workflow.KindCluster, region, "shop")
+	require.NoError(t, err)
+	require.Equal(t, fixedID, got)
+	var asked approvals
+	rep, err := e.engine(fixedID, asked.approver()).Rollback(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusRolledBack, rep.Status)
+
+	final := workflow.ClusterNamesFor(fixedID, "shop").RollbackSnapshot
+	a := asked.of("rollback")
+	assert.True(t, a.Downtime)
+	assert.Contains(t, strings.Join(a.Instructions, "\n"), "Stop writes to shop first")
+	assert.Contains(t, strings.Join(a.Details, "\n"), final)
+	assert.Equal(t, []string{final}, e.clusterSnapshotIDs(), "the encrypted cluster's final snapshot, nothing else")
+	snap, err := e.client.For(region).DescribeClusterSnapshot(context.Background(), final)
+	require.NoError(t, err)
+	assert.Equal(t, encrypted.ResourceID, snap.SourceResource)
+	assert.Equal(t, fixedID, snap.Tags[model.TagMigrationID])
+	assert.Equal(t, workflow.RoleRollbackSnapshot, snap.Tags[model.TagRole])
+	assert.Equal(t, []string{"shop"}, e.clusterIDs())
+	assert.Equal(t, src.cluster.ResourceID, e.describeAurora("shop").cluster.ResourceID, "the unencrypted source is back at its name")
+}
+
 // A cluster migrated once keeps that migration's tags (role target on the cluster and its
 // members, its id); the journal of a later migration of the same name (a rekey) is still
 // rebuilt, for the later id: stopped after its restore, and again after its cutover, when the

@@ -446,6 +446,48 @@ func TestJournalLostIsRebuiltAfterAFinishedMigrationOfTheName(t *testing.T) {
 	assert.Equal(t, laterID, got)
 }
 
+// A journal lost after the cutover and rebuilt from tags records the cutover (the new instance
+// stands at the source's name): its rollback asks to stop writes and deletes the encrypted
+// instance, which took the application's writes since, with its final snapshot, tagged as the
+// migration's (review V15: the rebuilt journal marked nothing of the cutover, and the rollback
+// deleted the encrypted instance with no snapshot at all).
+func TestJournalLostAfterTheCutoverRollsBackWithTheFinalSnapshot(t *testing.T) {
+	e := newEnv(t)
+	e.createKey("alias/k")
+	src := e.createInstance(simpleSource("ledger"))
+	eng := e.engine(fixedID, workflow.AutoApprove)
+	ctx := e.cancelAt(eng, func(ev workflow.Event) bool {
+		return ev.Type == workflow.EventStepDone && ev.Step == workflow.StepUnfreeze
+	})
+	_, err := eng.Migrate(ctx, workflow.MigrateRequest{Region: region, Source: "ledger", KmsKey: "alias/k"})
+	require.ErrorIs(t, err, workflow.ErrStopped)
+	encrypted := e.describe("ledger")
+	require.True(t, encrypted.Settings.StorageEncrypted, "the cutover is made: the encrypted instance has the name")
+	require.NoError(t, os.Remove(filepath.Join(e.store.Dir(), fixedID+".json")))
+
+	got, err := eng.Rebuild(e.ctx(), workflow.KindInstance, region, "ledger")
+	require.NoError(t, err)
+	require.Equal(t, fixedID, got)
+	var asked approvals
+	rep, err := e.engine(fixedID, asked.approver()).Rollback(e.ctx(), fixedID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StatusRolledBack, rep.Status)
+
+	final := workflow.NamesFor(fixedID, "ledger").RollbackSnapshot
+	a := asked.of("rollback")
+	assert.True(t, a.Downtime)
+	assert.Contains(t, strings.Join(a.Instructions, "\n"), "Stop writes to ledger first")
+	assert.Contains(t, strings.Join(a.Details, "\n"), final)
+	assert.Equal(t, []string{final}, e.snapshotIDs(), "the encrypted instance's final snapshot, nothing else")
+	snap, err := e.client.For(region).DescribeSnapshot(context.Background(), final)
+	require.NoError(t, err)
+	assert.Equal(t, encrypted.ResourceID, snap.SourceResource)
+	assert.Equal(t, fixedID, snap.Tags[model.TagMigrationID])
+	assert.Equal(t, workflow.RoleRollbackSnapshot, snap.Tags[model.TagRole])
+	assert.Equal(t, []string{"ledger"}, e.instanceIDs())
+	assert.Equal(t, src.ResourceID, e.describe("ledger").ResourceID, "the unencrypted source is back at its name")
+}
+
 // resumeRebuiltAfterRestore runs req as migration id, stops it after its restore, deletes its
 // journal, rebuilds it from the tags (id expected) and resumes it to the end.
 func resumeRebuiltAfterRestore(t *testing.T, e *env, id string, req workflow.MigrateRequest) {

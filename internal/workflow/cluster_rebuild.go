@@ -109,6 +109,7 @@ func (e *Engine) rebuildCluster(ctx context.Context, api model.RDS, region, sour
 	if err := e.rebuildFreeze(ctx, st, n.names(), true); err != nil {
 		return "", err
 	}
+	markRebuiltCutover(st, target.ID == source)
 	return e.saveRebuilt(st, "journal of cluster migration rebuilt from AWS tags")
 }
 

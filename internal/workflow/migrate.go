@@ -12,6 +12,7 @@ import (
 	"github.com/rdsencrypt/rdsencrypt/internal/journal"
 	"github.com/rdsencrypt/rdsencrypt/internal/model"
 	"github.com/rdsencrypt/rdsencrypt/internal/redact"
+	"github.com/rdsencrypt/rdsencrypt/internal/replication"
 )
 
 // Plan describes what migrating req.Source would do. It makes no mutating call.
@@ -277,6 +278,15 @@ func (e *Engine) Resume(ctx context.Context, id string) (*Report, error) {
 	}
 	if err := e.checkAcknowledged(st.Source, st.Acknowledgements); err != nil {
 		return ReportOf(st), err
+	}
+	if rp := st.Replication; rp != nil && rp.RebuiltFromTags && !st.CutoverDoneAt.IsZero() {
+		// After the cutover the rollback is not the plain undo it is before: the encrypted
+		// instance has taken the application's writes since (rebuild.go, markRebuiltCutover).
+		n := NamesFor(st.ID, st.Source)
+		return ReportOf(st), errorf(st.Source, fmt.Sprintf("to undo the cutover: stop writes to %s, then rdsencrypt rollback %s; to keep the encrypted %s, delete by hand its retired source %s (with a final snapshot) and the replication objects whose names begin with %s (docs/replication.md, \"A lost journal after the cutover\")",
+			st.Source, st.ID, st.Source, n.Retired, replication.NamesFor(st.ID).Slot), nil,
+			"the journal of migration %s (replication strategy) was rebuilt from tags after the cutover: %s is the encrypted instance and has taken writes since; the stream's and the reverse stream's state are in no tag, so resume cannot finish it; a rollback deletes the encrypted instance with its final snapshot %s, which keeps those writes",
+			st.ID, st.Source, n.RollbackSnapshot)
 	}
 	if rp := st.Replication; rp != nil && rp.RebuiltFromTags {
 		return ReportOf(st), errorf(st.Source, "rdsencrypt rollback "+st.ID+", then migrate again", nil,

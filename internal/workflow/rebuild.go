@@ -211,6 +211,7 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	if err := e.rebuildFreeze(ctx, st, names, frozen); err != nil {
 		return "", err
 	}
+	markRebuiltCutover(st, target != nil && target.ID == source)
 	if groupCopy != nil {
 		st.Resources = append(st.Resources, groupCopy.Resource)
 		st.SourceGroup = groupCopy.SourceGroup
@@ -250,6 +251,19 @@ func (e *Engine) rebuildFreeze(ctx context.Context, st *State, names Names, froz
 		st.Resources = append(st.Resources, Resource{Role: RoleFreezeGroup, Type: TypeSecurityGroup, Region: st.Region, Name: names.FreezeGroup, ResourceID: g.ID})
 	}
 	return nil
+}
+
+// markRebuiltCutover records in a rebuilt journal a cutover the tags show made (the new
+// instance or cluster stands at the source's name, the source at its retired name): from then
+// on the new one took the application's writes, so a rollback must stop them first and delete
+// it with a final snapshot (rollbackSnapshotName), never without. The cutover's time is in no
+// tag: CutoverDoneAt is the rebuild's time, as FreezeAt is (the report then shows no write
+// downtime rather than a made-up one). The rename steps stay pending: a resume observes them
+// done and still runs their waits (a cluster's members may be mid-rename).
+func markRebuiltCutover(st *State, cutover bool) {
+	if cutover {
+		st.CutoverDoneAt = st.CreatedAt
+	}
 }
 
 // groupCopyMigration is the migration id of the DB parameter group the instance named source
