@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -236,4 +237,56 @@ func TestManagedPasswordStepResumesWithoutASecondSecret(t *testing.T) {
 	assert.Equal(t, workflow.StatusCompleted, rep.Status)
 	assert.Equal(t, 2, secrets(), "no second new secret")
 	assert.Equal(t, e.describe("vault").MasterUserSecretARN, rep.MasterUserSecret.NewARN)
+}
+
+// A source that manages its master password and has read replicas (made before management
+// was turned on: AWS refuses a replica of such a source for every engine but SQL Server)
+// migrates in both replica orders: the new primary is restored without a managed password,
+// its replicas are created from it, and only then does the manage-master-password step turn
+// management on.
+func TestManagedPasswordSourceWithReplicasMigrates(t *testing.T) {
+	for _, order := range []string{workflow.ReplicasAfterCutover, workflow.ReplicasBeforeCutover} {
+		t.Run(order, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			e.createKey("alias/k")
+			e.createInstance(simpleSource("vault"))
+			_, err := e.rds.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("vault-r1"),
+				SourceDBInstanceIdentifier: aws.String("vault")})
+			require.NoError(t, err)
+			e.h.Advance(2 * time.Hour)
+			_, err = e.rds.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("vault"),
+				ManageMasterUserPassword: aws.Bool(true), ApplyImmediately: aws.Bool(true)})
+			require.NoError(t, err)
+			e.h.Advance(time.Hour)
+			src := e.describe("vault")
+			require.NotEmpty(t, src.MasterUserSecretARN)
+			_, err = e.rds.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("vault-r2"),
+				SourceDBInstanceIdentifier: aws.String("vault")})
+			require.Error(t, err, "AWS refuses a new replica of it")
+
+			req := workflow.MigrateRequest{Region: region, Source: "vault", KmsKey: "alias/k", Options: workflow.RunOptions{Replicas: order}}
+			plan, err := e.engine(fixedID, workflow.AutoApprove).Plan(e.ctx(), req)
+			require.NoError(t, err)
+			names := stepNames(plan)
+			at := slices.Index(names, workflow.StepManagePassword)
+			require.Positive(t, at, "%v", names)
+			for i, n := range names {
+				if strings.HasPrefix(n, "replica") {
+					assert.Less(t, i, at, "%s before %s", n, workflow.StepManagePassword)
+				}
+			}
+			rep, err := e.engine(fixedID, workflow.AutoApprove).Migrate(e.ctx(), req)
+			require.NoError(t, err)
+			assert.Equal(t, workflow.StatusCompleted, rep.Status)
+			assert.Empty(t, rep.Parity.Differences)
+			got := e.describe("vault")
+			assert.True(t, got.Settings.StorageEncrypted)
+			assert.NotEmpty(t, got.MasterUserSecretARN)
+			assert.NotEqual(t, src.MasterUserSecretARN, got.MasterUserSecretARN)
+			r := e.describe("vault-r1")
+			assert.True(t, r.Settings.StorageEncrypted)
+			assert.Equal(t, "vault", lastPart(r.ReplicaSource))
+		})
+	}
 }

@@ -54,8 +54,14 @@ func createDBInstanceReadReplica(c *call) (any, error) {
 	if src.cfg.BackupRetention == 0 {
 		return nil, errf("InvalidDBInstanceState", "Automated backups are not enabled for this database instance. To enable automated backups, use ModifyDBInstance to set the backup retention period to a non-zero value.")
 	}
-	if src.cfg.Engine == "mysql" && src.cfg.ManageMasterUserPassword {
-		return nil, errInvalidValue("Creating read replicas for source instance with engine mysql where ManageMasterUserPassword is enabled is not supported.")
+	// RDS User Guide, "Password management with Amazon RDS and AWS Secrets Manager",
+	// Limitations: managing the master password with Secrets Manager is not supported for
+	// "Creating a read replica when the source DB or DB cluster manages credentials with
+	// Secrets Manager. This applies to all DB engines except RDS for SQL Server."
+	// (docs/aws-behaviour.md#managed-master-password). The wording is the one observed for
+	// mysql, with the source's engine.
+	if src.cfg.ManageMasterUserPassword && engineBase(src.cfg.Engine) != "sqlserver" {
+		return nil, errInvalidValue("Creating read replicas for source instance with engine %s where ManageMasterUserPassword is enabled is not supported.", src.cfg.Engine)
 	}
 	var key *kmsKey
 	switch {

@@ -2,6 +2,7 @@ package rdssim_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -192,4 +193,41 @@ func TestSecretsManagerIAM(t *testing.T) {
 	assert.Contains(t, err.Error(), "is not authorized to perform: secretsmanager:GetSecretValue on resource: "+arn)
 	h.EnforcePolicy(policyDoc(allow("secretsmanager:GetSecretValue", arn)))
 	_, _, _ = secretValue(t, sm, arn)
+}
+
+// A read replica of a source whose master password RDS manages is refused for every engine
+// but SQL Server (RDS User Guide, "Password management with Amazon RDS and AWS Secrets
+// Manager", Limitations). The simulator refused it for mysql only.
+func TestNoReplicaOfAManagedPasswordSourceButSQLServer(t *testing.T) {
+	t.Parallel()
+	h := manual(t)
+	c := h.RDS("us-east-1")
+	for _, tc := range []struct {
+		engine, class, license string
+		refused                bool
+	}{
+		{"mysql", "db.t3.micro", "", true},
+		{"mariadb", "db.t3.micro", "", true},
+		{"postgres", "db.t3.micro", "", true},
+		{"oracle-ee", "db.m5.large", "bring-your-own-license", true},
+		{"sqlserver-ee", "db.m5.xlarge", "license-included", false},
+	} {
+		id := strings.ReplaceAll(tc.engine, "-", "")
+		in := mysqlInput(id)
+		in.Engine, in.DBInstanceClass = aws.String(tc.engine), aws.String(tc.class)
+		if tc.license != "" {
+			in.LicenseModel = aws.String(tc.license)
+		}
+		in.MasterUserPassword, in.ManageMasterUserPassword = nil, aws.Bool(true)
+		createAvailable(t, h, c, in)
+		_, err := c.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String(id + "-r"),
+			SourceDBInstanceIdentifier: aws.String(id)})
+		if !tc.refused {
+			assert.NoError(t, err, tc.engine)
+			continue
+		}
+		assert.Equal(t, "InvalidParameterValue", apiCode(t, err), tc.engine)
+		assert.Equal(t, "Creating read replicas for source instance with engine "+tc.engine+
+			" where ManageMasterUserPassword is enabled is not supported.", apiMessage(t, err))
+	}
 }
