@@ -132,8 +132,16 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	// Without a key (only the source change or the temporary replica was made), the journal
 	// serves the rollback alone: resume refuses it (reloadKey).
 	now := e.now()
+	cutover := target != nil && target.ID == source
+	addr := renamedAddress(src.Endpoint, source)
+	switch {
+	case src.ID == source:
+		addr = src.Endpoint
+	case cutover:
+		addr = target.Endpoint // the cutover gave the source's name, and its address, to the new instance
+	}
 	st := &State{Version: 1, ID: id, Kind: KindInstance, Region: region, Source: source, SourceARN: src.ARN,
-		SourceRID: src.ResourceID, SourceAddr: renamedAddress(src.Endpoint, source), Mode: ModeEncrypt,
+		SourceRID: src.ResourceID, SourceAddr: addr, Mode: ModeEncrypt,
 		KmsKeyARN: keyARN, Status: StatusPaused, CreatedAt: now,
 		MasterSecret: masterSecretOf(src.MasterUserSecretARN, src.MasterUserSecretKmsKeyID)}
 	if src.Settings.StorageEncrypted {
@@ -211,7 +219,7 @@ func (e *Engine) rebuildInstance(ctx context.Context, api model.RDS, region, sou
 	if err := e.rebuildFreeze(ctx, st, names, frozen); err != nil {
 		return "", err
 	}
-	markRebuiltCutover(st, target != nil && target.ID == source)
+	markRebuiltCutover(st, cutover)
 	if groupCopy != nil {
 		st.Resources = append(st.Resources, groupCopy.Resource)
 		st.SourceGroup = groupCopy.SourceGroup

@@ -271,6 +271,11 @@ func (r *run) attachReverse(ctx context.Context, next string) error {
 // write since.
 func (r *run) drainReverse(ctx context.Context, newInst, old *model.Instance) error {
 	st := r.st.Replication
+	if st != nil && st.RebuiltFromTags && st.ReverseStart == "" && !st.ReverseDrained {
+		if err := r.recoverReverse(ctx, newInst, old); err != nil { // replication_reverse_rebuilt.go
+			return err
+		}
+	}
 	if st == nil || st.ReverseStart == "" || st.ReverseDrained {
 		return nil
 	}
