@@ -67,8 +67,12 @@ func (a Audit) String() string {
 	return fmt.Sprintf("committed %d, lost %d, duplicated %d, committed unseen %d", a.Committed, a.Lost, a.Duplicated, a.Unacknowledged)
 }
 
-// Err says what was lost or duplicated (the first five lost keys), nil when nothing was.
+// Err says what was lost or duplicated (the first five lost keys), nil when nothing was. An
+// audit of no commit fails too: a load client that never committed proves nothing.
 func (a Audit) Err() error {
+	if a.Committed == 0 {
+		return fmt.Errorf("no commit seen (%d present but unacknowledged)", a.Unacknowledged)
+	}
 	if a.Lost == 0 && a.Duplicated == 0 {
 		return nil
 	}

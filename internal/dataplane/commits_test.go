@@ -26,4 +26,8 @@ func TestAuditCommitsAndLongestGap(t *testing.T) {
 	if ok := AuditCommits(cs, map[string]int{"a": 1, "b": 1, "c": 1, "d": 1, "x": 1}); ok.Err() != nil || ok.Unacknowledged != 1 {
 		t.Fatalf("nothing lost: %+v %v", ok, ok.Err())
 	}
+	// A client that committed nothing proves nothing: the audit fails, whatever is present.
+	if none := AuditCommits(nil, map[string]int{"x": 1}); none.Err() == nil || none.Err().Error() != "no commit seen (1 present but unacknowledged)" {
+		t.Fatalf("no commit: %+v %v", none, none.Err())
+	}
 }
