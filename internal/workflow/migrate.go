@@ -285,7 +285,7 @@ func (e *Engine) Resume(ctx context.Context, id string) (*Report, error) {
 		n := NamesFor(st.ID, st.Source)
 		return ReportOf(st), errorf(st.Source, fmt.Sprintf("to undo the cutover: stop writes to %s, then rdsencrypt rollback %s; to keep the encrypted %s, delete by hand its retired source %s (with a final snapshot) and the replication objects whose names begin with %s (docs/replication.md, \"A lost journal after the cutover\")",
 			st.Source, st.ID, st.Source, n.Retired, replication.NamesFor(st.ID).Slot), nil,
-			"the journal of migration %s (replication strategy) was rebuilt from tags after the cutover: %s is the encrypted instance and has taken writes since; the stream's and the reverse stream's state are in no tag, so resume cannot finish it; a rollback deletes the encrypted instance with its final snapshot %s, which keeps those writes",
+			"the journal of migration %s (replication strategy) was rebuilt from tags after the cutover: %s is the encrypted instance and has taken writes since; the stream's and the reverse stream's state are in no tag, so resume cannot finish it; a rollback deletes the encrypted instance with its final snapshot %s, which keeps those writes (PostgreSQL: it first finds the reverse stream by its slots and drains them into the retired source)",
 			st.ID, st.Source, n.RollbackSnapshot)
 	}
 	if rp := st.Replication; rp != nil && rp.RebuiltFromTags {
