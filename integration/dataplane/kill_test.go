@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,12 +37,38 @@ type tool struct {
 	sim   *rdssim.Sim
 }
 
+// built is the binary, built once for the tests of a run (TestMain removes its directory):
+// each build costs a link, 13-35 s on a loaded 2-core machine.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
 func buildTool(t *testing.T, e *toolEnv) *tool {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "rdsencrypt")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/rdsencrypt/rdsencrypt/cmd/rdsencrypt").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "rdsencrypt-dataplane-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "rdsencrypt")
+		if out, err := exec.Command("go", "build", "-o", built.bin, "github.com/rdsencrypt/rdsencrypt/cmd/rdsencrypt").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
+	bin := built.bin
 	state := t.TempDir()
 	ca, err := dataplane.CA()
 	if err != nil {
