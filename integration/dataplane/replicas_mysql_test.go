@@ -193,11 +193,15 @@ func maxID(e *toolEnv, inst types.DBInstance) int64 {
 	return id
 }
 
-// hasOrder waits until inst has the order id (it follows the writes).
+// hasOrder waits until inst has the order id (it follows the writes). After a rollback the old
+// replica first sits out MariaDB's 60-second connect retry (the source's rename back restarted
+// its server; docs/replication.md#mysql-and-mariadb-replicas says the rollback does not wait for
+// it), then catches up with what was written meanwhile: the limit leaves that catch-up minutes
+// on a loaded machine rather than the one minute it had.
 func (e *toolEnv) hasOrder(inst types.DBInstance, id int64) {
 	e.t.Helper()
 	db := e.maria(endpoint(inst), "shop")
-	e.within(aws.ToString(inst.DBInstanceIdentifier)+" has order "+strconv.FormatInt(id, 10), 2*time.Minute, func() bool {
+	e.within(aws.ToString(inst.DBInstanceIdentifier)+" has order "+strconv.FormatInt(id, 10), 5*time.Minute, func() bool {
 		var n int
 		return db.QueryRowContext(e.ctx, "SELECT COUNT(*) FROM orders WHERE id = ?", id).Scan(&n) == nil && n == 1
 	})
