@@ -35,6 +35,12 @@ func (e *Engine) StopReplica(ctx context.Context, src, replica replication.Endpo
 			return err
 		}
 		if st.SQLRunning {
+			// The applier's order is checked while the replica still runs: refused after the
+			// stop, a fixed setting and a resume would take the position of a replica stopped
+			// under the old one (review V2); refused here, nothing is stopped yet.
+			if err := r.orderedApply(ctx); err != nil {
+				return err
+			}
 			var end Position
 			if err := e.with(ctx, src, func(s *Conn) (err error) { end, err = s.MasterStatus(ctx); return err }); err != nil {
 				return err
