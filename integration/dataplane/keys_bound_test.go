@@ -27,14 +27,7 @@ func TestPostgresChangedKeysHeldAreBounded(t *testing.T) {
 	eng := &postgres.Engine{MaxKeys: 5}
 	n := replication.NamesFor("mig00011")
 	ctx := e.ctx
-	if _, err := eng.PrepareSource(ctx, src, n); err != nil {
-		t.Fatal(err)
-	}
-	e.snapshotCopyRestore("orders", "orders-new", "r")
-	dst := pgEndpoint(e.describe("orders-new"))
-	if err := eng.Attach(ctx, src, dst, n, e.startPosition(eng, "orders-new")); err != nil {
-		t.Fatal(err)
-	}
+	dst := e.pgStreamed(eng, src, n, "orders", "orders-new")
 	ahead, err := eng.VerifyAhead(ctx, src, dst, n)
 	if err != nil {
 		t.Fatal(err)

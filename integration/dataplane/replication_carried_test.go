@@ -35,14 +35,7 @@ func TestPostgresTablesTheStreamDoesNotCarry(t *testing.T) {
 	}
 	src := pgEndpoint(inst)
 	eng, n, ctx := &postgres.Engine{}, replication.NamesFor("rev00001"), e.ctx
-	if _, err := eng.PrepareSource(ctx, src, n); err != nil {
-		t.Fatal(err)
-	}
-	e.snapshotCopyRestore("orders", "orders-new", "r")
-	dst := pgEndpoint(e.describe("orders-new"))
-	if err := eng.Attach(ctx, src, dst, n, e.startPosition(eng, "orders-new")); err != nil {
-		t.Fatal(err)
-	}
+	dst := e.pgStreamed(eng, src, n, "orders", "orders-new")
 	// The operator creates a table and a partition on both sides (DDL is not replicated).
 	tc := e.mustPG(endpoint(e.describe("orders-new")))
 	for _, q := range []string{"CREATE TABLE b (id int PRIMARY KEY, v int)", "CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (100) TO (200)"} {
@@ -107,20 +100,8 @@ func TestPostgresInheritanceByKeys(t *testing.T) {
 	}
 	src := pgEndpoint(inst)
 	eng, n, ctx := &postgres.Engine{}, replication.NamesFor("rev00004"), e.ctx
-	if _, err := eng.PrepareSource(ctx, src, n); err != nil {
-		t.Fatal(err)
-	}
-	e.snapshotCopyRestore("orders", "orders-new", "r")
-	dst := pgEndpoint(e.describe("orders-new"))
-	if err := eng.Attach(ctx, src, dst, n, e.startPosition(eng, "orders-new")); err != nil {
-		t.Fatal(err)
-	}
-	drain := func() {
-		pos := e.rows(sc, "SELECT pg_current_wal_lsn()::text")
-		if _, err := eng.Drain(ctx, src, dst, n, pos); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dst := e.pgStreamed(eng, src, n, "orders", "orders-new")
+	drain := func() { e.pgDrain(eng, sc, src, dst, n) }
 	e.exec(sc, "UPDATE ONLY p SET v = 1 WHERE id = 2") // a key changed before the verification ahead
 	drain()
 	ahead, err := eng.VerifyAhead(ctx, src, dst, n)
@@ -164,20 +145,8 @@ func TestPostgresKeyChangedOnBothSides(t *testing.T) {
 	e.exec(sc, "INSERT INTO c SELECT g, g + 1000, 0 FROM generate_series(1, 100) g")
 	src := pgEndpoint(inst)
 	eng, n, ctx := &postgres.Engine{}, replication.NamesFor("rev00003"), e.ctx
-	if _, err := eng.PrepareSource(ctx, src, n); err != nil {
-		t.Fatal(err)
-	}
-	e.snapshotCopyRestore("orders", "orders-new", "r")
-	dst := pgEndpoint(e.describe("orders-new"))
-	if err := eng.Attach(ctx, src, dst, n, e.startPosition(eng, "orders-new")); err != nil {
-		t.Fatal(err)
-	}
-	drain := func() {
-		pos := e.rows(sc, "SELECT pg_current_wal_lsn()::text")
-		if _, err := eng.Drain(ctx, src, dst, n, pos); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dst := e.pgStreamed(eng, src, n, "orders", "orders-new")
+	drain := func() { e.pgDrain(eng, sc, src, dst, n) }
 	drain()
 	tc := e.mustPG(endpoint(e.describe("orders-new")))
 	defer tc.Close(ctx)

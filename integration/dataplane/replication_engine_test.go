@@ -116,6 +116,31 @@ func (e *env) swapNames(src, dst, retired string) time.Duration {
 	return took
 }
 
+// pgStreamed prepares the PostgreSQL source src for migration n, restores its encrypted copy as
+// target from a snapshot taken after that, and attaches the stream to it from where the
+// restore's recovery ended: what the route does before its catch-up, the start the engine
+// tests share. It returns the target's endpoint.
+func (e *env) pgStreamed(eng replication.Engine, src replication.Endpoint, n replication.Names, source, target string) replication.Endpoint {
+	e.t.Helper()
+	if _, err := eng.PrepareSource(e.ctx, src, n); err != nil {
+		e.t.Fatal(err)
+	}
+	e.snapshotCopyRestore(source, target, "r")
+	dst := pgEndpoint(e.describe(target))
+	if err := eng.Attach(e.ctx, src, dst, n, e.startPosition(eng, target)); err != nil {
+		e.t.Fatal(err)
+	}
+	return dst
+}
+
+// pgDrain drains the stream up to the source's WAL position now.
+func (e *env) pgDrain(eng replication.Engine, sc *pgx.Conn, src, dst replication.Endpoint, n replication.Names) {
+	e.t.Helper()
+	if _, err := eng.Drain(e.ctx, src, dst, n, e.rows(sc, "SELECT pg_current_wal_lsn()::text")); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // startPosition reads the restored instance's recovery end from its log, as the tool does.
 func (e *env) startPosition(eng replication.Engine, id string) string {
 	e.t.Helper()

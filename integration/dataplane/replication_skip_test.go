@@ -91,14 +91,7 @@ func TestPostgresSkippedTransactionIsFound(t *testing.T) {
 	pc.Close(e.ctx)
 	src := pgEndpoint(inst)
 	eng, n, ctx := &postgres.Engine{}, replication.NamesFor("mig00002"), e.ctx
-	if _, err := eng.PrepareSource(ctx, src, n); err != nil {
-		t.Fatal(err)
-	}
-	e.snapshotCopyRestore("skips", "skips-new", "r")
-	dst := pgEndpoint(e.describe("skips-new"))
-	if err := eng.Attach(ctx, src, dst, n, e.startPosition(eng, "skips-new")); err != nil {
-		t.Fatal(err)
-	}
+	dst := e.pgStreamed(eng, src, n, "skips", "skips-new")
 	e.eventually("the subscriber is connected", func() bool {
 		lag, err := eng.Lag(ctx, src, dst, n)
 		if err != nil {
