@@ -331,7 +331,7 @@ func (b *Batch) fitSnapshotQuota(ctx context.Context, bp *BatchPlan, region stri
 		it.Plan, it.PlanFailed = nil, true
 		it.Skip = fmt.Sprintf("cannot be planned: the manual %s quota of %s is %d, %d in use: the %d migrations of the batch planned before it need %d until their cleanup (and one cleanup's final snapshot), this one %d more",
 			kind, region, max, used, fitted, total-used, n)
-		it.Next = fmt.Sprintf("delete manual %s you no longer need, or raise the quota (Service Quotas: Amazon RDS, %q), or clean up the batch's migrations first (rdsencrypt cleanup ID), then rdsencrypt plan %s %s --kms-key %s",
+		it.Next = fmt.Sprintf("delete manual %s you no longer need, or raise the quota (Service Quotas: Amazon RDS, %q), or clean up the batch's migrations once they are done (rdsencrypt status lists their ids for rdsencrypt cleanup), then rdsencrypt plan %s %s --kms-key %s",
 			kind, quota, flag, it.Source, bp.Request.keyFor(region))
 	}
 }
