@@ -124,7 +124,7 @@ var replicationSteps = []step{
 		// default (replication_mysql.go thawGroup); no step of its own declares that call
 		permissions: []string{"rds:ResetDBParameterGroup"},
 		describe: func(p *Plan, n Names) string {
-			return "freeze writes to " + p.Source + " in the database (MySQL, MariaDB: read_only in its DB parameter group): new writes refused, application sessions ended, position stable (write downtime starts here)"
+			return "catch up again (the lag built while writes flowed during the verification ahead), then freeze writes to " + p.Source + " in the database (MySQL, MariaDB: read_only in its DB parameter group): new writes refused, application sessions ended, position stable (write downtime starts here)"
 		},
 		estimate: estimate{base: 10 * time.Second},
 		undo:     "rollback lets the source accept writes again",

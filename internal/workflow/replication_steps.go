@@ -450,6 +450,14 @@ func applyReplFreeze(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	if r.st.FreezeAt.IsZero() {
+		// Catch up again before freezing: the lag that built up while writes flowed through the
+		// verification ahead (minutes on a large database) and the wait for this approval
+		// would otherwise be drained inside the freeze (docs/replication.md, the route's table).
+		if err := waitReplCatchUp(ctx, r); err != nil {
+			return err
+		}
+	}
 	n := replication.NamesFor(r.st.ID)
 	st := r.replState()
 	if lag, err := db.eng.Lag(ctx, src, dst, n); err == nil {
