@@ -36,20 +36,7 @@ func TestPostgresChangedKeysHeldAreBounded(t *testing.T) {
 	e.exec(sc, "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 10")
 	e.exec(sc, "UPDATE pgbench_tellers SET tbalance = tbalance + 1 WHERE tid = 1")
 	sc.Close(ctx)
-	if err := eng.Advance(ctx, src, dst, ahead.Tables); err != nil {
-		t.Fatal(err)
-	}
-	frozen, err := eng.Freeze(ctx, src, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eng.Drain(ctx, src, dst, n, frozen.Position); err != nil {
-		t.Fatal(err)
-	}
-	v, err := eng.VerifyChanged(ctx, src, dst, ahead.Tables)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := e.pgFreezeAndVerify(eng, src, dst, n, ahead.Tables)
 	got := map[string]replication.TableCheck{}
 	for _, c := range v.Tables {
 		got[c.Table] = c

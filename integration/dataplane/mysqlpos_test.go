@@ -24,22 +24,7 @@ import (
 // parameter group of its own with binlog_format ROW, and waits until it is available.
 func (e *toolEnv) createMySQL(id string) types.DBInstance {
 	e.t.Helper()
-	group := id + "-params"
-	if _, err := e.rds.CreateDBParameterGroup(e.ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(group),
-		DBParameterGroupFamily: aws.String("mysql8.0"), Description: aws.String("binlog_format ROW")}); err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String(group),
-		Parameters: []types.Parameter{{ParameterName: aws.String("binlog_format"), ParameterValue: aws.String("ROW"), ApplyMethod: types.ApplyMethodImmediate}}}); err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(id), Engine: aws.String("mysql"),
-		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
-		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), DBParameterGroupName: aws.String(group),
-		BackupRetentionPeriod: aws.Int32(1)}); err != nil {
-		e.t.Fatal(err)
-	}
-	return e.waitAvailable(id)
+	return e.binlogSource(id, "mysql", "mysql8.0", id+"-params")
 }
 
 // TestMySQLStartsFromATemporaryReplica migrates an RDS `mysql` instance (MariaDB stands in for

@@ -166,15 +166,22 @@ func (e *toolEnv) eventSeen(match func(workflow.Event) bool) bool {
 // with binlog_format ROW, and waits until it is available.
 func (e *toolEnv) mariaSource(id, group string) types.DBInstance {
 	e.t.Helper()
+	return e.binlogSource(id, "mariadb", "mariadb10.11", group)
+}
+
+// binlogSource creates an instance of engine (database shop, backups on) in a new parameter
+// group of family with binlog_format ROW, and waits until it is available.
+func (e *toolEnv) binlogSource(id, engine, family, group string) types.DBInstance {
+	e.t.Helper()
 	if _, err := e.rds.CreateDBParameterGroup(e.ctx, &rds.CreateDBParameterGroupInput{DBParameterGroupName: aws.String(group),
-		DBParameterGroupFamily: aws.String("mariadb10.11"), Description: aws.String("binlog_format ROW")}); err != nil {
+		DBParameterGroupFamily: aws.String(family), Description: aws.String("binlog_format ROW")}); err != nil {
 		e.t.Fatal(err)
 	}
 	if _, err := e.rds.ModifyDBParameterGroup(e.ctx, &rds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String(group),
 		Parameters: []types.Parameter{{ParameterName: aws.String("binlog_format"), ParameterValue: aws.String("ROW"), ApplyMethod: types.ApplyMethodImmediate}}}); err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(id), Engine: aws.String("mariadb"),
+	if _, err := e.rds.CreateDBInstance(e.ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(id), Engine: aws.String(engine),
 		DBInstanceClass: aws.String("db.t3.micro"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String(master),
 		MasterUserPassword: aws.String(password), DBName: aws.String("shop"), DBParameterGroupName: aws.String(group),
 		BackupRetentionPeriod: aws.Int32(1)}); err != nil {

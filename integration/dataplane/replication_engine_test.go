@@ -133,6 +133,27 @@ func (e *env) pgStreamed(eng replication.Engine, src replication.Endpoint, n rep
 	return dst
 }
 
+// pgFreezeAndVerify runs what the freeze step and the verification inside it run after the
+// verification ahead: Advance, Freeze, Drain to the frozen position, VerifyChanged.
+func (e *env) pgFreezeAndVerify(eng *postgres.Engine, src, dst replication.Endpoint, n replication.Names, ahead []replication.TableCheck) replication.Verification {
+	e.t.Helper()
+	if err := eng.Advance(e.ctx, src, dst, ahead); err != nil {
+		e.t.Fatal(err)
+	}
+	frozen, err := eng.Freeze(e.ctx, src, n)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := eng.Drain(e.ctx, src, dst, n, frozen.Position); err != nil {
+		e.t.Fatal(err)
+	}
+	v, err := eng.VerifyChanged(e.ctx, src, dst, ahead)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return v
+}
+
 // pgDrain drains the stream up to the source's WAL position now.
 func (e *env) pgDrain(eng replication.Engine, sc *pgx.Conn, src, dst replication.Endpoint, n replication.Names) {
 	e.t.Helper()

@@ -143,20 +143,7 @@ func TestPostgresSkippedTransactionIsFound(t *testing.T) {
 	// Skipped after the verification ahead: the target's slot decodes the row inserted on
 	// the target (ledger 3000, the same as the source's) but nothing of the skipped transaction.
 	e.skip(srcAddr, dstAddr, "skips-new", n.Subscription, 3000, 7)
-	if err := eng.Advance(ctx, src, dst, ahead.Tables); err != nil {
-		t.Fatal(err)
-	}
-	frozen, err := eng.Freeze(ctx, src, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eng.Drain(ctx, src, dst, n, frozen.Position); err != nil {
-		t.Fatal(err)
-	}
-	v, err := eng.VerifyChanged(ctx, src, dst, ahead.Tables)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := e.pgFreezeAndVerify(eng, src, dst, n, ahead.Tables)
 	d := v.Differences()
 	if len(d) != 1 || d[0].Table != `"public"."accounts"` || d[0].Ahead || v.Ahead() != 0 ||
 		!regexp.MustCompile(`failed \d+ time\(s\) since the verification ahead.*compared in full`).MatchString(v.Warning) {
