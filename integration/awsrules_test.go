@@ -420,17 +420,7 @@ func TestIAMAuthNeedsAnAcknowledgementUnattended(t *testing.T) {
 	assert.Contains(t, err.Error(), "needs --acknowledge-iam-auth")
 	assertNoMutatingCalls(t, before, e.h.Calls())
 
-	var cutover workflow.Approval
-	acked := workflow.AutoApproveAcknowledging(workflow.AckIAMAuth)
-	rec := struct {
-		workflow.Approver
-		workflow.Acknowledger
-	}{workflow.ApproverFunc(func(ctx context.Context, a workflow.Approval) (workflow.Decision, error) {
-		if a.Step == workflow.StepRenameSource {
-			cutover = a
-		}
-		return acked.Approve(ctx, a)
-	}), acked.(workflow.Acknowledger)}
+	rec, cutover := iamAckedRecordingCutover()
 	rep, err := e.engine(fixedID, rec).Migrate(e.ctx(), req)
 	require.NoError(t, err)
 	assert.Equal(t, workflow.StatusCompleted, rep.Status)
@@ -655,17 +645,7 @@ func TestClusterIAMAuthNeedsAnAcknowledgementUnattended(t *testing.T) {
 	assert.Contains(t, workflow.NextOf(err), "--acknowledge-iam-auth")
 	assertNoMutatingCalls(t, before, e.h.Calls())
 
-	var cutover workflow.Approval
-	acked := workflow.AutoApproveAcknowledging(workflow.AckIAMAuth)
-	rec := struct {
-		workflow.Approver
-		workflow.Acknowledger
-	}{workflow.ApproverFunc(func(ctx context.Context, a workflow.Approval) (workflow.Decision, error) {
-		if a.Step == workflow.StepRenameSource {
-			cutover = a
-		}
-		return acked.Approve(ctx, a)
-	}), acked.(workflow.Acknowledger)}
+	rec, cutover := iamAckedRecordingCutover()
 	rep, err := e.engine(fixedID, rec).Migrate(e.ctx(), req)
 	require.NoError(t, err)
 	assert.Equal(t, workflow.StatusCompleted, rep.Status)
@@ -800,4 +780,20 @@ func TestSQLServerWithAReplicaMigrates(t *testing.T) {
 			assert.Equal(t, "erp", lastPart(r.ReplicaSource))
 		})
 	}
+}
+
+// iamAckedRecordingCutover approves every step, acknowledges IAM authentication, and keeps the
+// cutover's approval (rename-source) for the test to read once the run returns.
+func iamAckedRecordingCutover() (workflow.Approver, *workflow.Approval) {
+	var cutover workflow.Approval
+	acked := workflow.AutoApproveAcknowledging(workflow.AckIAMAuth)
+	return struct {
+		workflow.Approver
+		workflow.Acknowledger
+	}{workflow.ApproverFunc(func(ctx context.Context, a workflow.Approval) (workflow.Decision, error) {
+		if a.Step == workflow.StepRenameSource {
+			cutover = a
+		}
+		return acked.Approve(ctx, a)
+	}), acked.(workflow.Acknowledger)}, &cutover
 }
